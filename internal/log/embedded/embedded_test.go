@@ -1,0 +1,170 @@
+package embedded
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	rlog "github.com/rtdw/rtdw/internal/log"
+	"github.com/rtdw/rtdw/internal/log/logtest"
+)
+
+func TestConformance(t *testing.T) {
+	logtest.Run(t, func(t *testing.T) rlog.Log {
+		l, err := Open(Options{Dir: t.TempDir(), NoSync: true, RetentionInterval: -1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return l
+	})
+}
+
+var ctx = context.Background()
+
+func TestReopenKeepsEverything(t *testing.T) {
+	dir := t.TempDir()
+	l, err := Open(Options{Dir: dir, RetentionInterval: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.CreateTopic(ctx, "a", rlog.TopicConfig{Partitions: 2, Retention: time.Hour})
+	l.CreateTopic(ctx, "b", rlog.TopicConfig{Partitions: 1})
+	for i := range 5 {
+		l.Produce(ctx, rlog.Record{Topic: "a", Partition: 1, Value: fmt.Appendf(nil, "%d", i)})
+	}
+	l.CommitOffsets(ctx, "g", map[rlog.TopicPartition]int64{{Topic: "a", Partition: 1}: 3})
+	l.Close()
+
+	l, err = Open(Options{Dir: dir, RetentionInterval: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	info, _ := l.DescribeTopic(ctx, "a")
+	if info.Partitions != 2 || info.Retention != time.Hour {
+		t.Fatalf("topic a after reopen: %+v", info)
+	}
+	start, end, _ := l.Offsets(ctx, rlog.TopicPartition{Topic: "a", Partition: 1})
+	if start != 0 || end != 5 {
+		t.Fatalf("offsets after reopen %d %d", start, end)
+	}
+	if off, ok, _ := l.CommittedOffset(ctx, "g", rlog.TopicPartition{Topic: "a", Partition: 1}); !ok || off != 3 {
+		t.Fatalf("group offset after reopen %d %v", off, ok)
+	}
+	// New topics get fresh ids: b's data must not alias a new topic's.
+	l.CreateTopic(ctx, "c", rlog.TopicConfig{Partitions: 1})
+	if _, end, _ := l.Offsets(ctx, rlog.TopicPartition{Topic: "c"}); end != 0 {
+		t.Fatalf("new topic c starts at %d", end)
+	}
+	l.Produce(ctx, rlog.Record{Topic: "a", Partition: 1, Value: []byte("5")})
+	recs, _ := l.Fetch(ctx, rlog.TopicPartition{Topic: "a", Partition: 1}, 5, 10, 0)
+	if len(recs) != 1 || recs[0].Offset != 5 || string(recs[0].Value) != "5" {
+		t.Fatalf("append after reopen: %+v", recs)
+	}
+}
+
+func TestRetentionByTime(t *testing.T) {
+	var now atomic.Int64
+	now.Store(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).UnixMilli())
+	l, err := Open(Options{Dir: t.TempDir(), NoSync: true, RetentionInterval: -1, Now: func() time.Time { return time.UnixMilli(now.Load()) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	l.CreateTopic(ctx, "r", rlog.TopicConfig{Partitions: 1, Retention: time.Hour})
+	l.CreateTopic(ctx, "forever", rlog.TopicConfig{Partitions: 1})
+	for i := range 10 { // one record a minute apart... then 10 more two hours later
+		l.Produce(ctx, rlog.Record{Topic: "r", Partition: 0, Value: []byte("old")}, rlog.Record{Topic: "forever", Partition: 0, Value: []byte("x")})
+		now.Add(int64(time.Minute / time.Millisecond))
+		_ = i
+	}
+	now.Add(int64(2 * time.Hour / time.Millisecond))
+	for range 10 {
+		l.Produce(ctx, rlog.Record{Topic: "r", Partition: 0, Value: []byte("new")})
+	}
+	n, err := l.EnforceRetention()
+	if err != nil || n != 10 {
+		t.Fatalf("retention deleted %d (%v), want 10", n, err)
+	}
+	tp := rlog.TopicPartition{Topic: "r"}
+	start, end, _ := l.Offsets(ctx, tp)
+	if start != 10 || end != 20 {
+		t.Fatalf("offsets after retention %d %d, want 10 20", start, end)
+	}
+	if _, err := l.Fetch(ctx, tp, 5, 10, 0); !errors.Is(err, rlog.ErrOffsetOutOfRange) {
+		t.Fatalf("fetch below log start: %v", err)
+	}
+	recs, _ := l.Fetch(ctx, tp, 10, 100, 0)
+	for _, r := range recs {
+		if string(r.Value) != "new" {
+			t.Fatalf("retention kept %q", r.Value)
+		}
+	}
+	if s, _, _ := l.Offsets(ctx, rlog.TopicPartition{Topic: "forever"}); s != 0 {
+		t.Fatal("retention touched a topic without retention")
+	}
+}
+
+func TestRetentionByBytes(t *testing.T) {
+	dir := t.TempDir()
+	l, err := Open(Options{Dir: dir, NoSync: true, RetentionInterval: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.CreateTopic(ctx, "r", rlog.TopicConfig{Partitions: 1, RetentionBytes: 1000})
+	for range 50 {
+		l.Produce(ctx, rlog.Record{Topic: "r", Partition: 0, Value: make([]byte, 100)})
+	}
+	if _, err := l.EnforceRetention(); err != nil {
+		t.Fatal(err)
+	}
+	start, end, _ := l.Offsets(ctx, rlog.TopicPartition{Topic: "r"})
+	if end != 50 || end-start != 10 {
+		t.Fatalf("after size retention [%d,%d), want the last 10 records", start, end)
+	}
+	l.Close()
+	// The log start survives a restart.
+	l, _ = Open(Options{Dir: dir, NoSync: true, RetentionInterval: -1})
+	defer l.Close()
+	if s, e, _ := l.Offsets(ctx, rlog.TopicPartition{Topic: "r"}); s != 40 || e != 50 {
+		t.Fatalf("after reopen [%d,%d)", s, e)
+	}
+}
+
+func TestRecordTooLarge(t *testing.T) {
+	l, _ := Open(Options{Dir: t.TempDir(), NoSync: true, RetentionInterval: -1, MaxRecordBytes: 100})
+	defer l.Close()
+	l.CreateTopic(ctx, "t", rlog.TopicConfig{Partitions: 1})
+	if err := l.Produce(ctx, rlog.Record{Topic: "t", Value: make([]byte, 101)}); !errors.Is(err, rlog.ErrRecordTooLarge) {
+		t.Fatalf("got %v", err)
+	}
+}
+
+func TestOptionsValidate(t *testing.T) {
+	if _, err := Open(Options{}); err == nil {
+		t.Fatal("Open without Dir succeeded")
+	}
+	if _, err := Open(Options{Dir: t.TempDir(), MaxRecordBytes: -1}); err == nil {
+		t.Fatal("negative MaxRecordBytes accepted")
+	}
+}
+
+func BenchmarkProduceBatch(b *testing.B) {
+	l, _ := Open(Options{Dir: b.TempDir(), NoSync: true, RetentionInterval: -1})
+	defer l.Close()
+	l.CreateTopic(ctx, "t", rlog.TopicConfig{Partitions: 4})
+	val := make([]byte, 400)
+	recs := make([]rlog.Record, 1000)
+	for i := range recs {
+		recs[i] = rlog.Record{Topic: "t", Partition: rlog.AutoPartition, Key: fmt.Appendf(nil, "mid_%d", i), Value: val}
+	}
+	b.SetBytes(int64(len(val) * len(recs)))
+	for b.Loop() {
+		if err := l.Produce(ctx, recs...); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -1,0 +1,155 @@
+package log
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/cockroachdb/pebble/v2"
+)
+
+// Errors shared by all implementations. Callers test them with errors.Is.
+var (
+	ErrUnknownTopic       = errors.New("unknown topic")
+	ErrTopicExists        = errors.New("topic already exists")
+	ErrOffsetOutOfRange   = errors.New("offset out of range")
+	ErrRecordTooLarge     = errors.New("record too large")
+	ErrInvalidTopicConfig = errors.New("invalid topic config")
+	ErrClosed             = errors.New("log closed")
+)
+
+// Header is a record header, as in Kafka.
+type Header struct {
+	Key   string
+	Value []byte
+}
+
+// Record is one entry of a topic partition.
+//
+// Producers set Topic, Key, Value, Headers and Timestamp; Partition < 0 (or
+// AutoPartition) lets the log choose from the key. Fetch fills every field.
+// A nil Value is a tombstone (Kafka's null value); a nil Key is a null key.
+type Record struct {
+	Topic     string
+	Partition int32
+	Offset    int64
+	Key       []byte
+	Value     []byte
+	Headers   []Header
+	// Timestamp is the record's create time in epoch milliseconds; when zero
+	// the log stamps the append time.
+	Timestamp int64
+}
+
+// AutoPartition asks the log to choose the partition from the key.
+const AutoPartition int32 = -1
+
+// Header returns the value of the last header named key, or nil.
+func (r *Record) Header(key string) []byte {
+	for i := len(r.Headers) - 1; i >= 0; i-- {
+		if r.Headers[i].Key == key {
+			return r.Headers[i].Value
+		}
+	}
+	return nil
+}
+
+// TopicPartition names one partition of a topic.
+type TopicPartition struct {
+	Topic     string
+	Partition int32
+}
+
+func (tp TopicPartition) String() string { return fmt.Sprintf("%s/%d", tp.Topic, tp.Partition) }
+
+// TopicConfig is a topic's layout and retention, as in Kafka's topic configs.
+type TopicConfig struct {
+	// Partitions is fixed at creation (jobs run one task per partition).
+	Partitions int32
+	// Retention deletes records older than this (by append time); 0 keeps forever.
+	Retention time.Duration
+	// RetentionBytes caps each partition's size; 0 means unlimited.
+	RetentionBytes int64
+}
+
+// Validate reports a descriptive error for an unusable config.
+func (c TopicConfig) Validate() error {
+	switch {
+	case c.Partitions < 1:
+		return fmt.Errorf("%w: partitions must be >= 1, got %d", ErrInvalidTopicConfig, c.Partitions)
+	case c.Partitions > 4096:
+		return fmt.Errorf("%w: partitions must be <= 4096, got %d", ErrInvalidTopicConfig, c.Partitions)
+	case c.Retention < 0:
+		return fmt.Errorf("%w: retention must be >= 0, got %s", ErrInvalidTopicConfig, c.Retention)
+	case c.RetentionBytes < 0:
+		return fmt.Errorf("%w: retention bytes must be >= 0, got %d", ErrInvalidTopicConfig, c.RetentionBytes)
+	}
+	return nil
+}
+
+// TopicInfo describes an existing topic.
+type TopicInfo struct {
+	Name string
+	TopicConfig
+}
+
+// Txn is one atomic unit of work: either all of it becomes visible or none.
+//
+// It is how a task checkpoints: the records it produced since the last
+// checkpoint, the input offsets it consumed up to, and its state changes.
+type Txn struct {
+	Records []Record
+	// Group and Offsets: the next offset to consume per input partition.
+	Group   string
+	Offsets map[TopicPartition]int64
+	// State, if not nil, is a batch of keyed-state writes made on the store
+	// returned by StateStore; the log commits it atomically with the rest.
+	State *pebble.Batch
+}
+
+// Log is a partitioned record log with consumer groups and transactions.
+// Implementations are safe for concurrent use.
+type Log interface {
+	// CreateTopic creates a topic; ErrTopicExists if it exists.
+	CreateTopic(ctx context.Context, name string, cfg TopicConfig) error
+	// DescribeTopic returns a topic's config; ErrUnknownTopic if missing.
+	DescribeTopic(ctx context.Context, name string) (TopicInfo, error)
+	// ListTopics returns all topics sorted by name.
+	ListTopics(ctx context.Context) ([]TopicInfo, error)
+
+	// Produce appends records outside any transaction; each record is
+	// durable and visible when Produce returns. Unknown topics are errors.
+	Produce(ctx context.Context, recs ...Record) error
+	// Commit applies a Txn atomically.
+	Commit(ctx context.Context, txn *Txn) error
+
+	// Fetch returns up to max committed records of tp starting at offset,
+	// waiting up to wait for at least one record. An offset below the log
+	// start (deleted by retention) or above the end is ErrOffsetOutOfRange.
+	Fetch(ctx context.Context, tp TopicPartition, offset int64, max int, wait time.Duration) ([]Record, error)
+	// Offsets returns the first available offset and the end offset (the
+	// offset the next record will get) of tp.
+	Offsets(ctx context.Context, tp TopicPartition) (start, end int64, err error)
+
+	// CommittedOffset returns a group's committed offset for tp (ok=false if none).
+	CommittedOffset(ctx context.Context, group string, tp TopicPartition) (offset int64, ok bool, err error)
+	// CommitOffsets stores a group's offsets outside any transaction.
+	CommitOffsets(ctx context.Context, group string, offsets map[TopicPartition]int64) error
+
+	// StateStore returns the local store keyed state lives in. Batches made
+	// on it may be passed as Txn.State.
+	StateStore() *pebble.DB
+
+	Close() error
+}
+
+// EnsureTopic creates a topic if it is missing and returns its description.
+// An existing topic keeps its config (its partition count is authoritative).
+func EnsureTopic(ctx context.Context, l Log, name string, cfg TopicConfig) (TopicInfo, error) {
+	err := l.CreateTopic(ctx, name, cfg)
+	if err != nil && !errors.Is(err, ErrTopicExists) {
+		return TopicInfo{}, err
+	}
+	return l.DescribeTopic(ctx, name)
+}
