@@ -359,7 +359,7 @@ func (g *LogGenerator) newSession(ts int64) *session {
 		osName = androidVersions[(h>>20)%uint64(len(androidVersions))]
 		ch = androidChannels[(h>>28)%uint64(len(androidChannels))]
 	}
-	isNew := !g.isOldDevice(mid)
+	isNew := !g.hasSeen(mid) && !g.isOldDevice(mid)
 	g.seen[mid>>6] |= 1 << (mid & 63)
 
 	c := s.common

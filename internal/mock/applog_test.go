@@ -164,7 +164,11 @@ func mustJSON(t testing.TB, v any) string {
 	return string(b)
 }
 
-var midRE = regexp.MustCompile(`^mid_(\d+)$`)
+var (
+	midRE    = regexp.MustCompile(`^mid_(\d+)$`)
+	vcRE     = regexp.MustCompile(`^v\d+\.\d+\.\d+$`)
+	skuIDsRE = regexp.MustCompile(`^\d+(,\d+){0,2}$`)
+)
 
 func TestDefaults(t *testing.T) {
 	c := LogConfig{}.withDefaults()
@@ -290,7 +294,7 @@ func checkLines(t *testing.T, cfg LogConfig, n int) {
 		if (c.Ba == "iPhone") != strings.HasPrefix(c.Os, "iOS ") || !strings.HasPrefix(c.Os, "iOS ") && !strings.HasPrefix(c.Os, "Android ") {
 			t.Fatalf("line %d: os %q for brand %q", i, c.Os, c.Ba)
 		}
-		if !regexp.MustCompile(`^v\d+\.\d+\.\d+$`).MatchString(c.Vc) || c.Sid == "" {
+		if !vcRE.MatchString(c.Vc) || c.Sid == "" {
 			t.Fatalf("line %d: vc %q sid %q", i, c.Vc, c.Sid)
 		}
 
@@ -541,7 +545,7 @@ func checkItem(t *testing.T, i int, l testLine, line []byte) {
 			t.Fatalf("line %d: good_list after search without keyword: %s", i, line)
 		}
 	case p.PageID == "trade":
-		if itemType != "sku_ids" || !regexp.MustCompile(`^\d+(,\d+){0,2}$`).MatchString(*p.Item) {
+		if itemType != "sku_ids" || !skuIDsRE.MatchString(*p.Item) {
 			t.Fatalf("line %d: trade item: %s", i, line)
 		}
 	case p.PageID == "payment":
@@ -553,7 +557,11 @@ func checkItem(t *testing.T, i int, l testLine, line []byte) {
 			t.Fatalf("line %d: unexpected item on %s: %s", i, p.PageID, line)
 		}
 	}
-	if (p.FromPosID == nil) != (p.FromPosSeq == nil) || p.FromPosID != nil && p.PageID != "good_detail" {
+	// from_pos_* locate the display the user clicked: only on a good_detail
+	// page reached from a page with displays.
+	fromDisplay := p.PageID == "good_detail" &&
+		(last == "home" || last == "good_list" || last == "good_detail" || last == "search")
+	if (p.FromPosID != nil) != fromDisplay || (p.FromPosSeq != nil) != fromDisplay {
 		t.Fatalf("line %d: from_pos_*: %s", i, line)
 	}
 }

@@ -1,0 +1,215 @@
+package state
+
+import (
+	"fmt"
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/cockroachdb/pebble/v2"
+	"github.com/cockroachdb/pebble/v2/vfs"
+)
+
+func openDB(t testing.TB) *pebble.DB {
+	db, err := pebble.Open("", &pebble.Options{FS: vfs.NewMem()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+type clock struct{ t time.Time }
+
+func (c *clock) now() time.Time { return c.t }
+
+func commit(t testing.TB, s *Store) {
+	if err := s.Batch().Commit(pebble.NoSync); err != nil {
+		t.Fatal(err)
+	}
+	s.Committed()
+}
+
+func TestValueStateScopesAndCheckpoint(t *testing.T) {
+	db := openDB(t)
+	s := NewStore(db, nil)
+	a := s.Value(Scope{"job", "op", 0}, "v")
+	b := s.Value(Scope{"job", "op", 1}, "v")    // other partition
+	c := s.Value(Scope{"job", "other", 0}, "v") // other operator
+	d := s.Value(Scope{"job2", "op", 0}, "v")   // other job
+	e := s.Value(Scope{"job", "op", 0}, "v2")   // other name
+	a.Put([]byte("k"), []byte("a"))
+	for _, o := range []*ValueState{b, c, d, e} {
+		if _, ok, _ := o.Get([]byte("k")); ok {
+			t.Fatal("state leaked across scopes")
+		}
+	}
+	// Reads see uncommitted writes; a discard forgets them.
+	if v, ok, _ := a.Get([]byte("k")); !ok || string(v) != "a" {
+		t.Fatalf("read own write: %q %v", v, ok)
+	}
+	s.Discard()
+	if _, ok, _ := a.Get([]byte("k")); ok {
+		t.Fatal("discarded write still visible")
+	}
+	a.Put([]byte("k"), []byte("a2"))
+	commit(t, s)
+	s2 := NewStore(db, nil) // a restarted task
+	if v, ok, _ := s2.Value(Scope{"job", "op", 0}, "v").Get([]byte("k")); !ok || string(v) != "a2" {
+		t.Fatalf("committed value after restore = %q %v", v, ok)
+	}
+	a.Delete([]byte("k"))
+	if _, ok, _ := a.Get([]byte("k")); ok {
+		t.Fatal("deleted value visible")
+	}
+	// A key that is a prefix of another does not alias it.
+	a.Put([]byte("ab"), []byte("1"))
+	if _, ok, _ := a.Get([]byte("a")); ok {
+		t.Fatal("key 'a' sees key 'ab'")
+	}
+}
+
+func TestTTL(t *testing.T) {
+	db := openDB(t)
+	clk := &clock{time.Unix(1000, 0)}
+	s := NewStore(db, clk.now)
+	v := s.Value(Scope{"j", "o", 0}, "ttl", WithTTL(time.Hour))
+	forever := s.Value(Scope{"j", "o", 0}, "forever")
+	v.Put([]byte("k"), []byte("x"))
+	forever.Put([]byte("k"), []byte("y"))
+	clk.t = clk.t.Add(59 * time.Minute)
+	if _, ok, _ := v.Get([]byte("k")); !ok {
+		t.Fatal("expired too early")
+	}
+	v.Put([]byte("k2"), []byte("x")) // written later: lives longer
+	clk.t = clk.t.Add(2 * time.Minute)
+	if _, ok, _ := v.Get([]byte("k")); ok {
+		t.Fatal("not expired after TTL")
+	}
+	if _, ok, _ := v.Get([]byte("k2")); !ok {
+		t.Fatal("k2 expired early")
+	}
+	commit(t, s)
+	n, err := s.Sweep(100)
+	if err != nil || n != 1 {
+		t.Fatalf("sweep deleted %d (%v), want 1", n, err)
+	}
+	commit(t, s)
+	if _, ok, _ := forever.Get([]byte("k")); !ok {
+		t.Fatal("sweep deleted state without TTL")
+	}
+}
+
+func TestMapState(t *testing.T) {
+	s := NewStore(openDB(t), nil)
+	m := s.Map(Scope{"j", "o", 0}, "m")
+	m.Put([]byte("k"), []byte("b"), []byte("2"))
+	m.Put([]byte("k"), []byte("a"), []byte("1"))
+	m.Put([]byte("k2"), []byte("a"), []byte("other"))
+	var got []string
+	m.Range([]byte("k"), func(mk, v []byte) bool { got = append(got, string(mk)+"="+string(v)); return true })
+	if fmt.Sprint(got) != "[a=1 b=2]" {
+		t.Fatalf("range = %v", got)
+	}
+	m.Delete([]byte("k"), []byte("a"))
+	if _, ok, _ := m.Get([]byte("k"), []byte("a")); ok {
+		t.Fatal("deleted entry visible")
+	}
+	m.Clear([]byte("k"))
+	got = nil
+	m.Range([]byte("k"), func(mk, v []byte) bool { got = append(got, string(mk)); return true })
+	if len(got) != 0 {
+		t.Fatalf("after clear: %v", got)
+	}
+	if v, ok, _ := m.Get([]byte("k2"), []byte("a")); !ok || string(v) != "other" {
+		t.Fatal("clear removed another key's map")
+	}
+}
+
+func TestTimersOrderDedupAndNested(t *testing.T) {
+	s := NewStore(openDB(t), nil)
+	tm := s.Timers(Scope{"j", "o", 0})
+	for _, ts := range []int64{30, -5, 10, 20, 10} {
+		tm.Register(EventTime, ts, fmt.Appendf(nil, "k%d", ts))
+	}
+	tm.Register(ProcessingTime, 1, []byte("p"))
+	if next, ok, _ := tm.Next(EventTime); !ok || next != -5 {
+		t.Fatalf("next = %d %v", next, ok)
+	}
+	var fired []string
+	n, err := tm.Fire(EventTime, 20, func(ts int64, key []byte) error {
+		fired = append(fired, fmt.Sprintf("%d:%s", ts, key))
+		if ts == 10 { // a timer registered while firing, already due
+			tm.Register(EventTime, 15, []byte("nested"))
+		}
+		return nil
+	})
+	if err != nil || n != 4 || fmt.Sprint(fired) != "[-5:k-5 10:k10 20:k20 15:nested]" {
+		t.Fatalf("fired %d %v %v", n, fired, err)
+	}
+	if next, _, _ := tm.Next(EventTime); next != 30 {
+		t.Fatalf("left %d, want 30", next)
+	}
+	if next, _, _ := tm.Next(ProcessingTime); next != 1 {
+		t.Fatal("event-time firing touched processing-time timers")
+	}
+	tm.Delete(EventTime, 30, []byte("k30"))
+	if _, ok, _ := tm.Next(EventTime); ok {
+		t.Fatal("deleted timer still registered")
+	}
+}
+
+// Memory must not grow with the number of keys: state lives in the store.
+func TestMemoryBoundedByStoreNotKeys(t *testing.T) {
+	db, err := pebble.Open(t.TempDir(), &pebble.Options{Cache: pebble.NewCache(8 << 20), MemTableSize: 4 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	s := NewStore(db, nil)
+	v := s.Value(Scope{"j", "o", 0}, "v")
+	heap := func() uint64 {
+		runtime.GC()
+		var m runtime.MemStats
+		runtime.ReadMemStats(&m)
+		return m.HeapInuse
+	}
+	val := make([]byte, 100)
+	write := func(from, to int) {
+		for i := from; i < to; i++ {
+			v.Put(fmt.Appendf(nil, "key-%d", i), val)
+			if i%10000 == 0 {
+				commit(t, s)
+			}
+		}
+		commit(t, s)
+	}
+	write(0, 100_000)
+	h1 := heap()
+	write(100_000, 500_000)
+	h2 := heap()
+	// 400K more keys x ~110 bytes = 44 MB if they stayed on the heap.
+	if h2 > h1+20<<20 {
+		t.Fatalf("heap grew from %d to %d MB with 4x the keys", h1>>20, h2>>20)
+	}
+	if _, ok, _ := v.Get([]byte("key-123456")); !ok {
+		t.Fatal("state lost")
+	}
+}
+
+func BenchmarkValueGetPut(b *testing.B) {
+	s := NewStore(openDB(b), nil)
+	v := s.Value(Scope{"j", "o", 0}, "v")
+	key := make([]byte, 0, 16)
+	i := 0
+	for b.Loop() {
+		key = fmt.Appendf(key[:0], "mid_%d", i%10000)
+		if _, ok, _ := v.Get(key); !ok {
+			v.Put(key, []byte("2026-11-21"))
+		}
+		i++
+		if i%5000 == 0 {
+			commit(b, s)
+		}
+	}
+}
