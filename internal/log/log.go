@@ -37,8 +37,9 @@ type Record struct {
 	Key       []byte
 	Value     []byte
 	Headers   []Header
-	// Timestamp is the record's create time in epoch milliseconds; when zero
-	// the log stamps the append time.
+	// Timestamp is the record's create time in epoch milliseconds; zero
+	// means unset and the log stamps the append time (so event time 0,
+	// 1970-01-01T00:00:00Z, cannot be represented).
 	Timestamp int64
 }
 

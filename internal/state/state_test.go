@@ -11,7 +11,7 @@ import (
 )
 
 func openDB(t testing.TB) *pebble.DB {
-	db, err := pebble.Open("", &pebble.Options{FS: vfs.NewMem()})
+	db, err := pebble.Open("", &pebble.Options{FS: vfs.NewMem(), Logger: quiet{}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -213,3 +213,9 @@ func BenchmarkValueGetPut(b *testing.B) {
 		}
 	}
 }
+
+type quiet struct{}
+
+func (quiet) Infof(string, ...any)      {}
+func (quiet) Errorf(f string, a ...any) { fmt.Printf(f+"\n", a...) }
+func (quiet) Fatalf(f string, a ...any) { panic(fmt.Sprintf(f, a...)) }

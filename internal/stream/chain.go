@@ -1,0 +1,141 @@
+package stream
+
+import (
+	"fmt"
+
+	rlog "github.com/rtdw/rtdw/internal/log"
+	"github.com/rtdw/rtdw/internal/state"
+)
+
+// owner is what runs a chain of operator instances: a task, or the test
+// harness. It buffers outputs until the next checkpoint.
+type owner interface {
+	output(topic string, partition int32, rec *Record)
+	deadLetter(rec *Record, err *BadInputError, at string)
+	fail(err error)
+}
+
+type pusher interface{ push(rec *Record) }
+
+// inst is one operator instance in a task's chain.
+type inst struct {
+	node *Node
+	op   Operator
+	ctx  *Context
+	outs [][]pusher
+	own  owner
+
+	in, out, late          int64
+	pubIn, pubOut, pubLate int64
+}
+
+func (i *inst) Emit(port int, rec *Record) {
+	i.out++
+	outs := i.outs[port]
+	for k, d := range outs {
+		if k < len(outs)-1 {
+			cp := *rec // fan-out: later branches must not see earlier branches' changes
+			d.push(&cp)
+			continue
+		}
+		d.push(rec)
+	}
+}
+
+func (i *inst) push(rec *Record) {
+	i.in++
+	if err := i.op.Process(rec, i); err != nil {
+		i.handle(rec, err)
+	}
+}
+
+func (i *inst) handle(rec *Record, err error) {
+	if b, ok := AsBadInput(err); ok {
+		i.own.deadLetter(rec, b, i.node.Name)
+		return
+	}
+	i.own.fail(fmt.Errorf("operator %s: %w", i.node.Name, err))
+}
+
+func (i *inst) fireTimers(d state.TimeDomain, upTo int64) error {
+	th, ok := i.op.(TimerHandler)
+	if !ok {
+		return nil
+	}
+	_, err := i.ctx.timers.Fire(d, upTo, func(ts int64, key []byte) error {
+		return th.OnTimer(d, ts, key, i)
+	})
+	if err != nil {
+		if b, ok := AsBadInput(err); ok { // a timer has no input record to blame
+			i.own.deadLetter(&Record{Key: nil, Value: []byte(b.Error())}, b, i.node.Name)
+			return nil
+		}
+		return fmt.Errorf("operator %s timers: %w", i.node.Name, err)
+	}
+	return nil
+}
+
+func (i *inst) advance(wm int64) error {
+	if err := i.fireTimers(state.EventTime, wm); err != nil {
+		return err
+	}
+	if h, ok := i.op.(WatermarkHandler); ok {
+		if err := h.OnWatermark(wm, i); err != nil {
+			return fmt.Errorf("operator %s: %w", i.node.Name, err)
+		}
+	}
+	return nil
+}
+
+func (i *inst) endOfInput() error {
+	if h, ok := i.op.(EndOfInputHandler); ok {
+		if err := h.EndOfInput(i); err != nil {
+			return fmt.Errorf("operator %s end of input: %w", i.node.Name, err)
+		}
+	}
+	return nil
+}
+
+func (i *inst) prepareCheckpoint() error {
+	if h, ok := i.op.(CheckpointHandler); ok {
+		if err := h.PrepareCheckpoint(i); err != nil {
+			return fmt.Errorf("operator %s checkpoint: %w", i.node.Name, err)
+		}
+	}
+	return nil
+}
+
+// sinkPush writes records to a topic, partitioned by key.
+type sinkPush struct {
+	node *Node
+	own  owner
+	n    int64
+}
+
+func (s *sinkPush) push(rec *Record) {
+	s.n++
+	s.own.output(s.node.topic, rlog.AutoPartition, rec)
+}
+
+// keyByPush re-keys records into a repartition topic.
+type keyByPush struct {
+	node       *Node
+	own        owner
+	partitions int32
+	n          int64
+}
+
+func (k *keyByPush) push(rec *Record) {
+	key, err := k.node.keyFn(rec)
+	if err != nil {
+		b, ok := AsBadInput(err)
+		if !ok {
+			b = &BadInputError{Code: "bad_key", Detail: err.Error()}
+		}
+		k.own.deadLetter(rec, b, k.node.Name)
+		return
+	}
+	k.n++
+	rec.Key = key
+	k.own.output(k.node.topic, rlog.PartitionFor(key, k.partitions), rec)
+}

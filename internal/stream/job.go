@@ -1,0 +1,163 @@
+package stream
+
+import (
+	"fmt"
+	"regexp"
+	"time"
+)
+
+// Job is a named graph of operators. Its name is its consumer group and the
+// identity of its state and checkpoints: renaming a job starts it afresh.
+type Job struct {
+	Name       string
+	DeadLetter string // dead-letter topic; default "dirty_data"
+	nodes      []*Node
+	err        error
+}
+
+// NewJob starts a job definition.
+func NewJob(name string) *Job { return &Job{Name: name, DeadLetter: "dirty_data"} }
+
+type nodeKind int
+
+const (
+	kindSource nodeKind = iota
+	kindOperator
+	kindKeyBy
+	kindSink
+)
+
+// Node is one vertex of the job graph.
+type Node struct {
+	job   *Job
+	id    int
+	Name  string
+	kind  nodeKind
+	ports []string
+	outs  [][]*Node // per port, downstream nodes
+	in    *Node
+
+	factory Factory
+	src     SourceOptions
+	keyFn   func(*Record) ([]byte, error)
+	topic   string // source, sink or repartition topic
+}
+
+// Stream is one output port of a node: what the builder methods extend.
+type Stream struct {
+	node *Node
+	port int
+}
+
+// SourceOptions configure how a source assigns event time and watermarks.
+type SourceOptions struct {
+	// EventTime returns a record's event time; ok=false keeps the log
+	// timestamp and the record does not advance the watermark (malformed
+	// input is then dead-lettered by the job's own validation).
+	EventTime func(*Record) (ts int64, ok bool)
+	// OutOfOrderness bounds how late a record may be; default 3 s.
+	OutOfOrderness time.Duration
+	// IdleTimeout marks an input idle after this long without records, so it
+	// stops holding the watermark back; default 5 s.
+	IdleTimeout time.Duration
+}
+
+// SourceOption sets a SourceOptions field.
+type SourceOption func(*SourceOptions)
+
+// EventTime sets the event-time extractor.
+func EventTime(fn func(*Record) (int64, bool)) SourceOption {
+	return func(o *SourceOptions) { o.EventTime = fn }
+}
+
+// OutOfOrderness sets the bounded out-of-orderness.
+func OutOfOrderness(d time.Duration) SourceOption {
+	return func(o *SourceOptions) { o.OutOfOrderness = d }
+}
+
+// IdleTimeout sets the idle-input timeout.
+func IdleTimeout(d time.Duration) SourceOption { return func(o *SourceOptions) { o.IdleTimeout = d } }
+
+var nameRE = regexp.MustCompile(`^[a-zA-Z0-9_]+$`)
+
+func (j *Job) add(n *Node) *Node {
+	if !nameRE.MatchString(n.Name) && j.err == nil {
+		j.err = fmt.Errorf("job %s: node name %q must match %s", j.Name, n.Name, nameRE)
+	}
+	for _, o := range j.nodes {
+		if o.Name == n.Name && j.err == nil {
+			j.err = fmt.Errorf("job %s: duplicate node name %q", j.Name, n.Name)
+		}
+	}
+	n.job, n.id = j, len(j.nodes)
+	if len(n.ports) == 0 {
+		n.ports = []string{"out"}
+	}
+	n.outs = make([][]*Node, len(n.ports))
+	j.nodes = append(j.nodes, n)
+	return n
+}
+
+// Source reads a topic. Records keep the topic's keys.
+func (j *Job) Source(topic string, opts ...SourceOption) Stream {
+	o := SourceOptions{OutOfOrderness: 3 * time.Second, IdleTimeout: 5 * time.Second}
+	for _, f := range opts {
+		f(&o)
+	}
+	n := j.add(&Node{Name: "source_" + sanitize(topic), kind: kindSource, topic: topic, src: o})
+	return Stream{node: n}
+}
+
+func (s Stream) link(n *Node) *Node {
+	n = s.node.job.add(n)
+	n.in = s.node
+	s.node.outs[s.port] = append(s.node.outs[s.port], n)
+	return n
+}
+
+// Process adds an operator. Use Port (or Main) on the result for its outputs.
+func (s Stream) Process(name string, f Factory) *Node {
+	var ports []string
+	if p, ok := f().(Ported); ok {
+		ports = p.Ports()
+	}
+	return s.link(&Node{Name: name, kind: kindOperator, factory: f, ports: ports})
+}
+
+// KeyBy re-keys the stream by fn through a repartition topic, so that the
+// next operators see every record of a key in one task. A key fn error
+// dead-letters the record.
+func (s Stream) KeyBy(name string, fn func(*Record) ([]byte, error)) Stream {
+	n := s.link(&Node{Name: name, kind: kindKeyBy, keyFn: fn})
+	n.topic = "_rtdw-" + s.node.job.Name + "-" + name + "-repartition"
+	return Stream{node: n}
+}
+
+// To writes the stream to a topic, partitioned by record key.
+func (s Stream) To(topic string) {
+	s.link(&Node{Name: "sink_" + sanitize(topic), kind: kindSink, topic: topic})
+}
+
+// Main is the node's main output.
+func (n *Node) Main() Stream { return Stream{node: n} }
+
+// Port returns the named output of the node; it panics on a name the
+// operator does not declare (a programming error in a job definition).
+func (n *Node) Port(name string) Stream {
+	for i, p := range n.ports {
+		if p == name {
+			return Stream{node: n, port: i}
+		}
+	}
+	panic(fmt.Sprintf("job %s: operator %s has no port %q (ports %v)", n.job.Name, n.Name, name, n.ports))
+}
+
+func sanitize(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_') {
+			b[i] = '_'
+		}
+	}
+	return string(b)
+}

@@ -1,0 +1,99 @@
+package stream
+
+import (
+	"log/slog"
+	"time"
+
+	"github.com/rtdw/rtdw/internal/state"
+)
+
+// Operator processes records one at a time. A new instance is made per task
+// (per partition) by the operator's factory, so instances need no locking.
+type Operator interface {
+	// Open is called once before the first record, after state is restored.
+	Open(ctx *Context) error
+	// Process handles one record. Return a BadInputError to dead-letter it.
+	Process(rec *Record, out Emitter) error
+}
+
+// Optional operator capabilities.
+type (
+	// Ported operators name their outputs; the first is the main output.
+	Ported interface{ Ports() []string }
+	// TimerHandler receives fired timers.
+	TimerHandler interface {
+		OnTimer(domain state.TimeDomain, ts int64, key []byte, out Emitter) error
+	}
+	// WatermarkHandler sees each watermark advance, after due timers fired.
+	WatermarkHandler interface {
+		OnWatermark(wm int64, out Emitter) error
+	}
+	// EndOfInputHandler is called when a drained (bounded) run reaches the
+	// end of its input: emit what would be emitted at end of stream
+	// (fire windows) without discarding state, so a later run continues.
+	EndOfInputHandler interface{ EndOfInput(out Emitter) error }
+	// CheckpointHandler flushes operator buffers into state or outputs
+	// before a checkpoint commits.
+	CheckpointHandler interface{ PrepareCheckpoint(out Emitter) error }
+)
+
+// Factory makes one operator instance per task.
+type Factory func() Operator
+
+// MinWatermark is the watermark before any input was seen.
+const MinWatermark int64 = -1 << 63
+
+// Context is an operator instance's handle on its task: keyed state,
+// timers, the watermark and the processing-time clock.
+type Context struct {
+	Job       string
+	Operator  string
+	Partition int32
+	Logger    *slog.Logger
+
+	store  *state.Store
+	timers *state.Timers
+	wm     *int64
+	now    func() time.Time
+	late   *int64
+}
+
+func (c *Context) scope() state.Scope {
+	return state.Scope{Job: c.Job, Operator: c.Operator, Partition: c.Partition}
+}
+
+// Value returns keyed value state owned by this operator instance.
+func (c *Context) Value(name string, opts ...state.Option) *state.ValueState {
+	return c.store.Value(c.scope(), name, opts...)
+}
+
+// Map returns keyed map state owned by this operator instance.
+func (c *Context) Map(name string, opts ...state.Option) *state.MapState {
+	return c.store.Map(c.scope(), name, opts...)
+}
+
+// RegisterTimer registers a timer for key at ts in the given domain.
+func (c *Context) RegisterTimer(d state.TimeDomain, ts int64, key []byte) error {
+	return c.timers.Register(d, ts, key)
+}
+
+// DeleteTimer removes a registered timer.
+func (c *Context) DeleteTimer(d state.TimeDomain, ts int64, key []byte) error {
+	return c.timers.Delete(d, ts, key)
+}
+
+// Watermark is the task's current event-time watermark.
+func (c *Context) Watermark() int64 { return *c.wm }
+
+// Now is the processing-time clock (a manual clock under the test harness).
+func (c *Context) Now() time.Time { return c.now() }
+
+// CountLate counts a record that arrived behind the watermark; the operator
+// must still route it somewhere (a side output), never drop it silently.
+func (c *Context) CountLate() { *c.late++ }
+
+// Store exposes the task's state store (for operators that scan state).
+func (c *Context) Store() *state.Store { return c.store }
+
+// Scope is this operator instance's state scope.
+func (c *Context) Scope() state.Scope { return c.scope() }

@@ -1,0 +1,104 @@
+package stream
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/valyala/fastjson"
+
+	rlog "github.com/rtdw/rtdw/internal/log"
+)
+
+// Record is what flows between operators.
+//
+// Ownership: an operator that emits a record must not mutate its Key or Value
+// afterwards; a receiver must not keep the *Record or parsed JSON past the
+// call (sinks copy what they keep).
+type Record struct {
+	Key     []byte
+	Value   []byte
+	Time    int64 // event time, epoch ms
+	Headers []rlog.Header
+
+	// Source locates the input record this one derives from, for dead letters.
+	Source rlog.TopicPartition
+	Offset int64
+
+	parser *fastjson.Parser
+	json   *fastjson.Value
+	jerr   error
+}
+
+// JSON parses Value once and caches the result for every operator of the
+// chain that asks again. The returned value is valid during the current call.
+func (r *Record) JSON() (*fastjson.Value, error) {
+	if r.json != nil || r.jerr != nil {
+		return r.json, r.jerr
+	}
+	if r.parser == nil {
+		r.parser = new(fastjson.Parser)
+	}
+	r.json, r.jerr = r.parser.ParseBytes(r.Value)
+	return r.json, r.jerr
+}
+
+// SetJSON attaches an already-parsed (possibly modified) value; later
+// JSON calls return it instead of parsing Value.
+func (r *Record) SetJSON(v *fastjson.Value) { r.json, r.jerr = v, nil }
+
+// Derive returns a new record with the same source position and headers.
+func (r *Record) Derive(key, value []byte, time int64) Record {
+	return Record{Key: key, Value: value, Time: time, Headers: r.Headers, Source: r.Source, Offset: r.Offset}
+}
+
+// Emitter receives an operator's output. Port 0 is the main output; other
+// ports are the operator's side outputs, in the order of its Ports().
+type Emitter interface {
+	Emit(port int, rec *Record)
+}
+
+// BadInputError marks a record the job cannot process: the runtime sends
+// it to the job's dead-letter topic with the reason and counts it, and the
+// job keeps running. Any other error from an operator fails the task, which
+// restarts from its last checkpoint.
+type BadInputError struct {
+	Code   string // short, stable, used as a metric label: "malformed_json"
+	Detail string
+}
+
+func (e *BadInputError) Error() string {
+	if e.Detail == "" {
+		return e.Code
+	}
+	return e.Code + ": " + e.Detail
+}
+
+// BadInput returns a *BadInputError.
+func BadInput(code, format string, args ...any) error {
+	return &BadInputError{Code: code, Detail: fmt.Sprintf(format, args...)}
+}
+
+// AsBadInput reports whether err is (or wraps) a BadInputError.
+func AsBadInput(err error) (*BadInputError, bool) {
+	var b *BadInputError
+	ok := errors.As(err, &b)
+	return b, ok
+}
+
+// Header names rtdw writes on dead letters and control records.
+const (
+	HeaderReason  = "rtdw.reason"
+	HeaderJob     = "rtdw.job"
+	HeaderSource  = "rtdw.source"
+	HeaderControl = "rtdw.control"
+)
+
+// Header returns the value of the last header named key, or nil.
+func (r *Record) Header(key string) []byte {
+	for i := len(r.Headers) - 1; i >= 0; i-- {
+		if r.Headers[i].Key == key {
+			return r.Headers[i].Value
+		}
+	}
+	return nil
+}

@@ -1,0 +1,279 @@
+package stream
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	"sync"
+	"time"
+
+	rlog "github.com/rtdw/rtdw/internal/log"
+)
+
+// Options configure how jobs run.
+type Options struct {
+	Log rlog.Log
+	// Interval between checkpoints; default 1 s.
+	Interval time.Duration
+	// Partitions for topics the runner creates (inputs that do not exist
+	// yet, sinks, the dead-letter topic); default 4. Existing topics keep theirs.
+	Partitions int32
+	// Drain runs bounded: process the input present at start (and what it
+	// produces for downstream jobs), end every operator's input, commit, return.
+	Drain bool
+	// FetchMax records per fetch; default 1000.
+	FetchMax int
+	// MaxPendingBytes forces a checkpoint when this much output or state is
+	// buffered, bounding memory between checkpoints; default 8 MiB.
+	MaxPendingBytes int
+	// MaxRecordBytes: larger outputs are dead-lettered; default 15 MiB.
+	MaxRecordBytes int
+	// MaxRestarts in drain mode before the run fails; unbounded runs retry
+	// forever with backoff. Default 5.
+	MaxRestarts int
+	Metrics     *Metrics
+	Logger      *slog.Logger
+	Now         func() time.Time
+}
+
+// Validate fills defaults and reports unusable settings.
+func (o *Options) Validate() error {
+	if o.Log == nil {
+		return errors.New("stream: Options.Log is required")
+	}
+	if o.Interval == 0 {
+		o.Interval = time.Second
+	}
+	if o.Interval < 0 {
+		return fmt.Errorf("stream: checkpoint interval must be > 0, got %s", o.Interval)
+	}
+	if o.Partitions == 0 {
+		o.Partitions = 4
+	}
+	if o.Partitions < 0 {
+		return fmt.Errorf("stream: partitions must be > 0, got %d", o.Partitions)
+	}
+	if o.FetchMax <= 0 {
+		o.FetchMax = 1000
+	}
+	if o.MaxPendingBytes <= 0 {
+		o.MaxPendingBytes = 8 << 20
+	}
+	if o.MaxRecordBytes <= 0 {
+		o.MaxRecordBytes = 15 << 20
+	}
+	if o.MaxRestarts <= 0 {
+		o.MaxRestarts = 5
+	}
+	if o.Metrics == nil {
+		o.Metrics = NewMetrics(nil)
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	return nil
+}
+
+// Run runs jobs until ctx ends (each task commits a final checkpoint), or,
+// with Options.Drain, until their present input is processed. In drain mode
+// jobs run in dependency order: a job reading another job's output starts
+// when that job has finished, so it sees everything that job produced.
+func Run(ctx context.Context, o Options, jobs ...*Job) error {
+	if err := o.Validate(); err != nil {
+		return err
+	}
+	type planned struct {
+		job    *Job
+		stages []*stage
+	}
+	var ps []planned
+	for _, j := range jobs {
+		st, err := j.plan()
+		if err != nil {
+			return err
+		}
+		ps = append(ps, planned{j, st})
+	}
+	if !o.Drain {
+		var wg sync.WaitGroup
+		errs := make(chan error, len(ps))
+		for _, p := range ps {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if err := runJob(ctx, &o, p.job, p.stages, ""); err != nil {
+					errs <- err
+				}
+			}()
+		}
+		wg.Wait()
+		close(errs)
+		return errors.Join(collect(errs)...)
+	}
+	drainID := newRunID()
+	order, err := dependencyOrder(jobs)
+	if err != nil {
+		return err
+	}
+	for _, j := range order {
+		for _, p := range ps {
+			if p.job == j {
+				o.Logger.Info("draining job", "job", j.Name)
+				if err := runJob(ctx, &o, j, p.stages, drainID); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
+}
+
+func collect(ch chan error) []error {
+	var out []error
+	for e := range ch {
+		out = append(out, e)
+	}
+	return out
+}
+
+func newRunID() string {
+	var b [8]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// dependencyOrder sorts jobs so producers of a topic come before its readers.
+func dependencyOrder(jobs []*Job) ([]*Job, error) {
+	writers := map[string][]*Job{}
+	for _, j := range jobs {
+		for _, t := range j.OutputTopics()[1:] {
+			writers[t] = append(writers[t], j)
+		}
+	}
+	var out []*Job
+	state := map[*Job]int{} // 1 visiting, 2 done
+	var visit func(j *Job) error
+	visit = func(j *Job) error {
+		switch state[j] {
+		case 1:
+			return fmt.Errorf("jobs form a cycle through %s; drain needs an acyclic set of jobs", j.Name)
+		case 2:
+			return nil
+		}
+		state[j] = 1
+		for _, t := range j.InputTopics() {
+			for _, w := range writers[t] {
+				if w != j {
+					if err := visit(w); err != nil {
+						return err
+					}
+				}
+			}
+		}
+		state[j] = 2
+		out = append(out, j)
+		return nil
+	}
+	sorted := append([]*Job(nil), jobs...)
+	sort.SliceStable(sorted, func(a, b int) bool { return sorted[a].Name < sorted[b].Name })
+	for _, j := range sorted {
+		if err := visit(j); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// runJob ensures the job's topics and runs every task of every stage.
+func runJob(ctx context.Context, o *Options, j *Job, stages []*stage, drain string) error {
+	parts := map[string]int32{}
+	ensure := func(topic string, n int32) error {
+		info, err := rlog.EnsureTopic(ctx, o.Log, topic, rlog.TopicConfig{Partitions: n})
+		if err != nil {
+			return fmt.Errorf("job %s: topic %s: %w", j.Name, topic, err)
+		}
+		parts[topic] = info.Partitions
+		return nil
+	}
+	if err := ensure(j.DeadLetter, o.Partitions); err != nil {
+		return err
+	}
+	parallelism := map[*stage]int32{}
+	for _, s := range stages { // upstream stages come first
+		if s.upstream == nil {
+			if err := ensure(s.input.topic, o.Partitions); err != nil {
+				return err
+			}
+		} else if err := ensure(s.input.topic, parallelism[s.upstream]); err != nil {
+			return err
+		}
+		parallelism[s] = parts[s.input.topic]
+		for _, n := range s.nodes {
+			if n.kind == kindSink {
+				if err := ensure(n.topic, o.Partitions); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	errs := make(chan error, 64)
+	for _, s := range stages {
+		var producers int32
+		if s.upstream != nil {
+			producers = parallelism[s.upstream]
+		}
+		for p := int32(0); p < parallelism[s]; p++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if err := supervise(ctx, o, func() *task { return newTask(o, s, p, parts, producers, drain) }); err != nil {
+					errs <- err
+					cancel() // one failed task fails a drained run
+				}
+			}()
+		}
+	}
+	wg.Wait()
+	close(errs)
+	return errors.Join(collect(errs)...)
+}
+
+// supervise runs a task, restarting it from its last checkpoint after a
+// failure, with exponential backoff.
+func supervise(ctx context.Context, o *Options, mk func() *task) error {
+	backoff := 100 * time.Millisecond
+	for restarts := 0; ; restarts++ {
+		t := mk()
+		err := t.run(ctx)
+		if err == nil || ctx.Err() != nil && errors.Is(err, context.Canceled) {
+			return nil
+		}
+		if ctx.Err() != nil {
+			return err
+		}
+		o.Metrics.Restarts.WithLabelValues(t.job.Name).Inc()
+		if t.checkpoints > 0 { // it made progress: not a crash loop
+			backoff, restarts = 100*time.Millisecond, 0
+		}
+		if t.drain != "" && restarts >= o.MaxRestarts {
+			return fmt.Errorf("giving up after %d restarts: %w", restarts, err)
+		}
+		t.logger.Error("task failed; restarting from last checkpoint", "err", err, "backoff", backoff)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(backoff):
+		}
+		backoff = min(2*backoff, 30*time.Second)
+	}
+}

@@ -1,0 +1,314 @@
+package stream_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	rlog "github.com/rtdw/rtdw/internal/log"
+	"github.com/rtdw/rtdw/internal/log/embedded"
+	"github.com/rtdw/rtdw/internal/state"
+	"github.com/rtdw/rtdw/internal/stream"
+)
+
+var bg = context.Background()
+
+func openLog(t *testing.T) *embedded.Log {
+	l, err := embedded.Open(embedded.Options{Dir: t.TempDir(), NoSync: true, RetentionInterval: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	return l
+}
+
+// windowSum sums "key,n,ts" values per key in 10 ms tumbling windows and
+// emits "key:end:sum" when the watermark passes the window; at the end of a
+// drained input it emits what is still open.
+type windowSum struct {
+	ctx  *stream.Context
+	sums *state.MapState
+	fail func() bool
+}
+
+func (w *windowSum) Open(c *stream.Context) error { w.ctx, w.sums = c, c.Map("sums"); return nil }
+
+func (w *windowSum) Process(r *stream.Record, out stream.Emitter) error {
+	if w.fail != nil && w.fail() {
+		return fmt.Errorf("injected failure")
+	}
+	n, _ := strconv.Atoi(strings.Split(string(r.Value), ",")[1])
+	end := (r.Time/10 + 1) * 10
+	if end-1 <= w.ctx.Watermark() {
+		w.ctx.CountLate()
+		return stream.BadInput("late", "t=%d wm=%d", r.Time, w.ctx.Watermark())
+	}
+	wk := []byte(strconv.FormatInt(end, 10))
+	old, _, err := w.sums.Get(r.Key, wk)
+	if err != nil {
+		return err
+	}
+	cur, _ := strconv.Atoi(string(old))
+	w.sums.Put(r.Key, wk, []byte(strconv.Itoa(cur+n)))
+	return w.ctx.RegisterTimer(state.EventTime, end-1, r.Key)
+}
+
+func (w *windowSum) OnTimer(d state.TimeDomain, ts int64, key []byte, out stream.Emitter) error {
+	wk := []byte(strconv.FormatInt(ts+1, 10))
+	v, ok, err := w.sums.Get(key, wk)
+	if err != nil || !ok {
+		return err
+	}
+	rec := stream.Record{Key: key, Value: fmt.Appendf(nil, "%s:%d:%s", key, ts+1, v), Time: ts}
+	out.Emit(0, &rec)
+	return w.sums.Delete(key, wk)
+}
+
+func (w *windowSum) EndOfInput(out stream.Emitter) error {
+	// Fire every open window without purging it (a later run continues it).
+	var keys [][]byte
+	_, err := w.ctx.Store().Timers(w.ctx.Scope()).Fire(state.EventTime, 1<<62, func(ts int64, key []byte) error {
+		keys = append(keys, append(fmt.Appendf(nil, "%d|", ts), key...))
+		return nil
+	})
+	for _, k := range keys {
+		ts, key, _ := bytes.Cut(k, []byte("|"))
+		n, _ := strconv.ParseInt(string(ts), 10, 64)
+		if err := w.OnTimer(state.EventTime, n, key, out); err != nil {
+			return err
+		}
+	}
+	return err
+}
+
+func windowJob(fail func() bool) *stream.Job {
+	j := stream.NewJob("wsum")
+	j.Source("in", stream.EventTime(func(r *stream.Record) (int64, bool) {
+		parts := strings.Split(string(r.Value), ",")
+		if len(parts) != 3 {
+			return 0, false
+		}
+		ts, err := strconv.ParseInt(parts[2], 10, 64)
+		return ts, err == nil
+	}), stream.OutOfOrderness(5*time.Millisecond), stream.IdleTimeout(200*time.Millisecond)).
+		KeyBy("by_key", func(r *stream.Record) ([]byte, error) {
+			k, _, ok := strings.Cut(string(r.Value), ",")
+			if !ok || k == "" {
+				return nil, stream.BadInput("no_key", "%q", r.Value)
+			}
+			return []byte(k), nil
+		}).
+		Process("sum", func() stream.Operator { return &windowSum{fail: fail} }).Main().
+		To("out")
+	return j
+}
+
+// produce writes n records "k<i%7>,i,ts" spread over the partitions of "in"
+// by a key unrelated to the window key, so every window needs the repartition.
+func produce(t *testing.T, l rlog.Log, from, n int) map[string]int {
+	want := map[string]int{}
+	var recs []rlog.Record
+	for i := from; i < from+n; i++ {
+		key := fmt.Sprintf("k%d", i%7)
+		ts := int64(i) + 1 // one record per ms; event time 0 means "unset" in the log
+		recs = append(recs, rlog.Record{Topic: "in", Partition: int32(i % 4), Value: fmt.Appendf(nil, "%s,%d,%d", key, i, ts)})
+		want[fmt.Sprintf("%s:%d", key, (ts/10+1)*10)] += i
+	}
+	recs = append(recs, rlog.Record{Topic: "in", Partition: 1, Value: []byte("garbage")})
+	if err := l.Produce(bg, recs...); err != nil {
+		t.Fatal(err)
+	}
+	return want
+}
+
+func readAll(t *testing.T, l rlog.Log, topic string) []rlog.Record {
+	t.Helper()
+	info, err := l.DescribeTopic(bg, topic)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []rlog.Record
+	for p := int32(0); p < info.Partitions; p++ {
+		tp := rlog.TopicPartition{Topic: topic, Partition: p}
+		for off := int64(0); ; {
+			recs, err := l.Fetch(bg, tp, off, 1000, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(recs) == 0 {
+				break
+			}
+			out = append(out, recs...)
+			off = recs[len(recs)-1].Offset + 1
+		}
+	}
+	return out
+}
+
+func sums(t *testing.T, l rlog.Log) map[string]int {
+	got := map[string]int{}
+	for _, r := range readAll(t, l, "out") {
+		parts := strings.Split(string(r.Value), ":")
+		n, _ := strconv.Atoi(parts[2])
+		k := parts[0] + ":" + parts[1]
+		if _, dup := got[k]; dup {
+			t.Fatalf("window %s emitted twice", k)
+		}
+		got[k] = n
+	}
+	return got
+}
+
+func equalMaps(t *testing.T, want, got map[string]int) {
+	t.Helper()
+	if len(want) != len(got) {
+		t.Fatalf("%d windows, want %d", len(got), len(want))
+	}
+	for k, v := range want {
+		if got[k] != v {
+			t.Fatalf("window %s = %d, want %d", k, got[k], v)
+		}
+	}
+}
+
+func TestDrainRepartitionWindows(t *testing.T) {
+	l := openLog(t)
+	reg := prometheus.NewRegistry()
+	opts := stream.Options{Log: l, Drain: true, Interval: 20 * time.Millisecond, Metrics: stream.NewMetrics(reg)}
+	if err := l.CreateTopic(bg, "in", rlog.TopicConfig{Partitions: 4}); err != nil {
+		t.Fatal(err)
+	}
+	want := produce(t, l, 0, 5000)
+	if err := stream.Run(bg, opts, windowJob(nil)); err != nil {
+		t.Fatal(err)
+	}
+	equalMaps(t, want, sums(t, l))
+	dl := readAll(t, l, "dirty_data")
+	if len(dl) != 1 || string(dl[0].Value) != "garbage" || !strings.HasPrefix(string(dl[0].Header(stream.HeaderReason)), "no_key") ||
+		string(dl[0].Header(stream.HeaderSource)) != "in/1@1250" {
+		t.Fatalf("dead letters: %+v", dl)
+	}
+	if n := testutil.ToFloat64(opts.Metrics.DeadLetters.WithLabelValues("wsum", "no_key")); n != 1 {
+		t.Fatalf("dead letter metric = %v", n)
+	}
+	if n := testutil.ToFloat64(opts.Metrics.RecordsIn.WithLabelValues("wsum", "sum")); n != 5000 {
+		t.Fatalf("records in metric = %v", n)
+	}
+	// A second drain with nothing new changes nothing.
+	if err := stream.Run(bg, opts, windowJob(nil)); err != nil {
+		t.Fatal(err)
+	}
+	equalMaps(t, want, sums(t, l))
+}
+
+// Tasks that fail at random moments restart from their last checkpoint;
+// the output is as if nothing failed.
+func TestTaskFailuresAreExactlyOnce(t *testing.T) {
+	l := openLog(t)
+	l.CreateTopic(bg, "in", rlog.TopicConfig{Partitions: 4})
+	want := produce(t, l, 0, 20000)
+	var calls atomic.Int64
+	fail := func() bool {
+		n := calls.Add(1)
+		return n%3001 == 0 // about 7 failures over the run, at different places per task
+	}
+	opts := stream.Options{Log: l, Drain: true, Interval: 5 * time.Millisecond, MaxRestarts: 100}
+	if err := stream.Run(bg, opts, windowJob(fail)); err != nil {
+		t.Fatal(err)
+	}
+	if calls.Load() <= 20000 {
+		t.Fatalf("only %d calls: no failure was injected", calls.Load())
+	}
+	equalMaps(t, want, sums(t, l))
+}
+
+// Unbounded: a window closes only when every upstream partition's
+// watermark passed it, and an idle partition stops holding it back.
+func TestWatermarksAcrossRepartitionAndIdleInputs(t *testing.T) {
+	l := openLog(t)
+	l.CreateTopic(bg, "in", rlog.TopicConfig{Partitions: 4})
+	ctx, cancel := context.WithCancel(bg)
+	done := make(chan error, 1)
+	go func() {
+		done <- stream.Run(ctx, stream.Options{Log: l, Interval: 10 * time.Millisecond}, windowJob(nil))
+	}()
+	defer func() { cancel(); <-done }()
+
+	// Partitions 0 and 1 get data up to t=100; 2 and 3 never get any.
+	var recs []rlog.Record
+	for i := 0; i <= 100; i++ {
+		recs = append(recs, rlog.Record{Topic: "in", Partition: int32(i % 2), Value: fmt.Appendf(nil, "k,%d,%d", 1, i+1)})
+	}
+	l.Produce(bg, recs...)
+	// Event times are 1..101, so partition 0's watermark is 101-5 = 96:
+	// windows ending at 10..90 close once partitions 2 and 3 are idle
+	// (200 ms); [90,100) and [100,110) stay open.
+	want := map[string]int{"k:10": 9}
+	for end := 20; end <= 90; end += 10 {
+		want[fmt.Sprintf("k:%d", end)] = 10
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if _, err := l.DescribeTopic(bg, "out"); err != nil {
+			time.Sleep(10 * time.Millisecond)
+			continue
+		}
+		got := sums(t, l)
+		if len(got) >= len(want) {
+			equalMaps(t, want, got)
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("windows did not close: %v", got)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	time.Sleep(300 * time.Millisecond)
+	equalMaps(t, want, sums(t, l))
+
+	// New data on partition 2 makes it the only active input: its watermark
+	// (150-5) closes the windows idle partitions 0 and 1 had finished, but
+	// not its own.
+	l.Produce(bg, rlog.Record{Topic: "in", Partition: 2, Value: []byte("k,1,150")})
+	want["k:100"], want["k:110"] = 10, 2
+	for deadline := time.Now().Add(10 * time.Second); len(sums(t, l)) < len(want) && time.Now().Before(deadline); {
+		time.Sleep(20 * time.Millisecond)
+	}
+	time.Sleep(100 * time.Millisecond)
+	equalMaps(t, want, sums(t, l))
+}
+
+func TestPlanErrors(t *testing.T) {
+	l := openLog(t)
+	j := stream.NewJob("bad job")
+	j.Source("in").To("out")
+	if err := stream.Run(bg, stream.Options{Log: l, Drain: true}, j); err == nil {
+		t.Fatal("job name with a space accepted")
+	}
+	j = stream.NewJob("nosink")
+	j.Source("in")
+	if err := stream.Run(bg, stream.Options{Log: l, Drain: true}, j); err == nil || !strings.Contains(err.Error(), "leads nowhere") {
+		t.Fatalf("job without sink: %v", err)
+	}
+	if err := stream.Run(bg, stream.Options{Log: l, Interval: -1}, windowJob(nil)); err == nil {
+		t.Fatal("negative interval accepted")
+	}
+}
+
+func keys(m map[string]int) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
