@@ -1,0 +1,70 @@
+package warehouse
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/rtdw/rtdw/internal/stream"
+	"github.com/rtdw/rtdw/internal/warehouse/dwd"
+)
+
+// Config is what the warehouse's jobs need to know.
+type Config struct {
+	// Location is the business time zone (SPEC §0); default Asia/Shanghai.
+	Location *time.Location
+}
+
+// JobSpec describes one runnable job.
+type JobSpec struct {
+	Name    string
+	Summary string
+	Build   func(Config) *stream.Job
+}
+
+// Jobs lists the warehouse's jobs in pipeline order.
+func Jobs() []JobSpec {
+	return []JobSpec{
+		{Name: dwd.BaseLogJob, Summary: "topic_log -> dirty_data + dwd_traffic_{err,start,display,action,page} with the is_new fix", Build: func(c Config) *stream.Job {
+			return dwd.BaseLog(dwd.BaseLogConfig{Location: c.Location})
+		}},
+	}
+}
+
+// Select builds the named jobs (all when names is empty).
+func Select(c Config, names []string) ([]*stream.Job, error) {
+	all := Jobs()
+	if len(names) == 0 {
+		var jobs []*stream.Job
+		for _, s := range all {
+			jobs = append(jobs, s.Build(c))
+		}
+		return jobs, nil
+	}
+	var jobs []*stream.Job
+	seen := map[string]bool{}
+	for _, n := range names {
+		n = strings.TrimSpace(n)
+		if n == "" || seen[n] {
+			continue
+		}
+		seen[n] = true
+		found := false
+		for _, s := range all {
+			if s.Name == n {
+				jobs = append(jobs, s.Build(c))
+				found = true
+			}
+		}
+		if !found {
+			var known []string
+			for _, s := range all {
+				known = append(known, s.Name)
+			}
+			sort.Strings(known)
+			return nil, fmt.Errorf("unknown job %q (known: %s)", n, strings.Join(known, ", "))
+		}
+	}
+	return jobs, nil
+}
