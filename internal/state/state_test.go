@@ -219,3 +219,34 @@ type quiet struct{}
 func (quiet) Infof(string, ...any)      {}
 func (quiet) Errorf(f string, a ...any) { fmt.Printf(f+"\n", a...) }
 func (quiet) Fatalf(f string, a ...any) { panic(fmt.Sprintf(f, a...)) }
+
+// The value cache is write-through, forgets discarded writes, and stays
+// within its budget.
+func TestValueCache(t *testing.T) {
+	db := openDB(t)
+	s := NewStoreWithCache(db, nil, 4096)
+	v := s.Value(Scope{"j", "o", 0}, "v")
+	v.Put([]byte("k"), []byte("1"))
+	commit(t, s)
+	v.Put([]byte("k"), []byte("2")) // uncommitted, cached
+	if got, _, _ := v.Get([]byte("k")); string(got) != "2" {
+		t.Fatalf("read %q", got)
+	}
+	s.Discard()
+	if got, _, _ := v.Get([]byte("k")); string(got) != "1" {
+		t.Fatalf("after discard read %q, want the committed 1", got)
+	}
+	v.Delete([]byte("k"))
+	if _, ok, _ := v.Get([]byte("k")); ok {
+		t.Fatal("deleted key cached as present")
+	}
+	for i := range 1000 {
+		v.Put(fmt.Appendf(nil, "key-%d", i), make([]byte, 100))
+	}
+	if s.cache.size > 4096 || len(s.cache.m) > 4096/100 {
+		t.Fatalf("cache holds %d bytes in %d entries over a 4096-byte budget", s.cache.size, len(s.cache.m))
+	}
+	if got, ok, _ := v.Get([]byte("key-3")); !ok || len(got) != 100 { // evicted, read from the batch
+		t.Fatal("evicted entry lost")
+	}
+}

@@ -22,15 +22,28 @@ type Store struct {
 	batch *pebble.Batch
 	now   func() time.Time
 	sweep []byte // TTL sweeper cursor
+	cache *lru   // value state only
 }
+
+// DefaultCacheBytes bounds each store's value-state cache.
+const DefaultCacheBytes = 16 << 20
 
 // NewStore returns a store over db. now is the processing-time clock that
 // TTLs are measured against (nil = time.Now).
 func NewStore(db *pebble.DB, now func() time.Time) *Store {
+	return NewStoreWithCache(db, now, DefaultCacheBytes)
+}
+
+// NewStoreWithCache is NewStore with a value-state cache of cacheBytes (0: none).
+func NewStoreWithCache(db *pebble.DB, now func() time.Time, cacheBytes int) *Store {
 	if now == nil {
 		now = time.Now
 	}
-	return &Store{db: db, batch: db.NewIndexedBatch(), now: now}
+	s := &Store{db: db, batch: db.NewIndexedBatch(), now: now}
+	if cacheBytes > 0 {
+		s.cache = newLRU(cacheBytes)
+	}
+	return s
 }
 
 // Batch returns the pending checkpoint batch, to be passed as log.Txn.State.
@@ -46,7 +59,10 @@ func (s *Store) Committed() {
 }
 
 // Discard drops uncommitted writes (restore to the last checkpoint).
-func (s *Store) Discard() { s.Committed() }
+func (s *Store) Discard() {
+	s.cache.reset()
+	s.Committed()
+}
 
 // Close releases the pending batch without committing it.
 func (s *Store) Close() { s.batch.Close() }
@@ -83,6 +99,7 @@ type handle struct {
 	ttl    time.Duration
 	kbuf   []byte
 	vbuf   []byte
+	cache  *lru // nil for map state (ranges and clears bypass a point cache)
 }
 
 func (s *Store) newHandle(sc Scope, name string, kind byte, opts []Option) handle {
@@ -126,14 +143,26 @@ func (h *handle) decode(raw []byte) ([]byte, bool, error) {
 }
 
 func (h *handle) get(k []byte) ([]byte, bool, error) {
+	if raw, ok := h.cache.get(k); ok {
+		if raw == nil {
+			return nil, false, nil
+		}
+		v, ok, err := h.decode(raw)
+		if !ok || err != nil {
+			return nil, false, err
+		}
+		return append([]byte(nil), v...), true, nil
+	}
 	raw, c, err := h.s.batch.Get(k)
 	if errors.Is(err, pebble.ErrNotFound) {
+		h.cache.put(k, nil)
 		return nil, false, nil
 	}
 	if err != nil {
 		return nil, false, fmt.Errorf("state get: %w", err)
 	}
 	defer c.Close()
+	h.cache.put(k, raw)
 	v, ok, err := h.decode(raw)
 	if !ok || err != nil {
 		return nil, false, err
@@ -146,7 +175,9 @@ type ValueState struct{ h handle }
 
 // Value returns the value state named name in scope sc.
 func (s *Store) Value(sc Scope, name string, opts ...Option) *ValueState {
-	return &ValueState{h: s.newHandle(sc, name, 'v', opts)}
+	v := &ValueState{h: s.newHandle(sc, name, 'v', opts)}
+	v.h.cache = s.cache
+	return v
 }
 
 // Get returns the key's value (a copy) and whether it exists.
@@ -154,11 +185,17 @@ func (v *ValueState) Get(key []byte) ([]byte, bool, error) { return v.h.get(v.h.
 
 // Put sets the key's value (and restarts its TTL).
 func (v *ValueState) Put(key, value []byte) error {
-	return v.h.s.batch.Set(v.h.key(key), v.h.encode(value), nil)
+	k, raw := v.h.key(key), v.h.encode(value)
+	v.h.cache.put(k, raw)
+	return v.h.s.batch.Set(k, raw, nil)
 }
 
 // Delete removes the key's value.
-func (v *ValueState) Delete(key []byte) error { return v.h.s.batch.Delete(v.h.key(key), nil) }
+func (v *ValueState) Delete(key []byte) error {
+	k := v.h.key(key)
+	v.h.cache.put(k, nil)
+	return v.h.s.batch.Delete(k, nil)
+}
 
 // MapState holds a map per key.
 type MapState struct {
@@ -259,6 +296,7 @@ func (s *Store) Sweep(limit int) (int, error) {
 		return 0, err
 	}
 	for _, k := range doomed {
+		s.cache.forget(k)
 		if err := s.batch.Delete(k, nil); err != nil {
 			return deleted, err
 		}

@@ -4,20 +4,24 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/crc32"
 
 	rlog "github.com/rtdw/rtdw/internal/log"
 )
 
+// Pebble key namespaces (the state package owns 0x20-0x2f).
 const (
-	nsTopic  = 0x01
-	nsRecord = 0x02
-	nsGroup  = 0x03
-	nsStart  = 0x04
+	nsTopic  = 0x01 // name -> topic meta (JSON)
+	nsGroup  = 0x03 // group 0x00 topicID part -> committed offset
+	nsStart  = 0x04 // topicID part -> log start offset (moved by retention)
+	nsIndex  = 0x05 // topicID part offset -> segment base, file position
+	nsSeg    = 0x06 // topicID part base -> segment meta (committed size, max append time)
+	nsEnd    = 0x07 // topicID part -> committed end offset
 )
 
 func topicKey(name string) []byte { return append([]byte{nsTopic}, name...) }
 
-func partPrefix(ns byte, id uint32, part int32) []byte {
+func partKey(ns byte, id uint32, part int32) []byte {
 	b := make([]byte, 9, 17)
 	b[0] = ns
 	binary.BigEndian.PutUint32(b[1:], id)
@@ -25,11 +29,8 @@ func partPrefix(ns byte, id uint32, part int32) []byte {
 	return b
 }
 
-func recordKey(dst []byte, id uint32, part int32, off int64) []byte {
-	dst = append(dst, nsRecord)
-	dst = binary.BigEndian.AppendUint32(dst, id)
-	dst = binary.BigEndian.AppendUint32(dst, uint32(part))
-	return binary.BigEndian.AppendUint64(dst, uint64(off))
+func partOffKey(ns byte, id uint32, part int32, off int64) []byte {
+	return binary.BigEndian.AppendUint64(partKey(ns, id, part), uint64(off))
 }
 
 func groupKey(group string, id uint32, part int32) []byte {
@@ -41,24 +42,42 @@ func groupKey(group string, id uint32, part int32) []byte {
 	return binary.BigEndian.AppendUint32(b, uint32(part))
 }
 
-// stored record layout: varints timestamp, appendTime, position (bytes
-// appended to the partition before this record, for size retention), then
-// key, value (length -1 = null), headers.
-type storedMeta struct {
-	timestamp, appendTime, position int64
+func u64(v int64) []byte { return binary.BigEndian.AppendUint64(nil, uint64(v)) }
+
+func pair(a, b int64) []byte {
+	return binary.BigEndian.AppendUint64(binary.BigEndian.AppendUint64(make([]byte, 0, 16), uint64(a)), uint64(b))
 }
 
-func encodeRecord(dst []byte, r *rlog.Record, appendTime, position int64) []byte {
+func unpair(v []byte) (int64, int64) {
+	return int64(binary.BigEndian.Uint64(v)), int64(binary.BigEndian.Uint64(v[8:]))
+}
+
+// A segment file is a sequence of frames:
+//
+//	length u32 | crc32c(payload) u32 | offset u64 | payload
+//
+// payload: varints timestamp, appendTime; key, value (length -1 = null);
+// header count and headers.
+const frameHeader = 16
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+func appendFrame(dst []byte, r *rlog.Record, off, appendTime int64) []byte {
+	start := len(dst)
+	dst = append(dst, make([]byte, frameHeader)...)
 	dst = binary.AppendVarint(dst, r.Timestamp)
 	dst = binary.AppendVarint(dst, appendTime)
-	dst = binary.AppendVarint(dst, position)
 	dst = appendBytes(dst, r.Key)
 	dst = appendBytes(dst, r.Value)
-	dst = binary.AppendUvarint(dst, uint64(len(r.Headers)))
+	dst = binary.AppendVarint(dst, int64(len(r.Headers)))
 	for _, h := range r.Headers {
 		dst = appendBytes(dst, []byte(h.Key))
 		dst = appendBytes(dst, h.Value)
 	}
+	payload := dst[start+frameHeader:]
+	binary.BigEndian.PutUint32(dst[start:], uint32(len(payload)))
+	binary.BigEndian.PutUint32(dst[start+4:], crc32.Checksum(payload, castagnoli))
+	binary.BigEndian.PutUint64(dst[start+8:], uint64(off))
 	return dst
 }
 
@@ -104,30 +123,24 @@ func (r *reader) bytes() []byte {
 	return v
 }
 
-// decodeRecord decodes into r. The byte slices alias buf.
-func decodeRecord(buf []byte, r *rlog.Record) (storedMeta, error) {
+// decodePayload fills r from a frame payload; slices alias buf. It returns
+// the append time.
+func decodePayload(buf []byte, r *rlog.Record) (int64, error) {
 	rd := reader{b: buf}
-	var m storedMeta
-	m.timestamp = rd.varint()
-	m.appendTime = rd.varint()
-	m.position = rd.varint()
-	r.Timestamp = m.timestamp
+	r.Timestamp = rd.varint()
+	appendTime := rd.varint()
 	r.Key = rd.bytes()
 	r.Value = rd.bytes()
-	nh, n := binary.Uvarint(rd.b)
-	if rd.err == nil && n <= 0 {
-		rd.err = errCorrupt
-	}
-	rd.b = rd.b[max(n, 0):]
+	nh := rd.varint()
 	r.Headers = nil
-	for i := uint64(0); i < nh && rd.err == nil; i++ {
+	for i := int64(0); i < nh && rd.err == nil; i++ {
 		k := rd.bytes()
 		r.Headers = append(r.Headers, rlog.Header{Key: string(k), Value: rd.bytes()})
 	}
 	if rd.err != nil {
-		return m, fmt.Errorf("%w at %s/%d offset %d", rd.err, r.Topic, r.Partition, r.Offset)
+		return 0, fmt.Errorf("%w at %s/%d offset %d", rd.err, r.Topic, r.Partition, r.Offset)
 	}
-	return m, nil
+	return appendTime, nil
 }
 
 func recordSize(r *rlog.Record) int64 {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"regexp"
 	"sort"
 	"sync"
@@ -14,6 +15,8 @@ import (
 	"time"
 
 	"github.com/cockroachdb/pebble/v2"
+	"github.com/cockroachdb/pebble/v2/bloom"
+	"github.com/cockroachdb/pebble/v2/sstable"
 
 	rlog "github.com/rtdw/rtdw/internal/log"
 )
@@ -29,6 +32,9 @@ type Options struct {
 	MaxRecordBytes int
 	// CacheBytes is Pebble's block cache. Default 64 MiB.
 	CacheBytes int64
+	// SegmentBytes rolls a partition's segment file at this size; retention
+	// deletes whole segments. Default 64 MiB.
+	SegmentBytes int64
 	// RetentionInterval is how often retention runs in the background.
 	// Default 1 minute; negative disables (call EnforceRetention yourself).
 	RetentionInterval time.Duration
@@ -51,6 +57,12 @@ func (o *Options) withDefaults() (Options, error) {
 	}
 	if c.CacheBytes == 0 {
 		c.CacheBytes = 64 << 20
+	}
+	if c.SegmentBytes == 0 {
+		c.SegmentBytes = 64 << 20
+	}
+	if c.SegmentBytes < 0 {
+		return c, fmt.Errorf("embedded log: SegmentBytes must be > 0, got %d", c.SegmentBytes)
 	}
 	if c.RetentionInterval == 0 {
 		c.RetentionInterval = time.Minute
@@ -88,9 +100,13 @@ type topic struct {
 }
 
 type partition struct {
-	start    atomic.Int64
-	end      atomic.Int64
-	position int64 // bytes appended before end; guarded by Log.mu
+	start atomic.Int64
+	end   atomic.Int64
+	segs  segs
+	// bytes written to the active segment since its last index entry, and
+	// the frame buffer reused by every commit; guarded by Log.mu
+	sinceIndex int64
+	scratch    []byte
 
 	mu sync.Mutex
 	ch chan struct{} // closed when end moves
@@ -124,11 +140,7 @@ func Open(opts Options) (*Log, error) {
 	}
 	cache := pebble.NewCache(o.CacheBytes)
 	defer cache.Unref()
-	db, err := pebble.Open(o.Dir, &pebble.Options{
-		Cache:        cache,
-		MemTableSize: 32 << 20,
-		Logger:       quietLogger{o.Logger},
-	})
+	db, err := pebble.Open(o.Dir, pebbleOptions(cache, o))
 	if err != nil {
 		return nil, fmt.Errorf("open embedded log %s: %w", o.Dir, err)
 	}
@@ -176,31 +188,50 @@ func (l *Log) load() error {
 
 func (l *Log) loadPartition(id uint32, p int32) (*partition, error) {
 	part := &partition{ch: make(chan struct{})}
-	if v, c, err := l.db.Get(partPrefix(nsStart, id, p)); err == nil {
-		part.start.Store(int64(binary.BigEndian.Uint64(v)))
-		c.Close()
-	} else if !errors.Is(err, pebble.ErrNotFound) {
+	get := func(k []byte) (int64, bool, error) {
+		v, c, err := l.db.Get(k)
+		if errors.Is(err, pebble.ErrNotFound) {
+			return 0, false, nil
+		}
+		if err != nil {
+			return 0, false, err
+		}
+		defer c.Close()
+		return int64(binary.BigEndian.Uint64(v)), true, nil
+	}
+	start, _, err := get(partKey(nsStart, id, p))
+	if err != nil {
 		return nil, err
 	}
-	part.end.Store(part.start.Load())
-	prefix := partPrefix(nsRecord, id, p)
+	end, ok, err := get(partKey(nsEnd, id, p))
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		end = start
+	}
+	part.start.Store(start)
+	part.end.Store(end)
+	prefix := partKey(nsSeg, id, p)
 	it, err := l.db.NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: prefixEnd(prefix)})
 	if err != nil {
 		return nil, err
 	}
-	defer it.Close()
-	if it.Last() {
-		off := int64(binary.BigEndian.Uint64(it.Key()[9:]))
-		r := rlog.Record{Offset: off}
-		m, err := decodeRecord(it.Value(), &r)
-		if err != nil {
-			return nil, err
-		}
-		part.end.Store(off + 1)
-		part.position = m.position + recordSize(&r)
-		l.lastTime = max(l.lastTime, m.appendTime)
+	metas := map[int64][2]int64{}
+	for it.First(); it.Valid(); it.Next() {
+		size, maxTime := unpair(it.Value())
+		metas[int64(binary.BigEndian.Uint64(it.Key()[9:]))] = [2]int64{size, maxTime}
+		l.lastTime = max(l.lastTime, maxTime)
 	}
-	return part, it.Error()
+	if err := it.Close(); err != nil {
+		return nil, err
+	}
+	list, err := l.openSegments(id, p, metas)
+	if err != nil {
+		return nil, err
+	}
+	part.segs.list = list
+	return part, nil
 }
 
 func prefixEnd(p []byte) []byte {
@@ -212,6 +243,39 @@ func prefixEnd(p []byte) []byte {
 		}
 	}
 	return nil
+}
+
+// pebbleOptions tunes Pebble for a log: large memtables so records are
+// usually read back before they are flushed; value separation; no
+// compression on the upper levels (it cost more CPU than the I/O it saved);
+// bloom filters so keyed-state point lookups skip the files a log's writes
+// create.
+func pebbleOptions(cache *pebble.Cache, o Options) *pebble.Options {
+	po := &pebble.Options{
+		Cache:                       cache,
+		FormatMajorVersion:          pebble.FormatNewest,
+		MemTableSize:                64 << 20,
+		MemTableStopWritesThreshold: 4,
+		L0CompactionThreshold:       4,
+		L0StopWritesThreshold:       32,
+		LBaseMaxBytes:               512 << 20,
+		Logger:                      quietLogger{o.Logger},
+	}
+	// Record bodies go to blob files at flush and are not rewritten by
+	// compactions, which then move only keys: a log's bytes are written
+	// about twice (WAL, blob) instead of once per level.
+	po.Experimental.ValueSeparationPolicy = func() pebble.ValueSeparationPolicy {
+		return pebble.ValueSeparationPolicy{Enabled: true, MinimumSize: 128, MaxBlobReferenceDepth: 10,
+			RewriteMinimumAge: time.Hour, TargetGarbageRatio: 0.5}
+	}
+	for i := range po.Levels {
+		po.Levels[i].FilterPolicy = bloom.FilterPolicy(10)
+		po.Levels[i].Compression = func() *sstable.CompressionProfile { return sstable.NoCompression }
+		if i >= 4 {
+			po.Levels[i].Compression = func() *sstable.CompressionProfile { return sstable.FastestCompression }
+		}
+	}
+	return po
 }
 
 var topicName = regexp.MustCompile(`^[a-zA-Z0-9._-]{1,249}$`)
@@ -293,8 +357,11 @@ func (l *Log) Produce(ctx context.Context, recs ...rlog.Record) error {
 	return l.Commit(ctx, &rlog.Txn{Records: recs})
 }
 
-// Commit implements log.Log: records, offsets and the state batch become
-// durable and visible in one Pebble batch.
+// Commit implements log.Log. Records are appended to their partitions'
+// segment files first; the Pebble batch (state, group offsets, each
+// partition's new end, segment sizes and index entries) is the commit
+// point. A crash in between leaves bytes past the committed end, which
+// Open truncates, so a partial commit is never visible.
 func (l *Log) Commit(ctx context.Context, txn *rlog.Txn) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -304,21 +371,20 @@ func (l *Log) Commit(ctx context.Context, txn *rlog.Txn) error {
 	if l.isClosed() {
 		return rlog.ErrClosed
 	}
-	b := txn.State
-	if b == nil {
-		b = l.db.NewBatch()
-		defer b.Close()
+	// Records go into a plain batch: indexing them in the caller's indexed
+	// state batch would cost a skiplist insert per record for nothing.
+	b := l.db.NewBatch()
+	defer b.Close()
+	if txn.State != nil {
+		if err := b.Apply(txn.State, nil); err != nil {
+			return fmt.Errorf("commit: %w", err)
+		}
 	}
 	now := max(l.opts.Now().UnixMilli(), l.lastTime)
 
-	// Offsets are assigned here; in-memory ends move only after the batch
-	// is durable, so a failed commit leaves no trace.
-	type pending struct {
-		p        *partition
-		end, pos int64
-	}
+	// Frame the records per partition, assigning offsets.
+	var order []*pending
 	touched := map[*partition]*pending{}
-	var key, val []byte
 	for i := range txn.Records {
 		r := &txn.Records[i]
 		t, ok := l.topics[r.Topic]
@@ -342,29 +408,36 @@ func (l *Log) Commit(ctx context.Context, txn *rlog.Txn) error {
 		p := t.parts[part]
 		pd := touched[p]
 		if pd == nil {
-			pd = &pending{p: p, end: p.end.Load(), pos: p.position}
+			pd = &pending{t: t, part: part, p: p, end: p.end.Load(), buf: p.scratch[:0]}
 			touched[p] = pd
+			order = append(order, pd)
 		}
 		ts := r.Timestamp
 		if ts == 0 {
 			ts = now
 		}
-		key = recordKey(key[:0], t.id, part, pd.end)
-		val = encodeRecord(val[:0], &rlog.Record{Key: r.Key, Value: r.Value, Headers: r.Headers, Timestamp: ts}, now, pd.pos)
-		if err := b.Set(key, val, nil); err != nil {
-			return fmt.Errorf("commit: %w", err)
-		}
+		pd.frames = append(pd.frames, len(pd.buf))
+		pd.buf = appendFrame(pd.buf, &rlog.Record{Key: r.Key, Value: r.Value, Headers: r.Headers, Timestamp: ts}, pd.end, now)
 		pd.end++
-		pd.pos += recordSize(r)
+	}
+	defer func() {
+		for _, pd := range order {
+			if cap(pd.buf) <= 64<<20 { // keep the grown buffer, unless it is huge
+				pd.p.scratch = pd.buf[:0]
+			}
+		}
+	}()
+	for _, pd := range order {
+		if err := l.writeFrames(pd, b, now); err != nil {
+			return fmt.Errorf("commit %s/%d: %w", pd.t.info.Name, pd.part, err)
+		}
 	}
 	for tp, off := range txn.Offsets {
 		t, ok := l.topics[tp.Topic]
 		if !ok {
 			return fmt.Errorf("commit offsets: %w: %s", rlog.ErrUnknownTopic, tp.Topic)
 		}
-		var v [8]byte
-		binary.BigEndian.PutUint64(v[:], uint64(off))
-		if err := b.Set(groupKey(txn.Group, t.id, tp.Partition), v[:], nil); err != nil {
+		if err := b.Set(groupKey(txn.Group, t.id, tp.Partition), u64(off), nil); err != nil {
 			return fmt.Errorf("commit offsets: %w", err)
 		}
 	}
@@ -375,12 +448,136 @@ func (l *Log) Commit(ctx context.Context, txn *rlog.Txn) error {
 		return fmt.Errorf("commit: %w", err)
 	}
 	l.lastTime = now
-	for _, pd := range touched {
-		pd.p.position = pd.pos
-		pd.p.end.Store(pd.end)
-		pd.p.wake()
+	for _, pd := range order {
+		pd.install(now)
 	}
 	return nil
+}
+
+// pending is one partition's share of a commit.
+type pending struct {
+	t      *topic
+	part   int32
+	p      *partition
+	end    int64
+	buf    []byte // frames
+	frames []int  // start of each frame in buf
+	// after writeFrames:
+	segs       []*segment // segments written (the last may be new)
+	sizes      []int64    // their new committed sizes
+	created    []*segment
+	sinceIndex int64
+}
+
+// writeFrames appends pd's frames to segment files (rolling to a new
+// segment at SegmentBytes) and adds the partition's new end, segment sizes
+// and index entries to b. Nothing in memory changes until install.
+func (l *Log) writeFrames(pd *pending, b *pebble.Batch, now int64) error {
+	list := pd.p.segs.snapshot()
+	var seg *segment
+	var size int64
+	if len(list) > 0 {
+		seg = list[len(list)-1]
+		size = seg.size
+	}
+	since := pd.p.sinceIndex
+	off := pd.end - int64(len(pd.frames))
+	chunkStart := 0
+	wrote := false // anything of this commit in seg (only those get new metadata)
+	flush := func(upto int) error {
+		if upto == chunkStart {
+			return nil
+		}
+		chunk := pd.buf[chunkStart:upto]
+		if _, err := seg.f.WriteAt(chunk, size); err != nil {
+			return err
+		}
+		size += int64(len(chunk))
+		chunkStart = upto
+		wrote = true
+		return nil
+	}
+	for i, fs := range pd.frames {
+		fe := len(pd.buf)
+		if i+1 < len(pd.frames) {
+			fe = pd.frames[i+1]
+		}
+		if seg == nil || (size+int64(fs-chunkStart) > 0 && size+int64(fs-chunkStart) >= l.opts.SegmentBytes) {
+			if seg != nil {
+				if err := flush(fs); err != nil {
+					return err
+				}
+				if wrote {
+					pd.segs, pd.sizes = append(pd.segs, seg), append(pd.sizes, size)
+				}
+			}
+			ns, err := l.createSegment(pd.t.id, pd.part, off)
+			if err != nil {
+				return err
+			}
+			pd.created = append(pd.created, ns)
+			seg, size, since, wrote = ns, 0, 0, false
+		}
+		// Index the first frame of each commit and then every 64 KiB, so a
+		// fetch scans little to find its offset.
+		if i == 0 || since >= 64<<10 || size+int64(fs-chunkStart) == 0 {
+			pos := size + int64(fs-chunkStart)
+			if err := b.Set(partOffKey(nsIndex, pd.t.id, pd.part, off), pair(seg.base, pos), nil); err != nil {
+				return err
+			}
+			since = 0
+		}
+		since += int64(fe - fs)
+		off++
+	}
+	if err := flush(len(pd.buf)); err != nil {
+		return err
+	}
+	pd.segs, pd.sizes = append(pd.segs, seg), append(pd.sizes, size)
+	pd.sinceIndex = since
+	if !l.opts.NoSync {
+		for _, s := range pd.segs {
+			if err := s.f.Sync(); err != nil {
+				return err
+			}
+		}
+		if len(pd.created) > 0 {
+			if err := syncDir(l.segmentDir(pd.t.id, pd.part)); err != nil {
+				return err
+			}
+		}
+	}
+	for i, s := range pd.segs {
+		maxTime := now
+		if err := b.Set(partOffKey(nsSeg, pd.t.id, pd.part, s.base), pair(pd.sizes[i], maxTime), nil); err != nil {
+			return err
+		}
+	}
+	return b.Set(partKey(nsEnd, pd.t.id, pd.part), u64(pd.end), nil)
+}
+
+// install makes a committed pending share visible.
+func (pd *pending) install(now int64) {
+	p := pd.p
+	p.segs.mu.Lock()
+	for i, s := range pd.segs {
+		s.size = pd.sizes[i]
+		s.maxTime = max(s.maxTime, now)
+	}
+	p.segs.list = append(p.segs.list, pd.created...)
+	p.segs.mu.Unlock()
+	p.sinceIndex = pd.sinceIndex
+	p.end.Store(pd.end)
+	p.wake()
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
 }
 
 // Fetch implements log.Log.
@@ -397,7 +594,7 @@ func (l *Log) Fetch(ctx context.Context, tp rlog.TopicPartition, offset int64, m
 			return nil, fmt.Errorf("%w: %s offset %d not in [%d, %d]", rlog.ErrOffsetOutOfRange, tp, offset, start, end)
 		}
 		if offset < end {
-			return l.read(t, tp, offset, min(end, offset+int64(max(maxRecs, 1))))
+			return l.read(t, p, tp, offset, min(end, offset+int64(max(maxRecs, 1))))
 		}
 		if wait <= 0 {
 			return nil, nil
@@ -418,34 +615,28 @@ func (l *Log) Fetch(ctx context.Context, tp rlog.TopicPartition, offset int64, m
 	}
 }
 
-func (l *Log) read(t *topic, tp rlog.TopicPartition, from, to int64) ([]rlog.Record, error) {
-	lo := recordKey(nil, t.id, tp.Partition, from)
-	hi := recordKey(nil, t.id, tp.Partition, to)
-	it, err := l.db.NewIter(&pebble.IterOptions{LowerBound: lo, UpperBound: hi})
+func (l *Log) read(t *topic, p *partition, tp rlog.TopicPartition, from, to int64) ([]rlog.Record, error) {
+	// The newest index entry at or before from gives the segment and the
+	// file position to scan from.
+	lo := partKey(nsIndex, t.id, tp.Partition)
+	it, err := l.db.NewIter(&pebble.IterOptions{LowerBound: lo, UpperBound: partOffKey(nsIndex, t.id, tp.Partition, from+1)})
 	if err != nil {
 		return nil, fmt.Errorf("fetch %s: %w", tp, err)
 	}
-	defer it.Close()
-	out := make([]rlog.Record, 0, to-from)
-	var slab []byte
-	for it.First(); it.Valid(); it.Next() {
-		v := it.Value()
-		// One slab per fetch instead of one allocation per record.
-		if cap(slab)-len(slab) < len(v) {
-			slab = make([]byte, 0, max(64<<10, len(v)))
-		}
-		n := len(slab)
-		slab = append(slab, v...)
-		r := rlog.Record{Topic: tp.Topic, Partition: tp.Partition, Offset: int64(binary.BigEndian.Uint64(it.Key()[9:]))}
-		if _, err := decodeRecord(slab[n:len(slab):len(slab)], &r); err != nil {
-			return nil, err
-		}
-		out = append(out, r)
+	if !it.Last() {
+		it.Close()
+		return nil, fmt.Errorf("%w: %s has no index entry at or before offset %d", errCorrupt, tp, from)
 	}
-	if err := it.Error(); err != nil {
-		return nil, fmt.Errorf("fetch %s: %w", tp, err)
+	base, pos := unpair(it.Value())
+	it.Close()
+	p.segs.mu.RLock() // retention must not close files under a read
+	defer p.segs.mu.RUnlock()
+	list := p.segs.list
+	si := sort.Search(len(list), func(i int) bool { return list[i].base >= base })
+	if si == len(list) || list[si].base != base {
+		return nil, fmt.Errorf("%w: %s offset %d was deleted by retention", rlog.ErrOffsetOutOfRange, tp, from)
 	}
-	return out, nil
+	return readFrames(list, si, pos, tp, from, to, int(to-from))
 }
 
 // Offsets implements log.Log.
@@ -492,6 +683,13 @@ func (l *Log) Close() error {
 		l.bg.Wait()
 		l.mu.Lock()
 		defer l.mu.Unlock()
+		for _, t := range l.topics {
+			for _, p := range t.parts {
+				for _, s := range p.segs.snapshot() {
+					s.f.Close()
+				}
+			}
+		}
 		err = l.db.Close()
 	})
 	return err

@@ -1,13 +1,9 @@
 package embedded
 
 import (
-	"encoding/binary"
-	"errors"
 	"fmt"
-	"sort"
+	"os"
 	"time"
-
-	"github.com/cockroachdb/pebble/v2"
 
 	rlog "github.com/rtdw/rtdw/internal/log"
 )
@@ -28,9 +24,11 @@ func (l *Log) retentionLoop() {
 	}
 }
 
-// EnforceRetention deletes records older than each topic's Retention (by
-// append time) and beyond its RetentionBytes per partition, as Kafka's log
-// cleaner does with delete policy. It returns the number of records deleted.
+// EnforceRetention deletes whole segments, oldest first, as Kafka's log
+// cleaner does with the delete policy: a segment goes when its newest record
+// is older than the topic's Retention, or while the partition without it
+// still holds at least RetentionBytes. The active (last) segment is kept.
+// It returns the number of records deleted.
 func (l *Log) EnforceRetention() (int64, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -44,63 +42,48 @@ func (l *Log) EnforceRetention() (int64, error) {
 			continue
 		}
 		for i, p := range t.parts {
-			start, end := p.start.Load(), p.end.Load()
-			newStart := start
-			var ferr error
-			if t.info.Retention > 0 {
-				cutoff := now - t.info.Retention.Milliseconds()
-				newStart = max(newStart, l.search(t.id, int32(i), start, end, &ferr, func(m storedMeta, _ int64) bool { return m.appendTime >= cutoff }))
+			part := int32(i)
+			list := p.segs.snapshot()
+			var total int64
+			for _, s := range list {
+				total += s.size
 			}
-			if t.info.RetentionBytes > 0 && p.position > t.info.RetentionBytes {
-				keepFrom := p.position - t.info.RetentionBytes
-				newStart = max(newStart, l.search(t.id, int32(i), start, end, &ferr, func(m storedMeta, _ int64) bool { return m.position >= keepFrom }))
+			n := 0
+			for n < len(list)-1 {
+				s := list[n]
+				byTime := t.info.Retention > 0 && s.maxTime < now-t.info.Retention.Milliseconds()
+				bySize := t.info.RetentionBytes > 0 && total-s.size >= t.info.RetentionBytes
+				if !byTime && !bySize {
+					break
+				}
+				total -= s.size
+				n++
 			}
-			if ferr != nil {
-				return deleted, fmt.Errorf("retention %s/%d: %w", t.info.Name, i, ferr)
-			}
-			if newStart == start {
+			if n == 0 {
 				continue
 			}
+			start, newStart := p.start.Load(), list[n].base
 			b := l.db.NewBatch()
-			_ = b.DeleteRange(recordKey(nil, t.id, int32(i), start), recordKey(nil, t.id, int32(i), newStart), nil)
-			var v [8]byte
-			binary.BigEndian.PutUint64(v[:], uint64(newStart))
-			_ = b.Set(partPrefix(nsStart, t.id, int32(i)), v[:], nil)
+			for _, s := range list[:n] {
+				_ = b.Delete(partOffKey(nsSeg, t.id, part, s.base), nil)
+			}
+			_ = b.DeleteRange(partKey(nsIndex, t.id, part), partOffKey(nsIndex, t.id, part, newStart), nil)
+			_ = b.Set(partKey(nsStart, t.id, part), u64(newStart), nil)
 			err := b.Commit(l.writeOp)
 			b.Close()
 			if err != nil {
 				return deleted, fmt.Errorf("retention %s/%d: %w", t.info.Name, i, err)
 			}
+			p.segs.mu.Lock()
+			p.segs.list = append([]*segment(nil), list[n:]...)
 			p.start.Store(newStart)
+			p.segs.mu.Unlock()
+			for _, s := range list[:n] {
+				s.f.Close()
+				os.Remove(s.f.Name())
+			}
 			deleted += newStart - start
 		}
 	}
 	return deleted, nil
-}
-
-// search returns the first offset in [lo, hi) whose metadata satisfies keep
-// (keep must be monotonic in the offset), or hi.
-func (l *Log) search(id uint32, part int32, lo, hi int64, ferr *error, keep func(storedMeta, int64) bool) int64 {
-	n := sort.Search(int(hi-lo), func(i int) bool {
-		off := lo + int64(i)
-		v, c, err := l.db.Get(recordKey(nil, id, part, off))
-		if err != nil {
-			if !errors.Is(err, pebble.ErrNotFound) {
-				*ferr = err
-			}
-			return true
-		}
-		defer c.Close()
-		var r rlog.Record
-		m, err := decodeRecord(v, &r)
-		if err != nil {
-			*ferr = err
-			return true
-		}
-		return keep(m, off)
-	})
-	if *ferr != nil {
-		return lo
-	}
-	return lo + int64(n)
 }

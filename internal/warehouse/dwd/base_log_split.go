@@ -35,51 +35,59 @@ func (s *splitter) Process(r *stream.Record, out stream.Emitter) error {
 	if err != nil {
 		return stream.BadInput("malformed_json", "%v", err)
 	}
-	emit := func(port int, time int64) {
-		rec := r.Derive(r.Key, s.buf, time)
-		out.Emit(port, &rec) // sinks copy, so s.buf is reused
-	}
-	common, ts := v.Get("common"), v.Get("ts")
-	if v.Get("err") != nil {
-		s.buf = v.MarshalTo(s.buf[:0])
-		emit(0, r.Time)
-		v.Del("err")
-	}
-	if start := v.Get("start"); start != nil {
-		s.buf = append(s.open(common, "start", start), `,"ts":`...)
-		s.buf = append(ts.MarshalTo(s.buf), '}')
-		emit(1, r.Time)
-		return nil
-	}
-	page := v.Get("page")
-	if page == nil {
-		return nil // an err-only record: fully routed above
-	}
-	for _, d := range v.GetArray("displays") {
-		s.buf = append(s.open(common, "page", page), `,"display":`...)
-		s.buf = append(d.MarshalTo(s.buf), `,"ts":`...)
-		s.buf = append(ts.MarshalTo(s.buf), '}')
-		emit(2, r.Time)
-	}
-	for _, a := range v.GetArray("actions") {
-		s.buf = append(s.open(common, "page", page), `,"action":`...)
-		s.buf = append(a.MarshalTo(s.buf), '}')
-		at := r.Time
-		if t := a.Get("ts"); t != nil {
-			at, _ = t.Int64()
-		}
-		emit(3, at)
-	}
-	s.buf = append(s.open(common, "page", page), `,"ts":`...)
-	s.buf = append(ts.MarshalTo(s.buf), '}')
-	emit(4, r.Time)
+	s.buf = SplitLog(v, r.Time, s.buf, func(port int, b []byte, time int64) {
+		rec := r.Derive(r.Key, b, time)
+		out.Emit(port, &rec) // sinks copy, so the buffer is reused
+	})
 	return nil
 }
 
-// open writes {"common":common,"<name>":val into s.buf, leaving the object
+// SplitLog routes one parsed, validated app log to emit(port, json, time)
+// with ports in Ports() order; buf is scratch space, returned for reuse.
+// It removes "err" from v. The bench's bare loop calls it too, so the
+// engine is measured against the same split and serialization work.
+func SplitLog(v *fastjson.Value, ts int64, buf []byte, emit func(port int, b []byte, time int64)) []byte {
+	common, tsv := v.Get("common"), v.Get("ts")
+	if v.Get("err") != nil {
+		buf = v.MarshalTo(buf[:0])
+		emit(0, buf, ts)
+		v.Del("err")
+	}
+	if start := v.Get("start"); start != nil {
+		buf = append(open(buf, common, "start", start), `,"ts":`...)
+		buf = append(tsv.MarshalTo(buf), '}')
+		emit(1, buf, ts)
+		return buf
+	}
+	page := v.Get("page")
+	if page == nil {
+		return buf // an err-only record: fully routed above
+	}
+	for _, d := range v.GetArray("displays") {
+		buf = append(open(buf, common, "page", page), `,"display":`...)
+		buf = append(d.MarshalTo(buf), `,"ts":`...)
+		buf = append(tsv.MarshalTo(buf), '}')
+		emit(2, buf, ts)
+	}
+	for _, a := range v.GetArray("actions") {
+		buf = append(open(buf, common, "page", page), `,"action":`...)
+		buf = append(a.MarshalTo(buf), '}')
+		at := ts
+		if t := a.Get("ts"); t != nil {
+			at, _ = t.Int64()
+		}
+		emit(3, buf, at)
+	}
+	buf = append(open(buf, common, "page", page), `,"ts":`...)
+	buf = append(tsv.MarshalTo(buf), '}')
+	emit(4, buf, ts)
+	return buf
+}
+
+// open writes {"common":common,"<name>":val into buf, leaving the object
 // open for the caller's remaining fields.
-func (s *splitter) open(common *fastjson.Value, name string, val *fastjson.Value) []byte {
-	b := append(s.buf[:0], `{"common":`...)
+func open(buf []byte, common *fastjson.Value, name string, val *fastjson.Value) []byte {
+	b := append(buf[:0], `{"common":`...)
 	b = common.MarshalTo(b)
 	b = append(b, `,"`...)
 	b = append(b, name...)

@@ -1,0 +1,282 @@
+package cli
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"runtime/pprof"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/valyala/fastjson"
+
+	rlog "github.com/rtdw/rtdw/internal/log"
+	"github.com/rtdw/rtdw/internal/log/embedded"
+	"github.com/rtdw/rtdw/internal/mock"
+	"github.com/rtdw/rtdw/internal/stream"
+	"github.com/rtdw/rtdw/internal/warehouse/dwd"
+)
+
+type benchOptions struct {
+	events   int64
+	mode     string
+	phase    string // internal: run one side in a child process
+	input    string
+	dir      string
+	interval time.Duration
+	keep     bool
+}
+
+func newBenchCmd(g *globals) *cobra.Command {
+	c := &cobra.Command{
+		Use:   "bench",
+		Short: "Measure throughput and memory against a baseline run in the same command",
+	}
+	o := &benchOptions{}
+	ls := &cobra.Command{
+		Use:   "log-split",
+		Short: "dwd_base_log through the engine vs a bare parse-split-serialize loop",
+		Long: `Generates --events app-log lines, then runs, each in its own child process:
+  (a) a bare loop: read line, parse (fastjson), split and serialize with the
+      job's own split code, discard: the physical limit of this work;
+  (b) the engine: dwd_base_log drained from topic_log with exactly-once
+      checkpoints (validation, keyBy through a repartition topic, is_new
+      state, five output topics, dead letters), loading excluded.
+It prints events/s, events/s per core (from the child's CPU time), peak RSS,
+and the ratio b/a of per-core throughput.`,
+		Example: `  rtdw bench log-split --events 1000000`,
+		Args:    args(cobra.NoArgs),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if o.events <= 0 {
+				return usagef("--events must be > 0")
+			}
+			switch o.phase {
+			case "bare":
+				return benchBare(g, o)
+			case "engine":
+				return benchEngine(cmd.Context(), g, o)
+			case "":
+				if o.mode != "embedded" {
+					return usagef("--mode %q: only embedded is available in this build", o.mode)
+				}
+				return benchLogSplit(cmd.Context(), g, o)
+			}
+			return usagef("unknown --phase %q", o.phase)
+		},
+	}
+	f := ls.Flags()
+	f.Int64Var(&o.events, "events", 1_000_000, "app-log lines to process")
+	f.StringVar(&o.mode, "mode", "embedded", "log backend: embedded")
+	f.DurationVar(&o.interval, "checkpoint-interval", time.Second, "engine checkpoint interval")
+	f.BoolVar(&o.keep, "keep", false, "keep the temporary directory")
+	f.StringVar(&o.phase, "phase", "", "internal")
+	f.StringVar(&o.input, "input", "", "internal")
+	f.StringVar(&o.dir, "dir", "", "internal")
+	for _, n := range []string{"phase", "input", "dir"} {
+		f.MarkHidden(n)
+	}
+	c.AddCommand(ls)
+	return c
+}
+
+// benchResult is what a child phase reports on stdout.
+type benchResult struct {
+	Events  int64   `json:"events"`
+	Outputs int64   `json:"outputs"`
+	Wall    float64 `json:"wall_s"`
+	CPU     float64 `json:"cpu_s"`
+	Ingest  float64 `json:"ingest_s,omitempty"`
+	MaxRSS  int64   `json:"max_rss_kb"`
+}
+
+func benchLogSplit(ctx context.Context, g *globals, o *benchOptions) error {
+	dir, err := os.MkdirTemp("", "rtdw-bench-")
+	if err != nil {
+		return err
+	}
+	if !o.keep {
+		defer os.RemoveAll(dir)
+	}
+	input := filepath.Join(dir, "topic_log.jsonl")
+	fmt.Fprintf(g.stderr, "generating %d app-log lines (mock seed 1) in %s ...\n", o.events, dir)
+	if err := writeMockLines(input, o.events); err != nil {
+		return err
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	run := func(phase string) (benchResult, error) {
+		fmt.Fprintf(g.stderr, "running (%s) ...\n", phase)
+		cmd := exec.CommandContext(ctx, self, "bench", "log-split", "--phase", phase, "--events", fmt.Sprint(o.events),
+			"--input", input, "--dir", filepath.Join(dir, phase), "--checkpoint-interval", o.interval.String(), "--log-level", "warn")
+		cmd.Stderr = g.stderr
+		out, err := cmd.Output()
+		var r benchResult
+		if err != nil {
+			return r, fmt.Errorf("bench phase %s: %w", phase, err)
+		}
+		if err := json.Unmarshal(out, &r); err != nil {
+			return r, fmt.Errorf("bench phase %s: bad report %q: %w", phase, out, err)
+		}
+		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+			r.MaxRSS = ru.Maxrss
+		}
+		return r, nil
+	}
+	a, err := run("bare")
+	if err != nil {
+		return err
+	}
+	b, err := run("engine")
+	if err != nil {
+		return err
+	}
+	w := tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintf(g.stdout, "log-split: %d events, GOMAXPROCS=%d, %s/%s\n", o.events, runtime.GOMAXPROCS(0), runtime.GOOS, runtime.GOARCH)
+	fmt.Fprintln(w, "\twall s\tcpu s\tevents/s\tevents/s/core\tpeak RSS MB\toutputs\t")
+	row := func(name string, r benchResult) {
+		fmt.Fprintf(w, "%s\t%.2f\t%.2f\t%.0f\t%.0f\t%d\t%d\t\n", name, r.Wall, r.CPU, float64(r.Events)/r.Wall, float64(r.Events)/r.CPU, r.MaxRSS/1024, r.Outputs)
+	}
+	row("(a) bare parse-split-serialize", a)
+	row("(b) engine, exactly-once", b)
+	w.Flush()
+	perCore := func(r benchResult) float64 { return float64(r.Events) / r.CPU }
+	fmt.Fprintf(g.stdout, "ratio b/a per core: %.2f   (wall: %.2f; loading topic_log for (b) took %.2fs, not counted)\n",
+		perCore(b)/perCore(a), a.Wall/b.Wall, b.Ingest)
+	if a.Outputs != b.Outputs {
+		return fmt.Errorf("bench: (a) produced %d outputs but (b) %d: the two sides did different work", a.Outputs, b.Outputs)
+	}
+	return nil
+}
+
+func writeMockLines(path string, n int64) error {
+	gen, err := mock.NewLogGenerator(mock.LogConfig{Seed: 1})
+	if err != nil {
+		return err
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	w := bufio.NewWriterSize(f, 1<<20)
+	buf := make([]byte, 0, 4096)
+	for range n {
+		buf = append(gen.Next(buf[:0]), '\n')
+		w.Write(buf)
+	}
+	if err := w.Flush(); err != nil {
+		return err
+	}
+	return f.Close()
+}
+
+func cpuSeconds() float64 {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
+}
+
+func report(g *globals, r benchResult) error { return json.NewEncoder(g.stdout).Encode(r) }
+
+// benchBare: read, parse, split, serialize, discard.
+func benchBare(g *globals, o *benchOptions) error {
+	f, err := os.Open(o.input)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	start, cpu0 := time.Now(), cpuSeconds()
+	r := bufio.NewReaderSize(f, 1<<20)
+	var p fastjson.Parser
+	var buf []byte
+	var res benchResult
+	sink := bufio.NewWriterSize(io.Discard, 64<<10)
+	for {
+		line, err := r.ReadSlice('\n')
+		if len(line) > 0 {
+			res.Events++
+			v, perr := p.ParseBytes(bytes.TrimSuffix(line, []byte("\n")))
+			if perr == nil {
+				ts := v.GetInt64("ts")
+				buf = dwd.SplitLog(v, ts, buf, func(_ int, b []byte, _ int64) { res.Outputs++; sink.Write(b) })
+			}
+		}
+		if err != nil {
+			break
+		}
+	}
+	res.Wall, res.CPU = time.Since(start).Seconds(), cpuSeconds()-cpu0
+	return report(g, res)
+}
+
+// benchEngine: load topic_log (not timed), then drain dwd_base_log.
+func benchEngine(ctx context.Context, g *globals, o *benchOptions) error {
+	l, err := embedded.Open(embedded.Options{Dir: o.dir, Logger: g.logger})
+	if err != nil {
+		return err
+	}
+	defer l.Close()
+	t0 := time.Now()
+	if err := l.CreateTopic(ctx, dwd.TopicLog, rlog.TopicConfig{Partitions: int32(max(2, runtime.GOMAXPROCS(0)))}); err != nil {
+		return err
+	}
+	f, err := os.Open(o.input)
+	if err != nil {
+		return err
+	}
+	emit, flush := mockProducer(ctx, l, dwd.TopicLog)
+	r := bufio.NewReaderSize(f, 1<<20)
+	for {
+		line, err := readLine(r)
+		if len(line) > 0 {
+			if err := emit(line); err != nil {
+				return err
+			}
+		}
+		if err != nil {
+			break
+		}
+	}
+	f.Close()
+	if err := flush(); err != nil {
+		return err
+	}
+	res := benchResult{Events: o.events, Ingest: time.Since(t0).Seconds()}
+	metrics := stream.NewMetrics(nil)
+	if path := os.Getenv("RTDW_CPUPROFILE"); path != "" { // go tool pprof bin/rtdw $RTDW_CPUPROFILE
+		pf, err := os.Create(path)
+		if err != nil {
+			return err
+		}
+		pprof.StartCPUProfile(pf)
+		defer pprof.StopCPUProfile()
+	}
+	start, cpu0 := time.Now(), cpuSeconds()
+	err = stream.Run(ctx, stream.Options{Log: l, Drain: true, Interval: o.interval, Metrics: metrics, Logger: g.logger},
+		dwd.BaseLog(dwd.BaseLogConfig{}))
+	if err != nil {
+		return err
+	}
+	res.Wall, res.CPU = time.Since(start).Seconds(), cpuSeconds()-cpu0
+	for _, t := range []string{dwd.TopicTrafficErr, dwd.TopicTrafficStart, dwd.TopicTrafficDisp, dwd.TopicTrafficAction, dwd.TopicTrafficPage} {
+		info, err := l.DescribeTopic(ctx, t)
+		if err != nil {
+			return err
+		}
+		for p := int32(0); p < info.Partitions; p++ {
+			_, end, _ := l.Offsets(ctx, rlog.TopicPartition{Topic: t, Partition: p})
+			res.Outputs += end
+		}
+	}
+	return report(g, res)
+}

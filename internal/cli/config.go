@@ -1,0 +1,112 @@
+package cli
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	rlog "github.com/rtdw/rtdw/internal/log"
+	"github.com/rtdw/rtdw/internal/log/embedded"
+	"github.com/rtdw/rtdw/internal/warehouse"
+)
+
+// Config is rtdw.yaml. Every key is optional.
+type Config struct {
+	// Mode: embedded (default). kafka is cluster mode.
+	Mode string `yaml:"mode"`
+	// DataDir, if set and --data-dir is not given.
+	DataDir string `yaml:"data_dir"`
+	// Timezone of business dates (SPEC §0).
+	Timezone string `yaml:"timezone"`
+	// Partitions of topics rtdw creates.
+	Partitions int32 `yaml:"partitions"`
+	// CheckpointInterval between atomic commits of every task.
+	CheckpointInterval time.Duration `yaml:"checkpoint_interval"`
+	// Sync: fsync every checkpoint (survives power loss, not just kill -9).
+	Sync *bool `yaml:"sync"`
+	// HTTPAddr serves /metrics and the status page.
+	HTTPAddr string `yaml:"http_addr"`
+	// Jobs to run when --jobs is not given (default all).
+	Jobs []string `yaml:"jobs"`
+}
+
+func defaultConfig() Config {
+	return Config{Mode: "embedded", Timezone: "Asia/Shanghai", Partitions: 4, CheckpointInterval: time.Second, HTTPAddr: "127.0.0.1:8088"}
+}
+
+// loadConfig reads path over the defaults; unknown keys are errors.
+func loadConfig(path string) (Config, error) {
+	c := defaultConfig()
+	if path == "" {
+		return c, nil
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return c, fmt.Errorf("config: %w", err)
+	}
+	d := yaml.NewDecoder(bytes.NewReader(b))
+	d.KnownFields(true)
+	if err := d.Decode(&c); err != nil && !errors.Is(err, io.EOF) {
+		return c, fmt.Errorf("config %s: %w", path, err)
+	}
+	if err := c.validate(); err != nil {
+		return c, fmt.Errorf("config %s: %w", path, err)
+	}
+	return c, nil
+}
+
+func (c *Config) validate() error {
+	switch c.Mode {
+	case "", "embedded":
+		c.Mode = "embedded"
+	case "kafka":
+		return errors.New("mode: kafka (cluster mode) is not available in this build yet; use mode: embedded")
+	default:
+		return fmt.Errorf("mode: %q is not embedded or kafka", c.Mode)
+	}
+	if _, err := time.LoadLocation(c.Timezone); err != nil {
+		return fmt.Errorf("timezone: %w", err)
+	}
+	if c.Partitions < 1 || c.Partitions > 4096 {
+		return fmt.Errorf("partitions: %d is not in 1..4096", c.Partitions)
+	}
+	if c.CheckpointInterval <= 0 {
+		return fmt.Errorf("checkpoint_interval: %s must be > 0", c.CheckpointInterval)
+	}
+	return nil
+}
+
+func (c Config) warehouse() warehouse.Config {
+	loc, _ := time.LoadLocation(c.Timezone)
+	return warehouse.Config{Location: loc}
+}
+
+// setup loads the config and resolves the data dir (flag > config > default).
+func (g *globals) setup(cmdFlagChanged func(string) bool) (Config, error) {
+	c, err := loadConfig(g.configFile)
+	if err != nil {
+		return c, err
+	}
+	if c.DataDir != "" && !cmdFlagChanged("data-dir") && os.Getenv("RTDW_DATA_DIR") == "" {
+		g.dataDir = c.DataDir
+	}
+	return c, nil
+}
+
+// openLog opens the data dir's embedded log.
+func (g *globals) openLog(c Config) (rlog.Log, error) {
+	if err := os.MkdirAll(g.dataDir, 0o755); err != nil {
+		return nil, fmt.Errorf("data dir: %w", err)
+	}
+	noSync := c.Sync != nil && !*c.Sync
+	l, err := embedded.Open(embedded.Options{Dir: g.dataDir + "/log", NoSync: noSync, Logger: g.logger})
+	if err != nil {
+		return nil, fmt.Errorf("%w (is another rtdw process using --data-dir %s?)", err, g.dataDir)
+	}
+	return l, nil
+}

@@ -1,0 +1,92 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"html/template"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	rlog "github.com/rtdw/rtdw/internal/log"
+)
+
+type topicStat struct {
+	Name       string `json:"name"`
+	Partitions int32  `json:"partitions"`
+	Records    int64  `json:"records"`
+}
+
+func topicStats(ctx context.Context, l rlog.Log) ([]topicStat, error) {
+	topics, err := l.ListTopics(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []topicStat
+	for _, t := range topics {
+		if strings.HasPrefix(t.Name, "_rtdw") {
+			continue
+		}
+		s := topicStat{Name: t.Name, Partitions: t.Partitions}
+		for p := int32(0); p < t.Partitions; p++ {
+			start, end, err := l.Offsets(ctx, rlog.TopicPartition{Topic: t.Name, Partition: p})
+			if err != nil {
+				return nil, err
+			}
+			s.Records += end - start
+		}
+		out = append(out, s)
+	}
+	return out, nil
+}
+
+var statusPage = template.Must(template.New("status").Parse(`<!doctype html>
+<html><head><meta charset="utf-8"><meta http-equiv="refresh" content="2"><title>rtdw</title>
+<style>body{font:14px system-ui,sans-serif;margin:2em}td,th{padding:2px 12px;text-align:left}td.n{text-align:right}</style></head>
+<body><h1>rtdw</h1><p>{{.Summary}}</p>
+<table><tr><th>topic</th><th>partitions</th><th>records</th></tr>
+{{range .Topics}}<tr><td>{{.Name}}</td><td class="n">{{.Partitions}}</td><td class="n" id="{{.Name}}">{{.Records}}</td></tr>
+{{end}}</table><p><a href="/metrics">/metrics</a> · <a href="/api/topics">/api/topics</a></p></body></html>`))
+
+// serveHTTP serves /metrics, /api/topics and a status page; it returns the
+// bound address (useful with port 0) and stops when ctx ends.
+func serveHTTP(ctx context.Context, addr string, reg *prometheus.Registry, l rlog.Log, g *globals) (string, error) {
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
+	mux.HandleFunc("/api/topics", func(w http.ResponseWriter, r *http.Request) {
+		stats, err := topicStats(r.Context(), l)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(stats)
+	})
+	mux.HandleFunc("/{$}", func(w http.ResponseWriter, r *http.Request) {
+		stats, err := topicStats(r.Context(), l)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		statusPage.Execute(w, map[string]any{"Topics": stats, "Summary": summarize(reg)})
+	})
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return "", fmt.Errorf("http: %w (use --http-addr to pick another address)", err)
+	}
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	go srv.Serve(ln)
+	go func() {
+		<-ctx.Done()
+		sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		srv.Shutdown(sctx)
+	}()
+	return ln.Addr().String(), nil
+}

@@ -1,0 +1,53 @@
+package cli
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	rlog "github.com/rtdw/rtdw/internal/log"
+)
+
+type topicCreateOptions struct {
+	partitions     int32
+	retention      time.Duration
+	retentionBytes int64
+}
+
+func newTopicCreateCmd(g *globals) *cobra.Command {
+	o := &topicCreateOptions{}
+	c := &cobra.Command{
+		Use:     "create TOPIC",
+		Short:   "Create a topic (topics are also created on first produce or by jobs)",
+		Example: `  rtdw topic create topic_log --partitions 8 --retention 168h`,
+		Args:    args(cobra.ExactArgs(1)),
+		RunE: func(cmd *cobra.Command, a []string) error {
+			cfg, err := g.setup(cmd.Flags().Changed)
+			if err != nil {
+				return err
+			}
+			if !cmd.Flags().Changed("partitions") {
+				o.partitions = cfg.Partitions
+			}
+			l, err := g.openLog(cfg)
+			if err != nil {
+				return err
+			}
+			defer l.Close()
+			tc := rlog.TopicConfig{Partitions: o.partitions, Retention: o.retention, RetentionBytes: o.retentionBytes}
+			if err := tc.Validate(); err != nil {
+				return usageError{err}
+			}
+			if err := l.CreateTopic(cmd.Context(), a[0], tc); err != nil {
+				return err
+			}
+			fmt.Fprintf(g.stderr, "created topic %s with %d partitions\n", a[0], o.partitions)
+			return nil
+		},
+	}
+	c.Flags().Int32Var(&o.partitions, "partitions", 4, "number of partitions (default: config partitions)")
+	c.Flags().DurationVar(&o.retention, "retention", 0, "delete records older than this (0 = keep forever)")
+	c.Flags().Int64Var(&o.retentionBytes, "retention-bytes", 0, "cap each partition at this many bytes (0 = no cap)")
+	return c
+}

@@ -1,0 +1,79 @@
+package state
+
+import "container/list"
+
+// lru is a byte-bounded, write-through cache of value-state entries (raw
+// encoded values, nil for "known absent"), so hot keys skip the LSM. It is
+// cleared when uncommitted writes are discarded; it never holds more than
+// its budget, so memory stays bounded however many keys exist.
+type lru struct {
+	max, size int
+	m         map[string]*list.Element
+	l         list.List
+}
+
+type lruEntry struct {
+	key string
+	raw []byte
+}
+
+func newLRU(maxBytes int) *lru { return &lru{max: maxBytes, m: map[string]*list.Element{}} }
+
+func (c *lru) get(k []byte) ([]byte, bool) {
+	if c == nil {
+		return nil, false
+	}
+	e, ok := c.m[string(k)]
+	if !ok {
+		return nil, false
+	}
+	c.l.MoveToFront(e)
+	return e.Value.(*lruEntry).raw, true
+}
+
+func (c *lru) put(k, raw []byte) {
+	if c == nil {
+		return
+	}
+	if e, ok := c.m[string(k)]; ok {
+		ent := e.Value.(*lruEntry)
+		c.size += len(raw) - len(ent.raw)
+		ent.raw = append(ent.raw[:0:0], raw...)
+		c.l.MoveToFront(e)
+	} else {
+		ent := &lruEntry{key: string(k), raw: append([]byte(nil), raw...)}
+		if raw == nil {
+			ent.raw = nil
+		}
+		c.m[ent.key] = c.l.PushFront(ent)
+		c.size += len(ent.key) + len(raw) + 64
+	}
+	for c.size > c.max && c.l.Len() > 0 {
+		c.remove(c.l.Back())
+	}
+}
+
+func (c *lru) remove(e *list.Element) {
+	ent := e.Value.(*lruEntry)
+	c.l.Remove(e)
+	delete(c.m, ent.key)
+	c.size -= len(ent.key) + len(ent.raw) + 64
+}
+
+func (c *lru) forget(k []byte) {
+	if c == nil {
+		return
+	}
+	if e, ok := c.m[string(k)]; ok {
+		c.remove(e)
+	}
+}
+
+func (c *lru) reset() {
+	if c == nil {
+		return
+	}
+	clear(c.m)
+	c.l.Init()
+	c.size = 0
+}
