@@ -11,12 +11,12 @@ import (
 
 // Pebble key namespaces (the state package owns 0x20-0x2f).
 const (
-	nsTopic  = 0x01 // name -> topic meta (JSON)
-	nsGroup  = 0x03 // group 0x00 topicID part -> committed offset
-	nsStart  = 0x04 // topicID part -> log start offset (moved by retention)
-	nsIndex  = 0x05 // topicID part offset -> segment base, file position
-	nsSeg    = 0x06 // topicID part base -> segment meta (committed size, max append time)
-	nsEnd    = 0x07 // topicID part -> committed end offset
+	nsTopic = 0x01 // name -> topic meta (JSON)
+	nsGroup = 0x03 // group 0x00 topicID part -> committed offset
+	nsStart = 0x04 // topicID part -> log start offset (moved by retention)
+	nsIndex = 0x05 // topicID part offset -> segment base, file position
+	nsSeg   = 0x06 // topicID part base -> segment meta (committed size, max append time)
+	nsEnd   = 0x07 // topicID part -> committed end offset
 )
 
 func topicKey(name string) []byte { return append([]byte{nsTopic}, name...) }
