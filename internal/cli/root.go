@@ -56,7 +56,8 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintln(stderr, "rtdw:", err)
 	var u usageError
-	if errors.As(err, &u) {
+	// cobra reports unknown commands with a plain error.
+	if errors.As(err, &u) || strings.HasPrefix(err.Error(), "unknown command") {
 		return ExitUsage
 	}
 	return ExitFailure
