@@ -1,7 +1,6 @@
 package cli_test
 
 import (
-	"context"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -11,8 +10,8 @@ import (
 	"testing"
 	"time"
 
-	rlog "github.com/rtdw/rtdw/internal/log"
 	"github.com/rtdw/rtdw/internal/log/embedded"
+	"github.com/rtdw/rtdw/internal/log/logtest"
 	"github.com/rtdw/rtdw/internal/mock"
 	"github.com/rtdw/rtdw/internal/stream"
 )
@@ -58,34 +57,16 @@ func multisets(t *testing.T, dir string) map[string]map[string]int {
 		t.Fatal(err)
 	}
 	defer l.Close()
-	ctx := context.Background()
 	out := map[string]map[string]int{}
 	for _, topic := range outputTopics {
 		m := map[string]int{}
-		info, err := l.DescribeTopic(ctx, topic)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for p := int32(0); p < info.Partitions; p++ {
-			tp := rlog.TopicPartition{Topic: topic, Partition: p}
-			for off := int64(0); ; {
-				recs, err := l.Fetch(ctx, tp, off, 5000, 0)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if len(recs) == 0 {
-					break
-				}
-				for _, r := range recs {
-					reason, _, _ := strings.Cut(string(r.Header(stream.HeaderReason)), ":")
-					ts := r.Timestamp
-					if topic == "dirty_data" {
-						ts = 0 // a dead letter keeps its input's append time, which differs per data dir
-					}
-					m[fmt.Sprintf("%s|%s|%d|%s", r.Key, r.Value, ts, reason)]++
-				}
-				off = recs[len(recs)-1].Offset + 1
+		for _, r := range logtest.ReadAll(t, l, topic) {
+			reason, _, _ := strings.Cut(string(r.Header(stream.HeaderReason)), ":")
+			ts := r.Timestamp
+			if topic == "dirty_data" {
+				ts = 0 // a dead letter keeps its input's append time, which differs per data dir
 			}
+			m[fmt.Sprintf("%s|%s|%d|%s", r.Key, r.Value, ts, reason)]++
 		}
 		out[topic] = m
 	}

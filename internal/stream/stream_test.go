@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"sort"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -16,6 +15,7 @@ import (
 
 	rlog "github.com/rtdw/rtdw/internal/log"
 	"github.com/rtdw/rtdw/internal/log/embedded"
+	"github.com/rtdw/rtdw/internal/log/logtest"
 	"github.com/rtdw/rtdw/internal/state"
 	"github.com/rtdw/rtdw/internal/stream"
 )
@@ -130,33 +130,9 @@ func produce(t *testing.T, l rlog.Log, from, n int) map[string]int {
 	return want
 }
 
-func readAll(t *testing.T, l rlog.Log, topic string) []rlog.Record {
-	t.Helper()
-	info, err := l.DescribeTopic(bg, topic)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []rlog.Record
-	for p := int32(0); p < info.Partitions; p++ {
-		tp := rlog.TopicPartition{Topic: topic, Partition: p}
-		for off := int64(0); ; {
-			recs, err := l.Fetch(bg, tp, off, 1000, 0)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if len(recs) == 0 {
-				break
-			}
-			out = append(out, recs...)
-			off = recs[len(recs)-1].Offset + 1
-		}
-	}
-	return out
-}
-
 func sums(t *testing.T, l rlog.Log) map[string]int {
 	got := map[string]int{}
-	for _, r := range readAll(t, l, "out") {
+	for _, r := range logtest.ReadAll(t, l, "out") {
 		parts := strings.Split(string(r.Value), ":")
 		n, _ := strconv.Atoi(parts[2])
 		k := parts[0] + ":" + parts[1]
@@ -192,7 +168,7 @@ func TestDrainRepartitionWindows(t *testing.T) {
 		t.Fatal(err)
 	}
 	equalMaps(t, want, sums(t, l))
-	dl := readAll(t, l, "dirty_data")
+	dl := logtest.ReadAll(t, l, "dirty_data")
 	if len(dl) != 1 || string(dl[0].Value) != "garbage" || !strings.HasPrefix(string(dl[0].Header(stream.HeaderReason)), "no_key") ||
 		string(dl[0].Header(stream.HeaderSource)) != "in/1@1250" {
 		t.Fatalf("dead letters: %+v", dl)
@@ -302,13 +278,4 @@ func TestPlanErrors(t *testing.T) {
 	if err := stream.Run(bg, stream.Options{Log: l, Interval: -1}, windowJob(nil)); err == nil {
 		t.Fatal("negative interval accepted")
 	}
-}
-
-func keys(m map[string]int) []string {
-	var out []string
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }

@@ -51,7 +51,21 @@ func mustCreate(t *testing.T, l rlog.Log, name string, parts int32) {
 	}
 }
 
-func fetchAll(t *testing.T, l rlog.Log, tp rlog.TopicPartition) []rlog.Record {
+// ReadAll returns every record of a topic, partition by partition.
+func ReadAll(t testing.TB, l rlog.Log, topic string) []rlog.Record {
+	t.Helper()
+	info, err := l.DescribeTopic(ctx, topic)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []rlog.Record
+	for p := int32(0); p < info.Partitions; p++ {
+		out = append(out, fetchAll(t, l, rlog.TopicPartition{Topic: topic, Partition: p})...)
+	}
+	return out
+}
+
+func fetchAll(t testing.TB, l rlog.Log, tp rlog.TopicPartition) []rlog.Record {
 	t.Helper()
 	start, end, err := l.Offsets(ctx, tp)
 	if err != nil {

@@ -16,6 +16,7 @@ import (
 
 	rlog "github.com/rtdw/rtdw/internal/log"
 	"github.com/rtdw/rtdw/internal/log/embedded"
+	"github.com/rtdw/rtdw/internal/log/logtest"
 	"github.com/rtdw/rtdw/internal/mock"
 	"github.com/rtdw/rtdw/internal/stream"
 )
@@ -64,27 +65,7 @@ func runBaseLog(t *testing.T, lines [][]byte) map[string][]rlog.Record {
 	}
 	out := map[string][]rlog.Record{}
 	for _, topic := range append([]string{TopicDirty}, splitTopics...) {
-		info, err := l.DescribeTopic(ctx, topic)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for p := int32(0); p < info.Partitions; p++ {
-			tp := rlog.TopicPartition{Topic: topic, Partition: p}
-			for off := int64(0); ; {
-				rs, err := l.Fetch(ctx, tp, off, 1000, 0)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if len(rs) == 0 {
-					break
-				}
-				for _, r := range rs {
-					r.Value = append([]byte(nil), r.Value...)
-					out[topic] = append(out[topic], r)
-				}
-				off = rs[len(rs)-1].Offset + 1
-			}
-		}
+		out[topic] = logtest.ReadAll(t, l, topic)
 	}
 	return out
 }
