@@ -117,11 +117,15 @@ func (s *sinkPush) push(rec *Record) {
 	s.own.output(s.node.topic, rlog.AutoPartition, rec)
 }
 
-// keyByPush re-keys records into a repartition topic.
+// keyByPush re-keys records into a repartition topic, or, when the next
+// stage is fused into this task and the key belongs to this task's
+// partition, straight into that stage's operators.
 type keyByPush struct {
 	node       *Node
 	own        owner
 	partitions int32
+	part       int32 // the task's partition
+	local      *seg  // the fused next stage, if any
 	n          int64
 }
 
@@ -137,5 +141,12 @@ func (k *keyByPush) push(rec *Record) {
 	}
 	k.n++
 	rec.Key = key
-	k.own.output(k.node.topic, rlog.PartitionFor(key, k.partitions), rec)
+	target := rlog.PartitionFor(key, k.partitions)
+	if k.local != nil && target == k.part {
+		// Same record, same parse: the repartition path would re-read the
+		// same Value bytes (see Record.JSON for why the parse is still valid).
+		pushAll(k.local.root, rec)
+		return
+	}
+	k.own.output(k.node.topic, target, rec)
 }

@@ -31,6 +31,12 @@ type Record struct {
 
 // JSON parses Value once and caches the result for every operator of the
 // chain that asks again. The returned value is valid during the current call.
+//
+// Value is the record; the parse is a cache of it. An operator may change
+// the parsed value in place (as fix_is_new does) only if its output goes to
+// operators of the same stage that read JSON(), never straight to a sink or
+// KeyBy: those write Value, and a KeyBy that routes locally forwards the
+// cached parse as if the record had been re-read from its topic.
 func (r *Record) JSON() (*fastjson.Value, error) {
 	if r.json != nil || r.jerr != nil {
 		return r.json, r.jerr

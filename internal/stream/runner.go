@@ -223,20 +223,35 @@ func runJob(ctx context.Context, o *Options, j *Job, stages []*stage, drain stri
 			}
 		}
 	}
+	// Fuse each stage into its upstream stage's tasks when both have the
+	// same parallelism: KeyBy then routes records of the task's own
+	// partition locally (see task).
+	producers := map[*stage]int32{}
+	var groups [][]*stage
+	groupOf := map[*stage]int{}
+	for _, s := range stages {
+		if s.upstream != nil {
+			producers[s] = parallelism[s.upstream]
+			if parallelism[s] == parallelism[s.upstream] {
+				g := groupOf[s.upstream]
+				groupOf[s] = g
+				groups[g] = append(groups[g], s)
+				continue
+			}
+		}
+		groupOf[s] = len(groups)
+		groups = append(groups, []*stage{s})
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var wg sync.WaitGroup
 	errs := make(chan error, 64)
-	for _, s := range stages {
-		var producers int32
-		if s.upstream != nil {
-			producers = parallelism[s.upstream]
-		}
-		for p := int32(0); p < parallelism[s]; p++ {
+	for _, g := range groups {
+		for p := int32(0); p < parallelism[g[0]]; p++ {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				if err := supervise(ctx, o, func() *task { return newTask(o, s, p, parts, producers, drain) }); err != nil {
+				if err := supervise(ctx, o, func() *task { return newTask(o, g, p, parts, producers, drain) }); err != nil {
 					errs <- err
 					cancel() // one failed task fails a drained run
 				}

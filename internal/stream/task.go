@@ -15,33 +15,23 @@ import (
 	"github.com/rtdw/rtdw/internal/state"
 )
 
-// task runs one stage of a job on one input partition.
+// task runs, for one partition number, one stage of a job or several
+// consecutive stages fused together (when they have the same parallelism).
+// Fusing is a shortcut, not a different semantics: a KeyBy whose target
+// partition is the task's own hands the record to the next stage directly,
+// in the same checkpoint, instead of writing it to the repartition topic and
+// reading it back; records for other partitions still go through the topic.
 type task struct {
 	o      *Options
-	stage  *stage
 	job    *Job
-	tp     rlog.TopicPartition
+	part   int32
 	group  string
 	drain  string // drain run id; empty when unbounded
 	logger *slog.Logger
+	segs   []*seg // in topological order
+	parts  map[string]int32
 
-	store *state.Store
-	meta  *state.ValueState
-	insts []*inst
-	root  []pusher
-	sinks []*sinkPush
-	keyBy []*keyByPush
-	parts map[string]int32 // partitions of every topic this task writes
-
-	offset, committed int64
-	end               int64 // drain: stop here (external input)
-	clock             inputClock
-	wm                int64
-	idle              bool
-	sent              marker
-	sentOK            bool
-
-	rec     Record
+	store   *state.Store
 	parser  fastjson.Parser
 	pending []rlog.Record
 	pendSz  int
@@ -53,102 +43,146 @@ type task struct {
 	checkpoints int // committed by this incarnation (resets restart backoff)
 }
 
-func newTask(o *Options, st *stage, part int32, parts map[string]int32, producers int32, drain string) *task {
+// seg is one stage's share of a task: its input partition and operators.
+type seg struct {
+	stage     *stage
+	tp        rlog.TopicPartition
+	meta      *state.ValueState
+	offset    int64
+	committed int64
+	end       int64 // drain: stop here (external input)
+	clock     inputClock
+	wm        int64
+	idle      bool
+	sent      marker
+	sentOK    bool
+	insts     []*inst
+	root      []pusher
+	keyBy     []*keyByPush
+	ended     bool // drain: EndOfInput called; its end markers go out next checkpoint
+}
+
+func newTask(o *Options, stages []*stage, part int32, parts map[string]int32, producers map[*stage]int32, drain string) *task {
 	t := &task{
-		o: o, stage: st, job: st.job, group: st.job.Name, drain: drain, parts: parts,
-		tp:     rlog.TopicPartition{Topic: st.input.topic, Partition: part},
-		logger: o.Logger.With("job", st.job.Name, "stage", st.id, "partition", part),
+		o: o, job: stages[0].job, part: part, group: stages[0].job.Name, drain: drain, parts: parts,
+		logger: o.Logger.With("job", stages[0].job.Name, "partition", part),
 		dl:     map[string]int64{},
-		wm:     MinWatermark,
 	}
-	t.clock.maxTime = MinWatermark
-	if st.input.kind == kindKeyBy {
-		t.clock.producers = make([]producerClock, producers)
-		for i := range t.clock.producers {
-			t.clock.producers[i].WM = MinWatermark
+	for _, st := range stages {
+		s := &seg{stage: st, tp: rlog.TopicPartition{Topic: st.input.topic, Partition: part}, wm: MinWatermark}
+		s.clock.maxTime = MinWatermark
+		if st.input.kind == kindKeyBy {
+			s.clock.producers = make([]producerClock, producers[st])
+			for i := range s.clock.producers {
+				s.clock.producers[i].WM = MinWatermark
+			}
 		}
+		t.segs = append(t.segs, s)
 	}
 	return t
 }
 
-func (t *task) stageLabel() string { return strconv.Itoa(t.stage.id) }
+func (t *task) String() string {
+	return fmt.Sprintf("%s partition %d", t.job.Name, t.part)
+}
 
-// open restores the task's position and state and instantiates its chain.
+// open restores positions and state and instantiates the operator chains.
 func (t *task) open(ctx context.Context) error {
 	l := t.o.Log
 	t.store = state.NewStore(l.StateStore(), t.o.Now)
-	t.meta = t.store.Value(state.Scope{Job: t.job.Name, Operator: "_task" + t.stageLabel(), Partition: t.tp.Partition}, "meta")
-	start, end, err := l.Offsets(ctx, t.tp)
+	bySt := map[*stage]*seg{}
+	for _, s := range t.segs {
+		bySt[s.stage] = s
+	}
+	// Build every segment's pushers from its last node back to its first,
+	// later segments first so a fused KeyBy can push into its successor.
+	for i := len(t.segs) - 1; i >= 0; i-- {
+		s := t.segs[i]
+		if err := t.restore(ctx, s); err != nil {
+			return err
+		}
+		push := map[*Node]pusher{}
+		for k := len(s.stage.nodes) - 1; k >= 0; k-- {
+			n := s.stage.nodes[k]
+			switch n.kind {
+			case kindSink:
+				push[n] = &sinkPush{node: n, own: t}
+			case kindKeyBy:
+				kb := &keyByPush{node: n, own: t, partitions: t.parts[n.topic], part: t.part}
+				for _, next := range t.segs {
+					if next.stage.input == n {
+						kb.local = next
+					}
+				}
+				s.keyBy = append(s.keyBy, kb)
+				push[n] = kb
+			case kindOperator:
+				in := &inst{node: n, op: n.factory(), own: t}
+				in.ctx = &Context{Job: t.job.Name, Operator: n.Name, Partition: t.part,
+					Logger: t.logger.With("operator", n.Name), store: t.store, wm: &s.wm, now: t.o.Now, late: &in.late}
+				in.ctx.timers = t.store.Timers(in.ctx.scope())
+				in.outs = make([][]pusher, len(n.outs))
+				for p, ds := range n.outs {
+					for _, d := range ds {
+						in.outs[p] = append(in.outs[p], push[d])
+					}
+				}
+				s.insts = append([]*inst{in}, s.insts...)
+				push[n] = in
+			}
+		}
+		for _, d := range s.stage.input.outs[0] {
+			s.root = append(s.root, push[d])
+		}
+	}
+	for _, s := range t.segs {
+		for _, in := range s.insts {
+			if err := in.op.Open(in.ctx); err != nil {
+				return fmt.Errorf("open operator %s: %w", in.node.Name, err)
+			}
+		}
+	}
+	t.lastCP = t.o.Now()
+	return nil
+}
+
+// restore reads a segment's committed offset and watermark metadata.
+func (t *task) restore(ctx context.Context, s *seg) error {
+	l := t.o.Log
+	s.meta = t.store.Value(state.Scope{Job: t.job.Name, Operator: "_task" + strconv.Itoa(s.stage.id), Partition: t.part}, "meta")
+	start, end, err := l.Offsets(ctx, s.tp)
 	if err != nil {
 		return err
 	}
-	t.end = end
-	off, ok, err := l.CommittedOffset(ctx, t.group, t.tp)
+	s.end = end
+	off, ok, err := l.CommittedOffset(ctx, t.group, s.tp)
 	if err != nil {
 		return err
 	}
 	if !ok || off < start {
 		if ok {
-			t.logger.Warn("committed offset was deleted by retention; resuming at log start", "committed", off, "start", start)
+			t.logger.Warn("committed offset was deleted by retention; resuming at log start", "topic", s.tp.Topic, "committed", off, "start", start)
 		}
 		off = start
 	}
-	t.offset, t.committed = off, off
-	if raw, ok, err := t.meta.Get([]byte("m")); err != nil {
+	s.offset, s.committed = off, off
+	raw, ok, err := s.meta.Get([]byte("m"))
+	if err != nil || !ok {
+		s.clock.lastActivity = t.o.Now()
 		return err
-	} else if ok {
-		var m taskMeta
-		if err := jsonUnmarshal(raw, &m); err != nil {
-			return fmt.Errorf("task metadata: %w", err)
-		}
-		t.wm, t.clock.maxTime = m.WM, m.MaxTime
-		if len(m.Producers) == len(t.clock.producers) {
-			copy(t.clock.producers, m.Producers)
-		}
-		if m.Sent != nil {
-			t.sent, t.sentOK = *m.Sent, true
-		}
 	}
-	t.clock.lastActivity = t.o.Now()
-
-	// Instantiate the chain: nodes are in topological order, so build
-	// pushers from the last node back to the first.
-	push := map[*Node]pusher{}
-	for i := len(t.stage.nodes) - 1; i >= 0; i-- {
-		n := t.stage.nodes[i]
-		switch n.kind {
-		case kindSink:
-			s := &sinkPush{node: n, own: t}
-			t.sinks = append(t.sinks, s)
-			push[n] = s
-		case kindKeyBy:
-			k := &keyByPush{node: n, own: t, partitions: t.parts[n.topic]}
-			t.keyBy = append(t.keyBy, k)
-			push[n] = k
-		case kindOperator:
-			in := &inst{node: n, op: n.factory(), own: t}
-			in.ctx = &Context{Job: t.job.Name, Operator: n.Name, Partition: t.tp.Partition,
-				Logger: t.logger.With("operator", n.Name), store: t.store, wm: &t.wm, now: t.o.Now, late: &in.late}
-			in.ctx.timers = t.store.Timers(in.ctx.scope())
-			in.outs = make([][]pusher, len(n.outs))
-			for p, ds := range n.outs {
-				for _, d := range ds {
-					in.outs[p] = append(in.outs[p], push[d])
-				}
-			}
-			t.insts = append([]*inst{in}, t.insts...)
-			push[n] = in
-		}
+	var m taskMeta
+	if err := jsonUnmarshal(raw, &m); err != nil {
+		return fmt.Errorf("task metadata: %w", err)
 	}
-	for _, d := range t.stage.input.outs[0] {
-		t.root = append(t.root, push[d])
+	s.wm, s.clock.maxTime = m.WM, m.MaxTime
+	if len(m.Producers) == len(s.clock.producers) {
+		copy(s.clock.producers, m.Producers)
 	}
-	for _, in := range t.insts {
-		if err := in.op.Open(in.ctx); err != nil {
-			return fmt.Errorf("open operator %s: %w", in.node.Name, err)
-		}
+	if m.Sent != nil {
+		s.sent, s.sentOK = *m.Sent, true
 	}
-	t.lastCP = t.o.Now()
+	s.clock.lastActivity = t.o.Now()
 	return nil
 }
 
@@ -156,59 +190,81 @@ func (t *task) open(ctx context.Context) error {
 // a drained input is exhausted, or until an error.
 func (t *task) run(ctx context.Context) error {
 	if err := t.open(ctx); err != nil {
-		return fmt.Errorf("%s partition %d: %w", t.stage, t.tp.Partition, err)
+		return fmt.Errorf("%s: %w", t, err)
 	}
 	defer t.store.Close()
+	idleRounds := 0
 	for {
 		if ctx.Err() != nil {
-			return t.checkpoint("")
+			return t.checkpoint()
 		}
-		if t.drain != "" && t.drained() {
-			for _, in := range t.insts {
-				if err := in.endOfInput(); err != nil {
-					return err
+		if t.drain != "" {
+			done, err := t.advanceDrain()
+			if err != nil || done {
+				return err
+			}
+		}
+		got := 0
+		active := 0
+		for _, s := range t.segs {
+			if !t.inputDone(s) {
+				active++
+			}
+		}
+		for _, s := range t.segs {
+			if t.inputDone(s) {
+				continue
+			}
+			var wait time.Duration
+			if active == 1 || idleRounds > 0 {
+				// Long-poll when nothing else can arrive meanwhile (or nothing did).
+				wait = min(100*time.Millisecond/time.Duration(active), max(time.Millisecond, t.o.Interval-t.o.Now().Sub(t.lastCP)))
+			}
+			recs, err := t.o.Log.Fetch(ctx, s.tp, s.offset, t.o.FetchMax, wait)
+			switch {
+			case errors.Is(err, rlog.ErrOffsetOutOfRange):
+				start, _, oerr := t.o.Log.Offsets(ctx, s.tp)
+				if oerr != nil {
+					return oerr
 				}
+				t.logger.Warn("input offset deleted by retention; skipping to log start", "topic", s.tp.Topic, "offset", s.offset, "start", start)
+				s.offset = start
+				continue
+			case err != nil && ctx.Err() != nil:
+				continue // shutting down: the loop top commits
+			case err != nil:
+				return fmt.Errorf("fetch %s: %w", s.tp, err)
 			}
-			if t.err != nil {
-				return t.err
+			got += len(recs)
+			if err := t.process(s, recs); err != nil {
+				return err
 			}
-			return t.checkpoint(t.drain)
 		}
-		wait := min(100*time.Millisecond, max(time.Millisecond, t.o.Interval-t.o.Now().Sub(t.lastCP)))
-		recs, err := t.o.Log.Fetch(ctx, t.tp, t.offset, t.o.FetchMax, wait)
-		switch {
-		case errors.Is(err, rlog.ErrOffsetOutOfRange):
-			start, _, oerr := t.o.Log.Offsets(ctx, t.tp)
-			if oerr != nil {
-				return oerr
-			}
-			t.logger.Warn("input offset deleted by retention; skipping to log start", "offset", t.offset, "start", start)
-			t.offset = start
-			continue
-		case err != nil && ctx.Err() != nil:
-			continue // shutting down: the loop top commits
-		case err != nil:
-			return fmt.Errorf("fetch %s: %w", t.tp, err)
+		if got == 0 {
+			idleRounds++
+		} else {
+			idleRounds = 0
 		}
-		if err := t.process(recs); err != nil {
-			return err
-		}
-		if err := t.timersAndWatermark(len(recs) == 0); err != nil {
+		if err := t.timersAndWatermarks(got == 0); err != nil {
 			return err
 		}
 		if t.o.Now().Sub(t.lastCP) >= t.o.Interval || t.pendSz >= t.o.MaxPendingBytes || t.store.Pending() >= t.o.MaxPendingBytes {
-			if err := t.checkpoint(""); err != nil {
+			if err := t.checkpoint(); err != nil {
 				return err
 			}
 		}
 	}
 }
 
-func (t *task) drained() bool {
-	if t.clock.producers == nil {
-		return t.offset >= t.end
+// inputDone: in a drained run, a segment's input has nothing more for it.
+func (t *task) inputDone(s *seg) bool {
+	if t.drain == "" {
+		return false
 	}
-	for _, p := range t.clock.producers {
+	if s.clock.producers == nil {
+		return s.offset >= s.end
+	}
+	for _, p := range s.clock.producers {
 		if p.End != t.drain {
 			return false
 		}
@@ -216,139 +272,195 @@ func (t *task) drained() bool {
 	return true
 }
 
-func (t *task) process(recs []rlog.Record) error {
-	src := &t.stage.input.src
-	for i := range recs {
-		lr := &recs[i]
-		t.offset = lr.Offset + 1
-		if t.drain != "" && t.clock.producers == nil && lr.Offset >= t.end {
-			t.offset = lr.Offset // past the drain boundary: leave it for the next run
-			break
-		}
-		if t.clock.producers != nil && string(lr.Header(HeaderControl)) == controlWatermark {
-			if err := t.onMarker(lr); err != nil {
-				return err
-			}
+// advanceDrain ends segments (in order) whose input is exhausted and whose
+// upstream segments have ended, and reports when the whole task is done.
+func (t *task) advanceDrain() (bool, error) {
+	for i, s := range t.segs {
+		if s.ended {
 			continue
 		}
-		t.rec = Record{Key: lr.Key, Value: lr.Value, Time: lr.Timestamp, Headers: lr.Headers,
-			Source: t.tp, Offset: lr.Offset, parser: &t.parser}
-		if t.clock.producers == nil {
+		if !t.inputDone(s) || (i > 0 && !t.upstreamEnded(s)) {
+			return false, nil
+		}
+		for _, in := range s.insts {
+			if err := in.endOfInput(); err != nil {
+				return false, err
+			}
+		}
+		if t.err != nil {
+			return false, t.err
+		}
+		s.ended = true
+		// Publish this segment's end markers now: fused successors wait on them.
+		if err := t.checkpoint(); err != nil {
+			return false, err
+		}
+	}
+	return true, nil
+}
+
+// upstreamEnded: the segment feeding s locally (if fused) has ended.
+func (t *task) upstreamEnded(s *seg) bool {
+	for _, u := range t.segs {
+		if u.stage == s.stage.upstream {
+			return u.ended
+		}
+	}
+	return true // fed only through its topic
+}
+
+func (t *task) process(s *seg, recs []rlog.Record) error {
+	src := &s.stage.input.src
+	repartition := s.clock.producers != nil
+	for i := range recs {
+		lr := &recs[i]
+		if t.drain != "" && !repartition && lr.Offset >= s.end {
+			break // past the drain boundary: left for the next run
+		}
+		s.offset = lr.Offset + 1
+		if repartition && string(lr.Header(HeaderControl)) == controlWatermark {
+			t.onMarker(s, lr)
+			continue
+		}
+		rec := Record{Key: lr.Key, Value: lr.Value, Time: lr.Timestamp, Headers: lr.Headers,
+			Source: s.tp, Offset: lr.Offset, parser: &t.parser}
+		if !repartition {
 			if src.EventTime != nil {
-				if ts, ok := src.EventTime(&t.rec); ok {
-					t.rec.Time = ts
-					t.clock.maxTime = max(t.clock.maxTime, ts)
+				if ts, ok := src.EventTime(&rec); ok {
+					rec.Time = ts
+					s.clock.maxTime = max(s.clock.maxTime, ts)
 				}
 			} else {
-				t.clock.maxTime = max(t.clock.maxTime, lr.Timestamp)
+				s.clock.maxTime = max(s.clock.maxTime, lr.Timestamp)
 			}
 		}
-		for k, p := range t.root {
-			if k < len(t.root)-1 {
-				cp := t.rec
-				p.push(&cp)
-				continue
-			}
-			p.push(&t.rec)
-		}
+		pushAll(s.root, &rec)
 		if t.err != nil {
 			return t.err
 		}
 	}
 	if len(recs) > 0 {
-		t.clock.lastActivity = t.o.Now()
-		t.clock.idle = false
+		s.clock.lastActivity = t.o.Now()
+		s.clock.idle = false
 	}
 	return nil
 }
 
-func (t *task) onMarker(lr *rlog.Record) error {
-	m, err := decodeMarker(lr.Value)
-	if err != nil || m.Producer < 0 || int(m.Producer) >= len(t.clock.producers) {
-		t.logger.Warn("ignoring malformed watermark marker", "offset", lr.Offset, "err", err)
-		return nil
+// pushAll pushes rec to every pusher; later branches get copies so they do
+// not see earlier branches' changes.
+func pushAll(ps []pusher, rec *Record) {
+	for k, p := range ps {
+		if k < len(ps)-1 {
+			cp := *rec
+			p.push(&cp)
+			continue
+		}
+		p.push(rec)
 	}
-	p := &t.clock.producers[m.Producer]
+}
+
+func (t *task) onMarker(s *seg, lr *rlog.Record) {
+	m, err := decodeMarker(lr.Value)
+	if err != nil || m.Producer < 0 || int(m.Producer) >= len(s.clock.producers) {
+		t.logger.Warn("ignoring malformed watermark marker", "topic", s.tp.Topic, "offset", lr.Offset, "err", err)
+		return
+	}
+	p := &s.clock.producers[m.Producer]
 	p.WM = max(p.WM, m.WM)
 	p.Idle = m.Idle
 	if m.End != "" {
 		p.End = m.End
 	}
-	return nil
 }
 
-// timersAndWatermark advances the watermark (firing event-time timers) and
-// fires due processing-time timers.
-func (t *task) timersAndWatermark(emptyFetch bool) error {
+// timersAndWatermarks advances each segment's watermark (firing event-time
+// timers) and fires due processing-time timers.
+func (t *task) timersAndWatermarks(emptyFetch bool) error {
 	now := t.o.Now()
-	if t.clock.producers == nil && emptyFetch && !t.clock.idle &&
-		now.Sub(t.clock.lastActivity) >= t.stage.input.src.IdleTimeout {
-		t.clock.idle = true
-	}
-	wm, idle := t.clock.watermark(t.stage.input.src.OutOfOrderness)
-	t.idle = idle
-	if wm > t.wm {
-		t.wm = wm
-		for _, in := range t.insts {
-			if err := in.advance(wm); err != nil {
-				return err
+	for _, s := range t.segs {
+		src := &s.stage.input.src
+		if s.clock.producers == nil && emptyFetch && !s.clock.idle && now.Sub(s.clock.lastActivity) >= src.IdleTimeout {
+			s.clock.idle = true
+		}
+		wm, idle := s.clock.watermark(src.OutOfOrderness)
+		s.idle = idle
+		if wm > s.wm {
+			s.wm = wm
+			for _, in := range s.insts {
+				if err := in.advance(wm); err != nil {
+					return err
+				}
 			}
 		}
-	}
-	for _, in := range t.insts {
-		if err := in.fireTimers(state.ProcessingTime, now.UnixMilli()); err != nil {
-			return err
+		for _, in := range s.insts {
+			if err := in.fireTimers(state.ProcessingTime, now.UnixMilli()); err != nil {
+				return err
+			}
 		}
 	}
 	return t.err
 }
 
-// checkpoint commits outputs, state and the input offset atomically.
-// endID, when set, marks this task's end of a drained run downstream.
-func (t *task) checkpoint(endID string) error {
-	for _, in := range t.insts {
-		if err := in.prepareCheckpoint(); err != nil {
-			return err
+// checkpoint commits outputs, state and input offsets atomically.
+func (t *task) checkpoint() error {
+	for _, s := range t.segs {
+		for _, in := range s.insts {
+			if err := in.prepareCheckpoint(); err != nil {
+				return err
+			}
 		}
 	}
 	if t.err != nil {
 		return t.err
 	}
-	m := marker{Producer: t.tp.Partition, WM: t.wm, Idle: t.idle, End: endID}
-	markerDue := len(t.keyBy) > 0 && (!t.sentOK || m != t.sent)
-	if markerDue {
-		for _, k := range t.keyBy {
+	changed := false
+	for _, s := range t.segs {
+		m := marker{Producer: t.part, WM: s.wm, Idle: s.idle}
+		if s.ended {
+			m.End = t.drain
+		}
+		if len(s.keyBy) == 0 || (s.sentOK && m == s.sent) {
+			continue
+		}
+		for _, k := range s.keyBy {
 			for p := int32(0); p < k.partitions; p++ {
 				t.pending = append(t.pending, rlog.Record{Topic: k.node.topic, Partition: p, Value: m.encode(),
 					Headers: []rlog.Header{{Key: HeaderControl, Value: []byte(controlWatermark)}}})
 			}
 		}
-		t.sent, t.sentOK = m, true
+		s.sent, s.sentOK, changed = m, true, true
 	}
-	if len(t.pending) == 0 && t.offset == t.committed && t.store.Batch().Empty() {
+	offsets := map[rlog.TopicPartition]int64{}
+	for _, s := range t.segs {
+		offsets[s.tp] = s.offset
+		changed = changed || s.offset != s.committed
+	}
+	if !changed && len(t.pending) == 0 && t.store.Batch().Empty() {
 		t.lastCP = t.o.Now()
 		return nil
 	}
-	meta := taskMeta{WM: t.wm, MaxTime: t.clock.maxTime, Producers: t.clock.producers}
-	if t.sentOK {
-		meta.Sent = &t.sent
-	}
-	if err := t.meta.Put([]byte("m"), jsonMarshal(meta)); err != nil {
-		return err
+	for _, s := range t.segs {
+		meta := taskMeta{WM: s.wm, MaxTime: s.clock.maxTime, Producers: s.clock.producers}
+		if s.sentOK {
+			meta.Sent = &s.sent
+		}
+		if err := s.meta.Put([]byte("m"), jsonMarshal(meta)); err != nil {
+			return err
+		}
 	}
 	began := time.Now()
 	// A checkpoint must complete even while the task is being stopped.
 	err := t.o.Log.Commit(context.Background(), &rlog.Txn{
-		Records: t.pending, Group: t.group,
-		Offsets: map[rlog.TopicPartition]int64{t.tp: t.offset},
-		State:   t.store.Batch(),
+		Records: t.pending, Group: t.group, Offsets: offsets, State: t.store.Batch(),
 	})
 	if err != nil {
-		return fmt.Errorf("checkpoint %s partition %d: %w", t.stage, t.tp.Partition, err)
+		return fmt.Errorf("checkpoint %s: %w", t, err)
 	}
 	t.store.Committed()
 	t.o.Metrics.Checkpoint.WithLabelValues(t.job.Name).Observe(time.Since(began).Seconds())
-	t.committed = t.offset
+	for _, s := range t.segs {
+		s.committed = s.offset
+	}
 	t.checkpoints++
 	clear(t.pending)
 	t.pending, t.pendSz = t.pending[:0], 0
@@ -363,20 +475,22 @@ func (t *task) checkpoint(endID string) error {
 
 func (t *task) publish() {
 	m, job := t.o.Metrics, t.job.Name
-	for _, in := range t.insts {
-		add(m.RecordsIn.WithLabelValues(job, in.node.Name), &in.in, &in.pubIn)
-		add(m.RecordsOut.WithLabelValues(job, in.node.Name), &in.out, &in.pubOut)
-		add(m.Late.WithLabelValues(job, in.node.Name), &in.late, &in.pubLate)
+	for _, s := range t.segs {
+		for _, in := range s.insts {
+			add(m.RecordsIn.WithLabelValues(job, in.node.Name), &in.in, &in.pubIn)
+			add(m.RecordsOut.WithLabelValues(job, in.node.Name), &in.out, &in.pubOut)
+			add(m.Late.WithLabelValues(job, in.node.Name), &in.late, &in.pubLate)
+		}
+		if _, end, err := t.o.Log.Offsets(context.Background(), s.tp); err == nil {
+			m.Lag.WithLabelValues(job, s.tp.Topic, strconv.Itoa(int(t.part))).Set(float64(end - s.committed))
+		}
+		if s.wm != MinWatermark {
+			m.Watermark.WithLabelValues(job, strconv.Itoa(s.stage.id), strconv.Itoa(int(t.part))).Set(float64(s.wm))
+		}
 	}
 	for code, n := range t.dl {
 		m.DeadLetters.WithLabelValues(job, code).Add(float64(n))
 		delete(t.dl, code)
-	}
-	if _, end, err := t.o.Log.Offsets(context.Background(), t.tp); err == nil {
-		m.Lag.WithLabelValues(job, t.tp.Topic, strconv.Itoa(int(t.tp.Partition))).Set(float64(end - t.committed))
-	}
-	if t.wm != MinWatermark {
-		m.Watermark.WithLabelValues(job, t.stageLabel(), strconv.Itoa(int(t.tp.Partition))).Set(float64(t.wm))
 	}
 }
 

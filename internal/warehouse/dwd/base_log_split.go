@@ -47,15 +47,20 @@ func (s *splitter) Process(r *stream.Record, out stream.Emitter) error {
 // It removes "err" from v. The bench's bare loop calls it too, so the
 // engine is measured against the same split and serialization work.
 func SplitLog(v *fastjson.Value, ts int64, buf []byte, emit func(port int, b []byte, time int64)) []byte {
-	common, tsv := v.Get("common"), v.Get("ts")
 	if v.Get("err") != nil {
 		buf = v.MarshalTo(buf[:0])
 		emit(0, buf, ts)
 		v.Del("err")
 	}
+	// Every output starts with the same {"common":...,"page":... prefix:
+	// marshal it once per record, not once per display and action.
+	buf = append(buf[:0], `{"common":`...)
+	buf = v.Get("common").MarshalTo(buf)
+	tsText := v.Get("ts").MarshalTo(nil)
 	if start := v.Get("start"); start != nil {
-		buf = append(open(buf, common, "start", start), `,"ts":`...)
-		buf = append(tsv.MarshalTo(buf), '}')
+		buf = append(buf, `,"start":`...)
+		buf = append(start.MarshalTo(buf), `,"ts":`...)
+		buf = append(append(buf, tsText...), '}')
 		emit(1, buf, ts)
 		return buf
 	}
@@ -63,14 +68,17 @@ func SplitLog(v *fastjson.Value, ts int64, buf []byte, emit func(port int, b []b
 	if page == nil {
 		return buf // an err-only record: fully routed above
 	}
+	buf = append(buf, `,"page":`...)
+	buf = page.MarshalTo(buf)
+	prefix := len(buf)
 	for _, d := range v.GetArray("displays") {
-		buf = append(open(buf, common, "page", page), `,"display":`...)
+		buf = append(buf[:prefix], `,"display":`...)
 		buf = append(d.MarshalTo(buf), `,"ts":`...)
-		buf = append(tsv.MarshalTo(buf), '}')
+		buf = append(append(buf, tsText...), '}')
 		emit(2, buf, ts)
 	}
 	for _, a := range v.GetArray("actions") {
-		buf = append(open(buf, common, "page", page), `,"action":`...)
+		buf = append(buf[:prefix], `,"action":`...)
 		buf = append(a.MarshalTo(buf), '}')
 		at := ts
 		if t := a.Get("ts"); t != nil {
@@ -78,19 +86,8 @@ func SplitLog(v *fastjson.Value, ts int64, buf []byte, emit func(port int, b []b
 		}
 		emit(3, buf, at)
 	}
-	buf = append(open(buf, common, "page", page), `,"ts":`...)
-	buf = append(tsv.MarshalTo(buf), '}')
+	buf = append(buf[:prefix], `,"ts":`...)
+	buf = append(append(buf, tsText...), '}')
 	emit(4, buf, ts)
 	return buf
-}
-
-// open writes {"common":common,"<name>":val into buf, leaving the object
-// open for the caller's remaining fields.
-func open(buf []byte, common *fastjson.Value, name string, val *fastjson.Value) []byte {
-	b := append(buf[:0], `{"common":`...)
-	b = common.MarshalTo(b)
-	b = append(b, `,"`...)
-	b = append(b, name...)
-	b = append(b, `":`...)
-	return val.MarshalTo(b)
 }
