@@ -2,16 +2,20 @@ package cli
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
+	"strings"
 	"time"
 
 	"gopkg.in/yaml.v3"
 
 	rlog "github.com/rtdw/rtdw/internal/log"
 	"github.com/rtdw/rtdw/internal/log/embedded"
+	"github.com/rtdw/rtdw/internal/log/remote"
 	"github.com/rtdw/rtdw/internal/warehouse"
 )
 
@@ -98,15 +102,37 @@ func (g *globals) setup(cmdFlagChanged func(string) bool) (Config, error) {
 	return c, nil
 }
 
-// openLog opens the data dir's embedded log.
+// openLog opens the data dir's embedded log for a process that runs jobs.
 func (g *globals) openLog(c Config) (rlog.Log, error) {
 	if err := os.MkdirAll(g.dataDir, 0o755); err != nil {
 		return nil, fmt.Errorf("data dir: %w", err)
 	}
 	noSync := c.Sync != nil && !*c.Sync
-	l, err := embedded.Open(embedded.Options{Dir: g.dataDir + "/log", NoSync: noSync, Logger: g.logger})
+	l, err := embedded.Open(embedded.Options{Dir: filepath.Join(g.dataDir, "log"), NoSync: noSync, Logger: g.logger})
 	if err != nil {
 		return nil, fmt.Errorf("%w (is another rtdw process using --data-dir %s?)", err, g.dataDir)
 	}
 	return l, nil
 }
+
+// openTopics opens the data dir's log for topic commands: directly, or,
+// when a running rtdw holds the data dir, through that process's HTTP
+// address (written to rtdw.addr), so tail works while jobs run.
+func (g *globals) openTopics(c Config) (rlog.Log, error) {
+	l, err := g.openLog(c)
+	if err == nil {
+		return l, nil
+	}
+	addr, rerr := os.ReadFile(filepath.Join(g.dataDir, addrFile))
+	if rerr != nil {
+		return nil, err
+	}
+	r := remote.New(strings.TrimSpace(string(addr)))
+	if _, perr := r.ListTopics(context.Background()); perr != nil {
+		return nil, fmt.Errorf("%w; the rtdw holding it does not answer at %s: %v", err, strings.TrimSpace(string(addr)), perr)
+	}
+	return r, nil
+}
+
+// addrFile, in the data dir, names the HTTP address of the rtdw holding it.
+const addrFile = "rtdw.addr"

@@ -7,6 +7,8 @@ import (
 	"html/template"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -14,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	rlog "github.com/rtdw/rtdw/internal/log"
+	"github.com/rtdw/rtdw/internal/log/remote"
 )
 
 type topicStat struct {
@@ -58,6 +61,7 @@ var statusPage = template.Must(template.New("status").Parse(`<!doctype html>
 func serveHTTP(ctx context.Context, addr string, reg *prometheus.Registry, l rlog.Log, g *globals) (string, error) {
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
+	mux.Handle("/api/log/", remote.Handler(l))
 	mux.HandleFunc("/api/topics", func(w http.ResponseWriter, r *http.Request) {
 		stats, err := topicStats(r.Context(), l)
 		if err != nil {
@@ -82,8 +86,14 @@ func serveHTTP(ctx context.Context, addr string, reg *prometheus.Registry, l rlo
 	}
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	go srv.Serve(ln)
+	// Topic commands run while we hold the data dir find us here.
+	addrPath := filepath.Join(g.dataDir, addrFile)
+	if err := os.WriteFile(addrPath, []byte(ln.Addr().String()+"\n"), 0o644); err != nil {
+		g.logger.Warn("cannot advertise the HTTP address for topic commands", "err", err)
+	}
 	go func() {
 		<-ctx.Done()
+		os.Remove(addrPath)
 		sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()
 		srv.Shutdown(sctx)

@@ -30,7 +30,7 @@ func newTopicCreateCmd(g *globals) *cobra.Command {
 			if !cmd.Flags().Changed("partitions") {
 				o.partitions = cfg.Partitions
 			}
-			l, err := g.openLog(cfg)
+			l, err := g.openTopics(cfg)
 			if err != nil {
 				return err
 			}

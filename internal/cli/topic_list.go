@@ -35,7 +35,7 @@ func newTopicListCmd(g *globals) *cobra.Command {
 }
 
 func runTopicList(cmd *cobra.Command, g *globals, cfg Config, o *topicListOptions) error {
-	l, err := g.openLog(cfg)
+	l, err := g.openTopics(cfg)
 	if err != nil {
 		return err
 	}

@@ -49,7 +49,7 @@ func runTopicProduce(cmd *cobra.Command, g *globals, cfg Config, topic string, o
 	if o.batch < 1 {
 		return usagef("--batch must be >= 1")
 	}
-	l, err := g.openLog(cfg)
+	l, err := g.openTopics(cfg)
 	if err != nil {
 		return err
 	}

@@ -60,7 +60,7 @@ func runTopicTail(cmd *cobra.Command, g *globals, cfg Config, topic string, o *t
 	if o.max < 0 {
 		return usagef("--max must be >= 0")
 	}
-	l, err := g.openLog(cfg)
+	l, err := g.openTopics(cfg)
 	if err != nil {
 		return err
 	}

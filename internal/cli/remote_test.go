@@ -1,0 +1,57 @@
+package cli_test
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// While `rtdw run` holds the data dir, topic commands reach its log through
+// the HTTP address it advertises: produce input, see the job's output.
+func TestTopicCommandsWhileRunning(t *testing.T) {
+	dir := t.TempDir()
+	cmd := rtdwCmd(t, dir, "run", "--jobs", "dwd_base_log", "--http-addr", "127.0.0.1:0", "--checkpoint-interval", "50ms")
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		cmd.Process.Signal(syscall.SIGINT)
+		if err := cmd.Wait(); err != nil {
+			t.Errorf("rtdw run did not stop cleanly on SIGINT: %v\n%s", err, stderr.String())
+		}
+		if _, err := os.Stat(filepath.Join(dir, "rtdw.addr")); !os.IsNotExist(err) {
+			t.Error("rtdw.addr left behind after a clean stop")
+		}
+	}()
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if _, err := os.Stat(filepath.Join(dir, "rtdw.addr")); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("rtdw run never advertised its address\n%s", stderr.String())
+		}
+	}
+	line := `{"common":{"mid":"mid_1","is_new":"1"},"page":{"page_id":"home","during_time":10},"ts":1795222800000}`
+	if code, _, errs := run(t, line+"\n", "--data-dir", dir, "topic", "produce", "topic_log", "--key-field", "common.mid"); code != 0 {
+		t.Fatalf("produce through the running rtdw: %s", errs)
+	}
+	want := `{"common":{"mid":"mid_1","is_new":"1"},"page":{"page_id":"home","during_time":10},"ts":1795222800000}`
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		code, out, errs := run(t, "", "--data-dir", dir, "topic", "tail", "dwd_traffic_page", "--from-beginning", "--exit-at-end")
+		if code == 0 && strings.TrimSpace(out) == want {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("tail through the running rtdw: exit %d, %q, %s", code, out, errs)
+		}
+	}
+	// A second job runner on the same dir is refused with a clear reason.
+	if code, _, errs := run(t, "", "--data-dir", dir, "run", "--drain", "--http-addr="); code != 1 || !strings.Contains(errs, "another rtdw process") {
+		t.Fatalf("second run: exit %d, %s", code, errs)
+	}
+}

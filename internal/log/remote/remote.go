@@ -1,0 +1,181 @@
+// Package remote reaches the log of a running rtdw process over its HTTP
+// address, so `rtdw topic ...` works while `rtdw run` or `rtdw demo` holds
+// the data dir (the embedded store allows one process at a time). It
+// implements the topic side of log.Log; group offsets, transactions and
+// state belong to the running jobs and are refused.
+package remote
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/cockroachdb/pebble/v2"
+
+	rlog "github.com/rtdw/rtdw/internal/log"
+)
+
+// ErrUnsupported is returned for operations only the owning process does.
+var ErrUnsupported = errors.New("not available through a running rtdw (stop it to use this)")
+
+// Log is a log.Log client of a running rtdw's /api/log endpoints.
+type Log struct {
+	base string
+	c    *http.Client
+}
+
+// New returns a client of the rtdw serving at addr (host:port).
+func New(addr string) *Log { return &Log{base: "http://" + addr + "/api/log", c: &http.Client{}} }
+
+// Wire types shared with the server.
+type (
+	TopicJSON struct {
+		Name           string `json:"name"`
+		Partitions     int32  `json:"partitions"`
+		RetentionMs    int64  `json:"retention_ms"`
+		RetentionBytes int64  `json:"retention_bytes"`
+	}
+	OffsetsJSON struct {
+		Start int64 `json:"start"`
+		End   int64 `json:"end"`
+	}
+	errorJSON struct {
+		Error string `json:"error"`
+		Kind  string `json:"kind"`
+	}
+)
+
+// Error kinds map the log's sentinel errors across the wire.
+var kinds = map[string]error{
+	"unknown_topic": rlog.ErrUnknownTopic, "topic_exists": rlog.ErrTopicExists,
+	"out_of_range": rlog.ErrOffsetOutOfRange, "too_large": rlog.ErrRecordTooLarge,
+	"invalid_config": rlog.ErrInvalidTopicConfig, "closed": rlog.ErrClosed,
+}
+
+// Kind names err's sentinel for the wire ("" if none).
+func Kind(err error) string {
+	for k, e := range kinds {
+		if errors.Is(err, e) {
+			return k
+		}
+	}
+	return ""
+}
+
+func (l *Log) do(ctx context.Context, method, path string, q url.Values, body, out any) error {
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return err
+		}
+		rd = bytes.NewReader(b)
+	}
+	u := l.base + path
+	if len(q) > 0 {
+		u += "?" + q.Encode()
+	}
+	req, err := http.NewRequestWithContext(ctx, method, u, rd)
+	if err != nil {
+		return err
+	}
+	resp, err := l.c.Do(req)
+	if err != nil {
+		return fmt.Errorf("running rtdw at %s: %w", l.base, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		var e errorJSON
+		json.NewDecoder(resp.Body).Decode(&e)
+		if s, ok := kinds[e.Kind]; ok {
+			return fmt.Errorf("%w: %s", s, e.Error)
+		}
+		return fmt.Errorf("running rtdw: %s: %s", resp.Status, e.Error)
+	}
+	if out == nil {
+		return nil
+	}
+	return json.NewDecoder(resp.Body).Decode(out)
+}
+
+func fromJSON(t TopicJSON) rlog.TopicInfo {
+	return rlog.TopicInfo{Name: t.Name, TopicConfig: rlog.TopicConfig{Partitions: t.Partitions,
+		Retention: time.Duration(t.RetentionMs) * time.Millisecond, RetentionBytes: t.RetentionBytes}}
+}
+
+// ToJSON converts a topic description for the wire.
+func ToJSON(t rlog.TopicInfo) TopicJSON {
+	return TopicJSON{Name: t.Name, Partitions: t.Partitions, RetentionMs: t.Retention.Milliseconds(), RetentionBytes: t.RetentionBytes}
+}
+
+// CreateTopic implements log.Log.
+func (l *Log) CreateTopic(ctx context.Context, name string, cfg rlog.TopicConfig) error {
+	return l.do(ctx, http.MethodPost, "/topics", nil, ToJSON(rlog.TopicInfo{Name: name, TopicConfig: cfg}), nil)
+}
+
+// DescribeTopic implements log.Log.
+func (l *Log) DescribeTopic(ctx context.Context, name string) (rlog.TopicInfo, error) {
+	var t TopicJSON
+	err := l.do(ctx, http.MethodGet, "/topics/"+url.PathEscape(name), nil, nil, &t)
+	return fromJSON(t), err
+}
+
+// ListTopics implements log.Log.
+func (l *Log) ListTopics(ctx context.Context) ([]rlog.TopicInfo, error) {
+	var ts []TopicJSON
+	if err := l.do(ctx, http.MethodGet, "/topics", nil, nil, &ts); err != nil {
+		return nil, err
+	}
+	out := make([]rlog.TopicInfo, len(ts))
+	for i, t := range ts {
+		out[i] = fromJSON(t)
+	}
+	return out, nil
+}
+
+// Produce implements log.Log.
+func (l *Log) Produce(ctx context.Context, recs ...rlog.Record) error {
+	return l.do(ctx, http.MethodPost, "/produce", nil, recs, nil)
+}
+
+// Fetch implements log.Log.
+func (l *Log) Fetch(ctx context.Context, tp rlog.TopicPartition, offset int64, max int, wait time.Duration) ([]rlog.Record, error) {
+	q := url.Values{"partition": {strconv.Itoa(int(tp.Partition))}, "offset": {strconv.FormatInt(offset, 10)},
+		"max": {strconv.Itoa(max)}, "wait_ms": {strconv.FormatInt(wait.Milliseconds(), 10)}}
+	var recs []rlog.Record
+	err := l.do(ctx, http.MethodGet, "/topics/"+url.PathEscape(tp.Topic)+"/fetch", q, nil, &recs)
+	return recs, err
+}
+
+// Offsets implements log.Log.
+func (l *Log) Offsets(ctx context.Context, tp rlog.TopicPartition) (int64, int64, error) {
+	var o OffsetsJSON
+	err := l.do(ctx, http.MethodGet, "/topics/"+url.PathEscape(tp.Topic)+"/offsets", url.Values{"partition": {strconv.Itoa(int(tp.Partition))}}, nil, &o)
+	return o.Start, o.End, err
+}
+
+// Commit implements log.Log: refused, transactions belong to the running jobs.
+func (l *Log) Commit(context.Context, *rlog.Txn) error { return fmt.Errorf("commit: %w", ErrUnsupported) }
+
+// CommittedOffset implements log.Log: refused.
+func (l *Log) CommittedOffset(context.Context, string, rlog.TopicPartition) (int64, bool, error) {
+	return 0, false, fmt.Errorf("committed offsets: %w", ErrUnsupported)
+}
+
+// CommitOffsets implements log.Log: refused.
+func (l *Log) CommitOffsets(context.Context, string, map[rlog.TopicPartition]int64) error {
+	return fmt.Errorf("commit offsets: %w", ErrUnsupported)
+}
+
+// StateStore implements log.Log: there is none here.
+func (l *Log) StateStore() *pebble.DB { return nil }
+
+// Close implements log.Log.
+func (l *Log) Close() error { return nil }

@@ -1,0 +1,86 @@
+package remote
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strconv"
+	"time"
+
+	rlog "github.com/rtdw/rtdw/internal/log"
+)
+
+// Handler serves l's topics under /api/log/ for Log clients.
+func Handler(l rlog.Log) http.Handler {
+	mux := http.NewServeMux()
+	fail := func(w http.ResponseWriter, err error) {
+		code := http.StatusInternalServerError
+		kind := Kind(err)
+		switch {
+		case errors.Is(err, rlog.ErrUnknownTopic):
+			code = http.StatusNotFound
+		case kind != "":
+			code = http.StatusBadRequest
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(code)
+		json.NewEncoder(w).Encode(errorJSON{Error: err.Error(), Kind: kind})
+	}
+	reply := func(w http.ResponseWriter, v any, err error) {
+		if err != nil {
+			fail(w, err)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(v)
+	}
+	part := func(r *http.Request) rlog.TopicPartition {
+		p, _ := strconv.Atoi(r.URL.Query().Get("partition"))
+		return rlog.TopicPartition{Topic: r.PathValue("topic"), Partition: int32(p)}
+	}
+	mux.HandleFunc("GET /api/log/topics", func(w http.ResponseWriter, r *http.Request) {
+		ts, err := l.ListTopics(r.Context())
+		out := make([]TopicJSON, len(ts))
+		for i, t := range ts {
+			out[i] = ToJSON(t)
+		}
+		reply(w, out, err)
+	})
+	mux.HandleFunc("POST /api/log/topics", func(w http.ResponseWriter, r *http.Request) {
+		var t TopicJSON
+		if err := json.NewDecoder(r.Body).Decode(&t); err != nil {
+			fail(w, err)
+			return
+		}
+		info := fromJSON(t)
+		reply(w, struct{}{}, l.CreateTopic(r.Context(), info.Name, info.TopicConfig))
+	})
+	mux.HandleFunc("GET /api/log/topics/{topic}", func(w http.ResponseWriter, r *http.Request) {
+		t, err := l.DescribeTopic(r.Context(), r.PathValue("topic"))
+		reply(w, ToJSON(t), err)
+	})
+	mux.HandleFunc("GET /api/log/topics/{topic}/offsets", func(w http.ResponseWriter, r *http.Request) {
+		start, end, err := l.Offsets(r.Context(), part(r))
+		reply(w, OffsetsJSON{Start: start, End: end}, err)
+	})
+	mux.HandleFunc("GET /api/log/topics/{topic}/fetch", func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		off, _ := strconv.ParseInt(q.Get("offset"), 10, 64)
+		max, _ := strconv.Atoi(q.Get("max"))
+		wait, _ := strconv.Atoi(q.Get("wait_ms"))
+		recs, err := l.Fetch(r.Context(), part(r), off, min(max, 10000), min(time.Duration(wait)*time.Millisecond, 30*time.Second))
+		if recs == nil {
+			recs = []rlog.Record{}
+		}
+		reply(w, recs, err)
+	})
+	mux.HandleFunc("POST /api/log/produce", func(w http.ResponseWriter, r *http.Request) {
+		var recs []rlog.Record
+		if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 256<<20)).Decode(&recs); err != nil {
+			fail(w, err)
+			return
+		}
+		reply(w, struct{}{}, l.Produce(r.Context(), recs...))
+	})
+	return mux
+}
