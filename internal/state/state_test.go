@@ -89,10 +89,20 @@ func TestTTL(t *testing.T) {
 	if _, ok, _ := v.Get([]byte("k2")); !ok {
 		t.Fatal("k2 expired early")
 	}
+	other := s.Value(Scope{"j", "o", 1}, "ttl", WithTTL(time.Minute)) // another task's scope
+	clk.t = clk.t.Add(-time.Hour)
+	other.Put([]byte("k"), []byte("theirs"))
+	clk.t = clk.t.Add(time.Hour)
 	commit(t, s)
-	n, err := s.Sweep(100)
+	n, err := s.Sweep(Scope{"j", "o", 0}, 100)
 	if err != nil || n != 1 {
 		t.Fatalf("sweep deleted %d (%v), want 1", n, err)
+	}
+	if raw, c, err := s.Batch().Get(other.h.key([]byte("k"))); err != nil {
+		t.Fatal("sweep of scope 0 deleted scope 1's entry")
+	} else {
+		_ = raw
+		c.Close()
 	}
 	commit(t, s)
 	if _, ok, _ := forever.Get([]byte("k")); !ok {

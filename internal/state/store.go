@@ -21,7 +21,7 @@ type Store struct {
 	db    *pebble.DB
 	batch *pebble.Batch
 	now   func() time.Time
-	sweep []byte // TTL sweeper cursor
+	sweep map[string][]byte // TTL sweeper cursor per scope
 	cache *lru   // value state only
 }
 
@@ -264,43 +264,47 @@ func prefixEnd(p []byte) []byte {
 	return nil
 }
 
-// Sweep deletes up to limit expired state entries, resuming where the last
-// sweep stopped, so TTL'd state does not accumulate on disk. It returns the
-// number of entries deleted.
-func (s *Store) Sweep(limit int) (int, error) {
-	lo := []byte{nsState}
-	if s.sweep != nil {
-		lo = s.sweep
+// Sweep deletes up to limit expired state entries of scope sc, resuming
+// where the last sweep of sc stopped, so TTL'd state does not accumulate on
+// disk. A task sweeps only its own scopes: deleting another task's keys in
+// this task's batch could erase a value that task just refreshed.
+func (s *Store) Sweep(sc Scope, limit int) (int, error) {
+	scope := append([]byte{nsState}, sc.appendTo(nil)...)
+	lo := scope
+	if c, ok := s.sweep[string(scope)]; ok {
+		lo = c
 	}
-	it, err := s.batch.NewIter(&pebble.IterOptions{LowerBound: lo, UpperBound: []byte{nsState + 1}})
+	it, err := s.batch.NewIter(&pebble.IterOptions{LowerBound: lo, UpperBound: prefixEnd(scope)})
 	if err != nil {
 		return 0, err
 	}
 	defer it.Close()
 	now := s.now().UnixMilli()
-	deleted, seen := 0, 0
+	seen := 0
 	var doomed [][]byte
-	for it.First(); it.Valid() && seen < limit*4; it.Next() {
+	for it.First(); it.Valid() && seen < limit*4 && len(doomed) < limit; it.Next() {
 		seen++
 		exp, n := binary.Varint(it.Value())
 		if n > 0 && exp != 0 && exp <= now {
 			doomed = append(doomed, append([]byte(nil), it.Key()...))
 		}
 	}
+	if s.sweep == nil {
+		s.sweep = map[string][]byte{}
+	}
 	if it.Valid() {
-		s.sweep = append(s.sweep[:0], it.Key()...)
+		s.sweep[string(scope)] = append([]byte(nil), it.Key()...)
 	} else {
-		s.sweep = nil
+		delete(s.sweep, string(scope)) // wrap around next time
 	}
 	if err := it.Error(); err != nil {
 		return 0, err
 	}
-	for _, k := range doomed {
+	for i, k := range doomed {
 		s.cache.forget(k)
 		if err := s.batch.Delete(k, nil); err != nil {
-			return deleted, err
+			return i, err
 		}
-		deleted++
 	}
-	return deleted, nil
+	return len(doomed), nil
 }

@@ -466,8 +466,12 @@ func (t *task) checkpoint() error {
 	t.pending, t.pendSz = t.pending[:0], 0
 	t.arena.reset()
 	t.publish()
-	if _, err := t.store.Sweep(1000); err != nil {
-		return err
+	for _, s := range t.segs {
+		for _, in := range s.insts {
+			if _, err := t.store.Sweep(in.ctx.scope(), 1000); err != nil {
+				return err
+			}
+		}
 	}
 	t.lastCP = t.o.Now()
 	return nil
