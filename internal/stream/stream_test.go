@@ -168,6 +168,17 @@ func TestDrainRepartitionWindows(t *testing.T) {
 		t.Fatal(err)
 	}
 	equalMaps(t, want, sums(t, l))
+	// Fused stages: records whose key belongs to their own partition skip the
+	// repartition topic; the others cross it.
+	crossed := 0
+	for _, r := range logtest.ReadAll(t, l, "_rtdw-wsum-by_key-repartition") {
+		if r.Header(stream.HeaderControl) == nil {
+			crossed++
+		}
+	}
+	if crossed == 0 || crossed >= 5000 {
+		t.Fatalf("%d of 5000 records crossed the repartition topic; want some but not all", crossed)
+	}
 	dl := logtest.ReadAll(t, l, "dirty_data")
 	if len(dl) != 1 || string(dl[0].Value) != "garbage" || !strings.HasPrefix(string(dl[0].Header(stream.HeaderReason)), "no_key") ||
 		string(dl[0].Header(stream.HeaderSource)) != "in/1@1250" {
@@ -277,5 +288,24 @@ func TestPlanErrors(t *testing.T) {
 	}
 	if err := stream.Run(bg, stream.Options{Log: l, Interval: -1}, windowJob(nil)); err == nil {
 		t.Fatal("negative interval accepted")
+	}
+}
+
+// When the repartition topic's partition count differs from the source's
+// (it existed already), stages cannot fuse: every record crosses the topic,
+// and the result is the same.
+func TestUnfusedStagesGiveTheSameResult(t *testing.T) {
+	l := openLog(t)
+	l.CreateTopic(bg, "in", rlog.TopicConfig{Partitions: 4})
+	l.CreateTopic(bg, "_rtdw-wsum-by_key-repartition", rlog.TopicConfig{Partitions: 3})
+	want := produce(t, l, 0, 6000)
+	var calls atomic.Int64
+	fail := func() bool { return calls.Add(1)%2501 == 0 }
+	if err := stream.Run(bg, stream.Options{Log: l, Drain: true, Interval: 5 * time.Millisecond, MaxRestarts: 100}, windowJob(fail)); err != nil {
+		t.Fatal(err)
+	}
+	equalMaps(t, want, sums(t, l))
+	if n := len(logtest.ReadAll(t, l, "_rtdw-wsum-by_key-repartition")); n < 6000 {
+		t.Fatalf("only %d records crossed the repartition topic; the stages were not run apart", n)
 	}
 }
