@@ -34,6 +34,7 @@ type benchOptions struct {
 	dir      string
 	interval time.Duration
 	keep     bool
+	noSync   bool
 }
 
 func newBenchCmd(g *globals) *cobra.Command {
@@ -78,6 +79,7 @@ and the ratio b/a of per-core throughput.`,
 	f.StringVar(&o.mode, "mode", "embedded", "log backend: embedded")
 	f.DurationVar(&o.interval, "checkpoint-interval", time.Second, "engine checkpoint interval")
 	f.BoolVar(&o.keep, "keep", false, "keep the temporary directory")
+	f.BoolVar(&o.noSync, "no-sync", false, "engine without fsync at checkpoints (kill -9 safe, not power-loss safe)")
 	f.StringVar(&o.phase, "phase", "", "internal")
 	f.StringVar(&o.input, "input", "", "internal")
 	f.StringVar(&o.dir, "dir", "", "internal")
@@ -118,7 +120,8 @@ func benchLogSplit(ctx context.Context, g *globals, o *benchOptions) error {
 	run := func(phase string) (benchResult, error) {
 		fmt.Fprintf(g.stderr, "running (%s) ...\n", phase)
 		cmd := exec.CommandContext(ctx, self, "bench", "log-split", "--phase", phase, "--events", fmt.Sprint(o.events),
-			"--input", input, "--dir", filepath.Join(dir, phase), "--checkpoint-interval", o.interval.String(), "--log-level", "warn")
+			"--input", input, "--dir", filepath.Join(dir, phase), "--checkpoint-interval", o.interval.String(), "--log-level", "warn",
+			"--no-sync="+fmt.Sprint(o.noSync))
 		cmd.Stderr = g.stderr
 		out, err := cmd.Output()
 		var r benchResult
@@ -142,7 +145,7 @@ func benchLogSplit(ctx context.Context, g *globals, o *benchOptions) error {
 		return err
 	}
 	w := tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintf(g.stdout, "log-split: %d events, GOMAXPROCS=%d, %s/%s\n", o.events, runtime.GOMAXPROCS(0), runtime.GOOS, runtime.GOARCH)
+	fmt.Fprintf(g.stdout, "log-split: %d events, GOMAXPROCS=%d, %s/%s, fsync at checkpoints: %v\n", o.events, runtime.GOMAXPROCS(0), runtime.GOOS, runtime.GOARCH, !o.noSync)
 	fmt.Fprintln(w, "\twall s\tcpu s\tevents/s\tevents/s/core\tpeak RSS MB\toutputs\t")
 	row := func(name string, r benchResult) {
 		fmt.Fprintf(w, "%s\t%.2f\t%.2f\t%.0f\t%.0f\t%d\t%d\t\n", name, r.Wall, r.CPU, float64(r.Events)/r.Wall, float64(r.Events)/r.CPU, r.MaxRSS/1024, r.Outputs)
@@ -221,7 +224,7 @@ func benchBare(g *globals, o *benchOptions) error {
 
 // benchEngine: load topic_log (not timed), then drain dwd_base_log.
 func benchEngine(ctx context.Context, g *globals, o *benchOptions) error {
-	l, err := embedded.Open(embedded.Options{Dir: o.dir, Logger: g.logger})
+	l, err := embedded.Open(embedded.Options{Dir: o.dir, Logger: g.logger, NoSync: o.noSync})
 	if err != nil {
 		return err
 	}

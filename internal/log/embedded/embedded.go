@@ -82,7 +82,8 @@ type Log struct {
 	opts    Options
 	writeOp *pebble.WriteOptions
 
-	mu       sync.Mutex // guards topics, nextID, commits and retention
+	mu       sync.Mutex   // serializes commits, topic creation and retention
+	tmu      sync.RWMutex // guards the topics map (written under mu and tmu)
 	topics   map[string]*topic
 	nextID   uint32
 	rr       uint32
@@ -305,7 +306,9 @@ func (l *Log) CreateTopic(ctx context.Context, name string, cfg rlog.TopicConfig
 	for p := int32(0); p < cfg.Partitions; p++ {
 		t.parts = append(t.parts, &partition{ch: make(chan struct{})})
 	}
+	l.tmu.Lock()
 	l.topics[name] = t
+	l.tmu.Unlock()
 	l.nextID++
 	return nil
 }
@@ -321,8 +324,8 @@ func (l *Log) DescribeTopic(ctx context.Context, name string) (rlog.TopicInfo, e
 
 // ListTopics implements log.Log.
 func (l *Log) ListTopics(ctx context.Context) ([]rlog.TopicInfo, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
+	l.tmu.RLock()
+	defer l.tmu.RUnlock()
 	out := make([]rlog.TopicInfo, 0, len(l.topics))
 	for _, t := range l.topics {
 		out = append(out, t.info)
@@ -331,9 +334,10 @@ func (l *Log) ListTopics(ctx context.Context) ([]rlog.TopicInfo, error) {
 	return out, nil
 }
 
+// topic looks a topic up without waiting for a commit in progress.
 func (l *Log) topic(name string) (*topic, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
+	l.tmu.RLock()
+	defer l.tmu.RUnlock()
 	t, ok := l.topics[name]
 	if !ok {
 		return nil, fmt.Errorf("%w: %s", rlog.ErrUnknownTopic, name)
@@ -645,9 +649,9 @@ func (l *Log) Offsets(ctx context.Context, tp rlog.TopicPartition) (int64, int64
 	if err != nil {
 		return 0, 0, err
 	}
-	l.mu.Lock() // start and end must be read as one consistent pair
-	defer l.mu.Unlock()
-	return p.start.Load(), p.end.Load(), nil
+	// start first: both only grow and start <= end, so the pair is consistent.
+	start := p.start.Load()
+	return start, p.end.Load(), nil
 }
 
 // CommittedOffset implements log.Log.
