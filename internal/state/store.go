@@ -22,7 +22,7 @@ type Store struct {
 	batch *pebble.Batch
 	now   func() time.Time
 	sweep map[string][]byte // TTL sweeper cursor per scope
-	cache *lru   // value state only
+	cache *lru              // value state only
 }
 
 // DefaultCacheBytes bounds each store's value-state cache.

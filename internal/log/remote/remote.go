@@ -162,7 +162,9 @@ func (l *Log) Offsets(ctx context.Context, tp rlog.TopicPartition) (int64, int64
 }
 
 // Commit implements log.Log: refused, transactions belong to the running jobs.
-func (l *Log) Commit(context.Context, *rlog.Txn) error { return fmt.Errorf("commit: %w", ErrUnsupported) }
+func (l *Log) Commit(context.Context, *rlog.Txn) error {
+	return fmt.Errorf("commit: %w", ErrUnsupported)
+}
 
 // CommittedOffset implements log.Log: refused.
 func (l *Log) CommittedOffset(context.Context, string, rlog.TopicPartition) (int64, bool, error) {
