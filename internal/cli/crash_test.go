@@ -73,11 +73,11 @@ func multisets(t *testing.T, dir string) map[string]map[string]int {
 	return out
 }
 
-// TestCrashRecoveryIsExactlyOnce: dwd_base_log over 200,000+ lines with a
+// TestCrashRecoveryIsExactlyOnce: dwd_base_log over 240,000 lines with a
 // 20 ms checkpoint interval, SIGKILLed at random moments and restarted,
 // ends with output topics equal, as multisets, to an uninterrupted run's.
 func TestCrashRecoveryIsExactlyOnce(t *testing.T) {
-	const lines = 200_000
+	const lines = 240_000
 	tmp := t.TempDir()
 	input := filepath.Join(tmp, "topic_log.jsonl")
 	writeInput(t, input, lines)
@@ -95,6 +95,8 @@ func TestCrashRecoveryIsExactlyOnce(t *testing.T) {
 	rng := rand.New(rand.NewPCG(seed, 2))
 	t.Logf("kill delays from seed %d", seed)
 	kills := 0
+	finished := false // the last killed-and-restarted run completed on its own
+kill:
 	for attempt := 0; kills < 6; attempt++ {
 		if attempt > 40 {
 			t.Fatalf("only %d kills landed mid-run in %d attempts", kills, attempt)
@@ -105,7 +107,7 @@ func TestCrashRecoveryIsExactlyOnce(t *testing.T) {
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
-		delay := time.Duration(80+rng.IntN(400)) * time.Millisecond
+		delay := time.Duration(40+rng.IntN(220)) * time.Millisecond
 		done := make(chan error, 1)
 		go func() { done <- cmd.Wait() }()
 		select {
@@ -113,7 +115,11 @@ func TestCrashRecoveryIsExactlyOnce(t *testing.T) {
 			if err != nil {
 				t.Fatalf("run exited on its own with %v\n%s", err, stderr.String())
 			}
-			t.Fatalf("the run finished before %d kills; make the input bigger (kills so far %d)", 6, kills)
+			if kills >= 5 {
+				finished = true
+				break kill // the issue asks for 5 or more kills
+			}
+			t.Fatalf("the run finished after only %d kills; make the input bigger", kills)
 		case <-time.After(delay):
 			cmd.Process.Signal(syscall.SIGKILL)
 			err := <-done
@@ -125,8 +131,10 @@ func TestCrashRecoveryIsExactlyOnce(t *testing.T) {
 			}
 		}
 	}
-	if out, err := rtdwCmd(t, crash, "run", "--jobs", "dwd_base_log", "--drain", "--http-addr=", "--checkpoint-interval", "20ms").CombinedOutput(); err != nil {
-		t.Fatalf("final run: %v\n%s", err, out)
+	if !finished {
+		if out, err := rtdwCmd(t, crash, "run", "--jobs", "dwd_base_log", "--drain", "--http-addr=", "--checkpoint-interval", "20ms").CombinedOutput(); err != nil {
+			t.Fatalf("final run: %v\n%s", err, out)
+		}
 	}
 	got := multisets(t, crash)
 

@@ -88,10 +88,11 @@ func runDemo(ctx context.Context, g *globals, cfg Config, o *demoOptions) error 
 		}
 	}
 	reg := newRegistry()
-	addr, err := serveHTTP(ctx, o.httpAddr, reg, l, g)
+	addr, stopHTTP, err := serveHTTP(o.httpAddr, reg, l, g)
 	if err != nil {
 		return err
 	}
+	defer stopHTTP() // before the deferred l.Close
 	fmt.Fprintf(g.stdout, "dashboard: http://%s/\n", addr)
 	fmt.Fprintf(g.stderr, "jobs running; live logs at %.0f/s; Ctrl-C stops (run again to continue)\n", o.rate)
 

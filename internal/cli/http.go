@@ -56,9 +56,10 @@ var statusPage = template.Must(template.New("status").Parse(`<!doctype html>
 {{range .Topics}}<tr><td>{{.Name}}</td><td class="n">{{.Partitions}}</td><td class="n" id="{{.Name}}">{{.Records}}</td></tr>
 {{end}}</table><p><a href="/metrics">/metrics</a> · <a href="/api/topics">/api/topics</a></p></body></html>`))
 
-// serveHTTP serves /metrics, /api/topics and a status page; it returns the
-// bound address (useful with port 0) and stops when ctx ends.
-func serveHTTP(ctx context.Context, addr string, reg *prometheus.Registry, l rlog.Log, g *globals) (string, error) {
+// serveHTTP serves /metrics, /api/log/, /api/topics and a status page. It
+// returns the bound address (useful with port 0) and a stop function the
+// caller must run before closing l, so no request reaches a closed log.
+func serveHTTP(addr string, reg *prometheus.Registry, l rlog.Log, g *globals) (string, func(), error) {
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
 	mux.Handle("/api/log/", remote.Handler(l))
@@ -82,7 +83,7 @@ func serveHTTP(ctx context.Context, addr string, reg *prometheus.Registry, l rlo
 	})
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return "", fmt.Errorf("http: %w (use --http-addr to pick another address)", err)
+		return "", nil, fmt.Errorf("http: %w (use --http-addr to pick another address)", err)
 	}
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	go srv.Serve(ln)
@@ -91,12 +92,11 @@ func serveHTTP(ctx context.Context, addr string, reg *prometheus.Registry, l rlo
 	if err := os.WriteFile(addrPath, []byte(ln.Addr().String()+"\n"), 0o644); err != nil {
 		g.logger.Warn("cannot advertise the HTTP address for topic commands", "err", err)
 	}
-	go func() {
-		<-ctx.Done()
+	stop := func() {
 		os.Remove(addrPath)
 		sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()
 		srv.Shutdown(sctx)
-	}()
-	return ln.Addr().String(), nil
+	}
+	return ln.Addr().String(), stop, nil
 }

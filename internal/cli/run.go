@@ -83,10 +83,11 @@ func runRun(ctx context.Context, g *globals, cfg Config, o *runOptions) error {
 	reg := newRegistry()
 	metrics := stream.NewMetrics(reg)
 	if o.httpAddr != "" {
-		srv, err := serveHTTP(ctx, o.httpAddr, reg, l, g)
+		srv, stop, err := serveHTTP(o.httpAddr, reg, l, g)
 		if err != nil {
 			return err
 		}
+		defer stop() // before the deferred l.Close
 		fmt.Fprintf(g.stderr, "metrics: http://%s/metrics\n", srv)
 	}
 	started := time.Now()

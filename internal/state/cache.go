@@ -38,7 +38,10 @@ func (c *lru) put(k, raw []byte) {
 	if e, ok := c.m[string(k)]; ok {
 		ent := e.Value.(*lruEntry)
 		c.size += len(raw) - len(ent.raw)
-		ent.raw = append(ent.raw[:0:0], raw...)
+		ent.raw = nil // nil means "known absent"; a copy of empty raw must stay non-nil
+		if raw != nil {
+			ent.raw = append([]byte{}, raw...)
+		}
 		c.l.MoveToFront(e)
 	} else {
 		ent := &lruEntry{key: string(k), raw: append([]byte(nil), raw...)}

@@ -2,6 +2,7 @@ package state
 
 import (
 	"fmt"
+	"math"
 	"runtime"
 	"testing"
 	"time"
@@ -258,5 +259,28 @@ func TestValueCache(t *testing.T) {
 	}
 	if got, ok, _ := v.Get([]byte("key-3")); !ok || len(got) != 100 { // evicted, read from the batch
 		t.Fatal("evicted entry lost")
+	}
+}
+
+// Put, Delete, Get of the same cached key reads as absent, not corrupt.
+func TestCachedDeleteAfterPut(t *testing.T) {
+	s := NewStore(openDB(t), nil)
+	v := s.Value(Scope{"j", "o", 0}, "v")
+	v.Put([]byte("k"), []byte("x"))
+	v.Get([]byte("k"))
+	v.Delete([]byte("k"))
+	if _, ok, err := v.Get([]byte("k")); ok || err != nil {
+		t.Fatalf("after delete: ok=%v err=%v", ok, err)
+	}
+}
+
+func TestTimersFireAtMaxTime(t *testing.T) {
+	s := NewStore(openDB(t), nil)
+	tm := s.Timers(Scope{"j", "o", 0})
+	tm.Register(EventTime, 5, []byte("a"))
+	tm.Register(EventTime, math.MaxInt64, []byte("b"))
+	n, err := tm.Fire(EventTime, math.MaxInt64, func(int64, []byte) error { return nil })
+	if err != nil || n != 2 {
+		t.Fatalf("Fire(MaxInt64) fired %d (%v), want 2", n, err)
 	}
 }

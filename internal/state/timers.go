@@ -3,6 +3,7 @@ package state
 import (
 	"encoding/binary"
 	"fmt"
+	"math"
 
 	"github.com/cockroachdb/pebble/v2"
 )
@@ -49,7 +50,10 @@ func (t *Timers) Delete(d TimeDomain, ts int64, key []byte) error {
 // in time order. Timers that fn registers at or before upTo fire too.
 func (t *Timers) Fire(d TimeDomain, upTo int64, fn func(ts int64, key []byte) error) (int, error) {
 	lo := append(append([]byte(nil), t.prefix...), byte(d))
-	hi := binary.BigEndian.AppendUint64(append([]byte(nil), lo...), (uint64(upTo)^(1<<63))+1)
+	hi := prefixEnd(lo) // every time, when upTo is the largest
+	if upTo < math.MaxInt64 {
+		hi = binary.BigEndian.AppendUint64(append([]byte(nil), lo...), (uint64(upTo)^(1<<63))+1)
+	}
 	fired := 0
 	for {
 		// Collect a chunk, then fire it: fn may write to the batch, which

@@ -30,7 +30,9 @@ type Options struct {
 	// MaxPendingBytes forces a checkpoint when this much output or state is
 	// buffered, bounding memory between checkpoints; default 8 MiB.
 	MaxPendingBytes int
-	// MaxRecordBytes: larger outputs are dead-lettered; default 15 MiB.
+	// MaxRecordBytes: larger outputs (key + value + headers) are
+	// dead-lettered; default 15 MiB, below the log's 16 MiB so dead letters'
+	// own headers always fit.
 	MaxRecordBytes int
 	// MaxRestarts in drain mode before the run fails; unbounded runs retry
 	// forever with backoff. Default 5.
@@ -242,16 +244,38 @@ func runJob(ctx context.Context, o *Options, j *Job, stages []*stage, drain stri
 		groupOf[s] = len(groups)
 		groups = append(groups, []*stage{s})
 	}
+	// A drained run's boundary: the end of every external input now.
+	var drainEnds map[rlog.TopicPartition]int64
+	if drain != "" {
+		drainEnds = map[rlog.TopicPartition]int64{}
+		for _, s := range stages {
+			if s.upstream != nil {
+				continue
+			}
+			for p := int32(0); p < parallelism[s]; p++ {
+				tp := rlog.TopicPartition{Topic: s.input.topic, Partition: p}
+				_, end, err := o.Log.Offsets(ctx, tp)
+				if err != nil {
+					return fmt.Errorf("job %s: %w", j.Name, err)
+				}
+				drainEnds[tp] = end
+			}
+		}
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var wg sync.WaitGroup
-	errs := make(chan error, 64)
+	ntasks := 0
+	for _, g := range groups {
+		ntasks += int(parallelism[g[0]])
+	}
+	errs := make(chan error, ntasks) // every task may fail; none may block
 	for _, g := range groups {
 		for p := int32(0); p < parallelism[g[0]]; p++ {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				if err := supervise(ctx, o, func() *task { return newTask(o, g, p, parts, producers, drain) }); err != nil {
+				if err := supervise(ctx, o, func() *task { return newTask(o, g, p, parts, producers, drain, drainEnds) }); err != nil {
 					errs <- err
 					cancel() // one failed task fails a drained run
 				}

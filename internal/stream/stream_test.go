@@ -309,3 +309,33 @@ func TestUnfusedStagesGiveTheSameResult(t *testing.T) {
 		t.Fatalf("only %d records crossed the repartition topic; the stages were not run apart", n)
 	}
 }
+
+// A record whose dead letter would exceed the log's record limit (a huge
+// value plus big headers) is truncated, not retried forever (found in
+// review: every checkpoint failed with ErrRecordTooLarge).
+func TestOversizedDeadLetterIsTruncatedNotFatal(t *testing.T) {
+	l := openLog(t)
+	l.CreateTopic(bg, "in", rlog.TopicConfig{Partitions: 1})
+	huge := make([]byte, 15<<20-1)
+	l.Produce(bg, rlog.Record{Topic: "in", Partition: 0, Value: huge,
+		Headers: []rlog.Header{{Key: "big", Value: make([]byte, 900<<10)}}})
+	l.Produce(bg, rlog.Record{Topic: "in", Partition: 0, Value: []byte("k1,1,5")})
+	if err := stream.Run(bg, stream.Options{Log: l, Drain: true, Interval: 10 * time.Millisecond}, windowJob(nil)); err != nil {
+		t.Fatal(err)
+	}
+	dl := logtest.ReadAll(t, l, "dirty_data")
+	if len(dl) != 1 || dl[0].Header("rtdw.truncated") == nil || dl[0].Header(stream.HeaderReason) == nil || dl[0].Header("big") != nil {
+		t.Fatalf("dead letters: %d, headers %v", len(dl), func() []string {
+			var ks []string
+			for _, r := range dl {
+				for _, h := range r.Headers {
+					ks = append(ks, h.Key)
+				}
+			}
+			return ks
+		}())
+	}
+	if got := sums(t, l); got["k1:10"] != 1 {
+		t.Fatalf("the job did not go on after the oversized record: %v", got)
+	}
+}

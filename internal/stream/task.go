@@ -31,6 +31,8 @@ type task struct {
 	segs   []*seg // in topological order
 	parts  map[string]int32
 
+	drainEnds map[rlog.TopicPartition]int64
+
 	store   *state.Store
 	parser  fastjson.Parser
 	pending []rlog.Record
@@ -60,11 +62,14 @@ type seg struct {
 	root      []pusher
 	keyBy     []*keyByPush
 	ended     bool // drain: EndOfInput called; its end markers go out next checkpoint
+	lastEmpty bool // the last fetch of this input returned nothing
 }
 
-func newTask(o *Options, stages []*stage, part int32, parts map[string]int32, producers map[*stage]int32, drain string) *task {
+// drainEnds are the end offsets of external inputs fixed when a drained
+// run started: a task restarted within the run keeps the same boundary.
+func newTask(o *Options, stages []*stage, part int32, parts map[string]int32, producers map[*stage]int32, drain string, drainEnds map[rlog.TopicPartition]int64) *task {
 	t := &task{
-		o: o, job: stages[0].job, part: part, group: stages[0].job.Name, drain: drain, parts: parts,
+		o: o, job: stages[0].job, part: part, group: stages[0].job.Name, drain: drain, parts: parts, drainEnds: drainEnds,
 		logger: o.Logger.With("job", stages[0].job.Name, "partition", part),
 		dl:     map[string]int64{},
 	}
@@ -155,6 +160,9 @@ func (t *task) restore(ctx context.Context, s *seg) error {
 		return err
 	}
 	s.end = end
+	if e, ok := t.drainEnds[s.tp]; ok {
+		s.end = e
+	}
 	off, ok, err := l.CommittedOffset(ctx, t.group, s.tp)
 	if err != nil {
 		return err
@@ -175,7 +183,8 @@ func (t *task) restore(ctx context.Context, s *seg) error {
 	if err := jsonUnmarshal(raw, &m); err != nil {
 		return fmt.Errorf("task metadata: %w", err)
 	}
-	s.wm, s.clock.maxTime = m.WM, m.MaxTime
+	s.wm, s.clock.maxTime, s.clock.idle = m.WM, m.MaxTime, m.Idle
+	s.ended = t.drain != "" && m.Ended == t.drain
 	if len(m.Producers) == len(s.clock.producers) {
 		copy(s.clock.producers, m.Producers)
 	}
@@ -236,6 +245,7 @@ func (t *task) run(ctx context.Context) error {
 				return fmt.Errorf("fetch %s: %w", s.tp, err)
 			}
 			got += len(recs)
+			s.lastEmpty = len(recs) == 0
 			if err := t.process(s, recs); err != nil {
 				return err
 			}
@@ -245,7 +255,7 @@ func (t *task) run(ctx context.Context) error {
 		} else {
 			idleRounds = 0
 		}
-		if err := t.timersAndWatermarks(got == 0); err != nil {
+		if err := t.timersAndWatermarks(); err != nil {
 			return err
 		}
 		if t.o.Now().Sub(t.lastCP) >= t.o.Interval || t.pendSz >= t.o.MaxPendingBytes || t.store.Pending() >= t.o.MaxPendingBytes {
@@ -375,11 +385,13 @@ func (t *task) onMarker(s *seg, lr *rlog.Record) {
 
 // timersAndWatermarks advances each segment's watermark (firing event-time
 // timers) and fires due processing-time timers.
-func (t *task) timersAndWatermarks(emptyFetch bool) error {
+func (t *task) timersAndWatermarks() error {
 	now := t.o.Now()
 	for _, s := range t.segs {
 		src := &s.stage.input.src
-		if s.clock.producers == nil && emptyFetch && !s.clock.idle && now.Sub(s.clock.lastActivity) >= src.IdleTimeout {
+		// Idleness is per input: a fused task's busy repartition input must
+		// not keep its empty source partition from going idle.
+		if s.clock.producers == nil && s.lastEmpty && !s.clock.idle && now.Sub(s.clock.lastActivity) >= src.IdleTimeout {
 			s.clock.idle = true
 		}
 		wm, idle := s.clock.watermark(src.OutOfOrderness)
@@ -440,9 +452,12 @@ func (t *task) checkpoint() error {
 		return nil
 	}
 	for _, s := range t.segs {
-		meta := taskMeta{WM: s.wm, MaxTime: s.clock.maxTime, Producers: s.clock.producers}
+		meta := taskMeta{WM: s.wm, MaxTime: s.clock.maxTime, Idle: s.clock.idle, Producers: s.clock.producers}
 		if s.sentOK {
 			meta.Sent = &s.sent
+		}
+		if s.ended {
+			meta.Ended = t.drain
 		}
 		if err := s.meta.Put([]byte("m"), jsonMarshal(meta)); err != nil {
 			return err
@@ -506,26 +521,49 @@ func add(c prometheus.Counter, n, pub *int64) {
 }
 
 // output buffers a record for the next checkpoint, copying its bytes.
+// Records over MaxRecordBytes (key, value and headers) are dead-lettered; a
+// dead letter over it keeps only rtdw's headers and a truncated value, so
+// one oversized input can never make every checkpoint fail.
 func (t *task) output(topic string, partition int32, rec *Record) {
-	sz := len(rec.Key) + len(rec.Value)
+	sz := len(rec.Key) + len(rec.Value) + headerBytes(rec.Headers)
 	if sz > t.o.MaxRecordBytes {
-		if topic == t.job.DeadLetter {
-			rec.Value = rec.Value[:max(0, t.o.MaxRecordBytes-len(rec.Key)-4096)]
-			rec.Headers = append(rec.Headers[:len(rec.Headers):len(rec.Headers)], rlog.Header{Key: "rtdw.truncated", Value: []byte(strconv.Itoa(sz))})
-		} else {
+		if topic != t.job.DeadLetter {
 			t.deadLetter(rec, &BadInputError{Code: "output_too_large", Detail: fmt.Sprintf("%d bytes for %s (max %d)", sz, topic, t.o.MaxRecordBytes)}, "sink_"+topic)
 			return
 		}
+		var hs []rlog.Header
+		for _, h := range rec.Headers {
+			if len(h.Key) > 5 && h.Key[:5] == "rtdw." {
+				hs = append(hs, rlog.Header{Key: h.Key, Value: h.Value[:min(len(h.Value), 1024)]})
+			}
+		}
+		hs = append(hs, rlog.Header{Key: "rtdw.truncated", Value: []byte(strconv.Itoa(sz))})
+		key := rec.Key[:min(len(rec.Key), 4096)]
+		keep := max(0, t.o.MaxRecordBytes-len(key)-headerBytes(hs))
+		rec = &Record{Key: key, Value: rec.Value[:min(len(rec.Value), keep)], Time: rec.Time, Headers: hs}
+		sz = len(rec.Key) + len(rec.Value) + headerBytes(hs)
 	}
 	t.pending = append(t.pending, rlog.Record{Topic: topic, Partition: partition,
 		Key: t.arena.copy(rec.Key), Value: t.arena.copy(rec.Value), Headers: rec.Headers, Timestamp: rec.Time})
 	t.pendSz += sz
 }
 
+func headerBytes(hs []rlog.Header) int {
+	n := 0
+	for _, h := range hs {
+		n += len(h.Key) + len(h.Value)
+	}
+	return n
+}
+
 func (t *task) deadLetter(rec *Record, b *BadInputError, at string) {
 	t.dl[b.Code]++
+	reason := b.Error()
+	if len(reason) > 1024 { // a reason quoting a huge input is no use
+		reason = reason[:1021] + "..."
+	}
 	h := append(rec.Headers[:len(rec.Headers):len(rec.Headers)],
-		rlog.Header{Key: HeaderReason, Value: []byte(b.Error())},
+		rlog.Header{Key: HeaderReason, Value: []byte(reason)},
 		rlog.Header{Key: HeaderJob, Value: []byte(t.job.Name + "/" + at)},
 		rlog.Header{Key: HeaderSource, Value: []byte(rec.Source.String() + "@" + strconv.FormatInt(rec.Offset, 10))})
 	dl := Record{Key: rec.Key, Value: rec.Value, Time: rec.Time, Headers: h}

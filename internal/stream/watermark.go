@@ -76,6 +76,10 @@ func (c *inputClock) watermark(ooo time.Duration) (int64, bool) {
 type taskMeta struct {
 	WM        int64           `json:"wm"`
 	MaxTime   int64           `json:"max_time"`
+	Idle      bool            `json:"idle,omitempty"`
 	Producers []producerClock `json:"producers,omitempty"`
 	Sent      *marker         `json:"sent,omitempty"` // last marker written downstream
+	// Ended is the drain run in which this segment's EndOfInput ran and was
+	// committed, so a task restarted in the same run does not run it again.
+	Ended string `json:"ended,omitempty"`
 }

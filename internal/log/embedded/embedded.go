@@ -91,6 +91,7 @@ type Log struct {
 
 	closing   chan struct{}
 	closeOnce sync.Once
+	closeMu   sync.RWMutex // readers of the store and files hold it shared
 	bg        sync.WaitGroup
 }
 
@@ -598,6 +599,11 @@ func (l *Log) Fetch(ctx context.Context, tp rlog.TopicPartition, offset int64, m
 			return nil, fmt.Errorf("%w: %s offset %d not in [%d, %d]", rlog.ErrOffsetOutOfRange, tp, offset, start, end)
 		}
 		if offset < end {
+			l.closeMu.RLock()
+			defer l.closeMu.RUnlock()
+			if l.isClosed() {
+				return nil, rlog.ErrClosed
+			}
 			return l.read(t, p, tp, offset, min(end, offset+int64(max(maxRecs, 1))))
 		}
 		if wait <= 0 {
@@ -627,9 +633,17 @@ func (l *Log) read(t *topic, p *partition, tp rlog.TopicPartition, from, to int6
 	if err != nil {
 		return nil, fmt.Errorf("fetch %s: %w", tp, err)
 	}
+	// Retention commits its index deletion before it moves the log start, so
+	// a read racing it finds no entry or no segment: that is out of range.
+	gone := func() error {
+		if from < p.start.Load() {
+			return fmt.Errorf("%w: %s offset %d was deleted by retention", rlog.ErrOffsetOutOfRange, tp, from)
+		}
+		return fmt.Errorf("%w: %s has no index entry or segment for offset %d", errCorrupt, tp, from)
+	}
 	if !it.Last() {
 		it.Close()
-		return nil, fmt.Errorf("%w: %s has no index entry at or before offset %d", errCorrupt, tp, from)
+		return nil, gone()
 	}
 	base, pos := unpair(it.Value())
 	it.Close()
@@ -638,7 +652,7 @@ func (l *Log) read(t *topic, p *partition, tp rlog.TopicPartition, from, to int6
 	list := p.segs.list
 	si := sort.Search(len(list), func(i int) bool { return list[i].base >= base })
 	if si == len(list) || list[si].base != base {
-		return nil, fmt.Errorf("%w: %s offset %d was deleted by retention", rlog.ErrOffsetOutOfRange, tp, from)
+		return nil, gone()
 	}
 	return readFrames(list, si, pos, tp, from, to, int(to-from))
 }
@@ -659,6 +673,11 @@ func (l *Log) CommittedOffset(ctx context.Context, group string, tp rlog.TopicPa
 	t, err := l.topic(tp.Topic)
 	if err != nil {
 		return 0, false, err
+	}
+	l.closeMu.RLock()
+	defer l.closeMu.RUnlock()
+	if l.isClosed() {
+		return 0, false, rlog.ErrClosed
 	}
 	v, c, err := l.db.Get(groupKey(group, t.id, tp.Partition))
 	if errors.Is(err, pebble.ErrNotFound) {
@@ -685,6 +704,8 @@ func (l *Log) Close() error {
 	l.closeOnce.Do(func() {
 		close(l.closing)
 		l.bg.Wait()
+		l.closeMu.Lock() // wait for reads in flight
+		defer l.closeMu.Unlock()
 		l.mu.Lock()
 		defer l.mu.Unlock()
 		for _, t := range l.topics {

@@ -102,32 +102,38 @@ func (l *Log) createSegment(id uint32, part int32, base int64) (*segment, error)
 	return &segment{base: base, f: f}, nil
 }
 
+// readBufs recycles read chunks: records are copied out of them.
+var readBufs = sync.Pool{New: func() any { b := make([]byte, 1<<20); return &b }}
+
+// maxFetchBytes caps one fetch's payload (after its first record).
+const maxFetchBytes = 4 << 20
+
 // readFrames reads records [from, to) of a partition starting at segment
-// index si, file position pos (at or before from's frame).
+// index si, file position pos (at or before from's frame). Returned records
+// own right-sized copies of their bytes, so they pin no read buffer.
 func readFrames(list []*segment, si int, pos int64, tp rlog.TopicPartition, from, to int64, maxRecs int) ([]rlog.Record, error) {
-	out := make([]rlog.Record, 0, min(int64(maxRecs), to-from))
-	var buf []byte
-	for ; si < len(list) && len(out) < maxRecs; si, pos = si+1, 0 {
+	out := make([]rlog.Record, 0, min(int64(maxRecs), to-from, 1024))
+	bp := readBufs.Get().(*[]byte)
+	defer readBufs.Put(bp)
+	var fetched int
+	for ; si < len(list) && len(out) < maxRecs && fetched < maxFetchBytes; si, pos = si+1, 0 {
 		seg := list[si]
-		for pos < seg.size && len(out) < maxRecs {
-			// Read a chunk; grow it when one frame does not fit.
-			want := min(seg.size-pos, 1<<20)
-			buf = make([]byte, want) // records alias buf: a fresh chunk each time
+		for pos < seg.size && len(out) < maxRecs && fetched < maxFetchBytes {
+			buf := (*bp)[:min(seg.size-pos, int64(len(*bp)))]
 			if _, err := seg.f.ReadAt(buf, pos); err != nil && !errors.Is(err, io.EOF) {
 				return nil, fmt.Errorf("read %s: %w", tp, err)
 			}
-			used := 0
-			for used+frameHeader <= len(buf) && len(out) < maxRecs {
+			if n := int(binary.BigEndian.Uint32(buf)); frameHeader+n > len(buf) && int64(frameHeader+n) <= seg.size-pos {
+				buf = make([]byte, frameHeader+n) // one frame larger than the chunk
+				if _, err := seg.f.ReadAt(buf, pos); err != nil {
+					return nil, fmt.Errorf("read %s: %w", tp, err)
+				}
+			}
+			first := len(out)
+			used, need := 0, 0
+			for used+frameHeader <= len(buf) && len(out) < maxRecs && fetched < maxFetchBytes {
 				n := int(binary.BigEndian.Uint32(buf[used:]))
 				if used+frameHeader+n > len(buf) {
-					if used == 0 { // a frame larger than the chunk
-						big := make([]byte, frameHeader+n)
-						if _, err := seg.f.ReadAt(big, pos); err != nil {
-							return nil, fmt.Errorf("read %s: %w", tp, err)
-						}
-						buf, want = big, int64(len(big))
-						continue
-					}
 					break
 				}
 				payload := buf[used+frameHeader : used+frameHeader+n]
@@ -140,19 +146,47 @@ func readFrames(list []*segment, si int, pos int64, tp rlog.TopicPartition, from
 					continue
 				}
 				if off >= to {
-					return out, nil
+					return detach(out, first, need), nil
 				}
 				r := rlog.Record{Topic: tp.Topic, Partition: tp.Partition, Offset: off}
 				if _, err := decodePayload(payload, &r); err != nil {
 					return nil, err
 				}
 				out = append(out, r)
+				need += n
+				fetched += n
 			}
 			if used == 0 {
 				return nil, fmt.Errorf("%w: unreadable frame at %s position %d", errCorrupt, tp, pos)
 			}
+			out = detach(out, first, need)
 			pos += int64(used)
 		}
 	}
 	return out, nil
+}
+
+// detach copies the bytes of out[first:] (at most need bytes) out of the
+// read buffer into one right-sized allocation.
+func detach(out []rlog.Record, first, need int) []rlog.Record {
+	if first == len(out) {
+		return out
+	}
+	slab := make([]byte, 0, need)
+	cp := func(b []byte) []byte {
+		if b == nil {
+			return nil
+		}
+		n := len(slab)
+		slab = append(slab, b...)
+		return slab[n:len(slab):len(slab)]
+	}
+	for i := first; i < len(out); i++ {
+		r := &out[i]
+		r.Key, r.Value = cp(r.Key), cp(r.Value)
+		for h := range r.Headers {
+			r.Headers[h].Value = cp(r.Headers[h].Value)
+		}
+	}
+	return out
 }
