@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/valyala/fastjson"
@@ -67,6 +68,7 @@ func runTopicProduce(cmd *cobra.Command, g *globals, cfg Config, topic string, o
 	r := bufio.NewReaderSize(g.stdin, 1<<20)
 	var recs []rlog.Record
 	var produced, lineNo int64
+	started, lastReport := time.Now(), time.Now()
 	flush := func() error {
 		if len(recs) == 0 {
 			return nil
@@ -76,6 +78,10 @@ func runTopicProduce(cmd *cobra.Command, g *globals, cfg Config, topic string, o
 		}
 		produced += int64(len(recs))
 		recs = recs[:0]
+		if time.Since(lastReport) >= 5*time.Second { // long loads say how far they are
+			fmt.Fprintf(g.stderr, "produced %d records to %s (%.0f/s) ...\n", produced, topic, float64(produced)/time.Since(started).Seconds())
+			lastReport = time.Now()
+		}
 		return nil
 	}
 	for {
