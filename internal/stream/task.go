@@ -35,6 +35,7 @@ type task struct {
 
 	store   *state.Store
 	parser  fastjson.Parser
+	rec     Record
 	pending []rlog.Record
 	pendSz  int
 	arena   arena
@@ -332,11 +333,13 @@ func (t *task) process(s *seg, recs []rlog.Record) error {
 			t.onMarker(s, lr)
 			continue
 		}
-		rec := Record{Key: lr.Key, Value: lr.Value, Time: lr.Timestamp, Headers: lr.Headers,
+		// One Record reused for every input: operators must not keep it.
+		t.rec = Record{Key: lr.Key, Value: lr.Value, Time: lr.Timestamp, Headers: lr.Headers,
 			Source: s.tp, Offset: lr.Offset, parser: &t.parser}
+		rec := &t.rec
 		if !repartition {
 			if src.EventTime != nil {
-				if ts, ok := src.EventTime(&rec); ok {
+				if ts, ok := src.EventTime(rec); ok {
 					rec.Time = ts
 					s.clock.maxTime = max(s.clock.maxTime, ts)
 				}
@@ -344,7 +347,7 @@ func (t *task) process(s *seg, recs []rlog.Record) error {
 				s.clock.maxTime = max(s.clock.maxTime, lr.Timestamp)
 			}
 		}
-		pushAll(s.root, &rec)
+		pushAll(s.root, rec)
 		if t.err != nil {
 			return t.err
 		}
