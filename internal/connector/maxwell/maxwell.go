@@ -1,0 +1,83 @@
+// Package maxwell decodes Maxwell's JSON (topic_db's canonical format):
+// {"database","table","type","ts"(s),"xid","commit","data",{"old"}}.
+package maxwell
+
+import (
+	"fmt"
+
+	"github.com/valyala/fastjson"
+
+	"github.com/rtdw/rtdw/internal/connector/change"
+)
+
+// Decode decodes one Maxwell record.
+func Decode(b []byte) ([]change.Change, error) {
+	var p fastjson.Parser
+	v, err := p.ParseBytes(b)
+	if err != nil {
+		return nil, fmt.Errorf("maxwell: %w", err)
+	}
+	c, err := DecodeValue(v)
+	if err != nil {
+		return nil, err
+	}
+	return []change.Change{c}, nil
+}
+
+// DecodeValue decodes a parsed Maxwell record.
+func DecodeValue(v *fastjson.Value) (change.Change, error) {
+	var c change.Change
+	if v.Type() != fastjson.TypeObject {
+		return c, fmt.Errorf("maxwell: record is %s, want object", v.Type())
+	}
+	str := func(k string) (string, error) {
+		f := v.Get(k)
+		if f == nil || f.Type() != fastjson.TypeString {
+			return "", fmt.Errorf("maxwell: %q missing or not a string", k)
+		}
+		return string(f.GetStringBytes()), nil
+	}
+	var err error
+	if c.Database, err = str("database"); err != nil {
+		return c, err
+	}
+	if c.Table, err = str("table"); err != nil {
+		return c, err
+	}
+	if c.Type, err = str("type"); err != nil {
+		return c, err
+	}
+	switch c.Type {
+	case "table-create", "table-alter", "table-drop", "database-create", "database-alter", "database-drop":
+		return c, fmt.Errorf("maxwell: %w: %s", change.ErrNotChange, c.Type)
+	}
+	ts := v.Get("ts")
+	if ts == nil || ts.Type() != fastjson.TypeNumber {
+		return c, fmt.Errorf("maxwell: \"ts\" missing or not a number")
+	}
+	if c.TS, err = ts.Int64(); err != nil {
+		return c, fmt.Errorf("maxwell: ts: %w", err)
+	}
+	if x := v.Get("xid"); x != nil && x.Type() == fastjson.TypeNumber {
+		c.Xid, _ = x.Int64()
+	}
+	c.Commit = v.GetBool("commit")
+	switch d := v.Get("data"); {
+	case d != nil && d.Type() == fastjson.TypeObject:
+		c.Data = d.MarshalTo(nil)
+	case (d == nil || d.Type() == fastjson.TypeNull) && (c.Type == change.BootstrapStart || c.Type == change.BootstrapComplete):
+		c.Data = []byte("{}")
+	default:
+		return c, fmt.Errorf("maxwell: \"data\" missing or not an object")
+	}
+	if o := v.Get("old"); o != nil && o.Type() != fastjson.TypeNull {
+		if o.Type() != fastjson.TypeObject {
+			return c, fmt.Errorf("maxwell: \"old\" is %s, want object", o.Type())
+		}
+		c.Old = o.MarshalTo(nil)
+	}
+	if err := c.Validate(); err != nil {
+		return c, fmt.Errorf("maxwell: %w", err)
+	}
+	return c, nil
+}

@@ -1,0 +1,92 @@
+// Package topicdb decodes topic_db records in any supported format into
+// change records: Maxwell (canonical), Debezium / Flink CDC, or Canal,
+// selected by name or detected per record.
+package topicdb
+
+import (
+	"fmt"
+
+	"github.com/valyala/fastjson"
+
+	"github.com/rtdw/rtdw/internal/connector/canal"
+	"github.com/rtdw/rtdw/internal/connector/change"
+	"github.com/rtdw/rtdw/internal/connector/debezium"
+	"github.com/rtdw/rtdw/internal/connector/maxwell"
+)
+
+// Formats.
+const (
+	Auto     = "auto"
+	Maxwell  = "maxwell"
+	Debezium = "debezium"
+	Canal    = "canal"
+)
+
+// Formats lists the accepted format names (for config validation and help).
+var Formats = []string{Auto, Maxwell, Debezium, Canal}
+
+// Decoder decodes topic_db records of one format (or detects it).
+type Decoder struct {
+	format string
+	p      fastjson.Parser
+}
+
+// NewDecoder returns a decoder for format (one of Formats).
+func NewDecoder(format string) (*Decoder, error) {
+	for _, f := range Formats {
+		if f == format {
+			return &Decoder{format: format}, nil
+		}
+	}
+	return nil, fmt.Errorf("topic_db format %q: want one of %v", format, Formats)
+}
+
+// Decode returns the row changes in b. A valid record that is no row change
+// (DDL, heartbeat) returns an error wrapping change.ErrNotChange.
+func (d *Decoder) Decode(b []byte) ([]change.Change, error) {
+	v, err := d.p.ParseBytes(b)
+	if err != nil {
+		return nil, fmt.Errorf("topic_db: %w", err)
+	}
+	format := d.format
+	if format == Auto {
+		format = Detect(v)
+	}
+	switch format {
+	case Maxwell:
+		c, err := maxwell.DecodeValue(v)
+		if err != nil {
+			return nil, err
+		}
+		return []change.Change{c}, nil
+	case Debezium:
+		c, err := debezium.DecodeValue(v)
+		if err != nil {
+			return nil, err
+		}
+		return []change.Change{c}, nil
+	case Canal:
+		return canal.DecodeValue(v)
+	}
+	return nil, fmt.Errorf("topic_db: record is not Maxwell, Debezium or Canal JSON")
+}
+
+// Detect names the format of a parsed record ("" if none fits).
+func Detect(v *fastjson.Value) string {
+	if v.Type() != fastjson.TypeObject {
+		return ""
+	}
+	if p := v.Get("payload"); p != nil && p.Get("op") != nil {
+		return Debezium
+	}
+	if v.Get("op") != nil && (v.Get("source") != nil || v.Get("after") != nil || v.Get("before") != nil) {
+		return Debezium
+	}
+	if d := v.Get("data"); (d != nil && d.Type() == fastjson.TypeArray) || v.Get("isDdl") != nil || v.Get("pkNames") != nil {
+		return Canal
+	}
+	if v.Get("database") != nil && v.Get("table") != nil && v.Get("type") != nil {
+		return Maxwell
+	}
+	return ""
+}
