@@ -1,10 +1,14 @@
 package cli_test
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	rlog "github.com/rtdw/rtdw/internal/log"
+	"github.com/rtdw/rtdw/internal/log/embedded"
 )
 
 func TestExitCodes(t *testing.T) {
@@ -111,5 +115,21 @@ func TestDataDirFromEnv(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "log")); err != nil {
 		t.Fatalf("RTDW_DATA_DIR not used: %v", err)
+	}
+}
+
+// A tombstone (null value) prints as null, like kafka-console-consumer.
+func TestTailPrintsNullForTombstones(t *testing.T) {
+	dir := t.TempDir()
+	l, err := embedded.Open(embedded.Options{Dir: filepath.Join(dir, "log"), RetentionInterval: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.CreateTopic(context.Background(), "t", rlog.TopicConfig{Partitions: 1})
+	l.Produce(context.Background(), rlog.Record{Topic: "t", Partition: 0, Key: []byte("k"), Value: nil}, rlog.Record{Topic: "t", Partition: 0, Value: []byte("{}")})
+	l.Close()
+	code, out, _ := run(t, "", "--data-dir", dir, "topic", "tail", "t", "--from-beginning", "--exit-at-end", "--print-key", "--print-offset")
+	if code != 0 || out != "k\t0\tnull\nnull\t1\t{}\n" {
+		t.Fatalf("tail: exit %d, %q", code, out)
 	}
 }

@@ -1,6 +1,8 @@
 package cli_test
 
 import (
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -37,7 +39,7 @@ func TestTopicCommandsWhileRunning(t *testing.T) {
 		}
 	}
 	line := `{"common":{"mid":"mid_1","is_new":"1"},"page":{"page_id":"home","during_time":10},"ts":1795222800000}`
-	if code, _, errs := run(t, line+"\n", "--data-dir", dir, "topic", "produce", "topic_log", "--key-field", "common.mid"); code != 0 {
+	if code, _, errs := run(t, line+"\nnot json\n", "--data-dir", dir, "topic", "produce", "topic_log", "--key-field", "common.mid"); code != 0 {
 		t.Fatalf("produce through the running rtdw: %s", errs)
 	}
 	want := `{"common":{"mid":"mid_1","is_new":"1"},"page":{"page_id":"home","during_time":10},"ts":1795222800000}`
@@ -50,6 +52,38 @@ func TestTopicCommandsWhileRunning(t *testing.T) {
 			t.Fatalf("tail through the running rtdw: exit %d, %q, %s", code, out, errs)
 		}
 	}
+	// The engine's metrics, scraped as Prometheus would.
+	addr, _ := os.ReadFile(filepath.Join(dir, "rtdw.addr"))
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		resp, err := http.Get("http://" + strings.TrimSpace(string(addr)) + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		m := string(body)
+		want := []string{
+			`rtdw_records_in_total{job="dwd_base_log",operator="etl"} 2`,
+			`rtdw_records_out_total{job="dwd_base_log",operator="split"} 1`,
+			`rtdw_dead_letters_total{job="dwd_base_log",reason="malformed_json"} 1`,
+			`rtdw_consumer_lag{job="dwd_base_log",partition="0",topic="topic_log"} 0`,
+			`rtdw_checkpoint_duration_seconds_count{job="dwd_base_log"}`,
+		}
+		missing := ""
+		for _, w := range want {
+			if !strings.Contains(m, w) {
+				missing = w
+				break
+			}
+		}
+		if missing == "" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("/metrics lacks %s", missing)
+		}
+	}
+
 	// A second job runner on the same dir is refused with a clear reason.
 	if code, _, errs := run(t, "", "--data-dir", dir, "run", "--drain", "--http-addr="); code != 1 || !strings.Contains(errs, "another rtdw process") {
 		t.Fatalf("second run: exit %d, %s", code, errs)
