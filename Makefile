@@ -3,7 +3,7 @@ GO       ?= go
 BIN      := bin/rtdw
 DEMO_DIR ?= ./rtdw-data/demo
 
-.PHONY: all build demo test bench vet fmt clean
+.PHONY: all build demo test deps bench vet fmt clean
 
 all: build
 
@@ -15,9 +15,12 @@ build:
 demo: build
 	./$(BIN) --data-dir $(DEMO_DIR) demo
 
-# Everything CI runs. Installs nothing today: the engine issue needs no
-# external server; later issues add scripts/setup-test-deps.sh here.
-test:
+# Debian packages the tests use (kcat), installed if missing.
+deps:
+	./scripts/setup-test-deps.sh
+
+# Everything CI runs.
+test: deps
 	@test -z "$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))" || { echo "gofmt needed:"; gofmt -l .; exit 1; }
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout 20m ./...
