@@ -13,6 +13,7 @@ import (
 	"github.com/valyala/fastjson"
 
 	"github.com/rtdw/rtdw/internal/connector/change"
+	"github.com/rtdw/rtdw/internal/jsonw"
 )
 
 // Decode decodes one Canal flat message.
@@ -119,7 +120,7 @@ func render(row *fastjson.Object, numeric map[string]bool) []byte {
 					return
 				}
 			}
-			emit(string(k), val.MarshalTo(nil))
+			emit(string(k), jsonw.AppendValue(nil, val))
 		})
 	})
 }

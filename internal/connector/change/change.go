@@ -9,6 +9,8 @@ import (
 	"strconv"
 
 	"github.com/valyala/fastjson"
+
+	"github.com/rtdw/rtdw/internal/jsonw"
 )
 
 // Types of change, as Maxwell names them.
@@ -120,12 +122,8 @@ func Object(dst []byte, kv func(emit func(key string, val []byte))) []byte {
 	return append(dst, '}')
 }
 
-// appendJSONString writes s as a JSON string (valid JSON, unlike Go quoting
-// for control characters and invalid UTF-8).
-func appendJSONString(dst []byte, s string) []byte {
-	a := fastjson.Arena{}
-	return a.NewString(s).MarshalTo(dst)
-}
+// appendJSONString writes s as a JSON string.
+func appendJSONString(dst []byte, s string) []byte { return jsonw.AppendString(dst, []byte(s)) }
 
 // JSONString encodes s as a JSON string.
 func JSONString(dst []byte, s string) []byte { return appendJSONString(dst, s) }

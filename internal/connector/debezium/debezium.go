@@ -20,6 +20,7 @@ import (
 	"github.com/valyala/fastjson"
 
 	"github.com/rtdw/rtdw/internal/connector/change"
+	"github.com/rtdw/rtdw/internal/jsonw"
 )
 
 // Decode decodes one Debezium event.
@@ -147,16 +148,20 @@ func convert(v *fastjson.Value, ft fieldType) []byte {
 			break
 		}
 		var t time.Time
+		layout := time.DateTime
 		switch ft.name {
 		case "io.debezium.time.Timestamp":
 			t = time.UnixMilli(n)
 		case "io.debezium.time.MicroTimestamp":
-			t = time.UnixMicro(n)
+			t, layout = time.UnixMicro(n), "2006-01-02 15:04:05.000000"
 		default:
-			t = time.Unix(0, n)
+			t, layout = time.Unix(0, n), "2006-01-02 15:04:05.000000000"
+		}
+		if t.Nanosecond() == 0 {
+			layout = time.DateTime // DATETIME(0): no fraction, as Maxwell writes it
 		}
 		// Debezium encodes a DATETIME as if it were UTC.
-		return change.JSONString(nil, t.UTC().Format(time.DateTime))
+		return change.JSONString(nil, t.UTC().Format(layout))
 	case "io.debezium.time.Date":
 		if n, err := v.Int64(); err == nil {
 			return change.JSONString(nil, time.Unix(n*86400, 0).UTC().Format(time.DateOnly))
@@ -168,7 +173,7 @@ func convert(v *fastjson.Value, ft fieldType) []byte {
 			}
 		}
 	}
-	return v.MarshalTo(nil)
+	return jsonw.AppendValue(nil, v)
 }
 
 // decimal renders big-endian two's-complement unscaled bytes with scale.
@@ -176,6 +181,9 @@ func decimal(raw []byte, scale int) string {
 	n := new(big.Int).SetBytes(raw)
 	if len(raw) > 0 && raw[0]&0x80 != 0 {
 		n.Sub(n, new(big.Int).Lsh(big.NewInt(1), uint(8*len(raw))))
+	}
+	if scale < 0 { // unscaled * 10^-scale
+		return n.Mul(n, new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(-scale)), nil)).String()
 	}
 	r := new(big.Rat).SetFrac(n, new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(scale)), nil))
 	return r.FloatString(scale)

@@ -8,6 +8,7 @@ import (
 	"github.com/valyala/fastjson"
 
 	"github.com/rtdw/rtdw/internal/connector/change"
+	"github.com/rtdw/rtdw/internal/jsonw"
 )
 
 // Decode decodes one Maxwell record.
@@ -64,7 +65,7 @@ func DecodeValue(v *fastjson.Value) (change.Change, error) {
 	c.Commit = v.GetBool("commit")
 	switch d := v.Get("data"); {
 	case d != nil && d.Type() == fastjson.TypeObject:
-		c.Data = d.MarshalTo(nil)
+		c.Data = jsonw.AppendValue(nil, d)
 	case (d == nil || d.Type() == fastjson.TypeNull) && (c.Type == change.BootstrapStart || c.Type == change.BootstrapComplete):
 		c.Data = []byte("{}")
 	default:
@@ -74,7 +75,7 @@ func DecodeValue(v *fastjson.Value) (change.Change, error) {
 		if o.Type() != fastjson.TypeObject {
 			return c, fmt.Errorf("maxwell: \"old\" is %s, want object", o.Type())
 		}
-		c.Old = o.MarshalTo(nil)
+		c.Old = jsonw.AppendValue(nil, o)
 	}
 	if err := c.Validate(); err != nil {
 		return c, fmt.Errorf("maxwell: %w", err)

@@ -184,3 +184,62 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+// Found in review: strings with quotes, control characters, DEL, unusual
+// code points or invalid UTF-8 (in values, keys and names) came out as Go
+// escapes, which are not JSON; JSON-in-string columns were rejected.
+func TestEscapesStayValidJSON(t *testing.T) {
+	d, _ := NewDecoder(Auto)
+	for _, in := range []string{
+		`{"database":"gmall","table":"t","type":"insert","ts":1,"data":{"a":"q\"\u0001"}}`,
+		`{"database":"gmall","table":"t","type":"insert","ts":1,"data":{"a":"q\"` + "\x7f" + `"}}`,
+		`{"database":"gmall","table":"t","type":"insert","ts":1,"data":{"a":"q\\` + "\U000E0001" + `"}}`,
+		`{"database":"gmall","table":"t","type":"insert","ts":1,"data":{"a\"\u0001":1}}`,
+		`{"database":"g\"` + "\x7f" + `","table":"t","type":"insert","ts":1,"data":{"a":1}}`,
+		`{"database":"g\"` + "\U000E0001" + `","table":"t","type":"insert","ts":1,"data":{"a":1}}`,
+		`{"before":null,"after":{"a":"q\"\u0001"},"source":{"db":"g","table":"t","ts_ms":1000},"op":"c"}`,
+		`{"before":null,"after":{"doc":"{\"k\":\"v\u000b\"}"},"source":{"db":"g","table":"t","ts_ms":1000},"op":"c"}`,
+		`{"before":null,"after":{"doc":"{\"k\":\"v` + "\x7f" + `\"}"},"source":{"db":"g","table":"t","ts_ms":1000},"op":"c"}`,
+		`{"data":[{"a":"q\"\u0001"}],"database":"g","table":"t","es":1000,"type":"INSERT"}`,
+	} {
+		cs, err := d.Decode([]byte(in))
+		if err != nil {
+			t.Errorf("%q: %v", in, err)
+			continue
+		}
+		for _, c := range cs {
+			if mw := c.AppendMaxwell(nil); !json.Valid(mw) {
+				t.Errorf("%q -> invalid JSON %s", in, mw)
+			}
+		}
+	}
+}
+
+func TestDebeziumConversionEdges(t *testing.T) {
+	for in, want := range map[string]string{
+		// unscaled 1 with scale -2 is 100
+		`{"schema":{"fields":[{"field":"after","fields":[{"field":"m","name":"org.apache.kafka.connect.data.Decimal","parameters":{"scale":"-2"}}]}]},"payload":{"after":{"m":"AQ=="},"source":{"db":"g","table":"t","ts_ms":1000},"op":"c"}}`: `{"m":100}`,
+		// 0xff38 = -200, scale 2
+		`{"schema":{"fields":[{"field":"after","fields":[{"field":"m","name":"org.apache.kafka.connect.data.Decimal","parameters":{"scale":"2"}}]}]},"payload":{"after":{"m":"/zg="},"source":{"db":"g","table":"t","ts_ms":1000},"op":"c"}}`: `{"m":-2.00}`,
+		// DATETIME(6) keeps its microseconds, as Maxwell writes them
+		`{"schema":{"fields":[{"field":"after","fields":[{"field":"m","name":"io.debezium.time.MicroTimestamp"}]}]},"payload":{"after":{"m":1651246759123456},"source":{"db":"g","table":"t","ts_ms":1000},"op":"c"}}`: `{"m":"2022-04-29 15:39:19.123456"}`,
+	} {
+		cs, err := NewDecoderMust(t).Decode([]byte(in))
+		if err != nil || len(cs) != 1 || string(cs[0].Data) != want {
+			t.Errorf("%.80s...: data %s (%v), want %s", in, func() string {
+				if len(cs) == 1 {
+					return string(cs[0].Data)
+				}
+				return ""
+			}(), err, want)
+		}
+	}
+}
+
+func NewDecoderMust(t *testing.T) *Decoder {
+	d, err := NewDecoder(Auto)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}

@@ -48,6 +48,11 @@ func (etl) Process(r *stream.Record, out stream.Emitter) error {
 	if err != nil {
 		return stream.BadInput("malformed_json", "%v", err)
 	}
+	// The parser is lenient (raw control characters in strings, "." as a
+	// number); what it forgives is still not JSON.
+	if err := fastjson.ValidateBytes(r.Value); err != nil {
+		return stream.BadInput("malformed_json", "%v", err)
+	}
 	if v.Type() != fastjson.TypeObject {
 		return stream.BadInput("not_an_object", "top-level JSON is %s", v.Type())
 	}

@@ -3,6 +3,8 @@ package dwd
 import (
 	"github.com/valyala/fastjson"
 
+	"github.com/rtdw/rtdw/internal/jsonw"
+
 	"github.com/rtdw/rtdw/internal/stream"
 )
 
@@ -48,18 +50,18 @@ func (s *splitter) Process(r *stream.Record, out stream.Emitter) error {
 // engine is measured against the same split and serialization work.
 func SplitLog(v *fastjson.Value, ts int64, buf []byte, emit func(port int, b []byte, time int64)) []byte {
 	if v.Get("err") != nil {
-		buf = v.MarshalTo(buf[:0])
+		buf = jsonw.AppendValue(buf[:0], v)
 		emit(0, buf, ts)
 		v.Del("err")
 	}
 	// Every output starts with the same {"common":...,"page":... prefix:
 	// marshal it once per record, not once per display and action.
 	buf = append(buf[:0], `{"common":`...)
-	buf = v.Get("common").MarshalTo(buf)
-	tsText := v.Get("ts").MarshalTo(nil)
+	buf = jsonw.AppendValue(buf, v.Get("common"))
+	tsText := jsonw.AppendValue(nil, v.Get("ts"))
 	if start := v.Get("start"); start != nil {
 		buf = append(buf, `,"start":`...)
-		buf = append(start.MarshalTo(buf), `,"ts":`...)
+		buf = append(jsonw.AppendValue(buf, start), `,"ts":`...)
 		buf = append(append(buf, tsText...), '}')
 		emit(1, buf, ts)
 		return buf
@@ -69,17 +71,17 @@ func SplitLog(v *fastjson.Value, ts int64, buf []byte, emit func(port int, b []b
 		return buf // an err-only record: fully routed above
 	}
 	buf = append(buf, `,"page":`...)
-	buf = page.MarshalTo(buf)
+	buf = jsonw.AppendValue(buf, page)
 	prefix := len(buf)
 	for _, d := range v.GetArray("displays") {
 		buf = append(buf[:prefix], `,"display":`...)
-		buf = append(d.MarshalTo(buf), `,"ts":`...)
+		buf = append(jsonw.AppendValue(buf, d), `,"ts":`...)
 		buf = append(append(buf, tsText...), '}')
 		emit(2, buf, ts)
 	}
 	for _, a := range v.GetArray("actions") {
 		buf = append(buf[:prefix], `,"action":`...)
-		buf = append(a.MarshalTo(buf), '}')
+		buf = append(jsonw.AppendValue(buf, a), '}')
 		at := ts
 		if t := a.Get("ts"); t != nil {
 			at, _ = t.Int64()
