@@ -112,6 +112,9 @@ func (g *globals) openLog(c Config) (rlog.Log, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w (is another rtdw process using --data-dir %s?)", err, g.dataDir)
 	}
+	// We hold the store's lock, so an rtdw.addr here is left by a process
+	// that died: remove it before anyone follows it to another instance.
+	os.Remove(filepath.Join(g.dataDir, addrFile))
 	return l, nil
 }
 
@@ -123,13 +126,14 @@ func (g *globals) openTopics(c Config) (rlog.Log, error) {
 	if err == nil {
 		return l, nil
 	}
-	addr, rerr := os.ReadFile(filepath.Join(g.dataDir, addrFile))
+	raw, rerr := os.ReadFile(filepath.Join(g.dataDir, addrFile))
 	if rerr != nil {
 		return nil, err
 	}
-	r := remote.New(strings.TrimSpace(string(addr)))
+	addr, token, _ := strings.Cut(strings.TrimSpace(string(raw)), "\n")
+	r := remote.New(addr, strings.TrimSpace(token))
 	if _, perr := r.ListTopics(context.Background()); perr != nil {
-		return nil, fmt.Errorf("%w; the rtdw holding it does not answer at %s: %v", err, strings.TrimSpace(string(addr)), perr)
+		return nil, fmt.Errorf("%w; the rtdw holding it does not answer at %s: %v", err, addr, perr)
 	}
 	return r, nil
 }

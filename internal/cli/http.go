@@ -2,6 +2,8 @@ package cli
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"html/template"
@@ -62,7 +64,10 @@ var statusPage = template.Must(template.New("status").Parse(`<!doctype html>
 func serveHTTP(addr string, reg *prometheus.Registry, l rlog.Log, g *globals) (string, func(), error) {
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
-	mux.Handle("/api/log/", remote.Handler(l))
+	var tok [16]byte
+	rand.Read(tok[:])
+	token := hex.EncodeToString(tok[:])
+	mux.Handle("/api/log/", remote.Handler(l, token))
 	mux.HandleFunc("/api/topics", func(w http.ResponseWriter, r *http.Request) {
 		stats, err := topicStats(r.Context(), l)
 		if err != nil {
@@ -87,9 +92,10 @@ func serveHTTP(addr string, reg *prometheus.Registry, l rlog.Log, g *globals) (s
 	}
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	go srv.Serve(ln)
-	// Topic commands run while we hold the data dir find us here.
+	// Topic commands run while we hold the data dir find us here: address
+	// and token, written atomically, readable by the data dir's owner only.
 	addrPath := filepath.Join(g.dataDir, addrFile)
-	if err := os.WriteFile(addrPath, []byte(ln.Addr().String()+"\n"), 0o644); err != nil {
+	if err := writeFileAtomic(addrPath, []byte(ln.Addr().String()+"\n"+token+"\n"), 0o600); err != nil {
 		g.logger.Warn("cannot advertise the HTTP address for topic commands", "err", err)
 	}
 	stop := func() {
@@ -99,4 +105,12 @@ func serveHTTP(addr string, reg *prometheus.Registry, l rlog.Log, g *globals) (s
 		srv.Shutdown(sctx)
 	}
 	return ln.Addr().String(), stop, nil
+}
+
+func writeFileAtomic(path string, data []byte, perm os.FileMode) error {
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, data, perm); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
 }

@@ -30,14 +30,7 @@ func TestTopicCommandsWhileRunning(t *testing.T) {
 			t.Error("rtdw.addr left behind after a clean stop")
 		}
 	}()
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-		if _, err := os.Stat(filepath.Join(dir, "rtdw.addr")); err == nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("rtdw run never advertised its address\n%s", stderr.String())
-		}
-	}
+	waitAdvertised(t, dir, &stderr)
 	line := `{"common":{"mid":"mid_1","is_new":"1"},"page":{"page_id":"home","during_time":10},"ts":1795222800000}`
 	if code, _, errs := run(t, line+"\nnot json\n", "--data-dir", dir, "topic", "produce", "topic_log", "--key-field", "common.mid"); code != 0 {
 		t.Fatalf("produce through the running rtdw: %s", errs)
@@ -53,9 +46,9 @@ func TestTopicCommandsWhileRunning(t *testing.T) {
 		}
 	}
 	// The engine's metrics, scraped as Prometheus would.
-	addr, _ := os.ReadFile(filepath.Join(dir, "rtdw.addr"))
+	addr := advertised(t, dir)
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-		resp, err := http.Get("http://" + strings.TrimSpace(string(addr)) + "/metrics")
+		resp, err := http.Get("http://" + addr + "/metrics")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -87,5 +80,70 @@ func TestTopicCommandsWhileRunning(t *testing.T) {
 	// A second job runner on the same dir is refused with a clear reason.
 	if code, _, errs := run(t, "", "--data-dir", dir, "run", "--drain", "--http-addr="); code != 1 || !strings.Contains(errs, "another rtdw process") {
 		t.Fatalf("second run: exit %d, %s", code, errs)
+	}
+}
+
+func waitAdvertised(t *testing.T, dir string, stderr *strings.Builder) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if _, err := os.Stat(filepath.Join(dir, "rtdw.addr")); err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("rtdw run never advertised its address\n%s", stderr.String())
+		}
+	}
+}
+
+// advertised returns the address in a data dir's rtdw.addr (line 1; line 2
+// is the token).
+func advertised(t *testing.T, dir string) string {
+	raw, err := os.ReadFile(filepath.Join(dir, "rtdw.addr"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr, _, _ := strings.Cut(string(raw), "\n")
+	return addr
+}
+
+// Found in review: a kill -9 leaves rtdw.addr behind; if another rtdw now
+// serves that address, topic commands on the first data dir must not write
+// into the other one.
+func TestStaleAddrFileNeverReachesAnotherInstance(t *testing.T) {
+	a, b := t.TempDir(), t.TempDir()
+	runA := rtdwCmd(t, a, "run", "--jobs", "dwd_base_log", "--http-addr", "127.0.0.1:0")
+	var errA strings.Builder
+	runA.Stderr = &errA
+	if err := runA.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { runA.Process.Signal(syscall.SIGINT); runA.Wait() }()
+	waitAdvertised(t, a, &errA)
+	// B's stale file points at A (with B's old token).
+	os.MkdirAll(b, 0o755)
+	os.WriteFile(filepath.Join(b, "rtdw.addr"), []byte(advertised(t, a)+"\nstaletoken\n"), 0o600)
+
+	// Token mismatch alone refuses it (B not running: B's log opens
+	// directly, and the stale file is removed).
+	runB := rtdwCmd(t, b, "run", "--jobs", "dwd_base_log", "--http-addr=")
+	if err := runB.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { runB.Process.Signal(syscall.SIGINT); runB.Wait() }()
+	time.Sleep(300 * time.Millisecond) // B holds its dir now
+	if _, err := os.Stat(filepath.Join(b, "rtdw.addr")); !os.IsNotExist(err) {
+		t.Fatal("the stale rtdw.addr survived B taking its data dir")
+	}
+	code, _, errs := run(t, "{\"common\":{\"mid\":\"m\"}}\n", "--data-dir", b, "topic", "produce", "topic_log")
+	if code != 1 || !strings.Contains(errs, "another rtdw process") {
+		t.Fatalf("produce into a locked dir without an address: exit %d, %s", code, errs)
+	}
+	// Even if a stale file with a wrong token appears, A refuses it.
+	os.WriteFile(filepath.Join(b, "rtdw.addr"), []byte(advertised(t, a)+"\nstaletoken\n"), 0o600)
+	if code, _, errs := run(t, "x\n", "--data-dir", b, "topic", "produce", "topic_log"); code != 1 || !strings.Contains(errs, "X-Rtdw-Token") {
+		t.Fatalf("produce through a stale address: exit %d, %s", code, errs)
+	}
+	if code, out, errs := run(t, "", "--data-dir", a, "topic", "tail", "topic_log", "--from-beginning", "--exit-at-end"); code != 0 || out != "" {
+		t.Fatalf("A's topic_log (exit %d, %s) holds %q: B's records reached A", code, errs, out)
 	}
 }

@@ -25,14 +25,22 @@ import (
 // ErrUnsupported is returned for operations only the owning process does.
 var ErrUnsupported = errors.New("not available through a running rtdw (stop it to use this)")
 
+// TokenHeader carries the serving process's token: only a client that can
+// read the data dir's rtdw.addr knows it, which keeps out both a stale
+// address now served by another rtdw and web pages (CSRF, DNS rebinding).
+const TokenHeader = "X-Rtdw-Token"
+
 // Log is a log.Log client of a running rtdw's /api/log endpoints.
 type Log struct {
-	base string
-	c    *http.Client
+	base  string
+	token string
+	c     *http.Client
 }
 
-// New returns a client of the rtdw serving at addr (host:port).
-func New(addr string) *Log { return &Log{base: "http://" + addr + "/api/log", c: &http.Client{}} }
+// New returns a client of the rtdw serving at addr (host:port) with token.
+func New(addr, token string) *Log {
+	return &Log{base: "http://" + addr + "/api/log", token: token, c: &http.Client{}}
+}
 
 // Wire types shared with the server.
 type (
@@ -85,6 +93,10 @@ func (l *Log) do(ctx context.Context, method, path string, q url.Values, body, o
 	req, err := http.NewRequestWithContext(ctx, method, u, rd)
 	if err != nil {
 		return err
+	}
+	req.Header.Set(TokenHeader, l.token)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
 	}
 	resp, err := l.c.Do(req)
 	if err != nil {
@@ -140,9 +152,33 @@ func (l *Log) ListTopics(ctx context.Context) ([]rlog.TopicInfo, error) {
 	return out, nil
 }
 
-// Produce implements log.Log.
+// maxBatchBytes bounds one produce request (JSON base64 grows bytes by
+// a third; the server accepts 256 MiB).
+const maxBatchBytes = 64 << 20
+
+// Produce implements log.Log, in requests of at most maxBatchBytes. Like a
+// Kafka producer's batches, each request is atomic, the whole call is not.
 func (l *Log) Produce(ctx context.Context, recs ...rlog.Record) error {
-	return l.do(ctx, http.MethodPost, "/produce", nil, recs, nil)
+	for len(recs) > 0 {
+		n, size := 0, 0
+		for n < len(recs) && (n == 0 || size+recordBytes(&recs[n]) <= maxBatchBytes) {
+			size += recordBytes(&recs[n])
+			n++
+		}
+		if err := l.do(ctx, http.MethodPost, "/produce", nil, recs[:n], nil); err != nil {
+			return err
+		}
+		recs = recs[n:]
+	}
+	return nil
+}
+
+func recordBytes(r *rlog.Record) int {
+	n := len(r.Key) + len(r.Value) + len(r.Topic) + 64
+	for _, h := range r.Headers {
+		n += len(h.Key) + len(h.Value) + 16
+	}
+	return n
 }
 
 // Fetch implements log.Log.

@@ -20,9 +20,9 @@ func TestRemoteTopicsThroughARunningProcess(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer l.Close()
-	srv := httptest.NewServer(remote.Handler(l))
+	srv := httptest.NewServer(remote.Handler(l, "secret"))
 	defer srv.Close()
-	r := remote.New(strings.TrimPrefix(srv.URL, "http://"))
+	r := remote.New(strings.TrimPrefix(srv.URL, "http://"), "secret")
 	ctx := context.Background()
 
 	if err := r.CreateTopic(ctx, "t", rlog.TopicConfig{Partitions: 2, Retention: time.Hour}); err != nil {
@@ -61,5 +61,54 @@ func TestRemoteTopicsThroughARunningProcess(t *testing.T) {
 	}
 	if err := r.Commit(ctx, &rlog.Txn{}); !errors.Is(err, remote.ErrUnsupported) {
 		t.Fatalf("commit through a running rtdw: %v", err)
+	}
+}
+
+// Without the token (a stale address now served by another rtdw, a web page)
+// nothing is read or written.
+func TestTokenRequired(t *testing.T) {
+	l, err := embedded.Open(embedded.Options{Dir: t.TempDir(), NoSync: true, RetentionInterval: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	srv := httptest.NewServer(remote.Handler(l, "secret"))
+	defer srv.Close()
+	for _, token := range []string{"", "wrong"} {
+		r := remote.New(strings.TrimPrefix(srv.URL, "http://"), token)
+		if _, err := r.ListTopics(context.Background()); err == nil {
+			t.Fatalf("token %q accepted", token)
+		}
+		if err := r.CreateTopic(context.Background(), "x", rlog.TopicConfig{Partitions: 1}); err == nil {
+			t.Fatalf("token %q could create a topic", token)
+		}
+	}
+	if ts, _ := l.ListTopics(context.Background()); len(ts) != 0 {
+		t.Fatalf("topics created without the token: %v", ts)
+	}
+}
+
+// Batches larger than one request are split (found in review: 200 x 1 MiB
+// failed through a running rtdw but worked directly).
+func TestLargeProduceIsSplit(t *testing.T) {
+	l, err := embedded.Open(embedded.Options{Dir: t.TempDir(), NoSync: true, RetentionInterval: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	srv := httptest.NewServer(remote.Handler(l, "s"))
+	defer srv.Close()
+	r := remote.New(strings.TrimPrefix(srv.URL, "http://"), "s")
+	ctx := context.Background()
+	r.CreateTopic(ctx, "big", rlog.TopicConfig{Partitions: 1})
+	recs := make([]rlog.Record, 200)
+	for i := range recs {
+		recs[i] = rlog.Record{Topic: "big", Partition: 0, Value: bytes.Repeat([]byte{'a' + byte(i%26)}, 1<<20)}
+	}
+	if err := r.Produce(ctx, recs...); err != nil {
+		t.Fatal(err)
+	}
+	if _, end, _ := l.Offsets(ctx, rlog.TopicPartition{Topic: "big"}); end != 200 {
+		t.Fatalf("%d records arrived, want 200", end)
 	}
 }

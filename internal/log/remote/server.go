@@ -1,6 +1,7 @@
 package remote
 
 import (
+	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -10,16 +11,21 @@ import (
 	rlog "github.com/rtdw/rtdw/internal/log"
 )
 
-// Handler serves l's topics under /api/log/ for Log clients.
-func Handler(l rlog.Log) http.Handler {
+// Handler serves l's topics under /api/log/ to clients presenting token.
+func Handler(l rlog.Log, token string) http.Handler {
 	mux := http.NewServeMux()
 	fail := func(w http.ResponseWriter, err error) {
 		code := http.StatusInternalServerError
 		kind := Kind(err)
+		var tooBig *http.MaxBytesError
+		var syntax *json.SyntaxError
+		var typ *json.UnmarshalTypeError
 		switch {
 		case errors.Is(err, rlog.ErrUnknownTopic):
 			code = http.StatusNotFound
-		case kind != "":
+		case errors.As(err, &tooBig):
+			code = http.StatusRequestEntityTooLarge
+		case kind != "" || errors.As(err, &syntax) || errors.As(err, &typ):
 			code = http.StatusBadRequest
 		}
 		w.Header().Set("Content-Type", "application/json")
@@ -82,5 +88,11 @@ func Handler(l rlog.Log) http.Handler {
 		}
 		reply(w, struct{}{}, l.Produce(r.Context(), recs...))
 	})
-	return mux
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if token == "" || subtle.ConstantTimeCompare([]byte(r.Header.Get(TokenHeader)), []byte(token)) != 1 {
+			http.Error(w, `{"error":"missing or wrong `+TokenHeader+` (read it from the data dir's rtdw.addr)"}`, http.StatusForbidden)
+			return
+		}
+		mux.ServeHTTP(w, r)
+	})
 }
