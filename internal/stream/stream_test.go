@@ -339,3 +339,23 @@ func TestOversizedDeadLetterIsTruncatedNotFatal(t *testing.T) {
 		t.Fatalf("the job did not go on after the oversized record: %v", got)
 	}
 }
+
+// Found in review: a dead letter of an input made mostly of rtdw.* headers
+// still exceeded the log's limit, so every checkpoint failed.
+func TestDeadLetterOfHeaderHeavyInputFits(t *testing.T) {
+	l := openLog(t)
+	l.CreateTopic(bg, "in", rlog.TopicConfig{Partitions: 1})
+	var hs []rlog.Header
+	for i := range 1000 {
+		hs = append(hs, rlog.Header{Key: fmt.Sprintf("rtdw.x%04d", i), Value: make([]byte, 1000)})
+	}
+	hs = append(hs, rlog.Header{Key: "rtdw." + strings.Repeat("k", 1<<20)})
+	l.Produce(bg, rlog.Record{Topic: "in", Partition: 0, Value: make([]byte, 14<<20), Headers: hs})
+	if err := stream.Run(bg, stream.Options{Log: l, Drain: true, Interval: 10 * time.Millisecond}, windowJob(nil)); err != nil {
+		t.Fatal(err)
+	}
+	dl := logtest.ReadAll(t, l, "dirty_data")
+	if len(dl) != 1 || len(dl[0].Headers) != 4 || dl[0].Header(stream.HeaderReason) == nil {
+		t.Fatalf("%d dead letters with %d headers", len(dl), len(dl[0].Headers))
+	}
+}

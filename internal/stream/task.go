@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"strconv"
 	"time"
+	"unicode/utf8"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/valyala/fastjson"
@@ -534,10 +535,13 @@ func (t *task) output(topic string, partition int32, rec *Record) {
 			t.deadLetter(rec, &BadInputError{Code: "output_too_large", Detail: fmt.Sprintf("%d bytes for %s (max %d)", sz, topic, t.o.MaxRecordBytes)}, "sink_"+topic)
 			return
 		}
+		// Keep only our own provenance headers, each bounded, so the size
+		// below is bounded whatever headers the input carried.
 		var hs []rlog.Header
 		for _, h := range rec.Headers {
-			if len(h.Key) > 5 && h.Key[:5] == "rtdw." {
-				hs = append(hs, rlog.Header{Key: h.Key, Value: h.Value[:min(len(h.Value), 1024)]})
+			switch h.Key {
+			case HeaderReason, HeaderJob, HeaderSource:
+				hs = append(hs, rlog.Header{Key: h.Key, Value: truncUTF8(h.Value, 1024)})
 			}
 		}
 		hs = append(hs, rlog.Header{Key: "rtdw.truncated", Value: []byte(strconv.Itoa(sz))})
@@ -549,6 +553,17 @@ func (t *task) output(topic string, partition int32, rec *Record) {
 	t.pending = append(t.pending, rlog.Record{Topic: topic, Partition: partition,
 		Key: t.arena.copy(rec.Key), Value: t.arena.copy(rec.Value), Headers: rec.Headers, Timestamp: rec.Time})
 	t.pendSz += sz
+}
+
+// truncUTF8 cuts b to at most n bytes without splitting a UTF-8 sequence.
+func truncUTF8(b []byte, n int) []byte {
+	if len(b) <= n {
+		return b
+	}
+	for n > 0 && !utf8.RuneStart(b[n]) {
+		n--
+	}
+	return b[:n]
 }
 
 func headerBytes(hs []rlog.Header) int {
@@ -563,7 +578,7 @@ func (t *task) deadLetter(rec *Record, b *BadInputError, at string) {
 	t.dl[b.Code]++
 	reason := b.Error()
 	if len(reason) > 1024 { // a reason quoting a huge input is no use
-		reason = reason[:1021] + "..."
+		reason = string(truncUTF8([]byte(reason), 1021)) + "..."
 	}
 	h := append(rec.Headers[:len(rec.Headers):len(rec.Headers)],
 		rlog.Header{Key: HeaderReason, Value: []byte(reason)},
