@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"syscall"
 
 	"github.com/spf13/cobra"
 	"github.com/twmb/franz-go/pkg/kfake"
@@ -27,7 +28,10 @@ func newKafkaDevCmd(g *globals) *cobra.Command {
 restart keeps them. Topics are created on first use with --partitions
 partitions. It is a development broker: one process, no replication, no
 security; point real Kafka clients (kcat, kafka-console-consumer, franz-go)
-at it. Stop with Ctrl-C.`,
+at it. Stop with Ctrl-C: a topic auto-created by a client is recorded in
+the data dir at a clean stop, so after kill -9 such a topic's records are
+on disk but the topic is not (kfake's behaviour); create topics explicitly
+(kafka-topics.sh, kcat cannot) when that matters.`,
 		Example: `  rtdw kafka-dev --listen 127.0.0.1:9092 --data-dir ./kafka-data
   kcat -b 127.0.0.1:9092 -L`,
 		Args: args(cobra.NoArgs),
@@ -58,6 +62,16 @@ func runKafkaDev(ctx context.Context, g *globals, o *kafkaDevOptions) error {
 	dir := filepath.Join(g.dataDir, "kafka-dev")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("kafka-dev data dir: %w", err)
+	}
+	// kfake takes no lock: two brokers on one dir would overwrite each
+	// other's topic list.
+	lock, err := os.OpenFile(filepath.Join(dir, "LOCK"), os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		return fmt.Errorf("kafka-dev: %w", err)
+	}
+	defer lock.Close()
+	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		return fmt.Errorf("kafka-dev: %s is in use by another kafka-dev (%w)", dir, err)
 	}
 	c, err := kfake.NewCluster(
 		kfake.NumBrokers(1),

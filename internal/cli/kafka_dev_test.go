@@ -23,14 +23,21 @@ func startKafkaDev(t *testing.T, dir string) (*exec.Cmd, string) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { // a failed test must not leave a broker running
+		if cmd.ProcessState == nil {
+			cmd.Process.Kill()
+			cmd.Wait()
+		}
+	})
 	line, err := bufio.NewReader(out).ReadString('\n')
+	var addr string
+	if err == nil {
+		_, err = fmt.Sscanf(line, "kafka-dev: Kafka protocol on %s", &addr)
+	}
 	if err != nil {
 		cmd.Process.Kill()
-		t.Fatalf("kafka-dev printed no address: %v", err)
-	}
-	var addr string
-	if _, err := fmt.Sscanf(line, "kafka-dev: Kafka protocol on %s", &addr); err != nil {
-		t.Fatalf("unexpected first line %q", line)
+		cmd.Wait()
+		t.Fatalf("kafka-dev printed no address (%q): %v", line, err)
 	}
 	return cmd, addr
 }
@@ -85,6 +92,11 @@ func TestKafkaDevWithKcat(t *testing.T) {
 	}
 	cmd, addr = startKafkaDev(t, dir)
 	defer func() { cmd.Process.Signal(syscall.SIGINT); cmd.Wait() }()
+	// A second broker on the same data dir is refused (found in review: two
+	// brokers overwrote each other's topic list).
+	if out, err := rtdwCmd(t, dir, "kafka-dev", "--listen", "127.0.0.1:0").CombinedOutput(); err == nil || !strings.Contains(string(out), "in use by another kafka-dev") {
+		t.Fatalf("second kafka-dev on one dir: %v\n%s", err, out)
+	}
 	if again := consume(addr); strings.Join(sortedLines(again), "\n") != strings.Join(sortedLines(got), "\n") {
 		t.Fatal("records changed across a kafka-dev restart")
 	}
