@@ -6,8 +6,11 @@
 // With the schema envelope ({"schema":..., "payload":...}) values are
 // converted to Maxwell's conventions: io.debezium.time.Timestamp,
 // MicroTimestamp and NanoTimestamp become "yyyy-MM-dd HH:mm:ss", Date
-// becomes "yyyy-MM-dd", and Connect Decimals (base64 unscaled bytes)
-// become JSON numbers. Without a schema, values pass through as they are.
+// becomes "yyyy-MM-dd", ZonedTimestamp (TIMESTAMP) becomes UTC
+// "yyyy-MM-dd HH:mm:ss", Time/MicroTime become "HH:mm:ss[.ffffff]", and
+// Connect Decimals (base64 unscaled bytes) become JSON numbers. Without a
+// schema, values pass through as they are. An update whose before image is
+// absent (Postgres without REPLICA IDENTITY FULL) has no "old".
 package debezium
 
 import (
@@ -162,6 +165,26 @@ func convert(v *fastjson.Value, ft fieldType) []byte {
 		}
 		// Debezium encodes a DATETIME as if it were UTC.
 		return change.JSONString(nil, t.UTC().Format(layout))
+	case "io.debezium.time.ZonedTimestamp": // TIMESTAMP, ISO-8601 in UTC
+		if t, err := time.Parse(time.RFC3339Nano, string(v.GetStringBytes())); err == nil {
+			layout := time.DateTime
+			if t.Nanosecond() != 0 {
+				layout = "2006-01-02 15:04:05.999999"
+			}
+			return change.JSONString(nil, t.UTC().Format(layout))
+		}
+	case "io.debezium.time.Time", "io.debezium.time.MicroTime": // TIME: ms or us since midnight
+		if n, err := v.Int64(); err == nil {
+			d := time.Duration(n) * time.Millisecond
+			if ft.name == "io.debezium.time.MicroTime" {
+				d = time.Duration(n) * time.Microsecond
+			}
+			s := fmt.Sprintf("%02d:%02d:%02d", int(d.Hours()), int(d.Minutes())%60, int(d.Seconds())%60)
+			if frac := d % time.Second; frac != 0 {
+				s += fmt.Sprintf(".%06d", frac/time.Microsecond)
+			}
+			return change.JSONString(nil, s)
+		}
 	case "io.debezium.time.Date":
 		if n, err := v.Int64(); err == nil {
 			return change.JSONString(nil, time.Unix(n*86400, 0).UTC().Format(time.DateOnly))

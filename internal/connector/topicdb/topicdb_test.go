@@ -221,6 +221,8 @@ func TestDebeziumConversionEdges(t *testing.T) {
 		`{"schema":{"fields":[{"field":"after","fields":[{"field":"m","name":"org.apache.kafka.connect.data.Decimal","parameters":{"scale":"-2"}}]}]},"payload":{"after":{"m":"AQ=="},"source":{"db":"g","table":"t","ts_ms":1000},"op":"c"}}`: `{"m":100}`,
 		// 0xff38 = -200, scale 2
 		`{"schema":{"fields":[{"field":"after","fields":[{"field":"m","name":"org.apache.kafka.connect.data.Decimal","parameters":{"scale":"2"}}]}]},"payload":{"after":{"m":"/zg="},"source":{"db":"g","table":"t","ts_ms":1000},"op":"c"}}`: `{"m":-2.00}`,
+		`{"schema":{"fields":[{"field":"after","fields":[{"field":"m","name":"io.debezium.time.ZonedTimestamp"}]}]},"payload":{"after":{"m":"2022-04-29T07:39:19Z"},"source":{"db":"g","table":"t","ts_ms":1000},"op":"c"}}`:                  `{"m":"2022-04-29 07:39:19"}`,
+		`{"schema":{"fields":[{"field":"after","fields":[{"field":"m","name":"io.debezium.time.MicroTime"}]}]},"payload":{"after":{"m":56359123456},"source":{"db":"g","table":"t","ts_ms":1000},"op":"c"}}`:                                  `{"m":"15:39:19.123456"}`,
 		// DATETIME(6) keeps its microseconds, as Maxwell writes them
 		`{"schema":{"fields":[{"field":"after","fields":[{"field":"m","name":"io.debezium.time.MicroTimestamp"}]}]},"payload":{"after":{"m":1651246759123456},"source":{"db":"g","table":"t","ts_ms":1000},"op":"c"}}`: `{"m":"2022-04-29 15:39:19.123456"}`,
 	} {

@@ -604,7 +604,11 @@ func (l *Log) Fetch(ctx context.Context, tp rlog.TopicPartition, offset int64, m
 			if l.isClosed() {
 				return nil, rlog.ErrClosed
 			}
-			return l.read(t, p, tp, offset, min(end, offset+int64(max(maxRecs, 1))))
+			to := end
+			if n := int64(max(maxRecs, 1)); n < end-offset { // no offset+max overflow
+				to = offset + n
+			}
+			return l.read(t, p, tp, offset, to)
 		}
 		if wait <= 0 {
 			return nil, nil

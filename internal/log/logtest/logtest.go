@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"sync"
 	"testing"
 	"time"
@@ -239,6 +240,9 @@ func testFetchBounds(t *testing.T, l rlog.Log) {
 	recs, err := l.Fetch(ctx, tp, 3, 4, 0)
 	if err != nil || len(recs) != 4 || recs[0].Offset != 3 || string(recs[3].Value) != "6" {
 		t.Fatalf("fetch 3..7 = %v %v", recs, err)
+	}
+	if recs, err := l.Fetch(ctx, tp, 3, math.MaxInt, 0); err != nil || len(recs) != 7 {
+		t.Fatalf("fetch with a huge max = %d records, %v; want 7", len(recs), err)
 	}
 	if recs, err := l.Fetch(ctx, tp, 10, 4, 0); err != nil || len(recs) != 0 {
 		t.Fatalf("fetch at end = %v %v, want empty", recs, err)
