@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
 	"time"
 
 	"github.com/cockroachdb/pebble/v2"
@@ -143,6 +144,16 @@ type Log interface {
 	StateStore() *pebble.DB
 
 	Close() error
+}
+
+var topicNameRE = regexp.MustCompile(`^[a-zA-Z0-9._-]{1,249}$`)
+
+// ValidTopicName applies Kafka's topic naming rules.
+func ValidTopicName(name string) error {
+	if !topicNameRE.MatchString(name) || name == "." || name == ".." {
+		return fmt.Errorf("%w: topic name %q must be 1-249 of [a-zA-Z0-9._-]", ErrInvalidTopicConfig, name)
+	}
+	return nil
 }
 
 // EnsureTopic creates a topic if it is missing and returns its description.

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"regexp"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -280,12 +279,10 @@ func pebbleOptions(cache *pebble.Cache, o Options) *pebble.Options {
 	return po
 }
 
-var topicName = regexp.MustCompile(`^[a-zA-Z0-9._-]{1,249}$`)
-
 // CreateTopic implements log.Log.
 func (l *Log) CreateTopic(ctx context.Context, name string, cfg rlog.TopicConfig) error {
-	if !topicName.MatchString(name) || name == "." || name == ".." {
-		return fmt.Errorf("%w: topic name %q must be 1-249 of [a-zA-Z0-9._-]", rlog.ErrInvalidTopicConfig, name)
+	if err := rlog.ValidTopicName(name); err != nil {
+		return err
 	}
 	if err := cfg.Validate(); err != nil {
 		return fmt.Errorf("topic %q: %w", name, err)

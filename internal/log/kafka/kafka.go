@@ -1,0 +1,394 @@
+// Package kafka implements the data plane of log.Log on Kafka with
+// franz-go: topics (kadm), keyed produce with rtdw's murmur2 partitioning,
+// read_committed fetches, start/end offsets and consumer-group offsets. It
+// passes logtest.RunDataPlane on franz-go's in-process kfake cluster.
+//
+// Transactions (records + group offsets + state in one Txn) are not here:
+// on Kafka they go through a worker's group session, see
+// docs/decisions/2026-11-21-cluster-mode-plan.md. Commit accepts records
+// only; StateStore is nil.
+package kafka
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/cockroachdb/pebble/v2"
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	rlog "github.com/rtdw/rtdw/internal/log"
+)
+
+// ErrNeedsSession: atomic offsets/state commits need a worker group session.
+var ErrNeedsSession = errors.New("kafka: offsets and state commit through a worker's group session, not Log.Commit")
+
+// Options configure the client.
+type Options struct {
+	Brokers []string
+	// ReplicationFactor of topics rtdw creates; 0 uses the broker default.
+	ReplicationFactor int16
+	// ClientOpts are extra franz-go options (TLS, SASL, client id...).
+	ClientOpts []kgo.Opt
+}
+
+// Log is the Kafka data plane.
+type Log struct {
+	cl  *kgo.Client
+	adm *kadm.Client
+	rf  int16
+
+	mu   sync.Mutex
+	meta map[string]topicMeta
+	rr   uint32
+}
+
+type topicMeta struct {
+	id      [16]byte
+	leaders []int32
+}
+
+// Open connects to the brokers.
+func Open(o Options) (*Log, error) {
+	if len(o.Brokers) == 0 {
+		return nil, errors.New("kafka: no brokers")
+	}
+	opts := append([]kgo.Opt{
+		kgo.SeedBrokers(o.Brokers...),
+		kgo.RecordPartitioner(kgo.ManualPartitioner()), // rtdw chooses partitions (murmur2)
+		kgo.UnknownTopicRetries(0),
+		kgo.ProducerLinger(0),
+	}, o.ClientOpts...)
+	cl, err := kgo.NewClient(opts...)
+	if err != nil {
+		return nil, fmt.Errorf("kafka: %w", err)
+	}
+	rf := o.ReplicationFactor
+	if rf == 0 {
+		rf = -1
+	}
+	return &Log{cl: cl, adm: kadm.NewClient(cl), rf: rf, meta: map[string]topicMeta{}}, nil
+}
+
+func mapErr(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, kerr.UnknownTopicOrPartition), errors.Is(err, kerr.UnknownTopicID):
+		return fmt.Errorf("%w: %v", rlog.ErrUnknownTopic, err)
+	case errors.Is(err, kerr.TopicAlreadyExists):
+		return fmt.Errorf("%w: %v", rlog.ErrTopicExists, err)
+	case errors.Is(err, kerr.OffsetOutOfRange):
+		return fmt.Errorf("%w: %v", rlog.ErrOffsetOutOfRange, err)
+	case errors.Is(err, kerr.MessageTooLarge), errors.Is(err, kerr.RecordListTooLarge):
+		return fmt.Errorf("%w: %v", rlog.ErrRecordTooLarge, err)
+	case errors.Is(err, kerr.InvalidPartitions), errors.Is(err, kerr.InvalidReplicationFactor), errors.Is(err, kerr.InvalidConfig):
+		return fmt.Errorf("%w: %v", rlog.ErrInvalidTopicConfig, err)
+	}
+	return fmt.Errorf("kafka: %w", err)
+}
+
+// CreateTopic implements log.Log.
+func (l *Log) CreateTopic(ctx context.Context, name string, cfg rlog.TopicConfig) error {
+	if err := rlog.ValidTopicName(name); err != nil {
+		return err
+	}
+	if err := cfg.Validate(); err != nil {
+		return fmt.Errorf("topic %q: %w", name, err)
+	}
+	ms, bytes := "-1", "-1" // Kafka's "unlimited"
+	if cfg.Retention > 0 {
+		ms = strconv.FormatInt(cfg.Retention.Milliseconds(), 10)
+	}
+	if cfg.RetentionBytes > 0 {
+		bytes = strconv.FormatInt(cfg.RetentionBytes, 10)
+	}
+	resp, err := l.adm.CreateTopic(ctx, cfg.Partitions, l.rf, map[string]*string{"retention.ms": &ms, "retention.bytes": &bytes}, name)
+	if err == nil {
+		err = resp.Err
+	}
+	return mapErr(err)
+}
+
+// DescribeTopic implements log.Log.
+func (l *Log) DescribeTopic(ctx context.Context, name string) (rlog.TopicInfo, error) {
+	infos, err := l.describe(ctx, name)
+	if err != nil {
+		return rlog.TopicInfo{}, err
+	}
+	return infos[0], nil
+}
+
+// ListTopics implements log.Log (internal __ topics excluded).
+func (l *Log) ListTopics(ctx context.Context) ([]rlog.TopicInfo, error) {
+	return l.describe(ctx)
+}
+
+func (l *Log) describe(ctx context.Context, names ...string) ([]rlog.TopicInfo, error) {
+	details, err := l.adm.ListTopics(ctx, names...)
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	var out []rlog.TopicInfo
+	var found []string
+	for _, d := range details.Sorted() {
+		if d.Err != nil {
+			return nil, mapErr(fmt.Errorf("%s: %w", d.Topic, d.Err))
+		}
+		if d.IsInternal {
+			continue
+		}
+		l.remember(d)
+		out = append(out, rlog.TopicInfo{Name: d.Topic, TopicConfig: rlog.TopicConfig{Partitions: int32(len(d.Partitions))}})
+		found = append(found, d.Topic)
+	}
+	if len(names) > 0 && len(out) == 0 {
+		return nil, fmt.Errorf("%w: %s", rlog.ErrUnknownTopic, names[0])
+	}
+	if len(found) == 0 {
+		return out, nil
+	}
+	cfgs, err := l.adm.DescribeTopicConfigs(ctx, found...)
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	for i := range out {
+		rc, err := cfgs.On(out[i].Name, nil)
+		if err != nil {
+			continue
+		}
+		for _, c := range rc.Configs {
+			if c.Value == nil {
+				continue
+			}
+			n, _ := strconv.ParseInt(*c.Value, 10, 64)
+			switch c.Key {
+			case "retention.ms":
+				if n > 0 {
+					out[i].Retention = time.Duration(n) * time.Millisecond
+				}
+			case "retention.bytes":
+				if n > 0 {
+					out[i].RetentionBytes = n
+				}
+			}
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out, nil
+}
+
+func (l *Log) remember(d kadm.TopicDetail) {
+	m := topicMeta{id: d.ID, leaders: make([]int32, len(d.Partitions))}
+	for _, p := range d.Partitions {
+		if int(p.Partition) < len(m.leaders) {
+			m.leaders[p.Partition] = p.Leader
+		}
+	}
+	l.mu.Lock()
+	l.meta[d.Topic] = m
+	l.mu.Unlock()
+}
+
+// topic returns a topic's metadata, loading it once.
+func (l *Log) topic(ctx context.Context, name string) (topicMeta, error) {
+	l.mu.Lock()
+	m, ok := l.meta[name]
+	l.mu.Unlock()
+	if ok {
+		return m, nil
+	}
+	if _, err := l.describe(ctx, name); err != nil {
+		return m, err
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.meta[name], nil
+}
+
+func (l *Log) part(ctx context.Context, tp rlog.TopicPartition) (topicMeta, error) {
+	m, err := l.topic(ctx, tp.Topic)
+	if err != nil {
+		return m, err
+	}
+	if tp.Partition < 0 || int(tp.Partition) >= len(m.leaders) {
+		return m, fmt.Errorf("%w: %s has %d partitions, no partition %d", rlog.ErrUnknownTopic, tp.Topic, len(m.leaders), tp.Partition)
+	}
+	return m, nil
+}
+
+// Produce implements log.Log: keyed records go to murmur2(key), null keys
+// round-robin, as in the embedded log.
+func (l *Log) Produce(ctx context.Context, recs ...rlog.Record) error {
+	krs := make([]*kgo.Record, 0, len(recs))
+	for i := range recs {
+		r := &recs[i]
+		m, err := l.topic(ctx, r.Topic)
+		if err != nil {
+			return err
+		}
+		n := int32(len(m.leaders))
+		p := r.Partition
+		switch {
+		case p >= n:
+			return fmt.Errorf("%w: %s has no partition %d", rlog.ErrUnknownTopic, r.Topic, p)
+		case p < 0 && r.Key != nil:
+			p = rlog.PartitionFor(r.Key, n)
+		case p < 0:
+			l.mu.Lock()
+			p = int32(l.rr % uint32(n))
+			l.rr++
+			l.mu.Unlock()
+		}
+		kr := &kgo.Record{Topic: r.Topic, Partition: p, Key: r.Key, Value: r.Value}
+		if r.Timestamp != 0 {
+			kr.Timestamp = time.UnixMilli(r.Timestamp)
+		}
+		for _, h := range r.Headers {
+			kr.Headers = append(kr.Headers, kgo.RecordHeader{Key: h.Key, Value: h.Value})
+		}
+		krs = append(krs, kr)
+	}
+	return mapErr(l.cl.ProduceSync(ctx, krs...).FirstErr())
+}
+
+// Commit implements log.Log for records only (see ErrNeedsSession).
+func (l *Log) Commit(ctx context.Context, txn *rlog.Txn) error {
+	if txn.State != nil || len(txn.Offsets) > 0 {
+		return ErrNeedsSession
+	}
+	return l.Produce(ctx, txn.Records...)
+}
+
+// Fetch implements log.Log with a read_committed Fetch to the leader.
+func (l *Log) Fetch(ctx context.Context, tp rlog.TopicPartition, offset int64, max int, wait time.Duration) ([]rlog.Record, error) {
+	m, err := l.part(ctx, tp)
+	if err != nil {
+		return nil, err
+	}
+	if offset < 0 {
+		return nil, fmt.Errorf("%w: %s offset %d", rlog.ErrOffsetOutOfRange, tp, offset)
+	}
+	req := kmsg.NewPtrFetchRequest()
+	req.MaxWaitMillis = int32(max64(wait.Milliseconds(), 0))
+	req.MinBytes = 1
+	req.MaxBytes = 4 << 20
+	req.IsolationLevel = 1 // read_committed
+	rt := kmsg.NewFetchRequestTopic()
+	rt.Topic, rt.TopicID = tp.Topic, m.id
+	rp := kmsg.NewFetchRequestTopicPartition()
+	rp.Partition, rp.FetchOffset, rp.PartitionMaxBytes = tp.Partition, offset, 4<<20
+	rt.Partitions = append(rt.Partitions, rp)
+	req.Topics = append(req.Topics, rt)
+	raw, err := l.cl.Broker(int(m.leaders[tp.Partition])).Request(ctx, req)
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	resp := raw.(*kmsg.FetchResponse)
+	if err := kerr.ErrorForCode(resp.ErrorCode); err != nil {
+		return nil, mapErr(err)
+	}
+	if len(resp.Topics) == 0 || len(resp.Topics[0].Partitions) == 0 {
+		return nil, nil
+	}
+	fp, _ := kgo.ProcessFetchPartition(kgo.ProcessFetchPartitionOpts{
+		Offset: offset, IsolationLevel: kgo.ReadCommitted(), Topic: tp.Topic, Partition: tp.Partition,
+	}, &resp.Topics[0].Partitions[0], kgo.DefaultDecompressor(), nil)
+	if fp.Err != nil {
+		return nil, mapErr(fmt.Errorf("%s offset %d: %w", tp, offset, fp.Err))
+	}
+	out := make([]rlog.Record, 0, min(len(fp.Records), max))
+	for _, kr := range fp.Records {
+		if len(out) >= max {
+			break
+		}
+		r := rlog.Record{Topic: tp.Topic, Partition: tp.Partition, Offset: kr.Offset, Key: kr.Key, Value: kr.Value, Timestamp: kr.Timestamp.UnixMilli()}
+		for _, h := range kr.Headers {
+			r.Headers = append(r.Headers, rlog.Header{Key: h.Key, Value: h.Value})
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+func max64(a, b int64) int64 {
+	if a > b {
+		return a
+	}
+	return b
+}
+
+// Offsets implements log.Log: the log start and the last stable offset
+// (the end a read_committed reader sees).
+func (l *Log) Offsets(ctx context.Context, tp rlog.TopicPartition) (int64, int64, error) {
+	if _, err := l.part(ctx, tp); err != nil {
+		return 0, 0, err
+	}
+	starts, err := l.adm.ListStartOffsets(ctx, tp.Topic)
+	if err != nil {
+		return 0, 0, mapErr(err)
+	}
+	ends, err := l.adm.ListCommittedOffsets(ctx, tp.Topic)
+	if err != nil {
+		return 0, 0, mapErr(err)
+	}
+	s, ok1 := starts.Lookup(tp.Topic, tp.Partition)
+	e, ok2 := ends.Lookup(tp.Topic, tp.Partition)
+	if !ok1 || !ok2 {
+		return 0, 0, fmt.Errorf("%w: %s", rlog.ErrUnknownTopic, tp)
+	}
+	if s.Err != nil || e.Err != nil {
+		return 0, 0, mapErr(errors.Join(s.Err, e.Err))
+	}
+	return s.Offset, e.Offset, nil
+}
+
+// CommittedOffset implements log.Log.
+func (l *Log) CommittedOffset(ctx context.Context, group string, tp rlog.TopicPartition) (int64, bool, error) {
+	resps, err := l.adm.FetchOffsets(ctx, group)
+	if errors.Is(err, kerr.GroupIDNotFound) { // a group that never committed
+		return 0, false, nil
+	}
+	if err != nil {
+		return 0, false, mapErr(err)
+	}
+	o, ok := resps.Lookup(tp.Topic, tp.Partition)
+	if !ok || o.Err != nil || o.At < 0 {
+		if errors.Is(o.Err, kerr.GroupIDNotFound) {
+			return 0, false, nil
+		}
+		return 0, false, mapErr(o.Err)
+	}
+	return o.At, true, nil
+}
+
+// CommitOffsets implements log.Log (a commit outside any group generation,
+// as kafka-consumer-groups --reset-offsets does).
+func (l *Log) CommitOffsets(ctx context.Context, group string, offsets map[rlog.TopicPartition]int64) error {
+	var os kadm.Offsets
+	for tp, off := range offsets {
+		os.AddOffset(tp.Topic, tp.Partition, off, -1)
+	}
+	resps, err := l.adm.CommitOffsets(ctx, group, os)
+	if err != nil {
+		return mapErr(err)
+	}
+	return mapErr(resps.Error())
+}
+
+// StateStore implements log.Log: none; cluster-mode state is local Pebble
+// backed by changelog topics (to come).
+func (l *Log) StateStore() *pebble.DB { return nil }
+
+// Close implements log.Log.
+func (l *Log) Close() error {
+	l.cl.Close()
+	return nil
+}
