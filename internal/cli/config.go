@@ -15,6 +15,7 @@ import (
 
 	rlog "github.com/rtdw/rtdw/internal/log"
 	"github.com/rtdw/rtdw/internal/log/embedded"
+	"github.com/rtdw/rtdw/internal/log/kafka"
 	"github.com/rtdw/rtdw/internal/log/remote"
 	"github.com/rtdw/rtdw/internal/warehouse"
 )
@@ -37,6 +38,15 @@ type Config struct {
 	HTTPAddr string `yaml:"http_addr"`
 	// Jobs to run when --jobs is not given (default all).
 	Jobs []string `yaml:"jobs"`
+	// Kafka is cluster mode's broker connection (mode: kafka).
+	Kafka KafkaConfig `yaml:"kafka"`
+}
+
+// KafkaConfig is the `kafka:` block of rtdw.yaml.
+type KafkaConfig struct {
+	Brokers []string `yaml:"brokers"`
+	// ReplicationFactor of topics rtdw creates; 0: the broker's default.
+	ReplicationFactor int16 `yaml:"replication_factor"`
 }
 
 func defaultConfig() Config {
@@ -69,7 +79,9 @@ func (c *Config) validate() error {
 	case "", "embedded":
 		c.Mode = "embedded"
 	case "kafka":
-		return errors.New("mode: kafka (cluster mode) is not available in this build yet; use mode: embedded")
+		if len(c.Kafka.Brokers) == 0 {
+			return errors.New("mode: kafka needs kafka.brokers, e.g. [\"127.0.0.1:9092\"]")
+		}
 	default:
 		return fmt.Errorf("mode: %q is not embedded or kafka", c.Mode)
 	}
@@ -104,6 +116,9 @@ func (g *globals) setup(cmdFlagChanged func(string) bool) (Config, error) {
 
 // openLog opens the data dir's embedded log for a process that runs jobs.
 func (g *globals) openLog(c Config) (rlog.Log, error) {
+	if c.Mode == "kafka" {
+		return nil, errors.New("mode: kafka: jobs run as `rtdw worker` processes, which this build does not have yet; topic commands work (see docs/decisions/2026-11-21-cluster-mode-plan.md)")
+	}
 	if err := os.MkdirAll(g.dataDir, 0o755); err != nil {
 		return nil, fmt.Errorf("data dir: %w", err)
 	}
@@ -118,10 +133,14 @@ func (g *globals) openLog(c Config) (rlog.Log, error) {
 	return l, nil
 }
 
-// openTopics opens the data dir's log for topic commands: directly, or,
-// when a running rtdw holds the data dir, through that process's HTTP
-// address (written to rtdw.addr), so tail works while jobs run.
+// openTopics opens the log topic commands use: Kafka in mode kafka;
+// otherwise the data dir's log, directly or, when a running rtdw holds the
+// data dir, through that process's HTTP address (written to rtdw.addr), so
+// tail works while jobs run.
 func (g *globals) openTopics(c Config) (rlog.Log, error) {
+	if c.Mode == "kafka" {
+		return kafka.Open(kafka.Options{Brokers: c.Kafka.Brokers, ReplicationFactor: c.Kafka.ReplicationFactor})
+	}
 	l, err := g.openLog(c)
 	if err == nil {
 		return l, nil

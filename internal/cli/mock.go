@@ -69,7 +69,7 @@ func runMockLogs(ctx context.Context, g *globals, cfg Config, o *mockLogsOptions
 		emit = func(line []byte) error { w.Write(line); return w.WriteByte('\n') }
 		done = w.Flush
 	} else {
-		l, err := g.openLog(cfg)
+		l, err := g.openTopics(cfg)
 		if err != nil {
 			return err
 		}
