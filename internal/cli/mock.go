@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/valyala/fastjson"
 
 	rlog "github.com/rtdw/rtdw/internal/log"
 	"github.com/rtdw/rtdw/internal/mock"
@@ -108,7 +109,7 @@ func runMockLogs(ctx context.Context, g *globals, cfg Config, o *mockLogsOptions
 func mockProducer(ctx context.Context, l rlog.Log, topic string) (emit func([]byte) error, flush func() error) {
 	var recs []rlog.Record
 	path := []string{"common", "mid"}
-	var p = newKeyParser()
+	p := new(fastjson.Parser)
 	last := time.Now()
 	flush = func() error {
 		if len(recs) == 0 {

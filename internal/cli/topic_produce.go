@@ -153,5 +153,3 @@ func keyOf(p *fastjson.Parser, line []byte, path []string) []byte {
 	}
 	return nil
 }
-
-func newKeyParser() *fastjson.Parser { return new(fastjson.Parser) }

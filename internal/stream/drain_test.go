@@ -3,6 +3,7 @@ package stream_test
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -10,6 +11,7 @@ import (
 	rlog "github.com/rtdw/rtdw/internal/log"
 	"github.com/rtdw/rtdw/internal/log/logtest"
 	"github.com/rtdw/rtdw/internal/stream"
+	st "github.com/rtdw/rtdw/internal/stream/streamtest"
 )
 
 // eoiOp passes records through and emits one "eoi" record at end of input.
@@ -73,5 +75,55 @@ func TestDrainRestartDoesNotRepeatEndOfInput(t *testing.T) {
 	}
 	if n != 4 || total != 44 {
 		t.Fatalf("out has %d eoi records (want one per task, 4) and %d records (want 44)", n, total)
+	}
+}
+
+// The harness's end of input: windows still open at the end are emitted,
+// and a crash/restore run gives the same committed output.
+func TestHarnessEndOfInput(t *testing.T) {
+	f := func() stream.Operator { return &windowSum{} }
+	steps := []st.Step{st.Rec("a", "a,1,1", 1), st.Rec("a", "a,2,12", 12), st.WM(10), st.Rec("b", "b,5,25", 25), st.End()}
+	h := st.Run(t, f, steps)
+	var got []string
+	for _, r := range h.Output("out") {
+		got = append(got, string(r.Value))
+	}
+	// [0,10) closes at watermark 10; [10,20) and [20,30) only at end of input.
+	if strings.Join(got, " ") != "a:10:1 a:20:2 b:30:5" {
+		t.Fatalf("outputs %v", got)
+	}
+	var long []st.Step
+	for i := range 120 {
+		k := fmt.Sprint(i % 5)
+		long = append(long, st.Rec(k, fmt.Sprintf("%s,%d,%d", k, i, i*2+1), int64(i*2+1)))
+		if i%30 == 29 {
+			long = append(long, st.WM(int64(i*2-20)))
+		}
+	}
+	st.CheckRestore(t, f, append(long, st.End()), 7, 5, 9)
+}
+
+// A key function's plain error (not a BadInputError) still dead-letters the
+// record, with reason bad_key, and the job goes on.
+func TestKeyFunctionErrorIsDeadLettered(t *testing.T) {
+	l := openLog(t)
+	l.CreateTopic(bg, "in", rlog.TopicConfig{Partitions: 1})
+	l.Produce(bg, rlog.Record{Topic: "in", Partition: 0, Value: []byte("")}, rlog.Record{Topic: "in", Partition: 0, Value: []byte("k")})
+	j := stream.NewJob("keys")
+	j.Source("in").KeyBy("by_value", func(r *stream.Record) ([]byte, error) {
+		if len(r.Value) == 0 {
+			return nil, errors.New("empty value")
+		}
+		return r.Value, nil
+	}).Process("pass", func() stream.Operator { return eoiOp{} }).Main().To("out")
+	if err := stream.Run(bg, stream.Options{Log: l, Drain: true, Interval: 5 * time.Millisecond}, j); err != nil {
+		t.Fatal(err)
+	}
+	dl := logtest.ReadAll(t, l, "dirty_data")
+	if len(dl) != 1 || string(dl[0].Header(stream.HeaderReason)) != "bad_key: empty value" {
+		t.Fatalf("dead letters: %+v", dl)
+	}
+	if out := logtest.ReadAll(t, l, "out"); len(out) != 2 { // "k" and the eoi record
+		t.Fatalf("out has %d records, want 2", len(out))
 	}
 }

@@ -8,6 +8,8 @@ import (
 
 	"github.com/cockroachdb/pebble/v2"
 
+	rlog "github.com/rtdw/rtdw/internal/log"
+
 	"github.com/rtdw/rtdw/internal/state"
 )
 
@@ -56,7 +58,7 @@ func (c collector) push(rec *Record) {
 func (h *Harness) output(string, int32, *Record) {}
 func (h *Harness) deadLetter(rec *Record, b *BadInputError, at string) {
 	cp := rec.Derive(append([]byte(nil), rec.Key...), append([]byte(nil), rec.Value...), rec.Time)
-	cp.Headers = append(cp.Headers[:len(cp.Headers):len(cp.Headers)], headerKV(HeaderReason, b.Error()))
+	cp.Headers = append(cp.Headers[:len(cp.Headers):len(cp.Headers)], rlog.Header{Key: HeaderReason, Value: []byte(b.Error())})
 	h.deadPending = append(h.deadPending, cp)
 }
 func (h *Harness) fail(err error) {
@@ -186,5 +188,3 @@ func (h *Harness) DeadLetters() []Record { return h.deadCommitted }
 
 // Close releases the harness's uncommitted state.
 func (h *Harness) Close() { h.store.Close() }
-
-func headerKV(k, v string) rlogHeader { return rlogHeader{Key: k, Value: []byte(v)} }

@@ -2,6 +2,7 @@ package stream
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -182,7 +183,7 @@ func (t *task) restore(ctx context.Context, s *seg) error {
 		return err
 	}
 	var m taskMeta
-	if err := jsonUnmarshal(raw, &m); err != nil {
+	if err := json.Unmarshal(raw, &m); err != nil {
 		return fmt.Errorf("task metadata: %w", err)
 	}
 	s.wm, s.clock.maxTime, s.clock.idle = m.WM, m.MaxTime, m.Idle
@@ -463,7 +464,8 @@ func (t *task) checkpoint() error {
 		if s.ended {
 			meta.Ended = t.drain
 		}
-		if err := s.meta.Put([]byte("m"), jsonMarshal(meta)); err != nil {
+		b, _ := json.Marshal(meta) // plain fields: cannot fail
+		if err := s.meta.Put([]byte("m"), b); err != nil {
 			return err
 		}
 	}

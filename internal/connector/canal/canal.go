@@ -16,16 +16,6 @@ import (
 	"github.com/rtdw/rtdw/internal/jsonw"
 )
 
-// Decode decodes one Canal flat message.
-func Decode(b []byte) ([]change.Change, error) {
-	var p fastjson.Parser
-	v, err := p.ParseBytes(b)
-	if err != nil {
-		return nil, fmt.Errorf("canal: %w", err)
-	}
-	return DecodeValue(v)
-}
-
 // DecodeValue decodes a parsed Canal flat message.
 func DecodeValue(v *fastjson.Value) ([]change.Change, error) {
 	if v.Type() != fastjson.TypeObject {
@@ -60,14 +50,14 @@ func DecodeValue(v *fastjson.Value) ([]change.Change, error) {
 	olds := v.GetArray("old")
 	out := make([]change.Change, 0, len(rows))
 	for i, r := range rows {
-		row := object(r)
+		row := change.ObjectOf(r)
 		if row == nil {
 			return nil, fmt.Errorf("canal: data[%d] is not an object", i)
 		}
 		c := change.Change{Database: string(v.GetStringBytes("database")), Table: string(v.GetStringBytes("table")), Type: typ, TS: ms / 1000}
 		c.Data = render(row, numeric)
 		if typ == change.Update && i < len(olds) {
-			if old := object(olds[i]); old != nil {
+			if old := change.ObjectOf(olds[i]); old != nil {
 				c.Old = render(old, numeric)
 			}
 		}
@@ -77,14 +67,6 @@ func DecodeValue(v *fastjson.Value) ([]change.Change, error) {
 		out = append(out, c)
 	}
 	return out, nil
-}
-
-func object(v *fastjson.Value) *fastjson.Object {
-	if v == nil || v.Type() != fastjson.TypeObject {
-		return nil
-	}
-	o, _ := v.Object()
-	return o
 }
 
 // number reads a JSON number or a numeric string (Canal writes both).

@@ -127,3 +127,12 @@ func appendJSONString(dst []byte, s string) []byte { return jsonw.AppendString(d
 
 // JSONString encodes s as a JSON string.
 func JSONString(dst []byte, s string) []byte { return appendJSONString(dst, s) }
+
+// ObjectOf returns v as an object, or nil when v is missing or no object.
+func ObjectOf(v *fastjson.Value) *fastjson.Object {
+	if v == nil || v.Type() != fastjson.TypeObject {
+		return nil
+	}
+	o, _ := v.Object()
+	return o
+}

@@ -26,20 +26,6 @@ import (
 	"github.com/rtdw/rtdw/internal/jsonw"
 )
 
-// Decode decodes one Debezium event.
-func Decode(b []byte) ([]change.Change, error) {
-	var p fastjson.Parser
-	v, err := p.ParseBytes(b)
-	if err != nil {
-		return nil, fmt.Errorf("debezium: %w", err)
-	}
-	c, err := DecodeValue(v)
-	if err != nil {
-		return nil, err
-	}
-	return []change.Change{c}, nil
-}
-
 // DecodeValue decodes a parsed Debezium event.
 func DecodeValue(v *fastjson.Value) (change.Change, error) {
 	var c change.Change
@@ -78,7 +64,7 @@ func DecodeValue(v *fastjson.Value) (change.Change, error) {
 		ms = env.GetInt64("ts_ms")
 	}
 	c.TS = ms / 1000
-	before, after := object(env.Get("before")), object(env.Get("after"))
+	before, after := change.ObjectOf(env.Get("before")), change.ObjectOf(env.Get("after"))
 	row := after
 	if c.Type == change.Delete {
 		row = before
@@ -104,14 +90,6 @@ func DecodeValue(v *fastjson.Value) (change.Change, error) {
 		return c, fmt.Errorf("debezium: %w", err)
 	}
 	return c, nil
-}
-
-func object(v *fastjson.Value) *fastjson.Object {
-	if v == nil || v.Type() != fastjson.TypeObject {
-		return nil
-	}
-	o, _ := v.Object()
-	return o
 }
 
 // fieldType is a column's Connect logical type.

@@ -15,14 +15,8 @@ import (
 )
 
 func TestRemoteTopicsThroughARunningProcess(t *testing.T) {
-	l, err := embedded.Open(embedded.Options{Dir: t.TempDir(), NoSync: true, RetentionInterval: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	srv := httptest.NewServer(remote.Handler(l, "secret"))
-	defer srv.Close()
-	r := remote.New(strings.TrimPrefix(srv.URL, "http://"), "secret")
+	_, srv := serve(t, "secret")
+	r := client(srv, "secret")
 	ctx := context.Background()
 
 	if err := r.CreateTopic(ctx, "t", rlog.TopicConfig{Partitions: 2, Retention: time.Hour}); err != nil {
@@ -67,15 +61,9 @@ func TestRemoteTopicsThroughARunningProcess(t *testing.T) {
 // Without the token (a stale address now served by another rtdw, a web page)
 // nothing is read or written.
 func TestTokenRequired(t *testing.T) {
-	l, err := embedded.Open(embedded.Options{Dir: t.TempDir(), NoSync: true, RetentionInterval: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	srv := httptest.NewServer(remote.Handler(l, "secret"))
-	defer srv.Close()
+	l, srv := serve(t, "secret")
 	for _, token := range []string{"", "wrong"} {
-		r := remote.New(strings.TrimPrefix(srv.URL, "http://"), token)
+		r := client(srv, token)
 		if _, err := r.ListTopics(context.Background()); err == nil {
 			t.Fatalf("token %q accepted", token)
 		}
@@ -91,14 +79,8 @@ func TestTokenRequired(t *testing.T) {
 // Batches larger than one request are split (found in review: 200 x 1 MiB
 // failed through a running rtdw but worked directly).
 func TestLargeProduceIsSplit(t *testing.T) {
-	l, err := embedded.Open(embedded.Options{Dir: t.TempDir(), NoSync: true, RetentionInterval: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	srv := httptest.NewServer(remote.Handler(l, "s"))
-	defer srv.Close()
-	r := remote.New(strings.TrimPrefix(srv.URL, "http://"), "s")
+	l, srv := serve(t, "s")
+	r := client(srv, "s")
 	ctx := context.Background()
 	r.CreateTopic(ctx, "big", rlog.TopicConfig{Partitions: 1})
 	recs := make([]rlog.Record, 80) // 80 MiB: more than one 64 MiB request
@@ -111,4 +93,20 @@ func TestLargeProduceIsSplit(t *testing.T) {
 	if _, end, _ := l.Offsets(ctx, rlog.TopicPartition{Topic: "big"}); end != 80 {
 		t.Fatalf("%d records arrived, want 80", end)
 	}
+}
+
+// serve opens an embedded log and serves it with token; both close with t.
+func serve(t *testing.T, token string) (*embedded.Log, *httptest.Server) {
+	t.Helper()
+	l, err := embedded.Open(embedded.Options{Dir: t.TempDir(), NoSync: true, RetentionInterval: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(remote.Handler(l, token))
+	t.Cleanup(func() { srv.Close(); l.Close() })
+	return l, srv
+}
+
+func client(srv *httptest.Server, token string) *remote.Log {
+	return remote.New(strings.TrimPrefix(srv.URL, "http://"), token)
 }
