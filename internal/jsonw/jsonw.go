@@ -5,6 +5,8 @@
 package jsonw
 
 import (
+	"bytes"
+	"encoding/binary"
 	"math"
 	"strconv"
 	"unicode/utf8"
@@ -14,21 +16,51 @@ import (
 
 const hex = "0123456789abcdef"
 
+// attention marks the bytes AppendString cannot copy as they are: quote,
+// backslash, control characters, and every byte of a multi-byte sequence
+// (checked for valid UTF-8). One table load per byte keeps the common case,
+// plain ASCII, a tight loop.
+var attention = func() (t [256]bool) {
+	for c := 0; c < 256; c++ {
+		t[c] = c < 0x20 || c == '"' || c == '\\' || c >= utf8.RuneSelf
+	}
+	return t
+}()
+
+const (
+	ones  = 0x0101010101010101
+	highs = 0x8080808080808080
+)
+
+// needsLook reports whether any of the 8 bytes in x may need attention:
+// a high bit (UTF-8), a byte below 0x20, a quote or a backslash.
+func needsLook(x uint64) bool {
+	zero := func(v uint64) uint64 { return (v - ones) &^ v & highs }
+	return (x&highs)|((x-ones*0x20)&^x&highs)|zero(x^(ones*'"'))|zero(x^(ones*'\\')) != 0
+}
+
 // AppendString appends s as a JSON string: quote, backslash and control
 // characters escaped, invalid UTF-8 replaced by U+FFFD, the rest verbatim.
 func AppendString(dst, s []byte) []byte {
 	dst = append(dst, '"')
 	start := 0
 	for i := 0; i < len(s); {
-		c := s[i]
-		if c >= 0x20 && c != '"' && c != '\\' && c < utf8.RuneSelf {
+		// Skip 8 plain bytes at a time (SWAR); a false alarm only means the
+		// byte loop below looks at the chunk.
+		for i+8 <= len(s) && !needsLook(binary.LittleEndian.Uint64(s[i:])) {
+			i += 8
+		}
+		if i >= len(s) {
+			break
+		}
+		if !attention[s[i]] {
 			i++
 			continue
 		}
+		c := s[i]
 		if c >= utf8.RuneSelf {
-			r, size := utf8.DecodeRune(s[i:])
-			if r != utf8.RuneError || size != 1 {
-				i += size
+			if r, size := utf8.DecodeRune(s[i:]); r != utf8.RuneError || size != 1 {
+				i += size // valid UTF-8: copied with the run
 				continue
 			}
 			dst = append(dst, s[start:i]...)
@@ -57,9 +89,38 @@ func AppendString(dst, s []byte) []byte {
 	return append(dst, '"')
 }
 
-// AppendValue appends v as JSON: (*fastjson.Value).MarshalTo with correct
-// string and key escaping. Numbers keep their original text.
+// AppendValue appends v, parsed from valid JSON, as valid JSON with the same
+// meaning. It takes fastjson's fast MarshalTo and checks what it wrote for
+// the one way that goes wrong (Go escapes for strings fastjson unescaped);
+// only then does it write the value again with exact escaping. Callers
+// validate their input strictly (fastjson's parser is lenient).
 func AppendValue(dst []byte, v *fastjson.Value) []byte {
+	n := len(dst)
+	dst = v.MarshalTo(dst)
+	if !goEscaped(dst[n:]) {
+		return dst
+	}
+	return appendExact(dst[:n], v)
+}
+
+// goEscaped reports a Go-only escape (\a \v \x.. \U..) in marshalled JSON.
+func goEscaped(b []byte) bool {
+	for {
+		i := bytes.IndexByte(b, '\\')
+		if i < 0 || i+1 >= len(b) {
+			return false
+		}
+		switch b[i+1] {
+		case 'a', 'v', 'x', 'U':
+			return true
+		}
+		b = b[i+2:] // skip the escape pair, so \\x is a backslash then x
+	}
+}
+
+// appendExact writes v with exact escaping, normalizing number texts that
+// only a lenient parser accepts.
+func appendExact(dst []byte, v *fastjson.Value) []byte {
 	switch v.Type() {
 	case fastjson.TypeString:
 		return AppendString(dst, v.GetStringBytes())
@@ -74,7 +135,7 @@ func AppendValue(dst []byte, v *fastjson.Value) []byte {
 			first = false
 			dst = AppendString(dst, k)
 			dst = append(dst, ':')
-			dst = AppendValue(dst, e)
+			dst = appendExact(dst, e)
 		})
 		return append(dst, '}')
 	case fastjson.TypeArray:
@@ -84,7 +145,7 @@ func AppendValue(dst []byte, v *fastjson.Value) []byte {
 			if i > 0 {
 				dst = append(dst, ',')
 			}
-			dst = AppendValue(dst, e)
+			dst = appendExact(dst, e)
 		}
 		return append(dst, ']')
 	case fastjson.TypeNumber:

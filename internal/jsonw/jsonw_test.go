@@ -48,8 +48,9 @@ func TestAppendValueAfterUnescape(t *testing.T) {
 	}
 }
 
-// FuzzAppendValue: whatever fastjson accepts, AppendValue writes valid JSON
-// with the same meaning.
+// FuzzAppendValue: for valid JSON input, AppendValue writes valid JSON with
+// the same meaning, whatever fastjson has unescaped; the exact writer makes
+// valid JSON of anything fastjson accepts.
 func FuzzAppendValue(f *testing.F) {
 	for _, s := range []string{`{"a":"\u0007"}`, `["\ud800"]`, `{"k\u0001":[1,2.5e3,"x"]}`, `"\u0000"`, `{"a":{"b":[{}]}}`} {
 		f.Add(s)
@@ -60,6 +61,13 @@ func FuzzAppendValue(f *testing.F) {
 		if err != nil {
 			return
 		}
+		if out := appendExact(nil, v); !json.Valid(out) {
+			t.Fatalf("appendExact: invalid JSON from %q: %s", s, out)
+		}
+		if !json.Valid([]byte(s)) {
+			return
+		}
+		unescapeAll(v) // what lookups do to a parsed value
 		out := AppendValue(nil, v)
 		if !json.Valid(out) {
 			t.Fatalf("invalid JSON from %q: %s", s, out)
@@ -75,4 +83,34 @@ func FuzzAppendValue(f *testing.F) {
 			}
 		}
 	})
+}
+
+// needsLook never misses a byte that needs attention (false alarms are fine).
+func TestNeedsLookHasNoFalseNegatives(t *testing.T) {
+	for c := 0; c < 256; c++ {
+		for pos := 0; pos < 8; pos++ {
+			b := []byte("abcdefgh")
+			b[pos] = byte(c)
+			x := uint64(0)
+			for i := 7; i >= 0; i-- {
+				x = x<<8 | uint64(b[i])
+			}
+			if attention[c] && !needsLook(x) {
+				t.Fatalf("byte %#x at %d missed", c, pos)
+			}
+		}
+	}
+}
+
+// unescapeAll touches every key and string, as lookups do.
+func unescapeAll(v *fastjson.Value) {
+	switch v.Type() {
+	case fastjson.TypeObject:
+		o, _ := v.Object()
+		o.Visit(func(_ []byte, e *fastjson.Value) { unescapeAll(e) })
+	case fastjson.TypeArray:
+		for _, e := range v.GetArray() {
+			unescapeAll(e)
+		}
+	}
 }
