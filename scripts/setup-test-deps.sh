@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the tests use (idempotent; make test runs it).
 #   kcat: a real librdkafka client for Kafka-protocol interop tests.
+#   mariadb-server: a real MariaDB (binlog on) for the mock shop's mysql output
+#     and the binlog reader; scripts/mariadb-test.sh starts a private instance.
 set -euo pipefail
 need=()
 command -v kcat >/dev/null 2>&1 || need+=(kcat)
+{ command -v mariadbd >/dev/null 2>&1 || [ -x /usr/sbin/mariadbd ]; } || need+=(mariadb-server)
 if ((${#need[@]})); then
   sudo=""
   [ "$(id -u)" = 0 ] || sudo=sudo
   echo "installing test dependencies: ${need[*]}" >&2
   $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need[@]}" >/dev/null
+  # Do not start the system service: tests start their own instance.
+  DEBIAN_FRONTEND=noninteractive RUNLEVEL=1 $sudo apt-get install -y -qq "${need[@]}" >/dev/null
 fi
