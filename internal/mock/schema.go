@@ -237,7 +237,7 @@ type literal struct {
 	text   string // unquoted text, or the raw token (number, NULL)
 }
 
-// splitLiterals splits "1, 'a''b', NULL" into literals.
+// splitLiterals splits "1, 'a”b', NULL" into literals.
 func splitLiterals(s string) ([]literal, error) {
 	var out []literal
 	i := 0

@@ -88,10 +88,10 @@ func (s *JSONSink) Flush(context.Context) error {
 // and topic_log records keyed by mid, into a log (embedded or Kafka), in
 // batches. Record timestamps are event times.
 type LogSink struct {
-	l                rlog.Log
+	l                 rlog.Log
 	dbTopic, logTopic string
-	recs             []rlog.Record
-	last             time.Time
+	recs              []rlog.Record
+	last              time.Time
 }
 
 // NewLogSink writes to the given topics of l (which must exist).
