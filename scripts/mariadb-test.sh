@@ -2,18 +2,18 @@
 # A throwaway MariaDB for tests: its own data dir, port and socket, binlog on
 # (ROW format), so tests and the binlog reader see real changes.
 #
-#   scripts/mariadb-test.sh start DIR PORT [WATCH_PID]   # prints a DSN on stdout
+#   scripts/mariadb-test.sh start DIR PORT [WATCH_PID [rm]]   # prints a DSN on stdout
 #   scripts/mariadb-test.sh stop DIR
 #
 # start initialises DIR/data on first use, starts mariadbd in the background,
 # waits until it answers, creates user rtdw/rtdw with every privilege
 # (replication included) and prints: rtdw:rtdw@tcp(127.0.0.1:PORT)/
 # With WATCH_PID, a watchdog stops the server when that process exits, so a
-# test binary that dies never leaves a server behind.
+# test binary that dies never leaves a server behind; with rm it also deletes DIR.
 # Needs Debian's mariadb-server (scripts/setup-test-deps.sh installs it).
 set -euo pipefail
 
-usage() { echo "usage: $0 start DIR PORT [WATCH_PID] | stop DIR" >&2; exit 2; }
+usage() { echo "usage: $0 start DIR PORT [WATCH_PID [rm]] | stop DIR" >&2; exit 2; }
 
 stop() {
   local dir=$1 pid
@@ -29,7 +29,7 @@ cmd=${1:-}; dir=${2:-}
 [ -n "$cmd" ] && [ -n "$dir" ] || usage
 case "$cmd" in
 start)
-  port=${3:-}; watch=${4:-}
+  port=${3:-}; watch=${4:-}; rmdir=${5:-}
   [ -n "$port" ] || usage
   for b in mariadbd mariadb-install-db mariadb-admin mariadb; do
     command -v "$b" >/dev/null 2>&1 || [ -x "/usr/sbin/$b" ] || {
@@ -62,7 +62,9 @@ start)
     "CREATE USER IF NOT EXISTS 'rtdw'@'%' IDENTIFIED BY 'rtdw'; GRANT ALL PRIVILEGES ON *.* TO 'rtdw'@'%' WITH GRANT OPTION;"
   if [ -n "$watch" ]; then
     # Detached: survives this script, ends with the watched process.
-    nohup bash -c "while kill -0 $watch 2>/dev/null; do sleep 1; done; '$0' stop '$dir'" >/dev/null 2>&1 &
+    after=""
+    [ "$rmdir" = rm ] && after="; rm -rf '$dir'"
+    nohup bash -c "while kill -0 $watch 2>/dev/null; do sleep 1; done; '$0' stop '$dir'$after" >/dev/null 2>&1 &
   fi
   echo "rtdw:rtdw@tcp(127.0.0.1:$port)/"
   ;;
