@@ -1,8 +1,20 @@
 // Package mock simulates the gmall shop: the data source for demos, tests and
-// benchmarks. For now it holds the app-log simulator (topic_log); the
-// business-database simulator (topic_db) will live here too.
+// benchmarks (docs/simulator.md).
 //
-// # App logs
+// # The shop
+//
+// Shop simulates sessions and the business they do (SPEC §6): each call to
+// Next returns the next app-log line or database transaction in event-time
+// order. Tasks (session pages, payment callbacks, cancels, refund steps,
+// comments) run from a queue ordered by time; their outputs wait in a second
+// queue until no pending task can produce anything earlier, so the output is
+// ordered although a page's actions land seconds after the page opens.
+// Transactions render as Maxwell JSON (Txn.AppendMaxwell), Maxwell's Kafka
+// key, or SQL statements; sinks write them to files, log topics, MySQL or an
+// HTTP collector. The schema, seed and config rows are the embedded
+// schema/*.sql files, parsed once (schema.go).
+//
+// # App logs only
 //
 // LogGenerator produces gmall topic_log lines, one JSON object per call to
 // Next, in the format the public gmall mock project emits (field names and key
