@@ -73,6 +73,10 @@ type TopicConfig struct {
 	Retention time.Duration
 	// RetentionBytes caps each partition's size; 0 means unlimited.
 	RetentionBytes int64
+	// Compact keeps at least the latest record per key, as Kafka's
+	// cleanup.policy=compact (changelog topics). The embedded log keeps
+	// every record, which satisfies that contract.
+	Compact bool
 }
 
 // Validate reports a descriptive error for an unusable config.
@@ -163,5 +167,16 @@ func EnsureTopic(ctx context.Context, l Log, name string, cfg TopicConfig) (Topi
 	if err != nil && !errors.Is(err, ErrTopicExists) {
 		return TopicInfo{}, err
 	}
-	return l.DescribeTopic(ctx, name)
+	// A Kafka cluster's metadata may lag a topic's creation for a moment.
+	for wait := 10 * time.Millisecond; ; wait *= 2 {
+		info, err := l.DescribeTopic(ctx, name)
+		if !errors.Is(err, ErrUnknownTopic) || wait > 3*time.Second {
+			return info, err
+		}
+		select {
+		case <-ctx.Done():
+			return info, err
+		case <-time.After(wait):
+		}
+	}
 }

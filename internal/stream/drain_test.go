@@ -108,11 +108,11 @@ func TestHarnessEndOfInput(t *testing.T) {
 func TestKeyFunctionErrorIsDeadLettered(t *testing.T) {
 	l := openLog(t)
 	l.CreateTopic(bg, "in", rlog.TopicConfig{Partitions: 1})
-	l.Produce(bg, rlog.Record{Topic: "in", Partition: 0, Value: []byte("")}, rlog.Record{Topic: "in", Partition: 0, Value: []byte("k")})
+	l.Produce(bg, rlog.Record{Topic: "in", Partition: 0, Value: []byte("?")}, rlog.Record{Topic: "in", Partition: 0, Value: []byte("k")})
 	j := stream.NewJob("keys")
 	j.Source("in").KeyBy("by_value", func(r *stream.Record) ([]byte, error) {
-		if len(r.Value) == 0 {
-			return nil, errors.New("empty value")
+		if string(r.Value) == "?" {
+			return nil, errors.New("no key in ?")
 		}
 		return r.Value, nil
 	}).Process("pass", func() stream.Operator { return eoiOp{} }).Main().To("out")
@@ -120,7 +120,7 @@ func TestKeyFunctionErrorIsDeadLettered(t *testing.T) {
 		t.Fatal(err)
 	}
 	dl := logtest.ReadAll(t, l, "dirty_data")
-	if len(dl) != 1 || string(dl[0].Header(stream.HeaderReason)) != "bad_key: empty value" {
+	if len(dl) != 1 || string(dl[0].Header(stream.HeaderReason)) != "bad_key: no key in ?" {
 		t.Fatalf("dead letters: %+v", dl)
 	}
 	if out := logtest.ReadAll(t, l, "out"); len(out) != 2 { // "k" and the eoi record

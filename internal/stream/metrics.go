@@ -13,6 +13,7 @@ type Metrics struct {
 	Watermark   *prometheus.GaugeVec
 	Checkpoint  *prometheus.HistogramVec
 	Restarts    *prometheus.CounterVec
+	Skipped     *prometheus.CounterVec
 }
 
 // NewMetrics registers the engine metrics on reg (nil: a private registry).
@@ -34,10 +35,12 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help: "Time to commit a checkpoint (outputs + state + offsets).", Buckets: prometheus.ExponentialBuckets(0.0005, 2, 14)}, []string{"job"}),
 		Restarts: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "rtdw_task_restarts_total",
 			Help: "Task failures recovered by restarting from the last checkpoint."}, []string{"job"}),
+		Skipped: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "rtdw_skipped_records_total",
+			Help: "Input records without a value (tombstones, empty records), skipped."}, []string{"job", "topic"}),
 	}
 	if reg == nil {
 		reg = prometheus.NewRegistry()
 	}
-	reg.MustRegister(m.RecordsIn, m.RecordsOut, m.DeadLetters, m.Late, m.Lag, m.Watermark, m.Checkpoint, m.Restarts)
+	reg.MustRegister(m.RecordsIn, m.RecordsOut, m.DeadLetters, m.Late, m.Lag, m.Watermark, m.Checkpoint, m.Restarts, m.Skipped)
 	return m
 }

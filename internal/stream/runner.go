@@ -193,34 +193,42 @@ func dependencyOrder(jobs []*Job) ([]*Job, error) {
 	return out, nil
 }
 
-// runJob ensures the job's topics and runs every task of every stage.
-func runJob(ctx context.Context, o *Options, j *Job, stages []*stage, drain string) error {
-	parts := map[string]int32{}
+// layout is a job's physical plan: topic partition counts and the fused
+// groups of stages that run as one task per partition.
+type layout struct {
+	parts       map[string]int32 // partitions per topic
+	parallelism map[*stage]int32
+	producers   map[*stage]int32 // tasks writing a stage's repartition topic
+	groups      [][]*stage
+}
+
+// layoutJob ensures the job's topics exist and fuses its stages.
+func layoutJob(ctx context.Context, o *Options, j *Job, stages []*stage) (*layout, error) {
+	lay := &layout{parts: map[string]int32{}, parallelism: map[*stage]int32{}, producers: map[*stage]int32{}}
 	ensure := func(topic string, n int32) error {
 		info, err := rlog.EnsureTopic(ctx, o.Log, topic, rlog.TopicConfig{Partitions: n})
 		if err != nil {
 			return fmt.Errorf("job %s: topic %s: %w", j.Name, topic, err)
 		}
-		parts[topic] = info.Partitions
+		lay.parts[topic] = info.Partitions
 		return nil
 	}
 	if err := ensure(j.DeadLetter, o.Partitions); err != nil {
-		return err
+		return nil, err
 	}
-	parallelism := map[*stage]int32{}
 	for _, s := range stages { // upstream stages come first
 		if s.upstream == nil {
 			if err := ensure(s.input.topic, o.Partitions); err != nil {
-				return err
+				return nil, err
 			}
-		} else if err := ensure(s.input.topic, parallelism[s.upstream]); err != nil {
-			return err
+		} else if err := ensure(s.input.topic, lay.parallelism[s.upstream]); err != nil {
+			return nil, err
 		}
-		parallelism[s] = parts[s.input.topic]
+		lay.parallelism[s] = lay.parts[s.input.topic]
 		for _, n := range s.nodes {
 			if n.kind == kindSink {
 				if err := ensure(n.topic, o.Partitions); err != nil {
-					return err
+					return nil, err
 				}
 			}
 		}
@@ -228,22 +236,30 @@ func runJob(ctx context.Context, o *Options, j *Job, stages []*stage, drain stri
 	// Fuse each stage into its upstream stage's tasks when both have the
 	// same parallelism: KeyBy then routes records of the task's own
 	// partition locally (see task).
-	producers := map[*stage]int32{}
-	var groups [][]*stage
 	groupOf := map[*stage]int{}
 	for _, s := range stages {
 		if s.upstream != nil {
-			producers[s] = parallelism[s.upstream]
-			if parallelism[s] == parallelism[s.upstream] {
+			lay.producers[s] = lay.parallelism[s.upstream]
+			if lay.parallelism[s] == lay.parallelism[s.upstream] {
 				g := groupOf[s.upstream]
 				groupOf[s] = g
-				groups[g] = append(groups[g], s)
+				lay.groups[g] = append(lay.groups[g], s)
 				continue
 			}
 		}
-		groupOf[s] = len(groups)
-		groups = append(groups, []*stage{s})
+		groupOf[s] = len(lay.groups)
+		lay.groups = append(lay.groups, []*stage{s})
 	}
+	return lay, nil
+}
+
+// runJob ensures the job's topics and runs every task of every stage.
+func runJob(ctx context.Context, o *Options, j *Job, stages []*stage, drain string) error {
+	lay, err := layoutJob(ctx, o, j, stages)
+	if err != nil {
+		return err
+	}
+	parallelism, groups := lay.parallelism, lay.groups
 	// A drained run's boundary: the end of every external input now.
 	var drainEnds map[rlog.TopicPartition]int64
 	if drain != "" {
@@ -275,7 +291,7 @@ func runJob(ctx context.Context, o *Options, j *Job, stages []*stage, drain stri
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				if err := supervise(ctx, o, func() *task { return newTask(o, g, p, parts, producers, drain, drainEnds) }); err != nil {
+				if err := supervise(ctx, o, func() *task { return newTask(o, g, p, lay.parts, lay.producers, drain, drainEnds) }); err != nil {
 					errs <- err
 					cancel() // one failed task fails a drained run
 				}

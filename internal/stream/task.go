@@ -10,6 +10,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/cockroachdb/pebble/v2"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/valyala/fastjson"
 
@@ -35,6 +36,12 @@ type task struct {
 
 	drainEnds map[rlog.TopicPartition]int64
 
+	// db holds keyed state: the log's store (embedded), or a worker's
+	// local store restored from changelogs (cluster; see worker.go).
+	db *pebble.DB
+	// cluster: a worker's session owns input offsets and commits.
+	cluster bool
+
 	store   *state.Store
 	parser  fastjson.Parser
 	rec     Record
@@ -42,6 +49,7 @@ type task struct {
 	pendSz  int
 	arena   arena
 	dl      map[string]int64
+	skipped map[string]int64 // topic: tombstones and empty records skipped
 	err     error
 	lastCP  time.Time
 
@@ -74,7 +82,8 @@ func newTask(o *Options, stages []*stage, part int32, parts map[string]int32, pr
 	t := &task{
 		o: o, job: stages[0].job, part: part, group: stages[0].job.Name, drain: drain, parts: parts, drainEnds: drainEnds,
 		logger: o.Logger.With("job", stages[0].job.Name, "partition", part),
-		dl:     map[string]int64{},
+		dl:     map[string]int64{}, skipped: map[string]int64{},
+		db: o.Log.StateStore(),
 	}
 	for _, st := range stages {
 		s := &seg{stage: st, tp: rlog.TopicPartition{Topic: st.input.topic, Partition: part}, wm: MinWatermark}
@@ -96,8 +105,7 @@ func (t *task) String() string {
 
 // open restores positions and state and instantiates the operator chains.
 func (t *task) open(ctx context.Context) error {
-	l := t.o.Log
-	t.store = state.NewStore(l.StateStore(), t.o.Now)
+	t.store = state.NewStore(t.db, t.o.Now)
 	bySt := map[*stage]*seg{}
 	for _, s := range t.segs {
 		bySt[s.stage] = s
@@ -154,10 +162,24 @@ func (t *task) open(ctx context.Context) error {
 	return nil
 }
 
+// metaOperator is the state scope of a segment's own metadata.
+func metaOperator(st *stage) string { return "_task" + strconv.Itoa(st.id) }
+
 // restore reads a segment's committed offset and watermark metadata.
 func (t *task) restore(ctx context.Context, s *seg) error {
+	s.meta = t.store.Value(state.Scope{Job: t.job.Name, Operator: metaOperator(s.stage), Partition: t.part}, "meta")
+	if !t.cluster {
+		if err := t.restoreOffset(ctx, s); err != nil {
+			return err
+		}
+	}
+	return t.restoreMeta(s)
+}
+
+// restoreOffset reads the committed input offset (embedded mode: a
+// worker's session resumes from the group's offsets itself).
+func (t *task) restoreOffset(ctx context.Context, s *seg) error {
 	l := t.o.Log
-	s.meta = t.store.Value(state.Scope{Job: t.job.Name, Operator: "_task" + strconv.Itoa(s.stage.id), Partition: t.part}, "meta")
 	start, end, err := l.Offsets(ctx, s.tp)
 	if err != nil {
 		return err
@@ -177,6 +199,10 @@ func (t *task) restore(ctx context.Context, s *seg) error {
 		off = start
 	}
 	s.offset, s.committed = off, off
+	return nil
+}
+
+func (t *task) restoreMeta(s *seg) error {
 	raw, ok, err := s.meta.Get([]byte("m"))
 	if err != nil || !ok {
 		s.clock.lastActivity = t.o.Now()
@@ -335,6 +361,12 @@ func (t *task) process(s *seg, recs []rlog.Record) error {
 			t.onMarker(s, lr)
 			continue
 		}
+		if len(lr.Value) == 0 && !repartition {
+			// A tombstone or an empty record carries no event: counted
+			// (rtdw_skipped_records_total), not dead-lettered.
+			t.skipped[s.tp.Topic]++
+			continue
+		}
 		// One Record reused for every input: operators must not keep it.
 		t.rec = Record{Key: lr.Key, Value: lr.Value, Time: lr.Timestamp, Headers: lr.Headers,
 			Source: s.tp, Offset: lr.Offset, parser: &t.parser}
@@ -420,15 +452,40 @@ func (t *task) timersAndWatermarks() error {
 
 // checkpoint commits outputs, state and input offsets atomically.
 func (t *task) checkpoint() error {
+	changed, err := t.prepare()
+	if err != nil || !changed {
+		t.lastCP = t.o.Now()
+		return err
+	}
+	offsets := map[rlog.TopicPartition]int64{}
+	for _, s := range t.segs {
+		offsets[s.tp] = s.offset
+	}
+	began := time.Now()
+	// A checkpoint must complete even while the task is being stopped.
+	err = t.o.Log.Commit(context.Background(), &rlog.Txn{
+		Records: t.pending, Group: t.group, Offsets: offsets, State: t.store.Batch(),
+	})
+	if err != nil {
+		return fmt.Errorf("checkpoint %s: %w", t, err)
+	}
+	t.o.Metrics.Checkpoint.WithLabelValues(t.job.Name).Observe(time.Since(began).Seconds())
+	return t.committed()
+}
+
+// prepare readies a checkpoint: operators flush, watermark markers and
+// segment metadata are written. It reports whether there is anything to
+// commit (t.pending, the state batch, moved input offsets).
+func (t *task) prepare() (bool, error) {
 	for _, s := range t.segs {
 		for _, in := range s.insts {
 			if err := in.prepareCheckpoint(); err != nil {
-				return err
+				return false, err
 			}
 		}
 	}
 	if t.err != nil {
-		return t.err
+		return false, t.err
 	}
 	changed := false
 	for _, s := range t.segs {
@@ -447,14 +504,11 @@ func (t *task) checkpoint() error {
 		}
 		s.sent, s.sentOK, changed = m, true, true
 	}
-	offsets := map[rlog.TopicPartition]int64{}
 	for _, s := range t.segs {
-		offsets[s.tp] = s.offset
 		changed = changed || s.offset != s.committed
 	}
 	if !changed && len(t.pending) == 0 && t.store.Batch().Empty() {
-		t.lastCP = t.o.Now()
-		return nil
+		return false, nil
 	}
 	for _, s := range t.segs {
 		meta := taskMeta{WM: s.wm, MaxTime: s.clock.maxTime, Idle: s.clock.idle, Producers: s.clock.producers}
@@ -466,19 +520,16 @@ func (t *task) checkpoint() error {
 		}
 		b, _ := json.Marshal(meta) // plain fields: cannot fail
 		if err := s.meta.Put([]byte("m"), b); err != nil {
-			return err
+			return false, err
 		}
 	}
-	began := time.Now()
-	// A checkpoint must complete even while the task is being stopped.
-	err := t.o.Log.Commit(context.Background(), &rlog.Txn{
-		Records: t.pending, Group: t.group, Offsets: offsets, State: t.store.Batch(),
-	})
-	if err != nil {
-		return fmt.Errorf("checkpoint %s: %w", t, err)
-	}
+	return true, nil
+}
+
+// committed moves the task past a checkpoint the log (or the worker's
+// session) has committed.
+func (t *task) committed() error {
 	t.store.Committed()
-	t.o.Metrics.Checkpoint.WithLabelValues(t.job.Name).Observe(time.Since(began).Seconds())
 	for _, s := range t.segs {
 		s.committed = s.offset
 	}
@@ -506,7 +557,9 @@ func (t *task) publish() {
 			add(m.RecordsOut.WithLabelValues(job, in.node.Name), &in.out, &in.pubOut)
 			add(m.Late.WithLabelValues(job, in.node.Name), &in.late, &in.pubLate)
 		}
-		if _, end, err := t.o.Log.Offsets(context.Background(), s.tp); err == nil {
+		if t.cluster {
+			// no per-task lag: that would be a broker round trip per checkpoint
+		} else if _, end, err := t.o.Log.Offsets(context.Background(), s.tp); err == nil {
 			m.Lag.WithLabelValues(job, s.tp.Topic, strconv.Itoa(int(t.part))).Set(float64(end - s.committed))
 		}
 		if s.wm != MinWatermark {
@@ -516,6 +569,10 @@ func (t *task) publish() {
 	for code, n := range t.dl {
 		m.DeadLetters.WithLabelValues(job, code).Add(float64(n))
 		delete(t.dl, code)
+	}
+	for topic, n := range t.skipped {
+		m.Skipped.WithLabelValues(job, topic).Add(float64(n))
+		delete(t.skipped, topic)
 	}
 }
 

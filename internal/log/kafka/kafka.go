@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -41,9 +42,10 @@ type Options struct {
 
 // Log is the Kafka data plane.
 type Log struct {
-	cl  *kgo.Client
-	adm *kadm.Client
-	rf  int16
+	base []kgo.Opt // brokers, TLS, SASL: shared by worker sessions
+	cl   *kgo.Client
+	adm  *kadm.Client
+	rf   int16
 
 	mu   sync.Mutex
 	meta map[string]topicMeta
@@ -60,12 +62,15 @@ func Open(o Options) (*Log, error) {
 	if len(o.Brokers) == 0 {
 		return nil, errors.New("kafka: no brokers")
 	}
+	base := append([]kgo.Opt{kgo.SeedBrokers(o.Brokers...)}, o.ClientOpts...)
 	opts := append([]kgo.Opt{
-		kgo.SeedBrokers(o.Brokers...),
 		kgo.RecordPartitioner(kgo.ManualPartitioner()), // rtdw chooses partitions (murmur2)
 		kgo.UnknownTopicRetries(0),
 		kgo.ProducerLinger(0),
-	}, o.ClientOpts...)
+		// Admin reads (describe after create, offsets) must not see a
+		// metadata cache seconds old.
+		kgo.MetadataMinAge(100 * time.Millisecond),
+	}, base...)
 	cl, err := kgo.NewClient(opts...)
 	if err != nil {
 		return nil, fmt.Errorf("kafka: %w", err)
@@ -74,7 +79,7 @@ func Open(o Options) (*Log, error) {
 	if rf == 0 {
 		rf = -1
 	}
-	return &Log{cl: cl, adm: kadm.NewClient(cl), rf: rf, meta: map[string]topicMeta{}}, nil
+	return &Log{base: base, cl: cl, adm: kadm.NewClient(cl), rf: rf, meta: map[string]topicMeta{}}, nil
 }
 
 func mapErr(err error) error {
@@ -110,7 +115,12 @@ func (l *Log) CreateTopic(ctx context.Context, name string, cfg rlog.TopicConfig
 	if cfg.RetentionBytes > 0 {
 		bytes = strconv.FormatInt(cfg.RetentionBytes, 10)
 	}
-	resp, err := l.adm.CreateTopic(ctx, cfg.Partitions, l.rf, map[string]*string{"retention.ms": &ms, "retention.bytes": &bytes}, name)
+	configs := map[string]*string{"retention.ms": &ms, "retention.bytes": &bytes}
+	if cfg.Compact {
+		policy := "compact"
+		configs["cleanup.policy"] = &policy
+	}
+	resp, err := l.adm.CreateTopic(ctx, cfg.Partitions, l.rf, configs, name)
 	if err == nil {
 		err = resp.Err
 	}
@@ -178,6 +188,8 @@ func (l *Log) describe(ctx context.Context, names ...string) ([]rlog.TopicInfo, 
 				if n > 0 {
 					out[i].RetentionBytes = n
 				}
+			case "cleanup.policy":
+				out[i].Compact = strings.Contains(*c.Value, "compact")
 			}
 		}
 	}
@@ -229,30 +241,9 @@ func (l *Log) part(ctx context.Context, tp rlog.TopicPartition) (topicMeta, erro
 func (l *Log) Produce(ctx context.Context, recs ...rlog.Record) error {
 	krs := make([]*kgo.Record, 0, len(recs))
 	for i := range recs {
-		r := &recs[i]
-		m, err := l.topic(ctx, r.Topic)
+		kr, err := l.kgoRecord(ctx, &recs[i])
 		if err != nil {
 			return err
-		}
-		n := int32(len(m.leaders))
-		p := r.Partition
-		switch {
-		case p >= n:
-			return fmt.Errorf("%w: %s has no partition %d", rlog.ErrUnknownTopic, r.Topic, p)
-		case p < 0 && r.Key != nil:
-			p = rlog.PartitionFor(r.Key, n)
-		case p < 0:
-			l.mu.Lock()
-			p = int32(l.rr % uint32(n))
-			l.rr++
-			l.mu.Unlock()
-		}
-		kr := &kgo.Record{Topic: r.Topic, Partition: p, Key: r.Key, Value: r.Value}
-		if r.Timestamp != 0 {
-			kr.Timestamp = time.UnixMilli(r.Timestamp)
-		}
-		for _, h := range r.Headers {
-			kr.Headers = append(kr.Headers, kgo.RecordHeader{Key: h.Key, Value: h.Value})
 		}
 		krs = append(krs, kr)
 	}
@@ -348,6 +339,30 @@ func (l *Log) Offsets(ctx context.Context, tp rlog.TopicPartition) (int64, int64
 		return 0, 0, mapErr(errors.Join(s.Err, e.Err))
 	}
 	return s.Offset, e.Offset, nil
+}
+
+// Stable reports whether tp has no open transaction: its last stable
+// offset (what read_committed readers see) equals its high watermark.
+// A worker restoring state waits for this, so an open transaction of a
+// killed worker cannot hide records committed after it.
+func (l *Log) Stable(ctx context.Context, tp rlog.TopicPartition) (bool, error) {
+	if _, err := l.part(ctx, tp); err != nil {
+		return false, err
+	}
+	lso, err := l.adm.ListCommittedOffsets(ctx, tp.Topic)
+	if err != nil {
+		return false, mapErr(err)
+	}
+	hwm, err := l.adm.ListEndOffsets(ctx, tp.Topic)
+	if err != nil {
+		return false, mapErr(err)
+	}
+	a, ok1 := lso.Lookup(tp.Topic, tp.Partition)
+	b, ok2 := hwm.Lookup(tp.Topic, tp.Partition)
+	if !ok1 || !ok2 || a.Err != nil || b.Err != nil {
+		return false, mapErr(errors.Join(a.Err, b.Err, fmt.Errorf("%w: %s", rlog.ErrUnknownTopic, tp)))
+	}
+	return a.Offset == b.Offset, nil
 }
 
 // CommittedOffset implements log.Log.

@@ -95,7 +95,10 @@ func fetchAll(t testing.TB, l rlog.Log, tp rlog.TopicPartition) []rlog.Record {
 			t.Fatal(err)
 		}
 		if len(recs) == 0 {
-			t.Fatalf("fetch %s at %d returned nothing before end %d", tp, off, end)
+			// On Kafka, transaction markers and aborted records take
+			// offsets that a read_committed fetch skips: what is left
+			// below end is none of ours.
+			break
 		}
 		out = append(out, recs...)
 		off = recs[len(recs)-1].Offset + 1

@@ -1,0 +1,346 @@
+package stream
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/cockroachdb/pebble/v2"
+
+	rlog "github.com/rtdw/rtdw/internal/log"
+)
+
+// Session is one worker's membership in a job's consumer group together
+// with a transactional producer (Kafka's exactly-once v2; implemented by
+// internal/log/kafka.Session). The worker owns the tasks of the partition
+// numbers the group assigns it.
+type Session interface {
+	// Assignment returns the owned partition numbers and a counter that
+	// changes whenever they change.
+	Assignment() (gen uint64, parts []int32)
+	// Poll returns records of owned partitions, grouped by partition,
+	// waiting at most until ctx ends.
+	Poll(ctx context.Context, max int) ([]rlog.Record, error)
+	// Commit produces recs and commits the offsets of everything polled
+	// since the last Commit/Abort in one transaction. committed=false with
+	// no error: aborted by a rebalance, polling rewound to the committed
+	// offsets. An error: the session is unusable.
+	Commit(ctx context.Context, recs []rlog.Record) (committed bool, err error)
+	// Abort drops uncommitted work and rewinds polling.
+	Abort(ctx context.Context) error
+	Close()
+}
+
+// WorkerOptions configure RunWorker.
+type WorkerOptions struct {
+	// Options.Log is used to create topics and read changelogs; Drain is
+	// not supported (workers run until stopped).
+	Options
+	// State is the worker's local keyed-state store. On every assignment
+	// the owned tasks' state is cleared and restored from their changelogs.
+	State *pebble.DB
+	// NewSession joins job's consumer group, subscribed to topics.
+	NewSession func(job string, topics []string) (Session, error)
+}
+
+// stableChecker is implemented by logs with transactions (Kafka): a
+// partition is stable when no transaction is open on it.
+type stableChecker interface {
+	Stable(ctx context.Context, tp rlog.TopicPartition) (bool, error)
+}
+
+// RunWorker runs jobs as one member of each job's group until ctx ends.
+// Any number of workers, in any processes, share each job's partitions;
+// a failed session (broker gone, transaction timed out while the process
+// was stopped, fenced) is rebuilt with backoff, its uncommitted work
+// redone from the last committed offsets and changelogs.
+func RunWorker(ctx context.Context, o WorkerOptions, jobs ...*Job) error {
+	if err := o.Validate(); err != nil {
+		return err
+	}
+	if o.Drain {
+		return errors.New("stream: workers do not drain; run them until their lag is zero")
+	}
+	if o.State == nil || o.NewSession == nil {
+		return errors.New("stream: WorkerOptions.State and NewSession are required")
+	}
+	var ws []*jobWorker
+	for _, j := range jobs {
+		st, err := j.plan()
+		if err != nil {
+			return err
+		}
+		ws = append(ws, &jobWorker{o: &o, job: j, stages: st, logger: o.Logger.With("job", j.Name)})
+	}
+	var wg sync.WaitGroup
+	for _, w := range ws {
+		wg.Add(1)
+		go func() { defer wg.Done(); w.supervise(ctx) }()
+	}
+	wg.Wait()
+	return nil
+}
+
+// jobWorker runs the tasks of one job that its session owns.
+type jobWorker struct {
+	o      *WorkerOptions
+	job    *Job
+	stages []*stage
+	logger *slog.Logger
+
+	lay        *layout
+	sess       Session
+	gen        uint64
+	stale      bool // rebuild tasks (after an abort) even if gen is unchanged
+	tasks      []*task
+	route      map[rlog.TopicPartition]route
+	changelogs map[string]bool // changelog topics known to exist
+	lastCP     time.Time
+	commits    int
+	polled     bool // records polled since the last commit or abort
+}
+
+type route struct {
+	t *task
+	s *seg
+}
+
+func (w *jobWorker) supervise(ctx context.Context) {
+	backoff := 100 * time.Millisecond
+	for {
+		w.commits = 0
+		err := w.runSession(ctx)
+		if ctx.Err() != nil {
+			if err != nil {
+				w.logger.Error("final checkpoint failed; the next owner redoes the work", "err", err)
+			}
+			return
+		}
+		w.o.Metrics.Restarts.WithLabelValues(w.job.Name).Inc()
+		if w.commits > 0 {
+			backoff = 100 * time.Millisecond
+		}
+		w.logger.Error("worker session failed; rejoining and redoing uncommitted work", "err", err, "backoff", backoff)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(backoff):
+		}
+		backoff = min(2*backoff, 30*time.Second)
+	}
+}
+
+func (w *jobWorker) runSession(ctx context.Context) error {
+	lay, err := layoutJob(ctx, &w.o.Options, w.job, w.stages)
+	if err != nil {
+		return err
+	}
+	w.lay = lay
+	var topics []string
+	for _, s := range w.stages {
+		topics = append(topics, s.input.topic)
+	}
+	sess, err := w.o.NewSession(w.job.Name, topics)
+	if err != nil {
+		return err
+	}
+	w.sess, w.gen, w.stale, w.changelogs, w.polled = sess, 0, false, map[string]bool{}, false
+	defer func() {
+		w.dropTasks()
+		sess.Close()
+	}()
+	w.lastCP = w.o.Now()
+	for {
+		if ctx.Err() != nil {
+			fctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			return w.checkpoint(fctx)
+		}
+		if gen, parts := sess.Assignment(); gen != w.gen || w.stale {
+			if err := w.rebuild(ctx, gen, parts); err != nil {
+				return err
+			}
+			continue
+		}
+		wait := 200 * time.Millisecond
+		if len(w.tasks) > 0 {
+			wait = min(100*time.Millisecond, max(time.Millisecond, w.o.Interval-w.o.Now().Sub(w.lastCP)))
+		}
+		pctx, cancel := context.WithTimeout(ctx, wait)
+		recs, err := sess.Poll(pctx, w.o.FetchMax)
+		cancel()
+		if err != nil {
+			if ctx.Err() != nil {
+				continue
+			}
+			return err
+		}
+		// Polled records count as consumed by the session (their offsets
+		// commit with the next transaction) until an abort rewinds them.
+		w.polled = w.polled || len(recs) > 0
+		if gen, _ := sess.Assignment(); gen != w.gen {
+			// These records may belong to partitions that have moved.
+			w.stale = true
+			continue
+		}
+		if err := w.process(recs); err != nil {
+			return err
+		}
+		for _, t := range w.tasks {
+			if err := t.timersAndWatermarks(); err != nil {
+				return err
+			}
+		}
+		if w.due() {
+			if err := w.checkpoint(ctx); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+func (w *jobWorker) due() bool {
+	if w.o.Now().Sub(w.lastCP) >= w.o.Interval {
+		return true
+	}
+	for _, t := range w.tasks {
+		if t.pendSz >= w.o.MaxPendingBytes || t.store.Pending() >= w.o.MaxPendingBytes {
+			return true
+		}
+	}
+	return false
+}
+
+// process hands each run of one partition's records to its task.
+func (w *jobWorker) process(recs []rlog.Record) error {
+	got := map[*seg]bool{}
+	for i := 0; i < len(recs); {
+		tp := rlog.TopicPartition{Topic: recs[i].Topic, Partition: recs[i].Partition}
+		j := i + 1
+		for j < len(recs) && recs[j].Topic == tp.Topic && recs[j].Partition == tp.Partition {
+			j++
+		}
+		r, ok := w.route[tp]
+		if !ok {
+			// Polled but not ours by the assignment we built tasks for:
+			// rebuild, and redo (the records are polled again).
+			w.stale = true
+			return nil
+		}
+		got[r.s] = true
+		if err := r.t.process(r.s, recs[i:j]); err != nil {
+			return err
+		}
+		i = j
+	}
+	for _, t := range w.tasks {
+		for _, s := range t.segs {
+			s.lastEmpty = !got[s]
+		}
+	}
+	return nil
+}
+
+// checkpoint commits every owned task's outputs, changelog records and
+// input offsets in one transaction, then applies the state locally.
+func (w *jobWorker) checkpoint(ctx context.Context) error {
+	if len(w.tasks) == 0 {
+		w.lastCP = w.o.Now()
+		return nil
+	}
+	var recs []rlog.Record
+	var prepared []*task
+	for _, t := range w.tasks {
+		changed, err := t.prepare()
+		if err != nil {
+			return err
+		}
+		if !changed {
+			continue
+		}
+		prepared = append(prepared, t)
+		recs = append(recs, t.pending...)
+		if recs, err = w.appendChangelog(ctx, recs, t); err != nil {
+			return err
+		}
+	}
+	if len(prepared) == 0 && !w.polled {
+		w.lastCP = w.o.Now()
+		return nil
+	}
+	began := time.Now()
+	ok, err := w.sess.Commit(ctx, recs)
+	if err != nil {
+		return fmt.Errorf("checkpoint %s: %w", w.job.Name, err)
+	}
+	w.polled = false
+	if !ok {
+		w.logger.Info("checkpoint aborted by a rebalance; redoing from the last commit")
+		w.stale = true
+		return nil
+	}
+	w.commits++
+	for _, t := range prepared {
+		// The transaction made these writes durable (changelog); the local
+		// store is a cache of it, so no fsync.
+		if err := t.store.Batch().Commit(pebble.NoSync); err != nil {
+			return fmt.Errorf("local state of %s: %w", t, err)
+		}
+		if err := t.committed(); err != nil {
+			return err
+		}
+	}
+	w.o.Metrics.Checkpoint.WithLabelValues(w.job.Name).Observe(time.Since(began).Seconds())
+	w.lastCP = w.o.Now()
+	return nil
+}
+
+// rebuild replaces the tasks with those of the assigned partitions, their
+// state restored from the changelogs. Uncommitted work is aborted first.
+func (w *jobWorker) rebuild(ctx context.Context, gen uint64, parts []int32) error {
+	if len(w.tasks) > 0 || w.polled {
+		if err := w.sess.Abort(ctx); err != nil {
+			return err
+		}
+		w.polled = false
+	}
+	w.dropTasks()
+	w.gen, w.stale = gen, false
+	began := time.Now()
+	for _, g := range w.lay.groups {
+		n := w.lay.parallelism[g[0]]
+		for _, p := range parts {
+			if p >= n {
+				continue
+			}
+			if err := w.restoreState(ctx, g, p); err != nil {
+				return err
+			}
+			t := newTask(&w.o.Options, g, p, w.lay.parts, w.lay.producers, "", nil)
+			t.db, t.cluster = w.o.State, true
+			if err := t.open(ctx); err != nil {
+				t.store.Close()
+				return fmt.Errorf("%s: %w", t, err)
+			}
+			w.tasks = append(w.tasks, t)
+			for _, s := range t.segs {
+				w.route[s.tp] = route{t, s}
+			}
+		}
+	}
+	w.logger.Info("tasks assigned", "partitions", parts, "tasks", len(w.tasks), "restored_in", time.Since(began).Round(time.Millisecond))
+	w.lastCP = w.o.Now()
+	return nil
+}
+
+func (w *jobWorker) dropTasks() {
+	for _, t := range w.tasks {
+		if t.store != nil {
+			t.store.Close() // uncommitted writes are dropped with the batch
+		}
+	}
+	w.tasks, w.route = nil, map[rlog.TopicPartition]route{}
+}
