@@ -15,7 +15,6 @@ import (
 
 	rlog "github.com/rtdw/rtdw/internal/log"
 	"github.com/rtdw/rtdw/internal/log/embedded"
-	"github.com/rtdw/rtdw/internal/log/kafka"
 	"github.com/rtdw/rtdw/internal/log/remote"
 	"github.com/rtdw/rtdw/internal/warehouse"
 )
@@ -40,13 +39,6 @@ type Config struct {
 	Jobs []string `yaml:"jobs"`
 	// Kafka is cluster mode's broker connection (mode: kafka).
 	Kafka KafkaConfig `yaml:"kafka"`
-}
-
-// KafkaConfig is the `kafka:` block of rtdw.yaml.
-type KafkaConfig struct {
-	Brokers []string `yaml:"brokers"`
-	// ReplicationFactor of topics rtdw creates; 0: the broker's default.
-	ReplicationFactor int16 `yaml:"replication_factor"`
 }
 
 func defaultConfig() Config {
@@ -79,8 +71,8 @@ func (c *Config) validate() error {
 	case "", "embedded":
 		c.Mode = "embedded"
 	case "kafka":
-		if len(c.Kafka.Brokers) == 0 {
-			return errors.New("mode: kafka needs kafka.brokers, e.g. [\"127.0.0.1:9092\"]")
+		if err := c.Kafka.validate(); err != nil {
+			return err
 		}
 	default:
 		return fmt.Errorf("mode: %q is not embedded or kafka", c.Mode)
@@ -117,7 +109,7 @@ func (g *globals) setup(cmdFlagChanged func(string) bool) (Config, error) {
 // openLog opens the data dir's embedded log for a process that runs jobs.
 func (g *globals) openLog(c Config) (rlog.Log, error) {
 	if c.Mode == "kafka" {
-		return nil, errors.New("mode: kafka: jobs run as `rtdw worker` processes, which this build does not have yet; topic commands work (see docs/decisions/2026-11-21-cluster-mode-plan.md)")
+		return nil, errors.New("mode: kafka: jobs run as `rtdw worker --config FILE --jobs NAME` processes (any number, sharing the partitions); topic commands work as usual")
 	}
 	if err := os.MkdirAll(g.dataDir, 0o755); err != nil {
 		return nil, fmt.Errorf("data dir: %w", err)
@@ -139,7 +131,7 @@ func (g *globals) openLog(c Config) (rlog.Log, error) {
 // tail works while jobs run.
 func (g *globals) openTopics(c Config) (rlog.Log, error) {
 	if c.Mode == "kafka" {
-		return kafka.Open(kafka.Options{Brokers: c.Kafka.Brokers, ReplicationFactor: c.Kafka.ReplicationFactor})
+		return c.Kafka.open()
 	}
 	l, err := g.openLog(c)
 	if err == nil {

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	rlog "github.com/rtdw/rtdw/internal/log"
 	"github.com/rtdw/rtdw/internal/log/embedded"
 	"github.com/rtdw/rtdw/internal/log/logtest"
 	"github.com/rtdw/rtdw/internal/mock"
@@ -57,6 +58,11 @@ func multisets(t *testing.T, dir string) map[string]map[string]int {
 		t.Fatal(err)
 	}
 	defer l.Close()
+	return multisetsOf(t, l)
+}
+
+// multisetsOf reads every output topic of l.
+func multisetsOf(t *testing.T, l rlog.Log) map[string]map[string]int {
 	out := map[string]map[string]int{}
 	for _, topic := range outputTopics {
 		m := map[string]int{}
@@ -138,23 +144,31 @@ kill:
 	}
 	got := multisets(t, crash)
 
+	total := compareMultisets(t, want, got, "after crashes")
+	t.Logf("%d kills; %d output records compared", kills, total)
+}
+
+// compareMultisets reports every record whose count differs; it returns
+// how many records were compared.
+func compareMultisets(t *testing.T, want, got map[string]map[string]int, what string) int {
+	t.Helper()
 	total := 0
 	for _, topic := range outputTopics {
 		w, g := want[topic], got[topic]
 		for k, n := range w {
 			total += n
 			if g[k] != n {
-				t.Errorf("%s: record seen %d times after crashes, %d times uninterrupted: %.200s", topic, g[k], n, k)
+				t.Errorf("%s: record seen %d times %s, %d times in the reference run: %.200s", topic, g[k], what, n, k)
 			}
 		}
 		for k, n := range g {
 			if _, ok := w[k]; !ok {
-				t.Errorf("%s: record only in the crashed run (%d times): %.200s", topic, n, k)
+				t.Errorf("%s: record only %s (%d times): %.200s", topic, what, n, k)
 			}
 		}
 		if len(w) == 0 {
-			t.Errorf("%s: the uninterrupted run wrote nothing; the comparison would be empty", topic)
+			t.Errorf("%s: the reference run wrote nothing; the comparison would be empty", topic)
 		}
 	}
-	t.Logf("%d kills; %d output records compared", kills, total)
+	return total
 }

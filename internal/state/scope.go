@@ -3,6 +3,7 @@ package state
 import (
 	"encoding/binary"
 	"fmt"
+	"log/slog"
 
 	"github.com/cockroachdb/pebble/v2"
 )
@@ -49,4 +50,30 @@ func ClearScope(db *pebble.DB, sc Scope) error {
 		return fmt.Errorf("state: clear %v: %w", sc, err)
 	}
 	return nil
+}
+
+// PebbleLogger routes Pebble's chatter to slog at debug level and its
+// errors at error level.
+func PebbleLogger(l *slog.Logger) pebble.Logger { return pebbleLogger{l} }
+
+type pebbleLogger struct{ l *slog.Logger }
+
+func (q pebbleLogger) Infof(format string, args ...any)  { q.l.Debug(fmt.Sprintf(format, args...)) }
+func (q pebbleLogger) Errorf(format string, args ...any) { q.l.Error(fmt.Sprintf(format, args...)) }
+func (q pebbleLogger) Fatalf(format string, args ...any) {
+	q.l.Error(fmt.Sprintf(format, args...))
+	panic(fmt.Sprintf(format, args...))
+}
+
+// OpenLocal opens a cluster-mode worker's local store in dir: a cache of
+// the changelogs, so it is written without fsync.
+func OpenLocal(dir string, logger *slog.Logger) (*pebble.DB, error) {
+	if logger == nil {
+		logger = slog.Default()
+	}
+	db, err := pebble.Open(dir, &pebble.Options{Logger: PebbleLogger(logger)})
+	if err != nil {
+		return nil, fmt.Errorf("state: open %s: %w", dir, err)
+	}
+	return db, nil
 }

@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cockroachdb/pebble/v2"
 	"github.com/twmb/franz-go/pkg/kfake"
 
 	rlog "github.com/rtdw/rtdw/internal/log"
@@ -58,11 +57,11 @@ type testWorker struct {
 }
 
 func startWorker(t *testing.T, l *kafka.Log, name string) *testWorker {
-	db, err := pebble.Open(t.TempDir(), &pebble.Options{})
+	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	db, err := state.OpenLocal(t.TempDir(), logger)
 	if err != nil {
 		t.Fatal(err)
 	}
-	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	ctx, cancel := context.WithCancel(context.Background())
 	w := &testWorker{cancel: cancel, done: make(chan error, 1)}
 	go func() {

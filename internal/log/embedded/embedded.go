@@ -18,6 +18,7 @@ import (
 	"github.com/cockroachdb/pebble/v2/sstable"
 
 	rlog "github.com/rtdw/rtdw/internal/log"
+	"github.com/rtdw/rtdw/internal/state"
 )
 
 // Options configures an embedded log. The zero value plus Dir is usable.
@@ -260,7 +261,7 @@ func pebbleOptions(cache *pebble.Cache, o Options) *pebble.Options {
 		L0CompactionThreshold:       4,
 		L0StopWritesThreshold:       32,
 		LBaseMaxBytes:               512 << 20,
-		Logger:                      quietLogger{o.Logger},
+		Logger:                      state.PebbleLogger(o.Logger),
 	}
 	// Record bodies go to blob files at flush and are not rewritten by
 	// compactions, which then move only keys: a log's bytes are written
@@ -728,14 +729,4 @@ func (l *Log) isClosed() bool {
 	default:
 		return false
 	}
-}
-
-// quietLogger routes Pebble's chatter to slog at debug level, errors at error.
-type quietLogger struct{ l *slog.Logger }
-
-func (q quietLogger) Infof(format string, args ...any)  { q.l.Debug(fmt.Sprintf(format, args...)) }
-func (q quietLogger) Errorf(format string, args ...any) { q.l.Error(fmt.Sprintf(format, args...)) }
-func (q quietLogger) Fatalf(format string, args ...any) {
-	q.l.Error(fmt.Sprintf(format, args...))
-	panic(fmt.Sprintf(format, args...))
 }

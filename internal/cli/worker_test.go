@@ -1,0 +1,226 @@
+package cli_test
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/valyala/fastjson"
+
+	rlog "github.com/rtdw/rtdw/internal/log"
+	"github.com/rtdw/rtdw/internal/log/kafka"
+	"github.com/rtdw/rtdw/internal/log/logtest"
+)
+
+// kcatLines turns JSON lines into kcat's "key<TAB>value" input, keyed by common.mid.
+func kcatLines(t *testing.T, lines []string) string {
+	var b strings.Builder
+	for _, l := range lines {
+		mid := fastjson.GetString([]byte(l), "common", "mid")
+		if mid == "" {
+			t.Fatalf("input line without common.mid: %.100s", l)
+		}
+		b.WriteString(mid + "\t" + l + "\n")
+	}
+	return b.String()
+}
+
+func startWorker(t *testing.T, dir, cfg string) *exec.Cmd {
+	t.Helper()
+	level := "warn" // RTDW_WORKER_LOG=info shows assignments and restores
+	if v := os.Getenv("RTDW_WORKER_LOG"); v != "" {
+		level = v
+	}
+	cmd := rtdwCmd(t, dir, "--config", cfg, "--log-level", level, "worker", "--jobs", "dwd_base_log", "--progress", "0")
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if cmd.ProcessState == nil {
+			cmd.Process.Kill()
+			cmd.Wait()
+		}
+	})
+	return cmd
+}
+
+// caughtUp: the job's group has committed the end of every input
+// partition (its source and its repartition topic).
+func caughtUp(t *testing.T, l *kafka.Log, group string) bool {
+	ok, _ := lagReport(t, l, group)
+	return ok
+}
+
+func lagReport(t *testing.T, l *kafka.Log, group string) (bool, string) {
+	var report strings.Builder
+	caught := true
+	topics, err := l.ListTopics(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, info := range topics {
+		if info.Name != "topic_log" && !(strings.HasPrefix(info.Name, "_rtdw-dwd_base_log-") && strings.HasSuffix(info.Name, "-repartition")) {
+			continue
+		}
+		for p := int32(0); p < info.Partitions; p++ {
+			tp := rlog.TopicPartition{Topic: info.Name, Partition: p}
+			_, end, err := l.Offsets(context.Background(), tp)
+			if err != nil {
+				t.Fatal(err)
+			}
+			off, ok, err := l.CommittedOffset(context.Background(), group, tp)
+			if err != nil {
+				t.Fatal(err)
+			}
+			fmt.Fprintf(&report, "%s: committed %d (%v) of %d\n", tp, off, ok, end)
+			if end > 0 && (!ok || off < end) {
+				// Transaction markers take offsets too: what matters is
+				// that no record is left after the committed offset.
+				if !ok {
+					off = 0
+				}
+				recs, err := l.Fetch(context.Background(), tp, off, 1, 0)
+				if err != nil {
+					t.Fatal(err)
+				}
+				caught = caught && len(recs) == 0
+			}
+		}
+	}
+	return caught, report.String()
+}
+
+// TestWorkersOnKafkaSurviveSIGKILL is the cluster-mode acceptance test:
+// dwd_base_log on Kafka (rtdw kafka-dev) with 4 partitions and 2 worker
+// processes; kcat (librdkafka) produces topic_log; one worker is SIGKILLed
+// mid-run and the other takes over its partitions and state. The output
+// topics, read with read_committed, equal an embedded run's as multisets
+// (so no aborted or duplicated record is visible), and kcat reads the
+// dwd_traffic_* topics the workers wrote.
+func TestWorkersOnKafkaSurviveSIGKILL(t *testing.T) {
+	if _, err := exec.LookPath("kcat"); err != nil {
+		t.Fatal("kcat is not installed: run scripts/setup-test-deps.sh (make test does)")
+	}
+	const lines = 40_000
+	tmp := t.TempDir()
+	input := filepath.Join(tmp, "topic_log.jsonl")
+	writeInput(t, input, lines)
+
+	ref := filepath.Join(tmp, "reference")
+	produceFile(t, ref, input)
+	if out, err := rtdwCmd(t, ref, "run", "--jobs", "dwd_base_log", "--drain", "--http-addr=").CombinedOutput(); err != nil {
+		t.Fatalf("reference run: %v\n%s", err, out)
+	}
+	want := multisets(t, ref)
+
+	_, addr := startKafkaDev(t, filepath.Join(tmp, "kafka"))
+	cfg := filepath.Join(tmp, "rtdw.yaml")
+	os.WriteFile(cfg, []byte(fmt.Sprintf(`mode: kafka
+partitions: 4
+checkpoint_interval: 50ms
+kafka:
+  brokers: [%q]
+  transaction_timeout: 3s
+  session_timeout: 6s
+`, addr)), 0o644)
+	if out, err := rtdwCmd(t, tmp, "--config", cfg, "topic", "create", "topic_log", "--partitions", "4").CombinedOutput(); err != nil {
+		t.Fatalf("topic create: %v\n%s", err, out)
+	}
+	raw, _ := os.ReadFile(input)
+	all := strings.Split(strings.TrimSpace(string(raw)), "\n")
+	produce := func(part []string) {
+		kcat(t, kcatLines(t, part), "-P", "-b", addr, "-t", "topic_log", "-K", "\t", "-X", "partitioner=murmur2_random")
+	}
+	produce(all[:lines/2])
+
+	wdir := filepath.Join(tmp, "workers")
+	a := startWorker(t, wdir, cfg)
+	b := startWorker(t, wdir, cfg)
+	l, err := kafka.Open(kafka.Options{Brokers: []string{addr}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	// Wait for both workers to be committing, then add the second half and
+	// kill one of them while it works.
+	waitFor(t, 60*time.Second, "first outputs", func() bool {
+		info, err := l.DescribeTopic(context.Background(), "dwd_traffic_page")
+		return err == nil && len(logtest.ReadAll(t, l, info.Name)) > 1000
+	})
+	// The second half arrives in chunks; one worker is killed after the
+	// second chunk, so the chunks after it reach its partitions too.
+	rest := all[lines/2:]
+	chunk := len(rest)/8 + 1
+	for i := 0; len(rest) > 0; i++ {
+		n := min(chunk, len(rest))
+		produce(rest[:n])
+		rest = rest[n:]
+		if i == 1 {
+			if caughtUp(t, l, "rtdw-dwd_base_log") {
+				t.Fatal("the workers caught up before the kill; the kill would prove nothing")
+			}
+			b.Process.Signal(syscall.SIGKILL)
+			b.Wait()
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+	// The survivor waits for the session timeout (6 s), then for the dead
+	// worker's open transaction to time out (3 s), restores, and finishes.
+	waitFor(t, 90*time.Second, "the group to commit every input's end", func() bool {
+		if caughtUp(t, l, "rtdw-dwd_base_log") {
+			return true
+		}
+		if _, r := lagReport(t, l, "rtdw-dwd_base_log"); time.Now().Second()%15 == 0 {
+			t.Log(r)
+		}
+		return false
+	})
+	a.Process.Signal(syscall.SIGTERM)
+	if err := a.Wait(); err != nil {
+		t.Fatalf("worker did not stop cleanly: %v", err)
+	}
+
+	got := multisetsOf(t, l)
+	total := compareMultisets(t, want, got, "on Kafka with a worker killed")
+	t.Logf("%d output records compared", total)
+
+	// librdkafka reads what the workers wrote, with read_committed.
+	pages := kcat(t, "", "-C", "-b", addr, "-t", "dwd_traffic_page", "-o", "beginning", "-e", "-q",
+		"-X", "isolation.level=read_committed", "-f", "%k\t%s\n")
+	n := 0
+	sc := bufio.NewScanner(strings.NewReader(pages))
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		key, value, _ := strings.Cut(sc.Text(), "\t")
+		if fastjson.GetString([]byte(value), "common", "mid") != key {
+			t.Fatalf("kcat read a page record keyed %q: %.200s", key, value)
+		}
+		n++
+	}
+	wantPages := 0
+	for _, c := range want["dwd_traffic_page"] {
+		wantPages += c
+	}
+	if n != wantPages {
+		t.Fatalf("kcat read %d dwd_traffic_page records, want %d", n, wantPages)
+	}
+}
+
+func waitFor(t *testing.T, limit time.Duration, what string, ok func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(limit)
+	for !ok() {
+		if time.Now().After(deadline) {
+			t.Fatalf("waited %s for %s", limit, what)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
