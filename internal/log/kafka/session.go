@@ -57,6 +57,7 @@ type Session struct {
 	owned map[string][]int32
 
 	lastErrLog time.Time
+	beforeEnd  func() // tests: pause inside a transaction
 }
 
 // NewSession joins the group; assignment arrives asynchronously (see Assignment).
@@ -214,6 +215,9 @@ func (s *Session) Commit(ctx context.Context, recs []rlog.Record) (bool, error) 
 		// let the caller rebuild and redo the work.
 		s.gs.End(ctx, kgo.TryAbort)
 		return false, perr
+	}
+	if s.beforeEnd != nil {
+		s.beforeEnd()
 	}
 	committed, err := s.gs.End(ctx, kgo.TryCommit)
 	if err != nil {
