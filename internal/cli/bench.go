@@ -52,9 +52,14 @@ func newBenchCmd(g *globals) *cobra.Command {
   (b) the engine: dwd_base_log drained from topic_log with exactly-once
       checkpoints (validation, keyBy through a repartition topic, is_new
       state, five output topics, dead letters), loading excluded.
+With --mode kafka it also runs
+  (c) cluster mode: the same job as one rtdw worker (group session, Kafka
+      transactions, changelog) against an in-process kfake broker, whose
+      CPU is counted too.
 It prints events/s, events/s per core (from the child's CPU time), peak RSS,
-and the ratio b/a of per-core throughput.`,
-		Example: `  rtdw bench log-split --events 1000000`,
+and the ratio to (a) of per-core throughput.`,
+		Example: `  rtdw bench log-split --events 1000000
+  rtdw bench log-split --events 300000 --mode kafka`,
 		Args:    args(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if o.events <= 0 {
@@ -65,9 +70,11 @@ and the ratio b/a of per-core throughput.`,
 				return benchBare(g, o)
 			case "engine":
 				return benchEngine(cmd.Context(), g, o)
+			case "kafka":
+				return benchKafka(cmd.Context(), g, o)
 			case "":
-				if o.mode != "embedded" {
-					return usagef("--mode %q: only embedded is available in this build", o.mode)
+				if o.mode != "embedded" && o.mode != "kafka" {
+					return usagef("--mode %q: want embedded or kafka", o.mode)
 				}
 				return benchLogSplit(cmd.Context(), g, o)
 			}
@@ -76,7 +83,7 @@ and the ratio b/a of per-core throughput.`,
 	}
 	f := ls.Flags()
 	f.Int64Var(&o.events, "events", 1_000_000, "app-log lines to process")
-	f.StringVar(&o.mode, "mode", "embedded", "log backend: embedded")
+	f.StringVar(&o.mode, "mode", "embedded", "embedded, or kafka to add a cluster-mode run on an in-process kfake broker")
 	f.DurationVar(&o.interval, "checkpoint-interval", time.Second, "engine checkpoint interval")
 	f.BoolVar(&o.keep, "keep", false, "keep the temporary directory")
 	f.BoolVar(&o.noSync, "no-sync", false, "engine without fsync at checkpoints (kill -9 safe, not power-loss safe)")
@@ -144,6 +151,12 @@ func benchLogSplit(ctx context.Context, g *globals, o *benchOptions) error {
 	if err != nil {
 		return err
 	}
+	var k benchResult
+	if o.mode == "kafka" {
+		if k, err = run("kafka"); err != nil {
+			return err
+		}
+	}
 	w := tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintf(g.stdout, "log-split: %d events, GOMAXPROCS=%d, %s/%s, fsync at checkpoints: %v\n", o.events, runtime.GOMAXPROCS(0), runtime.GOOS, runtime.GOARCH, !o.noSync)
 	fmt.Fprintln(w, "\twall s\tcpu s\tevents/s\tevents/s/core\tpeak RSS MB\toutputs\t")
@@ -152,12 +165,19 @@ func benchLogSplit(ctx context.Context, g *globals, o *benchOptions) error {
 	}
 	row("(a) bare parse-split-serialize", a)
 	row("(b) engine, exactly-once", b)
+	if o.mode == "kafka" {
+		row("(c) worker on kfake, exactly-once", k)
+	}
 	w.Flush()
 	perCore := func(r benchResult) float64 { return float64(r.Events) / r.CPU }
 	fmt.Fprintf(g.stdout, "ratio b/a per core: %.2f   (wall: %.2f; loading topic_log for (b) took %.2fs, not counted)\n",
 		perCore(b)/perCore(a), a.Wall/b.Wall, b.Ingest)
-	if a.Outputs != b.Outputs {
-		return fmt.Errorf("bench: (a) produced %d outputs but (b) %d: the two sides did different work", a.Outputs, b.Outputs)
+	if o.mode == "kafka" {
+		fmt.Fprintf(g.stdout, "ratio c/a per core: %.2f   c/b: %.2f   (wall c/b: %.2f; loading topic_log for (c) took %.2fs, not counted)\n",
+			perCore(k)/perCore(a), perCore(k)/perCore(b), b.Wall/k.Wall, k.Ingest)
+	}
+	if a.Outputs != b.Outputs || o.mode == "kafka" && k.Outputs != a.Outputs {
+		return fmt.Errorf("bench: (a) produced %d outputs, (b) %d, (c) %d: the runs did different work", a.Outputs, b.Outputs, k.Outputs)
 	}
 	return nil
 }

@@ -150,6 +150,9 @@ func (l *Log) describe(ctx context.Context, names ...string) ([]rlog.TopicInfo, 
 	var found []string
 	for _, d := range details.Sorted() {
 		if d.Err != nil {
+			if len(names) == 0 && errors.Is(d.Err, kerr.UnknownTopicOrPartition) {
+				continue // being created or deleted as we list
+			}
 			return nil, mapErr(fmt.Errorf("%s: %w", d.Topic, d.Err))
 		}
 		if d.IsInternal {
