@@ -60,7 +60,7 @@ It prints events/s, events/s per core (from the child's CPU time), peak RSS,
 and the ratio to (a) of per-core throughput.`,
 		Example: `  rtdw bench log-split --events 1000000
   rtdw bench log-split --events 300000 --mode kafka`,
-		Args:    args(cobra.NoArgs),
+		Args: args(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if o.events <= 0 {
 				return usagef("--events must be > 0")

@@ -56,7 +56,7 @@ type testWorker struct {
 	done   chan error
 }
 
-func startWorker(t *testing.T, l *kafka.Log, name string) *testWorker {
+func startWorker(t *testing.T, l *kafka.Log, name string, job func() *stream.Job) *testWorker {
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	db, err := state.OpenLocal(t.TempDir(), logger)
 	if err != nil {
@@ -72,7 +72,7 @@ func startWorker(t *testing.T, l *kafka.Log, name string) *testWorker {
 				return l.NewSession(kafka.SessionOptions{Group: "rtdw-" + job, TransactionalID: "rtdw-" + job + "-" + name,
 					Topics: topics, SessionTimeout: 6 * time.Second, TransactionTimeout: 5 * time.Second, Logger: logger})
 			},
-		}, countingJob())
+		}, job())
 		db.Close()
 		w.done <- err
 	}()
@@ -119,8 +119,8 @@ func TestWorkersShareAndHandOverExactlyOnce(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	w1 := startWorker(t, l, "a")
-	w2 := startWorker(t, l, "b")
+	w1 := startWorker(t, l, "a", countingJob)
+	w2 := startWorker(t, l, "b", countingJob)
 	produce(1500)
 	waitOut(t, l, total/3)
 	w1.stop(t) // leaves the group: w2 takes all four partitions
@@ -151,6 +151,47 @@ func TestWorkersShareAndHandOverExactlyOnce(t *testing.T) {
 	if err != nil || !info.Compact || info.Partitions != 4 {
 		t.Fatalf("changelog topic: %+v, %v", info, err)
 	}
+}
+
+// Event-time windows behind a repartition topic, on two workers: the
+// watermark markers cross between workers, and when one worker leaves, the
+// other restores its windows (map state) and timers from the changelogs.
+// Every window fires exactly once with the right sum.
+func TestWorkersCloseWindowsAcrossRepartition(t *testing.T) {
+	c, err := kfake.NewCluster(kfake.NumBrokers(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	l, err := kafka.Open(kafka.Options{Brokers: c.ListenAddrs()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	if err := l.CreateTopic(bg, "in", rlog.TopicConfig{Partitions: 4}); err != nil {
+		t.Fatal(err)
+	}
+	job := func() *stream.Job { return windowJob(nil) }
+	w1 := startWorker(t, l, "a", job)
+	w2 := startWorker(t, l, "b", job)
+	want := produce(t, l, 0, 2500)
+	waitOut(t, l, 50)
+	w1.stop(t)
+	for k, v := range produce(t, l, 2500, 2500) {
+		want[k] += v
+	}
+	// One late-enough record per partition moves every watermark past the
+	// last window above (its own window never closes).
+	var flush []rlog.Record
+	for p := int32(0); p < 4; p++ {
+		flush = append(flush, rlog.Record{Topic: "in", Partition: p, Value: []byte("kf,0,100000")})
+	}
+	if err := l.Produce(bg, flush...); err != nil {
+		t.Fatal(err)
+	}
+	waitOut(t, l, len(want))
+	w2.stop(t)
+	equalMaps(t, want, sums(t, l))
 }
 
 // waitOut waits until out holds n records (read_committed).
