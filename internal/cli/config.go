@@ -14,6 +14,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	rlog "github.com/rtdw/rtdw/internal/log"
+	"github.com/rtdw/rtdw/internal/connector/topicdb"
 	"github.com/rtdw/rtdw/internal/log/embedded"
 	"github.com/rtdw/rtdw/internal/log/remote"
 	"github.com/rtdw/rtdw/internal/warehouse"
@@ -37,12 +38,15 @@ type Config struct {
 	HTTPAddr string `yaml:"http_addr"`
 	// Jobs to run when --jobs is not given (default all).
 	Jobs []string `yaml:"jobs"`
+	// TopicDBFormat: how topic_db records are encoded (auto, maxwell,
+	// debezium, canal); auto detects per record.
+	TopicDBFormat string `yaml:"topic_db_format"`
 	// Kafka is cluster mode's broker connection (mode: kafka).
 	Kafka KafkaConfig `yaml:"kafka"`
 }
 
 func defaultConfig() Config {
-	return Config{Mode: "embedded", Timezone: "Asia/Shanghai", Partitions: 4, CheckpointInterval: time.Second, HTTPAddr: "127.0.0.1:8088"}
+	return Config{Mode: "embedded", TopicDBFormat: topicdb.Auto, Timezone: "Asia/Shanghai", Partitions: 4, CheckpointInterval: time.Second, HTTPAddr: "127.0.0.1:8088"}
 }
 
 // loadConfig reads path over the defaults; unknown keys are errors.
@@ -77,6 +81,9 @@ func (c *Config) validate() error {
 	default:
 		return fmt.Errorf("mode: %q is not embedded or kafka", c.Mode)
 	}
+	if _, err := topicdb.NewDecoder(c.TopicDBFormat); err != nil {
+		return err
+	}
 	if _, err := time.LoadLocation(c.Timezone); err != nil {
 		return fmt.Errorf("timezone: %w", err)
 	}
@@ -91,7 +98,7 @@ func (c *Config) validate() error {
 
 func (c Config) warehouse() warehouse.Config {
 	loc, _ := time.LoadLocation(c.Timezone)
-	return warehouse.Config{Location: loc}
+	return warehouse.Config{Location: loc, TopicDBFormat: c.TopicDBFormat}
 }
 
 // setup loads the config and resolves the data dir (flag > config > default).

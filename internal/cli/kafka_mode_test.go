@@ -48,3 +48,30 @@ func TestTopicCommandsInKafkaMode(t *testing.T) {
 		t.Fatalf("kafka mode without brokers: exit %d, %s", code, errs)
 	}
 }
+
+// Cluster-mode settings are checked when the config loads, with the key
+// named; `rtdw worker` outside mode: kafka says how to get there.
+func TestKafkaConfigValidation(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "rtdw.yaml")
+	base := "mode: kafka\nkafka:\n  brokers: [\"127.0.0.1:1\"]\n"
+	for _, c := range []struct{ yaml, want string }{
+		{base + "  sasl: {mechanism: GSSAPI, username: u}\n", "kafka.sasl.mechanism"},
+		{base + "  sasl: {mechanism: PLAIN}\n", "username is required"},
+		{base + "  tls: {enabled: true, cert_file: c.pem}\n", "cert_file and key_file"},
+		{base + "  transaction_timeout: 100ms\n", "kafka.transaction_timeout"},
+		{base + "  max_record_bytes: 10\n", "kafka.max_record_bytes"},
+		{base + "  sasl: {mechanism: SCRAM-SHA-512, username: u, password_env: RTDW_TEST_UNSET_PASSWORD}\n", "$RTDW_TEST_UNSET_PASSWORD is not set"},
+		{base + "  tls: {ca_file: /nonexistent/ca.pem}\n", "kafka.tls.ca_file"},
+		{"topic_db_format: avro\n", "topic_db format \"avro\""},
+	} {
+		os.WriteFile(cfg, []byte(c.yaml), 0o644)
+		if code, _, errs := run(t, "", "--data-dir", dir, "--config", cfg, "topic", "list"); code == 0 || !strings.Contains(errs, c.want) {
+			t.Errorf("%q: exit %d, %q; want an error naming %q", c.yaml, code, errs, c.want)
+		}
+	}
+	os.WriteFile(cfg, []byte("mode: embedded\n"), 0o644)
+	if code, _, errs := run(t, "", "--data-dir", dir, "--config", cfg, "worker"); code != 2 || !strings.Contains(errs, "mode: kafka") {
+		t.Fatalf("worker in embedded mode: exit %d, %q", code, errs)
+	}
+}

@@ -1,15 +1,19 @@
 package stream_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/twmb/franz-go/pkg/kfake"
 
 	rlog "github.com/rtdw/rtdw/internal/log"
@@ -57,6 +61,10 @@ type testWorker struct {
 }
 
 func startWorker(t *testing.T, l *kafka.Log, name string, job func() *stream.Job) *testWorker {
+	return startWorkerWith(t, l, name, job, stream.Options{})
+}
+
+func startWorkerWith(t *testing.T, l *kafka.Log, name string, job func() *stream.Job, o stream.Options) *testWorker {
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	db, err := state.OpenLocal(t.TempDir(), logger)
 	if err != nil {
@@ -66,8 +74,9 @@ func startWorker(t *testing.T, l *kafka.Log, name string, job func() *stream.Job
 	w := &testWorker{cancel: cancel, done: make(chan error, 1)}
 	go func() {
 		err := stream.RunWorker(ctx, stream.WorkerOptions{
-			Options: stream.Options{Log: l, Interval: 20 * time.Millisecond, Partitions: 4, Logger: logger},
-			State:   db,
+			Options: stream.Options{Log: l, Interval: 20 * time.Millisecond, Partitions: 4, Logger: logger,
+				Metrics: o.Metrics, MaxRecordBytes: o.MaxRecordBytes},
+			State: db,
 			NewSession: func(job string, topics []string) (stream.Session, error) {
 				return l.NewSession(kafka.SessionOptions{Group: "rtdw-" + job, TransactionalID: "rtdw-" + job + "-" + name,
 					Topics: topics, SessionTimeout: 6 * time.Second, TransactionTimeout: 5 * time.Second, Logger: logger})
@@ -194,12 +203,112 @@ func TestWorkersCloseWindowsAcrossRepartition(t *testing.T) {
 	equalMaps(t, want, sums(t, l))
 }
 
+// A worker started while its broker is away keeps retrying (it does not
+// exit) and does its work once the broker is there.
+func TestWorkerWaitsForABrokerThatIsAway(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
+	l, err := kafka.Open(kafka.Options{Brokers: []string{fmt.Sprintf("127.0.0.1:%d", port)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	w := startWorker(t, l, "a", countingJob)
+	select {
+	case err := <-w.done:
+		t.Fatalf("the worker exited while the broker was away: %v", err)
+	case <-time.After(1500 * time.Millisecond):
+	}
+	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.Ports(port))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	var recs []rlog.Record
+	for i := range 100 {
+		recs = append(recs, rlog.Record{Topic: "in", Partition: rlog.AutoPartition, Value: fmt.Appendf(nil, "k%d,%d", i%5, i)})
+	}
+	if _, err := rlog.EnsureTopic(bg, l, "in", rlog.TopicConfig{Partitions: 4}); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Produce(bg, recs...); err != nil {
+		t.Fatal(err)
+	}
+	waitOut(t, l, 100)
+	w.stop(t)
+}
+
+// An output too large for the broker goes to the dead-letter topic (with
+// its reason) instead of failing every transaction.
+func TestWorkerDeadLettersOutputsTooLargeForTheBroker(t *testing.T) {
+	c, err := kfake.NewCluster(kfake.NumBrokers(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	l, err := kafka.Open(kafka.Options{Brokers: c.ListenAddrs()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	if err := l.CreateTopic(bg, "in", rlog.TopicConfig{Partitions: 4}); err != nil {
+		t.Fatal(err)
+	}
+	inflate := func() *stream.Job {
+		j := stream.NewJob("inflate")
+		j.Source("in").Process("grow", func() stream.Operator { return growOp{} }).Main().To("out")
+		return j
+	}
+	reg := prometheus.NewRegistry()
+	metrics := stream.NewMetrics(reg)
+	w := startWorkerWith(t, l, "a", inflate, stream.Options{Metrics: metrics, MaxRecordBytes: 1_000_000})
+	if err := l.Produce(bg, rlog.Record{Topic: "in", Partition: 0, Value: []byte("small")},
+		rlog.Record{Topic: "in", Partition: 0, Value: []byte("big")},
+		rlog.Record{Topic: "in", Partition: 0, Value: []byte("after")}); err != nil {
+		t.Fatal(err)
+	}
+	waitOut(t, l, 2)
+	w.stop(t)
+	out := logtest.ReadAll(t, l, "out")
+	if len(out) != 2 || string(out[0].Value) != "small" || string(out[1].Value) != "after" {
+		t.Fatalf("out: %d records", len(out))
+	}
+	dl := logtest.ReadAll(t, l, "dirty_data")
+	if len(dl) != 1 || !strings.HasPrefix(string(dl[0].Header(stream.HeaderReason)), "output_too_large") || len(dl[0].Value) > 1_000_000 {
+		t.Fatalf("dead letters: %d", len(dl))
+	}
+	if n := testutil.ToFloat64(metrics.DeadLetters.WithLabelValues("inflate", "output_too_large")); n != 1 {
+		t.Fatalf("dead letter metric = %v", n)
+	}
+}
+
+// growOp turns "big" into a 2 MB value, more than a broker takes (1 MiB).
+type growOp struct{}
+
+func (growOp) Open(*stream.Context) error { return nil }
+func (growOp) Process(r *stream.Record, out stream.Emitter) error {
+	v := r.Value
+	if string(v) == "big" {
+		v = bytes.Repeat([]byte("x"), 2<<20)
+	}
+	o := r.Derive(r.Key, v, r.Time)
+	out.Emit(0, &o)
+	return nil
+}
+
 // waitOut waits until out holds n records (read_committed).
 func waitOut(t *testing.T, l rlog.Log, n int) {
 	t.Helper()
 	deadline := time.Now().Add(60 * time.Second)
 	for {
-		got := len(logtest.ReadAll(t, l, "out"))
+		got := 0
+		if _, err := l.DescribeTopic(bg, "out"); err == nil {
+			got = len(logtest.ReadAll(t, l, "out"))
+		}
 		if got >= n {
 			return
 		}

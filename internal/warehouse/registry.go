@@ -14,6 +14,9 @@ import (
 type Config struct {
 	// Location is the business time zone (SPEC §0); default Asia/Shanghai.
 	Location *time.Location
+	// TopicDBFormat selects the topic_db codec (topicdb.Formats) for jobs
+	// that read topic_db; "auto" (default) detects it per record.
+	TopicDBFormat string
 }
 
 // JobSpec describes one runnable job.
