@@ -13,8 +13,8 @@ import (
 
 	"gopkg.in/yaml.v3"
 
-	rlog "github.com/rtdw/rtdw/internal/log"
 	"github.com/rtdw/rtdw/internal/connector/topicdb"
+	rlog "github.com/rtdw/rtdw/internal/log"
 	"github.com/rtdw/rtdw/internal/log/embedded"
 	"github.com/rtdw/rtdw/internal/log/remote"
 	"github.com/rtdw/rtdw/internal/warehouse"
