@@ -227,6 +227,7 @@ func (w *jobWorker) process(recs []rlog.Record) error {
 		if !ok {
 			// Polled but not ours by the assignment we built tasks for:
 			// rebuild, and redo (the records are polled again).
+			w.logger.Warn("polled a partition this worker has no task for; rebuilding", "topic", tp.Topic, "partition", tp.Partition, "generation", w.gen)
 			w.stale = true
 			return nil
 		}

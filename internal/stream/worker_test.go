@@ -65,7 +65,11 @@ func startWorker(t *testing.T, l *kafka.Log, name string, job func() *stream.Job
 }
 
 func startWorkerWith(t *testing.T, l *kafka.Log, name string, job func() *stream.Job, o stream.Options) *testWorker {
-	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	level := slog.LevelWarn
+	if os.Getenv("RTDW_TEST_LOG") == "info" { // assignments, restores
+		level = slog.LevelInfo
+	}
+	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})).With("worker", name)
 	db, err := state.OpenLocal(t.TempDir(), logger)
 	if err != nil {
 		t.Fatal(err)
