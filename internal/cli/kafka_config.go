@@ -30,11 +30,14 @@ type KafkaConfig struct {
 	// SessionTimeout: a worker silent this long loses its partitions.
 	SessionTimeout time.Duration `yaml:"session_timeout"`
 	// MaxRecordBytes: larger outputs go to the dead-letter topic instead
-	// of failing the transaction; keep it below the broker's
-	// message.max.bytes (default 1048588).
-	MaxRecordBytes int       `yaml:"max_record_bytes"`
-	TLS            KafkaTLS  `yaml:"tls"`
-	SASL           KafkaSASL `yaml:"sasl"`
+	// of failing the transaction. At most max_batch_bytes - 64 KiB.
+	MaxRecordBytes int `yaml:"max_record_bytes"`
+	// MaxBatchBytes bounds a produce batch; it must not exceed the
+	// brokers' message.max.bytes (Kafka's default 1048588). Default
+	// 1000012, franz-go's and the Java client's.
+	MaxBatchBytes int       `yaml:"max_batch_bytes"`
+	TLS           KafkaTLS  `yaml:"tls"`
+	SASL          KafkaSASL `yaml:"sasl"`
 }
 
 // KafkaTLS configures TLS to the brokers.
@@ -73,16 +76,21 @@ func (k *KafkaConfig) validate() error {
 	if k.SessionTimeout == 0 {
 		k.SessionTimeout = 45 * time.Second
 	}
+	if k.MaxBatchBytes == 0 {
+		k.MaxBatchBytes = 1000012
+	}
 	if k.MaxRecordBytes == 0 {
-		k.MaxRecordBytes = 1000000
+		k.MaxRecordBytes = min(900000, k.MaxBatchBytes-64<<10)
 	}
 	switch {
 	case k.TransactionTimeout < time.Second:
 		return fmt.Errorf("kafka.transaction_timeout: %s is below 1s", k.TransactionTimeout)
 	case k.SessionTimeout < time.Second:
 		return fmt.Errorf("kafka.session_timeout: %s is below 1s", k.SessionTimeout)
-	case k.MaxRecordBytes < 1024:
-		return fmt.Errorf("kafka.max_record_bytes: %d is below 1024", k.MaxRecordBytes)
+	case k.MaxBatchBytes < 128<<10 || k.MaxBatchBytes > 1<<30:
+		return fmt.Errorf("kafka.max_batch_bytes: %d is not in 128 KiB..1 GiB", k.MaxBatchBytes)
+	case k.MaxRecordBytes < 1024 || k.MaxRecordBytes > k.MaxBatchBytes-64<<10:
+		return fmt.Errorf("kafka.max_record_bytes: %d is not in 1024..max_batch_bytes-64KiB (%d): a record and its batch overhead must fit a batch", k.MaxRecordBytes, k.MaxBatchBytes-64<<10)
 	}
 	if k.TLS.CertFile != "" && k.TLS.KeyFile == "" || k.TLS.CertFile == "" && k.TLS.KeyFile != "" {
 		return errors.New("kafka.tls: cert_file and key_file go together")

@@ -61,6 +61,7 @@ func TestKafkaConfigValidation(t *testing.T) {
 		{base + "  tls: {enabled: true, cert_file: c.pem}\n", "cert_file and key_file"},
 		{base + "  transaction_timeout: 100ms\n", "kafka.transaction_timeout"},
 		{base + "  max_record_bytes: 10\n", "kafka.max_record_bytes"},
+		{base + "  max_record_bytes: 1000000\n", "a record and its batch overhead must fit"},
 		{base + "  sasl: {mechanism: SCRAM-SHA-512, username: u, password_env: RTDW_TEST_UNSET_PASSWORD}\n", "$RTDW_TEST_UNSET_PASSWORD is not set"},
 		{base + "  tls: {ca_file: /nonexistent/ca.pem}\n", "kafka.tls.ca_file"},
 		{"topic_db_format: avro\n", "topic_db format \"avro\""},

@@ -145,7 +145,7 @@ func runWorker(ctx context.Context, g *globals, cfg Config, o *workerOptions) er
 			return l.NewSession(kafka.SessionOptions{
 				Group: k.GroupIDPrefix + job, TransactionalID: k.GroupIDPrefix + job + "-" + o.id, Topics: topics,
 				TransactionTimeout: k.TransactionTimeout, SessionTimeout: k.SessionTimeout,
-				MaxBatchBytes: int32(k.MaxRecordBytes + 48<<10), Logger: g.logger,
+				MaxBatchBytes: int32(k.MaxBatchBytes), Logger: g.logger,
 			})
 		},
 	}, jobs...)

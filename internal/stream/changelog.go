@@ -15,13 +15,16 @@ import (
 // In cluster mode a task's keyed state lives in the worker's local Pebble
 // and, durably, in one compacted changelog topic per stateful operator
 // (partition = task partition), written in the same transaction as the
-// task's outputs and input offsets. A changelog record's key is the state
-// key; its value is 's'+value for a write, 'r'+end for a range deletion
-// (the key is the range start), or null (a tombstone) for a deletion, so
-// Kafka's compaction keeps exactly what a replay needs.
+// task's outputs and input offsets. A changelog record's key is a kind
+// byte and the state key: 's'+key with 'v'+value (null, a tombstone, for a
+// deletion), or 'r'+start with the range's end for a range deletion.
+// Separate key spaces keep compaction (latest record per key, order
+// kept) from dropping a range deletion in favour of a later write whose
+// key happens to equal the range start.
 const (
 	changelogSet   = 's'
 	changelogRange = 'r'
+	changelogValue = 'v'
 )
 
 // ChangelogTopic names the changelog of one operator's state, next to the
@@ -48,21 +51,34 @@ func (w *jobWorker) appendChangelog(ctx context.Context, recs []rlog.Record, t *
 		}
 		topic := ChangelogTopic(t.job.Name, sc.Operator)
 		if !w.changelogs[topic] {
-			if _, err := rlog.EnsureTopic(ctx, w.o.Log, topic, rlog.TopicConfig{Partitions: w.lay.parallelism[t.segs[0].stage], Compact: true}); err != nil {
+			want := w.lay.parallelism[t.segs[0].stage]
+			info, err := rlog.EnsureTopic(ctx, w.o.Log, topic, rlog.TopicConfig{Partitions: want, Compact: true})
+			if err != nil {
 				return nil, fmt.Errorf("changelog topic: %w", err)
+			}
+			if info.Partitions < want {
+				return nil, fmt.Errorf("changelog topic %s has %d partitions but the job runs %d tasks: its inputs gained partitions, which moves keys away from their state; reset the job (delete its changelog and repartition topics and its group) to run with the new count", topic, info.Partitions, want)
 			}
 			w.changelogs[topic] = true
 		}
-		rec := rlog.Record{Topic: topic, Partition: t.part, Key: key}
+		var rec rlog.Record
 		switch kind {
 		case pebble.InternalKeyKindSet:
-			rec.Value = append([]byte{changelogSet}, value...)
+			// The value is prefixed so an empty value (a timer) can never
+			// be mistaken for a tombstone by a client that reads a
+			// zero-length value as null.
+			rec = rlog.Record{Key: append([]byte{changelogSet}, key...), Value: append([]byte{changelogValue}, value...)}
 		case pebble.InternalKeyKindDelete, pebble.InternalKeyKindSingleDelete, pebble.InternalKeyKindDeleteSized:
+			rec = rlog.Record{Key: append([]byte{changelogSet}, key...)}
 		case pebble.InternalKeyKindRangeDelete:
-			rec.Value = append([]byte{changelogRange}, value...)
+			rec = rlog.Record{Key: append([]byte{changelogRange}, key...), Value: append([]byte(nil), value...)}
 		default:
 			return nil, fmt.Errorf("changelog of %s: unsupported state operation %v", t, kind)
 		}
+		if n := len(rec.Key) + len(rec.Value); n > w.o.MaxRecordBytes {
+			return nil, fmt.Errorf("changelog of %s: a state entry of operator %s is %d bytes, more than a Kafka record may be (max_record_bytes %d)", t, sc.Operator, n, w.o.MaxRecordBytes)
+		}
+		rec.Topic, rec.Partition = topic, t.part
 		recs = append(recs, rec)
 	}
 }
@@ -145,14 +161,14 @@ func (w *jobWorker) replay(ctx context.Context, tp rlog.TopicPartition) error {
 				break
 			}
 			switch {
-			case len(r.Value) == 0: // a tombstone
-				err = b.Delete(r.Key, nil)
-			case r.Value[0] == changelogSet:
-				err = b.Set(r.Key, r.Value[1:], nil)
-			case r.Value[0] == changelogRange:
-				err = b.DeleteRange(r.Key, r.Value[1:], nil)
+			case len(r.Key) > 0 && r.Key[0] == changelogSet && len(r.Value) == 0:
+				err = b.Delete(r.Key[1:], nil)
+			case len(r.Key) > 0 && r.Key[0] == changelogSet && r.Value[0] == changelogValue:
+				err = b.Set(r.Key[1:], r.Value[1:], nil)
+			case len(r.Key) > 0 && r.Key[0] == changelogRange:
+				err = b.DeleteRange(r.Key[1:], r.Value, nil)
 			default:
-				err = fmt.Errorf("offset %d: unknown changelog operation %q", r.Offset, r.Value[0])
+				err = fmt.Errorf("offset %d: not a changelog record (key %q)", r.Offset, r.Key)
 			}
 			if err != nil {
 				b.Close()

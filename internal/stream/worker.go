@@ -189,13 +189,22 @@ func (w *jobWorker) runSession(ctx context.Context) error {
 		if err := w.process(recs); err != nil {
 			return err
 		}
+		if w.stale {
+			continue // rebuild first; the next commit would carry these offsets
+		}
 		for _, t := range w.tasks {
 			if err := t.timersAndWatermarks(); err != nil {
 				return err
 			}
 		}
 		if w.due() {
-			if err := w.checkpoint(ctx); err != nil {
+			// A checkpoint started must end (commit or abort) even if the
+			// worker is being stopped: a transaction left open blocks the
+			// partitions' next owner until the transaction timeout.
+			cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+			err := w.checkpoint(cctx)
+			cancel()
+			if err != nil {
 				return err
 			}
 		}
@@ -224,6 +233,9 @@ func (w *jobWorker) process(recs []rlog.Record) error {
 			j++
 		}
 		r, ok := w.route[tp]
+		if !ok && tp.Partition >= w.lay.parts[tp.Topic] {
+			return fmt.Errorf("input %s has more partitions than when this session started (%d); restarting with the new layout", tp.Topic, w.lay.parts[tp.Topic])
+		}
 		if !ok {
 			// Polled but not ours by the assignment we built tasks for:
 			// rebuild, and redo (the records are polled again).
@@ -248,6 +260,15 @@ func (w *jobWorker) process(recs []rlog.Record) error {
 // checkpoint commits every owned task's outputs, changelog records and
 // input offsets in one transaction, then applies the state locally.
 func (w *jobWorker) checkpoint(ctx context.Context) error {
+	if w.stale {
+		// Polled records were left unprocessed: committing would commit
+		// their offsets. Rewind instead; the loop rebuilds and redoes.
+		if w.polled {
+			w.polled = false
+			return w.sess.Abort(ctx)
+		}
+		return nil
+	}
 	if len(w.tasks) == 0 {
 		w.lastCP = w.o.Now()
 		return nil

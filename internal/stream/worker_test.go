@@ -269,7 +269,7 @@ func TestWorkerDeadLettersOutputsTooLargeForTheBroker(t *testing.T) {
 	}
 	reg := prometheus.NewRegistry()
 	metrics := stream.NewMetrics(reg)
-	w := startWorkerWith(t, l, "a", inflate, stream.Options{Metrics: metrics, MaxRecordBytes: 1_000_000})
+	w := startWorkerWith(t, l, "a", inflate, stream.Options{Metrics: metrics, MaxRecordBytes: 900_000})
 	if err := l.Produce(bg, rlog.Record{Topic: "in", Partition: 0, Value: []byte("small")},
 		rlog.Record{Topic: "in", Partition: 0, Value: []byte("big")},
 		rlog.Record{Topic: "in", Partition: 0, Value: []byte("after")}); err != nil {
@@ -282,7 +282,7 @@ func TestWorkerDeadLettersOutputsTooLargeForTheBroker(t *testing.T) {
 		t.Fatalf("out: %d records", len(out))
 	}
 	dl := logtest.ReadAll(t, l, "dirty_data")
-	if len(dl) != 1 || !strings.HasPrefix(string(dl[0].Header(stream.HeaderReason)), "output_too_large") || len(dl[0].Value) > 1_000_000 {
+	if len(dl) != 1 || !strings.HasPrefix(string(dl[0].Header(stream.HeaderReason)), "output_too_large") || len(dl[0].Value) > 900_000 {
 		t.Fatalf("dead letters: %d", len(dl))
 	}
 	if n := testutil.ToFloat64(metrics.DeadLetters.WithLabelValues("inflate", "output_too_large")); n != 1 {

@@ -11,6 +11,7 @@ package kafka
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"sort"
@@ -262,6 +263,10 @@ func (l *Log) Commit(ctx context.Context, txn *rlog.Txn) error {
 }
 
 // Fetch implements log.Log with a read_committed Fetch to the leader.
+// Aborted records and transaction markers take offsets but are not
+// returned; a fetch that finds only those moves past them and fetches
+// again, so an empty result means nothing committed is left below the
+// last stable offset (not "a 4 MiB aborted transaction was in the way").
 func (l *Log) Fetch(ctx context.Context, tp rlog.TopicPartition, offset int64, max int, wait time.Duration) ([]rlog.Record, error) {
 	m, err := l.part(ctx, tp)
 	if err != nil {
@@ -270,46 +275,75 @@ func (l *Log) Fetch(ctx context.Context, tp rlog.TopicPartition, offset int64, m
 	if offset < 0 {
 		return nil, fmt.Errorf("%w: %s offset %d", rlog.ErrOffsetOutOfRange, tp, offset)
 	}
-	req := kmsg.NewPtrFetchRequest()
-	req.MaxWaitMillis = int32(max64(wait.Milliseconds(), 0))
-	req.MinBytes = 1
-	req.MaxBytes = 4 << 20
-	req.IsolationLevel = 1 // read_committed
-	rt := kmsg.NewFetchRequestTopic()
-	rt.Topic, rt.TopicID = tp.Topic, m.id
-	rp := kmsg.NewFetchRequestTopicPartition()
-	rp.Partition, rp.FetchOffset, rp.PartitionMaxBytes = tp.Partition, offset, 4<<20
-	rt.Partitions = append(rt.Partitions, rp)
-	req.Topics = append(req.Topics, rt)
-	raw, err := l.cl.Broker(int(m.leaders[tp.Partition])).Request(ctx, req)
-	if err != nil {
-		return nil, mapErr(err)
+	for {
+		req := kmsg.NewPtrFetchRequest()
+		req.MaxWaitMillis = int32(max64(wait.Milliseconds(), 0))
+		req.MinBytes = 1
+		// The response limit above the partition's: a response cut by the
+		// request limit may come without its aborted-transaction list.
+		req.MaxBytes = 8 << 20
+		req.IsolationLevel = 1 // read_committed
+		rt := kmsg.NewFetchRequestTopic()
+		rt.Topic, rt.TopicID = tp.Topic, m.id
+		rp := kmsg.NewFetchRequestTopicPartition()
+		rp.Partition, rp.FetchOffset, rp.PartitionMaxBytes = tp.Partition, offset, 4<<20
+		rt.Partitions = append(rt.Partitions, rp)
+		req.Topics = append(req.Topics, rt)
+		raw, err := l.cl.Broker(int(m.leaders[tp.Partition])).Request(ctx, req)
+		if err != nil {
+			return nil, mapErr(err)
+		}
+		resp := raw.(*kmsg.FetchResponse)
+		if err := kerr.ErrorForCode(resp.ErrorCode); err != nil {
+			return nil, mapErr(err)
+		}
+		if len(resp.Topics) == 0 || len(resp.Topics[0].Partitions) == 0 {
+			return nil, nil
+		}
+		rpart := &resp.Topics[0].Partitions[0]
+		fp, _ := kgo.ProcessFetchPartition(kgo.ProcessFetchPartitionOpts{
+			Offset: offset, IsolationLevel: kgo.ReadCommitted(), Topic: tp.Topic, Partition: tp.Partition,
+		}, rpart, kgo.DefaultDecompressor(), nil)
+		if fp.Err != nil {
+			return nil, mapErr(fmt.Errorf("%s offset %d: %w", tp, offset, fp.Err))
+		}
+		out := make([]rlog.Record, 0, min(len(fp.Records), max))
+		for _, kr := range fp.Records {
+			if len(out) >= max {
+				break
+			}
+			r := rlog.Record{Topic: tp.Topic, Partition: tp.Partition, Offset: kr.Offset, Key: kr.Key, Value: kr.Value, Timestamp: kr.Timestamp.UnixMilli()}
+			for _, h := range kr.Headers {
+				r.Headers = append(r.Headers, rlog.Header{Key: h.Key, Value: h.Value})
+			}
+			out = append(out, r)
+		}
+		if len(out) > 0 {
+			return out, nil
+		}
+		next, ok := batchesEnd(rpart.RecordBatches)
+		if !ok || next <= offset || next >= rpart.LastStableOffset {
+			return out, nil
+		}
+		offset = next // only aborted records and markers here: skip them
 	}
-	resp := raw.(*kmsg.FetchResponse)
-	if err := kerr.ErrorForCode(resp.ErrorCode); err != nil {
-		return nil, mapErr(err)
-	}
-	if len(resp.Topics) == 0 || len(resp.Topics[0].Partitions) == 0 {
-		return nil, nil
-	}
-	fp, _ := kgo.ProcessFetchPartition(kgo.ProcessFetchPartitionOpts{
-		Offset: offset, IsolationLevel: kgo.ReadCommitted(), Topic: tp.Topic, Partition: tp.Partition,
-	}, &resp.Topics[0].Partitions[0], kgo.DefaultDecompressor(), nil)
-	if fp.Err != nil {
-		return nil, mapErr(fmt.Errorf("%s offset %d: %w", tp, offset, fp.Err))
-	}
-	out := make([]rlog.Record, 0, min(len(fp.Records), max))
-	for _, kr := range fp.Records {
-		if len(out) >= max {
+}
+
+// batchesEnd returns the offset after the last complete v2 record batch in
+// a fetch response's raw batches.
+func batchesEnd(b []byte) (int64, bool) {
+	var next int64
+	found := false
+	for len(b) >= 27 {
+		base := int64(binary.BigEndian.Uint64(b[0:8]))
+		n := int(int32(binary.BigEndian.Uint32(b[8:12])))
+		if n < 15 || len(b) < 12+n || b[16] != 2 { // partial, or not a v2 batch
 			break
 		}
-		r := rlog.Record{Topic: tp.Topic, Partition: tp.Partition, Offset: kr.Offset, Key: kr.Key, Value: kr.Value, Timestamp: kr.Timestamp.UnixMilli()}
-		for _, h := range kr.Headers {
-			r.Headers = append(r.Headers, rlog.Header{Key: h.Key, Value: h.Value})
-		}
-		out = append(out, r)
+		next, found = base+int64(int32(binary.BigEndian.Uint32(b[23:27])))+1, true
+		b = b[12+n:]
 	}
-	return out, nil
+	return next, found
 }
 
 func max64(a, b int64) int64 {

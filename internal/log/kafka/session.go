@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
@@ -31,7 +32,8 @@ type SessionOptions struct {
 	// partitions move; default 45 s (Kafka's default).
 	SessionTimeout time.Duration
 	// MaxBatchBytes bounds a produce batch, so the broker's
-	// message.max.bytes (default 1 MiB) is never exceeded; default 1 MiB.
+	// message.max.bytes (default 1048588) is never exceeded; default
+	// 1000012, franz-go's default.
 	MaxBatchBytes int32
 	Logger        *slog.Logger
 }
@@ -49,6 +51,7 @@ type SessionOptions struct {
 // Poll, Commit and Abort are called from one goroutine; Assignment from any.
 type Session struct {
 	l      *Log
+	group  string
 	gs     *kgo.GroupTransactSession
 	logger *slog.Logger
 
@@ -72,12 +75,12 @@ func (l *Log) NewSession(o SessionOptions) (*Session, error) {
 		o.SessionTimeout = 45 * time.Second
 	}
 	if o.MaxBatchBytes <= 0 {
-		o.MaxBatchBytes = 1 << 20
+		o.MaxBatchBytes = 1000012
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
-	s := &Session{l: l, logger: o.Logger.With("group", o.Group), owned: map[string][]int32{}}
+	s := &Session{l: l, group: o.Group, logger: o.Logger.With("group", o.Group), owned: map[string][]int32{}}
 	opts := append([]kgo.Opt{
 		kgo.ConsumerGroup(o.Group),
 		kgo.ConsumeTopics(o.Topics...),
@@ -185,6 +188,15 @@ func (s *Session) Commit(ctx context.Context, recs []rlog.Record) (bool, error) 
 	if err := s.gs.Begin(); err != nil {
 		return false, fmt.Errorf("kafka: begin transaction: %w", err)
 	}
+	// Every path that does not commit aborts, so no transaction is left
+	// open to block the partitions' next owner until it times out.
+	abort := func() {
+		actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		if _, err := s.gs.End(actx, kgo.TryAbort); err != nil {
+			s.logger.Warn("abort failed; the broker aborts the transaction at its timeout", "err", err)
+		}
+	}
 	var mu sync.Mutex
 	var produceErr error
 	promise := func(r *kgo.Record, err error) {
@@ -199,12 +211,13 @@ func (s *Session) Commit(ctx context.Context, recs []rlog.Record) (bool, error) 
 	for i := range recs {
 		kr, err := s.l.kgoRecord(ctx, &recs[i])
 		if err != nil {
-			s.gs.End(ctx, kgo.TryAbort)
+			abort()
 			return false, err
 		}
 		s.gs.Produce(ctx, kr, promise)
 	}
 	if err := s.gs.Client().Flush(ctx); err != nil {
+		abort()
 		return false, fmt.Errorf("kafka: flush: %w", err)
 	}
 	mu.Lock()
@@ -213,8 +226,20 @@ func (s *Session) Commit(ctx context.Context, recs []rlog.Record) (bool, error) 
 	if perr != nil {
 		// A failed record must not commit with the others: abort, and
 		// let the caller rebuild and redo the work.
-		s.gs.End(ctx, kgo.TryAbort)
+		abort()
 		return false, perr
+	}
+	// A transaction with consumed offsets is fenced by the group
+	// generation (TxnOffsetCommit); one without (timer outputs, idle
+	// markers, TTL sweeps) is not, so prove membership first: a member
+	// evicted while it was paused must not write after the new owner
+	// restored the state.
+	if len(s.gs.Client().UncommittedOffsets()) == 0 {
+		if err := s.heartbeat(ctx); err != nil {
+			s.logger.Info("not committing: no longer a member of this generation", "err", err)
+			abort()
+			return false, nil
+		}
 	}
 	if s.beforeEnd != nil {
 		s.beforeEnd()
@@ -224,6 +249,22 @@ func (s *Session) Commit(ctx context.Context, recs []rlog.Record) (bool, error) 
 		return false, fmt.Errorf("kafka: end transaction: %w", err)
 	}
 	return committed, nil
+}
+
+// heartbeat asks the coordinator whether this member is still in the
+// group's current generation.
+func (s *Session) heartbeat(ctx context.Context) error {
+	member, gen := s.gs.Client().GroupMetadata()
+	if member == "" {
+		return errors.New("not joined")
+	}
+	req := kmsg.NewPtrHeartbeatRequest()
+	req.Group, req.MemberID, req.Generation = s.group, member, gen
+	resp, err := req.RequestWith(ctx, s.gs.Client())
+	if err != nil {
+		return err
+	}
+	return kerr.ErrorForCode(resp.ErrorCode)
 }
 
 // Abort drops uncommitted work: polling resumes from the last committed offsets.

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kmsg"
 
 	rlog "github.com/rtdw/rtdw/internal/log"
 	"github.com/rtdw/rtdw/internal/log/logtest"
@@ -260,6 +261,78 @@ func TestCopartitionBalancer(t *testing.T) {
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("assignments a=%s b=%s, want each member one partition number of both topics", ao, bo)
+		}
+	}
+}
+
+// A member whose membership expired (paused past the session timeout; it
+// has not yet heard) commits a checkpoint that consumed nothing new: only
+// state changes (timers, TTL sweep, idle markers). It must be fenced like
+// a checkpoint with offsets is. Found in review: franz-go checks the
+// generation only through TxnOffsetCommit, which such a commit lacks.
+func TestSessionZombieCommitWithoutOffsetsIsFenced(t *testing.T) {
+	c, err := kfake.NewCluster(kfake.NumBrokers(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	l, err := Open(Options{Brokers: c.ListenAddrs()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	for _, topic := range []string{"in", "out"} {
+		if err := l.CreateTopic(ctx, topic, rlog.TopicConfig{Partitions: 2}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	l.Produce(ctx, rlog.Record{Topic: "in", Partition: 0, Value: []byte("a")}, rlog.Record{Topic: "in", Partition: 1, Value: []byte("b")})
+	mk := func(id string) *Session {
+		s, err := l.NewSession(SessionOptions{Group: "g", TransactionalID: id, Topics: []string{"in"},
+			TransactionTimeout: 10 * time.Second, SessionTimeout: 6 * time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(s.Close)
+		return s
+	}
+	z := mk("zombie")
+	if ok, err := z.Commit(ctx, echo(pollN(t, z, 2))); !ok || err != nil {
+		t.Fatalf("first commit: %v %v", ok, err)
+	}
+	member, _ := z.gs.Client().GroupMetadata()
+	release := make(chan struct{})
+	defer close(release)
+	// z stops heartbeating (SIGSTOP, GC, a partition from the coordinator).
+	c.ControlKey(int16(kmsg.Heartbeat), func(r kmsg.Request) (kmsg.Response, error, bool) {
+		c.KeepControl()
+		if r.(*kmsg.HeartbeatRequest).MemberID == member {
+			c.SleepControl(func() { <-release })
+		}
+		return nil, nil, false
+	})
+	s := mk("new")
+	deadline := time.Now().Add(40 * time.Second)
+	for {
+		if _, parts := s.Assignment(); len(parts) == 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the new member never got both partitions")
+		}
+		pctx, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
+		s.Poll(pctx, 1)
+		cancel()
+	}
+	_, zparts := z.Assignment()
+	t.Logf("new member owns both partitions; the zombie still believes it owns %v", zparts)
+	// The zombie's worker wakes up: a processing-time timer fired, so it
+	// commits outputs and changelog writes, with no new input offsets.
+	ok, err := z.Commit(ctx, []rlog.Record{{Topic: "out", Partition: 0, Value: []byte("zombie-timer-output")}})
+	t.Logf("zombie commit: committed=%v err=%v", ok, err)
+	for _, r := range logtest.ReadAll(t, l, "out") {
+		if string(r.Value) == "zombie-timer-output" {
+			t.Fatal("a member that lost its partitions committed a transaction (outputs + changelog) after the new owner took over")
 		}
 	}
 }
