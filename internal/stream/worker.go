@@ -170,7 +170,8 @@ func (w *jobWorker) runSession(ctx context.Context) error {
 			wait = min(100*time.Millisecond, max(time.Millisecond, w.o.Interval-w.o.Now().Sub(w.lastCP)))
 		}
 		pctx, cancel := context.WithTimeout(ctx, wait)
-		recs, err := sess.Poll(pctx, w.o.FetchMax)
+		// A batch per task, so a poll can keep every task busy.
+		recs, err := sess.Poll(pctx, w.o.FetchMax*max(1, len(w.tasks)))
 		cancel()
 		if err != nil {
 			if ctx.Err() != nil {
@@ -192,10 +193,8 @@ func (w *jobWorker) runSession(ctx context.Context) error {
 		if w.stale {
 			continue // rebuild first; the next commit would carry these offsets
 		}
-		for _, t := range w.tasks {
-			if err := t.timersAndWatermarks(); err != nil {
-				return err
-			}
+		if err := eachTask(w.tasks, (*task).timersAndWatermarks); err != nil {
+			return err
 		}
 		if w.due() {
 			// A checkpoint started must end (commit or abort) even if the
@@ -225,6 +224,14 @@ func (w *jobWorker) due() bool {
 
 // process hands each run of one partition's records to its task.
 func (w *jobWorker) process(recs []rlog.Record) error {
+	type run struct {
+		s    *seg
+		recs []rlog.Record
+	}
+	// Route every run of one partition's records first: nothing is
+	// processed if any of them has no task.
+	var order []*task
+	runs := map[*task][]run{}
 	got := map[*seg]bool{}
 	for i := 0; i < len(recs); {
 		tp := rlog.TopicPartition{Topic: recs[i].Topic, Partition: recs[i].Partition}
@@ -243,10 +250,11 @@ func (w *jobWorker) process(recs []rlog.Record) error {
 			w.stale = true
 			return nil
 		}
-		got[r.s] = true
-		if err := r.t.process(r.s, recs[i:j]); err != nil {
-			return err
+		if _, seen := runs[r.t]; !seen {
+			order = append(order, r.t)
 		}
+		runs[r.t] = append(runs[r.t], run{r.s, recs[i:j]})
+		got[r.s] = true
 		i = j
 	}
 	for _, t := range w.tasks {
@@ -254,7 +262,31 @@ func (w *jobWorker) process(recs []rlog.Record) error {
 			s.lastEmpty = !got[s]
 		}
 	}
-	return nil
+	// Tasks share nothing while processing (each has its own state batch,
+	// outputs and parser), so they run in parallel, as embedded tasks do.
+	return eachTask(order, func(t *task) error {
+		for _, r := range runs[t] {
+			if err := t.process(r.s, r.recs); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// eachTask runs fn for every task, concurrently when there are several.
+func eachTask(ts []*task, fn func(*task) error) error {
+	if len(ts) == 1 {
+		return fn(ts[0])
+	}
+	errs := make([]error, len(ts))
+	var wg sync.WaitGroup
+	for i, t := range ts {
+		wg.Add(1)
+		go func() { defer wg.Done(); errs[i] = fn(t) }()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
 }
 
 // checkpoint commits every owned task's outputs, changelog records and
