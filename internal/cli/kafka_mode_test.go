@@ -1,11 +1,21 @@
 package cli_test
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
 	"fmt"
+	"math/big"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kfake"
 )
@@ -74,5 +84,57 @@ func TestKafkaConfigValidation(t *testing.T) {
 	os.WriteFile(cfg, []byte("mode: embedded\n"), 0o644)
 	if code, _, errs := run(t, "", "--data-dir", dir, "--config", cfg, "worker"); code != 2 || !strings.Contains(errs, "mode: kafka") {
 		t.Fatalf("worker in embedded mode: exit %d, %q", code, errs)
+	}
+}
+
+// selfSigned writes a certificate for 127.0.0.1 (its own CA) to dir and
+// returns the server's TLS config and the CA file.
+func selfSigned(t *testing.T, dir string) (*tls.Config, string) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "kfake"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, IsCA: true, BasicConstraintsValid: true,
+		KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ca := filepath.Join(dir, "ca.pem")
+	os.WriteFile(ca, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644)
+	return &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}}}, ca
+}
+
+// The kafka.tls and kafka.sasl settings reach the client: a broker that
+// requires TLS and SCRAM-SHA-256 accepts rtdw with the right settings (the
+// password from an environment variable) and refuses a wrong password.
+func TestKafkaTLSAndSASL(t *testing.T) {
+	dir := t.TempDir()
+	srv, ca := selfSigned(t, dir)
+	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.TLS(srv), kfake.EnableSASL(), kfake.Superuser("SCRAM-SHA-256", "rtdw", "s3cret"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	cfg := filepath.Join(dir, "rtdw.yaml")
+	write := func(passwordEnv string) {
+		os.WriteFile(cfg, []byte(fmt.Sprintf("mode: kafka\nkafka:\n  brokers: [%q]\n  tls: {enabled: true, ca_file: %q}\n"+
+			"  sasl: {mechanism: SCRAM-SHA-256, username: rtdw, password_env: %s}\n", c.ListenAddrs()[0], ca, passwordEnv)), 0o644)
+	}
+	t.Setenv("RTDW_TEST_KAFKA_PASSWORD", "s3cret")
+	t.Setenv("RTDW_TEST_WRONG_PASSWORD", "guess")
+	write("RTDW_TEST_KAFKA_PASSWORD")
+	if code, _, errs := run(t, "", "--data-dir", dir, "--config", cfg, "topic", "create", "secure", "--partitions", "2"); code != 0 {
+		t.Fatalf("create over TLS + SCRAM: exit %d, %s", code, errs)
+	}
+	if code, out, errs := run(t, "", "--data-dir", dir, "--config", cfg, "topic", "list"); code != 0 || !strings.Contains(out, "secure") {
+		t.Fatalf("list over TLS + SCRAM: exit %d, %s%s", code, out, errs)
+	}
+	write("RTDW_TEST_WRONG_PASSWORD")
+	if code, _, _ := run(t, "", "--data-dir", dir, "--config", cfg, "topic", "list"); code == 0 {
+		t.Fatal("a wrong SASL password was accepted")
 	}
 }

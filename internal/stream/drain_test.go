@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
 	rlog "github.com/rtdw/rtdw/internal/log"
 	"github.com/rtdw/rtdw/internal/log/logtest"
 	"github.com/rtdw/rtdw/internal/stream"
@@ -125,5 +127,30 @@ func TestKeyFunctionErrorIsDeadLettered(t *testing.T) {
 	}
 	if out := logtest.ReadAll(t, l, "out"); len(out) != 2 { // "k" and the eoi record
 		t.Fatalf("out has %d records, want 2", len(out))
+	}
+}
+
+// Tombstones (null values) and empty records carry no event: they are
+// skipped and counted, not dead-lettered, and the job goes on.
+func TestTombstonesAndEmptyRecordsAreSkippedAndCounted(t *testing.T) {
+	l := openLog(t)
+	l.CreateTopic(bg, "in", rlog.TopicConfig{Partitions: 1})
+	l.Produce(bg, rlog.Record{Topic: "in", Partition: 0, Key: []byte("k"), Value: nil},
+		rlog.Record{Topic: "in", Partition: 0, Value: []byte{}},
+		rlog.Record{Topic: "in", Partition: 0, Value: []byte("x")})
+	j := stream.NewJob("skip")
+	j.Source("in").Process("pass", func() stream.Operator { return eoiOp{} }).Main().To("out")
+	metrics := stream.NewMetrics(nil)
+	if err := stream.Run(bg, stream.Options{Log: l, Drain: true, Interval: 5 * time.Millisecond, Metrics: metrics}, j); err != nil {
+		t.Fatal(err)
+	}
+	if out := logtest.ReadAll(t, l, "out"); len(out) != 2 || string(out[0].Value) != "x" { // "x" and the eoi record
+		t.Fatalf("out: %+v", out)
+	}
+	if dl := logtest.ReadAll(t, l, "dirty_data"); len(dl) != 0 {
+		t.Fatalf("dead letters: %+v", dl)
+	}
+	if n := testutil.ToFloat64(metrics.Skipped.WithLabelValues("skip", "in")); n != 2 {
+		t.Fatalf("rtdw_skipped_records_total = %v, want 2", n)
 	}
 }

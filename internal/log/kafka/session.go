@@ -94,7 +94,7 @@ func (l *Log) NewSession(o SessionOptions) (*Session, error) {
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
 		kgo.RecordPartitioner(kgo.ManualPartitioner()), // rtdw chooses partitions (murmur2)
 		kgo.ProducerBatchMaxBytes(o.MaxBatchBytes),
-		kgo.FetchMaxPartitionBytes(4<<20),
+		kgo.FetchMaxPartitionBytes(4 << 20),
 		kgo.ProducerLinger(0),
 		kgo.OnPartitionsAssigned(func(_ context.Context, _ *kgo.Client, m map[string][]int32) { s.assign(m, true) }),
 		kgo.OnPartitionsRevoked(func(_ context.Context, _ *kgo.Client, m map[string][]int32) { s.assign(m, false) }),
