@@ -1,11 +1,8 @@
 package cli
 
 import (
-	"bufio"
 	"context"
 	"fmt"
-	"os"
-	"runtime"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -34,33 +31,11 @@ func benchKafka(ctx context.Context, g *globals, o *benchOptions) error {
 		return err
 	}
 	defer l.Close()
-	t0 := time.Now()
-	parts := int32(max(2, runtime.GOMAXPROCS(0)))
-	if err := l.CreateTopic(ctx, dwd.TopicLog, rlog.TopicConfig{Partitions: parts}); err != nil {
-		return err
-	}
-	f, err := os.Open(o.input)
+	res, err := loadBenchInput(ctx, l, o)
 	if err != nil {
 		return err
 	}
-	emit, flush := mockProducer(ctx, l, dwd.TopicLog)
-	r := bufio.NewReaderSize(f, 1<<20)
-	for {
-		line, err := readLine(r)
-		if len(line) > 0 {
-			if err := emit(line); err != nil {
-				return err
-			}
-		}
-		if err != nil {
-			break
-		}
-	}
-	f.Close()
-	if err := flush(); err != nil {
-		return err
-	}
-	res := benchResult{Events: o.events, Ingest: time.Since(t0).Seconds()}
+	parts := benchPartitions()
 	db, err := state.OpenLocal(o.dir, g.logger)
 	if err != nil {
 		return err

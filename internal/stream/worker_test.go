@@ -103,19 +103,7 @@ func (w *testWorker) stop(t *testing.T) {
 // mid-run and the other takes over its tasks with their state restored
 // from the changelog. Every key's counts come out exactly once, 1..n.
 func TestWorkersShareAndHandOverExactlyOnce(t *testing.T) {
-	c, err := kfake.NewCluster(kfake.NumBrokers(1))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	l, err := kafka.Open(kafka.Options{Brokers: c.ListenAddrs()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	if err := l.CreateTopic(bg, "in", rlog.TopicConfig{Partitions: 4}); err != nil {
-		t.Fatal(err)
-	}
+	l := kafkaWithInput(t)
 	want := map[string]int{}
 	total := 0
 	produce := func(n int) {
@@ -171,19 +159,7 @@ func TestWorkersShareAndHandOverExactlyOnce(t *testing.T) {
 // other restores its windows (map state) and timers from the changelogs.
 // Every window fires exactly once with the right sum.
 func TestWorkersCloseWindowsAcrossRepartition(t *testing.T) {
-	c, err := kfake.NewCluster(kfake.NumBrokers(1))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	l, err := kafka.Open(kafka.Options{Brokers: c.ListenAddrs()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	if err := l.CreateTopic(bg, "in", rlog.TopicConfig{Partitions: 4}); err != nil {
-		t.Fatal(err)
-	}
+	l := kafkaWithInput(t)
 	job := func() *stream.Job { return windowJob(nil) }
 	w1 := startWorker(t, l, "a", job)
 	w2 := startWorker(t, l, "b", job)
@@ -249,19 +225,7 @@ func TestWorkerWaitsForABrokerThatIsAway(t *testing.T) {
 // An output too large for the broker goes to the dead-letter topic (with
 // its reason) instead of failing every transaction.
 func TestWorkerDeadLettersOutputsTooLargeForTheBroker(t *testing.T) {
-	c, err := kfake.NewCluster(kfake.NumBrokers(1))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	l, err := kafka.Open(kafka.Options{Brokers: c.ListenAddrs()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	if err := l.CreateTopic(bg, "in", rlog.TopicConfig{Partitions: 4}); err != nil {
-		t.Fatal(err)
-	}
+	l := kafkaWithInput(t)
 	inflate := func() *stream.Job {
 		j := stream.NewJob("inflate")
 		j.Source("in").Process("grow", func() stream.Operator { return growOp{} }).Main().To("out")
@@ -302,6 +266,25 @@ func (growOp) Process(r *stream.Record, out stream.Emitter) error {
 	o := r.Derive(r.Key, v, r.Time)
 	out.Emit(0, &o)
 	return nil
+}
+
+// kafkaWithInput starts a kfake cluster with topic "in" (4 partitions).
+func kafkaWithInput(t *testing.T) *kafka.Log {
+	t.Helper()
+	c, err := kfake.NewCluster(kfake.NumBrokers(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	l, err := kafka.Open(kafka.Options{Brokers: c.ListenAddrs()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	if err := l.CreateTopic(bg, "in", rlog.TopicConfig{Partitions: 4}); err != nil {
+		t.Fatal(err)
+	}
+	return l
 }
 
 // waitOut waits until out holds n records (read_committed).
