@@ -561,49 +561,9 @@ func (g *LogGenerator) appendPage(dst []byte, s *session) []byte {
 	}
 	dst = append(dst, '}')
 
-	if hasDisplays[page] {
-		n := 1 + r.IntN(maxDisplays)
-		posID := 1 + r.IntN(numPosIDs)
-		dst = append(dst, `,"displays":[`...)
-		for i := range n {
-			if i > 0 {
-				dst = append(dst, ',')
-			}
-			if (page == pHome || page == pGoodList) && r.IntN(10) == 0 {
-				dst = append(dst, `{"item_type":"activity_id","item":"`...)
-				dst = strconv.AppendInt(dst, int64(1+r.IntN(numActivities)), 10)
-			} else {
-				dst = append(dst, `{"item_type":"sku_id","item":"`...)
-				dst = strconv.AppendInt(dst, int64(1+r.IntN(numSkus)), 10)
-			}
-			dst = append(dst, `","pos_id":`...)
-			dst = strconv.AppendInt(dst, int64(posID), 10)
-			dst = append(dst, `,"pos_seq":`...)
-			dst = strconv.AppendInt(dst, int64(i), 10)
-			dst = append(dst, '}')
-		}
-		dst = append(dst, ']')
-	}
+	dst = appendDisplays(dst, r, page)
 
-	if nActs > 0 {
-		dst = append(dst, `,"actions":[`...)
-		for i := range nActs {
-			a := &g.acts[i]
-			if i > 0 {
-				dst = append(dst, ',')
-			}
-			dst = append(dst, `{"action_id":"`...)
-			dst = append(dst, a.id...)
-			dst = append(dst, `","item_type":"`...)
-			dst = append(dst, a.itemType...)
-			dst = append(dst, `","item":"`...)
-			dst = strconv.AppendInt(dst, int64(a.item), 10)
-			dst = append(dst, `","ts":`...)
-			dst = strconv.AppendInt(dst, a.ts, 10)
-			dst = append(dst, '}')
-		}
-		dst = append(dst, ']')
-	}
+	dst = appendActions(dst, g.acts[:nActs])
 	dst = g.appendErrAndTs(dst, ts)
 
 	s.ts = ts + during
@@ -718,4 +678,57 @@ func (g *LogGenerator) down(i int) {
 		g.heap[i], g.heap[m] = g.heap[m], g.heap[i]
 		i = m
 	}
+}
+
+// appendDisplays appends a page's "displays" array, if the page has one
+// (its random draws are part of the generators' deterministic sequence).
+func appendDisplays(dst []byte, r *rand.Rand, page uint8) []byte {
+	if !hasDisplays[page] {
+		return dst
+	}
+	n := 1 + r.IntN(maxDisplays)
+	posID := 1 + r.IntN(numPosIDs)
+	dst = append(dst, `,"displays":[`...)
+	for i := range n {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		if (page == pHome || page == pGoodList) && r.IntN(10) == 0 {
+			dst = append(dst, `{"item_type":"activity_id","item":"`...)
+			dst = strconv.AppendInt(dst, int64(1+r.IntN(numActivities)), 10)
+		} else {
+			dst = append(dst, `{"item_type":"sku_id","item":"`...)
+			dst = strconv.AppendInt(dst, int64(1+r.IntN(numSkus)), 10)
+		}
+		dst = append(dst, `","pos_id":`...)
+		dst = strconv.AppendInt(dst, int64(posID), 10)
+		dst = append(dst, `,"pos_seq":`...)
+		dst = strconv.AppendInt(dst, int64(i), 10)
+		dst = append(dst, '}')
+	}
+	return append(dst, ']')
+}
+
+// appendActions appends a page's "actions" array (none: nothing).
+func appendActions(dst []byte, acts []action) []byte {
+	if len(acts) == 0 {
+		return dst
+	}
+	dst = append(dst, `,"actions":[`...)
+	for i := range acts {
+		a := &acts[i]
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = append(dst, `{"action_id":"`...)
+		dst = append(dst, a.id...)
+		dst = append(dst, `","item_type":"`...)
+		dst = append(dst, a.itemType...)
+		dst = append(dst, `","item":"`...)
+		dst = strconv.AppendInt(dst, int64(a.item), 10)
+		dst = append(dst, `","ts":`...)
+		dst = strconv.AppendInt(dst, a.ts, 10)
+		dst = append(dst, '}')
+	}
+	return append(dst, ']')
 }

@@ -137,48 +137,8 @@ func (sh *Shop) page(s *shopSession) {
 		dst = append(dst, '"')
 	}
 	dst = append(dst, '}')
-	if hasDisplays[page] {
-		n := 1 + r.IntN(maxDisplays)
-		posID := 1 + r.IntN(numPosIDs)
-		dst = append(dst, `,"displays":[`...)
-		for i := range n {
-			if i > 0 {
-				dst = append(dst, ',')
-			}
-			if (page == pHome || page == pGoodList) && r.IntN(10) == 0 {
-				dst = append(dst, `{"item_type":"activity_id","item":"`...)
-				dst = strconv.AppendInt(dst, int64(1+r.IntN(numActivities)), 10)
-			} else {
-				dst = append(dst, `{"item_type":"sku_id","item":"`...)
-				dst = strconv.AppendInt(dst, int64(1+r.IntN(numSkus)), 10)
-			}
-			dst = append(dst, `","pos_id":`...)
-			dst = strconv.AppendInt(dst, int64(posID), 10)
-			dst = append(dst, `,"pos_seq":`...)
-			dst = strconv.AppendInt(dst, int64(i), 10)
-			dst = append(dst, '}')
-		}
-		dst = append(dst, ']')
-	}
-	if nActs > 0 {
-		dst = append(dst, `,"actions":[`...)
-		for i := range nActs {
-			a := &lg.acts[i]
-			if i > 0 {
-				dst = append(dst, ',')
-			}
-			dst = append(dst, `{"action_id":"`...)
-			dst = append(dst, a.id...)
-			dst = append(dst, `","item_type":"`...)
-			dst = append(dst, a.itemType...)
-			dst = append(dst, `","item":"`...)
-			dst = strconv.AppendInt(dst, int64(a.item), 10)
-			dst = append(dst, `","ts":`...)
-			dst = strconv.AppendInt(dst, a.ts, 10)
-			dst = append(dst, '}')
-		}
-		dst = append(dst, ']')
-	}
+	dst = appendDisplays(dst, r, page)
+	dst = appendActions(dst, lg.acts[:nActs])
 	dst = lg.appendErrAndTs(dst, ts)
 	sh.pushLog(ts, s.mid, dst)
 
