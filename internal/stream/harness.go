@@ -186,5 +186,9 @@ func (h *Harness) Output(port string) []Record {
 // DeadLetters returns committed dead letters (reason in header rtdw.reason).
 func (h *Harness) DeadLetters() []Record { return h.deadCommitted }
 
+// Late is how many records the operator counted late (Context.CountLate)
+// since it was last opened.
+func (h *Harness) Late() int64 { return h.in.late }
+
 // Close releases the harness's uncommitted state.
 func (h *Harness) Close() { h.store.Close() }
