@@ -1,0 +1,128 @@
+package operator
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"time"
+
+	"github.com/rtdw/rtdw/internal/state"
+	"github.com/rtdw/rtdw/internal/stream"
+)
+
+// Dedup ports: the deduplicated records, and corrections: the previously
+// emitted value of a key that has since changed, so an aggregate can take
+// its contribution back before adding the new one.
+const (
+	PortDeduped = "out"
+	PortRetract = "retract"
+)
+
+// Dedup makes each key count once downstream although it may arrive
+// several times (a left join's partial row then its completed row, a
+// replay): the first record of a key starts a processing-time wait; the
+// latest record of the key when the wait ends is emitted. A key's emitted
+// value is remembered for ttl: an identical record later is dropped, a
+// different one is emitted with a correction of the old one on the
+// "retract" port. At the end of a drained input, waiting keys are emitted.
+// It must follow a KeyBy on the deduplication id.
+func Dedup(wait, ttl time.Duration) stream.Factory {
+	return func() stream.Operator { return &dedup{wait: wait, ttl: ttl} }
+}
+
+type dedup struct {
+	wait, ttl time.Duration
+	ctx       *stream.Context
+	latest    *state.ValueState // key -> record waiting to be emitted
+	emitted   *state.ValueState // key -> record emitted last (TTL)
+}
+
+func (d *dedup) Ports() []string { return []string{PortDeduped, PortRetract} }
+
+func (d *dedup) Open(ctx *stream.Context) error {
+	d.ctx = ctx
+	d.latest = ctx.Value("latest")
+	d.emitted = ctx.Value("emitted", state.WithTTL(d.ttl))
+	return nil
+}
+
+// A stored record is its event time (varint) then its value.
+func encodeRec(r *stream.Record) []byte {
+	return append(binary.AppendVarint(nil, r.Time), r.Value...)
+}
+
+func decodeRec(key, b []byte) (stream.Record, error) {
+	t, n := binary.Varint(b)
+	if n <= 0 {
+		return stream.Record{}, errors.New("dedup: corrupt state")
+	}
+	return stream.Record{Key: key, Value: b[n:], Time: t}, nil
+}
+
+func (d *dedup) Process(rec *stream.Record, out stream.Emitter) error {
+	prev, seen, err := d.emitted.Get(rec.Key)
+	if err != nil {
+		return err
+	}
+	if seen {
+		old, err := decodeRec(rec.Key, prev)
+		if err != nil {
+			return err
+		}
+		if bytes.Equal(old.Value, rec.Value) {
+			return nil // the same record again (a replay): it already counted
+		}
+		out.Emit(1, &old)
+		out.Emit(0, rec)
+		return d.emitted.Put(rec.Key, encodeRec(rec))
+	}
+	_, waiting, err := d.latest.Get(rec.Key)
+	if err != nil {
+		return err
+	}
+	if err := d.latest.Put(rec.Key, encodeRec(rec)); err != nil {
+		return err
+	}
+	if waiting {
+		return nil // the wait started with the key's first record
+	}
+	return d.ctx.RegisterTimer(state.ProcessingTime, d.ctx.Now().Add(d.wait).UnixMilli(), rec.Key)
+}
+
+func (d *dedup) OnTimer(_ state.TimeDomain, _ int64, key []byte, out stream.Emitter) error {
+	return d.flush(key, out)
+}
+
+func (d *dedup) flush(key []byte, out stream.Emitter) error {
+	raw, ok, err := d.latest.Get(key)
+	if err != nil || !ok {
+		return err
+	}
+	rec, err := decodeRec(key, raw)
+	if err != nil {
+		return err
+	}
+	out.Emit(0, &rec)
+	if err := d.emitted.Put(key, raw); err != nil {
+		return err
+	}
+	return d.latest.Delete(key)
+}
+
+// EndOfInput emits every key still waiting.
+func (d *dedup) EndOfInput(out stream.Emitter) error {
+	var keys [][]byte
+	_, err := d.ctx.Store().Timers(d.ctx.Scope()).Fire(state.ProcessingTime, 1<<62, func(_ int64, key []byte) error {
+		keys = append(keys, bytes.Clone(key))
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, k := range keys {
+		if err := d.flush(k, out); err != nil {
+			return err
+		}
+	}
+	return nil
+}
