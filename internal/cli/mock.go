@@ -80,7 +80,7 @@ can; --rate paces it, --realtime follows the wall clock.`,
 	f.IntVar(&o.users, "users", 1000, "users registered before the day (ids 1..N); half the sessions are theirs")
 	f.IntVar(&o.devices, "devices", 2000, "distinct devices (mids)")
 	f.IntVar(&o.sessions, "sessions", 10000, "sessions over the 24 hours of the day")
-	f.Float64Var(&o.rate, "rate", 0, "records per second (0: as fast as possible)")
+	f.Float64Var(&o.rate, "rate", 0, "records per second after the bootstrap snapshot (0: as fast as possible)")
 	f.BoolVar(&o.realtime, "realtime", false, "follow the wall clock: the day starts now, at the current time of day")
 	f.DurationVar(&o.duration, "duration", 0, "stop after this wall-clock time (0: when the day's sessions and their follow-ups are done)")
 	f.DurationVar(&o.disorder, "disorder", 0, "delay app logs by up to this much in the output (bounded out-of-orderness, for tests)")

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kfake"
 
@@ -163,5 +164,45 @@ func TestMockMySQL(t *testing.T) {
 	// A second run continues after the ids already there.
 	if code, _, errs := run(t, "", "--data-dir", dir, "mock", "--to", "mysql", "--dsn", dsn, "--users", "300", "--sessions", "50"); code != 0 {
 		t.Fatalf("second run: exit %d: %s", code, errs)
+	}
+}
+
+// --rate paces the output (never faster than asked; the bootstrap snapshot
+// is not paced, so it is off here), --duration stops the run, and progress lines report the simulated clock; a paced run's
+// records are the unpaced run's first records, in the same order.
+func TestMockRateDurationAndProgress(t *testing.T) {
+	dir := t.TempDir()
+	start := time.Now()
+	code, _, errs := run(t, "", "--data-dir", dir, "mock", "--to", "file", "--out", filepath.Join(dir, "paced"),
+		"--seed", "5", "--sessions", "500", "--rate", "400", "--duration", "1500ms", "--progress", "500ms", "--bootstrap=false")
+	elapsed := time.Since(start)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	if !strings.Contains(errs, "simulated clock") {
+		t.Fatalf("no progress line with the simulated clock:\n%s", errs)
+	}
+	paced := 0
+	var lines [][]byte
+	for _, f := range []string{"topic_db.jsonl", "topic_log.jsonl"} {
+		b, _ := os.ReadFile(filepath.Join(dir, "paced", f))
+		paced += bytes.Count(b, []byte("\n"))
+		lines = append(lines, b)
+	}
+	// Pacing can only make a run slower: at most rate × elapsed (+1 for
+	// the first record), and the duration ended it well before the 3,000+
+	// records of the whole day.
+	if limit := int(400*elapsed.Seconds()) + 1; paced == 0 || paced > limit {
+		t.Fatalf("%d records in %s at --rate 400 (limit %d)", paced, elapsed, limit)
+	}
+	code, _, errs = run(t, "", "--data-dir", dir, "mock", "--to", "file", "--out", filepath.Join(dir, "full"), "--seed", "5", "--sessions", "500", "--bootstrap=false")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	for i, f := range []string{"topic_db.jsonl", "topic_log.jsonl"} {
+		full, _ := os.ReadFile(filepath.Join(dir, "full", f))
+		if !bytes.HasPrefix(full, lines[i]) {
+			t.Fatalf("%s of the paced run is not a prefix of the unpaced run's", f)
+		}
 	}
 }
