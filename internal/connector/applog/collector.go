@@ -1,0 +1,245 @@
+package applog
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"maps"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	rlog "github.com/rtdw/rtdw/internal/log"
+	"github.com/rtdw/rtdw/internal/state"
+)
+
+// Position is how far a tailed file has been committed: the offset just
+// past its last committed line. Files are identified by device + inode
+// (the key of the positions map), so a renamed file keeps its position.
+type Position struct {
+	Path   string `json:"path"`
+	Offset int64  `json:"offset"`
+}
+
+// Options configure a Collector.
+type Options struct {
+	// Log receives the records; required.
+	Log rlog.Log
+	// Topic for good lines (default topic_log) and DirtyTopic for bad ones
+	// (default dirty_data).
+	Topic, DirtyTopic string
+	// Partitions of the topics when the collector creates them (default 4).
+	Partitions int32
+	// PositionFile keeps file positions when Log has no state store
+	// (at-least-once); required for tailing on such a log.
+	PositionFile string
+	// RequestIDTTL is how long an X-Request-Id is remembered (default 24h).
+	RequestIDTTL time.Duration
+	// Registerer receives the collector's metrics (nil: none).
+	Registerer prometheus.Registerer
+	// Logger (nil: slog.Default()).
+	Logger *slog.Logger
+}
+
+// Collector writes validated app-log batches to the log, together with
+// its bookkeeping, one batch at a time (it serializes commits so the
+// bookkeeping of concurrent HTTP requests and file tails stays consistent).
+type Collector struct {
+	o        Options
+	mu       sync.Mutex
+	store    *state.Store      // nil without a state store
+	posState *state.ValueState // key posKey: JSON map of positions
+	reqState *state.ValueState // X-Request-Id -> seen
+	pos      map[string]Position
+	m        *metrics
+	closed   bool
+}
+
+var posKey = []byte("positions")
+
+// New opens a collector: it creates the topics if missing and loads the
+// committed file positions.
+func New(ctx context.Context, o Options) (*Collector, error) {
+	if o.Log == nil {
+		return nil, errors.New("applog: Options.Log is required")
+	}
+	if o.Topic == "" {
+		o.Topic = "topic_log"
+	}
+	if o.DirtyTopic == "" {
+		o.DirtyTopic = "dirty_data"
+	}
+	if o.Partitions <= 0 {
+		o.Partitions = 4
+	}
+	if o.RequestIDTTL <= 0 {
+		o.RequestIDTTL = 24 * time.Hour
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	for _, t := range []string{o.Topic, o.DirtyTopic} {
+		if _, err := rlog.EnsureTopic(ctx, o.Log, t, rlog.TopicConfig{Partitions: o.Partitions}); err != nil {
+			return nil, fmt.Errorf("applog: topic %s: %w", t, err)
+		}
+	}
+	c := &Collector{o: o, pos: map[string]Position{}, m: newMetrics(o.Registerer)}
+	var raw []byte
+	if db := o.Log.StateStore(); db != nil {
+		c.store = state.NewStore(db, nil)
+		sc := state.Scope{Job: JobName, Operator: "collector"}
+		c.posState = c.store.Value(sc, "file_positions")
+		c.reqState = c.store.Value(sc, "request_ids", state.WithTTL(o.RequestIDTTL))
+		v, ok, err := c.posState.Get(posKey)
+		if err != nil {
+			return nil, fmt.Errorf("applog: positions: %w", err)
+		}
+		if ok {
+			raw = v
+		}
+	} else if o.PositionFile != "" {
+		v, err := os.ReadFile(o.PositionFile)
+		if err != nil && !errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("applog: position file: %w", err)
+		}
+		raw = v
+	}
+	if len(raw) > 0 {
+		if err := json.Unmarshal(raw, &c.pos); err != nil {
+			return nil, fmt.Errorf("applog: positions: %w", err)
+		}
+	}
+	return c, nil
+}
+
+// Exactly reports whether commits are exactly-once (the log has a state
+// store): file positions and request ids commit atomically with records.
+func (c *Collector) Exactly() bool { return c.store != nil }
+
+// Positions returns a copy of the committed file positions.
+func (c *Collector) Positions() map[string]Position {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return maps.Clone(c.pos)
+}
+
+// Close releases the collector's pending state batch (the log stays open).
+func (c *Collector) Close() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.closed && c.store != nil {
+		c.store.Close()
+	}
+	c.closed = true
+}
+
+// errClosed is returned by commits after Close.
+var errClosed = errors.New("applog: collector closed")
+
+// commit writes b's records and applies the position updates (a nil
+// value deletes the entry) atomically when the log allows it. A non-empty
+// reqID already committed makes it a no-op that reports dup.
+func (c *Collector) commit(ctx context.Context, input string, b *batch, reqID string, updates map[string]*Position) (dup bool, err error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return false, errClosed
+	}
+	if reqID != "" && c.reqState != nil {
+		_, seen, err := c.reqState.Get([]byte(reqID))
+		if err != nil {
+			return false, err
+		}
+		if seen {
+			c.m.duplicates.Inc()
+			return true, nil
+		}
+	}
+	pos := c.pos
+	var posJSON []byte
+	if len(updates) > 0 {
+		pos = maps.Clone(c.pos)
+		for id, p := range updates {
+			if p == nil {
+				delete(pos, id)
+			} else {
+				pos[id] = *p
+			}
+		}
+		if posJSON, err = json.Marshal(pos); err != nil {
+			return false, err
+		}
+	}
+	if c.store != nil {
+		if posJSON != nil {
+			if err := c.posState.Put(posKey, posJSON); err != nil {
+				c.store.Discard()
+				return false, err
+			}
+		}
+		if reqID != "" {
+			if err := c.reqState.Put([]byte(reqID), []byte{1}); err != nil {
+				c.store.Discard()
+				return false, err
+			}
+		}
+		err = c.o.Log.Commit(ctx, &rlog.Txn{Records: b.recs, State: c.store.Batch()})
+		if err != nil {
+			c.store.Discard()
+			return false, fmt.Errorf("applog: commit: %w", err)
+		}
+		c.store.Committed()
+	} else {
+		if len(b.recs) > 0 {
+			if err := c.o.Log.Produce(ctx, b.recs...); err != nil {
+				return false, fmt.Errorf("applog: produce: %w", err)
+			}
+		}
+		if posJSON != nil {
+			if c.o.PositionFile == "" {
+				return false, errors.New("applog: a position file is required to tail files on this log")
+			}
+			if err := writeFileSync(c.o.PositionFile, posJSON); err != nil {
+				return false, fmt.Errorf("applog: position file: %w", err)
+			}
+		}
+	}
+	c.pos = pos
+	c.m.count(input, b)
+	return false, nil
+}
+
+// writeFileSync replaces path with data atomically and durably.
+func writeFileSync(path string, data []byte) error {
+	tmp := path + ".tmp"
+	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o644)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return err
+	}
+	if d, err := os.Open(filepath.Dir(path)); err == nil {
+		d.Sync()
+		d.Close()
+	}
+	return nil
+}
+
+func (c *Collector) newBatch() *batch { return &batch{topic: c.o.Topic, dirty: c.o.DirtyTopic} }

@@ -1,0 +1,92 @@
+package applog
+
+import (
+	"unicode/utf8"
+
+	"github.com/valyala/fastjson"
+
+	rlog "github.com/rtdw/rtdw/internal/log"
+	"github.com/rtdw/rtdw/internal/stream"
+)
+
+// JobName is the rtdw.job header of the collector's dead letters and the
+// owner of its keyed state.
+const JobName = "ingest_applog"
+
+// Reason codes of dead-lettered lines (the part of rtdw.reason before ':').
+const (
+	ReasonInvalidUTF8 = "invalid_utf8"
+	ReasonInvalidJSON = "invalid_json"
+	ReasonNotObject   = "not_object"
+	ReasonMissingMid  = "missing_mid"
+	ReasonTooLong     = "line_too_long"
+)
+
+// Check validates one app-log line and returns its partition key
+// (common.mid), or the reason code and detail why it is bad.
+func Check(p *fastjson.Parser, line []byte) (mid []byte, code, detail string) {
+	if !utf8.Valid(line) {
+		return nil, ReasonInvalidUTF8, "the line is not valid UTF-8"
+	}
+	v, err := p.ParseBytes(line)
+	if err != nil {
+		return nil, ReasonInvalidJSON, err.Error()
+	}
+	if v.Type() != fastjson.TypeObject {
+		return nil, ReasonNotObject, "the line is a JSON " + v.Type().String() + ", want an object"
+	}
+	m := v.Get("common", "mid")
+	if m == nil || m.Type() != fastjson.TypeString || len(m.GetStringBytes()) == 0 {
+		return nil, ReasonMissingMid, "common.mid must be a non-empty string"
+	}
+	return append([]byte(nil), m.GetStringBytes()...), "", ""
+}
+
+// batch is the records one input chunk becomes.
+type batch struct {
+	topic   string // good lines
+	dirty   string // bad lines
+	recs    []rlog.Record
+	lines   int
+	bad     map[string]int // reason code -> lines
+	bytes   int
+	checker fastjson.Parser
+}
+
+// add validates line (without its newline) and appends its record: to
+// b.topic keyed by mid, or to b.dirty with the dead-letter headers. source
+// names where it came from (http:ADDR or file:PATH@OFFSET); tooLong marks
+// the first part of a line longer than the limit.
+func (b *batch) add(line []byte, source string, tooLong bool) {
+	b.lines++
+	b.bytes += len(line) + 1
+	val := append([]byte(nil), line...)
+	var mid []byte
+	var code, detail string
+	if tooLong {
+		code, detail = ReasonTooLong, "no newline within the maximum line length"
+	} else {
+		mid, code, detail = Check(&b.checker, line)
+	}
+	if code == "" {
+		b.recs = append(b.recs, rlog.Record{Topic: b.topic, Partition: rlog.AutoPartition, Key: mid, Value: val})
+		return
+	}
+	if b.bad == nil {
+		b.bad = map[string]int{}
+	}
+	b.bad[code]++
+	reason := code + ": " + detail
+	if len(reason) > 1024 { // a reason quoting a huge input is no use
+		n := 1021
+		for n > 0 && !utf8.RuneStart(reason[n]) {
+			n--
+		}
+		reason = reason[:n] + "..."
+	}
+	b.recs = append(b.recs, rlog.Record{Topic: b.dirty, Partition: rlog.AutoPartition, Value: val, Headers: []rlog.Header{
+		{Key: stream.HeaderReason, Value: []byte(reason)},
+		{Key: stream.HeaderJob, Value: []byte(JobName)},
+		{Key: stream.HeaderSource, Value: []byte(source)},
+	}})
+}
