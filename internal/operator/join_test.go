@@ -1,0 +1,106 @@
+package operator_test
+
+import (
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rtdw/rtdw/internal/operator"
+	"github.com/rtdw/rtdw/internal/stream"
+	st "github.com/rtdw/rtdw/internal/stream/streamtest"
+)
+
+// Records are "table:id:payload", keyed by the join key: "detail" rows
+// (left, many per order) and "info" rows (right, one per order).
+func orderJoin(left bool, ttl time.Duration) stream.Factory {
+	return operator.Join(operator.JoinSpec{
+		Sides: 2, Left: left, TTL: ttl,
+		Side: func(r *stream.Record) (int, error) {
+			switch strings.SplitN(string(r.Value), ":", 2)[0] {
+			case "detail":
+				return 0, nil
+			case "info":
+				return 1, nil
+			}
+			return 0, stream.BadInput("unknown_table", "%q", r.Value)
+		},
+		RowID: func(r *stream.Record) ([]byte, error) {
+			p := strings.Split(string(r.Value), ":")
+			if len(p) != 3 {
+				return nil, errors.New("bad row")
+			}
+			return []byte(p[1]), nil
+		},
+		Combine: func(l []byte, rs [][]byte) ([]byte, error) {
+			info := "-"
+			if rs[0] != nil {
+				info = strings.Split(string(rs[0]), ":")[2]
+			}
+			return fmt.Appendf(nil, "%s+%s", strings.Split(string(l), ":")[2], info), nil
+		},
+	})
+}
+
+func TestInnerJoinWaitsForEverySide(t *testing.T) {
+	h := st.Run(t, orderJoin(false, 0), []st.Step{
+		st.Rec("o1", "detail:d1:apple", 1), // order_detail before order_info
+		st.Rec("o1", "detail:d2:pear", 2),
+		st.Rec("o1", "info:o1:paid", 3), // both details join
+		st.Rec("o1", "detail:d3:fig", 4),
+		st.Rec("o2", "detail:d4:kiwi", 5), // never joins
+		st.Rec("o1", "what:x:y", 6),       // dead-lettered
+	})
+	st.Equal(t, "out", []stream.Record{
+		{Key: []byte("d1"), Value: []byte("apple+paid"), Time: 3},
+		{Key: []byte("d2"), Value: []byte("pear+paid"), Time: 3},
+		{Key: []byte("d3"), Value: []byte("fig+paid"), Time: 4},
+	}, h.Output("out"))
+	if n := len(h.DeadLetters()); n != 1 {
+		t.Fatalf("%d dead letters", n)
+	}
+}
+
+func TestLeftJoinEmitsPartialThenComplete(t *testing.T) {
+	h := st.Run(t, orderJoin(true, 0), []st.Step{
+		st.Rec("o1", "detail:d1:apple", 1),
+		st.Rec("o1", "info:o1:created", 2),
+		st.Rec("o1", "info:o1:paid", 3), // the right row changes: re-emitted
+	})
+	st.Equal(t, "out", []stream.Record{
+		{Key: []byte("d1"), Value: []byte("apple+-"), Time: 1},
+		{Key: []byte("d1"), Value: []byte("apple+created"), Time: 2},
+		{Key: []byte("d1"), Value: []byte("apple+paid"), Time: 3},
+	}, h.Output("out"))
+}
+
+// Rows expire TTL after their last write: a detail arriving after its
+// order_info expired joins nothing (left join: partial row).
+func TestJoinStateTTL(t *testing.T) {
+	h := st.Run(t, orderJoin(true, 10*time.Second), []st.Step{
+		st.At(st.Epoch), st.Rec("o1", "info:o1:paid", 1),
+		st.At(st.Epoch.Add(5 * time.Second)), st.Rec("o1", "detail:d1:apple", 2),
+		st.At(st.Epoch.Add(11 * time.Second)), st.Rec("o1", "detail:d2:pear", 3),
+	})
+	st.Equal(t, "out", []stream.Record{
+		{Key: []byte("d1"), Value: []byte("apple+paid"), Time: 2},
+		{Key: []byte("d2"), Value: []byte("pear+-"), Time: 3},
+	}, h.Output("out"))
+}
+
+func TestJoinRestore(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	var steps []st.Step
+	for i := range 300 {
+		o := fmt.Sprint("o", rng.IntN(10))
+		if rng.IntN(3) == 0 {
+			steps = append(steps, st.Rec(o, fmt.Sprintf("info:%s:s%d", o, i), int64(i)))
+		} else {
+			steps = append(steps, st.Rec(o, fmt.Sprintf("detail:d%d:x%d", rng.IntN(30), i), int64(i)))
+		}
+	}
+	st.CheckRestore(t, orderJoin(true, time.Hour), steps, 9, 6, 10)
+	st.CheckRestore(t, orderJoin(false, time.Hour), steps, 9, 6, 11)
+}
