@@ -1,0 +1,75 @@
+package mysqlcdc
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/rtdw/rtdw/internal/state"
+)
+
+// Position is where the reader continues in the binlog: the end of the
+// last transaction (or DDL) it committed. GTID is the MariaDB GTID of
+// that transaction (domain-server-seq), kept for operators; the reader
+// resumes from File and Pos, which every flavor serves.
+type Position struct {
+	File string `json:"file"`
+	Pos  uint32 `json:"pos"`
+	GTID string `json:"gtid,omitempty"`
+}
+
+func (p Position) String() string {
+	s := fmt.Sprintf("%s:%d", p.File, p.Pos)
+	if p.GTID != "" {
+		s += " (gtid " + p.GTID + ")"
+	}
+	return s
+}
+
+// checkpoint is the reader's state, committed with the records it
+// produced (log.Txn.State).
+type checkpoint struct {
+	st  *state.Store
+	val *state.ValueState
+}
+
+var (
+	keyPosition = []byte("position")
+	keySchema   = []byte("schema")
+)
+
+func newCheckpoint(st *state.Store, name string) *checkpoint {
+	return &checkpoint{st: st, val: st.Value(state.Scope{Job: "rtdw-ingest-mysql", Operator: name}, "binlog")}
+}
+
+// load returns the stored position and schemas (ok=false: none, snapshot needed).
+func (c *checkpoint) load() (Position, schemas, bool, error) {
+	var p Position
+	raw, ok, err := c.val.Get(keyPosition)
+	if err != nil || !ok {
+		return p, nil, false, err
+	}
+	if err := json.Unmarshal(raw, &p); err != nil {
+		return p, nil, false, fmt.Errorf("mysqlcdc: stored position %q: %w", raw, err)
+	}
+	raw, ok, err = c.val.Get(keySchema)
+	if err != nil || !ok {
+		return p, nil, ok, err
+	}
+	s, err := decodeSchemas(raw)
+	return p, s, true, err
+}
+
+func (c *checkpoint) putPosition(p Position) error {
+	b, _ := json.Marshal(p) // plain struct: cannot fail
+	return c.val.Put(keyPosition, b)
+}
+
+func (c *checkpoint) putSchemas(s schemas) error { return c.val.Put(keySchema, s.encode()) }
+
+// reset forgets the position, so the next run snapshots again.
+func (c *checkpoint) reset() error {
+	if err := c.val.Delete(keyPosition); err != nil {
+		return err
+	}
+	return c.val.Delete(keySchema)
+}

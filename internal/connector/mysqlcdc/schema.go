@@ -1,0 +1,254 @@
+package mysqlcdc
+
+import (
+	"context"
+	"database/sql"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/rtdw/rtdw/internal/jsonw"
+)
+
+// Column is one captured column, as information_schema describes it.
+type Column struct {
+	Name string `json:"name"`
+	// Type is information_schema's DATA_TYPE (lower case: bigint, decimal, varchar, ...).
+	Type     string `json:"type"`
+	Unsigned bool   `json:"unsigned,omitempty"`
+}
+
+// Table is a captured table's layout: columns in DDL order (the order of
+// binlog row images) and the primary key's column indexes.
+type Table struct {
+	DB   string   `json:"db"`
+	Name string   `json:"name"`
+	Cols []Column `json:"cols"`
+	PK   []int    `json:"pk"`
+}
+
+// schemas maps "db.table" to its layout.
+type schemas map[string]*Table
+
+func tableKey(db, table string) string { return db + "." + table }
+
+func (s schemas) encode() []byte {
+	b, _ := json.Marshal(s) // plain structs: cannot fail
+	return b
+}
+
+func decodeSchemas(b []byte) (schemas, error) {
+	s := schemas{}
+	if err := json.Unmarshal(b, &s); err != nil {
+		return nil, fmt.Errorf("mysqlcdc: stored schema: %w", err)
+	}
+	return s, nil
+}
+
+// filter says which tables are captured: every base table of the listed
+// databases, or only the listed tables (db.table, or table in any listed db).
+type filter struct {
+	dbs    map[string]bool
+	tables map[string]bool // empty: all
+}
+
+func newFilter(dbs, tables []string) filter {
+	f := filter{dbs: map[string]bool{}, tables: map[string]bool{}}
+	for _, d := range dbs {
+		f.dbs[d] = true
+	}
+	for _, t := range tables {
+		f.tables[t] = true
+	}
+	return f
+}
+
+func (f filter) captured(db, table string) bool {
+	if !f.dbs[db] {
+		return false
+	}
+	return len(f.tables) == 0 || f.tables[table] || f.tables[db+"."+table]
+}
+
+// queryer is a *sql.DB, *sql.Conn or *sql.Tx.
+type queryer interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+// loadSchemas reads the layout of every captured base table.
+func loadSchemas(ctx context.Context, q queryer, f filter) (schemas, error) {
+	var dbs []string
+	for d := range f.dbs {
+		dbs = append(dbs, d)
+	}
+	in := strings.TrimSuffix(strings.Repeat("?,", len(dbs)), ",")
+	args := make([]any, len(dbs))
+	for i, d := range dbs {
+		args[i] = d
+	}
+	out := schemas{}
+	rows, err := q.QueryContext(ctx, "SELECT c.TABLE_SCHEMA, c.TABLE_NAME, c.COLUMN_NAME, c.DATA_TYPE, c.COLUMN_TYPE "+
+		"FROM information_schema.COLUMNS c JOIN information_schema.TABLES t "+
+		"ON t.TABLE_SCHEMA = c.TABLE_SCHEMA AND t.TABLE_NAME = c.TABLE_NAME "+
+		"WHERE t.TABLE_TYPE = 'BASE TABLE' AND c.TABLE_SCHEMA IN ("+in+") "+
+		"ORDER BY c.TABLE_SCHEMA, c.TABLE_NAME, c.ORDINAL_POSITION", args...)
+	if err != nil {
+		return nil, fmt.Errorf("mysqlcdc: read table columns: %w", err)
+	}
+	for rows.Next() {
+		var db, table, col, typ, colType string
+		if err := rows.Scan(&db, &table, &col, &typ, &colType); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("mysqlcdc: read table columns: %w", err)
+		}
+		if !f.captured(db, table) {
+			continue
+		}
+		k := tableKey(db, table)
+		t := out[k]
+		if t == nil {
+			t = &Table{DB: db, Name: table}
+			out[k] = t
+		}
+		t.Cols = append(t.Cols, Column{Name: col, Type: strings.ToLower(typ),
+			Unsigned: strings.Contains(strings.ToLower(colType), "unsigned")})
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("mysqlcdc: read table columns: %w", err)
+	}
+	rows, err = q.QueryContext(ctx, "SELECT TABLE_SCHEMA, TABLE_NAME, COLUMN_NAME FROM information_schema.STATISTICS "+
+		"WHERE INDEX_NAME = 'PRIMARY' AND TABLE_SCHEMA IN ("+in+") ORDER BY TABLE_SCHEMA, TABLE_NAME, SEQ_IN_INDEX", args...)
+	if err != nil {
+		return nil, fmt.Errorf("mysqlcdc: read primary keys: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var db, table, col string
+		if err := rows.Scan(&db, &table, &col); err != nil {
+			return nil, fmt.Errorf("mysqlcdc: read primary keys: %w", err)
+		}
+		t := out[tableKey(db, table)]
+		if t == nil {
+			continue
+		}
+		for i := range t.Cols {
+			if t.Cols[i].Name == col {
+				t.PK = append(t.PK, i)
+			}
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("mysqlcdc: read primary keys: %w", err)
+	}
+	return out, nil
+}
+
+// kind is how Maxwell writes a column's values in JSON.
+type kind uint8
+
+const (
+	kString kind = iota // JSON string (text, dates and times in MySQL's text form)
+	kNumber             // JSON number (integers, DECIMAL exact with its scale, floats)
+	kBinary             // base64 JSON string (BLOB, BINARY, VARBINARY), as Maxwell
+	kBit                // JSON number from the bit field's big-endian bytes
+)
+
+func (c *Column) kind() kind {
+	switch c.Type {
+	case "tinyint", "smallint", "mediumint", "int", "integer", "bigint", "decimal", "numeric", "float", "double", "real", "year":
+		return kNumber
+	case "blob", "tinyblob", "mediumblob", "longblob", "binary", "varbinary":
+		return kBinary
+	case "bit":
+		return kBit
+	}
+	return kString
+}
+
+// appendText appends a value read by the text protocol (the snapshot):
+// nil is NULL; numbers arrive as their exact decimal text.
+func appendText(dst []byte, c *Column, v []byte) []byte {
+	if v == nil {
+		return append(dst, "null"...)
+	}
+	switch c.kind() {
+	case kNumber:
+		return append(dst, v...)
+	case kBinary:
+		return appendBase64(dst, v)
+	case kBit:
+		var n uint64
+		for _, b := range v {
+			n = n<<8 | uint64(b)
+		}
+		return strconv.AppendUint(dst, n, 10)
+	}
+	return jsonw.AppendString(dst, v)
+}
+
+// appendBinlog appends a value decoded from a binlog row image (go-mysql
+// with ParseTime and UseDecimal off: DECIMAL comes as its exact text with
+// the column's scale, DATE/DATETIME/TIMESTAMP as formatted strings).
+func appendBinlog(dst []byte, c *Column, v any) []byte {
+	switch x := v.(type) {
+	case nil:
+		return append(dst, "null"...)
+	case int8:
+		if c.Unsigned {
+			return strconv.AppendUint(dst, uint64(uint8(x)), 10)
+		}
+		return strconv.AppendInt(dst, int64(x), 10)
+	case int16:
+		if c.Unsigned {
+			return strconv.AppendUint(dst, uint64(uint16(x)), 10)
+		}
+		return strconv.AppendInt(dst, int64(x), 10)
+	case int32:
+		if c.Unsigned {
+			if c.Type == "mediumint" {
+				return strconv.AppendUint(dst, uint64(uint32(x)&0xffffff), 10)
+			}
+			return strconv.AppendUint(dst, uint64(uint32(x)), 10)
+		}
+		return strconv.AppendInt(dst, int64(x), 10)
+	case int64:
+		if c.Unsigned && c.kind() == kNumber {
+			return strconv.AppendUint(dst, uint64(x), 10)
+		}
+		return strconv.AppendInt(dst, x, 10)
+	case int:
+		return strconv.AppendInt(dst, int64(x), 10)
+	case uint8:
+		return strconv.AppendUint(dst, uint64(x), 10)
+	case uint16:
+		return strconv.AppendUint(dst, uint64(x), 10)
+	case uint32:
+		return strconv.AppendUint(dst, uint64(x), 10)
+	case uint64:
+		return strconv.AppendUint(dst, x, 10)
+	case float32:
+		return strconv.AppendFloat(dst, float64(x), 'g', -1, 32)
+	case float64:
+		return strconv.AppendFloat(dst, x, 'g', -1, 64)
+	case string:
+		if c.kind() == kNumber {
+			return append(dst, x...)
+		}
+		return jsonw.AppendString(dst, []byte(x))
+	case []byte:
+		if c.kind() == kBinary {
+			return appendBase64(dst, x)
+		}
+		return jsonw.AppendString(dst, x)
+	}
+	return jsonw.AppendString(dst, fmt.Append(nil, v))
+}
+
+func appendBase64(dst, v []byte) []byte {
+	dst = append(dst, '"')
+	dst = base64.StdEncoding.AppendEncode(dst, v)
+	return append(dst, '"')
+}
