@@ -1,0 +1,274 @@
+package cli_test
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"fmt"
+	"io"
+	"maps"
+	"math/rand/v2"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/rtdw/rtdw/internal/log/embedded"
+	"github.com/rtdw/rtdw/internal/log/logtest"
+	"github.com/rtdw/rtdw/internal/stream"
+)
+
+// startApplog starts `rtdw ingest applog args...` and returns it with the
+// HTTP address it printed ("" without --listen).
+func startApplog(t *testing.T, dir string, args ...string) (*exec.Cmd, string) {
+	t.Helper()
+	cmd := rtdwCmd(t, dir, append([]string{"ingest", "applog", "--progress", "0"}, args...)...)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var errb bytes.Buffer
+	cmd.Stderr = &errb
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	sc := bufio.NewScanner(out)
+	if !sc.Scan() {
+		cmd.Wait()
+		t.Fatalf("ingest applog printed nothing: %s", errb.String())
+	}
+	addr := ""
+	if rest, ok := strings.CutPrefix(sc.Text(), "applog: POST http://"); ok {
+		addr, _, _ = strings.Cut(rest, "/")
+	}
+	go io.Copy(io.Discard, out)
+	return cmd, addr
+}
+
+// topicMultisets reads topic_log (value -> count, checking key = mid) and
+// dirty_data (value -> count) of a stopped data dir.
+func topicMultisets(t *testing.T, dir string) (good, dirty map[string]int) {
+	t.Helper()
+	l, err := embedded.Open(embedded.Options{Dir: filepath.Join(dir, "log"), RetentionInterval: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	good, dirty = map[string]int{}, map[string]int{}
+	for _, r := range logtest.ReadAll(t, l, "topic_log") {
+		if !bytes.Contains(r.Value, []byte(`"mid":"`+string(r.Key)+`"`)) {
+			t.Fatalf("record key %q does not match its line %s", r.Key, r.Value)
+		}
+		good[string(r.Value)]++
+	}
+	for _, r := range logtest.ReadAll(t, l, "dirty_data") {
+		if len(r.Header(stream.HeaderReason)) == 0 {
+			t.Fatalf("dead letter without a reason: %s", r.Value)
+		}
+		dirty[string(r.Value)]++
+	}
+	return good, dirty
+}
+
+func checkMultiset(t *testing.T, what string, got, want map[string]int) {
+	t.Helper()
+	if maps.Equal(got, want) {
+		return
+	}
+	missing, extra := 0, 0
+	for k, n := range want {
+		if got[k] < n {
+			missing += n - got[k]
+		}
+	}
+	for k, n := range got {
+		if want[k] < n {
+			extra += n - want[k]
+		}
+	}
+	t.Fatalf("%s: %d distinct lines, want %d: %d missing, %d extra (duplicates or unknown)", what, len(got), len(want), missing, extra)
+}
+
+// TestIngestApplogFilesKill9: the collector tails a file that grows (with
+// partial lines, bad lines and a rename rotation) and is SIGKILLed at
+// random moments; after a final `--once` run every line is in topic_log
+// or dirty_data exactly once.
+func TestIngestApplogFilesKill9(t *testing.T) {
+	dir := t.TempDir()
+	logs := filepath.Join(dir, "logs")
+	os.Mkdir(logs, 0o755)
+	app := filepath.Join(logs, "app.log")
+	glob := filepath.Join(logs, "app.log*")
+	good, dirty := map[string]int{}, map[string]int{}
+	rnd := rand.New(rand.NewPCG(5, 6))
+	seq := 0
+	f, err := os.OpenFile(app, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// write appends n lines in writes that may end inside a line.
+	write := func(rnd *rand.Rand, n int) {
+		var b []byte
+		for range n {
+			seq++
+			if seq%997 == 0 {
+				line := fmt.Sprintf(`{"common":{"mid":"mid_%d"},"ts":`, seq) // truncated JSON
+				dirty[line]++
+				b = append(b, line+"\n"...)
+				continue
+			}
+			line := fmt.Sprintf(`{"common":{"mid":"mid_%d","sid":"s%d"},"page":{"page_id":"home"},"ts":%d}`, seq%50, seq, 1700000000000+seq)
+			good[line]++
+			b = append(b, line+"\n"...)
+		}
+		for len(b) > 0 {
+			k := min(len(b), 1+rnd.IntN(4096))
+			if _, err := f.Write(b[:k]); err != nil {
+				t.Error(err)
+			}
+			b = b[k:]
+		}
+	}
+	for round := range 5 {
+		cmd, _ := startApplog(t, dir, "--files", glob, "--poll", "5ms")
+		done := make(chan struct{})
+		rnd2 := rand.New(rand.NewPCG(uint64(round), 9))
+		go func() {
+			defer close(done)
+			for i := range 20 {
+				write(rnd2, 300)
+				time.Sleep(time.Duration(rnd2.IntN(10)) * time.Millisecond)
+				if round == 2 && i == 10 { // rotate by rename while it reads
+					f.Close()
+					if err := os.Rename(app, app+".1"); err != nil {
+						t.Error(err)
+					}
+					if f, err = os.OpenFile(app, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644); err != nil {
+						t.Error(err)
+					}
+				}
+			}
+		}()
+		time.Sleep(time.Duration(20+rnd.IntN(150)) * time.Millisecond)
+		cmd.Process.Signal(syscall.SIGKILL)
+		cmd.Wait()
+		<-done
+	}
+	f.Close()
+	cmd := rtdwCmd(t, dir, "ingest", "applog", "--files", glob, "--once")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("--once: %v\n%s", err, out)
+	}
+	gotGood, gotDirty := topicMultisets(t, dir)
+	checkMultiset(t, "topic_log", gotGood, good)
+	checkMultiset(t, "dirty_data", gotDirty, dirty)
+}
+
+// TestIngestApplogHTTPMock: the mock shop posts its app logs to the
+// collector, which then stops on SIGTERM; topic_log holds exactly the
+// logs the mock writes to a file with the same seed.
+func TestIngestApplogHTTPMock(t *testing.T) {
+	dir := t.TempDir()
+	cmd, addr := startApplog(t, dir, "--listen", "127.0.0.1:0")
+	mockArgs := []string{"mock", "--seed", "3", "--sessions", "60", "--progress", "0"}
+	if code, _, stderr := run(t, "", append(mockArgs, "--to", "http", "--url", "http://"+addr+"/applog", "--http-batch", "37")...); code != 0 {
+		t.Fatalf("mock --to http: %s", stderr)
+	}
+	// A gzip batch with a bad line, as a collector client may send.
+	var zb bytes.Buffer
+	zw := gzip.NewWriter(&zb)
+	zw.Write([]byte(`{"common":{"mid":"mid_x"},"ts":1}` + "\nnot json\n"))
+	zw.Close()
+	req, _ := http.NewRequest(http.MethodPost, "http://"+addr+"/applog", &zb)
+	req.Header.Set("Content-Encoding", "gzip")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("gzip post: %v %v", resp, err)
+	}
+	resp.Body.Close()
+	cmd.Process.Signal(syscall.SIGTERM)
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("ingest applog after SIGTERM: %v", err)
+	}
+
+	out := t.TempDir()
+	if code, _, stderr := run(t, "", append(mockArgs, "--to", "file", "--out", out)...); code != 0 {
+		t.Fatalf("mock --to file: %s", stderr)
+	}
+	raw, err := os.ReadFile(filepath.Join(out, "topic_log.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]int{`{"common":{"mid":"mid_x"},"ts":1}`: 1}
+	for _, line := range strings.Split(strings.TrimSuffix(string(raw), "\n"), "\n") {
+		want[line]++
+	}
+	if len(want) < 100 {
+		t.Fatalf("the mock wrote only %d logs", len(want))
+	}
+	gotGood, gotDirty := topicMultisets(t, dir)
+	checkMultiset(t, "topic_log", gotGood, want)
+	checkMultiset(t, "dirty_data", gotDirty, map[string]int{"not json": 1})
+}
+
+// TestIngestApplogHTTPKill9: a client posts numbered batches with an
+// X-Request-Id and retries each until it gets a 200; the collector is
+// SIGKILLed and restarted at random moments. Every line is stored once.
+func TestIngestApplogHTTPKill9(t *testing.T) {
+	dir := t.TempDir()
+	rnd := rand.New(rand.NewPCG(7, 8))
+	want := map[string]int{}
+	var batches [][]byte
+	for i := range 300 {
+		var b []byte
+		for j := range 20 {
+			line := fmt.Sprintf(`{"common":{"mid":"mid_%d"},"ts":%d}`, (i*20+j)%40, i*20+j)
+			want[line]++
+			b = append(b, line+"\n"...)
+		}
+		batches = append(batches, b)
+	}
+	client := &http.Client{Timeout: 10 * time.Second}
+	next := 0
+	dups := 0
+	for round := 0; next < len(batches); round++ {
+		if round > 20 {
+			t.Fatalf("only %d of %d batches acknowledged after 20 restarts", next, len(batches))
+		}
+		cmd, addr := startApplog(t, dir, "--listen", "127.0.0.1:0")
+		killed := make(chan struct{})
+		delay := time.Duration(30+rnd.IntN(150)) * time.Millisecond
+		go func() {
+			defer close(killed)
+			time.Sleep(delay)
+			cmd.Process.Signal(syscall.SIGKILL)
+		}()
+		for next < len(batches) {
+			req, _ := http.NewRequest(http.MethodPost, "http://"+addr+"/applog", bytes.NewReader(batches[next]))
+			req.Header.Set("X-Request-Id", fmt.Sprintf("batch-%d", next))
+			resp, err := client.Do(req)
+			if err != nil {
+				break // killed: retry this batch on the next process
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != 200 {
+				t.Fatalf("batch %d: %d %s", next, resp.StatusCode, body)
+			}
+			if strings.Contains(string(body), `"duplicate":true`) {
+				dups++
+			}
+			next++
+		}
+		<-killed
+		cmd.Wait()
+	}
+	gotGood, gotDirty := topicMultisets(t, dir)
+	checkMultiset(t, "topic_log", gotGood, want)
+	checkMultiset(t, "dirty_data", gotDirty, map[string]int{})
+	t.Logf("%d retried batches were already stored (answered duplicate)", dups)
+}
