@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
@@ -214,6 +215,31 @@ func TestHTTPRequestIDSurvivesRestart(t *testing.T) {
 	}
 	if got := len(values(t, l, "topic_log")); got != 4 {
 		t.Fatalf("topic_log has %d records, want 4 (two batches)", got)
+	}
+}
+
+func TestHTTPRequestIDExpires(t *testing.T) {
+	l := openLog(t, t.TempDir())
+	defer l.Close()
+	now := time.Unix(1_800_000_000, 0)
+	c, err := New(ctx, Options{Log: l, RequestIDTTL: time.Hour, Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(c.Handler(HTTPOptions{}))
+	defer srv.Close()
+	batch := []byte(logLine("mid_1", 1) + "\n")
+	for i, want := range []string{`"lines":1`, `"duplicate":true`, "+2h", `"lines":1`, `"duplicate":true`} {
+		if want == "+2h" {
+			now = now.Add(2 * time.Hour)
+			continue
+		}
+		if code, body := post(t, srv.URL, batch, map[string]string{RequestIDHeader: "r"}); code != 200 || !strings.Contains(body, want) {
+			t.Fatalf("post %d: %d %s, want %s", i, code, body, want)
+		}
+	}
+	if got := len(values(t, l, "topic_log")); got != 2 {
+		t.Fatalf("topic_log has %d records, want 2 (the id expired once)", got)
 	}
 }
 

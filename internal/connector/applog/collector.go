@@ -44,6 +44,8 @@ type Options struct {
 	Registerer prometheus.Registerer
 	// Logger (nil: slog.Default()).
 	Logger *slog.Logger
+	// Now is the clock of request-id expiry (nil: time.Now); for tests.
+	Now func() time.Time
 }
 
 // Collector writes validated app-log batches to the log, together with
@@ -61,6 +63,9 @@ type Collector struct {
 }
 
 var posKey = []byte("positions")
+
+// reqScope holds the request ids (TTL'd; swept a few per request).
+var reqScope = state.Scope{Job: JobName, Operator: "http"}
 
 // New opens a collector: it creates the topics if missing and loads the
 // committed file positions.
@@ -91,10 +96,9 @@ func New(ctx context.Context, o Options) (*Collector, error) {
 	c := &Collector{o: o, pos: map[string]Position{}, m: newMetrics(o.Registerer)}
 	var raw []byte
 	if db := o.Log.StateStore(); db != nil {
-		c.store = state.NewStore(db, nil)
-		sc := state.Scope{Job: JobName, Operator: "collector"}
-		c.posState = c.store.Value(sc, "file_positions")
-		c.reqState = c.store.Value(sc, "request_ids", state.WithTTL(o.RequestIDTTL))
+		c.store = state.NewStore(db, o.Now)
+		c.posState = c.store.Value(state.Scope{Job: JobName, Operator: "tail"}, "file_positions")
+		c.reqState = c.store.Value(reqScope, "request_ids", state.WithTTL(o.RequestIDTTL))
 		v, ok, err := c.posState.Get(posKey)
 		if err != nil {
 			return nil, fmt.Errorf("applog: positions: %w", err)
@@ -183,7 +187,11 @@ func (c *Collector) commit(ctx context.Context, input string, b *batch, reqID st
 			}
 		}
 		if reqID != "" {
-			if err := c.reqState.Put([]byte(reqID), []byte{1}); err != nil {
+			err := c.reqState.Put([]byte(reqID), []byte{1})
+			if err == nil {
+				_, err = c.store.Sweep(reqScope, 4) // expired ids do not pile up
+			}
+			if err != nil {
 				c.store.Discard()
 				return false, err
 			}
