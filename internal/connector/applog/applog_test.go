@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cockroachdb/pebble/v2"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/valyala/fastjson"
@@ -399,4 +400,52 @@ func TestTailRestart(t *testing.T) {
 		t.Fatalf("positions %v, want only the new file's", c.Positions())
 	}
 	stop(l, c, tl)
+}
+
+// noState is a log without a state store, as Kafka or a remote rtdw.
+type noState struct{ rlog.Log }
+
+func (noState) StateStore() *pebble.DB { return nil }
+
+// TestTailPositionFile: without a state store, positions go to the
+// position file after each write, and a restart goes on from there.
+func TestTailPositionFile(t *testing.T) {
+	dir := t.TempDir()
+	app := filepath.Join(dir, "app.log")
+	l := openLog(t, filepath.Join(dir, "log"))
+	defer l.Close()
+	pf := filepath.Join(dir, "positions.json")
+	if _, err := New(ctx, Options{Log: noState{l}}); err != nil {
+		t.Fatal(err)
+	}
+	c0, _ := New(ctx, Options{Log: noState{l}})
+	if _, err := c0.NewTailer(TailOptions{Globs: []string{app}}); err == nil {
+		t.Fatal("tailing without a state store or a position file must be refused")
+	}
+	var want []string
+	for round := range 3 {
+		s, ls := lines("m", round*10, round*10+10)
+		appendFile(t, app, s)
+		want = append(want, ls...)
+		c, err := New(ctx, Options{Log: noState{l}, PositionFile: pf})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.Exactly() {
+			t.Fatal("Exactly() on a log without a state store")
+		}
+		tl, err := c.NewTailer(TailOptions{Globs: []string{app}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := tl.Poll(ctx); err != nil {
+			t.Fatal(err)
+		}
+		tl.Close()
+	}
+	equal(t, "topic_log", ordered(t, l, "m"), want)
+	raw, err := os.ReadFile(pf)
+	if err != nil || !strings.Contains(string(raw), `"offset":`) {
+		t.Fatalf("position file: %s %v", raw, err)
+	}
 }
