@@ -86,6 +86,7 @@ type running struct {
 	mu     sync.Mutex
 	pos    Position
 	n      int
+	once   sync.Once
 }
 
 func (e *env) start(cfg Config) *running {
@@ -110,16 +111,17 @@ func (e *env) start(cfg Config) *running {
 }
 
 func (r *running) stop(t *testing.T) {
-	r.cancel()
-	select {
-	case err, ok := <-r.done:
-		if ok && err != nil {
-			t.Errorf("reader: %v", err)
+	r.once.Do(func() {
+		r.cancel()
+		select {
+		case err := <-r.done:
+			if err != nil {
+				t.Errorf("reader: %v", err)
+			}
+		case <-time.After(20 * time.Second):
+			t.Error("reader did not stop")
 		}
-		close(r.done)
-	case <-time.After(20 * time.Second):
-		t.Error("reader did not stop")
-	}
+	})
 }
 
 // caughtUp waits until the reader committed the server's current position.

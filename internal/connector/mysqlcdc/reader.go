@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -430,30 +431,41 @@ func (r *reader) rows(ctx context.Context, ev *replication.BinlogEvent, e *repli
 	return nil
 }
 
-// ddl reloads the captured tables' layouts after a DDL statement that may
-// touch them; DDL of other databases is ignored. It reports whether any
-// captured layout changed.
+// ddl follows a DDL statement: captured layouts change as the statement
+// says (applyDDL); a statement the parser cannot read that may touch a
+// captured database makes the layouts be read again from the server.
+// DDL of other databases is ignored. It reports whether a layout changed.
 func (r *reader) ddl(ctx context.Context, schema, q string) (bool, error) {
-	lq := strings.ToLower(q)
-	touches := r.f.dbs[schema]
-	for d := range r.f.dbs {
-		if strings.Contains(lq, strings.ToLower(d)) {
-			touches = true
+	next := schemas{}
+	for k, t := range r.sch {
+		c := *t
+		c.Cols, c.PK = slices.Clone(t.Cols), slices.Clone(t.PK)
+		next[k] = &c
+	}
+	changed, ok := applyDDL(next, r.f, schema, q)
+	if !ok {
+		lq := strings.ToLower(q)
+		touches := r.f.dbs[schema]
+		for d := range r.f.dbs {
+			if strings.Contains(lq, strings.ToLower(d)) {
+				touches = true
+			}
 		}
+		if !touches {
+			return false, nil
+		}
+		r.log.Warn("mysqlcdc: DDL not understood; reading table layouts from the server", "ddl", truncate(q, 200))
+		s, err := loadSchemas(ctx, r.db, r.f)
+		if err != nil {
+			return false, err
+		}
+		next, changed = s, string(s.encode()) != string(r.sch.encode())
 	}
-	if !touches {
-		return false, nil
+	if changed {
+		r.log.Info("mysqlcdc: table layout changed", "ddl", truncate(q, 200))
+		r.sch = next
 	}
-	s, err := loadSchemas(ctx, r.db, r.f)
-	if err != nil {
-		return false, err
-	}
-	if string(s.encode()) == string(r.sch.encode()) {
-		return false, nil
-	}
-	r.log.Info("mysqlcdc: table layout changed", "ddl", truncate(q, 200))
-	r.sch = s
-	return true, nil
+	return changed, nil
 }
 
 func truncate(s string, n int) string {

@@ -1,0 +1,322 @@
+package mysqlcdc
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/valyala/fastjson"
+)
+
+// replay applies topic_db's records to a map pk -> data (JSON text),
+// failing on a row doubled (insert of a present key) or missed (update or
+// delete of an absent key, or an update whose "old" disagrees).
+func replay(t *testing.T, e *env, table string) map[string]string {
+	t.Helper()
+	rows := map[string]string{}
+	var p fastjson.Parser
+	for _, rec := range e.records() {
+		v, err := p.ParseBytes(rec.Value)
+		if err != nil {
+			t.Fatalf("bad record %s: %v", rec.Value, err)
+		}
+		if string(v.GetStringBytes("table")) != table {
+			continue
+		}
+		data := v.Get("data")
+		var id string
+		if f := data.Get("id"); f != nil {
+			id = f.String()
+		}
+		switch typ := string(v.GetStringBytes("type")); typ {
+		case "bootstrap-start", "bootstrap-complete":
+		case "bootstrap-insert", "insert":
+			if _, ok := rows[id]; ok {
+				t.Fatalf("row %s doubled: %s", id, rec.Value)
+			}
+			rows[id] = data.String()
+		case "update":
+			before, ok := rows[id]
+			if !ok {
+				t.Fatalf("update of missing row %s: %s", id, rec.Value)
+			}
+			var bp fastjson.Parser
+			bv, _ := bp.Parse(before)
+			v.GetObject("old").Visit(func(k []byte, ov *fastjson.Value) {
+				if bv.Get(string(k)).String() != ov.String() {
+					t.Fatalf("row %s: old %s=%s, but the topic had %s", id, k, ov, bv.Get(string(k)))
+				}
+			})
+			rows[id] = data.String()
+		case "delete":
+			if _, ok := rows[id]; !ok {
+				t.Fatalf("delete of missing row %s: %s", id, rec.Value)
+			}
+			delete(rows, id)
+		default:
+			t.Fatalf("type %s", typ)
+		}
+	}
+	return rows
+}
+
+// tableRows reads the table as the topic should have it.
+func tableRows(t *testing.T, e *env, table string) map[string]string {
+	t.Helper()
+	rows, err := e.db.Query("SELECT id, v, n FROM " + table)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	out := map[string]string{}
+	for rows.Next() {
+		var id, n int64
+		var v string
+		if err := rows.Scan(&id, &v, &n); err != nil {
+			t.Fatal(err)
+		}
+		out[fmt.Sprint(id)] = fmt.Sprintf(`{"id":%d,"v":"%s","n":%d}`, id, v, n)
+	}
+	return out
+}
+
+func compareRows(t *testing.T, want, got map[string]string) {
+	t.Helper()
+	bad := 0
+	for k, w := range want {
+		if got[k] != w {
+			if bad++; bad <= 5 {
+				t.Errorf("row %s: topic %s, table %s", k, got[k], w)
+			}
+		}
+	}
+	for k, g := range got {
+		if _, ok := want[k]; !ok {
+			if bad++; bad <= 5 {
+				t.Errorf("row %s in the topic, not in the table: %s", k, g)
+			}
+		}
+	}
+	if bad > 0 {
+		t.Fatalf("%d rows differ (table %d rows, topic %d)", bad, len(want), len(got))
+	}
+}
+
+// load writes random transactions (insert, update, delete, several rows
+// each) into table until stop is closed; it returns the number of commits.
+func load(t *testing.T, e *env, table string, workers int, stop chan struct{}) func() int64 {
+	var wg sync.WaitGroup
+	var commits atomic.Int64
+	var next atomic.Int64
+	next.Store(1_000_000)
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rnd := rand.New(rand.NewPCG(uint64(w), 7))
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				tx, err := e.db.Begin()
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				for range 1 + rnd.IntN(4) {
+					id := rnd.Int64N(3000) + 1
+					var q string
+					switch rnd.IntN(4) {
+					case 0:
+						q = fmt.Sprintf("INSERT INTO %s (id, v, n) VALUES (%d, 'new %d', %d)", table, next.Add(1), rnd.IntN(100), rnd.IntN(1000))
+					case 1:
+						q = fmt.Sprintf("DELETE FROM %s WHERE id = %d", table, id)
+					default:
+						q = fmt.Sprintf("UPDATE %s SET n = n + 1, v = '改 %d' WHERE id = %d", table, rnd.IntN(100), id)
+					}
+					if _, err := tx.Exec(q); err != nil {
+						tx.Rollback()
+						if strings.Contains(err.Error(), "Deadlock") || strings.Contains(err.Error(), "Lock wait") {
+							goto next
+						}
+						t.Error(err)
+						return
+					}
+				}
+				if err := tx.Commit(); err != nil {
+					t.Error(err)
+					return
+				}
+				commits.Add(1)
+			next:
+			}
+		}()
+	}
+	return func() int64 { wg.Wait(); return commits.Load() }
+}
+
+func seed(e *env, table string, n int) {
+	e.exec("CREATE TABLE " + table + " (id BIGINT PRIMARY KEY, v VARCHAR(64), n INT NOT NULL) ENGINE=InnoDB")
+	var b strings.Builder
+	for i := 1; i <= n; i++ {
+		if b.Len() == 0 {
+			b.WriteString("INSERT INTO " + table + " VALUES ")
+		} else {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(&b, "(%d,'种子 %d',%d)", i, i, i)
+		if i%1000 == 0 || i == n {
+			e.exec(b.String())
+			b.Reset()
+		}
+	}
+}
+
+// TestSnapshotThenBinlogWithConcurrentWrites: writers run through the
+// snapshot; the topic replayed must equal the table, with no row doubled
+// or missed between snapshot and binlog.
+func TestSnapshotThenBinlogWithConcurrentWrites(t *testing.T) {
+	e := newEnv(t, 4)
+	seed(e, "orders", 3000)
+	seed(e, "other", 500)
+	stop := make(chan struct{})
+	wait := load(t, e, "orders", 3, stop)
+	time.Sleep(100 * time.Millisecond)
+	r := e.start(Config{Tables: []string{"orders"}, BatchRecords: 500})
+	time.Sleep(700 * time.Millisecond)
+	close(stop)
+	commits := wait()
+	e.caughtUp(r)
+	if commits < 20 {
+		t.Fatalf("only %d transactions during the test", commits)
+	}
+	got := replay(t, e, "orders")
+	compareRows(t, tableRows(t, e, "orders"), got)
+	for _, rec := range e.records() {
+		if strings.Contains(string(rec.Value), `"table":"other"`) {
+			t.Fatalf("table other is not captured: %s", rec.Value)
+		}
+	}
+	t.Logf("%d transactions during the test, %d rows", commits, len(got))
+}
+
+// TestRestartResumesExactly stops and restarts the reader repeatedly under
+// load: every restart resumes at its last commit.
+func TestRestartResumesExactly(t *testing.T) {
+	e := newEnv(t, 2)
+	seed(e, "orders", 1000)
+	stop := make(chan struct{})
+	wait := load(t, e, "orders", 2, stop)
+	for i := range 4 {
+		r := e.start(Config{BatchRecords: 50 + 100*i})
+		time.Sleep(time.Duration(150+rand.IntN(200)) * time.Millisecond)
+		r.stop(t)
+	}
+	close(stop)
+	wait()
+	r := e.start(Config{})
+	e.caughtUp(r)
+	compareRows(t, tableRows(t, e, "orders"), replay(t, e, "orders"))
+}
+
+// TestAddDropColumnMidStream: rows after an ALTER carry the new layout,
+// also after a restart from a position before the ALTER; DDL of tables
+// not captured is ignored.
+func TestAddDropColumnMidStream(t *testing.T) {
+	e := newEnv(t, 1)
+	e.exec("CREATE TABLE a (id BIGINT PRIMARY KEY, x INT)", "CREATE TABLE skip (id BIGINT PRIMARY KEY)")
+	r := e.start(Config{Tables: []string{"a"}})
+	e.caughtUp(r)
+	r.stop(t)
+	// The reader is down while the DDL runs: it resumes from a position
+	// before it, and information_schema already shows the last layout.
+	e.exec("INSERT INTO a VALUES (1, 10)",
+		"ALTER TABLE a ADD COLUMN y VARCHAR(10) DEFAULT 'd' AFTER id",
+		"INSERT INTO a VALUES (2, 'yy', 20)",
+		"ALTER TABLE skip ADD COLUMN z INT",
+		"UPDATE a SET x = 11 WHERE id = 1",
+		"ALTER TABLE a DROP COLUMN x",
+		"INSERT INTO a VALUES (3, 'y3')",
+		"DELETE FROM a WHERE id = 2")
+	r = e.start(Config{Tables: []string{"a"}})
+	e.caughtUp(r)
+	r.stop(t)
+	var got []string
+	for _, rec := range e.records() {
+		v := reXID.ReplaceAllString(reTS.ReplaceAllString(string(rec.Value), `"ts":T`), `"xid":X`)
+		got = append(got, strings.ReplaceAll(v, `{"database":"`+e.dbn+`","table":"a",`, "{"))
+	}
+	want := []string{
+		`{"type":"bootstrap-start","ts":T,"data":{}}`,
+		`{"type":"bootstrap-complete","ts":T,"data":{}}`,
+		`{"type":"insert","ts":T,"xid":X,"commit":true,"data":{"id":1,"x":10}}`,
+		`{"type":"insert","ts":T,"xid":X,"commit":true,"data":{"id":2,"y":"yy","x":20}}`,
+		`{"type":"update","ts":T,"xid":X,"commit":true,"data":{"id":1,"y":"d","x":11},"old":{"x":10}}`,
+		`{"type":"insert","ts":T,"xid":X,"commit":true,"data":{"id":3,"y":"y3"}}`,
+		`{"type":"delete","ts":T,"xid":X,"commit":true,"data":{"id":2,"y":"yy"}}`,
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// TestErrors: each condition a user must fix has a message saying how.
+func TestErrors(t *testing.T) {
+	e := newEnv(t, 1)
+	e.exec("CREATE TABLE a (id BIGINT PRIMARY KEY)")
+	run := func(cfg Config) error {
+		if cfg.DSN == "" {
+			cfg.DSN = e.dsn
+		}
+		cfg.Databases = []string{e.dbn}
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		return Run(ctx, e.l, cfg)
+	}
+	expect := func(err, target error, parts ...string) {
+		t.Helper()
+		if !errors.Is(err, target) {
+			t.Fatalf("got %v, want %v", err, target)
+		}
+		for _, p := range parts {
+			if !strings.Contains(err.Error(), p) {
+				t.Errorf("message %q lacks %q", err, p)
+			}
+		}
+	}
+
+	t.Run("binlog format", func(t *testing.T) {
+		e.exec("SET GLOBAL binlog_format = 'STATEMENT'")
+		defer e.exec("SET GLOBAL binlog_format = 'ROW'")
+		expect(run(Config{}), ErrBinlogFormat, "binlog_format is STATEMENT", "binlog_format=ROW")
+	})
+	t.Run("privileges", func(t *testing.T) {
+		e.exec("DROP USER IF EXISTS 'norepl'@'%'", "CREATE USER 'norepl'@'%' IDENTIFIED BY 'pw'",
+			"GRANT SELECT ON *.* TO 'norepl'@'%'")
+		dsn := strings.Replace(e.dsn, "rtdw:rtdw@", "norepl:pw@", 1)
+		expect(run(Config{DSN: dsn}), ErrPrivileges, `user "norepl"`, "GRANT SELECT, RELOAD, REPLICATION SLAVE, REPLICATION CLIENT ON *.* TO 'norepl'@'%'")
+	})
+	t.Run("purged position", func(t *testing.T) {
+		if err := run(Config{Snapshot: SnapshotOnly}); err != nil {
+			t.Fatal(err)
+		}
+		e.exec("FLUSH BINARY LOGS")
+		cur, err := binlogPosition(context.Background(), e.db)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.exec("PURGE BINARY LOGS TO '" + cur.File + "'")
+		expect(run(Config{}), ErrPositionPurged, "rtdw ingest mysql --reset")
+		// --reset snapshots again and streams.
+		r := e.start(Config{Reset: true})
+		e.caughtUp(r)
+	})
+}
