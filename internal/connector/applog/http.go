@@ -99,10 +99,10 @@ func (c *Collector) serve(w http.ResponseWriter, r *http.Request, o HTTPOptions)
 			continue
 		}
 		if len(line) > o.MaxLine {
-			b.add(line[:o.MaxLine], source, true)
+			b.add(line[:o.MaxLine], source, -1, true)
 			continue
 		}
-		b.add(line, source, false)
+		b.add(line, source, -1, false)
 	}
 	if b.lines == 0 {
 		return http.StatusBadRequest, Response{}, "the body has no lines: send newline-separated JSON objects"

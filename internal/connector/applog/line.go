@@ -1,6 +1,7 @@
 package applog
 
 import (
+	"strconv"
 	"unicode/utf8"
 
 	"github.com/valyala/fastjson"
@@ -55,9 +56,9 @@ type batch struct {
 
 // add validates line (without its newline) and appends its record: to
 // b.topic keyed by mid, or to b.dirty with the dead-letter headers. source
-// names where it came from (http:ADDR or file:PATH@OFFSET); tooLong marks
-// the first part of a line longer than the limit.
-func (b *batch) add(line []byte, source string, tooLong bool) {
+// and off name where it came from (http:ADDR, or file:PATH at offset off;
+// off < 0: none); tooLong marks the first part of a line longer than the limit.
+func (b *batch) add(line []byte, source string, off int64, tooLong bool) {
 	b.lines++
 	b.bytes += len(line) + 1
 	val := append([]byte(nil), line...)
@@ -87,6 +88,14 @@ func (b *batch) add(line []byte, source string, tooLong bool) {
 	b.recs = append(b.recs, rlog.Record{Topic: b.dirty, Partition: rlog.AutoPartition, Value: val, Headers: []rlog.Header{
 		{Key: stream.HeaderReason, Value: []byte(reason)},
 		{Key: stream.HeaderJob, Value: []byte(JobName)},
-		{Key: stream.HeaderSource, Value: []byte(source)},
+		{Key: stream.HeaderSource, Value: sourceOf(source, off)},
 	}})
+}
+
+func sourceOf(source string, off int64) []byte {
+	b := []byte(source)
+	if off >= 0 {
+		b = strconv.AppendInt(append(b, '@'), off, 10)
+	}
+	return b
 }

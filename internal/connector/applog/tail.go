@@ -273,6 +273,7 @@ func (t *Tailer) read(ctx context.Context, tf *tailFile, finish bool) error {
 		chunk := t.buf[:n]
 		eof := n < len(t.buf)
 		b := t.c.newBatch()
+		src := "file:" + tf.path
 		used := 0
 		for used < len(chunk) {
 			rest := chunk[used:]
@@ -292,7 +293,7 @@ func (t *Tailer) read(ctx context.Context, tf *tailFile, finish bool) error {
 			if i == -2 {
 				break
 			}
-			src := "file:" + tf.path + "@" + strconv.FormatInt(tf.off+int64(used), 10)
+			at := tf.off + int64(used)
 			used += len(line)
 			if !tooLong && used < len(chunk) && chunk[used] == '\n' {
 				used++
@@ -301,7 +302,7 @@ func (t *Tailer) read(ctx context.Context, tf *tailFile, finish bool) error {
 			if !tooLong && len(bytes.TrimSpace(l)) == 0 {
 				continue
 			}
-			b.add(l, src, tooLong)
+			b.add(l, src, at, tooLong)
 		}
 		newOff := tf.off + int64(used)
 		done := finish && eof && used == len(chunk)
