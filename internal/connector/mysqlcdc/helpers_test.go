@@ -141,7 +141,7 @@ func (e *env) caughtUp(r *running) {
 		r.mu.Lock()
 		p := r.pos
 		r.mu.Unlock()
-		if p.File > target.File || (p.File == target.File && p.Pos >= target.Pos) {
+		if p.Reached(target) {
 			return
 		}
 		time.Sleep(5 * time.Millisecond)

@@ -1,9 +1,11 @@
 package mysqlcdc
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 
+	rlog "github.com/rtdw/rtdw/internal/log"
 	"github.com/rtdw/rtdw/internal/state"
 )
 
@@ -72,4 +74,29 @@ func (c *checkpoint) reset() error {
 		return err
 	}
 	return c.val.Delete(keySchema)
+}
+
+// StoredPosition returns the position a reader named name committed in l
+// (ok=false: none yet).
+func StoredPosition(l rlog.Log, name string) (p Position, ok bool, err error) {
+	st := state.NewStoreWithCache(l.StateStore(), nil, 0)
+	defer st.Close()
+	p, _, ok, err = newCheckpoint(st, name).load()
+	return p, ok, err
+}
+
+// ServerPosition returns the server's current binlog position (tests,
+// tooling: the reader has caught up once it committed this).
+func ServerPosition(ctx context.Context, dsn string) (Position, error) {
+	db, _, err := openDB(ctx, dsn)
+	if err != nil {
+		return Position{}, err
+	}
+	defer db.Close()
+	return binlogPosition(ctx, db)
+}
+
+// Reached tells whether p is at or past q (same binlog naming: name.NNNNNN).
+func (p Position) Reached(q Position) bool {
+	return p.File > q.File || (p.File == q.File && p.Pos >= q.Pos)
 }

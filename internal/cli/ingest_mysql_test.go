@@ -1,0 +1,273 @@
+package cli_test
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"fmt"
+	"math/rand/v2"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/valyala/fastjson"
+
+	"github.com/rtdw/rtdw/internal/connector/mysqlcdc"
+	rlog "github.com/rtdw/rtdw/internal/log"
+	"github.com/rtdw/rtdw/internal/log/embedded"
+	"github.com/rtdw/rtdw/internal/testenv"
+)
+
+// TestIngestMySQLKill9 kills `rtdw ingest mysql` with SIGKILL at random
+// moments while the shop simulator writes to MariaDB (also during the
+// snapshot), restarts it, and checks topic_db: every change exactly once
+// (no insert of a present row, no update or delete of a missing one, every
+// update's "old" equal to the row before it) and each table reproduced.
+func TestIngestMySQLKill9(t *testing.T) {
+	dsn := testenv.MariaDB(t)
+	dir := t.TempDir()
+	if code, _, errs := run(t, "", "--data-dir", dir, "mock", "init", "--to", "mysql", "--dsn", dsn, "--users", "300"); code != 0 {
+		t.Fatalf("mock init: exit %d: %s", code, errs)
+	}
+	// One partition: the replay below needs the topic's total order.
+	if code, _, errs := run(t, "", "--data-dir", dir, "topic", "create", "topic_db", "--partitions", "1"); code != 0 {
+		t.Fatalf("topic create: exit %d: %s", code, errs)
+	}
+	sim := rtdwCmd(t, t.TempDir(), "mock", "--to", "mysql", "--dsn", dsn, "--users", "300", "--sessions", "3000",
+		"--rate", "1500", "--seed", "3", "--progress", "0")
+	var simErr bytes.Buffer
+	sim.Stderr = &simErr
+	if err := sim.Start(); err != nil {
+		t.Fatal(err)
+	}
+	simDone := make(chan error, 1)
+	go func() { simDone <- sim.Wait() }()
+	t.Cleanup(func() { sim.Process.Kill() })
+
+	ingest := func() (*exec.Cmd, *bytes.Buffer) {
+		cmd := rtdwCmd(t, dir, "ingest", "mysql", "--dsn", dsn, "--databases", "gmall,gmall_config")
+		var errb bytes.Buffer
+		cmd.Stderr = &errb
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		return cmd, &errb
+	}
+	kills := 0
+	for i := range 5 {
+		cmd, errb := ingest()
+		// The first kill lands in the snapshot, the others while streaming.
+		d := time.Duration(100+rand.IntN(700)) * time.Millisecond
+		if i == 0 {
+			d = time.Duration(20+rand.IntN(60)) * time.Millisecond
+		}
+		time.Sleep(d)
+		if cmd.ProcessState != nil {
+			t.Fatalf("ingest ended early: %s", errb)
+		}
+		cmd.Process.Signal(syscall.SIGKILL)
+		cmd.Wait()
+		kills++
+	}
+	select {
+	case err := <-simDone:
+		t.Fatalf("the simulator ended before the last kill (%v): not under load: %s", err, simErr.String())
+	default:
+	}
+	if err := <-simDone; err != nil {
+		t.Fatalf("simulator: %v: %s", err, simErr.String())
+	}
+	target, err := mysqlcdc.ServerPosition(context.Background(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Run until it has committed the server's last position, then stop it.
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		cmd, errb := ingest()
+		time.Sleep(time.Second)
+		cmd.Process.Signal(syscall.SIGTERM)
+		if err := cmd.Wait(); err != nil {
+			t.Fatalf("ingest: %v: %s", err, errb)
+		}
+		l, err := embedded.Open(embedded.Options{Dir: filepath.Join(dir, "log"), RetentionInterval: -1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		pos, ok, err := mysqlcdc.StoredPosition(l, "mysql")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ok && pos.Reached(target) {
+			n := checkTopicDB(t, l, dsn)
+			l.Close()
+			t.Logf("%d kills; %d changes in topic_db; position %s", kills, n, pos)
+			return
+		}
+		l.Close()
+		if time.Now().After(deadline) {
+			t.Fatalf("the reader did not reach %s (at %s)", target, pos)
+		}
+	}
+}
+
+// jsonText is a JSON value as MySQL's text protocol writes it.
+func jsonText(v *fastjson.Value) string {
+	switch v.Type() {
+	case fastjson.TypeNull:
+		return "NULL"
+	case fastjson.TypeString:
+		return string(v.GetStringBytes())
+	}
+	return v.String()
+}
+
+// checkTopicDB replays topic_db and compares it with every table of gmall
+// and gmall_config; it returns the number of records.
+func checkTopicDB(t *testing.T, l rlog.Log, dsn string) int {
+	t.Helper()
+	ctx := context.Background()
+	tp := rlog.TopicPartition{Topic: "topic_db", Partition: 0}
+	_, end, err := l.Offsets(ctx, tp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tables := map[string]map[string]*fastjson.Value{} // db.table -> key -> data
+	var parsers []*fastjson.Parser // the values below live in their parsers
+	for off := int64(0); off < end; {
+		recs, err := l.Fetch(ctx, tp, off, 1000, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		off += int64(len(recs))
+		for _, rec := range recs {
+			p := &fastjson.Parser{}
+			parsers = append(parsers, p)
+			v, err := p.ParseBytes(rec.Value)
+			if err != nil {
+				t.Fatalf("bad record %s", rec.Value)
+			}
+			tk := string(v.GetStringBytes("database")) + "." + string(v.GetStringBytes("table"))
+			rows := tables[tk]
+			if rows == nil {
+				rows = map[string]*fastjson.Value{}
+				tables[tk] = rows
+			}
+			key, data := string(rec.Key), v.Get("data")
+			switch typ := string(v.GetStringBytes("type")); typ {
+			case "bootstrap-start":
+				// A snapshot killed midway is taken again: the table restarts.
+				clear(rows)
+			case "bootstrap-complete":
+			case "bootstrap-insert", "insert":
+				if rows[key] != nil {
+					t.Fatalf("offset %d: %s: row doubled: %s", rec.Offset, typ, rec.Value)
+				}
+				rows[key] = data
+			case "update", "delete":
+				before := rows[key]
+				if before == nil {
+					t.Fatalf("offset %d: %s of a missing row: %s", rec.Offset, typ, rec.Value)
+				}
+				if typ == "delete" {
+					if before.String() != data.String() {
+						t.Fatalf("offset %d: deleted row %s, the topic had %s", rec.Offset, data, before)
+					}
+					delete(rows, key)
+					continue
+				}
+				v.GetObject("old").Visit(func(k []byte, ov *fastjson.Value) {
+					if b := before.Get(string(k)); b == nil || b.String() != ov.String() {
+						t.Fatalf("offset %d: old %s=%s, the topic had %v: %s", rec.Offset, k, ov, b, rec.Value)
+					}
+				})
+				rows[key] = data
+			default:
+				t.Fatalf("type %q", typ)
+			}
+		}
+	}
+	db, err := sql.Open("mysql", dsn+"?charset=utf8mb4")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	names, err := db.Query("SELECT TABLE_SCHEMA, TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA IN ('gmall','gmall_config') AND TABLE_TYPE='BASE TABLE'")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var all []string
+	for names.Next() {
+		var d, n string
+		names.Scan(&d, &n)
+		all = append(all, d+"."+n)
+	}
+	names.Close()
+	if len(all) < 20 {
+		t.Fatalf("only %d tables", len(all))
+	}
+	for _, tk := range all {
+		rows, err := db.Query("SELECT * FROM " + tk)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cols, _ := rows.Columns()
+		raw := make([]sql.RawBytes, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range raw {
+			ptrs[i] = &raw[i]
+		}
+		// Topic rows by their full text, as the table's.
+		want := map[string]int{}
+		for rows.Next() {
+			if err := rows.Scan(ptrs...); err != nil {
+				t.Fatal(err)
+			}
+			var b strings.Builder
+			for i, c := range cols {
+				v := "NULL"
+				if raw[i] != nil {
+					v = string(raw[i])
+				}
+				fmt.Fprintf(&b, "%s=%s;", c, v)
+			}
+			want[b.String()]++
+		}
+		rows.Close()
+		got := map[string]int{}
+		for _, data := range tables[tk] {
+			var b strings.Builder
+			for _, c := range cols {
+				f := data.Get(c)
+				if f == nil {
+					t.Fatalf("%s: column %s missing in %s", tk, c, data)
+				}
+				fmt.Fprintf(&b, "%s=%s;", c, jsonText(f))
+			}
+			got[b.String()]++
+		}
+		bad := 0
+		for k, n := range want {
+			if got[k] != n {
+				if bad++; bad < 4 {
+					t.Errorf("%s: row in the table %d times, in the topic %d: %s", tk, n, got[k], k)
+				}
+			}
+		}
+		for k, n := range got {
+			if want[k] == 0 {
+				if bad++; bad < 4 {
+					t.Errorf("%s: row in the topic %d times, not in the table: %s", tk, n, k)
+				}
+			}
+		}
+		if bad > 0 {
+			t.Fatalf("%s: %d rows differ (table %d, topic %d)", tk, bad, len(want), len(tables[tk]))
+		}
+	}
+	_ = parsers
+	return int(end)
+}
