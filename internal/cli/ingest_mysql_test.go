@@ -136,7 +136,7 @@ func checkTopicDB(t *testing.T, l rlog.Log, dsn string) int {
 		t.Fatal(err)
 	}
 	tables := map[string]map[string]*fastjson.Value{} // db.table -> key -> data
-	var parsers []*fastjson.Parser // the values below live in their parsers
+	var parsers []*fastjson.Parser                    // the values below live in their parsers
 	for off := int64(0); off < end; {
 		recs, err := l.Fetch(ctx, tp, off, 1000, 0)
 		if err != nil {
