@@ -10,6 +10,8 @@
 # (replication included) and prints: rtdw:rtdw@tcp(127.0.0.1:PORT)/
 # With WATCH_PID, a watchdog stops the server when that process exits, so a
 # test binary that dies never leaves a server behind; with rm it also deletes DIR.
+# MARIADB_EXTRA_ARGS (space-separated) go last on mariadbd's command line, so
+# they override the above (e.g. --skip-log-bin for a server without binlog).
 # Needs Debian's mariadb-server (scripts/setup-test-deps.sh installs it).
 set -euo pipefail
 
@@ -52,7 +54,7 @@ start)
     --log-bin="$dir/data/binlog" --binlog-format=ROW --binlog-row-image=FULL --server-id=1 \
     --character-set-server=utf8mb4 --collation-server=utf8mb4_general_ci \
     --skip-name-resolve --innodb-buffer-pool-size=64M --innodb-log-file-size=48M \
-    --innodb-flush-log-at-trx-commit=2 --sync-binlog=0 >/dev/null 2>&1 &
+    --innodb-flush-log-at-trx-commit=2 --sync-binlog=0 ${MARIADB_EXTRA_ARGS:-} >/dev/null 2>&1 &
   for i in $(seq 1 300); do
     mariadb-admin --no-defaults --socket="$dir/mariadb.sock" -uroot ping >/dev/null 2>&1 && break
     if [ "$i" = 300 ]; then echo "$0: mariadbd did not start; $dir/error.log:" >&2; tail -20 "$dir/error.log" >&2; exit 1; fi

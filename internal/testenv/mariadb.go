@@ -31,7 +31,37 @@ func MariaDB(t testing.TB) string {
 	return mariaDSN
 }
 
+// MariaDBWith starts a private MariaDB for this test only, with extra
+// mariadbd options that override the defaults (e.g. "--skip-log-bin"); it
+// stops when the test ends.
+func MariaDBWith(t testing.TB, args ...string) string {
+	t.Helper()
+	dir := t.TempDir()
+	dsn, err := startMariaDBIn(dir, strings.Join(args, " "))
+	if err != nil {
+		t.Fatalf("MariaDB for tests: %v\n(install it with scripts/setup-test-deps.sh; `make test` runs it)", err)
+	}
+	t.Cleanup(func() {
+		if root, err := repoRoot(); err == nil {
+			exec.Command(filepath.Join(root, "scripts", "mariadb-test.sh"), "stop", dir).Run()
+		}
+	})
+	return dsn
+}
+
 func startMariaDB() (string, error) {
+	dir, err := os.MkdirTemp("", "rtdw-mariadb-")
+	if err != nil {
+		return "", err
+	}
+	dsn, err := startMariaDBIn(dir, "")
+	if err != nil {
+		os.RemoveAll(dir)
+	}
+	return dsn, err
+}
+
+func startMariaDBIn(dir, extra string) (string, error) {
 	root, err := repoRoot()
 	if err != nil {
 		return "", err
@@ -42,16 +72,12 @@ func startMariaDB() (string, error) {
 	}
 	port := l.Addr().(*net.TCPAddr).Port
 	l.Close()
-	dir, err := os.MkdirTemp("", "rtdw-mariadb-")
-	if err != nil {
-		return "", err
-	}
 	cmd := exec.Command(filepath.Join(root, "scripts", "mariadb-test.sh"), "start", dir, strconv.Itoa(port), strconv.Itoa(os.Getpid()), "rm")
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
+	cmd.Env = append(os.Environ(), "MARIADB_EXTRA_ARGS="+extra)
 	out, err := cmd.Output()
 	if err != nil {
-		os.RemoveAll(dir)
 		return "", fmt.Errorf("scripts/mariadb-test.sh start: %v: %s", err, strings.TrimSpace(stderr.String()))
 	}
 	return strings.TrimSpace(string(out)), nil

@@ -110,6 +110,13 @@ func (e *env) start(cfg Config) *running {
 	return r
 }
 
+// position is the last position the reader committed.
+func (r *running) position() Position {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.pos
+}
+
 func (r *running) stop(t *testing.T) {
 	r.once.Do(func() {
 		r.cancel()
@@ -138,10 +145,7 @@ func (e *env) caughtUp(r *running) {
 			e.t.Fatalf("reader ended: %v", err)
 		default:
 		}
-		r.mu.Lock()
-		p := r.pos
-		r.mu.Unlock()
-		if p.Reached(target) {
+		if p := r.position(); p.Reached(target) {
 			return
 		}
 		time.Sleep(5 * time.Millisecond)

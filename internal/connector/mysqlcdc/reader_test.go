@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/valyala/fastjson"
+
+	"github.com/rtdw/rtdw/internal/testenv"
 )
 
 // replay applies topic_db's records to a map pk -> data (JSON text),
@@ -110,7 +112,7 @@ func compareRows(t *testing.T, want, got map[string]string) {
 
 // load writes random transactions (insert, update, delete, several rows
 // each) into table until stop is closed; it returns the number of commits.
-func load(t *testing.T, e *env, table string, workers int, stop chan struct{}) func() int64 {
+func load(t *testing.T, e *env, table string, workers int, stop chan struct{}, counters ...*atomic.Int64) func() int64 {
 	var wg sync.WaitGroup
 	var commits atomic.Int64
 	var next atomic.Int64
@@ -156,6 +158,9 @@ func load(t *testing.T, e *env, table string, workers int, stop chan struct{}) f
 					return
 				}
 				commits.Add(1)
+				for _, c := range counters {
+					c.Add(1)
+				}
 			next:
 			}
 		}()
@@ -188,15 +193,33 @@ func TestSnapshotThenBinlogWithConcurrentWrites(t *testing.T) {
 	seed(e, "orders", 3000)
 	seed(e, "other", 500)
 	stop := make(chan struct{})
-	wait := load(t, e, "orders", 3, stop)
+	var commitCount atomic.Int64
+	wait := load(t, e, "orders", 3, stop, &commitCount)
 	time.Sleep(100 * time.Millisecond)
+	var rowsRead, first, last atomic.Int64
+	snapshotRowHook = func() {
+		// Slow: 3000 rows take about 0.5 s, and writers keep committing.
+		n := rowsRead.Add(1)
+		if n%30 == 0 {
+			time.Sleep(5 * time.Millisecond)
+		}
+		if n == 1 {
+			first.Store(commitCount.Load())
+		}
+		last.Store(commitCount.Load())
+	}
+	t.Cleanup(func() { snapshotRowHook = nil })
 	r := e.start(Config{Tables: []string{"orders"}, BatchRecords: 500})
-	time.Sleep(700 * time.Millisecond)
+	for r.position().File == "" { // the snapshot is done
+		time.Sleep(10 * time.Millisecond)
+	}
+	time.Sleep(300 * time.Millisecond)
 	close(stop)
 	commits := wait()
 	e.caughtUp(r)
-	if commits < 20 {
-		t.Fatalf("only %d transactions during the test", commits)
+	during := last.Load() - first.Load()
+	if during < 20 {
+		t.Fatalf("only %d transactions during the snapshot", during)
 	}
 	got := replay(t, e, "orders")
 	compareRows(t, tableRows(t, e, "orders"), got)
@@ -205,7 +228,7 @@ func TestSnapshotThenBinlogWithConcurrentWrites(t *testing.T) {
 			t.Fatalf("table other is not captured: %s", rec.Value)
 		}
 	}
-	t.Logf("%d transactions during the test, %d rows", commits, len(got))
+	t.Logf("%d transactions during the test, %d of them during the snapshot; %d rows", commits, during, len(got))
 }
 
 // TestRestartResumesExactly stops and restarts the reader repeatedly under
@@ -293,6 +316,10 @@ func TestErrors(t *testing.T) {
 		}
 	}
 
+	t.Run("binlog off", func(t *testing.T) {
+		off := testenv.MariaDBWith(t, "--skip-log-bin")
+		expect(run(Config{DSN: off}), ErrBinlogOff, "binary logging is off", "log_bin=binlog")
+	})
 	t.Run("binlog format", func(t *testing.T) {
 		e.exec("SET GLOBAL binlog_format = 'STATEMENT'")
 		defer e.exec("SET GLOBAL binlog_format = 'ROW'")

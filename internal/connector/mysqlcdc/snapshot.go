@@ -185,6 +185,9 @@ func (r *reader) snapshotTable(ctx context.Context, conn *sql.Conn, t *Table, re
 			}
 			data[j] = appendText(nil, &t.Cols[j], v)
 		}
+		if snapshotRowHook != nil {
+			snapshotRowHook()
+		}
 		c := newChange(t, typeBootstrapInsert, time.Now().Unix(), data, nil)
 		*recs = append(*recs, r.record(&c, c.bootstrapValue()))
 		n++
@@ -199,5 +202,9 @@ func (r *reader) snapshotTable(ctx context.Context, conn *sql.Conn, t *Table, re
 	}
 	return n, nil
 }
+
+// snapshotRowHook, when set (tests), runs for every snapshot row: a test
+// slows the snapshot down to have writes land while it runs.
+var snapshotRowHook func()
 
 func quoteIdent(s string) string { return "`" + strings.ReplaceAll(s, "`", "``") + "`" }
