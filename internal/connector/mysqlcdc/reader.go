@@ -47,11 +47,13 @@ type Config struct {
 	// Reset forgets the stored position first, so the run snapshots again
 	// (after the position was purged from the server).
 	Reset bool
-	// BatchRecords and FlushWait bound how long changes wait for a commit:
-	// a commit happens at BatchRecords records, or when no event arrived
-	// for FlushWait (default 5000, 5ms).
+	// BatchRecords, FlushWait and MaxDelay bound how long changes wait for
+	// a commit: one happens at BatchRecords records, when no event arrived
+	// for FlushWait, or at the end of a transaction once the oldest pending
+	// change waited MaxDelay (defaults 5000, 5ms, 20ms).
 	BatchRecords int
 	FlushWait    time.Duration
+	MaxDelay     time.Duration
 	// OnCommit, if set, is called after every commit to the log with the
 	// number of records and the position committed (tests, benchmarks).
 	OnCommit func(records int, pos Position)
@@ -82,6 +84,9 @@ func Run(ctx context.Context, l rlog.Log, cfg Config) error {
 	}
 	if cfg.FlushWait <= 0 {
 		cfg.FlushWait = 5 * time.Millisecond
+	}
+	if cfg.MaxDelay <= 0 {
+		cfg.MaxDelay = 20 * time.Millisecond
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
@@ -270,6 +275,7 @@ func (r *reader) stream(ctx context.Context, pos Position) error {
 	var recs int     // records pending since the last commit
 	dirty := false   // cur moved past committed
 	lastCommit := time.Now()
+	var oldest time.Time // when the oldest pending record was read
 	flush := func(ctx context.Context) error {
 		if err := r.cp.putPosition(cur); err != nil {
 			return err
@@ -322,9 +328,18 @@ func (r *reader) stream(ctx context.Context, pos Position) error {
 				return err
 			}
 		case *replication.XIDEvent:
+			if recs == 0 {
+				oldest = time.Now()
+			}
 			recs += r.endTxn(&t, e.XID)
 			cur.Pos, cur.GTID = ev.Header.LogPos, gtid
 			dirty = true
+			if recs > 0 && time.Since(oldest) >= r.cfg.MaxDelay {
+				// Under steady load events never pause: commit by age too.
+				if err := flush(ctx); err != nil {
+					return err
+				}
+			}
 		case *replication.QueryEvent:
 			q := strings.TrimSpace(string(e.Query))
 			switch {
