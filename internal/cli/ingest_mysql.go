@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spf13/cobra"
 
 	"github.com/rtdw/rtdw/internal/connector/mysqlcdc"
@@ -21,6 +22,7 @@ type ingestMySQLOptions struct {
 	name      string
 	serverID  uint32
 	reset     bool
+	httpAddr  string
 }
 
 func newIngestMySQLCmd(g *globals) *cobra.Command {
@@ -68,6 +70,7 @@ snapshot again. It runs until stopped (Ctrl-C).`,
 	f.StringVar(&o.topic, "topic", "topic_db", "topic for the changes (created if missing)")
 	f.StringVar(&o.name, "name", "mysql", "name of the stored position (one per captured server)")
 	f.Uint32Var(&o.serverID, "server-id", 0, "replica server id to register with (0: random; must differ from other replicas)")
+	f.StringVar(&o.httpAddr, "http-addr", "127.0.0.1:0", "serve /metrics and topic access for `rtdw topic tail` on the same --data-dir (\"\": off)")
 	f.BoolVar(&o.reset, "reset", false, "forget the stored position and snapshot again (after it was purged from the server)")
 	return c
 }
@@ -95,8 +98,22 @@ func runIngestMySQL(ctx context.Context, g *globals, cfg Config, o *ingestMySQLO
 	if _, err := rlog.EnsureTopic(ctx, l, o.topic, rlog.TopicConfig{Partitions: cfg.Partitions}); err != nil {
 		return err
 	}
+	reg := prometheus.NewRegistry()
+	rows := prometheus.NewCounter(prometheus.CounterOpts{Name: "rtdw_mysqlcdc_rows_total", Help: "Row changes committed to the topic."})
+	commits := prometheus.NewCounter(prometheus.CounterOpts{Name: "rtdw_mysqlcdc_commits_total", Help: "Commits (records + binlog position) to the log."})
+	reg.MustRegister(rows, commits)
+	if o.httpAddr != "" {
+		// While the reader holds the data dir, topic commands go through it.
+		addr, stop, err := serveHTTP(o.httpAddr, reg, l, g)
+		if err != nil {
+			return err
+		}
+		defer stop()
+		g.logger.Info("ingest mysql: serving", "http", addr)
+	}
 	return mysqlcdc.Run(ctx, l, mysqlcdc.Config{
 		DSN: o.dsn, Databases: o.databases, Tables: o.tables, Snapshot: o.snapshot, Topic: o.topic,
 		Name: o.name, ServerID: o.serverID, Reset: o.reset, Logger: g.logger,
+		OnCommit: func(n int, _ mysqlcdc.Position) { rows.Add(float64(n)); commits.Inc() },
 	})
 }

@@ -86,9 +86,17 @@ func TestIngestMySQLKill9(t *testing.T) {
 	}
 	// Run until it has committed the server's last position, then stop it.
 	deadline := time.Now().Add(60 * time.Second)
-	for {
+	for tailed := false; ; {
 		cmd, errb := ingest()
 		time.Sleep(time.Second)
+		if !tailed {
+			// Topic commands go through the running reader.
+			out, err := rtdwCmd(t, dir, "topic", "tail", "topic_db", "--from-beginning", "--max", "1").CombinedOutput()
+			if err != nil || !strings.Contains(string(out), `"type":"bootstrap-`) {
+				t.Fatalf("topic tail while the reader runs: %v: %s", err, out)
+			}
+			tailed = true
+		}
 		cmd.Process.Signal(syscall.SIGTERM)
 		if err := cmd.Wait(); err != nil {
 			t.Fatalf("ingest: %v: %s", err, errb)
