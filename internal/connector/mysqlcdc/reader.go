@@ -165,14 +165,19 @@ func Run(ctx context.Context, l rlog.Log, cfg Config) error {
 	if cfg.Snapshot == SnapshotOnly {
 		return nil
 	}
-	backoff := time.Second
+	const minBackoff = 200 * time.Millisecond
+	backoff := minBackoff
 	for {
+		began := time.Now()
 		err := r.stream(ctx, pos)
 		if ctx.Err() != nil {
 			return nil
 		}
 		if fatal(err) {
 			return err
+		}
+		if time.Since(began) > time.Minute {
+			backoff = minBackoff // it had been working: a new incident
 		}
 		r.log.Warn("mysqlcdc: binlog stream broke; resuming from the last commit", "err", err, "in", backoff)
 		select {
@@ -194,10 +199,6 @@ func fatal(err error) bool {
 	var ne net.Error
 	if errors.As(err, &ne) || errors.Is(err, replication.ErrNeedSyncAgain) {
 		return false
-	}
-	var me *gmysql.MyError
-	if errors.As(err, &me) {
-		return true
 	}
 	return errors.Is(err, ErrPositionPurged) || errors.Is(err, ErrPrivileges) || errors.Is(err, errSchema) ||
 		errors.Is(err, rlog.ErrClosed)
@@ -244,6 +245,9 @@ func (r *reader) stream(ctx context.Context, pos Position) error {
 		return fmt.Errorf("mysqlcdc: address %q: %w", r.srv.addr, err)
 	}
 	port, _ := strconv.Atoi(portS)
+	// Records read but not committed by a previous stream are read again.
+	clear(r.recs)
+	r.recs = r.recs[:0]
 	files, err := binlogFiles(ctx, r.db)
 	if err != nil {
 		if perr := privilegeError(err, r.srv.user, r.srv.addr); perr != nil {
@@ -518,9 +522,10 @@ func (r *reader) purged(pos Position, err error) error {
 		ErrPositionPurged, pos, detail)
 }
 
-// quietLogger keeps go-mysql's per-connection Info lines out of the log.
+// quietLogger keeps go-mysql's own lines out of the log: every error it
+// meets comes back to the reader, which logs or returns it with context.
 func quietLogger(l *slog.Logger) *slog.Logger {
-	return slog.New(levelHandler{l.Handler(), slog.LevelWarn})
+	return slog.New(levelHandler{l.Handler(), slog.LevelError + 1})
 }
 
 type levelHandler struct {

@@ -116,6 +116,8 @@ func load(t *testing.T, e *env, table string, workers int, stop chan struct{}, c
 	var wg sync.WaitGroup
 	var commits atomic.Int64
 	var next atomic.Int64
+	quit := make(chan struct{}) // the test ended (maybe failed) first
+	t.Cleanup(func() { close(quit); wg.Wait() })
 	next.Store(1_000_000)
 	for w := range workers {
 		wg.Add(1)
@@ -125,6 +127,8 @@ func load(t *testing.T, e *env, table string, workers int, stop chan struct{}, c
 			for {
 				select {
 				case <-stop:
+					return
+				case <-quit:
 					return
 				default:
 				}
@@ -346,4 +350,35 @@ func TestErrors(t *testing.T) {
 		r := e.start(Config{Reset: true})
 		e.caughtUp(r)
 	})
+}
+
+// TestReconnectAfterKilledConnection kills the reader's binlog connection
+// on the server under load: it reconnects from its last commit, and
+// changes read but not committed before the break are not written twice.
+func TestReconnectAfterKilledConnection(t *testing.T) {
+	e := newEnv(t, 2)
+	seed(e, "orders", 1000)
+	r := e.start(Config{BatchRecords: 200, MaxDelay: time.Second, FlushWait: time.Second})
+	e.caughtUp(r)
+	stop := make(chan struct{})
+	wait := load(t, e, "orders", 2, stop)
+	for range 3 {
+		time.Sleep(300 * time.Millisecond)
+		var id int64
+		for deadline := time.Now().Add(10 * time.Second); ; {
+			err := e.db.QueryRow("SELECT ID FROM information_schema.PROCESSLIST WHERE COMMAND LIKE 'Binlog Dump%'").Scan(&id)
+			if err == nil {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("no binlog dump thread: %v", err)
+			}
+			time.Sleep(20 * time.Millisecond) // reconnecting
+		}
+		e.exec(fmt.Sprintf("KILL %d", id))
+	}
+	close(stop)
+	wait()
+	e.caughtUp(r)
+	compareRows(t, tableRows(t, e, "orders"), replay(t, e, "orders"))
 }
