@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -47,14 +48,14 @@ func TestIngestMySQLKill9(t *testing.T) {
 	go func() { simDone <- sim.Wait() }()
 	t.Cleanup(func() { sim.Process.Kill() })
 
-	ingest := func() (*exec.Cmd, *bytes.Buffer) {
-		cmd := rtdwCmd(t, dir, "ingest", "mysql", "--dsn", dsn, "--databases", "gmall,gmall_config")
-		var errb bytes.Buffer
-		cmd.Stderr = &errb
+	ingest := func() (*exec.Cmd, *ingestOutput) {
+		cmd := rtdwCmd(t, dir, "ingest", "mysql", "--dsn", dsn, "--databases", "gmall,gmall_config", "--log-level", "info")
+		errb := &ingestOutput{}
+		cmd.Stderr = errb
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
-		return cmd, &errb
+		return cmd, errb
 	}
 	kills := 0
 	for i := range 5 {
@@ -62,7 +63,8 @@ func TestIngestMySQLKill9(t *testing.T) {
 		// The first kill lands in the snapshot, the others while streaming.
 		d := time.Duration(100+rand.IntN(700)) * time.Millisecond
 		if i == 0 {
-			d = time.Duration(20+rand.IntN(60)) * time.Millisecond
+			waitForIngestOutput(t, errb, `msg="mysqlcdc: snapshot" `)
+			d = time.Duration(rand.IntN(30)) * time.Millisecond
 		}
 		time.Sleep(d)
 		if cmd.ProcessState != nil {
@@ -71,6 +73,9 @@ func TestIngestMySQLKill9(t *testing.T) {
 		cmd.Process.Signal(syscall.SIGKILL)
 		cmd.Wait()
 		kills++
+		if i == 0 && strings.Contains(errb.String(), "snapshot done") {
+			t.Fatalf("the first kill came after the snapshot: %s", errb)
+		}
 	}
 	select {
 	case err := <-simDone:
@@ -110,15 +115,44 @@ func TestIngestMySQLKill9(t *testing.T) {
 			t.Fatal(err)
 		}
 		if ok && pos.Reached(target) {
-			n := checkTopicDB(t, l, dsn)
+			n, starts := checkTopicDB(t, l, dsn)
 			l.Close()
-			t.Logf("%d kills; %d changes in topic_db; position %s", kills, n, pos)
+			t.Logf("%d kills; %d changes in topic_db (%d bootstrap-start); position %s", kills, n, starts, pos)
 			return
 		}
 		l.Close()
 		if time.Now().After(deadline) {
 			t.Fatalf("the reader did not reach %s (at %s)", target, pos)
 		}
+	}
+}
+
+// ingestOutput is a bytes.Buffer a process writes while the test reads it.
+type ingestOutput struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *ingestOutput) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *ingestOutput) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// waitForIngestOutput waits until the output holds text.
+func waitForIngestOutput(t *testing.T, b *ingestOutput, text string) {
+	t.Helper()
+	for deadline := time.Now().Add(20 * time.Second); !strings.Contains(b.String(), text); {
+		if time.Now().After(deadline) {
+			t.Fatalf("no %q in: %s", text, b)
+		}
+		time.Sleep(time.Millisecond)
 	}
 }
 
@@ -134,8 +168,9 @@ func jsonText(v *fastjson.Value) string {
 }
 
 // checkTopicDB replays topic_db and compares it with every table of gmall
-// and gmall_config; it returns the number of records.
-func checkTopicDB(t *testing.T, l rlog.Log, dsn string) int {
+// and gmall_config; it returns the number of records and of bootstrap-start
+// records (more than the tables: a snapshot was killed and taken again).
+func checkTopicDB(t *testing.T, l rlog.Log, dsn string) (int, int) {
 	t.Helper()
 	ctx := context.Background()
 	tp := rlog.TopicPartition{Topic: "topic_db", Partition: 0}
@@ -144,7 +179,8 @@ func checkTopicDB(t *testing.T, l rlog.Log, dsn string) int {
 		t.Fatal(err)
 	}
 	tables := map[string]map[string]*fastjson.Value{} // db.table -> key -> data
-	var parsers []*fastjson.Parser                    // the values below live in their parsers
+	starts := 0
+	var parsers []*fastjson.Parser // the values below live in their parsers
 	for off := int64(0); off < end; {
 		recs, err := l.Fetch(ctx, tp, off, 1000, 0)
 		if err != nil {
@@ -169,6 +205,7 @@ func checkTopicDB(t *testing.T, l rlog.Log, dsn string) int {
 			case "bootstrap-start":
 				// A snapshot killed midway is taken again: the table restarts.
 				clear(rows)
+				starts++
 			case "bootstrap-complete":
 			case "bootstrap-insert", "insert":
 				if rows[key] != nil {
@@ -277,5 +314,5 @@ func checkTopicDB(t *testing.T, l rlog.Log, dsn string) int {
 		}
 	}
 	_ = parsers
-	return int(end)
+	return int(end), starts
 }
