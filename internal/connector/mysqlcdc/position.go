@@ -10,9 +10,9 @@ import (
 )
 
 // Position is where the reader continues in the binlog: the end of the
-// last transaction (or DDL) it committed. GTID is the MariaDB GTID of
-// that transaction (domain-server-seq), kept for operators; the reader
-// resumes from File and Pos, which every flavor serves.
+// last transaction (or DDL) it committed. GTID is that transaction's GTID
+// (MariaDB domain-server-seq, MySQL uuid:n), kept for operators; the
+// reader resumes from File and Pos, which every flavor serves.
 type Position struct {
 	File string `json:"file"`
 	Pos  uint32 `json:"pos"`

@@ -274,7 +274,7 @@ func (r *reader) stream(ctx context.Context, pos Position) error {
 
 	cur := pos       // the position after the last complete transaction
 	committed := pos // the position of the last commit
-	var gtid string  // MariaDB GTID of the open transaction
+	var gtid string  // GTID of the open transaction (MariaDB d-s-n, MySQL uuid:n)
 	var t txn        // the open transaction's changes
 	var recs int     // records pending since the last commit
 	dirty := false   // cur moved past committed
@@ -296,7 +296,6 @@ func (r *reader) stream(ctx context.Context, pos Position) error {
 		}
 		return nil
 	}
-	_ = committed
 	for {
 		var ev *replication.BinlogEvent
 		if dirty && (recs > 0 || time.Since(lastCommit) > time.Second) {
@@ -327,6 +326,10 @@ func (r *reader) stream(ctx context.Context, pos Position) error {
 			}
 		case *replication.MariadbGTIDEvent:
 			gtid = fmt.Sprintf("%d-%d-%d", e.GTID.DomainID, e.GTID.ServerID, e.GTID.SequenceNumber)
+		case *replication.GTIDEvent:
+			if g, err := e.GTIDNext(); err == nil {
+				gtid = g.String()
+			}
 		case *replication.RowsEvent:
 			if err := r.rows(ctx, ev, e, &t); err != nil {
 				return err

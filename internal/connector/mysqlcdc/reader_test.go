@@ -18,7 +18,9 @@ import (
 
 // replay applies topic_db's records to a map pk -> data (JSON text),
 // failing on a row doubled (insert of a present key) or missed (update or
-// delete of an absent key, or an update whose "old" disagrees).
+// delete of an absent key, or an update whose "old" disagrees). The topic
+// must have one partition: a bootstrap-start (a snapshot taken again after
+// one was stopped midway) resets the table, in the topic's order.
 func replay(t *testing.T, e *env, table string) map[string]string {
 	t.Helper()
 	rows := map[string]string{}
@@ -37,7 +39,9 @@ func replay(t *testing.T, e *env, table string) map[string]string {
 			id = f.String()
 		}
 		switch typ := string(v.GetStringBytes("type")); typ {
-		case "bootstrap-start", "bootstrap-complete":
+		case "bootstrap-start":
+			clear(rows)
+		case "bootstrap-complete":
 		case "bootstrap-insert", "insert":
 			if _, ok := rows[id]; ok {
 				t.Fatalf("row %s doubled: %s", id, rec.Value)
@@ -193,7 +197,7 @@ func seed(e *env, table string, n int) {
 // snapshot; the topic replayed must equal the table, with no row doubled
 // or missed between snapshot and binlog.
 func TestSnapshotThenBinlogWithConcurrentWrites(t *testing.T) {
-	e := newEnv(t, 4)
+	e := newEnv(t, 1)
 	seed(e, "orders", 3000)
 	seed(e, "other", 500)
 	stop := make(chan struct{})
@@ -238,7 +242,7 @@ func TestSnapshotThenBinlogWithConcurrentWrites(t *testing.T) {
 // TestRestartResumesExactly stops and restarts the reader repeatedly under
 // load: every restart resumes at its last commit.
 func TestRestartResumesExactly(t *testing.T) {
-	e := newEnv(t, 2)
+	e := newEnv(t, 1)
 	seed(e, "orders", 1000)
 	stop := make(chan struct{})
 	wait := load(t, e, "orders", 2, stop)
@@ -356,7 +360,7 @@ func TestErrors(t *testing.T) {
 // on the server under load: it reconnects from its last commit, and
 // changes read but not committed before the break are not written twice.
 func TestReconnectAfterKilledConnection(t *testing.T) {
-	e := newEnv(t, 2)
+	e := newEnv(t, 1)
 	seed(e, "orders", 1000)
 	r := e.start(Config{BatchRecords: 200, MaxDelay: time.Second, FlushWait: time.Second})
 	e.caughtUp(r)
