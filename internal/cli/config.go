@@ -43,6 +43,8 @@ type Config struct {
 	TopicDBFormat string `yaml:"topic_db_format"`
 	// Kafka is cluster mode's broker connection (mode: kafka).
 	Kafka KafkaConfig `yaml:"kafka"`
+	// Sources: capture that `rtdw run` runs next to the jobs (sources.go).
+	Sources SourcesConfig `yaml:"sources"`
 }
 
 func defaultConfig() Config {

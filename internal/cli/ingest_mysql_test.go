@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -30,14 +31,14 @@ import (
 func TestIngestMySQLKill9(t *testing.T) {
 	dsn := testenv.MariaDB(t)
 	dir := t.TempDir()
-	if code, _, errs := run(t, "", "--data-dir", dir, "mock", "init", "--to", "mysql", "--dsn", dsn, "--users", "300"); code != 0 {
+	if code, _, errs := run(t, "", "--data-dir", dir, "mock", "init", "--to", "mysql", "--dsn", dsn, "--users", "5000"); code != 0 {
 		t.Fatalf("mock init: exit %d: %s", code, errs)
 	}
 	// One partition: the replay below needs the topic's total order.
 	if code, _, errs := run(t, "", "--data-dir", dir, "topic", "create", "topic_db", "--partitions", "1"); code != 0 {
 		t.Fatalf("topic create: exit %d: %s", code, errs)
 	}
-	sim := rtdwCmd(t, t.TempDir(), "mock", "--to", "mysql", "--dsn", dsn, "--users", "300", "--sessions", "3000",
+	sim := rtdwCmd(t, t.TempDir(), "mock", "--to", "mysql", "--dsn", dsn, "--users", "5000", "--sessions", "3000",
 		"--rate", "1500", "--seed", "3", "--progress", "0")
 	var simErr bytes.Buffer
 	sim.Stderr = &simErr
@@ -64,7 +65,7 @@ func TestIngestMySQLKill9(t *testing.T) {
 		d := time.Duration(100+rand.IntN(700)) * time.Millisecond
 		if i == 0 {
 			waitForIngestOutput(t, errb, `msg="mysqlcdc: snapshot" `)
-			d = time.Duration(rand.IntN(30)) * time.Millisecond
+			d = time.Duration(rand.IntN(10)) * time.Millisecond
 		}
 		time.Sleep(d)
 		if cmd.ProcessState != nil {
@@ -315,4 +316,55 @@ func checkTopicDB(t *testing.T, l rlog.Log, dsn string) (int, int) {
 	}
 	_ = parsers
 	return int(end), starts
+}
+
+// TestRunWithMySQLSource: sources.mysql in rtdw.yaml makes `rtdw run`
+// capture the database into topic_db next to its jobs.
+func TestRunWithMySQLSource(t *testing.T) {
+	dsn := testenv.MariaDB(t)
+	admin, err := sql.Open("mysql", dsn+"?multiStatements=true")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	if _, err := admin.Exec("DROP DATABASE IF EXISTS src_run; CREATE DATABASE src_run; " +
+		"CREATE TABLE src_run.t (id BIGINT PRIMARY KEY, v VARCHAR(10)); INSERT INTO src_run.t VALUES (1, '快照')"); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	cfgPath := filepath.Join(dir, "rtdw.yaml")
+	yaml := fmt.Sprintf("partitions: 1\nsources:\n  mysql:\n    dsn: '%s'\n    databases: [src_run]\n", dsn)
+	if err := os.WriteFile(cfgPath, []byte(yaml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := rtdwCmd(t, dir, "run", "--config", cfgPath, "--jobs", "dwd_base_log", "--http-addr", "127.0.0.1:0", "--log-level", "info")
+	errb := &ingestOutput{}
+	cmd.Stderr = errb
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	waitForIngestOutput(t, errb, "mysqlcdc: streaming")
+	if _, err := admin.Exec("INSERT INTO src_run.t VALUES (2, '流')"); err != nil {
+		t.Fatal(err)
+	}
+	var out []byte
+	for deadline := time.Now().Add(20 * time.Second); ; {
+		// Through the running rtdw (it holds the data dir).
+		out, _ = rtdwCmd(t, dir, "topic", "tail", "topic_db", "--from-beginning", "--max", "4", "--exit-at-end").CombinedOutput()
+		if strings.Count(string(out), "\n") >= 4 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	for _, want := range []string{`"type":"bootstrap-start"`, `"type":"bootstrap-insert","ts":`, `"data":{"id":1,"v":"快照"}`,
+		`"type":"bootstrap-complete"`, `"type":"insert"`, `"data":{"id":2,"v":"流"}`} {
+		if !strings.Contains(string(out), want) {
+			t.Fatalf("topic_db lacks %s:\n%s\nrun: %s", want, out, errb)
+		}
+	}
+	cmd.Process.Signal(syscall.SIGTERM)
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("run: %v: %s", err, errb)
+	}
 }

@@ -93,6 +93,7 @@ func runRun(ctx context.Context, g *globals, cfg Config, o *runOptions) error {
 	started := time.Now()
 	stopProgress := reportProgress(ctx, g, reg, o.progress)
 	defer stopProgress()
+	defer startSources(ctx, g, cfg, l)() // sources.* of rtdw.yaml, stopped before l closes
 	err = stream.Run(ctx, stream.Options{Log: l, Interval: o.interval, Partitions: cfg.Partitions,
 		Drain: o.drain, Metrics: metrics, Logger: g.logger}, jobs...)
 	if err != nil {
