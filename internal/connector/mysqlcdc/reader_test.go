@@ -339,6 +339,13 @@ func TestErrors(t *testing.T) {
 		dsn := strings.Replace(e.dsn, "rtdw:rtdw@", "norepl:pw@", 1)
 		expect(run(Config{DSN: dsn}), ErrPrivileges, `user "norepl"`, "GRANT SELECT, RELOAD, REPLICATION SLAVE, REPLICATION CLIENT ON *.* TO 'norepl'@'%'")
 	})
+	t.Run("no replication slave", func(t *testing.T) {
+		// May read binlog positions, may not stream the binlog.
+		e.exec("DROP USER IF EXISTS 'noslave'@'%'", "CREATE USER 'noslave'@'%' IDENTIFIED BY 'pw'",
+			"GRANT SELECT, RELOAD, REPLICATION CLIENT ON *.* TO 'noslave'@'%'")
+		dsn := strings.Replace(e.dsn, "rtdw:rtdw@", "noslave:pw@", 1)
+		expect(run(Config{DSN: dsn, Name: "noslave"}), ErrPrivileges, `user "noslave"`, "REPLICATION SLAVE")
+	})
 	t.Run("purged position", func(t *testing.T) {
 		if err := run(Config{Snapshot: SnapshotOnly}); err != nil {
 			t.Fatal(err)
@@ -348,7 +355,21 @@ func TestErrors(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		e.exec("PURGE BINARY LOGS TO '" + cur.File + "'")
+		// The server keeps a file a dump thread still reads (the previous
+		// subtest's connection may be closing): purge until it is gone.
+		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+			e.exec("PURGE BINARY LOGS TO '" + cur.File + "'")
+			files, err := binlogFiles(context.Background(), e.db)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(files) == 1 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("binlogs not purged: %v", files)
+			}
+		}
 		expect(run(Config{}), ErrPositionPurged, "rtdw ingest mysql --reset")
 		// --reset snapshots again and streams.
 		r := e.start(Config{Reset: true})
