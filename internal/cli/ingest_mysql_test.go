@@ -368,3 +368,26 @@ func TestRunWithMySQLSource(t *testing.T) {
 		t.Fatalf("run: %v: %s", err, errb)
 	}
 }
+
+// TestIngestMySQLUsage: flag mistakes exit 2 and say what is wanted; a
+// server problem exits 1 with the reader's message.
+func TestIngestMySQLUsage(t *testing.T) {
+	dir := t.TempDir()
+	dsn := testenv.MariaDB(t)
+	for _, c := range []struct {
+		args []string
+		code int
+		msg  string
+	}{
+		{[]string{"--databases", "gmall"}, 2, "--dsn is required"},
+		{[]string{"--dsn", dsn}, 2, "--databases is required"},
+		{[]string{"--dsn", dsn, "--databases", "gmall", "--snapshot", "sometimes"}, 2, "want initial, never or only"},
+		{[]string{"--dsn", "no-at-sign", "--databases", "gmall", "--http-addr="}, 1, "want user:password@tcp(host:port)/"},
+		{[]string{"--dsn", strings.Replace(dsn, "rtdw:rtdw@", "rtdw:wrong@", 1), "--databases", "gmall", "--http-addr="}, 1, "Access denied"},
+	} {
+		code, _, stderr := run(t, "", append([]string{"--data-dir", dir, "ingest", "mysql"}, c.args...)...)
+		if code != c.code || !strings.Contains(stderr, c.msg) {
+			t.Errorf("rtdw ingest mysql %s: exit %d (want %d), stderr %q (want it to mention %q)", strings.Join(c.args, " "), code, c.code, stderr, c.msg)
+		}
+	}
+}
