@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spf13/cobra"
@@ -99,7 +100,7 @@ func runIngestMySQL(ctx context.Context, g *globals, cfg Config, o *ingestMySQLO
 		return err
 	}
 	reg := prometheus.NewRegistry()
-	rows := prometheus.NewCounter(prometheus.CounterOpts{Name: "rtdw_mysqlcdc_rows_total", Help: "Row changes committed to the topic."})
+	rows := prometheus.NewCounter(prometheus.CounterOpts{Name: "rtdw_mysqlcdc_rows_total", Help: "Binlog row changes committed to the topic (snapshot rows not counted)."})
 	commits := prometheus.NewCounter(prometheus.CounterOpts{Name: "rtdw_mysqlcdc_commits_total", Help: "Commits (records + binlog position) to the log."})
 	reg.MustRegister(rows, commits)
 	if o.httpAddr != "" {
@@ -111,9 +112,16 @@ func runIngestMySQL(ctx context.Context, g *globals, cfg Config, o *ingestMySQLO
 		defer stop()
 		g.logger.Info("ingest mysql: serving", "http", addr)
 	}
-	return mysqlcdc.Run(ctx, l, mysqlcdc.Config{
+	var total, last = 0, mysqlcdc.Position{}
+	start := time.Now()
+	err = mysqlcdc.Run(ctx, l, mysqlcdc.Config{
 		DSN: o.dsn, Databases: o.databases, Tables: o.tables, Snapshot: o.snapshot, Topic: o.topic,
 		Name: o.name, ServerID: o.serverID, Reset: o.reset, Logger: g.logger,
-		OnCommit: func(n int, _ mysqlcdc.Position) { rows.Add(float64(n)); commits.Inc() },
+		OnCommit: func(n int, p mysqlcdc.Position) { rows.Add(float64(n)); commits.Inc(); total += n; last = p },
 	})
+	if err == nil {
+		fmt.Fprintf(g.stderr, "ingest mysql: %d binlog row changes into %s in %s; position %s\n",
+			total, o.topic, time.Since(start).Round(time.Millisecond), last)
+	}
+	return err
 }

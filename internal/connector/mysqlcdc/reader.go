@@ -163,6 +163,9 @@ func Run(ctx context.Context, l rlog.Log, cfg Config) error {
 		}
 	}
 	if cfg.Snapshot == SnapshotOnly {
+		if ok {
+			r.log.Warn("mysqlcdc: --snapshot only: a position is already stored, nothing to do (--reset snapshots again)", "position", pos.String())
+		}
 		return nil
 	}
 	const minBackoff = 200 * time.Millisecond
