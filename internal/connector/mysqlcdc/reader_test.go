@@ -345,6 +345,19 @@ func TestErrors(t *testing.T) {
 			"GRANT SELECT, RELOAD, REPLICATION CLIENT ON *.* TO 'noslave'@'%'")
 		dsn := strings.Replace(e.dsn, "rtdw:rtdw@", "noslave:pw@", 1)
 		expect(run(Config{DSN: dsn, Name: "noslave"}), ErrPrivileges, `user "noslave"`, "REPLICATION SLAVE")
+		if _, ok, _ := StoredPosition(e.l, "noslave"); ok {
+			t.Error("the refusal came after a snapshot")
+		}
+		// The grants asked for are enough.
+		e.exec("GRANT REPLICATION SLAVE ON *.* TO 'noslave'@'%'")
+		db, c, err := openDB(context.Background(), dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		if _, err := checkServer(context.Background(), db, c); err != nil {
+			t.Fatalf("with the grants: %v", err)
+		}
 	})
 	t.Run("purged position", func(t *testing.T) {
 		if err := run(Config{Snapshot: SnapshotOnly}); err != nil {
