@@ -92,7 +92,8 @@ func runDemo(ctx context.Context, g *globals, cfg Config, o *demoOptions) error 
 	if err != nil {
 		return err
 	}
-	defer stopHTTP() // before the deferred l.Close
+	defer stopHTTP()                     // before the deferred l.Close
+	defer startSources(ctx, g, cfg, l)() // sources.* of rtdw.yaml (a MySQL database), as rtdw run
 	fmt.Fprintf(g.stdout, "dashboard: http://%s/\n", addr)
 	fmt.Fprintf(g.stderr, "jobs running; live logs at %.0f/s; Ctrl-C stops (run again to continue)\n", o.rate)
 

@@ -321,23 +321,31 @@ func checkTopicDB(t *testing.T, l rlog.Log, dsn string) (int, int) {
 // TestRunWithMySQLSource: sources.mysql in rtdw.yaml makes `rtdw run`
 // capture the database into topic_db next to its jobs.
 func TestRunWithMySQLSource(t *testing.T) {
+	for _, command := range []string{"run", "demo"} {
+		t.Run(command, func(t *testing.T) { testSourceIn(t, command) })
+	}
+}
+
+// testSourceIn: `rtdw run` and `rtdw demo` capture sources.mysql next to their jobs.
+func testSourceIn(t *testing.T, command string) {
 	dsn := testenv.MariaDB(t)
 	admin, err := sql.Open("mysql", dsn+"?multiStatements=true")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer admin.Close()
-	if _, err := admin.Exec("DROP DATABASE IF EXISTS src_run; CREATE DATABASE src_run; " +
-		"CREATE TABLE src_run.t (id BIGINT PRIMARY KEY, v VARCHAR(10)); INSERT INTO src_run.t VALUES (1, '快照')"); err != nil {
+	db := "src_" + command
+	if _, err := admin.Exec(fmt.Sprintf("DROP DATABASE IF EXISTS %[1]s; CREATE DATABASE %[1]s; "+
+		"CREATE TABLE %[1]s.t (id BIGINT PRIMARY KEY, v VARCHAR(10)); INSERT INTO %[1]s.t VALUES (1, '快照')", db)); err != nil {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
 	cfgPath := filepath.Join(dir, "rtdw.yaml")
-	yaml := fmt.Sprintf("partitions: 1\nsources:\n  mysql:\n    dsn: '%s'\n    databases: [src_run]\n", dsn)
+	yaml := fmt.Sprintf("partitions: 1\njobs: [dwd_base_log]\nsources:\n  mysql:\n    dsn: '%s'\n    databases: [%s]\n", dsn, db)
 	if err := os.WriteFile(cfgPath, []byte(yaml), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	cmd := rtdwCmd(t, dir, "run", "--config", cfgPath, "--jobs", "dwd_base_log", "--http-addr", "127.0.0.1:0", "--log-level", "info")
+	cmd := rtdwCmd(t, dir, command, "--config", cfgPath, "--http-addr", "127.0.0.1:0", "--log-level", "info")
 	errb := &ingestOutput{}
 	cmd.Stderr = errb
 	if err := cmd.Start(); err != nil {
@@ -345,7 +353,7 @@ func TestRunWithMySQLSource(t *testing.T) {
 	}
 	defer cmd.Process.Kill()
 	waitForIngestOutput(t, errb, "mysqlcdc: streaming")
-	if _, err := admin.Exec("INSERT INTO src_run.t VALUES (2, '流')"); err != nil {
+	if _, err := admin.Exec("INSERT INTO " + db + ".t VALUES (2, '流')"); err != nil {
 		t.Fatal(err)
 	}
 	var out []byte
@@ -365,7 +373,7 @@ func TestRunWithMySQLSource(t *testing.T) {
 	}
 	cmd.Process.Signal(syscall.SIGTERM)
 	if err := cmd.Wait(); err != nil {
-		t.Fatalf("run: %v: %s", err, errb)
+		t.Fatalf("%s: %v: %s", command, err, errb)
 	}
 }
 
