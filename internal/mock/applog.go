@@ -524,31 +524,9 @@ func (g *LogGenerator) appendPage(dst []byte, s *session) []byte {
 	}
 	during := int64(view) + (at - ts)
 
-	dst = append(dst, `{"common":`...)
-	dst = append(dst, s.common...)
-	dst = append(dst, `,"page":{"page_id":"`...)
-	dst = append(dst, pageNames[page]...)
-	if last != numPages {
-		dst = append(dst, `","last_page_id":"`...)
-		dst = append(dst, pageNames[last]...)
-	}
-	dst = append(dst, `","during_time":`...)
-	dst = strconv.AppendInt(dst, during, 10)
+	dst, done := appendPageStart(dst, r, s.common, page, last, during, s.sku)
 	switch {
-	case page == pGoodDetail:
-		dst = append(dst, `,"item_type":"sku_id","item":"`...)
-		dst = strconv.AppendInt(dst, int64(s.sku), 10)
-		dst = append(dst, '"')
-		if last != numPages && hasDisplays[last] {
-			dst = append(dst, `,"from_pos_id":`...)
-			dst = strconv.AppendInt(dst, int64(1+r.IntN(numPosIDs)), 10)
-			dst = append(dst, `,"from_pos_seq":`...)
-			dst = strconv.AppendInt(dst, int64(r.IntN(maxDisplays)), 10)
-		}
-	case page == pGoodList && last == pSearch:
-		dst = append(dst, `,"item_type":"keyword","item":"`...)
-		dst = append(dst, searchKeywords[r.IntN(len(searchKeywords))]...)
-		dst = append(dst, '"')
+	case done:
 	case page == pTrade:
 		dst = append(dst, `,"item_type":"sku_ids","item":"`...)
 		dst = g.appendSkuIDs(dst, s.sku)
@@ -731,4 +709,39 @@ func appendActions(dst []byte, acts []action) []byte {
 		dst = append(dst, '}')
 	}
 	return append(dst, ']')
+}
+
+// appendPageStart appends a page log up to its page fields: common, page
+// id, last page, during time, and the item of a detail page or of a
+// search's result list (done: the caller adds no other item). Its random
+// draws are part of the generators' deterministic sequence.
+func appendPageStart(dst []byte, r *rand.Rand, common []byte, page, last uint8, during int64, sku int) ([]byte, bool) {
+	dst = append(dst, `{"common":`...)
+	dst = append(dst, common...)
+	dst = append(dst, `,"page":{"page_id":"`...)
+	dst = append(dst, pageNames[page]...)
+	if last != numPages {
+		dst = append(dst, `","last_page_id":"`...)
+		dst = append(dst, pageNames[last]...)
+	}
+	dst = append(dst, `","during_time":`...)
+	dst = strconv.AppendInt(dst, during, 10)
+	switch {
+	case page == pGoodDetail:
+		dst = append(dst, `,"item_type":"sku_id","item":"`...)
+		dst = strconv.AppendInt(dst, int64(sku), 10)
+		dst = append(dst, '"')
+		if last != numPages && hasDisplays[last] {
+			dst = append(dst, `,"from_pos_id":`...)
+			dst = strconv.AppendInt(dst, int64(1+r.IntN(numPosIDs)), 10)
+			dst = append(dst, `,"from_pos_seq":`...)
+			dst = strconv.AppendInt(dst, int64(r.IntN(maxDisplays)), 10)
+		}
+		return dst, true
+	case page == pGoodList && last == pSearch:
+		dst = append(dst, `,"item_type":"keyword","item":"`...)
+		dst = append(dst, searchKeywords[r.IntN(len(searchKeywords))]...)
+		return append(dst, '"'), true
+	}
+	return dst, false
 }

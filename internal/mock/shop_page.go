@@ -102,31 +102,9 @@ func (sh *Shop) page(s *shopSession) {
 		}
 	}
 
-	dst := append([]byte(nil), `{"common":`...)
-	dst = append(dst, s.common...)
-	dst = append(dst, `,"page":{"page_id":"`...)
-	dst = append(dst, pageNames[page]...)
-	if last != numPages {
-		dst = append(dst, `","last_page_id":"`...)
-		dst = append(dst, pageNames[last]...)
-	}
-	dst = append(dst, `","during_time":`...)
-	dst = strconv.AppendInt(dst, during, 10)
+	dst, done := appendPageStart(nil, r, s.common, page, last, during, s.sku)
 	switch {
-	case page == pGoodDetail:
-		dst = append(dst, `,"item_type":"sku_id","item":"`...)
-		dst = strconv.AppendInt(dst, int64(s.sku), 10)
-		dst = append(dst, '"')
-		if last != numPages && hasDisplays[last] {
-			dst = append(dst, `,"from_pos_id":`...)
-			dst = strconv.AppendInt(dst, int64(1+r.IntN(numPosIDs)), 10)
-			dst = append(dst, `,"from_pos_seq":`...)
-			dst = strconv.AppendInt(dst, int64(r.IntN(maxDisplays)), 10)
-		}
-	case page == pGoodList && last == pSearch:
-		dst = append(dst, `,"item_type":"keyword","item":"`...)
-		dst = append(dst, searchKeywords[r.IntN(len(searchKeywords))]...)
-		dst = append(dst, '"')
+	case done:
 	case page == pTrade && item != "":
 		dst = append(dst, `,"item_type":"sku_ids","item":"`...)
 		dst = append(dst, item...)

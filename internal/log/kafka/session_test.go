@@ -19,6 +19,13 @@ import (
 
 func sessionEnv(t *testing.T, n int) (*Log, func(id string, timeout time.Duration) *Session) {
 	t.Helper()
+	_, l, mk := sessionCluster(t, n)
+	return l, mk
+}
+
+// sessionCluster is sessionEnv with the cluster, for fault injection.
+func sessionCluster(t *testing.T, n int) (*kfake.Cluster, *Log, func(id string, timeout time.Duration) *Session) {
+	t.Helper()
 	c, err := kfake.NewCluster(kfake.NumBrokers(1))
 	if err != nil {
 		t.Fatal(err)
@@ -41,7 +48,7 @@ func sessionEnv(t *testing.T, n int) (*Log, func(id string, timeout time.Duratio
 	if err := l.Produce(ctx, recs...); err != nil {
 		t.Fatal(err)
 	}
-	return l, func(id string, timeout time.Duration) *Session {
+	return c, l, func(id string, timeout time.Duration) *Session {
 		s, err := l.NewSession(SessionOptions{Group: "g", TransactionalID: id, Topics: []string{"in"},
 			TransactionTimeout: timeout, SessionTimeout: 6 * time.Second})
 		if err != nil {
@@ -271,31 +278,8 @@ func TestCopartitionBalancer(t *testing.T) {
 // a checkpoint with offsets is. Found in review: franz-go checks the
 // generation only through TxnOffsetCommit, which such a commit lacks.
 func TestSessionZombieCommitWithoutOffsetsIsFenced(t *testing.T) {
-	c, err := kfake.NewCluster(kfake.NumBrokers(1))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(c.Close)
-	l, err := Open(Options{Brokers: c.ListenAddrs()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { l.Close() })
-	for _, topic := range []string{"in", "out"} {
-		if err := l.CreateTopic(ctx, topic, rlog.TopicConfig{Partitions: 2}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	l.Produce(ctx, rlog.Record{Topic: "in", Partition: 0, Value: []byte("a")}, rlog.Record{Topic: "in", Partition: 1, Value: []byte("b")})
-	mk := func(id string) *Session {
-		s, err := l.NewSession(SessionOptions{Group: "g", TransactionalID: id, Topics: []string{"in"},
-			TransactionTimeout: 10 * time.Second, SessionTimeout: 6 * time.Second})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(s.Close)
-		return s
-	}
+	c, l, newSession := sessionCluster(t, 2)
+	mk := func(id string) *Session { return newSession(id, 10*time.Second) }
 	z := mk("zombie")
 	if ok, err := z.Commit(ctx, echo(pollN(t, z, 2))); !ok || err != nil {
 		t.Fatalf("first commit: %v %v", ok, err)
