@@ -324,7 +324,7 @@ func (g *LogGenerator) Next(dst []byte) []byte {
 		g.pop()
 		g.free = append(g.free, s)
 	} else {
-		g.down(0)
+		heapDown(g.heap, 0, sessionLess)
 	}
 	return dst
 }
@@ -469,15 +469,7 @@ func (g *LogGenerator) appendStart(dst []byte, s *session) []byte {
 // one.
 func (g *LogGenerator) appendPage(dst []byte, s *session) []byte {
 	r := g.rng
-	page := s.pages[s.step]
-	last := numPages
-	if s.step > 0 {
-		last = s.pages[s.step-1]
-	}
-	next := numPages
-	if s.step+1 < len(s.pages) {
-		next = s.pages[s.step+1]
-	}
+	page, last, next := pageAt(s.pages, s.step)
 	ts := s.ts
 	if page == pGoodDetail {
 		s.sku = 1 + r.IntN(numSkus)
@@ -611,52 +603,11 @@ func (g *LogGenerator) appendErrAndTs(dst []byte, ts int64) []byte {
 // ---------------------------------------------------------------------------
 // Min-heap of sessions on (ts, seq).
 
-func (g *LogGenerator) less(i, j int) bool {
-	a, b := g.heap[i], g.heap[j]
-	return a.ts < b.ts || a.ts == b.ts && a.seq < b.seq
-}
+func sessionLess(a, b *session) bool { return a.ts < b.ts || a.ts == b.ts && a.seq < b.seq }
 
-func (g *LogGenerator) push(s *session) {
-	g.heap = append(g.heap, s)
-	i := len(g.heap) - 1
-	for i > 0 {
-		p := (i - 1) / 2
-		if !g.less(i, p) {
-			break
-		}
-		g.heap[i], g.heap[p] = g.heap[p], g.heap[i]
-		i = p
-	}
-}
+func (g *LogGenerator) push(s *session) { g.heap = heapPush(g.heap, s, sessionLess) }
 
-func (g *LogGenerator) pop() {
-	n := len(g.heap) - 1
-	g.heap[0] = g.heap[n]
-	g.heap[n] = nil
-	g.heap = g.heap[:n]
-	if n > 0 {
-		g.down(0)
-	}
-}
-
-func (g *LogGenerator) down(i int) {
-	n := len(g.heap)
-	for {
-		l := 2*i + 1
-		if l >= n {
-			return
-		}
-		m := l
-		if r := l + 1; r < n && g.less(r, l) {
-			m = r
-		}
-		if !g.less(m, i) {
-			return
-		}
-		g.heap[i], g.heap[m] = g.heap[m], g.heap[i]
-		i = m
-	}
-}
+func (g *LogGenerator) pop() { g.heap, _ = heapPop(g.heap, sessionLess) }
 
 // appendDisplays appends a page's "displays" array, if the page has one
 // (its random draws are part of the generators' deterministic sequence).
@@ -744,4 +695,17 @@ func appendPageStart(dst []byte, r *rand.Rand, common []byte, page, last uint8, 
 		return append(dst, '"'), true
 	}
 	return dst, false
+}
+
+// pageAt returns a session's page at step and its neighbours on the path
+// (numPages where there is none).
+func pageAt(pages []uint8, step int) (page, last, next uint8) {
+	page, last, next = pages[step], numPages, numPages
+	if step > 0 {
+		last = pages[step-1]
+	}
+	if step+1 < len(pages) {
+		next = pages[step+1]
+	}
+	return page, last, next
 }

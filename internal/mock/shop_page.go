@@ -10,15 +10,7 @@ import (
 func (sh *Shop) page(s *shopSession) {
 	r := sh.rng
 	lg := sh.lg
-	page := s.pages[s.step]
-	last := numPages
-	if s.step > 0 {
-		last = s.pages[s.step-1]
-	}
-	next := numPages
-	if s.step+1 < len(s.pages) {
-		next = s.pages[s.step+1]
-	}
+	page, last, next := pageAt(s.pages, s.step)
 	ts := s.ts
 	if page == pGoodDetail {
 		s.sku = 1 + r.IntN(numSkus)

@@ -66,44 +66,14 @@ func phone(h uint64) string {
 func (sh *Shop) push(t *task) {
 	t.seq = sh.seq
 	sh.seq++
-	h := append(sh.tasks, t)
-	i := len(h) - 1
-	for i > 0 {
-		p := (i - 1) / 2
-		if !taskLess(h[i], h[p]) {
-			break
-		}
-		h[i], h[p] = h[p], h[i]
-		i = p
-	}
-	sh.tasks = h
+	sh.tasks = heapPush(sh.tasks, t, taskLess)
 }
 
 func taskLess(a, b *task) bool { return a.ts < b.ts || a.ts == b.ts && a.seq < b.seq }
 
 func (sh *Shop) popTask() *task {
-	h := sh.tasks
-	top := h[0]
-	n := len(h) - 1
-	h[0] = h[n]
-	h[n] = nil
-	h = h[:n]
-	for i := 0; ; {
-		l := 2*i + 1
-		if l >= n {
-			break
-		}
-		m := l
-		if r := l + 1; r < n && taskLess(h[r], h[l]) {
-			m = r
-		}
-		if !taskLess(h[m], h[i]) {
-			break
-		}
-		h[i], h[m] = h[m], h[i]
-		i = m
-	}
-	sh.tasks = h
+	var top *task
+	sh.tasks, top = heapPop(sh.tasks, taskLess)
 	return top
 }
 
@@ -112,41 +82,11 @@ func outLess(a, b *out) bool { return a.key < b.key || a.key == b.key && a.seq <
 func (sh *Shop) pushOut(o *out) {
 	o.seq = sh.seq
 	sh.seq++
-	h := append(sh.outs, o)
-	i := len(h) - 1
-	for i > 0 {
-		p := (i - 1) / 2
-		if !outLess(h[i], h[p]) {
-			break
-		}
-		h[i], h[p] = h[p], h[i]
-		i = p
-	}
-	sh.outs = h
+	sh.outs = heapPush(sh.outs, o, outLess)
 }
 
 func (sh *Shop) popOut() *out {
-	h := sh.outs
-	top := h[0]
-	n := len(h) - 1
-	h[0] = h[n]
-	h[n] = nil
-	h = h[:n]
-	for i := 0; ; {
-		l := 2*i + 1
-		if l >= n {
-			break
-		}
-		m := l
-		if r := l + 1; r < n && outLess(h[r], h[l]) {
-			m = r
-		}
-		if !outLess(h[m], h[i]) {
-			break
-		}
-		h[i], h[m] = h[m], h[i]
-		i = m
-	}
-	sh.outs = h
+	var top *out
+	sh.outs, top = heapPop(sh.outs, outLess)
 	return top
 }
