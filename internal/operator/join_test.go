@@ -104,3 +104,22 @@ func TestJoinRestore(t *testing.T) {
 	st.CheckRestore(t, orderJoin(true, time.Hour), steps, 9, 6, 10)
 	st.CheckRestore(t, orderJoin(false, time.Hour), steps, 9, 6, 11)
 }
+
+// A Side function naming a side the join does not have dead-letters the
+// record (reason join_side) in both joins; the operator goes on.
+func TestJoinSideOutOfRange(t *testing.T) {
+	side := func(r *stream.Record) (int, error) { return int(r.Value[0] - '0'), nil }
+	for name, f := range map[string]stream.Factory{
+		"regular": operator.Join(operator.JoinSpec{Sides: 2, Side: side,
+			RowID:   func(r *stream.Record) ([]byte, error) { return r.Value, nil },
+			Combine: func(l []byte, rs [][]byte) ([]byte, error) { return l, nil }}),
+		"interval": operator.IntervalJoin(operator.IntervalJoinSpec{Side: side, Upper: time.Second,
+			Combine: func(l, r *stream.Record) ([]byte, error) { return l.Value, nil }}),
+	} {
+		h := st.Run(t, f, []st.Step{st.Rec("k", "7", 1), st.Rec("k", "0", 2)})
+		dl := h.DeadLetters()
+		if len(dl) != 1 || !strings.HasPrefix(string(dl[0].Header(stream.HeaderReason)), "join_side") {
+			t.Fatalf("%s: dead letters %s", name, st.Dump(dl))
+		}
+	}
+}
