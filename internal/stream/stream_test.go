@@ -90,7 +90,10 @@ func (w *windowSum) EndOfInput(out stream.Emitter) error {
 	return err
 }
 
-func windowJob(fail func() bool) *stream.Job {
+func windowJob(fail func() bool) *stream.Job { return windowJobIdle(fail, 200*time.Millisecond) }
+
+// windowJobIdle is windowJob with the source's idle timeout.
+func windowJobIdle(fail func() bool, idle time.Duration) *stream.Job {
 	j := stream.NewJob("wsum")
 	j.Source("in", stream.EventTime(func(r *stream.Record) (int64, bool) {
 		parts := strings.Split(string(r.Value), ",")
@@ -99,7 +102,7 @@ func windowJob(fail func() bool) *stream.Job {
 		}
 		ts, err := strconv.ParseInt(parts[2], 10, 64)
 		return ts, err == nil
-	}), stream.OutOfOrderness(5*time.Millisecond), stream.IdleTimeout(200*time.Millisecond)).
+	}), stream.OutOfOrderness(5*time.Millisecond), stream.IdleTimeout(idle)).
 		KeyBy("by_key", func(r *stream.Record) ([]byte, error) {
 			k, _, ok := strings.Cut(string(r.Value), ",")
 			if !ok || k == "" {

@@ -6,9 +6,9 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -65,11 +65,27 @@ func startWorker(t *testing.T, l *kafka.Log, name string, job func() *stream.Job
 }
 
 func startWorkerWith(t *testing.T, l *kafka.Log, name string, job func() *stream.Job, o stream.Options) *testWorker {
-	level := slog.LevelWarn
-	if os.Getenv("RTDW_TEST_LOG") == "info" { // assignments, restores
-		level = slog.LevelInfo
+	// Everything down to info is kept, and shown (with the watermarks) only
+	// if the test fails: a rare failure must explain itself.
+	logs := &syncBuffer{}
+	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelInfo})).With("worker", name)
+	if o.Metrics == nil {
+		o.Metrics = stream.NewMetrics(nil)
 	}
-	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})).With("worker", name)
+	t.Cleanup(func() {
+		if t.Failed() {
+			var wm strings.Builder
+			for stage := range 2 {
+				for p := range 4 {
+					g, err := o.Metrics.Watermark.GetMetricWithLabelValues(job().Name, strconv.Itoa(stage), strconv.Itoa(p))
+					if err == nil {
+						fmt.Fprintf(&wm, " stage%d/p%d=%.0f", stage, p, testutil.ToFloat64(g))
+					}
+				}
+			}
+			t.Logf("worker %s watermarks:%s\nlog:\n%s", name, wm.String(), logs.String())
+		}
+	})
 	db, err := state.OpenLocal(t.TempDir(), logger)
 	if err != nil {
 		t.Fatal(err)
@@ -90,6 +106,24 @@ func startWorkerWith(t *testing.T, l *kafka.Log, name string, job func() *stream
 		w.done <- err
 	}()
 	return w
+}
+
+// syncBuffer is a bytes.Buffer safe for a logger's concurrent writes.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
 
 func (w *testWorker) stop(t *testing.T) {
@@ -160,7 +194,11 @@ func TestWorkersShareAndHandOverExactlyOnce(t *testing.T) {
 // Every window fires exactly once with the right sum.
 func TestWorkersCloseWindowsAcrossRepartition(t *testing.T) {
 	l := kafkaWithInput(t)
-	job := func() *stream.Job { return windowJob(nil) }
+	// No input goes idle during the test: an input that pauses long
+	// enough to go idle and then resumes with older records makes them
+	// late (correctly dead-lettered as such; found when this test was
+	// flaky under load), and every window here must fire.
+	job := func() *stream.Job { return windowJobIdle(nil, time.Hour) }
 	w1 := startWorker(t, l, "a", job)
 	w2 := startWorker(t, l, "b", job)
 	want := produce(t, l, 0, 2500)
