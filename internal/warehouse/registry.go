@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/rtdw/rtdw/internal/dim"
 	"github.com/rtdw/rtdw/internal/stream"
 	"github.com/rtdw/rtdw/internal/warehouse/dwd"
 )
@@ -17,6 +18,9 @@ type Config struct {
 	// TopicDBFormat selects the topic_db codec (topicdb.Formats) for jobs
 	// that read topic_db; "auto" (default) detects it per record.
 	TopicDBFormat string
+	// Dims is what lookup joins read dimension rows through (usually a
+	// dim.Cache over the configured dim.Store).
+	Dims dim.Getter
 }
 
 // JobSpec describes one runnable job.
