@@ -97,6 +97,7 @@ func (h *Harness) Restore() error {
 	}
 	in := &inst{node: &Node{Name: h.name, ports: h.ports}, op: op, ctx: ctx, own: h}
 	ctx.late = &in.late
+	ctx.in = in
 	for i := range h.ports {
 		in.outs = append(in.outs, []pusher{collector{h, i}})
 	}

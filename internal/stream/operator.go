@@ -56,6 +56,7 @@ type Context struct {
 	wm     *int64
 	now    func() time.Time
 	late   *int64
+	in     *inst
 }
 
 func (c *Context) scope() state.Scope {
@@ -91,6 +92,14 @@ func (c *Context) Now() time.Time { return c.now() }
 // CountLate counts a record that arrived behind the watermark; the operator
 // must still route it somewhere (a side output), never drop it silently.
 func (c *Context) CountLate() { *c.late++ }
+
+// DeadLetter sends rec to the job's dead-letter topic with b's reason, as
+// returning b from Process would. It is for operators that finish records
+// after the call that brought them (async lookups); call it only from the
+// task goroutine (Process, OnWatermark, PrepareCheckpoint, EndOfInput).
+func (c *Context) DeadLetter(rec *Record, b *BadInputError) {
+	c.in.own.deadLetter(rec, b, c.in.node.Name)
+}
 
 // Store exposes the task's state store (for operators that scan state).
 func (c *Context) Store() *state.Store { return c.store }

@@ -137,6 +137,7 @@ func (t *task) open(ctx context.Context) error {
 				in.ctx = &Context{Job: t.job.Name, Operator: n.Name, Partition: t.part,
 					Logger: t.logger.With("operator", n.Name), store: t.store, wm: &s.wm, now: t.o.Now, late: &in.late}
 				in.ctx.timers = t.store.Timers(in.ctx.scope())
+				in.ctx.in = in
 				in.outs = make([][]pusher, len(n.outs))
 				for p, ds := range n.outs {
 					for _, d := range ds {
