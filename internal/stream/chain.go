@@ -11,6 +11,8 @@ import (
 // harness. It buffers outputs until the next checkpoint.
 type owner interface {
 	output(topic string, partition int32, rec *Record)
+	// ensureTopic creates a dynamic sink's topic if it does not exist.
+	ensureTopic(topic string) error
 	deadLetter(rec *Record, err *BadInputError, at string)
 	fail(err error)
 }
@@ -113,8 +115,23 @@ type sinkPush struct {
 }
 
 func (s *sinkPush) push(rec *Record) {
+	topic := s.node.topic
+	if s.node.topicFn != nil {
+		var err error
+		if topic, err = s.node.topicFn(rec); err == nil {
+			err = s.own.ensureTopic(topic)
+		}
+		if err != nil {
+			b, ok := AsBadInput(err)
+			if !ok {
+				b = &BadInputError{Code: "bad_topic", Detail: err.Error()}
+			}
+			s.own.deadLetter(rec, b, s.node.Name)
+			return
+		}
+	}
 	s.n++
-	s.own.output(s.node.topic, rlog.AutoPartition, rec)
+	s.own.output(topic, rlog.AutoPartition, rec)
 }
 
 // keyByPush re-keys records into a repartition topic, or, when the next
@@ -141,6 +158,18 @@ func (k *keyByPush) push(rec *Record) {
 	}
 	k.n++
 	rec.Key = key
+	if k.node.bcast != nil && k.node.bcast(rec) {
+		rec.Headers = append(rec.Headers[:len(rec.Headers):len(rec.Headers)], rlog.Header{Key: HeaderBroadcast, Value: []byte{'1'}})
+		for p := int32(0); p < k.partitions; p++ {
+			if k.local != nil && p == k.part {
+				cp := *rec
+				pushAll(k.local.root, &cp)
+				continue
+			}
+			k.own.output(k.node.topic, p, rec)
+		}
+		return
+	}
 	target := rlog.PartitionFor(key, k.partitions)
 	if k.local != nil && target == k.part {
 		// Same record, same parse: the repartition path would re-read the

@@ -40,7 +40,10 @@ type Node struct {
 	factory Factory
 	src     SourceOptions
 	keyFn   func(*Record) ([]byte, error)
-	topic   string // source, sink or repartition topic
+	bcast   func(*Record) bool // KeyBy made by Broadcast: records to send to every partition
+	topic   string             // source, sink or repartition topic
+	topicFn func(*Record) (string, error)
+	known   []string // a dynamic sink's topics known in advance (for drain ordering)
 }
 
 // Stream is one output port of a node: what the builder methods extend.
@@ -133,9 +136,31 @@ func (s Stream) KeyBy(name string, fn func(*Record) ([]byte, error)) Stream {
 	return Stream{node: n}
 }
 
+// Broadcast is a KeyBy that keeps each record's key and sends the records
+// for which all returns true to every partition of the next stage (marked
+// with the rtdw.broadcast header, see Record.Broadcast), the others to
+// their key's partition. The next stage's operators thus see every
+// broadcast record (config rows) next to their own share of the rest, with
+// watermarks from every upstream task: Flink's broadcast state pattern
+// (see operator.Broadcast for holding data back until config is known).
+func (s Stream) Broadcast(name string, all func(*Record) bool) Stream {
+	st := s.KeyBy(name, func(r *Record) ([]byte, error) { return r.Key, nil })
+	st.node.bcast = all
+	return st
+}
+
 // To writes the stream to a topic, partitioned by record key.
 func (s Stream) To(topic string) {
 	s.link(&Node{Name: "sink_" + sanitize(topic), kind: kindSink, topic: topic})
+}
+
+// ToDynamic writes each record to the topic fn names, created on first use
+// (config-driven routing: a new config row starts a new topic without a
+// restart). known lists the topics expected in advance, so that drained
+// runs order the jobs reading them after this one. An fn error or an
+// unusable topic name dead-letters the record.
+func (s Stream) ToDynamic(name string, fn func(*Record) (string, error), known ...string) {
+	s.link(&Node{Name: name, kind: kindSink, topicFn: fn, known: known})
 }
 
 // Main is the node's main output.

@@ -76,9 +76,10 @@ func (j *Job) InputTopics() []string {
 func (j *Job) OutputTopics() []string {
 	out := []string{j.DeadLetter}
 	for _, n := range j.nodes {
-		if n.kind == kindSink {
+		if n.kind == kindSink && n.topicFn == nil {
 			out = append(out, n.topic)
 		}
+		out = append(out, n.known...)
 	}
 	return out
 }

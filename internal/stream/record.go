@@ -97,7 +97,13 @@ const (
 	HeaderJob     = "rtdw.job"
 	HeaderSource  = "rtdw.source"
 	HeaderControl = "rtdw.control"
+	// HeaderBroadcast marks a record Stream.Broadcast sent to every partition.
+	HeaderBroadcast = "rtdw.broadcast"
 )
+
+// Broadcast reports whether the record came through Stream.Broadcast to
+// every partition (a config row), rather than to its key's partition.
+func (r *Record) Broadcast() bool { return r.Header(HeaderBroadcast) != nil }
 
 // Header returns the value of the last header named key, or nil.
 func (r *Record) Header(key string) []byte {

@@ -226,7 +226,7 @@ func layoutJob(ctx context.Context, o *Options, j *Job, stages []*stage) (*layou
 		}
 		lay.parallelism[s] = lay.parts[s.input.topic]
 		for _, n := range s.nodes {
-			if n.kind == kindSink {
+			if n.kind == kindSink && n.topicFn == nil {
 				if err := ensure(n.topic, o.Partitions); err != nil {
 					return nil, err
 				}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"strconv"
 	"time"
 	"unicode/utf8"
@@ -80,7 +81,7 @@ type seg struct {
 // run started: a task restarted within the run keeps the same boundary.
 func newTask(o *Options, stages []*stage, part int32, parts map[string]int32, producers map[*stage]int32, drain string, drainEnds map[rlog.TopicPartition]int64) *task {
 	t := &task{
-		o: o, job: stages[0].job, part: part, group: stages[0].job.Name, drain: drain, parts: parts, drainEnds: drainEnds,
+		o: o, job: stages[0].job, part: part, group: stages[0].job.Name, drain: drain, parts: maps.Clone(parts), drainEnds: drainEnds,
 		logger: o.Logger.With("job", stages[0].job.Name, "partition", part),
 		dl:     map[string]int64{}, skipped: map[string]int64{},
 		db: o.Log.StateStore(),
@@ -613,6 +614,22 @@ func (t *task) output(topic string, partition int32, rec *Record) {
 	t.pending = append(t.pending, rlog.Record{Topic: topic, Partition: partition,
 		Key: t.arena.copy(rec.Key), Value: t.arena.copy(rec.Value), Headers: rec.Headers, Timestamp: rec.Time})
 	t.pendSz += sz
+}
+
+// ensureTopic creates a dynamic sink's topic on first use. Names the log
+// rejects (a config row naming an impossible topic) dead-letter the record.
+func (t *task) ensureTopic(topic string) error {
+	if _, ok := t.parts[topic]; ok {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	info, err := rlog.EnsureTopic(ctx, t.o.Log, topic, rlog.TopicConfig{Partitions: t.o.Partitions})
+	if err != nil {
+		return &BadInputError{Code: "bad_topic", Detail: fmt.Sprintf("topic %q: %v", topic, err)}
+	}
+	t.parts[topic] = info.Partitions
+	return nil
 }
 
 // truncUTF8 cuts b to at most n bytes without splitting a UTF-8 sequence.
