@@ -56,7 +56,7 @@ func (c collector) push(rec *Record) {
 }
 
 func (h *Harness) output(string, int32, *Record) {}
-func (h *Harness) ensureTopic(string) error        { return nil }
+func (h *Harness) ensureTopic(string) error      { return nil }
 func (h *Harness) deadLetter(rec *Record, b *BadInputError, at string) {
 	cp := rec.Derive(append([]byte(nil), rec.Key...), append([]byte(nil), rec.Value...), rec.Time)
 	cp.Headers = append(cp.Headers[:len(cp.Headers):len(cp.Headers)], rlog.Header{Key: HeaderReason, Value: []byte(b.Error())})
