@@ -1,0 +1,11 @@
+// Package duckdb is the embedded OLAP backend (the default): DWS tables in
+// one DuckDB file, <data dir>/olap/gmall_realtime.duckdb.
+//
+// Loads go through DuckDB's query Appender: a batch is appended as a
+// temporary relation and one INSERT OR REPLACE moves it into the table
+// (an upsert by primary key), inside one transaction. One writer at a
+// time (a mutex); queries use other connections of the pool and see the
+// last committed load (DuckDB's MVCC), so the dashboard reads while jobs
+// load. DuckDB lets one process open a file for writing: `rtdw query`
+// opens it read-only, which works while no rtdw process is writing it.
+package duckdb

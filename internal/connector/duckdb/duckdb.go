@@ -1,0 +1,270 @@
+package duckdb
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"math/big"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	duck "github.com/duckdb/duckdb-go/v2"
+
+	"github.com/rtdw/rtdw/internal/olap"
+)
+
+func init() {
+	olap.Register(olap.KindDuckDB, func(ctx context.Context, c olap.Config) (olap.Sink, error) {
+		return Open(ctx, Options{Path: c.Path, ReadOnly: c.ReadOnly})
+	})
+}
+
+// Options configure a DuckDB sink.
+type Options struct {
+	// Path of the database file; its directory is created.
+	Path string
+	// ReadOnly opens an existing file for queries only (several processes
+	// may), failing if it does not exist.
+	ReadOnly bool
+}
+
+// Validate reports unusable options.
+func (o *Options) Validate() error {
+	if o.Path == "" {
+		return errors.New("duckdb: Options.Path is required")
+	}
+	return nil
+}
+
+// Sink is a DuckDB database file.
+type Sink struct {
+	db        *sql.DB
+	connector *duck.Connector
+	readOnly  bool
+
+	mu     sync.Mutex // one writer: loads and DDL
+	tables map[string]*olap.Table
+}
+
+// Open opens (creating if needed) the database file.
+func Open(ctx context.Context, o Options) (*Sink, error) {
+	if err := o.Validate(); err != nil {
+		return nil, err
+	}
+	dsn := o.Path
+	if o.ReadOnly {
+		if _, err := os.Stat(o.Path); err != nil {
+			return nil, fmt.Errorf("duckdb: no database at %s (nothing loaded yet?): %w", o.Path, err)
+		}
+		dsn += "?access_mode=READ_ONLY"
+	} else if err := os.MkdirAll(filepath.Dir(o.Path), 0o755); err != nil {
+		return nil, fmt.Errorf("duckdb: %w", err)
+	}
+	cn, err := duck.NewConnector(dsn, nil)
+	if err != nil {
+		if strings.Contains(err.Error(), "lock") {
+			return nil, fmt.Errorf("duckdb: %s is open in another process (a running rtdw holds it for writing; DuckDB allows one writer process): %w", o.Path, err)
+		}
+		return nil, fmt.Errorf("duckdb: open %s: %w", o.Path, err)
+	}
+	s := &Sink{db: sql.OpenDB(cn), connector: cn, readOnly: o.ReadOnly, tables: map[string]*olap.Table{}}
+	if err := s.db.PingContext(ctx); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("duckdb: open %s: %w", o.Path, err)
+	}
+	return s, nil
+}
+
+// DB is the underlying database, for tests and benchmarks.
+func (s *Sink) DB() *sql.DB { return s.db }
+
+// Close closes the database.
+func (s *Sink) Close() error {
+	err := s.db.Close()
+	if cerr := s.connector.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+func sqlType(t olap.Type) string {
+	switch t {
+	case olap.String:
+		return "VARCHAR"
+	case olap.Int64:
+		return "BIGINT"
+	case olap.Decimal:
+		return "DECIMAL(16,2)"
+	case olap.Date:
+		return "DATE"
+	case olap.DateTime:
+		return "TIMESTAMP"
+	}
+	return ""
+}
+
+func quote(id string) string { return `"` + id + `"` }
+
+// CreateTableSQL is the DDL of t (DuckDB has no partitions: cur_date is a
+// key column like the others).
+func CreateTableSQL(t olap.Table) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "CREATE TABLE IF NOT EXISTS %s (", quote(t.Name))
+	for _, c := range t.Columns {
+		fmt.Fprintf(&b, "%s %s", quote(c.Name), sqlType(c.Type))
+		if t.IsKey(c.Name) {
+			b.WriteString(" NOT NULL")
+		}
+		b.WriteString(", ")
+	}
+	keys := make([]string, len(t.Key))
+	for i, k := range t.Key {
+		keys[i] = quote(k)
+	}
+	fmt.Fprintf(&b, "PRIMARY KEY (%s))", strings.Join(keys, ", "))
+	return b.String()
+}
+
+// EnsureTable creates the table if it does not exist.
+func (s *Sink) EnsureTable(ctx context.Context, t olap.Table) error {
+	if err := t.Validate(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.tables[t.Name]; ok {
+		return nil
+	}
+	if !s.readOnly {
+		if _, err := s.db.ExecContext(ctx, CreateTableSQL(t)); err != nil {
+			return fmt.Errorf("duckdb: create table %s: %w", t.Name, err)
+		}
+	}
+	s.tables[t.Name] = &t
+	return nil
+}
+
+// Upsert loads rows in one transaction: appended as a relation, then
+// INSERT OR REPLACE into the table.
+func (s *Sink) Upsert(ctx context.Context, table string, rows [][]byte) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t, ok := s.tables[table]
+	if !ok {
+		return fmt.Errorf("duckdb: table %s was not ensured before loading", table)
+	}
+	batch, err := olap.DecodeBatch(t, rows)
+	if err != nil {
+		return fmt.Errorf("duckdb: %w", err)
+	}
+	if len(batch) == 0 {
+		return nil
+	}
+	conn, err := s.db.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("duckdb: %w", err)
+	}
+	defer conn.Close()
+	if err := load(ctx, conn, t, batch); err != nil {
+		return fmt.Errorf("duckdb: load %s: %w", table, err)
+	}
+	return nil
+}
+
+func load(ctx context.Context, conn *sql.Conn, t *olap.Table, batch [][]any) (err error) {
+	types := make([]duck.TypeInfo, len(t.Columns))
+	for i, c := range t.Columns {
+		var e error
+		if c.Type == olap.Decimal {
+			types[i], e = duck.NewDecimalInfo(16, 2)
+		} else {
+			types[i], e = duck.NewTypeInfo(duckType(c.Type))
+		}
+		if e != nil {
+			return e
+		}
+	}
+	cols := make([]string, len(t.Columns))
+	for i, c := range t.Columns {
+		cols[i] = quote(c.Name)
+	}
+	list := strings.Join(cols, ", ")
+	query := fmt.Sprintf("INSERT OR REPLACE INTO %s (%s) SELECT %s FROM rtdw_batch", quote(t.Name), list, list)
+	if _, err := conn.ExecContext(ctx, "BEGIN TRANSACTION"); err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			conn.ExecContext(context.Background(), "ROLLBACK")
+		}
+	}()
+	err = conn.Raw(func(dc any) error {
+		a, err := duck.NewQueryAppender(dc.(driver.Conn), query, "rtdw_batch", types, t.ColumnNames())
+		if err != nil {
+			return err
+		}
+		vals := make([]driver.Value, len(t.Columns))
+		for _, row := range batch {
+			for i, v := range row {
+				if c, ok := v.(olap.Cents); ok {
+					v = duck.Decimal{Width: 16, Scale: 2, Value: big.NewInt(int64(c))}
+				}
+				vals[i] = v
+			}
+			if err := a.AppendRow(vals...); err != nil {
+				a.Close()
+				return err
+			}
+		}
+		return a.Close() // runs the INSERT OR REPLACE over what is left
+	})
+	if err != nil {
+		return err
+	}
+	_, err = conn.ExecContext(ctx, "COMMIT")
+	return err
+}
+
+func duckType(t olap.Type) duck.Type {
+	switch t {
+	case olap.Int64:
+		return duck.TYPE_BIGINT
+	case olap.Date:
+		return duck.TYPE_DATE
+	case olap.DateTime:
+		return duck.TYPE_TIMESTAMP
+	}
+	return duck.TYPE_VARCHAR
+}
+
+// Query runs sql in a transaction that is rolled back, so it cannot
+// change the tables.
+func (s *Sink) Query(ctx context.Context, query string, args ...any) (*olap.Result, error) {
+	conn, err := s.db.Conn(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("duckdb: %w", err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, "BEGIN TRANSACTION"); err != nil {
+		return nil, fmt.Errorf("duckdb: %w", err)
+	}
+	defer conn.ExecContext(context.Background(), "ROLLBACK")
+	rows, err := conn.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("duckdb: %w", err)
+	}
+	res, err := olap.ScanSQL(rows, func(v any) any {
+		if d, ok := v.(duck.Decimal); ok {
+			return d.Float64()
+		}
+		return v
+	})
+	if err != nil {
+		return nil, fmt.Errorf("duckdb: %w", err)
+	}
+	return res, nil
+}

@@ -1,0 +1,7 @@
+// Package backends links every OLAP backend into the program, so
+// olap.Open knows all kinds: import it for its side effects.
+package backends
+
+import (
+	_ "github.com/rtdw/rtdw/internal/connector/duckdb" // kind duckdb
+)

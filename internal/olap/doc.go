@@ -1,0 +1,18 @@
+// Package olap loads DWS rows into an analytical database and reads them
+// back.
+//
+//   - olap.go: Table, Column, Type, the Sink and Querier interfaces.
+//   - row.go: decoding a JSON row into typed values (DecodeRow), the one
+//     validation every backend and the load job share.
+//   - config.go: Config (the `olap:` block of rtdw.yaml) and Open, which
+//     picks a backend registered by internal/connector/{duckdb,postgres,
+//     streamload,clickhouse} (import internal/olap/backends for all).
+//   - load.go: LoadJob, the stream job that reads one topic per table and
+//     upserts its rows before each checkpoint commits.
+//
+// Exactly-once: the load job upserts a task's buffered rows in
+// PrepareCheckpoint, before the checkpoint (input offsets) commits. A crash
+// after the upsert and before the commit replays those rows; the upsert by
+// primary key makes the replay a no-op, and Stream Load's deterministic
+// labels make the replay of the same batch not even load.
+package olap
