@@ -111,7 +111,7 @@ func TestIngestMySQLKill9(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		pos, ok, err := mysqlcdc.StoredPosition(l, "mysql")
+		pos, ok, err := mysqlcdc.StoredPosition(context.Background(), l, "mysql")
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -134,7 +134,7 @@ func BenchmarkCapture(b *testing.B) {
 		b.Fatal(err)
 	}
 	for {
-		p, _, _ := StoredPosition(l, "mysql")
+		p, _, _ := StoredPosition(context.Background(), l, "mysql")
 		if p.Reached(target) {
 			break
 		}
@@ -164,7 +164,7 @@ func BenchmarkCapture(b *testing.B) {
 			OnCommit: func(n int, _ Position) { captured.Add(int64(n)) }})
 	}()
 	for {
-		if p, _, _ := StoredPosition(l, "mysql"); p.Reached(target) {
+		if p, _, _ := StoredPosition(context.Background(), l, "mysql"); p.Reached(target) {
 			break
 		}
 		time.Sleep(2 * time.Millisecond)

@@ -17,7 +17,7 @@ import (
 	"github.com/go-mysql-org/go-mysql/replication"
 
 	rlog "github.com/rtdw/rtdw/internal/log"
-	"github.com/rtdw/rtdw/internal/state"
+	"github.com/rtdw/rtdw/internal/log/kafka"
 )
 
 // Snapshot modes.
@@ -54,6 +54,12 @@ type Config struct {
 	BatchRecords int
 	FlushWait    time.Duration
 	MaxDelay     time.Duration
+	// TransactionalID (Kafka mode) identifies the reader: a second reader
+	// with the same id fences the first (default rtdw-ingest-mysql-<Name>).
+	TransactionalID string
+	// TransactionTimeout (Kafka mode): the broker aborts a commit left
+	// open this long by a dead reader (default 10s).
+	TransactionTimeout time.Duration
 	// OnCommit, if set, is called after every commit to the log with the
 	// number of records and the position committed (tests, benchmarks).
 	OnCommit func(records int, pos Position)
@@ -94,8 +100,8 @@ func Run(ctx context.Context, l rlog.Log, cfg Config) error {
 	if cfg.ServerID == 0 {
 		cfg.ServerID = 1<<20 + rand.Uint32N(1<<30)
 	}
-	if l.StateStore() == nil {
-		return errors.New("mysqlcdc: the log has no state store (run against the embedded log)")
+	if cfg.TransactionalID == "" {
+		cfg.TransactionalID = "rtdw-ingest-mysql-" + cfg.Name
 	}
 	if _, err := l.DescribeTopic(ctx, cfg.Topic); err != nil {
 		return fmt.Errorf("mysqlcdc: topic %s: %w", cfg.Topic, err)
@@ -110,9 +116,14 @@ func Run(ctx context.Context, l rlog.Log, cfg Config) error {
 		return err
 	}
 	r := &reader{cfg: cfg, l: l, db: db, srv: srv, f: newFilter(cfg.Databases, cfg.Tables), log: cfg.Logger}
-	r.st = state.NewStoreWithCache(l.StateStore(), nil, 0)
-	defer r.st.Close()
-	r.cp = newCheckpoint(r.st, cfg.Name)
+	if r.cp, err = openPositions(ctx, l, cfg); err != nil {
+		return err
+	}
+	defer r.cp.close()
+	pos, sch, ok, err := r.cp.load(ctx)
+	if err != nil {
+		return err
+	}
 	if cfg.Reset {
 		if err := r.cp.reset(); err != nil {
 			return fmt.Errorf("mysqlcdc: reset: %w", err)
@@ -120,14 +131,14 @@ func Run(ctx context.Context, l rlog.Log, cfg Config) error {
 		if err := r.commit(ctx, nil); err != nil {
 			return err
 		}
-	}
-	pos, sch, ok, err := r.cp.load()
-	if err != nil {
-		return err
+		pos, sch, ok = Position{}, nil, false
 	}
 	switch {
 	case !ok && cfg.Snapshot == SnapshotNever:
 		if pos, err = binlogPosition(ctx, db); err != nil {
+			return err
+		}
+		if pos.GTIDSet, err = r.gtidSetAt(ctx, db, pos); err != nil {
 			return err
 		}
 		if sch, err = loadSchemas(ctx, db, r.f); err != nil {
@@ -190,8 +201,8 @@ func Run(ctx context.Context, l rlog.Log, cfg Config) error {
 		}
 		backoff = min(2*backoff, 30*time.Second)
 		// Changes not committed are read again from the committed position.
-		r.st.Discard()
-		if pos, r.sch, _, err = r.cp.load(); err != nil {
+		r.cp.discard()
+		if pos, r.sch, _, err = r.cp.load(ctx); err != nil {
 			return err
 		}
 	}
@@ -204,7 +215,7 @@ func fatal(err error) bool {
 		return false
 	}
 	return errors.Is(err, ErrPositionPurged) || errors.Is(err, ErrPrivileges) || errors.Is(err, errSchema) ||
-		errors.Is(err, rlog.ErrClosed)
+		errors.Is(err, rlog.ErrClosed) || errors.Is(err, kafka.ErrFenced)
 }
 
 var errSchema = errors.New("row does not match the table's columns")
@@ -216,20 +227,15 @@ type reader struct {
 	srv *server
 	f   filter
 	sch schemas
-	st  *state.Store
-	cp  *checkpoint
+	cp  positions
 	log *slog.Logger
 
 	recs []rlog.Record
 }
 
-// commit writes recs and the state batch (position, schemas) as one Txn.
+// commit writes recs and the pending position and schemas atomically.
 func (r *reader) commit(ctx context.Context, recs []rlog.Record) error {
-	if err := r.l.Commit(ctx, &rlog.Txn{Records: recs, State: r.st.Batch()}); err != nil {
-		return fmt.Errorf("mysqlcdc: commit to the log: %w", err)
-	}
-	r.st.Committed()
-	return nil
+	return r.cp.commit(ctx, recs)
 }
 
 func (r *reader) record(c *change, value []byte) rlog.Record {
@@ -258,8 +264,23 @@ func (r *reader) stream(ctx context.Context, pos Position) error {
 		}
 		return err
 	}
-	if !files[pos.File] {
+	known := pos.GTIDSet != ""
+	if !known && r.srv.flavor == gmysql.MariaDBFlavor && files[pos.File] {
+		// A position stored without its GTID state (an older reader, or
+		// no GTID yet): compute it, so the set can be tracked from here.
+		if pos.GTIDSet, err = r.gtidSetAt(ctx, r.db, pos); err == nil {
+			known = true
+		}
+	}
+	// By GTID when the state is known: it names transactions, not a
+	// file, so it survives a failover to a server with other binlog files.
+	byGTID := pos.GTIDSet != ""
+	if !byGTID && !files[pos.File] {
 		return r.purged(pos, nil)
+	}
+	gtids, err := newGTIDTracker(r.srv.flavor, pos.GTIDSet, known)
+	if err != nil {
+		return err
 	}
 	syncer := replication.NewBinlogSyncer(replication.BinlogSyncerConfig{
 		ServerID: r.cfg.ServerID, Flavor: r.srv.flavor, Host: host, Port: uint16(port),
@@ -269,18 +290,41 @@ func (r *reader) stream(ctx context.Context, pos Position) error {
 		Logger: quietLogger(r.log),
 	})
 	defer syncer.Close()
-	s, err := syncer.StartSync(gmysql.Position{Name: pos.File, Pos: pos.Pos})
+	var s *replication.BinlogStreamer
+	if byGTID {
+		set, perr := gmysql.ParseGTIDSet(r.srv.flavor, pos.GTIDSet)
+		if perr != nil {
+			return fmt.Errorf("mysqlcdc: stored GTID set %q: %w", pos.GTIDSet, perr)
+		}
+		s, err = syncer.StartSyncGTID(set)
+	} else {
+		s, err = syncer.StartSync(gmysql.Position{Name: pos.File, Pos: pos.Pos})
+	}
 	if err != nil {
 		return r.streamError(pos, err)
 	}
-	r.log.Info("mysqlcdc: streaming", "position", pos.String(), "flavor", r.srv.flavor)
+	r.log.Info("mysqlcdc: streaming", "position", pos.String(), "flavor", r.srv.flavor, "by_gtid", byGTID)
 
 	cur := pos       // the position after the last complete transaction
 	committed := pos // the position of the last commit
 	var gtid string  // GTID of the open transaction (MariaDB d-s-n, MySQL uuid:n)
-	var t txn        // the open transaction's changes
-	var recs int     // records pending since the last commit
-	dirty := false   // cur moved past committed
+	file := pos.File // the binlog file events come from
+	// end moves cur to the end of the event group ending at ev.
+	end := func(ev *replication.BinlogEvent) error {
+		set, err := gtids.add(gtid)
+		if err != nil {
+			return err
+		}
+		cur = Position{File: file, Pos: ev.Header.LogPos, GTID: gtid, GTIDSet: set}
+		if gtid == "" {
+			cur.GTID = committed.GTID
+		}
+		gtid = ""
+		return nil
+	}
+	var t txn      // the open transaction's changes
+	var recs int   // records pending since the last commit
+	dirty := false // cur moved past committed
 	lastCommit := time.Now()
 	var oldest time.Time // when the oldest pending record was read
 	flush := func(ctx context.Context) error {
@@ -323,8 +367,15 @@ func (r *reader) stream(ctx context.Context, pos Position) error {
 		}
 		switch e := ev.Event.(type) {
 		case *replication.RotateEvent:
+			file = string(e.NextLogName)
+			if byGTID && ev.Header.Timestamp == 0 {
+				// The server's fake rotate when streaming starts by GTID
+				// names the file but not where in it the stream resumes:
+				// the position is known at the first event group's end.
+				break
+			}
 			if len(t.changes) == 0 {
-				cur.File, cur.Pos = string(e.NextLogName), uint32(e.Position)
+				cur.File, cur.Pos = file, uint32(e.Position)
 				dirty = dirty || cur != committed
 			}
 		case *replication.MariadbGTIDEvent:
@@ -342,7 +393,9 @@ func (r *reader) stream(ctx context.Context, pos Position) error {
 				oldest = time.Now()
 			}
 			recs += r.endTxn(&t, e.XID)
-			cur.Pos, cur.GTID = ev.Header.LogPos, gtid
+			if err := end(ev); err != nil {
+				return err
+			}
 			dirty = true
 			if recs > 0 && time.Since(oldest) >= r.cfg.MaxDelay {
 				// Under steady load events never pause: commit by age too.
@@ -357,10 +410,14 @@ func (r *reader) stream(ctx context.Context, pos Position) error {
 			case strings.EqualFold(q, "COMMIT"):
 				// Transactions of non-transactional tables end so.
 				recs += r.endTxn(&t, 0)
-				cur.Pos, cur.GTID = ev.Header.LogPos, gtid
+				if err := end(ev); err != nil {
+					return err
+				}
 				dirty = true
 			default:
-				cur.Pos, cur.GTID = ev.Header.LogPos, gtid
+				if err := end(ev); err != nil {
+					return err
+				}
 				dirty = true
 				changed, err := r.ddl(ctx, string(e.Schema), q)
 				if err != nil {

@@ -200,6 +200,13 @@ func binlogPosition(ctx context.Context, q queryer) (Position, error) {
 	if _, err := fmt.Sscan(string(vals[1]), &p.Pos); err != nil {
 		return p, fmt.Errorf("mysqlcdc: binlog position %q: %w", vals[1], err)
 	}
+	for i, c := range cols {
+		if strings.EqualFold(c, "Executed_Gtid_Set") {
+			// MySQL: the executed set at exactly this position (MariaDB
+			// has no such column; see gtidSetAt).
+			p.GTIDSet = strings.ReplaceAll(strings.ReplaceAll(string(vals[i]), "\n", ""), " ", "")
+		}
+	}
 	return p, rows.Err()
 }
 

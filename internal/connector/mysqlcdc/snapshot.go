@@ -65,6 +65,9 @@ func (r *reader) snapshot(ctx context.Context) (Position, error) {
 		if pos.File == "" {
 			return pos, fmt.Errorf("mysqlcdc: snapshot: the server reported no binlog_snapshot_file")
 		}
+		if pos.GTIDSet, err = r.gtidSetAt(ctx, conn, pos); err != nil {
+			return pos, err
+		}
 	} else {
 		// MySQL: a brief global read lock pins the position while the
 		// read view opens.
