@@ -45,6 +45,8 @@ type Config struct {
 	Kafka KafkaConfig `yaml:"kafka"`
 	// Sources: capture that `rtdw run` runs next to the jobs (sources.go).
 	Sources SourcesConfig `yaml:"sources"`
+	// OLAP is where DWS tables are loaded and queried (olap_config.go).
+	OLAP OLAPConfig `yaml:"olap"`
 }
 
 func defaultConfig() Config {
