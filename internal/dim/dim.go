@@ -1,11 +1,3 @@
-// Package dim is the dimension layer's storage: a Store of dimension tables
-// (rows keyed by the config's sink_row_key, values are JSON objects
-// restricted to sink_columns), two backends (embedded Pebble, Redis), and
-// the cached Getter lookups use (LRU + TTL, invalidated on change).
-//
-// dim_app writes through Store; lookup joins read through a Getter. Writes
-// are idempotent upserts, so a replay after a crash converges to the same
-// rows (DESIGN: external sinks are flushed before a checkpoint commits).
 package dim
 
 import "context"
