@@ -1,0 +1,179 @@
+package dwd
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/valyala/fastjson"
+
+	"github.com/rtdw/rtdw/internal/connector/canal"
+	"github.com/rtdw/rtdw/internal/connector/change"
+	"github.com/rtdw/rtdw/internal/connector/debezium"
+	"github.com/rtdw/rtdw/internal/connector/maxwell"
+	"github.com/rtdw/rtdw/internal/connector/topicdb"
+	"github.com/rtdw/rtdw/internal/stream"
+)
+
+// fact is one decoded row change of the business database.
+type fact struct {
+	Table, Type string
+	TS          int64           // epoch seconds
+	Data        *fastjson.Value // the row after the change
+	Old         *fastjson.Value // update: previous values of the changed columns; else nil
+}
+
+// factRule selects a table's changes for a job.
+type factRule struct {
+	// keep selects the changes the job uses; it may reject a selected
+	// change as bad input (stream.BadInput). Nil keeps inserts.
+	keep func(f *fact) (bool, error)
+	// keys are columns a kept change must carry (non-null): the keys the
+	// job joins and writes by. Missing ones dead-letter the record.
+	keys []string
+}
+
+// inserts keeps row inserts (not bootstrap-insert: a snapshot row is state
+// that existed before, not a business event now, as Flink's type='insert').
+func inserts(f *fact) (bool, error) { return f.Type == change.Insert, nil }
+
+// statusTo keeps updates that changed col to the value to (from any value
+// when from is "", else only from from).
+func statusTo(col, from, to string) func(f *fact) (bool, error) {
+	return func(f *fact) (bool, error) {
+		if f.Type != change.Update || f.Old == nil {
+			return false, nil
+		}
+		old := f.Old.Get(col)
+		if old == nil || (from != "" && text(old) != from) {
+			return false, nil
+		}
+		return text(f.Data.Get(col)) == to, nil
+	}
+}
+
+// text is a scalar's text: a string's content or a number's literal.
+func text(v *fastjson.Value) string {
+	if v == nil {
+		return ""
+	}
+	switch v.Type() {
+	case fastjson.TypeString:
+		return string(v.GetStringBytes())
+	case fastjson.TypeNumber:
+		return v.String()
+	}
+	return ""
+}
+
+// decodeFacts is every fact job's first operator: it decodes a topic_db
+// record in the configured format (Maxwell, Debezium, Canal or auto),
+// keeps the business database's changes the rules select, and emits each
+// as one Maxwell JSON record (the format the later operators read) at
+// event time ts*1000. Changes of other tables and databases, and records
+// that are no row change (DDL), are filtered; malformed records, changes
+// that a rule rejects and changes without a key are dead-lettered with
+// the original input, so the reason comes with what was really received.
+func decodeFacts(c FactConfig, rules map[string]factRule) stream.Factory {
+	return func() stream.Operator { return &factDecoder{db: c.Database, format: c.TopicDBFormat, rules: rules} }
+}
+
+type factDecoder struct {
+	db, format string
+	rules      map[string]factRule
+	p, po      fastjson.Parser
+	buf        []byte
+}
+
+func (d *factDecoder) Open(*stream.Context) error { return nil }
+
+func (d *factDecoder) Process(r *stream.Record, out stream.Emitter) error {
+	v, err := r.JSON()
+	if err != nil {
+		return stream.BadInput("malformed_json", "%v", err)
+	}
+	if err := fastjson.ValidateBytes(r.Value); err != nil {
+		return stream.BadInput("malformed_json", "%v", err) // the parser is lenient
+	}
+	cs, err := decodeChanges(v, d.format)
+	if errors.Is(err, change.ErrNotChange) {
+		return nil
+	}
+	if err != nil {
+		return stream.BadInput("bad_change", "%v", err)
+	}
+	for i := range cs {
+		c := &cs[i]
+		rule, ok := d.rules[c.Table]
+		if !ok || c.Database != d.db {
+			continue
+		}
+		f := fact{Table: c.Table, Type: c.Type, TS: c.TS}
+		if f.Data, err = d.p.ParseBytes(c.Data); err != nil {
+			return stream.BadInput("bad_change", "data: %v", err)
+		}
+		if c.Old != nil {
+			if f.Old, err = d.po.ParseBytes(c.Old); err != nil {
+				return stream.BadInput("bad_change", "old: %v", err)
+			}
+		}
+		keep := rule.keep
+		if keep == nil {
+			keep = inserts
+		}
+		ok, err := keep(&f)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			continue
+		}
+		for _, k := range rule.keys {
+			if x := f.Data.Get(k); x == nil || x.Type() == fastjson.TypeNull || text(x) == "" {
+				return stream.BadInput("missing_key", "%s.%s is missing", c.Table, k)
+			}
+		}
+		d.buf = c.AppendMaxwell(d.buf[:0])
+		o := r.Derive(r.Key, d.buf, c.TS*1000)
+		out.Emit(0, &o)
+	}
+	return nil
+}
+
+// decodeChanges decodes a parsed topic_db record of format (or detected).
+func decodeChanges(v *fastjson.Value, format string) ([]change.Change, error) {
+	if format == topicdb.Auto {
+		format = topicdb.Detect(v)
+	}
+	one := func(c change.Change, err error) ([]change.Change, error) {
+		if err != nil {
+			return nil, err
+		}
+		return []change.Change{c}, nil
+	}
+	switch format {
+	case topicdb.Maxwell:
+		return one(maxwell.DecodeValue(v))
+	case topicdb.Debezium:
+		return one(debezium.DecodeValue(v))
+	case topicdb.Canal:
+		return canal.DecodeValue(v)
+	}
+	return nil, fmt.Errorf("record is not Maxwell, Debezium or Canal JSON")
+}
+
+// changeTime is the source's event time: the change's ts (seconds) in
+// milliseconds. Records it cannot read keep the log time; decodeFacts
+// then filters or dead-letters them.
+func changeTime(format string) func(*stream.Record) (int64, bool) {
+	return func(r *stream.Record) (int64, bool) {
+		v, err := r.JSON()
+		if err != nil {
+			return 0, false
+		}
+		cs, err := decodeChanges(v, format)
+		if err != nil || len(cs) == 0 {
+			return 0, false
+		}
+		return cs[0].TS * 1000, true
+	}
+}
