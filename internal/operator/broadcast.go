@@ -13,8 +13,10 @@ import (
 // every task holds (table_process_dim, table_process_dwd), applied from
 // broadcast records and consulted for every data record.
 type Rules interface {
-	// Apply folds one broadcast record (a config change) into the rules.
-	Apply(rec *stream.Record) error
+	// Apply folds one broadcast record (a config change) into the rules;
+	// it may emit what the change implies downstream (create or drop a
+	// table). Every task applies every broadcast record.
+	Apply(rec *stream.Record, out stream.Emitter) error
 	// Route handles a data record with the rules as they are now. It
 	// returns false, emitting nothing, when no rule covers the record yet;
 	// the operator then holds the record back and calls Route again with
@@ -86,7 +88,10 @@ func (b *broadcast) Open(ctx *stream.Context) error {
 
 func (b *broadcast) Process(rec *stream.Record, out stream.Emitter) error {
 	if rec.Broadcast() {
-		if err := b.rules.Apply(rec); err != nil {
+		if err := b.rules.Apply(rec, out); err != nil {
+			if _, bad := stream.AsBadInput(err); bad && b.ctx.Partition != 0 {
+				return nil // every task sees it: one dead letter is enough
+			}
 			return err
 		}
 		b.dirty = true

@@ -18,7 +18,7 @@ import (
 // "table=topic" (a broadcast "table=topic" record; "table=" deletes) exists.
 type tableRules map[string]string
 
-func (r tableRules) Apply(rec *stream.Record) error {
+func (r tableRules) Apply(rec *stream.Record, _ stream.Emitter) error {
 	table, topic, ok := strings.Cut(string(rec.Value), "=")
 	if !ok {
 		return stream.BadInput("bad_rule", "%q", rec.Value)

@@ -48,6 +48,12 @@ func (d *Decoder) Decode(b []byte) ([]change.Change, error) {
 	if err != nil {
 		return nil, fmt.Errorf("topic_db: %w", err)
 	}
+	return d.DecodeValue(v)
+}
+
+// DecodeValue decodes an already-parsed record (a Record.JSON() the
+// chain shares, so the record is parsed once).
+func (d *Decoder) DecodeValue(v *fastjson.Value) ([]change.Change, error) {
 	format := d.format
 	if format == Auto {
 		format = Detect(v)

@@ -1,0 +1,209 @@
+package dim
+
+import (
+	"log/slog"
+	"strconv"
+	"sync"
+
+	"github.com/valyala/fastjson"
+
+	"github.com/rtdw/rtdw/internal/connector/change"
+	"github.com/rtdw/rtdw/internal/jsonw"
+	"github.com/rtdw/rtdw/internal/operator"
+	"github.com/rtdw/rtdw/internal/stream"
+	"github.com/rtdw/rtdw/internal/warehouse/ods"
+)
+
+// Ops dim_app's router emits to the writer, one JSON object per record.
+const (
+	opCreate = "create"
+	opDrop   = "drop"
+	opPut    = "put"
+	opDelete = "delete"
+)
+
+// router is the broadcast state of dim_app: the table_process_dim rules.
+type router struct {
+	businessDB string
+	set        *ruleSet
+	buf        []byte
+	warned     *sync.Map // sink table + column: missing columns reported once
+	// created: tables this task made sure exist since it started (the
+	// store's DDL is idempotent; defaults have no config change to create them).
+	created map[string]bool
+}
+
+var _ operator.Rules = (*router)(nil)
+
+// Apply follows a table_process_dim change, and emits the table DDL it
+// implies (every task does; the store's DDL is idempotent, so parallel
+// tasks racing on it is harmless: SPEC §7).
+func (r *router) Apply(rec *stream.Record, out stream.Emitter) error {
+	_, _, typ, v, err := ods.Change(rec)
+	if err != nil {
+		return err
+	}
+	data := v.Get("data")
+	switch typ {
+	case change.BootstrapStart:
+		r.set.Snapshot = map[string]bool{}
+		return nil
+	case change.BootstrapComplete:
+		for name := range r.set.Rules {
+			if r.set.Snapshot != nil && !r.set.Snapshot[name] {
+				delete(r.set.Rules, name)
+				r.emitDDL(out, rec, opDrop, Rule{SinkTable: name})
+			}
+		}
+		r.set.Snapshot = nil
+		r.set.index()
+		return nil
+	case change.Delete:
+		name := string(data.GetStringBytes("sink_table"))
+		if _, ok := r.set.Rules[name]; ok {
+			delete(r.set.Rules, name)
+			r.set.index()
+			r.emitDDL(out, rec, opDrop, Rule{SinkTable: name})
+		}
+		return nil
+	}
+	rule, err := ruleOf(data)
+	if err != nil {
+		return stream.BadInput("bad_config", "%s: %v", ConfigTable, err)
+	}
+	if old := v.Get("old", "sink_table"); old != nil && string(old.GetStringBytes()) != rule.SinkTable {
+		// The row was renamed: its old sink table goes away.
+		oldName := string(old.GetStringBytes())
+		delete(r.set.Rules, oldName)
+		r.emitDDL(out, rec, opDrop, Rule{SinkTable: oldName})
+	}
+	r.set.Rules[rule.SinkTable] = rule
+	if r.set.Snapshot != nil {
+		r.set.Snapshot[rule.SinkTable] = true
+	}
+	r.set.index()
+	r.emitDDL(out, rec, opCreate, rule)
+	return nil
+}
+
+func (r *router) emitDDL(out stream.Emitter, rec *stream.Record, op string, rule Rule) {
+	b := append(r.buf[:0], `{"op":`...)
+	b = strconv.AppendQuote(b, op)
+	b = append(b, `,"table":`...)
+	b = jsonw.AppendString(b, []byte(rule.SinkTable))
+	if op == opCreate {
+		b = append(b, `,"columns":[`...)
+		for i, c := range rule.SinkColumns {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = jsonw.AppendString(b, []byte(c))
+		}
+		b = append(b, `],"row_key":`...)
+		b = jsonw.AppendString(b, []byte(rule.SinkRowKey))
+	}
+	b = append(b, '}')
+	r.buf = b
+	o := rec.Derive([]byte(rule.SinkTable), append([]byte(nil), b...), rec.Time)
+	out.Emit(0, &o)
+	if r.created == nil {
+		r.created = map[string]bool{}
+	}
+	r.created[rule.SinkTable] = op == opCreate
+}
+
+// Route turns a business row change into a put or delete of each
+// dimension table its source table feeds.
+func (r *router) Route(rec *stream.Record, out stream.Emitter, final bool) (bool, error) {
+	db, table, typ, v, err := ods.Change(rec)
+	if err != nil {
+		return false, err
+	}
+	if db != r.businessDB {
+		return true, nil // another database: not dim_app's
+	}
+	switch typ {
+	case change.Insert, change.Update, change.Delete, change.BootstrapInsert:
+	default:
+		return true, nil
+	}
+	data := v.Get("data")
+	if o, _ := data.Object(); o == nil || o.Len() == 0 {
+		return false, stream.BadInput("empty_data", "%s.%s %s has no data", db, table, typ)
+	}
+	rules := r.set.bySource[table]
+	if len(rules) == 0 {
+		return final, nil // held until the watermark passes, then out of scope
+	}
+	for _, rule := range rules {
+		key, ok := keyString(data.Get(rule.SinkRowKey))
+		if !ok {
+			return false, stream.BadInput("no_row_key", "%s.%s has no %s for %s", db, table, rule.SinkRowKey, rule.SinkTable)
+		}
+		if !r.created[rule.SinkTable] {
+			r.emitDDL(out, rec, opCreate, rule)
+		}
+		b := append(r.buf[:0], `{"op":`...)
+		if typ == change.Delete {
+			b = append(b, `"delete"`...)
+		} else {
+			b = append(b, `"put"`...)
+		}
+		b = append(b, `,"table":`...)
+		b = jsonw.AppendString(b, []byte(rule.SinkTable))
+		b = append(b, `,"key":`...)
+		b = jsonw.AppendString(b, []byte(key))
+		if typ != change.Delete {
+			b = append(b, `,"row":{`...)
+			for i, c := range rule.SinkColumns {
+				if i > 0 {
+					b = append(b, ',')
+				}
+				b = jsonw.AppendString(b, []byte(c))
+				b = append(b, ':')
+				cv := data.Get(c)
+				if cv == nil {
+					r.reportMissing(rule, c, table)
+					b = append(b, "null"...)
+					continue
+				}
+				b = cv.MarshalTo(b)
+			}
+			b = append(b, '}')
+		}
+		b = append(b, '}')
+		r.buf = b
+		o := rec.Derive([]byte(key), append([]byte(nil), b...), rec.Time)
+		out.Emit(0, &o)
+	}
+	return true, nil
+}
+
+// keyString renders a row key value as the dimension key: a string as
+// is, a number as written.
+func keyString(v *fastjson.Value) (string, bool) {
+	if v == nil {
+		return "", false
+	}
+	switch v.Type() {
+	case fastjson.TypeString:
+		s := string(v.GetStringBytes())
+		return s, s != ""
+	case fastjson.TypeNumber:
+		return string(v.MarshalTo(nil)), true
+	}
+	return "", false
+}
+
+func (r *router) Marshal() ([]byte, error) { return r.set.marshal() }
+func (r *router) Unmarshal(b []byte) error { return r.set.unmarshal(b) }
+
+// reportMissing logs, once per sink table and column, a config row naming
+// a column the source rows do not have: the column is written as null.
+func (r *router) reportMissing(rule Rule, column, source string) {
+	if _, seen := r.warned.LoadOrStore(rule.SinkTable+"\x00"+column, true); seen {
+		return
+	}
+	slog.Warn("dim_app: config names a column the source table does not have; writing null",
+		"sink_table", rule.SinkTable, "column", column, "source_table", source)
+}

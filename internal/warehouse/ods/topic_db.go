@@ -1,0 +1,114 @@
+package ods
+
+import (
+	"errors"
+
+	"github.com/valyala/fastjson"
+
+	"github.com/rtdw/rtdw/internal/connector/change"
+	"github.com/rtdw/rtdw/internal/connector/topicdb"
+	"github.com/rtdw/rtdw/internal/stream"
+)
+
+// TopicDB is the business database's change topic.
+const TopicDB = "topic_db"
+
+// EventTime returns a topic_db record's event time in epoch ms (its
+// change's ts, seconds, times 1000), for Job.Source. The parse it makes is
+// the one Normalize reuses (Record.JSON caches it).
+func EventTime(format string) func(*stream.Record) (int64, bool) {
+	d, err := topicdb.NewDecoder(format)
+	if err != nil {
+		panic(err) // formats are validated with the config
+	}
+	return func(r *stream.Record) (int64, bool) {
+		v, err := r.JSON()
+		if err != nil {
+			return 0, false
+		}
+		cs, err := d.DecodeValue(v)
+		if err != nil || len(cs) == 0 || cs[0].TS <= 0 {
+			return 0, false
+		}
+		return cs[0].TS * 1000, true
+	}
+}
+
+// Normalize decodes topic_db records into one Maxwell JSON record per row
+// change, with the input's key and event time ts*1000. Records that are
+// not JSON or not valid changes are dead-lettered (bad_change); valid JSON
+// that is no row change (a DDL event, a heartbeat) is dropped as out of
+// scope, and so are bootstrap-start/complete markers (no row).
+func Normalize(format string) stream.Factory {
+	return func() stream.Operator {
+		d, err := topicdb.NewDecoder(format)
+		if err != nil {
+			panic(err)
+		}
+		return &normalize{d: d}
+	}
+}
+
+type normalize struct {
+	d   *topicdb.Decoder
+	buf []byte
+}
+
+func (n *normalize) Open(*stream.Context) error { return nil }
+
+func (n *normalize) Process(rec *stream.Record, out stream.Emitter) error {
+	v, err := rec.JSON()
+	if err != nil {
+		return stream.BadInput("malformed_json", "%v", err)
+	}
+	cs, err := n.d.DecodeValue(v)
+	if errors.Is(err, change.ErrNotChange) {
+		return nil
+	}
+	if err != nil {
+		return stream.BadInput("bad_change", "%v", err)
+	}
+	for i := range cs {
+		c := &cs[i]
+		if err := c.Validate(); err != nil {
+			return stream.BadInput("bad_change", "%v", err)
+		}
+		if c.Type == change.BootstrapStart || c.Type == change.BootstrapComplete {
+			if !IsConfig(c.Database) {
+				continue
+			}
+		}
+		n.buf = c.AppendMaxwell(n.buf[:0])
+		o := rec.Derive(rec.Key, append([]byte(nil), n.buf...), c.TS*1000)
+		out.Emit(0, &o)
+	}
+	return nil
+}
+
+// ConfigDB is the database of the config tables (table_process_dim,
+// table_process_dwd).
+const ConfigDB = "gmall_config"
+
+// IsConfig reports whether db is the config database.
+func IsConfig(db string) bool { return db == ConfigDB }
+
+// IsConfigTable reports whether a normalized record is a change of the
+// config table named table: what Stream.Broadcast sends to every task.
+func IsConfigTable(table string) func(*stream.Record) bool {
+	return func(r *stream.Record) bool {
+		v, err := r.JSON()
+		if err != nil {
+			return false
+		}
+		return string(v.GetStringBytes("database")) == ConfigDB && string(v.GetStringBytes("table")) == table
+	}
+}
+
+// Change reads a normalized record back (valid during the call).
+func Change(r *stream.Record) (db, table, typ string, v *fastjson.Value, err error) {
+	v, err = r.JSON()
+	if err != nil {
+		return "", "", "", nil, stream.BadInput("malformed_json", "%v", err)
+	}
+	return string(v.GetStringBytes("database")), string(v.GetStringBytes("table")), string(v.GetStringBytes("type")), v, nil
+}
