@@ -192,7 +192,7 @@ func TestDimAppLiveConfig(t *testing.T) {
 		{"dim_cart_info", "10", `{"id":10,"no_such_column":null,"sku_num":2,"user_id":5}`},
 		{"dim_cart_info", "11", `{"id":11,"no_such_column":null,"sku_num":1,"user_id":6}`},
 		{"dim_base_trademark", "1", `{"id":1,"logo_url":"u","tm_name":"小米"}`}, // kept as written
-		{"dim_base_trademark", "2", `{"id":2,"tm_name":"华为"}`},                  // new column set
+		{"dim_base_trademark", "2", `{"id":2,"tm_name":"华为"}`},                // new column set
 		{"dim_base_region", "1", `<missing>`},
 	} {
 		if got := f.row(t, c.table, c.key); got != c.want {
