@@ -3,12 +3,15 @@
 #   kcat: a real librdkafka client for Kafka-protocol interop tests.
 #   mariadb-server: a real MariaDB (binlog on) for the mock shop's mysql output
 #     and the binlog reader; scripts/mariadb-test.sh starts a private instance.
+#   postgresql: a real PostgreSQL for the OLAP sink tests; internal/testenv
+#     (postgres.go) runs initdb + postgres on a free port in a temp dir.
 #   redis-server: a real Redis for the dimension store (internal/testenv/redis.go
 #     starts a private instance: own port and dir, no persistence).
 set -euo pipefail
 need=()
 command -v kcat >/dev/null 2>&1 || need+=(kcat)
 { command -v mariadbd >/dev/null 2>&1 || [ -x /usr/sbin/mariadbd ]; } || need+=(mariadb-server)
+compgen -G '/usr/lib/postgresql/*/bin/postgres' >/dev/null || need+=(postgresql)
 { command -v redis-server >/dev/null 2>&1 || [ -x /usr/bin/redis-server ]; } || need+=(redis-server)
 if ((${#need[@]})); then
   sudo=""

@@ -3,5 +3,6 @@
 package backends
 
 import (
-	_ "github.com/rtdw/rtdw/internal/connector/duckdb" // kind duckdb
+	_ "github.com/rtdw/rtdw/internal/connector/duckdb"   // kind duckdb
+	_ "github.com/rtdw/rtdw/internal/connector/postgres" // kind postgres
 )

@@ -1,0 +1,11 @@
+// Package postgres is the PostgreSQL OLAP backend (pgx): DWS tables in the
+// schema gmall_realtime (on the search path of every connection).
+//
+// A load COPYs the batch into a temporary staging table (one per table
+// and writer connection, emptied at commit) and moves it with INSERT ...
+// ON CONFLICT (key) DO UPDATE, in one transaction: an upsert by primary
+// key. One writer connection at a time; queries run on a small pool of
+// other connections in READ ONLY transactions. Tables are not partitioned
+// (PostgreSQL would need a partition created per day); the primary key
+// index serves the per-day queries.
+package postgres
