@@ -1,6 +1,16 @@
 package cli
 
-import "github.com/spf13/cobra"
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/spf13/cobra"
+)
 
 // ingestCommands are the `rtdw ingest` sources; each source's file adds
 // its command here (ingest_mysql.go, ingest_applog.go).
@@ -15,4 +25,23 @@ func newIngestCmd(g *globals) *cobra.Command {
 		c.AddCommand(mk(g))
 	}
 	return c
+}
+
+// serveMetrics serves /metrics only (Kafka mode: topic commands go to
+// Kafka, not through this process).
+func serveMetrics(addr string, reg *prometheus.Registry) (string, func(), error) {
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return "", nil, fmt.Errorf("http: %w (use --http-addr to pick another address)", err)
+	}
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	go srv.Serve(ln)
+	stop := func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		srv.Shutdown(sctx)
+	}
+	return ln.Addr().String(), stop, nil
 }

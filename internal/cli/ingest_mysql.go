@@ -48,7 +48,18 @@ mid-stream is followed from the binlog itself.
 The server needs binlog_format=ROW and binlog_row_image=FULL (log_bin on),
 and the user needs SELECT, RELOAD, REPLICATION SLAVE and REPLICATION CLIENT.
 If the stored position was purged from the server, run again with --reset to
-snapshot again. It runs until stopped (Ctrl-C).`,
+snapshot again. It runs until stopped (Ctrl-C).
+
+With mode: kafka in rtdw.yaml the records go to topic_db on Kafka, and each
+commit is one Kafka transaction holding them and the position, as a record
+of the compacted topic _rtdw-ingest-mysql-<name>-position. The transactional
+id <group_id_prefix>ingest-mysql-<name> is the reader's identity: a second
+reader with the same --name fences the first, which stops.
+
+The position carries the server's GTID state (MariaDB gtid_binlog_pos,
+MySQL Executed_Gtid_Set when gtid_mode=ON); the reader resumes by GTID when
+it is known, so a failover to a replica with other binlog file names
+resumes in the right place, and by file + position otherwise.`,
 		Example: `  rtdw mock init --to mysql --dsn 'rtdw:rtdw@tcp(127.0.0.1:3306)/'
   rtdw ingest mysql --dsn 'rtdw:rtdw@tcp(127.0.0.1:3306)/' --databases gmall,gmall_config
   rtdw ingest mysql --dsn 'root:pw@tcp(db:3306)/' --databases gmall --tables order_info,order_detail
@@ -88,10 +99,15 @@ func runIngestMySQL(ctx context.Context, g *globals, cfg Config, o *ingestMySQLO
 	default:
 		return usagef("ingest mysql: --snapshot %q: want initial, never or only", o.snapshot)
 	}
+	var l rlog.Log
+	var err error
 	if cfg.Mode == "kafka" {
-		return fmt.Errorf("ingest mysql: mode kafka is not supported yet: the reader commits its position with the records in the embedded log")
+		// The position goes to a compacted topic in the same Kafka
+		// transaction as the records (mysqlcdc.PositionTopic).
+		l, err = cfg.Kafka.open()
+	} else {
+		l, err = g.openLog(cfg)
 	}
-	l, err := g.openLog(cfg)
 	if err != nil {
 		return err
 	}
@@ -103,7 +119,14 @@ func runIngestMySQL(ctx context.Context, g *globals, cfg Config, o *ingestMySQLO
 	rows := prometheus.NewCounter(prometheus.CounterOpts{Name: "rtdw_mysqlcdc_rows_total", Help: "Binlog row changes committed to the topic (snapshot rows not counted)."})
 	commits := prometheus.NewCounter(prometheus.CounterOpts{Name: "rtdw_mysqlcdc_commits_total", Help: "Commits (records + binlog position) to the log."})
 	reg.MustRegister(rows, commits)
-	if o.httpAddr != "" {
+	if o.httpAddr != "" && cfg.Mode == "kafka" {
+		addr, stop, err := serveMetrics(o.httpAddr, reg)
+		if err != nil {
+			return err
+		}
+		defer stop()
+		g.logger.Info("ingest mysql: serving", "metrics", addr)
+	} else if o.httpAddr != "" {
 		// While the reader holds the data dir, topic commands go through it.
 		addr, stop, err := serveHTTP(o.httpAddr, reg, l, g)
 		if err != nil {
@@ -117,6 +140,7 @@ func runIngestMySQL(ctx context.Context, g *globals, cfg Config, o *ingestMySQLO
 	err = mysqlcdc.Run(ctx, l, mysqlcdc.Config{
 		DSN: o.dsn, Databases: o.databases, Tables: o.tables, Snapshot: o.snapshot, Topic: o.topic,
 		Name: o.name, ServerID: o.serverID, Reset: o.reset, Logger: g.logger,
+		TransactionalID: cfg.Kafka.GroupIDPrefix + "ingest-mysql-" + o.name, TransactionTimeout: cfg.Kafka.TransactionTimeout,
 		OnCommit: func(n int, p mysqlcdc.Position) { rows.Add(float64(n)); commits.Inc(); total += n; last = p },
 	})
 	if err == nil {

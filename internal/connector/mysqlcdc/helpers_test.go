@@ -173,8 +173,12 @@ func (e *env) records() []rlog.Record {
 			if err != nil && !errors.Is(err, context.DeadlineExceeded) {
 				e.t.Fatal(err)
 			}
+			if len(recs) == 0 {
+				break // Kafka: only transaction markers are left
+			}
 			out = append(out, recs...)
-			off += int64(len(recs))
+			// Kafka's transaction markers take offsets: continue after the last record.
+			off = recs[len(recs)-1].Offset + 1
 		}
 	}
 	return out
