@@ -36,6 +36,13 @@ func Jobs() []JobSpec {
 		{Name: dwd.BaseLogJob, Summary: "topic_log -> dirty_data + dwd_traffic_{err,start,display,action,page} with the is_new fix", Build: func(c Config) *stream.Job {
 			return dwd.BaseLog(dwd.BaseLogConfig{Location: c.Location})
 		}},
+		{Name: dwd.CommentInfoJob, Summary: "topic_db comment_info inserts + base_dic appraise name", Build: fact(dwd.CommentInfo)},
+		{Name: dwd.CartAddJob, Summary: "topic_db cart_info inserts and sku_num increases", Build: fact(dwd.CartAdd)},
+		{Name: dwd.OrderDetailJob, Summary: "topic_db order_detail ⋈ order_info ⟕ activity ⟕ coupon (TTL 10 s)", Build: fact(dwd.OrderDetail)},
+		{Name: dwd.OrderCancelJob, Summary: "order lines of orders cancelled (1001 -> 1003) within 30 min", Build: fact(dwd.OrderCancel)},
+		{Name: dwd.PaymentSuccessJob, Summary: "order lines ⋈ payment_info 1602 (interval -30 min..+5 s) + payment type name", Build: fact(dwd.PaymentSuccess)},
+		{Name: dwd.OrderRefundJob, Summary: "order_refund_info ⋈ order_info 1005 + refund type and reason names", Build: fact(dwd.OrderRefund)},
+		{Name: dwd.RefundPaymentSuccessJob, Summary: "refund_payment 1602 ⋈ order_refund_info 0705 ⋈ order_info 1006 + payment type name", Build: fact(dwd.RefundPaymentSuccess)},
 	}
 }
 
@@ -74,4 +81,11 @@ func Select(c Config, names []string) ([]*stream.Job, error) {
 		}
 	}
 	return jobs, nil
+}
+
+// fact adapts a business-fact job builder (SPEC §3.2) to the registry.
+func fact(build func(dwd.FactConfig) *stream.Job) func(Config) *stream.Job {
+	return func(c Config) *stream.Job {
+		return build(dwd.FactConfig{TopicDBFormat: c.TopicDBFormat, Dims: c.Dims})
+	}
 }

@@ -239,3 +239,27 @@ func checkFactTime(t *testing.T, r rlog.Record) {
 func TestOrderDetailGolden(t *testing.T) {
 	runFactGolden(t, "testdata/trade_order_detail.txt", OrderDetail)
 }
+
+func TestCartAddGolden(t *testing.T) {
+	runFactGolden(t, "testdata/trade_cart_add.txt", CartAdd)
+}
+
+func TestCommentInfoGolden(t *testing.T) {
+	runFactGolden(t, "testdata/interaction_comment_info.txt", CommentInfo)
+}
+
+func TestOrderCancelGolden(t *testing.T) {
+	runFactGolden(t, "testdata/trade_order_cancel.txt", OrderCancel)
+}
+
+func TestPaymentSuccessGolden(t *testing.T) {
+	runFactGolden(t, "testdata/trade_order_payment_success.txt", PaymentSuccess)
+}
+
+func TestOrderRefundGolden(t *testing.T) {
+	runFactGolden(t, "testdata/trade_order_refund.txt", OrderRefund)
+}
+
+func TestRefundPaymentSuccessGolden(t *testing.T) {
+	runFactGolden(t, "testdata/trade_refund_payment_success.txt", RefundPaymentSuccess)
+}
