@@ -112,8 +112,8 @@ func FormatValue(v any, t Type) string {
 }
 
 // ScanSQL reads database/sql rows into a Result; conv (may be nil) maps
-// driver-specific values first.
-func ScanSQL(rows *sql.Rows, conv func(any) any) (*Result, error) {
+// driver-specific values of a column of type t first.
+func ScanSQL(rows *sql.Rows, conv func(v any, t Type) any) (*Result, error) {
 	defer rows.Close()
 	cts, err := rows.ColumnTypes()
 	if err != nil {
@@ -135,7 +135,7 @@ func ScanSQL(rows *sql.Rows, conv func(any) any) (*Result, error) {
 		}
 		for i, v := range vals {
 			if conv != nil {
-				v = conv(v)
+				v = conv(v, res.Types[i])
 			}
 			vals[i] = NormalizeValue(v)
 		}

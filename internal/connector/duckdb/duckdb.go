@@ -257,7 +257,7 @@ func (s *Sink) Query(ctx context.Context, query string, args ...any) (*olap.Resu
 	if err != nil {
 		return nil, fmt.Errorf("duckdb: %w", err)
 	}
-	res, err := olap.ScanSQL(rows, func(v any) any {
+	res, err := olap.ScanSQL(rows, func(v any, _ olap.Type) any {
 		if d, ok := v.(duck.Decimal); ok {
 			return d.Float64()
 		}
