@@ -10,11 +10,12 @@ import (
 
 	"github.com/rtdw/rtdw/internal/dim"
 	"github.com/rtdw/rtdw/internal/dim/dimtest"
+	"github.com/rtdw/rtdw/internal/stream/streamtest"
 	"github.com/rtdw/rtdw/internal/testenv"
 )
 
 func memDB(t testing.TB) *pebble.DB {
-	db, err := pebble.Open("", &pebble.Options{FS: vfs.NewMem()})
+	db, err := pebble.Open("", &pebble.Options{FS: vfs.NewMem(), Logger: streamtest.Quiet{}})
 	if err != nil {
 		t.Fatal(err)
 	}
