@@ -205,4 +205,3 @@ func TestCacheOptions(t *testing.T) {
 		t.Error("NewCache(nil): no error")
 	}
 }
-
