@@ -1,0 +1,60 @@
+// Package dws holds the summary-layer jobs (SPEC §4): eleven jobs, one file
+// each, that turn DWD topics into 10-second event-time window rows, one
+// topic per OLAP table (topic name = table name, key = the primary key
+// values joined with "|", value = the row as JSON). Tables lists the
+// tables for the loader that upserts those topics.
+//
+// Every job has the same shape:
+//
+//	source ─ validate/measure (per-record logic, keyed state where the
+//	         table needs first-visit facts) ─ keyBy(window dims) ─ window ─┬─ row [─ lookup] ─► <table>
+//	                                                                      └─ late ─► dirty_data (reason "late")
+//
+// The per-record step turns a fact into a bean: the window's dimension
+// values, integer measure deltas (money in cents, so sums are exact) and
+// ids counted distinct. One aggregator (window.go) sums beans and renders
+// rows from the table's spec (tables.go).
+//
+// Time. Event time is the fact's ts (ms for logs, s×1000 for DB facts;
+// create_time at the business time zone for dwd_user_register). Watermark
+// = max event time − 3 s (Config.OutOfOrderness). A window [s, s+10 s)
+// closes when the watermark passes it; a record arriving for a closed
+// window is counted (rtdw_late_records_total) and dead-lettered with reason
+// "late" and its bean, never dropped. At the end of a drained run open
+// windows are emitted and kept, and a later run re-emits them complete:
+// rows are upserts by key, so a re-emitted window replaces its row.
+//
+// Idle timeout: 30 s by default (Config.IdleTimeout), not the engine's 5 s.
+// A silent input partition stops holding the window stage's watermark back
+// after the idle timeout (windows close when traffic stops on it); but when
+// it resumes, its records are late if their event time is behind what the
+// other partitions advanced the watermark to (stream/watermark.go: the
+// watermark is the minimum over non-idle inputs only). DWS inputs are DWD
+// topics written by other jobs: a DWD task that fails restarts from its
+// checkpoint with backoff (0.1 s doubling up to 30 s, stream/runner.go) and
+// then re-emits records from before the pause. With a 5 s timeout those
+// resumed records would land behind the watermark and be dead-lettered as
+// late; 30 s covers a restart at the longest backoff. The cost is freshness
+// only on sparse topics: a partition with no records delays window closing
+// by at most 30 s. Dense topics (page logs) never go idle. When all traffic
+// stops, the last window (whose records are within 3 s of the largest event
+// time) stays open until new input or the end of a drained run, as in Flink.
+//
+// Dedup of order details (dws_trade_sku_order_window and
+// dws_trade_province_order_window): operator.Dedup keyed by the detail id
+// with no wait (Config.DedupWait 0) and a TTL (Config.DedupTTL). Its
+// corrections (the previously emitted row when the LEFT join later
+// completes it) are merged into the main stream marked as retractions, and
+// the window subtracts them, so each detail counts once with its latest
+// value. Waiting is deliberately zero: the engine assigns watermarks at
+// the source, so a record held back for processing time would reach the
+// window after the watermark passed it (late) whenever event time runs
+// faster than the clock (catch-up, replays).
+//
+// Dimensions: dws_trade_sku_order_window (sku → spu → trademark →
+// category3 → 2 → 1) and dws_trade_province_order_window (province) are
+// enriched after the window; dws_trade_trademark_category_user_refund_window
+// looks up the sku's trademark and category3 before the window (they are
+// window keys) and names after it. All use operator.Lookup over Config.Dims;
+// a missing row leaves its columns null and is counted by the lookup.
+package dws
