@@ -9,6 +9,7 @@ import (
 	"github.com/rtdw/rtdw/internal/dim"
 	"github.com/rtdw/rtdw/internal/stream"
 	"github.com/rtdw/rtdw/internal/warehouse/dwd"
+	"github.com/rtdw/rtdw/internal/warehouse/dws"
 )
 
 // Config is what the warehouse's jobs need to know.
@@ -32,7 +33,7 @@ type JobSpec struct {
 
 // Jobs lists the warehouse's jobs in pipeline order.
 func Jobs() []JobSpec {
-	return []JobSpec{
+	return append([]JobSpec{
 		{Name: dwd.BaseLogJob, Summary: "topic_log -> dirty_data + dwd_traffic_{err,start,display,action,page} with the is_new fix", Build: func(c Config) *stream.Job {
 			return dwd.BaseLog(dwd.BaseLogConfig{Location: c.Location})
 		}},
@@ -43,7 +44,7 @@ func Jobs() []JobSpec {
 		{Name: dwd.PaymentSuccessJob, Summary: "order lines ⋈ payment_info 1602 (interval -30 min..+5 s) + payment type name", Build: fact(dwd.PaymentSuccess)},
 		{Name: dwd.OrderRefundJob, Summary: "order_refund_info ⋈ order_info 1005 + refund type and reason names", Build: fact(dwd.OrderRefund)},
 		{Name: dwd.RefundPaymentSuccessJob, Summary: "refund_payment 1602 ⋈ order_refund_info 0705 ⋈ order_info 1006 + payment type name", Build: fact(dwd.RefundPaymentSuccess)},
-	}
+	}, dwsJobs()...)
 }
 
 // Select builds the named jobs (all when names is empty).
@@ -88,4 +89,17 @@ func fact(build func(dwd.FactConfig) *stream.Job) func(Config) *stream.Job {
 	return func(c Config) *stream.Job {
 		return build(dwd.FactConfig{TopicDBFormat: c.TopicDBFormat, Dims: c.Dims})
 	}
+}
+
+// dwsJobs are the summary-layer jobs (SPEC §4), with the defaults of
+// dws.Config for what warehouse.Config does not set.
+func dwsJobs() []JobSpec {
+	var out []JobSpec
+	for _, s := range dws.Jobs() {
+		build := s.Build
+		out = append(out, JobSpec{Name: s.Name, Summary: s.Summary, Build: func(c Config) *stream.Job {
+			return build(dws.Config{Location: c.Location, Dims: c.Dims})
+		}})
+	}
+	return out
 }

@@ -12,30 +12,30 @@ import (
 
 // Input topics (SPEC §3) and the dead-letter topic.
 const (
-	TopicTrafficPage          = "dwd_traffic_page"
-	TopicUserRegister         = "dwd_user_register"
-	TopicCartAdd              = "dwd_trade_cart_add"
-	TopicOrderDetail          = "dwd_trade_order_detail"
-	TopicOrderPaymentSuccess  = "dwd_trade_order_payment_success"
-	TopicOrderRefund          = "dwd_trade_order_refund"
-	TopicDirty                = "dirty_data"
-	defaultWindow             = 10 * time.Second
-	defaultOutOfOrderness     = 3 * time.Second
-	defaultIdleTimeout        = 30 * time.Second
-	defaultDedupTTL           = time.Hour
-	defaultLookupMissRetry    = 2 * time.Second
-	firstVisitTTL             = 24 * time.Hour
-	backAfterDays             = 8
-	retractHeader             = "dws.retract"
-	lateReason                = "late"
-	defaultLookupConcurrency  = 16
-	dimTableSku               = "dim_sku_info"
-	dimTableSpu               = "dim_spu_info"
-	dimTableTrademark         = "dim_base_trademark"
-	dimTableCategory1         = "dim_base_category1"
-	dimTableCategory2         = "dim_base_category2"
-	dimTableCategory3         = "dim_base_category3"
-	dimTableProvince          = "dim_base_province"
+	TopicTrafficPage         = "dwd_traffic_page"
+	TopicUserRegister        = "dwd_user_register"
+	TopicCartAdd             = "dwd_trade_cart_add"
+	TopicOrderDetail         = "dwd_trade_order_detail"
+	TopicOrderPaymentSuccess = "dwd_trade_order_payment_success"
+	TopicOrderRefund         = "dwd_trade_order_refund"
+	TopicDirty               = "dirty_data"
+	defaultWindow            = 10 * time.Second
+	defaultOutOfOrderness    = 3 * time.Second
+	defaultIdleTimeout       = 30 * time.Second
+	defaultDedupTTL          = time.Hour
+	defaultLookupMissRetry   = 2 * time.Second
+	firstVisitTTL            = 24 * time.Hour
+	backAfterDays            = 8
+	retractHeader            = "dws.retract"
+	lateReason               = "late"
+	defaultLookupConcurrency = 16
+	dimTableSku              = "dim_sku_info"
+	dimTableSpu              = "dim_spu_info"
+	dimTableTrademark        = "dim_base_trademark"
+	dimTableCategory1        = "dim_base_category1"
+	dimTableCategory2        = "dim_base_category2"
+	dimTableCategory3        = "dim_base_category3"
+	dimTableProvince         = "dim_base_province"
 )
 
 // Config configures the DWS jobs. The zero value plus Dims is usable:

@@ -28,10 +28,10 @@ import (
 // A golden file holds cases for one job (format: testdata/README).
 type goldenCase struct {
 	name   string
-	runs   [][]string // input lines, one drained run each
+	runs   [][]string      // input lines, one drained run each
 	clock  []time.Duration // each run's processing time, after the first's
-	rows   []string   // "<key> <json>": the table's final rows
-	dirty  []string   // "<reason> <json>"
+	rows   []string        // "<key> <json>": the table's final rows
+	dirty  []string        // "<reason> <json>"
 	late   int
 	lineNo int
 }
