@@ -21,6 +21,7 @@ import (
 	rlog "github.com/rtdw/rtdw/internal/log"
 	"github.com/rtdw/rtdw/internal/log/embedded"
 	"github.com/rtdw/rtdw/internal/log/logtest"
+	"github.com/rtdw/rtdw/internal/olap"
 	"github.com/rtdw/rtdw/internal/stream"
 	"github.com/rtdw/rtdw/internal/stream/streamtest"
 )
@@ -308,6 +309,10 @@ func checkRows(t *testing.T, tb *table, recs []rlog.Record) {
 	t.Helper()
 	ot := tb.olap()
 	for _, r := range recs {
+		// What the loader will do with it (olap.LoadJob decodes every row).
+		if _, err := olap.DecodeRow(&ot, r.Value, nil); err != nil {
+			t.Errorf("the loader cannot decode the row: %v: %s", err, r.Value)
+		}
 		var row map[string]any
 		if err := json.Unmarshal(r.Value, &row); err != nil {
 			t.Fatalf("row is not JSON: %s", r.Value)
