@@ -36,7 +36,7 @@ func OrderCancel(c FactConfig) *stream.Job {
 		return t == tOrderInfo && string(v.GetStringBytes("type")) == "update"
 	}
 	orderLines(src.Process("decode", decodeFacts(c, rules)).Main(), c, isCancel).
-		Process("by_order", operator.Map(byOrder)).Main().
+		Process("rekey_by_order", operator.Map(byOrder)).Main().
 		Process("join_cancel", operator.Join(operator.JoinSpec{
 			Sides: 2, TTL: c.CancelTTL,
 			Side:  sideOf(tOrderLine, tOrderInfo),

@@ -26,7 +26,7 @@ func PaymentSuccess(c FactConfig) *stream.Job {
 	rules := orderDetailRules()
 	rules[tPayment] = factRule{keys: []string{"order_id"}, keep: statusTo("payment_status", "", "1602")}
 	paid := orderLines(src.Process("decode", decodeFacts(c, rules)).Main(), c, passTables(tPayment)).
-		Process("by_order", operator.Map(byOrder)).Main().
+		Process("rekey_by_order", operator.Map(byOrder)).Main().
 		Process("join_payment", operator.IntervalJoin(operator.IntervalJoinSpec{
 			Side:  sideOf(tPayment, tOrderLine),
 			Lower: -PaymentLower, Upper: PaymentUpper,
