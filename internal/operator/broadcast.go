@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"github.com/rtdw/rtdw/internal/state"
 	"github.com/rtdw/rtdw/internal/stream"
@@ -42,12 +43,20 @@ type Rules interface {
 // rule are routed at once: the price of holding is paid only by records
 // the rules do not know yet (or will never know: they are then dropped by
 // Route as out of scope, which is the job's business).
-func Broadcast(newRules func() Rules) stream.Factory {
-	return func() stream.Operator { return &broadcast{newRules: newRules} }
+//
+// A quiet input does not move the watermark, so holding is also bounded in
+// processing time by maxHold (default 10 s): a held record is decided then
+// with the rules as they are.
+func Broadcast(newRules func() Rules, maxHold time.Duration) stream.Factory {
+	if maxHold <= 0 {
+		maxHold = 10 * time.Second
+	}
+	return func() stream.Operator { return &broadcast{newRules: newRules, maxHold: maxHold} }
 }
 
 type broadcast struct {
 	newRules func() Rules
+	maxHold  time.Duration
 	rules    Rules
 	ctx      *stream.Context
 	meta     *state.ValueState // "rules": the rules; "seq": hold sequence and count
@@ -133,12 +142,19 @@ func (b *broadcast) hold(rec *stream.Record) error {
 		return err
 	}
 	// A record already behind the watermark is decided at the next one.
-	return b.ctx.RegisterTimer(state.EventTime, max(rec.Time, b.ctx.Watermark()+1), rec.Key)
+	if err := b.ctx.RegisterTimer(state.EventTime, max(rec.Time, b.ctx.Watermark()+1), rec.Key); err != nil {
+		return err
+	}
+	return b.ctx.RegisterTimer(state.ProcessingTime, b.ctx.Now().Add(b.maxHold).UnixMilli(), rec.Key)
 }
 
 // OnTimer routes, in arrival order, the key's held records whose time the
 // watermark has passed; later ones wait for their own timers.
-func (b *broadcast) OnTimer(_ state.TimeDomain, ts int64, key []byte, out stream.Emitter) error {
+// A processing-time timer (maxHold) releases the key's records held so far.
+func (b *broadcast) OnTimer(d state.TimeDomain, ts int64, key []byte, out stream.Emitter) error {
+	if d == state.ProcessingTime {
+		ts = 1 << 62
+	}
 	return b.release(key, ts, out)
 }
 

@@ -70,7 +70,7 @@ func TestBroadcastHoldsUntilWatermark(t *testing.T) {
 		st.Rec("k3", "x:f", 300), // rule deleted: held until the end
 		st.End(),
 	}
-	h := st.Run(t, Broadcast(newTableRules), steps)
+	h := st.Run(t, Broadcast(newTableRules, 0), steps)
 	got := values(h.Output("out"))
 	want := "d|a X|e X|b d|d"
 	if got != want {
@@ -79,13 +79,13 @@ func TestBroadcastHoldsUntilWatermark(t *testing.T) {
 	if dl := h.DeadLetters(); len(dl) != 1 || string(dl[0].Value) != "garbage" {
 		t.Fatalf("dead letters %v", dl)
 	}
-	st.CheckRestore(t, Broadcast(newTableRules), steps, 3, 3, 7)
+	st.CheckRestore(t, Broadcast(newTableRules, 0), steps, 3, 3, 7)
 }
 
 func TestBroadcastRulesSurviveRestore(t *testing.T) {
 	steps := []st.Step{rule("x=X"), st.CP(), st.Rec("k", "x:a", 10), st.CP()}
-	st.CheckRestore(t, Broadcast(newTableRules), steps, 1, 2, 3)
-	h := st.Run(t, Broadcast(newTableRules), steps)
+	st.CheckRestore(t, Broadcast(newTableRules, 0), steps, 1, 2, 3)
+	h := st.Run(t, Broadcast(newTableRules, 0), steps)
 	if got := values(h.Output("out")); got != "X|a" {
 		t.Fatalf("got %q", got)
 	}
@@ -120,7 +120,7 @@ func TestBroadcastJob(t *testing.T) {
 	j := stream.NewJob("bcast")
 	j.Source("in").
 		Broadcast("config", func(r *stream.Record) bool { return strings.Contains(string(r.Value), "=") }).
-		Process("route", Broadcast(func() Rules { return tableRules{} })).Main().
+		Process("route", Broadcast(func() Rules { return tableRules{} }, 0)).Main().
 		To("out")
 	if err := stream.Run(ctx, stream.Options{Log: l, Drain: true}, j); err != nil {
 		t.Fatal(err)

@@ -3,10 +3,11 @@ package dim
 import (
 	"encoding/json"
 	"fmt"
-	"sort"
 	"strings"
 
 	"github.com/valyala/fastjson"
+
+	"github.com/rtdw/rtdw/internal/warehouse/ods"
 )
 
 // Rule is one row of gmall_config.table_process_dim.
@@ -97,47 +98,32 @@ func DefaultRules() []Rule {
 	}
 }
 
-// ruleSet is the broadcast state: rules by sink table, indexed by source.
+// ruleSet is the broadcast state: table_process_dim rows by sink table,
+// indexed by source table.
 type ruleSet struct {
-	Rules map[string]Rule `json:"rules"`
-	// Snapshot collects the sink tables of a bootstrap of the config table
-	// in progress; at bootstrap-complete, rules it did not list are dropped.
-	Snapshot map[string]bool `json:"snapshot,omitempty"`
-
+	*ods.ConfigRows[Rule]
 	bySource map[string][]Rule
 }
 
 func newRuleSet(rules []Rule) *ruleSet {
-	s := &ruleSet{Rules: map[string]Rule{}}
-	for _, r := range rules {
-		s.Rules[r.SinkTable] = r
-	}
+	s := &ruleSet{ConfigRows: ods.NewConfigRows(rules, func(r Rule) string { return r.SinkTable })}
 	s.index()
 	return s
 }
 
 func (s *ruleSet) index() {
 	s.bySource = map[string][]Rule{}
-	names := make([]string, 0, len(s.Rules))
-	for n := range s.Rules {
-		names = append(names, n)
-	}
-	sort.Strings(names) // deterministic output order when a table feeds several
-	for _, n := range names {
-		r := s.Rules[n]
+	for _, r := range s.Sorted() { // deterministic output order when a table feeds several
 		s.bySource[r.SourceTable] = append(s.bySource[r.SourceTable], r)
 	}
 }
 
-func (s *ruleSet) marshal() ([]byte, error) { return json.Marshal(s) }
+func (s *ruleSet) marshal() ([]byte, error) { return json.Marshal(s.ConfigRows) }
 
 func (s *ruleSet) unmarshal(b []byte) error {
-	s.Rules, s.Snapshot = nil, nil
-	if err := json.Unmarshal(b, s); err != nil {
+	s.ConfigRows = &ods.ConfigRows[Rule]{}
+	if err := json.Unmarshal(b, s.ConfigRows); err != nil {
 		return err
-	}
-	if s.Rules == nil {
-		s.Rules = map[string]Rule{}
 	}
 	s.index()
 	return nil

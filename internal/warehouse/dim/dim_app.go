@@ -23,6 +23,9 @@ type Config struct {
 	// OutOfOrderness bounds how late topic_db may be (default 3 s); records
 	// no rule covers wait this long for their config row.
 	OutOfOrderness time.Duration
+	// MaxHold bounds, in processing time, how long such a record waits
+	// when the watermark does not move (a quiet input); default 10 s.
+	MaxHold time.Duration
 }
 
 // App builds dim_app:
@@ -48,7 +51,7 @@ func App(c Config) *stream.Job {
 		Broadcast("config", ods.IsConfigTable(ConfigTable)).
 		Process("route", operator.Broadcast(func() operator.Rules {
 			return &router{businessDB: c.BusinessDB, set: newRuleSet(c.Rules), warned: warned}
-		})).Main().
+		}, c.MaxHold)).Main().
 		Process("write_dims", newWriter(c.Store))
 	return j
 }

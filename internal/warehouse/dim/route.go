@@ -43,46 +43,22 @@ func (r *router) Apply(rec *stream.Record, out stream.Emitter) error {
 	if err != nil {
 		return err
 	}
-	data := v.Get("data")
-	switch typ {
-	case change.BootstrapStart:
-		r.set.Snapshot = map[string]bool{}
-		return nil
-	case change.BootstrapComplete:
-		for name := range r.set.Rules {
-			if r.set.Snapshot != nil && !r.set.Snapshot[name] {
-				delete(r.set.Rules, name)
-				r.emitDDL(out, rec, opDrop, Rule{SinkTable: name})
-			}
-		}
-		r.set.Snapshot = nil
-		r.set.index()
-		return nil
-	case change.Delete:
-		name := string(data.GetStringBytes("sink_table"))
-		if _, ok := r.set.Rules[name]; ok {
-			delete(r.set.Rules, name)
-			r.set.index()
-			r.emitDDL(out, rec, opDrop, Rule{SinkTable: name})
-		}
-		return nil
-	}
-	rule, err := ruleOf(data)
+	row, removed, err := r.set.Apply(typ, v.Get("data"), v.Get("old"), "sink_table", func(d *fastjson.Value) (Rule, string, error) {
+		rule, err := ruleOf(d)
+		return rule, rule.SinkTable, err
+	})
 	if err != nil {
 		return stream.BadInput("bad_config", "%s: %v", ConfigTable, err)
 	}
-	if old := v.Get("old", "sink_table"); old != nil && string(old.GetStringBytes()) != rule.SinkTable {
-		// The row was renamed: its old sink table goes away.
-		oldName := string(old.GetStringBytes())
-		delete(r.set.Rules, oldName)
-		r.emitDDL(out, rec, opDrop, Rule{SinkTable: oldName})
+	for _, name := range removed {
+		r.emitDDL(out, rec, opDrop, Rule{SinkTable: name})
 	}
-	r.set.Rules[rule.SinkTable] = rule
-	if r.set.Snapshot != nil {
-		r.set.Snapshot[rule.SinkTable] = true
+	if row != nil {
+		r.emitDDL(out, rec, opCreate, *row)
 	}
-	r.set.index()
-	r.emitDDL(out, rec, opCreate, rule)
+	if row != nil || len(removed) > 0 {
+		r.set.index()
+	}
 	return nil
 }
 
