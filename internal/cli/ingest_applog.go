@@ -37,6 +37,7 @@ type ingestApplogOptions struct {
 	positionFile string
 	requestIDTTL time.Duration
 	progress     time.Duration
+	name         string
 }
 
 func newIngestApplogCmd(g *globals) *cobra.Command {
@@ -75,8 +76,13 @@ rtdw.source (http:CLIENT or file:PATH@OFFSET); the rest of its batch is kept.
 Delivery: in embedded mode each batch commits atomically with the file
 positions (device + inode, offset) and request ids, in the data dir's
 store: kill -9 at any moment neither loses nor duplicates a line. On Kafka
-(mode: kafka) or through a running rtdw holding the data dir, positions go
-to --position-file after each write: at-least-once (a crash in between
+(mode: kafka) each batch is one Kafka transaction holding its records, the
+file positions and the request id as records of the compacted topic
+_rtdw-ingest-applog-<name>-position: exactly-once too (for read_committed
+readers). The transactional id <group_id_prefix>ingest-applog-<name> is the
+collector's identity: a second one with the same --name fences the first,
+which stops. Only through a running rtdw holding the data dir do positions
+go to --position-file after each write: at-least-once (a crash in between
 re-sends the last chunk), and X-Request-Id is not checked.
 
 Stop with Ctrl-C or SIGTERM: requests in flight finish, the tail commits.`,
@@ -128,6 +134,7 @@ Stop with Ctrl-C or SIGTERM: requests in flight finish, the tail commits.`,
 	f.DurationVar(&o.poll, "poll", 250*time.Millisecond, "how often files are checked for new lines and rotation")
 	f.StringVar(&o.positionFile, "position-file", "", "file positions when the log has no state store (Kafka, a running rtdw); default <data-dir>/applog-positions.json")
 	f.DurationVar(&o.requestIDTTL, "request-id-ttl", 24*time.Hour, "how long an X-Request-Id is remembered for retries")
+	f.StringVar(&o.name, "name", "applog", "collector identity on Kafka: position topic _rtdw-ingest-applog-<name>-position and transactional id")
 	f.DurationVar(&o.progress, "progress", 10*time.Second, "interval of progress lines on stderr (0: none)")
 	return c
 }
@@ -142,6 +149,7 @@ func runIngestApplog(ctx context.Context, g *globals, cfg Config, o *ingestApplo
 	c, err := applog.New(ctx, applog.Options{
 		Log: l, Topic: o.topic, DirtyTopic: o.dirtyTopic, Partitions: cfg.Partitions,
 		PositionFile: o.positionFile, RequestIDTTL: o.requestIDTTL, Registerer: reg, Logger: g.logger,
+		Name: o.name, TransactionalID: cfg.Kafka.GroupIDPrefix + "ingest-applog-" + o.name, TransactionTimeout: cfg.Kafka.TransactionTimeout,
 	})
 	if err != nil {
 		return err
@@ -202,6 +210,10 @@ func runIngestApplog(ctx context.Context, g *globals, cfg Config, o *ingestApplo
 		select {
 		case <-ctx.Done():
 			done = true
+		case <-c.Fenced():
+			cancel()
+			wg.Wait()
+			return errors.New("ingest applog: another collector with the same --name took over (fenced on Kafka); stopping")
 		case err := <-errc:
 			if err != nil {
 				cancel()

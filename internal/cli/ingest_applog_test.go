@@ -17,7 +17,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kfake"
+
+	rlog "github.com/rtdw/rtdw/internal/log"
 	"github.com/rtdw/rtdw/internal/log/embedded"
+	"github.com/rtdw/rtdw/internal/log/kafka"
 	"github.com/rtdw/rtdw/internal/log/logtest"
 	"github.com/rtdw/rtdw/internal/stream"
 )
@@ -51,9 +55,16 @@ func startApplog(t *testing.T, dir string, args ...string) (*exec.Cmd, string) {
 
 // topicMultisets reads topic_log (value -> count, checking key = mid) and
 // dirty_data (value -> count) of a stopped data dir.
-func topicMultisets(t *testing.T, dir string) (good, dirty map[string]int) {
+func topicMultisets(t *testing.T, dir string, broker ...string) (good, dirty map[string]int) {
 	t.Helper()
-	l, err := embedded.Open(embedded.Options{Dir: filepath.Join(dir, "log"), RetentionInterval: -1})
+	var l rlog.Log
+	var err error
+	if len(broker) > 0 && broker[0] != "" {
+		// Kafka: Fetch is read_committed, aborted batches are not seen.
+		l, err = kafka.Open(kafka.Options{Brokers: broker})
+	} else {
+		l, err = embedded.Open(embedded.Options{Dir: filepath.Join(dir, "log"), RetentionInterval: -1})
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,8 +108,39 @@ func checkMultiset(t *testing.T, what string, got, want map[string]int) {
 // partial lines, bad lines and a rename rotation) and is SIGKILLed at
 // random moments; after a final `--once` run every line is in topic_log
 // or dirty_data exactly once.
-func TestIngestApplogFilesKill9(t *testing.T) {
+func TestIngestApplogFilesKill9(t *testing.T) { testIngestApplogFilesKill9(t, "") }
+
+// TestIngestApplogFilesKill9OnKafka: the same on Kafka (mode: kafka, an
+// in-process kfake cluster): batches and file positions commit in one
+// Kafka transaction.
+func TestIngestApplogFilesKill9OnKafka(t *testing.T) { testIngestApplogFilesKill9(t, kfakeBroker(t)) }
+
+// kfakeBroker starts an in-process Kafka cluster for the test.
+func kfakeBroker(t *testing.T) string {
+	c, err := kfake.NewCluster(kfake.NumBrokers(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	return c.ListenAddrs()[0]
+}
+
+// kafkaConfigArgs writes an rtdw.yaml with mode: kafka on broker ("":
+// none, embedded mode) and returns the flags that use it.
+func kafkaConfigArgs(t *testing.T, dir, broker string) []string {
+	if broker == "" {
+		return nil
+	}
+	cfg := filepath.Join(dir, "rtdw.yaml")
+	if err := os.WriteFile(cfg, []byte(fmt.Sprintf("mode: kafka\nkafka:\n  brokers: [%q]\n", broker)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return []string{"--config", cfg}
+}
+
+func testIngestApplogFilesKill9(t *testing.T, broker string) {
 	dir := t.TempDir()
+	cfgArgs := kafkaConfigArgs(t, dir, broker)
 	logs := filepath.Join(dir, "logs")
 	os.Mkdir(logs, 0o755)
 	app := filepath.Join(logs, "app.log")
@@ -134,7 +176,7 @@ func TestIngestApplogFilesKill9(t *testing.T) {
 		}
 	}
 	for round := range 5 {
-		cmd, _ := startApplog(t, dir, "--files", glob, "--poll", "5ms")
+		cmd, _ := startApplog(t, dir, append(cfgArgs, "--files", glob, "--poll", "5ms")...)
 		done := make(chan struct{})
 		rnd2 := rand.New(rand.NewPCG(uint64(round), 9))
 		go func() {
@@ -159,11 +201,11 @@ func TestIngestApplogFilesKill9(t *testing.T) {
 		<-done
 	}
 	f.Close()
-	cmd := rtdwCmd(t, dir, "ingest", "applog", "--files", glob, "--once")
+	cmd := rtdwCmd(t, dir, append(cfgArgs, "ingest", "applog", "--files", glob, "--once")...)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("--once: %v\n%s", err, out)
 	}
-	gotGood, gotDirty := topicMultisets(t, dir)
+	gotGood, gotDirty := topicMultisets(t, dir, broker)
 	checkMultiset(t, "topic_log", gotGood, good)
 	checkMultiset(t, "dirty_data", gotDirty, dirty)
 }
@@ -218,8 +260,15 @@ func TestIngestApplogHTTPMock(t *testing.T) {
 // TestIngestApplogHTTPKill9: a client posts numbered batches with an
 // X-Request-Id and retries each until it gets a 200; the collector is
 // SIGKILLed and restarted at random moments. Every line is stored once.
-func TestIngestApplogHTTPKill9(t *testing.T) {
+func TestIngestApplogHTTPKill9(t *testing.T) { testIngestApplogHTTPKill9(t, "") }
+
+// TestIngestApplogHTTPKill9OnKafka: the same on Kafka: a batch is
+// acknowledged once its transaction (records + request id) committed.
+func TestIngestApplogHTTPKill9OnKafka(t *testing.T) { testIngestApplogHTTPKill9(t, kfakeBroker(t)) }
+
+func testIngestApplogHTTPKill9(t *testing.T, broker string) {
 	dir := t.TempDir()
+	cfgArgs := kafkaConfigArgs(t, dir, broker)
 	rnd := rand.New(rand.NewPCG(7, 8))
 	want := map[string]int{}
 	var batches [][]byte
@@ -233,42 +282,63 @@ func TestIngestApplogHTTPKill9(t *testing.T) {
 		batches = append(batches, b)
 	}
 	client := &http.Client{Timeout: 10 * time.Second}
-	next := 0
-	dups := 0
-	for round := 0; next < len(batches); round++ {
-		if round > 20 {
-			t.Fatalf("only %d of %d batches acknowledged after 20 restarts", next, len(batches))
+	post := func(addr string, i int) (string, error) {
+		req, _ := http.NewRequest(http.MethodPost, "http://"+addr+"/applog", bytes.NewReader(batches[i]))
+		req.Header.Set("X-Request-Id", fmt.Sprintf("batch-%d", i))
+		resp, err := client.Do(req)
+		if err != nil {
+			return "", err
 		}
-		cmd, addr := startApplog(t, dir, "--listen", "127.0.0.1:0")
-		killed := make(chan struct{})
-		delay := time.Duration(30+rnd.IntN(150)) * time.Millisecond
-		go func() {
-			defer close(killed)
-			time.Sleep(delay)
-			cmd.Process.Signal(syscall.SIGKILL)
-		}()
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			t.Fatalf("batch %d: %d %s", i, resp.StatusCode, body)
+		}
+		return string(body), nil
+	}
+	next := 0
+	dups, kills := 0, 0
+	for round := 0; next < len(batches); round++ {
+		if round > 40 {
+			t.Fatalf("only %d of %d batches acknowledged after 40 restarts", next, len(batches))
+		}
+		cmd, addr := startApplog(t, dir, append(cfgArgs, "--listen", "127.0.0.1:0")...)
+		// After some acknowledged batches, the process is killed while a
+		// request is in flight (before, during or after its commit).
+		stopAt := next + 5 + rnd.IntN(30)
 		for next < len(batches) {
-			req, _ := http.NewRequest(http.MethodPost, "http://"+addr+"/applog", bytes.NewReader(batches[next]))
-			req.Header.Set("X-Request-Id", fmt.Sprintf("batch-%d", next))
-			resp, err := client.Do(req)
+			if next == stopAt {
+				go func() {
+					time.Sleep(time.Duration(rnd.IntN(1500)) * time.Microsecond)
+					cmd.Process.Signal(syscall.SIGKILL)
+				}()
+			}
+			body, err := post(addr, next)
 			if err != nil {
 				break // killed: retry this batch on the next process
 			}
-			body, _ := io.ReadAll(resp.Body)
-			resp.Body.Close()
-			if resp.StatusCode != 200 {
-				t.Fatalf("batch %d: %d %s", next, resp.StatusCode, body)
-			}
-			if strings.Contains(string(body), `"duplicate":true`) {
+			if strings.Contains(body, `"duplicate":true`) {
 				dups++
 			}
 			next++
 		}
-		<-killed
+		if next < len(batches) {
+			kills++
+			cmd.Wait()
+			continue
+		}
+		// Request ids survive restarts: an old batch sent again is not stored twice.
+		if body, err := post(addr, 0); err != nil || !strings.Contains(body, `"duplicate":true`) {
+			t.Fatalf("batch 0 again: %q, %v", body, err)
+		}
+		cmd.Process.Signal(syscall.SIGTERM)
 		cmd.Wait()
 	}
-	gotGood, gotDirty := topicMultisets(t, dir)
+	if kills < 3 {
+		t.Fatalf("only %d kills", kills)
+	}
+	gotGood, gotDirty := topicMultisets(t, dir, broker)
 	checkMultiset(t, "topic_log", gotGood, want)
 	checkMultiset(t, "dirty_data", gotDirty, map[string]int{})
-	t.Logf("%d retried batches were already stored (answered duplicate)", dups)
+	t.Logf("%d kills; %d retried batches were already stored (answered duplicate)", kills, dups)
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	rlog "github.com/rtdw/rtdw/internal/log"
+	"github.com/rtdw/rtdw/internal/log/kafka"
 	"github.com/rtdw/rtdw/internal/state"
 )
 
@@ -46,6 +47,14 @@ type Options struct {
 	Logger *slog.Logger
 	// Now is the clock of request-id expiry (nil: time.Now); for tests.
 	Now func() time.Time
+	// Name (Kafka mode) names the collector's position topic
+	// (PositionTopic; default "applog"); TransactionalID is its identity
+	// (default rtdw-ingest-applog-<Name>): a second collector with the
+	// same id fences the first. TransactionTimeout: the broker aborts a
+	// commit a dead collector left open this long (default 10s).
+	Name               string
+	TransactionalID    string
+	TransactionTimeout time.Duration
 }
 
 // Collector writes validated app-log batches to the log, together with
@@ -57,9 +66,11 @@ type Collector struct {
 	store    *state.Store      // nil without a state store
 	posState *state.ValueState // key posKey: JSON map of positions
 	reqState *state.ValueState // X-Request-Id -> seen
+	kb       *kafkaBook        // Kafka mode
 	pos      map[string]Position
 	m        *metrics
 	closed   bool
+	fenced   chan struct{} // closed when another collector took over (Kafka)
 }
 
 var posKey = []byte("positions")
@@ -93,9 +104,25 @@ func New(ctx context.Context, o Options) (*Collector, error) {
 			return nil, fmt.Errorf("applog: topic %s: %w", t, err)
 		}
 	}
-	c := &Collector{o: o, pos: map[string]Position{}, m: newMetrics(o.Registerer)}
+	if o.Name == "" {
+		o.Name = "applog"
+	}
+	if o.TransactionalID == "" {
+		o.TransactionalID = "rtdw-ingest-applog-" + o.Name
+	}
+	c := &Collector{o: o, pos: map[string]Position{}, m: newMetrics(o.Registerer), fenced: make(chan struct{})}
 	var raw []byte
-	if db := o.Log.StateStore(); db != nil {
+	if kl, ok := o.Log.(*kafka.Log); ok {
+		kb, err := newKafkaBook(ctx, kl, o)
+		if err != nil {
+			return nil, err
+		}
+		if raw, err = kb.load(ctx, c.now()); err != nil {
+			kb.close()
+			return nil, err
+		}
+		c.kb = kb
+	} else if db := o.Log.StateStore(); db != nil {
 		c.store = state.NewStore(db, o.Now)
 		c.posState = c.store.Value(state.Scope{Job: JobName, Operator: "tail"}, "file_positions")
 		c.reqState = c.store.Value(reqScope, "request_ids", state.WithTTL(o.RequestIDTTL))
@@ -123,7 +150,76 @@ func New(ctx context.Context, o Options) (*Collector, error) {
 
 // Exactly reports whether commits are exactly-once (the log has a state
 // store): file positions and request ids commit atomically with records.
-func (c *Collector) Exactly() bool { return c.store != nil }
+func (c *Collector) Exactly() bool { return c.store != nil || c.kb != nil }
+
+// Fenced is closed when another collector with the same transactional id
+// took over (Kafka): this one can no longer commit and should stop.
+func (c *Collector) Fenced() <-chan struct{} { return c.fenced }
+
+func (c *Collector) now() time.Time {
+	if c.o.Now != nil {
+		return c.o.Now()
+	}
+	return time.Now()
+}
+
+// commitKafka commits on Kafka; after a failed commit it first reloads
+// what is committed (the failed one's outcome may be unknown).
+func (c *Collector) commitKafka(ctx context.Context, input string, b *batch, reqID string, updates map[string]*Position) (dup bool, err error) {
+	now := c.now()
+	if c.kb.broken {
+		raw, err := c.kb.load(ctx, now)
+		if err != nil {
+			return false, err
+		}
+		pos := map[string]Position{}
+		if len(raw) > 0 {
+			if err := json.Unmarshal(raw, &pos); err != nil {
+				return false, fmt.Errorf("applog: positions: %w", err)
+			}
+		}
+		c.pos = pos
+	}
+	if reqID != "" && c.kb.seen(reqID, now) {
+		c.m.duplicates.Inc()
+		return true, nil
+	}
+	pos, posJSON, err := c.apply(updates)
+	if err != nil {
+		return false, err
+	}
+	if err := c.kb.commit(ctx, b.recs, posJSON, reqID, now, c.o.RequestIDTTL); err != nil {
+		if fenced(err) {
+			select {
+			case <-c.fenced:
+			default:
+				close(c.fenced)
+			}
+		}
+		return false, err
+	}
+	c.pos = pos
+	c.m.count(input, b)
+	return false, nil
+}
+
+// apply returns the positions after updates (a nil value deletes) and
+// their JSON (nil when nothing changed).
+func (c *Collector) apply(updates map[string]*Position) (map[string]Position, []byte, error) {
+	if len(updates) == 0 {
+		return c.pos, nil, nil
+	}
+	pos := maps.Clone(c.pos)
+	for id, p := range updates {
+		if p == nil {
+			delete(pos, id)
+		} else {
+			pos[id] = *p
+		}
+	}
+	b, err := json.Marshal(pos)
+	return pos, b, err
+}
 
 // Positions returns a copy of the committed file positions.
 func (c *Collector) Positions() map[string]Position {
@@ -138,6 +234,9 @@ func (c *Collector) Close() {
 	defer c.mu.Unlock()
 	if !c.closed && c.store != nil {
 		c.store.Close()
+	}
+	if !c.closed && c.kb != nil {
+		c.kb.close()
 	}
 	c.closed = true
 }
@@ -154,6 +253,9 @@ func (c *Collector) commit(ctx context.Context, input string, b *batch, reqID st
 	if c.closed {
 		return false, errClosed
 	}
+	if c.kb != nil {
+		return c.commitKafka(ctx, input, b, reqID, updates)
+	}
 	if reqID != "" && c.reqState != nil {
 		_, seen, err := c.reqState.Get([]byte(reqID))
 		if err != nil {
@@ -164,20 +266,9 @@ func (c *Collector) commit(ctx context.Context, input string, b *batch, reqID st
 			return true, nil
 		}
 	}
-	pos := c.pos
-	var posJSON []byte
-	if len(updates) > 0 {
-		pos = maps.Clone(c.pos)
-		for id, p := range updates {
-			if p == nil {
-				delete(pos, id)
-			} else {
-				pos[id] = *p
-			}
-		}
-		if posJSON, err = json.Marshal(pos); err != nil {
-			return false, err
-		}
+	pos, posJSON, err := c.apply(updates)
+	if err != nil {
+		return false, err
 	}
 	if c.store != nil {
 		if posJSON != nil {

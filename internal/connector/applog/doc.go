@@ -19,8 +19,12 @@
 // with its bookkeeping (file positions, HTTP request ids) in one log.Txn
 // when the log has a state store (embedded mode): a kill -9 neither loses
 // nor duplicates a tailed line, and a retried request with the same
-// X-Request-Id is not written twice. On a log without a state store (Kafka,
-// or a running rtdw reached over HTTP) positions go to a position file
-// written after each commit: at-least-once (a crash between the two
-// re-reads the last chunk).
+// X-Request-Id is not written twice. On Kafka the same holds through a
+// Kafka transaction per batch: its records plus the file positions and the
+// request id as records of the compacted topic PositionTopic(name), read
+// back (read_committed, once no transaction is open) at start; the
+// transactional id fences a second collector with the same name. Only on a
+// log with neither (a running rtdw reached over HTTP) do positions go to a
+// position file written after each commit: at-least-once (a crash between
+// the two re-reads the last chunk).
 package applog

@@ -76,7 +76,13 @@ func (t *Tailer) Run(ctx context.Context) error {
 			if ctx.Err() != nil {
 				return nil
 			}
+			if fenced(err) {
+				return err
+			}
 			t.c.o.Logger.Error("applog: tail", "err", err)
+			// A failed commit may have happened after all (Kafka: unknown
+			// outcome): reopen the files at their committed positions.
+			t.Close()
 		}
 		select {
 		case <-ctx.Done():
