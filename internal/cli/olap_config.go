@@ -21,7 +21,7 @@ import (
 //	  user: root
 //	olap:
 //	  kind: clickhouse
-//	  addr: ch:9000
+//	  addr: http://ch:8123     # the HTTP interface
 type OLAPConfig = olap.Config
 
 // openOLAP opens the configured OLAP backend; readOnly is for commands

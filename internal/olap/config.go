@@ -35,14 +35,14 @@ type Config struct {
 	// DSN of PostgreSQL: postgres://user:pass@host:5432/db?sslmode=disable.
 	DSN string `yaml:"dsn"`
 	// Addr: Doris/StarRocks FE HTTP address (http://fe:8030, Stream Load);
-	// ClickHouse host:port (9000 native, 8123 http).
+	// ClickHouse HTTP interface (http://ch:8123).
 	Addr string `yaml:"addr"`
 	// QueryAddr: Doris/StarRocks FE MySQL-protocol host:port (9030), for
 	// DDL and queries.
 	QueryAddr string `yaml:"query_addr"`
 	User      string `yaml:"user"`
 	Password  string `yaml:"password"`
-	// Protocol of ClickHouse: native (default) or http.
+	// Protocol of ClickHouse: http (the only one supported).
 	Protocol string `yaml:"protocol"`
 	// Replicas: Doris/StarRocks replication_num of created tables; default 1.
 	Replicas int `yaml:"replicas"`
@@ -106,14 +106,13 @@ func (c *Config) Validate() error {
 		}
 	case KindClickHouse:
 		if c.Addr == "" {
-			return fmt.Errorf("olap: clickhouse needs addr (host:9000, or host:8123 with protocol: http)")
+			return fmt.Errorf("olap: clickhouse needs addr (the HTTP interface, http://ch:8123)")
 		}
 		switch c.Protocol {
-		case "":
-			c.Protocol = "native"
-		case "native", "http":
+		case "", "http":
+			c.Protocol = "http"
 		default:
-			return fmt.Errorf("olap: clickhouse protocol %q is not native or http", c.Protocol)
+			return fmt.Errorf("olap: clickhouse protocol %q: only http (port 8123) is supported", c.Protocol)
 		}
 	default:
 		return fmt.Errorf("olap: kind %q is not one of duckdb, postgres, doris, starrocks, clickhouse", c.Kind)

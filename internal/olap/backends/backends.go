@@ -3,6 +3,7 @@
 package backends
 
 import (
+	_ "github.com/rtdw/rtdw/internal/connector/clickhouse" // kind clickhouse
 	_ "github.com/rtdw/rtdw/internal/connector/duckdb"     // kind duckdb
 	_ "github.com/rtdw/rtdw/internal/connector/postgres"   // kind postgres
 	_ "github.com/rtdw/rtdw/internal/connector/streamload" // kinds doris, starrocks
