@@ -8,6 +8,7 @@ import (
 
 	"github.com/rtdw/rtdw/internal/dim"
 	"github.com/rtdw/rtdw/internal/stream"
+	dimjob "github.com/rtdw/rtdw/internal/warehouse/dim"
 	"github.com/rtdw/rtdw/internal/warehouse/dwd"
 	"github.com/rtdw/rtdw/internal/warehouse/dws"
 )
@@ -22,6 +23,13 @@ type Config struct {
 	// Dims is what lookup joins read dimension rows through (usually a
 	// dim.Cache over the configured dim.Store).
 	Dims dim.Getter
+	// DimStore is where dim_app writes dimension rows.
+	DimStore dim.Store
+	// DimRules and BaseDBRules replace the built-in table_process_dim and
+	// table_process_dwd rows (SPEC's) that apply until config rows arrive
+	// from gmall_config; nil keeps the built-in ones.
+	DimRules    []dimjob.Rule
+	BaseDBRules []dwd.BaseDBRule
 }
 
 // JobSpec describes one runnable job.
@@ -34,8 +42,14 @@ type JobSpec struct {
 // Jobs lists the warehouse's jobs in pipeline order.
 func Jobs() []JobSpec {
 	return append([]JobSpec{
+		{Name: dimjob.Job, Summary: "topic_db dimension rows -> dimension store, routed by table_process_dim (live config)", Build: func(c Config) *stream.Job {
+			return dimjob.App(dimjob.Config{Store: c.DimStore, TopicDBFormat: c.TopicDBFormat, Rules: c.DimRules})
+		}},
 		{Name: dwd.BaseLogJob, Summary: "topic_log -> dirty_data + dwd_traffic_{err,start,display,action,page} with the is_new fix", Build: func(c Config) *stream.Job {
 			return dwd.BaseLog(dwd.BaseLogConfig{Location: c.Location})
+		}},
+		{Name: dwd.BaseDBJob, Summary: "topic_db -> one topic per table_process_dwd row (coupon get/use, favor add, user register; live config)", Build: func(c Config) *stream.Job {
+			return dwd.BaseDB(dwd.BaseDBConfig{TopicDBFormat: c.TopicDBFormat, Rules: c.BaseDBRules})
 		}},
 		{Name: dwd.CommentInfoJob, Summary: "topic_db comment_info inserts + base_dic appraise name", Build: fact(dwd.CommentInfo)},
 		{Name: dwd.CartAddJob, Summary: "topic_db cart_info inserts and sku_num increases", Build: fact(dwd.CartAdd)},
