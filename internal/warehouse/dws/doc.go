@@ -42,7 +42,7 @@
 //
 // Dedup of order details (dws_trade_sku_order_window and
 // dws_trade_province_order_window): operator.Dedup keyed by the detail id
-// with no wait (Config.DedupWait 0) and a TTL (Config.DedupTTL). Its
+// with no wait and a TTL (Config.DedupTTL, default 1 h). Its
 // corrections (the previously emitted row when the LEFT join later
 // completes it) are merged into the main stream marked as retractions, and
 // the window subtracts them, so each detail counts once with its latest
@@ -50,6 +50,12 @@
 // the source, so a record held back for processing time would reach the
 // window after the watermark passed it (late) whenever event time runs
 // faster than the clock (catch-up, replays).
+//
+// Tests: testdata/*.txt are golden cases per job (format in
+// testdata/README), run on the embedded log with a one-partition input and
+// a clock that stands still within a run, so the outcome does not depend on
+// timing; enrichment reads a real dim.PebbleStore filled from
+// testdata/dims.txt.
 //
 // Dimensions: dws_trade_sku_order_window (sku → spu → trademark →
 // category3 → 2 → 1) and dws_trade_province_order_window (province) are

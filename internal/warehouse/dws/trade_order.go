@@ -17,7 +17,7 @@ var orderTable = &table{
 // of a day counts, so no dedup is needed here.
 //
 //	dwd_trade_order_detail ─ time ─ keyBy(user_id) ─ first_orders ─ keyBy() ─ window ─┬► dws_trade_order_window
-//	                                                                                 └► dirty_data (late)
+//	                                                                                  └► dirty_data (late)
 func Order(cfg Config) *stream.Job {
 	c := cfg.mustValid()
 	j := stream.NewJob(OrderJob)

@@ -17,7 +17,7 @@ var paymentSucTable = &table{
 // the first counts.
 //
 //	dwd_trade_order_payment_success ─ time ─ keyBy(user_id) ─ first_payments ─ keyBy() ─ window ─┬► dws_trade_payment_suc_window
-//	                                                                                            └► dirty_data (late)
+//	                                                                                             └► dirty_data (late)
 func PaymentSuc(cfg Config) *stream.Job {
 	c := cfg.mustValid()
 	j := stream.NewJob(PaymentSucJob)

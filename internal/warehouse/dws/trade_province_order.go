@@ -24,7 +24,7 @@ var provinceOrderTable = &table{
 // from dim_base_province.
 //
 //	dwd_trade_order_detail ─ time ─ valid ─ keyBy(id) ─ dedup ─ amounts ─ keyBy(province_id) ─ window ─┬─ dims ► dws_trade_province_order_window
-//	                                                                                           └► dirty_data (late)
+//	                                                                                                   └► dirty_data (late)
 func ProvinceOrder(cfg Config) *stream.Job {
 	c := cfg.mustValid()
 	j := stream.NewJob(ProvinceOrderJob)

@@ -27,7 +27,7 @@ var skuOrderTable = &table{
 // dim_spu_info -> dim_base_trademark -> dim_base_category3 -> 2 -> 1.
 //
 //	dwd_trade_order_detail ─ time ─ valid ─ keyBy(id) ─ dedup ─ amounts ─ keyBy(sku_id) ─ window ─┬─ dims ► dws_trade_sku_order_window
-//	                                                                                      └► dirty_data (late)
+//	                                                                                              └► dirty_data (late)
 func SkuOrder(cfg Config) *stream.Job {
 	c := cfg.mustValid()
 	j := stream.NewJob(SkuOrderJob)

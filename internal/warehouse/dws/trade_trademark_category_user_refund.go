@@ -30,7 +30,7 @@ var tmCategoryRefundTable = &table{
 // empty trademark and category (the lookup counts the miss).
 //
 //	dwd_trade_order_refund ─ time ─ valid ─ sku ─ refunds ─ keyBy(user,tm,c3) ─ window ─┬─ dims ► dws_trade_trademark_category_user_refund_window
-//	                                                                                     └► dirty_data (late)
+//	                                                                                    └► dirty_data (late)
 func TmCategoryRefund(cfg Config) *stream.Job {
 	c := cfg.mustValid()
 	j := stream.NewJob(TmCategoryRefundJob)

@@ -20,8 +20,8 @@ var homeDetailTable = &table{
 // good_detail view 1 in good_detail_uv_ct (two dates per mid, TTL 1 day).
 // Views that count nothing are not sent to the window.
 //
-//	dwd_traffic_page ─ time ─ keyBy(mid) ─ first_views ─ keyBy() ─ window ─┬► dws_traffic_home_detail_page_view_window
-//	                                                                      └► dirty_data (late)
+//	dwd_traffic_page ─ time ─ home_or_detail ─ keyBy(mid) ─ first_views ─ keyBy() ─ window ─┬► dws_traffic_home_detail_page_view_window
+//	                                                                                        └► dirty_data (late)
 func HomeDetailPageView(cfg Config) *stream.Job {
 	c := cfg.mustValid()
 	j := stream.NewJob(HomeDetailPageViewJob)
@@ -73,7 +73,9 @@ func homeDetailFirstViews(c Config) stream.Factory {
 }
 
 // firstOfDay reports whether today is later than the key's stored date
-// (or none is stored) and then stores it. Dates only move forward.
+// (or none is stored) and then stores it. Dates only move forward: a late
+// record of an earlier day neither counts that day again nor rewinds the
+// state.
 func firstOfDay(st *state.ValueState, key []byte, today string) (bool, error) {
 	prev, seen, err := st.Get(key)
 	if err != nil {

@@ -23,7 +23,7 @@ var keywordTable = &table{
 // words by a Chinese segmenter, one count per word.
 //
 //	dwd_traffic_page ─ time ─ words ─ keyBy(keyword) ─ window ─┬► dws_traffic_source_keyword_page_view_window
-//	                                                          └► dirty_data (late)
+//	                                                           └► dirty_data (late)
 func KeywordPageView(cfg Config) *stream.Job {
 	c := cfg.mustValid()
 	j := stream.NewJob(KeywordPageViewJob)

@@ -22,7 +22,7 @@ var vcChArIsNewTable = &table{
 // day, from its last visit date kept per mid (TTL 1 day).
 //
 //	dwd_traffic_page ─ time ─ keyBy(mid) ─ visits ─ keyBy(vc,ch,ar,is_new) ─ window ─┬► dws_traffic_vc_ch_ar_is_new_page_view_window
-//	                                                                                └► dirty_data (late)
+//	                                                                                 └► dirty_data (late)
 func VcChArIsNewPageView(cfg Config) *stream.Job {
 	c := cfg.mustValid()
 	j := stream.NewJob(VcChArIsNewPageViewJob)
@@ -74,18 +74,12 @@ func pageVisits(c Config) stream.Factory {
 				if _, ok := text(v, "page", "last_page_id"); !ok {
 					sv = 1
 				}
-				today := d.date(rec.Time)
-				prev, seen, err := last.Get(rec.Key)
+				first, err := firstOfDay(last, rec.Key, d.date(rec.Time))
 				if err != nil {
 					return err
 				}
-				// Dates only move forward: a late view of an earlier day
-				// neither counts that day again nor rewinds the state.
-				if !seen || today > string(prev) {
+				if first {
 					uv = 1
-					if err := last.Put(rec.Key, []byte(today)); err != nil {
-						return err
-					}
 				}
 				dur := v.GetInt64("page", "during_time")
 				b := beanRecord(rec, bean{D: dims, N: []int64{uv, sv, 1, dur}})

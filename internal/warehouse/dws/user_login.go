@@ -21,7 +21,7 @@ var userLoginTable = &table{
 // when the previous login is 8 or more calendar days earlier.
 //
 //	dwd_traffic_page ─ time ─ logins ─ keyBy(uid) ─ first_logins ─ keyBy() ─ window ─┬► dws_user_user_login_window
-//	                                                                                └► dirty_data (late)
+//	                                                                                 └► dirty_data (late)
 func UserLogin(cfg Config) *stream.Job {
 	c := cfg.mustValid()
 	j := stream.NewJob(UserLoginJob)

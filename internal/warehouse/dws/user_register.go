@@ -20,7 +20,7 @@ var userRegisterTable = &table{
 // datetime, SPEC §4), not of ts.
 //
 //	dwd_user_register ─ time ─ registers ─ keyBy() ─ window ─┬► dws_user_user_register_window
-//	                                                        └► dirty_data (late)
+//	                                                         └► dirty_data (late)
 func UserRegister(cfg Config) *stream.Job {
 	c := cfg.mustValid()
 	j := stream.NewJob(UserRegisterJob)
