@@ -12,7 +12,17 @@ type Job struct {
 	Name       string
 	DeadLetter string // dead-letter topic; default "dirty_data"
 	nodes      []*Node
+	after      []string
 	err        error
+}
+
+// After makes drained runs finish the named jobs before this one, for an
+// ordering topics do not show: a job that looks up dimensions runs after
+// the job that writes them (DESIGN "dimension visibility"). Unbounded runs
+// start every job at once; names not in the run are ignored.
+func (j *Job) After(names ...string) *Job {
+	j.after = append(j.after, names...)
+	return j
 }
 
 // NewJob starts a job definition.

@@ -170,6 +170,15 @@ func dependencyOrder(jobs []*Job) ([]*Job, error) {
 			return nil
 		}
 		state[j] = 1
+		for _, name := range j.after {
+			for _, w := range jobs {
+				if w.Name == name && w != j {
+					if err := visit(w); err != nil {
+						return err
+					}
+				}
+			}
+		}
 		for _, t := range j.InputTopics() {
 			for _, w := range writers[t] {
 				if w != j {

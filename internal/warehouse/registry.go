@@ -69,7 +69,7 @@ func Select(c Config, names []string) ([]*stream.Job, error) {
 		for _, s := range all {
 			jobs = append(jobs, s.Build(c))
 		}
-		return jobs, nil
+		return afterDims(jobs), nil
 	}
 	var jobs []*stream.Job
 	seen := map[string]bool{}
@@ -95,7 +95,18 @@ func Select(c Config, names []string) ([]*stream.Job, error) {
 			return nil, fmt.Errorf("unknown job %q (known: %s)", n, strings.Join(known, ", "))
 		}
 	}
-	return jobs, nil
+	return afterDims(jobs), nil
+}
+
+// afterDims orders drained runs so dim_app has written every dimension
+// before the jobs that look them up run (DESIGN "dimension visibility").
+func afterDims(jobs []*stream.Job) []*stream.Job {
+	for _, j := range jobs {
+		if j.Name != dimjob.Job {
+			j.After(dimjob.Job)
+		}
+	}
+	return jobs
 }
 
 // fact adapts a business-fact job builder (SPEC §3.2) to the registry.
