@@ -22,7 +22,7 @@ func CartAddUu(cfg Config) *stream.Job {
 	beans := c.source(j, TopicCartAdd, dbTime).
 		Process("time", withTime(dbTime)).Main().
 		KeyBy("by_user", userKey).
-		Process("first_adds", uniqueUsers(c, "last_cart_add_date", firstVisitTTL, false)).Main()
+		Process("first_adds", eventOrdered(uniqueUsers(c, "last_cart_add_date", firstVisitTTL, false))).Main()
 	c.windowed(beans, cartAddUuTable).To(TableCartAddUu)
 	return j
 }

@@ -25,7 +25,7 @@ func Order(cfg Config) *stream.Job {
 	beans := c.source(j, TopicOrderDetail, dbTime).
 		Process("time", withTime(dbTime)).Main().
 		KeyBy("by_user", userKey).
-		Process("first_orders", uniqueUsers(c, "last_order_date", 0, true)).Main()
+		Process("first_orders", eventOrdered(uniqueUsers(c, "last_order_date", 0, true))).Main()
 	c.windowed(beans, orderTable).To(TableOrder)
 	return j
 }

@@ -25,7 +25,7 @@ func PaymentSuc(cfg Config) *stream.Job {
 	beans := c.source(j, TopicOrderPaymentSuccess, dbTime).
 		Process("time", withTime(dbTime)).Main().
 		KeyBy("by_user", userKey).
-		Process("first_payments", uniqueUsers(c, "last_payment_date", 0, true)).Main()
+		Process("first_payments", eventOrdered(uniqueUsers(c, "last_payment_date", 0, true))).Main()
 	c.windowed(beans, paymentSucTable).To(TablePaymentSuc)
 	return j
 }

@@ -34,7 +34,7 @@ func HomeDetailPageView(cfg Config) *stream.Job {
 			return p == "home" || p == "good_detail", nil
 		})).Main().
 		KeyBy("by_mid", midKey).
-		Process("first_views", homeDetailFirstViews(c)).Main()
+		Process("first_views", eventOrdered(homeDetailFirstViews(c))).Main()
 	c.windowed(beans, homeDetailTable).To(TableHomeDetailPageView)
 	return j
 }

@@ -30,7 +30,7 @@ func VcChArIsNewPageView(cfg Config) *stream.Job {
 	beans := c.source(j, TopicTrafficPage, logTime).
 		Process("time", withTime(logTime)).Main().
 		KeyBy("by_mid", midKey).
-		Process("visits", pageVisits(c)).Main()
+		Process("visits", eventOrdered(pageVisits(c))).Main()
 	c.windowed(beans, vcChArIsNewTable).To(TableVcChArIsNewPageView)
 	return j
 }

@@ -41,7 +41,7 @@ func UserLogin(cfg Config) *stream.Job {
 			uid, _ := text(v, "common", "uid")
 			return []byte(uid), nil
 		}).
-		Process("first_logins", firstLogins(c)).Main()
+		Process("first_logins", eventOrdered(firstLogins(c))).Main()
 	c.windowed(beans, userLoginTable).To(TableUserLogin)
 	return j
 }
