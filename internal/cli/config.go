@@ -47,10 +47,12 @@ type Config struct {
 	Sources SourcesConfig `yaml:"sources"`
 	// OLAP is where DWS tables are loaded and queried (olap_config.go).
 	OLAP OLAPConfig `yaml:"olap"`
+	// Dim is where dimension tables live and the lookup cache (dim_config.go).
+	Dim DimConfig `yaml:"dim"`
 }
 
 func defaultConfig() Config {
-	return Config{Mode: "embedded", TopicDBFormat: topicdb.Auto, Timezone: "Asia/Shanghai", Partitions: 4, CheckpointInterval: time.Second, HTTPAddr: "127.0.0.1:8088"}
+	return Config{Mode: "embedded", TopicDBFormat: topicdb.Auto, Timezone: "Asia/Shanghai", Partitions: 4, CheckpointInterval: time.Second, HTTPAddr: "127.0.0.1:8088", Dim: defaultDimConfig()}
 }
 
 // loadConfig reads path over the defaults; unknown keys are errors.
@@ -96,6 +98,9 @@ func (c *Config) validate() error {
 	}
 	if c.CheckpointInterval <= 0 {
 		return fmt.Errorf("checkpoint_interval: %s must be > 0", c.CheckpointInterval)
+	}
+	if err := c.Dim.validate(); err != nil {
+		return err
 	}
 	return nil
 }
