@@ -159,6 +159,9 @@ func Run(ctx context.Context, l rlog.Log, cfg Config) error {
 		}
 	case !ok:
 		if pos, err = r.snapshot(ctx); err != nil {
+			if ctx.Err() != nil {
+				return nil // stopped: the next run snapshots again
+			}
 			return err
 		}
 	default:
