@@ -51,11 +51,11 @@ func (s *LookupSpec) validate() error {
 // with the input's key, time, headers and source position. Process blocks
 // while the queue is full (backpressure). Results are emitted only from the
 // task goroutine: whenever the task calls the operator, completed records at
-// the head of the queue go out; OnWatermark, PrepareCheckpoint and
-// EndOfInput wait for every in-flight record and emit it first, so a
-// watermark never overtakes the records before it (they would turn late
-// downstream) and a checkpoint never commits input offsets of records not
-// yet emitted. Nothing is kept in state: at a checkpoint the queue is empty,
+// the head of the queue go out; before the watermark advances
+// (stream.WatermarkFlusher), and in PrepareCheckpoint and EndOfInput, it
+// waits for every in-flight record and emits it, so a watermark never
+// overtakes the records before it (they would turn late downstream) and a
+// checkpoint never commits input offsets of records not yet emitted. Nothing is kept in state: at a checkpoint the queue is empty,
 // and a restore replays the input after it.
 //
 // Each row that get finally misses (after MissRetry) counts in
@@ -106,6 +106,7 @@ func (l *lookup) Process(rec *stream.Record, out stream.Emitter) error {
 	return nil
 }
 
+func (l *lookup) FlushBeforeWatermark(out stream.Emitter) error { return l.flush(out) }
 func (l *lookup) OnWatermark(_ int64, out stream.Emitter) error { return l.flush(out) }
 func (l *lookup) PrepareCheckpoint(out stream.Emitter) error    { return l.flush(out) }
 func (l *lookup) EndOfInput(out stream.Emitter) error           { return l.flush(out) }

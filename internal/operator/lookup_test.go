@@ -231,6 +231,9 @@ func TestLookupFlushesBeforeWatermarkCheckpointAndEnd(t *testing.T) {
 		name string
 		call func(op stream.Operator, out stream.Emitter) error
 	}{
+		{"before watermark", func(op stream.Operator, out stream.Emitter) error {
+			return op.(stream.WatermarkFlusher).FlushBeforeWatermark(out)
+		}},
 		{"watermark", func(op stream.Operator, out stream.Emitter) error {
 			return op.(stream.WatermarkHandler).OnWatermark(100, out)
 		}},

@@ -89,6 +89,15 @@ func (i *inst) advance(wm int64) error {
 	return nil
 }
 
+func (i *inst) flushBeforeWatermark() error {
+	if h, ok := i.op.(WatermarkFlusher); ok {
+		if err := h.FlushBeforeWatermark(i); err != nil {
+			return fmt.Errorf("operator %s: %w", i.node.Name, err)
+		}
+	}
+	return nil
+}
+
 func (i *inst) endOfInput() error {
 	if h, ok := i.op.(EndOfInputHandler); ok {
 		if err := h.EndOfInput(i); err != nil {

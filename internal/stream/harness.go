@@ -124,6 +124,9 @@ func (h *Harness) Watermark(wm int64) error {
 	if wm <= h.wm {
 		return nil
 	}
+	if err := h.in.flushBeforeWatermark(); err != nil {
+		return err
+	}
 	h.wm = wm
 	if err := h.in.advance(wm); err != nil {
 		return err

@@ -28,6 +28,12 @@ type (
 	WatermarkHandler interface {
 		OnWatermark(wm int64, out Emitter) error
 	}
+	// WatermarkFlusher emits the records an operator holds in flight (an
+	// async lookup) before the watermark advances: the task's watermark is
+	// shared by its chain, so records emitted from OnWatermark would reach
+	// downstream operators under the new watermark and could be late there.
+	// Called for every operator, in chain order, before any OnWatermark.
+	WatermarkFlusher interface{ FlushBeforeWatermark(out Emitter) error }
 	// EndOfInputHandler is called when a drained (bounded) run reaches the
 	// end of its input: emit what would be emitted at end of stream
 	// (fire windows) without discarding state, so a later run continues.

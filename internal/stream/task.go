@@ -436,6 +436,11 @@ func (t *task) timersAndWatermarks() error {
 		wm, idle := s.clock.watermark(src.OutOfOrderness)
 		s.idle = idle
 		if wm > s.wm {
+			for _, in := range s.insts { // in flight records go out under the old watermark
+				if err := in.flushBeforeWatermark(); err != nil {
+					return err
+				}
+			}
 			s.wm = wm
 			for _, in := range s.insts {
 				if err := in.advance(wm); err != nil {
