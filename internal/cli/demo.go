@@ -2,119 +2,383 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spf13/cobra"
 
 	rlog "github.com/rtdw/rtdw/internal/log"
 	"github.com/rtdw/rtdw/internal/mock"
+	"github.com/rtdw/rtdw/internal/olap"
 	"github.com/rtdw/rtdw/internal/stream"
-	"github.com/rtdw/rtdw/internal/warehouse"
-	"github.com/rtdw/rtdw/internal/warehouse/dwd"
+	"github.com/rtdw/rtdw/internal/warehouse/dws"
+	"github.com/rtdw/rtdw/internal/warehouse/ods"
+	"github.com/rtdw/rtdw/web"
 )
 
 type demoOptions struct {
-	backfill int64
-	rate     float64
 	httpAddr string
 	seed     int64
+	rate     float64
+	date     string
+	drain    bool
+	sessions int
+	users    int
+	progress time.Duration
 }
 
 func newDemoCmd(g *globals) *cobra.Command {
 	o := &demoOptions{}
 	c := &cobra.Command{
 		Use:   "demo",
-		Short: "Run the whole warehouse on the mock shop and serve the dashboard",
-		Long: `Start the mock shop and every warehouse job in one process: a backfill of
-simulated app logs is written first, then new logs keep arriving at --rate while
-the jobs run exactly-once. The status page and /metrics are served on
---http-addr. Stop with Ctrl-C; run again to continue where it stopped.`,
-		Example: `  rtdw demo
-  rtdw demo --rate 2000 --http-addr 127.0.0.1:9000`,
+		Short: "Run the whole warehouse on the mock shop and serve the live dashboard",
+		Long: `Start the mock shop (business database changes into topic_db, app logs into
+topic_log), every warehouse job (DIM, DWD, DWS), the load of the DWS tables
+into the OLAP database (embedded DuckDB by default) and the dashboard, in one
+process. The shop runs at the pace of the wall clock (its day starts now), or
+at --rate records per second. A progress line shows events in, the lag of
+each layer and the last window loaded. Stop with Ctrl-C; run again with the
+same data dir to continue where it stopped: the results are those of a run
+that never stopped.
+
+With --drain the shop simulates the whole day --date as fast as it can, the
+jobs process it, and rtdw exits 0, leaving the topics and the DWS tables in
+the data dir (query them with 'rtdw query').`,
+		Example: `  rtdw demo                                   # then open the printed URL
+  rtdw demo --rate 2000 --http 127.0.0.1:9000
+  rtdw demo --date 2026-11-21 --drain --sessions 2000
+  rtdw query "SELECT sum(order_amount) FROM dws_trade_province_order_window"`,
 		Args: args(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, err := g.setup(cmd.Flags().Changed)
 			if err != nil {
 				return err
 			}
-			if !cmd.Flags().Changed("http-addr") {
-				o.httpAddr = cfg.HTTPAddr
-			}
-			return runDemo(cmd.Context(), g, cfg, o)
+			return runDemo(cmd.Context(), g, cfg, o, cmd.Flags().Changed)
 		},
 	}
 	f := c.Flags()
-	f.Int64Var(&o.backfill, "backfill", 100_000, "app-log lines to write before starting, if topic_log is empty")
-	f.Float64Var(&o.rate, "rate", 500, "live app-log lines per second")
-	f.StringVar(&o.httpAddr, "http-addr", "127.0.0.1:8088", "serve the dashboard and /metrics here")
-	f.Int64Var(&o.seed, "seed", 1, "mock shop seed")
+	f.StringVar(&o.httpAddr, "http", "127.0.0.1:8080", "serve the dashboard, its API and /metrics here (empty: off)")
+	f.StringVar(&o.httpAddr, "http-addr", "127.0.0.1:8080", "same as --http")
+	f.MarkHidden("http-addr")
+	f.Int64Var(&o.seed, "seed", 1, "mock shop seed: the same seed gives the same shop")
+	f.Float64Var(&o.rate, "rate", 0, "records per second (0: follow the wall clock, the shop's day starts now)")
+	f.StringVar(&o.date, "date", "", "business date yyyy-MM-dd (default: today in the business time zone)")
+	f.BoolVar(&o.drain, "drain", false, "simulate the whole day as fast as possible, process it, exit 0")
+	f.IntVar(&o.sessions, "sessions", 0, "sessions over the day (default 100000 live, 10000 with --drain)")
+	f.IntVar(&o.users, "users", 1000, "users registered before the day")
+	f.DurationVar(&o.progress, "progress", 5*time.Second, "interval of the progress line on stderr (0: none)")
 	return c
 }
 
-func runDemo(ctx context.Context, g *globals, cfg Config, o *demoOptions) error {
+// demoState pins a data dir's shop, so a restarted demo continues the
+// same deterministic shop instead of starting another.
+type demoState struct {
+	Seed     int64  `json:"seed"`
+	Date     string `json:"date"`
+	Start    int64  `json:"start"` // the shop's first session, epoch ms
+	Sessions int    `json:"sessions"`
+	Users    int    `json:"users"`
+}
+
+func loadDemoState(path string, want demoState, changed func(string) bool) (demoState, error) {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		b, _ := json.Marshal(want)
+		return want, writeFileAtomic(path, b, 0o644)
+	}
+	if err != nil {
+		return want, err
+	}
+	var have demoState
+	if err := json.Unmarshal(b, &have); err != nil {
+		return want, fmt.Errorf("%s: %w", path, err)
+	}
+	if (changed("seed") && have.Seed != want.Seed) || (changed("date") && have.Date != want.Date) ||
+		(changed("sessions") && have.Sessions != want.Sessions) || (changed("users") && have.Users != want.Users) {
+		return want, usagef("this data dir holds the shop of seed %d, date %s, %d sessions, %d users: use another --data-dir for another shop",
+			have.Seed, have.Date, have.Sessions, have.Users)
+	}
+	return have, nil
+}
+
+func runDemo(ctx context.Context, g *globals, cfg Config, o *demoOptions, changed func(string) bool) error {
+	if cfg.Mode == "kafka" {
+		return usagef("demo runs embedded (one process); for cluster mode start 'rtdw mock --to kafka' and 'rtdw worker'")
+	}
+	if o.rate < 0 || o.sessions < 0 || o.users < 1 {
+		return usagef("demo: --rate and --sessions must be >= 0, --users >= 1")
+	}
+	loc, err := time.LoadLocation(cfg.Timezone)
+	if err != nil {
+		return fmt.Errorf("timezone %q: %w", cfg.Timezone, err)
+	}
+	now := time.Now().In(loc)
+	want := demoState{Seed: o.seed, Date: o.date, Sessions: o.sessions, Users: o.users}
+	if want.Date == "" {
+		want.Date = now.Format("2006-01-02")
+	}
+	day, err := time.ParseInLocation("2006-01-02", want.Date, loc)
+	if err != nil {
+		return usagef("demo: --date %q is not a yyyy-MM-dd date", want.Date)
+	}
+	want.Start = day.UnixMilli()
+	if want.Sessions == 0 {
+		want.Sessions = 100_000
+		if o.drain {
+			want.Sessions = 10_000
+		}
+	}
+	if !o.drain && want.Date == now.Format("2006-01-02") {
+		// Live: the shop's day starts now, so its events happen as they are shown.
+		want.Start = now.UnixMilli()
+	}
 	l, err := g.openLog(cfg)
 	if err != nil {
 		return err
 	}
 	defer l.Close()
-	if _, err := rlog.EnsureTopic(ctx, l, dwd.TopicLog, rlog.TopicConfig{Partitions: cfg.Partitions}); err != nil {
-		return err
-	}
-	var have int64
-	for p := int32(0); p < cfg.Partitions; p++ {
-		_, end, _ := l.Offsets(ctx, rlog.TopicPartition{Topic: dwd.TopicLog, Partition: p})
-		have += end
-	}
-	loc, _ := time.LoadLocation(cfg.Timezone)
-	// Continue the same deterministic stream after a restart: skip what exists.
-	gen, err := mock.NewLogGenerator(mock.LogConfig{Seed: o.seed, Location: loc})
+	st, err := loadDemoState(filepath.Join(g.dataDir, "demo.json"), want, changed)
 	if err != nil {
 		return err
 	}
-	for range have {
-		gen.Next(nil)
-	}
-	emit, flush := mockProducer(ctx, l, dwd.TopicLog)
-	if have == 0 && o.backfill > 0 {
-		fmt.Fprintf(g.stderr, "writing %d simulated app logs to %s ...\n", o.backfill, dwd.TopicLog)
-		for range o.backfill {
-			if err := emit(gen.Next(nil)); err != nil {
-				return err
-			}
-		}
-		if err := flush(); err != nil {
+	for _, t := range []string{ods.TopicDB, "topic_log"} {
+		if _, err := rlog.EnsureTopic(ctx, l, t, rlog.TopicConfig{Partitions: cfg.Partitions}); err != nil {
 			return err
 		}
 	}
-	reg := newRegistry()
-	addr, stopHTTP, err := serveHTTP(o.httpAddr, reg, l, g)
+	shop, written, err := resumeShop(ctx, l, st, loc)
 	if err != nil {
 		return err
 	}
-	defer stopHTTP()                     // before the deferred l.Close
-	defer startSources(ctx, g, cfg, l)() // sources.* of rtdw.yaml (a MySQL database), as rtdw run
-	fmt.Fprintf(g.stdout, "dashboard: http://%s/\n", addr)
-	fmt.Fprintf(g.stderr, "jobs running; live logs at %.0f/s; Ctrl-C stops (run again to continue)\n", o.rate)
+	w, err := g.openWarehouse(ctx, cfg, l, cfg.Jobs)
+	if err != nil {
+		return err
+	}
+	defer w.close()
+	reg := newRegistry()
+	metrics := stream.NewMetrics(reg)
 
-	go func() { // the live shop
-		start := time.Now()
-		for n := int64(0); ctx.Err() == nil; n++ {
-			if ahead := time.Duration(float64(n)/o.rate*float64(time.Second)) - time.Since(start); ahead > 0 {
-				time.Sleep(ahead)
+	if o.drain {
+		sink := mock.NewLogSink(l, ods.TopicDB, "topic_log")
+		n, err := pumpShop(ctx, shop, sink, 0, 0)
+		if err != nil {
+			return err
+		}
+		if n > 0 {
+			fmt.Fprintf(g.stderr, "demo: simulated %d records of %s (%d were already there)\n", n, st.Date, written)
+		}
+		started := time.Now()
+		stopProgress := reportProgress(ctx, g, reg, o.progress)
+		err = stream.Run(ctx, stream.Options{Log: l, Interval: cfg.CheckpointInterval, Partitions: cfg.Partitions,
+			Drain: true, Metrics: metrics, Logger: g.logger}, w.jobs...)
+		stopProgress()
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(g.stderr, "demo: drained %d jobs in %s: %s\n", len(w.jobs), time.Since(started).Round(time.Millisecond), summarize(reg))
+		return printTableCounts(ctx, g, w.olap)
+	}
+
+	if o.httpAddr != "" {
+		h, err := web.New(web.Options{Querier: w.olap, Location: loc, Logger: g.logger})
+		if err != nil {
+			return err
+		}
+		addr, stopHTTP, err := serveHTTP(o.httpAddr, reg, l, g, h.Register)
+		if err != nil {
+			return err
+		}
+		defer stopHTTP() // before the deferred l.Close
+		fmt.Fprintf(g.stdout, "dashboard: http://%s/dashboard/\n", addr)
+	}
+	defer startSources(ctx, g, cfg, l)() // sources.* of rtdw.yaml (a MySQL database), as rtdw run
+	pace := "following the wall clock"
+	if o.rate > 0 {
+		pace = fmt.Sprintf("%.0f records/s", o.rate)
+	}
+	fmt.Fprintf(g.stderr, "demo: shop of %s (seed %d) %s; %d jobs running; Ctrl-C stops (run again to continue)\n", st.Date, st.Seed, pace, len(w.jobs))
+
+	shopDone := make(chan error, 1)
+	go func() {
+		sink := mock.NewLogSink(l, ods.TopicDB, "topic_log")
+		_, err := pumpShop(ctx, shop, sink, o.rate, st.Start)
+		if ctx.Err() == nil && err != nil {
+			g.logger.Error("mock shop stopped", "err", err)
+		}
+		shopDone <- err
+	}()
+	stop := demoProgress(ctx, g, reg, l, w.olap, o.progress)
+	defer stop()
+	err = stream.Run(ctx, stream.Options{Log: l, Interval: cfg.CheckpointInterval, Partitions: cfg.Partitions,
+		Metrics: metrics, Logger: g.logger}, w.jobs...)
+	<-shopDone // it writes to l: wait before l closes
+	return err
+}
+
+// resumeShop makes the pinned shop and skips the records already in the
+// topics: the shop is deterministic and its sink commits whole events, so
+// the records present are exactly a prefix of its output.
+func resumeShop(ctx context.Context, l rlog.Log, st demoState, loc *time.Location) (*mock.Shop, int64, error) {
+	var have int64
+	for _, t := range []string{ods.TopicDB, "topic_log"} {
+		info, err := l.DescribeTopic(ctx, t)
+		if err != nil {
+			return nil, 0, err
+		}
+		for p := int32(0); p < info.Partitions; p++ {
+			start, end, err := l.Offsets(ctx, rlog.TopicPartition{Topic: t, Partition: p})
+			if err != nil {
+				return nil, 0, err
 			}
-			if err := emit(gen.Next(nil)); err != nil && ctx.Err() == nil {
-				g.logger.Error("mock shop", "err", err)
-				return
+			if start > 0 {
+				return nil, 0, fmt.Errorf("%s lost records to retention: the shop cannot be resumed in this data dir", t)
+			}
+			have += end
+		}
+	}
+	shop, err := mock.NewShop(mock.ShopConfig{Seed: st.Seed, Date: st.Date, Location: loc, Start: st.Start,
+		Sessions: st.Sessions, Users: st.Users, Bootstrap: true})
+	if err != nil {
+		return nil, 0, usageError{err}
+	}
+	for skipped := int64(0); skipped < have; {
+		ev, ok := shop.Next()
+		if !ok {
+			break
+		}
+		skipped += int64(mock.Records(ev))
+	}
+	return shop, have, nil
+}
+
+// pumpShop writes the shop's events to sink until it ends or ctx does:
+// as fast as possible (rate 0, start 0), at rate records per second, or
+// at the wall clock (rate 0): an event is written when the clock reaches
+// its time.
+func pumpShop(ctx context.Context, shop *mock.Shop, sink mock.Sink, rate float64, start int64) (int64, error) {
+	began := time.Now()
+	var n int64
+	defer sink.Flush(context.WithoutCancel(ctx))
+	for ctx.Err() == nil {
+		ev, ok := shop.Next()
+		if !ok {
+			break
+		}
+		var wait time.Duration
+		switch {
+		case rate > 0:
+			wait = time.Duration(float64(n)/rate*float64(time.Second)) - time.Since(began)
+		case start > 0:
+			wait = time.Until(time.UnixMilli(ev.TS))
+		}
+		if wait > 0 {
+			if err := sink.Flush(ctx); err != nil {
+				return n, err
+			}
+			select {
+			case <-ctx.Done():
+				return n, nil // the event is written by the next run
+			case <-time.After(wait):
 			}
 		}
-	}()
-	stop := reportProgress(ctx, g, reg, 10*time.Second)
-	defer stop()
-	jobs, err := warehouse.Select(cfg.warehouse(), cfg.Jobs)
-	if err != nil {
-		return err
+		k, err := sink.Write(ctx, ev)
+		n += int64(k)
+		if err != nil {
+			return n, err
+		}
 	}
-	return stream.Run(ctx, stream.Options{Log: l, Interval: cfg.CheckpointInterval, Partitions: cfg.Partitions,
-		Metrics: stream.NewMetrics(reg), Logger: g.logger}, jobs...)
+	return n, sink.Flush(context.WithoutCancel(ctx))
+}
+
+// demoProgress prints, every interval: events in, consumer lag per layer
+// and the last window loaded into the OLAP database.
+func demoProgress(ctx context.Context, g *globals, reg *prometheus.Registry, l rlog.Log, q olap.Querier, every time.Duration) func() {
+	if every <= 0 {
+		return func() {}
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	go func() {
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+			fmt.Fprintf(g.stderr, "demo: %s\n", progressLine(ctx, reg, l, q))
+		}
+	}()
+	return cancel
+}
+
+func progressLine(ctx context.Context, reg *prometheus.Registry, l rlog.Log, q olap.Querier) string {
+	var in int64
+	for _, t := range []string{ods.TopicDB, "topic_log"} {
+		info, err := l.DescribeTopic(ctx, t)
+		if err != nil {
+			continue
+		}
+		for p := int32(0); p < info.Partitions; p++ {
+			_, end, _ := l.Offsets(ctx, rlog.TopicPartition{Topic: t, Partition: p})
+			in += end
+		}
+	}
+	lag := map[string]float64{}
+	if mfs, err := reg.Gather(); err == nil {
+		for _, mf := range mfs {
+			if mf.GetName() != "rtdw_consumer_lag" {
+				continue
+			}
+			for _, m := range mf.GetMetric() {
+				for _, lp := range m.GetLabel() {
+					if lp.GetName() == "job" {
+						layer, _, _ := strings.Cut(lp.GetValue(), "_")
+						lag[layer] += m.GetGauge().GetValue()
+					}
+				}
+			}
+		}
+	}
+	var layers []string
+	for _, k := range []string{"dim", "dwd", "dws", "olap"} {
+		layers = append(layers, fmt.Sprintf("%s %.0f", k, lag[k]))
+	}
+	last := "-"
+	if q != nil {
+		qctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		if r, err := q.Query(qctx, "SELECT max(edt) FROM dws_traffic_vc_ch_ar_is_new_page_view_window"); err == nil && len(r.Rows) == 1 && r.Rows[0][0] != nil {
+			last = fmt.Sprint(r.Rows[0][0])
+		}
+		cancel()
+	}
+	return fmt.Sprintf("events in %d | lag %s | last window closed %s", in, strings.Join(layers, ", "), last)
+}
+
+// printTableCounts prints each DWS table's row count after a drained demo.
+func printTableCounts(ctx context.Context, g *globals, q olap.Querier) error {
+	if q == nil {
+		return nil
+	}
+	var names []string
+	for _, t := range dws.Tables() {
+		names = append(names, t.Name)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		r, err := q.Query(ctx, "SELECT count(*) FROM "+n)
+		if err != nil {
+			return fmt.Errorf("olap: %w", err)
+		}
+		fmt.Fprintf(g.stdout, "%-50s %v rows\n", n, r.Rows[0][0])
+	}
+	return nil
 }

@@ -61,8 +61,13 @@ var statusPage = template.Must(template.New("status").Parse(`<!doctype html>
 // serveHTTP serves /metrics, /api/log/, /api/topics and a status page. It
 // returns the bound address (useful with port 0) and a stop function the
 // caller must run before closing l, so no request reaches a closed log.
-func serveHTTP(addr string, reg *prometheus.Registry, l rlog.Log, g *globals) (string, func(), error) {
+//
+// mount adds handlers (the dashboard and its API).
+func serveHTTP(addr string, reg *prometheus.Registry, l rlog.Log, g *globals, mount ...func(*http.ServeMux)) (string, func(), error) {
 	mux := http.NewServeMux()
+	for _, m := range mount {
+		m(mux)
+	}
 	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
 	var tok [16]byte
 	rand.Read(tok[:])

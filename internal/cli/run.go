@@ -71,15 +71,20 @@ func runRun(ctx context.Context, g *globals, cfg Config, o *runOptions) error {
 	if len(names) == 0 {
 		names = cfg.Jobs
 	}
-	jobs, err := warehouse.Select(cfg.warehouse(), names)
-	if err != nil {
-		return usageError{err}
+	if _, err := warehouse.Select(cfg.warehouse(), withoutLoad(names)); err != nil && len(names) > 0 {
+		return usageError{err} // before opening anything: a typo is a usage error
 	}
 	l, err := g.openLog(cfg)
 	if err != nil {
 		return err
 	}
 	defer l.Close()
+	w, err := g.openWarehouse(ctx, cfg, l, names)
+	if err != nil {
+		return err
+	}
+	defer w.close()
+	jobs := w.jobs
 	reg := newRegistry()
 	metrics := stream.NewMetrics(reg)
 	if o.httpAddr != "" {
@@ -150,4 +155,15 @@ func reportProgress(ctx context.Context, g *globals, reg *prometheus.Registry, e
 		}
 	}()
 	return cancel
+}
+
+// withoutLoad drops olap_load (not a warehouse job) from job names.
+func withoutLoad(names []string) []string {
+	var out []string
+	for _, n := range names {
+		if n != LoadJob {
+			out = append(out, n)
+		}
+	}
+	return out
 }

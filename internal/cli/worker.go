@@ -92,8 +92,7 @@ func runWorker(ctx context.Context, g *globals, cfg Config, o *workerOptions) er
 	if len(names) == 0 {
 		names = cfg.Jobs
 	}
-	jobs, err := warehouse.Select(cfg.warehouse(), names)
-	if err != nil {
+	if _, err := warehouse.Select(cfg.warehouse(), withoutLoad(names)); err != nil && len(names) > 0 {
 		return usageError{err}
 	}
 	if o.id == "" {
@@ -103,6 +102,7 @@ func runWorker(ctx context.Context, g *globals, cfg Config, o *workerOptions) er
 		o.id = fmt.Sprintf("%s-%d-%s", host, os.Getpid(), hex.EncodeToString(b[:]))
 	}
 	dir := o.stateDir
+	var err error
 	if dir == "" {
 		if dir, err = os.MkdirTemp("", "rtdw-worker-"); err != nil {
 			return fmt.Errorf("state dir: %w", err)
@@ -119,6 +119,12 @@ func runWorker(ctx context.Context, g *globals, cfg Config, o *workerOptions) er
 		return err
 	}
 	defer l.Close()
+	w, err := g.openWarehouse(ctx, cfg, l, names)
+	if err != nil {
+		return err
+	}
+	defer w.close()
+	jobs := w.jobs
 	reg := newRegistry()
 	metrics := stream.NewMetrics(reg)
 	if o.httpAddr != "" {
