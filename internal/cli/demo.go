@@ -357,6 +357,9 @@ func progressLine(ctx context.Context, reg *prometheus.Registry, l rlog.Log, q o
 		qctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 		if r, err := q.Query(qctx, "SELECT max(edt) FROM dws_traffic_vc_ch_ar_is_new_page_view_window"); err == nil && len(r.Rows) == 1 && r.Rows[0][0] != nil {
 			last = fmt.Sprint(r.Rows[0][0])
+			if t, ok := r.Rows[0][0].(time.Time); ok {
+				last = t.Format("2006-01-02 15:04:05")
+			}
 		}
 		cancel()
 	}
