@@ -57,6 +57,9 @@ func (b *Browser) run(budget time.Duration, args ...string) string {
 		"--user-data-dir=" + b.t.TempDir(),
 		"--window-size=" + strconv.Itoa(b.Width) + "," + strconv.Itoa(b.Height),
 		"--hide-scrollbars", "--force-device-scale-factor=1",
+		// Raster every change before a frame is drawn, so a screenshot
+		// shows the page as it is when the budget ends.
+		"--run-all-compositor-stages-before-draw",
 		"--virtual-time-budget=" + strconv.FormatInt(budget.Milliseconds(), 10),
 		// Tests talk to loopback only: no background services, and no
 		// host name resolves (servers under test are addressed by IP).
@@ -65,7 +68,7 @@ func (b *Browser) run(budget time.Duration, args ...string) string {
 		"--disable-sync", "--disable-default-apps", "--disable-extensions",
 		"--disable-domain-reliability", "--disable-client-side-phishing-detection",
 		"--disable-features=Translate,OptimizationHints,MediaRouter,DialMediaRouteProvider,AutofillServerCommunication",
-		"--host-resolver-rules=MAP * ~NOTFOUND",
+		"--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
 		"--lang=en-US",
 	}
 	// A deadline for a hung browser, not a speed assertion.

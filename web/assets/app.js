@@ -74,11 +74,20 @@
     if (c.chart) { c.chart.dispose(); c.chart = null; }
   }
 
+  function hasValue(d) {
+    var v = d != null && typeof d === 'object' && !Array.isArray(d) ? d.value : d;
+    return v != null && v !== '-' && !(typeof v === 'number' && isNaN(v));
+  }
+
+  // drawOption sets opt and returns how many rows the chart holds, as
+  // ECharts reports them back (the longest series, counting valued items).
   function drawOption(c, opt) {
     var chart = chartOf(c);
     chart.setOption(opt, true);
     var n = 0;
-    (chart.getOption().series || []).forEach(function (s) { n += (s.data || []).length; });
+    (chart.getOption().series || []).forEach(function (s) {
+      n = Math.max(n, (s.data || []).filter(hasValue).length);
+    });
     return n;
   }
 
@@ -121,9 +130,9 @@
     var col = res.columns[1];
     return drawOption(c, {
       color: PALETTE,
-      grid: { left: 8, right: 56, top: 8, bottom: 8, containLabel: true },
+      grid: { left: 8, right: 76, top: 8, bottom: 8, containLabel: true },
       tooltip: { trigger: 'axis', axisPointer: { type: 'shadow' } },
-      xAxis: { type: 'value', splitLine: { lineStyle: { color: '#eef1f5' } } },
+      xAxis: { type: 'value', minInterval: counts(res) ? 1 : 0, splitLine: { lineStyle: { color: '#eef1f5' } } },
       yAxis: { type: 'category', data: rows.map(function (r) { return r[0]; }) },
       series: [{ type: 'bar', name: label(col), data: rows.map(function (r) { return r[1]; }),
         label: { show: true, position: 'right', formatter: function (p) { return fmt(p.value, col); } } }]
@@ -136,19 +145,39 @@
     });
   }
 
+  // counts is whether every measure is a whole number (axis ticks too).
+  function counts(res) {
+    return res.rows.every(function (r) { return r.slice(1).every(function (v) { return v === Math.round(v); }); });
+  }
+
   function bar(c, res) {
+    var many = res.columns.length > 2;
     return drawOption(c, {
       color: PALETTE,
-      grid: { left: 8, right: 8, top: 32, bottom: 8, containLabel: true },
+      grid: { left: 8, right: 8, top: many ? 32 : 20, bottom: 8, containLabel: true },
       tooltip: { trigger: 'axis' },
-      legend: { top: 0 },
+      legend: { top: 0, show: many },
       xAxis: { type: 'category', data: res.rows.map(function (r) { return r[0]; }) },
-      yAxis: { type: 'value' },
+      yAxis: { type: 'value', minInterval: counts(res) ? 1 : 0 },
       series: series(res, 'bar').map(function (s) { s.label = { show: true, position: 'top' }; return s; })
     });
   }
 
+  // hours fills the hours between the first and the last with zeros: an
+  // hour without windows had no traffic.
+  function hours(res) {
+    if (!res.rows.length) return res;
+    var by = {};
+    res.rows.forEach(function (r) { by[r[0]] = r; });
+    var rows = [];
+    for (var h = res.rows[0][0]; h <= res.rows[res.rows.length - 1][0]; h++) {
+      rows.push(by[h] || [h].concat(res.columns.slice(1).map(function () { return 0; })));
+    }
+    return { columns: res.columns, rows: rows, date: res.date };
+  }
+
   function line(c, res) {
+    res = hours(res);
     return drawOption(c, {
       color: PALETTE,
       grid: { left: 8, right: 16, top: 32, bottom: 8, containLabel: true },
@@ -199,11 +228,20 @@
     return String(name).replace(/(省|市|特别行政区|壮族自治区|回族自治区|维吾尔自治区|自治区)$/, '');
   }
 
+  // mapRegions is the set of region names of the registered China map.
+  function mapRegions() {
+    var m = echarts.getMap('china') || {};
+    var geo = m.geoJSON || m.geoJson || {};
+    var names = {};
+    (geo.features || []).forEach(function (f) { names[f.properties.name] = true; });
+    return names;
+  }
+
   function map(c, res) {
     var max = 0;
     res.rows.forEach(function (r) { if (r[1] > max) max = r[1]; });
     var col = res.columns[1];
-    return drawOption(c, {
+    drawOption(c, {
       tooltip: { trigger: 'item', formatter: function (p) { return p.name + ': ' + fmt(p.value || 0, col); } },
       visualMap: { min: 0, max: max || 1, left: 8, bottom: 8, text: ['high', 'low'], calculable: true,
         inRange: { color: ['#dfe9fb', '#3b6fd8', '#1c3f8f'] } },
@@ -211,6 +249,10 @@
         emphasis: { label: { show: true } },
         data: res.rows.map(function (r) { return { name: province(r[0]), value: r[1] }; }) }]
     });
+    // ECharts lists every region of the map; what was drawn is the rows
+    // whose province is one of them.
+    var regions = mapRegions();
+    return res.rows.filter(function (r) { return regions[province(r[0])]; }).length;
   }
 
   // kind picks the renderer: the indicator's chart if its library is here,
@@ -229,6 +271,14 @@
 
   function show(c, res) {
     var k = kind(c.ind.chart);
+    // Unchanged figures are not drawn again: no flicker, and the word
+    // cloud (laid out asynchronously) keeps its layout.
+    var key = JSON.stringify([k, res.date, res.columns, res.rows]);
+    if (key === c.key) {
+      c.card.dataset.status = 'ok';
+      return;
+    }
+    c.key = key;
     c.card.dataset.kind = k;
     c.card.dataset.rows = String(res.rows.length);
     if (!res.rows.length && k !== 'number') {
@@ -244,6 +294,7 @@
 
   function fail(c, msg) {
     dropChart(c);
+    c.key = null;
     c.card.dataset.status = 'error';
     c.body.textContent = '';
     c.body.appendChild(el('p', 'error', msg));
@@ -296,7 +347,16 @@
     history.replaceState(null, '', u);
     refresh();
   });
-  window.addEventListener('resize', function () { cards.forEach(function (c) { if (c.chart) c.chart.resize(); }); });
+  // Resize only charts whose box changed: a resize lays the word cloud out
+  // anew, asynchronously, and browsers send resize events at other times
+  // too (headless Chromium sends one just before its screenshot).
+  window.addEventListener('resize', function () {
+    cards.forEach(function (c) {
+      if (!c.chart) return;
+      var box = c.chart.getDom();
+      if (box.clientWidth !== c.chart.getWidth() || box.clientHeight !== c.chart.getHeight()) c.chart.resize();
+    });
+  });
 
   fetch(API, { cache: 'no-store' }).then(function (r) { return r.json(); }).then(function (list) {
     buildCards(list.indicators);
