@@ -7,12 +7,18 @@
 #     (postgres.go) runs initdb + postgres on a free port in a temp dir.
 #   redis-server: a real Redis for the dimension store (internal/testenv/redis.go
 #     starts a private instance: own port and dir, no persistence).
+#   chromium + fonts-wqy-microhei: the dashboard's headless browser test
+#     (internal/testenv/chromium.go) and readable Chinese labels in its screenshot.
+#   npm: `make assets` fetches the dashboard's chart libraries (web/package-lock.json).
 set -euo pipefail
 need=()
 command -v kcat >/dev/null 2>&1 || need+=(kcat)
 { command -v mariadbd >/dev/null 2>&1 || [ -x /usr/sbin/mariadbd ]; } || need+=(mariadb-server)
 compgen -G '/usr/lib/postgresql/*/bin/postgres' >/dev/null || need+=(postgresql)
 { command -v redis-server >/dev/null 2>&1 || [ -x /usr/bin/redis-server ]; } || need+=(redis-server)
+{ command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1; } || need+=(chromium)
+[ -e /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] || need+=(fonts-wqy-microhei)
+command -v npm >/dev/null 2>&1 || need+=(npm)
 if ((${#need[@]})); then
   sudo=""
   [ "$(id -u)" = 0 ] || sudo=sudo
