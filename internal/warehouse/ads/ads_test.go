@@ -38,8 +38,21 @@ func decode(t *testing.T, s string) any {
 	return v
 }
 
+// The fixture loaded through the DuckDB sink, as the DWS jobs load.
 func TestIndicatorsOnDuckDB(t *testing.T) {
 	q := adstest.DuckDB(t)
+	checkIndicators(t, q)
+	checkEmptyDay(t, q)
+}
+
+// The same SQL on PostgreSQL (a real server) gives the same answers.
+func TestIndicatorsOnPostgres(t *testing.T) {
+	q := adstest.Postgres(t)
+	checkIndicators(t, q)
+	checkEmptyDay(t, q)
+}
+
+func checkIndicators(t *testing.T, q olap.Querier) {
 	ctx := context.Background()
 	if len(adstest.Expected) != len(ads.Indicators()) {
 		t.Fatalf("%d expectations for %d indicators", len(adstest.Expected), len(ads.Indicators()))
@@ -64,8 +77,7 @@ func TestIndicatorsOnDuckDB(t *testing.T) {
 
 // On a day without rows every indicator answers (no SQL error on empty
 // sums), totals are zero and rankings are empty.
-func TestIndicatorsOnEmptyDay(t *testing.T) {
-	q := adstest.DuckDB(t)
+func checkEmptyDay(t *testing.T, q olap.Querier) {
 	for _, ind := range ads.Indicators() {
 		res, err := ads.Query(context.Background(), q, ind.Name, "2030-01-01")
 		if err != nil {

@@ -2,37 +2,133 @@ package adstest
 
 import (
 	"context"
+	"crypto/rand"
 	"database/sql"
+	"encoding/hex"
+	"encoding/json"
 	"fmt"
-	"math/big"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/duckdb/duckdb-go/v2"
 
+	duckdbsink "github.com/rtdw/rtdw/internal/connector/duckdb"
+	"github.com/rtdw/rtdw/internal/connector/postgres"
 	"github.com/rtdw/rtdw/internal/olap"
+	"github.com/rtdw/rtdw/internal/testenv"
+	"github.com/rtdw/rtdw/internal/warehouse/dws"
 )
 
-// DuckDB returns a querier over an in-memory DuckDB holding Schema and
-// Rows; it is closed when the test ends.
-func DuckDB(t testing.TB) olap.Querier {
+// DuckDB returns the DuckDB OLAP sink (the default backend) in a
+// temporary file, holding the fixture loaded as the DWS jobs load theirs:
+// EnsureTable with dws.Tables(), then Upsert of JSON rows.
+func DuckDB(t testing.TB) olap.Sink {
+	t.Helper()
+	s, err := duckdbsink.Open(context.Background(), duckdbsink.Options{Path: filepath.Join(t.TempDir(), "gmall_realtime.duckdb")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	Fill(t, s)
+	return s
+}
+
+// Postgres returns the PostgreSQL OLAP sink on the test server
+// (testenv.Postgres), in a schema of its own, holding the fixture.
+func Postgres(t testing.TB) olap.Sink {
+	t.Helper()
+	var b [6]byte
+	rand.Read(b[:])
+	s, err := postgres.Open(context.Background(), postgres.Options{DSN: testenv.Postgres(t), Schema: "ads_" + hex.EncodeToString(b[:])})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	Fill(t, s)
+	return s
+}
+
+// Fill creates the DWS tables in sink and upserts the fixture's rows.
+func Fill(t testing.TB, sink olap.Sink) {
+	t.Helper()
+	ctx := context.Background()
+	rows := jsonRows(t)
+	for _, table := range dws.Tables() {
+		if err := sink.EnsureTable(ctx, table); err != nil {
+			t.Fatal(err)
+		}
+		if err := sink.Upsert(ctx, table.Name, rows[table.Name]); err != nil {
+			t.Fatalf("upsert %s: %v", table.Name, err)
+		}
+	}
+}
+
+// jsonRows is the fixture as the loader's input: one JSON object per row
+// and table (dates yyyy-MM-dd, datetimes yyyy-MM-dd HH:mm:ss, decimals as
+// numbers). It runs Schema and Rows in an in-memory DuckDB and reads the
+// tables back, so the fixture is written once, as SQL.
+func jsonRows(t testing.TB) map[string][][]byte {
 	t.Helper()
 	db, err := sql.Open("duckdb", "")
 	if err != nil {
-		t.Fatalf("open duckdb: %v", err)
-	}
-	t.Cleanup(func() { db.Close() })
-	// One connection: an in-memory database lives per connector, and the
-	// test's reads must see its writes.
-	db.SetMaxOpenConns(1)
-	if err := Load(context.Background(), db); err != nil {
 		t.Fatal(err)
 	}
-	return SQLQuerier{DB: db}
+	defer db.Close()
+	db.SetMaxOpenConns(1) // one in-memory database
+	ctx := context.Background()
+	if err := Load(ctx, db); err != nil {
+		t.Fatal(err)
+	}
+	out := map[string][][]byte{}
+	for _, table := range dws.Tables() {
+		rs, err := db.QueryContext(ctx, "SELECT * FROM "+table.Name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cols, _ := rs.Columns()
+		for rs.Next() {
+			vals := make([]any, len(cols))
+			ptrs := make([]any, len(cols))
+			for i := range vals {
+				ptrs[i] = &vals[i]
+			}
+			if err := rs.Scan(ptrs...); err != nil {
+				t.Fatal(err)
+			}
+			obj := map[string]any{}
+			for i, c := range cols {
+				obj[c] = jsonValue(c, vals[i])
+			}
+			b, err := json.Marshal(obj)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out[table.Name] = append(out[table.Name], b)
+		}
+		if err := rs.Err(); err != nil {
+			t.Fatal(err)
+		}
+		rs.Close()
+	}
+	return out
 }
 
-// Load creates the tables and inserts the rows through db.
+func jsonValue(col string, v any) any {
+	switch x := v.(type) {
+	case time.Time:
+		if col == dws.PartitionColumn {
+			return x.Format("2006-01-02")
+		}
+		return x.Format("2006-01-02 15:04:05")
+	case duckdb.Decimal:
+		return json.Number(x.String())
+	}
+	return v
+}
+
+// Load runs Schema and Rows through db.
 func Load(ctx context.Context, db interface {
 	ExecContext(context.Context, string, ...any) (sql.Result, error)
 }) error {
@@ -63,67 +159,4 @@ func statements(script string) []string {
 		}
 	}
 	return out
-}
-
-// SQLQuerier is an olap.Querier over database/sql, with driver values
-// turned into the plain Go values olap.Result promises.
-type SQLQuerier struct{ DB *sql.DB }
-
-// Query runs sql and reads every row.
-func (q SQLQuerier) Query(ctx context.Context, query string, args ...any) (*olap.Result, error) {
-	rows, err := q.DB.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	cols, err := rows.Columns()
-	if err != nil {
-		return nil, err
-	}
-	res := &olap.Result{Columns: cols, Rows: [][]any{}}
-	for rows.Next() {
-		vals := make([]any, len(cols))
-		ptrs := make([]any, len(cols))
-		for i := range vals {
-			ptrs[i] = &vals[i]
-		}
-		if err := rows.Scan(ptrs...); err != nil {
-			return nil, err
-		}
-		for i, v := range vals {
-			vals[i] = plain(v)
-		}
-		res.Rows = append(res.Rows, vals)
-	}
-	return res, rows.Err()
-}
-
-func plain(v any) any {
-	switch x := v.(type) {
-	case int8:
-		return int64(x)
-	case int16:
-		return int64(x)
-	case int32:
-		return int64(x)
-	case uint8:
-		return int64(x)
-	case uint16:
-		return int64(x)
-	case uint32:
-		return int64(x)
-	case uint64:
-		return int64(x)
-	case float32:
-		return float64(x)
-	case *big.Int:
-		return x.Int64()
-	case duckdb.Decimal:
-		return x.Float64()
-	case []byte:
-		return string(x)
-	case time.Time:
-		return x
-	}
-	return v
 }

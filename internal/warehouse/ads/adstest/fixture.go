@@ -1,6 +1,6 @@
 // Package adstest holds the hand-written DWS rows the ADS tests query, the
-// results expected from them (computed by hand, see the comments), and a
-// DuckDB database loaded with them.
+// results expected from them (computed by hand, see the comments), and the
+// real OLAP sinks (DuckDB, PostgreSQL) loaded with them.
 package adstest
 
 // Day is the business day the fixture's rows are on; OtherDay's rows must
@@ -10,8 +10,8 @@ const (
 	OtherDay = "2024-06-07"
 )
 
-// Schema creates the DWS tables with SPEC §4's columns, in SQL that
-// DuckDB and PostgreSQL both accept.
+// Schema creates the DWS tables with SPEC §4's columns. It only stages
+// Rows: the sinks get the tables of dws.Tables() (same column names).
 const Schema = `
 CREATE TABLE dws_traffic_source_keyword_page_view_window (
   stt TIMESTAMP, edt TIMESTAMP, cur_date DATE, keyword VARCHAR, keyword_count BIGINT,
