@@ -178,6 +178,14 @@ func TestAPIErrors(t *testing.T) {
 			t.Errorf("GET %s = %d %v, want %d with %q", c.path, status, body, c.status, c.says)
 		}
 	}
+	resp, err := http.Post(srv.URL+"/api/ads/gmv", "application/json", strings.NewReader("{}"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 405 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") {
+		t.Errorf("POST: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
 	status, body := get(t, serve(t, web.Options{}).URL+"/api/ads/gmv")
 	if status != 503 || !strings.Contains(body["error"].(string), "no OLAP database") {
 		t.Errorf("without a querier: %d %v", status, body)

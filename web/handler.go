@@ -72,8 +72,8 @@ func New(o Options) (*Handler, error) {
 		return nil, err
 	}
 	h := &Handler{o: o, mux: http.NewServeMux()}
-	h.mux.HandleFunc("GET /api/ads", h.list)
-	h.mux.HandleFunc("GET /api/ads/{name}", h.indicator)
+	h.mux.HandleFunc("/api/ads", getOnly(h.list))
+	h.mux.HandleFunc("/api/ads/{name}", getOnly(h.indicator))
 	h.mux.Handle("GET /dashboard/", http.StripPrefix("/dashboard/", http.FileServerFS(o.Assets)))
 	h.mux.Handle("GET /dashboard", http.RedirectHandler("/dashboard/", http.StatusMovedPermanently))
 	// Anything else under the API is a JSON 404, not the mux's text one.
@@ -139,6 +139,18 @@ func (h *Handler) indicator(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, answer{Name: name, Title: ind.Title, Chart: ind.Chart, Date: day, Columns: res.Columns, Rows: res.Rows})
+}
+
+// getOnly answers other methods with a JSON 405 (the mux's would be text).
+func getOnly(f http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			w.Header().Set("Allow", "GET, HEAD")
+			writeError(w, http.StatusMethodNotAllowed, r.Method+" not allowed: the API is read-only")
+			return
+		}
+		f(w, r)
+	}
 }
 
 func writeError(w http.ResponseWriter, status int, msg string) {
