@@ -28,13 +28,10 @@ import (
 const (
 	e2eDate     = "2026-11-21"
 	e2eSeed     = "7"
-	e2eSessions = "2000"
+	e2eSessions = "3000"
 )
 
 func TestEndToEndDWSEqualsBatchSQL(t *testing.T) {
-	if testing.Short() {
-		t.Skip("drains a simulated day through every job")
-	}
 	dir := t.TempDir()
 	out, err := rtdwCmd(t, dir, "demo", "--date", e2eDate, "--seed", e2eSeed, "--sessions", e2eSessions,
 		"--drain", "--progress", "0").CombinedOutput()
@@ -88,6 +85,12 @@ func TestEndToEndDWSEqualsBatchSQL(t *testing.T) {
 		`SELECT count(*) FROM page_log`:                               5000,
 		`SELECT count(*) FROM order_line`:                             500,
 		`SELECT count(*) FROM db_rec WHERE tbl = 'order_refund_info'`: 100,
+		`SELECT count(*) FROM db_rec WHERE tbl = 'payment_info' AND changed_to(old, d, 'payment_status', '1602')`: 100,
+		`SELECT count(*) FROM db_rec WHERE tbl = 'cart_info' AND typ = 'update'`:                                  10,
+		`SELECT count(*) FROM dim_sku JOIN dim_c3 USING (category3_id) WHERE category1_name <> ''`:                20,
+		// The day's tail (refunds, late sessions) runs past midnight, so
+		// first-of-day and "new user" states see a second date.
+		`SELECT count(*) FROM (SELECT lms FROM page_log UNION ALL SELECT lms FROM db_rec WHERE typ = 'insert') WHERE lday(lms) > DATE '` + e2eDate + `'`: 10,
 	} {
 		var n int
 		if err := db.QueryRow(q).Scan(&n); err != nil {
