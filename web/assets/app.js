@@ -133,7 +133,9 @@
       grid: { left: 8, right: 76, top: 8, bottom: 8, containLabel: true },
       tooltip: { trigger: 'axis', axisPointer: { type: 'shadow' } },
       xAxis: { type: 'value', minInterval: counts(res) ? 1 : 0, splitLine: { lineStyle: { color: '#eef1f5' } } },
-      yAxis: { type: 'category', data: rows.map(function (r) { return r[0]; }) },
+      // Long names (SKUs) are cut; the tooltip has them whole.
+      yAxis: { type: 'category', data: rows.map(function (r) { return r[0]; }),
+        axisLabel: { width: 130, overflow: 'truncate' } },
       series: [{ type: 'bar', name: label(col), data: rows.map(function (r) { return r[1]; }),
         label: { show: true, position: 'right', formatter: function (p) { return fmt(p.value, col); } } }]
     });
@@ -141,7 +143,7 @@
 
   function series(res, type) {
     return res.columns.slice(1).map(function (col, i) {
-      return { type: type, name: label(col), smooth: type === 'line', data: res.rows.map(function (r) { return r[i + 1]; }) };
+      return { type: type, name: label(col), data: res.rows.map(function (r) { return r[i + 1]; }) };
     });
   }
 
