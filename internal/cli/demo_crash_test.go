@@ -7,11 +7,13 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -21,6 +23,7 @@ import (
 	rlog "github.com/rtdw/rtdw/internal/log"
 	"github.com/rtdw/rtdw/internal/log/embedded"
 	"github.com/rtdw/rtdw/internal/log/logtest"
+	"github.com/rtdw/rtdw/internal/mock"
 	"github.com/rtdw/rtdw/internal/olap"
 	"github.com/rtdw/rtdw/internal/warehouse/dws"
 )
@@ -105,19 +108,7 @@ func snapshotDemo(t *testing.T, dir, cfg string) demoSnapshot {
 			continue // repartition topics carry watermark markers, one per checkpoint: they differ by design
 		}
 		s.counts[info.Name] = topicCount(t, l, info)
-		multi := map[string]int{}
-		last := map[string]string{}
-		// ReadAll reads partition by partition in offset order, and a key
-		// has one partition: the last value read is the key's last.
-		for _, r := range logtest.ReadAll(t, l, info.Name) {
-			ts := r.Timestamp
-			if info.Name == "dirty_data" {
-				ts = 0 // a dead letter keeps its input's append time
-			}
-			multi[fmt.Sprintf("%s|%s|%d", r.Key, r.Value, ts)]++
-			last[string(r.Key)] = fmt.Sprintf("%s|%d", r.Value, ts)
-		}
-		s.topics[info.Name], s.last[info.Name] = multi, last
+		s.topics[info.Name], s.last[info.Name] = readTopic(t, l, info.Name)
 	}
 	// Embedded dimension tables live in the log's Pebble store under key
 	// namespace 0x30 (internal/dim/doc.go): compare every key and value.
@@ -361,15 +352,33 @@ func firstDiff(want, got []string) string {
 
 // demoProc is a started rtdw process.
 type demoProc struct {
-	cmd    *exec.Cmd
-	stderr bytes.Buffer
+	cmd            *exec.Cmd
+	stdout, stderr syncBuffer
+}
+
+// syncBuffer is a bytes.Buffer the process writes while the test reads.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
 
 // startDemo starts rtdw; the returned channel yields its Wait error.
 func startDemo(t *testing.T, dir string, args ...string) (*demoProc, <-chan error) {
 	t.Helper()
 	p := &demoProc{cmd: rtdwCmd(t, dir, args...)}
-	p.cmd.Stderr = &p.stderr
+	p.cmd.Stdout, p.cmd.Stderr = &p.stdout, &p.stderr
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -387,4 +396,147 @@ func (p *demoProc) kill(t *testing.T, done <-chan error) {
 	if ws, ok := p.cmd.ProcessState.Sys().(syscall.WaitStatus); !ok || !ws.Signaled() {
 		t.Fatalf("demo ended before the kill: %v\n%s", err, p.stderr.String())
 	}
+}
+
+// TestDemoLiveRestartResumesShop: a live demo (--rate) SIGKILLed and
+// restarted continues its shop where it stopped: topic_db and topic_log
+// hold exactly a prefix of the shop's output, no record twice.
+func TestDemoLiveRestartResumesShop(t *testing.T) {
+	tmp := t.TempDir()
+	cfg := demoConfig(t, tmp)
+	dir := filepath.Join(tmp, "live")
+	args := []string{"--config", cfg, "demo", "--rate", "2000", "--http", "127.0.0.1:0", "--progress", "0", "--seed", "5", "--sessions", "20000"}
+	seed := uint64(time.Now().UnixNano())
+	rng := rand.New(rand.NewPCG(seed, 9))
+	t.Logf("kill delays from seed %d", seed)
+	var have int64
+	for run := range 3 {
+		p, done := startDemo(t, dir, args...)
+		url := p.waitDashboard(t, done)
+		resp, err := http.Get(url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("GET %s: %s", url, resp.Status)
+		}
+		d := time.Duration(1500+rng.IntN(1500)) * time.Millisecond
+		select {
+		case err := <-done:
+			t.Fatalf("live demo exited on its own: %v\n%s", err, p.stderr.String())
+		case <-time.After(d): // the moment of the kill, not a wait for something
+		}
+		p.kill(t, done)
+		n := shopRecords(t, dir)
+		t.Logf("run %d killed after %s: %d shop records", run+1, d, n)
+		if n <= have {
+			t.Fatalf("run %d wrote nothing: the topics hold %d shop records, %d before it", run+1, n, have)
+		}
+		have = n
+	}
+
+	l, err := embedded.Open(embedded.Options{Dir: filepath.Join(dir, "log"), RetentionInterval: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	got := map[string]map[string]int{}
+	for _, topic := range []string{"topic_db", "topic_log"} {
+		got[topic], _ = readTopic(t, l, topic)
+	}
+	for k, n := range got["topic_log"] {
+		if n != 1 { // log lines are unique (each has its own ts and page)
+			t.Errorf("topic_log holds a record %d times: %.200s", n, k)
+		}
+	}
+	want := shopPrefix(t, filepath.Join(dir, "demo.json"), have)
+	for _, topic := range []string{"topic_db", "topic_log"} {
+		compareMaps(t, topic+" record", want[topic], got[topic])
+	}
+}
+
+// waitDashboard returns the dashboard URL the demo prints once it serves.
+func (p *demoProc) waitDashboard(t *testing.T, done <-chan error) string {
+	t.Helper()
+	deadline := time.After(60 * time.Second)
+	for {
+		if _, url, ok := strings.Cut(p.stdout.String(), "dashboard: "); ok && strings.Contains(url, "\n") {
+			url, _, _ = strings.Cut(url, "\n")
+			return url
+		}
+		select {
+		case err := <-done:
+			t.Fatalf("demo exited before serving: %v\n%s", err, p.stderr.String())
+		case <-deadline:
+			t.Fatalf("demo printed no dashboard URL in 60 s\n%s", p.stderr.String())
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+// readTopic reads a topic: key|value|time -> count, and key -> last
+// value|time (ReadAll reads partition by partition in offset order, and a
+// key has one partition).
+func readTopic(t *testing.T, l rlog.Log, topic string) (map[string]int, map[string]string) {
+	t.Helper()
+	multi, last := map[string]int{}, map[string]string{}
+	for _, r := range logtest.ReadAll(t, l, topic) {
+		ts := r.Timestamp
+		if topic == "dirty_data" {
+			ts = 0 // a dead letter keeps its input's append time, which differs per data dir
+		}
+		multi[fmt.Sprintf("%s|%s|%d", r.Key, r.Value, ts)]++
+		last[string(r.Key)] = fmt.Sprintf("%s|%d", r.Value, ts)
+	}
+	return multi, last
+}
+
+// shopPrefix regenerates the first n records of the shop pinned in
+// demo.json, as the demo writes them (key, value and event time).
+func shopPrefix(t *testing.T, stateFile string, n int64) map[string]map[string]int {
+	t.Helper()
+	b, err := os.ReadFile(stateFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var st struct {
+		Seed     int64  `json:"seed"`
+		Date     string `json:"date"`
+		Start    int64  `json:"start"`
+		Sessions int    `json:"sessions"`
+		Users    int    `json:"users"`
+	}
+	if err := json.Unmarshal(b, &st); err != nil {
+		t.Fatal(err)
+	}
+	loc, err := time.LoadLocation("Asia/Shanghai")
+	if err != nil {
+		t.Fatal(err)
+	}
+	shop, err := mock.NewShop(mock.ShopConfig{Seed: st.Seed, Date: st.Date, Location: loc, Start: st.Start,
+		Sessions: st.Sessions, Users: st.Users, Bootstrap: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]map[string]int{"topic_db": {}, "topic_log": {}}
+	var have int64
+	for have < n {
+		ev, ok := shop.Next()
+		if !ok {
+			t.Fatalf("the shop ends after %d records, the topics hold %d", have, n)
+		}
+		if ev.Txn == nil {
+			out["topic_log"][fmt.Sprintf("mid_%d|%s|%d", ev.Mid, ev.Log, ev.TS)]++
+		} else {
+			for i := range ev.Txn.Changes {
+				out["topic_db"][fmt.Sprintf("%s|%s|%d", ev.Txn.Changes[i].AppendKey(nil), ev.Txn.AppendMaxwell(nil, i), ev.TS)]++
+			}
+		}
+		have += int64(mock.Records(ev))
+	}
+	if have != n {
+		t.Fatalf("the topics hold %d records, which is not a whole number of the shop's events (%d)", n, have)
+	}
+	return out
 }
