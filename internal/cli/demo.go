@@ -154,7 +154,10 @@ func runDemo(ctx context.Context, g *globals, cfg Config, o *demoOptions, change
 			return err
 		}
 	}
-	shop, written, err := resumeShop(ctx, l, st, loc)
+	// With sources.mysql the business database is real: the shop only
+	// simulates the apps' logs (feed the database with 'rtdw mock --to mysql').
+	logsOnly := cfg.Sources.MySQL != nil
+	shop, written, err := resumeShop(ctx, l, st, loc, logsOnly)
 	if err != nil {
 		return err
 	}
@@ -167,8 +170,7 @@ func runDemo(ctx context.Context, g *globals, cfg Config, o *demoOptions, change
 	metrics := stream.NewMetrics(reg)
 
 	if o.drain {
-		sink := mock.NewLogSink(l, ods.TopicDB, "topic_log")
-		n, err := pumpShop(ctx, shop, sink, 0, 0)
+		n, err := pumpShop(ctx, shop, demoSink(l, logsOnly), 0, 0)
 		if err != nil {
 			return err
 		}
@@ -208,8 +210,7 @@ func runDemo(ctx context.Context, g *globals, cfg Config, o *demoOptions, change
 
 	shopDone := make(chan error, 1)
 	go func() {
-		sink := mock.NewLogSink(l, ods.TopicDB, "topic_log")
-		_, err := pumpShop(ctx, shop, sink, o.rate, st.Start)
+		_, err := pumpShop(ctx, shop, demoSink(l, logsOnly), o.rate, st.Start)
 		if ctx.Err() == nil && err != nil {
 			g.logger.Error("mock shop stopped", "err", err)
 		}
@@ -226,9 +227,13 @@ func runDemo(ctx context.Context, g *globals, cfg Config, o *demoOptions, change
 // resumeShop makes the pinned shop and skips the records already in the
 // topics: the shop is deterministic and its sink commits whole events, so
 // the records present are exactly a prefix of its output.
-func resumeShop(ctx context.Context, l rlog.Log, st demoState, loc *time.Location) (*mock.Shop, int64, error) {
+func resumeShop(ctx context.Context, l rlog.Log, st demoState, loc *time.Location, logsOnly bool) (*mock.Shop, int64, error) {
 	var have int64
-	for _, t := range []string{ods.TopicDB, "topic_log"} {
+	topics := []string{ods.TopicDB, "topic_log"}
+	if logsOnly {
+		topics = topics[1:]
+	}
+	for _, t := range topics {
 		info, err := l.DescribeTopic(ctx, t)
 		if err != nil {
 			return nil, 0, err
@@ -254,9 +259,30 @@ func resumeShop(ctx context.Context, l rlog.Log, st demoState, loc *time.Locatio
 		if !ok {
 			break
 		}
-		skipped += int64(mock.Records(ev))
+		if !logsOnly || ev.Txn == nil {
+			skipped += int64(mock.Records(ev))
+		}
 	}
 	return shop, have, nil
+}
+
+// demoSink writes the shop to topic_db and topic_log, or to topic_log only.
+func demoSink(l rlog.Log, logsOnly bool) mock.Sink {
+	s := mock.NewLogSink(l, ods.TopicDB, "topic_log")
+	if logsOnly {
+		return logsSink{s}
+	}
+	return s
+}
+
+// logsSink drops the shop's database changes.
+type logsSink struct{ *mock.LogSink }
+
+func (s logsSink) Write(ctx context.Context, ev mock.Event) (int, error) {
+	if ev.Txn != nil {
+		return 0, nil
+	}
+	return s.LogSink.Write(ctx, ev)
 }
 
 // pumpShop writes the shop's events to sink until it ends or ctx does:
