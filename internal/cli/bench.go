@@ -93,7 +93,7 @@ and the ratio to (a) of per-core throughput.`,
 	for _, n := range []string{"phase", "input", "dir"} {
 		f.MarkHidden(n)
 	}
-	c.AddCommand(ls)
+	c.AddCommand(ls, newBenchWarehouseCmd(g))
 	return c
 }
 

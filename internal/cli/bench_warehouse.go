@@ -1,0 +1,520 @@
+package cli
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/spf13/cobra"
+	"github.com/valyala/fastjson"
+
+	rlog "github.com/rtdw/rtdw/internal/log"
+	"github.com/rtdw/rtdw/internal/mock"
+	"github.com/rtdw/rtdw/internal/stream"
+	"github.com/rtdw/rtdw/internal/warehouse"
+	"github.com/rtdw/rtdw/internal/warehouse/dws"
+	"github.com/rtdw/rtdw/internal/warehouse/ods"
+)
+
+type benchWarehouseOptions struct {
+	sessions int
+	seed     int64
+	date     string
+	rate     float64
+	live     time.Duration
+	interval time.Duration
+	keep     bool
+	phase    string // internal: run one side in a child process
+	dir      string
+}
+
+func (o *benchWarehouseOptions) validate() error {
+	if o.sessions <= 0 {
+		return usagef("--sessions must be > 0")
+	}
+	if o.rate <= 0 {
+		return usagef("--rate must be > 0")
+	}
+	if o.live < 0 || o.interval <= 0 {
+		return usagef("--live must be >= 0 and --checkpoint-interval > 0")
+	}
+	if _, err := time.Parse("2006-01-02", o.date); err != nil {
+		return usagef("--date %q is not a yyyy-MM-dd date", o.date)
+	}
+	return nil
+}
+
+func newBenchWarehouseCmd(g *globals) *cobra.Command {
+	o := &benchWarehouseOptions{}
+	c := &cobra.Command{
+		Use:   "warehouse",
+		Short: "The whole warehouse (DIM, DWD, DWS, OLAP load) on a simulated day vs a bare JSON decode+encode loop",
+		Long: `Simulates a day of --sessions mock-shop sessions into an embedded log (not
+timed), then, each in its own child process:
+  (a) a bare loop: parse every ODS record (topic_db and topic_log) with
+      fastjson and encode it again, discard: the floor of any JSON pipeline;
+  (b) the warehouse drained layer by layer, the job set of 'rtdw demo':
+      dim_app + the DWD jobs, then the DWS jobs, then the load of the DWS
+      rows into DuckDB, each with exactly-once checkpoints.
+It prints wall and CPU time (user+sys of the child), ODS records/s per core
+(records in / CPU seconds) per layer and for the whole warehouse, peak RSS,
+and the ratio of per-core throughput to (a).
+Then, unless --live 0, (c) freshness: the demo's live path (shop at --rate
+records/s, every job, the load, in one process) for --live; for every closed
+10-second window of dws_traffic_vc_ch_ar_is_new_page_view_window, the time
+its rows appeared in DuckDB (polled every 100 ms) minus the wall time the
+last app log of that window was written to topic_log; p50 and p99.`,
+		Example: `  rtdw bench warehouse
+  rtdw bench warehouse --sessions 20000 --live 30s --rate 2000`,
+		Args: args(cobra.NoArgs),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := o.validate(); err != nil {
+				return err
+			}
+			switch o.phase {
+			case "bare":
+				return benchWarehouseBare(cmd.Context(), g, o)
+			case "engine":
+				return benchWarehouseEngine(cmd.Context(), g, o)
+			case "live":
+				return benchWarehouseLive(cmd.Context(), g, o)
+			case "":
+				return benchWarehouse(cmd.Context(), g, o)
+			}
+			return usagef("unknown --phase %q", o.phase)
+		},
+	}
+	f := c.Flags()
+	f.IntVar(&o.sessions, "sessions", 10_000, "sessions of the simulated day (as demo --drain)")
+	f.Int64Var(&o.seed, "seed", 1, "mock shop seed")
+	f.StringVar(&o.date, "date", "2024-06-01", "business date of the simulated day")
+	f.Float64Var(&o.rate, "rate", 2000, "records per second of the shop in the freshness run")
+	f.DurationVar(&o.live, "live", 25*time.Second, "length of the freshness run (0: skip it)")
+	f.DurationVar(&o.interval, "checkpoint-interval", time.Second, "checkpoint interval of every job")
+	f.BoolVar(&o.keep, "keep", false, "keep the temporary directory")
+	f.StringVar(&o.phase, "phase", "", "internal")
+	f.StringVar(&o.dir, "dir", "", "internal")
+	for _, n := range []string{"phase", "dir"} {
+		f.MarkHidden(n)
+	}
+	return c
+}
+
+// warehouseLayer is one measured step of the drained warehouse.
+type warehouseLayer struct {
+	Name        string  `json:"name"`
+	Wall        float64 `json:"wall_s"`
+	CPU         float64 `json:"cpu_s"`
+	DeadLetters int64   `json:"dead_letters"`
+}
+
+// warehouseResult is what a child phase reports on stdout.
+type warehouseResult struct {
+	Records int64            `json:"records"` // ODS records (topic_db + topic_log)
+	DB      int64            `json:"topic_db"`
+	Wall    float64          `json:"wall_s"`
+	CPU     float64          `json:"cpu_s"`
+	Ingest  float64          `json:"ingest_s,omitempty"`
+	Layers  []warehouseLayer `json:"layers,omitempty"`
+	Rows    int64            `json:"dws_rows,omitempty"`
+	MaxRSS  int64            `json:"max_rss_kb"`
+	// Freshness run.
+	Windows int     `json:"windows,omitempty"`
+	Open    int     `json:"open_windows,omitempty"`
+	P50     float64 `json:"p50_ms,omitempty"`
+	P99     float64 `json:"p99_ms,omitempty"`
+	Max     float64 `json:"max_ms,omitempty"`
+	Written int64   `json:"written,omitempty"`
+}
+
+func benchWarehouse(ctx context.Context, g *globals, o *benchWarehouseOptions) error {
+	dir, err := os.MkdirTemp("", "rtdw-bench-warehouse-")
+	if err != nil {
+		return err
+	}
+	if !o.keep {
+		defer os.RemoveAll(dir)
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	run := func(phase string) (warehouseResult, error) {
+		fmt.Fprintf(g.stderr, "running (%s) ...\n", phase)
+		cmd := exec.CommandContext(ctx, self, "bench", "warehouse", "--phase", phase, "--dir", filepath.Join(dir, phase),
+			"--sessions", fmt.Sprint(o.sessions), "--seed", fmt.Sprint(o.seed), "--date", o.date, "--rate", fmt.Sprint(o.rate),
+			"--live", o.live.String(), "--checkpoint-interval", o.interval.String(), "--log-level", "warn")
+		cmd.Stderr = g.stderr
+		out, err := cmd.Output()
+		var r warehouseResult
+		if err != nil {
+			return r, fmt.Errorf("bench phase %s: %w", phase, err)
+		}
+		if err := json.Unmarshal(out, &r); err != nil {
+			return r, fmt.Errorf("bench phase %s: bad report %q: %w", phase, out, err)
+		}
+		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+			r.MaxRSS = ru.Maxrss
+		}
+		return r, nil
+	}
+	a, err := run("bare")
+	if err != nil {
+		return err
+	}
+	b, err := run("engine")
+	if err != nil {
+		return err
+	}
+	if a.Records != b.Records {
+		return fmt.Errorf("bench: (a) read %d ODS records, (b) %d: the runs did different work", a.Records, b.Records)
+	}
+	var c warehouseResult
+	if o.live > 0 {
+		if c, err = run("live"); err != nil {
+			return err
+		}
+	}
+
+	fmt.Fprintf(g.stdout, "warehouse: %d sessions of %s (seed %d) = %d ODS records (topic_db %d, topic_log %d); GOMAXPROCS=%d, %s/%s; checkpoints every %s\n",
+		o.sessions, o.date, o.seed, b.Records, b.DB, b.Records-b.DB, runtime.GOMAXPROCS(0), runtime.GOOS, runtime.GOARCH, o.interval)
+	w := tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(w, "\twall s\tcpu s\tODS records/s\tODS records/s/core\tper core vs (a)\t")
+	perCore := func(cpu float64) float64 { return float64(b.Records) / cpu }
+	row := func(name string, wall, cpu float64) {
+		fmt.Fprintf(w, "%s\t%.2f\t%.2f\t%.0f\t%.0f\t%.3f\t\n", name, wall, cpu, float64(b.Records)/wall, perCore(cpu), perCore(cpu)/perCore(a.CPU))
+	}
+	row("(a) bare JSON decode+encode", a.Wall, a.CPU)
+	var dead int64
+	for _, l := range b.Layers {
+		row("(b) "+l.Name, l.Wall, l.CPU)
+		dead += l.DeadLetters
+	}
+	row("(b) whole warehouse, ODS -> DWS in OLAP", b.Wall, b.CPU)
+	w.Flush()
+	fmt.Fprintf(g.stdout, "peak RSS: (a) %d MB, (b) %d MB; DWS rows loaded: %d; dead letters: %d; simulating the day took %.2fs (not counted)\n",
+		a.MaxRSS/1024, b.MaxRSS/1024, b.Rows, dead, b.Ingest)
+	if o.live > 0 {
+		fmt.Fprintf(g.stdout, "freshness (c): shop at %.0f records/s for %s (%d records), all jobs live: %d windows closed, %d still open at the end;\n"+
+			"  last app log of a window written -> its row visible in DuckDB: p50 %.0f ms, p99 %.0f ms, max %.0f ms; peak RSS %d MB\n",
+			o.rate, o.live, c.Written, c.Windows, c.Open, c.P50, c.P99, c.Max, c.MaxRSS/1024)
+		if c.Windows == 0 {
+			return fmt.Errorf("bench: no window closed in the freshness run; run it longer (--live)")
+		}
+	}
+	return nil
+}
+
+// benchShop is the simulated day both sides process.
+func benchShop(o *benchWarehouseOptions, loc *time.Location, start int64) (*mock.Shop, error) {
+	return mock.NewShop(mock.ShopConfig{Seed: o.seed, Date: o.date, Location: loc, Start: start,
+		Sessions: o.sessions, Users: 1000, Bootstrap: true})
+}
+
+// benchWarehouseBare: the shop's records as the lines a JSON sink writes
+// (not timed), then parse and re-encode each one, discard.
+func benchWarehouseBare(ctx context.Context, g *globals, o *benchWarehouseOptions) error {
+	loc, err := time.LoadLocation(defaultConfig().Timezone)
+	if err != nil {
+		return err
+	}
+	shop, err := benchShop(o, loc, 0)
+	if err != nil {
+		return err
+	}
+	var db, lg bytes.Buffer
+	if _, err := pumpShop(ctx, shop, mock.NewJSONSink(&db, &lg), 0, 0); err != nil {
+		return err
+	}
+	var res warehouseResult
+	start, cpu0 := time.Now(), cpuSeconds()
+	var p fastjson.Parser
+	var out []byte
+	sink := bufio.NewWriterSize(io.Discard, 64<<10)
+	for i, b := range []*bytes.Buffer{&db, &lg} {
+		for line := range bytes.Lines(b.Bytes()) {
+			v, err := p.ParseBytes(bytes.TrimSuffix(line, []byte("\n")))
+			if err != nil {
+				return fmt.Errorf("bench: the shop wrote a line that is not JSON: %w", err)
+			}
+			out = v.MarshalTo(out[:0])
+			sink.Write(out)
+			res.Records++
+			if i == 0 {
+				res.DB++
+			}
+		}
+	}
+	sink.Flush()
+	res.Wall, res.CPU = time.Since(start).Seconds(), cpuSeconds()-cpu0
+	return json.NewEncoder(g.stdout).Encode(res)
+}
+
+// benchData opens the phase's data dir with the default configuration.
+func benchData(g *globals, o *benchWarehouseOptions) (Config, rlog.Log, *time.Location, error) {
+	g.dataDir = o.dir
+	cfg := defaultConfig()
+	cfg.CheckpointInterval = o.interval
+	loc, err := time.LoadLocation(cfg.Timezone)
+	if err != nil {
+		return cfg, nil, nil, err
+	}
+	l, err := g.openLog(cfg)
+	if err != nil {
+		return cfg, nil, nil, err
+	}
+	return cfg, l, loc, nil
+}
+
+func ensureShopTopics(ctx context.Context, l rlog.Log, cfg Config) error {
+	for _, t := range []string{ods.TopicDB, "topic_log"} {
+		if _, err := rlog.EnsureTopic(ctx, l, t, rlog.TopicConfig{Partitions: cfg.Partitions}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// benchWarehouseEngine: simulate the day into topic_db and topic_log (not
+// counted), then drain the warehouse one layer after the other.
+func benchWarehouseEngine(ctx context.Context, g *globals, o *benchWarehouseOptions) error {
+	cfg, l, loc, err := benchData(g, o)
+	if err != nil {
+		return err
+	}
+	defer l.Close()
+	if err := ensureShopTopics(ctx, l, cfg); err != nil {
+		return err
+	}
+	shop, err := benchShop(o, loc, 0)
+	if err != nil {
+		return err
+	}
+	t0 := time.Now()
+	var res warehouseResult
+	if res.Records, err = pumpShop(ctx, shop, mock.NewLogSink(l, ods.TopicDB, "topic_log"), 0, 0); err != nil {
+		return err
+	}
+	res.DB = shop.Stats().Changes
+	res.Ingest = time.Since(t0).Seconds()
+
+	var lower, summary []string
+	for _, j := range warehouse.Jobs() {
+		if strings.HasPrefix(j.Name, "dws_") {
+			summary = append(summary, j.Name)
+		} else {
+			lower = append(lower, j.Name)
+		}
+	}
+	for _, layer := range []struct {
+		name string
+		jobs []string
+	}{{"dim + dwd (" + fmt.Sprint(len(lower)) + " jobs)", lower}, {"dws (" + fmt.Sprint(len(summary)) + " jobs)", summary}, {"olap load into DuckDB", []string{LoadJob}}} {
+		w, err := g.openWarehouse(ctx, cfg, l, layer.jobs)
+		if err != nil {
+			return err
+		}
+		reg := prometheus.NewRegistry()
+		start, cpu0 := time.Now(), cpuSeconds()
+		err = stream.Run(ctx, stream.Options{Log: l, Interval: cfg.CheckpointInterval, Partitions: cfg.Partitions,
+			Drain: true, Metrics: stream.NewMetrics(reg), Logger: g.logger}, w.jobs...)
+		m := warehouseLayer{Name: layer.name, Wall: time.Since(start).Seconds(), CPU: cpuSeconds() - cpu0,
+			DeadLetters: int64(counterSum(reg, "rtdw_dead_letters_total"))}
+		if err == nil && w.olap != nil {
+			res.Rows, err = countDWSRows(ctx, w)
+		}
+		w.close()
+		if err != nil {
+			return err
+		}
+		res.Layers = append(res.Layers, m)
+		res.Wall += m.Wall
+		res.CPU += m.CPU
+	}
+	return json.NewEncoder(g.stdout).Encode(res)
+}
+
+func countDWSRows(ctx context.Context, w *warehouseRun) (int64, error) {
+	var n int64
+	for _, t := range dws.Tables() {
+		r, err := w.olap.Query(ctx, "SELECT count(*) FROM "+t.Name)
+		if err != nil {
+			return 0, fmt.Errorf("olap: %w", err)
+		}
+		var c int64
+		fmt.Sscan(fmt.Sprint(r.Rows[0][0]), &c)
+		n += c
+	}
+	return n, nil
+}
+
+// counterSum adds up every series of a counter.
+func counterSum(reg *prometheus.Registry, name string) float64 {
+	mfs, err := reg.Gather()
+	if err != nil {
+		return 0
+	}
+	var s float64
+	for _, mf := range mfs {
+		if mf.GetName() == name {
+			for _, m := range mf.GetMetric() {
+				s += m.GetCounter().GetValue()
+			}
+		}
+	}
+	return s
+}
+
+// freshnessTable is the table whose windows the freshness run times: the
+// page-view table, fed by every page log, so every window has rows.
+const freshnessTable = "dws_traffic_vc_ch_ar_is_new_page_view_window"
+
+// windowStamps wraps the log the shop writes to and notes, per 10-second
+// window, when the last app log of that window became readable (Produce
+// returned: the records are committed).
+type windowStamps struct {
+	rlog.Log
+	mu      sync.Mutex
+	written map[int64]time.Time // window start, epoch ms -> wall time
+}
+
+func (s *windowStamps) Produce(ctx context.Context, recs ...rlog.Record) error {
+	if err := s.Log.Produce(ctx, recs...); err != nil {
+		return err
+	}
+	now := time.Now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, r := range recs {
+		if r.Topic == "topic_log" {
+			s.written[r.Timestamp-r.Timestamp%10_000] = now
+		}
+	}
+	return nil
+}
+
+// benchWarehouseLive runs the demo's live path (shop at a fixed rate, every
+// job, the load) and times each window from its last event written to its
+// rows visible in DuckDB.
+func benchWarehouseLive(ctx context.Context, g *globals, o *benchWarehouseOptions) error {
+	cfg, l, loc, err := benchData(g, o)
+	if err != nil {
+		return err
+	}
+	defer l.Close()
+	if err := ensureShopTopics(ctx, l, cfg); err != nil {
+		return err
+	}
+	now := time.Now().In(loc)
+	lo := *o
+	lo.date, lo.sessions = now.Format("2006-01-02"), 100_000 // as demo's live default: the day starts now
+	shop, err := benchShop(&lo, loc, now.UnixMilli())
+	if err != nil {
+		return err
+	}
+	w, err := g.openWarehouse(ctx, cfg, l, nil)
+	if err != nil {
+		return err
+	}
+	defer w.close()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	runDone := make(chan error, 1)
+	go func() {
+		runDone <- stream.Run(ctx, stream.Options{Log: l, Interval: cfg.CheckpointInterval, Partitions: cfg.Partitions,
+			Metrics: stream.NewMetrics(nil), Logger: g.logger}, w.jobs...)
+	}()
+
+	stamps := &windowStamps{Log: l, written: map[int64]time.Time{}}
+	seen := map[int64]time.Time{}
+	poll := func() error {
+		r, err := w.olap.Query(ctx, "SELECT DISTINCT CAST(stt AS VARCHAR) FROM "+freshnessTable)
+		if err != nil {
+			return fmt.Errorf("olap: %w", err)
+		}
+		at := time.Now()
+		for _, row := range r.Rows {
+			t, err := time.ParseInLocation("2006-01-02 15:04:05", fmt.Sprint(row[0]), loc)
+			if err != nil {
+				return fmt.Errorf("olap: stt %v: %w", row[0], err)
+			}
+			if _, ok := seen[t.UnixMilli()]; !ok {
+				seen[t.UnixMilli()] = at
+			}
+		}
+		return nil
+	}
+	shopCtx, stopShop := context.WithTimeout(ctx, o.live)
+	defer stopShop()
+	shopDone := make(chan error, 1)
+	var written int64
+	go func() {
+		var err error
+		written, err = pumpShop(shopCtx, shop, mock.NewLogSink(stamps, ods.TopicDB, "topic_log"), o.rate, 0)
+		shopDone <- err
+	}()
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	// After the shop stops, windows in flight get a few checkpoints to land.
+	var grace <-chan time.Time
+	for done := false; !done; {
+		select {
+		case err := <-shopDone:
+			if err != nil {
+				return err
+			}
+			grace = time.After(5*cfg.CheckpointInterval + 2*time.Second)
+		case err := <-runDone:
+			return fmt.Errorf("bench: the jobs stopped: %v", err)
+		case <-grace:
+			done = true
+		case <-tick.C:
+			if err := poll(); err != nil {
+				return err
+			}
+		}
+	}
+	cancel()
+	if err := <-runDone; err != nil {
+		return err
+	}
+
+	res := warehouseResult{Written: written}
+	stamps.mu.Lock()
+	defer stamps.mu.Unlock()
+	var lat []float64
+	for win, wrote := range stamps.written {
+		at, ok := seen[win]
+		if !ok {
+			res.Open++
+			continue
+		}
+		lat = append(lat, float64(at.Sub(wrote).Milliseconds()))
+	}
+	slices.Sort(lat)
+	res.Windows = len(lat)
+	if len(lat) > 0 {
+		res.P50, res.P99, res.Max = percentile(lat, 0.50), percentile(lat, 0.99), lat[len(lat)-1]
+	}
+	return json.NewEncoder(g.stdout).Encode(res)
+}
+
+// percentile is the nearest-rank percentile of sorted values.
+func percentile(sorted []float64, p float64) float64 {
+	i := int(float64(len(sorted))*p+0.999999) - 1
+	return sorted[min(max(i, 0), len(sorted)-1)]
+}
