@@ -46,6 +46,7 @@ test: deps
 # Throughput and memory against a same-process baseline, plus Go benchmarks.
 bench: build
 	./$(BIN) bench log-split --events 1000000
+	./$(BIN) bench warehouse --sessions 10000 --live 25s
 	$(GO) test -run '^$$' -bench . -benchtime 2s ./internal/...
 
 fmt:
