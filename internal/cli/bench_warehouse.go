@@ -432,19 +432,27 @@ func benchWarehouseLive(ctx context.Context, g *globals, o *benchWarehouseOption
 	}
 	defer w.close()
 	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
 	runDone := make(chan error, 1)
 	go func() {
 		runDone <- stream.Run(ctx, stream.Options{Log: l, Interval: cfg.CheckpointInterval, Partitions: cfg.Partitions,
 			Metrics: stream.NewMetrics(nil), Logger: g.logger}, w.jobs...)
 	}()
+	running := true
+	defer func() { // the jobs use l and w: stop them before the deferred closes
+		cancel()
+		if running {
+			<-runDone
+		}
+	}()
 
 	stamps := &windowStamps{Log: l, written: map[int64]time.Time{}}
 	seen := map[int64]time.Time{}
+	var pollErr error
 	poll := func() error {
 		r, err := w.olap.Query(ctx, "SELECT DISTINCT CAST(stt AS VARCHAR) FROM "+freshnessTable)
 		if err != nil {
-			return fmt.Errorf("olap: %w", err)
+			pollErr = err // the load job creates the table when it starts
+			return nil
 		}
 		at := time.Now()
 		for _, row := range r.Rows {
@@ -479,6 +487,7 @@ func benchWarehouseLive(ctx context.Context, g *globals, o *benchWarehouseOption
 			}
 			grace = time.After(5*cfg.CheckpointInterval + 2*time.Second)
 		case err := <-runDone:
+			running = false
 			return fmt.Errorf("bench: the jobs stopped: %v", err)
 		case <-grace:
 			done = true
@@ -489,8 +498,12 @@ func benchWarehouseLive(ctx context.Context, g *globals, o *benchWarehouseOption
 		}
 	}
 	cancel()
+	running = false
 	if err := <-runDone; err != nil {
 		return err
+	}
+	if len(seen) == 0 && pollErr != nil {
+		return fmt.Errorf("bench: no window became visible; last query error: %w", pollErr)
 	}
 
 	res := warehouseResult{Written: written}

@@ -540,3 +540,26 @@ func shopPrefix(t *testing.T, stateFile string, n int64) map[string]map[string]i
 	}
 	return out
 }
+
+// TestBenchWarehouse runs `rtdw bench warehouse` on a small day and a short
+// live run: every phase reports, both sides read the same ODS records, the
+// warehouse loads DWS rows and windows close in the live run.
+func TestBenchWarehouse(t *testing.T) {
+	cmd := rtdwCmd(t, t.TempDir(), "bench", "warehouse", "--sessions", "300", "--live", "4s", "--rate", "1500", "--checkpoint-interval", "200ms")
+	out, err := cmd.Output()
+	if err != nil {
+		var stderr []byte
+		if ee, ok := err.(*exec.ExitError); ok {
+			stderr = ee.Stderr
+		}
+		t.Fatalf("bench warehouse: %v\n%s\n%s", err, out, stderr)
+	}
+	for _, want := range []string{"(a) bare JSON decode+encode", "(b) dim + dwd", "(b) dws", "(b) olap load", "(b) whole warehouse", "dead letters: 0", "p50"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(string(out), "DWS rows loaded: 0;") {
+		t.Errorf("the warehouse loaded no DWS rows:\n%s", out)
+	}
+}
