@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"sync"
@@ -312,6 +313,14 @@ func benchWarehouseEngine(ctx context.Context, g *globals, o *benchWarehouseOpti
 	res.DB = shop.Stats().Changes
 	res.Ingest = time.Since(t0).Seconds()
 
+	if path := os.Getenv("RTDW_CPUPROFILE"); path != "" { // go tool pprof bin/rtdw $RTDW_CPUPROFILE
+		pf, err := os.Create(path)
+		if err != nil {
+			return err
+		}
+		pprof.StartCPUProfile(pf)
+		defer pprof.StopCPUProfile()
+	}
 	var lower, summary []string
 	for _, j := range warehouse.Jobs() {
 		if strings.HasPrefix(j.Name, "dws_") {
