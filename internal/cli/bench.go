@@ -129,19 +129,9 @@ func benchLogSplit(ctx context.Context, g *globals, o *benchOptions) error {
 		cmd := exec.CommandContext(ctx, self, "bench", "log-split", "--phase", phase, "--events", fmt.Sprint(o.events),
 			"--input", input, "--dir", filepath.Join(dir, phase), "--checkpoint-interval", o.interval.String(), "--log-level", "warn",
 			"--no-sync="+fmt.Sprint(o.noSync))
-		cmd.Stderr = g.stderr
-		out, err := cmd.Output()
-		var r benchResult
-		if err != nil {
-			return r, fmt.Errorf("bench phase %s: %w", phase, err)
-		}
-		if err := json.Unmarshal(out, &r); err != nil {
-			return r, fmt.Errorf("bench phase %s: bad report %q: %w", phase, out, err)
-		}
-		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-			r.MaxRSS = ru.Maxrss
-		}
-		return r, nil
+		r, rss, err := benchChild[benchResult](cmd, g, phase)
+		r.MaxRSS = rss
+		return r, err
 	}
 	a, err := run("bare")
 	if err != nil {
@@ -315,3 +305,23 @@ func loadBenchInput(ctx context.Context, l rlog.Log, o *benchOptions) (benchResu
 }
 
 func benchPartitions() int32 { return int32(max(2, runtime.GOMAXPROCS(0))) }
+
+// benchChild runs one bench phase in a child process (so its CPU time and
+// peak RSS are its own) and decodes the JSON report it prints; it returns
+// the child's peak RSS in KiB beside the report.
+func benchChild[T any](cmd *exec.Cmd, g *globals, phase string) (T, int64, error) {
+	cmd.Stderr = g.stderr
+	var r T
+	out, err := cmd.Output()
+	if err != nil {
+		return r, 0, fmt.Errorf("bench phase %s: %w", phase, err)
+	}
+	if err := json.Unmarshal(out, &r); err != nil {
+		return r, 0, fmt.Errorf("bench phase %s: bad report %q: %w", phase, out, err)
+	}
+	var rss int64
+	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+		rss = ru.Maxrss
+	}
+	return r, rss, nil
+}

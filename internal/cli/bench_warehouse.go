@@ -15,7 +15,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"syscall"
 	"text/tabwriter"
 	"time"
 
@@ -159,19 +158,9 @@ func benchWarehouse(ctx context.Context, g *globals, o *benchWarehouseOptions) e
 		cmd := exec.CommandContext(ctx, self, "bench", "warehouse", "--phase", phase, "--dir", filepath.Join(dir, phase),
 			"--sessions", fmt.Sprint(o.sessions), "--seed", fmt.Sprint(o.seed), "--date", o.date, "--rate", fmt.Sprint(o.rate),
 			"--live", o.live.String(), "--checkpoint-interval", o.interval.String(), "--log-level", "warn")
-		cmd.Stderr = g.stderr
-		out, err := cmd.Output()
-		var r warehouseResult
-		if err != nil {
-			return r, fmt.Errorf("bench phase %s: %w", phase, err)
-		}
-		if err := json.Unmarshal(out, &r); err != nil {
-			return r, fmt.Errorf("bench phase %s: bad report %q: %w", phase, out, err)
-		}
-		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-			r.MaxRSS = ru.Maxrss
-		}
-		return r, nil
+		r, rss, err := benchChild[warehouseResult](cmd, g, phase)
+		r.MaxRSS = rss
+		return r, err
 	}
 	a, err := run("bare")
 	if err != nil {
