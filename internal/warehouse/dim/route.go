@@ -112,8 +112,8 @@ func (r *router) Route(rec *stream.Record, out stream.Emitter, final bool) (bool
 		return final, nil // held until the watermark passes, then out of scope
 	}
 	for _, rule := range rules {
-		key, ok := keyString(data.Get(rule.SinkRowKey))
-		if !ok {
+		key := ods.Text(data.Get(rule.SinkRowKey))
+		if key == "" {
 			return false, stream.BadInput("no_row_key", "%s.%s has no %s for %s", db, table, rule.SinkRowKey, rule.SinkTable)
 		}
 		if !r.created[rule.SinkTable] {
@@ -153,22 +153,6 @@ func (r *router) Route(rec *stream.Record, out stream.Emitter, final bool) (bool
 		out.Emit(0, &o)
 	}
 	return true, nil
-}
-
-// keyString renders a row key value as the dimension key: a string as
-// is, a number as written.
-func keyString(v *fastjson.Value) (string, bool) {
-	if v == nil {
-		return "", false
-	}
-	switch v.Type() {
-	case fastjson.TypeString:
-		s := string(v.GetStringBytes())
-		return s, s != ""
-	case fastjson.TypeNumber:
-		return string(v.MarshalTo(nil)), true
-	}
-	return "", false
 }
 
 func (r *router) Marshal() ([]byte, error) { return r.set.marshal() }

@@ -8,6 +8,7 @@ import (
 	"github.com/rtdw/rtdw/internal/connector/topicdb"
 	"github.com/rtdw/rtdw/internal/dim"
 	"github.com/rtdw/rtdw/internal/stream"
+	"github.com/rtdw/rtdw/internal/warehouse/ods"
 )
 
 // Names of the business-fact jobs (SPEC §3.2). Each job writes the topic of
@@ -116,5 +117,5 @@ func (noDims) Get(context.Context, string, string) ([]byte, bool, error) { retur
 func factJob(name string, c FactConfig) (*stream.Job, stream.Stream) {
 	j := stream.NewJob(name)
 	j.DeadLetter = TopicDirty
-	return j, j.Source(FactInput, stream.EventTime(changeTime(c.TopicDBFormat)))
+	return j, j.Source(FactInput, stream.EventTime(ods.EventTime(c.TopicDBFormat)))
 }

@@ -2,16 +2,13 @@ package dwd
 
 import (
 	"errors"
-	"fmt"
 
 	"github.com/valyala/fastjson"
 
-	"github.com/rtdw/rtdw/internal/connector/canal"
 	"github.com/rtdw/rtdw/internal/connector/change"
-	"github.com/rtdw/rtdw/internal/connector/debezium"
-	"github.com/rtdw/rtdw/internal/connector/maxwell"
 	"github.com/rtdw/rtdw/internal/connector/topicdb"
 	"github.com/rtdw/rtdw/internal/stream"
+	"github.com/rtdw/rtdw/internal/warehouse/ods"
 )
 
 // fact is one decoded row change of the business database.
@@ -51,19 +48,8 @@ func statusTo(col, from, to string) func(f *fact) (bool, error) {
 	}
 }
 
-// text is a scalar's text: a string's content or a number's literal.
-func text(v *fastjson.Value) string {
-	if v == nil {
-		return ""
-	}
-	switch v.Type() {
-	case fastjson.TypeString:
-		return string(v.GetStringBytes())
-	case fastjson.TypeNumber:
-		return v.String()
-	}
-	return ""
-}
+// text is a scalar's text (ods.Text).
+func text(v *fastjson.Value) string { return ods.Text(v) }
 
 // decodeFacts is every fact job's first operator: it decodes a topic_db
 // record in the configured format (Maxwell, Debezium, Canal or auto),
@@ -74,14 +60,21 @@ func text(v *fastjson.Value) string {
 // that a rule rejects and changes without a key are dead-lettered with
 // the original input, so the reason comes with what was really received.
 func decodeFacts(c FactConfig, rules map[string]factRule) stream.Factory {
-	return func() stream.Operator { return &factDecoder{db: c.Database, format: c.TopicDBFormat, rules: rules} }
+	return func() stream.Operator {
+		dec, err := topicdb.NewDecoder(c.TopicDBFormat)
+		if err != nil {
+			panic(err) // FactConfig validated the format
+		}
+		return &factDecoder{db: c.Database, dec: dec, rules: rules}
+	}
 }
 
 type factDecoder struct {
-	db, format string
-	rules      map[string]factRule
-	p, po      fastjson.Parser
-	buf        []byte
+	db    string
+	dec   *topicdb.Decoder
+	rules map[string]factRule
+	p, po fastjson.Parser
+	buf   []byte
 }
 
 func (d *factDecoder) Open(*stream.Context) error { return nil }
@@ -94,7 +87,7 @@ func (d *factDecoder) Process(r *stream.Record, out stream.Emitter) error {
 	if err := fastjson.ValidateBytes(r.Value); err != nil {
 		return stream.BadInput("malformed_json", "%v", err) // the parser is lenient
 	}
-	cs, err := decodeChanges(v, d.format)
+	cs, err := d.dec.DecodeValue(v)
 	if errors.Is(err, change.ErrNotChange) {
 		return nil
 	}
@@ -137,43 +130,4 @@ func (d *factDecoder) Process(r *stream.Record, out stream.Emitter) error {
 		out.Emit(0, &o)
 	}
 	return nil
-}
-
-// decodeChanges decodes a parsed topic_db record of format (or detected).
-func decodeChanges(v *fastjson.Value, format string) ([]change.Change, error) {
-	if format == topicdb.Auto {
-		format = topicdb.Detect(v)
-	}
-	one := func(c change.Change, err error) ([]change.Change, error) {
-		if err != nil {
-			return nil, err
-		}
-		return []change.Change{c}, nil
-	}
-	switch format {
-	case topicdb.Maxwell:
-		return one(maxwell.DecodeValue(v))
-	case topicdb.Debezium:
-		return one(debezium.DecodeValue(v))
-	case topicdb.Canal:
-		return canal.DecodeValue(v)
-	}
-	return nil, fmt.Errorf("record is not Maxwell, Debezium or Canal JSON")
-}
-
-// changeTime is the source's event time: the change's ts (seconds) in
-// milliseconds. Records it cannot read keep the log time; decodeFacts
-// then filters or dead-letters them.
-func changeTime(format string) func(*stream.Record) (int64, bool) {
-	return func(r *stream.Record) (int64, bool) {
-		v, err := r.JSON()
-		if err != nil {
-			return 0, false
-		}
-		cs, err := decodeChanges(v, format)
-		if err != nil || len(cs) == 0 {
-			return 0, false
-		}
-		return cs[0].TS * 1000, true
-	}
 }

@@ -14,8 +14,9 @@ import (
 const TopicDB = "topic_db"
 
 // EventTime returns a topic_db record's event time in epoch ms (its
-// change's ts, seconds, times 1000), for Job.Source. The parse it makes is
-// the one Normalize reuses (Record.JSON caches it).
+// change's ts, seconds, times 1000), for Job.Source. Maxwell records (the
+// usual case) give it straight from "ts"; others are decoded. The parse it
+// makes is the one later operators reuse (Record.JSON caches it).
 func EventTime(format string) func(*stream.Record) (int64, bool) {
 	d, err := topicdb.NewDecoder(format)
 	if err != nil {
@@ -26,12 +27,35 @@ func EventTime(format string) func(*stream.Record) (int64, bool) {
 		if err != nil {
 			return 0, false
 		}
+		if format == topicdb.Maxwell || format == topicdb.Auto && topicdb.Detect(v) == topicdb.Maxwell {
+			if ts := v.Get("ts"); ts != nil && ts.Type() == fastjson.TypeNumber {
+				if s, err := ts.Int64(); err == nil && s > 0 {
+					return s * 1000, true
+				}
+			}
+			return 0, false
+		}
 		cs, err := d.DecodeValue(v)
 		if err != nil || len(cs) == 0 || cs[0].TS <= 0 {
 			return 0, false
 		}
 		return cs[0].TS * 1000, true
 	}
+}
+
+// Text is a scalar's text: a string's content or a number's literal, ""
+// for anything else (keys and codes are read this way).
+func Text(v *fastjson.Value) string {
+	if v == nil {
+		return ""
+	}
+	switch v.Type() {
+	case fastjson.TypeString:
+		return string(v.GetStringBytes())
+	case fastjson.TypeNumber:
+		return v.String()
+	}
+	return ""
 }
 
 // Normalize decodes topic_db records into one Maxwell JSON record per row
@@ -45,13 +69,18 @@ func Normalize(format string) stream.Factory {
 		if err != nil {
 			panic(err)
 		}
-		return &normalize{d: d}
+		return &normalize{d: d, format: format}
 	}
 }
 
 type normalize struct {
-	d   *topicdb.Decoder
-	buf []byte
+	d      *topicdb.Decoder
+	format string
+	buf    []byte
+}
+
+func (n *normalize) maxwell(v *fastjson.Value) bool {
+	return n.format == topicdb.Maxwell || n.format == topicdb.Auto && topicdb.Detect(v) == topicdb.Maxwell
 }
 
 func (n *normalize) Open(*stream.Context) error { return nil }
@@ -77,6 +106,13 @@ func (n *normalize) Process(rec *stream.Record, out stream.Emitter) error {
 			if !IsConfig(c.Database) {
 				continue
 			}
+		}
+		if len(cs) == 1 && n.maxwell(v) && fastjson.ValidateBytes(rec.Value) == nil {
+			// Already what Normalize would write: pass the record and its
+			// parse on, rather than re-encode and re-parse it.
+			rec.Time = c.TS * 1000
+			out.Emit(0, rec)
+			return nil
 		}
 		n.buf = c.AppendMaxwell(n.buf[:0])
 		o := rec.Derive(rec.Key, append([]byte(nil), n.buf...), c.TS*1000)
