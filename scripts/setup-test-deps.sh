@@ -9,7 +9,7 @@
 #     starts a private instance: own port and dir, no persistence).
 #   chromium + fonts-wqy-microhei: the dashboard's headless browser test
 #     (internal/testenv/chromium.go) and readable Chinese labels in its screenshot.
-#   npm: `make assets` fetches the dashboard's chart libraries (web/package-lock.json).
+#   npm: `make assets` (also installed by scripts/setup-build-deps.sh for make build).
 set -euo pipefail
 need=()
 command -v kcat >/dev/null 2>&1 || need+=(kcat)
