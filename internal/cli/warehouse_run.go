@@ -73,9 +73,8 @@ func (g *globals) openWarehouse(ctx context.Context, cfg Config, l rlog.Log, nam
 			}
 		}
 	}
-	if cfg.Mode == "kafka" && cfg.OLAP.Kind == "" || cfg.OLAP.Kind == "duckdb" {
-		// An embedded DuckDB file per worker is no shared warehouse.
-		load = load && cfg.Mode != "kafka"
+	if cfg.Mode == "kafka" && (cfg.OLAP.Kind == "" || cfg.OLAP.Kind == "duckdb") {
+		load = false // an embedded DuckDB file per worker is no shared warehouse
 	}
 	var tables []olap.Table
 	if load {
