@@ -189,32 +189,8 @@ func (s *Sink) Upsert(ctx context.Context, table string, rows [][]byte) error {
 	}
 	var body bytes.Buffer
 	for _, row := range batch {
-		body.WriteByte('{')
-		for i, v := range row {
-			if i > 0 {
-				body.WriteByte(',')
-			}
-			body.WriteString(strconv.Quote(t.Columns[i].Name))
-			body.WriteByte(':')
-			switch x := v.(type) {
-			case nil:
-				body.WriteString("null")
-			case int64:
-				body.WriteString(strconv.FormatInt(x, 10))
-			case olap.Cents:
-				body.WriteString(x.String())
-			case time.Time:
-				l := olap.DateTimeLayout
-				if t.Columns[i].Type == olap.Date {
-					l = olap.DateLayout
-				}
-				body.WriteString(strconv.Quote(x.Format(l)))
-			default:
-				js, _ := json.Marshal(x)
-				body.Write(js)
-			}
-		}
-		body.WriteString("}\n")
+		olap.WriteJSONRow(&body, t, row)
+		body.WriteByte('\n')
 	}
 	cols := make([]string, len(t.Columns))
 	for i, c := range t.Columns {

@@ -272,33 +272,7 @@ func (s *Sink) body(t *olap.Table, batch [][]any) []byte {
 				b.WriteByte(',')
 			}
 		}
-		b.WriteByte('{')
-		for i, v := range row {
-			if i > 0 {
-				b.WriteByte(',')
-			}
-			k, _ := json.Marshal(t.Columns[i].Name)
-			b.Write(k)
-			b.WriteByte(':')
-			switch x := v.(type) {
-			case nil:
-				b.WriteString("null")
-			case int64:
-				b.WriteString(strconv.FormatInt(x, 10))
-			case olap.Cents:
-				b.WriteString(x.String())
-			case time.Time:
-				l := olap.DateTimeLayout
-				if t.Columns[i].Type == olap.Date {
-					l = olap.DateLayout
-				}
-				b.WriteString(strconv.Quote(x.Format(l)))
-			default:
-				js, _ := json.Marshal(x)
-				b.Write(js)
-			}
-		}
-		b.WriteByte('}')
+		olap.WriteJSONRow(&b, t, row)
 		if s.o.Kind != olap.KindStarRocks {
 			b.WriteByte('\n')
 		}
