@@ -26,6 +26,11 @@ type inst struct {
 	ctx  *Context
 	outs [][]pusher
 	own  owner
+	// wm is this operator's own watermark (Flink's per-operator time): it
+	// moves only when the operators before it in the chain have fired
+	// their timers and handed their output on, so a record an upstream
+	// timer releases is judged against the watermark it was released under.
+	wm int64
 
 	in, out, late          int64
 	pubIn, pubOut, pubLate int64
@@ -65,19 +70,32 @@ func (i *inst) fireTimers(d state.TimeDomain, upTo int64) error {
 		return nil
 	}
 	_, err := i.ctx.timers.Fire(d, upTo, func(ts int64, key []byte) error {
-		return th.OnTimer(d, ts, key, i)
-	})
-	if err != nil {
-		if b, ok := AsBadInput(err); ok { // a timer has no input record to blame
-			i.own.deadLetter(&Record{Key: nil, Value: []byte(b.Error())}, b, i.node.Name)
+		err := th.OnTimer(d, ts, key, i)
+		if b, ok := AsBadInput(err); ok {
+			// A timer has no input record to blame: the dead letter carries
+			// the timer's key and time. The other due timers still fire: on a
+			// quiet input no later watermark would come to fire them.
+			i.own.deadLetter(&Record{Key: key, Value: []byte(b.Error()), Time: ts}, b, i.node.Name)
 			return nil
 		}
+		return err
+	})
+	if err != nil {
 		return fmt.Errorf("operator %s timers: %w", i.node.Name, err)
 	}
 	return nil
 }
 
+// advance moves this operator to watermark wm, as Flink's processWatermark:
+// records it holds in flight go out under the old watermark, then its own
+// watermark moves, its due event-time timers fire and OnWatermark sees wm.
+// The operators after it still hold the old watermark while they receive
+// that output; the task advances them next, in chain order.
 func (i *inst) advance(wm int64) error {
+	if err := i.flushBeforeWatermark(); err != nil {
+		return err
+	}
+	i.wm = wm
 	if err := i.fireTimers(state.EventTime, wm); err != nil {
 		return err
 	}
@@ -166,6 +184,10 @@ func (k *keyByPush) push(rec *Record) {
 		return
 	}
 	k.n++
+	// A copy: the emitter may still hold rec (a dedup keeps emitting the
+	// record it stored), and must not see its key replaced.
+	cp := *rec
+	rec = &cp
 	rec.Key = key
 	if k.node.bcast != nil && k.node.bcast(rec) {
 		rec.Headers = append(rec.Headers[:len(rec.Headers):len(rec.Headers)], rlog.Header{Key: HeaderBroadcast, Value: []byte{'1'}})

@@ -83,7 +83,7 @@ func (h *Harness) Restore() error {
 		h.store.Close()
 	}
 	h.store = state.NewStore(h.db, func() time.Time { return h.clock })
-	ctx := &Context{Job: "harness", Operator: h.name, Logger: slog.Default(), store: h.store, wm: &h.wm, now: func() time.Time { return h.clock }}
+	ctx := &Context{Job: "harness", Operator: h.name, Logger: slog.Default(), store: h.store, now: func() time.Time { return h.clock }}
 	ctx.timers = h.store.Timers(ctx.scope())
 	h.wm = MinWatermark
 	if v, ok, err := h.meta().Get(harnessWM); err != nil {
@@ -96,8 +96,8 @@ func (h *Harness) Restore() error {
 	if p, ok := op.(Ported); ok {
 		h.ports = p.Ports()
 	}
-	in := &inst{node: &Node{Name: h.name, ports: h.ports}, op: op, ctx: ctx, own: h}
-	ctx.late = &in.late
+	in := &inst{node: &Node{Name: h.name, ports: h.ports}, op: op, ctx: ctx, own: h, wm: h.wm}
+	ctx.late, ctx.wm = &in.late, &in.wm
 	ctx.in = in
 	for i := range h.ports {
 		in.outs = append(in.outs, []pusher{collector{h, i}})
@@ -123,9 +123,6 @@ func (h *Harness) Process(rec Record) error {
 func (h *Harness) Watermark(wm int64) error {
 	if wm <= h.wm {
 		return nil
-	}
-	if err := h.in.flushBeforeWatermark(); err != nil {
-		return err
 	}
 	h.wm = wm
 	if err := h.in.advance(wm); err != nil {

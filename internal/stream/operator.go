@@ -24,15 +24,17 @@ type (
 	TimerHandler interface {
 		OnTimer(domain state.TimeDomain, ts int64, key []byte, out Emitter) error
 	}
-	// WatermarkHandler sees each watermark advance, after due timers fired.
+	// WatermarkHandler sees each advance of the operator's watermark, after
+	// its due timers fired. Each operator has its own watermark: it moves
+	// after the operators before it in the chain moved theirs and their
+	// output (from timers and OnWatermark) reached this operator.
 	WatermarkHandler interface {
 		OnWatermark(wm int64, out Emitter) error
 	}
 	// WatermarkFlusher emits the records an operator holds in flight (an
-	// async lookup) before the watermark advances: the task's watermark is
-	// shared by its chain, so records emitted from OnWatermark would reach
-	// downstream operators under the new watermark and could be late there.
-	// Called for every operator, in chain order, before any OnWatermark.
+	// async lookup) before its watermark advances, so they reach the
+	// operators after it under the watermark they were read under (the
+	// records an operator emits from OnWatermark go out under the new one).
 	WatermarkFlusher interface{ FlushBeforeWatermark(out Emitter) error }
 	// EndOfInputHandler is called when a drained (bounded) run reaches the
 	// end of its input: emit what would be emitted at end of stream
@@ -89,7 +91,7 @@ func (c *Context) DeleteTimer(d state.TimeDomain, ts int64, key []byte) error {
 	return c.timers.Delete(d, ts, key)
 }
 
-// Watermark is the task's current event-time watermark.
+// Watermark is this operator's current event-time watermark.
 func (c *Context) Watermark() int64 { return *c.wm }
 
 // Now is the processing-time clock (a manual clock under the test harness).

@@ -37,9 +37,17 @@ type Options struct {
 	// MaxRestarts in drain mode before the run fails; unbounded runs retry
 	// forever with backoff. Default 5.
 	MaxRestarts int
-	Metrics     *Metrics
-	Logger      *slog.Logger
-	Now         func() time.Time
+	// MaxRecordFailures: an input record on which a task failed this many
+	// times (an operator error or panic) goes to the dead-letter topic
+	// (reason operator_failed) instead of failing the task again. Default 3.
+	MaxRecordFailures int
+	// RestartBackoff is the first wait before a failed task restarts; it
+	// doubles while the task keeps failing before its first checkpoint, up
+	// to 30 s. Default 100 ms.
+	RestartBackoff time.Duration
+	Metrics        *Metrics
+	Logger         *slog.Logger
+	Now            func() time.Time
 }
 
 // Validate fills defaults and reports unusable settings.
@@ -70,6 +78,12 @@ func (o *Options) Validate() error {
 	}
 	if o.MaxRestarts <= 0 {
 		o.MaxRestarts = 5
+	}
+	if o.MaxRecordFailures <= 0 {
+		o.MaxRecordFailures = 3
+	}
+	if o.RestartBackoff <= 0 {
+		o.RestartBackoff = 100 * time.Millisecond
 	}
 	if o.Metrics == nil {
 		o.Metrics = NewMetrics(nil)
@@ -315,9 +329,11 @@ func runJob(ctx context.Context, o *Options, j *Job, stages []*stage, drain stri
 // supervise runs a task, restarting it from its last checkpoint after a
 // failure, with exponential backoff.
 func supervise(ctx context.Context, o *Options, mk func() *task) error {
-	backoff := 100 * time.Millisecond
+	backoff := o.RestartBackoff
+	fails := newFailures(o.MaxRecordFailures)
 	for restarts := 0; ; restarts++ {
 		t := mk()
+		t.poison = fails
 		err := t.run(ctx)
 		if err == nil || ctx.Err() != nil && errors.Is(err, context.Canceled) {
 			return nil
@@ -326,8 +342,9 @@ func supervise(ctx context.Context, o *Options, mk func() *task) error {
 			return err
 		}
 		o.Metrics.Restarts.WithLabelValues(t.job.Name).Inc()
+		t.afterFailure(fails, err)
 		if t.checkpoints > 0 { // it made progress: not a crash loop
-			backoff, restarts = 100*time.Millisecond, 0
+			backoff, restarts = o.RestartBackoff, 0
 		}
 		if t.drain != "" && restarts >= o.MaxRestarts {
 			return fmt.Errorf("giving up after %d restarts: %w", restarts, err)

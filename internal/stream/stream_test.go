@@ -44,7 +44,9 @@ func (w *windowSum) Open(c *stream.Context) error { w.ctx, w.sums = c, c.Map("su
 
 func (w *windowSum) Process(r *stream.Record, out stream.Emitter) error {
 	if w.fail != nil && w.fail() {
-		return fmt.Errorf("injected failure")
+		// A crash, not a poison record: it may hit the same record again
+		// after the restart, and must not get it dead-lettered.
+		return stream.Retryable(fmt.Errorf("injected failure"))
 	}
 	n, _ := strconv.Atoi(strings.Split(string(r.Value), ",")[1])
 	end := (r.Time/10 + 1) * 10

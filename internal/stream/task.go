@@ -55,6 +55,13 @@ type task struct {
 	lastCP  time.Time
 
 	checkpoints int // committed by this incarnation (resets restart backoff)
+
+	// poison: records to dead-letter instead of processing (fault.go);
+	// shared with the supervisor, which outlives this incarnation.
+	poison *failures
+	cur    recordPos  // the input record being pushed through the chains
+	curOK  bool       // cur is set
+	failAt *recordPos // the record the task failed on, if one is to blame
 }
 
 // seg is one stage's share of a task: its input partition and operators.
@@ -134,9 +141,9 @@ func (t *task) open(ctx context.Context) error {
 				s.keyBy = append(s.keyBy, kb)
 				push[n] = kb
 			case kindOperator:
-				in := &inst{node: n, op: n.factory(), own: t}
+				in := &inst{node: n, op: n.factory(), own: t, wm: s.wm}
 				in.ctx = &Context{Job: t.job.Name, Operator: n.Name, Partition: t.part,
-					Logger: t.logger.With("operator", n.Name), store: t.store, wm: &s.wm, now: t.o.Now, late: &in.late}
+					Logger: t.logger.With("operator", n.Name), store: t.store, wm: &in.wm, now: t.o.Now, late: &in.late}
 				in.ctx.timers = t.store.Timers(in.ctx.scope())
 				in.ctx.in = in
 				in.outs = make([][]pusher, len(n.outs))
@@ -227,8 +234,12 @@ func (t *task) restoreMeta(s *seg) error {
 }
 
 // run processes input until ctx ends (then commits and returns nil), until
-// a drained input is exhausted, or until an error.
+// a drained input is exhausted, or until an error (a panic is one).
 func (t *task) run(ctx context.Context) error {
+	return t.guard(func() error { return t.loop(ctx) })
+}
+
+func (t *task) loop(ctx context.Context) error {
 	if err := t.open(ctx); err != nil {
 		return fmt.Errorf("%s: %w", t, err)
 	}
@@ -373,6 +384,11 @@ func (t *task) process(s *seg, recs []rlog.Record) error {
 		t.rec = Record{Key: lr.Key, Value: lr.Value, Time: lr.Timestamp, Headers: lr.Headers,
 			Source: s.tp, Offset: lr.Offset, parser: &t.parser}
 		rec := &t.rec
+		t.cur, t.curOK = recordPos{s.tp, lr.Offset}, true
+		if reason, ok := t.poison.quarantined(t.cur); ok {
+			t.deadLetter(rec, &BadInputError{Code: "operator_failed", Detail: reason}, "task")
+			continue
+		}
 		if !repartition {
 			if src.EventTime != nil {
 				if ts, ok := src.EventTime(rec); ok {
@@ -388,6 +404,8 @@ func (t *task) process(s *seg, recs []rlog.Record) error {
 			return t.err
 		}
 	}
+	// Not deferred: a panic must leave cur naming the record for guard.
+	t.curOK = false
 	if len(recs) > 0 {
 		s.clock.lastActivity = t.o.Now()
 		s.clock.idle = false
@@ -436,13 +454,8 @@ func (t *task) timersAndWatermarks() error {
 		wm, idle := s.clock.watermark(src.OutOfOrderness)
 		s.idle = idle
 		if wm > s.wm {
-			for _, in := range s.insts { // in flight records go out under the old watermark
-				if err := in.flushBeforeWatermark(); err != nil {
-					return err
-				}
-			}
 			s.wm = wm
-			for _, in := range s.insts {
+			for _, in := range s.insts { // chain order: upstream operators first
 				if err := in.advance(wm); err != nil {
 					return err
 				}
@@ -673,6 +686,10 @@ func (t *task) deadLetter(rec *Record, b *BadInputError, at string) {
 func (t *task) fail(err error) {
 	if t.err == nil {
 		t.err = err
+		if t.curOK {
+			p := t.cur
+			t.failAt = &p
+		}
 	}
 }
 

@@ -73,7 +73,7 @@ func RunWorker(ctx context.Context, o WorkerOptions, jobs ...*Job) error {
 		if err != nil {
 			return err
 		}
-		ws = append(ws, &jobWorker{o: &o, job: j, stages: st, logger: o.Logger.With("job", j.Name)})
+		ws = append(ws, &jobWorker{o: &o, job: j, stages: st, logger: o.Logger.With("job", j.Name), fails: newFailures(o.MaxRecordFailures)})
 	}
 	var wg sync.WaitGroup
 	for _, w := range ws {
@@ -101,6 +101,9 @@ type jobWorker struct {
 	lastCP     time.Time
 	commits    int
 	polled     bool // records polled since the last commit or abort
+	fails      *failures
+	// taskRestarts counts task failures since the last commit, for backoff.
+	taskRestarts int
 }
 
 type route struct {
@@ -188,13 +191,19 @@ func (w *jobWorker) runSession(ctx context.Context) error {
 			continue
 		}
 		if err := w.process(recs); err != nil {
-			return err
+			if err := w.recover(ctx, err); err != nil {
+				return err
+			}
+			continue
 		}
 		if w.stale {
 			continue // rebuild first; the next commit would carry these offsets
 		}
-		if err := eachTask(w.tasks, (*task).timersAndWatermarks); err != nil {
-			return err
+		if err := eachTask(w.tasks, func(t *task) error { return t.guard(t.timersAndWatermarks) }); err != nil {
+			if err := w.recover(ctx, err); err != nil {
+				return err
+			}
+			continue
 		}
 		if w.due() {
 			// A checkpoint started must end (commit or abort) even if the
@@ -265,13 +274,58 @@ func (w *jobWorker) process(recs []rlog.Record) error {
 	// Tasks share nothing while processing (each has its own state batch,
 	// outputs and parser), so they run in parallel, as embedded tasks do.
 	return eachTask(order, func(t *task) error {
-		for _, r := range runs[t] {
-			if err := t.process(r.s, r.recs); err != nil {
-				return err
+		return t.guard(func() error {
+			for _, r := range runs[t] {
+				if err := t.process(r.s, r.recs); err != nil {
+					return err
+				}
 			}
-		}
-		return nil
+			return nil
+		})
 	})
+}
+
+// recover handles a task failure without leaving the consumer group: the
+// transaction is aborted (polling rewinds to the committed offsets), every
+// task reopens on the local store, which holds exactly the committed state,
+// and the failing record gets a strike (fault.go). Other errors are
+// returned: the session is rebuilt.
+func (w *jobWorker) recover(ctx context.Context, err error) error {
+	failed := false
+	for _, t := range w.tasks {
+		if t.err != nil {
+			failed = true
+			w.o.Metrics.Restarts.WithLabelValues(w.job.Name).Inc()
+			t.afterFailure(w.fails, t.err)
+		}
+	}
+	if !failed {
+		return err
+	}
+	w.logger.Error("task failed; redoing from the last checkpoint in this worker", "err", err)
+	if err := w.sess.Abort(ctx); err != nil {
+		return err
+	}
+	w.polled = false
+	backoff := min(w.o.RestartBackoff<<min(w.taskRestarts, 9), 30*time.Second)
+	w.taskRestarts++
+	select {
+	case <-ctx.Done():
+		return nil
+	case <-time.After(backoff):
+	}
+	old := w.tasks
+	w.dropTasks()
+	for _, o := range old {
+		var g []*stage
+		for _, s := range o.segs {
+			g = append(g, s.stage)
+		}
+		if err := w.openTask(ctx, g, o.part); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // eachTask runs fn for every task, concurrently when there are several.
@@ -337,6 +391,7 @@ func (w *jobWorker) checkpoint(ctx context.Context) error {
 		return nil
 	}
 	w.commits++
+	w.taskRestarts = 0
 	for _, t := range prepared {
 		// The transaction made these writes durable (changelog); the local
 		// store is a cache of it, so no fsync.
@@ -373,20 +428,30 @@ func (w *jobWorker) rebuild(ctx context.Context, gen uint64, parts []int32) erro
 			if err := w.restoreState(ctx, g, p); err != nil {
 				return err
 			}
-			t := newTask(&w.o.Options, g, p, w.lay.parts, w.lay.producers, "", nil)
-			t.db, t.cluster = w.o.State, true
-			if err := t.open(ctx); err != nil {
-				t.store.Close()
-				return fmt.Errorf("%s: %w", t, err)
-			}
-			w.tasks = append(w.tasks, t)
-			for _, s := range t.segs {
-				w.route[s.tp] = route{t, s}
+			if err := w.openTask(ctx, g, p); err != nil {
+				return err
 			}
 		}
 	}
 	w.logger.Info("tasks assigned", "partitions", parts, "tasks", len(w.tasks), "restored_in", time.Since(began).Round(time.Millisecond))
 	w.lastCP = w.o.Now()
+	return nil
+}
+
+// openTask opens the task of stages g for partition p on the local store.
+func (w *jobWorker) openTask(ctx context.Context, g []*stage, p int32) error {
+	t := newTask(&w.o.Options, g, p, w.lay.parts, w.lay.producers, "", nil)
+	t.db, t.cluster, t.poison = w.o.State, true, w.fails
+	if err := t.guard(func() error { return t.open(ctx) }); err != nil {
+		if t.store != nil {
+			t.store.Close()
+		}
+		return fmt.Errorf("%s: %w", t, err)
+	}
+	w.tasks = append(w.tasks, t)
+	for _, s := range t.segs {
+		w.route[s.tp] = route{t, s}
+	}
 	return nil
 }
 

@@ -1,0 +1,229 @@
+package stream_test
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cockroachdb/datadriven"
+
+	rlog "github.com/rtdw/rtdw/internal/log"
+	"github.com/rtdw/rtdw/internal/log/embedded"
+	"github.com/rtdw/rtdw/internal/stream"
+)
+
+// TestEngine runs the scripts under testdata/engine: jobs built from the
+// operators of testops_test.go run on a real embedded log, drained, with
+// crashes and restarts, and their topics are printed. Regenerate the
+// expected output with -rewrite after checking every change by hand.
+//
+//	job name=J            the input is the pipeline, one node per line:
+//	                        source TOPIC [ooo=MS] [idle=DURATION]
+//	                        op SPEC (see testOp)
+//	                        keyby key|value
+//	                        sink TOPIC
+//	produce topic=T [partitions=N] [partition=P]
+//	                      input lines "key time value" (time in ms)
+//	run [partitions=N] [interval=DURATION] [fetch=N] [live=DURATION]
+//	                      runs every job defined so far: drained, or live
+//	                      for the given wall time then stopped
+//	read topic=T [sort]   prints "key value @time" (dead letters add their
+//	                      reason), in partition and offset order, or sorted
+func TestEngine(t *testing.T) {
+	datadriven.Walk(t, "testdata/engine", func(t *testing.T, path string) {
+		e := &engineScript{t: t, jobs: map[string]*stream.Job{}}
+		l, err := embedded.Open(embedded.Options{Dir: t.TempDir(), NoSync: true, RetentionInterval: -1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer l.Close()
+		e.log = l
+		datadriven.RunTest(t, path, func(t *testing.T, d *datadriven.TestData) string {
+			out, err := e.run(d)
+			if err != nil {
+				return "error: " + err.Error() + "\n"
+			}
+			return out
+		})
+	})
+}
+
+type engineScript struct {
+	t       *testing.T
+	log     *embedded.Log
+	jobs    map[string]*stream.Job
+	order   []string
+	crashes crashes
+}
+
+func arg(d *datadriven.TestData, key, def string) string {
+	for _, a := range d.CmdArgs {
+		if a.Key == key {
+			if len(a.Vals) == 0 {
+				return "true"
+			}
+			return a.Vals[0]
+		}
+	}
+	return def
+}
+
+func (e *engineScript) run(d *datadriven.TestData) (string, error) {
+	switch d.Cmd {
+	case "job":
+		return e.defineJob(arg(d, "name", "j"), d.Input)
+	case "produce":
+		return e.produce(d)
+	case "run":
+		return e.runJobs(d)
+	case "read":
+		return e.read(arg(d, "topic", "out"), arg(d, "sort", "") != "")
+	}
+	return "", fmt.Errorf("unknown command %q", d.Cmd)
+}
+
+func (e *engineScript) defineJob(name, pipeline string) (string, error) {
+	j := stream.NewJob(name)
+	var cur stream.Stream
+	started := false
+	for i, line := range strings.Split(strings.TrimSpace(pipeline), "\n") {
+		kind, rest, _ := strings.Cut(strings.TrimSpace(line), " ")
+		_, args := parseSpec("x " + rest)
+		switch {
+		case kind == "source":
+			topic := strings.Fields(rest)[0]
+			ooo, _ := strconv.Atoi(args["ooo"])
+			idle := time.Hour
+			if v, ok := args["idle"]; ok {
+				idle, _ = time.ParseDuration(v)
+			}
+			cur = j.Source(topic, stream.OutOfOrderness(time.Duration(ooo)*time.Millisecond), stream.IdleTimeout(idle),
+				stream.EventTime(func(r *stream.Record) (int64, bool) { return r.Time, true }))
+			started = true
+		case !started:
+			return "", fmt.Errorf("line %d: a pipeline starts with source", i+1)
+		case kind == "op":
+			f, err := testOp(rest, &e.crashes)
+			if err != nil {
+				return "", err
+			}
+			cur = cur.Process(fmt.Sprintf("op%d_%s", i, strings.Fields(rest)[0][:min(4, len(strings.Fields(rest)[0]))]), f).Main()
+		case kind == "keyby":
+			byValue := strings.TrimSpace(rest) == "value"
+			cur = cur.KeyBy(fmt.Sprintf("by%d", i), func(r *stream.Record) ([]byte, error) {
+				if byValue {
+					return r.Value, nil
+				}
+				return r.Key, nil
+			})
+		case kind == "sink":
+			cur.To(strings.TrimSpace(rest))
+		default:
+			return "", fmt.Errorf("line %d: unknown node %q", i+1, kind)
+		}
+	}
+	if _, ok := e.jobs[name]; !ok {
+		e.order = append(e.order, name)
+	}
+	e.jobs[name] = j
+	return "ok\n", nil
+}
+
+func (e *engineScript) produce(d *datadriven.TestData) (string, error) {
+	topic := arg(d, "topic", "in")
+	parts, _ := strconv.Atoi(arg(d, "partitions", "1"))
+	if _, err := rlog.EnsureTopic(bg, e.log, topic, rlog.TopicConfig{Partitions: int32(parts)}); err != nil {
+		return "", err
+	}
+	part, _ := strconv.Atoi(arg(d, "partition", "-1"))
+	var recs []rlog.Record
+	for _, line := range strings.Split(strings.TrimSpace(d.Input), "\n") {
+		f := strings.Fields(line)
+		if len(f) != 3 {
+			return "", fmt.Errorf("want \"key time value\", got %q", line)
+		}
+		ts, err := strconv.ParseInt(f[1], 10, 64)
+		if err != nil {
+			return "", err
+		}
+		p := rlog.AutoPartition
+		if part >= 0 {
+			p = int32(part)
+		}
+		recs = append(recs, rlog.Record{Topic: topic, Partition: p, Key: []byte(f[0]), Value: []byte(f[2]), Timestamp: ts})
+	}
+	return fmt.Sprintf("produced %d\n", len(recs)), e.log.Produce(bg, recs...)
+}
+
+func (e *engineScript) runJobs(d *datadriven.TestData) (string, error) {
+	parts, _ := strconv.Atoi(arg(d, "partitions", "1"))
+	interval, err := time.ParseDuration(arg(d, "interval", "1s"))
+	if err != nil {
+		return "", err
+	}
+	fetch, _ := strconv.Atoi(arg(d, "fetch", "1000"))
+	o := stream.Options{Log: e.log, Partitions: int32(parts), Interval: interval, FetchMax: fetch, MaxRestarts: 1000, RestartBackoff: time.Millisecond}
+	var jobs []*stream.Job
+	for _, n := range e.order {
+		jobs = append(jobs, e.jobs[n])
+	}
+	if live := arg(d, "live", ""); live != "" {
+		dur, err := time.ParseDuration(live)
+		if err != nil {
+			return "", err
+		}
+		ctx, cancel := context.WithTimeout(bg, dur)
+		defer cancel()
+		return "ok\n", stream.Run(ctx, o, jobs...)
+	}
+	o.Drain = true
+	return "ok\n", stream.Run(bg, o, jobs...)
+}
+
+func (e *engineScript) read(topic string, sorted bool) (string, error) {
+	info, err := e.log.DescribeTopic(bg, topic)
+	if err != nil {
+		return "", err
+	}
+	var lines []string
+	for p := int32(0); p < info.Partitions; p++ {
+		tp := rlog.TopicPartition{Topic: topic, Partition: p}
+		for off := int64(0); ; {
+			recs, err := e.log.Fetch(bg, tp, off, 1000, 0)
+			if err != nil {
+				return "", err
+			}
+			if len(recs) == 0 {
+				break
+			}
+			for _, r := range recs {
+				off = r.Offset + 1
+				if r.Header(stream.HeaderControl) != nil {
+					continue
+				}
+				line := fmt.Sprintf("%s %s @%d", r.Key, r.Value, r.Timestamp)
+				if reason := r.Header(stream.HeaderReason); reason != nil {
+					line += fmt.Sprintf(" [%s at %s]", firstLine(string(reason)), r.Header(stream.HeaderJob))
+				}
+				lines = append(lines, line)
+			}
+		}
+	}
+	if sorted {
+		slices.Sort(lines)
+	}
+	if len(lines) == 0 {
+		return "(empty)\n", nil
+	}
+	return strings.Join(lines, "\n") + "\n", nil
+}
+
+// firstLine keeps a reason's first line (a panic's stack is not golden).
+func firstLine(s string) string {
+	s, _, _ = strings.Cut(s, "\n")
+	return s
+}
