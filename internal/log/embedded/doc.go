@@ -1,14 +1,15 @@
-// Package embedded implements log.Log on one Pebble store: topics, consumer
-// group offsets and keyed state share the store, so a checkpoint (records +
-// offsets + state) is a single atomic Pebble batch.
+// Package embedded implements log.Log in one process: record bodies in
+// per-partition segment files (segment.go), everything that must change
+// atomically in one Pebble store, whose batch is the commit point: topic
+// metadata, consumer group offsets, each partition's committed end, segment
+// sizes, a sparse offset index, and keyed state (see codec.go for the key
+// space; the state package owns 0x20-0x2f).
 //
-// Key space (first byte is the namespace; the state package owns 0x20-0x2f):
-//
-//	0x01 name                       -> topic meta (JSON)
-//	0x02 topicID(4) part(4) off(8)  -> record
-//	0x03 group 0x00 topicID(4) part(4) -> committed offset (8)
-//	0x04 topicID(4) part(4)         -> log start offset (8), moved by retention
-//
-// Offsets are assigned at commit time under one mutex, so readers never see
-// a gap or an uncommitted record: every fetch is read_committed.
+// A commit writes its frames to the segment files, syncs them, then commits
+// one Pebble batch (records' metadata + group offsets + state); Open cuts
+// whatever a crash left past the committed ends. Concurrent commits are
+// grouped (groupcommit.go) so they share fsyncs and one batch; each txn is
+// still all or nothing. Offsets are assigned at commit time under one
+// mutex, so readers never see a gap or an uncommitted record: every fetch is
+// read_committed.
 package embedded

@@ -82,12 +82,17 @@ type Log struct {
 	opts    Options
 	writeOp *pebble.WriteOptions
 
-	mu       sync.Mutex   // serializes commits, topic creation and retention
+	queue    commitQueue  // orders Commit calls into groups (groupcommit.go)
+	mu       sync.Mutex   // serializes commit groups, topic creation and retention
 	tmu      sync.RWMutex // guards the topics map (written under mu and tmu)
 	topics   map[string]*topic
 	nextID   uint32
 	rr       uint32
 	lastTime int64 // append times are monotonic per log
+
+	// beforeBatchCommit, if set (tests), runs after a group's frames are
+	// written and synced, before its batch commits; an error fails the group.
+	beforeBatchCommit func(txns int) error
 
 	closing   chan struct{}
 	closeOnce sync.Once
@@ -364,30 +369,125 @@ func (l *Log) Produce(ctx context.Context, recs ...rlog.Record) error {
 // segment files first; the Pebble batch (state, group offsets, each
 // partition's new end, segment sizes and index entries) is the commit
 // point. A crash in between leaves bytes past the committed end, which
-// Open truncates, so a partial commit is never visible.
+// Open truncates, so a partial commit is never visible. Concurrent commits
+// share their fsyncs and their batch (groupcommit.go); each txn still
+// succeeds or fails on its own.
 func (l *Log) Commit(ctx context.Context, txn *rlog.Txn) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
 	if l.isClosed() {
 		return rlog.ErrClosed
 	}
+	req := &commitReq{txn: txn, size: txnSize(txn), wake: make(chan struct{}, 1)}
+	return l.queue.do(req, l.commitGroup)
+}
+
+// commitGroup commits a group of txns under l.mu and sets each one's err.
+func (l *Log) commitGroup(group []*commitReq) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.isClosed() {
+		for _, r := range group {
+			r.err = rlog.ErrClosed
+		}
+		return
+	}
+	for len(group) > 0 {
+		group = l.commitLocked(group)
+	}
+}
+
+// errSpoiled marks a txn whose state batch failed halfway through being
+// applied to the group's batch (a corrupt batch), which is then unusable.
+type errSpoiled struct{ err error }
+
+func (e errSpoiled) Error() string { return e.err.Error() }
+func (e errSpoiled) Unwrap() error { return e.err }
+
+// commitLocked commits reqs as one Pebble batch and sets each one's err.
+// A txn that fails validation fails alone. If a txn's state batch spoils
+// the group's batch, that txn fails and commitLocked returns the txns
+// after it to be committed again in a fresh batch (nothing was written).
+func (l *Log) commitLocked(reqs []*commitReq) (retry []*commitReq) {
 	// Records go into a plain batch: indexing them in the caller's indexed
 	// state batch would cost a skiplist insert per record for nothing.
 	b := l.db.NewBatch()
 	defer b.Close()
-	if txn.State != nil {
-		if err := b.Apply(txn.State, nil); err != nil {
-			return fmt.Errorf("commit: %w", err)
+	g := &group{now: max(l.opts.Now().UnixMilli(), l.lastTime), touched: map[*partition]*pending{}}
+	defer func() {
+		for _, pd := range g.order {
+			if cap(pd.buf) <= 64<<20 { // keep the grown buffer, unless it is huge
+				pd.p.scratch = pd.buf[:0]
+			}
+		}
+	}()
+	in := make([]*commitReq, 0, len(reqs))
+	for i, r := range reqs {
+		err := l.addTxn(g, b, r.txn)
+		if spoiled := (errSpoiled{}); errors.As(err, &spoiled) {
+			r.err = fmt.Errorf("commit: %w", spoiled.err)
+			return append(in, reqs[i+1:]...)
+		}
+		if r.err = err; err == nil {
+			in = append(in, r)
 		}
 	}
-	now := max(l.opts.Now().UnixMilli(), l.lastTime)
+	fail := func(err error) []*commitReq {
+		for _, pd := range g.order {
+			for _, s := range pd.created {
+				s.f.Close() // never installed; Open removes the file
+			}
+		}
+		for _, r := range in {
+			r.err = err
+		}
+		return nil
+	}
+	for _, pd := range g.order {
+		if err := l.writeFrames(pd, b, g.now); err != nil {
+			return fail(fmt.Errorf("commit %s/%d: %w", pd.t.info.Name, pd.part, err))
+		}
+	}
+	if err := l.syncFrames(g.order); err != nil {
+		return fail(fmt.Errorf("commit: %w", err))
+	}
+	if b.Empty() {
+		return nil
+	}
+	if l.beforeBatchCommit != nil {
+		if err := l.beforeBatchCommit(len(in)); err != nil {
+			return fail(err)
+		}
+	}
+	if err := b.Commit(l.writeOp); err != nil {
+		return fail(fmt.Errorf("commit: %w", err))
+	}
+	l.lastTime = g.now
+	for _, pd := range g.order {
+		pd.install(g.now)
+	}
+	return nil
+}
 
-	// Frame the records per partition, assigning offsets.
-	var order []*pending
-	touched := map[*partition]*pending{}
+// group is what a group's txns add up to, per partition.
+type group struct {
+	now     int64
+	order   []*pending
+	touched map[*partition]*pending
+	dest    []dest // per record of the txn being added
+}
+
+type dest struct {
+	t    *topic
+	part int32
+}
+
+// addTxn validates txn and adds it to the group: its state batch and group
+// offsets to b, its records framed at the next offsets of their partitions.
+// A validation error leaves g and b as they were; errSpoiled leaves b unusable.
+func (l *Log) addTxn(g *group, b *pebble.Batch, txn *rlog.Txn) error {
+	g.dest = g.dest[:0]
 	for i := range txn.Records {
 		r := &txn.Records[i]
 		t, ok := l.topics[r.Topic]
@@ -408,51 +508,41 @@ func (l *Log) Commit(ctx context.Context, txn *rlog.Txn) error {
 		} else if part >= t.info.Partitions {
 			return fmt.Errorf("commit: %w: %s has no partition %d", rlog.ErrUnknownTopic, r.Topic, part)
 		}
-		p := t.parts[part]
-		pd := touched[p]
-		if pd == nil {
-			pd = &pending{t: t, part: part, p: p, end: p.end.Load(), buf: p.scratch[:0]}
-			touched[p] = pd
-			order = append(order, pd)
-		}
-		ts := r.Timestamp
-		if ts == 0 {
-			ts = now
-		}
-		pd.frames = append(pd.frames, len(pd.buf))
-		pd.buf = appendFrame(pd.buf, &rlog.Record{Key: r.Key, Value: r.Value, Headers: r.Headers, Timestamp: ts}, pd.end, now)
-		pd.end++
+		g.dest = append(g.dest, dest{t, part})
 	}
-	defer func() {
-		for _, pd := range order {
-			if cap(pd.buf) <= 64<<20 { // keep the grown buffer, unless it is huge
-				pd.p.scratch = pd.buf[:0]
-			}
+	for tp := range txn.Offsets {
+		if _, ok := l.topics[tp.Topic]; !ok {
+			return fmt.Errorf("commit offsets: %w: %s", rlog.ErrUnknownTopic, tp.Topic)
 		}
-	}()
-	for _, pd := range order {
-		if err := l.writeFrames(pd, b, now); err != nil {
-			return fmt.Errorf("commit %s/%d: %w", pd.t.info.Name, pd.part, err)
+	}
+
+	// Valid: from here on only a corrupt state batch can fail.
+	if txn.State != nil {
+		if err := b.Apply(txn.State, nil); err != nil {
+			return errSpoiled{err}
 		}
 	}
 	for tp, off := range txn.Offsets {
-		t, ok := l.topics[tp.Topic]
-		if !ok {
-			return fmt.Errorf("commit offsets: %w: %s", rlog.ErrUnknownTopic, tp.Topic)
-		}
-		if err := b.Set(groupKey(txn.Group, t.id, tp.Partition), u64(off), nil); err != nil {
-			return fmt.Errorf("commit offsets: %w", err)
+		if err := b.Set(groupKey(txn.Group, l.topics[tp.Topic].id, tp.Partition), u64(off), nil); err != nil {
+			return errSpoiled{err}
 		}
 	}
-	if b.Empty() {
-		return nil
-	}
-	if err := b.Commit(l.writeOp); err != nil {
-		return fmt.Errorf("commit: %w", err)
-	}
-	l.lastTime = now
-	for _, pd := range order {
-		pd.install(now)
+	for i, d := range g.dest {
+		r := &txn.Records[i]
+		p := d.t.parts[d.part]
+		pd := g.touched[p]
+		if pd == nil {
+			pd = &pending{t: d.t, part: d.part, p: p, end: p.end.Load(), buf: p.scratch[:0]}
+			g.touched[p] = pd
+			g.order = append(g.order, pd)
+		}
+		ts := r.Timestamp
+		if ts == 0 {
+			ts = g.now
+		}
+		pd.frames = append(pd.frames, len(pd.buf))
+		pd.buf = appendFrame(pd.buf, &rlog.Record{Key: r.Key, Value: r.Value, Headers: r.Headers, Timestamp: ts}, pd.end, g.now)
+		pd.end++
 	}
 	return nil
 }
@@ -474,7 +564,8 @@ type pending struct {
 
 // writeFrames appends pd's frames to segment files (rolling to a new
 // segment at SegmentBytes) and adds the partition's new end, segment sizes
-// and index entries to b. Nothing in memory changes until install.
+// and index entries to b. Nothing in memory changes until install; the
+// files are synced by syncFrames.
 func (l *Log) writeFrames(pd *pending, b *pebble.Batch, now int64) error {
 	list := pd.p.segs.snapshot()
 	var seg *segment
@@ -538,18 +629,6 @@ func (l *Log) writeFrames(pd *pending, b *pebble.Batch, now int64) error {
 	}
 	pd.segs, pd.sizes = append(pd.segs, seg), append(pd.sizes, size)
 	pd.sinceIndex = since
-	if !l.opts.NoSync {
-		for _, s := range pd.segs {
-			if err := s.f.Sync(); err != nil {
-				return err
-			}
-		}
-		if len(pd.created) > 0 {
-			if err := syncDir(l.segmentDir(pd.t.id, pd.part)); err != nil {
-				return err
-			}
-		}
-	}
 	for i, s := range pd.segs {
 		maxTime := now
 		if err := b.Set(partOffKey(nsSeg, pd.t.id, pd.part, s.base), pair(pd.sizes[i], maxTime), nil); err != nil {
@@ -573,6 +652,45 @@ func (pd *pending) install(now int64) {
 	p.end.Store(pd.end)
 	p.wake()
 }
+
+// syncFrames makes the segment files a group wrote (and the directories
+// of new ones) durable before its batch commits. The fsyncs run in
+// parallel: the file system then commits their metadata together.
+func (l *Log) syncFrames(order []*pending) error {
+	if l.opts.NoSync {
+		return nil
+	}
+	var syncs []func() error
+	for _, pd := range order {
+		for _, s := range pd.segs {
+			syncs = append(syncs, s.f.Sync)
+		}
+		if len(pd.created) > 0 {
+			dir := l.segmentDir(pd.t.id, pd.part)
+			syncs = append(syncs, func() error { return syncDir(dir) })
+		}
+	}
+	if len(syncs) == 1 {
+		return syncs[0]()
+	}
+	var (
+		next atomic.Int64
+		wg   sync.WaitGroup
+		errs = make([]error, len(syncs))
+	)
+	for range min(len(syncs), maxParallelSyncs) {
+		wg.Go(func() {
+			for i := int(next.Add(1) - 1); i < len(syncs); i = int(next.Add(1) - 1) {
+				errs[i] = syncs[i]()
+			}
+		})
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// maxParallelSyncs bounds the goroutines syncing one group's files.
+const maxParallelSyncs = 16
 
 func syncDir(dir string) error {
 	d, err := os.Open(dir)

@@ -41,6 +41,7 @@ var dataPlane = []suiteTest{
 var transactions = []suiteTest{
 	{"TxnAtomic", testTxnAtomic},
 	{"TxnState", testTxnState},
+	{"TxnConcurrent", testTxnConcurrent},
 }
 
 // Run runs the whole conformance suite.
@@ -425,5 +426,87 @@ func testConcurrentProducers(t *testing.T, l rlog.Log) {
 	}
 	if len(recs) != writers*each || len(seen) != writers*each {
 		t.Fatalf("got %d records (%d distinct), want %d", len(recs), len(seen), writers*each)
+	}
+}
+
+// testTxnConcurrent: txns committed at once (tasks checkpointing together)
+// are each all or nothing, whatever else commits with them: every valid
+// txn's records appear once, in its committer's order, with its offset and
+// state; an invalid one (unknown topic) fails alone and leaves nothing.
+func testTxnConcurrent(t *testing.T, l rlog.Log) {
+	const writers, each = 8, 25
+	mustCreate(t, l, "own", writers)
+	mustCreate(t, l, "both", 1)
+	invalid := func(i int) bool { return i%5 == 4 }
+	db := l.StateStore()
+	stateKey := func(w, i int) []byte { return fmt.Appendf(nil, "\x2fconformance-concurrent-%d-%d", w, i) }
+	var wg sync.WaitGroup
+	for w := range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range each {
+				recs := []rlog.Record{
+					{Topic: "own", Partition: int32(w), Value: fmt.Appendf(nil, "%d-%d", w, i)},
+					{Topic: "both", Partition: 0, Value: fmt.Appendf(nil, "%d-%d", w, i)},
+				}
+				if invalid(i) {
+					recs = append(recs, rlog.Record{Topic: "missing", Value: []byte("x")})
+				}
+				b := db.NewIndexedBatch()
+				b.Set(stateKey(w, i), []byte("v"), nil)
+				err := l.Commit(ctx, &rlog.Txn{Records: recs, State: b,
+					Group: "concurrent", Offsets: map[rlog.TopicPartition]int64{{Topic: "own", Partition: int32(w)}: int64(i + 1)}})
+				b.Close()
+				if invalid(i) != (err != nil) {
+					t.Errorf("writer %d txn %d: %v", w, i, err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if t.Failed() {
+		return
+	}
+	both := map[string]bool{}
+	last := map[int]int{}
+	for _, r := range fetchAll(t, l, rlog.TopicPartition{Topic: "both"}) {
+		var w, i int
+		fmt.Sscanf(string(r.Value), "%d-%d", &w, &i)
+		if prev, ok := last[w]; invalid(i) || both[string(r.Value)] || ok && prev >= i {
+			t.Fatalf("both/0: record %q at %d (duplicate: %v, after %d-%d)", r.Value, r.Offset, both[string(r.Value)], w, prev)
+		}
+		last[w], both[string(r.Value)] = i, true
+	}
+	for w := range writers {
+		var got, want []string
+		for _, r := range fetchAll(t, l, rlog.TopicPartition{Topic: "own", Partition: int32(w)}) {
+			got = append(got, string(r.Value))
+		}
+		for i := range each {
+			_, c, err := db.Get(stateKey(w, i))
+			if err == nil {
+				c.Close()
+			}
+			if invalid(i) != (err != nil) {
+				t.Fatalf("state of writer %d txn %d: %v", w, i, err)
+			}
+			if !invalid(i) {
+				want = append(want, fmt.Sprintf("%d-%d", w, i))
+				if !both[want[len(want)-1]] {
+					t.Fatalf("both/0 misses %s", want[len(want)-1])
+				}
+			}
+		}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Fatalf("own/%d = %v, want %v", w, got, want)
+		}
+		if off, ok, err := l.CommittedOffset(ctx, "concurrent", rlog.TopicPartition{Topic: "own", Partition: int32(w)}); !ok || off != each-1 || err != nil {
+			t.Fatalf("writer %d's offset %d %v %v, want %d", w, off, ok, err, each-1)
+		}
+	}
+	if len(both) != writers*(each-each/5) {
+		t.Fatalf("both/0 has %d records, want %d", len(both), writers*(each-each/5))
 	}
 }
