@@ -16,6 +16,7 @@ type Window struct{ Start, End int64 }
 // Aggregator folds a key's records of one window into an accumulator and
 // turns the accumulator into output when the window closes. Accumulators
 // are bytes because they live in keyed state (checkpointed, restored).
+// TumblingWindowOf with an AggregatorOf avoids re-encoding them per record.
 type Aggregator interface {
 	// Add returns acc (nil for the window's first record) with rec folded in.
 	Add(acc []byte, rec *stream.Record) ([]byte, error)
@@ -23,10 +24,45 @@ type Aggregator interface {
 	Emit(key []byte, w Window, acc []byte, out stream.Emitter) error
 }
 
+// AggregatorOf folds a key's records of one window into a decoded
+// accumulator A. The window keeps A in memory while the task runs and
+// writes it to keyed state (Encode) only at checkpoints and when it evicts
+// it; after a restart it reads it back (Decode). One AggregatorOf serves
+// every task of the job, concurrently: it must keep no mutable state of
+// its own (A may be mutable: each window has its own).
+type AggregatorOf[A any] interface {
+	// New returns the accumulator of a window with no records yet.
+	New() A
+	// Decode reads an accumulator Encode wrote (b is the caller's to keep).
+	Decode(b []byte) (A, error)
+	// Add folds rec into acc and returns the result (acc itself, when A is
+	// a pointer). An Add that returns a BadInputError must leave acc as it
+	// was: the record is dead-lettered and the window goes on.
+	Add(acc A, rec *stream.Record) (A, error)
+	// Encode appends acc's encoding to dst.
+	Encode(acc A, dst []byte) []byte
+	// Emit writes the window's result for key to out (port 0). It must not
+	// change acc: at the end of a drained input the window stays open.
+	Emit(key []byte, w Window, acc A, out stream.Emitter) error
+}
+
+// Sizer is optionally implemented by an AggregatorOf: Size estimates the
+// memory an accumulator holds, in bytes, for the window's memory bound.
+// It is called after every Add, so it must be cheap (kept up to date by
+// Add, not computed).
+type Sizer[A any] interface{ Size(acc A) int }
+
 // Window ports: results, and records that arrived after their window closed.
 const (
 	PortWindows = "windows"
 	PortLate    = "late"
+)
+
+// In-memory accumulators per task: past either bound, those not added to
+// since the previous eviction are written to state and dropped (see evict).
+const (
+	windowMaxCached      = 8192
+	windowMaxCachedBytes = 16 << 20
 )
 
 // TumblingWindow aggregates records, per key, into event-time tumbling
@@ -38,90 +74,302 @@ const (
 // emitted without being discarded, so a later run that continues it
 // re-emits the complete window (sinks upsert by window and key).
 func TumblingWindow(size time.Duration, agg Aggregator) stream.Factory {
+	return TumblingWindowOf[[]byte](size, bytesAgg{agg})
+}
+
+// TumblingWindowOf is TumblingWindow with a decoded accumulator: each
+// (key, window) accumulator stays in memory while the task runs, so a
+// record costs one Add, not a decode and an encode of the whole window.
+// State holds the encoded accumulator as of the last checkpoint (every
+// in-memory change is written at PrepareCheckpoint), so a restarted task
+// resumes exactly; a window that fires is emitted from memory and its
+// state deleted. The in-memory set is bounded (WindowMemory): past a
+// bound, the accumulators not added to since the previous eviction are
+// written to state and dropped (second chance: a window that keeps
+// receiving records stays), and past the entry bound all others too
+// (so at most twice the entry bound are held). The byte bound is soft: an
+// accumulator in use stays however large, as it would have to be decoded
+// for its next record anyway. Late records, EndOfInput and timers behave
+// as TumblingWindow's.
+func TumblingWindowOf[A any](size time.Duration, agg AggregatorOf[A], opts ...WindowOption) stream.Factory {
 	ms := size.Milliseconds()
 	if ms <= 0 {
 		panic(fmt.Sprintf("operator: window size %s must be at least 1ms", size))
 	}
-	return func() stream.Operator { return &tumbling{size: ms, agg: agg} }
+	o := windowOpts{maxN: windowMaxCached, maxBytes: windowMaxCachedBytes}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	sizer, _ := agg.(Sizer[A])
+	return func() stream.Operator {
+		return &tumbling[A]{size: ms, agg: agg, sizer: sizer, cache: map[string]*winEntry[A]{},
+			maxN: o.maxN, maxBytes: o.maxBytes}
+	}
 }
 
-type tumbling struct {
-	size int64
-	agg  Aggregator
-	ctx  *stream.Context
-	accs *state.MapState // key -> window end (8 bytes, big endian) -> accumulator
+// WindowOption tunes TumblingWindowOf.
+type WindowOption func(*windowOpts)
+
+type windowOpts struct{ maxN, maxBytes int }
+
+// WindowMemory bounds the accumulators a task keeps in memory: entries
+// (default 8192) and bytes as the aggregator's Sizer estimates them
+// (default 16 MiB). Tests use tiny bounds to exercise eviction.
+func WindowMemory(entries, bytes int) WindowOption {
+	return func(o *windowOpts) { o.maxN, o.maxBytes = max(entries, 1), max(bytes, 0) }
 }
 
-func (w *tumbling) Ports() []string { return []string{PortWindows, PortLate} }
+// bytesAgg serves an Aggregator as an AggregatorOf[[]byte].
+type bytesAgg struct{ a Aggregator }
 
-func (w *tumbling) Open(ctx *stream.Context) error {
+func (b bytesAgg) New() []byte                       { return nil }
+func (b bytesAgg) Decode(raw []byte) ([]byte, error) { return raw, nil }
+func (b bytesAgg) Add(acc []byte, r *stream.Record) ([]byte, error) {
+	return b.a.Add(acc[:len(acc):len(acc)], r) // an append must not write into the kept acc
+}
+func (b bytesAgg) Encode(acc, dst []byte) []byte { return append(dst, acc...) }
+func (b bytesAgg) Size(acc []byte) int           { return len(acc) }
+func (b bytesAgg) Emit(key []byte, w Window, acc []byte, out stream.Emitter) error {
+	return b.a.Emit(key, w, acc, out)
+}
+
+// winEntry is one (key, window) accumulator held in memory.
+type winEntry[A any] struct {
+	key    []byte
+	end    int64
+	acc    A
+	size   int
+	dirty  bool // changed since it was last written to state
+	stored bool // state holds a version of it (to delete when it fires)
+	used   bool // added to again (after its first record) since the last eviction
+}
+
+type tumbling[A any] struct {
+	size  int64
+	agg   AggregatorOf[A]
+	sizer Sizer[A]
+	ctx   *stream.Context
+	accs  *state.MapState // key -> window end (8 bytes, big endian) -> encoded accumulator
+
+	cache          map[string]*winEntry[A] // key + window end (8 bytes) -> accumulator
+	bytes          int                     // sum of the cached entries' sizes
+	maxN, maxBytes int                     // the bounds
+	limN, limBytes int                     // evict when past these (>= the bounds)
+	kbuf, ebuf     []byte
+}
+
+func (w *tumbling[A]) Ports() []string { return []string{PortWindows, PortLate} }
+
+func (w *tumbling[A]) Open(ctx *stream.Context) error {
 	w.ctx, w.accs = ctx, ctx.Map("windows")
+	w.limN, w.limBytes = w.maxN, w.maxBytes
 	return nil
 }
 
-func (w *tumbling) windowOf(t int64) Window {
+func (w *tumbling[A]) windowOf(t int64) Window {
 	start := t - ((t%w.size)+w.size)%w.size // floor, also for negative times
 	return Window{Start: start, End: start + w.size}
 }
 
 func endKey(end int64) []byte { return binary.BigEndian.AppendUint64(nil, uint64(end)) }
 
-func (w *tumbling) Process(rec *stream.Record, out stream.Emitter) error {
+// cacheKey is key + window end in w.kbuf (valid until the next call).
+func (w *tumbling[A]) cacheKey(key []byte, end int64) []byte {
+	w.kbuf = binary.BigEndian.AppendUint64(append(w.kbuf[:0], key...), uint64(end))
+	return w.kbuf
+}
+
+func (w *tumbling[A]) sizeOf(acc A) int {
+	if w.sizer == nil {
+		return 0
+	}
+	return w.sizer.Size(acc)
+}
+
+func (w *tumbling[A]) Process(rec *stream.Record, out stream.Emitter) error {
 	win := w.windowOf(rec.Time)
 	if win.End-1 <= w.ctx.Watermark() {
 		w.ctx.CountLate()
 		out.Emit(1, rec)
 		return nil
 	}
-	ek := endKey(win.End)
-	acc, _, err := w.accs.Get(rec.Key, ek)
+	ck := w.cacheKey(rec.Key, win.End)
+	if e := w.cache[string(ck)]; e != nil {
+		acc, err := w.agg.Add(e.acc, rec)
+		if err != nil {
+			return err
+		}
+		e.acc, e.dirty, e.used = acc, true, true
+		if w.sizer != nil {
+			n := w.sizer.Size(acc)
+			w.bytes += n - e.size
+			e.size = n
+			if w.bytes > w.limBytes {
+				return w.evict(e)
+			}
+		}
+		return nil
+	}
+	// First record of this (key, window) since the task started or the
+	// entry was evicted: state may hold it.
+	raw, stored, err := w.accs.Get(rec.Key, endKey(win.End))
 	if err != nil {
 		return err
 	}
-	acc, err = w.agg.Add(acc, rec)
-	if err != nil {
+	var acc A
+	if stored {
+		if acc, err = w.agg.Decode(raw); err != nil {
+			return err
+		}
+	} else {
+		acc = w.agg.New()
+	}
+	if acc, err = w.agg.Add(acc, rec); err != nil {
+		return err // nothing cached, no timer: as if the record never came
+	}
+	e := &winEntry[A]{key: bytes.Clone(rec.Key), end: win.End, acc: acc, size: w.sizeOf(acc), dirty: true, stored: stored}
+	w.cache[string(w.cacheKey(rec.Key, win.End))] = e
+	w.bytes += e.size
+	// Registering is idempotent: a stored window has its timer already.
+	if err := w.ctx.RegisterTimer(state.EventTime, win.End-1, rec.Key); err != nil {
 		return err
 	}
-	if err := w.accs.Put(rec.Key, ek, acc); err != nil {
-		return err
+	if len(w.cache) > w.limN || w.bytes > w.limBytes {
+		return w.evict(e)
 	}
-	return w.ctx.RegisterTimer(state.EventTime, win.End-1, rec.Key)
+	return nil
 }
 
-func (w *tumbling) OnTimer(_ state.TimeDomain, ts int64, key []byte, out stream.Emitter) error {
-	win := Window{Start: ts + 1 - w.size, End: ts + 1}
-	ek := endKey(win.End)
-	acc, ok, err := w.accs.Get(key, ek)
+// flush writes e to state if it changed since it was last written.
+func (w *tumbling[A]) flush(e *winEntry[A]) error {
+	if !e.dirty {
+		return nil
+	}
+	w.ebuf = w.agg.Encode(e.acc, w.ebuf[:0])
+	if err := w.accs.Put(e.key, endKey(e.end), w.ebuf); err != nil {
+		return err
+	}
+	e.dirty, e.stored = false, true
+	return nil
+}
+
+// drop flushes e and forgets it (it is read back from state when needed).
+func (w *tumbling[A]) drop(k string, e *winEntry[A]) error {
+	if err := w.flush(e); err != nil {
+		return err
+	}
+	delete(w.cache, k)
+	w.bytes -= e.size
+	return nil
+}
+
+// evict brings the in-memory set back under its bounds, keeping cur (the
+// entry just used): entries not added to since the previous eviction (or
+// since their first record) go first (second chance: a window that keeps
+// receiving records, however large, stays); if the entry count
+// is still past its bound, every other entry goes. The next eviction comes
+// when the set has grown again to twice what it kept (at least the
+// bounds), so its scans cost O(1) per record amortized. The byte bound is
+// soft: hot entries are kept (they would be read back at once).
+func (w *tumbling[A]) evict(cur *winEntry[A]) error {
+	for k, e := range w.cache {
+		if e != cur && !e.used {
+			if err := w.drop(k, e); err != nil {
+				return err
+			}
+		}
+		e.used = false
+	}
+	if len(w.cache) > w.maxN {
+		for k, e := range w.cache {
+			if e != cur {
+				if err := w.drop(k, e); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	w.limN = max(w.maxN, 2*len(w.cache))
+	w.limBytes = max(w.maxBytes, 2*w.bytes)
+	return nil
+}
+
+// PrepareCheckpoint writes every changed accumulator to state: the
+// checkpoint must hold them all, since a restarted task starts from it.
+func (w *tumbling[A]) PrepareCheckpoint(stream.Emitter) error {
+	for _, e := range w.cache {
+		if err := w.flush(e); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// lookup returns the (key, window end) accumulator, from memory or state.
+func (w *tumbling[A]) lookup(key []byte, end int64) (acc A, ok bool, err error) {
+	if e := w.cache[string(w.cacheKey(key, end))]; e != nil {
+		return e.acc, true, nil
+	}
+	raw, ok, err := w.accs.Get(key, endKey(end))
 	if err != nil || !ok {
+		return acc, false, err
+	}
+	acc, err = w.agg.Decode(raw)
+	return acc, err == nil, err
+}
+
+func (w *tumbling[A]) OnTimer(_ state.TimeDomain, ts int64, key []byte, out stream.Emitter) error {
+	win := Window{Start: ts + 1 - w.size, End: ts + 1}
+	ck := w.cacheKey(key, win.End)
+	if e := w.cache[string(ck)]; e != nil {
+		if err := w.agg.Emit(key, win, e.acc, out); err != nil {
+			return err
+		}
+		delete(w.cache, string(w.cacheKey(key, win.End)))
+		w.bytes -= e.size
+		if !e.stored {
+			return nil // never written: nothing to delete
+		}
+		return w.accs.Delete(key, endKey(win.End))
+	}
+	raw, ok, err := w.accs.Get(key, endKey(win.End))
+	if err != nil || !ok {
+		return err
+	}
+	acc, err := w.agg.Decode(raw)
+	if err != nil {
 		return err
 	}
 	if err := w.agg.Emit(key, win, acc, out); err != nil {
 		return err
 	}
-	return w.accs.Delete(key, ek)
+	return w.accs.Delete(key, endKey(win.End))
 }
 
 // EndOfInput emits every open window, keeping it (and its timer) so a
 // later run continues it.
-func (w *tumbling) EndOfInput(out stream.Emitter) error {
+func (w *tumbling[A]) EndOfInput(out stream.Emitter) error {
 	type open struct {
 		key []byte
 		win Window
-		acc []byte
 	}
 	var wins []open
 	_, err := w.ctx.Store().Timers(w.ctx.Scope()).Fire(state.EventTime, 1<<62, func(ts int64, key []byte) error {
-		acc, ok, err := w.accs.Get(key, endKey(ts+1))
-		if ok {
-			wins = append(wins, open{bytes.Clone(key), Window{Start: ts + 1 - w.size, End: ts + 1}, acc})
-		}
-		return err
+		wins = append(wins, open{bytes.Clone(key), Window{Start: ts + 1 - w.size, End: ts + 1}})
+		return nil
 	})
 	if err != nil {
 		return err
 	}
 	for _, o := range wins {
-		if err := w.agg.Emit(o.key, o.win, o.acc, out); err != nil {
+		acc, ok, err := w.lookup(o.key, o.win.End)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			continue // a timer without a window: consumed, as before
+		}
+		if err := w.agg.Emit(o.key, o.win, acc, out); err != nil {
 			return err
 		}
 		// Fire consumed the timer: register it again, the window stays open.

@@ -15,6 +15,15 @@
 // ids counted distinct. One aggregator (window.go) sums beans and renders
 // rows from the table's spec (tables.go).
 //
+// Beans and window state are binary (bean.go): beans cross the
+// by_window_key repartition topic, internal to the job, and the window
+// (operator.TumblingWindowOf) keeps each accumulator decoded in memory,
+// distinct ids in a map, writing it to state only at checkpoints and on
+// eviction, so a record costs O(1) whatever the window holds. Data of the
+// earlier JSON encoding (beans still in a repartition topic, accumulators
+// in state) is read as well. What users read keeps its format: rows are
+// JSON, and a late bean is dead-lettered in its JSON form.
+//
 // Time. Event time is the fact's ts (ms for logs, s×1000 for DB facts;
 // create_time at the business time zone for dwd_user_register). Watermark
 // = max event time − 3 s (Config.OutOfOrderness). A window [s, s+10 s)

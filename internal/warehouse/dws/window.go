@@ -1,7 +1,6 @@
 package dws
 
 import (
-	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
@@ -25,73 +24,43 @@ type bean struct {
 	R bool     `json:"r,omitempty"`
 }
 
-// beanRecord derives the record carrying b: its key is the window key (the
-// dims as a JSON array, so no separator can make two keys collide).
-func beanRecord(from *stream.Record, b bean) stream.Record {
-	key, _ := json.Marshal(b.D) // strings only: cannot fail
-	val, _ := json.Marshal(b)
-	return from.Derive(key, val, from.Time)
-}
-
-// acc is a window's accumulator, kept in the window's keyed state.
-type acc struct {
-	D []string           `json:"d"`
-	N []int64            `json:"n"`
-	U []map[string]int64 `json:"u,omitempty"` // id -> contributions (retractions subtract)
-}
-
 // rows sums beans per window key and renders each closed window as the
-// table's row (rtdw's TumblingWindow aggregator).
+// table's row (rtdw's TumblingWindowOf aggregator). A window's
+// accumulator stays decoded in memory while the task runs: a bean costs
+// O(its size), whatever the window holds.
 type rows struct {
 	t   *table
 	loc *time.Location
 }
 
-func (a *rows) Add(raw []byte, rec *stream.Record) ([]byte, error) {
-	var b bean
-	if err := json.Unmarshal(rec.Value, &b); err != nil {
-		return nil, fmt.Errorf("dws: bean %q: %w", rec.Value, err) // our own encoding: a bug, not bad input
-	}
-	var s acc
-	if raw != nil {
-		if err := json.Unmarshal(raw, &s); err != nil {
-			return nil, fmt.Errorf("dws: window state: %w", err)
+func (a *rows) New() *winAcc { return &winAcc{size: accBaseSize} }
+
+func (a *rows) Decode(raw []byte) (*winAcc, error) { return decodeAcc(raw) }
+
+func (a *rows) Encode(s *winAcc, dst []byte) []byte { return appendAcc(dst, s) }
+
+func (a *rows) Size(s *winAcc) int { return s.size }
+
+func (a *rows) Add(s *winAcc, rec *stream.Record) (*winAcc, error) {
+	v := rec.Value
+	if len(v) > 0 && v[0] != beanV1 {
+		// A JSON bean an earlier version left in the repartition topic.
+		b, err := decodeBean(v)
+		if err != nil {
+			return nil, fmt.Errorf("dws: bean %q: %w", v, err) // our own encoding: a bug, not bad input
 		}
-	} else {
-		s.D = b.D
+		v = appendBean(nil, &b)
 	}
-	sign := int64(1)
-	if b.R {
-		sign = -1
+	if err := s.addBean(v); err != nil {
+		return nil, fmt.Errorf("dws: bean %q: %w", rec.Value, err)
 	}
-	for len(s.N) < len(b.N) {
-		s.N = append(s.N, 0)
-	}
-	for i, n := range b.N {
-		s.N[i] += sign * n
-	}
-	for len(s.U) < len(b.U) {
-		s.U = append(s.U, map[string]int64{})
-	}
-	for i, id := range b.U {
-		if s.U[i] == nil {
-			s.U[i] = map[string]int64{}
-		}
-		if s.U[i][id] += sign; s.U[i][id] == 0 {
-			delete(s.U[i], id)
-		}
-	}
-	return json.Marshal(s)
+	return s, nil
 }
 
-func (a *rows) Emit(_ []byte, w operator.Window, raw []byte, out stream.Emitter) error {
-	var s acc
-	if err := json.Unmarshal(raw, &s); err != nil {
-		return fmt.Errorf("dws: window state: %w", err)
-	}
+func (a *rows) Emit(_ []byte, w operator.Window, s *winAcc, out stream.Emitter) error {
 	stt, edt := a.format(w.Start), a.format(w.End)
 	curDate := stt[:len(time.DateOnly)]
-	key := strings.Join(append([]string{stt, edt, curDate}, s.D...), "|")
+	key := strings.Join(append([]string{stt, edt, curDate}, s.d...), "|")
 
 	row := []byte(`{"stt":`)
 	row = jsonw.AppendString(row, []byte(stt))
@@ -101,8 +70,8 @@ func (a *rows) Emit(_ []byte, w operator.Window, raw []byte, out stream.Emitter)
 	row = jsonw.AppendString(row, []byte(curDate))
 	for i, d := range a.t.dims {
 		row = appendField(row, d)
-		if i < len(s.D) {
-			row = jsonw.AppendString(row, []byte(s.D[i]))
+		if i < len(s.d) {
+			row = jsonw.AppendString(row, []byte(s.d[i]))
 		} else {
 			row = append(row, "null"...)
 		}
@@ -114,13 +83,13 @@ func (a *rows) Emit(_ []byte, w operator.Window, raw []byte, out stream.Emitter)
 		row = appendField(row, m.name)
 		switch m.kind {
 		case countMeasure:
-			row = strconv.AppendInt(row, slot(s.N, m.slot), 10)
+			row = strconv.AppendInt(row, slot(s.n, m.slot), 10)
 		case amountMeasure:
-			row = appendCents(row, slot(s.N, m.slot))
+			row = appendCents(row, slot(s.n, m.slot))
 		case distinctMeasure:
 			n := 0
-			if m.slot < len(s.U) {
-				n = len(s.U[m.slot])
+			if m.slot < len(s.u) {
+				n = s.u[m.slot].live
 			}
 			row = strconv.AppendInt(row, int64(n), 10)
 		}
@@ -167,14 +136,19 @@ func appendCents(dst []byte, c int64) []byte {
 // counted as late by the window). It returns the stream of rows.
 func (c *Config) windowed(beans stream.Stream, t *table) stream.Stream {
 	w := beans.KeyBy("by_window_key", func(r *stream.Record) ([]byte, error) { return r.Key, nil }).
-		Process("window", operator.TumblingWindow(c.Window, &rows{t: t, loc: c.Location}))
+		Process("window", c.windowOperator(t))
 	w.Port(operator.PortLate).Process("late", lateRecords(c.Location, c.Window))
 	return w.Port(operator.PortWindows)
 }
 
+// windowOperator is the window of t's job.
+func (c *Config) windowOperator(t *table) stream.Factory {
+	return operator.TumblingWindowOf[*winAcc](c.Window, &rows{t: t, loc: c.Location})
+}
+
 // lateRecords dead-letters what arrived after its window closed: the
-// record is the bean (dims, measures, event time), which is what repairing
-// the row needs.
+// record is the bean (dims, measures, event time) in its JSON form
+// (beanJSON), which is what repairing the row needs.
 func lateRecords(loc *time.Location, size time.Duration) stream.Factory {
 	return operator.KeyedProcess(func() *operator.KeyedFuncs {
 		var ctx *stream.Context
@@ -183,8 +157,18 @@ func lateRecords(loc *time.Location, size time.Duration) stream.Factory {
 			Process: func(rec *stream.Record, _ stream.Emitter) error {
 				start := rec.Time - ((rec.Time%size.Milliseconds())+size.Milliseconds())%size.Milliseconds()
 				f := func(ms int64) string { return time.UnixMilli(ms).In(loc).Format(time.DateTime) }
-				return stream.BadInput(lateReason, "event time %s: window [%s, %s) had closed (watermark %s)",
+				bad := stream.BadInput(lateReason, "event time %s: window [%s, %s) had closed (watermark %s)",
 					f(rec.Time), f(start), f(start+size.Milliseconds()), f(ctx.Watermark()))
+				// The dead letter shows the bean as JSON, as it always has.
+				js, err := beanJSON(rec.Value)
+				if err != nil {
+					return bad // not a bean we can read: dead-lettered as it is
+				}
+				b, _ := stream.AsBadInput(bad)
+				cp := *rec
+				cp.Value = js
+				ctx.DeadLetter(&cp, b)
+				return nil
 			},
 		}
 	})
