@@ -31,6 +31,9 @@ type inst struct {
 	// their timers and handed their output on, so a record an upstream
 	// timer releases is judged against the watermark it was released under.
 	wm int64
+	// reach has bit i set when the stage's input i feeds this operator:
+	// its watermark combines those inputs' watermarks.
+	reach uint64
 
 	in, out, late          int64
 	pubIn, pubOut, pubLate int64
@@ -52,6 +55,20 @@ func (i *inst) Emit(port int, rec *Record) {
 func (i *inst) push(rec *Record) {
 	i.in++
 	if err := i.op.Process(rec, i); err != nil {
+		i.handle(rec, err)
+	}
+}
+
+// inputPush feeds one input of a multi-input operator (Connect).
+type inputPush struct {
+	in    *inst
+	input int
+}
+
+func (p *inputPush) push(rec *Record) {
+	i := p.in
+	i.in++
+	if err := i.op.(MultiInput).ProcessInput(p.input, rec, i); err != nil {
 		i.handle(rec, err)
 	}
 }

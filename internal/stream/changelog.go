@@ -51,7 +51,7 @@ func (w *jobWorker) appendChangelog(ctx context.Context, recs []rlog.Record, t *
 		}
 		topic := ChangelogTopic(t.job.Name, sc.Operator)
 		if !w.changelogs[topic] {
-			want := w.lay.parallelism[t.segs[0].stage]
+			want := w.lay.parallelism[t.stages[0].stage]
 			info, err := rlog.EnsureTopic(ctx, w.o.Log, topic, rlog.TopicConfig{Partitions: want, Compact: true})
 			if err != nil {
 				return nil, fmt.Errorf("changelog topic: %w", err)

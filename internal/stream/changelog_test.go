@@ -58,7 +58,7 @@ func TestChangelogReplayAfterCompaction(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer src.Close()
-	tk := &task{job: j, part: 0, segs: []*seg{{stage: stages[0]}}}
+	tk := &task{job: j, part: 0, stages: []*stageRun{{stage: stages[0]}}}
 	sc := state.Scope{Job: "cl", Operator: "op", Partition: 0}
 	var recs []rlog.Record
 	step := func(f func(s *state.Store)) {

@@ -21,10 +21,14 @@ import (
 // crashes and restarts, and their topics are printed. Regenerate the
 // expected output with -rewrite after checking every change by hand.
 //
-//	job name=J            the input is the pipeline, one node per line:
+//	job name=J            the input is the pipeline, one node per line, each
+//	                      fed by the line before unless it names its inputs;
+//	                      "label: node" names a node's stream for later lines:
 //	                        source TOPIC [ooo=MS] [idle=DURATION]
 //	                        op SPEC (see testOp)
 //	                        keyby key|value
+//	                        union LABEL LABEL...
+//	                        join LEFT RIGHT (an inner join on the record key)
 //	                        sink TOPIC
 //	produce topic=T [partitions=N] [partition=P]
 //	                      input lines "key time value" (time in ms)
@@ -90,8 +94,25 @@ func (e *engineScript) defineJob(name, pipeline string) (string, error) {
 	j := stream.NewJob(name)
 	var cur stream.Stream
 	started := false
+	labels := map[string]stream.Stream{}
+	streams := func(names string) ([]stream.Stream, error) {
+		var out []stream.Stream
+		for _, l := range strings.Fields(names) {
+			st, ok := labels[l]
+			if !ok {
+				return nil, fmt.Errorf("no stream labelled %q", l)
+			}
+			out = append(out, st)
+		}
+		return out, nil
+	}
 	for i, line := range strings.Split(strings.TrimSpace(pipeline), "\n") {
-		kind, rest, _ := strings.Cut(strings.TrimSpace(line), " ")
+		line = strings.TrimSpace(line)
+		label := ""
+		if l, rest, ok := strings.Cut(line, ":"); ok && !strings.Contains(l, " ") {
+			label, line = l, strings.TrimSpace(rest)
+		}
+		kind, rest, _ := strings.Cut(line, " ")
 		_, args := parseSpec("x " + rest)
 		switch {
 		case kind == "source":
@@ -120,10 +141,25 @@ func (e *engineScript) defineJob(name, pipeline string) (string, error) {
 				}
 				return r.Key, nil
 			})
+		case kind == "union":
+			ins, err := streams(rest)
+			if err != nil {
+				return "", err
+			}
+			cur = stream.Union(fmt.Sprintf("union%d", i), ins...)
+		case kind == "join":
+			ins, err := streams(rest)
+			if err != nil || len(ins) != 2 {
+				return "", fmt.Errorf("join LEFT RIGHT: %v", err)
+			}
+			cur = stream.Connect(fmt.Sprintf("join%d", i), func() stream.Operator { return &joinOp{} }, ins...).Main()
 		case kind == "sink":
 			cur.To(strings.TrimSpace(rest))
 		default:
 			return "", fmt.Errorf("line %d: unknown node %q", i+1, kind)
+		}
+		if label != "" {
+			labels[label] = cur
 		}
 	}
 	if _, ok := e.jobs[name]; !ok {

@@ -45,7 +45,7 @@ type Node struct {
 	kind  nodeKind
 	ports []string
 	outs  [][]*Node // per port, downstream nodes
-	in    *Node
+	ins   []Stream  // inputs, in order (several for Union and Connect)
 
 	factory Factory
 	src     SourceOptions
@@ -121,12 +121,66 @@ func (j *Job) Source(topic string, opts ...SourceOption) Stream {
 	return Stream{node: n}
 }
 
-func (s Stream) link(n *Node) *Node {
-	n = s.node.job.add(n)
-	n.in = s.node
-	s.node.outs[s.port] = append(s.node.outs[s.port], n)
+func (s Stream) link(n *Node) *Node { return linkAll(n, s) }
+
+// linkAll adds n to the job of its inputs, fed by each of them.
+func linkAll(n *Node, ins ...Stream) *Node {
+	j := ins[0].node.job
+	for _, in := range ins[1:] {
+		if in.node.job != j && j.err == nil {
+			j.err = fmt.Errorf("job %s: %s joins streams of different jobs", j.Name, n.Name)
+		}
+	}
+	n = j.add(n)
+	n.ins = ins
+	for _, in := range ins {
+		in.node.outs[in.port] = append(in.node.outs[in.port], n)
+	}
 	return n
 }
+
+// Union merges streams into one, as Flink's DataStream.union and SQL's
+// UNION ALL: records pass through unchanged; the watermark downstream is
+// the least of the inputs' (idle inputs do not hold it back).
+func Union(name string, streams ...Stream) Stream {
+	if len(streams) == 0 {
+		panic("stream: Union of no streams")
+	}
+	return Connect(name, func() Operator { return unionOp{} }, streams...).Main()
+}
+
+// Connect adds an operator with several inputs (a join of two streams):
+// it must implement MultiInput, which receives each record with the index
+// of its input in streams. Records of one key meet in one task only if
+// every input is keyed the same way (KeyBy each side on the join key): the
+// inputs of a task are partition p of every input topic.
+func Connect(name string, f Factory, streams ...Stream) *Node {
+	if len(streams) == 0 {
+		panic("stream: Connect of no streams")
+	}
+	op := f()
+	var ports []string
+	if p, ok := op.(Ported); ok {
+		ports = p.Ports()
+	}
+	n := &Node{Name: name, kind: kindOperator, factory: f, ports: ports}
+	if _, ok := op.(MultiInput); !ok && len(streams) > 1 {
+		j := streams[0].node.job
+		if j.err == nil {
+			j.err = fmt.Errorf("job %s: operator %s has %d inputs but does not implement stream.MultiInput", j.Name, name, len(streams))
+		}
+	}
+	return linkAll(n, streams...)
+}
+
+type unionOp struct{}
+
+func (unionOp) Open(*Context) error { return nil }
+func (unionOp) Process(rec *Record, out Emitter) error {
+	out.Emit(0, rec)
+	return nil
+}
+func (u unionOp) ProcessInput(_ int, rec *Record, out Emitter) error { return u.Process(rec, out) }
 
 // Process adds an operator. Use Port (or Main) on the result for its outputs.
 func (s Stream) Process(name string, f Factory) *Node {

@@ -18,6 +18,11 @@ type Operator interface {
 
 // Optional operator capabilities.
 type (
+	// MultiInput operators (Connect, Union) receive each record with the
+	// index of the input it came from; Process is not called for them.
+	MultiInput interface {
+		ProcessInput(input int, rec *Record, out Emitter) error
+	}
 	// Ported operators name their outputs; the first is the main output.
 	Ported interface{ Ports() []string }
 	// TimerHandler receives fired timers.

@@ -1,23 +1,44 @@
 package stream
 
-import "fmt"
+import (
+	"fmt"
+	"slices"
+	"strings"
+)
 
-// stage is the part of a job between repartitions: it reads one input (a
-// source topic or a repartition topic) and runs as one task per partition.
+// stage is the part of a job between repartitions: the operators connected
+// to each other without a KeyBy in between. It reads one or more inputs
+// (source topics and repartition topics: a union or a join of two keyed
+// streams reads several) and runs as one task per partition; task p reads
+// partition p of every input.
 type stage struct {
-	id    int
-	job   *Job
-	input *Node   // a source or keyBy node
-	nodes []*Node // nodes run by this stage, in topological order
-	// upstream is the stage writing this stage's repartition input (nil for a source).
-	upstream *stage
+	id     int
+	job    *Job
+	inputs []*Node // source and keyBy nodes, in node order
+	nodes  []*Node // nodes run by this stage (operators, sinks, the KeyBys it writes), topological order
+	// upstream[i] is the stage writing inputs[i] (nil for a source).
+	upstream []*stage
+	// reach[n] has bit i set when inputs[i] reaches node n: an operator's
+	// watermark is the combination of the watermarks of the inputs reaching it.
+	reach map[*Node]uint64
 }
 
 func (s *stage) String() string {
-	return fmt.Sprintf("%s/stage%d(%s)", s.job.Name, s.id, s.input.topic)
+	var topics []string
+	for _, in := range s.inputs {
+		topics = append(topics, in.topic)
+	}
+	return fmt.Sprintf("%s/stage%d(%s)", s.job.Name, s.id, strings.Join(topics, ","))
 }
 
-// plan cuts the job graph into stages at KeyBy nodes.
+// maxStageInputs bounds the inputs of one stage (a bit set per node).
+const maxStageInputs = 64
+
+// plan cuts the job graph into stages at KeyBy nodes. Stage ids number the
+// stages in the order of a depth-first walk from the sources (KeyBys after
+// the rest of their stage), so that a job's stages keep their ids, and so
+// their checkpointed metadata, as long as its graph does not change.
+// Stages are returned upstream first.
 func (j *Job) plan() ([]*stage, error) {
 	if j.err != nil {
 		return nil, j.err
@@ -25,21 +46,57 @@ func (j *Job) plan() ([]*stage, error) {
 	if j.Name == "" || !nameRE.MatchString(j.Name) {
 		return nil, fmt.Errorf("job name %q must match %s", j.Name, nameRE)
 	}
+	// Union-find: an operator or sink joins the stage of each of its
+	// inputs; sources and KeyBys start stages of their own.
+	parent := make([]int, len(j.nodes))
+	for i := range parent {
+		parent[i] = i
+	}
+	var find func(int) int
+	find = func(i int) int {
+		for parent[i] != i {
+			parent[i] = parent[parent[i]]
+			i = parent[i]
+		}
+		return i
+	}
+	for _, n := range j.nodes {
+		if n.kind == kindSource || n.kind == kindKeyBy {
+			continue
+		}
+		for _, in := range n.ins {
+			a, b := find(n.id), find(in.node.id)
+			if a != b {
+				parent[max(a, b)] = min(a, b)
+			}
+		}
+	}
+	// Number the stages in the walk order.
+	byRoot := map[int]*stage{}
 	var stages []*stage
-	var build func(in *Node, up *stage)
-	build = func(in *Node, up *stage) {
-		s := &stage{id: len(stages), job: j, input: in, upstream: up}
-		stages = append(stages, s)
+	visited := make([]bool, len(j.nodes))
+	var build func(in *Node)
+	build = func(in *Node) {
+		if visited[in.id] {
+			return
+		}
+		if _, ok := byRoot[find(in.id)]; !ok {
+			s := &stage{id: len(stages), job: j}
+			byRoot[find(in.id)] = s
+			stages = append(stages, s)
+		}
 		var walk func(n *Node)
 		walk = func(n *Node) {
+			visited[n.id] = true
 			for _, outs := range n.outs {
 				for _, d := range outs {
-					s.nodes = append(s.nodes, d)
 					if d.kind == kindKeyBy {
-						defer build(d, s) // after this stage is complete
+						defer build(d) // after this stage's part is complete
 						continue
 					}
-					walk(d)
+					if !visited[d.id] {
+						walk(d)
+					}
 				}
 			}
 		}
@@ -47,18 +104,85 @@ func (j *Job) plan() ([]*stage, error) {
 	}
 	for _, n := range j.nodes {
 		if n.kind == kindSource {
-			build(n, nil)
+			build(n)
 		}
 	}
 	if len(stages) == 0 {
 		return nil, fmt.Errorf("job %s has no source", j.Name)
 	}
-	for _, s := range stages {
-		if len(s.nodes) == 0 {
-			return nil, fmt.Errorf("job %s: %s leads nowhere (add operators and a sink)", j.Name, s.input.Name)
+	for _, n := range j.nodes { // node order is topological: a node is made after its inputs
+		s := byRoot[find(n.id)]
+		if s == nil {
+			return nil, fmt.Errorf("job %s: %s is not fed by any source", j.Name, n.Name)
+		}
+		switch n.kind {
+		case kindSource:
+			s.inputs = append(s.inputs, n)
+			s.upstream = append(s.upstream, nil)
+		case kindKeyBy:
+			s.inputs = append(s.inputs, n)
+			up := byRoot[find(n.ins[0].node.id)]
+			if up == s {
+				return nil, fmt.Errorf("job %s: %s feeds the stage that writes it (a stream keyed by %s rejoins its own input); key both sides", j.Name, n.Name, n.Name)
+			}
+			s.upstream = append(s.upstream, up)
+			up.nodes = append(up.nodes, n)
+		default:
+			s.nodes = append(s.nodes, n)
 		}
 	}
-	return stages, nil
+	for _, s := range stages {
+		if len(s.nodes) == 0 {
+			return nil, fmt.Errorf("job %s: %s leads nowhere (add operators and a sink)", j.Name, s.inputs[0].Name)
+		}
+		if len(s.inputs) > maxStageInputs {
+			return nil, fmt.Errorf("job %s: %s reads %d inputs; at most %d", j.Name, s, len(s.inputs), maxStageInputs)
+		}
+		slices.SortFunc(s.nodes, func(a, b *Node) int { return a.id - b.id })
+		s.reach = map[*Node]uint64{}
+		for i, in := range s.inputs {
+			var mark func(n *Node)
+			mark = func(n *Node) {
+				for _, outs := range n.outs {
+					for _, d := range outs {
+						if s.reach[d]&(1<<i) != 0 {
+							continue
+						}
+						s.reach[d] |= 1 << i
+						if d.kind != kindKeyBy {
+							mark(d)
+						}
+					}
+				}
+			}
+			mark(in)
+		}
+	}
+	return upstreamFirst(stages), nil
+}
+
+// upstreamFirst orders stages so every stage comes after the stages that
+// write its inputs, keeping id order where the graph allows.
+func upstreamFirst(stages []*stage) []*stage {
+	var out []*stage
+	done := map[*stage]bool{}
+	var visit func(s *stage)
+	visit = func(s *stage) {
+		if done[s] {
+			return
+		}
+		done[s] = true
+		for _, u := range s.upstream {
+			if u != nil {
+				visit(u)
+			}
+		}
+		out = append(out, s)
+	}
+	for _, s := range stages {
+		visit(s)
+	}
+	return out
 }
 
 // InputTopics returns the external topics the job reads.

@@ -221,13 +221,13 @@ func dependencyOrder(jobs []*Job) ([]*Job, error) {
 type layout struct {
 	parts       map[string]int32 // partitions per topic
 	parallelism map[*stage]int32
-	producers   map[*stage]int32 // tasks writing a stage's repartition topic
-	groups      [][]*stage
+	producers   map[*Node]int32 // tasks writing a repartition topic, per KeyBy node
+	groups      [][]*stage      // upstream first within a group
 }
 
 // layoutJob ensures the job's topics exist and fuses its stages.
 func layoutJob(ctx context.Context, o *Options, j *Job, stages []*stage) (*layout, error) {
-	lay := &layout{parts: map[string]int32{}, parallelism: map[*stage]int32{}, producers: map[*stage]int32{}}
+	lay := &layout{parts: map[string]int32{}, parallelism: map[*stage]int32{}, producers: map[*Node]int32{}}
 	ensure := func(topic string, n int32) error {
 		info, err := rlog.EnsureTopic(ctx, o.Log, topic, rlog.TopicConfig{Partitions: n})
 		if err != nil {
@@ -240,14 +240,42 @@ func layoutJob(ctx context.Context, o *Options, j *Job, stages []*stage) (*layou
 		return nil, err
 	}
 	for _, s := range stages { // upstream stages come first
-		if s.upstream == nil {
-			if err := ensure(s.input.topic, o.Partitions); err != nil {
-				return nil, err
+		// A source's topic keeps its partitions; a repartition topic gets
+		// the stage's parallelism: the source inputs', else the largest of
+		// the writing stages'.
+		par := int32(0)
+		for i, in := range s.inputs {
+			if s.upstream[i] == nil {
+				if err := ensure(in.topic, o.Partitions); err != nil {
+					return nil, err
+				}
+				par = max(par, lay.parts[in.topic])
 			}
-		} else if err := ensure(s.input.topic, lay.parallelism[s.upstream]); err != nil {
-			return nil, err
 		}
-		lay.parallelism[s] = lay.parts[s.input.topic]
+		for i, in := range s.inputs {
+			if up := s.upstream[i]; up != nil {
+				lay.producers[in] = lay.parallelism[up]
+				want := par
+				if want == 0 {
+					for _, u := range s.upstream {
+						if u != nil {
+							want = max(want, lay.parallelism[u])
+						}
+					}
+				}
+				if err := ensure(in.topic, want); err != nil {
+					return nil, err
+				}
+			}
+		}
+		// Task p reads partition p of every input: they must agree.
+		lay.parallelism[s] = lay.parts[s.inputs[0].topic]
+		for _, in := range s.inputs[1:] {
+			if n := lay.parts[in.topic]; n != lay.parallelism[s] {
+				return nil, fmt.Errorf("job %s: %s reads %s (%d partitions) and %s (%d partitions) in one stage: their partition counts must be equal (KeyBy each input first)",
+					j.Name, s, s.inputs[0].topic, lay.parallelism[s], in.topic, n)
+			}
+		}
 		for _, n := range s.nodes {
 			if n.kind == kindSink && n.topicFn == nil {
 				if err := ensure(n.topic, o.Partitions); err != nil {
@@ -256,22 +284,35 @@ func layoutJob(ctx context.Context, o *Options, j *Job, stages []*stage) (*layou
 			}
 		}
 	}
-	// Fuse each stage into its upstream stage's tasks when both have the
-	// same parallelism: KeyBy then routes records of the task's own
-	// partition locally (see task).
-	groupOf := map[*stage]int{}
+	// Fuse each stage into the tasks of the stages writing its inputs when
+	// they have the same parallelism: KeyBy then routes records of the
+	// task's own partition locally (see task).
+	group := map[*stage]*stage{} // union-find over stages
+	var find func(s *stage) *stage
+	find = func(s *stage) *stage {
+		for group[s] != nil && group[s] != s {
+			s = group[s]
+		}
+		return s
+	}
 	for _, s := range stages {
-		if s.upstream != nil {
-			lay.producers[s] = lay.parallelism[s.upstream]
-			if lay.parallelism[s] == lay.parallelism[s.upstream] {
-				g := groupOf[s.upstream]
-				groupOf[s] = g
-				lay.groups[g] = append(lay.groups[g], s)
-				continue
+		group[s] = s
+		for _, u := range s.upstream {
+			if u != nil && lay.parallelism[u] == lay.parallelism[s] {
+				group[find(s)] = find(u)
 			}
 		}
-		groupOf[s] = len(lay.groups)
-		lay.groups = append(lay.groups, []*stage{s})
+	}
+	index := map[*stage]int{}
+	for _, s := range stages {
+		r := find(s)
+		g, ok := index[r]
+		if !ok {
+			g = len(lay.groups)
+			index[r] = g
+			lay.groups = append(lay.groups, nil)
+		}
+		lay.groups[g] = append(lay.groups[g], s)
 	}
 	return lay, nil
 }
@@ -288,16 +329,18 @@ func runJob(ctx context.Context, o *Options, j *Job, stages []*stage, drain stri
 	if drain != "" {
 		drainEnds = map[rlog.TopicPartition]int64{}
 		for _, s := range stages {
-			if s.upstream != nil {
-				continue
-			}
-			for p := int32(0); p < parallelism[s]; p++ {
-				tp := rlog.TopicPartition{Topic: s.input.topic, Partition: p}
-				_, end, err := o.Log.Offsets(ctx, tp)
-				if err != nil {
-					return fmt.Errorf("job %s: %w", j.Name, err)
+			for i, in := range s.inputs {
+				if s.upstream[i] != nil {
+					continue
 				}
-				drainEnds[tp] = end
+				for p := int32(0); p < parallelism[s]; p++ {
+					tp := rlog.TopicPartition{Topic: in.topic, Partition: p}
+					_, end, err := o.Log.Offsets(ctx, tp)
+					if err != nil {
+						return fmt.Errorf("job %s: %w", j.Name, err)
+					}
+					drainEnds[tp] = end
+				}
 			}
 		}
 	}

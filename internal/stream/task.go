@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
+	"math"
 	"strconv"
 	"time"
 	"unicode/utf8"
@@ -32,7 +33,8 @@ type task struct {
 	group  string
 	drain  string // drain run id; empty when unbounded
 	logger *slog.Logger
-	segs   []*seg // in topological order
+	stages []*stageRun // upstream first
+	segs   []*seg      // every input of every stage, in stage order
 	parts  map[string]int32
 
 	drainEnds map[rlog.TopicPartition]int64
@@ -64,29 +66,38 @@ type task struct {
 	failAt *recordPos // the record the task failed on, if one is to blame
 }
 
-// seg is one stage's share of a task: its input partition and operators.
+// stageRun is one stage's share of a task: its operators, its watermark
+// and its inputs (segs).
+type stageRun struct {
+	stage  *stage
+	meta   *state.ValueState
+	segs   []*seg // stage.inputs, in order
+	insts  []*inst
+	keyBy  []*keyByPush
+	wm     int64 // the least of its operators' watermarks: what its KeyBys send on
+	idle   bool
+	sent   marker
+	sentOK bool
+	ended  bool // drain: EndOfInput called; its end markers go out next checkpoint
+}
+
+// seg is one input partition of a stage in a task.
 type seg struct {
-	stage     *stage
+	sr        *stageRun
+	idx       int   // in stage.inputs
+	node      *Node // the source or KeyBy it reads
 	tp        rlog.TopicPartition
-	meta      *state.ValueState
 	offset    int64
 	committed int64
 	end       int64 // drain: stop here (external input)
 	clock     inputClock
-	wm        int64
-	idle      bool
-	sent      marker
-	sentOK    bool
-	insts     []*inst
 	root      []pusher
-	keyBy     []*keyByPush
-	ended     bool // drain: EndOfInput called; its end markers go out next checkpoint
 	lastEmpty bool // the last fetch of this input returned nothing
 }
 
 // drainEnds are the end offsets of external inputs fixed when a drained
 // run started: a task restarted within the run keeps the same boundary.
-func newTask(o *Options, stages []*stage, part int32, parts map[string]int32, producers map[*stage]int32, drain string, drainEnds map[rlog.TopicPartition]int64) *task {
+func newTask(o *Options, stages []*stage, part int32, parts map[string]int32, producers map[*Node]int32, drain string, drainEnds map[rlog.TopicPartition]int64) *task {
 	t := &task{
 		o: o, job: stages[0].job, part: part, group: stages[0].job.Name, drain: drain, parts: maps.Clone(parts), drainEnds: drainEnds,
 		logger: o.Logger.With("job", stages[0].job.Name, "partition", part),
@@ -94,15 +105,20 @@ func newTask(o *Options, stages []*stage, part int32, parts map[string]int32, pr
 		db: o.Log.StateStore(),
 	}
 	for _, st := range stages {
-		s := &seg{stage: st, tp: rlog.TopicPartition{Topic: st.input.topic, Partition: part}, wm: MinWatermark}
-		s.clock.maxTime = MinWatermark
-		if st.input.kind == kindKeyBy {
-			s.clock.producers = make([]producerClock, producers[st])
-			for i := range s.clock.producers {
-				s.clock.producers[i].WM = MinWatermark
+		sr := &stageRun{stage: st, wm: MinWatermark}
+		for i, in := range st.inputs {
+			s := &seg{sr: sr, idx: i, node: in, tp: rlog.TopicPartition{Topic: in.topic, Partition: part}}
+			s.clock.maxTime = MinWatermark
+			if in.kind == kindKeyBy {
+				s.clock.producers = make([]producerClock, producers[in])
+				for i := range s.clock.producers {
+					s.clock.producers[i].WM = MinWatermark
+				}
 			}
+			sr.segs = append(sr.segs, s)
+			t.segs = append(t.segs, s)
 		}
-		t.segs = append(t.segs, s)
+		t.stages = append(t.stages, sr)
 	}
 	return t
 }
@@ -114,54 +130,69 @@ func (t *task) String() string {
 // open restores positions and state and instantiates the operator chains.
 func (t *task) open(ctx context.Context) error {
 	t.store = state.NewStore(t.db, t.o.Now)
-	bySt := map[*stage]*seg{}
-	for _, s := range t.segs {
-		bySt[s.stage] = s
-	}
-	// Build every segment's pushers from its last node back to its first,
-	// later segments first so a fused KeyBy can push into its successor.
-	for i := len(t.segs) - 1; i >= 0; i-- {
-		s := t.segs[i]
-		if err := t.restore(ctx, s); err != nil {
+	for _, sr := range t.stages {
+		if err := t.restore(ctx, sr); err != nil {
 			return err
 		}
-		push := map[*Node]pusher{}
-		for k := len(s.stage.nodes) - 1; k >= 0; k-- {
-			n := s.stage.nodes[k]
+	}
+	// One pusher per node of every stage; a node with several inputs gets
+	// one per input edge, which tells the operator where a record came from.
+	push := map[*Node]pusher{}
+	insts := map[*Node]*inst{}
+	for _, sr := range t.stages {
+		for _, n := range sr.stage.nodes {
 			switch n.kind {
 			case kindSink:
 				push[n] = &sinkPush{node: n, own: t}
 			case kindKeyBy:
 				kb := &keyByPush{node: n, own: t, partitions: t.parts[n.topic], part: t.part}
 				for _, next := range t.segs {
-					if next.stage.input == n {
+					if next.node == n { // the next stage is fused into this task
 						kb.local = next
 					}
 				}
-				s.keyBy = append(s.keyBy, kb)
+				sr.keyBy = append(sr.keyBy, kb)
 				push[n] = kb
 			case kindOperator:
-				in := &inst{node: n, op: n.factory(), own: t, wm: s.wm}
+				in := &inst{node: n, op: n.factory(), own: t, wm: sr.wm, reach: sr.stage.reach[n]}
 				in.ctx = &Context{Job: t.job.Name, Operator: n.Name, Partition: t.part,
 					Logger: t.logger.With("operator", n.Name), store: t.store, wm: &in.wm, now: t.o.Now, late: &in.late}
 				in.ctx.timers = t.store.Timers(in.ctx.scope())
 				in.ctx.in = in
-				in.outs = make([][]pusher, len(n.outs))
-				for p, ds := range n.outs {
-					for _, d := range ds {
-						in.outs[p] = append(in.outs[p], push[d])
-					}
-				}
-				s.insts = append([]*inst{in}, s.insts...)
+				sr.insts = append(sr.insts, in)
+				insts[n] = in
 				push[n] = in
 			}
 		}
-		for _, d := range s.stage.input.outs[0] {
-			s.root = append(s.root, push[d])
+	}
+	// edge returns the pusher for the edge from (from, port) into d.
+	edge := func(from *Node, port int, d *Node) pusher {
+		in, ok := insts[d]
+		if !ok || len(d.ins) == 1 {
+			return push[d]
+		}
+		for i, e := range d.ins {
+			if e.node == from && e.port == port {
+				return &inputPush{in: in, input: i}
+			}
+		}
+		panic("stream: edge not among its node's inputs") // plan guarantees it
+	}
+	for n, in := range insts {
+		in.outs = make([][]pusher, len(n.outs))
+		for p, ds := range n.outs {
+			for _, d := range ds {
+				in.outs[p] = append(in.outs[p], edge(n, p, d))
+			}
 		}
 	}
 	for _, s := range t.segs {
-		for _, in := range s.insts {
+		for _, d := range s.node.outs[0] {
+			s.root = append(s.root, edge(s.node, 0, d))
+		}
+	}
+	for _, sr := range t.stages {
+		for _, in := range sr.insts {
 			if err := in.op.Open(in.ctx); err != nil {
 				return fmt.Errorf("open operator %s: %w", in.node.Name, err)
 			}
@@ -171,18 +202,20 @@ func (t *task) open(ctx context.Context) error {
 	return nil
 }
 
-// metaOperator is the state scope of a segment's own metadata.
+// metaOperator is the state scope of a stage's own metadata.
 func metaOperator(st *stage) string { return "_task" + strconv.Itoa(st.id) }
 
-// restore reads a segment's committed offset and watermark metadata.
-func (t *task) restore(ctx context.Context, s *seg) error {
-	s.meta = t.store.Value(state.Scope{Job: t.job.Name, Operator: metaOperator(s.stage), Partition: t.part}, "meta")
+// restore reads a stage's committed input offsets and watermark metadata.
+func (t *task) restore(ctx context.Context, sr *stageRun) error {
+	sr.meta = t.store.Value(state.Scope{Job: t.job.Name, Operator: metaOperator(sr.stage), Partition: t.part}, "meta")
 	if !t.cluster {
-		if err := t.restoreOffset(ctx, s); err != nil {
-			return err
+		for _, s := range sr.segs {
+			if err := t.restoreOffset(ctx, s); err != nil {
+				return err
+			}
 		}
 	}
-	return t.restoreMeta(s)
+	return t.restoreMeta(sr)
 }
 
 // restoreOffset reads the committed input offset (embedded mode: a
@@ -211,25 +244,35 @@ func (t *task) restoreOffset(ctx context.Context, s *seg) error {
 	return nil
 }
 
-func (t *task) restoreMeta(s *seg) error {
-	raw, ok, err := s.meta.Get([]byte("m"))
+func (t *task) restoreMeta(sr *stageRun) error {
+	now := t.o.Now()
+	for _, s := range sr.segs {
+		s.clock.lastActivity = now
+	}
+	raw, ok, err := sr.meta.Get([]byte("m"))
 	if err != nil || !ok {
-		s.clock.lastActivity = t.o.Now()
 		return err
 	}
 	var m taskMeta
 	if err := json.Unmarshal(raw, &m); err != nil {
 		return fmt.Errorf("task metadata: %w", err)
 	}
-	s.wm, s.clock.maxTime, s.clock.idle = m.WM, m.MaxTime, m.Idle
-	s.ended = t.drain != "" && m.Ended == t.drain
-	if len(m.Producers) == len(s.clock.producers) {
-		copy(s.clock.producers, m.Producers)
-	}
+	sr.wm = m.WM
+	sr.ended = t.drain != "" && m.Ended == t.drain
 	if m.Sent != nil {
-		s.sent, s.sentOK = *m.Sent, true
+		sr.sent, sr.sentOK = *m.Sent, true
 	}
-	s.clock.lastActivity = t.o.Now()
+	clocks := append([]inputMeta{{MaxTime: m.MaxTime, Idle: m.Idle, Producers: m.Producers}}, m.More...)
+	for i, s := range sr.segs {
+		if i >= len(clocks) {
+			break // an input added since: it starts afresh
+		}
+		c := clocks[i]
+		s.clock.maxTime, s.clock.idle = c.MaxTime, c.Idle
+		if len(c.Producers) == len(s.clock.producers) {
+			copy(s.clock.producers, c.Producers)
+		}
+	}
 	return nil
 }
 
@@ -324,17 +367,20 @@ func (t *task) inputDone(s *seg) bool {
 	return true
 }
 
-// advanceDrain ends segments (in order) whose input is exhausted and whose
-// upstream segments have ended, and reports when the whole task is done.
+// advanceDrain ends stages (upstream first) whose inputs are exhausted and
+// whose fused upstream stages have ended, and reports when the whole task
+// is done.
 func (t *task) advanceDrain() (bool, error) {
-	for i, s := range t.segs {
-		if s.ended {
+	for _, sr := range t.stages {
+		if sr.ended {
 			continue
 		}
-		if !t.inputDone(s) || (i > 0 && !t.upstreamEnded(s)) {
-			return false, nil
+		for _, s := range sr.segs {
+			if !t.inputDone(s) || !t.upstreamEnded(s) {
+				return false, nil
+			}
 		}
-		for _, in := range s.insts {
+		for _, in := range sr.insts {
 			if err := in.endOfInput(); err != nil {
 				return false, err
 			}
@@ -342,8 +388,8 @@ func (t *task) advanceDrain() (bool, error) {
 		if t.err != nil {
 			return false, t.err
 		}
-		s.ended = true
-		// Publish this segment's end markers now: fused successors wait on them.
+		sr.ended = true
+		// Publish this stage's end markers now: fused successors wait on them.
 		if err := t.checkpoint(); err != nil {
 			return false, err
 		}
@@ -351,18 +397,19 @@ func (t *task) advanceDrain() (bool, error) {
 	return true, nil
 }
 
-// upstreamEnded: the segment feeding s locally (if fused) has ended.
+// upstreamEnded: the stage feeding input s locally (if fused) has ended.
 func (t *task) upstreamEnded(s *seg) bool {
-	for _, u := range t.segs {
-		if u.stage == s.stage.upstream {
+	up := s.sr.stage.upstream[s.idx]
+	for _, u := range t.stages {
+		if u.stage == up {
 			return u.ended
 		}
 	}
-	return true // fed only through its topic
+	return true // a source, or fed only through its topic
 }
 
 func (t *task) process(s *seg, recs []rlog.Record) error {
-	src := &s.stage.input.src
+	src := &s.node.src
 	repartition := s.clock.producers != nil
 	for i := range recs {
 		lr := &recs[i]
@@ -440,34 +487,66 @@ func (t *task) onMarker(s *seg, lr *rlog.Record) {
 	}
 }
 
-// timersAndWatermarks advances each segment's watermark (firing event-time
-// timers) and fires due processing-time timers.
+// timersAndWatermarks advances each operator's watermark (firing its
+// event-time timers) and fires due processing-time timers.
 func (t *task) timersAndWatermarks() error {
 	now := t.o.Now()
-	for _, s := range t.segs {
-		src := &s.stage.input.src
-		// Idleness is per input: a fused task's busy repartition input must
-		// not keep its empty source partition from going idle.
-		if s.clock.producers == nil && s.lastEmpty && !s.clock.idle && now.Sub(s.clock.lastActivity) >= src.IdleTimeout {
-			s.clock.idle = true
+	var wms [maxStageInputs]int64
+	var idles [maxStageInputs]bool
+	for _, sr := range t.stages {
+		for i, s := range sr.segs {
+			src := &s.node.src
+			// Idleness is per input: a fused task's busy repartition input must
+			// not keep its empty source partition from going idle.
+			if s.clock.producers == nil && s.lastEmpty && !s.clock.idle && now.Sub(s.clock.lastActivity) >= src.IdleTimeout {
+				s.clock.idle = true
+			}
+			wms[i], idles[i] = s.clock.watermark(src.OutOfOrderness)
 		}
-		wm, idle := s.clock.watermark(src.OutOfOrderness)
-		s.idle = idle
-		if wm > s.wm {
-			s.wm = wm
-			for _, in := range s.insts { // chain order: upstream operators first
+		n := len(sr.segs)
+		all := uint64(1)<<n - 1
+		wm, idle := combine(wms[:n], idles[:n], all)
+		sr.wm, sr.idle = max(sr.wm, wm), idle
+		for _, in := range sr.insts { // topological order: upstream operators first
+			wm := wms[0]
+			if n > 1 {
+				wm, _ = combine(wms[:n], idles[:n], in.reach)
+			}
+			if wm > in.wm {
 				if err := in.advance(wm); err != nil {
 					return err
 				}
 			}
 		}
-		for _, in := range s.insts {
+		for _, in := range sr.insts {
 			if err := in.fireTimers(state.ProcessingTime, now.UnixMilli()); err != nil {
 				return err
 			}
 		}
 	}
 	return t.err
+}
+
+// combine is the watermark of the inputs in set (bit i: input i): the
+// least of the active inputs', or, when all of them are idle, the largest
+// (Flink's StatusWatermarkValve), and whether all are idle.
+func combine(wms []int64, idles []bool, set uint64) (int64, bool) {
+	active, all := int64(math.MaxInt64), MinWatermark
+	idle := true
+	for i, wm := range wms {
+		if set&(1<<i) == 0 {
+			continue
+		}
+		all = max(all, wm)
+		if !idles[i] {
+			idle = false
+			active = min(active, wm)
+		}
+	}
+	if idle {
+		return all, true
+	}
+	return active, false
 }
 
 // checkpoint commits outputs, state and input offsets atomically.
@@ -497,8 +576,8 @@ func (t *task) checkpoint() error {
 // segment metadata are written. It reports whether there is anything to
 // commit (t.pending, the state batch, moved input offsets).
 func (t *task) prepare() (bool, error) {
-	for _, s := range t.segs {
-		for _, in := range s.insts {
+	for _, sr := range t.stages {
+		for _, in := range sr.insts {
 			if err := in.prepareCheckpoint(); err != nil {
 				return false, err
 			}
@@ -508,21 +587,21 @@ func (t *task) prepare() (bool, error) {
 		return false, t.err
 	}
 	changed := false
-	for _, s := range t.segs {
-		m := marker{Producer: t.part, WM: s.wm, Idle: s.idle}
-		if s.ended {
+	for _, sr := range t.stages {
+		m := marker{Producer: t.part, WM: sr.wm, Idle: sr.idle}
+		if sr.ended {
 			m.End = t.drain
 		}
-		if len(s.keyBy) == 0 || (s.sentOK && m == s.sent) {
+		if len(sr.keyBy) == 0 || (sr.sentOK && m == sr.sent) {
 			continue
 		}
-		for _, k := range s.keyBy {
+		for _, k := range sr.keyBy {
 			for p := int32(0); p < k.partitions; p++ {
 				t.pending = append(t.pending, rlog.Record{Topic: k.node.topic, Partition: p, Value: m.encode(),
 					Headers: []rlog.Header{{Key: HeaderControl, Value: []byte(controlWatermark)}}})
 			}
 		}
-		s.sent, s.sentOK, changed = m, true, true
+		sr.sent, sr.sentOK, changed = m, true, true
 	}
 	for _, s := range t.segs {
 		changed = changed || s.offset != s.committed
@@ -530,16 +609,20 @@ func (t *task) prepare() (bool, error) {
 	if !changed && len(t.pending) == 0 && t.store.Batch().Empty() {
 		return false, nil
 	}
-	for _, s := range t.segs {
-		meta := taskMeta{WM: s.wm, MaxTime: s.clock.maxTime, Idle: s.clock.idle, Producers: s.clock.producers}
-		if s.sentOK {
-			meta.Sent = &s.sent
+	for _, sr := range t.stages {
+		c := sr.segs[0].clock
+		meta := taskMeta{WM: sr.wm, MaxTime: c.maxTime, Idle: c.idle, Producers: c.producers}
+		for _, s := range sr.segs[1:] {
+			meta.More = append(meta.More, inputMeta{MaxTime: s.clock.maxTime, Idle: s.clock.idle, Producers: s.clock.producers})
 		}
-		if s.ended {
+		if sr.sentOK {
+			meta.Sent = &sr.sent
+		}
+		if sr.ended {
 			meta.Ended = t.drain
 		}
 		b, _ := json.Marshal(meta) // plain fields: cannot fail
-		if err := s.meta.Put([]byte("m"), b); err != nil {
+		if err := sr.meta.Put([]byte("m"), b); err != nil {
 			return false, err
 		}
 	}
@@ -558,8 +641,8 @@ func (t *task) committed() error {
 	t.pending, t.pendSz = t.pending[:0], 0
 	t.arena.reset()
 	t.publish()
-	for _, s := range t.segs {
-		for _, in := range s.insts {
+	for _, sr := range t.stages {
+		for _, in := range sr.insts {
 			if _, err := t.store.Sweep(in.ctx.scope(), 1000); err != nil {
 				return err
 			}
@@ -571,19 +654,21 @@ func (t *task) committed() error {
 
 func (t *task) publish() {
 	m, job := t.o.Metrics, t.job.Name
-	for _, s := range t.segs {
-		for _, in := range s.insts {
+	for _, sr := range t.stages {
+		for _, in := range sr.insts {
 			add(m.RecordsIn.WithLabelValues(job, in.node.Name), &in.in, &in.pubIn)
 			add(m.RecordsOut.WithLabelValues(job, in.node.Name), &in.out, &in.pubOut)
 			add(m.Late.WithLabelValues(job, in.node.Name), &in.late, &in.pubLate)
 		}
+		if sr.wm != MinWatermark {
+			m.Watermark.WithLabelValues(job, strconv.Itoa(sr.stage.id), strconv.Itoa(int(t.part))).Set(float64(sr.wm))
+		}
+	}
+	for _, s := range t.segs {
 		if t.cluster {
 			// no per-task lag: that would be a broker round trip per checkpoint
 		} else if _, end, err := t.o.Log.Offsets(context.Background(), s.tp); err == nil {
 			m.Lag.WithLabelValues(job, s.tp.Topic, strconv.Itoa(int(t.part))).Set(float64(end - s.committed))
-		}
-		if s.wm != MinWatermark {
-			m.Watermark.WithLabelValues(job, strconv.Itoa(s.stage.id), strconv.Itoa(int(t.part))).Set(float64(s.wm))
 		}
 	}
 	for code, n := range t.dl {

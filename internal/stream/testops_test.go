@@ -289,3 +289,40 @@ func (oddOp) Process(r *stream.Record, out stream.Emitter) error {
 	}
 	return nil
 }
+
+// joinOp is an inner join of two keyed inputs on the record key: every
+// value of one side meets every value of the other, once, emitted as
+// "left*right" with the later record's time. Both sides are kept forever.
+type joinOp struct{ sides [2]*state.MapState }
+
+func (j *joinOp) Open(c *stream.Context) error {
+	j.sides = [2]*state.MapState{c.Map("left"), c.Map("right")}
+	return nil
+}
+
+func (j *joinOp) Process(*stream.Record, stream.Emitter) error {
+	return fmt.Errorf("joinOp is a two-input operator")
+}
+
+func (j *joinOp) ProcessInput(input int, r *stream.Record, out stream.Emitter) error {
+	if err := j.sides[input].Put(r.Key, r.Value, nil); err != nil {
+		return err
+	}
+	var others [][]byte
+	err := j.sides[1-input].Range(r.Key, func(v, _ []byte) bool {
+		others = append(others, append([]byte(nil), v...))
+		return true
+	})
+	if err != nil {
+		return err
+	}
+	for _, o := range others {
+		l, rr := r.Value, o
+		if input == 1 {
+			l, rr = o, r.Value
+		}
+		rec := stream.Record{Key: r.Key, Value: fmt.Appendf(nil, "%s*%s", l, rr), Time: r.Time}
+		out.Emit(0, &rec)
+	}
+	return nil
+}

@@ -72,14 +72,24 @@ func (c *inputClock) watermark(ooo time.Duration) (int64, bool) {
 	return active, false
 }
 
-// taskMeta is what a task persists with each checkpoint besides offsets.
+// taskMeta is what a task persists for a stage with each checkpoint
+// besides offsets. The clock of the stage's first input is inline (the
+// format of single-input stages); More holds the other inputs' clocks.
 type taskMeta struct {
 	WM        int64           `json:"wm"`
 	MaxTime   int64           `json:"max_time"`
 	Idle      bool            `json:"idle,omitempty"`
 	Producers []producerClock `json:"producers,omitempty"`
+	More      []inputMeta     `json:"more,omitempty"`
 	Sent      *marker         `json:"sent,omitempty"` // last marker written downstream
 	// Ended is the drain run in which this segment's EndOfInput ran and was
 	// committed, so a task restarted in the same run does not run it again.
 	Ended string `json:"ended,omitempty"`
+}
+
+// inputMeta is one input's persisted clock.
+type inputMeta struct {
+	MaxTime   int64           `json:"max_time"`
+	Idle      bool            `json:"idle,omitempty"`
+	Producers []producerClock `json:"producers,omitempty"`
 }

@@ -144,7 +144,9 @@ func (w *jobWorker) runSession(ctx context.Context) error {
 	w.lay = lay
 	var topics []string
 	for _, s := range w.stages {
-		topics = append(topics, s.input.topic)
+		for _, in := range s.inputs {
+			topics = append(topics, in.topic)
+		}
 	}
 	sess, err := w.o.NewSession(w.job.Name, topics)
 	if err != nil {
@@ -318,8 +320,8 @@ func (w *jobWorker) recover(ctx context.Context, err error) error {
 	w.dropTasks()
 	for _, o := range old {
 		var g []*stage
-		for _, s := range o.segs {
-			g = append(g, s.stage)
+		for _, sr := range o.stages {
+			g = append(g, sr.stage)
 		}
 		if err := w.openTask(ctx, g, o.part); err != nil {
 			return err
