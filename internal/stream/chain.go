@@ -3,6 +3,8 @@ package stream
 import (
 	"fmt"
 
+	"github.com/valyala/fastjson"
+
 	rlog "github.com/rtdw/rtdw/internal/log"
 	"github.com/rtdw/rtdw/internal/state"
 )
@@ -35,6 +37,12 @@ type inst struct {
 	// its watermark combines those inputs' watermarks.
 	reach uint64
 
+	// parser parses the records this operator receives without a parser
+	// of their own (those an operator derived), so Record.JSON does not
+	// allocate a parser per record. A parse lives while its record is
+	// processed, and this operator's next input comes after that.
+	parser fastjson.Parser
+
 	in, out, late          int64
 	pubIn, pubOut, pubLate int64
 }
@@ -54,6 +62,9 @@ func (i *inst) Emit(port int, rec *Record) {
 
 func (i *inst) push(rec *Record) {
 	i.in++
+	if rec.parser == nil {
+		rec.parser = &i.parser
+	}
 	if err := i.op.Process(rec, i); err != nil {
 		i.handle(rec, err)
 	}
@@ -68,6 +79,9 @@ type inputPush struct {
 func (p *inputPush) push(rec *Record) {
 	i := p.in
 	i.in++
+	if rec.parser == nil {
+		rec.parser = &i.parser
+	}
 	if err := i.op.(MultiInput).ProcessInput(p.input, rec, i); err != nil {
 		i.handle(rec, err)
 	}
