@@ -3,9 +3,10 @@ package state
 import "container/list"
 
 // lru is a byte-bounded, write-through cache of value-state entries (raw
-// encoded values, nil for "known absent"), so hot keys skip the LSM. It is
-// cleared when uncommitted writes are discarded; it never holds more than
-// its budget, so memory stays bounded however many keys exist.
+// encoded values, nil for "known absent"), so hot keys skip the write
+// buffer and the LSM. It is cleared when uncommitted writes are discarded;
+// it never holds more than its budget, so memory stays bounded however
+// many keys exist.
 type lru struct {
 	max, size int
 	m         map[string]*list.Element
@@ -38,9 +39,13 @@ func (c *lru) put(k, raw []byte) {
 	if e, ok := c.m[string(k)]; ok {
 		ent := e.Value.(*lruEntry)
 		c.size += len(raw) - len(ent.raw)
-		ent.raw = nil // nil means "known absent"; a copy of empty raw must stay non-nil
-		if raw != nil {
-			ent.raw = append([]byte{}, raw...)
+		switch {
+		case raw == nil:
+			ent.raw = nil // nil means "known absent"
+		case ent.raw == nil:
+			ent.raw = append([]byte{}, raw...) // a copy of empty raw must stay non-nil
+		default:
+			ent.raw = append(ent.raw[:0], raw...) // nobody holds the old bytes
 		}
 		c.l.MoveToFront(e)
 	} else {

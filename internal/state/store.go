@@ -1,9 +1,11 @@
 package state
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/cockroachdb/pebble/v2"
@@ -15,18 +17,30 @@ const (
 )
 
 // Store is one task's view of keyed state: reads see the committed store
-// plus the task's uncommitted writes; writes collect in the checkpoint batch.
+// plus the task's uncommitted writes. Value and map writes collect in a
+// write-back buffer (the last value per key) and timer changes in each
+// scope's timer index; both go into the checkpoint batch when Batch is
+// called, or earlier when the buffer outgrows its budget.
 // A Store is used by one goroutine (its task).
 type Store struct {
 	db    *pebble.DB
 	batch *pebble.Batch
 	now   func() time.Time
 	sweep map[string][]byte // TTL sweeper cursor per scope
-	cache *lru              // value state only
+	cache *lru              // value state only, written through
+
+	wb       writeBuffer
+	wbMax    int                // flush the write buffer into the batch above this many bytes
+	timers   map[string]*Timers // timer index per scope (key: the scope's timer prefix)
+	flushBuf []flushItem
 }
 
 // DefaultCacheBytes bounds each store's value-state cache.
 const DefaultCacheBytes = 16 << 20
+
+// DefaultWriteBufferBytes bounds each store's write-back buffer: above it,
+// buffered writes go into the checkpoint batch before the checkpoint.
+const DefaultWriteBufferBytes = 32 << 20
 
 // NewStore returns a store over db. now is the processing-time clock that
 // TTLs are measured against (nil = time.Now).
@@ -39,33 +53,117 @@ func NewStoreWithCache(db *pebble.DB, now func() time.Time, cacheBytes int) *Sto
 	if now == nil {
 		now = time.Now
 	}
-	s := &Store{db: db, batch: db.NewIndexedBatch(), now: now}
+	s := &Store{db: db, batch: db.NewIndexedBatch(), now: now, wbMax: DefaultWriteBufferBytes}
+	s.wb.init()
 	if cacheBytes > 0 {
 		s.cache = newLRU(cacheBytes)
 	}
 	return s
 }
 
-// Batch returns the pending checkpoint batch, to be passed as log.Txn.State.
-func (s *Store) Batch() *pebble.Batch { return s.batch }
+// SetWriteBufferBytes bounds the write-back buffer (DefaultWriteBufferBytes
+// by default): when buffered writes exceed n bytes they are written into
+// the checkpoint batch early. n <= 0 writes every change through at once.
+func (s *Store) SetWriteBufferBytes(n int) {
+	s.wbMax = n
+	s.maybeFlush()
+}
 
-// Pending reports the size in bytes of uncommitted state writes.
-func (s *Store) Pending() int { return s.batch.Len() }
+// Batch returns the pending checkpoint batch, to be passed as log.Txn.State,
+// with every buffered write and timer change written into it. Writes made
+// after the call go into the batch at the next call.
+func (s *Store) Batch() *pebble.Batch {
+	if err := s.Flush(); err != nil {
+		// Writing to an open indexed batch does not fail; if it did, the
+		// batch would miss writes, and committing it would lose them.
+		panic(fmt.Sprintf("state: flush into the checkpoint batch: %v", err))
+	}
+	return s.batch
+}
 
-// Committed starts a new batch after the log committed the current one.
+// Flush writes buffered state writes and timer changes into the checkpoint
+// batch.
+func (s *Store) Flush() error {
+	if err := s.flushWrites(); err != nil {
+		return err
+	}
+	for _, t := range s.timers {
+		if err := t.flush(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Pending reports the size in bytes of uncommitted state writes, buffered
+// or in the batch.
+func (s *Store) Pending() int {
+	n := s.batch.Len() + s.wb.size()
+	for _, t := range s.timers {
+		n += t.sz
+	}
+	return n
+}
+
+// Committed starts a new batch after the log committed the one Batch
+// returned. Writes made since that call stay pending for the next batch.
 func (s *Store) Committed() {
 	s.batch.Close()
 	s.batch = s.db.NewIndexedBatch()
 }
 
-// Discard drops uncommitted writes (restore to the last checkpoint).
+// Discard drops uncommitted writes (restore to the last checkpoint): the
+// batch, the write buffer and the timer indexes' changes, which reload from
+// the store at their next use.
 func (s *Store) Discard() {
 	s.cache.reset()
+	s.wb.reset()
+	for _, t := range s.timers {
+		t.unload()
+	}
 	s.Committed()
 }
 
-// Close releases the pending batch without committing it.
-func (s *Store) Close() { s.batch.Close() }
+// Close releases the pending batch and buffers without committing them.
+func (s *Store) Close() {
+	s.batch.Close()
+	s.wb.reset()
+	for _, t := range s.timers {
+		t.unload()
+	}
+}
+
+// flushWrites moves the write buffer into the batch.
+func (s *Store) flushWrites() error {
+	if len(s.wb.m) == 0 {
+		return nil
+	}
+	es := s.wb.sorted(s.flushBuf[:0])
+	for _, fe := range es {
+		e := fe.e
+		var err error
+		if e.del {
+			err = s.batch.Delete(e.k, nil)
+		} else {
+			err = s.batch.Set(e.k, e.raw, nil)
+		}
+		if err != nil {
+			return fmt.Errorf("state flush: %w", err)
+		}
+	}
+	clear(es)
+	s.flushBuf = es[:0]
+	s.wb.reset()
+	return nil
+}
+
+func (s *Store) maybeFlush() {
+	if s.wb.mem() > s.wbMax {
+		if err := s.flushWrites(); err != nil {
+			panic(fmt.Sprintf("state: flush into the checkpoint batch: %v", err))
+		}
+	}
+}
 
 // Scope identifies the owner of state: a job's operator on one partition.
 type Scope struct {
@@ -91,15 +189,28 @@ type Option func(*handle)
 // WithTTL expires an entry ttl after its last write (processing time), as
 // Flink's StateTtlConfig with OnCreateAndWrite; expired entries read as absent
 // and are removed by Sweep.
-func WithTTL(ttl time.Duration) Option { return func(h *handle) { h.ttl = ttl } }
+func WithTTL(ttl time.Duration) Option {
+	return func(h *handle) { h.ttl, h.clock = ttl, nil }
+}
+
+// WithEventTimeTTL expires an entry ttl after its last write measured on
+// clock, an event-time clock in epoch milliseconds (an operator's
+// watermark): the entry reads as absent once clock() >= write time + ttl,
+// and SweepAt removes it. A clock at math.MinInt64 (no watermark yet)
+// expires nothing, and an entry written while it reads so never expires
+// (its write time is unknown); it gets an expiry when written again.
+func WithEventTimeTTL(ttl time.Duration, clock func() int64) Option {
+	return func(h *handle) { h.ttl, h.clock = ttl, clock }
+}
 
 type handle struct {
-	s      *Store
-	prefix []byte
-	ttl    time.Duration
-	kbuf   []byte
-	vbuf   []byte
-	cache  *lru // nil for map state (ranges and clears bypass a point cache)
+	s       *Store
+	prefix  []byte
+	ttl     time.Duration
+	clock   func() int64 // event-time TTL clock; nil for processing time
+	ordered bool         // map state: buffered entries kept in key order
+	kbuf    []byte
+	cache   *lru // nil for map state (ranges and clears bypass a point cache)
 }
 
 func (s *Store) newHandle(sc Scope, name string, kind byte, opts []Option) handle {
@@ -108,7 +219,7 @@ func (s *Store) newHandle(sc Scope, name string, kind byte, opts []Option) handl
 	}
 	p := append([]byte{nsState}, sc.appendTo(nil)...)
 	p = appendStr(p, name)
-	h := handle{s: s, prefix: append(p, kind)}
+	h := handle{s: s, prefix: append(p, kind), ordered: kind == 'm'}
 	for _, o := range opts {
 		o(&h)
 	}
@@ -121,13 +232,30 @@ func (h *handle) key(k []byte) []byte {
 	return append(h.kbuf, k...)
 }
 
-func (h *handle) encode(v []byte) []byte {
-	var exp int64
-	if h.ttl > 0 {
-		exp = h.s.now().Add(h.ttl).UnixMilli()
+// expiry is the encoded expiry of an entry written now.
+func (h *handle) expiry() int64 {
+	if h.ttl <= 0 {
+		return 0
 	}
-	h.vbuf = binary.AppendVarint(h.vbuf[:0], exp)
-	return append(h.vbuf, v...)
+	if h.clock == nil {
+		return h.s.now().Add(h.ttl).UnixMilli()
+	}
+	return eventExpiry(h.clock(), h.ttl)
+}
+
+// eventExpiry encodes the event-time expiry of an entry written at wm.
+func eventExpiry(wm int64, ttl time.Duration) int64 {
+	if wm == math.MinInt64 {
+		return 0 // no watermark yet: the write time is unknown
+	}
+	d := ttl.Milliseconds()
+	exp := wm + d
+	if wm > math.MaxInt64-d {
+		exp = math.MaxInt64
+	}
+	// Only positive instants can be told from processing-time ones; an
+	// earlier expiry is postponed to the epoch, never brought forward.
+	return -max(exp, 1)
 }
 
 // decode returns the payload, or ok=false if the entry expired.
@@ -136,22 +264,41 @@ func (h *handle) decode(raw []byte) ([]byte, bool, error) {
 	if n <= 0 {
 		return nil, false, errors.New("state: corrupt entry")
 	}
-	if exp != 0 && exp <= h.s.now().UnixMilli() {
-		return nil, false, nil
+	switch {
+	case exp > 0:
+		if exp <= h.s.now().UnixMilli() {
+			return nil, false, nil
+		}
+	case exp < 0:
+		if h.clock != nil && h.clock() >= -exp {
+			return nil, false, nil
+		}
 	}
 	return raw[n:], true, nil
 }
 
+// copied decodes raw and returns a copy of its payload.
+func (h *handle) copied(raw []byte) ([]byte, bool, error) {
+	v, ok, err := h.decode(raw)
+	if !ok || err != nil {
+		return nil, false, err
+	}
+	return append([]byte(nil), v...), true, nil
+}
+
 func (h *handle) get(k []byte) ([]byte, bool, error) {
+	// The cache is written through, so it is current where it has k.
 	if raw, ok := h.cache.get(k); ok {
 		if raw == nil {
 			return nil, false, nil
 		}
-		v, ok, err := h.decode(raw)
-		if !ok || err != nil {
-			return nil, false, err
+		return h.copied(raw)
+	}
+	if e := h.s.wb.get(k); e != nil {
+		if e.del {
+			return nil, false, nil
 		}
-		return append([]byte(nil), v...), true, nil
+		return h.copied(e.raw)
 	}
 	raw, c, err := h.s.batch.Get(k)
 	if errors.Is(err, pebble.ErrNotFound) {
@@ -163,11 +310,41 @@ func (h *handle) get(k []byte) ([]byte, bool, error) {
 	}
 	defer c.Close()
 	h.cache.put(k, raw)
-	v, ok, err := h.decode(raw)
-	if !ok || err != nil {
-		return nil, false, err
+	return h.copied(raw)
+}
+
+func (h *handle) put(k, v []byte) {
+	w := &h.s.wb
+	e := w.entry(k, h.ordered)
+	var hdr [binary.MaxVarintLen64]byte
+	n := binary.PutVarint(hdr[:], h.expiry())
+	var raw []byte
+	switch size := n + len(v); {
+	case h.ordered:
+		raw = make([]byte, size) // map entries are never changed in place: Range holds them
+	case cap(e.raw) >= size:
+		raw = e.raw[:size]
+	case e.raw == nil:
+		raw = w.alloc(size)
+	default: // a growing value: from the heap, so the old bytes can go
+		raw = make([]byte, size, size+size/4)
 	}
-	return append([]byte(nil), v...), true, nil
+	copy(raw, hdr[:n])
+	copy(raw[n:], v)
+	w.setRaw(e, raw, false)
+	h.cache.put(k, raw)
+	h.s.maybeFlush()
+}
+
+func (h *handle) delete(k []byte) {
+	e := h.s.wb.entry(k, h.ordered)
+	var keep []byte
+	if !h.ordered {
+		keep = e.raw[:0] // the buffer, for a later put
+	}
+	h.s.wb.setRaw(e, keep, true)
+	h.cache.put(k, nil)
+	h.s.maybeFlush()
 }
 
 // ValueState holds one value per key.
@@ -185,16 +362,14 @@ func (v *ValueState) Get(key []byte) ([]byte, bool, error) { return v.h.get(v.h.
 
 // Put sets the key's value (and restarts its TTL).
 func (v *ValueState) Put(key, value []byte) error {
-	k, raw := v.h.key(key), v.h.encode(value)
-	v.h.cache.put(k, raw)
-	return v.h.s.batch.Set(k, raw, nil)
+	v.h.put(v.h.key(key), value)
+	return nil
 }
 
 // Delete removes the key's value.
 func (v *ValueState) Delete(key []byte) error {
-	k := v.h.key(key)
-	v.h.cache.put(k, nil)
-	return v.h.s.batch.Delete(k, nil)
+	v.h.delete(v.h.key(key))
+	return nil
 }
 
 // MapState holds a map per key.
@@ -218,39 +393,74 @@ func (m *MapState) Get(key, mapKey []byte) ([]byte, bool, error) { return m.h.ge
 
 // Put sets one entry of the key's map.
 func (m *MapState) Put(key, mapKey, value []byte) error {
-	return m.h.s.batch.Set(m.key(key, mapKey), m.h.encode(value), nil)
+	m.h.put(m.key(key, mapKey), value)
+	return nil
 }
 
 // Delete removes one entry of the key's map.
 func (m *MapState) Delete(key, mapKey []byte) error {
-	return m.h.s.batch.Delete(m.key(key, mapKey), nil)
+	m.h.delete(m.key(key, mapKey))
+	return nil
 }
 
 // Range calls fn for each live entry of the key's map in map-key order
 // until fn returns false. The slices are only valid during the call.
+// Entries fn writes may or may not be visited.
 func (m *MapState) Range(key []byte, fn func(mapKey, value []byte) bool) error {
 	prefix := append([]byte(nil), m.h.key(key)...)
-	it, err := m.h.s.batch.NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: prefixEnd(prefix)})
+	end := prefixEnd(prefix)
+	buffered := m.h.s.wb.rangeOf(prefix, end)
+	it, err := m.h.s.batch.NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: end})
 	if err != nil {
 		return fmt.Errorf("state range: %w", err)
 	}
 	defer it.Close()
-	for it.First(); it.Valid(); it.Next() {
-		v, ok, err := m.h.decode(it.Value())
-		if err != nil {
-			return err
+	valid := it.First()
+	for valid || len(buffered) > 0 {
+		var k, raw []byte
+		c := cmpNext(valid, it, buffered)
+		if c < 0 { // the batch's entry comes first
+			k, raw = it.Key(), it.Value()
+		} else if e := buffered[0]; !e.del {
+			k, raw = e.k, e.raw
 		}
-		if ok && !fn(it.Key()[len(prefix):], v) {
-			break
+		if k != nil {
+			v, ok, err := m.h.decode(raw)
+			if err != nil {
+				return err
+			}
+			if ok && !fn(k[len(prefix):], v) {
+				break
+			}
+		}
+		if c <= 0 { // equal keys: the buffered write replaces the batch's entry
+			valid = it.Next()
+		}
+		if c >= 0 {
+			buffered = buffered[1:]
 		}
 	}
 	return it.Error()
 }
 
+// cmpNext compares the batch iterator's key with the first buffered entry
+// (a missing side sorts last).
+func cmpNext(valid bool, it *pebble.Iterator, buffered []*dirtyEntry) int {
+	switch {
+	case !valid:
+		return 1
+	case len(buffered) == 0:
+		return -1
+	}
+	return bytes.Compare(it.Key(), buffered[0].k)
+}
+
 // Clear removes the key's whole map.
 func (m *MapState) Clear(key []byte) error {
 	prefix := m.h.key(key)
-	return m.h.s.batch.DeleteRange(prefix, prefixEnd(prefix), nil)
+	end := prefixEnd(prefix)
+	m.h.s.wb.dropRange(prefix, end) // the range deletion covers them
+	return m.h.s.batch.DeleteRange(prefix, end, nil)
 }
 
 func prefixEnd(p []byte) []byte {
@@ -268,7 +478,20 @@ func prefixEnd(p []byte) []byte {
 // where the last sweep of sc stopped, so TTL'd state does not accumulate on
 // disk. A task sweeps only its own scopes: deleting another task's keys in
 // this task's batch could erase a value that task just refreshed.
+// Sweep goes by processing time only: it leaves event-time entries (see
+// WithEventTimeTTL) to SweepAt.
 func (s *Store) Sweep(sc Scope, limit int) (int, error) {
+	return s.SweepAt(sc, limit, math.MinInt64)
+}
+
+// SweepAt is Sweep that also deletes the event-time entries expired at
+// watermark (those whose expiry is <= watermark).
+func (s *Store) SweepAt(sc Scope, limit int, watermark int64) (int, error) {
+	// The sweep works on the batch's view, so it first takes the buffered
+	// writes in: a refreshed entry must not be swept by its old expiry.
+	if err := s.flushWrites(); err != nil {
+		return 0, err
+	}
 	scope := append([]byte{nsState}, sc.appendTo(nil)...)
 	lo := scope
 	if c, ok := s.sweep[string(scope)]; ok {
@@ -285,7 +508,7 @@ func (s *Store) Sweep(sc Scope, limit int) (int, error) {
 	for it.First(); it.Valid() && seen < limit*4 && len(doomed) < limit; it.Next() {
 		seen++
 		exp, n := binary.Varint(it.Value())
-		if n > 0 && exp != 0 && exp <= now {
+		if n > 0 && ((exp > 0 && exp <= now) || (exp < 0 && watermark >= -exp)) {
 			doomed = append(doomed, append([]byte(nil), it.Key()...))
 		}
 	}
