@@ -5,6 +5,8 @@ import (
 
 	"github.com/valyala/fastjson"
 
+	"github.com/rtdw/rtdw/internal/row"
+
 	rlog "github.com/rtdw/rtdw/internal/log"
 	"github.com/rtdw/rtdw/internal/state"
 )
@@ -170,6 +172,7 @@ type sinkPush struct {
 	node *Node
 	own  owner
 	n    int64
+	buf  []byte // encoded rows (output copies them)
 }
 
 func (s *sinkPush) push(rec *Record) {
@@ -188,6 +191,21 @@ func (s *sinkPush) push(rec *Record) {
 			return
 		}
 	}
+	if s.node.encode != nil && rec.Row != nil {
+		v, err := s.node.encode(s.buf[:0], rec.Row)
+		if err != nil {
+			b, ok := AsBadInput(err)
+			if !ok {
+				b = &BadInputError{Code: "encode_failed", Detail: err.Error()}
+			}
+			s.own.deadLetter(rec, b, s.node.Name)
+			return
+		}
+		s.buf = v
+		cp := *rec
+		cp.Value = v
+		rec = &cp
+	}
 	s.n++
 	s.own.output(topic, rlog.AutoPartition, rec)
 }
@@ -202,6 +220,7 @@ type keyByPush struct {
 	part       int32 // the task's partition
 	local      *seg  // the fused next stage, if any
 	n          int64
+	buf        []byte // a typed row's binary encoding (output copies it)
 }
 
 func (k *keyByPush) push(rec *Record) {
@@ -220,7 +239,7 @@ func (k *keyByPush) push(rec *Record) {
 	cp := *rec
 	rec = &cp
 	rec.Key = key
-	if k.node.bcast != nil && k.node.bcast(rec) {
+	if k.node.bcast != nil && k.node.bcast(rec) { // (byte records only: Broadcast is not typed)
 		rec.Headers = append(rec.Headers[:len(rec.Headers):len(rec.Headers)], rlog.Header{Key: HeaderBroadcast, Value: []byte{'1'}})
 		for p := int32(0); p < k.partitions; p++ {
 			if k.local != nil && p == k.part {
@@ -234,10 +253,28 @@ func (k *keyByPush) push(rec *Record) {
 	}
 	target := rlog.PartitionFor(key, k.partitions)
 	if k.local != nil && target == k.part {
-		// Same record, same parse: the repartition path would re-read the
-		// same Value bytes (see Record.JSON for why the parse is still valid).
+		// Same record, same parse (or row): the repartition path would
+		// re-read the same bytes (see Record.JSON for why a parse is valid).
 		pushAll(k.local.root, rec)
 		return
 	}
+	if k.node.schema != nil {
+		if !k.encodeRow(rec) {
+			return
+		}
+	}
 	k.own.output(k.node.topic, target, rec)
+}
+
+// encodeRow puts a typed record's row, in binary, into its Value for the
+// repartition topic; the next stage decodes it (KeyByColumns).
+func (k *keyByPush) encodeRow(rec *Record) bool {
+	v, err := row.AppendRow(k.buf[:0], k.node.schema, rec.Row)
+	if err != nil {
+		k.own.deadLetter(rec, &BadInputError{Code: "bad_row", Detail: err.Error()}, k.node.Name)
+		return false
+	}
+	k.buf = v
+	rec.Value = v
+	return true
 }

@@ -8,10 +8,13 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/cockroachdb/datadriven"
+	"github.com/valyala/fastjson"
 
 	rlog "github.com/rtdw/rtdw/internal/log"
+	"github.com/rtdw/rtdw/internal/row"
 	"github.com/rtdw/rtdw/internal/log/embedded"
 	"github.com/rtdw/rtdw/internal/stream"
 )
@@ -24,12 +27,13 @@ import (
 //	job name=J            the input is the pipeline, one node per line, each
 //	                      fed by the line before unless it names its inputs;
 //	                      "label: node" names a node's stream for later lines:
-//	                        source TOPIC [ooo=MS] [idle=DURATION]
+//	                        source TOPIC [ooo=MS] [idle=DURATION] [json=COL:TYPE,...]
+//	                          (json: typed rows; event time from a column t)
 //	                        op SPEC (see testOp)
-//	                        keyby key|value
+//	                        keyby key|value|cols=I,J (cols: typed, KeyByColumns)
 //	                        union LABEL LABEL...
 //	                        join LEFT RIGHT (an inner join on the record key)
-//	                        sink TOPIC
+//	                        sink TOPIC (typed streams: "KIND JSON" values)
 //	produce topic=T [partitions=N] [partition=P]
 //	                      input lines "key time value" (time in ms)
 //	run [partitions=N] [interval=DURATION] [fetch=N] [live=DURATION]
@@ -93,6 +97,7 @@ func (e *engineScript) run(d *datadriven.TestData) (string, error) {
 func (e *engineScript) defineJob(name, pipeline string) (string, error) {
 	j := stream.NewJob(name)
 	var cur stream.Stream
+	var schema *row.Schema // of cur, when typed
 	started := false
 	labels := map[string]stream.Stream{}
 	streams := func(names string) ([]stream.Stream, error) {
@@ -122,17 +127,36 @@ func (e *engineScript) defineJob(name, pipeline string) (string, error) {
 			if v, ok := args["idle"]; ok {
 				idle, _ = time.ParseDuration(v)
 			}
-			cur = j.Source(topic, stream.OutOfOrderness(time.Duration(ooo)*time.Millisecond), stream.IdleTimeout(idle),
-				stream.EventTime(func(r *stream.Record) (int64, bool) { return r.Time, true }))
+			opts := []stream.SourceOption{stream.OutOfOrderness(time.Duration(ooo) * time.Millisecond), stream.IdleTimeout(idle),
+				stream.EventTime(func(r *stream.Record) (int64, bool) { return r.Time, true })}
+			schema = nil
+			if cols, ok := args["json"]; ok {
+				var err error
+				if schema, err = row.ParseSchema(strings.NewReplacer(":", " ").Replace(cols)); err != nil {
+					return "", err
+				}
+				opts = append(opts, typedJSON(schema)...)
+			}
+			cur = j.Source(topic, opts...)
 			started = true
 		case !started:
 			return "", fmt.Errorf("line %d: a pipeline starts with source", i+1)
+		case kind == "op" && strings.TrimSpace(rest) == "sum":
+			cur = cur.Process(fmt.Sprintf("op%d_sum", i), func() stream.Operator { return &sumOp{} }).Main()
+			schema = sumSchema
 		case kind == "op":
 			f, err := testOp(rest, &e.crashes)
 			if err != nil {
 				return "", err
 			}
 			cur = cur.Process(fmt.Sprintf("op%d_%s", i, strings.Fields(rest)[0][:min(4, len(strings.Fields(rest)[0]))]), f).Main()
+		case kind == "keyby" && args["cols"] != "":
+			var cols []int
+			for _, c := range strings.Split(args["cols"], ",") {
+				n, _ := strconv.Atoi(c)
+				cols = append(cols, n)
+			}
+			cur = cur.KeyByColumns(fmt.Sprintf("by%d", i), schema, cols...)
 		case kind == "keyby":
 			byValue := strings.TrimSpace(rest) == "value"
 			cur = cur.KeyBy(fmt.Sprintf("by%d", i), func(r *stream.Record) ([]byte, error) {
@@ -153,6 +177,15 @@ func (e *engineScript) defineJob(name, pipeline string) (string, error) {
 				return "", fmt.Errorf("join LEFT RIGHT: %v", err)
 			}
 			cur = stream.Connect(fmt.Sprintf("join%d", i), func() stream.Operator { return &joinOp{} }, ins...).Main()
+		case kind == "sink" && schema != nil:
+			enc, err := row.NewJSONEncoder(schema, row.JSONOptions{})
+			if err != nil {
+				return "", err
+			}
+			cur.ToRows(strings.TrimSpace(rest), func(dst []byte, r *row.Row) ([]byte, error) {
+				dst = append(append(dst, r.Kind.String()...), ' ')
+				return enc.Append(dst, r)
+			})
 		case kind == "sink":
 			cur.To(strings.TrimSpace(rest))
 		default:
@@ -241,7 +274,11 @@ func (e *engineScript) read(topic string, sorted bool) (string, error) {
 				if r.Header(stream.HeaderControl) != nil {
 					continue
 				}
-				line := fmt.Sprintf("%s %s @%d", r.Key, r.Value, r.Timestamp)
+				key := string(r.Key)
+				if strings.ContainsFunc(key, func(c rune) bool { return c < ' ' || c == utf8.RuneError }) {
+					key = strconv.Quote(key) // a binary key (KeyByColumns)
+				}
+				line := fmt.Sprintf("%s %s @%d", key, r.Value, r.Timestamp)
 				if reason := r.Header(stream.HeaderReason); reason != nil {
 					line += fmt.Sprintf(" [%s at %s]", firstLine(string(reason)), r.Header(stream.HeaderJob))
 				}
@@ -262,4 +299,31 @@ func (e *engineScript) read(topic string, sorted bool) (string, error) {
 func firstLine(s string) string {
 	s, _, _ = strings.Cut(s, "\n")
 	return s
+}
+
+// typedJSON makes a source decode JSON values into rows of schema, with
+// event time from its column t (epoch ms) when it has one.
+func typedJSON(schema *row.Schema) []stream.SourceOption {
+	dec, err := row.NewJSONDecoder(schema, row.JSONOptions{})
+	if err != nil {
+		panic(err)
+	}
+	var p fastjson.Parser
+	var r row.Row
+	tcol := schema.Index("t")
+	return []stream.SourceOption{
+		stream.Decoded(func(value []byte, emit func(*row.Row)) error {
+			if err := dec.DecodeBytes(&p, value, &r); err != nil {
+				return stream.BadInput("bad_json", "%v", err)
+			}
+			emit(&r)
+			return nil
+		}),
+		stream.EventTime(func(rec *stream.Record) (int64, bool) {
+			if tcol < 0 || rec.Row.IsNull(tcol) {
+				return rec.Time, true
+			}
+			return rec.Row.Int64(tcol), true
+		}),
+	}
 }

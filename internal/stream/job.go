@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"regexp"
 	"time"
+
+	"github.com/rtdw/rtdw/internal/row"
 )
 
 // Job is a named graph of operators. Its name is its consumer group and the
@@ -53,7 +55,9 @@ type Node struct {
 	bcast   func(*Record) bool // KeyBy made by Broadcast: records to send to every partition
 	topic   string             // source, sink or repartition topic
 	topicFn func(*Record) (string, error)
-	known   []string // a dynamic sink's topics known in advance (for drain ordering)
+	schema  *row.Schema // KeyByColumns: the rows' schema, binary on the topic
+	encode  RowEncode   // ToRows: the sink's format
+	known   []string    // a dynamic sink's topics known in advance (for drain ordering)
 }
 
 // Stream is one output port of a node: what the builder methods extend.
@@ -73,7 +77,14 @@ type SourceOptions struct {
 	// IdleTimeout marks an input idle after this long without records, so it
 	// stops holding the watermark back; default 5 s.
 	IdleTimeout time.Duration
+	// Decode makes the source typed: each record value is decoded once
+	// into rows, each pushed as a record with Row set (EventTime then
+	// sees the row). Nil: records flow as bytes.
+	Decode RowDecode
 }
+
+// Decoded makes a typed source (see SourceOptions.Decode).
+func Decoded(fn RowDecode) SourceOption { return func(o *SourceOptions) { o.Decode = fn } }
 
 // SourceOption sets a SourceOptions field.
 type SourceOption func(*SourceOptions)
@@ -211,6 +222,45 @@ func (s Stream) Broadcast(name string, all func(*Record) bool) Stream {
 	st := s.KeyBy(name, func(r *Record) ([]byte, error) { return r.Key, nil })
 	st.node.bcast = all
 	return st
+}
+
+// KeyByColumns re-keys a typed stream by the given columns of its rows
+// (Flink's hash shuffle on key fields): the key is the columns'
+// order-preserving encoding, and rows cross the repartition topic in the
+// compact binary row format of schema. A record without a row is
+// dead-lettered (untyped_record).
+func (s Stream) KeyByColumns(name string, schema *row.Schema, cols ...int) Stream {
+	for _, c := range cols {
+		if c < 0 || c >= schema.Len() {
+			j := s.node.job
+			if j.err == nil {
+				j.err = fmt.Errorf("job %s: %s keys by column %d of a %d-column schema", j.Name, name, c, schema.Len())
+			}
+		}
+	}
+	var vals []row.Value
+	st := s.KeyBy(name, func(r *Record) ([]byte, error) {
+		if r.Row == nil {
+			return nil, BadInput("untyped_record", "%s needs a typed row", name)
+		}
+		if len(r.Row.Values) != schema.Len() {
+			return nil, BadInput("bad_row", "%s: row of %d columns, schema has %d", name, len(r.Row.Values), schema.Len())
+		}
+		vals = vals[:0]
+		for _, c := range cols {
+			vals = append(vals, r.Row.Values[c])
+		}
+		return row.AppendKey(nil, vals...), nil
+	})
+	st.node.schema = schema
+	return st
+}
+
+// ToRows writes a typed stream to a topic, each row encoded once by enc
+// (the sink's format), partitioned by record key.
+func (s Stream) ToRows(topic string, enc RowEncode) {
+	n := s.link(&Node{Name: "sink_" + sanitize(topic), kind: kindSink, topic: topic})
+	n.encode = enc
 }
 
 // To writes the stream to a topic, partitioned by record key.

@@ -7,6 +7,7 @@ import (
 	"github.com/valyala/fastjson"
 
 	rlog "github.com/rtdw/rtdw/internal/log"
+	"github.com/rtdw/rtdw/internal/row"
 )
 
 // Record is what flows between operators.
@@ -23,6 +24,14 @@ type Record struct {
 	// Source locates the input record this one derives from, for dead letters.
 	Source rlog.TopicPartition
 	Offset int64
+
+	// Row is the record as a typed row with a row kind, on typed streams
+	// (a source with a RowDecode, after a KeyByColumns, or set by an
+	// operator): operators of a stage pass rows in memory, a KeyByColumns
+	// carries them in binary across its topic, and a sink encodes them
+	// once (ToRows). Value may then be empty. Like the record, the row and
+	// the strings in it are valid during the call: Clone what you keep.
+	Row *row.Row
 
 	parser *fastjson.Parser
 	json   *fastjson.Value
@@ -51,6 +60,15 @@ func (r *Record) JSON() (*fastjson.Value, error) {
 // SetJSON attaches an already-parsed (possibly modified) value; later
 // JSON calls return it instead of parsing Value.
 func (r *Record) SetJSON(v *fastjson.Value) { r.json, r.jerr = v, nil }
+
+// RowDecode decodes a record value into typed rows (a table format: json,
+// or a changelog format where one record may carry several rows or none)
+// and calls emit for each; the row is only valid during the call. A
+// BadInputError dead-letters the record.
+type RowDecode func(value []byte, emit func(*row.Row)) error
+
+// RowEncode appends a typed row's encoding (a sink's format) to dst.
+type RowEncode func(dst []byte, r *row.Row) ([]byte, error)
 
 // Derive returns a new record with the same source position and headers.
 func (r *Record) Derive(key, value []byte, time int64) Record {

@@ -17,6 +17,7 @@ import (
 	"github.com/valyala/fastjson"
 
 	rlog "github.com/rtdw/rtdw/internal/log"
+	"github.com/rtdw/rtdw/internal/row"
 	"github.com/rtdw/rtdw/internal/state"
 )
 
@@ -92,7 +93,8 @@ type seg struct {
 	end       int64 // drain: stop here (external input)
 	clock     inputClock
 	root      []pusher
-	lastEmpty bool // the last fetch of this input returned nothing
+	lastEmpty bool    // the last fetch of this input returned nothing
+	row       row.Row // a typed repartition input's decoded row (reused)
 }
 
 // drainEnds are the end offsets of external inputs fixed when a drained
@@ -436,15 +438,36 @@ func (t *task) process(s *seg, recs []rlog.Record) error {
 			t.deadLetter(rec, &BadInputError{Code: "operator_failed", Detail: reason}, "task")
 			continue
 		}
-		if !repartition {
-			if src.EventTime != nil {
-				if ts, ok := src.EventTime(rec); ok {
-					rec.Time = ts
-					s.clock.maxTime = max(s.clock.maxTime, ts)
-				}
-			} else {
-				s.clock.maxTime = max(s.clock.maxTime, lr.Timestamp)
+		switch {
+		case s.node.schema != nil: // a typed repartition input
+			if err := row.DecodeRow(lr.Value, s.node.schema, &s.row); err != nil {
+				t.deadLetter(rec, &BadInputError{Code: "bad_row", Detail: err.Error()}, s.node.Name)
+				continue
 			}
+			rec.Row = &s.row
+		case repartition:
+		case src.Decode != nil: // a typed source: one push per decoded row
+			base := *rec
+			err := src.Decode(lr.Value, func(r *row.Row) {
+				*rec = base
+				rec.Row = r
+				t.sourceTime(s, rec)
+				pushAll(s.root, rec)
+			})
+			if err != nil {
+				b, ok := AsBadInput(err)
+				if !ok {
+					b = &BadInputError{Code: "bad_format", Detail: err.Error()}
+				}
+				base.Row = nil
+				t.deadLetter(&base, b, "source_"+sanitize(s.tp.Topic))
+			}
+			if t.err != nil {
+				return t.err
+			}
+			continue
+		default:
+			t.sourceTime(s, rec)
 		}
 		pushAll(s.root, rec)
 		if t.err != nil {
@@ -458,6 +481,19 @@ func (t *task) process(s *seg, recs []rlog.Record) error {
 		s.clock.idle = false
 	}
 	return nil
+}
+
+// sourceTime assigns a source record its event time and advances the
+// input's clock.
+func (t *task) sourceTime(s *seg, rec *Record) {
+	if src := &s.node.src; src.EventTime != nil {
+		if ts, ok := src.EventTime(rec); ok {
+			rec.Time = ts
+			s.clock.maxTime = max(s.clock.maxTime, ts)
+		}
+		return
+	}
+	s.clock.maxTime = max(s.clock.maxTime, rec.Time)
 }
 
 // pushAll pushes rec to every pusher; later branches get copies so they do
@@ -764,7 +800,11 @@ func (t *task) deadLetter(rec *Record, b *BadInputError, at string) {
 		rlog.Header{Key: HeaderReason, Value: []byte(reason)},
 		rlog.Header{Key: HeaderJob, Value: []byte(t.job.Name + "/" + at)},
 		rlog.Header{Key: HeaderSource, Value: []byte(rec.Source.String() + "@" + strconv.FormatInt(rec.Offset, 10))})
-	dl := Record{Key: rec.Key, Value: rec.Value, Time: rec.Time, Headers: h}
+	v := rec.Value
+	if len(v) == 0 && rec.Row != nil {
+		v = []byte(rec.Row.String()) // a typed record: readable, as Flink prints rows
+	}
+	dl := Record{Key: rec.Key, Value: v, Time: rec.Time, Headers: h}
 	t.output(t.job.DeadLetter, rlog.AutoPartition, &dl)
 }
 

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/rtdw/rtdw/internal/row"
 	"github.com/rtdw/rtdw/internal/state"
 	"github.com/rtdw/rtdw/internal/stream"
 )
@@ -325,4 +326,44 @@ func (j *joinOp) ProcessInput(input int, r *stream.Record, out stream.Emitter) e
 		out.Emit(0, &rec)
 	}
 	return nil
+}
+
+// sumSchema is sumOp's output: SELECT k, SUM(v) AS total ... GROUP BY k.
+var sumSchema = row.MustParseSchema("k STRING, total BIGINT")
+
+// sumOp is an unbounded GROUP BY k SUM(v) over typed rows (k STRING, v
+// BIGINT, ...) keyed by k, emitting a retract changelog as Flink's group
+// aggregate: +I for a key's first total, then -U old, +U new; input
+// retractions (-U, -D) subtract.
+type sumOp struct{ totals *state.ValueState }
+
+func (s *sumOp) Open(c *stream.Context) error { s.totals = c.Value("totals"); return nil }
+
+func (s *sumOp) Process(r *stream.Record, out stream.Emitter) error {
+	if r.Row == nil {
+		return stream.BadInput("untyped_record", "sum needs rows")
+	}
+	k := r.Row.Str(0)
+	d := r.Row.Int64(1)
+	if r.Row.Kind.IsRetract() {
+		d = -d
+	}
+	old, had, err := s.totals.Get([]byte(k))
+	if err != nil {
+		return err
+	}
+	total := i64(old) + d
+	if had {
+		before := row.NewRow(row.UpdateBefore, row.String(k), row.BigInt(i64(old)))
+		rec := stream.Record{Key: r.Key, Time: r.Time, Row: &before}
+		out.Emit(0, &rec)
+	}
+	kind := row.Insert
+	if had {
+		kind = row.UpdateAfter
+	}
+	after := row.NewRow(kind, row.String(k), row.BigInt(total))
+	rec := stream.Record{Key: r.Key, Time: r.Time, Row: &after}
+	out.Emit(0, &rec)
+	return s.totals.Put([]byte(k), strconv.AppendInt(nil, total, 10))
 }
