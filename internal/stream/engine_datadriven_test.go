@@ -14,8 +14,8 @@ import (
 	"github.com/valyala/fastjson"
 
 	rlog "github.com/rtdw/rtdw/internal/log"
-	"github.com/rtdw/rtdw/internal/row"
 	"github.com/rtdw/rtdw/internal/log/embedded"
+	"github.com/rtdw/rtdw/internal/row"
 	"github.com/rtdw/rtdw/internal/stream"
 )
 
