@@ -206,23 +206,10 @@ func (b *broadcast) release(key []byte, upTo int64, out stream.Emitter) error {
 	return bad
 }
 
-// EndOfInput decides every held record: the drained input has no more
-// config rows to wait for.
-func (b *broadcast) EndOfInput(out stream.Emitter) error {
-	var keys [][]byte
-	_, err := b.ctx.Store().Timers(b.ctx.Scope()).Fire(state.EventTime, 1<<62, func(_ int64, key []byte) error {
-		keys = append(keys, append([]byte(nil), key...))
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	for _, k := range keys {
-		if err := b.release(k, 1<<62, out); err != nil {
-			return err
-		}
-	}
-	return nil
+// OnEndOfInputTimer decides every held record: the drained input has no
+// more config rows to wait for.
+func (b *broadcast) OnEndOfInputTimer(_ state.TimeDomain, _ int64, key []byte, out stream.Emitter) error {
+	return b.release(key, 1<<62, out)
 }
 
 // PrepareCheckpoint writes the rules and hold counters when they changed.

@@ -109,20 +109,7 @@ func (d *dedup) flush(key []byte, out stream.Emitter) error {
 	return d.latest.Delete(key)
 }
 
-// EndOfInput emits every key still waiting.
-func (d *dedup) EndOfInput(out stream.Emitter) error {
-	var keys [][]byte
-	_, err := d.ctx.Store().Timers(d.ctx.Scope()).Fire(state.ProcessingTime, 1<<62, func(_ int64, key []byte) error {
-		keys = append(keys, bytes.Clone(key))
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	for _, k := range keys {
-		if err := d.flush(k, out); err != nil {
-			return err
-		}
-	}
-	return nil
+// OnEndOfInputTimer emits every key still waiting.
+func (d *dedup) OnEndOfInputTimer(_ state.TimeDomain, _ int64, key []byte, out stream.Emitter) error {
+	return d.flush(key, out)
 }

@@ -348,34 +348,16 @@ func (w *tumbling[A]) OnTimer(_ state.TimeDomain, ts int64, key []byte, out stre
 
 // EndOfInput emits every open window, keeping it (and its timer) so a
 // later run continues it.
-func (w *tumbling[A]) EndOfInput(out stream.Emitter) error {
-	type open struct {
-		key []byte
-		win Window
-	}
-	var wins []open
-	_, err := w.ctx.Store().Timers(w.ctx.Scope()).Fire(state.EventTime, 1<<62, func(ts int64, key []byte) error {
-		wins = append(wins, open{bytes.Clone(key), Window{Start: ts + 1 - w.size, End: ts + 1}})
+// OnEndOfInputTimer emits an open window at the end of a drained input,
+// keeping it (and its timer) so a later run continues it.
+func (w *tumbling[A]) OnEndOfInputTimer(d state.TimeDomain, ts int64, key []byte, out stream.Emitter) error {
+	if d != state.EventTime {
 		return nil
-	})
-	if err != nil {
-		return err
 	}
-	for _, o := range wins {
-		acc, ok, err := w.lookup(o.key, o.win.End)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			continue // a timer without a window: consumed, as before
-		}
-		if err := w.agg.Emit(o.key, o.win, acc, out); err != nil {
-			return err
-		}
-		// Fire consumed the timer: register it again, the window stays open.
-		if err := w.ctx.RegisterTimer(state.EventTime, o.win.End-1, o.key); err != nil {
-			return err
-		}
+	win := Window{Start: ts + 1 - w.size, End: ts + 1}
+	acc, ok, err := w.lookup(key, win.End)
+	if err != nil || !ok {
+		return err // !ok: a timer without a window
 	}
-	return nil
+	return w.agg.Emit(key, win, acc, out)
 }

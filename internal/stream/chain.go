@@ -2,6 +2,7 @@ package stream
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/valyala/fastjson"
 
@@ -150,6 +151,24 @@ func (i *inst) flushBeforeWatermark() error {
 }
 
 func (i *inst) endOfInput() error {
+	if h, ok := i.op.(EndOfInputTimerHandler); ok {
+		if err := i.flushBeforeWatermark(); err != nil {
+			return err
+		}
+		for _, d := range []state.TimeDomain{state.EventTime, state.ProcessingTime} {
+			err := i.ctx.timers.Peek(d, math.MaxInt64, func(ts int64, key []byte) error {
+				err := h.OnEndOfInputTimer(d, ts, key, i)
+				if b, ok := AsBadInput(err); ok {
+					i.own.deadLetter(&Record{Key: key, Value: []byte(b.Error()), Time: ts}, b, i.node.Name)
+					return nil
+				}
+				return err
+			})
+			if err != nil {
+				return fmt.Errorf("operator %s end-of-input timers: %w", i.node.Name, err)
+			}
+		}
+	}
 	if h, ok := i.op.(EndOfInputHandler); ok {
 		if err := h.EndOfInput(i); err != nil {
 			return fmt.Errorf("operator %s end of input: %w", i.node.Name, err)

@@ -41,9 +41,22 @@ type (
 	// operators after it under the watermark they were read under (the
 	// records an operator emits from OnWatermark go out under the new one).
 	WatermarkFlusher interface{ FlushBeforeWatermark(out Emitter) error }
+	// EndOfInputTimerHandler: when a drained (bounded) run reaches the end
+	// of its input, the engine visits every timer the operator registered,
+	// event time first, then processing time, each in time order (the
+	// final watermark of a bounded stream), before EndOfInput: emit what
+	// the timer would emit at the end of the stream (an open window).
+	// Timers stay registered and state stays unless the operator removes
+	// it, so a later run continues (a window emitted here is emitted again,
+	// complete, when the watermark really passes it). Operators without
+	// this method (cleanup timers: an interval join's TTL) are not called.
+	EndOfInputTimerHandler interface {
+		OnEndOfInputTimer(domain state.TimeDomain, ts int64, key []byte, out Emitter) error
+	}
 	// EndOfInputHandler is called when a drained (bounded) run reaches the
-	// end of its input: emit what would be emitted at end of stream
-	// (fire windows) without discarding state, so a later run continues.
+	// end of its input, after its end-of-input timers: emit what would be
+	// emitted at end of stream without discarding state, so a later run
+	// continues.
 	EndOfInputHandler interface{ EndOfInput(out Emitter) error }
 	// CheckpointHandler flushes operator buffers into state or outputs
 	// before a checkpoint commits.

@@ -1,7 +1,6 @@
 package stream_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"strconv"
@@ -75,21 +74,10 @@ func (w *windowSum) OnTimer(d state.TimeDomain, ts int64, key []byte, out stream
 	return w.sums.Delete(key, wk)
 }
 
-func (w *windowSum) EndOfInput(out stream.Emitter) error {
-	// Fire every open window without purging it (a later run continues it).
-	var keys [][]byte
-	_, err := w.ctx.Store().Timers(w.ctx.Scope()).Fire(state.EventTime, 1<<62, func(ts int64, key []byte) error {
-		keys = append(keys, append(fmt.Appendf(nil, "%d|", ts), key...))
-		return nil
-	})
-	for _, k := range keys {
-		ts, key, _ := bytes.Cut(k, []byte("|"))
-		n, _ := strconv.ParseInt(string(ts), 10, 64)
-		if err := w.OnTimer(state.EventTime, n, key, out); err != nil {
-			return err
-		}
-	}
-	return err
+// OnEndOfInputTimer fires the window for good at the end of a drained
+// input (emitted once: a later run does not emit it again).
+func (w *windowSum) OnEndOfInputTimer(d state.TimeDomain, ts int64, key []byte, out stream.Emitter) error {
+	return w.OnTimer(d, ts, key, out)
 }
 
 func windowJob(fail func() bool) *stream.Job { return windowJobIdle(fail, 200*time.Millisecond) }

@@ -165,28 +165,14 @@ func (w *tumbleOp) OnTimer(_ state.TimeDomain, ts int64, key []byte, out stream.
 	return w.sums.Delete(key, timeKey(ts+1))
 }
 
-func (w *tumbleOp) EndOfInput(out stream.Emitter) error {
-	type open struct {
-		ts  int64
-		key []byte
-	}
-	var wins []open
-	_, err := w.ctx.Store().Timers(w.ctx.Scope()).Fire(state.EventTime, 1<<62, func(ts int64, key []byte) error {
-		wins = append(wins, open{ts, append([]byte(nil), key...)})
+// OnEndOfInputTimer emits an open window at the end of a drained input
+// and keeps it: a later run continues it.
+func (w *tumbleOp) OnEndOfInputTimer(d state.TimeDomain, ts int64, key []byte, out stream.Emitter) error {
+	if d != state.EventTime {
 		return nil
-	})
-	if err != nil {
-		return err
 	}
-	for _, o := range wins {
-		if _, err := w.emit(o.key, o.ts+1, out); err != nil {
-			return err
-		}
-		if err := w.ctx.RegisterTimer(state.EventTime, o.ts, o.key); err != nil {
-			return err
-		}
-	}
-	return nil
+	_, err := w.emit(key, ts+1, out)
+	return err
 }
 
 // dedupOp turns an upsert stream into a retract stream: for each record it

@@ -15,7 +15,7 @@ import (
 func bypass(pass func(table string, r *stream.Record) bool, inner stream.Factory) stream.Factory {
 	probe := inner()
 	switch probe.(type) {
-	case stream.Ported, stream.TimerHandler, stream.WatermarkHandler, stream.EndOfInputHandler, stream.CheckpointHandler:
+	case stream.Ported, stream.TimerHandler, stream.WatermarkHandler, stream.EndOfInputHandler, stream.EndOfInputTimerHandler, stream.CheckpointHandler:
 		panic(fmt.Sprintf("dwd: bypass wraps only plain operators, not %T", probe))
 	}
 	return func() stream.Operator { return &bypasser{pass: pass, inner: inner()} }

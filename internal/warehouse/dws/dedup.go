@@ -53,8 +53,8 @@ func (m *mergedDedup) OnTimer(d state.TimeDomain, ts int64, key []byte, out stre
 	return m.inner.(stream.TimerHandler).OnTimer(d, ts, key, retracting{out})
 }
 
-func (m *mergedDedup) EndOfInput(out stream.Emitter) error {
-	return m.inner.(stream.EndOfInputHandler).EndOfInput(retracting{out})
+func (m *mergedDedup) OnEndOfInputTimer(d state.TimeDomain, ts int64, key []byte, out stream.Emitter) error {
+	return m.inner.(stream.EndOfInputTimerHandler).OnEndOfInputTimer(d, ts, key, retracting{out})
 }
 
 // retracted reports whether dedupDetails marked rec as a correction.

@@ -104,25 +104,21 @@ func (o *ordered) release(ts int64, key []byte, out stream.Emitter) error {
 	return nil
 }
 
-// EndOfInput releases everything still waiting, in time order.
+// OnEndOfInputTimer releases everything still waiting, in time order (the
+// engine visits the timers in order); the inner operator's own timers are
+// its business.
+func (o *ordered) OnEndOfInputTimer(d state.TimeDomain, ts int64, key []byte, out stream.Emitter) error {
+	if d == state.EventTime {
+		return o.release(ts, key, out)
+	}
+	if h, ok := o.inner.(stream.EndOfInputTimerHandler); ok {
+		return h.OnEndOfInputTimer(d, ts, key, out)
+	}
+	return nil
+}
+
+// EndOfInput ends the inner operator's input.
 func (o *ordered) EndOfInput(out stream.Emitter) error {
-	type waiting struct {
-		ts  int64
-		key []byte
-	}
-	var ws []waiting
-	_, err := o.ctx.Store().Timers(o.ctx.Scope()).Fire(state.EventTime, 1<<62, func(ts int64, key []byte) error {
-		ws = append(ws, waiting{ts, bytes.Clone(key)})
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	for _, w := range ws {
-		if err := o.release(w.ts, w.key, out); err != nil {
-			return err
-		}
-	}
 	if h, ok := o.inner.(stream.EndOfInputHandler); ok {
 		return h.EndOfInput(out)
 	}
