@@ -99,6 +99,16 @@ func (c *Context) Map(name string, opts ...state.Option) *state.MapState {
 	return c.store.Map(c.scope(), name, opts...)
 }
 
+// EventTimeTTL is a state option: an entry expires ttl after its last
+// write measured on this operator's watermark, so a job that lags (or
+// replays a backlog) keeps state exactly as long, in business time, as a
+// job that keeps up; processing-time TTL (state.WithTTL) would expire it
+// by the wall clock. Expired entries read as absent and are swept at
+// checkpoints.
+func (c *Context) EventTimeTTL(ttl time.Duration) state.Option {
+	return state.WithEventTimeTTL(ttl, c.Watermark)
+}
+
 // RegisterTimer registers a timer for key at ts in the given domain.
 func (c *Context) RegisterTimer(d state.TimeDomain, ts int64, key []byte) error {
 	return c.timers.Register(d, ts, key)

@@ -679,7 +679,7 @@ func (t *task) committed() error {
 	t.publish()
 	for _, sr := range t.stages {
 		for _, in := range sr.insts {
-			if _, err := t.store.Sweep(in.ctx.scope(), 1000); err != nil {
+			if _, err := t.store.SweepAt(in.ctx.scope(), 1000, in.wm); err != nil {
 				return err
 			}
 		}

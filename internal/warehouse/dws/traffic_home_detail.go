@@ -45,8 +45,8 @@ func homeDetailFirstViews(c Config) stream.Factory {
 		var home, detail *state.ValueState
 		return &operator.KeyedFuncs{
 			Open: func(ctx *stream.Context) error {
-				home = ctx.Value("home_last_date", state.WithTTL(firstVisitTTL))
-				detail = ctx.Value("good_detail_last_date", state.WithTTL(firstVisitTTL))
+				home = ctx.Value("home_last_date", ctx.EventTimeTTL(firstVisitTTL))
+				detail = ctx.Value("good_detail_last_date", ctx.EventTimeTTL(firstVisitTTL))
 				return nil
 			},
 			Process: func(rec *stream.Record, out stream.Emitter) error {

@@ -54,7 +54,7 @@ func pageVisits(c Config) stream.Factory {
 		var last *state.ValueState
 		return &operator.KeyedFuncs{
 			Open: func(ctx *stream.Context) error {
-				last = ctx.Value("last_visit_date", state.WithTTL(firstVisitTTL))
+				last = ctx.Value("last_visit_date", ctx.EventTimeTTL(firstVisitTTL))
 				return nil
 			},
 			Process: func(rec *stream.Record, out stream.Emitter) error {

@@ -31,7 +31,7 @@ func uniqueUsers(c Config, stateName string, ttl time.Duration, countNew bool) s
 			Open: func(ctx *stream.Context) error {
 				var opts []state.Option
 				if ttl > 0 {
-					opts = append(opts, state.WithTTL(ttl))
+					opts = append(opts, ctx.EventTimeTTL(ttl))
 				}
 				last = ctx.Value(stateName, opts...)
 				return nil
