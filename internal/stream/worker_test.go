@@ -58,6 +58,7 @@ func countingJob() *stream.Job {
 type testWorker struct {
 	cancel context.CancelFunc
 	done   chan error
+	logs   *syncBuffer
 }
 
 func startWorker(t *testing.T, l *kafka.Log, name string, job func() *stream.Job) *testWorker {
@@ -91,11 +92,11 @@ func startWorkerWith(t *testing.T, l *kafka.Log, name string, job func() *stream
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	w := &testWorker{cancel: cancel, done: make(chan error, 1)}
+	w := &testWorker{cancel: cancel, done: make(chan error, 1), logs: logs}
 	go func() {
 		err := stream.RunWorker(ctx, stream.WorkerOptions{
 			Options: stream.Options{Log: l, Interval: 20 * time.Millisecond, Partitions: 4, Logger: logger,
-				Metrics: o.Metrics, MaxRecordBytes: o.MaxRecordBytes},
+				Metrics: o.Metrics, MaxRecordBytes: o.MaxRecordBytes, RestartBackoff: o.RestartBackoff},
 			State: db,
 			NewSession: func(job string, topics []string) (stream.Session, error) {
 				return l.NewSession(kafka.SessionOptions{Group: "rtdw-" + job, TransactionalID: "rtdw-" + job + "-" + name,
@@ -341,5 +342,81 @@ func waitOut(t *testing.T, l rlog.Log, n int) {
 			t.Fatalf("out has %d records of %d after 60 s", got, n)
 		}
 		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// poisonOp panics on the value "poison" and passes everything else on.
+type poisonOp struct{}
+
+func (poisonOp) Open(*stream.Context) error { return nil }
+func (poisonOp) Process(r *stream.Record, out stream.Emitter) error {
+	if string(r.Value) == "poison" {
+		panic("cannot handle this record")
+	}
+	out.Emit(0, r)
+	return nil
+}
+
+// A record that makes an operator panic fails its task only: the worker
+// aborts the transaction and reopens its tasks on the local state without
+// leaving the consumer group (no rebalance, no changelog restore), and
+// after three failures the record goes to dirty_data, exactly once, while
+// every other record comes out exactly once.
+func TestWorkerPoisonRecordStaysInItsWorker(t *testing.T) {
+	l := kafkaWithInput(t)
+	job := func() *stream.Job {
+		j := stream.NewJob("poison")
+		j.Source("in").Process("check", func() stream.Operator { return poisonOp{} }).Main().To("out")
+		return j
+	}
+	reg := prometheus.NewRegistry()
+	metrics := stream.NewMetrics(reg)
+	w := startWorkerWith(t, l, "a", job, stream.Options{Metrics: metrics, RestartBackoff: time.Millisecond})
+	var recs []rlog.Record
+	for i := range 20 {
+		v := fmt.Sprintf("r%d", i)
+		if i == 7 {
+			v = "poison"
+		}
+		recs = append(recs, rlog.Record{Topic: "in", Partition: int32(i % 4), Value: []byte(v)})
+	}
+	if err := l.Produce(bg, recs...); err != nil {
+		t.Fatal(err)
+	}
+	waitOut(t, l, 19)
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		if _, err := l.DescribeTopic(bg, "dirty_data"); err == nil && len(logtest.ReadAll(t, l, "dirty_data")) > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no dead letter after 30 s")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	w.stop(t)
+	seen := map[string]int{}
+	for _, r := range logtest.ReadAll(t, l, "out") {
+		seen[string(r.Value)]++
+	}
+	for i := range 20 {
+		if n := seen[fmt.Sprintf("r%d", i)]; i != 7 && n != 1 {
+			t.Fatalf("r%d came out %d times", i, n)
+		}
+	}
+	if len(seen) != 19 || seen["poison"] != 0 {
+		t.Fatalf("out holds %d distinct values, want 19: %v", len(seen), seen)
+	}
+	dl := logtest.ReadAll(t, l, "dirty_data")
+	if len(dl) != 1 || string(dl[0].Value) != "poison" || !strings.HasPrefix(string(dl[0].Header(stream.HeaderReason)), "operator_failed: ") ||
+		!strings.Contains(string(dl[0].Header(stream.HeaderReason)), "cannot handle this record") {
+		t.Fatalf("dead letters: %d, first reason %q", len(dl), dl[0].Header(stream.HeaderReason))
+	}
+	logs := w.logs.String()
+	if strings.Contains(logs, "worker session failed") || strings.Count(logs, "tasks assigned") != 1 {
+		t.Fatalf("the worker left its group or rebuilt its tasks from changelogs:\n%s", logs)
+	}
+	if n := testutil.ToFloat64(metrics.Restarts.WithLabelValues("poison")); n < 3 {
+		t.Fatalf("%v task restarts, want at least 3 (one per failure)", n)
 	}
 }
