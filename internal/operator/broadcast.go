@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	rlog "github.com/rtdw/rtdw/internal/log"
 	"github.com/rtdw/rtdw/internal/state"
 	"github.com/rtdw/rtdw/internal/stream"
 )
@@ -61,6 +62,7 @@ type broadcast struct {
 	ctx      *stream.Context
 	meta     *state.ValueState // "rules": the rules; "seq": hold sequence and count
 	held     *state.MapState   // key -> sequence (8 bytes) -> held record
+	heldN    *state.ValueState // key -> how many of its records are held (uvarint)
 	seq      uint64
 	nheld    int64
 	dirty    bool
@@ -73,7 +75,7 @@ var (
 
 func (b *broadcast) Open(ctx *stream.Context) error {
 	b.ctx = ctx
-	b.meta, b.held = ctx.Value("broadcast"), ctx.Map("held")
+	b.meta, b.held, b.heldN = ctx.Value("broadcast"), ctx.Map("held"), ctx.Value("held_n")
 	b.rules = b.newRules()
 	raw, ok, err := b.meta.Get(metaRules)
 	if err != nil {
@@ -107,11 +109,11 @@ func (b *broadcast) Process(rec *stream.Record, out stream.Emitter) error {
 		return nil
 	}
 	if b.nheld > 0 {
-		busy := false
-		if err := b.held.Range(rec.Key, func(_, _ []byte) bool { busy = true; return false }); err != nil {
+		// A point read (cached), not an iterator per record: most records
+		// of dim_app are held while a few others pass.
+		if _, busy, err := b.heldN.Get(rec.Key); err != nil {
 			return err
-		}
-		if busy {
+		} else if busy {
 			return b.hold(rec)
 		}
 	}
@@ -128,11 +130,63 @@ type heldRecord struct {
 	Time   int64  `json:"t"`
 	Source string `json:"s,omitempty"`
 	Offset int64  `json:"o"`
+	Part   int32  `json:"-"`
+}
+
+// heldV1 starts the binary encoding of a held record: version, time,
+// offset, source topic and partition, value. Older state holds JSON
+// (starting with '{'), still read.
+const heldV1 = 0x01
+
+func appendHeld(dst []byte, rec *stream.Record) []byte {
+	dst = append(dst, heldV1)
+	dst = binary.AppendVarint(dst, rec.Time)
+	dst = binary.AppendVarint(dst, rec.Offset)
+	dst = binary.AppendUvarint(dst, uint64(len(rec.Source.Topic)))
+	dst = append(dst, rec.Source.Topic...)
+	dst = binary.AppendVarint(dst, int64(rec.Source.Partition))
+	return append(dst, rec.Value...)
+}
+
+// decodeHeld decodes a held record; its Value is a copy.
+func decodeHeld(v []byte) (heldRecord, error) {
+	var h heldRecord
+	if len(v) > 0 && v[0] == '{' {
+		err := json.Unmarshal(v, &h)
+		return h, err
+	}
+	if len(v) == 0 || v[0] != heldV1 {
+		return h, fmt.Errorf("broadcast: held record of unknown format")
+	}
+	v = v[1:]
+	var ok bool
+	next := func() int64 {
+		x, n := binary.Varint(v)
+		if n <= 0 {
+			ok = false
+			return 0
+		}
+		v = v[n:]
+		return x
+	}
+	ok = true
+	h.Time, h.Offset = next(), next()
+	tl, n := binary.Uvarint(v)
+	if !ok || n <= 0 || uint64(len(v)-n) < tl {
+		return h, fmt.Errorf("broadcast: corrupt held record")
+	}
+	h.Source, v = string(v[n:n+int(tl)]), v[n+int(tl):]
+	h.Part = int32(next())
+	if !ok {
+		return h, fmt.Errorf("broadcast: corrupt held record")
+	}
+	h.Value = append([]byte(nil), v...)
+	return h, nil
 }
 
 func (b *broadcast) hold(rec *stream.Record) error {
-	raw, err := json.Marshal(heldRecord{Value: rec.Value, Time: rec.Time, Offset: rec.Offset})
-	if err != nil {
+	raw := appendHeld(nil, rec)
+	if err := b.countHeld(rec.Key, 1); err != nil {
 		return err
 	}
 	b.seq++
@@ -167,7 +221,7 @@ func (b *broadcast) release(key []byte, upTo int64, out stream.Emitter) error {
 	var derr error
 	err := b.held.Range(key, func(mk, v []byte) bool {
 		var h heldRecord
-		if derr = json.Unmarshal(v, &h); derr != nil {
+		if h, derr = decodeHeld(v); derr != nil {
 			return false
 		}
 		if h.Time > upTo {
@@ -184,7 +238,8 @@ func (b *broadcast) release(key []byte, upTo int64, out stream.Emitter) error {
 	}
 	var bad error
 	for _, e := range due {
-		rec := stream.Record{Key: key, Value: e.rec.Value, Time: e.rec.Time, Offset: e.rec.Offset}
+		rec := stream.Record{Key: key, Value: e.rec.Value, Time: e.rec.Time, Offset: e.rec.Offset,
+			Source: rlog.TopicPartition{Topic: e.rec.Source, Partition: e.rec.Part}}
 		if _, err := b.rules.Route(&rec, out, true); err != nil {
 			bi, ok := stream.AsBadInput(err)
 			if !ok {
@@ -200,10 +255,26 @@ func (b *broadcast) release(key []byte, upTo int64, out stream.Emitter) error {
 		if err := b.held.Delete(key, e.mk); err != nil {
 			return err
 		}
+		if err := b.countHeld(key, -1); err != nil {
+			return err
+		}
 		b.nheld--
 		b.dirty = true
 	}
 	return bad
+}
+
+// countHeld adds d to the number of key's held records.
+func (b *broadcast) countHeld(key []byte, d int64) error {
+	raw, _, err := b.heldN.Get(key)
+	if err != nil {
+		return err
+	}
+	n, _ := binary.Uvarint(raw)
+	if n = uint64(int64(n) + d); int64(n) <= 0 {
+		return b.heldN.Delete(key)
+	}
+	return b.heldN.Put(key, binary.AppendUvarint(nil, n))
 }
 
 // OnEndOfInputTimer decides every held record: the drained input has no
