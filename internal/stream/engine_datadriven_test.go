@@ -13,6 +13,7 @@ import (
 	"github.com/cockroachdb/datadriven"
 	"github.com/valyala/fastjson"
 
+	"github.com/rtdw/rtdw/internal/format"
 	rlog "github.com/rtdw/rtdw/internal/log"
 	"github.com/rtdw/rtdw/internal/log/embedded"
 	"github.com/rtdw/rtdw/internal/row"
@@ -29,6 +30,8 @@ import (
 //	                      "label: node" names a node's stream for later lines:
 //	                        source TOPIC [ooo=MS] [idle=DURATION] [json=COL:TYPE,...]
 //	                          (json: typed rows; event time from a column t)
+//	                        source TOPIC format=NAME cols=COL:TYPE,... (a table
+//	                          format of internal/format, e.g. maxwell-json)
 //	                        op SPEC (see testOp)
 //	                        keyby key|value|cols=I,J (cols: typed, KeyByColumns)
 //	                        union LABEL LABEL...
@@ -130,7 +133,30 @@ func (e *engineScript) defineJob(name, pipeline string) (string, error) {
 			opts := []stream.SourceOption{stream.OutOfOrderness(time.Duration(ooo) * time.Millisecond), stream.IdleTimeout(idle),
 				stream.EventTime(func(r *stream.Record) (int64, bool) { return r.Time, true })}
 			schema = nil
-			if cols, ok := args["json"]; ok {
+			if cols, ok := args["cols"]; ok {
+				var err error
+				if schema, err = row.ParseSchema(strings.NewReplacer(":", " ").Replace(cols)); err != nil {
+					return "", err
+				}
+				f, err := format.Lookup(args["format"], schema, nil)
+				if err != nil {
+					return "", err
+				}
+				dec, err := f.NewDecoder()
+				if err != nil {
+					return "", err
+				}
+				var b format.Batch
+				opts = append(opts, stream.Decoded(func(value []byte, emit func(*row.Row)) error {
+					if err := dec.Decode(value, &b); err != nil {
+						return stream.BadInput("bad_format", "%v", err)
+					}
+					for i := range b.Rows {
+						emit(&b.Rows[i])
+					}
+					return nil
+				}))
+			} else if cols, ok := args["json"]; ok {
 				var err error
 				if schema, err = row.ParseSchema(strings.NewReplacer(":", " ").Replace(cols)); err != nil {
 					return "", err
