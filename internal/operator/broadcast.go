@@ -66,11 +66,16 @@ type broadcast struct {
 	seq      uint64
 	nheld    int64
 	dirty    bool
+	// legacy: state written before held_n existed still holds records
+	// (nheld > 0 without the v2 mark): find them by scanning, as then.
+	legacy bool
+	marked bool // the v2 mark is in state
 }
 
 var (
 	metaRules = []byte("rules")
 	metaSeq   = []byte("seq")
+	metaV2    = []byte("held_n") // held_n counts every held record
 )
 
 func (b *broadcast) Open(ctx *stream.Context) error {
@@ -86,6 +91,9 @@ func (b *broadcast) Open(ctx *stream.Context) error {
 			return fmt.Errorf("restore broadcast rules: %w", err)
 		}
 	}
+	if _, b.marked, err = b.meta.Get(metaV2); err != nil {
+		return err
+	}
 	raw, ok, err = b.meta.Get(metaSeq)
 	if err != nil || !ok {
 		return err
@@ -94,7 +102,25 @@ func (b *broadcast) Open(ctx *stream.Context) error {
 		return fmt.Errorf("restore broadcast hold counters: %d bytes", len(raw))
 	}
 	b.seq, b.nheld = binary.BigEndian.Uint64(raw), int64(binary.BigEndian.Uint64(raw[8:]))
+	b.legacy = !b.marked && b.nheld > 0
 	return nil
+}
+
+// holding reports whether key has held records.
+func (b *broadcast) holding(key []byte) (bool, error) {
+	if b.nheld == 0 {
+		return false, nil
+	}
+	if b.legacy {
+		busy := false
+		err := b.held.Range(key, func(_, _ []byte) bool { busy = true; return false })
+		return busy, err
+	}
+	// A point read (cached), not an iterator: most records of dim_app are
+	// held while a few others pass, and most releases find nothing (the
+	// maxHold timer of a record the watermark already released).
+	_, busy, err := b.heldN.Get(key)
+	return busy, err
 }
 
 func (b *broadcast) Process(rec *stream.Record, out stream.Emitter) error {
@@ -108,14 +134,10 @@ func (b *broadcast) Process(rec *stream.Record, out stream.Emitter) error {
 		b.dirty = true
 		return nil
 	}
-	if b.nheld > 0 {
-		// A point read (cached), not an iterator per record: most records
-		// of dim_app are held while a few others pass.
-		if _, busy, err := b.heldN.Get(rec.Key); err != nil {
-			return err
-		} else if busy {
-			return b.hold(rec)
-		}
+	if busy, err := b.holding(rec.Key); err != nil {
+		return err
+	} else if busy {
+		return b.hold(rec)
 	}
 	ok, err := b.rules.Route(rec, out, false)
 	if err != nil || ok {
@@ -213,6 +235,9 @@ func (b *broadcast) OnTimer(d state.TimeDomain, ts int64, key []byte, out stream
 }
 
 func (b *broadcast) release(key []byte, upTo int64, out stream.Emitter) error {
+	if busy, err := b.holding(key); err != nil || !busy {
+		return err
+	}
 	type entry struct {
 		mk  []byte
 		rec heldRecord
@@ -261,6 +286,9 @@ func (b *broadcast) release(key []byte, upTo int64, out stream.Emitter) error {
 		b.nheld--
 		b.dirty = true
 	}
+	if b.legacy && b.nheld == 0 {
+		b.legacy = false
+	}
 	return bad
 }
 
@@ -285,6 +313,12 @@ func (b *broadcast) OnEndOfInputTimer(_ state.TimeDomain, _ int64, key []byte, o
 
 // PrepareCheckpoint writes the rules and hold counters when they changed.
 func (b *broadcast) PrepareCheckpoint(stream.Emitter) error {
+	if !b.marked && !b.legacy {
+		if err := b.meta.Put(metaV2, []byte{1}); err != nil {
+			return err
+		}
+		b.marked = true
+	}
 	if !b.dirty {
 		return nil
 	}

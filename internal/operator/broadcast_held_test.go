@@ -2,10 +2,15 @@ package operator
 
 import (
 	"bytes"
+	"encoding/binary"
+	"strings"
 	"testing"
+	"time"
 
 	rlog "github.com/rtdw/rtdw/internal/log"
+	"github.com/rtdw/rtdw/internal/state"
 	"github.com/rtdw/rtdw/internal/stream"
+	st "github.com/rtdw/rtdw/internal/stream/streamtest"
 )
 
 // Held records are kept in binary now; state written by older versions
@@ -30,5 +35,55 @@ func TestHeldRecordEncodings(t *testing.T) {
 		if _, err := decodeHeld(bad); err == nil {
 			t.Errorf("decodeHeld(%q) accepted garbage", bad)
 		}
+	}
+}
+
+// A data dir written before held records were counted per key (no held_n
+// mark, JSON held records, nheld > 0) still releases its held records in
+// order, and a new record of a key with legacy held records waits behind
+// them.
+func TestBroadcastReleasesLegacyHeldRecords(t *testing.T) {
+	db := st.MemDB(t)
+	sc := state.Scope{Job: "harness", Operator: "bc"}
+	s := state.NewStore(db, nil)
+	held, meta := s.Map(sc, "held"), s.Value(sc, "broadcast")
+	for i, v := range []string{`{"v":"dGFiOm9sZA==","t":100,"o":1}`} { // "tab:old"
+		if err := held.Put([]byte("k"), binary.BigEndian.AppendUint64(nil, uint64(i+1)), []byte(v)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c := binary.BigEndian.AppendUint64(nil, 1)
+	if err := meta.Put(metaSeq, binary.BigEndian.AppendUint64(c, 1)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Timers(sc).Register(state.EventTime, 100, []byte("k")); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Batch().Commit(nil); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+
+	h, err := stream.NewHarness(db, "bc", Broadcast(newTableRules, time.Hour), st.Epoch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	for _, step := range []func() error{
+		func() error { return h.Process(*rule("tab=T").Rec) },
+		func() error { return h.Process(stream.Record{Key: []byte("k"), Value: []byte("tab:new"), Time: 50}) },
+		func() error { return h.Watermark(100) },
+		h.Checkpoint,
+	} {
+		if err := step(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var got []string
+	for _, r := range h.Output("out") {
+		got = append(got, string(r.Value))
+	}
+	if strings.Join(got, ",") != "T|old,T|new" {
+		t.Fatalf("released %v, want the legacy record then the new one", got)
 	}
 }
