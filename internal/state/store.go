@@ -27,7 +27,7 @@ type Store struct {
 	batch *pebble.Batch
 	now   func() time.Time
 	sweep map[string][]byte // TTL sweeper cursor per scope
-	cache *lru              // value state only, written through
+	cache *lru              // value and map point reads, written through
 
 	wb       writeBuffer
 	wbMax    int                // flush the write buffer into the batch above this many bytes
@@ -210,7 +210,7 @@ type handle struct {
 	clock   func() int64 // event-time TTL clock; nil for processing time
 	ordered bool         // map state: buffered entries kept in key order
 	kbuf    []byte
-	cache   *lru // nil for map state (ranges and clears bypass a point cache)
+	cache   *lru // point reads; written through (Range reads the buffer and batch)
 }
 
 func (s *Store) newHandle(sc Scope, name string, kind byte, opts []Option) handle {
@@ -378,9 +378,14 @@ type MapState struct {
 	mbuf []byte
 }
 
-// Map returns the map state named name in scope sc.
+// Map returns the map state named name in scope sc. Point reads (Get)
+// share the store's cache with value state: buffers that hold a record
+// until a timer releases it read it back from the cache, not through the
+// LSM's levels.
 func (s *Store) Map(sc Scope, name string, opts ...Option) *MapState {
-	return &MapState{h: s.newHandle(sc, name, 'm', opts)}
+	m := &MapState{h: s.newHandle(sc, name, 'm', opts)}
+	m.h.cache = s.cache
+	return m
 }
 
 func (m *MapState) key(key, mk []byte) []byte {
@@ -460,6 +465,7 @@ func (m *MapState) Clear(key []byte) error {
 	prefix := m.h.key(key)
 	end := prefixEnd(prefix)
 	m.h.s.wb.dropRange(prefix, end) // the range deletion covers them
+	m.h.cache.reset()               // rare: cheaper than finding the range's entries
 	return m.h.s.batch.DeleteRange(prefix, end, nil)
 }
 
