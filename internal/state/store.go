@@ -36,7 +36,7 @@ type Store struct {
 }
 
 // DefaultCacheBytes bounds each store's value-state cache.
-const DefaultCacheBytes = 16 << 20
+const DefaultCacheBytes = 4 << 20
 
 // DefaultWriteBufferBytes bounds each store's write-back buffer: above it,
 // buffered writes go into the checkpoint batch before the checkpoint.
