@@ -2,6 +2,9 @@ package mock
 
 import (
 	"strconv"
+
+	"github.com/rtdw/rtdw/internal/connector/topicdb"
+	rlog "github.com/rtdw/rtdw/internal/log"
 )
 
 // Change types, as Maxwell names them.
@@ -90,6 +93,23 @@ func (t *Txn) AppendMaxwell(dst []byte, i int) []byte {
 		dst = append(dst, '}')
 	}
 	return append(dst, '}')
+}
+
+// Headers returns the topic_db headers of change i of t (see
+// topicdb.HeaderTable): its table and the event time its Maxwell record
+// states, "ts" (t.TS/1000, seconds) times 1000, in epoch ms. Without a
+// positive ts there is no time header (jobs then read the record's own).
+func (t *Txn) Headers(i int) []rlog.Header {
+	name := t.Changes[i].Table.Name
+	ts := t.TS / 1000 * 1000
+	if ts <= 0 {
+		return []rlog.Header{{Key: topicdb.HeaderTable, Value: []byte(name)}}
+	}
+	b := make([]byte, 0, len(name)+20) // one allocation for both values
+	b = append(b, name...)
+	n := len(b)
+	b = strconv.AppendInt(b, ts, 10)
+	return []rlog.Header{{Key: topicdb.HeaderTable, Value: b[:n:n]}, {Key: topicdb.HeaderTS, Value: b[n:]}}
 }
 
 // AppendKey appends the Kafka key Maxwell writes with

@@ -86,7 +86,8 @@ func (s *JSONSink) Flush(context.Context) error {
 
 // LogSink produces topic_db records keyed by primary key (Maxwell's key)
 // and topic_log records keyed by mid, into a log (embedded or Kafka), in
-// batches. Record timestamps are event times.
+// batches. Record timestamps are event times. topic_db records carry the
+// rtdw.table and rtdw.ts headers (Txn.Headers).
 type LogSink struct {
 	l                 rlog.Log
 	dbTopic, logTopic string
@@ -108,7 +109,8 @@ func (s *LogSink) Write(ctx context.Context, ev Event) (int, error) {
 	} else {
 		for i := range ev.Txn.Changes {
 			s.recs = append(s.recs, rlog.Record{Topic: s.dbTopic, Partition: rlog.AutoPartition,
-				Key: ev.Txn.Changes[i].AppendKey(nil), Value: ev.Txn.AppendMaxwell(nil, i), Timestamp: ev.TS})
+				Key: ev.Txn.Changes[i].AppendKey(nil), Value: ev.Txn.AppendMaxwell(nil, i), Timestamp: ev.TS,
+				Headers: ev.Txn.Headers(i)})
 		}
 	}
 	if len(s.recs) >= 2000 || time.Since(s.last) > 200*time.Millisecond {

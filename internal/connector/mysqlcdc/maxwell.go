@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"strconv"
 
+	"github.com/rtdw/rtdw/internal/connector/topicdb"
 	"github.com/rtdw/rtdw/internal/jsonw"
+	rlog "github.com/rtdw/rtdw/internal/log"
 )
 
 // Maxwell change types.
@@ -20,10 +22,11 @@ const (
 // change is one row change rendered as Maxwell JSON, split where a binlog
 // transaction's xid and xoffset/commit go, which are known only at its end.
 type change struct {
-	head []byte // {"database":..,"table":..,"type":..,"ts":N
-	body []byte // ,"data":{..}[,"old":{..}]}
-	key  []byte
-	ts   int64 // epoch seconds
+	head  []byte // {"database":..,"table":..,"type":..,"ts":N
+	body  []byte // ,"data":{..}[,"old":{..}]}
+	key   []byte
+	ts    int64  // epoch seconds
+	table string // the table name as the JSON carries it, "" if it needs escapes
 }
 
 // newChange renders a row change. data and old hold each column's JSON
@@ -34,7 +37,14 @@ func newChange(t *Table, typ string, ts int64, data, old [][]byte) change {
 	h := append([]byte(nil), `{"database":`...)
 	h = jsonw.AppendString(h, []byte(t.DB))
 	h = append(h, `,"table":`...)
+	n := len(h)
 	h = jsonw.AppendString(h, []byte(t.Name))
+	// The rtdw.table header must be what a decoder reads back from the
+	// JSON: the name, unless writing it needed escapes or replacements.
+	table := ""
+	if string(h[n+1:len(h)-1]) == t.Name {
+		table = t.Name
+	}
 	h = append(h, `,"type":"`...)
 	h = append(h, typ...)
 	h = append(h, `","ts":`...)
@@ -84,7 +94,21 @@ func newChange(t *Table, typ string, ts int64, data, old [][]byte) change {
 		}
 	}
 	k = append(k, '}')
-	return change{head: h, body: b, key: k, ts: ts}
+	return change{head: h, body: b, key: k, ts: ts, table: table}
+}
+
+// headers are the topic_db headers of the change's record (see
+// topicdb.HeaderTable): its table, and its event time ts*1000 in epoch ms
+// when ts > 0, the values its Maxwell JSON carries.
+func (c *change) headers() []rlog.Header {
+	var hs []rlog.Header
+	if c.table != "" {
+		hs = append(make([]rlog.Header, 0, 2), rlog.Header{Key: topicdb.HeaderTable, Value: []byte(c.table)})
+	}
+	if c.ts > 0 {
+		hs = append(hs, rlog.Header{Key: topicdb.HeaderTS, Value: strconv.AppendInt(nil, c.ts*1000, 10)})
+	}
+	return hs
 }
 
 // bootstrapValue is the record of a bootstrap change (no transaction).

@@ -242,7 +242,8 @@ func (r *reader) commit(ctx context.Context, recs []rlog.Record) error {
 }
 
 func (r *reader) record(c *change, value []byte) rlog.Record {
-	return rlog.Record{Topic: r.cfg.Topic, Partition: rlog.AutoPartition, Key: c.key, Value: value, Timestamp: c.ts * 1000}
+	return rlog.Record{Topic: r.cfg.Topic, Partition: rlog.AutoPartition, Key: c.key, Value: value, Timestamp: c.ts * 1000,
+		Headers: c.headers()}
 }
 
 // txn collects one binlog transaction's captured changes until its end.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -13,6 +14,8 @@ import (
 
 	"github.com/valyala/fastjson"
 
+	"github.com/rtdw/rtdw/internal/connector/topicdb"
+	rlog "github.com/rtdw/rtdw/internal/log"
 	"github.com/rtdw/rtdw/internal/testenv"
 )
 
@@ -30,6 +33,7 @@ func replay(t *testing.T, e *env, table string) map[string]string {
 		if err != nil {
 			t.Fatalf("bad record %s: %v", rec.Value, err)
 		}
+		checkHeaders(t, rec, v)
 		if string(v.GetStringBytes("table")) != table {
 			continue
 		}
@@ -70,6 +74,18 @@ func replay(t *testing.T, e *env, table string) map[string]string {
 		}
 	}
 	return rows
+}
+
+// checkHeaders: a record's rtdw.table and rtdw.ts headers state its
+// JSON's table and ts*1000 (ts is > 0 for every change here).
+func checkHeaders(t *testing.T, rec rlog.Record, v *fastjson.Value) {
+	t.Helper()
+	if got, want := string(rec.Header(topicdb.HeaderTable)), string(v.GetStringBytes("table")); got != want {
+		t.Fatalf("record %s: rtdw.table %q, want %q", rec.Value, got, want)
+	}
+	if got, want := string(rec.Header(topicdb.HeaderTS)), strconv.FormatInt(v.GetInt64("ts")*1000, 10); got != want {
+		t.Fatalf("record %s: rtdw.ts %q, want %s", rec.Value, got, want)
+	}
 }
 
 // tableRows reads the table as the topic should have it.

@@ -96,3 +96,23 @@ func Detect(v *fastjson.Value) string {
 	}
 	return ""
 }
+
+// Headers rtdw's own topic_db producers (the mock shop's log sink, the
+// binlog reader) put on every record they write, so that jobs can route
+// and time a record without parsing it:
+//
+//   - HeaderTable: the change's table, exactly as the record's JSON
+//     carries it (a record holding several changes has it only when they
+//     all have the same table);
+//   - HeaderTS: the change's event time in epoch ms as decimal text: the
+//     ts (seconds) the decoder reads from the JSON, times 1000 (for a
+//     record of several changes, the first one's: what ods.EventTime
+//     parses), written only when that ts is > 0.
+//
+// Records from other producers (a user's Maxwell) carry neither and are
+// parsed as before. A consumer that derives records from topic_db must
+// not pass these headers on (see ods.StripHeaders).
+const (
+	HeaderTable = "rtdw.table"
+	HeaderTS    = "rtdw.ts"
+)

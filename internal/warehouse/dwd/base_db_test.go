@@ -46,60 +46,86 @@ func openTopicDB(t *testing.T) *embedded.Log {
 	return l
 }
 
+// produceTopicDBHeaders is produceTopicDB with the topic_db headers of
+// header mode mode (see headerModes).
+func produceTopicDBHeaders(t *testing.T, l rlog.Log, mode string, lines ...string) {
+	t.Helper()
+	var in []factInput
+	for _, line := range lines {
+		in = append(in, factInput{value: []byte(line)})
+	}
+	in = withGoldenHeaders(in, mode)
+	var recs []rlog.Record
+	for i, line := range lines {
+		var key []byte
+		if m := pkRE.FindStringSubmatch(line); m != nil {
+			key = []byte(m[2])
+		}
+		recs = append(recs, rlog.Record{Topic: FactInput, Partition: rlog.AutoPartition, Key: key, Value: []byte(line), Headers: in[i].headers})
+	}
+	if err := l.Produce(context.Background(), recs...); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func TestBaseDBGolden(t *testing.T) {
 	for _, c := range readGolden(t, "testdata/base_db.txt") {
-		t.Run(c.name, func(t *testing.T) {
-			l := openTopicDB(t)
-			var lines []string
-			drain := func() {
-				produceTopicDB(t, l, lines...)
-				lines = nil
-				if err := stream.Run(context.Background(), stream.Options{Log: l, Drain: true, Interval: 50 * time.Millisecond}, BaseDB(BaseDBConfig{})); err != nil {
-					t.Fatal(err)
-				}
-			}
-			for _, b := range c.in {
-				if string(b) == "--- drain" {
-					drain()
-					continue
-				}
-				lines = append(lines, string(b))
-			}
+		for _, mode := range headerModes {
+			t.Run(c.name+"/"+mode, func(t *testing.T) { baseDBCase(t, c, mode) })
+		}
+	}
+}
+
+func baseDBCase(t *testing.T, c goldenCase, mode string) {
+	l := openTopicDB(t)
+	var lines []string
+	drain := func() {
+		produceTopicDBHeaders(t, l, mode, lines...)
+		lines = nil
+		if err := stream.Run(context.Background(), stream.Options{Log: l, Drain: true, Interval: 50 * time.Millisecond}, BaseDB(BaseDBConfig{})); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, b := range c.in {
+		if string(b) == "--- drain" {
 			drain()
-			topics := map[string]bool{"dirty_data": true}
-			for _, r := range DefaultBaseDBRules() {
-				topics[r.SinkTable] = true
+			continue
+		}
+		lines = append(lines, string(b))
+	}
+	drain()
+	topics := map[string]bool{"dirty_data": true}
+	for _, r := range DefaultBaseDBRules() {
+		topics[r.SinkTable] = true
+	}
+	var want []string
+	for _, o := range c.out {
+		topic, rest, _ := strings.Cut(o, " ")
+		key, js, _ := strings.Cut(rest, " ")
+		topics[topic] = true
+		if topic != "dirty_data" {
+			js = canon(t, []byte(js))
+		}
+		want = append(want, topic+" "+key+" "+js)
+	}
+	var got []string
+	for topic := range topics {
+		if _, err := l.DescribeTopic(context.Background(), topic); err != nil {
+			continue
+		}
+		for _, r := range logtest.ReadAll(t, l, topic) {
+			if topic == "dirty_data" {
+				code, _, _ := strings.Cut(string(r.Header(stream.HeaderReason)), ":")
+				got = append(got, topic+" "+code+" "+string(r.Value))
+				continue
 			}
-			var want []string
-			for _, o := range c.out {
-				topic, rest, _ := strings.Cut(o, " ")
-				key, js, _ := strings.Cut(rest, " ")
-				topics[topic] = true
-				if topic != "dirty_data" {
-					js = canon(t, []byte(js))
-				}
-				want = append(want, topic+" "+key+" "+js)
-			}
-			var got []string
-			for topic := range topics {
-				if _, err := l.DescribeTopic(context.Background(), topic); err != nil {
-					continue
-				}
-				for _, r := range logtest.ReadAll(t, l, topic) {
-					if topic == "dirty_data" {
-						code, _, _ := strings.Cut(string(r.Header(stream.HeaderReason)), ":")
-						got = append(got, topic+" "+code+" "+string(r.Value))
-						continue
-					}
-					got = append(got, topic+" "+string(r.Key)+" "+canon(t, r.Value))
-				}
-			}
-			sort.Strings(got)
-			sort.Strings(want)
-			if strings.Join(got, "\n") != strings.Join(want, "\n") {
-				t.Errorf("testdata/base_db.txt:%d\ngot:\n%s\nwant:\n%s", c.lineNo, strings.Join(got, "\n"), strings.Join(want, "\n"))
-			}
-		})
+			got = append(got, topic+" "+string(r.Key)+" "+canon(t, r.Value))
+		}
+	}
+	sort.Strings(got)
+	sort.Strings(want)
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("testdata/base_db.txt:%d\ngot:\n%s\nwant:\n%s", c.lineNo, strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
 

@@ -59,27 +59,58 @@ func text(v *fastjson.Value) string { return ods.Text(v) }
 // that are no row change (DDL), are filtered; malformed records, changes
 // that a rule rejects and changes without a key are dead-lettered with
 // the original input, so the reason comes with what was really received.
+//
+// A record whose rtdw.table header (topicdb.HeaderTable) names a table
+// the rules do not select is skipped without parsing it, once
+// ods.MaxwellHead has read its top level and found a valid change that
+// the full path would drop too (another table, or another database).
+// Whatever that check cannot vouch for (a malformed body, a header that
+// does not match its body, another format) takes the full path, so the
+// outcome, output, drop or dead letter, is the same with or without the
+// header. Emitted records carry no topic_db headers (ods.StripHeaders).
 func decodeFacts(c FactConfig, rules map[string]factRule) stream.Factory {
 	return func() stream.Operator {
 		dec, err := topicdb.NewDecoder(c.TopicDBFormat)
 		if err != nil {
 			panic(err) // FactConfig validated the format
 		}
-		return &factDecoder{db: c.Database, dec: dec, rules: rules}
+		return &factDecoder{db: c.Database, format: c.TopicDBFormat, dec: dec, rules: rules}
 	}
 }
 
 type factDecoder struct {
-	db    string
-	dec   *topicdb.Decoder
-	rules map[string]factRule
-	p, po fastjson.Parser
-	buf   []byte
+	db     string
+	format string
+	dec    *topicdb.Decoder
+	rules  map[string]factRule
+	p, po  fastjson.Parser
+	buf    []byte
 }
 
 func (d *factDecoder) Open(*stream.Context) error { return nil }
 
+// skip reports a record the full path would drop as out of scope, told by
+// its header and its top level, without parsing it.
+func (d *factDecoder) skip(r *stream.Record) bool {
+	t := r.Header(topicdb.HeaderTable)
+	if t == nil {
+		return false
+	}
+	if _, ok := d.rules[string(t)]; ok {
+		return false
+	}
+	h, ok := ods.MaxwellHead(r.Value, d.format)
+	if !ok {
+		return false
+	}
+	_, ok = d.rules[string(h.Table)]
+	return !ok || string(h.Database) != d.db
+}
+
 func (d *factDecoder) Process(r *stream.Record, out stream.Emitter) error {
+	if d.skip(r) {
+		return nil
+	}
 	v, err := r.JSON()
 	if err != nil {
 		return stream.BadInput("malformed_json", "%v", err)
@@ -127,6 +158,7 @@ func (d *factDecoder) Process(r *stream.Record, out stream.Emitter) error {
 		}
 		d.buf = c.AppendMaxwell(d.buf[:0])
 		o := r.Derive(r.Key, d.buf, c.TS*1000)
+		o.Headers = ods.StripHeaders(o.Headers)
 		out.Emit(0, &o)
 	}
 	return nil

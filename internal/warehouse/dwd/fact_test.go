@@ -14,10 +14,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/valyala/fastjson"
+
+	"github.com/rtdw/rtdw/internal/connector/topicdb"
 	rlog "github.com/rtdw/rtdw/internal/log"
 	"github.com/rtdw/rtdw/internal/log/embedded"
 	"github.com/rtdw/rtdw/internal/log/logtest"
 	"github.com/rtdw/rtdw/internal/stream"
+	"github.com/rtdw/rtdw/internal/warehouse/ods"
 )
 
 // factCase is one golden case of a fact job (format: testdata/README of
@@ -31,9 +35,10 @@ type factCase struct {
 }
 
 type factInput struct {
-	clock int64 // epoch seconds the processing-time clock is set to
-	key   []byte
-	value []byte
+	clock   int64 // epoch seconds the processing-time clock is set to
+	key     []byte
+	value   []byte
+	headers []rlog.Header
 }
 
 // mapDims is the tests' dimension store: rows written by the case.
@@ -147,50 +152,105 @@ func maxwellLine(line string) (factInput, error) {
 // runFactGolden runs every case of path through the job build makes: each
 // input record is produced to topic_db (4 partitions) and processed by a
 // drained run whose processing-time clock is the record's ts, so TTLs are
-// measured in business time and the outcome is deterministic.
+// measured in business time and the outcome is deterministic. Each case
+// runs in every header mode (headerModes): the outcome is the golden one
+// whether the records carry topic_db headers or not, right or wrong.
 func runFactGolden(t *testing.T, path string, build func(FactConfig) *stream.Job) {
 	for _, c := range readFactGolden(t, path) {
-		t.Run(c.name, func(t *testing.T) {
-			dims := &mapDims{rows: c.dims}
-			got := runFact(t, c.in, func() *stream.Job { return build(FactConfig{Dims: dims}) })
-			topic := build(FactConfig{}).Name
-			want := map[string][]string{}
-			for _, o := range c.out {
-				tp, rest, _ := strings.Cut(o, " ")
-				key, val, _ := strings.Cut(rest, " ")
-				if tp == TopicDirty {
-					if n, err := strconv.Atoi(strings.TrimPrefix(val, "@")); err == nil && strings.HasPrefix(val, "@") {
-						val = string(c.in[n-1].value)
+		for _, mode := range headerModes {
+			t.Run(c.name+"/"+mode, func(t *testing.T) {
+				runFactCase(t, path, c, withGoldenHeaders(c.in, mode), build)
+			})
+		}
+	}
+}
+
+// headerModes: the records as written ("plain"); with the headers a
+// producer of rtdw writes, and for records that are no decodable change a
+// table no job reads ("headers"); with that table in every rtdw.table
+// header, so that it belies most records ("lying").
+var headerModes = []string{"plain", "headers", "lying"}
+
+const noJobsTable = "no_job_reads_this"
+
+func withGoldenHeaders(in []factInput, mode string) []factInput {
+	if mode == "plain" {
+		return in
+	}
+	dec, _ := topicdb.NewDecoder(topicdb.Auto)
+	et := ods.EventTime(topicdb.Auto)
+	out := make([]factInput, len(in))
+	for i, x := range in {
+		table := noJobsTable
+		if mode == "headers" {
+			if cs, err := dec.Decode(x.value); err == nil && len(cs) > 0 {
+				table = cs[0].Table
+				for _, c := range cs {
+					if c.Table != table {
+						table = noJobsTable
 					}
-					want[tp] = append(want[tp], key+" "+val)
-					continue
 				}
-				want[tp] = append(want[tp], key+" "+canon(t, []byte(val)))
+			} else if v, err := fastjson.ParseBytes(x.value); err == nil && v.Get("table") != nil {
+				table = string(v.GetStringBytes("table")) // a DDL event states its table
 			}
-			for _, tp := range []string{TopicDirty, topic} {
-				var g []string
-				for _, r := range got[tp] {
-					if tp == TopicDirty {
-						code, _, _ := strings.Cut(string(r.Header(stream.HeaderReason)), ":")
-						g = append(g, code+" "+string(r.Value))
-						continue
-					}
-					g = append(g, string(r.Key)+" "+canon(t, r.Value))
-					checkFactTime(t, r)
-				}
-				sort.Strings(g)
-				w := want[tp]
-				sort.Strings(w)
-				if !reflect.DeepEqual(g, w) {
-					t.Errorf("%s:%d %s:\n got: %s\nwant: %s", path, c.lineNo, tp, strings.Join(g, "\n      "), strings.Join(w, "\n      "))
+		}
+		x.headers = []rlog.Header{{Key: topicdb.HeaderTable, Value: []byte(table)}}
+		ts, ok := et(&stream.Record{Value: x.value})
+		if !ok && x.clock > 0 {
+			ts, ok = x.clock*1000, true // malformed: the time it was written at
+		}
+		if ok {
+			x.headers = append(x.headers, rlog.Header{Key: topicdb.HeaderTS, Value: []byte(strconv.FormatInt(ts, 10))})
+		}
+		out[i] = x
+	}
+	return out
+}
+
+func runFactCase(t *testing.T, path string, c factCase, in []factInput, build func(FactConfig) *stream.Job) {
+	dims := &mapDims{rows: c.dims}
+	got := runFact(t, in, func() *stream.Job { return build(FactConfig{Dims: dims}) })
+	topic := build(FactConfig{}).Name
+	want := map[string][]string{}
+	for _, o := range c.out {
+		tp, rest, _ := strings.Cut(o, " ")
+		key, val, _ := strings.Cut(rest, " ")
+		if tp == TopicDirty {
+			if n, err := strconv.Atoi(strings.TrimPrefix(val, "@")); err == nil && strings.HasPrefix(val, "@") {
+				val = string(c.in[n-1].value)
+			}
+			want[tp] = append(want[tp], key+" "+val)
+			continue
+		}
+		want[tp] = append(want[tp], key+" "+canon(t, []byte(val)))
+	}
+	for _, tp := range []string{TopicDirty, topic} {
+		var g []string
+		for _, r := range got[tp] {
+			if tp == TopicDirty {
+				code, _, _ := strings.Cut(string(r.Header(stream.HeaderReason)), ":")
+				g = append(g, code+" "+string(r.Value))
+				continue
+			}
+			g = append(g, string(r.Key)+" "+canon(t, r.Value))
+			checkFactTime(t, r)
+			for _, h := range r.Headers {
+				if ods.IsTopicDBHeader(h.Key) {
+					t.Errorf("output %s carries header %s", r.Value, h.Key)
 				}
 			}
-			for tp := range want {
-				if tp != TopicDirty && tp != topic {
-					t.Errorf("%s:%d: output topic %s is not the job's", path, c.lineNo, tp)
-				}
-			}
-		})
+		}
+		sort.Strings(g)
+		w := want[tp]
+		sort.Strings(w)
+		if !reflect.DeepEqual(g, w) {
+			t.Errorf("%s:%d %s:\n got: %s\nwant: %s", path, c.lineNo, tp, strings.Join(g, "\n      "), strings.Join(w, "\n      "))
+		}
+	}
+	for tp := range want {
+		if tp != TopicDirty && tp != topic {
+			t.Errorf("%s:%d: output topic %s is not the job's", path, c.lineNo, tp)
+		}
 	}
 }
 
@@ -209,7 +269,7 @@ func runFact(t *testing.T, in []factInput, build func() *stream.Job) map[string]
 	}
 	job := build()
 	for _, r := range in {
-		if err := l.Produce(ctx, rlog.Record{Topic: FactInput, Partition: rlog.AutoPartition, Key: r.key, Value: r.value}); err != nil {
+		if err := l.Produce(ctx, rlog.Record{Topic: FactInput, Partition: rlog.AutoPartition, Key: r.key, Value: r.value, Headers: r.headers}); err != nil {
 			t.Fatal(err)
 		}
 		now := time.Unix(r.clock, 0)

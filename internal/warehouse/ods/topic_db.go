@@ -14,15 +14,27 @@ import (
 const TopicDB = "topic_db"
 
 // EventTime returns a topic_db record's event time in epoch ms (its
-// change's ts, seconds, times 1000), for Job.Source. Maxwell records (the
-// usual case) give it straight from "ts"; others are decoded. The parse it
-// makes is the one later operators reuse (Record.JSON caches it).
+// change's ts, seconds, times 1000), for Job.Source. A record from rtdw's
+// own producers states it in its rtdw.ts header (topicdb.HeaderTS), read
+// without parsing the record (HeaderTime); the producers write there the
+// value the JSON carries, so the time is the same. Other records are
+// parsed: Maxwell records (the usual case) give it straight from "ts";
+// others are decoded. That parse is the one later operators reuse
+// (Record.JSON caches it).
+//
+// A header is believed: a record whose body is malformed but whose header
+// is valid gets the header's time (and moves the watermark) where the
+// parse would have left it at its log timestamp; it is dead-lettered by
+// the job all the same.
 func EventTime(format string) func(*stream.Record) (int64, bool) {
 	d, err := topicdb.NewDecoder(format)
 	if err != nil {
 		panic(err) // formats are validated with the config
 	}
 	return func(r *stream.Record) (int64, bool) {
+		if ts, ok := HeaderTime(r); ok {
+			return ts, true
+		}
 		v, err := r.JSON()
 		if err != nil {
 			return 0, false
@@ -62,7 +74,13 @@ func Text(v *fastjson.Value) string {
 // change, with the input's key and event time ts*1000. Records that are
 // not JSON or not valid changes are dead-lettered (bad_change); valid JSON
 // that is no row change (a DDL event, a heartbeat) is dropped as out of
-// scope, and so are bootstrap-start/complete markers (no row).
+// scope, and so are bootstrap-start/complete markers (no row). What it
+// emits carries no topic_db headers (StripHeaders).
+//
+// It reads every record: dim_app and dwd_base_db route by config rows
+// that may name any table at any time, and a business row that arrives
+// before its config row is held for it (operator.Broadcast), so no table
+// can be skipped by its rtdw.table header before the rules have seen it.
 func Normalize(format string) stream.Factory {
 	return func() stream.Operator {
 		d, err := topicdb.NewDecoder(format)
@@ -111,11 +129,17 @@ func (n *normalize) Process(rec *stream.Record, out stream.Emitter) error {
 			// Already what Normalize would write: pass the record and its
 			// parse on, rather than re-encode and re-parse it.
 			rec.Time = c.TS * 1000
+			if hs := StripHeaders(rec.Headers); len(hs) != len(rec.Headers) {
+				cp := *rec // the parse goes with the copy
+				cp.Headers = hs
+				rec = &cp
+			}
 			out.Emit(0, rec)
 			return nil
 		}
 		n.buf = c.AppendMaxwell(n.buf[:0])
 		o := rec.Derive(rec.Key, append([]byte(nil), n.buf...), c.TS*1000)
+		o.Headers = StripHeaders(o.Headers)
 		out.Emit(0, &o)
 	}
 	return nil
