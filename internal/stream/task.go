@@ -167,31 +167,40 @@ func (t *task) open(ctx context.Context) error {
 			}
 		}
 	}
-	// edge returns the pusher for the edge from (from, port) into d.
-	edge := func(from *Node, port int, d *Node) pusher {
-		in, ok := insts[d]
-		if !ok || len(d.ins) == 1 {
-			return push[d]
-		}
-		for i, e := range d.ins {
-			if e.node == from && e.port == port {
-				return &inputPush{in: in, input: i}
+	// edges returns the pushers for the edges from (from, port) to ds. A
+	// stream may feed one node twice (a self-join: Connect(f, s, s)): its
+	// k-th edge to d is d's k-th input from (from, port).
+	edges := func(from *Node, port int, ds []*Node) []pusher {
+		var out []pusher
+		taken := map[*Node]int{}
+		for _, d := range ds {
+			in, ok := insts[d]
+			if !ok || len(d.ins) == 1 {
+				out = append(out, push[d])
+				continue
+			}
+			k := taken[d]
+			taken[d]++
+			for i, e := range d.ins {
+				if e.node == from && e.port == port {
+					if k == 0 {
+						out = append(out, &inputPush{in: in, input: i})
+						break
+					}
+					k--
+				}
 			}
 		}
-		panic("stream: edge not among its node's inputs") // plan guarantees it
+		return out
 	}
 	for n, in := range insts {
 		in.outs = make([][]pusher, len(n.outs))
 		for p, ds := range n.outs {
-			for _, d := range ds {
-				in.outs[p] = append(in.outs[p], edge(n, p, d))
-			}
+			in.outs[p] = edges(n, p, ds)
 		}
 	}
 	for _, s := range t.segs {
-		for _, d := range s.node.outs[0] {
-			s.root = append(s.root, edge(s.node, 0, d))
-		}
+		s.root = edges(s.node, 0, s.node.outs[0])
 	}
 	for _, sr := range t.stages {
 		for _, in := range sr.insts {
