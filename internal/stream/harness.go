@@ -119,6 +119,17 @@ func (h *Harness) Process(rec Record) error {
 	return h.takeErr()
 }
 
+// ProcessInput feeds one record to input i of a multi-input operator
+// (one made for Connect: it implements MultiInput).
+func (h *Harness) ProcessInput(i int, rec Record) error {
+	if _, ok := h.in.op.(MultiInput); !ok {
+		return fmt.Errorf("harness: %s is not a MultiInput operator", h.name)
+	}
+	rec.parser, rec.json, rec.jerr = nil, nil, nil
+	(&inputPush{in: h.in, input: i}).push(&rec)
+	return h.takeErr()
+}
+
 // Watermark advances event time, firing due event-time timers.
 func (h *Harness) Watermark(wm int64) error {
 	if wm <= h.wm {
