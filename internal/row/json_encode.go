@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"math"
 	"strconv"
-	"unicode/utf8"
+	"unsafe"
+
+	"github.com/rtdw/rtdw/internal/jsonw"
 )
 
 // JSONEncoder writes rows as JSON objects with Flink's json format
@@ -251,59 +253,10 @@ func (e *JSONEncoder) mapKey(dst []byte, n *jsonNode, k Value) (_ []byte, skip b
 	return appendJSONString(dst, b2s(e.scratch)), false, nil
 }
 
-// jsonPlain marks the bytes appendJSONString copies as they are.
-var jsonPlain = func() (t [256]bool) {
-	for c := 0x20; c < utf8.RuneSelf; c++ {
-		t[c] = c != '"' && c != '\\'
-	}
-	return t
-}()
-
-// appendJSONString appends s as a JSON string.
+// appendJSONString appends s as a JSON string (jsonw's escaping: control
+// characters escaped, invalid UTF-8 as U+FFFD), without copying s.
 func appendJSONString(dst []byte, s string) []byte {
-	const hex = "0123456789abcdef"
-	dst = append(dst, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if jsonPlain[c] {
-			i++
-			continue
-		}
-		if c >= utf8.RuneSelf {
-			r, size := utf8.DecodeRuneInString(s[i:])
-			if r != utf8.RuneError || size != 1 {
-				i += size
-				continue
-			}
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, "\uFFFD"...)
-			i++
-			start = i
-			continue
-		}
-		dst = append(dst, s[start:i]...)
-		switch c {
-		case '"', '\\':
-			dst = append(dst, '\\', c)
-		case '\n':
-			dst = append(dst, '\\', 'n')
-		case '\r':
-			dst = append(dst, '\\', 'r')
-		case '\t':
-			dst = append(dst, '\\', 't')
-		case '\b':
-			dst = append(dst, '\\', 'b')
-		case '\f':
-			dst = append(dst, '\\', 'f')
-		default:
-			dst = append(dst, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
-		}
-		i++
-		start = i
-	}
-	dst = append(dst, s[start:]...)
-	return append(dst, '"')
+	return jsonw.AppendString(dst, unsafe.Slice(unsafe.StringData(s), len(s)))
 }
 
 // appendJSONFloat appends the shortest text that reads back as f: plain
