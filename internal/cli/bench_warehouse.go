@@ -318,7 +318,7 @@ func benchWarehouseEngine(ctx context.Context, g *globals, o *benchWarehouseOpti
 			lower = append(lower, j.Name)
 		}
 	}
-	for _, layer := range []struct {
+	for i, layer := range []struct {
 		name string
 		jobs []string
 	}{{"dim + dwd (" + fmt.Sprint(len(lower)) + " jobs)", lower}, {"dws (" + fmt.Sprint(len(summary)) + " jobs)", summary}, {"olap load into DuckDB", []string{LoadJob}}} {
@@ -332,6 +332,12 @@ func benchWarehouseEngine(ctx context.Context, g *globals, o *benchWarehouseOpti
 			Drain: true, Metrics: stream.NewMetrics(reg), Logger: g.logger}, w.jobs...)
 		m := warehouseLayer{Name: layer.name, Wall: time.Since(start).Seconds(), CPU: cpuSeconds() - cpu0,
 			DeadLetters: int64(counterSum(reg, "rtdw_dead_letters_total"))}
+		if path := os.Getenv("RTDW_MEMPROFILE"); path != "" { // the Go heap in use at the end of each layer
+			if f, ferr := os.Create(fmt.Sprintf("%s.%d", path, i)); ferr == nil {
+				pprof.Lookup("heap").WriteTo(f, 0)
+				f.Close()
+			}
+		}
 		if err == nil && w.olap != nil {
 			res.Rows, err = countDWSRows(ctx, w)
 		}

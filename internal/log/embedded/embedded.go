@@ -417,7 +417,7 @@ func (l *Log) commitLocked(reqs []*commitReq) (retry []*commitReq) {
 	g := &group{now: max(l.opts.Now().UnixMilli(), l.lastTime), touched: map[*partition]*pending{}}
 	defer func() {
 		for _, pd := range g.order {
-			if cap(pd.buf) <= 64<<20 { // keep the grown buffer, unless it is huge
+			if cap(pd.buf) <= 1<<20 { // keep a small buffer: hundreds of partitions each holding a large one add up
 				pd.p.scratch = pd.buf[:0]
 			}
 		}
