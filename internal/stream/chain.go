@@ -6,9 +6,8 @@ import (
 
 	"github.com/valyala/fastjson"
 
-	"github.com/rtdw/rtdw/internal/row"
-
 	rlog "github.com/rtdw/rtdw/internal/log"
+	"github.com/rtdw/rtdw/internal/row"
 	"github.com/rtdw/rtdw/internal/state"
 )
 
@@ -188,10 +187,11 @@ func (i *inst) prepareCheckpoint() error {
 
 // sinkPush writes records to a topic, partitioned by key.
 type sinkPush struct {
-	node *Node
-	own  owner
-	n    int64
-	buf  []byte // encoded rows (output copies them)
+	node   *Node
+	own    owner
+	n      int64
+	encode RowEncode // typed sinks: this task's encoder
+	buf    []byte    // encoded rows (output copies them)
 }
 
 func (s *sinkPush) push(rec *Record) {
@@ -210,8 +210,8 @@ func (s *sinkPush) push(rec *Record) {
 			return
 		}
 	}
-	if s.node.encode != nil && rec.Row != nil {
-		v, err := s.node.encode(s.buf[:0], rec.Row)
+	if s.encode != nil && rec.Row != nil {
+		v, err := s.encode(s.buf[:0], rec.Row)
 		if err != nil {
 			b, ok := AsBadInput(err)
 			if !ok {

@@ -142,19 +142,21 @@ func (e *engineScript) defineJob(name, pipeline string) (string, error) {
 				if err != nil {
 					return "", err
 				}
-				dec, err := f.NewDecoder()
-				if err != nil {
-					return "", err
-				}
-				var b format.Batch
-				opts = append(opts, stream.Decoded(func(value []byte, emit func(*row.Row)) error {
-					if err := dec.Decode(value, &b); err != nil {
-						return stream.BadInput("bad_format", "%v", err)
+				opts = append(opts, stream.Decoded(func() stream.RowDecode {
+					dec, err := f.NewDecoder()
+					if err != nil {
+						panic(err) // the format was checked above
 					}
-					for i := range b.Rows {
-						emit(&b.Rows[i])
+					var b format.Batch
+					return func(value []byte, emit func(*row.Row)) error {
+						if err := dec.Decode(value, &b); err != nil {
+							return stream.BadInput("bad_format", "%v", err)
+						}
+						for i := range b.Rows {
+							emit(&b.Rows[i])
+						}
+						return nil
 					}
-					return nil
 				}))
 			} else if cols, ok := args["json"]; ok {
 				var err error
@@ -204,13 +206,16 @@ func (e *engineScript) defineJob(name, pipeline string) (string, error) {
 			}
 			cur = stream.Connect(fmt.Sprintf("join%d", i), func() stream.Operator { return &joinOp{} }, ins...).Main()
 		case kind == "sink" && schema != nil:
-			enc, err := row.NewJSONEncoder(schema, row.JSONOptions{})
-			if err != nil {
+			sch := schema
+			if _, err := row.NewJSONEncoder(sch, row.JSONOptions{}); err != nil {
 				return "", err
 			}
-			cur.ToRows(strings.TrimSpace(rest), func(dst []byte, r *row.Row) ([]byte, error) {
-				dst = append(append(dst, r.Kind.String()...), ' ')
-				return enc.Append(dst, r)
+			cur.ToRows(strings.TrimSpace(rest), func() stream.RowEncode {
+				enc, _ := row.NewJSONEncoder(sch, row.JSONOptions{}) // checked above
+				return func(dst []byte, r *row.Row) ([]byte, error) {
+					dst = append(append(dst, r.Kind.String()...), ' ')
+					return enc.Append(dst, r)
+				}
 			})
 		case kind == "sink":
 			cur.To(strings.TrimSpace(rest))
@@ -330,20 +335,22 @@ func firstLine(s string) string {
 // typedJSON makes a source decode JSON values into rows of schema, with
 // event time from its column t (epoch ms) when it has one.
 func typedJSON(schema *row.Schema) []stream.SourceOption {
-	dec, err := row.NewJSONDecoder(schema, row.JSONOptions{})
-	if err != nil {
+	if _, err := row.NewJSONDecoder(schema, row.JSONOptions{}); err != nil {
 		panic(err)
 	}
-	var p fastjson.Parser
-	var r row.Row
 	tcol := schema.Index("t")
 	return []stream.SourceOption{
-		stream.Decoded(func(value []byte, emit func(*row.Row)) error {
-			if err := dec.DecodeBytes(&p, value, &r); err != nil {
-				return stream.BadInput("bad_json", "%v", err)
+		stream.Decoded(func() stream.RowDecode {
+			dec, _ := row.NewJSONDecoder(schema, row.JSONOptions{}) // checked above
+			var p fastjson.Parser
+			var r row.Row
+			return func(value []byte, emit func(*row.Row)) error {
+				if err := dec.DecodeBytes(&p, value, &r); err != nil {
+					return stream.BadInput("bad_json", "%v", err)
+				}
+				emit(&r)
+				return nil
 			}
-			emit(&r)
-			return nil
 		}),
 		stream.EventTime(func(rec *stream.Record) (int64, bool) {
 			if tcol < 0 || rec.Row.IsNull(tcol) {

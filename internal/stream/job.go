@@ -55,9 +55,9 @@ type Node struct {
 	bcast   func(*Record) bool // KeyBy made by Broadcast: records to send to every partition
 	topic   string             // source, sink or repartition topic
 	topicFn func(*Record) (string, error)
-	schema  *row.Schema // KeyByColumns: the rows' schema, binary on the topic
-	encode  RowEncode   // ToRows: the sink's format
-	known   []string    // a dynamic sink's topics known in advance (for drain ordering)
+	schema  *row.Schema      // KeyByColumns: the rows' schema, binary on the topic
+	encode  func() RowEncode // ToRows: the sink's format, one per task
+	known   []string         // a dynamic sink's topics known in advance (for drain ordering)
 }
 
 // Stream is one output port of a node: what the builder methods extend.
@@ -79,12 +79,15 @@ type SourceOptions struct {
 	IdleTimeout time.Duration
 	// Decode makes the source typed: each record value is decoded once
 	// into rows, each pushed as a record with Row set (EventTime then
-	// sees the row). Nil: records flow as bytes.
-	Decode RowDecode
+	// sees the row). It makes one decoder per task (decoders keep parsers
+	// and rows). Nil: records flow as bytes.
+	Decode func() RowDecode
 }
 
 // Decoded makes a typed source (see SourceOptions.Decode).
-func Decoded(fn RowDecode) SourceOption { return func(o *SourceOptions) { o.Decode = fn } }
+func Decoded(newDecode func() RowDecode) SourceOption {
+	return func(o *SourceOptions) { o.Decode = newDecode }
+}
 
 // SourceOption sets a SourceOptions field.
 type SourceOption func(*SourceOptions)
@@ -238,7 +241,6 @@ func (s Stream) KeyByColumns(name string, schema *row.Schema, cols ...int) Strea
 			}
 		}
 	}
-	var vals []row.Value
 	st := s.KeyBy(name, func(r *Record) ([]byte, error) {
 		if r.Row == nil {
 			return nil, BadInput("untyped_record", "%s needs a typed row", name)
@@ -246,7 +248,7 @@ func (s Stream) KeyByColumns(name string, schema *row.Schema, cols ...int) Strea
 		if len(r.Row.Values) != schema.Len() {
 			return nil, BadInput("bad_row", "%s: row of %d columns, schema has %d", name, len(r.Row.Values), schema.Len())
 		}
-		vals = vals[:0]
+		vals := make([]row.Value, 0, len(cols)) // per call: tasks key concurrently
 		for _, c := range cols {
 			vals = append(vals, r.Row.Values[c])
 		}
@@ -256,11 +258,12 @@ func (s Stream) KeyByColumns(name string, schema *row.Schema, cols ...int) Strea
 	return st
 }
 
-// ToRows writes a typed stream to a topic, each row encoded once by enc
-// (the sink's format), partitioned by record key.
-func (s Stream) ToRows(topic string, enc RowEncode) {
+// ToRows writes a typed stream to a topic, each row encoded once by an
+// encoder newEncode makes per task (the sink's format), partitioned by
+// record key.
+func (s Stream) ToRows(topic string, newEncode func() RowEncode) {
 	n := s.link(&Node{Name: "sink_" + sanitize(topic), kind: kindSink, topic: topic})
-	n.encode = enc
+	n.encode = newEncode
 }
 
 // To writes the stream to a topic, partitioned by record key.

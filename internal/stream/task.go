@@ -93,8 +93,9 @@ type seg struct {
 	end       int64 // drain: stop here (external input)
 	clock     inputClock
 	root      []pusher
-	lastEmpty bool    // the last fetch of this input returned nothing
-	row       row.Row // a typed repartition input's decoded row (reused)
+	lastEmpty bool      // the last fetch of this input returned nothing
+	row       row.Row   // a typed repartition input's decoded row (reused)
+	decode    RowDecode // a typed source's decoder (this task's)
 }
 
 // drainEnds are the end offsets of external inputs fixed when a drained
@@ -145,7 +146,11 @@ func (t *task) open(ctx context.Context) error {
 		for _, n := range sr.stage.nodes {
 			switch n.kind {
 			case kindSink:
-				push[n] = &sinkPush{node: n, own: t}
+				sp := &sinkPush{node: n, own: t}
+				if n.encode != nil {
+					sp.encode = n.encode()
+				}
+				push[n] = sp
 			case kindKeyBy:
 				kb := &keyByPush{node: n, own: t, partitions: t.parts[n.topic], part: t.part}
 				for _, next := range t.segs {
@@ -201,6 +206,9 @@ func (t *task) open(ctx context.Context) error {
 	}
 	for _, s := range t.segs {
 		s.root = edges(s.node, 0, s.node.outs[0])
+		if s.node.src.Decode != nil {
+			s.decode = s.node.src.Decode()
+		}
 	}
 	for _, sr := range t.stages {
 		for _, in := range sr.insts {
@@ -420,7 +428,6 @@ func (t *task) upstreamEnded(s *seg) bool {
 }
 
 func (t *task) process(s *seg, recs []rlog.Record) error {
-	src := &s.node.src
 	repartition := s.clock.producers != nil
 	for i := range recs {
 		lr := &recs[i]
@@ -455,9 +462,9 @@ func (t *task) process(s *seg, recs []rlog.Record) error {
 			}
 			rec.Row = &s.row
 		case repartition:
-		case src.Decode != nil: // a typed source: one push per decoded row
+		case s.decode != nil: // a typed source: one push per decoded row
 			base := *rec
-			err := src.Decode(lr.Value, func(r *row.Row) {
+			err := s.decode(lr.Value, func(r *row.Row) {
 				*rec = base
 				rec.Row = r
 				t.sourceTime(s, rec)
