@@ -61,13 +61,13 @@ type broadcast struct {
 	rules    Rules
 	ctx      *stream.Context
 	meta     *state.ValueState // "rules": the rules; "seq": hold sequence and count
-	held     *state.MapState   // key -> sequence (8 bytes) -> held record
-	heldN    *state.ValueState // key -> how many of its records are held (uvarint)
+	held     *state.MapState   // legacy: key -> sequence (8 bytes) -> held record
+	list     *state.ValueState // key -> its held records, in arrival order (uvarint length + appendHeld)
 	seq      uint64
 	nheld    int64
 	dirty    bool
-	// legacy: state written before held_n existed still holds records
-	// (nheld > 0 without the v2 mark): find them by scanning, as then.
+	// legacy: state written before the held lists still holds records in
+	// the held map (nheld > 0 without the mark): released from there first.
 	legacy bool
 	marked bool // the v2 mark is in state
 }
@@ -75,12 +75,12 @@ type broadcast struct {
 var (
 	metaRules = []byte("rules")
 	metaSeq   = []byte("seq")
-	metaV2    = []byte("held_n") // held_n counts every held record
+	metaV2    = []byte("held_list") // every held record is in a held list
 )
 
 func (b *broadcast) Open(ctx *stream.Context) error {
 	b.ctx = ctx
-	b.meta, b.held, b.heldN = ctx.Value("broadcast"), ctx.Map("held"), ctx.Value("held_n")
+	b.meta, b.held, b.list = ctx.Value("broadcast"), ctx.Map("held"), ctx.Value("held_list")
 	b.rules = b.newRules()
 	raw, ok, err := b.meta.Get(metaRules)
 	if err != nil {
@@ -113,13 +113,14 @@ func (b *broadcast) holding(key []byte) (bool, error) {
 	}
 	if b.legacy {
 		busy := false
-		err := b.held.Range(key, func(_, _ []byte) bool { busy = true; return false })
-		return busy, err
+		if err := b.held.Range(key, func(_, _ []byte) bool { busy = true; return false }); err != nil || busy {
+			return busy, err
+		}
 	}
 	// A point read (cached), not an iterator: most records of dim_app are
 	// held while a few others pass, and most releases find nothing (the
 	// maxHold timer of a record the watermark already released).
-	_, busy, err := b.heldN.Get(key)
+	_, busy, err := b.list.Get(key)
 	return busy, err
 }
 
@@ -207,16 +208,18 @@ func decodeHeld(v []byte) (heldRecord, error) {
 }
 
 func (b *broadcast) hold(rec *stream.Record) error {
-	raw := appendHeld(nil, rec)
-	if err := b.countHeld(rec.Key, 1); err != nil {
+	list, _, err := b.list.Get(rec.Key)
+	if err != nil {
+		return err
+	}
+	entry := appendHeld(nil, rec)
+	list = binary.AppendUvarint(list, uint64(len(entry)))
+	if err := b.list.Put(rec.Key, append(list, entry...)); err != nil {
 		return err
 	}
 	b.seq++
 	b.nheld++
 	b.dirty = true
-	if err := b.held.Put(rec.Key, binary.BigEndian.AppendUint64(nil, b.seq), raw); err != nil {
-		return err
-	}
 	// A record already behind the watermark is decided at the next one.
 	if err := b.ctx.RegisterTimer(state.EventTime, max(rec.Time, b.ctx.Watermark()+1), rec.Key); err != nil {
 		return err
@@ -235,21 +238,97 @@ func (b *broadcast) OnTimer(d state.TimeDomain, ts int64, key []byte, out stream
 }
 
 func (b *broadcast) release(key []byte, upTo int64, out stream.Emitter) error {
-	if busy, err := b.holding(key); err != nil || !busy {
+	var bad error
+	if b.legacy {
+		// Older records first: they arrived before anything in the list.
+		done, err := b.releaseLegacy(key, upTo, out)
+		if _, isBad := stream.AsBadInput(err); err != nil && !isBad {
+			return err
+		}
+		if bad = err; !done {
+			return bad
+		}
+	}
+	list, ok, err := b.list.Get(key)
+	if err != nil {
 		return err
 	}
+	if !ok {
+		return bad
+	}
+	rest := list
+	for len(rest) > 0 {
+		n, k := binary.Uvarint(rest)
+		if k <= 0 || uint64(len(rest)-k) < n {
+			return fmt.Errorf("broadcast: corrupt held list")
+		}
+		h, err := decodeHeld(rest[k : k+int(n)])
+		if err != nil {
+			return err
+		}
+		if h.Time > upTo {
+			break // not due: nothing behind it may pass it
+		}
+		rest = rest[k+int(n):]
+		if err := b.route(key, h, out, &bad); err != nil {
+			return err
+		}
+	}
+	if len(rest) == len(list) {
+		return bad
+	}
+	if len(rest) == 0 {
+		err = b.list.Delete(key)
+	} else {
+		err = b.list.Put(key, rest)
+	}
+	if err != nil {
+		return err // a state failure wins over a bad record
+	}
+	return bad
+}
+
+// route decides a released record; the first bad input is kept in bad.
+func (b *broadcast) route(key []byte, h heldRecord, out stream.Emitter, bad *error) error {
+	rec := stream.Record{Key: key, Value: h.Value, Time: h.Time, Offset: h.Offset,
+		Source: rlog.TopicPartition{Topic: h.Source, Partition: h.Part}}
+	b.nheld--
+	b.dirty = true
+	if b.legacy && b.nheld == 0 {
+		b.legacy = false
+	}
+	if _, err := b.rules.Route(&rec, out, true); err != nil {
+		bi, ok := stream.AsBadInput(err)
+		if !ok {
+			return err
+		}
+		// A timer has no input record for the runtime to dead-letter: the
+		// reason carries the record (Route validated it when it arrived,
+		// so this is rare).
+		if *bad == nil {
+			*bad = stream.BadInput(bi.Code, "%s; record: %s", bi.Detail, h.Value)
+		}
+	}
+	return nil
+}
+
+// releaseLegacy releases key's due records from the held map of older
+// state; done reports that none of them is left waiting (the list may go).
+func (b *broadcast) releaseLegacy(key []byte, upTo int64, out stream.Emitter) (done bool, err error) {
 	type entry struct {
 		mk  []byte
 		rec heldRecord
 	}
 	var due []entry
 	var derr error
-	err := b.held.Range(key, func(mk, v []byte) bool {
+	done = true
+	err = b.held.Range(key, func(mk, v []byte) bool {
 		var h heldRecord
 		if h, derr = decodeHeld(v); derr != nil {
 			return false
 		}
 		if h.Time > upTo {
+			done = false
 			return false // not due: nothing behind it may pass it
 		}
 		due = append(due, entry{append([]byte(nil), mk...), h})
@@ -259,50 +338,18 @@ func (b *broadcast) release(key []byte, upTo int64, out stream.Emitter) error {
 		err = derr
 	}
 	if err != nil {
-		return err
+		return false, err
 	}
 	var bad error
 	for _, e := range due {
-		rec := stream.Record{Key: key, Value: e.rec.Value, Time: e.rec.Time, Offset: e.rec.Offset,
-			Source: rlog.TopicPartition{Topic: e.rec.Source, Partition: e.rec.Part}}
-		if _, err := b.rules.Route(&rec, out, true); err != nil {
-			bi, ok := stream.AsBadInput(err)
-			if !ok {
-				return err
-			}
-			// A timer has no input record for the runtime to dead-letter:
-			// the reason carries the record (Route validated it when it
-			// arrived, so this is rare).
-			if bad == nil {
-				bad = stream.BadInput(bi.Code, "%s; record: %s", bi.Detail, e.rec.Value)
-			}
+		if err := b.route(key, e.rec, out, &bad); err != nil {
+			return false, err
 		}
 		if err := b.held.Delete(key, e.mk); err != nil {
-			return err
+			return false, err
 		}
-		if err := b.countHeld(key, -1); err != nil {
-			return err
-		}
-		b.nheld--
-		b.dirty = true
 	}
-	if b.legacy && b.nheld == 0 {
-		b.legacy = false
-	}
-	return bad
-}
-
-// countHeld adds d to the number of key's held records.
-func (b *broadcast) countHeld(key []byte, d int64) error {
-	raw, _, err := b.heldN.Get(key)
-	if err != nil {
-		return err
-	}
-	n, _ := binary.Uvarint(raw)
-	if n = uint64(int64(n) + d); int64(n) <= 0 {
-		return b.heldN.Delete(key)
-	}
-	return b.heldN.Put(key, binary.AppendUvarint(nil, n))
+	return done, bad
 }
 
 // OnEndOfInputTimer decides every held record: the drained input has no
