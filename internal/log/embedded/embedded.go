@@ -82,13 +82,17 @@ type Log struct {
 	opts    Options
 	writeOp *pebble.WriteOptions
 
-	queue    commitQueue  // orders Commit calls into groups (groupcommit.go)
-	mu       sync.Mutex   // serializes commit groups, topic creation and retention
-	tmu      sync.RWMutex // guards the topics map (written under mu and tmu)
-	topics   map[string]*topic
-	nextID   uint32
-	rr       uint32
-	lastTime int64 // append times are monotonic per log
+	queue commitQueue // orders Commit calls into groups (groupcommit.go)
+	mu    sync.Mutex  // serializes commit groups, topic creation and retention
+	// frameBufs are frame buffers of earlier groups, reused by any
+	// partition (guarded by mu): memory follows the largest group, not
+	// every partition's largest commit.
+	frameBufs [][]byte
+	tmu       sync.RWMutex // guards the topics map (written under mu and tmu)
+	topics    map[string]*topic
+	nextID    uint32
+	rr        uint32
+	lastTime  int64 // append times are monotonic per log
 
 	// beforeBatchCommit, if set (tests), runs after a group's frames are
 	// written and synced, before its batch commits; an error fails the group.
@@ -113,7 +117,6 @@ type partition struct {
 	// bytes written to the active segment since its last index entry, and
 	// the frame buffer reused by every commit; guarded by Log.mu
 	sinceIndex int64
-	scratch    []byte
 
 	mu sync.Mutex
 	ch chan struct{} // closed when end moves
@@ -405,6 +408,39 @@ type errSpoiled struct{ err error }
 func (e errSpoiled) Error() string { return e.err.Error() }
 func (e errSpoiled) Unwrap() error { return e.err }
 
+// maxFrameBufBytes bounds the capacity of the frame buffers kept for reuse.
+const maxFrameBufBytes = 32 << 20
+
+// keepFrameBuf keeps b for a later group if the kept ones leave room.
+func (l *Log) keepFrameBuf(b []byte) {
+	total := cap(b)
+	for _, k := range l.frameBufs {
+		total += cap(k)
+	}
+	if b != nil && total <= maxFrameBufBytes {
+		l.frameBufs = append(l.frameBufs, b[:0])
+	}
+}
+
+// frameBuf returns a reused frame buffer (the largest kept), or nil.
+func (l *Log) frameBuf() []byte {
+	n := len(l.frameBufs)
+	if n == 0 {
+		return nil
+	}
+	best := 0
+	for i, b := range l.frameBufs {
+		if cap(b) > cap(l.frameBufs[best]) {
+			best = i
+		}
+	}
+	b := l.frameBufs[best]
+	l.frameBufs[best] = l.frameBufs[n-1]
+	l.frameBufs[n-1] = nil
+	l.frameBufs = l.frameBufs[:n-1]
+	return b
+}
+
 // commitLocked commits reqs as one Pebble batch and sets each one's err.
 // A txn that fails validation fails alone. If a txn's state batch spoils
 // the group's batch, that txn fails and commitLocked returns the txns
@@ -417,9 +453,7 @@ func (l *Log) commitLocked(reqs []*commitReq) (retry []*commitReq) {
 	g := &group{now: max(l.opts.Now().UnixMilli(), l.lastTime), touched: map[*partition]*pending{}}
 	defer func() {
 		for _, pd := range g.order {
-			if cap(pd.buf) <= 1<<20 { // keep a small buffer: hundreds of partitions each holding a large one add up
-				pd.p.scratch = pd.buf[:0]
-			}
+			l.keepFrameBuf(pd.buf)
 		}
 	}()
 	in := make([]*commitReq, 0, len(reqs))
@@ -532,7 +566,7 @@ func (l *Log) addTxn(g *group, b *pebble.Batch, txn *rlog.Txn) error {
 		p := d.t.parts[d.part]
 		pd := g.touched[p]
 		if pd == nil {
-			pd = &pending{t: d.t, part: d.part, p: p, end: p.end.Load(), buf: p.scratch[:0]}
+			pd = &pending{t: d.t, part: d.part, p: p, end: p.end.Load(), buf: l.frameBuf()}
 			g.touched[p] = pd
 			g.order = append(g.order, pd)
 		}
