@@ -117,8 +117,11 @@ func (l *lookup) run(c *lookupCall) {
 	defer func() {
 		// A panicking Enrich is a bug: fail the task (restart with backoff)
 		// rather than crash the process from a goroutine nobody can recover.
+		// The failure is this record's (FailedOn), not that of the record
+		// the task is reading when the result comes out: after repeated
+		// failures it is this one that goes to the dead-letter topic.
 		if r := recover(); r != nil {
-			c.out, c.err = nil, fmt.Errorf("lookup enrich panicked: %v", r)
+			c.out, c.err = nil, stream.FailedOn(&c.rec, fmt.Errorf("lookup enrich panicked: %v", r))
 		}
 	}()
 	g := &lookupGetter{dims: l.spec.Dims, job: l.ctx.Job}
@@ -166,7 +169,12 @@ func (l *lookup) emitHead(out stream.Emitter, wait bool) error {
 			l.ctx.DeadLetter(&c.rec, b)
 			return nil
 		}
-		return fmt.Errorf("lookup: %w", c.err)
+		if _, mine := stream.FailedRecord(c.err); mine {
+			return fmt.Errorf("lookup: %w", c.err)
+		}
+		// The dimension store failing is not the record's fault: the task
+		// restarts and retries for as long as it takes (Retryable).
+		return stream.Retryable(fmt.Errorf("lookup: %w", c.err))
 	}
 	if c.out == nil {
 		return nil // Enrich dropped the record on purpose

@@ -48,6 +48,31 @@ func transient(err error) bool {
 	return errors.As(err, &r) || errors.As(err, &n) || errors.Is(err, context.DeadlineExceeded)
 }
 
+// FailedOn marks err as caused by rec, for an operator that finishes
+// records after the call that brought them (an async lookup): the runtime
+// counts the failure against rec's input position, not against the record
+// the task happens to be reading.
+func FailedOn(rec *Record, err error) error {
+	return &recordError{pos: recordPos{rec.Source, rec.Offset}, err: err}
+}
+
+// FailedRecord reports the input position a FailedOn error names.
+func FailedRecord(err error) (string, bool) {
+	var r *recordError
+	if !errors.As(err, &r) {
+		return "", false
+	}
+	return r.pos.String(), true
+}
+
+type recordError struct {
+	pos recordPos
+	err error
+}
+
+func (e *recordError) Error() string { return e.err.Error() }
+func (e *recordError) Unwrap() error { return e.err }
+
 // failures remembers, across restarts of the tasks it supervises, how
 // often each input record failed the same way and which records to
 // dead-letter.

@@ -827,7 +827,12 @@ func (t *task) deadLetter(rec *Record, b *BadInputError, at string) {
 func (t *task) fail(err error) {
 	if t.err == nil {
 		t.err = err
-		if t.curOK {
+		var r *recordError
+		switch {
+		case errors.As(err, &r): // an operator named the record (FailedOn)
+			p := r.pos
+			t.failAt = &p
+		case t.curOK:
 			p := t.cur
 			t.failAt = &p
 		}

@@ -48,6 +48,11 @@ func testOp(spec string, cs *crashes) (stream.Factory, error) {
 		// value is X: a poison record.
 		val, panics := args["value"], args["panic"] == "1"
 		return func() stream.Operator { return &failOp{value: val, panics: panics} }, nil
+	case "failprev":
+		// failprev value=X: fails on the record after X, naming X as the
+		// culprit (stream.FailedOn), as an async operator would.
+		val := args["value"]
+		return func() stream.Operator { return &failPrevOp{value: val} }, nil
 	case "crash":
 		// crash every=N: fail the task once per N records seen by the job
 		// (all tasks), to test restore from checkpoints.
@@ -393,4 +398,24 @@ func TestHarnessMultiInput(t *testing.T) {
 	if err := one.ProcessInput(0, stream.Record{Value: []byte("1")}); err == nil {
 		t.Fatal("ProcessInput on a one-input operator was accepted")
 	}
+}
+
+type failPrevOp struct {
+	value string
+	held  *stream.Record
+}
+
+func (*failPrevOp) Open(*stream.Context) error { return nil }
+func (f *failPrevOp) Process(r *stream.Record, out stream.Emitter) error {
+	if f.held != nil {
+		return stream.FailedOn(f.held, fmt.Errorf("%q failed late", f.held.Value))
+	}
+	if string(r.Value) == f.value {
+		cp := *r
+		cp.Value = append([]byte(nil), r.Value...)
+		f.held = &cp
+		return nil
+	}
+	out.Emit(0, r)
+	return nil
 }
