@@ -467,9 +467,6 @@ func TestGroupCommitKilled(t *testing.T) {
 		groupCommitCrashChild(dir)
 		return
 	}
-	if testing.Short() {
-		t.Skip("starts a child process")
-	}
 	dir := t.TempDir()
 	cmd := exec.Command(os.Args[0], "-test.run=^TestGroupCommitKilled$", "-test.count=1")
 	cmd.Env = append(os.Environ(), "RTDW_GROUPCOMMIT_CRASH_DIR="+dir)
