@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	rlog "github.com/rtdw/rtdw/internal/log"
 )
@@ -81,6 +82,7 @@ type failures struct {
 	mu      sync.Mutex // tasks of a worker read skip concurrently
 	strikes map[recordPos]strikes
 	skip    map[recordPos]string // record -> the error it kept causing
+	nskip   atomic.Int32         // len(skip): the per-record check takes no lock while it is 0
 }
 
 type strikes struct {
@@ -116,6 +118,7 @@ func (f *failures) strike(p recordPos, err error) bool {
 		reason = string(truncUTF8([]byte(reason), 509)) + "..."
 	}
 	f.skip[p] = reason
+	f.nskip.Store(int32(len(f.skip)))
 	delete(f.strikes, p)
 	return true
 }
@@ -123,7 +126,7 @@ func (f *failures) strike(p recordPos, err error) bool {
 // quarantined returns the error the record at p kept causing, if it is to
 // be dead-lettered instead of processed.
 func (f *failures) quarantined(p recordPos) (string, bool) {
-	if f == nil {
+	if f == nil || f.nskip.Load() == 0 {
 		return "", false
 	}
 	f.mu.Lock()
