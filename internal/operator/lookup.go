@@ -20,7 +20,10 @@ type LookupSpec struct {
 	// get returning ok=false: Enrich leaves the fields empty (null).
 	// Returning a nil value with a nil error drops the record on purpose (a
 	// lookup that filters); a stream.BadInputError dead-letters it; any
-	// other error fails the task, which restarts from its checkpoint.
+	// other error fails the task, which restarts from its checkpoint, and
+	// counts against this record (three identical failures dead-letter
+	// it). Errors of get (the dimension store) are stream.Retryable: they
+	// never count against a record.
 	Enrich func(ctx context.Context, value []byte, get dim.Getter) ([]byte, error)
 }
 
@@ -117,11 +120,9 @@ func (l *lookup) run(c *lookupCall) {
 	defer func() {
 		// A panicking Enrich is a bug: fail the task (restart with backoff)
 		// rather than crash the process from a goroutine nobody can recover.
-		// The failure is this record's (FailedOn), not that of the record
-		// the task is reading when the result comes out: after repeated
-		// failures it is this one that goes to the dead-letter topic.
+		// Like other Enrich errors it counts against this record (emitHead).
 		if r := recover(); r != nil {
-			c.out, c.err = nil, stream.FailedOn(&c.rec, fmt.Errorf("lookup enrich panicked: %v", r))
+			c.out, c.err = nil, fmt.Errorf("lookup enrich panicked: %v", r)
 		}
 	}()
 	g := &lookupGetter{dims: l.spec.Dims, job: l.ctx.Job}
@@ -169,12 +170,9 @@ func (l *lookup) emitHead(out stream.Emitter, wait bool) error {
 			l.ctx.DeadLetter(&c.rec, b)
 			return nil
 		}
-		if _, mine := stream.FailedRecord(c.err); mine {
-			return fmt.Errorf("lookup: %w", c.err)
-		}
-		// The dimension store failing is not the record's fault: the task
-		// restarts and retries for as long as it takes (Retryable).
-		return stream.Retryable(fmt.Errorf("lookup: %w", c.err))
+		// The failure is this record's, not that of the record the task is
+		// reading now (a store error is Retryable: it never counts).
+		return stream.FailedOn(&c.rec, fmt.Errorf("lookup: %w", c.err))
 	}
 	if c.out == nil {
 		return nil // Enrich dropped the record on purpose
@@ -217,8 +215,12 @@ func (g *lookupGetter) Get(ctx context.Context, table, key string) ([]byte, bool
 	backoff := lookupBackoffMin
 	for {
 		row, ok, err := g.dims.Get(ctx, table, key)
-		if err != nil || ok {
-			return row, ok, err
+		if err != nil {
+			// The store, not the record: retried as long as it takes.
+			return nil, false, stream.Retryable(err)
+		}
+		if ok {
+			return row, ok, nil
 		}
 		left := time.Until(g.deadline)
 		if g.deadline.IsZero() || left <= 0 {

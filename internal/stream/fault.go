@@ -57,15 +57,6 @@ func FailedOn(rec *Record, err error) error {
 	return &recordError{pos: recordPos{rec.Source, rec.Offset}, err: err}
 }
 
-// FailedRecord reports the input position a FailedOn error names.
-func FailedRecord(err error) (string, bool) {
-	var r *recordError
-	if !errors.As(err, &r) {
-		return "", false
-	}
-	return r.pos.String(), true
-}
-
 type recordError struct {
 	pos recordPos
 	err error
