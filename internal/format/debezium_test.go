@@ -209,3 +209,33 @@ func TestRawSchema(t *testing.T) {
 		}
 	}
 }
+
+// With the schema envelope, a Connect Decimal is always base64, even when
+// its text also reads as a number: "1234" is the bytes d7 6d f8, the
+// 24-bit two's complement -2658824, at scale 2 -26588.24 (not 1234.00).
+// Without a schema a numeric-looking string is a decimal literal, and an
+// integer column never takes a base64 guess: "test" is an error, not a
+// number.
+func TestDebeziumDigitsThatAreBase64(t *testing.T) {
+	schema := `{"type":"bytes","name":"org.apache.kafka.connect.data.Decimal","parameters":{"scale":"2"},"field":"amount"}`
+	f := mustFormat(t, DebeziumJSON, row.MustParseSchema("amount DECIMAL(10, 2)"), nil)
+	d, _ := f.NewDecoder()
+	var b Batch
+	for _, c := range []struct{ in, want string }{
+		{withSchema(schema, `{"after":{"amount":"1234"},"op":"c"}`), "+I[-26588.24]"},
+		{`{"after":{"amount":"1234"},"op":"c"}`, "+I[1234.00]"},
+	} {
+		got := "error"
+		if err := d.Decode([]byte(c.in), &b); err == nil {
+			got = rowsText(b.Rows)
+		}
+		if got != c.want {
+			t.Errorf("%s:\n%s, want %s", c.in, got, c.want)
+		}
+	}
+	fi := mustFormat(t, DebeziumJSON, row.MustParseSchema("id INT"), nil)
+	di, _ := fi.NewDecoder()
+	if err := di.Decode([]byte(`{"after":{"id":"test"},"op":"c"}`), &b); err == nil || !strings.Contains(err.Error(), `"after.id"`) {
+		t.Errorf("an INT column took %q: %v %s", "test", err, rowsText(b.Rows))
+	}
+}

@@ -514,18 +514,20 @@ func (d *valueDecoder) integer(t *row.Type, h *hint, jv *fastjson.Value) (row.Va
 		}
 		return row.Value{}, cannot(jv, t)
 	}
+	if isString && h.decimal {
+		// The schema says Connect Decimal (bigint.unsigned.handling.mode=
+		// precise): base64, even when the text looks like digits.
+		if dec, err := d.decimal(&decimal38, h, jv); err == nil && !dec.IsNull() {
+			return integral(t, dec.Decimal(), jv)
+		}
+		return row.Value{}, cannot(jv, t)
+	}
 	s := trim(b)
 	x, exact := parseInt(s)
 	if !exact && !isString && (t.Kind == row.KindInt || t.Kind == row.KindBigInt || t.Kind == row.KindIntervalDayTime) {
 		// Flink (Jackson) truncates a fractional number in range.
 		if f, err := strconv.ParseFloat(s, 64); err == nil && f >= -9.223372036854775808e18 && f < 9.223372036854775808e18 {
 			x, exact = int64(f), true
-		}
-	}
-	if !exact && isString && (h.decimal || d.debezium) {
-		// bigint.unsigned.handling.mode=precise: a Connect Decimal of scale 0.
-		if dec, err := d.decimal(&decimal38, h, jv); err == nil && !dec.IsNull() {
-			return integral(t, dec.Decimal(), jv)
 		}
 	}
 	if exact {
@@ -561,26 +563,33 @@ func (d *valueDecoder) decimal(t *row.Type, h *hint, jv *fastjson.Value) (row.Va
 	switch jv.Type() {
 	case fastjson.TypeNumber, fastjson.TypeString:
 		b, isString, _ := d.text(jv)
+		if isString && h.decimal {
+			// The schema says Connect Decimal: base64, even when the text
+			// looks like a number ("1234" is the bytes d7 6d f8).
+			raw, ok := d.base64(b)
+			if !ok {
+				return row.Value{}, cannot(jv, t)
+			}
+			return connectDecimal(raw, int(h.scale), t)
+		}
+		// Without a schema a string is a decimal literal if it reads as one
+		// (decimal.handling.mode=string), else base64 (mode=precise).
 		dec, err := row.ParseDecimal(b2s(b), t.Precision, t.Scale)
 		switch {
 		case err == nil:
 			return row.DecimalValue(dec), nil
 		case errors.Is(err, row.ErrDecimalOverflow):
 			return row.Value{}, nil // NULL, as Flink's DecimalData.fromBigDecimal
-		case !isString || !(h.decimal || d.debezium):
+		case !isString || !d.debezium:
 			return row.Value{}, cannot(jv, t)
 		}
 		// Kafka Connect's Decimal: base64 of the big-endian two's-complement
-		// unscaled value; the scale is the schema's, else the DDL's.
-		scale := t.Scale
-		if h.decimal {
-			scale = int(h.scale)
-		}
+		// unscaled value, at the DDL's scale.
 		raw, ok := d.base64(b)
 		if !ok {
 			return row.Value{}, cannot(jv, t)
 		}
-		return connectDecimal(raw, scale, t)
+		return connectDecimal(raw, t.Scale, t)
 	case fastjson.TypeObject:
 		if !d.debezium {
 			break
