@@ -62,7 +62,8 @@ type broadcast struct {
 	ctx      *stream.Context
 	meta     *state.ValueState // "rules": the rules; "seq": hold sequence and count
 	held     *state.MapState   // legacy: key -> sequence (8 bytes) -> held record
-	list     *state.ValueState // key -> its held records, in arrival order (uvarint length + appendHeld)
+	list     *state.ValueState // key -> flags byte, then its held records in arrival order (uvarint length + appendHeld)
+	more     *state.MapState   // key -> sequence -> held record, once the key's list is full (flagMore)
 	seq      uint64
 	nheld    int64
 	dirty    bool
@@ -80,7 +81,7 @@ var (
 
 func (b *broadcast) Open(ctx *stream.Context) error {
 	b.ctx = ctx
-	b.meta, b.held, b.list = ctx.Value("broadcast"), ctx.Map("held"), ctx.Value("held_list")
+	b.meta, b.held, b.list, b.more = ctx.Value("broadcast"), ctx.Map("held"), ctx.Value("held_list"), ctx.Map("held_more")
 	b.rules = b.newRules()
 	raw, ok, err := b.meta.Get(metaRules)
 	if err != nil {
@@ -106,22 +107,29 @@ func (b *broadcast) Open(ctx *stream.Context) error {
 	return nil
 }
 
-// holding reports whether key has held records.
-func (b *broadcast) holding(key []byte) (bool, error) {
+// A key's held records are one list in value state: a point read (cached)
+// per hold and release, not an iterator. Most records of dim_app are held
+// while a few others pass, and most releases find nothing (the maxHold
+// timer of a record the watermark already released). A list stops growing
+// at maxListBytes (a source with one key for everything would make every
+// hold copy a huge list): the key's later records wait in the more map,
+// behind the list, until both are empty.
+const (
+	maxListBytes = 32 << 10
+	flagMore     = 1 // the key has records in the more map
+)
+
+// holding reports whether key has held records, with its list.
+func (b *broadcast) holding(key []byte) (list []byte, busy bool, err error) {
 	if b.nheld == 0 {
-		return false, nil
+		return nil, false, nil
 	}
 	if b.legacy {
-		busy := false
 		if err := b.held.Range(key, func(_, _ []byte) bool { busy = true; return false }); err != nil || busy {
-			return busy, err
+			return nil, busy, err
 		}
 	}
-	// A point read (cached), not an iterator: most records of dim_app are
-	// held while a few others pass, and most releases find nothing (the
-	// maxHold timer of a record the watermark already released).
-	_, busy, err := b.list.Get(key)
-	return busy, err
+	return b.list.Get(key)
 }
 
 func (b *broadcast) Process(rec *stream.Record, out stream.Emitter) error {
@@ -135,16 +143,16 @@ func (b *broadcast) Process(rec *stream.Record, out stream.Emitter) error {
 		b.dirty = true
 		return nil
 	}
-	if busy, err := b.holding(rec.Key); err != nil {
+	if list, busy, err := b.holding(rec.Key); err != nil {
 		return err
 	} else if busy {
-		return b.hold(rec)
+		return b.hold(rec, list)
 	}
 	ok, err := b.rules.Route(rec, out, false)
 	if err != nil || ok {
 		return err
 	}
-	return b.hold(rec)
+	return b.hold(rec, nil)
 }
 
 // heldRecord is a held-back record as kept in state.
@@ -207,17 +215,31 @@ func decodeHeld(v []byte) (heldRecord, error) {
 	return h, nil
 }
 
-func (b *broadcast) hold(rec *stream.Record) error {
-	list, _, err := b.list.Get(rec.Key)
-	if err != nil {
-		return err
-	}
+// hold holds rec behind the key's held records (list: the key's list, nil
+// for none).
+func (b *broadcast) hold(rec *stream.Record, list []byte) error {
 	entry := appendHeld(nil, rec)
-	list = binary.AppendUvarint(list, uint64(len(entry)))
-	if err := b.list.Put(rec.Key, append(list, entry...)); err != nil {
-		return err
-	}
 	b.seq++
+	switch {
+	case len(list) == 0:
+		list = append(binary.AppendUvarint([]byte{0}, uint64(len(entry))), entry...)
+	case list[0]&flagMore == 0 && len(list) < maxListBytes:
+		list = append(binary.AppendUvarint(list, uint64(len(entry))), entry...)
+	default: // the list is full: in the more map, after it
+		if err := b.more.Put(rec.Key, binary.BigEndian.AppendUint64(nil, b.seq), entry); err != nil {
+			return err
+		}
+		if list[0]&flagMore != 0 {
+			list = nil // unchanged
+		} else {
+			list = append([]byte{list[0] | flagMore}, list[1:]...)
+		}
+	}
+	if list != nil {
+		if err := b.list.Put(rec.Key, list); err != nil {
+			return err
+		}
+	}
 	b.nheld++
 	b.dirty = true
 	// A record already behind the watermark is decided at the next one.
@@ -241,7 +263,7 @@ func (b *broadcast) release(key []byte, upTo int64, out stream.Emitter) error {
 	var bad error
 	if b.legacy {
 		// Older records first: they arrived before anything in the list.
-		done, err := b.releaseLegacy(key, upTo, out)
+		done, err := b.releaseMap(b.held, key, upTo, out)
 		if _, isBad := stream.AsBadInput(err); err != nil && !isBad {
 			return err
 		}
@@ -253,10 +275,10 @@ func (b *broadcast) release(key []byte, upTo int64, out stream.Emitter) error {
 	if err != nil {
 		return err
 	}
-	if !ok {
+	if !ok || len(list) == 0 {
 		return bad
 	}
-	rest := list
+	flags, rest := list[0], list[1:]
 	for len(rest) > 0 {
 		n, k := binary.Uvarint(rest)
 		if k <= 0 || uint64(len(rest)-k) < n {
@@ -274,13 +296,23 @@ func (b *broadcast) release(key []byte, upTo int64, out stream.Emitter) error {
 			return err
 		}
 	}
-	if len(rest) == len(list) {
-		return bad
+	if len(rest) == 0 && flags&flagMore != 0 {
+		done, err := b.releaseMap(b.more, key, upTo, out)
+		if _, isBad := stream.AsBadInput(err); err != nil && !isBad {
+			return err
+		}
+		if bad == nil {
+			bad = err
+		}
+		if done {
+			flags &^= flagMore
+		}
 	}
-	if len(rest) == 0 {
+	switch {
+	case len(rest) == 0 && flags == 0:
 		err = b.list.Delete(key)
-	} else {
-		err = b.list.Put(key, rest)
+	case len(rest) != len(list)-1 || flags != list[0]:
+		err = b.list.Put(key, append([]byte{flags}, rest...))
 	}
 	if err != nil {
 		return err // a state failure wins over a bad record
@@ -312,9 +344,10 @@ func (b *broadcast) route(key []byte, h heldRecord, out stream.Emitter, bad *err
 	return nil
 }
 
-// releaseLegacy releases key's due records from the held map of older
-// state; done reports that none of them is left waiting (the list may go).
-func (b *broadcast) releaseLegacy(key []byte, upTo int64, out stream.Emitter) (done bool, err error) {
+// releaseMap releases key's due records from m (the held map of older
+// state, or the more map behind a full list), in sequence order; done
+// reports that none is left waiting.
+func (b *broadcast) releaseMap(m *state.MapState, key []byte, upTo int64, out stream.Emitter) (done bool, err error) {
 	type entry struct {
 		mk  []byte
 		rec heldRecord
@@ -322,7 +355,7 @@ func (b *broadcast) releaseLegacy(key []byte, upTo int64, out stream.Emitter) (d
 	var due []entry
 	var derr error
 	done = true
-	err = b.held.Range(key, func(mk, v []byte) bool {
+	err = m.Range(key, func(mk, v []byte) bool {
 		var h heldRecord
 		if h, derr = decodeHeld(v); derr != nil {
 			return false
@@ -345,7 +378,7 @@ func (b *broadcast) releaseLegacy(key []byte, upTo int64, out stream.Emitter) (d
 		if err := b.route(key, e.rec, out, &bad); err != nil {
 			return false, err
 		}
-		if err := b.held.Delete(key, e.mk); err != nil {
+		if err := m.Delete(key, e.mk); err != nil {
 			return false, err
 		}
 	}
