@@ -320,34 +320,29 @@ func (w *tumbling[A]) lookup(key []byte, end int64) (acc A, ok bool, err error) 
 
 func (w *tumbling[A]) OnTimer(_ state.TimeDomain, ts int64, key []byte, out stream.Emitter) error {
 	win := Window{Start: ts + 1 - w.size, End: ts + 1}
-	ck := w.cacheKey(key, win.End)
-	if e := w.cache[string(ck)]; e != nil {
-		if err := w.agg.Emit(key, win, e.acc, out); err != nil {
-			return err
-		}
-		delete(w.cache, string(w.cacheKey(key, win.End)))
-		w.bytes -= e.size
-		if !e.stored {
-			return nil // never written: nothing to delete
-		}
-		return w.accs.Delete(key, endKey(win.End))
-	}
-	raw, ok, err := w.accs.Get(key, endKey(win.End))
+	acc, ok, err := w.lookup(key, win.End)
 	if err != nil || !ok {
-		return err
-	}
-	acc, err := w.agg.Decode(raw)
-	if err != nil {
 		return err
 	}
 	if err := w.agg.Emit(key, win, acc, out); err != nil {
 		return err
 	}
-	return w.accs.Delete(key, endKey(win.End))
+	return w.forget(key, win.End)
 }
 
-// EndOfInput emits every open window, keeping it (and its timer) so a
-// later run continues it.
+// forget removes the (key, window end) accumulator from memory and state.
+func (w *tumbling[A]) forget(key []byte, end int64) error {
+	ck := string(w.cacheKey(key, end))
+	if e := w.cache[ck]; e != nil {
+		delete(w.cache, ck)
+		w.bytes -= e.size
+		if !e.stored {
+			return nil // never written: nothing to delete
+		}
+	}
+	return w.accs.Delete(key, endKey(end))
+}
+
 // OnEndOfInputTimer emits an open window at the end of a drained input,
 // keeping it (and its timer) so a later run continues it.
 func (w *tumbling[A]) OnEndOfInputTimer(d state.TimeDomain, ts int64, key []byte, out stream.Emitter) error {

@@ -2,7 +2,7 @@ package state
 
 import "container/list"
 
-// lru is a byte-bounded, write-through cache of value-state entries (raw
+// lru is a byte-bounded, write-through cache of state point reads (raw
 // encoded values, nil for "known absent"), so hot keys skip the write
 // buffer and the LSM. It is cleared when uncommitted writes are discarded;
 // it never holds more than its budget, so memory stays bounded however
@@ -44,6 +44,10 @@ func (c *lru) put(k, raw []byte) {
 			ent.raw = nil // nil means "known absent"
 		case ent.raw == nil:
 			ent.raw = append([]byte{}, raw...) // a copy of empty raw must stay non-nil
+		case cap(ent.raw) > 2*len(raw)+64:
+			// Much smaller than before: a fresh copy, so the bytes held match
+			// the bytes counted (a shrinking list would otherwise keep its peak).
+			ent.raw = append([]byte{}, raw...)
 		default:
 			ent.raw = append(ent.raw[:0], raw...) // nobody holds the old bytes
 		}

@@ -35,7 +35,7 @@ type Store struct {
 	flushBuf []flushItem
 }
 
-// DefaultCacheBytes bounds each store's value-state cache.
+// DefaultCacheBytes bounds each store's cache of point reads.
 const DefaultCacheBytes = 4 << 20
 
 // DefaultWriteBufferBytes bounds each store's write-back buffer: above it,
@@ -48,7 +48,7 @@ func NewStore(db *pebble.DB, now func() time.Time) *Store {
 	return NewStoreWithCache(db, now, DefaultCacheBytes)
 }
 
-// NewStoreWithCache is NewStore with a value-state cache of cacheBytes (0: none).
+// NewStoreWithCache is NewStore with a point-read cache of cacheBytes (0: none).
 func NewStoreWithCache(db *pebble.DB, now func() time.Time, cacheBytes int) *Store {
 	if now == nil {
 		now = time.Now
@@ -73,7 +73,7 @@ func (s *Store) SetWriteBufferBytes(n int) {
 // with every buffered write and timer change written into it. Writes made
 // after the call go into the batch at the next call.
 func (s *Store) Batch() *pebble.Batch {
-	if err := s.Flush(); err != nil {
+	if err := s.flush(); err != nil {
 		// Writing to an open indexed batch does not fail; if it did, the
 		// batch would miss writes, and committing it would lose them.
 		panic(fmt.Sprintf("state: flush into the checkpoint batch: %v", err))
@@ -81,9 +81,9 @@ func (s *Store) Batch() *pebble.Batch {
 	return s.batch
 }
 
-// Flush writes buffered state writes and timer changes into the checkpoint
+// flush writes buffered state writes and timer changes into the checkpoint
 // batch.
-func (s *Store) Flush() error {
+func (s *Store) flush() error {
 	if err := s.flushWrites(); err != nil {
 		return err
 	}
@@ -210,7 +210,6 @@ type handle struct {
 	clock   func() int64 // event-time TTL clock; nil for processing time
 	ordered bool         // map state: buffered entries kept in key order
 	kbuf    []byte
-	cache   *lru // point reads; written through (Range reads the buffer and batch)
 }
 
 func (s *Store) newHandle(sc Scope, name string, kind byte, opts []Option) handle {
@@ -288,7 +287,7 @@ func (h *handle) copied(raw []byte) ([]byte, bool, error) {
 
 func (h *handle) get(k []byte) ([]byte, bool, error) {
 	// The cache is written through, so it is current where it has k.
-	if raw, ok := h.cache.get(k); ok {
+	if raw, ok := h.s.cache.get(k); ok {
 		if raw == nil {
 			return nil, false, nil
 		}
@@ -302,14 +301,14 @@ func (h *handle) get(k []byte) ([]byte, bool, error) {
 	}
 	raw, c, err := h.s.batch.Get(k)
 	if errors.Is(err, pebble.ErrNotFound) {
-		h.cache.put(k, nil)
+		h.s.cache.put(k, nil)
 		return nil, false, nil
 	}
 	if err != nil {
 		return nil, false, fmt.Errorf("state get: %w", err)
 	}
 	defer c.Close()
-	h.cache.put(k, raw)
+	h.s.cache.put(k, raw)
 	return h.copied(raw)
 }
 
@@ -332,7 +331,7 @@ func (h *handle) put(k, v []byte) {
 	copy(raw, hdr[:n])
 	copy(raw[n:], v)
 	w.setRaw(e, raw, false)
-	h.cache.put(k, raw)
+	h.s.cache.put(k, raw)
 	h.s.maybeFlush()
 }
 
@@ -343,7 +342,7 @@ func (h *handle) delete(k []byte) {
 		keep = e.raw[:0] // the buffer, for a later put
 	}
 	h.s.wb.setRaw(e, keep, true)
-	h.cache.put(k, nil)
+	h.s.cache.put(k, nil)
 	h.s.maybeFlush()
 }
 
@@ -353,7 +352,6 @@ type ValueState struct{ h handle }
 // Value returns the value state named name in scope sc.
 func (s *Store) Value(sc Scope, name string, opts ...Option) *ValueState {
 	v := &ValueState{h: s.newHandle(sc, name, 'v', opts)}
-	v.h.cache = s.cache
 	return v
 }
 
@@ -384,7 +382,6 @@ type MapState struct {
 // LSM's levels.
 func (s *Store) Map(sc Scope, name string, opts ...Option) *MapState {
 	m := &MapState{h: s.newHandle(sc, name, 'm', opts)}
-	m.h.cache = s.cache
 	return m
 }
 
@@ -465,7 +462,7 @@ func (m *MapState) Clear(key []byte) error {
 	prefix := m.h.key(key)
 	end := prefixEnd(prefix)
 	m.h.s.wb.dropRange(prefix, end) // the range deletion covers them
-	m.h.cache.reset()               // rare: cheaper than finding the range's entries
+	m.h.s.cache.reset()             // rare: cheaper than finding the range's entries
 	return m.h.s.batch.DeleteRange(prefix, end, nil)
 }
 

@@ -33,7 +33,6 @@ type dirtyEntry struct {
 	k       []byte // the state key, never changed; the map's key is the same bytes
 	raw     []byte // encoded entry (expiry and value); unused if del
 	del     bool
-	ordered bool // a map-state entry, also in maps
 	dropped bool // no longer buffered (a map clear covered it)
 }
 
@@ -111,7 +110,7 @@ func (w *writeBuffer) entry(k []byte, ordered bool) *dirtyEntry {
 	slab := w.slabs[n-1][:len(w.slabs[n-1])+1]
 	w.slabs[n-1] = slab
 	e := &slab[len(slab)-1]
-	e.k, e.ordered = w.alloc(len(k)), ordered
+	e.k = w.alloc(len(k))
 	copy(e.k, k)
 	w.m[unsafe.String(&e.k[0], len(e.k))] = e // state keys are never empty
 	if ordered {

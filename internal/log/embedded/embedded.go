@@ -114,8 +114,8 @@ type partition struct {
 	start atomic.Int64
 	end   atomic.Int64
 	segs  segs
-	// bytes written to the active segment since its last index entry, and
-	// the frame buffer reused by every commit; guarded by Log.mu
+	// bytes written to the active segment since its last index entry;
+	// guarded by Log.mu
 	sinceIndex int64
 
 	mu sync.Mutex

@@ -56,7 +56,7 @@ func (o *ordered) Process(rec *stream.Record, out stream.Emitter) error {
 	if err != nil {
 		return err
 	}
-	vals = binary.AppendUvarint(bytes.Clone(vals), uint64(len(rec.Value)))
+	vals = binary.AppendUvarint(vals, uint64(len(rec.Value))) // Get returns a copy
 	if err := o.buf.Put(rec.Key, tk, append(vals, rec.Value...)); err != nil {
 		return err
 	}
@@ -82,16 +82,16 @@ func (o *ordered) release(ts int64, key []byte, out stream.Emitter) error {
 	if err != nil || !ok {
 		return err
 	}
-	vals = bytes.Clone(vals)
-	if err := o.buf.Delete(key, tk); err != nil {
+	if err := o.buf.Delete(key, tk); err != nil { // vals is a copy (Get)
 		return err
 	}
+	key = bytes.Clone(key) // once for the records below: the timer's key is only lent
 	for len(vals) > 0 {
 		n, k := binary.Uvarint(vals)
 		if k <= 0 || uint64(len(vals)-k) < n {
 			return fmt.Errorf("dws: corrupt ordering buffer")
 		}
-		rec := stream.Record{Key: bytes.Clone(key), Value: vals[k : k+int(n)], Time: ts}
+		rec := stream.Record{Key: key, Value: vals[k : k+int(n)], Time: ts}
 		vals = vals[k+int(n):]
 		if err := o.inner.Process(&rec, out); err != nil {
 			b, bad := stream.AsBadInput(err)
