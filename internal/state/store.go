@@ -27,6 +27,7 @@ type Store struct {
 	batch *pebble.Batch
 	now   func() time.Time
 	sweep map[string][]byte // TTL sweeper cursor per scope
+	ttl   map[string]bool   // scopes with a TTL handle: the only ones worth sweeping
 	cache *lru              // value and map point reads, written through
 
 	wb       writeBuffer
@@ -221,6 +222,12 @@ func (s *Store) newHandle(sc Scope, name string, kind byte, opts []Option) handl
 	h := handle{s: s, prefix: append(p, kind), ordered: kind == 'm'}
 	for _, o := range opts {
 		o(&h)
+	}
+	if h.ttl > 0 {
+		if s.ttl == nil {
+			s.ttl = map[string]bool{}
+		}
+		s.ttl[string(append([]byte{nsState}, sc.appendTo(nil)...))] = true
 	}
 	return h
 }
@@ -490,12 +497,15 @@ func (s *Store) Sweep(sc Scope, limit int) (int, error) {
 // SweepAt is Sweep that also deletes the event-time entries expired at
 // watermark (those whose expiry is <= watermark).
 func (s *Store) SweepAt(sc Scope, limit int, watermark int64) (int, error) {
+	scope := append([]byte{nsState}, sc.appendTo(nil)...)
+	if !s.ttl[string(scope)] {
+		return 0, nil // no TTL state in this scope: nothing ever expires
+	}
 	// The sweep works on the batch's view, so it first takes the buffered
 	// writes in: a refreshed entry must not be swept by its old expiry.
 	if err := s.flushWrites(); err != nil {
 		return 0, err
 	}
-	scope := append([]byte{nsState}, sc.appendTo(nil)...)
 	lo := scope
 	if c, ok := s.sweep[string(scope)]; ok {
 		lo = c
