@@ -248,11 +248,11 @@ func (s Stream) KeyByColumns(name string, schema *row.Schema, cols ...int) Strea
 		if len(r.Row.Values) != schema.Len() {
 			return nil, BadInput("bad_row", "%s: row of %d columns, schema has %d", name, len(r.Row.Values), schema.Len())
 		}
-		vals := make([]row.Value, 0, len(cols)) // per call: tasks key concurrently
+		var key []byte // per call: tasks key concurrently
 		for _, c := range cols {
-			vals = append(vals, r.Row.Values[c])
+			key = row.AppendKey(key, r.Row.Values[c]) // a key's bytes are its columns' in turn
 		}
-		return row.AppendKey(nil, vals...), nil
+		return key, nil
 	})
 	st.node.schema = schema
 	return st
