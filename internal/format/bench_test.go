@@ -7,7 +7,9 @@ import (
 // Benchmarks decode the order_info update of agree_test.go (25 columns,
 // one -U/+U pair per record) with a reused Batch, as a source task does.
 
-func benchDecode(b *testing.B, format, in string) {
+func benchDecode(b *testing.B, format, in string) { benchDecodeRows(b, format, in, 2) }
+
+func benchDecodeRows(b *testing.B, format, in string, rows int) {
 	f := mustFormat(b, format, orderInfo, map[string]string{"table.local-time-zone": "Asia/Shanghai"})
 	d, err := f.NewDecoder()
 	if err != nil {
@@ -18,7 +20,7 @@ func benchDecode(b *testing.B, format, in string) {
 	b.SetBytes(int64(len(msg)))
 	b.ReportAllocs()
 	for b.Loop() {
-		if err := d.Decode(msg, &batch); err != nil || len(batch.Rows) != 2 {
+		if err := d.Decode(msg, &batch); err != nil || len(batch.Rows) != rows {
 			b.Fatal(err, batch.Rows)
 		}
 	}
@@ -32,6 +34,10 @@ func BenchmarkDebeziumDecode(b *testing.B) {
 }
 
 func BenchmarkCanalDecode(b *testing.B) { benchDecode(b, CanalJSON, agreeCanal) }
+
+// BenchmarkCanalDecodeInsert decodes a Canal INSERT message of 8 rows (a
+// multi-row INSERT statement): its strings share one allocation.
+func BenchmarkCanalDecodeInsert(b *testing.B) { benchDecodeRows(b, CanalJSON, canalInsert(8), 8) }
 
 func BenchmarkMaxwellEncode(b *testing.B) {
 	e, err := mustFormat(b, MaxwellJSON, orderInfo, nil).NewEncoder()

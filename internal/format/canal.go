@@ -20,14 +20,11 @@ import (
 // or null.
 
 type canalDecoder struct {
-	env       envelope
-	f         *Format
-	p         fastjson.Parser
-	vd        *valueDecoder
-	want      metaWant
-	db, table interned
-	pks       internedList
-	old       []row.Value
+	cdcMeta
+	f   *Format
+	p   fastjson.Parser
+	vd  *valueDecoder
+	old []row.Value
 }
 
 // canalNoRow are Canal's event types that change no row.
@@ -37,7 +34,7 @@ var canalNoRow = map[string]bool{
 }
 
 func newCanalDecoder(f *Format, want metaWant) *canalDecoder {
-	return &canalDecoder{env: envelope{format: CanalJSON}, f: f, vd: newValueDecoder(f, false), want: want}
+	return &canalDecoder{cdcMeta: newCDCMeta(CanalJSON, want), f: f, vd: newValueDecoder(f, false)}
 }
 
 func (d *canalDecoder) Decode(value []byte, b *Batch) error {
@@ -54,51 +51,13 @@ func (d *canalDecoder) decode(value []byte, b *Batch) error {
 	if err != nil {
 		return err
 	}
-	var data, old, typ, isDDL, db, table, es, ts, pks, sqlType *fastjson.Value
-	o.Visit(func(k []byte, v *fastjson.Value) {
-		switch string(k) {
-		case "data":
-			data = v
-		case "old":
-			old = v
-		case "type":
-			typ = v
-		case "isDdl":
-			isDDL = v
-		case "database":
-			db = v
-		case "table":
-			table = v
-		case "es":
-			es = v
-		case "ts":
-			ts = v
-		case "pkNames":
-			pks = v
-		case "sqlType":
-			sqlType = v
-		}
-	})
+	e, err := d.readFlat(o, &b.Meta, &canalSpec)
+	if err != nil {
+		return err
+	}
 	m := &b.Meta
-	if m.Database, err = d.env.str(db, "database", &d.db); err != nil {
-		return err
-	}
-	if m.Table, err = d.env.str(table, "table", &d.table); err != nil {
-		return err
-	}
-	if m.IngestionTime, err = d.env.millis(ts, "ts", 1); err != nil {
-		return err
-	}
-	if m.SourceTime, err = d.env.millis(es, "es", 1); err != nil {
-		return err
-	}
-	if d.want&wantPrimaryKeys != 0 {
-		if m.PrimaryKeys, err = d.env.list(pks, "pkNames", &d.pks); err != nil {
-			return err
-		}
-	}
-	if d.want&wantSQLTypes != 0 && sqlType != nil && sqlType.Type() == fastjson.TypeObject {
-		so, _ := sqlType.Object()
+	if d.want&wantSQLTypes != 0 && e.sqlType != nil && e.sqlType.Type() == fastjson.TypeObject {
+		so, _ := e.sqlType.Object()
 		kv := make([]row.Value, 0, 2*so.Len())
 		so.Visit(func(k []byte, v *fastjson.Value) {
 			var t row.Value
@@ -109,7 +68,7 @@ func (d *canalDecoder) decode(value []byte, b *Batch) error {
 		})
 		m.SQLTypes = row.MapEntries(kv)
 	}
-	if isDDL != nil && isDDL.Type() == fastjson.TypeTrue {
+	if e.isDDL != nil && e.isDDL.Type() == fastjson.TypeTrue {
 		return nil // a DDL statement: no rows
 	}
 	// canal-json.database.include / table.include: other tables' messages
@@ -118,7 +77,7 @@ func (d *canalDecoder) decode(value []byte, b *Batch) error {
 		d.f.tableInclude != nil && !d.f.tableInclude.MatchString(m.Table.Str()) {
 		return nil
 	}
-	t, err := d.env.kind(typ, "type")
+	t, err := d.env.kind(e.typ, "type")
 	if err != nil {
 		return err
 	}
@@ -136,6 +95,7 @@ func (d *canalDecoder) decode(value []byte, b *Batch) error {
 		}
 		return d.env.errorf("type", "unknown type %s (want INSERT, UPDATE, DELETE, INIT or a DDL type)", quote(t))
 	}
+	data, old := e.data, e.old
 	if data == nil || data.Type() != fastjson.TypeArray {
 		if data == nil {
 			return d.env.errorf("data", "missing")
@@ -143,8 +103,22 @@ func (d *canalDecoder) decode(value []byte, b *Batch) error {
 		return d.env.errorf("data", "want a JSON array of rows, got %s", data.Type())
 	}
 	rows, _ := data.Array()
+	if kind != row.UpdateAfter {
+		// The rows' strings share one allocation.
+		d.vd.begin()
+		for i, r := range rows {
+			if r.Type() != fastjson.TypeObject {
+				return d.env.errorf(pathOf("data", i), "want a JSON object, got %s", r.Type())
+			}
+			if err := d.vd.image(b, kind, r, nil, "data", i); err != nil {
+				return err
+			}
+		}
+		d.vd.finish()
+		return nil
+	}
 	var olds []*fastjson.Value
-	if kind == row.UpdateAfter && old != nil && old.Type() != fastjson.TypeNull {
+	if old != nil && old.Type() != fastjson.TypeNull {
 		if old.Type() != fastjson.TypeArray {
 			return d.env.errorf("old", "want a JSON array, got %s", old.Type())
 		}
@@ -157,12 +131,6 @@ func (d *canalDecoder) decode(value []byte, b *Batch) error {
 		if r.Type() != fastjson.TypeObject {
 			return d.env.errorf(pathOf("data", i), "want a JSON object, got %s", r.Type())
 		}
-		if kind != row.UpdateAfter {
-			if err := d.vd.change(b, kind, r, nil, "data", i); err != nil {
-				return err
-			}
-			continue
-		}
 		var before *fastjson.Value
 		if olds != nil {
 			before = olds[i]
@@ -170,7 +138,7 @@ func (d *canalDecoder) decode(value []byte, b *Batch) error {
 				return d.env.errorf(pathOf("old", i), "want a JSON object, got %s", t)
 			}
 		}
-		if err := d.vd.update(b, before, r, true, &d.old, nil, "old", "data", i); err != nil {
+		if err := d.vd.update(b, before, r, &d.old, nil, "old", "data", i); err != nil {
 			return err
 		}
 	}

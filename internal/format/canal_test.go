@@ -1,6 +1,7 @@
 package format
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/rtdw/rtdw/internal/row"
@@ -98,5 +99,45 @@ func TestCanalMetadata(t *testing.T) {
 	_, b = decodeAll(t, f, `{"data":null,"database":"gmall","isDdl":true,"table":"t","type":"ALTER","ts":1}`)
 	if len(b.Rows) != 0 || b.Meta.Table.Str() != "t" {
 		t.Errorf("DDL: %v %+v", b.Rows, b.Meta)
+	}
+}
+
+// canalInsert is a Canal INSERT message of n copies of agreeCanal's row
+// (a multi-row INSERT statement).
+func canalInsert(n int) string {
+	image := agreeCanal[len(`{"data":[`) : strings.Index(agreeCanal, `}],`)+1]
+	return `{"data":[` + strings.Repeat(image+",", n-1) + image + `],"database":"gmall","es":1651246802000,"id":17,"isDdl":false,` +
+		`"pkNames":["id"],"sql":"","table":"order_info","ts":1651246802345,"type":"INSERT"}`
+}
+
+// TestCanalInsertRows: the rows of an INSERT message, whose strings share
+// one allocation, are each right, also when the Batch is reused.
+func TestCanalInsertRows(t *testing.T) {
+	d, err := mustFormat(t, CanalJSON, orderInfo, map[string]string{"table.local-time-zone": "Asia/Shanghai"}).NewDecoder()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := agreeRows()[1]
+	want.Kind = row.Insert
+	var b Batch
+	for _, n := range []int{5, 0, 3} {
+		in := agreeCanal // an update in between
+		if n > 0 {
+			in = canalInsert(n)
+		}
+		if err := d.Decode([]byte(in), &b); err != nil {
+			t.Fatal(err)
+		}
+		if n == 0 {
+			continue
+		}
+		if len(b.Rows) != n {
+			t.Fatalf("%d rows, want %d", len(b.Rows), n)
+		}
+		for i := range b.Rows {
+			if !b.Rows[i].Equal(&want) {
+				t.Errorf("row %d of %d:\n got %s\nwant %s", i, n, b.Rows[i], want)
+			}
+		}
 	}
 }

@@ -92,6 +92,105 @@ func (e envelope) list(jv *fastjson.Value, field string, c *internedList) (row.V
 	return c.get(a), nil
 }
 
+// cdcMeta is what a CDC decoder keeps to fill its records' metadata: its
+// envelope reader, the metadata filled only on request, and the last
+// names read, so that a stream of one table's records does not allocate
+// them.
+type cdcMeta struct {
+	env               envelope
+	want              metaWant
+	db, schema, table interned
+	pks               internedList
+}
+
+func newCDCMeta(format string, want metaWant) cdcMeta {
+	return cdcMeta{env: envelope{format: format}, want: want}
+}
+
+// names fills m's Database, Schema and Table from the envelope's string
+// fields (nil for one the format lacks), named in errors by the paths.
+func (c *cdcMeta) names(m *Metadata, db, schema, table *fastjson.Value, dbPath, schemaPath, tablePath string) error {
+	var err error
+	if m.Database, err = c.env.str(db, dbPath, &c.db); err != nil {
+		return err
+	}
+	if m.Schema, err = c.env.str(schema, schemaPath, &c.schema); err != nil {
+		return err
+	}
+	m.Table, err = c.env.str(table, tablePath, &c.table)
+	return err
+}
+
+// flatEnvelope is the top-level fields of a Maxwell record or a Canal
+// message.
+type flatEnvelope struct {
+	typ, data, old, db, table, ts, pks *fastjson.Value
+	es, isDDL, sqlType                 *fastjson.Value // Canal's (Maxwell ignores them)
+}
+
+// flatSpec is how Maxwell or Canal spells its envelope.
+type flatSpec struct {
+	tsScale int64  // milliseconds per unit of "ts" (Maxwell's are seconds)
+	pks     string // the field of the primary key names
+	es      bool   // "es" is the source time (Canal)
+}
+
+var (
+	maxwellSpec = flatSpec{tsScale: 1000, pks: "primary_key_columns"}
+	canalSpec   = flatSpec{tsScale: 1, pks: "pkNames", es: true}
+)
+
+// readFlat reads the fields of a Maxwell or Canal envelope and fills the
+// metadata they carry: database, table, the ingestion time (ts), the
+// source time (es, Canal) and, on request, the primary key names.
+func (c *cdcMeta) readFlat(o *fastjson.Object, m *Metadata, spec *flatSpec) (flatEnvelope, error) {
+	var e flatEnvelope
+	o.Visit(func(k []byte, v *fastjson.Value) {
+		switch string(k) {
+		case "type":
+			e.typ = v
+		case "data":
+			e.data = v
+		case "old":
+			e.old = v
+		case "database":
+			e.db = v
+		case "table":
+			e.table = v
+		case "ts":
+			e.ts = v
+		case "es":
+			e.es = v
+		case "isDdl":
+			e.isDDL = v
+		case "sqlType":
+			e.sqlType = v
+		default:
+			if string(k) == spec.pks {
+				e.pks = v
+			}
+		}
+	})
+	err := c.names(m, e.db, nil, e.table, "database", "", "table")
+	if err != nil {
+		return e, err
+	}
+	if m.IngestionTime, err = c.env.millis(e.ts, "ts", spec.tsScale); err != nil {
+		return e, err
+	}
+	if spec.es {
+		if m.SourceTime, err = c.env.millis(e.es, "es", 1); err != nil {
+			return e, err
+		}
+	}
+	if c.want&wantPrimaryKeys != 0 {
+		if m.PrimaryKeys, err = c.env.list(e.pks, spec.pks, &c.pks); err != nil {
+			return e, err
+		}
+	}
+	return e, nil
+}
+
 // done ends a Decode: on error the record has no rows, and with
 // ignore-parse-errors the error is the reason it was skipped.
 func done(err error, b *Batch, vd *valueDecoder) error {
@@ -111,19 +210,27 @@ func done(err error, b *Batch, vd *valueDecoder) error {
 // change decodes one row image as a row of kind into b.
 func (vd *valueDecoder) change(b *Batch, kind row.RowKind, v *fastjson.Value, hints []hint, path string, index int) error {
 	vd.begin()
-	r := b.add(kind, len(vd.cols))
-	if err := vd.object(v, r.Values, hints, path, index); err != nil {
+	if err := vd.image(b, kind, v, hints, path, index); err != nil {
 		return err
 	}
 	vd.finish()
 	return nil
 }
 
+// image decodes one row image as a row of kind into b, its strings
+// pending until finish: the rows decoded between begin and finish share
+// one allocation (each pending string points into its own row's Values,
+// which adding rows to b does not move).
+func (vd *valueDecoder) image(b *Batch, kind row.RowKind, v *fastjson.Value, hints []hint, path string, index int) error {
+	r := b.add(kind, len(vd.cols))
+	return vd.object(v, r.Values, hints, path, index)
+}
+
 // update decodes an update as -U, +U rows: after is the new row, before
-// the old one; with partial (Maxwell's and Canal's "old"), before holds
-// only the changed columns and the others are after's. The strings of
-// both rows share one allocation.
-func (vd *valueDecoder) update(b *Batch, before, after *fastjson.Value, partial bool, old *[]row.Value, hints []hint, bpath, apath string, index int) error {
+// the old one. With old, scratch for a partial before image (Maxwell's
+// and Canal's "old"), before holds only the changed columns and the
+// others are after's. The strings of both rows share one allocation.
+func (vd *valueDecoder) update(b *Batch, before, after *fastjson.Value, old *[]row.Value, hints []hint, bpath, apath string, index int) error {
 	vd.begin()
 	n := len(vd.cols)
 	b.add(row.UpdateBefore, n)
@@ -132,7 +239,7 @@ func (vd *valueDecoder) update(b *Batch, before, after *fastjson.Value, partial 
 	if err := vd.object(after, ra.Values, hints, apath, index); err != nil {
 		return err
 	}
-	if !partial {
+	if old == nil {
 		if err := vd.object(before, rb.Values, hints, bpath, index); err != nil {
 			return err
 		}
@@ -171,12 +278,9 @@ type cdcEncoder struct {
 	enc    *row.JSONEncoder
 }
 
-func newCDCEncoder(f *Format) (*cdcEncoder, error) {
-	enc, err := row.NewJSONEncoder(f.schema, f.json)
-	if err != nil {
-		return nil, fmt.Errorf("format '%s': %w", f.name, err)
-	}
-	return &cdcEncoder{format: f.name, enc: enc}, nil
+func newCDCEncoder(f *Format) *cdcEncoder {
+	enc, _ := row.NewJSONEncoder(f.schema, f.json) // cannot fail
+	return &cdcEncoder{format: f.name, enc: enc}
 }
 
 func (e *cdcEncoder) Append(dst []byte, r *row.Row) ([]byte, bool, error) {

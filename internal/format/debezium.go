@@ -23,12 +23,10 @@ import (
 // present) saying what epoch numbers count and a Decimal's scale.
 
 type debeziumDecoder struct {
-	env               envelope
-	p                 fastjson.Parser
-	vd                *valueDecoder
-	want              metaWant
-	db, schema, table interned
-	hints             []hint
+	cdcMeta
+	p     fastjson.Parser
+	vd    *valueDecoder
+	hints []hint
 	// hintsFor is the raw schema the hints were built from: Debezium
 	// repeats one schema in every event of a table, so they are reused
 	// while it is the same.
@@ -37,7 +35,7 @@ type debeziumDecoder struct {
 }
 
 func newDebeziumDecoder(f *Format, want metaWant) *debeziumDecoder {
-	return &debeziumDecoder{env: envelope{format: DebeziumJSON}, vd: newValueDecoder(f, true), want: want, hints: make([]hint, f.schema.Len())}
+	return &debeziumDecoder{cdcMeta: newCDCMeta(DebeziumJSON, want), vd: newValueDecoder(f, true), hints: make([]hint, f.schema.Len())}
 }
 
 func (d *debeziumDecoder) Decode(value []byte, b *Batch) error {
@@ -133,7 +131,7 @@ func (d *debeziumDecoder) decode(value []byte, b *Batch) error {
 		if err := d.env.object(after, paths.after); err != nil {
 			return err
 		}
-		return d.vd.update(b, before, after, false, nil, hints, paths.before, paths.after, -1)
+		return d.vd.update(b, before, after, nil, hints, paths.before, paths.after, -1)
 	case "d":
 		if err := d.env.object(before, paths.before); err != nil {
 			return d.noBefore(err)
@@ -181,13 +179,7 @@ func (d *debeziumDecoder) metadata(b *Batch, schema, source, tsMS *fastjson.Valu
 			ts = v
 		}
 	})
-	if m.Database, err = d.env.str(db, paths.db, &d.db); err != nil {
-		return err
-	}
-	if m.Schema, err = d.env.str(sch, paths.schema, &d.schema); err != nil {
-		return err
-	}
-	if m.Table, err = d.env.str(table, paths.table, &d.table); err != nil {
+	if err := d.names(m, db, sch, table, paths.db, paths.schema, paths.table); err != nil {
 		return err
 	}
 	if m.SourceTime, err = d.env.millis(ts, paths.sourceTS, 1); err != nil {
@@ -222,7 +214,6 @@ const (
 	dbzTimestamp      = "io.debezium.time.Timestamp"
 	dbzMicroTimestamp = "io.debezium.time.MicroTimestamp"
 	dbzNanoTimestamp  = "io.debezium.time.NanoTimestamp"
-	dbzVarDecimal     = "io.debezium.data.VariableScaleDecimal"
 	connectDecimalT   = "org.apache.kafka.connect.data.Decimal"
 	connectDate       = "org.apache.kafka.connect.data.Date"
 	connectTime       = "org.apache.kafka.connect.data.Time"
@@ -267,8 +258,6 @@ func (d *debeziumDecoder) buildHints(schema *fastjson.Value) error {
 				h.unit = unitMicros
 			case dbzNanoTimestamp:
 				h.unit = unitNanos
-			case dbzVarDecimal:
-				h.varScale = true
 			case connectDecimalT:
 				h.decimal = true
 				sv := col.Get("parameters", "scale")

@@ -224,8 +224,8 @@ func lookup(name string, schema *row.Schema, options map[string]string, keyPrefi
 			return nil, fmt.Errorf("format '%s': '%s' = '%s': %v", name, k, v, err)
 		}
 	}
-	if f.json.FailOnMissingField && f.json.IgnoreParseErrors {
-		return nil, fmt.Errorf("format '%s': '%sfail-on-missing-field' and '%signore-parse-errors' cannot both be true", name, prefix, prefix)
+	if err := f.json.Validate(prefix); err != nil {
+		return nil, fmt.Errorf("format '%s': %v", name, err)
 	}
 	if name == Raw {
 		raw, err := row.NewRawFormat(schema)
@@ -249,51 +249,13 @@ func prefixAll(prefix string, opts []string) string {
 	return b.String()
 }
 
-func parseBool(v string) (bool, error) {
-	switch {
-	case strings.EqualFold(v, "true"):
-		return true, nil
-	case strings.EqualFold(v, "false"):
-		return false, nil
-	}
-	return false, errors.New("not a boolean (true or false)")
-}
-
+// set sets one of the format's options (opt is supported by the format);
+// the json.* options are row.JSONOptions'.
 func (f *Format) set(opt, v string) error {
 	var err error
 	switch opt {
-	case optIgnoreParseErrors:
-		f.json.IgnoreParseErrors, err = parseBool(v)
-	case optFailOnMissing:
-		f.json.FailOnMissingField, err = parseBool(v)
-	case optTimestampFormat:
-		switch strings.ToUpper(v) {
-		case "SQL":
-			f.json.TimestampFormat = row.TimestampSQL
-		case "ISO-8601":
-			f.json.TimestampFormat = row.TimestampISO8601
-		default:
-			err = errors.New("want 'SQL' or 'ISO-8601'")
-		}
-	case optMapNullKeyMode:
-		switch strings.ToUpper(v) {
-		case "FAIL":
-			f.json.MapNullKeyMode = row.MapNullKeyFail
-		case "DROP":
-			f.json.MapNullKeyMode = row.MapNullKeyDrop
-		case "LITERAL":
-			f.json.MapNullKeyMode = row.MapNullKeyLiteral
-		default:
-			err = errors.New("want 'FAIL', 'DROP' or 'LITERAL'")
-		}
-	case optMapNullKeyLiteral:
-		f.json.MapNullKeyLiteral = v
-	case optIgnoreNullFields:
-		f.json.IgnoreNullFields, err = parseBool(v)
-	case optDecimalPlain, optJSONParser:
-		_, err = parseBool(v) // DECIMALs are always plain numbers; the parser is always fastjson
 	case optSchemaInclude:
-		f.schemaInclude, err = parseBool(v)
+		f.schemaInclude, err = row.ParseBool(v)
 	case optDatabaseInclude, optTableInclude:
 		// Flink matches the whole name (Java's Pattern.matches); RE2 syntax.
 		var re *regexp.Regexp
@@ -312,6 +274,8 @@ func (f *Format) set(opt, v string) error {
 		if v != "big-endian" && v != "little-endian" {
 			err = errors.New("want 'big-endian' or 'little-endian'")
 		}
+	default:
+		err = f.json.Set(opt, v)
 	}
 	return err
 }
@@ -405,14 +369,14 @@ func (f *Format) NewDecoder(metadata ...string) (Decoder, error) {
 func (f *Format) NewEncoder() (Encoder, error) {
 	switch f.name {
 	case JSON:
-		return newJSONEncoder(f)
+		return newJSONEncoder(f), nil
 	case Raw:
 		return rawEncoder{f: f.raw}, nil
 	case MaxwellJSON, DebeziumJSON, CanalJSON:
 		if f.name == DebeziumJSON && f.schemaInclude {
 			return nil, errors.New("format 'debezium-json': encoding does not support 'debezium-json.schema-include' = 'true' (as Flink)")
 		}
-		return newCDCEncoder(f)
+		return newCDCEncoder(f), nil
 	}
 	return nil, fmt.Errorf("format '%s' cannot encode", f.name)
 }

@@ -59,12 +59,9 @@ type jsonEncoder struct {
 	enc *row.JSONEncoder
 }
 
-func newJSONEncoder(f *Format) (*jsonEncoder, error) {
-	enc, err := row.NewJSONEncoder(f.schema, f.json)
-	if err != nil {
-		return nil, fmt.Errorf("format 'json': %w", err)
-	}
-	return &jsonEncoder{enc: enc}, nil
+func newJSONEncoder(f *Format) *jsonEncoder {
+	enc, _ := row.NewJSONEncoder(f.schema, f.json) // cannot fail
+	return &jsonEncoder{enc: enc}
 }
 
 // Append writes r's values as one JSON object; the row kind is not

@@ -19,14 +19,10 @@ import (
 // carry no row. ts is in seconds.
 
 type maxwellDecoder struct {
-	env         envelope
-	p           fastjson.Parser
-	vd          *valueDecoder
-	want        metaWant
-	db, table   interned
-	pks         internedList
-	old         []row.Value
-	ddlOrMarker map[string]bool
+	cdcMeta
+	p   fastjson.Parser
+	vd  *valueDecoder
+	old []row.Value
 }
 
 var maxwellNoRow = map[string]bool{
@@ -36,7 +32,7 @@ var maxwellNoRow = map[string]bool{
 }
 
 func newMaxwellDecoder(f *Format, want metaWant) *maxwellDecoder {
-	return &maxwellDecoder{env: envelope{format: MaxwellJSON}, vd: newValueDecoder(f, false), want: want, ddlOrMarker: maxwellNoRow}
+	return &maxwellDecoder{cdcMeta: newCDCMeta(MaxwellJSON, want), vd: newValueDecoder(f, false)}
 }
 
 func (d *maxwellDecoder) Decode(value []byte, b *Batch) error {
@@ -53,66 +49,36 @@ func (d *maxwellDecoder) decode(value []byte, b *Batch) error {
 	if err != nil {
 		return err
 	}
-	var typ, data, old, ts, db, table, pks *fastjson.Value
-	o.Visit(func(k []byte, v *fastjson.Value) {
-		switch string(k) {
-		case "type":
-			typ = v
-		case "data":
-			data = v
-		case "old":
-			old = v
-		case "ts":
-			ts = v
-		case "database":
-			db = v
-		case "table":
-			table = v
-		case "primary_key_columns":
-			pks = v
-		}
-	})
-	m := &b.Meta
-	if m.Database, err = d.env.str(db, "database", &d.db); err != nil {
-		return err
-	}
-	if m.Table, err = d.env.str(table, "table", &d.table); err != nil {
-		return err
-	}
-	if m.IngestionTime, err = d.env.millis(ts, "ts", 1000); err != nil {
-		return err
-	}
-	if d.want&wantPrimaryKeys != 0 {
-		if m.PrimaryKeys, err = d.env.list(pks, "primary_key_columns", &d.pks); err != nil {
-			return err
-		}
-	}
-	t, err := d.env.kind(typ, "type")
+	e, err := d.readFlat(o, &b.Meta, &maxwellSpec)
 	if err != nil {
 		return err
 	}
+	t, err := d.env.kind(e.typ, "type")
+	if err != nil {
+		return err
+	}
+	var kind row.RowKind
 	switch string(t) {
 	case "insert", "bootstrap-insert":
-		if err := d.env.object(data, "data"); err != nil {
-			return err
-		}
-		return d.vd.change(b, row.Insert, data, nil, "data", -1)
+		kind = row.Insert
 	case "update":
-		if err := d.env.object(data, "data"); err != nil {
-			return err
-		}
-		if old != nil && old.Type() != fastjson.TypeNull && old.Type() != fastjson.TypeObject {
-			return d.env.errorf("old", "want a JSON object, got %s", old.Type())
-		}
-		return d.vd.update(b, old, data, true, &d.old, nil, "old", "data", -1)
+		kind = row.UpdateAfter
 	case "delete":
-		if err := d.env.object(data, "data"); err != nil {
-			return err
+		kind = row.Delete
+	default:
+		if maxwellNoRow[string(t)] {
+			return nil
 		}
-		return d.vd.change(b, row.Delete, data, nil, "data", -1)
+		return d.env.errorf("type", "unknown type %s (want insert, update, delete, bootstrap-insert, bootstrap-start, bootstrap-complete or a DDL type)", quote(t))
 	}
-	if d.ddlOrMarker[string(t)] {
-		return nil
+	if err := d.env.object(e.data, "data"); err != nil {
+		return err
 	}
-	return d.env.errorf("type", "unknown type %s (want insert, update, delete, bootstrap-insert, bootstrap-start, bootstrap-complete or a DDL type)", quote(t))
+	if kind != row.UpdateAfter {
+		return d.vd.change(b, kind, e.data, nil, "data", -1)
+	}
+	if old := e.old; old != nil && old.Type() != fastjson.TypeNull && old.Type() != fastjson.TypeObject {
+		return d.env.errorf("old", "want a JSON object, got %s", old.Type())
+	}
+	return d.vd.update(b, e.old, e.data, &d.old, nil, "old", "data", -1)
 }

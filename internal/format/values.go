@@ -35,10 +35,9 @@ const (
 
 // hint is what a Debezium schema envelope says about a column's values.
 type hint struct {
-	unit     unit
-	decimal  bool  // org.apache.kafka.connect.data.Decimal: base64 unscaled bytes
-	varScale bool  // io.debezium.data.VariableScaleDecimal: {"scale": s, "value": base64}
-	scale    int32 // the Decimal's scale parameter
+	unit    unit
+	decimal bool  // org.apache.kafka.connect.data.Decimal: base64 unscaled bytes
+	scale   int32 // the Decimal's scale parameter
 }
 
 var noHint hint
@@ -59,7 +58,7 @@ type column struct {
 // of the table's columns: the DDL's types decide, whatever JSON type the
 // value arrives as (Canal sends strings, Maxwell numbers, Debezium epoch
 // numbers and base64 decimals). Strings of one change (the rows of one
-// update) share one allocation.
+// update, or of one Canal INSERT or DELETE message) share one allocation.
 type valueDecoder struct {
 	format string
 	cols   []column
@@ -353,17 +352,6 @@ func quote(b []byte) string {
 	return strconv.Quote(string(b))
 }
 
-func cannot(jv *fastjson.Value, t *row.Type) error {
-	if jv.Type() == fastjson.TypeString {
-		return fmt.Errorf("cannot decode JSON string %s as %s", quote(jv.GetStringBytes()), t)
-	}
-	text := jsonw.AppendValue(nil, jv)
-	if len(text) > 64 {
-		text = append(text[:61], "..."...)
-	}
-	return fmt.Errorf("cannot decode JSON %s %s as %s", jv.Type(), text, t)
-}
-
 // text returns the text of a number (its JSON text) or a string (its
 // content), valid until the next call; ok is false for other JSON types.
 func (d *valueDecoder) text(jv *fastjson.Value) (b []byte, isString, ok bool) {
@@ -407,7 +395,7 @@ func (d *valueDecoder) convert(c *column, h *hint, jv *fastjson.Value, slot *row
 		if err != nil {
 			if n, err = base64.RawStdEncoding.Decode(d.buf[off:], src); err != nil {
 				d.buf = d.buf[:off]
-				return fmt.Errorf("cannot decode JSON string as %s: not base64", t)
+				return fmt.Errorf("cannot decode JSON string as %s: not base64: %s", t, quote(src))
 			}
 		}
 		d.buf = d.buf[:off+n]
@@ -427,7 +415,7 @@ func (d *valueDecoder) convert(c *column, h *hint, jv *fastjson.Value, slot *row
 	case row.KindFloat, row.KindDouble:
 		b, _, ok := d.text(jv)
 		if !ok {
-			return cannot(jv, t)
+			return row.CannotDecodeJSON(jv, t)
 		}
 		bits := 64
 		if t.Kind == row.KindFloat {
@@ -435,7 +423,7 @@ func (d *valueDecoder) convert(c *column, h *hint, jv *fastjson.Value, slot *row
 		}
 		f, perr := strconv.ParseFloat(trim(b), bits)
 		if perr != nil && !errors.Is(perr, strconv.ErrRange) {
-			return cannot(jv, t)
+			return row.CannotDecodeJSON(jv, t)
 		}
 		if t.Kind == row.KindFloat {
 			v = row.Float(float32(f))
@@ -447,7 +435,7 @@ func (d *valueDecoder) convert(c *column, h *hint, jv *fastjson.Value, slot *row
 	case row.KindDate, row.KindTime, row.KindTimestamp, row.KindTimestampLTZ:
 		v, err = d.temporal(t, h, jv)
 	default:
-		return cannot(jv, t)
+		return row.CannotDecodeJSON(jv, t)
 	}
 	if err != nil {
 		return err
@@ -484,7 +472,7 @@ func (d *valueDecoder) boolean(jv *fastjson.Value) (row.Value, error) {
 			return row.Bool(false), nil
 		}
 	}
-	return row.Value{}, cannot(jv, &row.BooleanType)
+	return row.Value{}, row.CannotDecodeJSON(jv, &row.BooleanType)
 }
 
 func intValue(k row.Kind, x int64) (row.Value, bool) {
@@ -512,7 +500,7 @@ func (d *valueDecoder) integer(t *row.Type, h *hint, jv *fastjson.Value) (row.Va
 				return integral(t, dec.Decimal(), jv)
 			}
 		}
-		return row.Value{}, cannot(jv, t)
+		return row.Value{}, row.CannotDecodeJSON(jv, t)
 	}
 	if isString && h.decimal {
 		// The schema says Connect Decimal (bigint.unsigned.handling.mode=
@@ -520,7 +508,7 @@ func (d *valueDecoder) integer(t *row.Type, h *hint, jv *fastjson.Value) (row.Va
 		if dec, err := d.decimal(&decimal38, h, jv); err == nil && !dec.IsNull() {
 			return integral(t, dec.Decimal(), jv)
 		}
-		return row.Value{}, cannot(jv, t)
+		return row.Value{}, row.CannotDecodeJSON(jv, t)
 	}
 	s := trim(b)
 	x, exact := parseInt(s)
@@ -535,7 +523,7 @@ func (d *valueDecoder) integer(t *row.Type, h *hint, jv *fastjson.Value) (row.Va
 			return v, nil
 		}
 	}
-	return row.Value{}, cannot(jv, t)
+	return row.Value{}, row.CannotDecodeJSON(jv, t)
 }
 
 var decimal38 = row.DecimalOf(38, 0)
@@ -547,7 +535,7 @@ func integral(t *row.Type, dec row.Decimal, jv *fastjson.Value) (row.Value, erro
 			return v, nil
 		}
 	}
-	return row.Value{}, cannot(jv, t)
+	return row.Value{}, row.CannotDecodeJSON(jv, t)
 }
 
 // parseInt parses [+-]digits exactly.
@@ -568,7 +556,7 @@ func (d *valueDecoder) decimal(t *row.Type, h *hint, jv *fastjson.Value) (row.Va
 			// looks like a number ("1234" is the bytes d7 6d f8).
 			raw, ok := d.base64(b)
 			if !ok {
-				return row.Value{}, cannot(jv, t)
+				return row.Value{}, row.CannotDecodeJSON(jv, t)
 			}
 			return connectDecimal(raw, int(h.scale), t)
 		}
@@ -581,13 +569,13 @@ func (d *valueDecoder) decimal(t *row.Type, h *hint, jv *fastjson.Value) (row.Va
 		case errors.Is(err, row.ErrDecimalOverflow):
 			return row.Value{}, nil // NULL, as Flink's DecimalData.fromBigDecimal
 		case !isString || !d.debezium:
-			return row.Value{}, cannot(jv, t)
+			return row.Value{}, row.CannotDecodeJSON(jv, t)
 		}
 		// Kafka Connect's Decimal: base64 of the big-endian two's-complement
 		// unscaled value, at the DDL's scale.
 		raw, ok := d.base64(b)
 		if !ok {
-			return row.Value{}, cannot(jv, t)
+			return row.Value{}, row.CannotDecodeJSON(jv, t)
 		}
 		return connectDecimal(raw, t.Scale, t)
 	case fastjson.TypeObject:
@@ -609,7 +597,7 @@ func (d *valueDecoder) decimal(t *row.Type, h *hint, jv *fastjson.Value) (row.Va
 		}
 		return connectDecimal(raw, scale, t)
 	}
-	return row.Value{}, cannot(jv, t)
+	return row.Value{}, row.CannotDecodeJSON(jv, t)
 }
 
 // base64 decodes src (padded, as Debezium writes it) into d's b64 buffer.
@@ -671,12 +659,12 @@ const (
 func (d *valueDecoder) temporal(t *row.Type, h *hint, jv *fastjson.Value) (row.Value, error) {
 	b, isString, ok := d.text(jv)
 	if !ok {
-		return row.Value{}, cannot(jv, t)
+		return row.Value{}, row.CannotDecodeJSON(jv, t)
 	}
 	if !isString {
 		x, exact := parseInt(b2s(b))
 		if !exact {
-			return row.Value{}, cannot(jv, t)
+			return row.Value{}, row.CannotDecodeJSON(jv, t)
 		}
 		v, err := d.epoch(t, h, x)
 		if err != nil {
@@ -725,7 +713,7 @@ func (d *valueDecoder) temporal(t *row.Type, h *hint, jv *fastjson.Value) (row.V
 		ms, ns = row.TruncateTimestamp(ms, ns, t.Precision)
 		return row.TimestampLTZ(ms, ns), nil
 	}
-	return row.Value{}, cannot(jv, t)
+	return row.Value{}, row.CannotDecodeJSON(jv, t)
 }
 
 // timestamp parses a date-time with either separator (the configured
@@ -874,7 +862,7 @@ func epochMillisValue(jv *fastjson.Value, scale int64) (row.Value, error) {
 		err = errors.New("not a number")
 	}
 	if err != nil {
-		return row.Value{}, fmt.Errorf("%s is not an integer", jv.Type())
+		return row.Value{}, fmt.Errorf("%s is not an integer: %s", jv.Type(), row.JSONText(jv))
 	}
 	if x > math.MaxInt64/scale || x < math.MinInt64/scale || x*scale < row.MinMillis || x*scale > row.MaxMillis {
 		return row.Value{}, errEpochRange

@@ -428,7 +428,7 @@ func (d *binDecoder) value(t *Type) (Value, error) {
 				continue
 			}
 			if elems[i], err = d.value(t.Elem); err != nil {
-				return Value{}, err
+				return Value{}, fmt.Errorf("element %d: %w", i, err)
 			}
 		}
 		return composite(t.Kind, elems), nil
@@ -455,7 +455,7 @@ func (d *binDecoder) value(t *Type) (Value, error) {
 				continue
 			}
 			if kv[i], err = d.value(et); err != nil {
-				return Value{}, err
+				return Value{}, fmt.Errorf("entry %d %s: %w", i/2, [2]string{"key", "value"}[i%2], err)
 			}
 		}
 		return composite(KindMap, kv), nil

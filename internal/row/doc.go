@@ -76,9 +76,8 @@
 // keys orders as Compare orders their values (for values of one type per
 // column), NULLs first, with AppendSortKey for DESC and NULLS LAST. Equal
 // values encode identically (1.0 and 1.00, -0.0 and 0.0), so the key
-// identifies a group; Hash is a stable 64-bit hash of it, for partitioning
-// and keyed state. Keys have no version byte since keys are compared with
-// one another; KeyVersion names the layout for state that records it.
+// identifies a group. Keys have no version byte since keys are compared
+// with one another.
 //
 // # JSON and raw formats
 //

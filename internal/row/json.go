@@ -45,72 +45,80 @@ type JSONOptions struct {
 	// Location is the session time zone (table.local-time-zone), used for
 	// a TIMESTAMP_LTZ text without a zone; nil is UTC.
 	Location *time.Location
-	// EpochNumbers accepts JSON numbers for temporal columns: DATE as days
-	// since the epoch, TIME as milliseconds of the day, TIMESTAMP and
-	// TIMESTAMP_LTZ as epoch milliseconds. Flink's json format rejects
-	// them; the CDC formats (debezium-json) need them.
-	EpochNumbers bool
 }
 
-// JSONOptionsFromProps reads the json format options of a table's WITH
-// clause; prefix is "json." for 'format' = 'json', "value.json." or
-// "key.json." for the key and value formats of a Kafka table.
-// Unknown keys under the prefix are errors, as in Flink.
-func JSONOptionsFromProps(props map[string]string, prefix string) (JSONOptions, error) {
-	o := JSONOptions{MapNullKeyLiteral: "null"}
-	for k, v := range props {
-		name, ok := strings.CutPrefix(k, prefix)
-		if !ok {
-			continue
-		}
-		var err error
-		switch name {
-		case "fail-on-missing-field":
-			o.FailOnMissingField, err = strconv.ParseBool(v)
-		case "ignore-parse-errors":
-			o.IgnoreParseErrors, err = strconv.ParseBool(v)
-		case "timestamp-format.standard":
-			switch strings.ToUpper(v) {
-			case "SQL":
-				o.TimestampFormat = TimestampSQL
-			case "ISO-8601":
-				o.TimestampFormat = TimestampISO8601
-			default:
-				err = fmt.Errorf("want 'SQL' or 'ISO-8601'")
-			}
-		case "map-null-key.mode":
-			switch strings.ToUpper(v) {
-			case "FAIL":
-				o.MapNullKeyMode = MapNullKeyFail
-			case "DROP":
-				o.MapNullKeyMode = MapNullKeyDrop
-			case "LITERAL":
-				o.MapNullKeyMode = MapNullKeyLiteral
-			default:
-				err = fmt.Errorf("want 'FAIL', 'DROP' or 'LITERAL'")
-			}
-		case "map-null-key.literal":
-			o.MapNullKeyLiteral = v
-		case "encode.ignore-null-fields":
-			o.IgnoreNullFields, err = strconv.ParseBool(v)
-		case "encode.decimal-as-plain-number":
-			_, err = strconv.ParseBool(v) // DECIMALs are always plain numbers
+// Set sets one option from its text, as a table's WITH clause spells it:
+// name is Flink's json format option without its prefix ("json.",
+// "value.json.", "maxwell-json.", ...), value its text; booleans are
+// ParseBool's. An unknown name or a bad value is an error (without the
+// option's name: the caller knows how it was spelled). Contradictions
+// between options are Validate's.
+func (o *JSONOptions) Set(name, value string) error {
+	var err error
+	switch name {
+	case "fail-on-missing-field":
+		o.FailOnMissingField, err = ParseBool(value)
+	case "ignore-parse-errors":
+		o.IgnoreParseErrors, err = ParseBool(value)
+	case "timestamp-format.standard":
+		switch strings.ToUpper(value) {
+		case "SQL":
+			o.TimestampFormat = TimestampSQL
+		case "ISO-8601":
+			o.TimestampFormat = TimestampISO8601
 		default:
-			err = fmt.Errorf("unsupported option")
+			err = errors.New("want 'SQL' or 'ISO-8601'")
 		}
-		if err != nil {
-			return o, fmt.Errorf("'%s' = '%s': %v", k, v, err)
+	case "map-null-key.mode":
+		switch strings.ToUpper(value) {
+		case "FAIL":
+			o.MapNullKeyMode = MapNullKeyFail
+		case "DROP":
+			o.MapNullKeyMode = MapNullKeyDrop
+		case "LITERAL":
+			o.MapNullKeyMode = MapNullKeyLiteral
+		default:
+			err = errors.New("want 'FAIL', 'DROP' or 'LITERAL'")
 		}
+	case "map-null-key.literal":
+		o.MapNullKeyLiteral = value
+	case "encode.ignore-null-fields":
+		o.IgnoreNullFields, err = ParseBool(value)
+	case "encode.decimal-as-plain-number", "decode.json-parser.enabled":
+		_, err = ParseBool(value) // DECIMALs are always plain numbers; the parser is always fastjson
+	default:
+		err = errors.New("unsupported option")
 	}
-	return o, o.Validate()
+	return err
 }
 
-// Validate rejects contradictory options, as Flink does.
-func (o JSONOptions) Validate() error {
+// ParseBool reads a boolean option value as Flink does: true or false, in
+// any case.
+func ParseBool(v string) (bool, error) {
+	switch {
+	case strings.EqualFold(v, "true"):
+		return true, nil
+	case strings.EqualFold(v, "false"):
+		return false, nil
+	}
+	return false, errors.New("not a boolean (true or false)")
+}
+
+// Validate rejects contradictory options, as Flink does. prefix is how
+// the options are spelled in the error ("json.", "value.maxwell-json.").
+func (o JSONOptions) Validate(prefix string) error {
 	if o.FailOnMissingField && o.IgnoreParseErrors {
-		return errors.New("json: fail-on-missing-field and ignore-parse-errors cannot both be true")
+		return fmt.Errorf("'%sfail-on-missing-field' and '%signore-parse-errors' cannot both be true", prefix, prefix)
 	}
 	return nil
+}
+
+// sep is the date-time separator of the timestamp format.
+func (f TimestampFormat) sep() byte {
+	if f == TimestampISO8601 {
+		return 'T'
+	}
+	return ' '
 }
 
 // FieldError is a JSON field that cannot be decoded: the record goes to
@@ -202,15 +210,16 @@ type JSONDecoder struct {
 	buf     []byte // this row's string bytes, copied once into one string at the end
 	num     []byte // scratch: a number's text
 	pending int    // strings waiting in buf
+	sep     byte   // TIMESTAMP date-time separator (opts.TimestampFormat)
 }
 
 // NewJSONDecoder returns a decoder for rows of s.
 func NewJSONDecoder(s *Schema, opts JSONOptions) (*JSONDecoder, error) {
-	if err := opts.Validate(); err != nil {
+	if err := opts.Validate("json."); err != nil {
 		return nil, err
 	}
 	t := s.Type()
-	return &JSONDecoder{opts: opts, root: planJSON(&t)}, nil
+	return &JSONDecoder{opts: opts, root: planJSON(&t), sep: opts.TimestampFormat.sep()}, nil
 }
 
 // DecodeBytes parses data with p (reused by the caller across records) and
@@ -319,13 +328,32 @@ func (d *JSONDecoder) value(n *jsonNode, jv *fastjson.Value) (Value, error) {
 	return v, err
 }
 
-// cannot describes a value that does not fit type t.
-func cannot(jv *fastjson.Value, t *Type) error {
-	text := jv.MarshalTo(nil)
+// CannotDecodeJSON is the error for a JSON value that does not fit type
+// t: `cannot decode JSON string "x" as INT`, `cannot decode JSON object
+// {"a":1} as INT`, the value as JSONText shows it.
+func CannotDecodeJSON(jv *fastjson.Value, t *Type) error {
+	return fmt.Errorf("cannot decode JSON %s %s as %s", jv.Type(), JSONText(jv), t)
+}
+
+// JSONText shows a JSON value in an error message: a string as its
+// content quoted, another value as its JSON text; shortened to 64 bytes.
+func JSONText(jv *fastjson.Value) string {
+	if jv.Type() == fastjson.TypeString {
+		return quoteShort(jv.GetStringBytes())
+	}
+	text := jsonw.AppendValue(nil, jv)
 	if len(text) > 64 {
 		text = append(text[:61], "..."...)
 	}
-	return fmt.Errorf("cannot decode JSON %s %s as %s", jv.Type(), text, t)
+	return string(text)
+}
+
+// quoteShort quotes a JSON string's content, shortened to 64 bytes.
+func quoteShort(b []byte) string {
+	if len(b) > 64 {
+		return strconv.Quote(string(b[:61]) + "...")
+	}
+	return strconv.Quote(string(b))
 }
 
 func (d *JSONDecoder) numText(jv *fastjson.Value) []byte {
@@ -391,29 +419,6 @@ func (d *JSONDecoder) convert(n *jsonNode, jv *fastjson.Value) (Value, error) {
 			break
 		}
 		return decimalText(t, b2s(d.numText(jv)))
-	case KindDate, KindTime, KindTimestamp, KindTimestampLTZ:
-		if jt != fastjson.TypeNumber || !d.opts.EpochNumbers {
-			break
-		}
-		x, ok := parseInt(b2s(d.numText(jv)))
-		if !ok {
-			break
-		}
-		switch t.Kind {
-		case KindDate:
-			if x == int64(int32(x)) {
-				return Date(int32(x)), nil
-			}
-		case KindTime:
-			if x >= 0 && x < MillisPerDay {
-				return Time(TruncateTime(x*NanosPerMilli, t.Precision)), nil
-			}
-		default:
-			if x >= MinMillis && x <= MaxMillis {
-				ms, _ := TruncateTimestamp(x, 0, t.Precision)
-				return Value{k: t.Kind, i: ms}, nil
-			}
-		}
 	case KindArray:
 		if jt != fastjson.TypeArray {
 			break
@@ -448,19 +453,12 @@ func (d *JSONDecoder) convert(n *jsonNode, jv *fastjson.Value) (Value, error) {
 		}
 		return d.multiset(n, jv)
 	}
-	return Value{}, cannot(jv, t)
+	return Value{}, CannotDecodeJSON(jv, t)
 }
 
 // fromText decodes a JSON string's content as n's type (also map keys).
 func (d *JSONDecoder) fromText(n *jsonNode, b []byte) (Value, error) {
 	t := n.t
-	bad := func() error {
-		q := b
-		if len(q) > 64 {
-			q = append(append([]byte(nil), q[:61]...), "..."...)
-		}
-		return fmt.Errorf("cannot decode JSON string %q as %s", q, t)
-	}
 	switch t.Kind {
 	case KindChar, KindVarChar:
 		return d.arenaBytes(t.Kind, b)
@@ -472,7 +470,7 @@ func (d *JSONDecoder) fromText(n *jsonNode, b []byte) (Value, error) {
 		if err != nil {
 			if m, err = base64.RawStdEncoding.Decode(d.buf[off:], b); err != nil {
 				d.buf = d.buf[:off]
-				return Value{}, fmt.Errorf("cannot decode JSON string as %s: not base64", t)
+				return Value{}, fmt.Errorf("cannot decode JSON string as %s: not base64: %s", t, quoteShort(b))
 			}
 		}
 		d.buf = d.buf[:off+m]
@@ -501,25 +499,17 @@ func (d *JSONDecoder) fromText(n *jsonNode, b []byte) (Value, error) {
 			return Time(TruncateTime(nod, t.Precision)), nil
 		}
 	case KindTimestamp:
-		sep := byte(' ')
-		if d.opts.TimestampFormat == TimestampISO8601 {
-			sep = 'T'
-		}
-		if ms, ns, err := parseTimestampSep(b2s(b), sep); err == nil {
+		if ms, ns, err := parseTimestampSep(b2s(b), d.sep); err == nil {
 			ms, ns = TruncateTimestamp(ms, ns, t.Precision)
 			return Value{k: KindTimestamp, i: ms, n: ns}, nil
 		}
 	case KindTimestampLTZ:
-		sep := byte(' ')
-		if d.opts.TimestampFormat == TimestampISO8601 {
-			sep = 'T'
-		}
-		if ms, ns, err := ParseTimestampLTZ(b2s(b), sep, d.opts.Location); err == nil {
+		if ms, ns, err := ParseTimestampLTZ(b2s(b), d.sep, d.opts.Location); err == nil {
 			ms, ns = TruncateTimestamp(ms, ns, t.Precision)
 			return Value{k: KindTimestampLTZ, i: ms, n: ns}, nil
 		}
 	}
-	return Value{}, bad()
+	return Value{}, fmt.Errorf("cannot decode JSON string %s as %s", quoteShort(b), t)
 }
 
 func intFitsKind(k Kind, x int64) bool {

@@ -37,15 +37,17 @@ type JSONEncoder struct {
 	opts    JSONOptions
 	root    *jsonNode
 	scratch []byte
+	sep     byte // TIMESTAMP date-time separator (opts.TimestampFormat)
 }
 
-// NewJSONEncoder returns an encoder for rows of s.
+// NewJSONEncoder returns an encoder for rows of s. It cannot fail: the
+// error is always nil.
 func NewJSONEncoder(s *Schema, opts JSONOptions) (*JSONEncoder, error) {
 	if opts.MapNullKeyMode == MapNullKeyLiteral && opts.MapNullKeyLiteral == "" {
 		opts.MapNullKeyLiteral = "null"
 	}
 	t := s.Type()
-	return &JSONEncoder{opts: opts, root: planJSON(&t)}, nil
+	return &JSONEncoder{opts: opts, root: planJSON(&t), sep: opts.TimestampFormat.sep()}, nil
 }
 
 // Append appends r as one JSON object to dst.
@@ -124,11 +126,7 @@ func (e *JSONEncoder) value(dst []byte, n *jsonNode, v Value) ([]byte, error) {
 	case KindTime:
 		return append(appendTimeTrim(append(dst, '"'), v.i), '"'), nil
 	case KindTimestamp, KindTimestampLTZ:
-		sep := byte(' ')
-		if e.opts.TimestampFormat == TimestampISO8601 {
-			sep = 'T'
-		}
-		dst = appendTimestampTrim(append(dst, '"'), v.i, v.n, sep)
+		dst = appendTimestampTrim(append(dst, '"'), v.i, v.n, e.sep)
 		if t.Kind == KindTimestampLTZ {
 			dst = append(dst, 'Z')
 		}

@@ -2,6 +2,7 @@ package row
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"strings"
 	"testing"
@@ -77,7 +78,6 @@ func TestJSONDecode(t *testing.T) {
 		{"date and time", "d DATE, t TIME(3), t0 TIME", `{"d":"2024-02-29","t":"12:30:15.5678","t0":"12:30:15.5"}`, JSONOptions{}, "+I[2024-02-29, 12:30:15.567, 12:30:15]"},
 		{"bad date", "d DATE", `{"d":"2023-02-29"}`, JSONOptions{}, `error: field "d"`},
 		{"epoch numbers off", "a TIMESTAMP(3)", `{"a":1704164645123}`, JSONOptions{}, `error: field "a": cannot decode JSON number 1704164645123 as TIMESTAMP(3)`},
-		{"epoch numbers on", "a TIMESTAMP(3), b TIMESTAMP_LTZ(0), d DATE, t TIME(3)", `{"a":1704164645123,"b":1704164645123,"d":19724,"t":3723004}`, JSONOptions{EpochNumbers: true}, "+I[2024-01-02 03:04:05.123, 2024-01-02 03:04:05Z, 2024-01-02, 01:02:03.004]"},
 		{"intervals", "m INTERVAL YEAR TO MONTH, ms INTERVAL DAY TO SECOND(3)", `{"m":14,"ms":"93784005"}`, JSONOptions{}, "+I[+1-02, +1 02:03:04.005]"},
 
 		{"nested", "addr ROW<city STRING, zip INT>, tags ARRAY<STRING>, attrs MAP<STRING, INT>",
@@ -117,15 +117,29 @@ func TestJSONDecode(t *testing.T) {
 	}
 }
 
+// fromProps reads the json options of a WITH clause with Set and Validate,
+// as format.Lookup does.
+func fromProps(props map[string]string, prefix string) (JSONOptions, error) {
+	o := JSONOptions{MapNullKeyLiteral: "null"}
+	for k, v := range props {
+		if name, ok := strings.CutPrefix(k, prefix); ok {
+			if err := o.Set(name, v); err != nil {
+				return o, fmt.Errorf("'%s' = '%s': %v", k, v, err)
+			}
+		}
+	}
+	return o, o.Validate(prefix)
+}
+
 func TestJSONOptions(t *testing.T) {
-	o, err := JSONOptionsFromProps(map[string]string{
+	o, err := fromProps(map[string]string{
 		"format": "json", "json.ignore-parse-errors": "true", "json.timestamp-format.standard": "ISO-8601",
 		"json.map-null-key.mode": "LITERAL", "json.map-null-key.literal": "N/A", "json.encode.ignore-null-fields": "true",
 		"json.encode.decimal-as-plain-number": "true", "value.json.fail-on-missing-field": "x",
 	}, "json.")
 	if err != nil || !o.IgnoreParseErrors || o.TimestampFormat != TimestampISO8601 || o.MapNullKeyMode != MapNullKeyLiteral ||
 		o.MapNullKeyLiteral != "N/A" || !o.IgnoreNullFields {
-		t.Errorf("JSONOptionsFromProps = %+v %v", o, err)
+		t.Errorf("fromProps = %+v %v", o, err)
 	}
 	for _, bad := range []map[string]string{
 		{"json.ignore-parse-errors": "true", "json.fail-on-missing-field": "true"},
@@ -133,8 +147,8 @@ func TestJSONOptions(t *testing.T) {
 		{"json.ignore-parse-errors": "maybe"},
 		{"json.nonsense": "1"},
 	} {
-		if _, err := JSONOptionsFromProps(bad, "json."); err == nil {
-			t.Errorf("JSONOptionsFromProps(%v) succeeded", bad)
+		if _, err := fromProps(bad, "json."); err == nil {
+			t.Errorf("fromProps(%v) succeeded", bad)
 		}
 	}
 	if _, err := NewJSONDecoder(gmallSchema, JSONOptions{IgnoreParseErrors: true, FailOnMissingField: true}); err == nil {

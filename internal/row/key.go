@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/binary"
 	"math"
-	"math/bits"
 	"slices"
 	"strconv"
 	"strings"
@@ -13,8 +12,8 @@ import (
 // Key encoding: an order-preserving ("memcomparable") encoding of values,
 // so that bytes.Compare of two keys orders as Compare orders their values,
 // column by column, for values of one type per column. Sorted state
-// (Top-N, MIN/MAX under retraction, ORDER BY) and keyed state use it; Hash
-// hashes it. Values that are Equal encode to the same bytes (1.0 and 1.00,
+// (Top-N, MIN/MAX under retraction, ORDER BY) and keyed state use it.
+// Values that are Equal encode to the same bytes (1.0 and 1.00,
 // -0.0 and 0.0, every NaN), so the key of a group is well defined.
 //
 // The encoding is self-delimiting, so keys of several values concatenate:
@@ -37,8 +36,6 @@ import (
 //
 // The key format carries no version byte: keys are compared with each
 // other, so a key layout change means rewriting the state that holds them.
-// KeyVersion names the layout for the state that records one.
-const KeyVersion = 1
 
 // AppendKey appends the key of vals (ascending, NULLS FIRST: Flink's
 // default order) to dst.
@@ -56,24 +53,6 @@ func AppendSortKey(dst []byte, v Value, desc, nullsLast bool) []byte {
 }
 
 func appendKeyValue(dst []byte, v Value, desc, nullsLast bool) []byte {
-	if v.k < KindArray {
-		return appendScalarKey(dst, v, desc, nullsLast)
-	}
-	dst = append(dst, 0x01)
-	start := len(dst)
-	dst = appendCompositeKey(dst, v)
-	if desc {
-		for i := start; i < len(dst); i++ {
-			dst[i] = ^dst[i]
-		}
-	}
-	return dst
-}
-
-// appendScalarKey is appendKeyValue for a NULL or a non-composite value.
-// It does not recurse, so escape analysis sees that dst only flows to the
-// result and Hash's stack buffer stays on the stack.
-func appendScalarKey(dst []byte, v Value, desc, nullsLast bool) []byte {
 	if v.k == KindNull {
 		if nullsLast {
 			return append(dst, 0x02)
@@ -82,7 +61,11 @@ func appendScalarKey(dst []byte, v Value, desc, nullsLast bool) []byte {
 	}
 	dst = append(dst, 0x01)
 	start := len(dst)
-	dst = appendScalarPayload(dst, v)
+	if v.k < KindArray {
+		dst = appendScalarPayload(dst, v)
+	} else {
+		dst = appendCompositeKey(dst, v)
+	}
 	if desc {
 		for i := start; i < len(dst); i++ {
 			dst[i] = ^dst[i]
@@ -215,57 +198,4 @@ func appendKeyDecimal(dst []byte, v Value) []byte {
 		dst = append(dst, (c-'0'+1)^inv)
 	}
 	return append(dst, inv)
-}
-
-// Hash returns a 64-bit hash of the key of vals, stable across processes
-// and versions of the binary (for partitioning and keyed state): values
-// that are Equal hash equal.
-func Hash(vals ...Value) uint64 {
-	var buf [128]byte
-	dst := buf[:0]
-	for _, v := range vals {
-		if v.k >= KindArray {
-			return HashKey(AppendKey(nil, vals...))
-		}
-		dst = appendScalarKey(dst, v, false, false)
-	}
-	return HashKey(dst)
-}
-
-// Hash returns Hash(v).
-func (v Value) Hash() uint64 {
-	if v.k >= KindArray {
-		return HashKey(appendKeyValue(nil, v, false, false))
-	}
-	var buf [64]byte
-	return HashKey(appendScalarKey(buf[:0], v, false, false))
-}
-
-// HashKey hashes key bytes as Hash does.
-func HashKey(b []byte) uint64 {
-	const (
-		k0 = 0x9E3779B97F4A7C15
-		k1 = 0xC2B2AE3D27D4EB4F
-		k2 = 0x165667B19E3779F9
-	)
-	h := k2 ^ uint64(len(b))*k0
-	for len(b) >= 8 {
-		h ^= binary.LittleEndian.Uint64(b) * k1
-		h = bits.RotateLeft64(h, 31) * k0
-		b = b[8:]
-	}
-	if len(b) > 0 {
-		var w uint64
-		for i, c := range b {
-			w |= uint64(c) << (8 * i)
-		}
-		h ^= w * k1
-		h = bits.RotateLeft64(h, 31) * k0
-	}
-	h ^= h >> 33
-	h *= 0xFF51AFD7ED558CCD
-	h ^= h >> 33
-	h *= 0xC4CEB9FE1A85EC53
-	h ^= h >> 33
-	return h
 }

@@ -130,19 +130,18 @@ var (
 	NullType     = Type{Kind: KindNull}
 )
 
-func DecimalOf(p, s int) Type           { return Type{Kind: KindDecimal, Precision: p, Scale: s} }
-func CharOf(n int) Type                 { return Type{Kind: KindChar, Precision: n} }
-func VarCharOf(n int) Type              { return Type{Kind: KindVarChar, Precision: n} }
-func BinaryOf(n int) Type               { return Type{Kind: KindBinary, Precision: n} }
-func VarBinaryOf(n int) Type            { return Type{Kind: KindVarBinary, Precision: n} }
-func TimeOf(p int) Type                 { return Type{Kind: KindTime, Precision: p} }
-func TimestampOf(p int) Type            { return Type{Kind: KindTimestamp, Precision: p} }
-func TimestampLTZOf(p int) Type         { return Type{Kind: KindTimestampLTZ, Precision: p} }
-func ArrayOf(elem Type) Type            { return Type{Kind: KindArray, Elem: &elem} }
-func MultisetOf(elem Type) Type         { return Type{Kind: KindMultiset, Elem: &elem} }
-func MapOf(key, value Type) Type        { return Type{Kind: KindMap, Key: &key, Elem: &value} }
-func RowOf(fields ...Field) Type        { return Type{Kind: KindRow, Fields: fields} }
-func FieldOf(name string, t Type) Field { return Field{Name: name, Type: t} }
+func DecimalOf(p, s int) Type    { return Type{Kind: KindDecimal, Precision: p, Scale: s} }
+func CharOf(n int) Type          { return Type{Kind: KindChar, Precision: n} }
+func VarCharOf(n int) Type       { return Type{Kind: KindVarChar, Precision: n} }
+func BinaryOf(n int) Type        { return Type{Kind: KindBinary, Precision: n} }
+func VarBinaryOf(n int) Type     { return Type{Kind: KindVarBinary, Precision: n} }
+func TimeOf(p int) Type          { return Type{Kind: KindTime, Precision: p} }
+func TimestampOf(p int) Type     { return Type{Kind: KindTimestamp, Precision: p} }
+func TimestampLTZOf(p int) Type  { return Type{Kind: KindTimestampLTZ, Precision: p} }
+func ArrayOf(elem Type) Type     { return Type{Kind: KindArray, Elem: &elem} }
+func MultisetOf(elem Type) Type  { return Type{Kind: KindMultiset, Elem: &elem} }
+func MapOf(key, value Type) Type { return Type{Kind: KindMap, Key: &key, Elem: &value} }
+func RowOf(fields ...Field) Type { return Type{Kind: KindRow, Fields: fields} }
 
 // IntervalOf returns an INTERVAL type of resolution res with leading
 // precision p (YEAR or DAY digits) and fractional-second precision f.
