@@ -1,0 +1,92 @@
+// Package catalog is the SQL layer's catalog: catalogs, databases,
+// tables, views and functions, durable in the data dir so that
+// `rtdw sql -f ddl.sql` and a later `rtdw sql -e "select ..."` see the
+// same tables. TEMPORARY objects live only in the session.
+//
+// Definitions are stored structurally; expressions (computed columns,
+// the watermark, a view's query) as SQL text printed by ast.Format, which
+// the planner parses back.
+package catalog
+
+import "github.com/rtdw/rtdw/internal/row"
+
+// Flink's built-in names.
+const (
+	DefaultCatalog  = "default_catalog"
+	DefaultDatabase = "default_database"
+)
+
+// Path names an object: catalog, database, name. Lookups compare names
+// case-insensitively; the stored spelling is the one first written.
+type Path struct {
+	Catalog, Database, Name string
+}
+
+func (p Path) String() string { return "`" + p.Catalog + "`.`" + p.Database + "`.`" + p.Name + "`" }
+
+// Column is one column of a table.
+type Column struct {
+	Name string
+	// Type: physical and metadata columns as declared; computed columns
+	// the type the planner derived when the table was created.
+	Type        row.Type
+	Expr        string // computed column: its SQL expression
+	Metadata    bool
+	MetadataKey string // "" = the column name
+	Virtual     bool
+	Comment     string
+}
+
+// Computed reports whether the column is computed (name AS expr).
+func (c Column) Computed() bool { return c.Expr != "" }
+
+// Watermark is WATERMARK FOR Column AS Expr.
+type Watermark struct {
+	Column string
+	Expr   string
+}
+
+// Table is a table definition.
+type Table struct {
+	Path          Path
+	Columns       []Column
+	Watermark     *Watermark
+	PrimaryKey    []string
+	PartitionKeys []string
+	Options       map[string]string
+	Comment       string
+	Temporary     bool
+}
+
+// View is a view definition.
+type View struct {
+	Path      Path
+	Columns   []string // explicit column names, if given
+	Query     string   // the query's SQL text
+	Comment   string
+	Temporary bool
+}
+
+// Function is CREATE FUNCTION name AS 'identifier': a Go function
+// registered in the binary under identifier.
+type Function struct {
+	Path      Path
+	Class     string
+	Language  string
+	Temporary bool
+}
+
+// Database is a database of a catalog.
+type Database struct {
+	Catalog, Name string
+	Comment       string
+	Options       map[string]string
+}
+
+// CatalogDef is a catalog created with CREATE CATALOG; rtdw keeps every
+// catalog's objects in its own store whatever 'type' says (in-memory
+// catalogs included, so the data dir remembers them: documented).
+type CatalogDef struct {
+	Name    string
+	Options map[string]string
+}

@@ -1,0 +1,5 @@
+package function
+
+import "sort"
+
+func sortStrings(s []string) { sort.Strings(s) }
