@@ -52,6 +52,10 @@ type collector struct {
 
 func (c collector) push(rec *Record) {
 	cp := Record{Key: append([]byte(nil), rec.Key...), Value: append([]byte(nil), rec.Value...), Time: rec.Time, Headers: rec.Headers}
+	if rec.Row != nil {
+		r := rec.Row.Clone()
+		cp.Row = &r
+	}
 	c.h.pending[c.port] = append(c.h.pending[c.port], cp)
 }
 
