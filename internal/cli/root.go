@@ -98,7 +98,7 @@ Start with:
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return usageError{fmt.Errorf("%w\nRun '%s --help' for usage.", err, c.CommandPath())}
 	})
-	root.AddCommand(newTopicCmd(g), newRunCmd(g), newMockCmd(g), newJobsCmd(g), newBenchCmd(g), newDemoCmd(g), newKafkaDevCmd(g), newWorkerCmd(g), newIngestCmd(g), newQueryCmd(g), newDimCmd(g))
+	root.AddCommand(newTopicCmd(g), newRunCmd(g), newMockCmd(g), newJobsCmd(g), newBenchCmd(g), newDemoCmd(g), newKafkaDevCmd(g), newWorkerCmd(g), newIngestCmd(g), newQueryCmd(g), newDimCmd(g), newSQLCmd(g))
 	return root
 }
 

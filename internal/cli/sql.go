@@ -1,0 +1,328 @@
+package cli
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	rlog "github.com/rtdw/rtdw/internal/log"
+	"github.com/rtdw/rtdw/internal/row"
+	"github.com/rtdw/rtdw/internal/sql/catalog"
+	"github.com/rtdw/rtdw/internal/sql/connector"
+	"github.com/rtdw/rtdw/internal/sql/parser"
+	"github.com/rtdw/rtdw/internal/sql/planner"
+	"github.com/rtdw/rtdw/internal/sql/session"
+	"github.com/rtdw/rtdw/internal/stream"
+)
+
+type sqlOptions struct {
+	files    []string
+	exec     string
+	drain    bool
+	explain  bool
+	format   string
+	interval time.Duration
+}
+
+func newSQLCmd(g *globals) *cobra.Command {
+	o := &sqlOptions{}
+	c := &cobra.Command{
+		Use:   "sql",
+		Short: "Run Flink SQL: DDL into the catalog, each INSERT / statement set as an exactly-once job",
+		Long: `Run Flink SQL files on rtdw (docs/sql.md): CREATE TABLE / VIEW / DATABASE go to
+the catalog in the data dir (durable: a later 'rtdw sql -e' sees them), SET
+changes the session, and each INSERT INTO or statement set becomes a job that
+runs exactly-once on the log rtdw runs on, resuming from its checkpoint when
+run again (a job's name is SET 'pipeline.name', else a hash of its SQL).
+
+Every statement of every file is planned before anything runs: an error
+prints file:line:column, the line and a caret, starts nothing and exits 1.
+
+Without --drain jobs run until SIGINT/SIGTERM. With --drain each job
+processes what its sources hold at start, fires every window, commits and
+exits 0. A SELECT prints its result: the final table (--format table, the
+default, or json: one object per row) or the changelog with +I -U +U -D
+(--format changelog). Without -f and -e, statements are read from stdin
+(end each with ';').`,
+		Example: `  rtdw sql -f warehouse.sql                  # DDL + jobs, until Ctrl-C
+  rtdw sql -f warehouse.sql --drain          # bounded: process what is there, exit
+  rtdw sql -f warehouse.sql --explain        # print each job's plan, run nothing
+  rtdw sql -e "SELECT user_id, COUNT(*) FROM clicks GROUP BY user_id" --drain
+  rtdw sql -e "SHOW TABLES"`,
+		Args: args(cobra.NoArgs),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := g.setup(cmd.Flags().Changed)
+			if err != nil {
+				return err
+			}
+			if !cmd.Flags().Changed("checkpoint-interval") {
+				o.interval = cfg.CheckpointInterval
+			}
+			switch o.format {
+			case "table", "json", "changelog":
+			default:
+				return usagef("--format must be table, json or changelog")
+			}
+			return runSQL(cmd.Context(), g, cfg, o)
+		},
+	}
+	f := c.Flags()
+	f.StringArrayVarP(&o.files, "file", "f", nil, "SQL file to run (repeatable; '-' reads stdin)")
+	f.StringVarP(&o.exec, "execute", "e", "", "SQL statements to run")
+	f.BoolVar(&o.drain, "drain", false, "bounded: process the input present at start, fire every window, commit and exit")
+	f.BoolVar(&o.explain, "explain", false, "print each job's plan and run nothing")
+	f.StringVar(&o.format, "format", "table", "how a SELECT's result prints: table, json or changelog")
+	f.DurationVar(&o.interval, "checkpoint-interval", time.Second, "time between atomic checkpoints (default: config, 1s)")
+	return c
+}
+
+type sqlSource struct{ name, text string }
+
+func runSQL(ctx context.Context, g *globals, cfg Config, o *sqlOptions) error {
+	var srcs []sqlSource
+	for _, f := range o.files {
+		var b []byte
+		var err error
+		if f == "-" {
+			b, err = io.ReadAll(g.stdin)
+		} else {
+			b, err = os.ReadFile(f)
+		}
+		if err != nil {
+			return usageError{err}
+		}
+		srcs = append(srcs, sqlSource{f, string(b)})
+	}
+	if o.exec != "" {
+		srcs = append(srcs, sqlSource{"<command line>", o.exec})
+	}
+	// Parse everything first: a syntax error anywhere starts nothing.
+	for _, s := range srcs {
+		if _, err := parser.Parse(s.name, s.text); err != nil {
+			return sqlError(err)
+		}
+	}
+	if err := os.MkdirAll(g.dataDir, 0o755); err != nil {
+		return err
+	}
+	cat, err := catalog.Open(filepath.Join(g.dataDir, "catalog"))
+	if err != nil {
+		return err
+	}
+	defer cat.Close()
+	var l rlog.Log
+	if !o.explain {
+		if l, err = g.openLog(cfg); err != nil {
+			return err
+		}
+		defer l.Close()
+	}
+	olapCfg := cfg.OLAP
+	olapCfg.DataDir, olapCfg.Logger = g.dataDir, g.logger
+	conn := connector.Context{Log: l, KafkaMode: cfg.Mode == "kafka", DataDir: g.dataDir, OLAP: &olapCfg, Out: g.stdout, Logger: g.logger}
+	sess := session.New(cat, map[string]string{"table.local-time-zone": cfg.Timezone}, conn, g.stdout)
+	mode := session.Plan
+	if o.explain {
+		mode = session.Explain
+	}
+	if len(srcs) == 0 {
+		return sqlInteractive(ctx, g, cfg, o, sess)
+	}
+	var jobs []*planner.Job
+	var queries []*session.Query
+	for _, s := range srcs {
+		sc, err := sess.Execute(s.name, s.text, mode)
+		if err != nil {
+			return sqlError(err)
+		}
+		jobs = append(jobs, sc.Jobs...)
+		queries = append(queries, sc.Queries...)
+	}
+	if o.explain || len(jobs)+len(queries) == 0 {
+		return nil
+	}
+	return runSQLJobs(ctx, g, cfg, o, l, jobs, queries)
+}
+
+// sqlError prints a SQL error as file:line:column, the line and a caret
+// and makes the command exit 1.
+func sqlError(err error) error {
+	var pe *parser.Error
+	if errors.As(err, &pe) {
+		return errors.New(pe.Error())
+	}
+	return err
+}
+
+func runSQLJobs(ctx context.Context, g *globals, cfg Config, o *sqlOptions, l rlog.Log, jobs []*planner.Job, queries []*session.Query) error {
+	var all []*stream.Job
+	for _, j := range append(jobs, queryJobs(queries)...) {
+		for _, p := range j.Prepare {
+			if err := p(); err != nil {
+				return fmt.Errorf("job %s: %w", j.Name, err)
+			}
+		}
+		all = append(all, j.Jobs...)
+	}
+	started := time.Now()
+	reg := newRegistry()
+	err := stream.Run(ctx, stream.Options{Log: l, Interval: o.interval, Partitions: cfg.Partitions,
+		Drain: o.drain, Metrics: stream.NewMetrics(reg), Logger: g.logger}, all...)
+	if err != nil {
+		return err
+	}
+	for _, q := range queries {
+		printResult(g.stdout, q, o.format)
+	}
+	if o.drain && len(jobs) > 0 {
+		names := make([]string, len(jobs))
+		for i, j := range jobs {
+			names[i] = j.Name
+		}
+		fmt.Fprintf(g.stderr, "drained %d SQL job(s) (%s) in %s: %s\n", len(jobs), strings.Join(names, ", "), time.Since(started).Round(time.Millisecond), summarize(reg))
+	}
+	return nil
+}
+
+func queryJobs(qs []*session.Query) []*planner.Job {
+	out := make([]*planner.Job, len(qs))
+	for i, q := range qs {
+		out[i] = q.Job
+	}
+	return out
+}
+
+// printResult prints a query's result: the final table sorted (tasks
+// deliver rows concurrently, so arrival order across keys is not
+// meaningful), JSON lines, or the changelog in arrival order.
+func printResult(w io.Writer, q *session.Query, format string) {
+	header := make([]string, len(q.Columns))
+	for i, c := range q.Columns {
+		header[i] = c.Name
+	}
+	switch format {
+	case "changelog":
+		rows := [][]string{}
+		for _, r := range q.Rows.Rows() {
+			rows = append(rows, append([]string{r.Kind.String()}, cells(r)...))
+		}
+		session.WriteTable(w, append([]string{"op"}, header...), rows)
+	case "json":
+		for _, r := range sortedTable(q) {
+			m := make(map[string]any, len(header))
+			for i, v := range r.Values {
+				m[header[i]] = jsonValue(v)
+			}
+			b, _ := json.Marshal(m)
+			fmt.Fprintln(w, string(b))
+		}
+	default:
+		rows := [][]string{}
+		for _, r := range sortedTable(q) {
+			rows = append(rows, cells(r))
+		}
+		session.WriteTable(w, header, rows)
+	}
+}
+
+func sortedTable(q *session.Query) []row.Row {
+	t := q.Rows.Table()
+	sort.SliceStable(t, func(i, j int) bool {
+		for k := range t[i].Values {
+			if c := row.Compare(t[i].Values[k], t[j].Values[k]); c != 0 {
+				return c < 0
+			}
+		}
+		return false
+	})
+	return t
+}
+
+func cells(r row.Row) []string {
+	out := make([]string, len(r.Values))
+	for i, v := range r.Values {
+		out[i] = v.String()
+	}
+	return out
+}
+
+func jsonValue(v row.Value) any {
+	switch v.Kind() {
+	case row.KindNull:
+		return nil
+	case row.KindBoolean:
+		return v.Bool()
+	case row.KindTinyInt, row.KindSmallInt, row.KindInt, row.KindBigInt:
+		return v.Int64()
+	case row.KindFloat, row.KindDouble:
+		return v.Float64()
+	case row.KindDecimal:
+		return json.Number(v.String())
+	}
+	return v.String()
+}
+
+// sqlInteractive reads statements from stdin (each ending with ';') and
+// runs them one by one: DDL and SET at once, a SELECT or INSERT as a
+// bounded run (the interactive client drains: it shows what the sources
+// hold now).
+func sqlInteractive(ctx context.Context, g *globals, cfg Config, o *sqlOptions, sess *session.Session) error {
+	in := bufio.NewScanner(g.stdin)
+	in.Buffer(make([]byte, 1<<20), 16<<20)
+	var buf strings.Builder
+	n := 0
+	prompt := func() {
+		if buf.Len() == 0 {
+			fmt.Fprint(g.stderr, "rtdw> ")
+		} else {
+			fmt.Fprint(g.stderr, "   -> ")
+		}
+	}
+	prompt()
+	for in.Scan() {
+		line := in.Text()
+		buf.WriteString(line)
+		buf.WriteByte('\n')
+		if !strings.HasSuffix(strings.TrimSpace(line), ";") {
+			prompt()
+			continue
+		}
+		n++
+		text := buf.String()
+		buf.Reset()
+		if strings.EqualFold(strings.TrimSuffix(strings.TrimSpace(text), ";"), "quit") || strings.EqualFold(strings.TrimSuffix(strings.TrimSpace(text), ";"), "exit") {
+			return nil
+		}
+		mode := session.Plan
+		if o.explain {
+			mode = session.Explain
+		}
+		sc, err := sess.Execute(fmt.Sprintf("<stdin:%d>", n), text, mode)
+		if err != nil {
+			fmt.Fprintln(g.stderr, sqlError(err))
+			prompt()
+			continue
+		}
+		if len(sc.Jobs)+len(sc.Queries) > 0 {
+			oo := *o
+			oo.drain = true
+			if err := runSQLJobs(ctx, g, cfg, &oo, sess.Conn.Log, sc.Jobs, sc.Queries); err != nil {
+				fmt.Fprintln(g.stderr, err)
+			}
+		} else {
+			fmt.Fprintln(g.stderr, "[INFO] Execute statement succeeded.")
+		}
+		prompt()
+	}
+	return in.Err()
+}

@@ -1,0 +1,362 @@
+package exec
+
+import (
+	"bytes"
+	"cmp"
+	"encoding/binary"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/rtdw/rtdw/internal/row"
+	"github.com/rtdw/rtdw/internal/state"
+	"github.com/rtdw/rtdw/internal/stream"
+)
+
+// WindowSortKey is one ORDER BY key of a window Top-N.
+type WindowSortKey struct {
+	Col             int
+	Desc, NullsLast bool
+}
+
+// WindowRankSpec is a window Top-N: ROW_NUMBER() OVER (PARTITION BY
+// window_start, window_end, PartitionKeys... ORDER BY Order) <= Limit
+// over rows carrying window columns (a windowing TVF's or a window
+// aggregation's output). Window deduplication is the case Limit 1 ordered
+// by the time attribute: ascending keeps the first row, descending the
+// last (with LastOnTies, as Flink's keep-last-row).
+type WindowRankSpec struct {
+	PartitionKeys                []int // excluding the window columns
+	WindowStartCol, WindowEndCol int   // TIMESTAMP(3) window bounds
+	Order                        []WindowSortKey
+	Limit                        int64
+	OutputRankNumber             bool
+	// Loc: the window columns are local times of a TIMESTAMP_LTZ time
+	// attribute in this zone (WindowSpec.Loc of the window), so a window
+	// fires when the instant of its local end - 1 passes; nil: the window
+	// columns are on the watermark's own clock (TIMESTAMP rowtimes).
+	Loc *time.Location
+	// LastOnTies ranks rows with equal sort keys latest arrival first
+	// (window dedup keeping the last row: Flink replaces the kept row by
+	// one of equal time); otherwise earliest first, as Flink's Top-N.
+	LastOnTies bool
+	// MaxCachedGroups bounds the partitions a task keeps decoded in
+	// memory (0: 8192).
+	MaxCachedGroups int
+}
+
+// Validate reports a spec the operator cannot run (a planning error).
+func (s WindowRankSpec) Validate() error {
+	if s.Limit < 1 {
+		return fmt.Errorf("window_rank: limit %d", s.Limit)
+	}
+	if err := checkCols("window_rank partition keys", s.PartitionKeys...); err != nil {
+		return err
+	}
+	if err := checkCols("window_rank window columns", s.WindowStartCol, s.WindowEndCol); err != nil {
+		return err
+	}
+	for _, o := range s.Order {
+		if err := checkCols("window_rank order", o.Col); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// WindowRank returns the window Top-N operator (Flink's WindowRank and
+// WindowDeduplicate). Its input is repartitioned by stream.KeyByColumns on
+// the partition keys (with or without the window columns): the record key
+// identifies the partition. Per partition and window it keeps the best
+// Limit rows so far (sort keys, then arrival order); when the watermark
+// reaches window_end - 1 it emits them, insert-only, in rank order, each
+// with its rank as a trailing BIGINT column when OutputRankNumber, timed
+// as the row came, and purges the window. A row whose window has fired is
+// late: counted and dead-lettered (code "late"). Input must be insert-only
+// (as Flink): -U/-D rows are dead-lettered ("retract_unsupported"). At the
+// end of a drained input open windows are emitted and kept.
+func WindowRank(spec WindowRankSpec) stream.Factory {
+	return func() stream.Operator {
+		return &windowRank{spec: spec, clock: newWindowClock(WindowSpec{LTZ: spec.Loc != nil, Loc: spec.Loc})}
+	}
+}
+
+type rankEntry struct {
+	sk   []byte // the sort key (AppendSortKey of the order columns)
+	seq  uint64 // arrival order within the partition
+	time int64  // the record's time
+	vals []row.Value
+}
+
+type rankWindow struct {
+	end  int64 // window_end, local millis
+	rows []rankEntry
+}
+
+type rankGroup struct {
+	seq     uint64
+	windows []*rankWindow // by end
+}
+
+type windowRank struct {
+	spec  WindowRankSpec
+	clock windowClock
+	ctx   *stream.Context
+	st    *state.ValueState
+	cache windowCache[*rankGroup]
+	width int
+	eoi   map[string]bool
+
+	sk  []byte
+	out row.Row
+	rec stream.Record
+	buf []byte
+}
+
+func (w *windowRank) Open(ctx *stream.Context) error {
+	if err := w.spec.Validate(); err != nil {
+		return err
+	}
+	w.ctx = ctx
+	w.st = ctx.Value("windows")
+	w.cache = newWindowCache[*rankGroup](w.spec.MaxCachedGroups)
+	w.width = MinWidth(append(slices.Clone(w.spec.PartitionKeys), w.spec.WindowStartCol, w.spec.WindowEndCol)...)
+	for _, o := range w.spec.Order {
+		w.width = max(w.width, o.Col+1)
+	}
+	return nil
+}
+
+// sortKey appends the order columns' key of vals to dst.
+func (w *windowRank) sortKey(dst []byte, vals []row.Value) []byte {
+	for _, o := range w.spec.Order {
+		dst = row.AppendSortKey(dst, vals[o.Col], o.Desc, o.NullsLast)
+	}
+	return dst
+}
+
+// less orders entries: sort key, then arrival (latest first with
+// LastOnTies).
+func (w *windowRank) less(a, b *rankEntry) bool {
+	if c := bytes.Compare(a.sk, b.sk); c != 0 {
+		return c < 0
+	}
+	if w.spec.LastOnTies {
+		return a.seq > b.seq
+	}
+	return a.seq < b.seq
+}
+
+func (w *windowRank) Process(rec *stream.Record, out stream.Emitter) error {
+	in, err := TypedRow(rec, "window_rank", w.width)
+	if err != nil {
+		return err
+	}
+	if !in.Kind.IsAccumulate() {
+		return stream.BadInput("retract_unsupported", "window_rank: a window Top-N takes insert-only input, got %s", in.Kind)
+	}
+	ev := in.Values[w.spec.WindowEndCol]
+	if ev.Kind() != row.KindTimestamp {
+		return stream.BadInput("bad_row", "window_rank: window_end (column %d) is %s, not a TIMESTAMP", w.spec.WindowEndCol, ev.Kind())
+	}
+	end := ev.Millis()
+	if wm := w.ctx.Watermark(); w.clock.fired(end, wm) {
+		w.ctx.CountLate()
+		return windowLate("window_rank", rec.Time, wm)
+	}
+	e := w.cache.get(rec.Key)
+	if e == nil {
+		raw, ok, err := w.st.Get(rec.Key)
+		if err != nil {
+			return err
+		}
+		g := &rankGroup{}
+		if ok {
+			if g, err = w.decode(raw); err != nil {
+				return fmt.Errorf("window_rank: partition %x: %w", rec.Key, err)
+			}
+		}
+		if e, err = w.cache.add(rec.Key, g, ok, w.flush); err != nil {
+			return err
+		}
+	}
+	g := e.v
+	i, found := slices.BinarySearchFunc(g.windows, end, func(x *rankWindow, end int64) int { return cmp.Compare(x.end, end) })
+	if !found {
+		g.windows = slices.Insert(g.windows, i, &rankWindow{end: end})
+		if err := w.ctx.RegisterTimer(state.EventTime, w.clock.trigger(end), rec.Key); err != nil {
+			return err
+		}
+	}
+	win := g.windows[i]
+	g.seq++
+	e.dirty = true
+	w.sk = w.sortKey(w.sk[:0], in.Values)
+	cand := rankEntry{sk: w.sk, seq: g.seq}
+	if int64(len(win.rows)) >= w.spec.Limit && !w.less(&cand, &win.rows[len(win.rows)-1]) {
+		return nil // not in the top N
+	}
+	cand.sk, cand.time, cand.vals = bytes.Clone(w.sk), rec.Time, slices.Clone(in.Values)
+	j, _ := slices.BinarySearchFunc(win.rows, &cand, func(x rankEntry, c *rankEntry) int {
+		if w.less(&x, c) {
+			return -1
+		}
+		return 1
+	})
+	win.rows = slices.Insert(win.rows, j, cand)
+	if int64(len(win.rows)) > w.spec.Limit {
+		win.rows = win.rows[:w.spec.Limit]
+	}
+	return nil
+}
+
+func (w *windowRank) emit(key []byte, win *rankWindow, out stream.Emitter) {
+	for i := range win.rows {
+		r := &win.rows[i]
+		vals := append(w.out.Values[:0], r.vals...)
+		if w.spec.OutputRankNumber {
+			vals = append(vals, row.BigInt(int64(i+1)))
+		}
+		w.out.Kind, w.out.Values = row.Insert, vals
+		w.rec = stream.Record{Key: key, Time: r.time, Row: &w.out}
+		out.Emit(0, &w.rec)
+	}
+}
+
+// OnTimer emits and purges the partition's windows due at ts.
+func (w *windowRank) OnTimer(_ state.TimeDomain, ts int64, key []byte, out stream.Emitter) error {
+	e, err := w.group(key)
+	if err != nil || e == nil {
+		return err
+	}
+	g := e.v
+	n := 0
+	for _, win := range g.windows {
+		if w.clock.trigger(win.end) > ts {
+			break
+		}
+		w.emit(key, win, out)
+		n++
+	}
+	if n == 0 {
+		return nil
+	}
+	g.windows = slices.Delete(g.windows, 0, n)
+	e.dirty = true
+	if len(g.windows) == 0 {
+		w.cache.remove(e)
+		if e.stored {
+			return w.st.Delete(key)
+		}
+	}
+	return nil
+}
+
+func (w *windowRank) group(key []byte) (*windowEntry[*rankGroup], error) {
+	if e := w.cache.get(key); e != nil {
+		return e, nil
+	}
+	raw, ok, err := w.st.Get(key)
+	if err != nil || !ok {
+		return nil, err
+	}
+	g, err := w.decode(raw)
+	if err != nil {
+		return nil, fmt.Errorf("window_rank: partition %x: %w", key, err)
+	}
+	return w.cache.add(key, g, true, w.flush)
+}
+
+// OnEndOfInputTimer emits a partition's open windows once at the end of
+// a drained input, keeping them.
+func (w *windowRank) OnEndOfInputTimer(d state.TimeDomain, _ int64, key []byte, out stream.Emitter) error {
+	if d != state.EventTime || w.eoi[string(key)] {
+		return nil
+	}
+	if w.eoi == nil {
+		w.eoi = map[string]bool{}
+	}
+	w.eoi[string(key)] = true
+	e, err := w.group(key)
+	if err != nil || e == nil {
+		return err
+	}
+	for _, win := range e.v.windows {
+		w.emit(key, win, out)
+	}
+	return nil
+}
+
+// EndOfInput ends the end-of-input pass.
+func (w *windowRank) EndOfInput(stream.Emitter) error {
+	w.eoi = nil
+	return nil
+}
+
+// PrepareCheckpoint writes every changed partition to state.
+func (w *windowRank) PrepareCheckpoint(stream.Emitter) error { return w.cache.flushAll(w.flush) }
+
+func (w *windowRank) flush(e *windowEntry[*rankGroup]) error {
+	if !e.dirty {
+		return nil
+	}
+	if err := w.st.Put(e.key, w.encode(e.v)); err != nil {
+		return err
+	}
+	e.dirty, e.stored = false, true
+	return nil
+}
+
+// State layout of a partition: version 1, the arrival counter, the
+// number of windows, then per window its end and rows (each: arrival,
+// time, the row's values self-described). Sort keys are recomputed.
+const windowRankV1 = 1
+
+func (w *windowRank) encode(g *rankGroup) []byte {
+	b := append(w.buf[:0], windowRankV1)
+	b = binary.AppendUvarint(b, g.seq)
+	b = binary.AppendUvarint(b, uint64(len(g.windows)))
+	for _, win := range g.windows {
+		b = binary.AppendVarint(b, win.end)
+		b = binary.AppendUvarint(b, uint64(len(win.rows)))
+		for _, r := range win.rows {
+			b = binary.AppendUvarint(b, r.seq)
+			b = binary.AppendVarint(b, r.time)
+			b = windowAppendValues(b, r.vals)
+		}
+	}
+	w.buf = b
+	return b
+}
+
+func (w *windowRank) decode(raw []byte) (*rankGroup, error) {
+	r := stateReader{b: raw}
+	if v := r.byte1(); r.err == nil && v != windowRankV1 {
+		return nil, fmt.Errorf("%w: window rank version %d", errCorruptState, v)
+	}
+	g := &rankGroup{seq: r.uvarint()}
+	n := r.uvarint()
+	if r.err != nil || n > uint64(len(r.b)) {
+		return nil, errCorruptState
+	}
+	for range n {
+		win := &rankWindow{end: r.varint()}
+		m := r.uvarint()
+		if r.err != nil || m > uint64(len(r.b)) {
+			return nil, errCorruptState
+		}
+		for range m {
+			e := rankEntry{seq: r.uvarint(), time: r.varint(), vals: windowReadValues(&r)}
+			if r.err != nil || len(e.vals) < w.width {
+				return nil, errCorruptState
+			}
+			e.sk = w.sortKey(nil, e.vals)
+			win.rows = append(win.rows, e)
+		}
+		g.windows = append(g.windows, win)
+	}
+	if err := r.done(); err != nil {
+		return nil, err
+	}
+	return g, nil
+}

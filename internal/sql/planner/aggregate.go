@@ -1,0 +1,267 @@
+package planner
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/rtdw/rtdw/internal/row"
+	"github.com/rtdw/rtdw/internal/sql/aggfn"
+	"github.com/rtdw/rtdw/internal/sql/ast"
+	"github.com/rtdw/rtdw/internal/sql/connector"
+	"github.com/rtdw/rtdw/internal/sql/exec"
+	"github.com/rtdw/rtdw/internal/sql/expr"
+)
+
+// aggCall is one planned aggregate call over the pre-aggregation Calc.
+type aggCall struct {
+	call exec.AggCall
+	text string
+	typ  row.Type
+}
+
+// aggregate plans GROUP BY / aggregates of a SELECT: a Calc computing the
+// keys and the aggregates' arguments (and the WHERE), a shuffle by the
+// keys, the group or window aggregation, and a Calc for the SELECT list
+// and HAVING over its output.
+func (b *builder) aggregate(sel *ast.Select, from *rel, where ast.Expr, items []selItem, aggs []*ast.FuncCall) (*rel, error) {
+	var groupExprs []ast.Expr
+	var win *windowDef
+	sawStart, sawEnd := false, false
+	for _, g := range sel.GroupBy {
+		g = unparen(g)
+		switch x := g.(type) {
+		case *ast.GroupingSets, *ast.Rollup, *ast.Cube:
+			return nil, errAt(x, "GROUPING SETS, ROLLUP and CUBE are not supported yet")
+		case *ast.ColumnRef:
+			if from.window != nil {
+				if idx, _, err := expr.ResolveColumn(x, from.columns()); err == nil {
+					switch idx {
+					case from.window.startCol:
+						sawStart = true
+						continue
+					case from.window.endCol:
+						sawEnd = true
+						continue
+					case from.window.timeColOut:
+						continue
+					}
+				}
+			}
+		case *ast.FuncCall:
+			switch funcName(x) {
+			case "TUMBLE", "HOP", "SESSION":
+				if win != nil {
+					return nil, errAt(x, "only one group window per GROUP BY")
+				}
+				w, err := b.legacyWindow(x, from)
+				if err != nil {
+					return nil, err
+				}
+				win = w
+				continue
+			}
+		}
+		groupExprs = append(groupExprs, g)
+	}
+	base := from
+	if from.window != nil {
+		if sawStart && sawEnd {
+			if win != nil {
+				return nil, errAt(sel, "a window TVF and a group window function in one GROUP BY")
+			}
+			win = from.window.def
+			base = from.window.input
+		} else {
+			if sawStart || sawEnd {
+				return nil, errAt(sel, "a window aggregation groups by both window_start and window_end")
+			}
+			var err error
+			if base, err = b.windowTVF(from); err != nil {
+				return nil, err
+			}
+		}
+	} else if base.rank != nil {
+		return nil, errAt(sel, "aggregating a ROW_NUMBER() result needs a filter on it first (WHERE rn <= N)")
+	}
+	if win != nil && base.mode != connector.InsertOnly {
+		return nil, errAt(sel, "a window aggregation needs an insert-only input, but its input is a %s changelog (Flink: WindowAggregate doesn't support consuming update and delete changes)", base.mode)
+	}
+
+	// The pre-aggregation Calc: keys, then each call's arguments and
+	// FILTER condition, then the window's time column.
+	var pre []calcItem
+	var keyTexts []string
+	keyOf := map[string]int{} // a key expression's text -> its position
+	for _, g := range groupExprs {
+		c, err := b.compile(g, base, nil)
+		if err != nil {
+			return nil, err
+		}
+		name := exprName(g, len(pre))
+		it := calcItem{c: c, name: name, text: ast.Format(g)}
+		if ref, ok := g.(*ast.ColumnRef); ok {
+			if idx, _, err := expr.ResolveColumn(ref, base.columns()); err == nil {
+				it.time = noTime
+				_ = idx
+			}
+		}
+		keyOf[ast.Format(g)] = len(pre)
+		keyTexts = append(keyTexts, it.text)
+		pre = append(pre, it)
+	}
+	nk := len(pre)
+	calls := make([]aggCall, len(aggs))
+	for i, f := range aggs {
+		fn, _ := aggfn.Lookup(funcName(f))
+		var types []row.Type
+		var consts []*row.Value
+		var args []int
+		if !f.Star {
+			for _, a := range f.Args {
+				c, err := b.compile(a, base, nil)
+				if err != nil {
+					return nil, err
+				}
+				types = append(types, c.Type)
+				var cv *row.Value
+				if c.Const {
+					v, err := c.Eval(nil)
+					if err == nil {
+						cv = &v
+					}
+				}
+				consts = append(consts, cv)
+				args = append(args, len(pre))
+				pre = append(pre, calcItem{c: c, name: fmt.Sprintf("$f%d", len(pre)), text: ast.Format(a)})
+			}
+		}
+		bound, err := fn.Bind(types, consts, f.Distinct)
+		if err != nil {
+			return nil, errAt(f, "%s: %v", ast.Format(f), err)
+		}
+		filter := -1
+		if f.Filter != nil {
+			c, err := b.compile(f.Filter, base, nil)
+			if err != nil {
+				return nil, err
+			}
+			if c.Type.Kind != row.KindBoolean {
+				return nil, errAt(f.Filter, "FILTER (WHERE ...) needs a BOOLEAN condition, got %s", c.Type)
+			}
+			filter = len(pre)
+			pre = append(pre, calcItem{c: c, name: fmt.Sprintf("$f%d", len(pre)), text: ast.Format(f.Filter)})
+		}
+		calls[i] = aggCall{call: exec.AggCall{Fn: bound, Args: args, Filter: filter}, text: ast.Format(f), typ: bound.Type}
+	}
+	timeCol := -1
+	if win != nil {
+		timeCol = len(pre)
+		it := passThrough(base, win.timeCol)
+		pre = append(pre, it)
+	}
+	var whereFn func(*row.Row) (bool, error)
+	if where != nil {
+		f, err := expr.CompileFilter(where, &expr.Scope{Columns: base.columns(), Env: b.p.Env})
+		if err != nil {
+			return nil, err
+		}
+		whereFn = f
+	}
+	preRel := b.calc(base, where, whereFn, pre)
+	keys := make([]int, nk)
+	for i := range keys {
+		keys[i] = i
+	}
+	var aggRel *rel
+	var err error
+	if win != nil {
+		aggRel, err = b.windowAgg(preRel, keys, calls, win, timeCol)
+	} else {
+		texts := make([]string, 0, nk+len(calls))
+		texts = append(texts, keyTexts...)
+		for _, c := range calls {
+			texts = append(texts, c.text)
+		}
+		aggRel, err = b.groupAgg(preRel, keys, calls, nil, fmt.Sprintf("GroupAggregate(groupBy=[%s], select=[%s])", strings.Join(keyTexts, ", "), strings.Join(texts, ", ")))
+	}
+	if err != nil {
+		return nil, err
+	}
+	// Keys keep their columns' qualifiers, so t.k still resolves.
+	for i, g := range groupExprs {
+		if ref, ok := g.(*ast.ColumnRef); ok {
+			if idx, _, err := expr.ResolveColumn(ref, base.columns()); err == nil {
+				aggRel.fields[i].qual = base.fields[idx].qual
+				aggRel.fields[i].name = base.fields[idx].name
+			}
+		}
+	}
+	callAt := map[*ast.FuncCall]int{}
+	for i, f := range aggs {
+		callAt[f] = nk + i
+	}
+	lookup := func(e ast.Expr) (int, bool) {
+		switch x := e.(type) {
+		case *ast.FuncCall:
+			if i, ok := callAt[x]; ok {
+				return i, true
+			}
+			if win != nil && win.legacy != "" {
+				switch funcName(x) {
+				case win.legacy + "_START":
+					return nk + len(calls), true
+				case win.legacy + "_END":
+					return nk + len(calls) + 1, true
+				case win.legacy + "_ROWTIME":
+					return nk + len(calls) + 2, true
+				}
+			}
+		case *ast.ColumnRef, *ast.Literal:
+			return 0, false
+		}
+		if i, ok := keyOf[ast.Format(e)]; ok {
+			return i, true
+		}
+		return 0, false
+	}
+	out, err := b.project(aggRel, sel.Having, items, lookup)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// groupAgg adds a shuffle by keys and an unbounded group aggregation over
+// r (whose first columns are the keys).
+func (b *builder) groupAgg(r *rel, keys []int, calls []aggCall, _ []string, text string) (*rel, error) {
+	keyed := b.keyBy(r, keys)
+	spec := exec.GroupAggSpec{Keys: keys, GenerateUpdateBefore: true}
+	fields := make([]field, 0, len(keys)+len(calls))
+	for _, k := range keys {
+		f := r.fields[k]
+		f.time = noTime // an aggregate's output has no time attribute
+		fields = append(fields, f)
+	}
+	for i, c := range calls {
+		spec.Calls = append(spec.Calls, c.call)
+		fields = append(fields, field{name: fmt.Sprintf("EXPR$%d", len(keys)+i), typ: c.typ})
+	}
+	if ttl := b.p.Options["table.exec.state.ttl"]; ttl != "" {
+		d, err := parseDuration(ttl)
+		if err != nil {
+			return nil, fmt.Errorf("'table.exec.state.ttl' = '%s': %v", ttl, err)
+		}
+		spec.StateTTL = d
+	}
+	if err := spec.Validate(); err != nil {
+		return nil, fmt.Errorf("GroupAggregate: %v", err)
+	}
+	name := b.opName("GroupAggregate")
+	s := keyed.s.Process(name, exec.GroupAgg(spec)).Main()
+	out := &rel{fields: fields, mode: connector.Retract, s: s, node: nodeOf(text, connector.Retract, keyed.node)}
+	out.upsertKeys = make([]int, len(keys))
+	for i := range keys {
+		out.upsertKeys[i] = i
+	}
+	return out, nil
+}

@@ -1,0 +1,96 @@
+package planner
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/rtdw/rtdw/internal/row"
+	"github.com/rtdw/rtdw/internal/sql/ast"
+	"github.com/rtdw/rtdw/internal/sql/exec"
+	"github.com/rtdw/rtdw/internal/sql/expr"
+	"github.com/rtdw/rtdw/internal/stream"
+)
+
+func (b *builder) compile(e ast.Expr, r *rel, lookup func(ast.Expr) (int, bool)) (*expr.Compiled, error) {
+	var cols []expr.Column
+	if r != nil {
+		cols = r.columns()
+	}
+	return b.compileOver(e, cols, lookup)
+}
+
+func (b *builder) compileOver(e ast.Expr, cols []expr.Column, lookup func(ast.Expr) (int, bool)) (*expr.Compiled, error) {
+	return expr.Compile(e, &expr.Scope{Columns: cols, Env: b.p.Env, Lookup: lookup})
+}
+
+// exprName is the column name Flink gives a SELECT item without alias: a
+// column keeps its name, anything else is EXPR$i.
+func exprName(e ast.Expr, i int) string {
+	switch x := unparen(e).(type) {
+	case *ast.ColumnRef:
+		return lastPart(x)
+	case *ast.Subscript, *ast.FieldAccess:
+		_ = x
+	}
+	return fmt.Sprintf("EXPR$%d", i)
+}
+
+// calc adds a Calc (projection and filter) over r. projs nil passes
+// rows through (a filter only).
+type calcItem struct {
+	qual string
+	c    *expr.Compiled
+	name string
+	time timeAttr
+	text string
+}
+
+func (b *builder) calc(r *rel, filter ast.Expr, filterFn func(*row.Row) (bool, error), items []calcItem) *rel {
+	spec := exec.CalcSpec{Filter: filterFn}
+	var fields []field
+	var texts []string
+	if items != nil {
+		spec.Projections = make([]expr.Func, len(items))
+		fields = make([]field, len(items))
+		for i, it := range items {
+			spec.Projections[i] = it.c.Eval
+			fields[i] = field{qual: it.qual, name: it.name, typ: it.c.Type, time: it.time}
+			texts = append(texts, it.text)
+		}
+	} else {
+		fields = r.fields
+		texts = r.names()
+	}
+	op := fmt.Sprintf("Calc(select=[%s]", strings.Join(texts, ", "))
+	if filter != nil {
+		op += fmt.Sprintf(", where=[%s]", ast.Format(filter))
+	}
+	op += ")"
+	name := b.opName("Calc")
+	s := r.s.Process(name, exec.Calc(spec)).Main()
+	return &rel{fields: fields, mode: r.mode, s: s, node: nodeOf(op, r.mode, r.node)}
+}
+
+// passThrough is a calc item selecting input column i unchanged.
+func passThrough(r *rel, i int) calcItem {
+	f := r.fields[i]
+	return calcItem{qual: f.qual, c: &expr.Compiled{Type: f.typ, Eval: func(rr *row.Row) (row.Value, error) { return rr.Values[i], nil }}, name: f.name, time: f.time, text: quoteIdent(f.name)}
+}
+
+// keyBy shuffles r by columns (Flink's Exchange hash[...]); no columns:
+// everything to one task (Exchange single).
+func (b *builder) keyBy(r *rel, cols []int) *rel {
+	name := b.opName("Exchange")
+	s := r.s.KeyByColumns(name, r.schema(), cols...)
+	dist := "single"
+	if len(cols) > 0 {
+		names := make([]string, len(cols))
+		for i, c := range cols {
+			names[i] = quoteIdent(r.fields[c].name)
+		}
+		dist = "hash[" + strings.Join(names, ", ") + "]"
+	}
+	return &rel{fields: r.fields, mode: r.mode, s: s, node: nodeOf("Exchange(distribution=["+dist+"])", r.mode, r.node)}
+}
+
+func execCollect(fn func(row.Row)) stream.Factory { return exec.Collect(fn) }

@@ -1,0 +1,200 @@
+package planner
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/rtdw/rtdw/internal/row"
+	"github.com/rtdw/rtdw/internal/sql/ast"
+	"github.com/rtdw/rtdw/internal/sql/connector"
+	"github.com/rtdw/rtdw/internal/sql/expr"
+)
+
+// insert plans INSERT INTO table query: the query, a Calc casting its
+// columns to the sink's types (by position, or by the column list), the
+// changelog check and the sink.
+func (b *builder) insert(ins *ast.Insert) error {
+	parts := make([]string, len(ins.Table.Parts))
+	for i, p := range ins.Table.Parts {
+		parts[i] = p.Name
+	}
+	path, err := b.p.Catalog.Qualify(parts)
+	if err != nil {
+		return errAt(&ins.Table, "%v", err)
+	}
+	t, v, err := b.p.Catalog.Lookup(path)
+	if err != nil {
+		return errAt(&ins.Table, "%v", err)
+	}
+	if v != nil {
+		return errAt(&ins.Table, "%s is a view: INSERT INTO needs a table", v.Path)
+	}
+	hints := []ast.Hint{{Name: "OPTIONS", Options: ins.Hints}}
+	opts := withHints(t.Options, hints)
+	f, err := connector.Lookup(opts["connector"])
+	if err != nil {
+		return errAt(&ins.Table, "table %s: %v", t.Path, err)
+	}
+	if f.NewSink == nil {
+		return errAt(&ins.Table, "connector '%s' of table %s cannot be written (it is a source only)", f.Name, t.Path)
+	}
+	ct, _, err := connTable(t, opts, true)
+	if err != nil {
+		return errAt(&ins.Table, "%v", err)
+	}
+	sink, err := f.NewSink(&b.conn, ct)
+	if err != nil {
+		return errAt(&ins.Table, "table %s: %v", t.Path, err)
+	}
+	r, err := b.query(ins.Query, nil)
+	if err != nil {
+		return err
+	}
+	if r, err = b.materialize(r); err != nil {
+		return err
+	}
+
+	// Which sink column each query column fills; static partition values
+	// and unlisted columns are constants.
+	sinkCols := ct.Schema.Columns()
+	target := make([]int, len(sinkCols)) // sink column -> query column, or -1
+	consts := make([]ast.Expr, len(sinkCols))
+	for i := range target {
+		target[i] = -1
+	}
+	static := map[int]bool{}
+	for _, ps := range ins.Partition {
+		i := ct.Schema.Index(ps.Column.Name)
+		if i < 0 {
+			return errAt(&ps.Column, "no column %s in %s", ps.Column.Name, t.Path)
+		}
+		static[i] = true
+		consts[i] = ps.Value
+	}
+	if len(ins.Columns) > 0 {
+		if len(ins.Columns) != len(r.fields) {
+			return errAt(ins.Query, "the query gives %d columns for the %d listed", len(r.fields), len(ins.Columns))
+		}
+		for qi, c := range ins.Columns {
+			i := ct.Schema.Index(c.Name)
+			if i < 0 {
+				return errAt(&c, "no column %s in %s", c.Name, t.Path)
+			}
+			target[i] = qi
+		}
+	} else {
+		var open []int
+		for i := range sinkCols {
+			if !static[i] {
+				open = append(open, i)
+			}
+		}
+		if len(open) != len(r.fields) {
+			return errAt(ins.Query, "Column types of query result and sink for %s do not match: the query has %d columns (%s), the sink %d (%s)",
+				t.Path, len(r.fields), strings.Join(r.names(), ", "), len(open), strings.Join(sinkNames(sinkCols, open), ", "))
+		}
+		for qi, i := range open {
+			target[i] = qi
+		}
+	}
+	items := make([]calcItem, len(sinkCols))
+	identity := len(sinkCols) == len(r.fields)
+	for i, sc := range sinkCols {
+		var c *expr.Compiled
+		text := ""
+		if qi := target[i]; qi >= 0 {
+			it := passThrough(r, qi)
+			c, text = it.c, it.text
+			identity = identity && qi == i
+		} else {
+			identity = false
+			e := consts[i]
+			if e == nil {
+				e = &ast.Literal{Kind: ast.NullLit}
+				if sc.Type.NotNull {
+					return errAt(ins.Query, "column %s of %s is NOT NULL and gets no value", sc.Name, t.Path)
+				}
+			}
+			if c, err = b.compile(e, nil, nil); err != nil {
+				return err
+			}
+			text = ast.Format(e)
+		}
+		if !c.Type.Equal(sc.Type) {
+			cc, err := expr.Coerce(c, sc.Type)
+			if err != nil {
+				return errAt(ins.Query, "column %s of %s is %s; the query gives %s: %v", sc.Name, t.Path, sc.Type, c.Type, err)
+			}
+			if !sameRepresentation(c.Type, sc.Type) {
+				identity = false
+				text = fmt.Sprintf("CAST(%s AS %s)", text, sc.Type)
+			}
+			c = cc
+		}
+		items[i] = calcItem{c: c, name: sc.Name, text: text}
+	}
+	if !identity {
+		r = b.calc(r, nil, nil, items)
+	}
+	if r.mode > sink.Accepts() {
+		return errAt(ins, "Table sink %s doesn't support consuming %s changes which are produced by node %s",
+			t.Path, changeWord(r.mode), updateOrigin(r.node))
+	}
+	if err := sink.Attach(r.s); err != nil {
+		return errAt(&ins.Table, "table %s: %v", t.Path, err)
+	}
+	b.sinks = append(b.sinks, nodeOf(fmt.Sprintf("Sink(table=[%s], fields=[%s], connector=[%s])", t.Path, strings.Join(sinkNames(sinkCols, nil), ", "), f.Name), r.mode, r.node))
+	return nil
+}
+
+// sameRepresentation: a cast between these types changes no value
+// (nullability or a longer VARCHAR only), so no Calc is needed.
+func sameRepresentation(a, b row.Type) bool {
+	if a.Kind != b.Kind {
+		return a.IsString() && b.IsString() && b.Precision >= a.Precision || false
+	}
+	switch a.Kind {
+	case row.KindDecimal:
+		return a.Precision == b.Precision && a.Scale == b.Scale
+	case row.KindTimestamp, row.KindTimestampLTZ, row.KindTime:
+		return a.Precision <= b.Precision
+	case row.KindChar, row.KindVarChar:
+		return b.Kind == row.KindVarChar && b.Precision >= a.Precision
+	case row.KindArray, row.KindMap, row.KindMultiset, row.KindRow:
+		return a.WithNotNull(false).Equal(b.WithNotNull(false))
+	}
+	return true
+}
+
+func sinkNames(cols []row.Column, idx []int) []string {
+	var out []string
+	if idx == nil {
+		for _, c := range cols {
+			out = append(out, quoteIdent(c.Name))
+		}
+		return out
+	}
+	for _, i := range idx {
+		out = append(out, quoteIdent(cols[i].Name))
+	}
+	return out
+}
+
+func changeWord(m connector.ChangelogMode) string {
+	if m == connector.Upsert {
+		return "update and delete"
+	}
+	return "update and delete"
+}
+
+// updateOrigin names the operator where the plan starts producing
+// updates (the deepest node with an updating output over insert-only
+// inputs), as Flink's message does.
+func updateOrigin(n *pnode) string {
+	for _, in := range n.inputs {
+		if in.mode != connector.InsertOnly {
+			return updateOrigin(in)
+		}
+	}
+	return n.op
+}

@@ -1,0 +1,387 @@
+package planner
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/rtdw/rtdw/internal/row"
+	"github.com/rtdw/rtdw/internal/sql/ast"
+	"github.com/rtdw/rtdw/internal/sql/connector"
+	"github.com/rtdw/rtdw/internal/sql/exec"
+	"github.com/rtdw/rtdw/internal/sql/expr"
+)
+
+// pendingRank is SELECT ..., ROW_NUMBER() OVER (PARTITION BY ... ORDER
+// BY ...) AS rn: planned when the enclosing query filters on rn (Top-N,
+// deduplication), as Flink recognizes those patterns.
+type pendingRank struct {
+	at        ast.Node
+	input     *rel // the SELECT's other items, then hidden key columns
+	visible   int  // items other than rn
+	rnPos     int  // rn's position among the SELECT's items
+	partition []int
+	order     []exec.SortKey
+	text      string
+}
+
+func (b *builder) pendingRank(sel *ast.Select, r *rel, where ast.Expr, items []selItem, overs []*ast.FuncCall) (*rel, error) {
+	call := overs[0]
+	if len(overs) > 1 {
+		return nil, errAt(overs[1], "only one ROW_NUMBER() per query (and no other OVER aggregate beside it)")
+	}
+	if len(call.Args) > 0 || call.Over.Spec == nil {
+		return nil, errAt(call, "ROW_NUMBER() takes no arguments and an inline OVER (PARTITION BY ... ORDER BY ...)")
+	}
+	spec := call.Over.Spec
+	if len(spec.OrderBy) == 0 {
+		return nil, errAt(call, "ROW_NUMBER() OVER needs an ORDER BY")
+	}
+	rnPos := -1
+	for i, it := range items {
+		if it.e == nil {
+			continue
+		}
+		if f, ok := unparen(it.e).(*ast.FuncCall); ok && f == call {
+			rnPos = i
+			continue
+		}
+		if len(overCalls(it.e)) > 0 {
+			return nil, errAt(it.e, "ROW_NUMBER() must be a SELECT item of its own")
+		}
+	}
+	if rnPos < 0 {
+		return nil, errAt(call, "ROW_NUMBER() must be a SELECT item of its own")
+	}
+	var err error
+	if r, err = b.materialize(r); err != nil {
+		return nil, err
+	}
+	var rest []selItem
+	for i, it := range items {
+		if i != rnPos {
+			rest = append(rest, it)
+		}
+	}
+	// Key columns: an item that is the same input column, else hidden.
+	hidden := []selItem{}
+	colOf := func(e ast.Expr) (int, error) {
+		if ref, ok := unparen(e).(*ast.ColumnRef); ok {
+			idx, _, err := expr.ResolveColumn(ref, r.columns())
+			if err != nil {
+				return 0, err
+			}
+			for i, it := range rest {
+				if it.col == idx {
+					return i, nil
+				}
+				if ir, ok := unparen(it.e).(*ast.ColumnRef); ok && it.col < 0 {
+					if j, _, err := expr.ResolveColumn(ir, r.columns()); err == nil && j == idx {
+						return i, nil
+					}
+				}
+			}
+		}
+		hidden = append(hidden, selItem{e: e, col: -1, name: fmt.Sprintf("$k%d", len(hidden))})
+		return len(rest) + len(hidden) - 1, nil
+	}
+	p := &pendingRank{at: call, visible: len(rest), rnPos: rnPos}
+	var pt, ot []string
+	for _, e := range spec.PartitionBy {
+		c, err := colOf(e)
+		if err != nil {
+			return nil, err
+		}
+		p.partition = append(p.partition, c)
+		pt = append(pt, ast.Format(e))
+	}
+	for _, o := range spec.OrderBy {
+		c, err := colOf(o.Expr)
+		if err != nil {
+			return nil, err
+		}
+		nullsLast := o.Desc // Flink: NULLS FIRST for ASC, LAST for DESC
+		if o.NullsFirst != nil {
+			nullsLast = !*o.NullsFirst
+		}
+		p.order = append(p.order, exec.SortKey{Col: c, Desc: o.Desc, NullsLast: nullsLast})
+		s := ast.Format(o.Expr)
+		if o.Desc {
+			s += " DESC"
+		} else {
+			s += " ASC"
+		}
+		ot = append(ot, s)
+	}
+	p.text = fmt.Sprintf("partitionBy=[%s], orderBy=[%s]", strings.Join(pt, ", "), strings.Join(ot, ", "))
+	in, err := b.project(r, where, append(rest, hidden...), nil)
+	if err != nil {
+		return nil, err
+	}
+	p.input = in
+	fields := make([]field, 0, len(items))
+	fields = append(fields, in.fields[:len(rest)]...)
+	rnName := items[rnPos].name
+	fields = append(fields[:rnPos], append([]field{{name: rnName, typ: row.BigIntType.WithNotNull(true)}}, fields[rnPos:]...)...)
+	return &rel{fields: fields, mode: in.mode, node: in.node, rank: p}, nil
+}
+
+// rankFilter plans the pending rank under the enclosing SELECT's WHERE
+// rn <= N (or < N, = 1): Deduplicate when N is 1 and the order is a time
+// attribute, WindowRank when partitioned by a window, else Rank. It
+// returns the rest of the WHERE.
+func (b *builder) rankFilter(r *rel, sel *ast.Select) (*rel, ast.Expr, error) {
+	p := r.rank
+	rnName := r.fields[p.rnPos].name
+	isRn := func(e ast.Expr) bool {
+		ref, ok := unparen(e).(*ast.ColumnRef)
+		return ok && strings.EqualFold(lastPart(ref), rnName)
+	}
+	intLit := func(e ast.Expr) (int64, bool) {
+		l, ok := unparen(e).(*ast.Literal)
+		if !ok || l.Kind != ast.IntLit {
+			return 0, false
+		}
+		n, err := strconv.ParseInt(l.Text, 10, 64)
+		return n, err == nil
+	}
+	var limit int64
+	var rest []ast.Expr
+	for _, c := range conjuncts(sel.Where) {
+		bin, ok := unparen(c).(*ast.Binary)
+		if ok && limit == 0 {
+			op, l, rr := bin.Op, bin.L, bin.R
+			if !isRn(l) && isRn(rr) { // N >= rn
+				l, rr = rr, l
+				op = map[string]string{">=": "<=", ">": "<", "=": "="}[op]
+			}
+			if n, ok := intLit(rr); ok && isRn(l) {
+				switch op {
+				case "<=":
+					limit = n
+					continue
+				case "<":
+					limit = n - 1
+					continue
+				case "=":
+					if n == 1 {
+						limit = 1
+						continue
+					}
+				}
+			}
+		}
+		rest = append(rest, c)
+	}
+	if limit <= 0 {
+		return nil, nil, errAt(p.at, "ROW_NUMBER() needs WHERE %s <= N (N >= 1) or %s = 1 in the enclosing query (Top-N and deduplication)", rnName, rnName)
+	}
+	rnUsed := false
+	for _, it := range sel.Items {
+		if it.Star && it.Qualifier == nil {
+			rnUsed = true
+		}
+		walk(it.Expr, func(e ast.Expr) bool {
+			if isRn(e) {
+				rnUsed = true
+			}
+			return true
+		})
+	}
+	in := p.input
+	var out *rel
+	rnCol := -1 // rank number column in the operator's output
+	var timeOrder bool
+	if len(p.order) == 1 {
+		tf := in.fields[p.order[0].Col]
+		timeOrder = tf.time != noTime
+	}
+	win := windowPartition(in, p.partition)
+	switch {
+	case limit == 1 && timeOrder && win == nil:
+		o := p.order[0]
+		tf := in.fields[o.Col]
+		spec := exec.DedupSpec{KeepLast: o.Desc, TimeCol: o.Col, RowTime: tf.time == rowTime, GenerateUpdateBefore: true, Schema: in.schema()}
+		if tf.time == procTime {
+			spec.TimeCol = -1
+		}
+		mode := connector.Retract
+		if !o.Desc && tf.time == procTime {
+			mode = connector.InsertOnly
+		}
+		if in.mode != connector.InsertOnly {
+			return nil, nil, errAt(p.at, "deduplication needs an insert-only input, but its input is a %s changelog", in.mode)
+		}
+		keyed := b.keyBy(in, p.partition)
+		keep := "FirstRow"
+		if o.Desc {
+			keep = "LastRow"
+		}
+		if err := spec.Validate(); err != nil {
+			return nil, nil, errAt(p.at, "%v", err)
+		}
+		name := b.opName("Deduplicate")
+		s := keyed.s.Process(name, exec.Dedup(spec)).Main()
+		out = &rel{fields: in.fields, mode: mode, s: s, node: nodeOf(fmt.Sprintf("Deduplicate(keep=[%s], key=[%s], order=[%s])", keep, strings.Join(colNames(in, p.partition), ", "), strings.ToUpper(timeName(tf.time))), mode, keyed.node)}
+	case win != nil:
+		if in.mode != connector.InsertOnly {
+			return nil, nil, errAt(p.at, "a window Top-N needs an insert-only input")
+		}
+		var part []int
+		for _, c := range p.partition {
+			if c != win[0] && c != win[1] {
+				part = append(part, c)
+			}
+		}
+		spec := exec.WindowRankSpec{PartitionKeys: part, WindowStartCol: win[0], WindowEndCol: win[1], Limit: limit, OutputRankNumber: rnUsed}
+		for _, o := range p.order {
+			spec.Order = append(spec.Order, exec.WindowSortKey{Col: o.Col, Desc: o.Desc, NullsLast: o.NullsLast})
+		}
+		keyed := b.keyBy(in, p.partition)
+		if err := spec.Validate(); err != nil {
+			return nil, nil, errAt(p.at, "%v", err)
+		}
+		name := b.opName("WindowRank")
+		s := keyed.s.Process(name, exec.WindowRank(spec)).Main()
+		fields := append([]field(nil), in.fields...)
+		if rnUsed {
+			rnCol = len(fields)
+			fields = append(fields, field{name: rnName, typ: row.BigIntType.WithNotNull(true)})
+		}
+		out = &rel{fields: fields, mode: connector.InsertOnly, s: s, node: nodeOf(fmt.Sprintf("WindowRank(rankRange=[rankStart=1, rankEnd=%d], %s)", limit, p.text), connector.InsertOnly, keyed.node)}
+	default:
+		keyed := b.keyBy(in, p.partition)
+		spec := exec.RankSpec{PartitionKeys: p.partition, Order: p.order, Limit: limit, OutputRankNumber: rnUsed, InputAppendOnly: in.mode == connector.InsertOnly, Schema: in.schema()}
+		if err := spec.Validate(); err != nil {
+			return nil, nil, errAt(p.at, "%v", err)
+		}
+		name := b.opName("Rank")
+		s := keyed.s.Process(name, exec.Rank(spec)).Main()
+		fields := append([]field(nil), in.fields...)
+		if rnUsed {
+			rnCol = len(fields)
+			fields = append(fields, field{name: rnName, typ: row.BigIntType.WithNotNull(true)})
+		}
+		strategy := "RetractStrategy"
+		if in.mode == connector.InsertOnly {
+			strategy = "AppendFastStrategy"
+		}
+		out = &rel{fields: fields, mode: connector.Retract, s: s, node: nodeOf(fmt.Sprintf("Rank(strategy=[%s], rankType=[ROW_NUMBER], rankRange=[rankStart=1, rankEnd=%d], %s, select=[%s])", strategy, limit, p.text, strings.Join(in.names()[:p.visible], ", ")), connector.Retract, keyed.node)}
+	}
+	// Put rn back where the SELECT had it and drop the hidden keys.
+	items := make([]calcItem, 0, p.visible+1)
+	for i := 0; i < p.visible; i++ {
+		items = append(items, passThrough(out, i))
+	}
+	var rnItem calcItem
+	if rnCol >= 0 {
+		rnItem = passThrough(out, rnCol)
+	} else {
+		one := row.BigInt(1)
+		rnItem = calcItem{c: &expr.Compiled{Type: row.BigIntType.WithNotNull(true), Const: true, Eval: func(*row.Row) (row.Value, error) { return one, nil }}, name: rnName, text: "1 AS " + quoteIdent(rnName)}
+	}
+	rnItem.name = rnName
+	items = append(items[:p.rnPos], append([]calcItem{rnItem}, items[p.rnPos:]...)...)
+	identity := len(items) == len(out.fields) && rnCol == p.rnPos
+	final := out
+	if !identity {
+		final = b.calc(out, nil, nil, items)
+	}
+	return final, and(rest), nil
+}
+
+func colNames(r *rel, cols []int) []string {
+	out := make([]string, len(cols))
+	for i, c := range cols {
+		out[i] = quoteIdent(r.fields[c].name)
+	}
+	return out
+}
+
+func timeName(t timeAttr) string {
+	if t == procTime {
+		return "proctime"
+	}
+	return "rowtime"
+}
+
+// windowPartition returns the window_start and window_end columns when
+// the partition holds both (a window Top-N / dedup).
+func windowPartition(r *rel, part []int) []int {
+	s, e := -1, -1
+	for _, c := range part {
+		switch strings.ToLower(r.fields[c].name) {
+		case "window_start":
+			s = c
+		case "window_end":
+			e = c
+		}
+	}
+	if s < 0 || e < 0 {
+		return nil
+	}
+	return []int{s, e}
+}
+
+// orderLimit plans a query's ORDER BY / LIMIT: ORDER BY ... LIMIT n is a
+// global Top-N (Flink's SortLimit on a stream); ORDER BY alone is
+// allowed on an ascending time attribute only (a stream is in time order).
+func (b *builder) orderLimit(q *ast.Query, r *rel) (*rel, error) {
+	var err error
+	if r, err = b.materialize(r); err != nil {
+		return nil, err
+	}
+	if q.Offset != nil {
+		return nil, errAt(q.Offset, "OFFSET is not supported on streams")
+	}
+	var order []exec.SortKey
+	for _, o := range q.OrderBy {
+		ref, ok := unparen(o.Expr).(*ast.ColumnRef)
+		if !ok {
+			return nil, errAt(o.Expr, "ORDER BY takes output columns")
+		}
+		idx, _, err := expr.ResolveColumn(ref, r.columns())
+		if err != nil {
+			return nil, err
+		}
+		nullsLast := o.Desc
+		if o.NullsFirst != nil {
+			nullsLast = !*o.NullsFirst
+		}
+		order = append(order, exec.SortKey{Col: idx, Desc: o.Desc, NullsLast: nullsLast})
+	}
+	if q.Limit == nil {
+		if len(order) > 0 && r.fields[order[0].Col].time != noTime && !order[0].Desc {
+			return r, nil
+		}
+		return nil, errAt(q.OrderBy[0].Expr, "sort on a stream must be on an ascending time attribute, or come with a LIMIT (Top-N)")
+	}
+	l, ok := unparen(q.Limit).(*ast.Literal)
+	if !ok || l.Kind != ast.IntLit {
+		return nil, errAt(q.Limit, "LIMIT takes an integer literal")
+	}
+	n, err := strconv.ParseInt(l.Text, 10, 64)
+	if err != nil || n < 1 {
+		return nil, errAt(q.Limit, "LIMIT must be at least 1")
+	}
+	if len(order) == 0 {
+		// LIMIT alone: the first n rows to arrive (arrival order).
+		return nil, errAt(q.Limit, "LIMIT without ORDER BY is not supported on streams yet")
+	}
+	keyed := b.keyBy(r, nil)
+	spec := exec.RankSpec{Order: order, Limit: n, InputAppendOnly: r.mode == connector.InsertOnly, Schema: r.schema()}
+	if err := spec.Validate(); err != nil {
+		return nil, errAt(q.Limit, "%v", err)
+	}
+	name := b.opName("SortLimit")
+	s := keyed.s.Process(name, exec.Rank(spec)).Main()
+	return &rel{fields: r.fields, mode: connector.Retract, s: s, node: nodeOf(fmt.Sprintf("SortLimit(orderBy=[%s], fetch=[%d])", strings.Join(colNames(r, sortCols(order)), ", "), n), connector.Retract, keyed.node)}, nil
+}
+
+func sortCols(o []exec.SortKey) []int {
+	out := make([]int, len(o))
+	for i, k := range o {
+		out[i] = k.Col
+	}
+	return out
+}

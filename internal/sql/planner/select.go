@@ -1,0 +1,186 @@
+package planner
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/rtdw/rtdw/internal/row"
+	"github.com/rtdw/rtdw/internal/sql/ast"
+	"github.com/rtdw/rtdw/internal/sql/expr"
+)
+
+// selItem is one SELECT item after * expansion: an expression, or an
+// input column (col >= 0) from a star.
+type selItem struct {
+	e    ast.Expr
+	col  int
+	name string
+	at   ast.Node
+}
+
+func expandItems(sel *ast.Select, r *rel) ([]selItem, error) {
+	var out []selItem
+	for i, it := range sel.Items {
+		if it.Star {
+			n := 0
+			for c, f := range r.fields {
+				if it.Qualifier != nil {
+					q := it.Qualifier.Parts[len(it.Qualifier.Parts)-1].Name
+					if !strings.EqualFold(q, f.qual) {
+						continue
+					}
+				}
+				out = append(out, selItem{col: c, name: f.name, at: &sel.Items[i]})
+				n++
+			}
+			if n == 0 && it.Qualifier != nil {
+				return nil, errAt(&sel.Items[i], "unknown table %s in %s.*", ast.Format(it.Qualifier), ast.Format(it.Qualifier))
+			}
+			continue
+		}
+		name := exprName(it.Expr, len(out))
+		if it.Alias != nil {
+			name = it.Alias.Name
+		}
+		out = append(out, selItem{e: it.Expr, col: -1, name: name, at: &sel.Items[i]})
+	}
+	return out, nil
+}
+
+func itemExprs(items []selItem) []ast.Expr {
+	var es []ast.Expr
+	for _, it := range items {
+		if it.e != nil {
+			es = append(es, it.e)
+		}
+	}
+	return es
+}
+
+// selectBlock plans one SELECT.
+func (b *builder) selectBlock(sel *ast.Select, env *ctes) (*rel, error) {
+	if sel.From == nil {
+		return nil, errAt(sel, "SELECT without FROM is not supported yet")
+	}
+	r, err := b.from(sel.From, env)
+	if err != nil {
+		return nil, err
+	}
+	where := sel.Where
+	if r.rank != nil {
+		if r, where, err = b.rankFilter(r, sel); err != nil {
+			return nil, err
+		}
+	}
+	items, err := expandItems(sel, r)
+	if err != nil {
+		return nil, err
+	}
+	exprs := itemExprs(items)
+	aggs := aggCalls(append(exprs, sel.Having)...)
+	if len(sel.GroupBy) > 0 || len(aggs) > 0 {
+		out, err := b.aggregate(sel, r, where, items, aggs)
+		if err != nil {
+			return nil, err
+		}
+		if sel.Distinct {
+			return b.distinct(out)
+		}
+		return out, nil
+	}
+	if sel.Having != nil {
+		return nil, errAt(sel.Having, "HAVING without GROUP BY or aggregates")
+	}
+	if overs := overCalls(exprs...); len(overs) > 0 {
+		if funcName(overs[0]) == "ROW_NUMBER" {
+			return b.pendingRank(sel, r, where, items, overs)
+		}
+		return b.overAggregate(sel, r, where, items, overs)
+	}
+	if r, err = b.materialize(r); err != nil {
+		return nil, err
+	}
+	out, err := b.project(r, where, items, nil)
+	if err != nil {
+		return nil, err
+	}
+	if sel.Distinct {
+		return b.distinct(out)
+	}
+	return out, nil
+}
+
+// project adds the Calc of a SELECT list and WHERE over r, or nothing
+// when it would select every column unchanged.
+func (b *builder) project(r *rel, where ast.Expr, items []selItem, lookup func(ast.Expr) (int, bool)) (*rel, error) {
+	var filter func(*row.Row) (bool, error)
+	if where != nil {
+		f, err := expr.CompileFilter(where, &expr.Scope{Columns: r.columns(), Env: b.p.Env, Lookup: lookup})
+		if err != nil {
+			return nil, err
+		}
+		filter = f
+	}
+	identity := len(items) == len(r.fields)
+	calcs := make([]calcItem, len(items))
+	for i, it := range items {
+		if it.col >= 0 {
+			calcs[i] = passThrough(r, it.col)
+			calcs[i].name = it.name
+			identity = identity && it.col == i && it.name == r.fields[i].name
+			continue
+		}
+		identity = false
+		c, err := b.compile(it.e, r, lookup)
+		if err != nil {
+			return nil, err
+		}
+		ci := calcItem{c: c, name: it.name, text: ast.Format(it.e)}
+		if ref, ok := unparen(it.e).(*ast.ColumnRef); ok && lookup == nil {
+			if idx, _, err := expr.ResolveColumn(ref, r.columns()); err == nil && len(ref.Parts) > 0 {
+				ci.time = r.fields[idx].time
+			}
+		}
+		if !strings.EqualFold(ci.text, it.name) {
+			ci.text += " AS " + quoteIdent(it.name)
+		}
+		calcs[i] = ci
+	}
+	if identity && filter == nil {
+		return r, nil
+	}
+	out := b.calc(r, where, filter, calcs)
+	out.upsertKeys = nil
+	if len(r.upsertKeys) > 0 {
+		// Keys survive a projection that passes them through.
+		var keys []int
+		for _, k := range r.upsertKeys {
+			for i, it := range items {
+				if it.col == k {
+					keys = append(keys, i)
+					break
+				}
+				if ref, ok := unparen(it.e).(*ast.ColumnRef); ok && it.col < 0 {
+					if idx, _, err := expr.ResolveColumn(ref, r.columns()); err == nil && idx == k {
+						keys = append(keys, i)
+						break
+					}
+				}
+			}
+		}
+		if len(keys) == len(r.upsertKeys) {
+			out.upsertKeys = keys
+		}
+	}
+	return out, nil
+}
+
+// distinct is SELECT DISTINCT / UNION: a group aggregation on every
+// column with no aggregate calls.
+func (b *builder) distinct(r *rel) (*rel, error) {
+	keys := make([]int, len(r.fields))
+	for i := range keys {
+		keys[i] = i
+	}
+	return b.groupAgg(r, keys, nil, nil, fmt.Sprintf("GroupAggregate(groupBy=[%s], select=[%s])", strings.Join(r.names(), ", "), strings.Join(r.names(), ", ")))
+}

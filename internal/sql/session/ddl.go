@@ -1,0 +1,496 @@
+package session
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/rtdw/rtdw/internal/sql/ast"
+	"github.com/rtdw/rtdw/internal/sql/catalog"
+	"github.com/rtdw/rtdw/internal/sql/expr"
+	"github.com/rtdw/rtdw/internal/sql/function"
+	"github.com/rtdw/rtdw/internal/sql/parser"
+)
+
+func names(n ast.ObjectName) []string {
+	out := make([]string, len(n.Parts))
+	for i, p := range n.Parts {
+		out[i] = p.Name
+	}
+	return out
+}
+
+func options(os []ast.Option) map[string]string {
+	m := make(map[string]string, len(os))
+	for _, o := range os {
+		m[o.Key] = o.Value
+	}
+	return m
+}
+
+func (s *Session) path(n ast.ObjectName) (catalog.Path, error) {
+	p, err := s.Catalog.Qualify(names(n))
+	if err != nil {
+		return p, errAt(&n, "%v", err)
+	}
+	return p, nil
+}
+
+func (s *Session) ddl(st ast.Statement) error {
+	switch x := st.(type) {
+	case *ast.CreateTable:
+		t, err := s.tableDef(x)
+		if err != nil {
+			return err
+		}
+		return wrap(x, s.Catalog.CreateTable(*t, x.IfNotExists))
+	case *ast.CreateView:
+		p, err := s.path(x.Name)
+		if err != nil {
+			return err
+		}
+		v := catalog.View{Path: p, Query: x.QueryText, Comment: x.Comment, Temporary: x.Temporary}
+		if v.Query == "" {
+			v.Query = ast.Format(x.Query)
+		}
+		for _, c := range x.Columns {
+			v.Columns = append(v.Columns, c.Name)
+		}
+		if err := s.checkView(x); err != nil {
+			return err
+		}
+		return wrap(x, s.Catalog.CreateView(v, x.IfNotExists))
+	case *ast.CreateDatabase:
+		parts := names(x.Name)
+		cat, _ := s.Catalog.Current()
+		if len(parts) == 2 {
+			cat = parts[0]
+		} else if len(parts) != 1 {
+			return errAt(x, "a database name has one or two parts")
+		}
+		return wrap(x, s.Catalog.CreateDatabase(catalog.Database{Catalog: cat, Name: parts[len(parts)-1], Comment: x.Comment, Options: options(x.Options)}, x.IfNotExists))
+	case *ast.CreateCatalog:
+		return wrap(x, s.Catalog.CreateCatalog(catalog.CatalogDef{Name: x.Name.Name, Options: options(x.Options)}, x.IfNotExists))
+	case *ast.CreateFunction:
+		p, err := s.path(x.Name)
+		if err != nil {
+			return err
+		}
+		if err := checkFunction(x.Class); err != nil {
+			return errAt(x, "%v", err)
+		}
+		return wrap(x, s.Catalog.CreateFunction(catalog.Function{Path: p, Class: x.Class, Language: x.Language, Temporary: x.Temporary}, x.IfNotExists))
+	case *ast.Drop:
+		return s.drop(x)
+	case *ast.AlterTable:
+		p, err := s.path(x.Name)
+		if err != nil {
+			return err
+		}
+		if x.RenameTo != nil {
+			nn := names(*x.RenameTo)
+			return wrap(x, s.Catalog.RenameTable(p, nn[len(nn)-1]))
+		}
+		return wrap(x, s.Catalog.AlterTableOptions(p, options(x.Set), x.Reset))
+	case *ast.Use:
+		parts := names(x.Name)
+		cat, _ := s.Catalog.Current()
+		if x.Catalog {
+			return wrap(x, s.Catalog.Use(parts[0], ""))
+		}
+		if len(parts) == 2 {
+			cat = parts[0]
+		}
+		return wrap(x, s.Catalog.Use(cat, parts[len(parts)-1]))
+	case *ast.Show:
+		return s.show(x)
+	case *ast.Describe:
+		return s.describe(x)
+	case *ast.StopJob:
+		return errAt(x, "STOP JOB: stop the rtdw process running the job (jobs resume from their checkpoint when started again)")
+	}
+	return errAt(st, "unsupported statement")
+}
+
+func wrap(n ast.Node, err error) error {
+	if err == nil {
+		return nil
+	}
+	return errAt(n, "%v", err)
+}
+
+// checkFunction: CREATE FUNCTION names a Go function registered in the
+// binary, by its name or (for a Java class name) its simple name.
+func checkFunction(class string) error {
+	name := class
+	if i := strings.LastIndex(name, "."); i >= 0 {
+		name = name[i+1:]
+	}
+	if _, ok := function.Lookup(name); ok {
+		return nil
+	}
+	if _, ok := function.LookupTable(name); ok {
+		return nil
+	}
+	return fmt.Errorf("no function %q is registered in this binary: rtdw runs Go functions registered by name (function.RegisterFunc / RegisterTableFunc), not JVM classes", class)
+}
+
+// tableDef converts CREATE TABLE into a catalog definition; computed
+// columns get the type their expression derives over the physical and
+// metadata columns.
+func (s *Session) tableDef(x *ast.CreateTable) (*catalog.Table, error) {
+	p, err := s.path(x.Name)
+	if err != nil {
+		return nil, err
+	}
+	t := &catalog.Table{Path: p, Options: options(x.Options), Comment: x.Comment, Temporary: x.Temporary}
+	if x.Like != nil {
+		lp, err := s.path(*x.Like)
+		if err != nil {
+			return nil, err
+		}
+		src, _, err := s.Catalog.Lookup(lp)
+		if err != nil || src == nil {
+			return nil, errAt(x.Like, "LIKE %s: no such table", lp)
+		}
+		t.Columns = append(t.Columns, src.Columns...)
+		t.Watermark = src.Watermark
+		t.PrimaryKey = src.PrimaryKey
+		t.PartitionKeys = src.PartitionKeys
+		merged := map[string]string{}
+		for k, v := range src.Options {
+			merged[k] = v
+		}
+		for k, v := range t.Options {
+			merged[k] = v
+		}
+		t.Options = merged
+	}
+	var scope []expr.Column
+	for _, c := range x.Columns {
+		if c.Computed == nil {
+			scope = append(scope, expr.Column{Name: c.Name.Name, Type: c.Type})
+		}
+	}
+	env, err := s.env()
+	if err != nil {
+		return nil, errAt(x, "%v", err)
+	}
+	seen := map[string]bool{}
+	for _, c := range t.Columns {
+		seen[strings.ToLower(c.Name)] = true
+	}
+	for _, c := range x.Columns {
+		if seen[strings.ToLower(c.Name.Name)] {
+			return nil, errAt(&c.Name, "duplicate column %s", c.Name.Name)
+		}
+		seen[strings.ToLower(c.Name.Name)] = true
+		col := catalog.Column{Name: c.Name.Name, Type: c.Type, Metadata: c.Metadata, MetadataKey: c.MetadataKey, Virtual: c.Virtual, Comment: c.Comment}
+		if c.Computed != nil {
+			cc, err := expr.Compile(c.Computed, &expr.Scope{Columns: scope, Env: env})
+			if err != nil {
+				return nil, err
+			}
+			col.Type = cc.Type
+			col.Expr = ast.Format(c.Computed)
+		}
+		if err := col.Type.Validate(); err != nil && c.Computed == nil {
+			return nil, errAt(&c, "column %s: %v", c.Name.Name, err)
+		}
+		t.Columns = append(t.Columns, col)
+	}
+	if x.Watermark != nil {
+		found := false
+		for _, c := range t.Columns {
+			if strings.EqualFold(c.Name, x.Watermark.Column.Name) {
+				found = true
+			}
+		}
+		if !found {
+			return nil, errAt(&x.Watermark.Column, "the watermark column %s is not a column of the table", x.Watermark.Column.Name)
+		}
+		t.Watermark = &catalog.Watermark{Column: x.Watermark.Column.Name, Expr: ast.Format(x.Watermark.Expr)}
+	}
+	if len(x.PrimaryKey) > 0 {
+		t.PrimaryKey = nil
+		for _, k := range x.PrimaryKey {
+			ok := false
+			for _, c := range t.Columns {
+				if strings.EqualFold(c.Name, k.Name) && !c.Computed() && !c.Metadata {
+					ok = true
+				}
+			}
+			if !ok {
+				return nil, errAt(&k, "primary key column %s is not a physical column", k.Name)
+			}
+			t.PrimaryKey = append(t.PrimaryKey, k.Name)
+		}
+	}
+	for _, k := range x.PartitionBy {
+		t.PartitionKeys = append(t.PartitionKeys, k.Name)
+	}
+	return t, nil
+}
+
+func (s *Session) checkView(x *ast.CreateView) error {
+	p, err := s.planner()
+	if err != nil {
+		return errAt(x, "%v", err)
+	}
+	_, err = p.PlanQuery(&ast.QueryStmt{At: x.At, StmtText: ast.StmtText{Text: x.QueryText}, Query: x.Query}, nil)
+	return err
+}
+
+func (s *Session) drop(x *ast.Drop) error {
+	switch x.Kind {
+	case ast.DropCatalog:
+		return wrap(x, s.Catalog.DropCatalog(x.Name.Parts[len(x.Name.Parts)-1].Name, x.IfExists))
+	case ast.DropDatabase:
+		parts := names(x.Name)
+		cat, _ := s.Catalog.Current()
+		if len(parts) == 2 {
+			cat = parts[0]
+		}
+		return wrap(x, s.Catalog.DropDatabase(cat, parts[len(parts)-1], x.IfExists, x.Cascade))
+	}
+	p, err := s.path(x.Name)
+	if err != nil {
+		return err
+	}
+	switch x.Kind {
+	case ast.DropTable:
+		return wrap(x, s.Catalog.DropTable(p, x.IfExists, x.Temporary))
+	case ast.DropView:
+		return wrap(x, s.Catalog.DropView(p, x.IfExists, x.Temporary))
+	case ast.DropFunction:
+		return wrap(x, s.Catalog.DropFunction(p, x.IfExists, x.Temporary))
+	}
+	return errAt(x, "unsupported DROP")
+}
+
+func (s *Session) show(x *ast.Show) error {
+	cat, db := s.Catalog.Current()
+	if x.Name != nil && (x.Kind == ast.ShowTables || x.Kind == ast.ShowViews || x.Kind == ast.ShowFunctions) {
+		parts := names(*x.Name)
+		db = parts[len(parts)-1]
+		if len(parts) == 2 {
+			cat = parts[0]
+		}
+	}
+	var list []string
+	var err error
+	header := ""
+	switch x.Kind {
+	case ast.ShowTables:
+		header = "table name"
+		list, err = s.Catalog.Tables(cat, db)
+		if err == nil { // Flink's SHOW TABLES lists views too
+			var views []string
+			views, err = s.Catalog.Views(cat, db)
+			list = append(list, views...)
+		}
+	case ast.ShowViews:
+		header = "view name"
+		list, err = s.Catalog.Views(cat, db)
+	case ast.ShowDatabases:
+		header = "database name"
+		list, err = s.Catalog.Databases(cat)
+	case ast.ShowCatalogs:
+		header = "catalog name"
+		list = s.Catalog.Catalogs()
+	case ast.ShowFunctions:
+		header = "function name"
+		list = append(s.Catalog.Functions(cat, db), function.Names()...)
+	case ast.ShowCurrentCatalog:
+		header, list = "current catalog name", []string{cat}
+	case ast.ShowCurrentDatabase:
+		header, list = "current database name", []string{db}
+	case ast.ShowCreateTable, ast.ShowCreateView:
+		return s.showCreate(x)
+	case ast.ShowColumns:
+		return s.describe(&ast.Describe{At: x.At, Name: *x.Name})
+	case ast.ShowJobs:
+		return errAt(x, "SHOW JOBS: use `rtdw jobs` (jobs of this data dir with their positions)")
+	default:
+		return errAt(x, "unsupported SHOW")
+	}
+	if err != nil {
+		return errAt(x, "%v", err)
+	}
+	if x.Like != "" {
+		var kept []string
+		for _, n := range list {
+			if likeMatch(strings.ToLower(x.Like), strings.ToLower(n)) {
+				kept = append(kept, n)
+			}
+		}
+		list = kept
+	}
+	sort.Strings(list)
+	rows := make([][]string, len(list))
+	for i, n := range list {
+		rows[i] = []string{n}
+	}
+	WriteTable(s.Out, []string{header}, rows)
+	return nil
+}
+
+// likeMatch is SQL LIKE with % and _.
+func likeMatch(p, s string) bool {
+	if p == "" {
+		return s == ""
+	}
+	switch p[0] {
+	case '%':
+		for i := 0; i <= len(s); i++ {
+			if likeMatch(p[1:], s[i:]) {
+				return true
+			}
+		}
+		return false
+	case '_':
+		return s != "" && likeMatch(p[1:], s[1:])
+	}
+	return s != "" && s[0] == p[0] && likeMatch(p[1:], s[1:])
+}
+
+func (s *Session) describe(x *ast.Describe) error {
+	p, err := s.path(x.Name)
+	if err != nil {
+		return err
+	}
+	t, v, err := s.Catalog.Lookup(p)
+	if err != nil {
+		return errAt(x, "%v", err)
+	}
+	if v != nil {
+		pl, err := s.planner()
+		if err != nil {
+			return errAt(x, "%v", err)
+		}
+		q, err := parser.ParseQuery(v.Query)
+		if err != nil {
+			return errAt(x, "view %s: %v", v.Path, err)
+		}
+		j, err := pl.PlanQuery(&ast.QueryStmt{At: x.At, StmtText: ast.StmtText{Text: v.Query}, Query: q}, nil)
+		if err != nil {
+			return errAt(x, "view %s: %v", v.Path, err)
+		}
+		rows := make([][]string, len(j.Columns))
+		for i, c := range j.Columns {
+			rows[i] = []string{c.Name, c.Type.WithNotNull(false).String(), nullText(c.Type.NotNull), "", "", ""}
+		}
+		WriteTable(s.Out, []string{"name", "type", "null", "key", "extras", "watermark"}, rows)
+		return nil
+	}
+	pk := map[string]bool{}
+	for _, k := range t.PrimaryKey {
+		pk[strings.ToLower(k)] = true
+	}
+	var rows [][]string
+	for _, c := range t.Columns {
+		key, extras, wm := "", "", ""
+		if pk[strings.ToLower(c.Name)] {
+			key = fmt.Sprintf("PRI(%s)", strings.Join(t.PrimaryKey, ", "))
+		}
+		switch {
+		case c.Computed():
+			extras = "AS " + c.Expr
+		case c.Metadata:
+			extras = "METADATA"
+			if c.MetadataKey != "" {
+				extras += " FROM '" + c.MetadataKey + "'"
+			}
+			if c.Virtual {
+				extras += " VIRTUAL"
+			}
+		}
+		if t.Watermark != nil && strings.EqualFold(t.Watermark.Column, c.Name) {
+			wm = t.Watermark.Expr
+		}
+		typ := c.Type.WithNotNull(false).String()
+		if wm != "" {
+			typ += " *ROWTIME*"
+		}
+		rows = append(rows, []string{c.Name, typ, nullText(c.Type.NotNull || pk[strings.ToLower(c.Name)]), key, extras, wm})
+	}
+	WriteTable(s.Out, []string{"name", "type", "null", "key", "extras", "watermark"}, rows)
+	return nil
+}
+
+func nullText(notNull bool) string {
+	if notNull {
+		return "FALSE"
+	}
+	return "TRUE"
+}
+
+func (s *Session) showCreate(x *ast.Show) error {
+	p, err := s.path(*x.Name)
+	if err != nil {
+		return err
+	}
+	t, v, err := s.Catalog.Lookup(p)
+	if err != nil {
+		return errAt(x, "%v", err)
+	}
+	if v != nil {
+		fmt.Fprintf(s.Out, "CREATE VIEW %s AS\n%s\n", v.Path, v.Query)
+		return nil
+	}
+	fmt.Fprint(s.Out, CreateTableSQL(t))
+	return nil
+}
+
+// CreateTableSQL prints a table's definition as CREATE TABLE.
+func CreateTableSQL(t *catalog.Table) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "CREATE TABLE %s (\n", t.Path)
+	var lines []string
+	for _, c := range t.Columns {
+		switch {
+		case c.Computed():
+			lines = append(lines, fmt.Sprintf("  `%s` AS %s", c.Name, c.Expr))
+		case c.Metadata:
+			l := fmt.Sprintf("  `%s` %s METADATA", c.Name, c.Type)
+			if c.MetadataKey != "" {
+				l += " FROM '" + c.MetadataKey + "'"
+			}
+			if c.Virtual {
+				l += " VIRTUAL"
+			}
+			lines = append(lines, l)
+		default:
+			lines = append(lines, fmt.Sprintf("  `%s` %s", c.Name, c.Type))
+		}
+	}
+	if t.Watermark != nil {
+		lines = append(lines, fmt.Sprintf("  WATERMARK FOR `%s` AS %s", t.Watermark.Column, t.Watermark.Expr))
+	}
+	if len(t.PrimaryKey) > 0 {
+		lines = append(lines, fmt.Sprintf("  PRIMARY KEY (`%s`) NOT ENFORCED", strings.Join(t.PrimaryKey, "`, `")))
+	}
+	b.WriteString(strings.Join(lines, ",\n"))
+	b.WriteString("\n)")
+	if t.Comment != "" {
+		fmt.Fprintf(&b, "\nCOMMENT '%s'", strings.ReplaceAll(t.Comment, "'", "''"))
+	}
+	if len(t.PartitionKeys) > 0 {
+		fmt.Fprintf(&b, "\nPARTITIONED BY (`%s`)", strings.Join(t.PartitionKeys, "`, `"))
+	}
+	keys := make([]string, 0, len(t.Options))
+	for k := range t.Options {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	b.WriteString(" WITH (\n")
+	for i, k := range keys {
+		sep := ","
+		if i == len(keys)-1 {
+			sep = ""
+		}
+		fmt.Fprintf(&b, "  '%s' = '%s'%s\n", k, strings.ReplaceAll(t.Options[k], "'", "''"), sep)
+	}
+	b.WriteString(")\n")
+	return b.String()
+}
