@@ -38,6 +38,9 @@ type Config struct {
 	HTTPAddr string `yaml:"http_addr"`
 	// Jobs to run when --jobs is not given (default all).
 	Jobs []string `yaml:"jobs"`
+	// SQL files or directories of Flink SQL jobs that `run` and `worker`
+	// run (as --sql does); built-in jobs then run only when named by jobs.
+	SQL []string `yaml:"sql"`
 	// TopicDBFormat: how topic_db records are encoded (auto, maxwell,
 	// debezium, canal); auto detects per record.
 	TopicDBFormat string `yaml:"topic_db_format"`

@@ -16,6 +16,8 @@ import (
 
 type runOptions struct {
 	jobs     string
+	sql      []string
+	resets   []string
 	drain    bool
 	interval time.Duration
 	httpAddr string
@@ -57,6 +59,8 @@ Prometheus metrics are served on http://<http-addr>/metrics.`,
 	}
 	f := c.Flags()
 	f.StringVar(&o.jobs, "jobs", "", "comma-separated job names (see 'rtdw jobs'); default: config jobs, else all")
+	f.StringArrayVar(&o.sql, "sql", nil, "Flink SQL file or directory of *.sql to run as jobs (repeatable; default: config sql); built-in jobs then run only when named by --jobs")
+	f.StringArrayVar(&o.resets, "reset-job", nil, "start this SQL job from scratch after changing its SQL (new state and positions)")
 	f.BoolVar(&o.drain, "drain", false, "process the input present at start, fire every window, commit and exit")
 	f.DurationVar(&o.interval, "checkpoint-interval", time.Second, "time between atomic checkpoints (default: config, 1s)")
 	f.StringVar(&o.httpAddr, "http-addr", "127.0.0.1:8088", "serve /metrics and a status page here (empty: off)")
@@ -75,17 +79,39 @@ func runRun(ctx context.Context, g *globals, cfg Config, o *runOptions) error {
 	if _, err := warehouse.Select(cfg.warehouse(), withoutLoad(names)); err != nil && len(names) > 0 {
 		return usageError{err} // before opening anything: a typo is a usage error
 	}
+	sqlPaths := o.sql
+	if len(sqlPaths) == 0 {
+		sqlPaths = cfg.SQL
+	}
 	l, err := g.openLog(cfg)
 	if err != nil {
 		return err
 	}
 	defer l.Close()
-	w, err := g.openWarehouse(ctx, cfg, l, names)
-	if err != nil {
-		return err
+	var jobs []*stream.Job
+	if len(sqlPaths) > 0 {
+		p, err := g.planSQLPipeline(cfg, l, sqlPaths, o.resets, true)
+		if err != nil {
+			return err
+		}
+		defer p.cat.Close()
+		for _, j := range p.jobs {
+			for _, prep := range j.Prepare {
+				if err := prep(); err != nil {
+					return fmt.Errorf("SQL job %s: %w", j.Name, err)
+				}
+			}
+			jobs = append(jobs, j.Jobs...)
+		}
 	}
-	defer w.close()
-	jobs := w.jobs
+	if len(sqlPaths) == 0 || len(names) > 0 {
+		w, err := g.openWarehouse(ctx, cfg, l, names)
+		if err != nil {
+			return err
+		}
+		defer w.close()
+		jobs = append(jobs, w.jobs...)
+	}
 	reg := newRegistry()
 	metrics := stream.NewMetrics(reg)
 	if o.httpAddr != "" {

@@ -32,6 +32,7 @@ type sqlOptions struct {
 	explain  bool
 	format   string
 	interval time.Duration
+	resets   []string
 }
 
 func newSQLCmd(g *globals) *cobra.Command {
@@ -83,6 +84,7 @@ default, or json: one object per row) or the changelog with +I -U +U -D
 	f.BoolVar(&o.explain, "explain", false, "print each job's plan and run nothing")
 	f.StringVar(&o.format, "format", "table", "how a SELECT's result prints: table, json or changelog")
 	f.DurationVar(&o.interval, "checkpoint-interval", time.Second, "time between atomic checkpoints (default: config, 1s)")
+	f.StringArrayVar(&o.resets, "reset-job", nil, "start this SQL job from scratch (new state and positions): after changing its SQL")
 	return c
 }
 
@@ -131,6 +133,16 @@ func runSQL(ctx context.Context, g *globals, cfg Config, o *sqlOptions) error {
 	olapCfg.DataDir, olapCfg.Logger = g.dataDir, g.logger
 	conn := connector.Context{Log: l, KafkaMode: cfg.Mode == "kafka", DataDir: g.dataDir, OLAP: &olapCfg, Out: g.stdout, Logger: g.logger}
 	sess := session.New(cat, map[string]string{"table.local-time-zone": cfg.Timezone}, conn, g.stdout)
+	reg, err := openSQLJobRegistry(g.dataDir)
+	if err != nil {
+		return err
+	}
+	if !o.explain {
+		if err := reg.applyResets(o.resets); err != nil {
+			return err
+		}
+	}
+	sess.Rename = reg.name
 	mode := session.Plan
 	if o.explain {
 		mode = session.Explain
@@ -150,6 +162,9 @@ func runSQL(ctx context.Context, g *globals, cfg Config, o *sqlOptions) error {
 	}
 	if o.explain || len(jobs)+len(queries) == 0 {
 		return nil
+	}
+	if err := reg.check(jobs); err != nil {
+		return err
 	}
 	return runSQLJobs(ctx, g, cfg, o, l, jobs, queries)
 }

@@ -22,6 +22,7 @@ import (
 
 type workerOptions struct {
 	jobs     string
+	sql      []string
 	stateDir string
 	id       string
 	interval time.Duration
@@ -73,6 +74,7 @@ exit): it is a cache of the changelogs, restored on every assignment.`,
 	}
 	f := c.Flags()
 	f.StringVar(&o.jobs, "jobs", "", "comma-separated job names (see 'rtdw jobs'); default: config jobs, else all")
+	f.StringArrayVar(&o.sql, "sql", nil, "Flink SQL file or directory of *.sql to run as jobs (repeatable; default: config sql); built-in jobs then run only when named by --jobs")
 	f.StringVar(&o.stateDir, "state-dir", "", "local state directory (default: a temporary one, removed on exit)")
 	f.StringVar(&o.id, "id", "", "worker id in transactional ids and logs (default: host-pid-random)")
 	f.DurationVar(&o.interval, "checkpoint-interval", time.Second, "time between transactions (default: config, 1s)")
@@ -119,12 +121,37 @@ func runWorker(ctx context.Context, g *globals, cfg Config, o *workerOptions) er
 		return err
 	}
 	defer l.Close()
-	w, err := g.openWarehouse(ctx, cfg, l, names)
-	if err != nil {
-		return err
+	sqlPaths := o.sql
+	if len(sqlPaths) == 0 {
+		sqlPaths = cfg.SQL
 	}
-	defer w.close()
-	jobs := w.jobs
+	var jobs []*stream.Job
+	if len(sqlPaths) > 0 {
+		// Every worker plans the same files into the same jobs (names are
+		// stable), and the jobs' consumer groups share the partitions.
+		// Plan changes are not checked here: no data dir is shared.
+		p, err := g.planSQLPipeline(cfg, l, sqlPaths, nil, false)
+		if err != nil {
+			return err
+		}
+		defer p.cat.Close()
+		for _, j := range p.jobs {
+			for _, prep := range j.Prepare {
+				if err := prep(); err != nil {
+					return fmt.Errorf("SQL job %s: %w", j.Name, err)
+				}
+			}
+			jobs = append(jobs, j.Jobs...)
+		}
+	}
+	if len(sqlPaths) == 0 || len(names) > 0 {
+		w, err := g.openWarehouse(ctx, cfg, l, names)
+		if err != nil {
+			return err
+		}
+		defer w.close()
+		jobs = append(jobs, w.jobs...)
+	}
 	reg := newRegistry()
 	metrics := stream.NewMetrics(reg)
 	if o.httpAddr != "" {

@@ -53,12 +53,17 @@ type Planner struct {
 	// Conn is the template of every connector's context (log, data dir,
 	// OLAP, output); the planner sets Job per job.
 	Conn connector.Context
+	// Rename maps a job's stable name to the engine job's name (nil:
+	// the same).
+	Rename func(string) string
 }
 
 // Job is a planned SQL job: the engine job of one INSERT, statement set or
 // query, the helper jobs its connectors need, and its printed plan.
 type Job struct {
-	Name      string
+	Name string
+	// Base is the stable name before Rename (pipeline.name or the hash).
+	Base      string
 	Statement string
 	Jobs      []*stream.Job // Jobs[0] is the SQL job
 	Prepare   []func() error
@@ -102,8 +107,14 @@ type builder struct {
 	scans map[string]*rel // table + options -> its scan, read once per job
 }
 
-func (p *Planner) newBuilder(name, text string) *builder {
-	j := &Job{Name: name, Statement: text}
+// newBuilder starts the job of a statement; base is its stable name,
+// which Rename maps to the engine job's name for durable jobs.
+func (p *Planner) newBuilder(base, text string, durable bool) *builder {
+	name := base
+	if durable && p.Rename != nil {
+		name = p.Rename(base)
+	}
+	j := &Job{Name: name, Base: base, Statement: text}
 	b := &builder{p: p, job: stream.NewJob(name), out: j}
 	b.conn = p.Conn
 	b.conn.Job = name
@@ -136,7 +147,7 @@ func (b *builder) finish() *Job {
 
 // PlanInsert plans INSERT INTO ... SELECT as one job.
 func (p *Planner) PlanInsert(ins *ast.Insert) (*Job, error) {
-	b := p.newBuilder(p.JobName(ins.SQL()), ins.SQL())
+	b := p.newBuilder(p.JobName(ins.SQL()), ins.SQL(), true)
 	if err := b.insert(ins); err != nil {
 		return nil, err
 	}
@@ -153,7 +164,7 @@ func (p *Planner) PlanStatementSet(set *ast.StatementSet) (*Job, error) {
 	if len(set.Inserts) == 0 {
 		return nil, errAt(set, "empty statement set")
 	}
-	b := p.newBuilder(p.JobName(set.SQL()), set.SQL())
+	b := p.newBuilder(p.JobName(set.SQL()), set.SQL(), true)
 	for _, ins := range set.Inserts {
 		if err := b.insert(ins); err != nil {
 			return nil, err
@@ -171,8 +182,9 @@ func (p *Planner) PlanStatementSet(set *ast.StatementSet) (*Job, error) {
 // reading its sources from the start), as Flink's SQL client submits a
 // new job per SELECT.
 func (p *Planner) PlanQuery(q *ast.QueryStmt, collect func(row.Row)) (*Job, error) {
-	name := strings.Replace(p.JobName(q.SQL()), "sql_", "query_", 1) + "_" + strconv.FormatInt(time.Now().UnixNano(), 36)
-	b := p.newBuilder(name, q.SQL())
+	sum := sha256.Sum256([]byte(q.SQL()))
+	name := "query_" + hex.EncodeToString(sum[:4]) + "_" + strconv.FormatInt(time.Now().UnixNano(), 36)
+	b := p.newBuilder(name, q.SQL(), false)
 	r, err := b.query(q.Query, nil)
 	if err != nil {
 		return nil, err

@@ -43,13 +43,14 @@ func (s *Session) ddl(st ast.Statement) error {
 		if err != nil {
 			return err
 		}
+		t.Temporary = t.Temporary || s.TemporaryDDL
 		return wrap(x, s.Catalog.CreateTable(*t, x.IfNotExists))
 	case *ast.CreateView:
 		p, err := s.path(x.Name)
 		if err != nil {
 			return err
 		}
-		v := catalog.View{Path: p, Query: x.QueryText, Comment: x.Comment, Temporary: x.Temporary}
+		v := catalog.View{Path: p, Query: x.QueryText, Comment: x.Comment, Temporary: x.Temporary || s.TemporaryDDL}
 		if v.Query == "" {
 			v.Query = ast.Format(x.Query)
 		}
@@ -68,9 +69,9 @@ func (s *Session) ddl(st ast.Statement) error {
 		} else if len(parts) != 1 {
 			return errAt(x, "a database name has one or two parts")
 		}
-		return wrap(x, s.Catalog.CreateDatabase(catalog.Database{Catalog: cat, Name: parts[len(parts)-1], Comment: x.Comment, Options: options(x.Options)}, x.IfNotExists))
+		return wrap(x, s.Catalog.CreateDatabase(catalog.Database{Catalog: cat, Name: parts[len(parts)-1], Comment: x.Comment, Options: options(x.Options)}, x.IfNotExists || s.TemporaryDDL))
 	case *ast.CreateCatalog:
-		return wrap(x, s.Catalog.CreateCatalog(catalog.CatalogDef{Name: x.Name.Name, Options: options(x.Options)}, x.IfNotExists))
+		return wrap(x, s.Catalog.CreateCatalog(catalog.CatalogDef{Name: x.Name.Name, Options: options(x.Options)}, x.IfNotExists || s.TemporaryDDL))
 	case *ast.CreateFunction:
 		p, err := s.path(x.Name)
 		if err != nil {
@@ -79,7 +80,7 @@ func (s *Session) ddl(st ast.Statement) error {
 		if err := checkFunction(x.Class); err != nil {
 			return errAt(x, "%v", err)
 		}
-		return wrap(x, s.Catalog.CreateFunction(catalog.Function{Path: p, Class: x.Class, Language: x.Language, Temporary: x.Temporary}, x.IfNotExists))
+		return wrap(x, s.Catalog.CreateFunction(catalog.Function{Path: p, Class: x.Class, Language: x.Language, Temporary: x.Temporary || s.TemporaryDDL}, x.IfNotExists))
 	case *ast.Drop:
 		return s.drop(x)
 	case *ast.AlterTable:

@@ -37,6 +37,16 @@ type Session struct {
 	Conn     connector.Context
 	Out      io.Writer
 	Now      func() time.Time
+	// TemporaryDDL makes CREATE TABLE / VIEW / FUNCTION temporary and
+	// CREATE DATABASE / CATALOG "if not exists": for files that define a
+	// long-running pipeline (rtdw run --sql, worker --sql), which are read
+	// again at every start and must not fail on their own earlier DDL.
+	// Permanent tables of the catalog stay visible.
+	TemporaryDDL bool
+	// Rename, if set, maps a job's name (its pipeline.name or statement
+	// hash) to the engine job name: the CLI appends a generation after a
+	// reset, so the reset job starts from scratch.
+	Rename func(string) string
 }
 
 // New makes a session over a catalog.
@@ -85,7 +95,7 @@ func (s *Session) planner() (*planner.Planner, error) {
 	}
 	conn := s.Conn
 	conn.Loc = env.Loc
-	return &planner.Planner{Catalog: s.Catalog, Options: s.allOptions(), Env: env, Conn: conn}, nil
+	return &planner.Planner{Catalog: s.Catalog, Options: s.allOptions(), Env: env, Conn: conn, Rename: s.Rename}, nil
 }
 
 // Mode says what Execute does with jobs.
