@@ -52,19 +52,22 @@ func produceFile(t *testing.T, dir, input string) {
 }
 
 // multisets reads every output topic: record (key, value, time, reason) -> count.
-func multisets(t *testing.T, dir string) map[string]map[string]int {
+func multisets(t *testing.T, dir string, topics ...string) map[string]map[string]int {
 	l, err := embedded.Open(embedded.Options{Dir: filepath.Join(dir, "log"), RetentionInterval: -1})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer l.Close()
-	return multisetsOf(t, l)
+	return multisetsOf(t, l, topics...)
 }
 
-// multisetsOf reads every output topic of l.
-func multisetsOf(t *testing.T, l rlog.Log) map[string]map[string]int {
+// multisetsOf reads the topics of l (default: dwd_base_log's outputs).
+func multisetsOf(t *testing.T, l rlog.Log, topics ...string) map[string]map[string]int {
+	if len(topics) == 0 {
+		topics = outputTopics
+	}
 	out := map[string]map[string]int{}
-	for _, topic := range outputTopics {
+	for _, topic := range topics {
 		m := map[string]int{}
 		for _, r := range logtest.ReadAll(t, l, topic) {
 			reason, _, _ := strings.Cut(string(r.Header(stream.HeaderReason)), ":")
