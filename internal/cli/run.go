@@ -10,6 +10,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/rtdw/rtdw/internal/dim"
+	"github.com/rtdw/rtdw/internal/olap"
+	"github.com/rtdw/rtdw/internal/sql/connector"
 	"github.com/rtdw/rtdw/internal/stream"
 	"github.com/rtdw/rtdw/internal/warehouse"
 )
@@ -89,12 +91,23 @@ func runRun(ctx context.Context, g *globals, cfg Config, o *runOptions) error {
 	}
 	defer l.Close()
 	var jobs []*stream.Job
+	var olapSink olap.Sink
+	if len(sqlPaths) == 0 || len(names) > 0 {
+		w, err := g.openWarehouse(ctx, cfg, l, names)
+		if err != nil {
+			return err
+		}
+		defer w.close()
+		jobs = append(jobs, w.jobs...)
+		olapSink = w.olap
+	}
 	if len(sqlPaths) > 0 {
-		p, err := g.planSQLPipeline(cfg, l, sqlPaths, o.resets, true)
+		p, err := g.planSQLPipeline(cfg, l, sqlPaths, o.resets, true, olapSink)
 		if err != nil {
 			return err
 		}
 		defer p.cat.Close()
+		defer connector.CloseOLAP()
 		for _, j := range p.jobs {
 			for _, prep := range j.Prepare {
 				if err := prep(); err != nil {
@@ -103,14 +116,6 @@ func runRun(ctx context.Context, g *globals, cfg Config, o *runOptions) error {
 			}
 			jobs = append(jobs, j.Jobs...)
 		}
-	}
-	if len(sqlPaths) == 0 || len(names) > 0 {
-		w, err := g.openWarehouse(ctx, cfg, l, names)
-		if err != nil {
-			return err
-		}
-		defer w.close()
-		jobs = append(jobs, w.jobs...)
 	}
 	reg := newRegistry()
 	metrics := stream.NewMetrics(reg)

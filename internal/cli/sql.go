@@ -122,6 +122,7 @@ func runSQL(ctx context.Context, g *globals, cfg Config, o *sqlOptions) error {
 		return err
 	}
 	defer cat.Close()
+	defer connector.CloseOLAP()
 	var l rlog.Log
 	if !o.explain {
 		if l, err = g.openLog(cfg); err != nil {

@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	rlog "github.com/rtdw/rtdw/internal/log"
+	"github.com/rtdw/rtdw/internal/olap"
 	"github.com/rtdw/rtdw/internal/sql/catalog"
 	"github.com/rtdw/rtdw/internal/sql/connector"
 	"github.com/rtdw/rtdw/internal/sql/planner"
@@ -57,7 +58,7 @@ type sqlPipeline struct {
 	cat  *catalog.Manager
 }
 
-func (g *globals) planSQLPipeline(cfg Config, l rlog.Log, paths, resets []string, checkPlans bool) (*sqlPipeline, error) {
+func (g *globals) planSQLPipeline(cfg Config, l rlog.Log, paths, resets []string, checkPlans bool, olapSink olap.Sink) (*sqlPipeline, error) {
 	srcs, err := sqlFiles(paths)
 	if err != nil {
 		return nil, err
@@ -71,7 +72,7 @@ func (g *globals) planSQLPipeline(cfg Config, l rlog.Log, paths, resets []string
 	}
 	olapCfg := cfg.OLAP
 	olapCfg.DataDir, olapCfg.Logger = g.dataDir, g.logger
-	conn := connector.Context{Log: l, KafkaMode: cfg.Mode == "kafka", DataDir: g.dataDir, OLAP: &olapCfg, Out: g.stdout, Logger: g.logger}
+	conn := connector.Context{Log: l, KafkaMode: cfg.Mode == "kafka", DataDir: g.dataDir, OLAP: &olapCfg, OLAPSink: olapSink, Out: g.stdout, Logger: g.logger}
 	sess := session.New(cat, map[string]string{"table.local-time-zone": cfg.Timezone}, conn, g.stdout)
 	sess.TemporaryDDL = true
 	reg, err := openSQLJobRegistry(g.dataDir)

@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/rtdw/rtdw/internal/log/kafka"
+	"github.com/rtdw/rtdw/internal/sql/connector"
 	"github.com/rtdw/rtdw/internal/state"
 	"github.com/rtdw/rtdw/internal/stream"
 	"github.com/rtdw/rtdw/internal/warehouse"
@@ -130,11 +131,12 @@ func runWorker(ctx context.Context, g *globals, cfg Config, o *workerOptions) er
 		// Every worker plans the same files into the same jobs (names are
 		// stable), and the jobs' consumer groups share the partitions.
 		// Plan changes are not checked here: no data dir is shared.
-		p, err := g.planSQLPipeline(cfg, l, sqlPaths, nil, false)
+		p, err := g.planSQLPipeline(cfg, l, sqlPaths, nil, false, nil)
 		if err != nil {
 			return err
 		}
 		defer p.cat.Close()
+		defer connector.CloseOLAP()
 		for _, j := range p.jobs {
 			for _, prep := range j.Prepare {
 				if err := prep(); err != nil {

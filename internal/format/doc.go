@@ -25,6 +25,7 @@
 //	format         decodes                                        encodes (one message per row, as Flink)
 //	json           +I: one JSON object                            +I/+U as the object; -U/-D refused
 //	raw            +I: the value is the single STRING/BYTES column +I/+U; NULL is a null value (tombstone)
+//	csv            +I: one CSV line, fields in column order         +I/+U as one line (no separator); -U/-D refused
 //	maxwell-json   insert, bootstrap-insert -> +I(data)            +I/+U {"data":{...},"type":"insert"}
 //	               update -> -U(data overlaid by old), +U(data)    -U/-D {"data":{...},"type":"delete"}
 //	               delete -> -D(data)
@@ -37,7 +38,8 @@
 //	               DELETE -> -D per row; isDdl, DDL types -> none
 //
 // A null or empty record value (a Kafka tombstone) decodes to no row in
-// the JSON formats and to a NULL row in raw.
+// the JSON formats and csv, and to a NULL row in raw. csv's options and
+// its differences from Flink are described in csv.go.
 //
 // # Values
 //

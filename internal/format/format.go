@@ -22,7 +22,7 @@ const (
 )
 
 // Names lists the format identifiers Lookup knows, sorted.
-func Names() []string { return []string{CanalJSON, DebeziumJSON, JSON, MaxwellJSON, Raw} }
+func Names() []string { return []string{CanalJSON, CSV, DebeziumJSON, JSON, MaxwellJSON, Raw} }
 
 // ChangelogMode is the row kinds a format decodes and encodes.
 type ChangelogMode uint8
@@ -136,6 +136,7 @@ type Format struct {
 	dbInclude     *regexp.Regexp // canal-json.database.include
 	tableInclude  *regexp.Regexp // canal-json.table.include
 	raw           *row.RawFormat
+	csv           csvOptions // csv.*
 }
 
 // Option names, after the "<format>." prefix.
@@ -164,6 +165,7 @@ var supported = map[string][]string{
 	MaxwellJSON:  sorted(jsonCommon),
 	DebeziumJSON: sorted(append([]string{optSchemaInclude}, jsonCommon...)),
 	CanalJSON:    sorted(append([]string{optDatabaseInclude, optTableInclude}, jsonCommon...)),
+	CSV:          csvOptionNames,
 }
 
 func sorted(s []string) []string {
@@ -177,7 +179,7 @@ func sorted(s []string) []string {
 // (WithLocation does the same in Go); the default is UTC.
 const LocalTimeZoneOption = "table.local-time-zone"
 
-// Lookup returns format name ('json', 'raw', 'maxwell-json',
+// Lookup returns format name ('json', 'csv', 'raw', 'maxwell-json',
 // 'debezium-json', 'canal-json') for rows of schema, configured by the
 // '<name>.<option>' keys of options (a table's WITH options: other keys
 // are the connector's and are ignored, except LocalTimeZoneOption). An
@@ -196,7 +198,7 @@ func lookup(name string, schema *row.Schema, options map[string]string, keyPrefi
 	if schema == nil {
 		return nil, fmt.Errorf("format '%s': no schema", name)
 	}
-	f := &Format{name: name, schema: schema, json: row.JSONOptions{MapNullKeyLiteral: "null"}}
+	f := &Format{name: name, schema: schema, json: row.JSONOptions{MapNullKeyLiteral: "null"}, csv: defaultCSV()}
 	prefix := keyPrefix + name + "."
 	keys := make([]string, 0, len(options))
 	for k := range options {
@@ -227,6 +229,11 @@ func lookup(name string, schema *row.Schema, options map[string]string, keyPrefi
 	if err := f.json.Validate(prefix); err != nil {
 		return nil, fmt.Errorf("format '%s': %v", name, err)
 	}
+	if name == CSV {
+		if err := f.validateCSV(); err != nil {
+			return nil, err
+		}
+	}
 	if name == Raw {
 		raw, err := row.NewRawFormat(schema)
 		if err != nil {
@@ -252,6 +259,9 @@ func prefixAll(prefix string, opts []string) string {
 // set sets one of the format's options (opt is supported by the format);
 // the json.* options are row.JSONOptions'.
 func (f *Format) set(opt, v string) error {
+	if f.name == CSV {
+		return f.setCSV(opt, v)
+	}
 	var err error
 	switch opt {
 	case optSchemaInclude:
@@ -355,6 +365,8 @@ func (f *Format) NewDecoder(metadata ...string) (Decoder, error) {
 		return newJSONDecoder(f)
 	case Raw:
 		return &rawDecoder{f: f.raw}, nil
+	case CSV:
+		return newCSVDecoder(f), nil
 	case MaxwellJSON:
 		return newMaxwellDecoder(f, want), nil
 	case DebeziumJSON:
@@ -372,6 +384,8 @@ func (f *Format) NewEncoder() (Encoder, error) {
 		return newJSONEncoder(f), nil
 	case Raw:
 		return rawEncoder{f: f.raw}, nil
+	case CSV:
+		return &csvEncoder{f: f, c: f.csv}, nil
 	case MaxwellJSON, DebeziumJSON, CanalJSON:
 		if f.name == DebeziumJSON && f.schemaInclude {
 			return nil, errors.New("format 'debezium-json': encoding does not support 'debezium-json.schema-include' = 'true' (as Flink)")

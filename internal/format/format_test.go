@@ -15,7 +15,7 @@ func TestLookupErrors(t *testing.T) {
 		opts map[string]string
 		want string
 	}{
-		{"avro-confluent", nil, "unknown format 'avro-confluent' (available: canal-json, debezium-json, json, maxwell-json, raw)"},
+		{"avro-confluent", nil, "unknown format 'avro-confluent' (available: canal-json, csv, debezium-json, json, maxwell-json, raw)"},
 		{JSON, map[string]string{"json.ignore-parse-error": "true"}, "format 'json': unsupported option 'json.ignore-parse-error' (supported: json.decode.json-parser.enabled, json.encode.decimal-as-plain-number, json.encode.ignore-null-fields, json.fail-on-missing-field, json.ignore-parse-errors, json.map-null-key.literal, json.map-null-key.mode, json.timestamp-format.standard)"},
 		{MaxwellJSON, map[string]string{"maxwell-json.fail-on-missing-field": "true"}, "format 'maxwell-json': unsupported option 'maxwell-json.fail-on-missing-field'"},
 		{DebeziumJSON, map[string]string{"debezium-json.schema-include": "yes"}, "format 'debezium-json': 'debezium-json.schema-include' = 'yes': not a boolean (true or false)"},

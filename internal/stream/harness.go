@@ -187,7 +187,10 @@ func (h *Harness) Checkpoint() error {
 	}
 	h.deadCommitted = append(h.deadCommitted, h.deadPending...)
 	h.deadPending = nil
-	return nil
+	if err := h.in.notifyCommitted(); err != nil {
+		return err
+	}
+	return h.takeErr()
 }
 
 // Output returns the committed output of a port.

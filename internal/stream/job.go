@@ -82,6 +82,12 @@ type SourceOptions struct {
 	// sees the row). It makes one decoder per task (decoders keep parsers
 	// and rows). Nil: records flow as bytes.
 	Decode func() RowDecode
+	// DecodeRecord is Decode for decoders that read the whole record
+	// (source_hooks.go); it wins over Decode.
+	DecodeRecord func() RecordDecode
+	// Start chooses the first offset of a partition the job has no
+	// committed offset for (StartAt); nil: the beginning.
+	Start StartOffset
 }
 
 // Decoded makes a typed source (see SourceOptions.Decode).

@@ -93,9 +93,9 @@ type seg struct {
 	end       int64 // drain: stop here (external input)
 	clock     inputClock
 	root      []pusher
-	lastEmpty bool      // the last fetch of this input returned nothing
-	row       row.Row   // a typed repartition input's decoded row (reused)
-	decode    RowDecode // a typed source's decoder (this task's)
+	lastEmpty bool         // the last fetch of this input returned nothing
+	row       row.Row      // a typed repartition input's decoded row (reused)
+	decode    RecordDecode // a typed source's decoder (this task's)
 }
 
 // drainEnds are the end offsets of external inputs fixed when a drained
@@ -206,9 +206,7 @@ func (t *task) open(ctx context.Context) error {
 	}
 	for _, s := range t.segs {
 		s.root = edges(s.node, 0, s.node.outs[0])
-		if s.node.src.Decode != nil {
-			s.decode = s.node.src.Decode()
-		}
+		s.decode = s.node.src.recordDecoder()
 	}
 	for _, sr := range t.stages {
 		for _, in := range sr.insts {
@@ -253,13 +251,22 @@ func (t *task) restoreOffset(ctx context.Context, s *seg) error {
 	if err != nil {
 		return err
 	}
+	first := !ok
 	if !ok || off < start {
 		if ok {
 			t.logger.Warn("committed offset was deleted by retention; resuming at log start", "topic", s.tp.Topic, "committed", off, "start", start)
 		}
 		off = start
 	}
+	if first {
+		if off, err = s.node.src.startOffset(ctx, l, s.tp, start, end); err != nil {
+			return fmt.Errorf("start offset of %s: %w", s.tp, err)
+		}
+	}
 	s.offset, s.committed = off, off
+	if first && s.node.src.Start != nil {
+		s.committed = -1 // commit the chosen start at the first checkpoint
+	}
 	return nil
 }
 
@@ -439,9 +446,10 @@ func (t *task) process(s *seg, recs []rlog.Record) error {
 			t.onMarker(s, lr)
 			continue
 		}
-		if len(lr.Value) == 0 && !repartition {
+		if len(lr.Value) == 0 && !repartition && s.node.src.DecodeRecord == nil {
 			// A tombstone or an empty record carries no event: counted
-			// (rtdw_skipped_records_total), not dead-lettered.
+			// (rtdw_skipped_records_total), not dead-lettered. Record
+			// decoders see them (upsert-kafka's deletes).
 			t.skipped[s.tp.Topic]++
 			continue
 		}
@@ -464,7 +472,7 @@ func (t *task) process(s *seg, recs []rlog.Record) error {
 		case repartition:
 		case s.decode != nil: // a typed source: one push per decoded row
 			base := *rec
-			err := s.decode(lr.Value, func(r *row.Row) {
+			err := s.decode(&base, func(r *row.Row) {
 				*rec = base
 				rec.Row = r
 				t.sourceTime(s, rec)
@@ -692,6 +700,13 @@ func (t *task) committed() error {
 	clear(t.pending)
 	t.pending, t.pendSz = t.pending[:0], 0
 	t.arena.reset()
+	for _, sr := range t.stages {
+		for _, in := range sr.insts {
+			if err := in.notifyCommitted(); err != nil {
+				return err
+			}
+		}
+	}
 	t.publish()
 	for _, sr := range t.stages {
 		for _, in := range sr.insts {

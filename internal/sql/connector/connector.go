@@ -63,6 +63,12 @@ type Context struct {
 	// Prepare runs before the job starts, once per run: generator and
 	// file sources write their rows into the topic the job reads here.
 	AddPrepare func(func() error)
+	// OLAPSink is the caller's open OLAP backend, when it has one (rtdw
+	// run loads the warehouse's DWS tables into it): rtdw-olap then loads
+	// into it rather than opening the database a second time. Nil: the
+	// connector opens the OLAP of OLAP / DataDir itself, once per process
+	// (CloseOLAP closes what it opened).
+	OLAPSink olap.Sink
 }
 
 // MetadataColumn is a column read from the format's or connector's

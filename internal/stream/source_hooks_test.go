@@ -1,0 +1,210 @@
+package stream_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/cockroachdb/pebble/v2"
+	"github.com/cockroachdb/pebble/v2/vfs"
+
+	rlog "github.com/rtdw/rtdw/internal/log"
+	"github.com/rtdw/rtdw/internal/log/logtest"
+	"github.com/rtdw/rtdw/internal/row"
+	"github.com/rtdw/rtdw/internal/stream"
+)
+
+var hookSchema = row.MustParseSchema("k STRING, v STRING, src STRING, off BIGINT, ts BIGINT")
+
+// recordRows decodes a record into a row of its key, value, topic/partition,
+// offset and log timestamp; a value "bad" is bad input.
+func recordRows() stream.RecordDecode {
+	var r row.Row
+	return func(rec *stream.Record, emit func(*row.Row)) error {
+		if string(rec.Value) == "bad" {
+			return stream.BadInput("bad_value", "value %q", rec.Value)
+		}
+		r.Reset(row.Insert, hookSchema.Len())
+		r.Set(0, row.String(string(rec.Key)))
+		r.Set(1, row.String(string(rec.Value)))
+		r.Set(2, row.String(rec.Source.String()))
+		r.Set(3, row.BigInt(rec.Offset))
+		r.Set(4, row.BigInt(rec.Time))
+		emit(&r)
+		return nil
+	}
+}
+
+func rowText() func() stream.RowEncode {
+	return func() stream.RowEncode {
+		return func(dst []byte, r *row.Row) ([]byte, error) { return append(dst, r.String()...), nil }
+	}
+}
+
+func values(t *testing.T, l rlog.Log, topic string) []string {
+	var out []string
+	for _, r := range logtest.ReadAll(t, l, topic) {
+		out = append(out, string(r.Value))
+	}
+	return out
+}
+
+func TestDecodedRecordsSeeKeyAndPosition(t *testing.T) {
+	l := openLog(t)
+	l.CreateTopic(bg, "in", rlog.TopicConfig{Partitions: 1})
+	l.Produce(bg, rlog.Record{Topic: "in", Key: []byte("a"), Value: []byte("x"), Timestamp: 1000},
+		rlog.Record{Topic: "in", Key: []byte("b"), Value: []byte("bad"), Timestamp: 2000},
+		rlog.Record{Topic: "in", Key: []byte("c"), Value: []byte("y"), Timestamp: 3000},
+		rlog.Record{Topic: "in", Key: []byte("t"), Value: nil, Timestamp: 4000}) // a tombstone reaches the decoder
+	j := stream.NewJob("dec")
+	j.Source("in", stream.DecodedRecords(recordRows)).ToRows("out", rowText())
+	if err := stream.Run(bg, stream.Options{Log: l, Drain: true, Partitions: 1}, j); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"+I[a, x, in/0, 0, 1000]", "+I[c, y, in/0, 2, 3000]", "+I[t, , in/0, 3, 4000]"}
+	if got := values(t, l, "out"); !slices.Equal(got, want) {
+		t.Fatalf("out = %q, want %q", got, want)
+	}
+	dl := logtest.ReadAll(t, l, "dirty_data")
+	if len(dl) != 1 || string(dl[0].Value) != "bad" || string(dl[0].Header(stream.HeaderReason)) != `bad_value: value "bad"` {
+		t.Fatalf("dead letters = %+v", dl)
+	}
+}
+
+// StartAt applies to a job's first run only: a job starting at the end of
+// its topic skips what is there, and what arrives later (even while it is
+// stopped) is read by the next run.
+func TestStartAtAppliesOnce(t *testing.T) {
+	l := openLog(t)
+	l.CreateTopic(bg, "in", rlog.TopicConfig{Partitions: 2})
+	produce := func(vals ...string) {
+		for i, v := range vals {
+			l.Produce(bg, rlog.Record{Topic: "in", Partition: int32(i % 2), Value: []byte(v)})
+		}
+	}
+	var calls atomic.Int64
+	latest := stream.StartAt(func(_ context.Context, _ rlog.Log, _ rlog.TopicPartition, start, end int64) (int64, error) {
+		calls.Add(1)
+		return end + 10, nil // clamped to end
+	})
+	job := func() *stream.Job {
+		j := stream.NewJob("latest")
+		j.Source("in", latest, stream.DecodedRecords(recordRows)).ToRows("out", rowText())
+		return j
+	}
+	run := func() {
+		t.Helper()
+		if err := stream.Run(bg, stream.Options{Log: l, Drain: true, Partitions: 1}, job()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	produce("old1", "old2")
+	run()
+	if got := values(t, l, "out"); len(got) != 0 {
+		t.Fatalf("first run read %q, want nothing", got)
+	}
+	if calls.Load() != 2 {
+		t.Fatalf("start chosen %d times, want once per partition", calls.Load())
+	}
+	produce("new1", "new2")
+	run()
+	var got []string
+	for _, v := range values(t, l, "out") {
+		got = append(got, v[:len("+I[, new1")])
+	}
+	slices.Sort(got)
+	if want := []string{"+I[, new1", "+I[, new2"}; !slices.Equal(got, want) {
+		t.Fatalf("second run read %q, want %q", got, want)
+	}
+	if calls.Load() != 2 {
+		t.Fatalf("start chosen again on restart (%d calls)", calls.Load())
+	}
+
+	// A start function's error fails the run.
+	j := stream.NewJob("broken")
+	j.Source("in", stream.StartAt(func(context.Context, rlog.Log, rlog.TopicPartition, int64, int64) (int64, error) {
+		return 0, errors.New("no such timestamp")
+	})).To("out2")
+	err := stream.Run(bg, stream.Options{Log: l, Drain: true, MaxRestarts: 1, RestartBackoff: time.Millisecond}, j)
+	if err == nil {
+		t.Fatal("a failing start function did not fail the run")
+	}
+}
+
+// committedOp counts its checkpoints: prepared, and committed as told by
+// CheckpointCommitted; it fails its first commit notification when asked.
+type committedOp struct {
+	prepared, committed *atomic.Int64
+	failFirst           *atomic.Bool
+	ctx                 *stream.Context
+}
+
+func (c *committedOp) Open(ctx *stream.Context) error { c.ctx = ctx; return nil }
+func (c *committedOp) Process(rec *stream.Record, out stream.Emitter) error {
+	// State written per record: every checkpoint has something to commit.
+	return c.ctx.Value("n").Put([]byte("n"), rec.Value)
+}
+func (c *committedOp) PrepareCheckpoint(stream.Emitter) error {
+	c.prepared.Add(1)
+	return nil
+}
+func (c *committedOp) CheckpointCommitted() error {
+	if c.failFirst.CompareAndSwap(true, false) {
+		return errors.New("injected publication failure")
+	}
+	c.committed.Add(1)
+	return nil
+}
+
+func TestCheckpointListener(t *testing.T) {
+	l := openLog(t)
+	l.CreateTopic(bg, "in", rlog.TopicConfig{Partitions: 1})
+	for i := range 5 {
+		l.Produce(bg, rlog.Record{Topic: "in", Value: fmt.Appendf(nil, "v%d", i)})
+	}
+	var prepared, committed atomic.Int64
+	var fail atomic.Bool
+	fail.Store(true)
+	j := stream.NewJob("listen")
+	j.Source("in").Process("op", func() stream.Operator {
+		return &committedOp{prepared: &prepared, committed: &committed, failFirst: &fail}
+	})
+	if err := stream.Run(bg, stream.Options{Log: l, Drain: true, FetchMax: 1, Interval: time.Nanosecond, MaxRestarts: 5, RestartBackoff: time.Millisecond}, j); err != nil {
+		t.Fatal(err)
+	}
+	if fail.Load() {
+		t.Fatal("the failure was not injected")
+	}
+	// The first commit's notification failed; the task restarted and
+	// went on: every later commit was notified.
+	if committed.Load() < 2 || committed.Load() > prepared.Load() {
+		t.Fatalf("committed %d, prepared %d", committed.Load(), prepared.Load())
+	}
+
+	// Under the harness, Checkpoint notifies too.
+	db, err := pebble.Open("", &pebble.Options{FS: vfs.NewMem()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var p2, c2 atomic.Int64
+	var f2 atomic.Bool
+	h, err := stream.NewHarness(db, "op", func() stream.Operator { return &committedOp{prepared: &p2, committed: &c2, failFirst: &f2} }, time.Unix(0, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	if err := h.Process(stream.Record{Value: []byte("x")}); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.Checkpoint(); err != nil {
+		t.Fatal(err)
+	}
+	if p2.Load() != 1 || c2.Load() != 1 {
+		t.Fatalf("harness: prepared %d, committed %d; want 1, 1", p2.Load(), c2.Load())
+	}
+}
