@@ -157,18 +157,13 @@ func (o *overAgg) Process(rec *stream.Record, out stream.Emitter) error {
 	if !in.Kind.IsAccumulate() {
 		return stream.BadInput("retract_unsupported", "over_agg: an OVER aggregation takes insert-only input, got %s", in.Kind)
 	}
-	e, err := o.group(rec.Key, true)
-	if err != nil {
-		return err
-	}
-	g := e.v
 	if o.domain == state.ProcessingTime {
-		ts := o.ctx.Now().UnixMilli()
-		e.dirty, e.used = true, true
-		if err := o.process(rec.Key, g, ts, [][]row.Value{in.Values}, rec.Time, out); err != nil {
+		e, err := o.group(rec.Key, true)
+		if err != nil {
 			return err
 		}
-		return nil
+		e.dirty, e.used = true, true
+		return o.process(rec.Key, e.v, o.ctx.Now().UnixMilli(), [][]row.Value{in.Values}, rec.Time, out)
 	}
 	ts, err := windowTimeOf(in, o.spec.TimeCol, "over_agg")
 	if err != nil {
@@ -178,6 +173,11 @@ func (o *overAgg) Process(rec *stream.Record, out stream.Emitter) error {
 		o.ctx.CountLate()
 		return windowLate("over_agg", ts, wm)
 	}
+	e, err := o.group(rec.Key, true)
+	if err != nil {
+		return err
+	}
+	g := e.v
 	i, found := slices.BinarySearchFunc(g.pending, ts, func(p overPending, ts int64) int { return cmp.Compare(p.ts, ts) })
 	if !found {
 		g.pending = slices.Insert(g.pending, i, overPending{ts: ts})
@@ -221,7 +221,7 @@ func (o *overAgg) OnTimer(_ state.TimeDomain, ts int64, key []byte, out stream.E
 		return err
 	}
 	g := e.v
-	if len(g.pending) > 0 && g.pending[0].ts <= ts {
+	for len(g.pending) > 0 && g.pending[0].ts <= ts {
 		p := g.pending[0]
 		g.pending = g.pending[1:]
 		e.dirty = true
@@ -251,11 +251,11 @@ func (o *overAgg) process(key []byte, g *overGroup, ts int64, rows [][]row.Value
 	if o.spec.Rows {
 		for _, r := range rows {
 			ok, err := o.add(key, g, r, ts)
-			if err != nil || !ok {
-				if err != nil {
-					return err
-				}
-				continue
+			if err != nil {
+				return err
+			}
+			if !ok {
+				continue // dead-lettered
 			}
 			if o.bounded {
 				if err := o.push(key, g, ts, r); err != nil {

@@ -94,9 +94,11 @@ func (s WindowAggSpec) Validate() error {
 // CUMULATE folds the slices of fired windows into one running set. When
 // a call cannot merge (Bound.Mergeable false), HOP and CUMULATE keep one
 // set per window instead. A group's windows stay decoded in memory
-// (bounded, evicting the least recently used to state) and are written
-// back in PrepareCheckpoint. Each group has one pending timer, for its
-// next window with rows.
+// (at most MaxCachedGroups groups; past it those not used since the
+// previous eviction are written to state and dropped) and every changed
+// group is written back in PrepareCheckpoint. A group's timers form a
+// chain: firing a window registers the group's next window with rows (a
+// new slice registers its own first window).
 //
 // At the end of a drained input every open window is emitted without
 // being discarded, so a later run continuing it emits it again, complete
@@ -466,19 +468,25 @@ func (w *windowAgg) OnTimer(_ state.TimeDomain, ts int64, key []byte, out stream
 	if w.spec.Window.Kind == Session {
 		return w.fireSessions(e, ts, out)
 	}
+	fired := false
 	for {
 		end, ok := w.nextWindow(g, g.fired, nil)
 		if !ok || w.clock.trigger(end) > ts {
 			break
 		}
-		w.emitWindow(key, g, end, out, true)
-		g.fired = end
+		if err := w.emitWindow(key, g, end, out, true); err != nil {
+			return err
+		}
+		g.fired, fired = end, true
 	}
-	e.dirty = true
-	g.buckets = slices.DeleteFunc(g.buckets, func(b *winBucket) bool { return w.lastEnd(b) <= g.fired })
-	if len(g.buckets) == 0 {
-		return w.forget(e)
+	if fired {
+		e.dirty = true
+		g.buckets = slices.DeleteFunc(g.buckets, func(b *winBucket) bool { return w.lastEnd(b) <= g.fired })
+		if len(g.buckets) == 0 {
+			return w.forget(e)
+		}
 	}
+	// The group's timer chain: its next window with rows.
 	if end, ok := w.nextWindow(g, g.fired, nil); ok {
 		return w.ctx.RegisterTimer(w.domain, w.clock.trigger(end), key)
 	}
@@ -487,7 +495,8 @@ func (w *windowAgg) OnTimer(_ state.TimeDomain, ts int64, key []byte, out stream
 
 // emitWindow emits g's window ending at end (nothing when it holds no
 // rows). fold: CUMULATE folds the window's slices into one running set.
-func (w *windowAgg) emitWindow(key []byte, g *winGroup, end int64, out stream.Emitter, fold bool) {
+// A Merge failure (an aggregate bug: merging is total) fails the task.
+func (w *windowAgg) emitWindow(key []byte, g *winGroup, end int64, out stream.Emitter, fold bool) error {
 	start := w.clock.startOf(end)
 	var first *winBucket
 	n, count := 0, int64(0)
@@ -501,7 +510,7 @@ func (w *windowAgg) emitWindow(key []byte, g *winGroup, end int64, out stream.Em
 		}
 	}
 	if n == 0 {
-		return
+		return nil
 	}
 	accs := first.accs
 	if n > 1 {
@@ -510,7 +519,7 @@ func (w *windowAgg) emitWindow(key []byte, g *winGroup, end int64, out stream.Em
 			if b.start >= start && b.end <= end {
 				for i, a := range accs {
 					if err := a.Merge(b.accs[i]); err != nil {
-						w.ctx.Logger.Error("window_agg: merging slices", "call", w.spec.Calls[i].Fn.Name, "err", err)
+						return fmt.Errorf("window_agg: merging slices of %s: %w", w.spec.Calls[i].Fn.Name, err)
 					}
 				}
 			}
@@ -528,6 +537,7 @@ func (w *windowAgg) emitWindow(key []byte, g *winGroup, end int64, out stream.Em
 		}
 		g.buckets = slices.Insert(g.buckets, i, base)
 	}
+	return nil
 }
 
 func (w *windowAgg) emitRow(key []byte, keyVals []row.Value, accs []aggfn.Acc, start, end int64, out stream.Emitter) {
@@ -569,7 +579,9 @@ func (w *windowAgg) OnEndOfInputTimer(d state.TimeDomain, _ int64, key []byte, o
 		if !ok {
 			return nil
 		}
-		w.emitWindow(key, g, end, out, false)
+		if err := w.emitWindow(key, g, end, out, false); err != nil {
+			return err
+		}
 		after = end
 	}
 }

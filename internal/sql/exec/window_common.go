@@ -77,7 +77,14 @@ func (s WindowSpec) Validate() error {
 		if err := pos("size", s.Size); err != nil {
 			return err
 		}
-		return pos("slide", s.Slide)
+		if err := pos("slide", s.Slide); err != nil {
+			return err
+		}
+		if s.Slide > s.Size {
+			// Rows between windows would belong to none (Flink refuses it too).
+			return fmt.Errorf("HOP window: slide %s is larger than size %s", s.Slide, s.Size)
+		}
+		return nil
 	case Cumulate:
 		if err := pos("size", s.Size); err != nil {
 			return err

@@ -237,6 +237,18 @@ func (b *builder) rankFilter(r *rel, sel *ast.Select) (*rel, ast.Expr, error) {
 		for _, o := range p.order {
 			spec.Order = append(spec.Order, exec.WindowSortKey{Col: o.Col, Desc: o.Desc, NullsLast: o.NullsLast})
 		}
+		// Windows of a TIMESTAMP_LTZ attribute: their bounds are local
+		// times of the session zone, which the operator needs to fire.
+		for _, f := range in.fields {
+			if strings.EqualFold(f.name, "window_time") && f.typ.Kind == row.KindTimestampLTZ {
+				spec.Loc = b.p.Env.Loc
+			}
+		}
+		// Window dedup keeping the last row: equal times rank the latest
+		// arrival first, as Flink.
+		if limit == 1 && len(p.order) == 1 && p.order[0].Desc && in.fields[p.order[0].Col].time != noTime {
+			spec.LastOnTies = true
+		}
 		keyed := b.keyBy(in, p.partition)
 		if err := spec.Validate(); err != nil {
 			return nil, nil, errAt(p.at, "%v", err)

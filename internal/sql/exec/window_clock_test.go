@@ -52,3 +52,37 @@ func TestWindowZoneDST(t *testing.T) {
 		}
 	}
 }
+
+// TestWindowOffset reproduces window-tvf.md's offset table: a row at
+// 2021-06-30 00:00:04 in a 10-minute TUMBLE with various offsets.
+func TestWindowOffset(t *testing.T) {
+	ts := func(s string) int64 {
+		ms, _, err := row.ParseTimestamp(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ms
+	}
+	for _, c := range []struct {
+		offset     time.Duration
+		start, end string
+	}{
+		{-16 * time.Minute, "2021-06-29 23:54:00", "2021-06-30 00:04:00"},
+		{-6 * time.Minute, "2021-06-29 23:54:00", "2021-06-30 00:04:00"},
+		{-4 * time.Minute, "2021-06-29 23:56:00", "2021-06-30 00:06:00"},
+		{0, "2021-06-30 00:00:00", "2021-06-30 00:10:00"},
+		{4 * time.Minute, "2021-06-29 23:54:00", "2021-06-30 00:04:00"},
+		{6 * time.Minute, "2021-06-29 23:56:00", "2021-06-30 00:06:00"},
+		{16 * time.Minute, "2021-06-29 23:56:00", "2021-06-30 00:06:00"},
+	} {
+		c0 := newWindowClock(WindowSpec{Kind: Tumble, Size: 10 * time.Minute, Offset: c.offset})
+		var got [][2]int64
+		c0.windows(ts("2021-06-30 00:00:04"), func(s, e int64) { got = append(got, [2]int64{s, e}) })
+		if want := [2]int64{ts(c.start), ts(c.end)}; len(got) != 1 || got[0] != want {
+			t.Errorf("offset %s: windows %v, want %v", c.offset, got, want)
+		}
+	}
+	if err := (WindowSpec{Kind: Hop, Size: time.Minute, Slide: 2 * time.Minute}).Validate(); err == nil {
+		t.Error("HOP with a slide larger than its size validated")
+	}
+}
