@@ -130,6 +130,11 @@ type Factory struct {
 	// written.
 	NewSource func(ctx *Context, t *Table) (Source, error)
 	NewSink   func(ctx *Context, t *Table) (Sink, error)
+	// Projectable reports whether a source of t can read any subset of
+	// its columns (Flink's SupportsProjectionPushDown): formats that
+	// decode fields by name. The planner then hands NewSource a Table of
+	// only the columns a query uses, so the decoder skips the others.
+	Projectable func(t *Table) bool
 }
 
 var (

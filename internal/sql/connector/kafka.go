@@ -93,7 +93,16 @@ type (
 	kafkaSink   struct{ *kafkaTable }
 )
 
+// byName are the value formats that find a column by its name, so a
+// source may decode only some columns.
+var byName = map[string]bool{"json": true, "maxwell-json": true, "debezium-json": true, "canal-json": true}
+
 func init() {
+	kafkaFactory.Projectable = func(t *Table) bool {
+		value := opt(t, "value.format", opt(t, "format", ""))
+		key := opt(t, "key.format", "")
+		return byName[value] && (key == "" || byName[key]) && len(t.PrimaryKey) == 0
+	}
 	kafkaFactory.NewSource = func(ctx *Context, t *Table) (Source, error) {
 		k, err := newKafka(ctx, t, kafkaFactory, true)
 		if err != nil {

@@ -38,7 +38,7 @@ func (b *builder) insert(ins *ast.Insert) error {
 	if f.NewSink == nil {
 		return errAt(&ins.Table, "connector '%s' of table %s cannot be written (it is a source only)", f.Name, t.Path)
 	}
-	ct, _, err := connTable(t, opts, true)
+	ct, _, err := connTable(t, opts, true, nil)
 	if err != nil {
 		return errAt(&ins.Table, "%v", err)
 	}

@@ -105,6 +105,7 @@ type builder struct {
 	seq   int
 	sinks []*pnode
 	scans map[string]*rel // table + options -> its scan, read once per job
+	refs  *refs           // what the statement may read (projection pushdown)
 }
 
 // newBuilder starts the job of a statement; base is its stable name,
@@ -148,6 +149,8 @@ func (b *builder) finish() *Job {
 // PlanInsert plans INSERT INTO ... SELECT as one job.
 func (p *Planner) PlanInsert(ins *ast.Insert) (*Job, error) {
 	b := p.newBuilder(p.JobName(ins.SQL()), ins.SQL(), true)
+	b.refs = newRefs()
+	b.collectQuery(ins.Query)
 	if err := b.insert(ins); err != nil {
 		return nil, err
 	}
@@ -165,6 +168,10 @@ func (p *Planner) PlanStatementSet(set *ast.StatementSet) (*Job, error) {
 		return nil, errAt(set, "empty statement set")
 	}
 	b := p.newBuilder(p.JobName(set.SQL()), set.SQL(), true)
+	b.refs = newRefs()
+	for _, ins := range set.Inserts {
+		b.collectQuery(ins.Query)
+	}
 	for _, ins := range set.Inserts {
 		if err := b.insert(ins); err != nil {
 			return nil, err
@@ -185,6 +192,8 @@ func (p *Planner) PlanQuery(q *ast.QueryStmt, collect func(row.Row)) (*Job, erro
 	sum := sha256.Sum256([]byte(q.SQL()))
 	name := "query_" + hex.EncodeToString(sum[:4]) + "_" + strconv.FormatInt(time.Now().UnixNano(), 36)
 	b := p.newBuilder(name, q.SQL(), false)
+	b.refs = newRefs()
+	b.collectQuery(q.Query)
 	r, err := b.query(q.Query, nil)
 	if err != nil {
 		return nil, err

@@ -20,13 +20,15 @@ import (
 // connTable is the connector's view of a catalog table: physical and
 // metadata columns in DDL order (computed columns are the planner's);
 // sink is true for a sink's view, which leaves VIRTUAL metadata out.
-func connTable(t *catalog.Table, options map[string]string, sink bool) (*connector.Table, []int, error) {
+// keep, when set, leaves out the physical and metadata columns it
+// refuses (projection pushdown); their position is -1.
+func connTable(t *catalog.Table, options map[string]string, sink bool, keep func(int) bool) (*connector.Table, []int, error) {
 	ct := &connector.Table{Name: t.Path.String(), ObjectName: t.Path.Name, Options: options}
 	var cols []row.Column
 	at := make([]int, len(t.Columns)) // catalog column -> connector column, -1 computed/skipped
 	for i, c := range t.Columns {
 		at[i] = -1
-		if c.Computed() || (sink && c.Virtual) {
+		if c.Computed() || (sink && c.Virtual) || (keep != nil && !keep(i)) {
 			continue
 		}
 		at[i] = len(cols)
@@ -53,6 +55,9 @@ func connTable(t *catalog.Table, options map[string]string, sink bool) (*connect
 	}
 	for _, k := range t.PartitionKeys {
 		i := s.Index(k)
+		if i < 0 && keep != nil {
+			continue // pruned
+		}
 		if i < 0 {
 			return nil, nil, fmt.Errorf("table %s: partition column %q is not a physical column", t.Path, k)
 		}
@@ -133,9 +138,17 @@ func (b *builder) newScan(at ast.Node, t *catalog.Table, qual string, opts map[s
 	if f.NewSource == nil {
 		return nil, errAt(at, "connector '%s' of table %s cannot be read (it is a sink only)", f.Name, t.Path)
 	}
-	ct, pos, err := connTable(t, opts, false)
+	ct, pos, err := connTable(t, opts, false, nil)
 	if err != nil {
 		return nil, errAt(at, "%v", err)
+	}
+	pruned := false
+	keep := b.projection(t)
+	if keep != nil && f.Projectable != nil && f.Projectable(ct) {
+		if ct, pos, err = connTable(t, opts, false, keep); err != nil {
+			return nil, errAt(at, "%v", err)
+		}
+		pruned = true
 	}
 	src, err := f.NewSource(&b.conn, ct)
 	if err != nil {
@@ -156,11 +169,21 @@ func (b *builder) newScan(at ast.Node, t *catalog.Table, qual string, opts map[s
 		fields[i] = field{qual: qual, name: c.Name, typ: c.Type}
 		if !c.Computed() {
 			j := pos[i]
+			if j < 0 { // not read: the query does not use it
+				projs[i] = func(*row.Row) (row.Value, error) { return row.Null(), nil }
+				calcText = append(calcText, "NULL AS "+quoteIdent(c.Name))
+				continue
+			}
 			projs[i] = func(r *row.Row) (row.Value, error) { return r.Values[j], nil }
 			calcText = append(calcText, quoteIdent(c.Name))
 			continue
 		}
 		computed = true
+		if pruned && !keep(i) { // not used: nor are the columns it reads
+			projs[i] = func(*row.Row) (row.Value, error) { return row.Null(), nil }
+			calcText = append(calcText, "NULL AS "+quoteIdent(c.Name))
+			continue
+		}
 		e, err := parser.ParseExpr(c.Expr)
 		if err != nil {
 			return nil, errAt(at, "table %s: computed column %s: %v", t.Path, c.Name, err)
@@ -228,7 +251,7 @@ func (b *builder) newScan(at ast.Node, t *catalog.Table, qual string, opts map[s
 	}
 	node := nodeOf(scanText+")", src.Mode())
 	r := &rel{fields: fields, mode: src.Mode(), s: s, node: node}
-	if computed {
+	if computed || pruned {
 		name := b.opName("Calc")
 		r.s = s.Process(name, exec.Calc(exec.CalcSpec{Projections: projs})).Main()
 		r.node = nodeOf(fmt.Sprintf("Calc(select=[%s])", strings.Join(calcText, ", ")), r.mode, node)
@@ -327,4 +350,56 @@ func quoteIdent(s string) string {
 		}
 	}
 	return s
+}
+
+// projection returns which columns of t the statement may read (nil:
+// all): the ones it names, those the needed computed columns and the
+// watermark read.
+func (b *builder) projection(t *catalog.Table) func(int) bool {
+	if b.refs == nil || b.refs.star {
+		return nil
+	}
+	need := make([]bool, len(t.Columns))
+	var mark func(name string)
+	mark = func(name string) {
+		for i, c := range t.Columns {
+			if !strings.EqualFold(c.Name, name) || need[i] {
+				continue
+			}
+			need[i] = true
+			if c.Computed() {
+				e, err := parser.ParseExpr(c.Expr)
+				if err != nil {
+					for j := range need {
+						need[j] = true
+					}
+					return
+				}
+				walk(e, func(x ast.Expr) bool {
+					if ref, ok := x.(*ast.ColumnRef); ok {
+						for _, p := range ref.Parts {
+							mark(p.Name)
+						}
+					}
+					return true
+				})
+			}
+		}
+	}
+	for _, c := range t.Columns {
+		if b.refs.has(c.Name) {
+			mark(c.Name)
+		}
+	}
+	if t.Watermark != nil {
+		mark(t.Watermark.Column)
+	}
+	all := true
+	for _, n := range need {
+		all = all && n
+	}
+	if all {
+		return nil
+	}
+	return func(i int) bool { return need[i] }
 }
