@@ -720,7 +720,11 @@ func (w *writer) hints(hs []Hint) {
 				if j > 0 {
 					w.WriteString(", ")
 				}
-				w.WriteString(QuoteIdent(a))
+				if plainWord(a) && !IsReserved(a) {
+					w.WriteString(a)
+				} else {
+					w.WriteString(QuoteString(a)) // the parser takes a string for any argument
+				}
 			}
 			w.WriteByte(')')
 		}
@@ -1151,13 +1155,11 @@ func (w *writer) expr(e Expr) {
 
 // needsParensForField reports whether x must be parenthesized before
 // .field: a column path would absorb the field (a.b is a ColumnRef, (a).b
-// a FieldAccess) and a number would absorb the dot.
+// a FieldAccess), and the parser takes no field of a literal.
 func needsParensForField(x Expr) bool {
-	switch l := x.(type) {
-	case *ColumnRef:
+	switch x.(type) {
+	case *ColumnRef, *Literal, *TypedLiteral, *IntervalLiteral:
 		return true
-	case *Literal:
-		return l.Kind == IntLit || l.Kind == DecimalLit || l.Kind == FloatLit
 	}
 	return precOf(x) < precPrimary
 }
@@ -1194,7 +1196,7 @@ func (w *writer) interval(x *IntervalLiteral) {
 	}
 	w.ws(QuoteString(x.Value), " ", strings.ToUpper(x.From))
 	switch {
-	case x.Precision > 0 && x.To == "" && x.FracPrecision > 0:
+	case x.Precision > 0 && x.To == "" && x.FracPrecision > 0 && strings.EqualFold(x.From, "SECOND"):
 		w.ws("(", strconv.Itoa(x.Precision), ", ", strconv.Itoa(x.FracPrecision), ")")
 	case x.Precision > 0:
 		w.ws("(", strconv.Itoa(x.Precision), ")")
@@ -1332,7 +1334,14 @@ func (w *writer) specialCall(fn, name string, args []Expr) bool {
 	case "FLOOR", "CEIL", "CEILING":
 		if u, ok := args[len(args)-1].(*TimeUnit); ok && len(args) == 2 && isPlainArg(args[0]) {
 			w.ws(name, "(")
-			w.expr(args[0])
+			if endsWithOpenInterval(args[0]) {
+				// FLOOR(INTERVAL '1' DAY TO HOUR) would read as an interval DAY TO HOUR
+				w.WriteByte('(')
+				w.expr(args[0])
+				w.WriteByte(')')
+			} else {
+				w.expr(args[0])
+			}
 			w.ws(" TO ", strings.ToUpper(u.Unit), ")")
 			return true
 		}
@@ -1422,6 +1431,31 @@ func (w *writer) specialCall(fn, name string, args []Expr) bool {
 		}
 		w.WriteByte(')')
 		return true
+	}
+	return false
+}
+
+// endsWithOpenInterval reports whether e prints ending in an interval
+// literal of a single unit, which a following TO would extend.
+func endsWithOpenInterval(e Expr) bool {
+	switch x := e.(type) {
+	case *IntervalLiteral:
+		return x.To == ""
+	case *Binary:
+		return endsWithOpenInterval(x.R)
+	case *Unary:
+		return endsWithOpenInterval(x.X)
+	case *Between:
+		return endsWithOpenInterval(x.Hi)
+	case *IsDistinct:
+		return endsWithOpenInterval(x.R)
+	case *Like:
+		if x.Escape != nil {
+			return endsWithOpenInterval(x.Escape)
+		}
+		return endsWithOpenInterval(x.Pattern)
+	case *NamedArg:
+		return endsWithOpenInterval(x.Value)
 	}
 	return false
 }
