@@ -125,8 +125,7 @@ func (p *parser) likeOptions() {
 			p.unexpected("INCLUDING, EXCLUDING or OVERWRITING")
 		}
 		f := p.peek()
-		if f.kind != tWord || !map[string]bool{"ALL": true, "CONSTRAINTS": true, "PARTITIONS": true, "GENERATED": true,
-			"OPTIONS": true, "WATERMARKS": true, "METADATA": true}[f.up] {
+		if f.kind != tWord || !likeFeatures[f.up] {
 			p.unexpected("ALL, CONSTRAINTS, PARTITIONS, GENERATED, OPTIONS, WATERMARKS or METADATA")
 		}
 		p.next()
@@ -136,6 +135,10 @@ func (p *parser) likeOptions() {
 		p.acceptOp(",")
 	}
 }
+
+// likeFeatures are what LIKE options include, exclude or overwrite.
+var likeFeatures = map[string]bool{"ALL": true, "CONSTRAINTS": true, "PARTITIONS": true, "GENERATED": true,
+	"OPTIONS": true, "WATERMARKS": true, "METADATA": true}
 
 // tableElement parses one column, WATERMARK or table constraint.
 func (p *parser) tableElement(ct *ast.CreateTable) {
@@ -300,6 +303,8 @@ func (p *parser) createCatalog(start *token) *ast.CreateCatalog {
 	return c
 }
 
+var functionLanguages = map[string]bool{"JAVA": true, "SCALA": true, "PYTHON": true, "GO": true}
+
 // createFunction parses CREATE [TEMPORARY [SYSTEM]] FUNCTION [IF NOT EXISTS]
 // name AS 'identifier' [LANGUAGE JAVA|SCALA|PYTHON|GO].
 func (p *parser) createFunction(start *token, temporary, system bool) *ast.CreateFunction {
@@ -311,7 +316,7 @@ func (p *parser) createFunction(start *token, temporary, system bool) *ast.Creat
 	f.Class = p.stringLit("the function's identifier as a string literal")
 	if p.acceptKw("LANGUAGE") {
 		t := p.peek()
-		if t.kind != tWord || !map[string]bool{"JAVA": true, "SCALA": true, "PYTHON": true, "GO": true}[t.up] {
+		if t.kind != tWord || !functionLanguages[t.up] {
 			p.unexpected("JAVA, SCALA, PYTHON or GO")
 		}
 		p.next()

@@ -76,6 +76,9 @@ func TestErrorAtEnd(t *testing.T) {
 	if err != nil || len(stmts) != 0 {
 		t.Errorf("empty statements: %v %v", stmts, err)
 	}
+	if stmts, err := Parse("f.sql", "SELECT 1; SELECT"); err == nil || stmts != nil {
+		t.Errorf("a script with an error returns no statements: %v %v", stmts, err)
+	}
 }
 
 func TestParseExprAndQueryErrors(t *testing.T) {

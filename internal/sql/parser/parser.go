@@ -6,9 +6,24 @@
 // runs, and reports errors Flink-style, at a file:line:column with the
 // offending line and a caret (Error).
 //
-// Keywords are case-insensitive. Reserved words (ast.IsReserved) cannot
-// be bare identifiers; the many non-reserved ones Flink users name
-// columns after (value, date, year, comment, type, data, ...) can.
+// Keywords are case-insensitive. Reserved words (ast.IsReserved: clause
+// keywords, operators, literals, constructors) cannot be bare
+// identifiers. Words Flink reserves but that cannot be misread here
+// (value, date, year, user, ...) are taken as bare column names, as
+// users write them in gmall-style jobs; ast.Format quotes them, so what
+// it prints is valid Flink SQL as well.
+//
+// Whatever parses prints with ast.Format as SQL that parses back to an
+// equal tree: the data-driven tests, a random-tree test and FuzzParse
+// hold the parser and Format to that.
+//
+// Files: lexer.go (tokens, comments, hints, rune columns), parser.go
+// (entry points, token helpers, statement dispatch, INSERT, statement
+// sets, EXPLAIN), ddl.go (CREATE, DROP, ALTER, USE, SHOW, DESCRIBE, SET,
+// RESET, STOP JOB), query.go (queries, FROM items, joins, hints),
+// expr.go (operators and primaries), funcs.go (calls and the special
+// syntaxes normalized into arguments), types.go (data types), errors.go
+// (Error and messages).
 package parser
 
 import (

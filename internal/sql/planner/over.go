@@ -60,13 +60,10 @@ func (b *builder) overAggregate(sel *ast.Select, r *rel, where ast.Expr, items [
 		return nil, errAt(overs[0], "OVER windows are ordered by one time attribute, ascending")
 	}
 	tc := -1
-	if c, err := b.compile(spec.OrderBy[0].Expr, r, nil); err == nil {
-		for i, f := range r.fields {
-			if ast.Format(spec.OrderBy[0].Expr) == f.name || strings.EqualFold(ast.Format(spec.OrderBy[0].Expr), quoteIdent(f.name)) {
-				tc = i
-			}
+	if ref, ok := unparen(spec.OrderBy[0].Expr).(*ast.ColumnRef); ok {
+		if idx, path, err := expr.ResolveColumn(ref, r.columns()); err == nil && len(path) == 0 {
+			tc = idx
 		}
-		_ = c
 	}
 	if tc < 0 || r.fields[tc].time == noTime {
 		return nil, errAt(spec.OrderBy[0].Expr, "OVER windows must be ordered by a time attribute (a WATERMARK column or PROCTIME())")

@@ -343,14 +343,7 @@ func parseDuration(v string) (time.Duration, error) {
 	return time.Duration(n) * u, nil
 }
 
-func quoteIdent(s string) string {
-	for i, r := range s {
-		if !(r == '_' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || i > 0 && r >= '0' && r <= '9') {
-			return "`" + strings.ReplaceAll(s, "`", "``") + "`"
-		}
-	}
-	return s
-}
+func quoteIdent(s string) string { return ast.QuoteIdent(s) }
 
 // projection returns which columns of t the statement may read (nil:
 // all): the ones it names, those the needed computed columns and the

@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/rtdw/rtdw/internal/sql/aggfn"
 	"github.com/rtdw/rtdw/internal/sql/ast"
 	"github.com/rtdw/rtdw/internal/sql/catalog"
 	"github.com/rtdw/rtdw/internal/sql/expr"
@@ -80,7 +81,11 @@ func (s *Session) ddl(st ast.Statement) error {
 		if err := checkFunction(x.Class); err != nil {
 			return errAt(x, "%v", err)
 		}
-		return wrap(x, s.Catalog.CreateFunction(catalog.Function{Path: p, Class: x.Class, Language: x.Language, Temporary: x.Temporary || s.TemporaryDDL}, x.IfNotExists))
+		if err := s.Catalog.CreateFunction(catalog.Function{Path: p, Class: x.Class, Language: x.Language, Temporary: x.Temporary || s.TemporaryDDL}, x.IfNotExists); err != nil {
+			return errAt(x, "%v", err)
+		}
+		registerAlias(p.Name, x.Class)
+		return nil
 	case *ast.Drop:
 		return s.drop(x)
 	case *ast.AlterTable:
@@ -123,14 +128,14 @@ func wrap(n ast.Node, err error) error {
 // checkFunction: CREATE FUNCTION names a Go function registered in the
 // binary, by its name or (for a Java class name) its simple name.
 func checkFunction(class string) error {
-	name := class
-	if i := strings.LastIndex(name, "."); i >= 0 {
-		name = name[i+1:]
-	}
+	name := simpleName(class)
 	if _, ok := function.Lookup(name); ok {
 		return nil
 	}
 	if _, ok := function.LookupTable(name); ok {
+		return nil
+	}
+	if _, ok := aggfn.Lookup(name); ok {
 		return nil
 	}
 	return fmt.Errorf("no function %q is registered in this binary: rtdw runs Go functions registered by name (function.RegisterFunc / RegisterTableFunc), not JVM classes", class)
@@ -494,4 +499,42 @@ func CreateTableSQL(t *catalog.Table) string {
 	}
 	b.WriteString(")\n")
 	return b.String()
+}
+
+func simpleName(class string) string {
+	if i := strings.LastIndex(class, "."); i >= 0 {
+		return class[i+1:]
+	}
+	return class
+}
+
+// registerAlias makes a CREATE FUNCTION name callable: the function
+// registry learns the name as another name of the Go function it names
+// (scalar, table or aggregate). Functions are looked up by their last
+// name part, as the registry is one namespace per process.
+func registerAlias(name, class string) {
+	target := simpleName(class)
+	if strings.EqualFold(name, target) {
+		return
+	}
+	if f, ok := function.Lookup(target); ok {
+		function.Register(&function.Scalar{Name: name, Bind: f.Bind})
+	}
+	if f, ok := function.LookupTable(target); ok {
+		function.RegisterTable(&function.Table{Name: name, Bind: f.Bind})
+	}
+	if f, ok := aggfn.Lookup(target); ok {
+		aggfn.Register(&aggfn.Func{Name: name, Bind: f.Bind})
+	}
+}
+
+// registerCatalogFunctions makes the functions created by earlier
+// sessions in the current database callable.
+func (s *Session) registerCatalogFunctions() {
+	cat, db := s.Catalog.Current()
+	for _, n := range s.Catalog.Functions(cat, db) {
+		if f, ok := s.Catalog.GetFunction(catalog.Path{Catalog: cat, Database: db, Name: n}); ok {
+			registerAlias(f.Path.Name, f.Class)
+		}
+	}
 }

@@ -23,7 +23,6 @@ import (
 	"github.com/rtdw/rtdw/internal/sql/parser"
 	"github.com/rtdw/rtdw/internal/sql/planner"
 
-	_ "github.com/rtdw/rtdw/internal/sql/aggfn"     // built-in aggregates
 	_ "github.com/rtdw/rtdw/internal/sql/connector" // built-in connectors
 )
 
@@ -57,7 +56,9 @@ func New(cat *catalog.Manager, defaults map[string]string, conn connector.Contex
 	if _, ok := defaults["table.local-time-zone"]; !ok {
 		defaults["table.local-time-zone"] = "UTC"
 	}
-	return &Session{Catalog: cat, Defaults: defaults, options: map[string]string{}, Conn: conn, Out: out, Now: time.Now}
+	s := &Session{Catalog: cat, Defaults: defaults, options: map[string]string{}, Conn: conn, Out: out, Now: time.Now}
+	s.registerCatalogFunctions()
+	return s
 }
 
 // Option returns an option's value in force (SET, else default).
