@@ -100,8 +100,10 @@ var byName = map[string]bool{"json": true, "maxwell-json": true, "debezium-json"
 func init() {
 	kafkaFactory.Projectable = func(t *Table) bool {
 		value := opt(t, "value.format", opt(t, "format", ""))
-		key := opt(t, "key.format", "")
-		return byName[value] && (key == "" || byName[key]) && len(t.PrimaryKey) == 0
+		// 'key.fields' names its columns: a table pruned of one of them
+		// would not configure, so a keyed table is read whole.
+		_, keyFields := t.Options["key.fields"]
+		return byName[value] && !keyFields && len(t.PrimaryKey) == 0
 	}
 	kafkaFactory.NewSource = func(ctx *Context, t *Table) (Source, error) {
 		k, err := newKafka(ctx, t, kafkaFactory, true)

@@ -98,11 +98,10 @@ func (b *builder) aggregate(sel *ast.Select, from *rel, where ast.Expr, items []
 			return nil, err
 		}
 		name := exprName(g, len(pre))
-		it := calcItem{c: c, name: name, text: ast.Format(g)}
+		it := calcItem{src: -1, c: c, name: name, text: ast.Format(g)}
 		if ref, ok := g.(*ast.ColumnRef); ok {
-			if idx, _, err := expr.ResolveColumn(ref, base.columns()); err == nil {
-				it.time = noTime
-				_ = idx
+			if idx, path, err := expr.ResolveColumn(ref, base.columns()); err == nil && len(path) == 0 {
+				it.src = idx // a key passed through keeps the partitioning
 			}
 		}
 		keyOf[ast.Format(g)] = len(pre)
@@ -132,7 +131,7 @@ func (b *builder) aggregate(sel *ast.Select, from *rel, where ast.Expr, items []
 				}
 				consts = append(consts, cv)
 				args = append(args, len(pre))
-				pre = append(pre, calcItem{c: c, name: fmt.Sprintf("$f%d", len(pre)), text: ast.Format(a)})
+				pre = append(pre, calcItem{src: -1, c: c, name: fmt.Sprintf("$f%d", len(pre)), text: ast.Format(a)})
 			}
 		}
 		bound, err := fn.Bind(types, consts, f.Distinct)
@@ -149,7 +148,7 @@ func (b *builder) aggregate(sel *ast.Select, from *rel, where ast.Expr, items []
 				return nil, errAt(f.Filter, "FILTER (WHERE ...) needs a BOOLEAN condition, got %s", c.Type)
 			}
 			filter = len(pre)
-			pre = append(pre, calcItem{c: c, name: fmt.Sprintf("$f%d", len(pre)), text: ast.Format(f.Filter)})
+			pre = append(pre, calcItem{src: -1, c: c, name: fmt.Sprintf("$f%d", len(pre)), text: ast.Format(f.Filter)})
 		}
 		calls[i] = aggCall{call: exec.AggCall{Fn: bound, Args: args, Filter: filter}, text: ast.Format(f), typ: bound.Type}
 	}
@@ -263,5 +262,6 @@ func (b *builder) groupAgg(r *rel, keys []int, calls []aggCall, _ []string, text
 	for i := range keys {
 		out.upsertKeys[i] = i
 	}
+	out.keyed = append([]int{}, out.upsertKeys...) // the output keeps its input's key
 	return out, nil
 }

@@ -2,6 +2,7 @@ package planner
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/rtdw/rtdw/internal/row"
@@ -38,6 +39,7 @@ func exprName(e ast.Expr, i int) string {
 // calc adds a Calc (projection and filter) over r. projs nil passes
 // rows through (a filter only).
 type calcItem struct {
+	src  int // the input column passed through unchanged, or -1
 	qual string
 	c    *expr.Compiled
 	name string
@@ -61,6 +63,29 @@ func (b *builder) calc(r *rel, filter ast.Expr, filterFn func(*row.Row) (bool, e
 		fields = r.fields
 		texts = r.names()
 	}
+	// The partitioning survives when its columns pass through.
+	var keyed []int
+	if r.keyed != nil {
+		keyed = []int{}
+		if items == nil {
+			keyed = r.keyed
+		} else {
+			for _, k := range r.keyed {
+				at := -1
+				for i, it := range items {
+					if it.src == k && it.c != nil {
+						at = i
+						break
+					}
+				}
+				if at < 0 {
+					keyed = nil
+					break
+				}
+				keyed = append(keyed, at)
+			}
+		}
+	}
 	op := fmt.Sprintf("Calc(select=[%s]", strings.Join(texts, ", "))
 	if filter != nil {
 		op += fmt.Sprintf(", where=[%s]", ast.Format(filter))
@@ -68,18 +93,25 @@ func (b *builder) calc(r *rel, filter ast.Expr, filterFn func(*row.Row) (bool, e
 	op += ")"
 	name := b.opName("Calc")
 	s := r.s.Process(name, exec.Calc(spec)).Main()
-	return &rel{fields: fields, mode: r.mode, s: s, node: nodeOf(op, r.mode, r.node)}
+	return &rel{fields: fields, mode: r.mode, s: s, node: nodeOf(op, r.mode, r.node), keyed: keyed}
 }
 
 // passThrough is a calc item selecting input column i unchanged.
 func passThrough(r *rel, i int) calcItem {
 	f := r.fields[i]
-	return calcItem{qual: f.qual, c: &expr.Compiled{Type: f.typ, Eval: func(rr *row.Row) (row.Value, error) { return rr.Values[i], nil }}, name: f.name, time: f.time, text: quoteIdent(f.name)}
+	return calcItem{src: i, qual: f.qual, c: &expr.Compiled{Type: f.typ, Eval: func(rr *row.Row) (row.Value, error) { return rr.Values[i], nil }}, name: f.name, time: f.time, text: quoteIdent(f.name)}
 }
 
 // keyBy shuffles r by columns (Flink's Exchange hash[...]); no columns:
 // everything to one task (Exchange single).
+//
+// Rows already partitioned by the same columns are not shuffled again
+// (a Top-N over an aggregation by the same key, an aggregation over a
+// deduplication): shuffles happen only where the key changes.
 func (b *builder) keyBy(r *rel, cols []int) *rel {
+	if r.keyed != nil && slices.Equal(r.keyed, cols) {
+		return r
+	}
 	name := b.opName("Exchange")
 	s := r.s.KeyByColumns(name, r.schema(), cols...)
 	dist := "single"
@@ -90,7 +122,7 @@ func (b *builder) keyBy(r *rel, cols []int) *rel {
 		}
 		dist = "hash[" + strings.Join(names, ", ") + "]"
 	}
-	return &rel{fields: r.fields, mode: r.mode, s: s, node: nodeOf("Exchange(distribution=["+dist+"])", r.mode, r.node)}
+	return &rel{fields: r.fields, mode: r.mode, s: s, node: nodeOf("Exchange(distribution=["+dist+"])", r.mode, r.node), keyed: append([]int{}, cols...)}
 }
 
 func execCollect(fn func(row.Row)) stream.Factory { return exec.Collect(fn) }

@@ -131,7 +131,7 @@ func (b *builder) insert(ins *ast.Insert) error {
 			}
 			c = cc
 		}
-		items[i] = calcItem{c: c, name: sc.Name, text: text}
+		items[i] = calcItem{src: -1, c: c, name: sc.Name, text: text}
 	}
 	if !identity {
 		r = b.calc(r, nil, nil, items)

@@ -77,7 +77,7 @@ func (b *builder) unnest(left *rel, u *ast.Unnest, leftJoin bool) (*rel, error) 
 		for i := range left.fields {
 			items = append(items, passThrough(left, i))
 		}
-		items = append(items, calcItem{c: c, name: "$unnest", text: ast.Format(u.Args[0])})
+		items = append(items, calcItem{src: -1, c: c, name: "$unnest", text: ast.Format(u.Args[0])})
 		in = b.calc(left, nil, nil, items)
 		for i, f := range left.fields {
 			in.fields[i].qual = f.qual
@@ -174,7 +174,7 @@ func (b *builder) correlate(in *rel, hidden bool, cols []field, alias *ast.Alias
 	if leftJoin {
 		kind = "LEFT"
 	}
-	out := &rel{fields: fields, mode: in.mode, s: s, node: nodeOf(fmt.Sprintf("Correlate(invocation=[%s], joinType=[%s])", text, kind), in.mode, in.node)}
+	out := &rel{keyed: in.keyed, fields: fields, mode: in.mode, s: s, node: nodeOf(fmt.Sprintf("Correlate(invocation=[%s], joinType=[%s])", text, kind), in.mode, in.node)}
 	if !hidden {
 		return out, nil
 	}

@@ -54,7 +54,7 @@ func (b *builder) overAggregate(sel *ast.Select, r *rel, where ast.Expr, items [
 			return nil, err
 		}
 		part = append(part, len(pre))
-		pre = append(pre, calcItem{c: c, name: fmt.Sprintf("$p%d", len(pre)), text: ast.Format(e)})
+		pre = append(pre, calcItem{src: -1, c: c, name: fmt.Sprintf("$p%d", len(pre)), text: ast.Format(e)})
 	}
 	if len(spec.OrderBy) != 1 || spec.OrderBy[0].Desc {
 		return nil, errAt(overs[0], "OVER windows are ordered by one time attribute, ascending")
@@ -120,7 +120,7 @@ func (b *builder) overAggregate(sel *ast.Select, r *rel, where ast.Expr, items [
 			types = append(types, c.Type)
 			consts = append(consts, nil)
 			args = append(args, len(pre))
-			pre = append(pre, calcItem{c: c, name: fmt.Sprintf("$a%d", len(pre)), text: ast.Format(a)})
+			pre = append(pre, calcItem{src: -1, c: c, name: fmt.Sprintf("$a%d", len(pre)), text: ast.Format(a)})
 		}
 		bound, err := fn.Bind(types, consts, o.Distinct)
 		if err != nil {
@@ -152,7 +152,7 @@ func (b *builder) overAggregate(sel *ast.Select, r *rel, where ast.Expr, items [
 	}
 	name := b.opName("OverAggregate")
 	s := keyed.s.Process(name, exec.OverAgg(os)).Main()
-	out := &rel{fields: fields, mode: connector.InsertOnly, s: s, node: nodeOf(fmt.Sprintf("OverAggregate(%s, select=[%s])", specText, strings.Join(texts, ", ")), connector.InsertOnly, keyed.node)}
+	out := &rel{keyed: keyed.keyed, fields: fields, mode: connector.InsertOnly, s: s, node: nodeOf(fmt.Sprintf("OverAggregate(%s, select=[%s])", specText, strings.Join(texts, ", ")), connector.InsertOnly, keyed.node)}
 	lookup := func(e ast.Expr) (int, bool) {
 		if f, ok := e.(*ast.FuncCall); ok {
 			i, ok := callAt[f]

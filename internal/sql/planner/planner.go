@@ -98,14 +98,15 @@ func sanitize(s string) string {
 
 // builder plans one job.
 type builder struct {
-	p     *Planner
-	job   *stream.Job
-	out   *Job
-	conn  connector.Context
-	seq   int
-	sinks []*pnode
-	scans map[string]*rel // table + options -> its scan, read once per job
-	refs  *refs           // what the statement may read (projection pushdown)
+	p       *Planner
+	job     *stream.Job
+	out     *Job
+	conn    connector.Context
+	seq     int
+	sinks   []*pnode
+	scans   map[string]*rel // table + options -> its scan, read once per job
+	refs    *refs           // what the statement may read (projection pushdown)
+	durable bool            // an INSERT's job (named for good), not a query's
 }
 
 // newBuilder starts the job of a statement; base is its stable name,
@@ -116,7 +117,7 @@ func (p *Planner) newBuilder(base, text string, durable bool) *builder {
 		name = p.Rename(base)
 	}
 	j := &Job{Name: name, Base: base, Statement: text}
-	b := &builder{p: p, job: stream.NewJob(name), out: j}
+	b := &builder{p: p, job: stream.NewJob(name), out: j, durable: durable}
 	b.conn = p.Conn
 	b.conn.Job = name
 	if b.conn.Loc == nil {
@@ -138,7 +139,11 @@ func (b *builder) opName(kind string) string {
 
 func (b *builder) finish() *Job {
 	var sb strings.Builder
-	sb.WriteString("== Physical Plan (job " + b.out.Name + ") ==\n")
+	if b.durable {
+		sb.WriteString("== Physical Plan (job " + b.out.Name + ") ==\n")
+	} else {
+		sb.WriteString("== Physical Plan ==\n") // a query's job name is per run
+	}
 	for _, n := range b.sinks {
 		n.write(&sb, "", true, true)
 	}

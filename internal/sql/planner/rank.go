@@ -222,7 +222,7 @@ func (b *builder) rankFilter(r *rel, sel *ast.Select) (*rel, ast.Expr, error) {
 		}
 		name := b.opName("Deduplicate")
 		s := keyed.s.Process(name, exec.Dedup(spec)).Main()
-		out = &rel{fields: in.fields, mode: mode, s: s, node: nodeOf(fmt.Sprintf("Deduplicate(keep=[%s], key=[%s], order=[%s])", keep, strings.Join(colNames(in, p.partition), ", "), strings.ToUpper(timeName(tf.time))), mode, keyed.node)}
+		out = &rel{keyed: keyed.keyed, fields: in.fields, mode: mode, s: s, node: nodeOf(fmt.Sprintf("Deduplicate(keep=[%s], key=[%s], order=[%s])", keep, strings.Join(colNames(in, p.partition), ", "), strings.ToUpper(timeName(tf.time))), mode, keyed.node)}
 	case win != nil:
 		if in.mode != connector.InsertOnly {
 			return nil, nil, errAt(p.at, "a window Top-N needs an insert-only input")
@@ -260,7 +260,7 @@ func (b *builder) rankFilter(r *rel, sel *ast.Select) (*rel, ast.Expr, error) {
 			rnCol = len(fields)
 			fields = append(fields, field{name: rnName, typ: row.BigIntType.WithNotNull(true)})
 		}
-		out = &rel{fields: fields, mode: connector.InsertOnly, s: s, node: nodeOf(fmt.Sprintf("WindowRank(rankRange=[rankStart=1, rankEnd=%d], %s)", limit, p.text), connector.InsertOnly, keyed.node)}
+		out = &rel{keyed: keyed.keyed, fields: fields, mode: connector.InsertOnly, s: s, node: nodeOf(fmt.Sprintf("WindowRank(rankRange=[rankStart=1, rankEnd=%d], %s)", limit, p.text), connector.InsertOnly, keyed.node)}
 	default:
 		keyed := b.keyBy(in, p.partition)
 		spec := exec.RankSpec{PartitionKeys: p.partition, Order: p.order, Limit: limit, OutputRankNumber: rnUsed, InputAppendOnly: in.mode == connector.InsertOnly, Schema: in.schema()}
@@ -278,7 +278,7 @@ func (b *builder) rankFilter(r *rel, sel *ast.Select) (*rel, ast.Expr, error) {
 		if in.mode == connector.InsertOnly {
 			strategy = "AppendFastStrategy"
 		}
-		out = &rel{fields: fields, mode: connector.Retract, s: s, node: nodeOf(fmt.Sprintf("Rank(strategy=[%s], rankType=[ROW_NUMBER], rankRange=[rankStart=1, rankEnd=%d], %s, select=[%s])", strategy, limit, p.text, strings.Join(in.names()[:p.visible], ", ")), connector.Retract, keyed.node)}
+		out = &rel{keyed: keyed.keyed, fields: fields, mode: connector.Retract, s: s, node: nodeOf(fmt.Sprintf("Rank(strategy=[%s], rankType=[ROW_NUMBER], rankRange=[rankStart=1, rankEnd=%d], %s, select=[%s])", strategy, limit, p.text, strings.Join(in.names()[:p.visible], ", ")), connector.Retract, keyed.node)}
 	}
 	// Put rn back where the SELECT had it and drop the hidden keys.
 	items := make([]calcItem, 0, p.visible+1)
@@ -290,7 +290,7 @@ func (b *builder) rankFilter(r *rel, sel *ast.Select) (*rel, ast.Expr, error) {
 		rnItem = passThrough(out, rnCol)
 	} else {
 		one := row.BigInt(1)
-		rnItem = calcItem{c: &expr.Compiled{Type: row.BigIntType.WithNotNull(true), Const: true, Eval: func(*row.Row) (row.Value, error) { return one, nil }}, name: rnName, text: "1 AS " + quoteIdent(rnName)}
+		rnItem = calcItem{src: -1, c: &expr.Compiled{Type: row.BigIntType.WithNotNull(true), Const: true, Eval: func(*row.Row) (row.Value, error) { return one, nil }}, name: rnName, text: "1 AS " + quoteIdent(rnName)}
 	}
 	rnItem.name = rnName
 	items = append(items[:p.rnPos], append([]calcItem{rnItem}, items[p.rnPos:]...)...)

@@ -46,6 +46,11 @@ type rel struct {
 	// upsertKeys: the columns that identify a row of an updating result
 	// (the GROUP BY keys), for upsert sinks.
 	upsertKeys []int
+	// keyed: the columns the rows are hash-partitioned by, in the order
+	// of their record key (the key is row.AppendKey of these columns), so
+	// a keyed operator on the same columns needs no shuffle; nil when
+	// unknown (sources, unions), empty for "all on one task".
+	keyed []int
 }
 
 func (r *rel) columns() []expr.Column {

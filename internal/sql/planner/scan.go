@@ -127,7 +127,8 @@ func scanKey(t *catalog.Table, opts map[string]string) string {
 	return sb.String()
 }
 
-func (b *builder) newScan(at ast.Node, t *catalog.Table, qual string, opts map[string]string) (*rel, error) {
+func (b *builder) newScan(at0 ast.Node, t *catalog.Table, qual string, opts map[string]string) (*rel, error) {
+	at := at0 // the FROM item, for errors
 	f, err := connector.Lookup(opts["connector"])
 	if err != nil {
 		if opts["connector"] == "" {
@@ -161,42 +162,42 @@ func (b *builder) newScan(at ast.Node, t *catalog.Table, qual string, opts map[s
 	for i, c := range ct.Schema.Columns() {
 		srcCols[i] = expr.Column{Qualifier: qual, Name: c.Name, Type: c.Type}
 	}
-	fields := make([]field, len(t.Columns))
-	projs := make([]expr.Func, len(t.Columns))
+	// The relation's columns: the table's, in DDL order, less those a
+	// pushed-down projection left out (nothing refers to them).
+	var fields []field
+	var projs []expr.Func
+	relCol := make([]int, len(t.Columns)) // catalog column -> relation column, -1 left out
 	computed := false
 	var calcText []string
 	for i, c := range t.Columns {
-		fields[i] = field{qual: qual, name: c.Name, typ: c.Type}
+		relCol[i] = -1
+		if pruned && !keep(i) {
+			continue
+		}
+		relCol[i] = len(fields)
+		f := field{qual: qual, name: c.Name, typ: c.Type}
 		if !c.Computed() {
 			j := pos[i]
-			if j < 0 { // not read: the query does not use it
-				projs[i] = func(*row.Row) (row.Value, error) { return row.Null(), nil }
-				calcText = append(calcText, "NULL AS "+quoteIdent(c.Name))
-				continue
-			}
-			projs[i] = func(r *row.Row) (row.Value, error) { return r.Values[j], nil }
+			projs = append(projs, func(r *row.Row) (row.Value, error) { return r.Values[j], nil })
+			fields = append(fields, f)
 			calcText = append(calcText, quoteIdent(c.Name))
 			continue
 		}
 		computed = true
-		if pruned && !keep(i) { // not used: nor are the columns it reads
-			projs[i] = func(*row.Row) (row.Value, error) { return row.Null(), nil }
-			calcText = append(calcText, "NULL AS "+quoteIdent(c.Name))
-			continue
-		}
 		e, err := parser.ParseExpr(c.Expr)
 		if err != nil {
-			return nil, errAt(at, "table %s: computed column %s: %v", t.Path, c.Name, err)
+			return nil, errAt(at0, "table %s: computed column %s: %v", t.Path, c.Name, err)
 		}
 		cc, err := b.compileOver(e, srcCols, nil)
 		if err != nil {
-			return nil, errAt(at, "table %s: computed column %s: %v", t.Path, c.Name, err)
+			return nil, errAt(at0, "table %s: computed column %s: %v", t.Path, c.Name, err)
 		}
-		fields[i].typ = cc.Type
-		projs[i] = cc.Eval
+		f.typ = cc.Type
 		if isProcTimeCall(e) {
-			fields[i].time = procTime
+			f.time = procTime
 		}
+		projs = append(projs, cc.Eval)
+		fields = append(fields, f)
 		calcText = append(calcText, fmt.Sprintf("%s AS %s", ast.Format(e), quoteIdent(c.Name)))
 	}
 
@@ -209,9 +210,10 @@ func (b *builder) newScan(at ast.Node, t *catalog.Table, qual string, opts map[s
 				wi = i
 			}
 		}
-		if wi < 0 {
+		if wi < 0 || relCol[wi] < 0 {
 			return nil, errAt(at, "table %s: watermark column %s not found", t.Path, t.Watermark.Column)
 		}
+		wi = relCol[wi]
 		k := fields[wi].typ.Kind
 		if k != row.KindTimestamp && k != row.KindTimestampLTZ {
 			return nil, errAt(at, "table %s: the rowtime column %s must be TIMESTAMP(3) or TIMESTAMP_LTZ(3), not %s", t.Path, t.Watermark.Column, fields[wi].typ)
@@ -251,7 +253,7 @@ func (b *builder) newScan(at ast.Node, t *catalog.Table, qual string, opts map[s
 	}
 	node := nodeOf(scanText+")", src.Mode())
 	r := &rel{fields: fields, mode: src.Mode(), s: s, node: node}
-	if computed || pruned {
+	if computed { // else the source's rows are the relation's already
 		name := b.opName("Calc")
 		r.s = s.Process(name, exec.Calc(exec.CalcSpec{Projections: projs})).Main()
 		r.node = nodeOf(fmt.Sprintf("Calc(select=[%s])", strings.Join(calcText, ", ")), r.mode, node)
@@ -386,6 +388,21 @@ func (b *builder) projection(t *catalog.Table) func(int) bool {
 	}
 	if t.Watermark != nil {
 		mark(t.Watermark.Column)
+	}
+	// A statement that reads no column (COUNT(*), SELECT 1, or one naming
+	// only unknown columns, whose error comes later) still reads the rows:
+	// keep the first physical column, as a source needs one.
+	none := true
+	for _, n := range need {
+		none = none && !n
+	}
+	if none {
+		for i, c := range t.Columns {
+			if !c.Computed() && !c.Metadata {
+				need[i] = true
+				break
+			}
+		}
 	}
 	all := true
 	for _, n := range need {

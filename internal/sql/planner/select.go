@@ -135,10 +135,13 @@ func (b *builder) project(r *rel, where ast.Expr, items []selItem, lookup func(a
 		if err != nil {
 			return nil, err
 		}
-		ci := calcItem{c: c, name: it.name, text: ast.Format(it.e)}
-		if ref, ok := unparen(it.e).(*ast.ColumnRef); ok && lookup == nil {
-			if idx, _, err := expr.ResolveColumn(ref, r.columns()); err == nil && len(ref.Parts) > 0 {
-				ci.time = r.fields[idx].time
+		ci := calcItem{src: -1, c: c, name: it.name, text: ast.Format(it.e)}
+		if ref, ok := unparen(it.e).(*ast.ColumnRef); ok {
+			if idx, path, err := expr.ResolveColumn(ref, r.columns()); err == nil && len(path) == 0 {
+				if lookup == nil {
+					ci.time = r.fields[idx].time
+				}
+				ci.src = idx
 			}
 		}
 		if !strings.EqualFold(ci.text, it.name) {

@@ -282,5 +282,9 @@ func (b *builder) windowAgg(pre *rel, keys []int, calls []aggCall, win *windowDe
 	}
 	text := fmt.Sprintf("WindowAggregate(groupBy=[%s], window=[%s], select=[%s, start('w$) AS window_start, end('w$) AS window_end, rowtime('w$) AS window_time])",
 		strings.Join(kt, ", "), win.text, strings.Join(texts, ", "))
-	return &rel{fields: fields, mode: connector.InsertOnly, s: s, node: nodeOf(text, connector.InsertOnly, keyed.node)}, nil
+	kk := make([]int, len(keys))
+	for i := range kk {
+		kk[i] = i
+	}
+	return &rel{fields: fields, mode: connector.InsertOnly, s: s, node: nodeOf(text, connector.InsertOnly, keyed.node), keyed: kk}, nil
 }
