@@ -37,7 +37,7 @@ func (b *builder) join(x *ast.Join, env *ctes) (*rel, error) {
 			return b.tableFunc(left, rt, x.Kind == ast.LeftJoin)
 		}
 	}
-	return nil, errAt(x, "%s JOIN of two tables is not supported yet (regular, interval, lookup and temporal joins come with the joins part of the SQL layer)", x.Kind)
+	return b.tableJoin(x, env, nil)
 }
 
 func (b *builder) leftOf(x *ast.Join, env *ctes) (*rel, error) {

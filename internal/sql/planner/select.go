@@ -62,11 +62,19 @@ func (b *builder) selectBlock(sel *ast.Select, env *ctes) (*rel, error) {
 	if sel.From == nil {
 		return nil, errAt(sel, "SELECT without FROM is not supported yet")
 	}
-	r, err := b.from(sel.From, env)
+	where := sel.Where
+	var r *rel
+	var err error
+	if j, ok := sel.From.(*ast.Join); ok && j.Kind == ast.CommaJoin && !isCorrelation(j.Right) {
+		// FROM a, b WHERE ...: the WHERE is the join's condition.
+		r, err = b.tableJoin(j, env, where)
+		where = nil
+	} else {
+		r, err = b.from(sel.From, env)
+	}
 	if err != nil {
 		return nil, err
 	}
-	where := sel.Where
 	if r.rank != nil {
 		if r, where, err = b.rankFilter(r, sel); err != nil {
 			return nil, err
@@ -186,4 +194,16 @@ func (b *builder) distinct(r *rel) (*rel, error) {
 		keys[i] = i
 	}
 	return b.groupAgg(r, keys, nil, nil, fmt.Sprintf("GroupAggregate(groupBy=[%s], select=[%s])", strings.Join(r.names(), ", "), strings.Join(r.names(), ", ")))
+}
+
+// isCorrelation: the right side of a join that is evaluated per left row
+// (UNNEST, LATERAL TABLE) rather than a relation of its own.
+func isCorrelation(te ast.TableExpr) bool {
+	switch x := te.(type) {
+	case *ast.Unnest:
+		return true
+	case *ast.TableFunc:
+		return !isWindowTVF(x.Call)
+	}
+	return false
 }
