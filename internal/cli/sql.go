@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -149,7 +148,7 @@ func runSQL(ctx context.Context, g *globals, cfg Config, o *sqlOptions) error {
 		mode = session.Explain
 	}
 	if len(srcs) == 0 {
-		return sqlInteractive(ctx, g, cfg, o, sess)
+		return sqlInteractive(ctx, g, cfg, o, sess, reg)
 	}
 	var jobs []*planner.Job
 	var queries []*session.Query
@@ -286,59 +285,4 @@ func jsonValue(v row.Value) any {
 		return json.Number(v.String())
 	}
 	return v.String()
-}
-
-// sqlInteractive reads statements from stdin (each ending with ';') and
-// runs them one by one: DDL and SET at once, a SELECT or INSERT as a
-// bounded run (the interactive client drains: it shows what the sources
-// hold now).
-func sqlInteractive(ctx context.Context, g *globals, cfg Config, o *sqlOptions, sess *session.Session) error {
-	in := bufio.NewScanner(g.stdin)
-	in.Buffer(make([]byte, 1<<20), 16<<20)
-	var buf strings.Builder
-	n := 0
-	prompt := func() {
-		if buf.Len() == 0 {
-			fmt.Fprint(g.stderr, "rtdw> ")
-		} else {
-			fmt.Fprint(g.stderr, "   -> ")
-		}
-	}
-	prompt()
-	for in.Scan() {
-		line := in.Text()
-		buf.WriteString(line)
-		buf.WriteByte('\n')
-		if !strings.HasSuffix(strings.TrimSpace(line), ";") {
-			prompt()
-			continue
-		}
-		n++
-		text := buf.String()
-		buf.Reset()
-		if strings.EqualFold(strings.TrimSuffix(strings.TrimSpace(text), ";"), "quit") || strings.EqualFold(strings.TrimSuffix(strings.TrimSpace(text), ";"), "exit") {
-			return nil
-		}
-		mode := session.Plan
-		if o.explain {
-			mode = session.Explain
-		}
-		sc, err := sess.Execute(fmt.Sprintf("<stdin:%d>", n), text, mode)
-		if err != nil {
-			fmt.Fprintln(g.stderr, sqlError(err))
-			prompt()
-			continue
-		}
-		if len(sc.Jobs)+len(sc.Queries) > 0 {
-			oo := *o
-			oo.drain = true
-			if err := runSQLJobs(ctx, g, cfg, &oo, sess.Conn.Log, sc.Jobs, sc.Queries); err != nil {
-				fmt.Fprintln(g.stderr, err)
-			}
-		} else {
-			fmt.Fprintln(g.stderr, "[INFO] Execute statement succeeded.")
-		}
-		prompt()
-	}
-	return in.Err()
 }

@@ -404,11 +404,14 @@ func (b *builder) projection(t *catalog.Table) func(int) bool {
 			}
 		}
 	}
-	all := true
-	for _, n := range need {
+	all, any := true, false
+	for i, n := range need {
 		all = all && n
+		any = any || n && !t.Columns[i].Computed()
 	}
-	if all {
+	if all || !any {
+		// Nothing read (SELECT COUNT(*), or only unknown names, which the
+		// compiler reports): decode everything rather than nothing.
 		return nil
 	}
 	return func(i int) bool { return need[i] }
