@@ -32,6 +32,7 @@ type sqlOptions struct {
 	format   string
 	interval time.Duration
 	resets   []string
+	httpAddr string
 }
 
 func newSQLCmd(g *globals) *cobra.Command {
@@ -83,6 +84,7 @@ default, or json: one object per row) or the changelog with +I -U +U -D
 	f.BoolVar(&o.explain, "explain", false, "print each job's plan and run nothing")
 	f.StringVar(&o.format, "format", "table", "how a SELECT's result prints: table, json or changelog")
 	f.DurationVar(&o.interval, "checkpoint-interval", time.Second, "time between atomic checkpoints (default: config, 1s)")
+	f.StringVar(&o.httpAddr, "http-addr", "127.0.0.1:0", "without --drain: serve /metrics and topic commands of this data dir here (empty: off)")
 	f.StringArrayVar(&o.resets, "reset-job", nil, "start this SQL job from scratch (new state and positions): after changing its SQL")
 	return c
 }
@@ -191,6 +193,16 @@ func runSQLJobs(ctx context.Context, g *globals, cfg Config, o *sqlOptions, l rl
 	}
 	started := time.Now()
 	reg := newRegistry()
+	if !o.drain && o.httpAddr != "" {
+		// Long-running jobs: /metrics, and topic commands on this data
+		// dir go through this process (as with rtdw run).
+		srv, stop, err := serveHTTP(o.httpAddr, reg, l, g)
+		if err != nil {
+			return err
+		}
+		defer stop()
+		fmt.Fprintf(g.stderr, "metrics: http://%s/metrics\n", srv)
+	}
 	err := stream.Run(ctx, stream.Options{Log: l, Interval: o.interval, Partitions: cfg.Partitions,
 		Drain: o.drain, Metrics: stream.NewMetrics(reg), Logger: g.logger}, all...)
 	if err != nil {
