@@ -389,29 +389,15 @@ func (b *builder) projection(t *catalog.Table) func(int) bool {
 	if t.Watermark != nil {
 		mark(t.Watermark.Column)
 	}
-	// A statement that reads no column (COUNT(*), SELECT 1, or one naming
-	// only unknown columns, whose error comes later) still reads the rows:
-	// keep the first physical column, as a source needs one.
-	none := true
-	for _, n := range need {
-		none = none && !n
-	}
-	if none {
-		for i, c := range t.Columns {
-			if !c.Computed() && !c.Metadata {
-				need[i] = true
-				break
-			}
-		}
-	}
 	all, any := true, false
 	for i, n := range need {
 		all = all && n
-		any = any || n && !t.Columns[i].Computed()
+		any = any || n && !t.Columns[i].Computed() && !t.Columns[i].Metadata
 	}
 	if all || !any {
-		// Nothing read (SELECT COUNT(*), or only unknown names, which the
-		// compiler reports): decode everything rather than nothing.
+		// No physical column read (SELECT COUNT(*), only metadata columns,
+		// or only unknown names, which the compiler reports): decode
+		// everything rather than nothing, as a source needs a column.
 		return nil
 	}
 	return func(i int) bool { return need[i] }
