@@ -12,6 +12,7 @@ import (
 	"github.com/rtdw/rtdw/internal/dim"
 	"github.com/rtdw/rtdw/internal/olap"
 	"github.com/rtdw/rtdw/internal/sql/connector"
+	"github.com/rtdw/rtdw/internal/sql/exec"
 	"github.com/rtdw/rtdw/internal/stream"
 	"github.com/rtdw/rtdw/internal/warehouse"
 )
@@ -91,6 +92,7 @@ func runRun(ctx context.Context, g *globals, cfg Config, o *runOptions) error {
 	}
 	defer l.Close()
 	var jobs []*stream.Job
+	var services *connector.Services
 	var olapSink olap.Sink
 	if len(sqlPaths) == 0 || len(names) > 0 {
 		w, err := g.openWarehouse(ctx, cfg, l, names)
@@ -108,6 +110,8 @@ func runRun(ctx context.Context, g *globals, cfg Config, o *runOptions) error {
 		}
 		defer p.cat.Close()
 		defer connector.CloseOLAP()
+		defer connector.CloseLookups()
+		services = p.services
 		for _, j := range p.jobs {
 			for _, prep := range j.Prepare {
 				if err := prep(); err != nil {
@@ -131,8 +135,15 @@ func runRun(ctx context.Context, g *globals, cfg Config, o *runOptions) error {
 	stopProgress := reportProgress(ctx, g, reg, o.progress)
 	defer stopProgress()
 	defer startSources(ctx, g, cfg, l)() // sources.* of rtdw.yaml, stopped before l closes
-	err = stream.Run(ctx, stream.Options{Log: l, Interval: o.interval, Partitions: cfg.Partitions,
+	runCtx, stopServices := ctx, func() error { return nil }
+	if !o.drain {
+		runCtx, stopServices = services.Start(ctx) // mysql-cdc captures next to the jobs
+	}
+	err = stream.Run(runCtx, stream.Options{Log: l, Interval: o.interval, Partitions: cfg.Partitions,
 		Drain: o.drain, Metrics: metrics, Logger: g.logger}, jobs...)
+	if serr := stopServices(); err == nil {
+		err = serr
+	}
 	if err != nil {
 		return err
 	}
@@ -145,7 +156,8 @@ func runRun(ctx context.Context, g *globals, cfg Config, o *runOptions) error {
 func newRegistry() *prometheus.Registry {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	reg.MustRegister(dim.Collectors()...) // lookup misses
+	reg.MustRegister(dim.Collectors()...)        // lookup misses
+	reg.MustRegister(exec.LookupCollectors()...) // SQL lookup joins
 	return reg
 }
 

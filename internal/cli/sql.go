@@ -124,6 +124,7 @@ func runSQL(ctx context.Context, g *globals, cfg Config, o *sqlOptions) error {
 	}
 	defer cat.Close()
 	defer connector.CloseOLAP()
+	defer connector.CloseLookups()
 	var l rlog.Log
 	if !o.explain {
 		if l, err = g.openLog(cfg); err != nil {
@@ -152,6 +153,8 @@ func runSQL(ctx context.Context, g *globals, cfg Config, o *sqlOptions) error {
 	if len(srcs) == 0 {
 		return sqlInteractive(ctx, g, cfg, o, sess, reg)
 	}
+	var services connector.Services // mysql-cdc captures, run next to unbounded jobs
+	sess.Conn.AddService = services.Add
 	var jobs []*planner.Job
 	var queries []*session.Query
 	for _, s := range srcs {
@@ -168,7 +171,7 @@ func runSQL(ctx context.Context, g *globals, cfg Config, o *sqlOptions) error {
 	if err := reg.check(jobs); err != nil {
 		return err
 	}
-	return runSQLJobs(ctx, g, cfg, o, l, jobs, queries)
+	return runSQLJobs(ctx, g, cfg, o, l, jobs, queries, &services)
 }
 
 // sqlError prints a SQL error as file:line:column, the line and a caret
@@ -181,7 +184,7 @@ func sqlError(err error) error {
 	return err
 }
 
-func runSQLJobs(ctx context.Context, g *globals, cfg Config, o *sqlOptions, l rlog.Log, jobs []*planner.Job, queries []*session.Query) error {
+func runSQLJobs(ctx context.Context, g *globals, cfg Config, o *sqlOptions, l rlog.Log, jobs []*planner.Job, queries []*session.Query, services *connector.Services) error {
 	var all []*stream.Job
 	for _, j := range append(jobs, queryJobs(queries)...) {
 		for _, p := range j.Prepare {
@@ -203,8 +206,15 @@ func runSQLJobs(ctx context.Context, g *globals, cfg Config, o *sqlOptions, l rl
 		defer stop()
 		fmt.Fprintf(g.stderr, "metrics: http://%s/metrics\n", srv)
 	}
-	err := stream.Run(ctx, stream.Options{Log: l, Interval: o.interval, Partitions: cfg.Partitions,
+	runCtx, stopServices := ctx, func() error { return nil }
+	if !o.drain {
+		runCtx, stopServices = services.Start(ctx)
+	}
+	err := stream.Run(runCtx, stream.Options{Log: l, Interval: o.interval, Partitions: cfg.Partitions,
 		Drain: o.drain, Metrics: stream.NewMetrics(reg), Logger: g.logger}, all...)
+	if serr := stopServices(); err == nil {
+		err = serr
+	}
 	if err != nil {
 		return err
 	}
@@ -250,8 +260,9 @@ func printResult(w io.Writer, q *session.Query, format string) {
 			for i, v := range r.Values {
 				m[header[i]] = jsonValue(v)
 			}
-			b, _ := json.Marshal(m)
-			fmt.Fprintln(w, string(b))
+			enc := json.NewEncoder(w)
+			enc.SetEscapeHTML(false)
+			enc.Encode(m)
 		}
 	default:
 		rows := [][]string{}

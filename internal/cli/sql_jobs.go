@@ -54,8 +54,9 @@ func sqlFiles(paths []string) ([]sqlSource, error) {
 // same files start the same jobs again after a restart; SELECTs are
 // refused (a pipeline writes with INSERT INTO).
 type sqlPipeline struct {
-	jobs []*planner.Job
-	cat  *catalog.Manager
+	jobs     []*planner.Job
+	cat      *catalog.Manager
+	services *connector.Services // mysql-cdc captures, to run next to unbounded jobs
 }
 
 func (g *globals) planSQLPipeline(cfg Config, l rlog.Log, paths, resets []string, checkPlans bool, olapSink olap.Sink) (*sqlPipeline, error) {
@@ -75,6 +76,8 @@ func (g *globals) planSQLPipeline(cfg Config, l rlog.Log, paths, resets []string
 	conn := connector.Context{Log: l, KafkaMode: cfg.Mode == "kafka", DataDir: g.dataDir, OLAP: &olapCfg, OLAPSink: olapSink, Out: g.stdout, Logger: g.logger}
 	sess := session.New(cat, map[string]string{"table.local-time-zone": cfg.Timezone}, conn, g.stdout)
 	sess.TemporaryDDL = true
+	services := &connector.Services{}
+	sess.Conn.AddService = services.Add
 	reg, err := openSQLJobRegistry(g.dataDir)
 	if err != nil {
 		cat.Close()
@@ -85,7 +88,7 @@ func (g *globals) planSQLPipeline(cfg Config, l rlog.Log, paths, resets []string
 		return nil, err
 	}
 	sess.Rename = reg.name
-	p := &sqlPipeline{cat: cat}
+	p := &sqlPipeline{cat: cat, services: services}
 	for _, s := range srcs {
 		sc, err := sess.Execute(s.name, s.text, session.Plan)
 		if err != nil {

@@ -127,6 +127,7 @@ func runWorker(ctx context.Context, g *globals, cfg Config, o *workerOptions) er
 		sqlPaths = cfg.SQL
 	}
 	var jobs []*stream.Job
+	var services *connector.Services
 	if len(sqlPaths) > 0 {
 		// Every worker plans the same files into the same jobs (names are
 		// stable), and the jobs' consumer groups share the partitions.
@@ -137,6 +138,8 @@ func runWorker(ctx context.Context, g *globals, cfg Config, o *workerOptions) er
 		}
 		defer p.cat.Close()
 		defer connector.CloseOLAP()
+		defer connector.CloseLookups()
+		services = p.services
 		for _, j := range p.jobs {
 			for _, prep := range j.Prepare {
 				if err := prep(); err != nil {
@@ -172,7 +175,8 @@ func runWorker(ctx context.Context, g *globals, cfg Config, o *workerOptions) er
 	defer stopProgress()
 	fmt.Fprintf(g.stderr, "worker %s: %d job(s) on %v; Ctrl-C commits and leaves the group\n", o.id, len(jobs), cfg.Kafka.Brokers)
 	k := cfg.Kafka
-	err = stream.RunWorker(ctx, stream.WorkerOptions{
+	runCtx, stopServices := services.Start(ctx) // mysql-cdc captures next to the jobs
+	err = stream.RunWorker(runCtx, stream.WorkerOptions{
 		Options: stream.Options{Log: l, Interval: o.interval, Partitions: cfg.Partitions,
 			MaxRecordBytes: k.MaxRecordBytes, Metrics: metrics, Logger: g.logger},
 		State: db,
@@ -186,6 +190,9 @@ func runWorker(ctx context.Context, g *globals, cfg Config, o *workerOptions) er
 	}, jobs...)
 	if errors.Is(err, context.Canceled) {
 		err = nil
+	}
+	if serr := stopServices(); err == nil {
+		err = serr
 	}
 	return err
 }

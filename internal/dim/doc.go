@@ -19,10 +19,12 @@
 //
 //	0x30 't' table            -> table meta (JSON: columns, row key)
 //	0x30 'r' table 0x00 key   -> row (JSON object)
+//	0x30 'q' table 0x00 key   -> sequence of the key's last guarded write (seq.go)
 //
 // Redis key layout (prefix from the configuration, may be empty):
 //
 //	<prefix>dim:tables        hash: table -> table meta (JSON)
 //	<prefix>dim:<table>:<key> string: row (JSON object)
+//	<prefix>dimseq:<table>    hash: key -> sequence of its last guarded write (seq.go)
 //	<prefix>dim:invalidate    pub/sub channel: table 0x00 key ("" key: whole table)
 package dim

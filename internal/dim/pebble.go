@@ -19,8 +19,10 @@ type PebbleStore struct {
 	write *pebble.WriteOptions
 	// mu orders row writes against table creation and drops, so a Put that
 	// raced a DropTable cannot leave an orphan row behind.
-	mu   sync.RWMutex
-	subs subscribers
+	mu sync.RWMutex
+	// seqMu serializes guarded writes (WriteSeq: read, compare, write).
+	seqMu sync.Mutex
+	subs  subscribers
 }
 
 // PebbleOption configures OpenPebble.
@@ -103,6 +105,10 @@ func (s *PebbleStore) DropTable(_ context.Context, table string) error {
 	err := b.Delete(metaKey(table), nil)
 	if err == nil {
 		p := rowPrefix(table)
+		err = b.DeleteRange(p, prefixEnd(p), nil)
+	}
+	if err == nil {
+		p := seqPrefix(table)
 		err = b.DeleteRange(p, prefixEnd(p), nil)
 	}
 	if err == nil {

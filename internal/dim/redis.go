@@ -103,6 +103,9 @@ func (s *RedisStore) DropTable(ctx context.Context, table string) error {
 	}
 	err := s.scanRows(ctx, table, func(keys []string) error { return s.c.Unlink(ctx, keys...).Err() })
 	if err == nil {
+		err = s.c.Unlink(ctx, s.seqKey(table)).Err()
+	}
+	if err == nil {
 		err = s.c.Publish(ctx, s.channel(), changeMsg(table, "")).Err()
 	}
 	if err != nil {

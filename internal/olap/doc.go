@@ -8,7 +8,8 @@
 //     picks a backend registered by internal/connector/{duckdb,postgres,
 //     streamload,clickhouse} (import internal/olap/backends for all).
 //   - load.go: LoadJob, the stream job that reads one topic per table and
-//     upserts its rows before each checkpoint commits.
+//     upserts its rows (deletes the keys of records marked HeaderOp =
+//     OpDelete, on a Deleter) before each checkpoint commits.
 //
 // Exactly-once: the load job upserts a task's buffered rows in
 // PrepareCheckpoint, before the checkpoint (input offsets) commits. A crash

@@ -18,7 +18,9 @@ import (
 const maxBatchRows = 10000
 
 // LoadJob reads one topic per table (the topic is named after the table;
-// each record's value is one JSON row) and upserts the rows into sink.
+// each record's value is one JSON row) and upserts the rows into sink. A
+// record with the header HeaderOp = OpDelete deletes its key instead
+// (sink must be a Deleter; with another the record is dead-lettered).
 // Each task buffers its rows and upserts them before its checkpoint
 // commits, so a crash between the two replays rows that are already
 // loaded, which the upsert by key (and Stream Load's labels) make
@@ -50,6 +52,7 @@ type loader struct {
 	p    fastjson.Parser
 
 	rows        [][]byte
+	del         []bool         // rows[i] is a delete (its value holds the key)
 	at          map[string]int // key -> index in rows: the last row of a key wins
 	first, last int64          // input offsets of the buffered rows
 }
@@ -60,6 +63,10 @@ func (l *loader) Open(ctx *stream.Context) error {
 }
 
 func (l *loader) Process(rec *stream.Record, _ stream.Emitter) error {
+	del := string(rec.Header(HeaderOp)) == OpDelete
+	if _, ok := l.sink.(Deleter); del && !ok {
+		return stream.BadInput("olap_delete", "the OLAP database does not support deletes: the row stays in table %s", l.t.Name)
+	}
 	row, err := DecodeRow(l.t, rec.Value, &l.p)
 	if err != nil {
 		re := err.(*RowError)
@@ -72,10 +79,11 @@ func (l *loader) Process(rec *stream.Record, _ stream.Emitter) error {
 	v := append([]byte(nil), rec.Value...) // the record is reused after this call
 	k := KeyOf(l.t, row)
 	if i, ok := l.at[k]; ok {
-		l.rows[i] = v
+		l.rows[i], l.del[i] = v, del
 	} else {
 		l.at[k] = len(l.rows)
 		l.rows = append(l.rows, v)
+		l.del = append(l.del, del)
 	}
 	if len(l.rows) >= maxBatchRows {
 		return l.flush()
@@ -91,12 +99,28 @@ func (l *loader) flush() error {
 	if len(l.rows) == 0 {
 		return nil
 	}
-	ctx := WithLabel(context.Background(), l.label())
-	if err := l.sink.Upsert(ctx, l.t.Name, l.rows); err != nil {
-		return fmt.Errorf("load %s: %w", l.t.Name, err)
+	var ups, dels [][]byte
+	for i, r := range l.rows {
+		if l.del[i] {
+			dels = append(dels, r)
+		} else {
+			ups = append(ups, r)
+		}
+	}
+	// Keys are distinct: the upserts and deletes commute.
+	if len(ups) > 0 {
+		if err := l.sink.Upsert(WithLabel(context.Background(), l.label(ups, "")), l.t.Name, ups); err != nil {
+			return fmt.Errorf("load %s: %w", l.t.Name, err)
+		}
+	}
+	if len(dels) > 0 {
+		if err := l.sink.(Deleter).Delete(WithLabel(context.Background(), l.label(dels, "d")), l.t.Name, dels); err != nil {
+			return fmt.Errorf("delete from %s: %w", l.t.Name, err)
+		}
 	}
 	clear(l.rows)
 	l.rows = l.rows[:0]
+	l.del = l.del[:0]
 	clear(l.at)
 	return nil
 }
@@ -105,14 +129,14 @@ func (l *loader) flush() error {
 // same content always gets the same label, so a replayed batch is
 // recognised as loaded. The content hash keeps a label from matching an
 // older batch at the same offsets of a deleted and recreated topic.
-func (l *loader) label() string {
+func (l *loader) label(rows [][]byte, kind string) string {
 	h := sha256.New()
-	for _, r := range l.rows {
+	for _, r := range rows {
 		h.Write(strconv.AppendInt(nil, int64(len(r)), 10))
 		h.Write(r)
 	}
 	sum := hex.EncodeToString(h.Sum(nil)[:8])
-	id := fmt.Sprintf("p%d_%d_%d_%s", l.ctx.Partition, l.first, l.last, sum)
+	id := fmt.Sprintf("p%d_%d_%d_%s%s", l.ctx.Partition, l.first, l.last, kind, sum)
 	prefix := l.ctx.Job + "_" + l.t.Name
 	if len(prefix)+len(id)+6 > 128 { // Doris and StarRocks allow 128 characters
 		ph := sha256.Sum256([]byte(prefix))

@@ -66,6 +66,25 @@ type Sink interface {
 	Close() error
 }
 
+// Deleter is a Sink that also deletes rows by key: PostgreSQL, Doris,
+// StarRocks and ClickHouse (lightweight DELETE); not DuckDB yet. The
+// rtdw-olap connector applies -D rows through it (the load job's records
+// with HeaderOp = OpDelete).
+type Deleter interface {
+	// Delete removes the rows of table whose keys are those of keys (JSON
+	// objects holding at least the table's key columns, decoded as by
+	// DecodeRow); a missing key is no error, so deleting twice is
+	// deleting once.
+	Delete(ctx context.Context, table string, keys [][]byte) error
+}
+
+// HeaderOp marks a load job record that is not an upsert: OpDelete (its
+// value holds the key columns of the row to delete).
+const (
+	HeaderOp = "rtdw.olap.op"
+	OpDelete = "delete"
+)
+
 // Validate checks that the table is usable: named columns of known types,
 // a key of existing columns, a partition column of type date.
 func (t *Table) Validate() error {

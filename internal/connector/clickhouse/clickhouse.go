@@ -192,18 +192,87 @@ func (s *Sink) Upsert(ctx context.Context, table string, rows [][]byte) error {
 		olap.WriteJSONRow(&body, t, row)
 		body.WriteByte('\n')
 	}
-	cols := make([]string, len(t.Columns))
-	for i, c := range t.Columns {
-		cols[i] = quote(c.Name)
-	}
-	params := url.Values{"query": {fmt.Sprintf("INSERT INTO %s.%s (%s) FORMAT JSONEachRow", quote(s.o.Database), quote(table), strings.Join(cols, ", "))}}
-	if label, ok := olap.Label(ctx); ok {
-		params.Set("insert_deduplication_token", label)
-	}
-	if _, err := s.do(ctx, params, body.Bytes()); err != nil {
+	label, _ := olap.Label(ctx)
+	if err := s.InsertJSON(ctx, table, t.ColumnNames(), body.Bytes(), label); err != nil {
 		return fmt.Errorf("clickhouse: insert %s: %w", table, err)
 	}
 	return nil
+}
+
+// InsertJSON inserts JSONEachRow lines (objects of the named columns) into
+// a table of the sink's database, which need not have been ensured (the
+// SQL layer's clickhouse connector writes tables it did not create). A
+// non-empty token is the insert_deduplication_token: ClickHouse drops an
+// insert whose token it has seen (for replicated tables, or ones that set
+// non_replicated_deduplication_window).
+func (s *Sink) InsertJSON(ctx context.Context, table string, columns []string, body []byte, token string) error {
+	cols := make([]string, len(columns))
+	for i, c := range columns {
+		cols[i] = quote(c)
+	}
+	params := url.Values{"query": {fmt.Sprintf("INSERT INTO %s.%s (%s) FORMAT JSONEachRow", quote(s.o.Database), quote(table), strings.Join(cols, ", "))}}
+	if token != "" {
+		params.Set("insert_deduplication_token", token)
+	}
+	_, err := s.do(ctx, params, body)
+	return err
+}
+
+// Delete removes the keys' rows with a lightweight DELETE (olap.Deleter;
+// ClickHouse >= 23.3, synchronous by default): every version of each key
+// goes, so a row inserted later is kept. Deleting twice is deleting once.
+func (s *Sink) Delete(ctx context.Context, table string, keys [][]byte) error {
+	s.mu.Lock()
+	t, ok := s.tables[table]
+	s.mu.Unlock()
+	if !ok {
+		return fmt.Errorf("clickhouse: table %s was not ensured before deleting", table)
+	}
+	batch, err := olap.DecodeBatch(t, keys)
+	if err != nil {
+		return fmt.Errorf("clickhouse: %w", err)
+	}
+	if len(batch) == 0 {
+		return nil
+	}
+	var q strings.Builder
+	fmt.Fprintf(&q, "DELETE FROM %s.%s WHERE ", quote(s.o.Database), quote(table))
+	for i, row := range batch {
+		if i > 0 {
+			q.WriteString(" OR ")
+		}
+		q.WriteByte('(')
+		for j, k := range t.Key {
+			if j > 0 {
+				q.WriteString(" AND ")
+			}
+			fmt.Fprintf(&q, "%s = %s", quote(k), literal(row[j], t.Columns[j].Type))
+		}
+		q.WriteByte(')')
+	}
+	if _, err := s.do(ctx, url.Values{}, []byte(q.String())); err != nil {
+		return fmt.Errorf("clickhouse: delete from %s: %w", table, err)
+	}
+	return nil
+}
+
+// literal is a decoded value as a ClickHouse literal.
+func literal(v any, t olap.Type) string {
+	switch x := v.(type) {
+	case nil:
+		return "NULL"
+	case int64:
+		return strconv.FormatInt(x, 10)
+	case olap.Cents:
+		return x.String()
+	case time.Time:
+		if t == olap.Date {
+			return "'" + x.Format(olap.DateLayout) + "'"
+		}
+		return "'" + x.Format(olap.DateTimeLayout) + "'"
+	}
+	r := strings.NewReplacer(`\`, `\\`, `'`, `\'`)
+	return "'" + r.Replace(fmt.Sprint(v)) + "'"
 }
 
 // jsonCompact is ClickHouse's JSONCompact answer.

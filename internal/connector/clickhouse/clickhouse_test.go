@@ -61,3 +61,11 @@ func TestDDL(t *testing.T) {
 		t.Fatalf("DDL:\n%s\nwant:\n%s", got, want)
 	}
 }
+
+func TestDeletes(t *testing.T) {
+	f := newFake(t)
+	olaptest.Deletes(t, openOn(t, f, f.pass))
+	if f.deletes != 3 {
+		t.Fatalf("%d DELETEs, want 3", f.deletes)
+	}
+}

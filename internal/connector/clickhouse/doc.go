@@ -9,6 +9,9 @@
 // batch is dropped by ClickHouse's insert deduplication (the tables set
 // non_replicated_deduplication_window), and would only repeat an upsert
 // if it were not. Queries run with readonly=2 and answer in JSONCompact.
+// Delete (olap.Deleter) is a lightweight DELETE (ClickHouse >= 23.3) of
+// every version of the keys. InsertJSON is the raw insert the SQL layer's
+// clickhouse sink uses for tables rtdw did not create.
 //
 // Why not clickhouse-go: its HTTP mode exchanges Native-format blocks,
 // which a test fake would have to decode and encode byte for byte; the

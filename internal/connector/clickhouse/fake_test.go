@@ -36,6 +36,7 @@ type fake struct {
 	tables  map[string][]string // db.table -> columns
 	tokens  map[string]bool     // db.table/token
 	inserts int                 // INSERTs that stored rows
+	deletes int                 // lightweight DELETEs
 }
 
 func newFake(t *testing.T) *fake {
@@ -61,6 +62,7 @@ var (
 	createTable = regexp.MustCompile("^CREATE TABLE IF NOT EXISTS `(\\w+)`.`(\\w+)` \\((.*)\\) ENGINE = ReplacingMergeTree PARTITION BY `cur_date` ORDER BY \\(([^)]*)\\) SETTINGS non_replicated_deduplication_window = \\d+$")
 	columnDef   = regexp.MustCompile("`(\\w+)` (Nullable\\()?(String|Int64|Decimal\\(16, 2\\)|DateTime|Date)\\)?")
 	insert      = regexp.MustCompile("^INSERT INTO `(\\w+)`.`(\\w+)` \\(([^)]*)\\) FORMAT JSONEachRow$")
+	deleteFrom  = regexp.MustCompile("(?s)^DELETE FROM `(\\w+)`.`(\\w+)` WHERE (.*)$")
 )
 
 func (f *fake) serve(w http.ResponseWriter, r *http.Request) {
@@ -86,6 +88,11 @@ func (f *fake) serve(w http.ResponseWriter, r *http.Request) {
 		f.exec(w, fmt.Sprintf(`CREATE SCHEMA IF NOT EXISTS "%s"`, createDB.FindStringSubmatch(query)[1]))
 	case strings.HasPrefix(query, "CREATE TABLE"):
 		f.createTable(w, query)
+	case deleteFrom.MatchString(query):
+		// A lightweight DELETE removes every version (part row) of the keys.
+		m := deleteFrom.FindStringSubmatch(query)
+		f.exec(w, fmt.Sprintf(`DELETE FROM "%s"."%s__parts" WHERE %s`, m[1], m[2], strings.ReplaceAll(strings.ReplaceAll(m[3], "`", `"`), `\'`, `''`)))
+		f.deletes++
 	default:
 		f.selectQuery(w, q, query)
 	}

@@ -27,6 +27,8 @@ type change struct {
 	key   []byte
 	ts    int64  // epoch seconds
 	table string // the table name as the JSON carries it, "" if it needs escapes
+	db    string // the table's database and name (Config.Route)
+	name  string
 }
 
 // newChange renders a row change. data and old hold each column's JSON
@@ -94,7 +96,7 @@ func newChange(t *Table, typ string, ts int64, data, old [][]byte) change {
 		}
 	}
 	k = append(k, '}')
-	return change{head: h, body: b, key: k, ts: ts, table: table}
+	return change{head: h, body: b, key: k, ts: ts, table: table, db: t.DB, name: t.Name}
 }
 
 // headers are the topic_db headers of the change's record (see

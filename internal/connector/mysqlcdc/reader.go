@@ -64,6 +64,23 @@ type Config struct {
 	// number of records and the position committed (tests, benchmarks).
 	OnCommit func(records int, pos Position)
 	Logger   *slog.Logger
+
+	// Route, when set, decides per table of Databases where its changes
+	// go: one record to each topic it returns, none (the table is not
+	// captured) for an empty answer; Tables and Topic are then unused and
+	// the topics must exist. The SQL mysql-cdc connector routes each table
+	// to the topics of the SQL tables whose regular expressions match it.
+	Route func(db, table string) []string
+	// StartAt, with Snapshot = SnapshotNever and no stored position, is
+	// where streaming starts instead of the server's current position.
+	StartAt *Position
+	// Since, when set, drops the row changes of binlog events older than
+	// it (mysql-cdc's scan.startup.mode = 'timestamp').
+	Since time.Time
+	// StopAt, when set, makes Run return nil once it has committed a
+	// position at or past it: a bounded capture (the binlog up to the
+	// server's position when a drained SQL run started).
+	StopAt *Position
 }
 
 // Run captures the server's changes into l until ctx ends (nil is
@@ -103,8 +120,10 @@ func Run(ctx context.Context, l rlog.Log, cfg Config) error {
 	if cfg.TransactionalID == "" {
 		cfg.TransactionalID = "rtdw-ingest-mysql-" + cfg.Name
 	}
-	if _, err := l.DescribeTopic(ctx, cfg.Topic); err != nil {
-		return fmt.Errorf("mysqlcdc: topic %s: %w", cfg.Topic, err)
+	if cfg.Route == nil {
+		if _, err := l.DescribeTopic(ctx, cfg.Topic); err != nil {
+			return fmt.Errorf("mysqlcdc: topic %s: %w", cfg.Topic, err)
+		}
 	}
 	db, dsn, err := openDB(ctx, cfg.DSN)
 	if err != nil {
@@ -115,7 +134,11 @@ func Run(ctx context.Context, l rlog.Log, cfg Config) error {
 	if err != nil {
 		return err
 	}
-	r := &reader{cfg: cfg, l: l, db: db, srv: srv, f: newFilter(cfg.Databases, cfg.Tables), log: cfg.Logger}
+	f := newFilter(cfg.Databases, cfg.Tables)
+	if cfg.Route != nil {
+		f.route = cfg.Route
+	}
+	r := &reader{cfg: cfg, l: l, db: db, srv: srv, f: f, log: cfg.Logger}
 	if r.cp, err = openPositions(ctx, l, cfg); err != nil {
 		return err
 	}
@@ -135,7 +158,9 @@ func Run(ctx context.Context, l rlog.Log, cfg Config) error {
 	}
 	switch {
 	case !ok && cfg.Snapshot == SnapshotNever:
-		if pos, err = binlogPosition(ctx, db); err != nil {
+		if cfg.StartAt != nil {
+			pos = Position{File: cfg.StartAt.File, Pos: cfg.StartAt.Pos}
+		} else if pos, err = binlogPosition(ctx, db); err != nil {
 			return err
 		}
 		if pos.GTIDSet, err = r.gtidSetAt(ctx, db, pos); err != nil {
@@ -182,12 +207,15 @@ func Run(ctx context.Context, l rlog.Log, cfg Config) error {
 		}
 		return nil
 	}
+	if cfg.StopAt != nil && pos.Reached(*cfg.StopAt) {
+		return nil
+	}
 	const minBackoff = 200 * time.Millisecond
 	backoff := minBackoff
 	for {
 		began := time.Now()
 		err := r.stream(ctx, pos)
-		if ctx.Err() != nil {
+		if ctx.Err() != nil || errors.Is(err, errStopped) {
 			return nil
 		}
 		if fatal(err) {
@@ -223,6 +251,9 @@ func fatal(err error) bool {
 
 var errSchema = errors.New("row does not match the table's columns")
 
+// errStopped ends a stream that committed Config.StopAt.
+var errStopped = errors.New("mysqlcdc: reached the stop position")
+
 type reader struct {
 	cfg Config
 	l   rlog.Log
@@ -244,6 +275,20 @@ func (r *reader) commit(ctx context.Context, recs []rlog.Record) error {
 func (r *reader) record(c *change, value []byte) rlog.Record {
 	return rlog.Record{Topic: r.cfg.Topic, Partition: rlog.AutoPartition, Key: c.key, Value: value, Timestamp: c.ts * 1000,
 		Headers: c.headers()}
+}
+
+// appendRecords appends the records of a change: one to Topic, or one to
+// each topic Route names for its table.
+func (r *reader) appendRecords(dst []rlog.Record, c *change, value []byte) []rlog.Record {
+	rec := r.record(c, value)
+	if r.cfg.Route == nil {
+		return append(dst, rec)
+	}
+	for _, topic := range r.cfg.Route(c.db, c.name) {
+		rec.Topic = topic
+		dst = append(dst, rec)
+	}
+	return dst
 }
 
 // txn collects one binlog transaction's captured changes until its end.
@@ -347,6 +392,19 @@ func (r *reader) stream(ctx context.Context, pos Position) error {
 		}
 		return nil
 	}
+	// stop commits and ends the stream once it reached StopAt, between
+	// transactions.
+	stop := func(ctx context.Context) error {
+		if r.cfg.StopAt == nil || len(t.changes) > 0 || gtid != "" || !cur.Reached(*r.cfg.StopAt) {
+			return nil
+		}
+		if dirty {
+			if err := flush(ctx); err != nil {
+				return err
+			}
+		}
+		return errStopped
+	}
 	for {
 		var ev *replication.BinlogEvent
 		if dirty && (recs > 0 || time.Since(lastCommit) > time.Second) {
@@ -381,6 +439,17 @@ func (r *reader) stream(ctx context.Context, pos Position) error {
 			if len(t.changes) == 0 {
 				cur.File, cur.Pos = file, uint32(e.Position)
 				dirty = dirty || cur != committed
+			}
+		case *replication.FormatDescriptionEvent, *replication.MariadbGTIDListEvent, *replication.MariadbBinlogCheckPointEvent,
+			*replication.PreviousGTIDsEvent:
+			// Events of a binlog file's header, never inside a transaction:
+			// a bounded run whose stop position follows them (a server
+			// that rotated its binlog and wrote nothing since) is done
+			// once they are read.
+			at := Position{File: file, Pos: ev.Header.LogPos, GTID: cur.GTID, GTIDSet: cur.GTIDSet}
+			if r.cfg.StopAt != nil && ev.Header.LogPos > 0 && len(t.changes) == 0 && gtid == "" &&
+				at.Reached(*r.cfg.StopAt) && at.Reached(cur) {
+				cur, dirty = at, true
 			}
 		case *replication.MariadbGTIDEvent:
 			gtid = fmt.Sprintf("%d-%d-%d", e.GTID.DomainID, e.GTID.ServerID, e.GTID.SequenceNumber)
@@ -444,6 +513,9 @@ func (r *reader) stream(ctx context.Context, pos Position) error {
 				return err
 			}
 		}
+		if err := stop(ctx); err != nil {
+			return err
+		}
 	}
 }
 
@@ -452,7 +524,7 @@ func (r *reader) endTxn(t *txn, xid uint64) int {
 	n := len(t.changes)
 	for i := range t.changes {
 		c := &t.changes[i]
-		r.recs = append(r.recs, r.record(c, c.txnValue(xid, i, n)))
+		r.recs = r.appendRecords(r.recs, c, c.txnValue(xid, i, n))
 	}
 	clear(t.changes)
 	t.changes = t.changes[:0]
@@ -463,6 +535,9 @@ func (r *reader) endTxn(t *txn, xid uint64) int {
 func (r *reader) rows(ctx context.Context, ev *replication.BinlogEvent, e *replication.RowsEvent, t *txn) error {
 	db, name := string(e.Table.Schema), string(e.Table.Table)
 	if !r.f.captured(db, name) {
+		return nil
+	}
+	if !r.cfg.Since.IsZero() && time.Unix(int64(ev.Header.Timestamp), 0).Before(r.cfg.Since) {
 		return nil
 	}
 	tbl := r.sch[tableKey(db, name)]

@@ -52,6 +52,9 @@ func decodeSchemas(b []byte) (schemas, error) {
 type filter struct {
 	dbs    map[string]bool
 	tables map[string]bool // empty: all
+	// route, when set, replaces tables: a table is captured when it
+	// routes to some topic (Config.Route).
+	route func(db, table string) []string
 }
 
 func newFilter(dbs, tables []string) filter {
@@ -68,6 +71,9 @@ func newFilter(dbs, tables []string) filter {
 func (f filter) captured(db, table string) bool {
 	if !f.dbs[db] {
 		return false
+	}
+	if f.route != nil {
+		return len(f.route(db, table)) > 0
 	}
 	return len(f.tables) == 0 || f.tables[table] || f.tables[db+"."+table]
 }

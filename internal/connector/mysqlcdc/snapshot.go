@@ -114,14 +114,14 @@ func (r *reader) snapshot(ctx context.Context) (Position, error) {
 		t := sch[k]
 		ts := time.Now().Unix()
 		c := newChange(t, typeBootstrapStart, ts, nil, nil)
-		recs = append(recs, r.record(&c, c.bootstrapValue()))
+		recs = r.appendRecords(recs, &c, c.bootstrapValue())
 		n, err := r.snapshotTable(ctx, conn, t, &recs, flush)
 		if err != nil {
 			return pos, err
 		}
 		total += n
 		c = newChange(t, typeBootstrapComplete, time.Now().Unix(), nil, nil)
-		recs = append(recs, r.record(&c, c.bootstrapValue()))
+		recs = r.appendRecords(recs, &c, c.bootstrapValue())
 		if i == len(names)-1 {
 			// The last records carry the position: the snapshot is done.
 			if err := r.cp.putSchemas(sch); err != nil {
@@ -192,7 +192,7 @@ func (r *reader) snapshotTable(ctx context.Context, conn *sql.Conn, t *Table, re
 			snapshotRowHook()
 		}
 		c := newChange(t, typeBootstrapInsert, time.Now().Unix(), data, nil)
-		*recs = append(*recs, r.record(&c, c.bootstrapValue()))
+		*recs = r.appendRecords(*recs, &c, c.bootstrapValue())
 		n++
 		if len(*recs) >= 2000 {
 			if err := flush(); err != nil {

@@ -294,6 +294,56 @@ func (s *Sink) load(ctx context.Context, c *pgx.Conn, t *olap.Table, batch [][]a
 	return tx.Commit(ctx)
 }
 
+// Delete removes the rows of the keys in one statement (olap.Deleter).
+func (s *Sink) Delete(ctx context.Context, table string, keys [][]byte) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t, ok := s.tables[table]
+	if !ok {
+		return fmt.Errorf("postgres: table %s was not ensured before deleting", table)
+	}
+	batch, err := olap.DecodeBatch(t, keys)
+	if err != nil {
+		return fmt.Errorf("postgres: %w", err)
+	}
+	if len(batch) == 0 {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, s.o.Timeout)
+	defer cancel()
+	c, err := s.writerConn(ctx)
+	if err != nil {
+		return err
+	}
+	var q strings.Builder
+	fmt.Fprintf(&q, "DELETE FROM %s.%s WHERE (%s) IN (", quote(s.o.Schema), quote(t.Name), quoteList(t.Key))
+	var args []any
+	for i, row := range batch {
+		if i > 0 {
+			q.WriteString(", ")
+		}
+		q.WriteByte('(')
+		for j := range t.Key {
+			if j > 0 {
+				q.WriteString(", ")
+			}
+			v := row[j]
+			if cents, ok := v.(olap.Cents); ok {
+				v = pgtype.Numeric{Int: big.NewInt(int64(cents)), Exp: -2, Valid: true}
+			}
+			args = append(args, v)
+			fmt.Fprintf(&q, "$%d", len(args))
+		}
+		q.WriteByte(')')
+	}
+	q.WriteByte(')')
+	if _, err := c.Exec(ctx, q.String(), args...); err != nil {
+		s.dropWriter()
+		return fmt.Errorf("postgres: delete from %s: %w", table, err)
+	}
+	return nil
+}
+
 // Query runs sql in a READ ONLY transaction.
 func (s *Sink) Query(ctx context.Context, query string, args ...any) (*olap.Result, error) {
 	ctx, cancel := context.WithTimeout(ctx, s.o.Timeout)

@@ -54,3 +54,5 @@ func TestTableDDL(t *testing.T) {
 		t.Fatal("a DELETE through Query succeeded: queries must be read-only")
 	}
 }
+
+func TestDeletes(t *testing.T) { olaptest.Deletes(t, open(t)) }

@@ -10,7 +10,11 @@
 // hash): a replayed batch answers "Label Already Exists" and is not loaded
 // twice; "Publish Timeout" means committed (visible shortly). Either way
 // the table's key model (Doris UNIQUE KEY merge-on-write, StarRocks
-// PRIMARY KEY) makes a load an upsert.
+// PRIMARY KEY) makes a load an upsert. Delete (olap.Deleter) loads the
+// keys with StarRocks' __op = 1 (the columns header names __op) or Doris'
+// __DORIS_DELETE_SIGN__ = 1 (the hidden_columns header). Load (a Request
+// with extra headers) is the raw Stream Load the SQL layer's starrocks and
+// doris sinks use for tables rtdw did not create.
 //
 // DDL and queries go through the FE's MySQL-protocol port
 // (go-sql-driver/mysql). Tables are partitioned by day on cur_date with

@@ -36,8 +36,10 @@ type fake struct {
 	mu          sync.Mutex
 	labels      map[string]bool
 	tables      map[string][]string // db.table -> columns
+	keys        map[string][]string // db.table -> key columns
 	ddl         []string
 	loads       int    // Stream Loads that reached the BE
+	deletes     int    // rows deleted (StarRocks __op = 1, Doris __DORIS_DELETE_SIGN__ = 1)
 	nextStatus  string // answer the next load with this status (after loading)
 	loseNextAck bool   // load the next batch, then answer 500 (a lost response)
 }
@@ -47,7 +49,7 @@ func newFake(t *testing.T, kind string) *fake {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &fake{t: t, kind: kind, user: "root", pass: "s3cret", db: db, labels: map[string]bool{}, tables: map[string][]string{}}
+	f := &fake{t: t, kind: kind, user: "root", pass: "s3cret", db: db, labels: map[string]bool{}, tables: map[string][]string{}, keys: map[string][]string{}}
 	f.be = httptest.NewServer(http.HandlerFunc(f.serveBE))
 	f.fe = httptest.NewServer(http.HandlerFunc(f.serveFE))
 	l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -170,7 +172,29 @@ func (f *fake) serveBE(w http.ResponseWriter, r *http.Request) {
 	defer tx.Rollback()
 	ph := strings.TrimSuffix(strings.Repeat("?, ", len(cols)), ", ")
 	ins := fmt.Sprintf(`INSERT OR REPLACE INTO "%s"."%s" VALUES (%s)`, db, table, ph)
+	// Deletes: StarRocks' __op with a columns header naming it, Doris'
+	// delete sign with the hidden_columns header; the key columns lead.
+	opField := ""
+	if !lines && strings.HasSuffix(r.Header.Get("columns"), ",__op") {
+		opField = "__op"
+	} else if lines && r.Header.Get("hidden_columns") == "__DORIS_DELETE_SIGN__" {
+		opField = "__DORIS_DELETE_SIGN__"
+	}
 	for _, row := range rows {
+		if opField != "" && fmt.Sprint(row[opField]) == "1" {
+			var where []string
+			var args []any
+			for _, c := range f.keys[db+"."+table] {
+				where = append(where, fmt.Sprintf(`"%s" = ?`, c))
+				args = append(args, fmt.Sprint(row[c]))
+			}
+			if _, err := tx.Exec(fmt.Sprintf(`DELETE FROM "%s"."%s" WHERE %s`, db, table, strings.Join(where, " AND ")), args...); err != nil {
+				reply(w, loadResp{Status: "Fail", Message: err.Error()})
+				return
+			}
+			f.deletes++
+			continue
+		}
 		vals := make([]any, len(cols))
 		for i, c := range cols {
 			switch v := row[c].(type) {
@@ -337,6 +361,9 @@ func (h *mysqlHandler) createTable(q string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.tables[db+"."+table] = cols
+	for _, k := range strings.Split(keys, ",") {
+		f.keys[db+"."+table] = append(f.keys[db+"."+table], strings.Trim(strings.TrimSpace(k), "`"))
+	}
 	f.ddl = append(f.ddl, q)
 	return nil
 }

@@ -233,18 +233,93 @@ func (s *Sink) Upsert(ctx context.Context, table string, rows [][]byte) error {
 	if len(batch) == 0 {
 		return nil
 	}
-	body := s.body(t, batch)
 	label, ok := olap.Label(ctx)
 	if !ok { // not from the load job: unique, so never mistaken for another batch
 		var r [8]byte
 		rand.Read(r[:])
 		label = "rtdw_" + table + "_" + hex.EncodeToString(r[:])
 	}
+	return s.Load(ctx, Request{Table: table, Label: label, Body: s.body(t, batch)})
+}
+
+// Delete stream-loads the keys as deletes (olap.Deleter): StarRocks rows
+// with __op = 1 (the columns header lists the key columns and __op), Doris
+// rows with __DORIS_DELETE_SIGN__ = 1 (the hidden_columns header), under
+// the context's label.
+func (s *Sink) Delete(ctx context.Context, table string, keys [][]byte) error {
+	s.mu.Lock()
+	t, ok := s.tables[table]
+	s.mu.Unlock()
+	if !ok {
+		return fmt.Errorf("%s: table %s was not ensured before deleting", s.o.Kind, table)
+	}
+	batch, err := olap.DecodeBatch(t, keys)
+	if err != nil {
+		return fmt.Errorf("%s: %w", s.o.Kind, err)
+	}
+	if len(batch) == 0 {
+		return nil
+	}
+	kt := *t
+	kt.Columns = t.Columns[:len(t.Key)]
+	star := s.o.Kind == olap.KindStarRocks
+	var b bytes.Buffer
+	if star {
+		b.WriteByte('[')
+	}
+	for n, row := range batch {
+		if n > 0 && star {
+			b.WriteByte(',')
+		}
+		olap.WriteJSONRow(&b, &kt, row[:len(t.Key)])
+		b.Truncate(b.Len() - 1) // the closing brace
+		if star {
+			b.WriteString(`,"__op":1}`)
+		} else {
+			b.WriteString(`,"__DORIS_DELETE_SIGN__":1}` + "\n")
+		}
+	}
+	header := map[string]string{"hidden_columns": "__DORIS_DELETE_SIGN__"}
+	if star {
+		b.WriteByte(']')
+		cols := make([]string, 0, len(t.Key)+1)
+		for _, k := range t.Key {
+			cols = append(cols, quote(k))
+		}
+		header = map[string]string{"columns": strings.Join(append(cols, "__op"), ",")}
+	}
+	label, ok := olap.Label(ctx)
+	if !ok {
+		var r [8]byte
+		rand.Read(r[:])
+		label = "rtdw_" + table + "_d" + hex.EncodeToString(r[:])
+	}
+	return s.Load(ctx, Request{Table: table, Label: label, Body: b.Bytes(), Header: header})
+}
+
+// Request is one Stream Load into a table of the sink's database.
+type Request struct {
+	Table string
+	// Label is the batch's identity: a replay under the same label is
+	// answered "Label Already Exists" and not loaded again.
+	Label string
+	// Body: JSON lines for Doris, a JSON array for StarRocks (the layout
+	// headers are set from the kind).
+	Body []byte
+	// Header holds extra Stream Load headers: "columns" with StarRocks'
+	// __op, "hidden_columns" with Doris' __DORIS_DELETE_SIGN__, or the
+	// user's sink.properties.*. They may override the layout headers.
+	Header map[string]string
+}
+
+// Load runs one Stream Load. A label that already exists with a finished
+// (or committed) load is a success: that batch was loaded before a crash.
+func (s *Sink) Load(ctx context.Context, r Request) error {
 	ctx, cancel := context.WithTimeout(ctx, s.o.Timeout)
 	defer cancel()
-	resp, err := s.streamLoad(ctx, table, label, body)
+	resp, err := s.streamLoad(ctx, r)
 	if err != nil {
-		return fmt.Errorf("%s: stream load %s (label %s): %w", s.o.Kind, table, label, err)
+		return fmt.Errorf("%s: stream load %s (label %s): %w", s.o.Kind, r.Table, r.Label, err)
 	}
 	switch resp.Status {
 	case "Success", "Publish Timeout":
@@ -254,9 +329,9 @@ func (s *Sink) Upsert(ctx context.Context, table string, rows [][]byte) error {
 		case "", "FINISHED", "VISIBLE", "COMMITTED":
 			return nil // this batch was loaded before a crash: not again
 		}
-		return fmt.Errorf("%s: stream load %s: label %s is still %s (an earlier attempt is running; retried at the next checkpoint)", s.o.Kind, table, label, resp.ExistingJobStatus)
+		return fmt.Errorf("%s: stream load %s: label %s is still %s (an earlier attempt is running; retried at the next checkpoint)", s.o.Kind, r.Table, r.Label, resp.ExistingJobStatus)
 	}
-	return fmt.Errorf("%s: stream load %s (label %s): %s: %s (error rows: %s)", s.o.Kind, table, label, resp.Status, resp.Message, resp.ErrorURL)
+	return fmt.Errorf("%s: stream load %s (label %s): %s: %s (error rows: %s)", s.o.Kind, r.Table, r.Label, resp.Status, resp.Message, resp.ErrorURL)
 }
 
 // body renders the deduplicated rows as the loader expects them: decimals
@@ -283,25 +358,28 @@ func (s *Sink) body(t *olap.Table, batch [][]any) []byte {
 	return b.Bytes()
 }
 
-// streamLoad PUTs body to the FE and follows its redirect to a BE by hand:
-// Go's client would drop the credentials when the host changes.
-func (s *Sink) streamLoad(ctx context.Context, table, label string, body []byte) (*loadResponse, error) {
-	target := s.fe.JoinPath("api", s.o.Database, table, "_stream_load").String()
+// streamLoad PUTs the body to the FE and follows its redirect to a BE by
+// hand: Go's client would drop the credentials when the host changes.
+func (s *Sink) streamLoad(ctx context.Context, r Request) (*loadResponse, error) {
+	target := s.fe.JoinPath("api", s.o.Database, r.Table, "_stream_load").String()
 	client := *s.o.Client
 	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	for hop := 0; hop < 3; hop++ {
-		req, err := http.NewRequestWithContext(ctx, http.MethodPut, target, bytes.NewReader(body))
+		req, err := http.NewRequestWithContext(ctx, http.MethodPut, target, bytes.NewReader(r.Body))
 		if err != nil {
 			return nil, err
 		}
 		req.SetBasicAuth(s.o.User, s.o.Password)
 		req.Header.Set("Expect", "100-continue")
-		req.Header.Set("label", label)
+		req.Header.Set("label", r.Label)
 		req.Header.Set("format", "json")
 		if s.o.Kind == olap.KindStarRocks {
 			req.Header.Set("strip_outer_array", "true")
 		} else {
 			req.Header.Set("read_json_by_line", "true")
+		}
+		for k, v := range r.Header {
+			req.Header.Set(k, v)
 		}
 		resp, err := client.Do(req)
 		if err != nil {

@@ -101,3 +101,16 @@ func TestDDL(t *testing.T) {
 		t.Fatalf("StarRocks DDL:\n%s", sr)
 	}
 }
+
+// Deletes load the keys with StarRocks' __op or Doris' delete sign.
+func TestDeletes(t *testing.T) {
+	for _, kind := range []string{olap.KindDoris, olap.KindStarRocks} {
+		t.Run(kind, func(t *testing.T) {
+			f := newFake(t, kind)
+			olaptest.Deletes(t, openOn(t, f))
+			if f.deletes != 4 {
+				t.Fatalf("%d rows deleted, want 4 (3, the replay refused by its label, then 1)", f.deletes)
+			}
+		})
+	}
+}

@@ -191,3 +191,44 @@ func Run(t *testing.T, open func(t *testing.T) olap.Sink) {
 		}
 	})
 }
+
+// Deletes checks an olap.Deleter: upserted rows deleted by key (JSON of
+// the key columns, or whole rows), a missing key and a second delete
+// changing nothing, a key upserted again after its delete.
+func Deletes(t *testing.T, s olap.Sink) {
+	t.Helper()
+	ctx := context.Background()
+	d, ok := s.(olap.Deleter)
+	if !ok {
+		t.Fatalf("%T is no olap.Deleter", s)
+	}
+	tb := ProvinceTable()
+	if err := s.EnsureTable(ctx, tb); err != nil {
+		t.Fatal(err)
+	}
+	load := func(label string, rows ...[]byte) {
+		t.Helper()
+		if err := s.Upsert(olap.WithLabel(ctx, label), tb.Name, rows); err != nil {
+			t.Fatal(err)
+		}
+	}
+	del := func(label string, keys ...[]byte) {
+		t.Helper()
+		if err := d.Delete(olap.WithLabel(ctx, label), tb.Name, keys); err != nil {
+			t.Fatal(err)
+		}
+	}
+	load("rtdw_del_1", Row(0, "1", "北京", 1, "1.50"), Row(0, "2", "上海", 2, "2"), Row(10, "1", "北京", 3, "3"))
+	key := []byte(`{"stt":"2024-06-01 10:00:00","edt":"2024-06-01 10:00:10","cur_date":"2024-06-01","province_id":"1"}`)
+	missing := []byte(`{"stt":"2024-06-01 11:00:00","edt":"2024-06-01 11:00:10","cur_date":"2024-06-01","province_id":"9"}`)
+	del("rtdw_del_2", key, missing, Row(10, "1", "北京", 3, "3"))
+	del("rtdw_del_2", key) // a replay
+	del("rtdw_del_3", key)
+	if got := Dump(t, s); got != "2024-06-01 10:00:00 | 2024-06-01 10:00:10 | 2024-06-01 | 2 | 上海 | 2 | 2\n" {
+		t.Fatalf("after deletes:\n%s", got)
+	}
+	load("rtdw_del_4", Row(0, "1", "北京", 4, "4"))
+	if got := Dump(t, s); !strings.Contains(got, "| 1 | 北京 | 4 | 4\n") {
+		t.Fatalf("upserted again after the delete:\n%s", got)
+	}
+}

@@ -10,6 +10,7 @@
 package aggfn
 
 import (
+	"sort"
 	"strings"
 	"sync"
 
@@ -73,4 +74,16 @@ func Lookup(name string) (*Func, bool) {
 	defer mu.RUnlock()
 	f, ok := funcs[strings.ToUpper(name)]
 	return f, ok
+}
+
+// Names lists the registered aggregate functions, sorted (SHOW FUNCTIONS).
+func Names() []string {
+	mu.RLock()
+	defer mu.RUnlock()
+	out := make([]string, 0, len(funcs))
+	for n := range funcs {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out
 }

@@ -7,6 +7,7 @@
 package connector
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"log/slog"
@@ -15,6 +16,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/rtdw/rtdw/internal/dim"
 	rlog "github.com/rtdw/rtdw/internal/log"
 	"github.com/rtdw/rtdw/internal/olap"
 	"github.com/rtdw/rtdw/internal/row"
@@ -68,7 +70,9 @@ type Context struct {
 	// into it rather than opening the database a second time. Nil: the
 	// connector opens the OLAP of OLAP / DataDir itself, once per process
 	// (CloseOLAP closes what it opened).
-	OLAPSink olap.Sink
+	OLAPSink   olap.Sink
+	Dims       dim.Store     // the configured dimension store (rtdw.yaml dim:) for rtdw-dim; nil: the embedded log's
+	AddService func(Service) // runs a function next to the job while it runs unbounded (mysql-cdc's capture; Services); nil: none
 }
 
 // MetadataColumn is a column read from the format's or connector's
@@ -130,6 +134,7 @@ type Factory struct {
 	// written.
 	NewSource func(ctx *Context, t *Table) (Source, error)
 	NewSink   func(ctx *Context, t *Table) (Sink, error)
+	NewLookup func(ctx *Context, t *Table, keyCols []int) (LookupSource, error) // nil: no lookup joins (LookupSource)
 	// Projectable reports whether a source of t can read any subset of
 	// its columns (Flink's SupportsProjectionPushDown): formats that
 	// decode fields by name. The planner then hands NewSource a Table of
@@ -165,4 +170,42 @@ func Lookup(name string) (*Factory, error) {
 	}
 	sort.Strings(names)
 	return nil, fmt.Errorf("unknown connector %q (supported: %s)", name, strings.Join(names, ", "))
+}
+
+// Lookup tables (Flink's LookupTableSource): a table whose connector has
+// Factory.NewLookup can be the right side of a lookup join
+// (JOIN d FOR SYSTEM_TIME AS OF s.proc_time AS d ON s.k = d.k), run by
+// internal/sql/exec.LookupJoin. keyCols of NewLookup are the table's
+// columns (indexes in Table.Schema) the join's equality conditions bind,
+// in the order of the keys Lookup is called with. lookup.go holds the
+// options every lookup connector shares (cache, async, retries) and the
+// per-task cache the join keeps.
+
+// LookupSource answers point lookups by key columns.
+type LookupSource interface {
+	// Lookup returns the rows (in Table.Schema order, kind +I, owned by
+	// the caller) whose key columns equal keys (never NULL: a NULL key
+	// matches nothing, and the join does not ask). It is called from
+	// several goroutines at once. Errors from the store are returned
+	// wrapped with stream.Retryable when a retry may succeed (network,
+	// timeouts); a row the store holds that cannot be read as the
+	// table's types is a stream.BadInput (the input row is dead-lettered).
+	Lookup(ctx context.Context, keys []row.Value) ([]row.Row, error)
+}
+
+// LookupOptions are how a lookup join runs against a table: Flink's
+// lookup.cache / lookup.partial-cache.* (and the legacy lookup.cache.*),
+// lookup.async and lookup.max-retries, parsed by the connector.
+type LookupOptions struct {
+	Cache         LookupCacheOptions
+	Async         bool
+	AsyncCapacity int // lookups in flight per task with Async
+	MaxRetries    int // attempts after the first before the task fails
+}
+
+// LookupConfigured is a LookupSource that carries its table's lookup
+// options (every lookup source of this package is one); LookupOptionsOf
+// reads them.
+type LookupConfigured interface {
+	LookupOptions() LookupOptions
 }

@@ -35,6 +35,9 @@ func Markdown() string {
 		if f.NewSink != nil {
 			roles = append(roles, "sink")
 		}
+		if f.NewLookup != nil {
+			roles = append(roles, "lookup")
+		}
 		fmt.Fprintf(&b, "%s\n\nRoles: %s.\n\n", f.Doc, strings.Join(roles, ", "))
 		if len(f.Options) == 0 {
 			continue

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/rtdw/rtdw/internal/jsonw"
+	rlog "github.com/rtdw/rtdw/internal/log"
 	"github.com/rtdw/rtdw/internal/olap"
 	_ "github.com/rtdw/rtdw/internal/olap/backends" // every OLAP kind rtdw.yaml may configure
 	"github.com/rtdw/rtdw/internal/row"
@@ -42,15 +43,19 @@ import (
 // topic's rows into the table before each of its checkpoints commits; a
 // replay upserts the same rows again, which changes nothing. Upsert and
 // retract streams are accepted: -U rows are dropped (the +U that follows
-// replaces the row by key), and -D rows cannot be applied (the OLAP load
-// path upserts only): they go to the job's dead-letter topic
-// (rtdw_dead_letters_total counts them) with the reason
+// replaces the row by key). A -D row deletes its key where the OLAP
+// supports deletes (olap.Deleter: PostgreSQL, Doris, StarRocks,
+// ClickHouse): it is written into the topic as its key columns with the
+// header rtdw.olap.op = delete, and the load job deletes the keys of its
+// batch (a replay deletes them again, which changes nothing). On DuckDB,
+// whose backend cannot delete yet, -D rows go to the job's dead-letter
+// topic (rtdw_dead_letters_total counts them) with the reason
 // "rtdw-olap: deletes are not supported".
 
 var olapFactory = &Factory{
 	Name:    "rtdw-olap",
 	Aliases: []string{"duckdb"},
-	Doc:     "The OLAP database of rtdw.yaml (embedded DuckDB by default): upsert sink by PRIMARY KEY, read by `rtdw query` and the dashboard.",
+	Doc:     "The OLAP database of rtdw.yaml (embedded DuckDB by default): upsert sink by PRIMARY KEY (deletes too, except on DuckDB), read by `rtdw query` and the dashboard.",
 	Options: []OptionSpec{
 		spec("table-name", "", false, "OLAP table to write; default the table's name. Created if missing."),
 		spec("sink.parallelism", "", false, "Accepted and not used."),
@@ -72,6 +77,9 @@ type olapSink struct {
 	table olap.Table
 	cols  []int // schema index of each OLAP column, in table.Columns order
 	key   []int
+	// deletes: the OLAP applies deletes (an olap.Deleter), so -D rows are
+	// written as deletes rather than dead-lettered.
+	deletes bool
 }
 
 func newOLAPSink(ctx *Context, t *Table) (Sink, error) {
@@ -112,7 +120,28 @@ func newOLAPSink(ctx *Context, t *Table) (Sink, error) {
 	if err := s.table.Validate(); err != nil {
 		return nil, fmt.Errorf("%s: %w", where(f, t), err)
 	}
+	s.deletes = olapDeletes(ctx)
 	return s, nil
+}
+
+// olapDeletes reports whether the OLAP the context loads into deletes.
+func olapDeletes(ctx *Context) bool {
+	if ctx == nil {
+		return false
+	}
+	if ctx.OLAPSink != nil {
+		_, ok := ctx.OLAPSink.(olap.Deleter)
+		return ok
+	}
+	kind := olap.KindDuckDB
+	if ctx.OLAP != nil && ctx.OLAP.Kind != "" {
+		kind = ctx.OLAP.Kind
+	}
+	switch kind {
+	case olap.KindPostgres, olap.KindDoris, olap.KindStarRocks, olap.KindClickHouse:
+		return true
+	}
+	return false
 }
 
 // olapType maps a column type to the OLAP's portable type.
@@ -174,11 +203,15 @@ func (e *olapEncode) Process(rec *stream.Record, out stream.Emitter) error {
 		return stream.BadInput("untyped_record", "the rtdw-olap sink needs typed rows")
 	}
 	r := e.s.l.full(rec.Row, &e.full)
+	del := false
 	switch r.Kind {
 	case row.UpdateBefore:
 		return nil // the +U that follows replaces the row
 	case row.Delete:
-		return stream.BadInput("olap_delete", "rtdw-olap: deletes are not supported (the OLAP load path only upserts); the row stays in table %s", e.s.table.Name)
+		if !e.s.deletes {
+			return stream.BadInput("olap_delete", "rtdw-olap: deletes are not supported (the OLAP load path only upserts); the row stays in table %s", e.s.table.Name)
+		}
+		del = true
 	}
 	e.key = e.key[:0]
 	for _, c := range e.s.key {
@@ -187,22 +220,31 @@ func (e *olapEncode) Process(rec *stream.Record, out stream.Emitter) error {
 		}
 		e.key = row.AppendKey(e.key, r.Values[c])
 	}
-	v, err := e.s.appendJSON(e.value[:0], r)
+	n := len(e.s.cols)
+	if del {
+		n = len(e.s.key) // the key columns lead
+	}
+	v, err := e.s.appendJSON(e.value[:0], r, n)
 	if err != nil {
 		return stream.BadInput("encode_failed", "rtdw-olap: %v", err)
 	}
 	e.value = v
 	cp := *rec
 	cp.Key, cp.Value, cp.Row, cp.Headers = e.key, v, nil, nil
+	if del {
+		cp.Headers = olapDeleteHeaders
+	}
 	out.Emit(0, &cp)
 	return nil
 }
 
-// appendJSON writes r's OLAP columns as a JSON object in the layouts
-// olap.DecodeRow reads.
-func (s *olapSink) appendJSON(dst []byte, r *row.Row) ([]byte, error) {
+var olapDeleteHeaders = []rlog.Header{{Key: olap.HeaderOp, Value: []byte(olap.OpDelete)}}
+
+// appendJSON writes r's first n OLAP columns as a JSON object in the
+// layouts olap.DecodeRow reads.
+func (s *olapSink) appendJSON(dst []byte, r *row.Row, n int) ([]byte, error) {
 	dst = append(dst, '{')
-	for i, c := range s.cols {
+	for i, c := range s.cols[:n] {
 		if i > 0 {
 			dst = append(dst, ',')
 		}
@@ -333,6 +375,20 @@ func (s *sharedOLAP) Upsert(ctx context.Context, table string, rows [][]byte) er
 		return err
 	}
 	return sink.Upsert(ctx, table, rows)
+}
+
+// Delete deletes through the shared database, which must be an
+// olap.Deleter (the connector writes deletes only then).
+func (s *sharedOLAP) Delete(ctx context.Context, table string, keys [][]byte) error {
+	sink, err := s.get(ctx)
+	if err != nil {
+		return err
+	}
+	d, ok := sink.(olap.Deleter)
+	if !ok {
+		return fmt.Errorf("rtdw-olap: the %s OLAP does not support deletes", s.cfg.Kind)
+	}
+	return d.Delete(ctx, table, keys)
 }
 
 // Close does nothing: the shared database is closed by CloseOLAP.

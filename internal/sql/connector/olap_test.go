@@ -6,8 +6,10 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/rtdw/rtdw/internal/olap"
+	"github.com/rtdw/rtdw/internal/testenv"
 )
 
 const dwsCols = "k STRING, dt DATE, amount DECIMAL(10, 2), cnt BIGINT, ok BOOLEAN, ts TIMESTAMP(3), ratio DOUBLE"
@@ -118,5 +120,66 @@ func TestOLAPOptionErrors(t *testing.T) {
 	} {
 		_, err := olapFactory.NewSink(e.ctx, c.tb)
 		errContains(t, err, c.want)
+	}
+}
+
+// fakeOLAPDeleter is a fakeOLAP that also deletes.
+type fakeOLAPDeleter struct {
+	fakeOLAP
+	deleted []string
+}
+
+func (f *fakeOLAPDeleter) Delete(_ context.Context, table string, keys [][]byte) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, k := range keys {
+		f.deleted = append(f.deleted, table+" "+string(k))
+	}
+	return nil
+}
+
+// Where the OLAP deletes (olap.Deleter), a -D row deletes its key: the
+// load job passes the key columns to Delete.
+func TestOLAPSinkDeletes(t *testing.T) {
+	e := newEnv(t)
+	fake := &fakeOLAPDeleter{}
+	e.ctx.OLAPSink = fake
+	src := dwsInput(e)
+	dst := withPK(tbl("x", dwsCols, map[string]string{"connector": "rtdw-olap", "table-name": "sales"}), "k", "dt")
+	e.mustRun(e.pipe("j", src, dst))
+	eq(t, "loaded", fake.rows, []string{
+		`sales {"k":"a","dt":"2024-01-01","amount":2.26,"cnt":3,"ok":1,"ts":"2024-01-02 03:04:05","ratio":0.5}`,
+	})
+	eq(t, "deleted", fake.deleted, []string{`sales {"k":"b","dt":"2024-01-01"}`})
+	if dl := e.read("dirty_data"); len(dl) != 0 {
+		t.Errorf("dead letters: %q", dl)
+	}
+	// The OLAP kinds that delete, by configuration.
+	for kind, want := range map[string]bool{"": false, "duckdb": false, "postgres": true, "doris": true, "starrocks": true, "clickhouse": true} {
+		if got := olapDeletes(&Context{OLAP: &olap.Config{Kind: kind}}); got != want {
+			t.Errorf("kind %q deletes: %v", kind, got)
+		}
+	}
+}
+
+// rtdw-olap on a real PostgreSQL: a -D row deletes the row the job
+// upserted earlier.
+func TestOLAPSinkPostgresDeletes(t *testing.T) {
+	e := newEnv(t)
+	t.Cleanup(func() { CloseOLAP() })
+	e.ctx.OLAP = &olap.Config{Kind: olap.KindPostgres, DSN: testenv.Postgres(t), Database: fmt.Sprintf("olap_del_%d", time.Now().UnixNano())}
+	src := dwsInput(e)
+	dst := withPK(tbl("dws_sales", dwsCols, map[string]string{"connector": "rtdw-olap"}), "k", "dt")
+	e.mustRun(e.pipe("j", src, dst))
+	q := &sharedOLAP{cfg: *e.ctx.OLAP}
+	res, err := q.Query(bg, "SELECT k, cnt FROM dws_sales ORDER BY k")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := fmt.Sprint(res.Rows); got != "[[a 3]]" {
+		t.Errorf("rows: %s", got)
+	}
+	if dl := e.read("dirty_data"); len(dl) != 0 {
+		t.Errorf("dead letters: %q", dl)
 	}
 }

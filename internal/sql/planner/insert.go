@@ -14,6 +14,9 @@ import (
 // columns to the sink's types (by position, or by the column list), the
 // changelog check and the sink.
 func (b *builder) insert(ins *ast.Insert) error {
+	if ins.Overwrite {
+		return errAt(ins, "INSERT OVERWRITE is not supported on streams (as Flink, which allows it in batch mode only): use INSERT INTO")
+	}
 	parts := make([]string, len(ins.Table.Parts))
 	for i, p := range ins.Table.Parts {
 		parts[i] = p.Name
@@ -44,7 +47,7 @@ func (b *builder) insert(ins *ast.Insert) error {
 	}
 	sink, err := f.NewSink(&b.conn, ct)
 	if err != nil {
-		return errAt(&ins.Table, "table %s: %v", t.Path, err)
+		return errAt(&ins.Table, "%v", err) // the connector names the table
 	}
 	r, err := b.query(ins.Query, nil)
 	if err != nil {
@@ -139,6 +142,12 @@ func (b *builder) insert(ins *ast.Insert) error {
 	if r.mode > sink.Accepts() {
 		return errAt(ins, "Table sink %s doesn't support consuming %s changes which are produced by node %s",
 			t.Path, changeWord(r.mode), updateOrigin(r.node))
+	}
+	if len(ct.PrimaryKey) > 0 {
+		// Rows of one key reach the sink from one task, in order, so an
+		// upsert's last write is the key's last change (Flink's keyed
+		// shuffle before an upsert sink); free when already partitioned.
+		r = b.keyBy(r, ct.PrimaryKey)
 	}
 	if err := sink.Attach(r.s); err != nil {
 		return errAt(&ins.Table, "table %s: %v", t.Path, err)

@@ -73,13 +73,14 @@ type Job struct {
 }
 
 // JobName is the job's stable identity: 'pipeline.name' when set, else a
-// hash of the statement's text (whitespace-insensitive), so a restart of
+// hash of the statement's text (whitespace-insensitive; a literal's case
+// matters, so no case folding), so a restart of
 // the same SQL resumes from its checkpoint.
 func (p *Planner) JobName(text string) string {
 	if n := strings.TrimSpace(p.Options["pipeline.name"]); n != "" {
 		return sanitize(n)
 	}
-	sum := sha256.Sum256([]byte(strings.Join(strings.Fields(strings.ToLower(text)), " ")))
+	sum := sha256.Sum256([]byte(strings.Join(strings.Fields(text), " ")))
 	return "sql_" + hex.EncodeToString(sum[:6])
 }
 

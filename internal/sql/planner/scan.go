@@ -153,7 +153,7 @@ func (b *builder) newScan(at0 ast.Node, t *catalog.Table, qual string, opts map[
 	}
 	src, err := f.NewSource(&b.conn, ct)
 	if err != nil {
-		return nil, errAt(at, "table %s: %v", t.Path, err)
+		return nil, errAt(at, "%v", err) // the connector names the table
 	}
 
 	// The source row's scope: computed columns and the watermark are
@@ -243,9 +243,10 @@ func (b *builder) newScan(at0 ast.Node, t *catalog.Table, qual string, opts map[
 		if err != nil {
 			return nil, errAt(at, "'table.exec.source.idle-timeout' = '%s': %v", v, err)
 		}
-		if d > 0 {
-			sopts = append(sopts, stream.IdleTimeout(d))
+		if d <= 0 {
+			d = 100 * 365 * 24 * time.Hour // '0' turns idleness off, as Flink
 		}
+		sopts = append(sopts, stream.IdleTimeout(d))
 	}
 	s, err := src.Attach(b.job, sopts...)
 	if err != nil {

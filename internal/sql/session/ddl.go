@@ -72,6 +72,13 @@ func (s *Session) ddl(st ast.Statement) error {
 		}
 		return wrap(x, s.Catalog.CreateDatabase(catalog.Database{Catalog: cat, Name: parts[len(parts)-1], Comment: x.Comment, Options: options(x.Options)}, x.IfNotExists || s.TemporaryDDL))
 	case *ast.CreateCatalog:
+		// rtdw keeps every catalog's objects in the data dir; a catalog of
+		// another system (hive, jdbc, paimon) would silently be empty.
+		switch typ := strings.ToLower(options(x.Options)["type"]); typ {
+		case "", "generic_in_memory", "rtdw":
+		default:
+			return errAt(x, "catalog type '%s' is not supported: rtdw's catalogs ('type' = 'generic_in_memory' or 'rtdw') live in the data dir", typ)
+		}
 		return wrap(x, s.Catalog.CreateCatalog(catalog.CatalogDef{Name: x.Name.Name, Options: options(x.Options)}, x.IfNotExists || s.TemporaryDDL))
 	case *ast.CreateFunction:
 		p, err := s.path(x.Name)
@@ -307,6 +314,7 @@ func (s *Session) show(x *ast.Show) error {
 	case ast.ShowFunctions:
 		header = "function name"
 		list = append(s.Catalog.Functions(cat, db), function.Names()...)
+		list = append(list, aggfn.Names()...)
 	case ast.ShowCurrentCatalog:
 		header, list = "current catalog name", []string{cat}
 	case ast.ShowCurrentDatabase:
