@@ -292,7 +292,7 @@ func (b *builder) regularJoin(x *ast.Join, jt exec.JoinType, left, right *rel, e
 		return nil, err
 	}
 	spec := exec.JoinSpec{Type: jt, LeftSchema: l.schema(), RightSchema: r.schema(), Cond: cond,
-		LeftUniqueKey: l.upsertKeys, RightUniqueKey: r.upsertKeys}
+		LeftUniqueKey: l.upsertKeys, RightUniqueKey: r.upsertKeys, LeftKeys: lk, RightKeys: rk}
 	if ttl, err := b.stateTTL(); err != nil {
 		return nil, errAt(x, "%v", err)
 	} else {
@@ -496,7 +496,7 @@ func (b *builder) intervalJoin(x *ast.Join, jt exec.JoinType, left, right *rel, 
 	if err != nil {
 		return nil, err
 	}
-	spec := exec.IntervalJoinSpec{Type: jt, LeftSchema: l.schema(), RightSchema: r.schema(), LeftTimeCol: iv.lt, RightTimeCol: iv.rt, Lower: iv.lo, Upper: iv.hi, Cond: cond}
+	spec := exec.IntervalJoinSpec{Type: jt, LeftSchema: l.schema(), RightSchema: r.schema(), LeftTimeCol: iv.lt, RightTimeCol: iv.rt, Lower: iv.lo, Upper: iv.hi, Cond: cond, LeftKeys: lk, RightKeys: rk}
 	if left.fields[iv.lt].time == procTime {
 		spec.LeftTimeCol, spec.RightTimeCol = -1, -1
 	}
@@ -572,7 +572,12 @@ func (b *builder) windowJoin(x *ast.Join, jt exec.JoinType, left, right *rel, eq
 	if err != nil {
 		return nil, err
 	}
-	spec := exec.WindowJoinSpec{Type: jt, LeftSchema: l.schema(), RightSchema: r.schema(), LeftWindowEnd: lk[we], RightWindowEnd: rk[we], Cond: cond}
+	spec := exec.WindowJoinSpec{Type: jt, LeftSchema: l.schema(), RightSchema: r.schema(), LeftWindowEnd: lk[we], RightWindowEnd: rk[we], Cond: cond, LeftKeys: lk, RightKeys: rk}
+	for _, f := range l.fields {
+		if strings.EqualFold(f.name, "window_time") && f.typ.Kind == row.KindTimestampLTZ {
+			spec.Loc = b.p.Env.Loc // window bounds are local times of an LTZ window
+		}
+	}
 	if err := spec.Validate(); err != nil {
 		return nil, errAt(x, "%v", err)
 	}
