@@ -108,6 +108,9 @@ type builder struct {
 	scans   map[string]*rel // table + options -> its scan, read once per job
 	refs    *refs           // what the statement may read (projection pushdown)
 	durable bool            // an INSERT's job (named for good), not a query's
+	// ttlHint is the STATE_TTL hint of the SELECT being planned (its
+	// largest value: rtdw applies one TTL to a whole join).
+	ttlHint time.Duration
 }
 
 // newBuilder starts the job of a statement; base is its stable name,

@@ -65,6 +65,20 @@ func (b *builder) selectBlock(sel *ast.Select, env *ctes) (*rel, error) {
 	where := sel.Where
 	var r *rel
 	var err error
+	prevHint := b.ttlHint
+	defer func() { b.ttlHint = prevHint }()
+	for i, h := range sel.Hints {
+		if h.Name != "STATE_TTL" {
+			continue
+		}
+		for _, o := range h.Options {
+			d, err := parseDuration(o.Value)
+			if err != nil {
+				return nil, errAt(&sel.Hints[i], "STATE_TTL('%s' = '%s'): %v", o.Key, o.Value, err)
+			}
+			b.ttlHint = max(b.ttlHint, d)
+		}
+	}
 	if j, ok := sel.From.(*ast.Join); ok && j.Kind == ast.CommaJoin && !isCorrelation(j.Right) {
 		// FROM a, b WHERE ...: the WHERE is the join's condition.
 		r, err = b.tableJoin(j, env, where)

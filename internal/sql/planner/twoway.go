@@ -346,6 +346,9 @@ func checkKeyTypes(at ast.Node, l *rel, lk []int, r *rel, rk []int) error {
 // stateTTL is table.exec.state.ttl (and the STATE_TTL hint's larger
 // value, applied to the whole join).
 func (b *builder) stateTTL() (time.Duration, error) {
+	if b.ttlHint > 0 {
+		return b.ttlHint, nil
+	}
 	v := b.p.Options["table.exec.state.ttl"]
 	if v == "" {
 		return 0, nil
