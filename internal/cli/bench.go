@@ -94,6 +94,7 @@ and the ratio to (a) of per-core throughput.`,
 		f.MarkHidden(n)
 	}
 	c.AddCommand(ls, newBenchWarehouseCmd(g))
+	c.AddCommand(newBenchSQLCmd(g))
 	return c
 }
 
