@@ -67,7 +67,7 @@ type Sink interface {
 }
 
 // Deleter is a Sink that also deletes rows by key: PostgreSQL, Doris,
-// StarRocks and ClickHouse (lightweight DELETE); not DuckDB yet. The
+// StarRocks and ClickHouse (lightweight DELETE), DuckDB. The
 // rtdw-olap connector applies -D rows through it (the load job's records
 // with HeaderOp = OpDelete).
 type Deleter interface {

@@ -229,6 +229,70 @@ func load(ctx context.Context, conn *sql.Conn, t *olap.Table, batch [][]any) (er
 	return err
 }
 
+// Delete removes the rows of table with the keys of keys (JSON objects
+// holding the key columns), in one transaction; a missing key is no error,
+// so a replayed delete changes nothing (olap.Deleter).
+func (s *Sink) Delete(ctx context.Context, table string, keys [][]byte) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t, ok := s.tables[table]
+	if !ok {
+		return fmt.Errorf("duckdb: table %s was not ensured before deleting", table)
+	}
+	batch, err := olap.DecodeBatch(t, keys)
+	if err != nil {
+		return fmt.Errorf("duckdb: %w", err)
+	}
+	if len(batch) == 0 {
+		return nil
+	}
+	// DecodeBatch orders a row's values as the table's columns; the key's
+	// values are at the key columns' positions.
+	pos := make([]int, len(t.Key))
+	for i, k := range t.Key {
+		for j, c := range t.Columns {
+			if c.Name == k {
+				pos[i] = j
+			}
+		}
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("duckdb: %w", err)
+	}
+	defer tx.Rollback()
+	const per = 256 // keys per statement
+	for len(batch) > 0 {
+		n := min(per, len(batch))
+		var q strings.Builder
+		fmt.Fprintf(&q, "DELETE FROM %s WHERE ", quote(t.Name))
+		var args []any
+		for i, row := range batch[:n] {
+			if i > 0 {
+				q.WriteString(" OR ")
+			}
+			q.WriteByte('(')
+			for j, k := range t.Key {
+				if j > 0 {
+					q.WriteString(" AND ")
+				}
+				v := row[pos[j]]
+				if c, ok := v.(olap.Cents); ok {
+					v = duck.Decimal{Width: 16, Scale: 2, Value: big.NewInt(int64(c))}
+				}
+				args = append(args, v)
+				fmt.Fprintf(&q, "%s = ?", quote(k))
+			}
+			q.WriteByte(')')
+		}
+		if _, err := tx.ExecContext(ctx, q.String(), args...); err != nil {
+			return fmt.Errorf("duckdb: delete from %s: %w", table, err)
+		}
+		batch = batch[n:]
+	}
+	return tx.Commit()
+}
+
 func duckType(t olap.Type) duck.Type {
 	switch t {
 	case olap.Int64:

@@ -101,3 +101,7 @@ func TestReopenAndReadOnly(t *testing.T) {
 		t.Fatal("a delete through a read-only sink succeeded")
 	}
 }
+
+// TestDeletes: the shared olap.Deleter check (rows deleted by key, a
+// second delete of the same keys changes nothing).
+func TestDeletes(t *testing.T) { olaptest.Deletes(t, open(t)) }

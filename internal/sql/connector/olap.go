@@ -44,18 +44,17 @@ import (
 // replay upserts the same rows again, which changes nothing. Upsert and
 // retract streams are accepted: -U rows are dropped (the +U that follows
 // replaces the row by key). A -D row deletes its key where the OLAP
-// supports deletes (olap.Deleter: PostgreSQL, Doris, StarRocks,
+// supports deletes (olap.Deleter: DuckDB, PostgreSQL, Doris, StarRocks,
 // ClickHouse): it is written into the topic as its key columns with the
 // header rtdw.olap.op = delete, and the load job deletes the keys of its
-// batch (a replay deletes them again, which changes nothing). On DuckDB,
-// whose backend cannot delete yet, -D rows go to the job's dead-letter
-// topic (rtdw_dead_letters_total counts them) with the reason
-// "rtdw-olap: deletes are not supported".
+// batch (a replay deletes them again, which changes nothing). A backend
+// that cannot delete dead-letters -D rows (rtdw_dead_letters_total counts
+// them) with the reason "rtdw-olap: deletes are not supported".
 
 var olapFactory = &Factory{
 	Name:    "rtdw-olap",
 	Aliases: []string{"duckdb"},
-	Doc:     "The OLAP database of rtdw.yaml (embedded DuckDB by default): upsert sink by PRIMARY KEY (deletes too, except on DuckDB), read by `rtdw query` and the dashboard.",
+	Doc:     "The OLAP database of rtdw.yaml (embedded DuckDB by default): upsert sink by PRIMARY KEY (and deletes), read by `rtdw query` and the dashboard.",
 	Options: []OptionSpec{
 		spec("table-name", "", false, "OLAP table to write; default the table's name. Created if missing."),
 		spec("sink.parallelism", "", false, "Accepted and not used."),
@@ -138,7 +137,7 @@ func olapDeletes(ctx *Context) bool {
 		kind = ctx.OLAP.Kind
 	}
 	switch kind {
-	case olap.KindPostgres, olap.KindDoris, olap.KindStarRocks, olap.KindClickHouse:
+	case olap.KindDuckDB, olap.KindPostgres, olap.KindDoris, olap.KindStarRocks, olap.KindClickHouse:
 		return true
 	}
 	return false

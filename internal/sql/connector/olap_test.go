@@ -25,7 +25,7 @@ func dwsInput(e *env) *Table {
 }
 
 // An upsert changelog loaded into the embedded DuckDB: updates replace the
-// row by key, -U rows are dropped, a delete is dead-lettered.
+// row by key, -U rows are dropped, a delete deletes the row.
 func TestOLAPSinkDuckDB(t *testing.T) {
 	e := newEnv(t)
 	t.Cleanup(func() { CloseOLAP() })
@@ -43,10 +43,8 @@ func TestOLAPSinkDuckDB(t *testing.T) {
 	}
 	eq(t, "dws_sales", got, []string{
 		"a 2024-01-01 2.26 3 1 2024-01-02 03:04:05 0.50",
-		"b 2024-01-01 7.00 2 0 <nil> <nil>",
 	})
-	dl := e.read("dirty_data")
-	if len(dl) != 1 || !strings.Contains(dl[0], "olap_delete: rtdw-olap: deletes are not supported") {
+	if dl := e.read("dirty_data"); len(dl) != 0 {
 		t.Errorf("dead letters: %q", dl)
 	}
 	// The alias, and a table-name.
@@ -155,7 +153,7 @@ func TestOLAPSinkDeletes(t *testing.T) {
 		t.Errorf("dead letters: %q", dl)
 	}
 	// The OLAP kinds that delete, by configuration.
-	for kind, want := range map[string]bool{"": false, "duckdb": false, "postgres": true, "doris": true, "starrocks": true, "clickhouse": true} {
+	for kind, want := range map[string]bool{"": true, "duckdb": true, "postgres": true, "doris": true, "starrocks": true, "clickhouse": true} {
 		if got := olapDeletes(&Context{OLAP: &olap.Config{Kind: kind}}); got != want {
 			t.Errorf("kind %q deletes: %v", kind, got)
 		}
