@@ -256,6 +256,21 @@ func (b *builder) dropHelpers(out *rel, left, right *rel, nl, nr int) *rel {
 	return b.calc(out, nil, nil, items)
 }
 
+// keyedSides computes both sides' key columns of the equalities (a Calc
+// appends those that are expressions) and checks they can meet: equal
+// values must encode to equal keys.
+func (b *builder) keyedSides(x ast.Node, left, right *rel, eq []equiPair) (l *rel, lk []int, r *rel, rk []int, texts []string, err error) {
+	ls, rs, texts := sideKeys(eq)
+	if l, lk, err = b.keyColumns(left, ls); err != nil {
+		return
+	}
+	if r, rk, err = b.keyColumns(right, rs); err != nil {
+		return
+	}
+	err = checkKeyTypes(x, l, lk, r, rk)
+	return
+}
+
 func sideKeys(eq []equiPair) (ls, rs []ast.Expr, texts []string) {
 	for _, p := range eq {
 		ls = append(ls, p.l)
@@ -271,16 +286,8 @@ func sideKeys(eq []equiPair) (ls, rs []ast.Expr, texts []string) {
 // joins and updating inputs.
 func (b *builder) regularJoin(x *ast.Join, jt exec.JoinType, left, right *rel, eq []equiPair, rest []ast.Expr) (*rel, error) {
 	nl, nr := len(left.fields), len(right.fields)
-	ls, rs, texts := sideKeys(eq)
-	l, lk, err := b.keyColumns(left, ls)
+	l, lk, r, rk, texts, err := b.keyedSides(x, left, right, eq)
 	if err != nil {
-		return nil, err
-	}
-	r, rk, err := b.keyColumns(right, rs)
-	if err != nil {
-		return nil, err
-	}
-	if err := checkKeyTypes(x, l, lk, r, rk); err != nil {
 		return nil, err
 	}
 	fields := joinedFields(jt, l, r, len(l.fields), len(r.fields))
@@ -457,9 +464,11 @@ func (b *builder) intervalBounds(rest []ast.Expr, left, right *rel) (*interval, 
 		others = append(others, c)
 	}
 	if !haveLo || !haveHi {
-		if haveLo || haveHi {
-			return nil, nil, false, errAt(rest[0], "an interval join needs both bounds of the time condition (e.g. l.t BETWEEN r.t - INTERVAL '1' HOUR AND r.t)")
-		}
+		// One bound (or none) between time attributes: not an interval
+		// join. As Flink, the join is then a regular join with the time
+		// conditions applied to its joined rows (Nexmark q4, q9:
+		// B.dateTime BETWEEN A.dateTime AND A.expires, where expires is
+		// no time attribute).
 		return nil, rest, false, nil
 	}
 	if iv.lo > iv.hi {
@@ -479,16 +488,8 @@ func (b *builder) intervalJoin(x *ast.Join, jt exec.JoinType, left, right *rel, 
 		return nil, errAt(x, "an interval join needs insert-only inputs")
 	}
 	nl, nr := len(left.fields), len(right.fields)
-	ls, rs, texts := sideKeys(eq)
-	l, lk, err := b.keyColumns(left, ls)
+	l, lk, r, rk, texts, err := b.keyedSides(x, left, right, eq)
 	if err != nil {
-		return nil, err
-	}
-	r, rk, err := b.keyColumns(right, rs)
-	if err != nil {
-		return nil, err
-	}
-	if err := checkKeyTypes(x, l, lk, r, rk); err != nil {
 		return nil, err
 	}
 	fields := joinedFields(jt, l, r, len(l.fields), len(r.fields))
@@ -558,12 +559,7 @@ func (b *builder) windowJoin(x *ast.Join, jt exec.JoinType, left, right *rel, eq
 		return nil, errAt(x, "a window join needs insert-only inputs")
 	}
 	nl, nr := len(left.fields), len(right.fields)
-	ls, rs, texts := sideKeys(eq)
-	l, lk, err := b.keyColumns(left, ls)
-	if err != nil {
-		return nil, err
-	}
-	r, rk, err := b.keyColumns(right, rs)
+	l, lk, r, rk, texts, err := b.keyedSides(x, left, right, eq)
 	if err != nil {
 		return nil, err
 	}
@@ -713,7 +709,7 @@ func (b *builder) lookupJoin(x *ast.Join, jt exec.JoinType, left *rel, tr *ast.T
 		where += " AND " + condText
 	}
 	text := fmt.Sprintf("LookupJoin(table=[%s], joinType=[%s], lookup=[%s], where=[%s], connector=[%s])", t.Path, jt, strings.Join(colNames(right, rightKeys), ", "), where, f.Name)
-	out := &rel{fields: fields, mode: l.mode, s: s, node: nodeOf(text, l.mode, l.node), keyed: l.keyed}
+	out := &rel{fields: fields, mode: l.mode, s: s, node: nodeOf(text, l.mode, l.node), keyed: l.keyed, upsertKeys: l.upsertKeys}
 	return b.dropHelpers(out, l, right, nl, len(rfields)), nil
 }
 
