@@ -28,7 +28,10 @@ import (
 
 // The 'filesystem' connector: files under a directory, as Flink's, in the
 // json, csv or raw format (one record per line; a csv record may span lines
-// inside quotes), with Hive-style partition directories
+// inside quotes) or in parquet (filesystem_parquet.go: one parquet file per
+// in-progress file, its row groups buffered in memory up to
+// 'parquet.block.size' and its footer written in PrepareCheckpoint, before
+// the file is synced), with Hive-style partition directories
 // (PARTITIONED BY (dt, hr) -> path/dt=2024-01-02/hr=08/) whose values are
 // not repeated in the files.
 //
@@ -61,7 +64,11 @@ import (
 // ("_rtdw-fs-<table>-<hash>"), each keyed by its file: a file's records
 // that the topic already holds (counted per file) are not appended again,
 // so a restart or a later run adds only new files and records appended
-// to existing ones. Files are expected not to change otherwise.
+// to existing ones. Files are expected not to change otherwise. A parquet
+// file's rows are copied as binary rows of the data columns (row.AppendRow),
+// read from the file's columns by name; every file under the path is read
+// as parquet, whatever its extension (Flink writes part files without one),
+// and one that is not parquet fails the load.
 // Metadata: 'file.path' and 'file.name'.
 
 var filesystemIgnored = []string{"sink.rolling-policy.*", "sink.partition-commit.delay", "sink.partition-commit.watermark-time-zone",
@@ -69,10 +76,10 @@ var filesystemIgnored = []string{"sink.rolling-policy.*", "sink.partition-commit
 
 var filesystemFactory = &Factory{
 	Name: "filesystem",
-	Doc:  "Files under a directory (json, csv, raw) with partition directories: bounded source, exactly-once sink.",
+	Doc:  "Files under a directory (json, csv, raw, parquet) with partition directories: bounded source, exactly-once sink.",
 	Options: []OptionSpec{
 		spec("path", "", true, "Directory of the table (a source may name a single file)."),
-		spec("format", "", true, "json, csv or raw (parquet is not supported yet); the CDC formats for a source."),
+		spec("format", "", true, "json, csv, raw or parquet; the CDC formats for a source."),
 		spec("partition.default-name", "__DEFAULT_PARTITION__", false, "Directory name of a NULL or empty partition value."),
 		spec("source.monitor-interval", "", false, "Not supported yet: the source reads the files present when the job starts."),
 		spec("source.path.regex-pattern", "", false, "Accepted and not used."),
@@ -87,6 +94,14 @@ var filesystemFactory = &Factory{
 		spec("compaction.file-size", "", false, "Accepted and not used."),
 		spec("sink.shuffle-by-partition.enable", "false", false, "Accepted and not used."),
 		spec("sink.parallelism", "", false, "Accepted and not used."),
+		spec("parquet.compression", "SNAPPY", false, "parquet: UNCOMPRESSED, SNAPPY, GZIP, ZSTD, BROTLI or LZ4_RAW (LZO and Hadoop's LZ4 are refused); 'parquet.compression.codec.zstd.level' (3) sets ZSTD's level."),
+		spec("parquet.utc-timezone", "false", false, "parquet: true stores a timestamp's wall clock as if UTC; false converts it from the session time zone (Flink: the JVM's zone) to an instant."),
+		spec("parquet.write.int64.timestamp", "false", false, "parquet: write TIMESTAMP and TIMESTAMP_LTZ as INT64 TIMESTAMP in 'parquet.timestamp.time.unit' rather than INT96."),
+		spec("parquet.timestamp.time.unit", "micros", false, "parquet: millis, micros or nanos (INT64 timestamps; nanos holds 1677-09-21 to 2262-04-11 only)."),
+		spec("parquet.block.size", "134217728", false, "parquet: bytes of values buffered before a row group is written (a file rolls at every checkpoint)."),
+		spec("parquet.page.size", "1048576", false, "parquet: data page size in bytes; 'parquet.dictionary.page.size' (1048576) the dictionary page limit."),
+		spec("parquet.enable.dictionary", "true", false, "parquet: dictionary encoding."),
+		spec("parquet.writer.version", "PARQUET_1_0", false, "parquet: PARQUET_1_0 or PARQUET_2_0 (data page v2). Other parquet-mr options (parquet.validation, parquet.bloom.filter.*, ...) are accepted and not used; unknown parquet.* options are errors."),
 	},
 }
 
@@ -119,9 +134,12 @@ type filesystem struct {
 	t           *Table
 	l           *layout
 	path        string
-	format      *format.Format // over dataCols
-	dataCols    []int          // physical columns stored in the files
-	partCols    []int          // partition columns, in PARTITIONED BY order
+	format      *format.Format // over dataCols; nil for parquet
+	pq          *pqFormat      // 'format' = 'parquet'
+	formatName  string
+	dataSchema  *row.Schema // the dataCols
+	dataCols    []int       // physical columns stored in the files
+	partCols    []int       // partition columns, in PARTITIONED BY order
 	defaultName string
 	successFile string // "" without the success-file policy
 	ext         string
@@ -137,15 +155,22 @@ func newFilesystem(ctx *Context, t *Table, source bool) (*filesystem, error) {
 		return nil, err
 	}
 	switch name {
-	case "parquet", "orc", "avro":
-		return nil, fmt.Errorf("%s: format '%s' is not supported yet (json, csv, raw)", where(f, t), name)
+	case "orc", "avro":
+		return nil, fmt.Errorf("%s: format '%s' is not supported yet (json, csv, raw, parquet)", where(f, t), name)
+	}
+	if name != "parquet" {
+		for k := range t.Options {
+			if strings.HasPrefix(k, "parquet.") {
+				return nil, fmt.Errorf("%s: unsupported option '%s': the format is '%s'", where(f, t), k, name)
+			}
+		}
 	}
 	l, err := newLayout(t)
 	if err != nil {
 		return nil, err
 	}
 	fsys := &filesystem{ctx: ctx, t: t, l: l, path: filepath.Clean(opt(t, "path", "")),
-		defaultName: opt(t, "partition.default-name", "__DEFAULT_PARTITION__"), ext: "." + name, csv: name == format.CSV}
+		defaultName: opt(t, "partition.default-name", "__DEFAULT_PARTITION__"), ext: "." + name, csv: name == format.CSV, formatName: name}
 	if strings.HasPrefix(fsys.path, "file:") {
 		fsys.path = filepath.Clean(strings.TrimPrefix(strings.TrimPrefix(opt(t, "path", ""), "file:"), "//"))
 	}
@@ -173,10 +198,17 @@ func newFilesystem(ctx *Context, t *Table, source bool) (*filesystem, error) {
 	if err != nil {
 		return nil, err
 	}
-	if fsys.format, err = format.FromOptions(ds, t.Options, ""); err != nil {
-		return nil, fmt.Errorf("%s: %w", where(f, t), err)
+	fsys.dataSchema = ds
+	if name == "parquet" {
+		if fsys.pq, err = newParquetFormat(ctx, t, ds); err != nil {
+			return nil, err
+		}
+	} else {
+		if fsys.format, err = format.FromOptions(ds, t.Options, ""); err != nil {
+			return nil, fmt.Errorf("%s: %w", where(f, t), err)
+		}
+		fsys.format = withLoc(ctx, t, fsys.format)
 	}
-	fsys.format = withLoc(ctx, t, fsys.format)
 	if fsys.csv {
 		fsys.quote, fsys.escape = '"', 0
 		if v, ok := t.Options["csv.quote-character"]; ok {
@@ -214,7 +246,7 @@ func newFilesystem(ctx *Context, t *Table, source bool) (*filesystem, error) {
 			return nil, fmt.Errorf("%s: 'sink.partition-commit.policy.kind': '%s' is not supported (success-file, metastore)", where(f, t), p)
 		}
 	}
-	if !source && fsys.format.Changelog() != format.InsertOnly {
+	if !source && fsys.format != nil && fsys.format.Changelog() != format.InsertOnly {
 		return nil, fmt.Errorf("%s: the filesystem sink is append-only: format '%s' is a changelog format", where(f, t), name)
 	}
 	return fsys, nil
@@ -224,7 +256,7 @@ func newFilesystem(ctx *Context, t *Table, source bool) (*filesystem, error) {
 func (src fsSource) Mode() ChangelogMode { return src.mode() }
 
 func (fsys *filesystem) mode() ChangelogMode {
-	if fsys.format.Changelog() == format.AllKinds {
+	if fsys.format != nil && fsys.format.Changelog() == format.AllKinds {
 		return Retract
 	}
 	return InsertOnly
@@ -300,8 +332,10 @@ func unescapePartition(s string) string {
 
 func (sink fsSinkTable) Attach(s stream.Stream) error {
 	fsys := sink.filesystem
-	if _, err := fsys.format.NewEncoder(); err != nil {
-		return fmt.Errorf("%s: %w", where(filesystemFactory, fsys.t), err)
+	if fsys.format != nil {
+		if _, err := fsys.format.NewEncoder(); err != nil {
+			return fmt.Errorf("%s: %w", where(filesystemFactory, fsys.t), err)
+		}
 	}
 	s.Process(nodeName("fs_sink", fsys.t), func() stream.Operator { return &fsSink{fs: fsys} })
 	return nil
@@ -328,8 +362,9 @@ type fsSink struct {
 }
 
 type fsFile struct {
-	f *os.File
-	w *bufio.Writer
+	f  *os.File
+	w  *bufio.Writer
+	pq *pqWriter // parquet: the file's writer, over w
 }
 
 var fsStateKey = []byte("s")
@@ -340,7 +375,9 @@ var fsTestHook func() error
 
 func (s *fsSink) Open(ctx *stream.Context) error {
 	s.ctx = ctx
-	s.enc, _ = s.fs.format.NewEncoder() // checked in Attach
+	if s.fs.format != nil {
+		s.enc, _ = s.fs.format.NewEncoder() // checked in Attach
+	}
 	s.open = map[string]*fsFile{}
 	s.prefix = "part-" + fileSafe(ctx.Job) + "-" + strconv.Itoa(int(ctx.Partition)) + "-"
 	vs := ctx.Value("fs")
@@ -423,6 +460,19 @@ func (s *fsSink) Process(rec *stream.Record, _ stream.Emitter) error {
 	}
 	dr := project(&s.data, r, s.fs.dataCols)
 	dr.Kind = row.Insert
+	if s.fs.pq != nil {
+		f, err := s.file(s.fs.partitionDir(r))
+		if err != nil {
+			return err
+		}
+		if err := f.pq.write(dr); err != nil {
+			if errors.Is(err, errPQWrite) {
+				return fmt.Errorf("filesystem sink: %w", err)
+			}
+			return stream.BadInput("encode_failed", "parquet: %v", err)
+		}
+		return nil
+	}
 	out, null, err := s.enc.Append(s.buf[:0], dr)
 	if err != nil {
 		return stream.BadInput("encode_failed", "%v", err)
@@ -458,6 +508,12 @@ func (s *fsSink) file(dir string) (*fsFile, error) {
 		return nil, fmt.Errorf("filesystem sink: %w", err)
 	}
 	ff := &fsFile{f: f, w: bufio.NewWriterSize(f, 64<<10)}
+	if s.fs.pq != nil {
+		if ff.pq, err = s.fs.pq.newWriter(ff.w); err != nil {
+			f.Close()
+			return nil, fmt.Errorf("filesystem sink: %w", err)
+		}
+	}
 	s.open[dir] = ff
 	return ff, nil
 }
@@ -470,7 +526,13 @@ func (s *fsSink) PrepareCheckpoint(stream.Emitter) error {
 	}
 	dirs := make([]string, 0, len(s.open))
 	for dir, f := range s.open {
-		err := f.w.Flush()
+		var err error
+		if f.pq != nil {
+			err = f.pq.finish()
+		}
+		if err == nil {
+			err = f.w.Flush()
+		}
 		if err == nil {
 			err = f.f.Sync()
 		}
@@ -560,16 +622,19 @@ func syncDirs(root string, dirs []string) error {
 func (fsys *filesystem) topic() string {
 	h := sha256.New()
 	abs, _ := filepath.Abs(fsys.path)
-	fmt.Fprintf(h, "%s\x00%s\x00%s\x00%v", abs, fsys.format.Name(), fsys.t.Schema.String(), fsys.partCols)
+	fmt.Fprintf(h, "%s\x00%s\x00%s\x00%v", abs, fsys.formatName, fsys.t.Schema.String(), fsys.partCols)
 	keys := make([]string, 0, len(fsys.t.Options))
 	for k := range fsys.t.Options {
-		if strings.HasPrefix(k, fsys.format.Name()+".") {
+		if strings.HasPrefix(k, fsys.formatName+".") {
 			keys = append(keys, k)
 		}
 	}
 	slices.Sort(keys)
 	for _, k := range keys {
 		fmt.Fprintf(h, "\x00%s=%s", k, fsys.t.Options[k])
+	}
+	if fsys.pq != nil && !fsys.pq.utc { // the zone parquet timestamps are read in
+		fmt.Fprintf(h, "\x00zone=%s", fsys.pq.loc)
 	}
 	return "_rtdw-fs-" + fileSafe(fsys.t.ObjectName) + "-" + hex.EncodeToString(h.Sum(nil)[:6])
 }
@@ -581,8 +646,10 @@ func (src fsSource) Attach(j *stream.Job, opts ...stream.SourceOption) (stream.S
 	if fsys.ctx == nil || fsys.ctx.Log == nil {
 		return stream.Stream{}, fmt.Errorf("%s: the source needs the log to copy its files into", where(filesystemFactory, fsys.t))
 	}
-	if _, err := fsys.format.NewDecoder(); err != nil {
-		return stream.Stream{}, err
+	if fsys.format != nil {
+		if _, err := fsys.format.NewDecoder(); err != nil {
+			return stream.Stream{}, err
+		}
 	}
 	if _, err := fsys.partitionParsers(); err != nil {
 		return stream.Stream{}, err
@@ -627,6 +694,24 @@ func (fsys *filesystem) load(ctx context.Context, topic string) error {
 		info, err := os.Stat(full)
 		if err != nil {
 			return fmt.Errorf("filesystem source %s: %w", fsys.t.Name, err)
+		}
+		if fsys.pq != nil {
+			ts := max(1, info.ModTime().UnixMilli())
+			err := fsys.pq.readFile(full, have[rel], func(r *row.Row) error {
+				rec, err := row.AppendRow(nil, fsys.dataSchema, r)
+				if err != nil {
+					return fmt.Errorf("%s: %w", rel, err)
+				}
+				batch = append(batch, rlog.Record{Topic: topic, Key: []byte(rel), Value: rec, Timestamp: ts})
+				if size += len(rec) + len(rel); len(batch) >= 1000 || size >= 4<<20 {
+					return flush()
+				}
+				return nil
+			})
+			if err != nil {
+				return fmt.Errorf("filesystem source %s: %w", fsys.t.Name, err)
+			}
+			continue
 		}
 		data, err := os.ReadFile(full)
 		if err != nil {
@@ -805,7 +890,10 @@ func (fsys *filesystem) ctxLoc() *time.Location {
 // newDecode makes one task's decoder of the copied records: the format
 // reads the data columns, the path the partition columns and metadata.
 func (fsys *filesystem) newDecode() stream.RecordDecode {
-	dec, _ := fsys.format.NewDecoder() // checked in Attach
+	var dec format.Decoder
+	if fsys.format != nil {
+		dec, _ = fsys.format.NewDecoder() // checked in Attach
+	}
 	parsers, _ := fsys.partitionParsers()
 	n := fsys.t.Schema.Len()
 	var b format.Batch
@@ -824,7 +912,12 @@ func (fsys *filesystem) newDecode() stream.RecordDecode {
 		if partErr != nil {
 			return stream.BadInput("bad_partition", "%s: %v", lastKey, partErr)
 		}
-		if err := dec.Decode(rec.Value, &b); err != nil {
+		if dec == nil { // parquet: binary rows of the data columns
+			b.Rows = slices.Grow(b.Rows[:0], 1)[:1]
+			if err := row.DecodeRow(rec.Value, fsys.dataSchema, &b.Rows[0]); err != nil {
+				return badRecord("", err)
+			}
+		} else if err := dec.Decode(rec.Value, &b); err != nil {
 			return badRecord("", err)
 		}
 		for i := range b.Rows {

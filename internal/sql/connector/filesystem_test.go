@@ -255,7 +255,7 @@ func TestFilesystemOptionErrors(t *testing.T) {
 	}{
 		{[]string{"format", "json"}, false, true, "option 'path' is required"},
 		{[]string{"path", "/tmp/x"}, false, true, "option 'format' is required"},
-		{[]string{"path", "/tmp/x", "format", "parquet"}, false, false, "format 'parquet' is not supported yet"},
+		{[]string{"path", "/tmp/x", "format", "orc"}, false, false, "format 'orc' is not supported yet (json, csv, raw, parquet)"},
 		{[]string{"path", "/tmp/x", "format", "json", "source.monitor-interval", "10 s"}, false, true, "'source.monitor-interval' is not supported yet"},
 		{[]string{"path", "/tmp/x", "format", "json", "sink.partition-commit.policy.kind", "custom"}, false, false, "'custom' is not supported"},
 		{[]string{"path", "/tmp/x", "format", "json", "sink.partition-commit.trigger", "never"}, false, false, "'sink.partition-commit.trigger' = 'never'"},
