@@ -192,7 +192,15 @@ func (s *extSink) Process(rec *stream.Record, _ stream.Emitter) error {
 		return s.maybeFlush()
 	}
 	if r.Kind == row.UpdateBefore {
-		return nil // the +U that follows replaces the row
+		// A -U deletes its key: the +U that usually follows overwrites
+		// the delete in the same batch (last operation per key wins), and
+		// when none follows (a filter or a join dropped the new row, or
+		// the update moved the key) the old row must go, as Flink's upsert
+		// sinks do.
+		if s.spec.refuseDelete != "" {
+			return nil
+		}
+		r.Kind = row.Delete
 	}
 	if r.Kind == row.Delete && s.spec.refuseDelete != "" {
 		return stream.BadInput("delete_refused", "%s", s.spec.refuseDelete)

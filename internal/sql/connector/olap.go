@@ -205,7 +205,13 @@ func (e *olapEncode) Process(rec *stream.Record, out stream.Emitter) error {
 	del := false
 	switch r.Kind {
 	case row.UpdateBefore:
-		return nil // the +U that follows replaces the row
+		if !e.s.deletes {
+			return nil // the +U that follows replaces the row
+		}
+		// A -U deletes its key; the +U that usually follows replaces the
+		// delete in the load job's batch (last operation per key wins),
+		// and when none follows the old row goes.
+		del = true
 	case row.Delete:
 		if !e.s.deletes {
 			return stream.BadInput("olap_delete", "rtdw-olap: deletes are not supported (the OLAP load path only upserts); the row stays in table %s", e.s.table.Name)

@@ -86,6 +86,20 @@ func (b *builder) calc(r *rel, filter ast.Expr, filterFn func(*row.Row) (bool, e
 			}
 		}
 	}
+	// So does a unique key (a source's PRIMARY KEY, GROUP BY keys).
+	var ukeys []int
+	if items == nil {
+		ukeys = r.upsertKeys
+	} else {
+		for _, k := range r.upsertKeys {
+			at := slices.IndexFunc(items, func(it calcItem) bool { return it.src == k && it.c != nil })
+			if at < 0 {
+				ukeys = nil
+				break
+			}
+			ukeys = append(ukeys, at)
+		}
+	}
 	op := fmt.Sprintf("Calc(select=[%s]", strings.Join(texts, ", "))
 	if filter != nil {
 		op += fmt.Sprintf(", where=[%s]", ast.Format(filter))
@@ -93,7 +107,7 @@ func (b *builder) calc(r *rel, filter ast.Expr, filterFn func(*row.Row) (bool, e
 	op += ")"
 	name := b.opName("Calc")
 	s := r.s.Process(name, exec.Calc(spec)).Main()
-	return &rel{fields: fields, mode: r.mode, s: s, node: nodeOf(op, r.mode, r.node), keyed: keyed}
+	return &rel{fields: fields, mode: r.mode, s: s, node: nodeOf(op, r.mode, r.node), keyed: keyed, upsertKeys: ukeys}
 }
 
 // passThrough is a calc item selecting input column i unchanged.
@@ -122,7 +136,8 @@ func (b *builder) keyBy(r *rel, cols []int) *rel {
 		}
 		dist = "hash[" + strings.Join(names, ", ") + "]"
 	}
-	return &rel{fields: r.fields, mode: r.mode, s: s, node: nodeOf("Exchange(distribution=["+dist+"])", r.mode, r.node), keyed: append([]int{}, cols...)}
+	return &rel{fields: r.fields, mode: r.mode, s: s, node: nodeOf("Exchange(distribution=["+dist+"])", r.mode, r.node), keyed: append([]int{}, cols...),
+		upsertKeys: r.upsertKeys}
 }
 
 func execCollect(fn func(row.Row)) stream.Factory { return exec.Collect(fn) }

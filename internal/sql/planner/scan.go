@@ -2,6 +2,7 @@ package planner
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -254,6 +255,21 @@ func (b *builder) newScan(at0 ast.Node, t *catalog.Table, qual string, opts map[
 	}
 	node := nodeOf(scanText+")", src.Mode())
 	r := &rel{fields: fields, mode: src.Mode(), s: s, node: node}
+	if r.mode != connector.InsertOnly {
+		// The PRIMARY KEY identifies a row of an updating source (as in
+		// Flink, where it is the source's unique key): a join keeps one
+		// row per key and retracts the row it keeps, so a retraction
+		// need not repeat the row's every value (a PROCTIME() column, a
+		// lookup join's result differ between a row and its retraction).
+		for _, k := range t.PrimaryKey {
+			at := slices.IndexFunc(fields, func(f field) bool { return strings.EqualFold(f.name, k) })
+			if at < 0 {
+				r.upsertKeys = nil
+				break
+			}
+			r.upsertKeys = append(r.upsertKeys, at)
+		}
+	}
 	if computed { // else the source's rows are the relation's already
 		name := b.opName("Calc")
 		r.s = s.Process(name, exec.Calc(exec.CalcSpec{Projections: projs})).Main()

@@ -158,6 +158,9 @@ func (b *builder) project(r *rel, where ast.Expr, items []selItem, lookup func(a
 			return nil, err
 		}
 		ci := calcItem{src: -1, c: c, name: it.name, text: ast.Format(it.e)}
+		if lookup == nil && isProcTimeCall(it.e) {
+			ci.time = procTime // SELECT ..., PROCTIME() AS pt: a processing-time attribute, as Flink
+		}
 		if ref, ok := unparen(it.e).(*ast.ColumnRef); ok {
 			if idx, path, err := expr.ResolveColumn(ref, r.columns()); err == nil && len(path) == 0 {
 				if lookup == nil {
