@@ -95,6 +95,7 @@ and the ratio to (a) of per-core throughput.`,
 	}
 	c.AddCommand(ls, newBenchWarehouseCmd(g))
 	c.AddCommand(newBenchSQLCmd(g))
+	c.AddCommand(newBenchNexmarkCmd(g))
 	return c
 }
 

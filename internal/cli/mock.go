@@ -95,6 +95,7 @@ can; --rate paces it, --realtime follows the wall clock.`,
 	f.StringVar(&o.topicDB, "topic-db", "topic_db", "embedded/kafka: topic of database changes")
 	f.StringVar(&o.topicLog, "topic-log", "topic_log", "embedded/kafka: topic of app logs")
 	c.AddCommand(newMockLogsCmd(g), newMockInitCmd(g))
+	c.AddCommand(newMockNexmarkCmd(g))
 	return c
 }
 

@@ -1,0 +1,15 @@
+-- Nexmark q12, processing-time windows: how many bids each bidder makes
+-- in each 10 seconds of processing time.
+CREATE TEMPORARY TABLE nexmark_q12 (
+  bidder BIGINT,
+  bid_count BIGINT,
+  starttime TIMESTAMP(3),
+  endtime TIMESTAMP(3)
+) WITH ('connector' = 'blackhole');
+
+CREATE TEMPORARY VIEW B AS SELECT *, PROCTIME() AS p_time FROM bid;
+
+INSERT INTO nexmark_q12
+SELECT bidder, COUNT(*) AS bid_count, window_start AS starttime, window_end AS endtime
+FROM TABLE(TUMBLE(TABLE B, DESCRIPTOR(p_time), INTERVAL '10' SECOND))
+GROUP BY bidder, window_start, window_end;
