@@ -6,9 +6,12 @@
 --
 -- The workload is the suite's: 10 M events per second of event time
 -- (TPS), 2 % people, 6 % auctions, 92 % bids. The suite generates
--- 100 M events per query; `rtdw bench nexmark --events N` sets
--- 'events.num'. 'seed' and 'base-time' are rtdw's: the same events on
--- every run.
+-- 100 M events per query; here 1 M (about 240 MB of log), and
+-- `rtdw bench nexmark --events N` sets 'events.num'. 'seed' (and
+-- 'base-time', default 2024-01-01 00:00:00) are rtdw's: the same events
+-- on every run. Everything is TEMPORARY (session-scoped), so the files run
+-- again on the same data dir (where a job resumes from its checkpoint: use
+-- a fresh data dir, or --reset-job, to run a query again).
 CREATE TEMPORARY TABLE nexmark (
   event_type INT,
   person ROW<
@@ -49,7 +52,7 @@ CREATE TEMPORARY TABLE nexmark (
   'connector' = 'nexmark',
   'first-event.rate' = '10000000',
   'next-event.rate' = '10000000',
-  'events.num' = '10000000',
+  'events.num' = '1000000',
   'person.proportion' = '1',
   'auction.proportion' = '3',
   'bid.proportion' = '46',

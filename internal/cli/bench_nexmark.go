@@ -51,9 +51,9 @@ type benchNexmarkOptions struct {
 }
 
 // nexmarkFlinkPerCore is Flink's throughput per core (events/s) on the
-// nexmark suite's 100 M events (Flink 1.13, 3 x 8 cores; the nexmark
-// repository's README, GUIDE_V1.md). Flink runs neither q6 nor (in the
-// issue's list) q10's file sink on the same footing.
+// nexmark suite's 100 M events (Flink 1.13, 3 x 8 cores; the result table
+// of the nexmark repository's GUIDE_V1.md). q6 has none: Flink does not
+// plan it either.
 var nexmarkFlinkPerCore = map[string]float64{
 	"q0": 155.02e3, "q1": 157.94e3, "q2": 175.21e3, "q3": 152.12e3, "q4": 34.33e3, "q5": 22.14e3,
 	"q7": 12.33e3, "q8": 146.14e3, "q9": 14.24e3, "q10": 57.81e3, "q11": 39.7e3, "q12": 75.67e3,

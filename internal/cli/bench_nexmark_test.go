@@ -392,3 +392,37 @@ func firstDiffs(got, want []string, n int) string {
 	}
 	return b.String()
 }
+
+// TestBenchNexmark runs `rtdw bench nexmark` on a few events: a row per
+// query (and the generator's) with its figures and Flink's, q6's planner
+// error. Timing is not checked (docs/benchmarks.md).
+func TestBenchNexmark(t *testing.T) {
+	cmd := rtdwCmd(t, t.TempDir(), "bench", "nexmark", "--events", "5000", "--queries", "q0,q6,q13", "--checkpoint-interval", "200ms")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("bench nexmark: %v\n%s", err, out)
+	}
+	rows := map[string][]string{}
+	for _, line := range strings.Split(string(out), "\n") {
+		f := strings.Split(line, "|")
+		if len(f) != 11 {
+			continue
+		}
+		for i := range f {
+			f[i] = strings.TrimSpace(f[i])
+		}
+		rows[f[1]] = f[1:10]
+	}
+	for _, q := range []string{"generator", "q0", "q13"} {
+		r := rows[q]
+		if r == nil || r[1] != "5,000" || !strings.HasSuffix(r[5], "/s") {
+			t.Errorf("%s: row %q\n%s", q, r, out)
+		}
+	}
+	if r := rows["q0"]; r == nil || r[7] != "155.02 K/s" || r[8] == "-" {
+		t.Errorf("q0: no Flink figure or ratio: %q", r)
+	}
+	if r := rows["q6"]; r == nil || r[5] != "-" || !strings.Contains(string(out), "q6: does not plan: q6.sql:") {
+		t.Errorf("q6: %q\n%s", r, out)
+	}
+}

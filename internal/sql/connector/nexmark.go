@@ -294,9 +294,6 @@ func (n *nexmarkSource) Attach(j *stream.Job, opts ...stream.SourceOption) (stre
 	return j.Source(n.topic, append(slices.Clone(opts), decode)...), nil
 }
 
-// Topic is the internal topic the events are generated into.
-func (n *nexmarkSource) Topic() string { return n.topic }
-
 // prepare writes the bounded events, or starts the unbounded generator.
 func (n *nexmarkSource) prepare() error {
 	if n.ctx == nil || n.ctx.Log == nil {
@@ -320,7 +317,7 @@ func (n *nexmarkSource) prepare() error {
 	var wg sync.WaitGroup
 	errs := make([]error, n.partitions)
 	for p := range n.partitions {
-		wg.Go(func() { errs[p] = n.WriteEvents(ctx, n.ctx.Log, p, next[p], n.events) })
+		wg.Go(func() { errs[p] = n.writeEvents(ctx, n.ctx.Log, p, next[p], n.events) })
 	}
 	wg.Wait()
 	for _, err := range errs {
@@ -354,9 +351,9 @@ func (n *nexmarkSource) written(ctx context.Context, p int32) (int64, error) {
 // nexmarkBatch is how many events one Produce call writes.
 const nexmarkBatch = 4096
 
-// WriteEvents writes partition p's events from event number from (which
+// writeEvents writes partition p's events from event number from (which
 // must be in partition p) up to end (exclusive) into l, in batches.
-func (n *nexmarkSource) WriteEvents(ctx context.Context, l rlog.Log, p int32, from, end int64) error {
+func (n *nexmarkSource) writeEvents(ctx context.Context, l rlog.Log, p int32, from, end int64) error {
 	step := int64(n.partitions)
 	enc := n.enc.clone()
 	recs := make([]rlog.Record, 0, nexmarkBatch)
@@ -426,7 +423,7 @@ func startNexmarkGenerator(n *nexmarkSource, next []int64) {
 				if end <= next[p] {
 					continue
 				}
-				if err := n.WriteEvents(context.Background(), n.ctx.Log, p, next[p], end); err != nil {
+				if err := n.writeEvents(context.Background(), n.ctx.Log, p, next[p], end); err != nil {
 					logger(n.ctx).Info("nexmark generator stopped", "table", n.t.Name, "err", err)
 					return
 				}

@@ -210,7 +210,7 @@ func TestNexmarkSourceTopic(t *testing.T) {
 	if _, err := rlog.EnsureTopic(ctx, l, n.topic, rlog.TopicConfig{Partitions: 3}); err != nil {
 		t.Fatal(err)
 	}
-	if err := n.WriteEvents(ctx, l, 1, 1, 30); err != nil {
+	if err := n.writeEvents(ctx, l, 1, 1, 30); err != nil {
 		t.Fatal(err)
 	}
 	if err := n.prepare(); err != nil {
@@ -379,7 +379,7 @@ func BenchmarkNexmarkWriteEvents(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.ResetTimer()
-	if err := n.WriteEvents(ctx, l, 0, 0, int64(b.N)); err != nil {
+	if err := n.writeEvents(ctx, l, 0, 0, int64(b.N)); err != nil {
 		b.Fatal(err)
 	}
 }
