@@ -330,29 +330,37 @@ func TestConcurrentManagers(t *testing.T) {
 	}
 }
 
-// TestHelperProcess is a child of TestTwoProcesses.
-func TestHelperProcess(t *testing.T) {
-	dir, prefix := os.Getenv("RTDW_CATALOG_TEST_DIR"), os.Getenv("RTDW_CATALOG_TEST_PREFIX")
-	if dir == "" {
-		t.Skip("helper process")
+// TestMain makes the test binary the child of TestTwoProcesses when
+// RTDW_CATALOG_TEST_DIR is set: it creates 30 tables and exits.
+func TestMain(m *testing.M) {
+	if dir := os.Getenv("RTDW_CATALOG_TEST_DIR"); dir != "" {
+		os.Exit(helperProcess(dir, os.Getenv("RTDW_CATALOG_TEST_PREFIX")))
 	}
+	os.Exit(m.Run())
+}
+
+func helperProcess(dir, prefix string) int {
 	m, err := Open(dir)
-	mustOK(t, err)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
 	defer m.Close()
 	for i := range 30 {
-		mustOK(t, m.CreateTable(simpleTable(dp(fmt.Sprintf("%s%d", prefix, i))), false))
+		if err := m.CreateTable(simpleTable(dp(fmt.Sprintf("%s%d", prefix, i))), false); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
 	}
+	return 0
 }
 
 func TestTwoProcesses(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts processes")
-	}
 	dir := t.TempDir()
 	var cmds []*exec.Cmd
 	var outs []*strings.Builder
 	for _, prefix := range []string{"p", "q"} {
-		cmd := exec.Command(os.Args[0], "-test.run=^TestHelperProcess$", "-test.count=1")
+		cmd := exec.Command(os.Args[0])
 		cmd.Env = append(os.Environ(), "RTDW_CATALOG_TEST_DIR="+dir, "RTDW_CATALOG_TEST_PREFIX="+prefix)
 		out := &strings.Builder{}
 		cmd.Stdout, cmd.Stderr = out, out

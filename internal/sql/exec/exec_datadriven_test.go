@@ -2,7 +2,6 @@ package exec_test
 
 import (
 	"fmt"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -44,10 +43,7 @@ import (
 //	                      "KIND[values] @TIME" and new dead letters as
 //	                      "dead: [REASON] @TIME" (the harness keeps no row)
 func TestOperators(t *testing.T) {
-	datadriven.Walk(t, "testdata", func(t *testing.T, path string) {
-		if base := filepath.Base(path); strings.HasPrefix(base, "window") || strings.HasPrefix(base, "over") {
-			t.Skip("a window operator script (TestWindowScripts)")
-		}
+	exec.ForScripts(t, false, func(t *testing.T, path string) {
 		var s script
 		defer s.close()
 		datadriven.RunTest(t, path, func(t *testing.T, d *datadriven.TestData) string {

@@ -2,7 +2,6 @@ package exec
 
 import (
 	"fmt"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -50,10 +49,7 @@ import (
 // (from Flink's documentation where a block says so), never rewritten
 // from the operators' output.
 func TestWindowScripts(t *testing.T) {
-	datadriven.Walk(t, "testdata", func(t *testing.T, path string) {
-		if base := filepath.Base(path); !strings.HasPrefix(base, "window") && !strings.HasPrefix(base, "over") {
-			t.Skip("not a window or OVER script (TestOperators)")
-		}
+	ForScripts(t, true, func(t *testing.T, path string) {
 		s := &windowScript{t: t}
 		datadriven.RunTest(t, path, func(t *testing.T, d *datadriven.TestData) string {
 			out, err := s.run(d)
