@@ -1,6 +1,7 @@
 package connector
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -506,7 +507,8 @@ func (k *kafkaTable) mode() ChangelogMode {
 }
 
 // Accepts: InsertOnly for the insert-only formats, Retract for the CDC
-// formats and for upsert-kafka (which drops -U rows).
+// formats and for upsert-kafka (a -U not followed by its key's +U is a
+// tombstone).
 func (k kafkaSink) Accepts() ChangelogMode { return k.mode() }
 
 // resolveTopics returns the topics to read.
@@ -675,12 +677,24 @@ func (k kafkaSink) Attach(s stream.Stream) error {
 }
 
 // kafkaEncode turns a typed row into the record the sink writes.
+//
+// An upsert sink holds back a -U: when the next row is the +U (or +I) of
+// the same key, the value overwrites the key and the -U writes nothing;
+// otherwise (a filter dropped the +U, or a change of key) the -U is the
+// key's deletion and is written as a tombstone first, as Flink's
+// upsert-kafka serializer does. A held -U is written before the
+// watermark moves, at a checkpoint and at the end of input, so none is
+// lost across a restart.
 type kafkaEncode struct {
 	k           *kafkaTable
 	venc, kenc  format.Encoder
 	full, sub   row.Row
 	vbuf, kbuf  []byte
 	tsCol, hCol int
+
+	held    bool // a -U waits for its +U
+	heldRec stream.Record
+	heldKey []byte
 }
 
 func newKafkaEncode(k *kafkaTable) *kafkaEncode {
@@ -711,9 +725,6 @@ func (e *kafkaEncode) Process(rec *stream.Record, out stream.Emitter) error {
 	}
 	k := e.k
 	r := k.l.full(rec.Row, &e.full)
-	if k.upsert && r.Kind == row.UpdateBefore {
-		return nil // the +U that follows replaces the row
-	}
 	cp := *rec
 	cp.Row, cp.Headers, cp.Key = nil, nil, nil
 	if e.kenc != nil {
@@ -721,11 +732,26 @@ func (e *kafkaEncode) Process(rec *stream.Record, out stream.Emitter) error {
 		kr.Kind = row.Insert
 		kb, null, err := e.kenc.Append(e.kbuf[:0], kr)
 		if err != nil {
+			e.flushHeld(out)
 			return stream.BadInput("encode_failed", "key: %v", err)
 		}
 		e.kbuf = kb
 		if !null {
 			cp.Key = kb
+		}
+	}
+	if k.upsert {
+		if e.held && (r.Kind == row.UpdateAfter || r.Kind == row.Insert) && bytes.Equal(e.heldKey, cp.Key) {
+			e.held = false // the value that follows overwrites the key
+		}
+		e.flushHeld(out)
+		if r.Kind == row.UpdateBefore {
+			e.held = true
+			e.heldRec = cp
+			e.heldRec.Value = nil
+			e.heldKey = append(e.heldKey[:0], cp.Key...)
+			e.heldRec.Key = e.heldKey
+			return nil
 		}
 	}
 	if k.upsert && r.Kind == row.Delete {
@@ -758,5 +784,29 @@ func (e *kafkaEncode) Process(rec *stream.Record, out stream.Emitter) error {
 		}
 	}
 	out.Emit(0, &cp)
+	return nil
+}
+
+// flushHeld writes the held -U as its key's tombstone.
+func (e *kafkaEncode) flushHeld(out stream.Emitter) {
+	if !e.held {
+		return
+	}
+	e.held = false
+	out.Emit(0, &e.heldRec)
+}
+
+func (e *kafkaEncode) FlushBeforeWatermark(out stream.Emitter) error {
+	e.flushHeld(out)
+	return nil
+}
+
+func (e *kafkaEncode) PrepareCheckpoint(out stream.Emitter) error {
+	e.flushHeld(out)
+	return nil
+}
+
+func (e *kafkaEncode) EndOfInput(out stream.Emitter) error {
+	e.flushHeld(out)
 	return nil
 }

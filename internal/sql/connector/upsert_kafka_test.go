@@ -25,7 +25,7 @@ func kv(key, value string, ts int64) rlog.Record {
 // Upserts become a retract changelog: the first value of a key is +I, the
 // next -U/+U, a tombstone -D of the last value; a repeated value and the
 // tombstone of an absent key change nothing. The upsert sink writes
-// values by key, tombstones for -D and nothing for -U.
+// values by key, tombstones for -D and nothing for a -U its +U follows.
 func TestUpsertKafkaNormalizeAndSink(t *testing.T) {
 	e := newEnv(t)
 	e.produce("users", 1,
