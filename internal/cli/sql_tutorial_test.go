@@ -296,9 +296,9 @@ const tutorialODS = `
 
 const tutorialDWDPlan = "\n== Physical Plan (job dwd_orders) ==\n" +
 	"Sink(table=[`default_catalog`.`default_database`.`dwd_orders`], fields=[order_id, user_id, province, category, amount, order_time, dt, big_order], connector=[kafka]) [insert-only]\n" +
-	"+- Calc(select=[order_id, user_id, province, category, amount, order_time, DATE_FORMAT(order_time, 'yyyy-MM-dd') AS dt, amount >= 1000 AS big_order], where=[status = 'paid' AND amount > 0]) [insert-only]\n" +
+	"+- Calc(select=[order_id, user_id, province, category, amount, order_time, DATE_FORMAT(order_time, 'yyyy-MM-dd') AS dt, amount >= 1000 AS big_order]) [insert-only]\n" +
 	"   +- Calc(select=[order_id, user_id, province, category, amount, status, create_time, TO_TIMESTAMP(create_time) AS order_time]) [insert-only]\n" +
-	"      +- TableSourceScan(table=[`default_catalog`.`default_database`.`ods_orders`], fields=[order_id, user_id, province, category, amount, status, create_time], connector=[kafka], watermark=[order_time - 5s]) [insert-only]\n"
+	"      +- TableSourceScan(table=[`default_catalog`.`default_database`.`ods_orders`], fields=[order_id, user_id, province, category, amount, status, create_time], connector=[kafka], watermark=[order_time - 5s], filter=[status = 'paid' AND amount > 0]) [insert-only]\n"
 
 const tutorialDWD = `
 {"order_id":1001,"user_id":"u1","province":"Beijing","category":"phone","amount":5999.00,"order_time":"2024-06-01 10:00:05","dt":"2024-06-01","big_order":true}

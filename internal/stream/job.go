@@ -88,6 +88,10 @@ type SourceOptions struct {
 	// Start chooses the first offset of a partition the job has no
 	// committed offset for (StartAt); nil: the beginning.
 	Start StartOffset
+	// Filter, for a typed source, decides in the decoding step whether a
+	// decoded row goes on (a filter pushed into the source, see
+	// Stream.PushFilter); an error dead-letters the record.
+	Filter func(*row.Row) (bool, error)
 }
 
 // Decoded makes a typed source (see SourceOptions.Decode).

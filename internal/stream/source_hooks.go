@@ -92,3 +92,32 @@ func (i *inst) notifyCommitted() error {
 	}
 	return nil
 }
+
+// PushFilter moves a filter into the decoding step of the source s reads,
+// before any operator: a row it rejects is never pushed downstream. The
+// row still assigns its event time first, so the watermark is the one
+// the unfiltered source would have, and the job's results do not depend
+// on where the filter runs. It applies only where s is a typed source
+// read by one operator, and each stream of through (the operators
+// between the source and the filter, which the caller vouches keep the
+// source's rows: a projection adding computed columns) is read by one
+// operator too; the caller then drops its own filter. It reports
+// whether it did.
+func (s Stream) PushFilter(filter func(*row.Row) (bool, error), through ...Stream) bool {
+	n := s.node
+	if n == nil || n.kind != kindSource || n.src.recordDecoder() == nil || n.src.Filter != nil {
+		return false
+	}
+	for _, x := range append([]Stream{s}, through...) {
+		if x.node == nil || len(x.node.outs[x.port]) != 1 {
+			return false
+		}
+		for p, outs := range x.node.outs {
+			if p != x.port && len(outs) > 0 {
+				return false
+			}
+		}
+	}
+	n.src.Filter = filter
+	return true
+}

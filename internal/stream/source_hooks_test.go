@@ -208,3 +208,71 @@ func TestCheckpointListener(t *testing.T) {
 		t.Fatalf("harness: prepared %d, committed %d; want 1, 1", p2.Load(), c2.Load())
 	}
 }
+
+// wmProbe passes rows through and remembers the highest watermark it saw.
+type wmProbe struct{ max *atomic.Int64 }
+
+func (p wmProbe) Open(*stream.Context) error { return nil }
+func (p wmProbe) Process(rec *stream.Record, out stream.Emitter) error {
+	out.Emit(0, rec)
+	return nil
+}
+func (p wmProbe) OnWatermark(wm int64, _ stream.Emitter) error {
+	if wm > p.max.Load() {
+		p.max.Store(wm)
+	}
+	return nil
+}
+
+// A filter pushed into a source drops rows before any operator, yet the
+// rows it drops still set event time: the watermark is the unfiltered
+// source's (b's 20000 moves it), so where the filter runs changes no
+// window. A row the filter fails on is dead-lettered, the job goes on.
+// A source with two readers takes no filter.
+func TestPushFilterKeepsWatermark(t *testing.T) {
+	l := openLog(t)
+	l.CreateTopic(bg, "in", rlog.TopicConfig{Partitions: 1})
+	l.Produce(bg, rlog.Record{Topic: "in", Key: []byte("a"), Value: []byte("x"), Timestamp: 1000},
+		rlog.Record{Topic: "in", Key: []byte("b"), Value: []byte("x"), Timestamp: 20000},
+		rlog.Record{Topic: "in", Key: []byte("e"), Value: []byte("x"), Timestamp: 3000},
+		rlog.Record{Topic: "in", Key: []byte("a"), Value: []byte("y"), Timestamp: 2000})
+	j := stream.NewJob("push")
+	src := j.Source("in", stream.DecodedRecords(recordRows), stream.OutOfOrderness(0),
+		stream.EventTime(func(r *stream.Record) (int64, bool) { return r.Row.Values[4].Int64(), true }))
+	var wm atomic.Int64
+	wm.Store(stream.MinWatermark)
+	src.Process("probe", func() stream.Operator { return wmProbe{&wm} }).Main().ToRows("out", rowText())
+	if !src.PushFilter(func(r *row.Row) (bool, error) {
+		switch r.Values[0].Str() {
+		case "e":
+			return false, stream.BadInput("eval_error", "no e")
+		case "b":
+			return false, nil
+		}
+		return true, nil
+	}) {
+		t.Fatal("PushFilter refused a source with one reader")
+	}
+	if err := stream.Run(bg, stream.Options{Log: l, Drain: true, Partitions: 1}, j); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"+I[a, x, in/0, 0, 1000]", "+I[a, y, in/0, 3, 2000]"}
+	if got := values(t, l, "out"); !slices.Equal(got, want) {
+		t.Fatalf("out = %q, want %q", got, want)
+	}
+	if got := wm.Load(); got < 19999 {
+		t.Fatalf("watermark %d: the rejected row at 20000 did not move it", got)
+	}
+	dl := logtest.ReadAll(t, l, "dirty_data")
+	if len(dl) != 1 || string(dl[0].Key) != "e" || string(dl[0].Header(stream.HeaderReason)) != "eval_error: no e" {
+		t.Fatalf("dead letters = %+v", dl)
+	}
+
+	j2 := stream.NewJob("shared")
+	s2 := j2.Source("in", stream.DecodedRecords(recordRows))
+	s2.Process("p1", func() stream.Operator { return wmProbe{&wm} }).Main().ToRows("o1", rowText())
+	s2.Process("p2", func() stream.Operator { return wmProbe{&wm} }).Main().ToRows("o2", rowText())
+	if s2.PushFilter(func(*row.Row) (bool, error) { return false, nil }) {
+		t.Fatal("PushFilter took a source two operators read")
+	}
+}

@@ -472,10 +472,25 @@ func (t *task) process(s *seg, recs []rlog.Record) error {
 		case repartition:
 		case s.decode != nil: // a typed source: one push per decoded row
 			base := *rec
+			filter := s.node.src.Filter
 			err := s.decode(&base, func(r *row.Row) {
 				*rec = base
 				rec.Row = r
 				t.sourceTime(s, rec)
+				if filter != nil {
+					ok, err := filter(r)
+					if err != nil {
+						b, isBad := AsBadInput(err)
+						if !isBad {
+							b = &BadInputError{Code: "eval_error", Detail: err.Error()}
+						}
+						t.deadLetter(rec, b, "source_"+sanitize(s.tp.Topic))
+						return
+					}
+					if !ok {
+						return
+					}
+				}
 				pushAll(s.root, rec)
 			})
 			if err != nil {

@@ -100,14 +100,96 @@ func (b *builder) calc(r *rel, filter ast.Expr, filterFn func(*row.Row) (bool, e
 			ukeys = append(ukeys, at)
 		}
 	}
-	op := fmt.Sprintf("Calc(select=[%s]", strings.Join(texts, ", "))
+	sel := fmt.Sprintf("Calc(select=[%s]", strings.Join(texts, ", "))
+	op := sel
 	if filter != nil {
 		op += fmt.Sprintf(", where=[%s]", ast.Format(filter))
 	}
 	op += ")"
+	push := b.pushCandidate(r, filter, filterFn)
+	if push != nil {
+		push.calcOp = sel + ")"
+		spec.Filter = push.calcFilter
+	}
 	name := b.opName("Calc")
 	s := r.s.Process(name, exec.Calc(spec)).Main()
-	return &rel{fields: fields, mode: r.mode, s: s, node: nodeOf(op, r.mode, r.node), keyed: keyed, upsertKeys: ukeys}
+	out := &rel{fields: fields, mode: r.mode, s: s, node: nodeOf(op, r.mode, r.node), keyed: keyed, upsertKeys: ukeys}
+	if push != nil {
+		push.calc, push.input = out.node, r.node
+		push.identity = items == nil
+	}
+	return out
+}
+
+// pushCandidate returns the filter of a Calc over a table scan as a
+// candidate for the source (finish decides, once the whole job is built:
+// only a scan this Calc alone reads takes it): a filter over the
+// source's columns only (not computed ones, as in Flink).
+func (b *builder) pushCandidate(r *rel, filter ast.Expr, filterFn func(*row.Row) (bool, error)) *pushedFilter {
+	if r.scan == nil || filterFn == nil {
+		return nil
+	}
+	p := &pushedFilter{src: r.scan.src, fn: filterFn, where: ast.Format(filter), scan: r.scan.node}
+	if r.scan.computed {
+		// Over the source's row: fails (no pushdown) when the filter
+		// reads a computed column.
+		fn, err := expr.CompileFilter(filter, &expr.Scope{Columns: r.scan.cols, Env: b.p.Env})
+		if err != nil {
+			return nil
+		}
+		p.fn, p.through = fn, []stream.Stream{r.s}
+	}
+	b.pushes = append(b.pushes, p)
+	return p
+}
+
+// pushedFilter is a WHERE over a table scan, which finish moves into the
+// source's decoding step (Flink's filter pushdown) when the Calc is the
+// scan's only reader: rejected rows then never enter the operator graph.
+// The Calc keeps its projection; its filter turns into a no-op.
+type pushedFilter struct {
+	src      stream.Stream
+	through  []stream.Stream // the computed columns' Calc, if any
+	fn       func(*row.Row) (bool, error)
+	where    string
+	scan     *pnode
+	input    *pnode // the Calc's input in the plan
+	calc     *pnode
+	calcOp   string // the Calc's plan text without the filter
+	identity bool   // the Calc projects nothing: gone from the plan once pushed
+	pushed   bool
+}
+
+func (p *pushedFilter) calcFilter(r *row.Row) (bool, error) {
+	if p.pushed {
+		return true, nil
+	}
+	return p.fn(r)
+}
+
+// pushFilters moves each candidate filter into its source where the
+// engine agrees (a typed source read by that Calc alone) and rewrites
+// the plan's text to show it there.
+func (b *builder) pushFilters() {
+	for _, p := range b.pushes {
+		fn := p.fn
+		if !p.src.PushFilter(func(r *row.Row) (bool, error) {
+			ok, err := fn(r)
+			if err != nil {
+				return false, exec.EvalError(err)
+			}
+			return ok, nil
+		}, p.through...) {
+			continue
+		}
+		p.pushed = true
+		p.scan.op = strings.TrimSuffix(p.scan.op, ")") + ", filter=[" + p.where + "])"
+		if p.identity {
+			*p.calc = *p.input // a pass-through Calc: its input is the plan
+		} else {
+			p.calc.op = p.calcOp
+		}
+	}
 }
 
 // passThrough is a calc item selecting input column i unchanged.

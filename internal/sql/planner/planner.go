@@ -111,6 +111,7 @@ type builder struct {
 	// ttlHint is the STATE_TTL hint of the SELECT being planned (its
 	// largest value: rtdw applies one TTL to a whole join).
 	ttlHint time.Duration
+	pushes  []*pushedFilter // filters that may move into their sources
 }
 
 // newBuilder starts the job of a statement; base is its stable name,
@@ -142,6 +143,7 @@ func (b *builder) opName(kind string) string {
 }
 
 func (b *builder) finish() *Job {
+	b.pushFilters()
 	var sb strings.Builder
 	if b.durable {
 		sb.WriteString("== Physical Plan (job " + b.out.Name + ") ==\n")

@@ -51,6 +51,18 @@ type rel struct {
 	// a keyed operator on the same columns needs no shuffle; nil when
 	// unknown (sources, unions), empty for "all on one task".
 	keyed []int
+	// scan is set on a table scan's own relation, whose filter may move
+	// into the source.
+	scan *scanInfo
+}
+
+// scanInfo is what filter pushdown needs of a scan: the source's stream
+// and rows, and the Calc of computed columns over them if any.
+type scanInfo struct {
+	src      stream.Stream
+	cols     []expr.Column // the source row's columns
+	computed bool          // the relation is a Calc of computed columns over the source
+	node     *pnode        // the TableSourceScan
 }
 
 func (r *rel) columns() []expr.Column {

@@ -270,6 +270,7 @@ func (b *builder) newScan(at0 ast.Node, t *catalog.Table, qual string, opts map[
 			r.upsertKeys = append(r.upsertKeys, at)
 		}
 	}
+	r.scan = &scanInfo{src: s, cols: srcCols, computed: computed, node: node}
 	if computed { // else the source's rows are the relation's already
 		name := b.opName("Calc")
 		r.s = s.Process(name, exec.Calc(exec.CalcSpec{Projections: projs})).Main()

@@ -177,6 +177,9 @@ func (b *builder) project(r *rel, where ast.Expr, items []selItem, lookup func(a
 	if identity && filter == nil {
 		return r, nil
 	}
+	if identity {
+		calcs = nil // a filter only: rows pass through unchanged
+	}
 	out := b.calc(r, where, filter, calcs)
 	out.upsertKeys = nil
 	if len(r.upsertKeys) > 0 {
