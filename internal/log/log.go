@@ -150,6 +150,19 @@ type Log interface {
 	Close() error
 }
 
+// RecordDeleter is implemented by logs that delete a partition's records
+// below an offset on request, as Kafka's DeleteRecords: the partition's
+// start moves up to the offset (reads below it are ErrOffsetOutOfRange)
+// and the storage of the deleted records is freed. The engine uses it to
+// purge the records of its repartition topics once every consumer has
+// committed past them.
+type RecordDeleter interface {
+	// DeleteRecords deletes the records of each partition below its
+	// offset. An offset at or below the partition's start deletes
+	// nothing; one above its end is ErrOffsetOutOfRange.
+	DeleteRecords(ctx context.Context, before map[TopicPartition]int64) error
+}
+
 var topicNameRE = regexp.MustCompile(`^[a-zA-Z0-9._-]{1,249}$`)
 
 // ValidTopicName applies Kafka's topic naming rules.

@@ -45,9 +45,14 @@ type Options struct {
 	// doubles while the task keeps failing before its first checkpoint, up
 	// to 30 s. Default 100 ms.
 	RestartBackoff time.Duration
-	Metrics        *Metrics
-	Logger         *slog.Logger
-	Now            func() time.Time
+	// PurgeInterval: at most this often, after a checkpoint, the records
+	// of the job's repartition topics below its committed offsets are
+	// deleted (purge.go), as Kafka Streams' repartition.purge.interval.ms.
+	// Default 30 s; negative keeps them.
+	PurgeInterval time.Duration
+	Metrics       *Metrics
+	Logger        *slog.Logger
+	Now           func() time.Time
 }
 
 // Validate fills defaults and reports unusable settings.
@@ -84,6 +89,9 @@ func (o *Options) Validate() error {
 	}
 	if o.RestartBackoff <= 0 {
 		o.RestartBackoff = 100 * time.Millisecond
+	}
+	if o.PurgeInterval == 0 {
+		o.PurgeInterval = 30 * time.Second
 	}
 	if o.Metrics == nil {
 		o.Metrics = NewMetrics(nil)

@@ -152,7 +152,8 @@ func equalMaps(t *testing.T, want, got map[string]int) {
 func TestDrainRepartitionWindows(t *testing.T) {
 	l := openLog(t)
 	reg := prometheus.NewRegistry()
-	opts := stream.Options{Log: l, Drain: true, Interval: 20 * time.Millisecond, Metrics: stream.NewMetrics(reg)}
+	// PurgeInterval -1: the repartition topic is inspected below.
+	opts := stream.Options{Log: l, Drain: true, Interval: 20 * time.Millisecond, Metrics: stream.NewMetrics(reg), PurgeInterval: -1}
 	if err := l.CreateTopic(bg, "in", rlog.TopicConfig{Partitions: 4}); err != nil {
 		t.Fatal(err)
 	}
@@ -294,7 +295,8 @@ func TestUnfusedStagesGiveTheSameResult(t *testing.T) {
 	want := produce(t, l, 0, 6000)
 	var calls atomic.Int64
 	fail := func() bool { return calls.Add(1)%2501 == 0 }
-	if err := stream.Run(bg, stream.Options{Log: l, Drain: true, Interval: 5 * time.Millisecond, MaxRestarts: 100}, windowJob(fail)); err != nil {
+	// PurgeInterval -1: the repartition topic is inspected below.
+	if err := stream.Run(bg, stream.Options{Log: l, Drain: true, Interval: 5 * time.Millisecond, MaxRestarts: 100, PurgeInterval: -1}, windowJob(fail)); err != nil {
 		t.Fatal(err)
 	}
 	equalMaps(t, want, sums(t, l))

@@ -57,7 +57,8 @@ type task struct {
 	err     error
 	lastCP  time.Time
 
-	checkpoints int // committed by this incarnation (resets restart backoff)
+	checkpoints int    // committed by this incarnation (resets restart backoff)
+	purger      purger // repartition inputs purged after checkpoints (purge.go)
 
 	// poison: records to dead-letter instead of processing (fault.go);
 	// shared with the supervisor, which outlives this incarnation.
@@ -644,7 +645,11 @@ func (t *task) checkpoint() error {
 		return fmt.Errorf("checkpoint %s: %w", t, err)
 	}
 	t.o.Metrics.Checkpoint.WithLabelValues(t.job.Name).Observe(time.Since(began).Seconds())
-	return t.committed()
+	if err := t.committed(); err != nil {
+		return err
+	}
+	t.purger.purge(context.Background(), t.o, t.logger, t)
+	return nil
 }
 
 // prepare readies a checkpoint: operators flush, watermark markers and

@@ -104,6 +104,7 @@ type jobWorker struct {
 	fails      *failures
 	// taskRestarts counts task failures since the last commit, for backoff.
 	taskRestarts int
+	purger       purger // repartition inputs purged after checkpoints (purge.go)
 }
 
 type route struct {
@@ -404,6 +405,7 @@ func (w *jobWorker) checkpoint(ctx context.Context) error {
 			return err
 		}
 	}
+	w.purger.purge(ctx, &w.o.Options, w.logger, w.tasks...)
 	w.o.Metrics.Checkpoint.WithLabelValues(w.job.Name).Observe(time.Since(began).Seconds())
 	w.lastCP = w.o.Now()
 	return nil

@@ -96,7 +96,7 @@ func startWorkerWith(t *testing.T, l *kafka.Log, name string, job func() *stream
 	go func() {
 		err := stream.RunWorker(ctx, stream.WorkerOptions{
 			Options: stream.Options{Log: l, Interval: 20 * time.Millisecond, Partitions: 4, Logger: logger,
-				Metrics: o.Metrics, MaxRecordBytes: o.MaxRecordBytes, RestartBackoff: o.RestartBackoff},
+				Metrics: o.Metrics, MaxRecordBytes: o.MaxRecordBytes, RestartBackoff: o.RestartBackoff, PurgeInterval: o.PurgeInterval},
 			State: db,
 			NewSession: func(job string, topics []string) (stream.Session, error) {
 				return l.NewSession(kafka.SessionOptions{Group: "rtdw-" + job, TransactionalID: "rtdw-" + job + "-" + name,

@@ -318,3 +318,100 @@ func TestFetchStopsAtAByteCap(t *testing.T) {
 		t.Fatalf("fetch of ten 1 MiB records returned %d (%v); want a byte-capped prefix", len(got), err)
 	}
 }
+
+// DeleteRecords moves a partition's start to any offset, frees the whole
+// segments below it (not the one holding the new start), and the start
+// survives a restart; reads at and after it are untouched.
+func TestDeleteRecords(t *testing.T) {
+	dir := t.TempDir()
+	l, err := Open(Options{Dir: dir, NoSync: true, RetentionInterval: -1, SegmentBytes: 4096})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.CreateTopic(ctx, "t", rlog.TopicConfig{Partitions: 2})
+	tp, other := rlog.TopicPartition{Topic: "t"}, rlog.TopicPartition{Topic: "t", Partition: 1}
+	for i := range 1000 {
+		l.Produce(ctx, rlog.Record{Topic: "t", Partition: 0, Value: fmt.Appendf(nil, "%d-%s", i, make([]byte, 100))},
+			rlog.Record{Topic: "t", Partition: 1, Value: []byte("x")})
+	}
+	segs := func() []*segment { return l.topics["t"].parts[0].segs.snapshot() }
+	files := func() int {
+		es, err := os.ReadDir(l.segmentDir(l.topics["t"].id, 0))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(es)
+	}
+	before := len(segs())
+	if before < 10 || files() != before {
+		t.Fatalf("%d segments, %d files", before, files())
+	}
+	// 500 is inside a segment: that segment stays.
+	if err := l.DeleteRecords(ctx, map[rlog.TopicPartition]int64{tp: 500, other: 0}); err != nil {
+		t.Fatal(err)
+	}
+	list := segs()
+	if list[0].base > 500 || len(list) > 1 && list[1].base <= 500 || len(list) >= before || files() != len(list) {
+		t.Fatalf("after deleting below 500: %d of %d segments left, first at %d, %d files", len(list), before, list[0].base, files())
+	}
+	check := func() {
+		t.Helper()
+		if s, e, _ := l.Offsets(ctx, tp); s != 500 || e != 1000 {
+			t.Fatalf("offsets [%d,%d), want [500,1000)", s, e)
+		}
+		if s, e, _ := l.Offsets(ctx, other); s != 0 || e != 1000 {
+			t.Fatalf("other partition [%d,%d)", s, e)
+		}
+		if _, err := l.Fetch(ctx, tp, 499, 1, 0); !errors.Is(err, rlog.ErrOffsetOutOfRange) {
+			t.Fatalf("fetch below the start: %v", err)
+		}
+		for _, from := range []int64{500, 501, 999} {
+			recs, err := l.Fetch(ctx, tp, from, 10, 0)
+			if err != nil || len(recs) == 0 || recs[0].Offset != from || !bytes.HasPrefix(recs[0].Value, fmt.Appendf(nil, "%d-", from)) {
+				t.Fatalf("fetch from %d: %d records, %v", from, len(recs), err)
+			}
+		}
+	}
+	check()
+	// Below the start: nothing; above the end: an error.
+	if err := l.DeleteRecords(ctx, map[rlog.TopicPartition]int64{tp: 10}); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.DeleteRecords(ctx, map[rlog.TopicPartition]int64{tp: 1001}); !errors.Is(err, rlog.ErrOffsetOutOfRange) {
+		t.Fatalf("delete past the end: %v", err)
+	}
+	if err := l.DeleteRecords(ctx, map[rlog.TopicPartition]int64{{Topic: "nope"}: 1}); !errors.Is(err, rlog.ErrUnknownTopic) {
+		t.Fatalf("unknown topic: %v", err)
+	}
+	check()
+	l.Close()
+	l, err = Open(Options{Dir: dir, NoSync: true, RetentionInterval: -1, SegmentBytes: 4096})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	check()
+	// Appends continue; deleting up to the end empties the partition but
+	// keeps its active segment.
+	l.Produce(ctx, rlog.Record{Topic: "t", Partition: 0, Value: []byte("1000-")})
+	if err := l.DeleteRecords(ctx, map[rlog.TopicPartition]int64{tp: 1001}); err != nil {
+		t.Fatal(err)
+	}
+	if s, e, _ := l.Offsets(ctx, tp); s != 1001 || e != 1001 || len(segs()) != 1 || files() != 1 {
+		t.Fatalf("after deleting everything: [%d,%d), %d segments, %d files", s, e, len(segs()), files())
+	}
+	l.Produce(ctx, rlog.Record{Topic: "t", Partition: 0, Value: []byte("1001-")})
+	if recs, err := l.Fetch(ctx, tp, 1001, 10, 0); err != nil || len(recs) != 1 || string(recs[0].Value) != "1001-" {
+		t.Fatalf("fetch after emptying: %v, %v", recs, err)
+	}
+}
+
+func TestConformanceRecordDeleter(t *testing.T) {
+	logtest.RunRecordDeleter(t, func(t *testing.T) rlog.Log {
+		l, err := Open(Options{Dir: t.TempDir(), NoSync: true, RetentionInterval: -1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return l
+	})
+}

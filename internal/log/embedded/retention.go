@@ -1,9 +1,13 @@
 package embedded
 
 import (
+	"context"
 	"fmt"
 	"os"
+	"sort"
 	"time"
+
+	"github.com/cockroachdb/pebble/v2"
 
 	rlog "github.com/rtdw/rtdw/internal/log"
 )
@@ -86,4 +90,83 @@ func (l *Log) EnforceRetention() (int64, error) {
 		}
 	}
 	return deleted, nil
+}
+
+// DeleteRecords implements log.RecordDeleter: each partition's start
+// moves up to its offset, and whole segments below it are deleted (the
+// segment holding the new start stays; the records before the start in
+// it are no longer read). Moving the start alone is written without an
+// fsync: if a crash loses it, the start goes back to records that are
+// still there, which is harmless; deleting segments is made durable
+// before their files go, as retention does.
+func (l *Log) DeleteRecords(ctx context.Context, before map[rlog.TopicPartition]int64) error {
+	tps := make([]rlog.TopicPartition, 0, len(before))
+	for tp := range before {
+		tps = append(tps, tp)
+	}
+	sort.Slice(tps, func(i, j int) bool {
+		return tps[i].Topic < tps[j].Topic || tps[i].Topic == tps[j].Topic && tps[i].Partition < tps[j].Partition
+	})
+	for _, tp := range tps {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if err := l.deleteRecords(tp, before[tp]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (l *Log) deleteRecords(tp rlog.TopicPartition, offset int64) error {
+	t, p, err := l.part(tp)
+	if err != nil {
+		return err
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.isClosed() {
+		return rlog.ErrClosed
+	}
+	start, end := p.start.Load(), p.end.Load()
+	if offset > end {
+		return fmt.Errorf("%w: delete records of %s below %d: its end is %d", rlog.ErrOffsetOutOfRange, tp, offset, end)
+	}
+	if offset <= start {
+		return nil
+	}
+	// Segment i holds [list[i].base, list[i+1].base); the active (last)
+	// one is kept, as by retention.
+	list := p.segs.snapshot()
+	n := 0
+	for n < len(list)-1 && list[n+1].base <= offset {
+		n++
+	}
+	b := l.db.NewBatch()
+	defer b.Close()
+	for _, s := range list[:n] {
+		_ = b.Delete(partOffKey(nsSeg, t.id, tp.Partition, s.base), nil)
+	}
+	if n > 0 {
+		_ = b.DeleteRange(partKey(nsIndex, t.id, tp.Partition), partOffKey(nsIndex, t.id, tp.Partition, list[n].base), nil)
+	}
+	_ = b.Set(partKey(nsStart, t.id, tp.Partition), u64(offset), nil)
+	op := pebble.NoSync
+	if n > 0 {
+		op = l.writeOp
+	}
+	if err := b.Commit(op); err != nil {
+		return fmt.Errorf("delete records of %s: %w", tp, err)
+	}
+	p.segs.mu.Lock()
+	if n > 0 {
+		p.segs.list = append([]*segment(nil), list[n:]...)
+	}
+	p.start.Store(offset)
+	p.segs.mu.Unlock()
+	for _, s := range list[:n] {
+		s.f.Close()
+		os.Remove(s.f.Name())
+	}
+	return nil
 }

@@ -267,66 +267,205 @@ func (l *Log) Commit(ctx context.Context, txn *rlog.Txn) error {
 // returned; a fetch that finds only those moves past them and fetches
 // again, so an empty result means nothing committed is left below the
 // last stable offset (not "a 4 MiB aborted transaction was in the way").
+// A leader that moved is followed (see onLeader).
 func (l *Log) Fetch(ctx context.Context, tp rlog.TopicPartition, offset int64, max int, wait time.Duration) ([]rlog.Record, error) {
-	m, err := l.part(ctx, tp)
-	if err != nil {
+	if _, err := l.part(ctx, tp); err != nil {
 		return nil, err
 	}
 	if offset < 0 {
 		return nil, fmt.Errorf("%w: %s offset %d", rlog.ErrOffsetOutOfRange, tp, offset)
 	}
 	for {
-		req := kmsg.NewPtrFetchRequest()
-		req.MaxWaitMillis = int32(max64(wait.Milliseconds(), 0))
-		req.MinBytes = 1
-		// The response limit above the partition's: a response cut by the
-		// request limit may come without its aborted-transaction list.
-		req.MaxBytes = 8 << 20
-		req.IsolationLevel = 1 // read_committed
-		rt := kmsg.NewFetchRequestTopic()
-		rt.Topic, rt.TopicID = tp.Topic, m.id
-		rp := kmsg.NewFetchRequestTopicPartition()
-		rp.Partition, rp.FetchOffset, rp.PartitionMaxBytes = tp.Partition, offset, 4<<20
-		rt.Partitions = append(rt.Partitions, rp)
-		req.Topics = append(req.Topics, rt)
-		raw, err := l.cl.Broker(int(m.leaders[tp.Partition])).Request(ctx, req)
+		var out []rlog.Record
+		var next int64
+		err := l.onLeader(ctx, tp, func(m topicMeta) error {
+			var err error
+			out, next, err = fetchOnce(ctx, l.cl.Broker(int(m.leaders[tp.Partition])), m.id, tp, offset, max, wait)
+			return err
+		})
 		if err != nil {
 			return nil, mapErr(err)
 		}
-		resp := raw.(*kmsg.FetchResponse)
-		if err := kerr.ErrorForCode(resp.ErrorCode); err != nil {
-			return nil, mapErr(err)
-		}
-		if len(resp.Topics) == 0 || len(resp.Topics[0].Partitions) == 0 {
-			return nil, nil
-		}
-		rpart := &resp.Topics[0].Partitions[0]
-		fp, _ := kgo.ProcessFetchPartition(kgo.ProcessFetchPartitionOpts{
-			Offset: offset, IsolationLevel: kgo.ReadCommitted(), Topic: tp.Topic, Partition: tp.Partition,
-		}, rpart, kgo.DefaultDecompressor(), nil)
-		if fp.Err != nil {
-			return nil, mapErr(fmt.Errorf("%s offset %d: %w", tp, offset, fp.Err))
-		}
-		out := make([]rlog.Record, 0, min(len(fp.Records), max))
-		for _, kr := range fp.Records {
-			if len(out) >= max {
-				break
-			}
-			r := rlog.Record{Topic: tp.Topic, Partition: tp.Partition, Offset: kr.Offset, Key: kr.Key, Value: kr.Value, Timestamp: kr.Timestamp.UnixMilli()}
-			for _, h := range kr.Headers {
-				r.Headers = append(r.Headers, rlog.Header{Key: h.Key, Value: h.Value})
-			}
-			out = append(out, r)
-		}
-		if len(out) > 0 {
-			return out, nil
-		}
-		next, ok := batchesEnd(rpart.RecordBatches)
-		if !ok || next <= offset || next >= rpart.LastStableOffset {
+		if len(out) > 0 || next <= offset {
 			return out, nil
 		}
 		offset = next // only aborted records and markers here: skip them
 	}
+}
+
+// fetchOnce fetches tp from offset on its leader. With no committed
+// record in the response, next is the offset past the aborted records
+// and markers it held (below the last stable offset), or offset itself.
+// Errors are franz-go's (kerr for the broker's codes), unmapped, so
+// onLeader can tell a moved leader from the rest.
+func fetchOnce(ctx context.Context, leader *kgo.Broker, id [16]byte, tp rlog.TopicPartition, offset int64, max int, wait time.Duration) (out []rlog.Record, next int64, err error) {
+	req := kmsg.NewPtrFetchRequest()
+	req.MaxWaitMillis = int32(max64(wait.Milliseconds(), 0))
+	req.MinBytes = 1
+	// The response limit above the partition's: a response cut by the
+	// request limit may come without its aborted-transaction list.
+	req.MaxBytes = 8 << 20
+	req.IsolationLevel = 1 // read_committed
+	rt := kmsg.NewFetchRequestTopic()
+	rt.Topic, rt.TopicID = tp.Topic, id
+	rp := kmsg.NewFetchRequestTopicPartition()
+	rp.Partition, rp.FetchOffset, rp.PartitionMaxBytes = tp.Partition, offset, 4<<20
+	rt.Partitions = append(rt.Partitions, rp)
+	req.Topics = append(req.Topics, rt)
+	raw, err := leader.Request(ctx, req)
+	if err != nil {
+		return nil, offset, err
+	}
+	resp := raw.(*kmsg.FetchResponse)
+	if err := kerr.ErrorForCode(resp.ErrorCode); err != nil {
+		return nil, offset, err
+	}
+	if len(resp.Topics) == 0 || len(resp.Topics[0].Partitions) == 0 {
+		return nil, offset, nil
+	}
+	rpart := &resp.Topics[0].Partitions[0]
+	fp, _ := kgo.ProcessFetchPartition(kgo.ProcessFetchPartitionOpts{
+		Offset: offset, IsolationLevel: kgo.ReadCommitted(), Topic: tp.Topic, Partition: tp.Partition,
+	}, rpart, kgo.DefaultDecompressor(), nil)
+	if fp.Err != nil {
+		return nil, offset, fmt.Errorf("%s offset %d: %w", tp, offset, fp.Err)
+	}
+	out = make([]rlog.Record, 0, min(len(fp.Records), max))
+	for _, kr := range fp.Records {
+		if len(out) >= max {
+			break
+		}
+		r := rlog.Record{Topic: tp.Topic, Partition: tp.Partition, Offset: kr.Offset, Key: kr.Key, Value: kr.Value, Timestamp: kr.Timestamp.UnixMilli()}
+		for _, h := range kr.Headers {
+			r.Headers = append(r.Headers, rlog.Header{Key: h.Key, Value: h.Value})
+		}
+		out = append(out, r)
+	}
+	if len(out) > 0 {
+		return out, offset, nil
+	}
+	if end, ok := batchesEnd(rpart.RecordBatches); ok && end > offset && end < rpart.LastStableOffset {
+		return out, end, nil
+	}
+	return out, offset, nil
+}
+
+// Leader moves. Requests for a partition go straight to its leader as
+// this Log last saw it (topicMeta). A reassignment, a preferred-leader
+// election or a broker that went away makes that stale: the old leader
+// answers NOT_LEADER_FOR_PARTITION (or UNKNOWN_TOPIC_OR_PARTITION when it
+// no longer hosts a replica, FENCED_LEADER_EPOCH in the middle of an
+// election), or cannot be reached at all. onLeader then drops the cached
+// leaders, fetches the topic's metadata again from a broker and retries,
+// with backoff, leaderRetries times (about 7 s in all, time for an
+// election), before it returns the error. The refresh also updates the
+// franz-go client's own metadata cache, which its ListOffsets requests
+// (Offsets, Stable) map partitions to leaders with and which does not
+// notice a move by itself either.
+const leaderRetries = 8
+
+// onLeader runs do, which talks to tp's leader, with tp's metadata,
+// following the leader when it moved.
+func (l *Log) onLeader(ctx context.Context, tp rlog.TopicPartition, do func(m topicMeta) error) error {
+	m, err := l.part(ctx, tp)
+	if err != nil {
+		return err
+	}
+	backoff := 50 * time.Millisecond
+	for attempt := 0; ; attempt++ {
+		err := do(m)
+		if err == nil || !leaderGone(err) || attempt >= leaderRetries || ctx.Err() != nil {
+			return err
+		}
+		l.forget(tp.Topic)
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(backoff):
+		}
+		backoff = min(2*backoff, 2*time.Second)
+		fresh, rerr := l.refresh(ctx, tp)
+		switch {
+		case rerr == nil:
+			m = fresh
+		case errors.Is(rerr, rlog.ErrUnknownTopic) || !leaderGone(rerr):
+			return rerr // the topic or partition is gone, or metadata fails for good
+		}
+	}
+}
+
+// leaderGone reports whether err means tp's cached leader is stale or
+// unreachable, so that fresh metadata may lead elsewhere.
+func leaderGone(err error) bool {
+	switch {
+	case err == nil, errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded), errors.Is(err, kgo.ErrClientClosed):
+		return false
+	case errors.Is(err, kerr.NotLeaderForPartition), errors.Is(err, kerr.UnknownTopicOrPartition),
+		errors.Is(err, kerr.FencedLeaderEpoch), errors.Is(err, kerr.UnknownLeaderEpoch),
+		errors.Is(err, kerr.LeaderNotAvailable), errors.Is(err, kerr.ReplicaNotAvailable),
+		errors.Is(err, kerr.BrokerNotAvailable), errors.Is(err, kerr.KafkaStorageError),
+		errors.Is(err, kerr.UnknownTopicID), errors.Is(err, kerr.InconsistentTopicID),
+		errors.Is(err, kerr.NotEnoughReplicas), errors.Is(err, kerr.RequestTimedOut):
+		return true
+	}
+	if _, ok := errors.AsType[*kerr.Error](err); ok {
+		return false // any other answer of a broker is final
+	}
+	// Not an answer: the connection failed (broker down, closed
+	// connection, a node id the client no longer knows).
+	return true
+}
+
+// forget drops a topic's cached metadata.
+func (l *Log) forget(topic string) {
+	l.mu.Lock()
+	delete(l.meta, topic)
+	l.mu.Unlock()
+}
+
+// refresh loads tp's topic metadata from a broker, past the client's
+// metadata cache (a Metadata request through the client is always sent;
+// it also teaches the client brokers that joined), and caches it.
+func (l *Log) refresh(ctx context.Context, tp rlog.TopicPartition) (topicMeta, error) {
+	req := kmsg.NewPtrMetadataRequest()
+	rt := kmsg.NewMetadataRequestTopic()
+	rt.Topic = kmsg.StringPtr(tp.Topic)
+	req.Topics = append(req.Topics, rt)
+	resp, err := req.RequestWith(ctx, l.cl)
+	if err != nil {
+		return topicMeta{}, err
+	}
+	for _, t := range resp.Topics {
+		if t.Topic == nil || *t.Topic != tp.Topic {
+			continue
+		}
+		if err := kerr.ErrorForCode(t.ErrorCode); err != nil {
+			if errors.Is(err, kerr.UnknownTopicOrPartition) {
+				return topicMeta{}, fmt.Errorf("%w: %s", rlog.ErrUnknownTopic, tp.Topic)
+			}
+			return topicMeta{}, err
+		}
+		m := topicMeta{id: t.TopicID, leaders: make([]int32, len(t.Partitions))}
+		for i := range m.leaders {
+			m.leaders[i] = -1
+		}
+		for _, p := range t.Partitions {
+			if p.Partition >= 0 && int(p.Partition) < len(m.leaders) {
+				m.leaders[p.Partition] = p.Leader
+			}
+		}
+		if int(tp.Partition) >= len(m.leaders) {
+			return topicMeta{}, fmt.Errorf("%w: %s has %d partitions, no partition %d", rlog.ErrUnknownTopic, tp.Topic, len(m.leaders), tp.Partition)
+		}
+		l.mu.Lock()
+		l.meta[tp.Topic] = m
+		l.mu.Unlock()
+		if m.leaders[tp.Partition] < 0 {
+			return m, kerr.LeaderNotAvailable // an election in progress: retry
+		}
+		return m, nil
+	}
+	return topicMeta{}, fmt.Errorf("%w: %s", rlog.ErrUnknownTopic, tp.Topic)
 }
 
 // batchesEnd returns the offset after the last complete v2 record batch in
@@ -356,26 +495,31 @@ func max64(a, b int64) int64 {
 // Offsets implements log.Log: the log start and the last stable offset
 // (the end a read_committed reader sees).
 func (l *Log) Offsets(ctx context.Context, tp rlog.TopicPartition) (int64, int64, error) {
-	if _, err := l.part(ctx, tp); err != nil {
-		return 0, 0, err
-	}
-	starts, err := l.adm.ListStartOffsets(ctx, tp.Topic)
+	var start, end int64
+	err := l.onLeader(ctx, tp, func(topicMeta) error {
+		starts, err := l.adm.ListStartOffsets(ctx, tp.Topic)
+		if err != nil {
+			return err
+		}
+		ends, err := l.adm.ListCommittedOffsets(ctx, tp.Topic)
+		if err != nil {
+			return err
+		}
+		s, ok1 := starts.Lookup(tp.Topic, tp.Partition)
+		e, ok2 := ends.Lookup(tp.Topic, tp.Partition)
+		if !ok1 || !ok2 {
+			return fmt.Errorf("%w: %s", rlog.ErrUnknownTopic, tp)
+		}
+		if s.Err != nil || e.Err != nil {
+			return errors.Join(s.Err, e.Err)
+		}
+		start, end = s.Offset, e.Offset
+		return nil
+	})
 	if err != nil {
 		return 0, 0, mapErr(err)
 	}
-	ends, err := l.adm.ListCommittedOffsets(ctx, tp.Topic)
-	if err != nil {
-		return 0, 0, mapErr(err)
-	}
-	s, ok1 := starts.Lookup(tp.Topic, tp.Partition)
-	e, ok2 := ends.Lookup(tp.Topic, tp.Partition)
-	if !ok1 || !ok2 {
-		return 0, 0, fmt.Errorf("%w: %s", rlog.ErrUnknownTopic, tp)
-	}
-	if s.Err != nil || e.Err != nil {
-		return 0, 0, mapErr(errors.Join(s.Err, e.Err))
-	}
-	return s.Offset, e.Offset, nil
+	return start, end, nil
 }
 
 // Stable reports whether tp has no open transaction: its last stable
@@ -383,23 +527,94 @@ func (l *Log) Offsets(ctx context.Context, tp rlog.TopicPartition) (int64, int64
 // A worker restoring state waits for this, so an open transaction of a
 // killed worker cannot hide records committed after it.
 func (l *Log) Stable(ctx context.Context, tp rlog.TopicPartition) (bool, error) {
-	if _, err := l.part(ctx, tp); err != nil {
-		return false, err
-	}
-	lso, err := l.adm.ListCommittedOffsets(ctx, tp.Topic)
+	var stable bool
+	err := l.onLeader(ctx, tp, func(topicMeta) error {
+		lso, err := l.adm.ListCommittedOffsets(ctx, tp.Topic)
+		if err != nil {
+			return err
+		}
+		hwm, err := l.adm.ListEndOffsets(ctx, tp.Topic)
+		if err != nil {
+			return err
+		}
+		a, ok1 := lso.Lookup(tp.Topic, tp.Partition)
+		b, ok2 := hwm.Lookup(tp.Topic, tp.Partition)
+		if !ok1 || !ok2 {
+			return fmt.Errorf("%w: %s", rlog.ErrUnknownTopic, tp)
+		}
+		if a.Err != nil || b.Err != nil {
+			return errors.Join(a.Err, b.Err)
+		}
+		stable = a.Offset == b.Offset
+		return nil
+	})
 	if err != nil {
 		return false, mapErr(err)
 	}
-	hwm, err := l.adm.ListEndOffsets(ctx, tp.Topic)
-	if err != nil {
-		return false, mapErr(err)
+	return stable, nil
+}
+
+// DeleteRecords implements log.RecordDeleter with Kafka's DeleteRecords:
+// the partitions' log start offsets move up, and the brokers delete the
+// segments below. Leader moves are followed as by Fetch.
+func (l *Log) DeleteRecords(ctx context.Context, before map[rlog.TopicPartition]int64) error {
+	byTopic := map[string]map[int32]int64{}
+	var topics []string
+	for tp, off := range before {
+		if _, err := l.part(ctx, tp); err != nil {
+			return err
+		}
+		if byTopic[tp.Topic] == nil {
+			byTopic[tp.Topic] = map[int32]int64{}
+			topics = append(topics, tp.Topic)
+		}
+		byTopic[tp.Topic][tp.Partition] = off
 	}
-	a, ok1 := lso.Lookup(tp.Topic, tp.Partition)
-	b, ok2 := hwm.Lookup(tp.Topic, tp.Partition)
-	if !ok1 || !ok2 || a.Err != nil || b.Err != nil {
-		return false, mapErr(errors.Join(a.Err, b.Err, fmt.Errorf("%w: %s", rlog.ErrUnknownTopic, tp)))
+	sort.Strings(topics)
+	for _, topic := range topics {
+		parts := byTopic[topic]
+		var first rlog.TopicPartition
+		for p := range parts {
+			first = rlog.TopicPartition{Topic: topic, Partition: p}
+			break
+		}
+		err := l.onLeader(ctx, first, func(topicMeta) error {
+			var os kadm.Offsets
+			for p, off := range parts {
+				os.AddOffset(topic, p, off, -1)
+			}
+			resps, err := l.adm.DeleteRecords(ctx, os)
+			if err != nil {
+				return err
+			}
+			var errs []error
+			for p, off := range parts {
+				r, err := resps.On(topic, p, nil)
+				if err == nil {
+					err = r.Err
+				}
+				if errors.Is(err, kerr.OffsetOutOfRange) {
+					// Kafka deletes nothing below the log start; some
+					// brokers (kfake) call that out of range.
+					starts, lerr := l.adm.ListStartOffsets(ctx, topic)
+					if lerr != nil {
+						return lerr
+					}
+					if s, ok := starts.Lookup(topic, p); ok && s.Err == nil && off <= s.Offset {
+						err = nil
+					}
+				}
+				if err != nil {
+					errs = append(errs, fmt.Errorf("delete records of %s/%d below %d: %w", topic, p, off, err))
+				}
+			}
+			return errors.Join(errs...)
+		})
+		if err != nil {
+			return mapErr(err)
+		}
 	}
-	return a.Offset == b.Offset, nil
+	return nil
 }
 
 // CommittedOffset implements log.Log.

@@ -62,6 +62,62 @@ func run(t *testing.T, open Factory, tests []suiteTest) {
 
 var ctx = context.Background()
 
+// RunRecordDeleter checks log.RecordDeleter on a log that implements it.
+func RunRecordDeleter(t *testing.T, open Factory) {
+	l := open(t)
+	defer l.Close()
+	d, ok := l.(rlog.RecordDeleter)
+	if !ok {
+		t.Fatalf("%T does not implement log.RecordDeleter", l)
+	}
+	mustCreate(t, l, "d", 2)
+	tp, other := rlog.TopicPartition{Topic: "d"}, rlog.TopicPartition{Topic: "d", Partition: 1}
+	for i := range 10 {
+		if err := l.Produce(ctx, rlog.Record{Topic: "d", Partition: 0, Value: fmt.Appendf(nil, "%d", i)},
+			rlog.Record{Topic: "d", Partition: 1, Value: fmt.Appendf(nil, "%d", i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := d.DeleteRecords(ctx, map[rlog.TopicPartition]int64{tp: 4, other: 0}); err != nil {
+		t.Fatal(err)
+	}
+	check := func(start int64) {
+		t.Helper()
+		if s, e, err := l.Offsets(ctx, tp); err != nil || s != start || e != 10 {
+			t.Fatalf("offsets [%d,%d), %v; want [%d,10)", s, e, err, start)
+		}
+		if s, e, err := l.Offsets(ctx, other); err != nil || s != 0 || e != 10 {
+			t.Fatalf("the other partition: [%d,%d), %v", s, e, err)
+		}
+		if _, err := l.Fetch(ctx, tp, start-1, 10, 0); !errors.Is(err, rlog.ErrOffsetOutOfRange) {
+			t.Fatalf("fetch below the start: %v", err)
+		}
+		recs, err := l.Fetch(ctx, tp, start, 100, 0)
+		if err != nil || len(recs) != int(10-start) || recs[0].Offset != start || string(recs[0].Value) != fmt.Sprint(start) {
+			t.Fatalf("fetch from the start: %d records, %v", len(recs), err)
+		}
+	}
+	check(4)
+	// At or below the start: nothing happens.
+	if err := d.DeleteRecords(ctx, map[rlog.TopicPartition]int64{tp: 2}); err != nil {
+		t.Fatalf("below the start: %v", err)
+	}
+	if err := d.DeleteRecords(ctx, map[rlog.TopicPartition]int64{tp: 4}); err != nil {
+		t.Fatalf("at the start: %v", err)
+	}
+	check(4)
+	if err := d.DeleteRecords(ctx, map[rlog.TopicPartition]int64{tp: 11}); !errors.Is(err, rlog.ErrOffsetOutOfRange) {
+		t.Fatalf("past the end: %v", err)
+	}
+	if err := d.DeleteRecords(ctx, map[rlog.TopicPartition]int64{{Topic: "d", Partition: 2}: 1}); !errors.Is(err, rlog.ErrUnknownTopic) {
+		t.Fatalf("a missing partition: %v", err)
+	}
+	if err := d.DeleteRecords(ctx, map[rlog.TopicPartition]int64{tp: 9}); err != nil {
+		t.Fatal(err)
+	}
+	check(9)
+}
+
 func mustCreate(t *testing.T, l rlog.Log, name string, parts int32) {
 	t.Helper()
 	if err := l.CreateTopic(ctx, name, rlog.TopicConfig{Partitions: parts}); err != nil {
