@@ -135,6 +135,9 @@
 //     DECIMAL columns (Flink's JSON reader rejects them); a timestamp text
 //     may use either separator; a zoneless text for TIMESTAMP_LTZ is read in
 //     the session time zone (Flink requires 'Z').
+//   - In the CDC formats, invalid UTF-8 in a string read as CHAR/VARCHAR/
+//     STRING is U+FFFD, one per invalid byte, as the Go jobs read topic_db
+//     (docs/ingestion.md, Input rules); Flink's Jackson fails the record.
 //   - A JSON key matches its column exactly, else ASCII-case-insensitively
 //     (Flink: exactly; an exact match wins). The json format keeps Flink's
 //     exact matching.

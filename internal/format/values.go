@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 	"unsafe"
 
 	"github.com/valyala/fastjson"
@@ -380,6 +381,11 @@ func (d *valueDecoder) convert(c *column, h *hint, jv *fastjson.Value, slot *row
 			d.buf = append(d.buf, jv.GetStringBytes()...)
 		} else {
 			d.buf = jsonw.AppendValue(d.buf, jv) // a JSON column as its text, numbers as written
+		}
+		if !utf8.Valid(d.buf[off:]) {
+			// Invalid UTF-8 is U+FFFD, one per invalid byte, as the Go jobs
+			// read topic_db (docs/ingestion.md, Input rules).
+			d.buf = append(d.buf[:off], jsonw.ValidUTF8(d.buf[off:])...)
 		}
 		d.str(idx, slot, t.Kind, off)
 		return nil

@@ -89,6 +89,34 @@ func AppendString(dst, s []byte) []byte {
 	return append(dst, '"')
 }
 
+// ValidUTF8 returns b when it is valid UTF-8, else a copy of b with each
+// byte that is not part of a valid UTF-8 sequence replaced by U+FFFD: the
+// replacement AppendString makes, so text repaired here and text written
+// by AppendString agree. Applied to JSON text it keeps it valid JSON
+// (bytes of 0x80 and up occur only inside strings).
+func ValidUTF8(b []byte) []byte {
+	if utf8.Valid(b) {
+		return b
+	}
+	out := make([]byte, 0, len(b)+8)
+	for i := 0; i < len(b); {
+		if b[i] < utf8.RuneSelf {
+			out = append(out, b[i])
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRune(b[i:])
+		if r == utf8.RuneError && size == 1 {
+			out = append(out, "\uFFFD"...)
+			i++
+			continue
+		}
+		out = append(out, b[i:i+size]...)
+		i += size
+	}
+	return out
+}
+
 // AppendValue appends v, parsed from valid JSON, as valid JSON with the same
 // meaning. It takes fastjson's fast MarshalTo and checks what it wrote for
 // the one way that goes wrong (Go escapes for strings fastjson unescaped);

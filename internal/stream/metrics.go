@@ -14,6 +14,10 @@ type Metrics struct {
 	Checkpoint  *prometheus.HistogramVec
 	Restarts    *prometheus.CounterVec
 	Skipped     *prometheus.CounterVec
+	// SkippedChanges and Repaired are counted by operators
+	// (Context.CountSkipped, Context.CountRepaired).
+	SkippedChanges *prometheus.CounterVec
+	Repaired       *prometheus.CounterVec
 }
 
 // NewMetrics registers the engine metrics on reg (nil: a private registry).
@@ -37,10 +41,14 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help: "Task failures recovered by restarting from the last checkpoint."}, []string{"job"}),
 		Skipped: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "rtdw_skipped_records_total",
 			Help: "Input records without a value (tombstones, empty records), skipped."}, []string{"job", "topic"}),
+		SkippedChanges: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "rtdw_skipped_changes_total",
+			Help: "Valid input records an operator skipped as carrying no row change (DDL, transaction and heartbeat markers), by reason."}, []string{"job", "operator", "reason"}),
+		Repaired: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "rtdw_repaired_records_total",
+			Help: "Input records an operator kept after a documented repair (invalid UTF-8 replaced by U+FFFD), by reason."}, []string{"job", "operator", "reason"}),
 	}
 	if reg == nil {
 		reg = prometheus.NewRegistry()
 	}
-	reg.MustRegister(m.RecordsIn, m.RecordsOut, m.DeadLetters, m.Late, m.Lag, m.Watermark, m.Checkpoint, m.Restarts, m.Skipped)
+	reg.MustRegister(m.RecordsIn, m.RecordsOut, m.DeadLetters, m.Late, m.Lag, m.Watermark, m.Checkpoint, m.Restarts, m.Skipped, m.SkippedChanges, m.Repaired)
 	return m
 }

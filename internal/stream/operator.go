@@ -83,6 +83,7 @@ type Context struct {
 	now    func() time.Time
 	late   *int64
 	in     *inst
+	counts map[countKey]int64 // CountSkipped, CountRepaired
 }
 
 func (c *Context) scope() state.Scope {

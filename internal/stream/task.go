@@ -746,6 +746,7 @@ func (t *task) publish() {
 			add(m.RecordsIn.WithLabelValues(job, in.node.Name), &in.in, &in.pubIn)
 			add(m.RecordsOut.WithLabelValues(job, in.node.Name), &in.out, &in.pubOut)
 			add(m.Late.WithLabelValues(job, in.node.Name), &in.late, &in.pubLate)
+			in.ctx.publishCounts(m, job)
 		}
 		if sr.wm != MinWatermark {
 			m.Watermark.WithLabelValues(job, strconv.Itoa(sr.stage.id), strconv.Itoa(int(t.part))).Set(float64(sr.wm))

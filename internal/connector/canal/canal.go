@@ -1,6 +1,7 @@
 // Package canal decodes Canal's flat JSON messages into change records
 // (SPEC §1). One message carries several rows of one statement ("data" is
-// an array, "old" aligned with it); values are strings, so columns whose
+// an array, "old" aligned with it); INIT rows (a full snapshot) are
+// bootstrap-inserts; values are strings, so columns whose
 // mysqlType is numeric become JSON numbers; DATETIME strings are already in
 // Maxwell's format. ts = es (binlog time, ms) / 1000, else ts / 1000.
 package canal
@@ -22,18 +23,25 @@ func DecodeValue(v *fastjson.Value) ([]change.Change, error) {
 		return nil, fmt.Errorf("canal: message is %s, want object", v.Type())
 	}
 	if v.GetBool("isDdl") {
-		return nil, fmt.Errorf("canal: %w: DDL", change.ErrNotChange)
+		return nil, fmt.Errorf("canal: %w", change.Skip("ddl", "DDL %q", v.GetStringBytes("type")))
 	}
 	var typ string
 	switch t := string(v.GetStringBytes("type")); t {
 	case "INSERT":
 		typ = change.Insert
+	case "INIT":
+		// A row of Canal's full snapshot: an insert of a row that already
+		// existed, as Debezium's op r and Maxwell's bootstrap-insert.
+		typ = change.BootstrapInsert
 	case "UPDATE":
 		typ = change.Update
 	case "DELETE":
 		typ = change.Delete
 	default:
-		return nil, fmt.Errorf("canal: %w: type %q", change.ErrNotChange, t)
+		if reason := noRow[t]; reason != "" {
+			return nil, fmt.Errorf("canal: %w", change.Skip(reason, "type %q", t))
+		}
+		return nil, fmt.Errorf("canal: type %q is not a Canal type (INSERT, UPDATE, DELETE, INIT, or a DDL, transaction or heartbeat type)", t)
 	}
 	ms := number(v.Get("es"))
 	if ms <= 0 {
@@ -67,6 +75,13 @@ func DecodeValue(v *fastjson.Value) ([]change.Change, error) {
 		out = append(out, c)
 	}
 	return out, nil
+}
+
+// noRow are Canal's event types that change no row, by skip reason.
+var noRow = map[string]string{
+	"CREATE": "ddl", "ALTER": "ddl", "ERASE": "ddl", "QUERY": "ddl", "TRUNCATE": "ddl", "RENAME": "ddl",
+	"CINDEX": "ddl", "DINDEX": "ddl", "GTID": "transaction", "XACOMMIT": "transaction", "XAROLLBACK": "transaction",
+	"MHEARTBEAT": "heartbeat",
 }
 
 // number reads a JSON number or a numeric string (Canal writes both).

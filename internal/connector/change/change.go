@@ -40,11 +40,54 @@ type Change struct {
 	// Old holds the previous values of the changed columns of an update (a
 	// JSON object), else nil.
 	Old []byte
+	// Repaired is set by topicdb.Decoder when the record had invalid UTF-8
+	// (in a value, a key, the database or table name), each invalid byte
+	// of which it replaced by U+FFFD (the input rules of docs/ingestion.md).
+	Repaired bool
 }
 
 // ErrNotChange marks input that is valid JSON but no row change of any
-// format (a DDL event, a heartbeat): callers count and skip it.
+// format (a DDL event, a heartbeat): callers count and skip it. The
+// errors decoders return for it are *NotChange, which say why.
 var ErrNotChange = errors.New("not a row change")
+
+// NotChange is a valid record that carries no row change; errors.Is
+// matches it to ErrNotChange.
+type NotChange struct {
+	// Reason is a short, stable code (a metric label): "ddl",
+	// "transaction", "heartbeat", "truncate", "message", "no_op".
+	Reason string
+	Detail string
+}
+
+func (e *NotChange) Error() string {
+	if e.Detail == "" {
+		return ErrNotChange.Error() + ": " + e.Reason
+	}
+	return ErrNotChange.Error() + ": " + e.Detail
+}
+
+// Is makes errors.Is(err, ErrNotChange) true.
+func (e *NotChange) Is(target error) bool { return target == ErrNotChange }
+
+// Skip returns a *NotChange with reason and a detail.
+func Skip(reason, format string, args ...any) error {
+	return &NotChange{Reason: reason, Detail: fmt.Sprintf(format, args...)}
+}
+
+// SkipReason is the reason code of an error that is (or wraps) a
+// *NotChange; "not_a_change" for another error matching ErrNotChange, ""
+// for any other error.
+func SkipReason(err error) string {
+	var nc *NotChange
+	if errors.As(err, &nc) {
+		return nc.Reason
+	}
+	if errors.Is(err, ErrNotChange) {
+		return "not_a_change"
+	}
+	return ""
+}
 
 // Validate checks the fields every consumer relies on.
 func (c *Change) Validate() error {

@@ -25,6 +25,24 @@ func Decode(b []byte) ([]change.Change, error) {
 	return []change.Change{c}, nil
 }
 
+// Types lists Maxwell's record types: row changes, bootstrap markers and
+// DDL.
+var Types = map[string]bool{
+	change.Insert: true, change.Update: true, change.Delete: true,
+	change.BootstrapStart: true, change.BootstrapInsert: true, change.BootstrapComplete: true,
+	"table-create": true, "table-alter": true, "table-drop": true,
+	"database-create": true, "database-alter": true, "database-drop": true,
+}
+
+// IsDDL reports Maxwell's DDL record types.
+func IsDDL(typ string) bool {
+	switch typ {
+	case "table-create", "table-alter", "table-drop", "database-create", "database-alter", "database-drop":
+		return true
+	}
+	return false
+}
+
 // DecodeValue decodes a parsed Maxwell record.
 func DecodeValue(v *fastjson.Value) (change.Change, error) {
 	var c change.Change
@@ -39,18 +57,18 @@ func DecodeValue(v *fastjson.Value) (change.Change, error) {
 		return string(f.GetStringBytes()), nil
 	}
 	var err error
+	if c.Type, err = str("type"); err != nil {
+		return c, err
+	}
+	if IsDDL(c.Type) {
+		// database-* records have no table; DDL records carry no row.
+		return c, fmt.Errorf("maxwell: %w", change.Skip("ddl", "%s", c.Type))
+	}
 	if c.Database, err = str("database"); err != nil {
 		return c, err
 	}
 	if c.Table, err = str("table"); err != nil {
 		return c, err
-	}
-	if c.Type, err = str("type"); err != nil {
-		return c, err
-	}
-	switch c.Type {
-	case "table-create", "table-alter", "table-drop", "database-create", "database-alter", "database-drop":
-		return c, fmt.Errorf("maxwell: %w: %s", change.ErrNotChange, c.Type)
 	}
 	ts := v.Get("ts")
 	if ts == nil || ts.Type() != fastjson.TypeNumber {
@@ -68,6 +86,8 @@ func DecodeValue(v *fastjson.Value) (change.Change, error) {
 		c.Data = jsonw.AppendValue(nil, d)
 	case (d == nil || d.Type() == fastjson.TypeNull) && (c.Type == change.BootstrapStart || c.Type == change.BootstrapComplete):
 		c.Data = []byte("{}")
+	case d != nil && d.Type() == fastjson.TypeArray:
+		return c, fmt.Errorf("maxwell: \"data\" is an array, want one row as an object (an array of rows is Canal's shape, whose types are upper case)")
 	default:
 		return c, fmt.Errorf("maxwell: \"data\" missing or not an object")
 	}

@@ -81,6 +81,16 @@ type Config struct {
 	// position at or past it: a bounded capture (the binlog up to the
 	// server's position when a drained SQL run started).
 	StopAt *Position
+	// Location is the zone TIMESTAMP columns are rendered in, by the
+	// snapshot and the binlog alike, whatever the server's time_zone: a
+	// TIMESTAMP is an instant (UTC in the binlog; the snapshot reads it in
+	// UTC too), so the same instant is the same text before and after a
+	// SET GLOBAL time_zone and a restart. `rtdw ingest mysql` passes the
+	// warehouse zone (rtdw.yaml timezone, default Asia/Shanghai). Nil: the
+	// server's zone as read when Run starts (the SQL mysql-cdc connector,
+	// which reads the values back in the zone it learns from the server;
+	// a change of the server's zone between runs then changes the text).
+	Location *time.Location
 }
 
 // Run captures the server's changes into l until ctx ends (nil is
@@ -138,7 +148,10 @@ func Run(ctx context.Context, l rlog.Log, cfg Config) error {
 	if cfg.Route != nil {
 		f.route = cfg.Route
 	}
-	r := &reader{cfg: cfg, l: l, db: db, srv: srv, f: f, log: cfg.Logger}
+	r := &reader{cfg: cfg, l: l, db: db, srv: srv, f: f, log: cfg.Logger, loc: cfg.Location}
+	if r.loc == nil {
+		r.loc = srv.loc
+	}
 	if r.cp, err = openPositions(ctx, l, cfg); err != nil {
 		return err
 	}
@@ -263,6 +276,7 @@ type reader struct {
 	sch schemas
 	cp  positions
 	log *slog.Logger
+	loc *time.Location // TIMESTAMP columns are rendered in it (Config.Location)
 
 	recs []rlog.Record
 }
@@ -334,7 +348,7 @@ func (r *reader) stream(ctx context.Context, pos Position) error {
 	syncer := replication.NewBinlogSyncer(replication.BinlogSyncerConfig{
 		ServerID: r.cfg.ServerID, Flavor: r.srv.flavor, Host: host, Port: uint16(port),
 		User: r.srv.user, Password: r.srv.pass, Charset: "utf8mb4",
-		TimestampStringLocation: r.srv.loc, DisableRetrySync: true,
+		TimestampStringLocation: r.loc, DisableRetrySync: true,
 		HeartbeatPeriod: 10 * time.Second, ReadTimeout: 60 * time.Second,
 		Logger: quietLogger(r.log),
 	})

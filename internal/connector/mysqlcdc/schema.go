@@ -1,6 +1,7 @@
 package mysqlcdc
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"encoding/base64"
@@ -8,6 +9,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/rtdw/rtdw/internal/jsonw"
 )
@@ -193,6 +195,26 @@ func appendText(dst []byte, c *Column, v []byte) []byte {
 		return strconv.AppendUint(dst, n, 10)
 	}
 	return jsonw.AppendString(dst, v)
+}
+
+// appendTimestamp appends a TIMESTAMP value the snapshot read as text in
+// UTC, rendered in loc with as many fractional digits as it had (the text
+// the binlog's values get: go-mysql's TimestampStringLocation). NULL is
+// null; the zero value (0000-00-00 00:00:00) and any text that is no
+// timestamp go as read.
+func appendTimestamp(dst []byte, v []byte, loc *time.Location) []byte {
+	if v == nil {
+		return append(dst, "null"...)
+	}
+	layout := time.DateTime
+	if i := bytes.IndexByte(v, '.'); i >= 0 {
+		layout += "." + strings.Repeat("0", len(v)-i-1)
+	}
+	t, err := time.ParseInLocation(layout, string(v), time.UTC)
+	if err != nil {
+		return jsonw.AppendString(dst, v)
+	}
+	return jsonw.AppendString(dst, t.In(loc).AppendFormat(nil, layout))
 }
 
 // appendBinlog appends a value decoded from a binlog row image (go-mysql

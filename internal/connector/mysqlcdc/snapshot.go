@@ -38,6 +38,12 @@ func (r *reader) snapshot(ctx context.Context) (Position, error) {
 	if err := exec("SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ"); err != nil {
 		return pos, err
 	}
+	// TIMESTAMP values are read in UTC and rendered in the reader's zone
+	// (appendTimestamp), as the binlog's are: the session's zone (the
+	// server's) does not decide their text.
+	if err := exec("SET SESSION time_zone = '+00:00'"); err != nil {
+		return pos, err
+	}
 	if r.srv.flavor == "mariadb" {
 		// MariaDB reports the binlog position of a consistent snapshot
 		// itself (binlog_snapshot_file/position): no lock needed.
@@ -186,7 +192,11 @@ func (r *reader) snapshotTable(ctx context.Context, conn *sql.Conn, t *Table, re
 			if raw[j] != nil && v == nil {
 				v = []byte{}
 			}
-			data[j] = appendText(nil, &t.Cols[j], v)
+			if t.Cols[j].Type == "timestamp" {
+				data[j] = appendTimestamp(nil, v, r.loc)
+			} else {
+				data[j] = appendText(nil, &t.Cols[j], v)
+			}
 		}
 		if snapshotRowHook != nil {
 			snapshotRowHook()

@@ -5,6 +5,7 @@ package topicdb
 
 import (
 	"fmt"
+	"unicode/utf8"
 
 	"github.com/valyala/fastjson"
 
@@ -12,6 +13,7 @@ import (
 	"github.com/rtdw/rtdw/internal/connector/change"
 	"github.com/rtdw/rtdw/internal/connector/debezium"
 	"github.com/rtdw/rtdw/internal/connector/maxwell"
+	"github.com/rtdw/rtdw/internal/jsonw"
 )
 
 // Formats.
@@ -26,10 +28,20 @@ const (
 var Formats = []string{Auto, Maxwell, Debezium, Canal}
 
 // Decoder decodes topic_db records of one format (or detects it).
+//
+// Whatever the format, text is valid UTF-8 after decoding: each byte of
+// invalid UTF-8 in a value, a key or the database or table name is
+// replaced by U+FFFD (as jsonw.AppendString writes strings, so every job
+// fed by topic_db sees the same text), and the change is marked Repaired.
 type Decoder struct {
 	format string
 	p      fastjson.Parser
+	types  debezium.Types
 }
+
+// SetTypes declares column types for the formats that do not carry them
+// (Debezium without the schema envelope; see package debezium).
+func (d *Decoder) SetTypes(t debezium.Types) { d.types = t }
 
 // NewDecoder returns a decoder for format (one of Formats).
 func NewDecoder(format string) (*Decoder, error) {
@@ -42,7 +54,8 @@ func NewDecoder(format string) (*Decoder, error) {
 }
 
 // Decode returns the row changes in b. A valid record that is no row change
-// (DDL, heartbeat) returns an error wrapping change.ErrNotChange.
+// (DDL, heartbeat) returns an error wrapping a *change.NotChange, which
+// matches change.ErrNotChange and says why (change.SkipReason).
 func (d *Decoder) Decode(b []byte) ([]change.Change, error) {
 	v, err := d.p.ParseBytes(b)
 	if err != nil {
@@ -54,6 +67,14 @@ func (d *Decoder) Decode(b []byte) ([]change.Change, error) {
 // DecodeValue decodes an already-parsed record (a Record.JSON() the
 // chain shares, so the record is parsed once).
 func (d *Decoder) DecodeValue(v *fastjson.Value) ([]change.Change, error) {
+	cs, err := d.decode(v)
+	for i := range cs {
+		repair(&cs[i])
+	}
+	return cs, err
+}
+
+func (d *Decoder) decode(v *fastjson.Value) ([]change.Change, error) {
 	format := d.format
 	if format == Auto {
 		format = Detect(v)
@@ -66,7 +87,7 @@ func (d *Decoder) DecodeValue(v *fastjson.Value) ([]change.Change, error) {
 		}
 		return []change.Change{c}, nil
 	case Debezium:
-		c, err := debezium.DecodeValue(v)
+		c, err := debezium.DecodeValueTypes(v, d.types)
 		if err != nil {
 			return nil, err
 		}
@@ -75,6 +96,24 @@ func (d *Decoder) DecodeValue(v *fastjson.Value) ([]change.Change, error) {
 		return canal.DecodeValue(v)
 	}
 	return nil, fmt.Errorf("topic_db: record is not Maxwell, Debezium or Canal JSON")
+}
+
+// repair replaces invalid UTF-8 in c by U+FFFD (see Decoder).
+func repair(c *change.Change) {
+	fix := func(b []byte) []byte {
+		if utf8.Valid(b) {
+			return b
+		}
+		c.Repaired = true
+		return jsonw.ValidUTF8(b)
+	}
+	c.Data, c.Old = fix(c.Data), fix(c.Old)
+	if !utf8.ValidString(c.Database) {
+		c.Database, c.Repaired = string(jsonw.ValidUTF8([]byte(c.Database))), true
+	}
+	if !utf8.ValidString(c.Table) {
+		c.Table, c.Repaired = string(jsonw.ValidUTF8([]byte(c.Table))), true
+	}
 }
 
 // Detect names the format of a parsed record ("" if none fits).
@@ -87,6 +126,14 @@ func Detect(v *fastjson.Value) string {
 	}
 	if v.Get("op") != nil && (v.Get("source") != nil || v.Get("after") != nil || v.Get("before") != nil) {
 		return Debezium
+	}
+	// Maxwell's types are lower case, Canal's upper case: a record typed
+	// as Maxwell's is Maxwell's whatever its other fields (a "data" array
+	// then dead-letters it rather than reading it as Canal's, whose
+	// decoder would not know the type).
+	if t := v.Get("type"); t != nil && t.Type() == fastjson.TypeString && maxwell.Types[string(t.GetStringBytes())] &&
+		v.Get("isDdl") == nil && v.Get("pkNames") == nil {
+		return Maxwell
 	}
 	if d := v.Get("data"); (d != nil && d.Type() == fastjson.TypeArray) || v.Get("isDdl") != nil || v.Get("pkNames") != nil {
 		return Canal

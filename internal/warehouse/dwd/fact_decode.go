@@ -59,6 +59,9 @@ func text(v *fastjson.Value) string { return ods.Text(v) }
 // that are no row change (DDL), are filtered; malformed records, changes
 // that a rule rejects and changes without a key are dead-lettered with
 // the original input, so the reason comes with what was really received.
+// Records that are no row change are counted (rtdw_skipped_changes_total),
+// and so are records whose invalid UTF-8 the decoder replaced by U+FFFD
+// (rtdw_repaired_records_total).
 //
 // A record whose rtdw.table header (topicdb.HeaderTable) names a table
 // the rules do not select is skipped without parsing it, once
@@ -74,6 +77,7 @@ func decodeFacts(c FactConfig, rules map[string]factRule) stream.Factory {
 		if err != nil {
 			panic(err) // FactConfig validated the format
 		}
+		dec.SetTypes(ods.ColumnTypes)
 		return &factDecoder{db: c.Database, format: c.TopicDBFormat, dec: dec, rules: rules}
 	}
 }
@@ -85,9 +89,10 @@ type factDecoder struct {
 	rules  map[string]factRule
 	p, po  fastjson.Parser
 	buf    []byte
+	ctx    *stream.Context
 }
 
-func (d *factDecoder) Open(*stream.Context) error { return nil }
+func (d *factDecoder) Open(ctx *stream.Context) error { d.ctx = ctx; return nil }
 
 // skip reports a record the full path would drop as out of scope, told by
 // its header and its top level, without parsing it.
@@ -120,10 +125,17 @@ func (d *factDecoder) Process(r *stream.Record, out stream.Emitter) error {
 	}
 	cs, err := d.dec.DecodeValue(v)
 	if errors.Is(err, change.ErrNotChange) {
+		d.ctx.CountSkipped(change.SkipReason(err))
 		return nil
 	}
 	if err != nil {
 		return stream.BadInput("bad_change", "%v", err)
+	}
+	for i := range cs {
+		if cs[i].Repaired {
+			d.ctx.CountRepaired("invalid_utf8") // once per record
+			break
+		}
 	}
 	for i := range cs {
 		c := &cs[i]

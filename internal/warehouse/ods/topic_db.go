@@ -2,6 +2,7 @@ package ods
 
 import (
 	"errors"
+	"unicode/utf8"
 
 	"github.com/valyala/fastjson"
 
@@ -73,9 +74,12 @@ func Text(v *fastjson.Value) string {
 // Normalize decodes topic_db records into one Maxwell JSON record per row
 // change, with the input's key and event time ts*1000. Records that are
 // not JSON or not valid changes are dead-lettered (bad_change); valid JSON
-// that is no row change (a DDL event, a heartbeat) is dropped as out of
-// scope, and so are bootstrap-start/complete markers (no row). What it
-// emits carries no topic_db headers (StripHeaders).
+// that is no row change (a DDL event, a heartbeat) is skipped and counted
+// (rtdw_skipped_changes_total, by reason), and so are bootstrap-start/complete
+// markers of the business tables (no row). Invalid UTF-8 is replaced by
+// U+FFFD (topicdb.Decoder) and the record counted
+// (rtdw_repaired_records_total). What it emits carries no topic_db headers
+// (StripHeaders).
 //
 // It reads every record: dim_app and dwd_base_db route by config rows
 // that may name any table at any time, and a business row that arrives
@@ -87,6 +91,7 @@ func Normalize(format string) stream.Factory {
 		if err != nil {
 			panic(err)
 		}
+		d.SetTypes(ColumnTypes)
 		return &normalize{d: d, format: format}
 	}
 }
@@ -95,13 +100,14 @@ type normalize struct {
 	d      *topicdb.Decoder
 	format string
 	buf    []byte
+	ctx    *stream.Context
 }
 
 func (n *normalize) maxwell(v *fastjson.Value) bool {
 	return n.format == topicdb.Maxwell || n.format == topicdb.Auto && topicdb.Detect(v) == topicdb.Maxwell
 }
 
-func (n *normalize) Open(*stream.Context) error { return nil }
+func (n *normalize) Open(ctx *stream.Context) error { n.ctx = ctx; return nil }
 
 func (n *normalize) Process(rec *stream.Record, out stream.Emitter) error {
 	v, err := rec.JSON()
@@ -110,24 +116,35 @@ func (n *normalize) Process(rec *stream.Record, out stream.Emitter) error {
 	}
 	cs, err := n.d.DecodeValue(v)
 	if errors.Is(err, change.ErrNotChange) {
+		n.ctx.CountSkipped(change.SkipReason(err))
 		return nil
 	}
 	if err != nil {
 		return stream.BadInput("bad_change", "%v", err)
 	}
 	for i := range cs {
-		c := &cs[i]
-		if err := c.Validate(); err != nil {
+		if err := cs[i].Validate(); err != nil {
 			return stream.BadInput("bad_change", "%v", err)
 		}
+	}
+	for i := range cs {
+		if cs[i].Repaired {
+			n.ctx.CountRepaired("invalid_utf8") // once per record
+			break
+		}
+	}
+	for i := range cs {
+		c := &cs[i]
 		if c.Type == change.BootstrapStart || c.Type == change.BootstrapComplete {
 			if !IsConfig(c.Database) {
+				n.ctx.CountSkipped("bootstrap_marker")
 				continue
 			}
 		}
-		if len(cs) == 1 && n.maxwell(v) && fastjson.ValidateBytes(rec.Value) == nil {
+		if len(cs) == 1 && n.maxwell(v) && utf8.Valid(rec.Value) && fastjson.ValidateBytes(rec.Value) == nil {
 			// Already what Normalize would write: pass the record and its
-			// parse on, rather than re-encode and re-parse it.
+			// parse on, rather than re-encode and re-parse it. (Invalid
+			// UTF-8 anywhere in it takes the re-encoding, which has none.)
 			rec.Time = c.TS * 1000
 			if hs := StripHeaders(rec.Headers); len(hs) != len(rec.Headers) {
 				cp := *rec // the parse goes with the copy
