@@ -14,6 +14,7 @@ import (
 //	olap:
 //	  kind: postgres
 //	  dsn: postgres://rtdw:secret@db:5432/warehouse?sslmode=disable
+//	  query_dsn: postgres://rtdw_reader:secret@db:5432/warehouse  # the role queries run as (optional)
 //	olap:
 //	  kind: doris             # or starrocks
 //	  addr: http://fe:8030    # Stream Load
@@ -22,6 +23,9 @@ import (
 //	olap:
 //	  kind: clickhouse
 //	  addr: http://ch:8123     # the HTTP interface
+//
+// On every kind, allow_external_access: true lets queries (rtdw query, the
+// dashboard) reach files, extensions and settings (docs/olap.md).
 type OLAPConfig = olap.Config
 
 // openOLAP opens the configured OLAP backend; readOnly is for commands

@@ -16,6 +16,7 @@ import (
 	"sync"
 	"syscall"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/chzyer/readline"
@@ -947,7 +948,8 @@ func plural(n int, what string) string {
 	return fmt.Sprintf("%d %ss", n, what)
 }
 
-// displayWidth counts terminal cells: East Asian wide characters take two.
+// displayWidth counts terminal cells: East Asian wide and fullwidth
+// characters take two, combining marks and format characters none.
 func displayWidth(s string) int {
 	n := 0
 	for _, r := range s {
@@ -960,6 +962,9 @@ func runeWidth(r rune) int {
 	switch width.LookupRune(r).Kind() {
 	case width.EastAsianWide, width.EastAsianFullwidth:
 		return 2
+	}
+	if r >= 0x300 && unicode.In(r, unicode.Mn, unicode.Me, unicode.Cf) {
+		return 0
 	}
 	return 1
 }
@@ -1166,15 +1171,19 @@ type sqlHistory struct {
 	last string
 }
 
-func newSQLHistory() *sqlHistory {
-	if p, ok := os.LookupEnv("RTDW_SQL_HISTORY"); ok {
+func newSQLHistory() *sqlHistory { return newHistory("RTDW_SQL_HISTORY", ".rtdw_sql_history") }
+
+// newHistory is the history file named by the environment variable env
+// (set empty: none), else file in the home directory.
+func newHistory(env, file string) *sqlHistory {
+	if p, ok := os.LookupEnv(env); ok {
 		return &sqlHistory{path: p}
 	}
 	home, err := os.UserHomeDir()
 	if err != nil {
 		return &sqlHistory{}
 	}
-	return &sqlHistory{path: filepath.Join(home, ".rtdw_sql_history")}
+	return &sqlHistory{path: filepath.Join(home, file)}
 }
 
 // load returns the last n entries.

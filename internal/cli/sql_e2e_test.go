@@ -676,13 +676,13 @@ INSERT INTO user_totals SELECT uid, COUNT(*), SUM(amount), MAX(ts) FROM orders G
 	// the OLAP's 2 places; datetimes to the second.
 	got, _ := e2eRun(t, dir, "query", "SELECT uid, n, total, last_ts FROM user_totals ORDER BY uid")
 	want := "uid  n  total  last_ts\n" +
-		"u1   2  14.5   2024-05-01 10:00:02\n" +
+		"u1   2  14.50  2024-05-01 10:00:02\n" +
 		"u3   1  0.13   2024-05-01 10:00:06\n"
 	if got != want {
 		t.Errorf("rtdw query printed\n%s\nwant\n%s", got, want)
 	}
 	got, _ = e2eRun(t, dir, "query", "--format", "json", "SELECT uid, n, total FROM user_totals WHERE uid = 'u1'")
-	if want := `{"uid":"u1","n":2,"total":14.5}` + "\n"; got != want {
+	if want := `{"uid":"u1","n":2,"total":14.50}` + "\n"; got != want {
 		t.Errorf("rtdw query --format json: %q, want %q", got, want)
 	}
 	if dl := e2eTail(t, dir, "dirty_data", "--print-headers"); len(dl) != 0 {

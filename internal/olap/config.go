@@ -50,6 +50,18 @@ type Config struct {
 	Buckets int `yaml:"buckets"`
 	// Timeout of one load or query; default 60 s.
 	Timeout time.Duration `yaml:"timeout"`
+	// AllowExternalAccess lets queries (rtdw query, the dashboard API)
+	// reach outside the warehouse tables: DuckDB's files, COPY TO, EXPORT,
+	// ATTACH and extensions; on PostgreSQL, the connecting role's own
+	// privileges (server files and programs for a superuser). Off by
+	// default: DuckDB runs with enable_external_access=false and a locked
+	// configuration, PostgreSQL queries drop to a read-only role (see
+	// QueryDSN). Loads are not affected.
+	AllowExternalAccess bool `yaml:"allow_external_access"`
+	// QueryDSN: PostgreSQL DSN of the role queries connect as (one that
+	// can only SELECT the warehouse tables); default DSN. The loader always
+	// uses DSN.
+	QueryDSN string `yaml:"query_dsn"`
 
 	// ReadOnly: the caller only queries (rtdw query); DuckDB then opens
 	// its file read-only, so it works next to other readers.

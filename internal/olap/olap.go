@@ -33,7 +33,8 @@ type Table struct {
 }
 
 // Result is a query's answer: column names and rows of Go values
-// (string, int64, float64, time.Time, nil).
+// (string, int64, float64, time.Time, nil; DecimalString for decimals
+// when the query's context asks, WithExactDecimals).
 type Result struct {
 	Columns []string
 	Rows    [][]any
@@ -42,7 +43,11 @@ type Result struct {
 	Types []Type
 }
 
-// Querier runs read-only SQL (rtdw query, the ADS API).
+// Querier runs read-only SQL (rtdw query, the ADS API). DuckDB and
+// PostgreSQL run one statement in a transaction that changes nothing and,
+// unless opened with Config.AllowExternalAccess, without access to files,
+// extensions, settings or server programs (docs/olap.md, "Queries are
+// confined"); the other backends rely on their user's privileges.
 type Querier interface {
 	Query(ctx context.Context, sql string, args ...any) (*Result, error)
 }

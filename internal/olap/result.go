@@ -1,6 +1,7 @@
 package olap
 
 import (
+	"context"
 	"database/sql"
 	"fmt"
 	"math/big"
@@ -9,13 +10,56 @@ import (
 	"time"
 )
 
+// DecimalString is a DECIMAL value written exactly, with as many
+// fractional digits as its scale ("100.50", "-0.07", "12"). Queries
+// return decimals as float64 unless their context asks for exact ones
+// (WithExactDecimals); then DuckDB and PostgreSQL answer DecimalStrings.
+type DecimalString string
+
+// MarshalJSON writes the decimal as a JSON number, digit for digit.
+func (d DecimalString) MarshalJSON() ([]byte, error) { return []byte(d), nil }
+
+// DecimalOf writes unscaled / 10^scale exactly.
+func DecimalOf(unscaled *big.Int, scale int) DecimalString {
+	if unscaled == nil {
+		return "0"
+	}
+	digits := new(big.Int).Abs(unscaled).String()
+	sign := ""
+	if unscaled.Sign() < 0 {
+		sign = "-"
+	}
+	if scale <= 0 {
+		return DecimalString(sign + digits + strings.Repeat("0", -scale))
+	}
+	if len(digits) <= scale {
+		digits = strings.Repeat("0", scale-len(digits)+1) + digits
+	}
+	return DecimalString(sign + digits[:len(digits)-scale] + "." + digits[len(digits)-scale:])
+}
+
+type exactKey struct{}
+
+// WithExactDecimals asks the query run with ctx to return DECIMAL values
+// as DecimalStrings instead of float64 (rtdw query prints them exactly).
+func WithExactDecimals(ctx context.Context) context.Context {
+	return context.WithValue(ctx, exactKey{}, true)
+}
+
+// ExactDecimals reports whether ctx asks for DecimalStrings.
+func ExactDecimals(ctx context.Context) bool {
+	b, _ := ctx.Value(exactKey{}).(bool)
+	return b
+}
+
 // NormalizeValue converts a value scanned by a database driver into one
-// of the Result value types: string, int64, float64, time.Time or nil.
+// of the Result value types: string, int64, float64, time.Time,
+// DecimalString or nil.
 // Types it does not know are rendered with fmt (decimals of several
 // drivers are fmt.Stringers that print exactly).
 func NormalizeValue(v any) any {
 	switch x := v.(type) {
-	case nil, string, int64, float64, time.Time:
+	case nil, string, int64, float64, time.Time, DecimalString:
 		return x
 	case []byte:
 		return string(x)
@@ -107,6 +151,8 @@ func FormatValue(v any, t Type) string {
 		return x.Format(DateTimeLayout)
 	case float64:
 		return strconv.FormatFloat(x, 'f', -1, 64)
+	case DecimalString:
+		return string(x)
 	}
 	return fmt.Sprint(v)
 }

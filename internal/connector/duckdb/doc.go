@@ -8,4 +8,10 @@
 // last committed load (DuckDB's MVCC), so the dashboard reads while jobs
 // load. DuckDB lets one process open a file for writing: `rtdw query`
 // opens it read-only, which works while no rtdw process is writing it.
+//
+// Unless Options.AllowExternalAccess, the database starts with
+// enable_external_access=false and lock_configuration=true: queries
+// cannot read or write files (read_csv, COPY ... TO, EXPORT DATABASE,
+// ATTACH), install or load extensions, or change a setting; a query is
+// one statement (docs/olap.md, "Queries are confined").
 package duckdb

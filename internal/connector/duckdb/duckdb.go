@@ -19,7 +19,7 @@ import (
 
 func init() {
 	olap.Register(olap.KindDuckDB, func(ctx context.Context, c olap.Config) (olap.Sink, error) {
-		return Open(ctx, Options{Path: c.Path, ReadOnly: c.ReadOnly})
+		return Open(ctx, Options{Path: c.Path, ReadOnly: c.ReadOnly, AllowExternalAccess: c.AllowExternalAccess})
 	})
 }
 
@@ -30,6 +30,13 @@ type Options struct {
 	// ReadOnly opens an existing file for queries only (several processes
 	// may), failing if it does not exist.
 	ReadOnly bool
+	// AllowExternalAccess keeps DuckDB's default: SQL may read and write
+	// files (read_csv, COPY ... TO, EXPORT DATABASE, ATTACH), install and
+	// load extensions and change settings. Off, the database is opened
+	// with enable_external_access=false and lock_configuration=true, for
+	// every connection: queries see the warehouse tables only, and no
+	// query can turn it back on. Loads never need external access.
+	AllowExternalAccess bool
 }
 
 // Validate reports unusable options.
@@ -55,14 +62,24 @@ func Open(ctx context.Context, o Options) (*Sink, error) {
 	if err := o.Validate(); err != nil {
 		return nil, err
 	}
-	dsn := o.Path
+	var params []string
 	if o.ReadOnly {
 		if _, err := os.Stat(o.Path); err != nil {
 			return nil, fmt.Errorf("duckdb: no database at %s (nothing loaded yet?): %w", o.Path, err)
 		}
-		dsn += "?access_mode=READ_ONLY"
+		params = append(params, "access_mode=READ_ONLY")
 	} else if err := os.MkdirAll(filepath.Dir(o.Path), 0o755); err != nil {
 		return nil, fmt.Errorf("duckdb: %w", err)
+	}
+	if !o.AllowExternalAccess {
+		// Startup settings of the database instance, so they hold for
+		// every connection of the pool; with the configuration locked, a
+		// query's SET or RESET is refused.
+		params = append(params, "enable_external_access=false", "lock_configuration=true")
+	}
+	dsn := o.Path
+	if len(params) > 0 {
+		dsn += "?" + strings.Join(params, "&")
 	}
 	cn, err := duck.NewConnector(dsn, nil)
 	if err != nil {
@@ -305,14 +322,18 @@ func duckType(t olap.Type) duck.Type {
 	return duck.TYPE_VARCHAR
 }
 
-// Query runs sql in a transaction that is rolled back, so it cannot
-// change the tables.
+// Query runs one statement in a transaction that is rolled back, so it
+// cannot change the tables (unless the sink is read-only: then it cannot
+// anyway).
 func (s *Sink) Query(ctx context.Context, query string, args ...any) (*olap.Result, error) {
 	conn, err := s.db.Conn(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("duckdb: %w", err)
 	}
 	defer conn.Close()
+	if err := oneStatement(conn, query); err != nil {
+		return nil, err
+	}
 	if _, err := conn.ExecContext(ctx, "BEGIN TRANSACTION"); err != nil {
 		return nil, fmt.Errorf("duckdb: %w", err)
 	}
@@ -321,8 +342,12 @@ func (s *Sink) Query(ctx context.Context, query string, args ...any) (*olap.Resu
 	if err != nil {
 		return nil, fmt.Errorf("duckdb: %w", err)
 	}
+	exact := olap.ExactDecimals(ctx)
 	res, err := olap.ScanSQL(rows, func(v any, _ olap.Type) any {
 		if d, ok := v.(duck.Decimal); ok {
+			if exact {
+				return olap.DecimalOf(d.Value, int(d.Scale))
+			}
 			return d.Float64()
 		}
 		return v
@@ -331,4 +356,24 @@ func (s *Sink) Query(ctx context.Context, query string, args ...any) (*olap.Resu
 		return nil, fmt.Errorf("duckdb: %w", err)
 	}
 	return res, nil
+}
+
+// oneStatement refuses a query of several statements: the driver would
+// run all but the last outside the query's transaction (a "ROLLBACK;"
+// first would let the rest write). Only a query with a ';' can hold
+// several, so only those are prepared twice.
+func oneStatement(conn *sql.Conn, query string) error {
+	if !strings.Contains(query, ";") {
+		return nil
+	}
+	return conn.Raw(func(dc any) error {
+		st, err := dc.(driver.Conn).Prepare(query) // one statement or an error
+		if err != nil {
+			if strings.Contains(err.Error(), "multi-statement") {
+				return errors.New("duckdb: a query is one SQL statement; this one holds several")
+			}
+			return nil // the query itself reports it
+		}
+		return st.Close()
+	})
 }

@@ -2,7 +2,10 @@ package duckdb_test
 
 import (
 	"context"
+	"os"
 	"path/filepath"
+	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/rtdw/rtdw/internal/connector/duckdb"
@@ -105,3 +108,101 @@ func TestReopenAndReadOnly(t *testing.T) {
 // TestDeletes: the shared olap.Deleter check (rows deleted by key, a
 // second delete of the same keys changes nothing).
 func TestDeletes(t *testing.T) { olaptest.Deletes(t, open(t)) }
+
+// Queries see the warehouse tables only, on the sink the warehouse loads
+// (whose Querier serves the dashboard API) as on a read-only one (rtdw
+// query): no file read or written, no extension installed, no setting
+// changed, one statement at a time; loads go on. With AllowExternalAccess
+// files are readable.
+func TestQueriesConfined(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "gmall_realtime.duckdb")
+	s, err := duckdb.Open(ctx, duckdb.Options{Path: path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tb := olaptest.ProvinceTable()
+	if err := s.EnsureTable(ctx, tb); err != nil {
+		t.Fatal(err)
+	}
+	load := func(i int) {
+		t.Helper()
+		if err := s.Upsert(ctx, tb.Name, [][]byte{olaptest.Row(i*10, "1", "北京", 1, "4.50")}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	load(0)
+	out := t.TempDir()
+	csvFile := filepath.Join(t.TempDir(), "ok.csv")
+	if err := os.WriteFile(csvFile, []byte("a\n1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	escapes := []string{
+		"COPY dws_trade_province_order_window TO '" + filepath.Join(out, "copy.csv") + "'",
+		"EXPORT DATABASE '" + filepath.Join(out, "export") + "'",
+		"SELECT * FROM read_csv('/etc/passwd')",
+		"INSTALL httpfs",
+		"SELECT * FROM read_csv('" + csvFile + "')",
+		"ATTACH '" + filepath.Join(out, "other.duckdb") + "' AS other",
+	}
+	confined := func(name string, q olap.Querier) {
+		t.Helper()
+		for _, sql := range escapes {
+			if _, err := q.Query(ctx, sql); err == nil || !strings.Contains(err.Error(), "disabled by configuration") {
+				t.Errorf("%s: %q: %v, want refused as external access", name, sql, err)
+			}
+		}
+		for _, sql := range []string{"SET enable_external_access = true", "RESET enable_external_access", "SET memory_limit = '100GB'"} {
+			if _, err := q.Query(ctx, sql); err == nil || !strings.Contains(err.Error(), "locked") {
+				t.Errorf("%s: %q: %v, want the locked configuration to refuse it", name, sql, err)
+			}
+		}
+		// Several statements would run outside the rolled-back transaction.
+		if _, err := q.Query(ctx, "ROLLBACK; DELETE FROM dws_trade_province_order_window"); err == nil || !strings.Contains(err.Error(), "one SQL statement") {
+			t.Errorf("%s: two statements: %v", name, err)
+		}
+		if got := olaptest.Format(must(q.Query(ctx, "SELECT COUNT(*) FROM dws_trade_province_order_window;"))); got == "0\n" {
+			t.Errorf("%s: the rows are gone", name)
+		}
+	}
+	confined("loading sink", s)
+	load(1) // loads are not affected
+	if got := olaptest.Format(must(s.Query(ctx, "SELECT COUNT(*) FROM dws_trade_province_order_window"))); got != "2\n" {
+		t.Fatalf("rows after a load: %q", got)
+	}
+	s.Close()
+	ro, err := duckdb.Open(ctx, duckdb.Options{Path: path, ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	confined("read-only sink", ro)
+	ro.Close()
+	if ents, _ := os.ReadDir(out); len(ents) != 0 {
+		t.Errorf("refused queries left files behind: %v", ents)
+	}
+	allowed, err := duckdb.Open(ctx, duckdb.Options{Path: path, ReadOnly: true, AllowExternalAccess: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer allowed.Close()
+	if got := olaptest.Format(must(allowed.Query(ctx, "SELECT a FROM read_csv('"+csvFile+"')"))); got != "1\n" {
+		t.Errorf("read_csv with external access allowed: %q", got)
+	}
+}
+
+// WithExactDecimals: DECIMALs come back as DecimalStrings with all their
+// digits and their scale; without it, as float64.
+func TestExactDecimals(t *testing.T) {
+	ctx := context.Background()
+	s := open(t)
+	sql := "SELECT CAST('12345678901234567.89' AS DECIMAL(38,2)), CAST(-0.05 AS DECIMAL(16,2)), CAST(0 AS DECIMAL(16,2)), CAST(7 AS DECIMAL(4,0)), CAST(NULL AS DECIMAL(16,2))"
+	res := must(s.Query(olap.WithExactDecimals(ctx), sql))
+	want := []any{olap.DecimalString("12345678901234567.89"), olap.DecimalString("-0.05"), olap.DecimalString("0.00"), olap.DecimalString("7"), nil}
+	if !reflect.DeepEqual(res.Rows[0], want) {
+		t.Errorf("exact: %#v, want %#v", res.Rows[0], want)
+	}
+	if res := must(s.Query(ctx, sql)); res.Rows[0][1] != -0.05 {
+		t.Errorf("not exact: %#v", res.Rows[0])
+	}
+}

@@ -5,7 +5,10 @@
 // and writer connection, emptied at commit) and moves it with INSERT ...
 // ON CONFLICT (key) DO UPDATE, in one transaction: an upsert by primary
 // key. One writer connection at a time; queries run on a small pool of
-// other connections in READ ONLY transactions. Tables are not partitioned
+// other connections (as Options.QueryDSN's role when given) in READ ONLY
+// transactions of one statement, dropping to pg_read_all_data when their
+// role could reach server files or programs, unless
+// Options.AllowExternalAccess (docs/olap.md, "Queries are confined"). Tables are not partitioned
 // (PostgreSQL would need a partition created per day); the primary key
 // index serves the per-day queries.
 package postgres

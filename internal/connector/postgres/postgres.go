@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math/big"
 	"strings"
 	"sync"
@@ -18,13 +19,26 @@ import (
 
 func init() {
 	olap.Register(olap.KindPostgres, func(ctx context.Context, c olap.Config) (olap.Sink, error) {
-		return Open(ctx, Options{DSN: c.DSN, Schema: c.Database, Timeout: c.Timeout})
+		return Open(ctx, Options{DSN: c.DSN, QueryDSN: c.QueryDSN, Schema: c.Database, Timeout: c.Timeout,
+			AllowExternalAccess: c.AllowExternalAccess, Logger: c.Logger})
 	})
 }
 
 // Options configure a PostgreSQL sink.
 type Options struct {
+	// DSN of the role that creates and loads the tables.
 	DSN string
+	// QueryDSN: the role queries connect as; default DSN. Give one that
+	// can only SELECT the tables (docs/olap.md): it is what keeps a query
+	// from the server's files when DSN is a superuser's.
+	QueryDSN string
+	// AllowExternalAccess runs queries with all the privileges of their
+	// role. Off (the default), a query whose role is a superuser or may
+	// read or write server files or run programs first drops to the
+	// predefined role pg_read_all_data, for its transaction.
+	AllowExternalAccess bool
+	// Logger gets the warning that queries connect as such a role.
+	Logger *slog.Logger
 	// Schema of the tables; default gmall_realtime.
 	Schema string
 	// Timeout of one load or query; default 60 s.
@@ -47,13 +61,24 @@ func (o *Options) Validate() error {
 	if o.MaxIdle <= 0 {
 		o.MaxIdle = 4
 	}
+	if o.QueryDSN == "" {
+		o.QueryDSN = o.DSN
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
 	return nil
 }
 
 // Sink is a PostgreSQL database.
 type Sink struct {
-	o   Options
-	cfg *pgx.ConnConfig
+	o    Options
+	cfg  *pgx.ConnConfig // the writer's
+	qcfg *pgx.ConnConfig // the queries'
+	// dropRole: the query role is privileged (superuser, server files or
+	// programs) and external access is off: each query transaction runs
+	// SET LOCAL ROLE pg_read_all_data first.
+	dropRole bool
 
 	mu     sync.Mutex // one writer: loads and DDL
 	writer *pgx.Conn
@@ -72,16 +97,47 @@ func Open(ctx context.Context, o Options) (*Sink, error) {
 		return nil, fmt.Errorf("postgres: dsn: %w", err)
 	}
 	cfg.RuntimeParams["search_path"] = quote(o.Schema) + ", public"
-	s := &Sink{o: o, cfg: cfg, tables: map[string]*olap.Table{}, idle: make(chan *pgx.Conn, o.MaxIdle)}
+	qcfg, err := pgx.ParseConfig(o.QueryDSN)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: query dsn: %w", err)
+	}
+	qcfg.RuntimeParams["search_path"] = cfg.RuntimeParams["search_path"]
+	if qcfg.DefaultQueryExecMode == pgx.QueryExecModeSimpleProtocol {
+		// The simple protocol runs "SET TRANSACTION READ WRITE; INSERT
+		// ..." as one query; the extended protocol takes one statement.
+		qcfg.DefaultQueryExecMode = pgx.QueryExecModeDescribeExec
+	}
+	s := &Sink{o: o, cfg: cfg, qcfg: qcfg, tables: map[string]*olap.Table{}, idle: make(chan *pgx.Conn, o.MaxIdle)}
 	ctx, cancel := context.WithTimeout(ctx, o.Timeout)
 	defer cancel()
 	c, err := s.get(ctx)
 	if err != nil {
 		return nil, err
 	}
-	s.put(c)
+	defer s.put(c)
+	if !o.AllowExternalAccess {
+		var role string
+		var privileged bool
+		if err := c.QueryRow(ctx, privilegedSQL).Scan(&role, &privileged); err != nil {
+			return nil, fmt.Errorf("postgres: checking the query role's privileges: %w", err)
+		}
+		if privileged {
+			s.dropRole = true
+			o.Logger.Warn("olap: PostgreSQL queries connect as a role that can reach the server's files or programs; "+
+				"each runs as pg_read_all_data instead, which a crafted query can leave: set olap.query_dsn to a role that can only SELECT",
+				"role", role)
+		}
+	}
 	return s, nil
 }
+
+// privilegedSQL: the current role and whether it is a superuser or may use
+// the predefined roles that read or write server files or run programs.
+const privilegedSQL = `SELECT r.rolname::text, r.rolsuper OR EXISTS (
+	SELECT 1 FROM pg_roles g
+	WHERE g.rolname IN ('pg_read_server_files', 'pg_write_server_files', 'pg_execute_server_program')
+	  AND pg_has_role(r.oid, g.oid, 'MEMBER'))
+FROM pg_roles r WHERE r.rolname = current_user`
 
 func (s *Sink) get(ctx context.Context) (*pgx.Conn, error) {
 	select {
@@ -91,7 +147,7 @@ func (s *Sink) get(ctx context.Context) (*pgx.Conn, error) {
 		}
 	default:
 	}
-	c, err := pgx.ConnectConfig(ctx, s.cfg)
+	c, err := pgx.ConnectConfig(ctx, s.qcfg)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: connect: %w", err)
 	}
@@ -344,7 +400,8 @@ func (s *Sink) Delete(ctx context.Context, table string, keys [][]byte) error {
 	return nil
 }
 
-// Query runs sql in a READ ONLY transaction.
+// Query runs one statement in a READ ONLY transaction that is rolled
+// back; as pg_read_all_data when the query role is privileged (dropRole).
 func (s *Sink) Query(ctx context.Context, query string, args ...any) (*olap.Result, error) {
 	ctx, cancel := context.WithTimeout(ctx, s.o.Timeout)
 	defer cancel()
@@ -366,6 +423,12 @@ func (s *Sink) query(ctx context.Context, c *pgx.Conn, query string, args []any)
 		return nil, err
 	}
 	defer tx.Rollback(context.Background())
+	if s.dropRole {
+		if _, err := tx.Exec(ctx, "SET LOCAL ROLE pg_read_all_data"); err != nil {
+			return nil, fmt.Errorf("the query role may reach server files, and dropping to pg_read_all_data failed "+
+				"(PostgreSQL >= 14 has it): set olap.query_dsn to a role that can only SELECT: %w", err)
+		}
+	}
 	rows, err := tx.Query(ctx, query, args...)
 	if err != nil {
 		return nil, err
@@ -379,13 +442,16 @@ func (s *Sink) query(ctx context.Context, c *pgx.Conn, query string, args []any)
 			res.Types[i] = olap.TypeOfDatabaseType(typ.Name)
 		}
 	}
+	exact := olap.ExactDecimals(ctx)
 	for rows.Next() {
 		vals, err := rows.Values()
 		if err != nil {
 			return nil, err
 		}
 		for i, v := range vals {
-			if n, ok := v.(pgtype.Numeric); ok {
+			if n, ok := v.(pgtype.Numeric); ok && exact && n.Valid && !n.NaN && n.InfinityModifier == pgtype.Finite {
+				v = olap.DecimalOf(n.Int, -int(n.Exp))
+			} else if n, ok := v.(pgtype.Numeric); ok {
 				f, err := n.Float64Value()
 				if err != nil {
 					return nil, err
