@@ -14,6 +14,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/rtdw/rtdw/internal/connector/topicdb"
+	"github.com/rtdw/rtdw/internal/httpguard"
 	rlog "github.com/rtdw/rtdw/internal/log"
 	"github.com/rtdw/rtdw/internal/log/embedded"
 	"github.com/rtdw/rtdw/internal/log/remote"
@@ -36,6 +37,10 @@ type Config struct {
 	Sync *bool `yaml:"sync"`
 	// HTTPAddr serves /metrics and the status page.
 	HTTPAddr string `yaml:"http_addr"`
+	// AuthToken, if set and neither --auth-token nor RTDW_AUTH_TOKEN is,
+	// is required by every HTTP endpoint rtdw serves (but /healthz) and
+	// sent by its clients of a running rtdw.
+	AuthToken string `yaml:"auth_token"`
 	// Jobs to run when --jobs is not given (default all).
 	Jobs []string `yaml:"jobs"`
 	// SQL files or directories of Flink SQL jobs that `run` and `worker`
@@ -109,8 +114,14 @@ func (c *Config) validate() error {
 }
 
 func (c Config) warehouse() warehouse.Config {
+	return warehouse.Config{Location: c.location(), TopicDBFormat: c.TopicDBFormat}
+}
+
+// location is the warehouse zone (timezone, validated): business dates,
+// and the zone the binlog reader renders TIMESTAMP columns in.
+func (c Config) location() *time.Location {
 	loc, _ := time.LoadLocation(c.Timezone)
-	return warehouse.Config{Location: loc, TopicDBFormat: c.TopicDBFormat}
+	return loc
 }
 
 // setup loads the config and resolves the data dir (flag > config > default).
@@ -122,7 +133,18 @@ func (g *globals) setup(cmdFlagChanged func(string) bool) (Config, error) {
 	if c.DataDir != "" && !cmdFlagChanged("data-dir") && os.Getenv("RTDW_DATA_DIR") == "" {
 		g.dataDir = c.DataDir
 	}
+	if !cmdFlagChanged("auth-token") {
+		if g.authToken = os.Getenv("RTDW_AUTH_TOKEN"); g.authToken == "" {
+			g.authToken = c.AuthToken
+		}
+	}
 	return c, nil
+}
+
+// guard is the httpguard setup of a server: the --auth-token, warnings
+// to the logger, default limits.
+func (g *globals) guard() httpguard.Options {
+	return httpguard.Options{Token: g.authToken, Logger: g.logger}
 }
 
 // openLog opens the data dir's embedded log for a process that runs jobs.
@@ -161,8 +183,11 @@ func (g *globals) openTopics(c Config) (rlog.Log, error) {
 		return nil, err
 	}
 	addr, token, _ := strings.Cut(strings.TrimSpace(string(raw)), "\n")
-	r := remote.New(addr, strings.TrimSpace(token))
+	r := remote.New(addr, strings.TrimSpace(token)).WithAuthToken(g.authToken)
 	if _, perr := r.ListTopics(context.Background()); perr != nil {
+		if errors.Is(perr, remote.ErrUnauthorized) {
+			return nil, perr
+		}
 		return nil, fmt.Errorf("%w; the rtdw holding it does not answer at %s: %v", err, addr, perr)
 	}
 	return r, nil

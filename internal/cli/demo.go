@@ -200,6 +200,9 @@ func runDemo(ctx context.Context, g *globals, cfg Config, o *demoOptions, change
 		}
 		defer stopHTTP() // before the deferred l.Close
 		fmt.Fprintf(g.stdout, "dashboard: http://%s/dashboard/\n", addr)
+		if g.authToken != "" {
+			fmt.Fprintf(g.stderr, "demo: the dashboard wants the --auth-token: open http://%s/dashboard/?token=<token> once (a cookie keeps it)\n", addr)
+		}
 	}
 	defer startSources(ctx, g, cfg, l)() // sources.* of rtdw.yaml (a MySQL database), as rtdw run
 	pace := "following the wall clock"

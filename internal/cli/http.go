@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/rtdw/rtdw/internal/httpguard"
 	rlog "github.com/rtdw/rtdw/internal/log"
 	"github.com/rtdw/rtdw/internal/log/remote"
 )
@@ -58,9 +59,11 @@ var statusPage = template.Must(template.New("status").Parse(`<!doctype html>
 {{range .Topics}}<tr><td>{{.Name}}</td><td class="n">{{.Partitions}}</td><td class="n" id="{{.Name}}">{{.Records}}</td></tr>
 {{end}}</table><p><a href="/metrics">/metrics</a> · <a href="/api/topics">/api/topics</a></p></body></html>`))
 
-// serveHTTP serves /metrics, /api/log/, /api/topics and a status page. It
-// returns the bound address (useful with port 0) and a stop function the
-// caller must run before closing l, so no request reaches a closed log.
+// serveHTTP serves /metrics, /api/log/, /api/topics and a status page
+// behind httpguard (timeouts, bodies in flight, --auth-token; /healthz
+// open). It returns the bound address (useful with port 0) and a stop
+// function the caller must run before closing l, so no request reaches a
+// closed log.
 //
 // mount adds handlers (the dashboard and its API).
 func serveHTTP(addr string, reg *prometheus.Registry, l rlog.Log, g *globals, mount ...func(*http.ServeMux)) (string, func(), error) {
@@ -95,7 +98,10 @@ func serveHTTP(addr string, reg *prometheus.Registry, l rlog.Log, g *globals, mo
 	if err != nil {
 		return "", nil, fmt.Errorf("http: %w (use --http-addr to pick another address)", err)
 	}
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	// Only /api/log/produce (behind its process token) reads a large body.
+	o := g.guard()
+	o.MaxBody = remote.MaxRequestBody
+	srv := httpguard.NewServer(addr, mux, o)
 	go srv.Serve(ln)
 	// Topic commands run while we hold the data dir find us here: address
 	// and token, written atomically, readable by the data dir's owner only.

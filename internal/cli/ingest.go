@@ -10,6 +10,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/spf13/cobra"
+
+	"github.com/rtdw/rtdw/internal/httpguard"
 )
 
 // ingestCommands are the `rtdw ingest` sources; each source's file adds
@@ -28,15 +30,15 @@ func newIngestCmd(g *globals) *cobra.Command {
 }
 
 // serveMetrics serves /metrics only (Kafka mode: topic commands go to
-// Kafka, not through this process).
-func serveMetrics(addr string, reg *prometheus.Registry) (string, func(), error) {
+// Kafka, not through this process), behind httpguard.
+func serveMetrics(addr string, reg *prometheus.Registry, g *globals) (string, func(), error) {
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return "", nil, fmt.Errorf("http: %w (use --http-addr to pick another address)", err)
 	}
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	srv := httpguard.NewServer(addr, mux, g.guard())
 	go srv.Serve(ln)
 	stop := func() {
 		sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)

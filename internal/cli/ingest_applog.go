@@ -19,6 +19,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/rtdw/rtdw/internal/connector/applog"
+	"github.com/rtdw/rtdw/internal/httpguard"
 	rlog "github.com/rtdw/rtdw/internal/log"
 	"github.com/rtdw/rtdw/internal/log/remote"
 )
@@ -33,6 +34,7 @@ type ingestApplogOptions struct {
 	dirtyTopic   string
 	maxBody      int64
 	maxLine      int
+	maxInFlight  int
 	poll         time.Duration
 	positionFile string
 	requestIDTTL time.Duration
@@ -52,13 +54,21 @@ HTTP: POST /applog with newline-separated JSON lines, plain or
 "Content-Encoding: gzip". The answer is 200 {"lines":N,"bad":M} only once the
 whole batch is in the log; on any other answer nothing was acknowledged and
 the client should retry. 400 = unreadable request (bad gzip, no lines),
-413 = body over --max-body (compressed or not), 415 = other encodings,
-503 = the log failed (retry). A retry after a lost 200 writes the batch
+413 = body over --max-body (compressed or not, or so many tiny lines that
+its batch would take over 4 × --max-body in memory), 415 = other encodings,
+503 = the log failed or --max-inflight requests are already being served
+(retry; the latter with Retry-After, before the body is sent when the
+client asks "Expect: 100-continue"). A retry after a lost 200 writes the batch
 twice, as with any at-least-once HTTP ingestion, unless the client sends an
 X-Request-Id header: a request id already committed (remembered for
 --request-id-ttl) is answered 200 {"duplicate":true} without writing again.
 /metrics serves the counters (rtdw_applog_lines_total, _bad_lines_total,
-_bytes_total, _http_requests_total).
+_bytes_total, _http_requests_total). A client is cut off after 10 s
+sending headers, when its body arrives slower than 16 KiB/s on average
+after 5 s or is not complete after 60 s (408), and after 60 s idle
+between requests. With --auth-token (or RTDW_AUTH_TOKEN, auth_token in the config)
+every request but GET /healthz needs "Authorization: Bearer <token>";
+listening beyond loopback without one logs a warning.
 
 Files: every file matching a --files pattern (repeatable; quote it so the
 shell does not expand it) is read from its start and followed. Rotation by
@@ -109,8 +119,8 @@ Stop with Ctrl-C or SIGTERM: requests in flight finish, the tail commits.`,
 			if o.once && len(o.files) == 0 {
 				return usagef("ingest applog: --once needs --files")
 			}
-			if o.maxBody < 1 || o.maxLine < 1 || o.poll <= 0 {
-				return usagef("ingest applog: --max-body, --max-line and --poll must be positive")
+			if o.maxBody < 1 || o.maxLine < 1 || o.maxInFlight < 1 || o.poll <= 0 {
+				return usagef("ingest applog: --max-body, --max-line, --max-inflight and --poll must be positive")
 			}
 			for _, p := range o.files {
 				if _, err := filepath.Match(p, ""); err != nil {
@@ -130,6 +140,7 @@ Stop with Ctrl-C or SIGTERM: requests in flight finish, the tail commits.`,
 	f.StringVar(&o.topic, "topic", "topic_log", "topic of good lines")
 	f.StringVar(&o.dirtyTopic, "dirty-topic", "dirty_data", "topic of bad lines (dead letters)")
 	f.Int64Var(&o.maxBody, "max-body", 16<<20, "largest request body in bytes, compressed or decompressed (413 above)")
+	f.IntVar(&o.maxInFlight, "max-inflight", 4, "requests with a body served at once; more get 503 with Retry-After (memory: at most about this × 4 × --max-body)")
 	f.IntVar(&o.maxLine, "max-line", 1<<20, "longest line in bytes; a longer line is dead-lettered (line_too_long)")
 	f.DurationVar(&o.poll, "poll", 250*time.Millisecond, "how often files are checked for new lines and rotation")
 	f.StringVar(&o.positionFile, "position-file", "", "file positions when the log has no state store (Kafka, a running rtdw); default <data-dir>/applog-positions.json")
@@ -254,7 +265,16 @@ func serveApplog(ctx context.Context, g *globals, o *ingestApplogOptions, c *app
 			addrPath = ""
 		}
 	}
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, BaseContext: func(net.Listener) context.Context { return context.WithoutCancel(ctx) }}
+	gopt := g.guard()
+	gopt.MaxInFlight, gopt.MaxBody = o.maxInFlight, o.maxBody
+	if l.StateStore() != nil {
+		gopt.MaxBody = max(o.maxBody, remote.MaxRequestBody) // /api/log/produce; /applog caps its own
+	}
+	// A large body may take all of ReadTimeout to arrive and then a commit:
+	// the answer gets a minute more.
+	gopt.WriteTimeout = httpguard.DefaultReadTimeout + time.Minute
+	gopt.BaseContext = context.WithoutCancel(ctx)
+	srv := httpguard.NewServer(o.listen, mux, gopt)
 	go func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			g.logger.Error("applog: http", "err", err)

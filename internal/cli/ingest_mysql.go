@@ -120,7 +120,7 @@ func runIngestMySQL(ctx context.Context, g *globals, cfg Config, o *ingestMySQLO
 	commits := prometheus.NewCounter(prometheus.CounterOpts{Name: "rtdw_mysqlcdc_commits_total", Help: "Commits (records + binlog position) to the log."})
 	reg.MustRegister(rows, commits)
 	if o.httpAddr != "" && cfg.Mode == "kafka" {
-		addr, stop, err := serveMetrics(o.httpAddr, reg)
+		addr, stop, err := serveMetrics(o.httpAddr, reg, g)
 		if err != nil {
 			return err
 		}
@@ -139,7 +139,7 @@ func runIngestMySQL(ctx context.Context, g *globals, cfg Config, o *ingestMySQLO
 	start := time.Now()
 	err = mysqlcdc.Run(ctx, l, mysqlcdc.Config{
 		DSN: o.dsn, Databases: o.databases, Tables: o.tables, Snapshot: o.snapshot, Topic: o.topic,
-		Name: o.name, ServerID: o.serverID, Reset: o.reset, Logger: g.logger,
+		Name: o.name, ServerID: o.serverID, Reset: o.reset, Logger: g.logger, Location: cfg.location(),
 		TransactionalID: cfg.Kafka.GroupIDPrefix + "ingest-mysql-" + o.name, TransactionTimeout: cfg.Kafka.TransactionTimeout,
 		OnCommit: func(n int, p mysqlcdc.Position) { rows.Add(float64(n)); commits.Inc(); total += n; last = p },
 	})

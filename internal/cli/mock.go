@@ -202,7 +202,7 @@ func runMock(ctx context.Context, g *globals, cfg Config, o *mockOptions, change
 			return usagef("mock --to http: --url is required")
 		}
 		sc.Bootstrap = false
-		sink = mock.NewHTTPSink(o.url, o.httpBatch)
+		sink = mock.NewHTTPSink(o.url, o.httpBatch).WithToken(g.authToken)
 		closeSink = func() error { return nil }
 	default:
 		return usagef("mock: --to %q: want embedded, kafka, file, mysql or http", o.to)

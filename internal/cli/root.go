@@ -34,6 +34,7 @@ type globals struct {
 	dataDir    string
 	configFile string
 	logLevel   string
+	authToken  string // --auth-token, else RTDW_AUTH_TOKEN, else auth_token (setup)
 	stdin      io.Reader
 	stdout     io.Writer
 	stderr     io.Writer
@@ -95,6 +96,7 @@ Start with:
 	pf.StringVar(&g.dataDir, "data-dir", def, "where topics, state and checkpoints live (env RTDW_DATA_DIR)")
 	pf.StringVar(&g.configFile, "config", "", "rtdw.yaml with settings (see README); flags override it")
 	pf.StringVar(&g.logLevel, "log-level", "info", "debug, info, warn or error")
+	pf.StringVar(&g.authToken, "auth-token", "", "token every HTTP endpoint rtdw serves requires (but /healthz), and its clients (topic commands, mock --to http) send (env RTDW_AUTH_TOKEN; config auth_token)")
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return usageError{fmt.Errorf("%w\nRun '%s --help' for usage.", err, c.CommandPath())}
 	})

@@ -41,7 +41,10 @@ With --drain, rtdw processes the input present at start (and everything that
 input produces for downstream jobs), ends every operator's input (windows
 fire), commits and exits 0: the bounded, backfill mode.
 
-Prometheus metrics are served on http://<http-addr>/metrics.`,
+Prometheus metrics are served on http://<http-addr>/metrics. With
+--auth-token (or RTDW_AUTH_TOKEN, auth_token in the config) every endpoint
+but /healthz requires "Authorization: Bearer <token>" (or ?token= in a
+browser link); an --http-addr beyond loopback logs a warning.`,
 		Example: `  rtdw run                                   # every job, until Ctrl-C
   rtdw run --jobs dwd_base_log --drain       # backfill one job and exit
   rtdw run --config rtdw.yaml --checkpoint-interval 200ms`,

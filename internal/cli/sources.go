@@ -50,7 +50,7 @@ func startSources(ctx context.Context, g *globals, cfg Config, l rlog.Log) func(
 			if m.DSN != "" && len(m.Databases) > 0 {
 				if _, err = rlog.EnsureTopic(ctx, l, topic, rlog.TopicConfig{Partitions: cfg.Partitions}); err == nil {
 					err = mysqlcdc.Run(ctx, l, mysqlcdc.Config{DSN: m.DSN, Databases: m.Databases, Tables: m.Tables,
-						Snapshot: m.Snapshot, Topic: topic, ServerID: m.ServerID, Logger: g.logger})
+						Snapshot: m.Snapshot, Topic: topic, ServerID: m.ServerID, Logger: g.logger, Location: cfg.location()})
 				}
 			}
 			if ctx.Err() != nil || (err == nil && m.Snapshot == mysqlcdc.SnapshotOnly) {

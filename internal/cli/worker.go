@@ -6,12 +6,9 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"net"
-	"net/http"
 	"os"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/spf13/cobra"
 
 	"github.com/rtdw/rtdw/internal/log/kafka"
@@ -160,16 +157,12 @@ func runWorker(ctx context.Context, g *globals, cfg Config, o *workerOptions) er
 	reg := newRegistry()
 	metrics := stream.NewMetrics(reg)
 	if o.httpAddr != "" {
-		ln, err := net.Listen("tcp", o.httpAddr)
+		addr, stop, err := serveMetrics(o.httpAddr, reg, g)
 		if err != nil {
-			return fmt.Errorf("--http-addr: %w", err)
+			return err
 		}
-		mux := http.NewServeMux()
-		mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
-		srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
-		go srv.Serve(ln)
-		defer srv.Close()
-		fmt.Fprintf(g.stderr, "metrics: http://%s/metrics\n", ln.Addr())
+		defer stop()
+		fmt.Fprintf(g.stderr, "metrics: http://%s/metrics\n", addr)
 	}
 	stopProgress := reportProgress(ctx, g, reg, o.progress)
 	defer stopProgress()

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/rtdw/rtdw/internal/httpguard"
 	rlog "github.com/rtdw/rtdw/internal/log"
 )
 
@@ -136,6 +137,7 @@ func (s *LogSink) Flush(ctx context.Context) error {
 // gmall mock does). Database changes are not sent.
 type HTTPSink struct {
 	url    string
+	token  string
 	client *http.Client
 	batch  int
 	buf    bytes.Buffer
@@ -148,6 +150,13 @@ func NewHTTPSink(url string, batch int) *HTTPSink {
 		batch = 1
 	}
 	return &HTTPSink{url: url, client: &http.Client{Timeout: 30 * time.Second}, batch: batch}
+}
+
+// WithToken makes s send "Authorization: Bearer token" (a collector's
+// --auth-token); "" sends none.
+func (s *HTTPSink) WithToken(token string) *HTTPSink {
+	s.token = token
+	return s
 }
 
 // Write implements Sink.
@@ -176,6 +185,7 @@ func (s *HTTPSink) Flush(ctx context.Context) error {
 		return fmt.Errorf("mock: http: %w", err)
 	}
 	req.Header.Set("Content-Type", "application/json")
+	httpguard.SetToken(req, s.token)
 	resp, err := s.client.Do(req)
 	if err != nil {
 		return fmt.Errorf("mock: http: %w", err)

@@ -1,6 +1,7 @@
 package applog
 
 import (
+	"bufio"
 	"bytes"
 	"compress/gzip"
 	"encoding/json"
@@ -8,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"strconv"
 	"strings"
 )
@@ -35,8 +37,13 @@ type Response struct {
 // Handler serves POST /applog: the body is newline-separated JSON lines
 // (Content-Encoding: gzip accepted); empty lines are ignored. It answers
 // 200 with a Response once every line is committed, 400/405/413/415 for a
-// request it cannot take (nothing is written), 503 when the log fails
-// (nothing acknowledged: retry).
+// request it cannot take (nothing is written; 408 for a body arriving too
+// slowly behind httpguard), 503 when the log fails
+// (nothing acknowledged: retry). The body is read as a stream, a line at a
+// time: a request holds its batch (about 1.5 times the body for ordinary
+// lines; a body of tiny lines past 4 times MaxBody is refused with 413)
+// plus one line. Serve it behind httpguard, which caps the requests in
+// flight and the time a client may take to send.
 func (c *Collector) Handler(o HTTPOptions) http.Handler {
 	if o.MaxBody <= 0 {
 		o.MaxBody = 16 << 20
@@ -65,44 +72,46 @@ func (c *Collector) serve(w http.ResponseWriter, r *http.Request, o HTTPOptions)
 	if len(reqID) > 256 {
 		return http.StatusBadRequest, Response{}, RequestIDHeader + " is longer than 256 bytes"
 	}
-	var body io.Reader = http.MaxBytesReader(w, r.Body, o.MaxBody)
+	raw := &readErr{r: http.MaxBytesReader(w, r.Body, o.MaxBody)}
+	var body io.Reader = raw
 	switch enc := strings.ToLower(strings.TrimSpace(r.Header.Get("Content-Encoding"))); enc {
 	case "", "identity":
 	case "gzip", "x-gzip":
 		zr, err := gzip.NewReader(body)
 		if err != nil {
-			return bodyError(err, o, "gzip")
+			return bodyError(err, raw.err, o)
 		}
 		defer zr.Close()
-		body = io.LimitReader(zr, o.MaxBody+1)
+		body = &capReader{r: zr, left: o.MaxBody}
 	default:
 		return http.StatusUnsupportedMediaType, Response{}, fmt.Sprintf("Content-Encoding %q is not supported (use gzip or none)", enc)
 	}
-	data, err := io.ReadAll(body)
-	if err != nil {
-		return bodyError(err, o, "body")
-	}
-	if int64(len(data)) > o.MaxBody {
-		return http.StatusRequestEntityTooLarge, Response{}, fmt.Sprintf("decompressed body is larger than %d bytes: send smaller batches", o.MaxBody)
-	}
+	// The body is read a line at a time: what is held is the batch being
+	// built (bounded by batchBudget), one line (up to MaxLine+1 bytes) and
+	// the read buffer, never the whole body as well.
 	b := c.newBatch()
 	source := "http:" + r.RemoteAddr
-	for len(data) > 0 {
-		line := data
-		if i := bytes.IndexByte(data, '\n'); i >= 0 {
-			line, data = data[:i], data[i+1:]
-		} else {
-			data = nil
+	lr := lineReader{r: bufio.NewReaderSize(body, 64<<10), max: o.MaxLine}
+	budget := batchBudget(o.MaxBody)
+	for {
+		line, over, blank, err := lr.next()
+		if err == io.EOF {
+			break
 		}
-		line = bytes.TrimSuffix(line, []byte{'\r'})
-		if len(bytes.TrimSpace(line)) == 0 {
+		if err != nil {
+			return bodyError(err, raw.err, o)
+		}
+		if blank {
 			continue
 		}
-		if len(line) > o.MaxLine {
+		if over || len(line) > o.MaxLine {
 			b.add(line[:o.MaxLine], source, -1, true)
-			continue
+		} else {
+			b.add(line, source, -1, false)
 		}
-		b.add(line, source, -1, false)
+		if b.mem() > budget {
+			return http.StatusRequestEntityTooLarge, Response{}, fmt.Sprintf("the batch has too many lines for its size (more than %d bytes in memory): send smaller batches", budget)
+		}
 	}
 	if b.lines == 0 {
 		return http.StatusBadRequest, Response{}, "the body has no lines: send newline-separated JSON objects"
@@ -122,13 +131,105 @@ func (c *Collector) serve(w http.ResponseWriter, r *http.Request, o HTTPOptions)
 	return http.StatusOK, Response{Lines: b.lines, Bad: bad}, ""
 }
 
-func bodyError(err error, o HTTPOptions, what string) (int, Response, string) {
+// batchBudget is the memory one request's batch may take: its lines and
+// their records (batch.mem). App-log lines of a few hundred bytes take
+// about 1.5 times their size; a body of tiny lines, each a record of its
+// own (a dead letter with headers for a bad one), would take up to a
+// hundred times its size and is refused beyond 4 times.
+func batchBudget(maxBody int64) int { return int(min(4*maxBody, 1<<40)) + 1<<20 }
+
+// errDecompressedTooLarge: a gzip body inflates beyond MaxBody.
+var errDecompressedTooLarge = errors.New("decompressed body too large")
+
+// capReader fails once more than left bytes were read.
+type capReader struct {
+	r    io.Reader
+	left int64
+}
+
+func (c *capReader) Read(p []byte) (int, error) {
+	if c.left < 0 {
+		return 0, errDecompressedTooLarge
+	}
+	n, err := c.r.Read(p)
+	c.left -= int64(n)
+	if c.left < 0 {
+		return n, errDecompressedTooLarge
+	}
+	return n, err
+}
+
+// lineReader yields the lines of a stream, without their newline (and
+// '\r' before it), keeping at most max+1 bytes of a line.
+type lineReader struct {
+	r   *bufio.Reader
+	max int
+	buf []byte
+}
+
+// next returns the next line; over reports that bytes past max+1 were
+// dropped (the line is too long), blank that the whole line, dropped bytes
+// included, is white space. It returns io.EOF after the last line (which
+// may lack its newline).
+func (l *lineReader) next() (line []byte, over, blank bool, err error) {
+	l.buf = l.buf[:0]
+	droppedBlank := true
+	for done := false; !done; {
+		frag, err := l.r.ReadSlice('\n')
+		switch {
+		case err == nil:
+			frag, done = frag[:len(frag)-1], true
+		case err == bufio.ErrBufferFull:
+		case err == io.EOF:
+			if len(l.buf) == 0 && len(frag) == 0 {
+				return nil, false, false, io.EOF
+			}
+			done = true // the last line, without its newline
+		default:
+			return nil, false, false, err
+		}
+		keep := min(len(frag), l.max+1-len(l.buf))
+		l.buf = append(l.buf, frag[:keep]...)
+		if keep < len(frag) {
+			over = true
+			droppedBlank = droppedBlank && len(bytes.TrimSpace(frag[keep:])) == 0
+		}
+	}
+	line = l.buf
+	if !over {
+		line = bytes.TrimSuffix(line, []byte{'\r'})
+	}
+	return line, over, droppedBlank && len(bytes.TrimSpace(line)) == 0, nil
+}
+
+// readErr remembers the error of the request body itself, to tell it
+// from the gzip stream's.
+type readErr struct {
+	r   io.Reader
+	err error
+}
+
+func (e *readErr) Read(p []byte) (int, error) {
+	n, err := e.r.Read(p)
+	if err != nil && err != io.EOF {
+		e.err = err
+	}
+	return n, err
+}
+
+// bodyError answers a failed read: err is what the reader returned,
+// rawErr what the request body itself did (nil: the gzip stream failed).
+func bodyError(err, rawErr error, o HTTPOptions) (int, Response, string) {
 	var tooBig *http.MaxBytesError
-	if errors.As(err, &tooBig) {
+	switch {
+	case errors.As(err, &tooBig) || errors.As(rawErr, &tooBig):
 		return http.StatusRequestEntityTooLarge, Response{}, fmt.Sprintf("body is larger than %d bytes: send smaller batches", o.MaxBody)
+	case errors.Is(err, errDecompressedTooLarge):
+		return http.StatusRequestEntityTooLarge, Response{}, fmt.Sprintf("decompressed body is larger than %d bytes: send smaller batches", o.MaxBody)
+	case errors.Is(rawErr, os.ErrDeadlineExceeded): // httpguard: too slow, or past ReadTimeout
+		return http.StatusRequestTimeout, Response{}, "cannot read the body in time: " + rawErr.Error()
+	case rawErr != nil:
+		return http.StatusBadRequest, Response{}, "cannot read the body: " + rawErr.Error()
 	}
-	if what == "gzip" || errors.Is(err, gzip.ErrHeader) || errors.Is(err, gzip.ErrChecksum) || errors.Is(err, io.ErrUnexpectedEOF) {
-		return http.StatusBadRequest, Response{}, "invalid gzip body: " + err.Error()
-	}
-	return http.StatusBadRequest, Response{}, "cannot read the body: " + err.Error()
+	return http.StatusBadRequest, Response{}, "invalid gzip body: " + err.Error()
 }

@@ -3,6 +3,7 @@ package applog
 import (
 	"strconv"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/valyala/fastjson"
 
@@ -51,8 +52,15 @@ type batch struct {
 	lines   int
 	bad     map[string]int // reason code -> lines
 	bytes   int
+	slices  int // bytes of the records' keys, values and headers
 	checker fastjson.Parser
 }
+
+// mem estimates the memory b holds: the records' array and their slices.
+func (b *batch) mem() int { return cap(b.recs)*int(unsafe.Sizeof(rlog.Record{})) + b.slices }
+
+// headerMem is what one dead-letter header costs beyond its value.
+const headerMem = int(unsafe.Sizeof(rlog.Header{}))
 
 // add validates line (without its newline) and appends its record: to
 // b.topic keyed by mid, or to b.dirty with the dead-letter headers. source
@@ -69,6 +77,7 @@ func (b *batch) add(line []byte, source string, off int64, tooLong bool) {
 	} else {
 		mid, code, detail = Check(&b.checker, line)
 	}
+	b.slices += len(val) + len(mid)
 	if code == "" {
 		b.recs = append(b.recs, rlog.Record{Topic: b.topic, Partition: rlog.AutoPartition, Key: mid, Value: val})
 		return
@@ -85,10 +94,12 @@ func (b *batch) add(line []byte, source string, off int64, tooLong bool) {
 		}
 		reason = reason[:n] + "..."
 	}
+	src := sourceOf(source, off)
+	b.slices += 3*headerMem + len(reason) + len(JobName) + len(src)
 	b.recs = append(b.recs, rlog.Record{Topic: b.dirty, Partition: rlog.AutoPartition, Value: val, Headers: []rlog.Header{
 		{Key: stream.HeaderReason, Value: []byte(reason)},
 		{Key: stream.HeaderJob, Value: []byte(JobName)},
-		{Key: stream.HeaderSource, Value: sourceOf(source, off)},
+		{Key: stream.HeaderSource, Value: src},
 	}})
 }
 

@@ -15,15 +15,21 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/cockroachdb/pebble/v2"
 
+	"github.com/rtdw/rtdw/internal/httpguard"
 	rlog "github.com/rtdw/rtdw/internal/log"
 )
 
 // ErrUnsupported is returned for operations only the owning process does.
 var ErrUnsupported = errors.New("not available through a running rtdw (stop it to use this)")
+
+// ErrUnauthorized: the running rtdw wants an --auth-token this client
+// does not send (or another one).
+var ErrUnauthorized = errors.New("the running rtdw wants its --auth-token: give the same --auth-token here (or RTDW_AUTH_TOKEN, auth_token in rtdw.yaml)")
 
 // TokenHeader carries the serving process's token: only a client that can
 // read the data dir's rtdw.addr knows it, which keeps out both a stale
@@ -34,12 +40,20 @@ const TokenHeader = "X-Rtdw-Token"
 type Log struct {
 	base  string
 	token string
+	auth  string
 	c     *http.Client
 }
 
 // New returns a client of the rtdw serving at addr (host:port) with token.
 func New(addr, token string) *Log {
 	return &Log{base: "http://" + addr + "/api/log", token: token, c: &http.Client{}}
+}
+
+// WithAuthToken makes l send the server's --auth-token too (as
+// "Authorization: Bearer"; httpguard.RequireToken); "" sends none.
+func (l *Log) WithAuthToken(token string) *Log {
+	l.auth = token
+	return l
 }
 
 // Wire types shared with the server.
@@ -95,6 +109,7 @@ func (l *Log) do(ctx context.Context, method, path string, q url.Values, body, o
 		return err
 	}
 	req.Header.Set(TokenHeader, l.token)
+	httpguard.SetToken(req, l.auth)
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
@@ -104,10 +119,16 @@ func (l *Log) do(ctx context.Context, method, path string, q url.Values, body, o
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
+		raw, _ := io.ReadAll(io.LimitReader(resp.Body, 4<<10))
 		var e errorJSON
-		json.NewDecoder(resp.Body).Decode(&e)
+		if json.Unmarshal(raw, &e) != nil || e.Error == "" {
+			e.Error = strings.TrimSpace(string(raw)) // a guard's text answer (401, 413, 503)
+		}
 		if s, ok := kinds[e.Kind]; ok {
 			return fmt.Errorf("%w: %s", s, e.Error)
+		}
+		if resp.StatusCode == http.StatusUnauthorized {
+			return fmt.Errorf("%s: %w", l.base, ErrUnauthorized)
 		}
 		return fmt.Errorf("running rtdw: %s: %s", resp.Status, e.Error)
 	}
@@ -153,8 +174,13 @@ func (l *Log) ListTopics(ctx context.Context) ([]rlog.TopicInfo, error) {
 }
 
 // maxBatchBytes bounds one produce request (JSON base64 grows bytes by
-// a third; the server accepts 256 MiB).
-const maxBatchBytes = 64 << 20
+// a third; the server accepts MaxRequestBody, room for one record of the
+// embedded log's largest, 16 MiB, alone).
+const maxBatchBytes = 8 << 20
+
+// MaxRequestBody is the largest request body the server reads (produce;
+// the other requests are small).
+const MaxRequestBody = 64 << 20
 
 // Produce implements log.Log, in requests of at most maxBatchBytes. Like a
 // Kafka producer's batches, each request is atomic, the whole call is not.

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rtdw/rtdw/internal/httpguard"
 	rlog "github.com/rtdw/rtdw/internal/log"
 	"github.com/rtdw/rtdw/internal/log/embedded"
 	"github.com/rtdw/rtdw/internal/log/remote"
@@ -83,7 +84,7 @@ func TestLargeProduceIsSplit(t *testing.T) {
 	r := client(srv, "s")
 	ctx := context.Background()
 	r.CreateTopic(ctx, "big", rlog.TopicConfig{Partitions: 1})
-	recs := make([]rlog.Record, 80) // 80 MiB: more than one 64 MiB request
+	recs := make([]rlog.Record, 80) // 80 MiB: ten 8 MiB requests
 	for i := range recs {
 		recs[i] = rlog.Record{Topic: "big", Partition: 0, Value: bytes.Repeat([]byte{'a' + byte(i%26)}, 1<<20)}
 	}
@@ -92,6 +93,35 @@ func TestLargeProduceIsSplit(t *testing.T) {
 	}
 	if _, end, _ := l.Offsets(ctx, rlog.TopicPartition{Topic: "big"}); end != 80 {
 		t.Fatalf("%d records arrived, want 80", end)
+	}
+}
+
+// Behind httpguard with an --auth-token, the client sends it too; without
+// it the answer says what is missing.
+func TestAuthToken(t *testing.T) {
+	l, err := embedded.Open(embedded.Options{Dir: t.TempDir(), NoSync: true, RetentionInterval: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(httpguard.Handler(remote.Handler(l, "proc"), httpguard.Options{Token: "auth", MaxBody: remote.MaxRequestBody}))
+	t.Cleanup(func() { srv.Close(); l.Close() })
+	ctx := context.Background()
+	if _, err := client(srv, "proc").ListTopics(ctx); err == nil || !strings.Contains(err.Error(), "--auth-token") {
+		t.Fatalf("without the auth token: %v", err)
+	}
+	r := client(srv, "proc").WithAuthToken("auth")
+	if err := r.CreateTopic(ctx, "t", rlog.TopicConfig{Partitions: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Produce(ctx, rlog.Record{Topic: "t", Partition: 0, Value: []byte("v")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, end, err := r.Offsets(ctx, rlog.TopicPartition{Topic: "t"}); err != nil || end != 1 {
+		t.Fatalf("offsets: %d %v", end, err)
+	}
+	// The process token is still required as well.
+	if _, err := client(srv, "").WithAuthToken("auth").ListTopics(ctx); err == nil {
+		t.Fatal("the auth token alone was accepted for the topic API")
 	}
 }
 

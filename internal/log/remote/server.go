@@ -12,6 +12,9 @@ import (
 )
 
 // Handler serves l's topics under /api/log/ to clients presenting token.
+// The token is checked before a byte of body is read; bodies are capped
+// (MaxRequestBody). Serve it behind httpguard (timeouts, bodies in flight,
+// the --auth-token).
 func Handler(l rlog.Log, token string) http.Handler {
 	mux := http.NewServeMux()
 	fail := func(w http.ResponseWriter, err error) {
@@ -54,7 +57,7 @@ func Handler(l rlog.Log, token string) http.Handler {
 	})
 	mux.HandleFunc("POST /api/log/topics", func(w http.ResponseWriter, r *http.Request) {
 		var t TopicJSON
-		if err := json.NewDecoder(r.Body).Decode(&t); err != nil {
+		if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20)).Decode(&t); err != nil {
 			fail(w, err)
 			return
 		}
@@ -82,7 +85,7 @@ func Handler(l rlog.Log, token string) http.Handler {
 	})
 	mux.HandleFunc("POST /api/log/produce", func(w http.ResponseWriter, r *http.Request) {
 		var recs []rlog.Record
-		if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 256<<20)).Decode(&recs); err != nil {
+		if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, MaxRequestBody)).Decode(&recs); err != nil {
 			fail(w, err)
 			return
 		}
