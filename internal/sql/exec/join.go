@@ -82,6 +82,10 @@ type JoinSpec struct {
 	// MaxCachedRows bounds the rows a task keeps decoded in memory (0:
 	// DefaultJoinCachedRows).
 	MaxCachedRows int
+	// EagerRows: how many rows of a side load with their key from state
+	// (0: DefaultJoinEagerRows); the rest load when a row of the other
+	// side needs to match them.
+	EagerRows int
 }
 
 // Validate reports a spec the operator cannot run (a planning error).
@@ -94,6 +98,9 @@ func (s JoinSpec) Validate() error {
 	}
 	if s.StateTTL < 0 {
 		return fmt.Errorf("join: negative state TTL %s", s.StateTTL)
+	}
+	if s.EagerRows < 0 {
+		return fmt.Errorf("join: negative EagerRows %d", s.EagerRows)
 	}
 	if err := joinCheckCols("join left unique key", s.LeftSchema, s.LeftUniqueKey...); err != nil {
 		return err
@@ -171,7 +178,10 @@ func (s JoinSpec) Validate() error {
 // A key's rows stay decoded in memory while it is used (MaxCachedRows, in
 // map-key order, the order state iterates them in) and changed entries
 // are written to state at each checkpoint or when the key leaves memory,
-// so a reloaded key behaves exactly as the cached one did.
+// so a reloaded key behaves exactly as the cached one did. A reloaded
+// side of more than EagerRows rows loads the rest only when a row of the
+// other side must be matched against it; a row of its own side looks up
+// its own entry alone.
 func Join(spec JoinSpec) stream.Factory {
 	return func() stream.Operator { return &regularJoin{spec: spec} }
 }
@@ -186,6 +196,7 @@ type regularJoin struct {
 	nullKey joinNullKeys
 	ttl     int64 // ms; 0: none
 	cache   joinCache
+	eager   int // EagerRows
 	out     joinOut
 
 	mk, enc, val []byte
@@ -220,6 +231,10 @@ func (j *regularJoin) Open(ctx *stream.Context) error {
 	j.always = [2]*state.MapState{ctx.Map("left"), ctx.Map("right")}
 	j.nullKey = joinNullKeys{cols: [2][]int{j.spec.LeftKeys, j.spec.RightKeys}, nullSafe: j.spec.NullSafe}
 	j.cache = newJoinCache(j.spec.MaxCachedRows, j.flush)
+	j.eager = j.spec.EagerRows
+	if j.eager <= 0 {
+		j.eager = DefaultJoinEagerRows
+	}
 	j.out = newJoinOut(j.spec.Cond, j.spec.LeftSchema, j.spec.RightSchema)
 	return nil
 }
@@ -292,15 +307,20 @@ func (j *regularJoin) process(rec *stream.Record, out stream.Emitter, kr *joinKe
 			return err
 		}
 	}
-	pos, found := kr.find(side, j.mk)
+	pos, found, err := j.findOwn(kr, side, j.mk, now)
+	if err != nil {
+		return err
+	}
 	var own *joinEntry
 	if found {
 		own = kr.sides[side][pos]
 	}
+	if err := j.complete(kr, 1-side, now); err != nil {
+		return err
+	}
 
 	// Every condition is evaluated before anything changes, so an error
 	// dead-letters the record with no effect.
-	var err error
 	var old []row.Value // the kept row this one replaces or retracts (unique key)
 	if own != nil && j.uk[side] != nil {
 		old = own.vals
@@ -502,7 +522,16 @@ func (j *regularJoin) expire(kr *joinKeyRows, now int64) error {
 	return nil
 }
 
-// load returns the rows of key from memory or state.
+// DefaultJoinEagerRows is how many rows of a side load with their key: a
+// larger side loads the rest only when a row of the other side needs to
+// match it. A key with many rows on one side and few on the other
+// (Nexmark q5: every auction of a window against the window's one
+// maximum) then takes the many rows' inserts without reading them all
+// back after each eviction.
+const DefaultJoinEagerRows = 1024
+
+// load returns the rows of key from memory or state: each side's first
+// EagerRows rows, the side marked partial when it has more.
 func (j *regularJoin) load(key []byte) (*joinKeyRows, error) {
 	if kr := j.cache.get(key); kr != nil {
 		return kr, nil
@@ -511,6 +540,10 @@ func (j *regularJoin) load(key []byte) (*joinKeyRows, error) {
 	for s := range kr.sides {
 		var bad error
 		err := j.rows[s].Range(key, func(mk, v []byte) bool {
+			if len(kr.sides[s]) == j.eager {
+				kr.partial[s] = true
+				return false
+			}
 			e, err := j.decode(s, mk, v)
 			if err != nil {
 				bad = err
@@ -528,6 +561,70 @@ func (j *regularJoin) load(key []byte) (*joinKeyRows, error) {
 	}
 	j.cache.add(kr)
 	return kr, nil
+}
+
+// complete loads the rest of a partial side: the rows in state it does
+// not hold yet (a row it holds is newer than state's copy), less those
+// whose TTL ran out (dropped, as expire drops the loaded ones).
+func (j *regularJoin) complete(kr *joinKeyRows, s int, now int64) error {
+	if !kr.partial[s] {
+		return nil
+	}
+	var expired [][]byte
+	var bad error
+	err := j.rows[s].Range(kr.key, func(mk, v []byte) bool {
+		pos, found := kr.find(s, mk)
+		if found {
+			return true
+		}
+		e, err := j.decode(s, mk, v)
+		if err != nil {
+			bad = err
+			return false
+		}
+		if j.expired(e, now) {
+			expired = append(expired, e.mk)
+			return true
+		}
+		j.cache.insert(kr, s, pos, e)
+		return true
+	})
+	if err == nil {
+		err = bad
+	}
+	if err != nil {
+		return fmt.Errorf("join: key %x: %w", kr.key, err)
+	}
+	for _, mk := range expired {
+		if err := j.rows[s].Delete(kr.key, mk); err != nil {
+			return err
+		}
+	}
+	kr.partial[s] = false
+	return nil
+}
+
+// findOwn is kr.find for a row's own side, reading the row's entry from
+// state into a partial side that does not hold it (an expired entry is
+// dropped and not found).
+func (j *regularJoin) findOwn(kr *joinKeyRows, s int, mk []byte, now int64) (int, bool, error) {
+	pos, found := kr.find(s, mk)
+	if found || !kr.partial[s] {
+		return pos, found, nil
+	}
+	v, ok, err := j.rows[s].Get(kr.key, mk)
+	if err != nil || !ok {
+		return pos, false, err
+	}
+	e, err := j.decode(s, mk, v)
+	if err != nil {
+		return pos, false, fmt.Errorf("join: key %x: %w", kr.key, err)
+	}
+	if j.expired(e, now) {
+		return pos, false, j.rows[s].Delete(kr.key, mk)
+	}
+	j.cache.insert(kr, s, pos, e)
+	return pos, true, nil
 }
 
 func (j *regularJoin) decode(side int, mk, v []byte) (*joinEntry, error) {

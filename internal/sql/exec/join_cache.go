@@ -37,8 +37,12 @@ type joinEntry struct {
 type joinKeyRows struct {
 	key   []byte
 	sides [2][]*joinEntry
-	used  bool // found in memory again since the last eviction
-	dirty bool // some entry is dirty (the key is listed in joinCache.dirty)
+	// partial[s]: side s holds only some of the key's rows (those read so
+	// far, and the ones changed since); state has the others (the regular
+	// join loads a large side lazily: see regularJoin.load).
+	partial [2]bool
+	used    bool // found in memory again since the last eviction
+	dirty   bool // some entry is dirty (the key is listed in joinCache.dirty)
 }
 
 func (k *joinKeyRows) empty() bool { return len(k.sides[0]) == 0 && len(k.sides[1]) == 0 }
@@ -139,6 +143,10 @@ func (c *joinCache) done(k *joinKeyRows) error {
 			}
 		}
 	}
+	// The dropped keys were flushed: forget them in the dirty list too,
+	// or each reload of a key between two checkpoints would keep its old
+	// rows alive there (a whole key per reload).
+	c.dirty = slices.DeleteFunc(c.dirty, func(o *joinKeyRows) bool { return !o.dirty })
 	c.limRows = max(c.maxRows, 2*c.rows)
 	return nil
 }

@@ -247,7 +247,7 @@ func joinRandomChangelog(rng *rand.Rand, n int, unique bool) (steps []joinStep, 
 
 func joinDiffSpec(jt JoinType, unique, cond bool) JoinSpec {
 	spec := JoinSpec{Type: jt, LeftSchema: joinDiffSchema, RightSchema: joinDiffSchema,
-		LeftKeys: []int{0}, RightKeys: []int{0}, MaxCachedRows: 7}
+		LeftKeys: []int{0}, RightKeys: []int{0}, MaxCachedRows: 7, EagerRows: 2} // evictions and partial sides
 	if unique {
 		spec.LeftUniqueKey, spec.RightUniqueKey = []int{1}, []int{1}
 	}
