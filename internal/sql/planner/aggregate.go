@@ -138,6 +138,12 @@ func (b *builder) aggregate(sel *ast.Select, from *rel, where ast.Expr, items []
 		if err != nil {
 			return nil, errAt(f, "%s: %v", ast.Format(f), err)
 		}
+		if base.mode == connector.InsertOnly {
+			// Nothing retracts (Flink's MaxAggFunction rather than
+			// MaxWithRetractAggFunction): MIN/MAX keep one value, not a
+			// count per distinct value.
+			bound = aggfn.InsertOnly(bound)
+		}
 		filter := -1
 		if f.Filter != nil {
 			c, err := b.compile(f.Filter, base, nil)
