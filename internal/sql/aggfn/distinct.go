@@ -31,6 +31,12 @@ func Distinct(b Bound, args []row.Type) (Bound, error) {
 		return Bound{}, fmt.Errorf("%s: %w", b.Name, err)
 	}
 	cfg := &distinctCfg{name: b.Name, nargs: len(args), schema: s}
+	if len(args) == 1 {
+		switch k := args[0].Kind; k {
+		case row.KindTinyInt, row.KindSmallInt, row.KindInt, row.KindBigInt:
+			cfg.intKind = k
+		}
+	}
 	inner := b.New
 	nb := b
 	nb.Mergeable = true
@@ -42,12 +48,20 @@ type distinctCfg struct {
 	name   string
 	nargs  int
 	schema *row.Schema // state: one ARRAY column per argument, then the counts
+	// intKind: the one argument is an integer of this kind, and the
+	// accumulator counts values in a map of int64 (no pointers for the
+	// collector to scan, no key strings: COUNT(DISTINCT bidder) over
+	// millions of bidders); 0 otherwise. The state format is the same.
+	intKind row.Kind
 }
 
 type distinctAcc struct {
 	cfg   *distinctCfg
 	inner Acc
 	seen  map[string]*distinctEntry
+	// With cfg.intKind: the count of each value, and of NULL.
+	ints  map[int64]int64
+	nullN int64
 }
 
 type distinctEntry struct {
@@ -68,9 +82,92 @@ func (a *distinctAcc) check(args []row.Value) error {
 	return nil
 }
 
+func (a *distinctAcc) addInt(args []row.Value, by int64) error {
+	v := args[0]
+	if v.IsNull() {
+		if a.nullN == 0 {
+			if err := a.inner.Add(args); err != nil {
+				return err
+			}
+		}
+		a.nullN += by
+		return nil
+	}
+	if a.ints == nil {
+		a.ints = map[int64]int64{}
+	}
+	x := v.Int64()
+	if n, ok := a.ints[x]; ok {
+		a.ints[x] = n + by
+		return nil
+	}
+	if err := a.inner.Add(args); err != nil {
+		return err
+	}
+	a.ints[x] = by
+	return nil
+}
+
+func (a *distinctAcc) retractInt(args []row.Value) error {
+	v := args[0]
+	if v.IsNull() {
+		switch {
+		case a.nullN == 0:
+		case a.nullN > 1:
+			a.nullN--
+		default:
+			if err := a.inner.Retract(args); err != nil {
+				return err
+			}
+			a.nullN = 0
+		}
+		return nil
+	}
+	x := v.Int64()
+	n, ok := a.ints[x]
+	switch {
+	case !ok:
+	case n > 1:
+		a.ints[x] = n - 1
+	default:
+		if err := a.inner.Retract(args); err != nil {
+			return err
+		}
+		delete(a.ints, x)
+	}
+	return nil
+}
+
+// intValue is x as a value of the argument's kind.
+func (a *distinctAcc) intValue(x int64) row.Value {
+	switch a.cfg.intKind {
+	case row.KindTinyInt:
+		return row.TinyInt(int8(x))
+	case row.KindSmallInt:
+		return row.SmallInt(int16(x))
+	case row.KindInt:
+		return row.Int(int32(x))
+	}
+	return row.BigInt(x)
+}
+
+// sortedInts is the integer arguments in key order (row.AppendKey orders
+// integers numerically).
+func (a *distinctAcc) sortedInts() []int64 {
+	xs := make([]int64, 0, len(a.ints))
+	for x := range a.ints {
+		xs = append(xs, x)
+	}
+	slices.Sort(xs)
+	return xs
+}
+
 func (a *distinctAcc) Add(args []row.Value) error {
 	if err := a.check(args); err != nil {
 		return err
+	}
+	if a.cfg.intKind != 0 {
+		return a.addInt(args, 1)
 	}
 	var buf [64]byte
 	key := row.AppendKey(buf[:0], args...)
@@ -86,6 +183,17 @@ func (a *distinctAcc) Add(args []row.Value) error {
 }
 
 func (a *distinctAcc) put(key string, args []row.Value, n int64) {
+	if a.cfg.intKind != 0 {
+		if args[0].IsNull() {
+			a.nullN = n
+			return
+		}
+		if a.ints == nil {
+			a.ints = map[int64]int64{}
+		}
+		a.ints[args[0].Int64()] = n
+		return
+	}
 	if a.seen == nil {
 		a.seen = map[string]*distinctEntry{}
 	}
@@ -99,6 +207,9 @@ func (a *distinctAcc) put(key string, args []row.Value, n int64) {
 func (a *distinctAcc) Retract(args []row.Value) error {
 	if err := a.check(args); err != nil {
 		return err
+	}
+	if a.cfg.intKind != 0 {
+		return a.retractInt(args)
 	}
 	var buf [64]byte
 	key := row.AppendKey(buf[:0], args...)
@@ -119,8 +230,23 @@ func (a *distinctAcc) Retract(args []row.Value) error {
 
 func (a *distinctAcc) Merge(other Acc) error {
 	o, ok := other.(*distinctAcc)
-	if !ok || o.cfg.nargs != a.cfg.nargs {
+	if !ok || o.cfg.nargs != a.cfg.nargs || o.cfg.intKind != a.cfg.intKind {
 		return mergeMismatch(a.cfg.name+"(DISTINCT)", other)
+	}
+	if a.cfg.intKind != 0 {
+		// In key order (NULL first), as the generic path: the order
+		// matters to order-sensitive inner functions.
+		if o.nullN > 0 {
+			if err := a.addInt([]row.Value{{}}, o.nullN); err != nil {
+				return err
+			}
+		}
+		for _, x := range o.sortedInts() {
+			if err := a.addInt([]row.Value{a.intValue(x)}, o.ints[x]); err != nil {
+				return err
+			}
+		}
+		return nil
 	}
 	for _, k := range o.sortedKeys() { // a deterministic order for order-sensitive functions
 		oe := o.seen[k]
@@ -154,18 +280,33 @@ func (a *distinctAcc) Marshal(dst []byte) []byte {
 	inner := a.inner.Marshal(nil)
 	dst = binary.AppendUvarint(append(dst, stateVersion), uint64(len(inner)))
 	dst = append(dst, inner...)
-	keys := a.sortedKeys()
-	cols := make([][]row.Value, a.cfg.nargs)
-	counts := make([]int64, len(keys))
-	for i := range cols {
-		cols[i] = make([]row.Value, len(keys))
-	}
-	for j, k := range keys {
-		e := a.seen[k]
-		for i := range cols {
-			cols[i][j] = e.args[i]
+	var cols [][]row.Value
+	var counts []int64
+	if a.cfg.intKind != 0 {
+		xs := a.sortedInts()
+		vals := make([]row.Value, 0, len(xs)+1)
+		counts = make([]int64, 0, len(xs)+1)
+		if a.nullN > 0 {
+			vals, counts = append(vals, row.Value{}), append(counts, a.nullN)
 		}
-		counts[j] = e.n
+		for _, x := range xs {
+			vals, counts = append(vals, a.intValue(x)), append(counts, a.ints[x])
+		}
+		cols = [][]row.Value{vals}
+	} else {
+		keys := a.sortedKeys()
+		cols = make([][]row.Value, a.cfg.nargs)
+		counts = make([]int64, len(keys))
+		for i := range cols {
+			cols[i] = make([]row.Value, len(keys))
+		}
+		for j, k := range keys {
+			e := a.seen[k]
+			for i := range cols {
+				cols[i][j] = e.args[i]
+			}
+			counts[j] = e.n
+		}
 	}
 	vals := make([]row.Value, 0, a.cfg.nargs+1)
 	for _, c := range cols {
@@ -176,7 +317,7 @@ func (a *distinctAcc) Marshal(dst []byte) []byte {
 }
 
 func (a *distinctAcc) Unmarshal(src []byte) error {
-	a.seen = nil
+	a.seen, a.ints, a.nullN = nil, nil, 0
 	name := a.cfg.name + "(DISTINCT)"
 	r := newReader(name, src)
 	inner := r.sized()
@@ -212,7 +353,7 @@ func (a *distinctAcc) Unmarshal(src []byte) error {
 		}
 	}
 	if err := r.done(); err != nil {
-		a.seen = nil
+		a.seen, a.ints, a.nullN = nil, nil, 0
 		return err
 	}
 	return nil
