@@ -72,7 +72,8 @@ const (
 // emitted unchanged on the "late" port, never silently dropped. It must
 // follow a KeyBy. At the end of a drained input every open window is
 // emitted without being discarded, so a later run that continues it
-// re-emits the complete window (sinks upsert by window and key).
+// re-emits the complete window if it changed (sinks upsert by window and
+// key); an unchanged window is not emitted again.
 func TumblingWindow(size time.Duration, agg Aggregator) stream.Factory {
 	return TumblingWindowOf[[]byte](size, bytesAgg{agg})
 }
@@ -150,6 +151,12 @@ type tumbling[A any] struct {
 	sizer Sizer[A]
 	ctx   *stream.Context
 	accs  *state.MapState // key -> window end (8 bytes, big endian) -> encoded accumulator
+	// sent: key -> window end -> the encoded accumulator an end of input
+	// emitted the open window with; emitting the window again from the
+	// same accumulator (the next run's end of input, the firing) is
+	// skipped, so a consumer sees each window once per change.
+	sent *state.MapState
+	sbuf []byte
 
 	cache          map[string]*winEntry[A] // key + window end (8 bytes) -> accumulator
 	bytes          int                     // sum of the cached entries' sizes
@@ -161,7 +168,7 @@ type tumbling[A any] struct {
 func (w *tumbling[A]) Ports() []string { return []string{PortWindows, PortLate} }
 
 func (w *tumbling[A]) Open(ctx *stream.Context) error {
-	w.ctx, w.accs = ctx, ctx.Map("windows")
+	w.ctx, w.accs, w.sent = ctx, ctx.Map("windows"), ctx.Map("sent")
 	w.limN, w.limBytes = w.maxN, w.maxBytes
 	return nil
 }
@@ -324,10 +331,32 @@ func (w *tumbling[A]) OnTimer(_ state.TimeDomain, ts int64, key []byte, out stre
 	if err != nil || !ok {
 		return err
 	}
-	if err := w.agg.Emit(key, win, acc, out); err != nil {
+	sent, same, err := w.sentAs(key, win.End, acc)
+	if err != nil {
 		return err
 	}
+	if !same {
+		if err := w.agg.Emit(key, win, acc, out); err != nil {
+			return err
+		}
+	}
+	if sent {
+		if err := w.sent.Delete(key, endKey(win.End)); err != nil {
+			return err
+		}
+	}
 	return w.forget(key, win.End)
+}
+
+// sentAs reports whether an end of input emitted the window (key, end),
+// and whether it did so with acc as it is now.
+func (w *tumbling[A]) sentAs(key []byte, end int64, acc A) (sent, same bool, err error) {
+	raw, sent, err := w.sent.Get(key, endKey(end))
+	if err != nil || !sent {
+		return sent, false, err
+	}
+	w.sbuf = w.agg.Encode(acc, w.sbuf[:0])
+	return true, bytes.Equal(raw, w.sbuf), nil
 }
 
 // forget removes the (key, window end) accumulator from memory and state.
@@ -344,7 +373,8 @@ func (w *tumbling[A]) forget(key []byte, end int64) error {
 }
 
 // OnEndOfInputTimer emits an open window at the end of a drained input,
-// keeping it (and its timer) so a later run continues it.
+// keeping it (and its timer) so a later run continues it; not when an
+// earlier end of input emitted it as it is (sent).
 func (w *tumbling[A]) OnEndOfInputTimer(d state.TimeDomain, ts int64, key []byte, out stream.Emitter) error {
 	if d != state.EventTime {
 		return nil
@@ -353,6 +383,13 @@ func (w *tumbling[A]) OnEndOfInputTimer(d state.TimeDomain, ts int64, key []byte
 	acc, ok, err := w.lookup(key, win.End)
 	if err != nil || !ok {
 		return err // !ok: a timer without a window
+	}
+	if _, same, err := w.sentAs(key, win.End, acc); err != nil || same {
+		return err
+	}
+	w.sbuf = w.agg.Encode(acc, w.sbuf[:0])
+	if err := w.sent.Put(key, endKey(win.End), w.sbuf); err != nil {
+		return err
 	}
 	return w.agg.Emit(key, win, acc, out)
 }

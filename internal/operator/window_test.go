@@ -278,3 +278,48 @@ func TestTumblingWindowKeepsHotWindow(t *testing.T) {
 		}
 	}
 }
+
+// A window an end of input emitted is not emitted again while unchanged:
+// not by a restarted run's end of input, nor when the watermark passes
+// it; a window that changed is emitted again (issue: drained restarts
+// re-emitted every open window into the DWS topics).
+func TestTumblingWindowEndOfInputEmitsOncePerChange(t *testing.T) {
+	f := operator.TumblingWindow(10*time.Millisecond, sum{})
+	h, err := stream.NewHarness(st.MemDB(t), "op", f, st.Epoch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	step := func(what string, do func() error) {
+		t.Helper()
+		if err := do(); err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+		if err := h.Checkpoint(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rec := func(k, v string, ts int64) func() error {
+		return func() error { return h.Process(stream.Record{Key: []byte(k), Value: []byte(v), Time: ts}) }
+	}
+	step("a 1", rec("a", "1", 3))
+	step("b 2", rec("b", "2", 4))
+	step("end", h.EndOfInput)
+	step("restore", h.Restore)
+	step("end again", h.EndOfInput) // unchanged: nothing
+	step("a 5", rec("a", "5", 6))
+	step("end, a changed", h.EndOfInput)
+	step("restore", h.Restore)
+	step("watermark", func() error { return h.Watermark(9) }) // both windows as last emitted: nothing
+	step("a 7", rec("a", "7", 13))
+	step("end", h.EndOfInput)
+	step("a 1", rec("a", "1", 14))
+	step("watermark", func() error { return h.Watermark(19) }) // changed since: emitted
+	st.Equal(t, "windows", []stream.Record{
+		{Key: []byte("a"), Value: []byte("0-10:1"), Time: 9},
+		{Key: []byte("b"), Value: []byte("0-10:2"), Time: 9},
+		{Key: []byte("a"), Value: []byte("0-10:6"), Time: 9},
+		{Key: []byte("a"), Value: []byte("10-20:7"), Time: 19},
+		{Key: []byte("a"), Value: []byte("10-20:8"), Time: 19},
+	}, h.Output(operator.PortWindows))
+}

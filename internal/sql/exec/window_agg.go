@@ -1,6 +1,7 @@
 package exec
 
 import (
+	"bytes"
 	"encoding/binary"
 	"fmt"
 	"math"
@@ -127,6 +128,21 @@ type winGroup struct {
 	// closed before any row of the group reached them).
 	fired   int64
 	buckets []*winBucket // by end (aligned) or start (sessions); disjoint
+	// sent: the windows an end of input emitted while still open, with
+	// the row emitted (row.AppendKey of its values): emitting the same
+	// row again (the next run's end of input, the real firing) is
+	// skipped, so a consumer sees each window once per change.
+	sent []sentWindow
+}
+
+type sentWindow struct {
+	start, end int64
+	row        []byte
+}
+
+// sentAt returns the index of window [start, end) in g.sent, or -1.
+func (g *winGroup) sentAt(start, end int64) int {
+	return slices.IndexFunc(g.sent, func(s sentWindow) bool { return s.start == start && s.end == end })
 }
 
 type windowAgg struct {
@@ -149,6 +165,7 @@ type windowAgg struct {
 	rec              stream.Record
 	buf              []byte
 	accBuf           []byte
+	rowKey           []byte
 }
 
 func (w *windowAgg) Open(ctx *stream.Context) error {
@@ -416,11 +433,20 @@ func (w *windowAgg) PrepareCheckpoint(stream.Emitter) error { return w.cache.flu
 
 // State layout of a group: version 1, the key values (self-describing),
 // fired (varint), the number of buckets, then per bucket start, end and
-// count (varints) and each accumulator length-prefixed.
-const windowGroupV1 = 1
+// count (varints) and each accumulator length-prefixed. Version 2 (a
+// group with windows emitted at an end of input) adds the number of them
+// and per window start, end (varints) and the row (length-prefixed).
+const (
+	windowGroupV1 = 1
+	windowGroupV2 = 2
+)
 
 func (w *windowAgg) encode(g *winGroup) []byte {
-	b := append(w.buf[:0], windowGroupV1)
+	ver := byte(windowGroupV1)
+	if len(g.sent) > 0 {
+		ver = windowGroupV2
+	}
+	b := append(w.buf[:0], ver)
 	b = windowAppendValues(b, g.keyVals)
 	b = binary.AppendVarint(b, g.fired)
 	b = binary.AppendUvarint(b, uint64(len(g.buckets)))
@@ -430,14 +456,24 @@ func (w *windowAgg) encode(g *winGroup) []byte {
 		b = binary.AppendVarint(b, k.count)
 		b = windowAppendAccs(b, k.accs, &w.accBuf)
 	}
+	if ver == windowGroupV2 {
+		b = binary.AppendUvarint(b, uint64(len(g.sent)))
+		for _, s := range g.sent {
+			b = binary.AppendVarint(b, s.start)
+			b = binary.AppendVarint(b, s.end)
+			b = binary.AppendUvarint(b, uint64(len(s.row)))
+			b = append(b, s.row...)
+		}
+	}
 	w.buf = b
 	return b
 }
 
 func (w *windowAgg) decode(raw []byte) (*winGroup, error) {
 	r := stateReader{b: raw}
-	if v := r.byte1(); r.err == nil && v != windowGroupV1 {
-		return nil, fmt.Errorf("%w: window group version %d", errCorruptState, v)
+	ver := r.byte1()
+	if r.err == nil && ver != windowGroupV1 && ver != windowGroupV2 {
+		return nil, fmt.Errorf("%w: window group version %d", errCorruptState, ver)
 	}
 	g := &winGroup{keyVals: windowReadValues(&r), fired: r.varint()}
 	n := r.uvarint()
@@ -452,6 +488,17 @@ func (w *windowAgg) decode(raw []byte) (*winGroup, error) {
 			return nil, err
 		}
 		g.buckets[i] = b
+	}
+	if ver == windowGroupV2 {
+		n := r.uvarint()
+		if r.err != nil || n > uint64(len(r.b)) {
+			return nil, errCorruptState
+		}
+		g.sent = make([]sentWindow, n)
+		for i := range g.sent {
+			g.sent[i] = sentWindow{start: r.varint(), end: r.varint()}
+			g.sent[i].row = slices.Clone(r.bytes())
+		}
 	}
 	if err := r.done(); err != nil {
 		return nil, err
@@ -480,6 +527,7 @@ func (w *windowAgg) OnTimer(_ state.TimeDomain, ts int64, key []byte, out stream
 		g.fired, fired = end, true
 	}
 	if fired {
+		g.sent = slices.DeleteFunc(g.sent, func(s sentWindow) bool { return s.end <= g.fired })
 		e.dirty = true
 		g.buckets = slices.DeleteFunc(g.buckets, func(b *winBucket) bool { return w.lastEnd(b) <= g.fired })
 		if len(g.buckets) == 0 {
@@ -526,7 +574,7 @@ func (w *windowAgg) emitWindow(key []byte, g *winGroup, end int64, out stream.Em
 		}
 	}
 	if count > 0 {
-		w.emitRow(key, g.keyVals, accs, start, end, out)
+		w.emitRow(key, g, accs, start, end, out, !fold)
 	}
 	if fold && !w.perWindow && w.spec.Window.Kind == Cumulate && end < start+w.clock.size {
 		base := &winBucket{start: start, end: end, count: count, accs: accs}
@@ -540,13 +588,32 @@ func (w *windowAgg) emitWindow(key []byte, g *winGroup, end int64, out stream.Em
 	return nil
 }
 
-func (w *windowAgg) emitRow(key []byte, keyVals []row.Value, accs []aggfn.Acc, start, end int64, out stream.Emitter) {
-	vals := append(w.out.Values[:0], keyVals...)
+// emitRow emits g's window [start, end) with the results of accs. eoi:
+// the end of a drained input emits the window while it is open; the row
+// is remembered in g.sent, and a later emission of the same row (another
+// end of input, the firing) is skipped. The caller marks g dirty.
+func (w *windowAgg) emitRow(key []byte, g *winGroup, accs []aggfn.Acc, start, end int64, out stream.Emitter, eoi bool) {
+	vals := append(w.out.Values[:0], g.keyVals...)
 	for _, a := range accs {
 		vals = append(vals, a.Result())
 	}
 	wt, tm := w.clock.windowTime(end, w.ltzOut)
 	w.out.Kind, w.out.Values = row.Insert, append(vals, row.Timestamp(start, 0), row.Timestamp(end, 0), wt)
+	if i := g.sentAt(start, end); i >= 0 || eoi {
+		w.rowKey = row.AppendKey(w.rowKey[:0], w.out.Values...)
+		same := i >= 0 && bytes.Equal(g.sent[i].row, w.rowKey)
+		switch {
+		case eoi && i >= 0:
+			g.sent[i].row = append(g.sent[i].row[:0], w.rowKey...)
+		case eoi:
+			g.sent = append(g.sent, sentWindow{start: start, end: end, row: slices.Clone(w.rowKey)})
+		default:
+			g.sent = slices.Delete(g.sent, i, i+1) // fired: done with it
+		}
+		if same {
+			return
+		}
+	}
 	w.rec = stream.Record{Key: key, Time: tm, Row: &w.out}
 	out.Emit(0, &w.rec)
 }
@@ -562,14 +629,15 @@ func (w *windowAgg) OnEndOfInputTimer(d state.TimeDomain, _ int64, key []byte, o
 		w.eoi = map[string]bool{}
 	}
 	w.eoi[string(key)] = true
-	_, g, err := w.group(key)
+	e, g, err := w.group(key)
 	if err != nil || g == nil {
 		return err
 	}
+	e.dirty = true // g.sent changes
 	if w.spec.Window.Kind == Session {
 		for _, b := range g.buckets {
 			if b.count > 0 {
-				w.emitRow(key, g.keyVals, b.accs, b.start, b.end, out)
+				w.emitRow(key, g, b.accs, b.start, b.end, out, true)
 			}
 		}
 		return nil

@@ -103,10 +103,13 @@ func (w *windowAgg) fireSessions(e *windowEntry[*winGroup], ts int64, out stream
 			return false
 		}
 		if b.count > 0 {
-			w.emitRow(e.key, g.keyVals, b.accs, b.start, b.end, out)
+			w.emitRow(e.key, g, b.accs, b.start, b.end, out, false)
 		}
 		return true
 	})
+	// Sessions that merged or grew since an end of input emitted them
+	// are done too.
+	g.sent = slices.DeleteFunc(g.sent, func(s sentWindow) bool { return w.clock.trigger(s.end) <= ts })
 	if len(g.buckets) == n {
 		return nil
 	}
