@@ -21,11 +21,14 @@ const (
 // Dedup makes each key count once downstream although it may arrive
 // several times (a left join's partial row then its completed row, a
 // replay): the first record of a key starts a processing-time wait; the
-// latest record of the key when the wait ends is emitted. A key's emitted
-// value is remembered for ttl: an identical record later is dropped, a
-// different one is emitted with a correction of the old one on the
-// "retract" port. At the end of a drained input, waiting keys are emitted.
-// It must follow a KeyBy on the deduplication id.
+// latest record of the key when the wait ends is emitted. With no wait
+// (0) a record is emitted at once, so the outcome does not depend on
+// timing. A key's emitted value is remembered for ttl, in event time (on
+// the records' own times, see JoinSpec.TTL): an identical record less
+// than ttl after it is dropped, a different one is emitted with a
+// correction of the old one on the "retract" port; 0 remembers forever.
+// At the end of a drained input, waiting keys are emitted. It must follow
+// a KeyBy on the deduplication id.
 func Dedup(wait, ttl time.Duration) stream.Factory {
 	return func() stream.Operator { return &dedup{wait: wait, ttl: ttl} }
 }
@@ -35,6 +38,7 @@ type dedup struct {
 	ctx       *stream.Context
 	latest    *state.ValueState // key -> record waiting to be emitted
 	emitted   *state.ValueState // key -> record emitted last (TTL)
+	clock     recordClock
 }
 
 func (d *dedup) Ports() []string { return []string{PortDeduped, PortRetract} }
@@ -42,9 +46,27 @@ func (d *dedup) Ports() []string { return []string{PortDeduped, PortRetract} }
 func (d *dedup) Open(ctx *stream.Context) error {
 	d.ctx = ctx
 	d.latest = ctx.Value("latest")
-	d.emitted = ctx.Value("emitted", state.WithTTL(d.ttl))
+	var opts []state.Option
+	if d.ttl > 0 {
+		opts = append(opts, d.clock.ttl(d.ttl))
+	}
+	d.emitted = ctx.Value("emitted", opts...)
 	return nil
 }
+
+// recordClock measures an event-time state TTL on the times of the
+// records themselves (Context.EventTimeTTL measures it on the watermark):
+// set to the time of the record being processed, it gives an entry the
+// expiry "its record's time + ttl", and hides from a record the entries
+// that expired by its time. What a record sees then depends on the
+// records' times only, not on when the watermark moved (that is timing:
+// fetch sizes, checkpoints); the task sweeps entries once its watermark
+// passes their expiry, when no record on time can see them any more.
+type recordClock struct{ t int64 }
+
+func (c *recordClock) now() int64 { return c.t }
+
+func (c *recordClock) ttl(d time.Duration) state.Option { return state.WithEventTimeTTL(d, c.now) }
 
 // A stored record is its event time (varint) then its value.
 func encodeRec(r *stream.Record) []byte {
@@ -60,6 +82,7 @@ func decodeRec(key, b []byte) (stream.Record, error) {
 }
 
 func (d *dedup) Process(rec *stream.Record, out stream.Emitter) error {
+	d.clock.t = rec.Time
 	prev, seen, err := d.emitted.Get(rec.Key)
 	if err != nil {
 		return err
@@ -75,6 +98,13 @@ func (d *dedup) Process(rec *stream.Record, out stream.Emitter) error {
 		out.Emit(1, &old)
 		out.Emit(0, rec)
 		return d.emitted.Put(rec.Key, encodeRec(rec))
+	}
+	if d.wait <= 0 {
+		if err := d.emitted.Put(rec.Key, encodeRec(rec)); err != nil {
+			return err
+		}
+		out.Emit(0, rec)
+		return nil
 	}
 	_, waiting, err := d.latest.Get(rec.Key)
 	if err != nil {
@@ -103,6 +133,7 @@ func (d *dedup) flush(key []byte, out stream.Emitter) error {
 		return err
 	}
 	out.Emit(0, &rec)
+	d.clock.t = rec.Time
 	if err := d.emitted.Put(key, raw); err != nil {
 		return err
 	}

@@ -38,23 +38,45 @@ func TestDedupByHand(t *testing.T) {
 	}, h.Output(operator.PortRetract))
 }
 
-// The remembered value expires after the TTL: a much later record of the
-// key starts over (it is a new occurrence, not a correction).
+// The remembered value expires after the TTL, in event time: a record of
+// the key a TTL later starts over (a new occurrence, not a correction),
+// however little processing time passed.
 func TestDedupTTL(t *testing.T) {
 	f := operator.Dedup(time.Second, time.Minute)
 	h := st.Run(t, f, []st.Step{
-		st.At(st.Epoch), st.Rec("k", "a", 1),
+		st.At(st.Epoch), st.Rec("k", "a", 1000),
 		st.At(st.Epoch.Add(2 * time.Second)),
-		st.At(st.Epoch.Add(2 * time.Minute)), st.Rec("k", "b", 2),
-		st.At(st.Epoch.Add(3 * time.Minute)),
+		st.Rec("k", "b", 61000), // a minute after a
+		st.At(st.Epoch.Add(4 * time.Second)),
+		st.Rec("k", "c", 62000), // a change within the TTL of b
 	})
 	st.Equal(t, "out", []stream.Record{
-		{Key: []byte("k"), Value: []byte("a"), Time: 1},
-		{Key: []byte("k"), Value: []byte("b"), Time: 2},
+		{Key: []byte("k"), Value: []byte("a"), Time: 1000},
+		{Key: []byte("k"), Value: []byte("b"), Time: 61000},
+		{Key: []byte("k"), Value: []byte("c"), Time: 62000},
 	}, h.Output(operator.PortDeduped))
-	if n := len(h.Output(operator.PortRetract)); n != 0 {
-		t.Fatalf("%d corrections after the TTL", n)
-	}
+	st.Equal(t, "retract", []stream.Record{
+		{Key: []byte("k"), Value: []byte("b"), Time: 61000},
+	}, h.Output(operator.PortRetract))
+}
+
+// With no wait a record is emitted at once (nothing depends on when the
+// processing-time clock moves); a change is a correction and the new value.
+func TestDedupNoWait(t *testing.T) {
+	h := st.Run(t, operator.Dedup(0, time.Hour), []st.Step{
+		st.Rec("d1", "partial", 1),
+		st.Rec("d1", "partial", 1), // a replay: dropped
+		st.Rec("d1", "complete", 1),
+		st.Rec("d2", "only", 2),
+	})
+	st.Equal(t, "out", []stream.Record{
+		{Key: []byte("d1"), Value: []byte("partial"), Time: 1},
+		{Key: []byte("d1"), Value: []byte("complete"), Time: 1},
+		{Key: []byte("d2"), Value: []byte("only"), Time: 2},
+	}, h.Output(operator.PortDeduped))
+	st.Equal(t, "retract", []stream.Record{
+		{Key: []byte("d1"), Value: []byte("partial"), Time: 1},
+	}, h.Output(operator.PortRetract))
 }
 
 func TestDedupRestore(t *testing.T) {

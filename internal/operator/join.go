@@ -3,6 +3,7 @@ package operator
 import (
 	"errors"
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/rtdw/rtdw/internal/state"
@@ -28,8 +29,15 @@ type JoinSpec struct {
 	// changes. Otherwise inner: emitted once every side has a row (and
 	// again when one changes).
 	Left bool
-	// TTL is how long a row is kept after its last write (processing
-	// time), as Flink's table.exec.state.ttl; 0 keeps rows forever.
+	// TTL bounds, in event time, how far apart rows may be to join, as
+	// Flink's table.exec.state.ttl bounds it in processing time: a row
+	// joins the rows of the other sides whose event times are less than
+	// TTL away from its own (either way), and is dropped from state once
+	// the watermark is TTL past its time. Measured on the rows' own times,
+	// the outcome does not depend on how fast, or in what order within
+	// that bound, the rows were read (a replay, a lagging or throttled
+	// run join as a live one does); only a row that arrives behind the
+	// watermark may find its partner already swept. 0 keeps rows forever.
 	TTL time.Duration
 	// Combine builds the output value of a left row and its right rows
 	// (nil for a missing side).
@@ -38,7 +46,11 @@ type JoinSpec struct {
 
 // Join makes a regular join operator; its output is keyed by RowID with
 // upsert semantics (a left join's partial row is later replaced by the
-// complete one): follow it with Dedup when each row must count once.
+// complete one): follow it with Dedup when each row must count once. An
+// output's time is the latest of the joined rows' times. Which rows join,
+// and the last version of each output row, depend on the rows (and the
+// order of each side's own versions) only; how many intermediate versions
+// a left join writes depends on which side was read first.
 func Join(spec JoinSpec) stream.Factory {
 	if spec.Sides < 2 || spec.Side == nil || spec.RowID == nil || spec.Combine == nil {
 		panic(fmt.Sprintf("operator: join needs Sides >= 2, Side, RowID and Combine (%+v)", spec))
@@ -51,15 +63,23 @@ type join struct {
 	lefts  *state.MapState   // join key -> row id -> left row
 	rights *state.ValueState // join key + side byte -> right row
 	rkey   []byte
+	clock  recordClock
 }
 
 func (j *join) Open(ctx *stream.Context) error {
 	var opts []state.Option
 	if j.spec.TTL > 0 {
-		opts = append(opts, state.WithTTL(j.spec.TTL))
+		opts = append(opts, j.clock.ttl(j.spec.TTL))
 	}
 	j.lefts, j.rights = ctx.Map("left", opts...), ctx.Value("right", opts...)
 	return nil
+}
+
+// near reports whether a stored row at time t may join the record being
+// processed: the state's TTL hides rows TTL or more before it, this the
+// rows TTL or more after it (read earlier, from a faster input).
+func (j *join) near(t int64) bool {
+	return j.spec.TTL <= 0 || t-j.clock.t < j.spec.TTL.Milliseconds()
 }
 
 func (j *join) rightKey(key []byte, side int) []byte {
@@ -75,6 +95,7 @@ func (j *join) Process(rec *stream.Record, out stream.Emitter) error {
 	if side < 0 || side >= j.spec.Sides {
 		return stream.BadInput("join_side", "side %d of %d", side, j.spec.Sides)
 	}
+	j.clock.t = rec.Time
 	if side == 0 {
 		id, err := j.spec.RowID(rec)
 		if err != nil {
@@ -83,16 +104,16 @@ func (j *join) Process(rec *stream.Record, out stream.Emitter) error {
 		if err := j.lefts.Put(rec.Key, id, encodeRec(rec)); err != nil {
 			return err
 		}
-		rights, err := j.rightRows(rec.Key)
+		rights, rt, err := j.rightRows(rec.Key)
 		if err != nil {
 			return err
 		}
-		return j.emit(id, rec.Time, rec.Value, rights, out)
+		return j.emit(id, max(rec.Time, rt), rec.Value, rights, out)
 	}
 	if err := j.rights.Put(j.rightKey(rec.Key, side), encodeRec(rec)); err != nil {
 		return err
 	}
-	rights, err := j.rightRows(rec.Key)
+	rights, rt, err := j.rightRows(rec.Key)
 	if err != nil {
 		return err
 	}
@@ -110,6 +131,9 @@ func (j *join) Process(rec *stream.Record, out stream.Emitter) error {
 			derr = err
 			return false
 		}
+		if !j.near(r.Time) {
+			return true
+		}
 		rows = append(rows, row{append([]byte(nil), id...), stream.Record{Value: append([]byte(nil), r.Value...), Time: r.Time}})
 		return true
 	})
@@ -117,30 +141,36 @@ func (j *join) Process(rec *stream.Record, out stream.Emitter) error {
 		return err
 	}
 	for _, r := range rows {
-		if err := j.emit(r.id, max(r.rec.Time, rec.Time), r.rec.Value, rights, out); err != nil {
+		if err := j.emit(r.id, max(r.rec.Time, rt), r.rec.Value, rights, out); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// rightRows returns the values of the key's right rows (nil if missing).
-func (j *join) rightRows(key []byte) ([][]byte, error) {
+// rightRows returns the values of the key's right rows (nil if missing)
+// and the latest of their times. An output's time is the latest of its
+// rows' (as an interval join's), whichever of them came last.
+func (j *join) rightRows(key []byte) ([][]byte, int64, error) {
 	out := make([][]byte, j.spec.Sides-1)
+	latest := int64(math.MinInt64)
 	for s := 1; s < j.spec.Sides; s++ {
 		raw, ok, err := j.rights.Get(j.rightKey(key, s))
 		if err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 		if ok {
 			r, err := decodeRec(nil, raw)
 			if err != nil {
-				return nil, err
+				return nil, 0, err
 			}
-			out[s-1] = r.Value
+			if j.near(r.Time) {
+				out[s-1] = r.Value
+				latest = max(latest, r.Time)
+			}
 		}
 	}
-	return out, nil
+	return out, latest, nil
 }
 
 func (j *join) emit(id []byte, t int64, left []byte, rights [][]byte, out stream.Emitter) error {

@@ -76,18 +76,41 @@ func TestLeftJoinEmitsPartialThenComplete(t *testing.T) {
 	}, h.Output("out"))
 }
 
-// Rows expire TTL after their last write: a detail arriving after its
-// order_info expired joins nothing (left join: partial row).
+// The TTL is event time, on the rows' own times: a detail TTL or more
+// after its order_info joins nothing (left join: partial row), whatever
+// the processing-time clock says.
 func TestJoinStateTTL(t *testing.T) {
 	h := st.Run(t, orderJoin(true, 10*time.Second), []st.Step{
-		st.At(st.Epoch), st.Rec("o1", "info:o1:paid", 1),
-		st.At(st.Epoch.Add(5 * time.Second)), st.Rec("o1", "detail:d1:apple", 2),
-		st.At(st.Epoch.Add(11 * time.Second)), st.Rec("o1", "detail:d2:pear", 3),
+		st.At(st.Epoch), st.Rec("o1", "info:o1:paid", 1000),
+		st.At(st.Epoch.Add(time.Hour)), st.Rec("o1", "detail:d1:apple", 6000), // 5 s after it
+		st.Rec("o1", "detail:d2:pear", 11000), // 10 s after it: expired
 	})
 	st.Equal(t, "out", []stream.Record{
-		{Key: []byte("d1"), Value: []byte("apple+paid"), Time: 2},
-		{Key: []byte("d2"), Value: []byte("pear+-"), Time: 3},
+		{Key: []byte("d1"), Value: []byte("apple+paid"), Time: 6000},
+		{Key: []byte("d2"), Value: []byte("pear+-"), Time: 11000},
 	}, h.Output("out"))
+}
+
+// The bound holds both ways, so the outcome does not depend on which side
+// was read first: rows TTL or more apart never join, rows closer always do.
+func TestJoinTTLIsOrderIndependent(t *testing.T) {
+	const ttl = 10 * time.Second
+	rows := []st.Step{
+		st.Rec("o1", "detail:d1:apple", 1000),
+		st.Rec("o1", "detail:d2:pear", 14000),
+		st.Rec("o1", "info:o1:paid", 12000), // 11 s after d1, 2 s before d2
+	}
+	for _, order := range [][]int{{0, 1, 2}, {2, 0, 1}, {1, 2, 0}, {2, 1, 0}} {
+		var steps []st.Step
+		for _, i := range order {
+			steps = append(steps, rows[i])
+		}
+		h := st.Run(t, orderJoin(false, ttl), steps)
+		out := h.Output("out")
+		if len(out) != 1 || string(out[0].Key) != "d2" || string(out[0].Value) != "pear+paid" {
+			t.Fatalf("order %v: %+v", order, out)
+		}
+	}
 }
 
 func TestJoinRestore(t *testing.T) {

@@ -75,8 +75,19 @@ type SourceOptions struct {
 	// OutOfOrderness bounds how late a record may be; default 3 s.
 	OutOfOrderness time.Duration
 	// IdleTimeout marks an input idle after this long without records, so it
-	// stops holding the watermark back; default 5 s.
+	// stops holding the watermark back; default 5 s. Only an input that has
+	// read everything its partition holds goes idle (a starved or lagging
+	// input stays active however long it was quiet), and a drained run
+	// never marks an input idle (see DESIGN "Event time and drains").
 	IdleTimeout time.Duration
+	// MinEventTime and MaxEventTimeSkew override Options.MinEventTime and
+	// Options.MaxEventTimeSkew for this source when set (non-zero): records
+	// whose event time is before MinEventTime, or more than
+	// MaxEventTimeSkew ahead of the processing-time clock, are
+	// dead-lettered (implausible_event_time, future_event_time) and do not
+	// move the watermark. A negative MaxEventTimeSkew accepts any time.
+	MinEventTime     time.Time
+	MaxEventTimeSkew time.Duration
 	// Decode makes the source typed: each record value is decoded once
 	// into rows, each pushed as a record with Row set (EventTime then
 	// sees the row). It makes one decoder per task (decoders keep parsers
@@ -114,6 +125,15 @@ func OutOfOrderness(d time.Duration) SourceOption {
 
 // IdleTimeout sets the idle-input timeout.
 func IdleTimeout(d time.Duration) SourceOption { return func(o *SourceOptions) { o.IdleTimeout = d } }
+
+// MinEventTime sets the source's plausibility floor (SourceOptions.MinEventTime).
+func MinEventTime(t time.Time) SourceOption { return func(o *SourceOptions) { o.MinEventTime = t } }
+
+// MaxEventTimeSkew sets how far ahead of the processing-time clock the
+// source's event times may be (SourceOptions.MaxEventTimeSkew).
+func MaxEventTimeSkew(d time.Duration) SourceOption {
+	return func(o *SourceOptions) { o.MaxEventTimeSkew = d }
+}
 
 var nameRE = regexp.MustCompile(`^[a-zA-Z0-9_]+$`)
 

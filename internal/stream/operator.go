@@ -84,6 +84,8 @@ type Context struct {
 	late   *int64
 	in     *inst
 	counts map[countKey]int64 // CountSkipped, CountRepaired
+	// draining: the task runs drained (Options.Drain).
+	draining bool
 }
 
 func (c *Context) scope() state.Scope {
@@ -125,6 +127,13 @@ func (c *Context) Watermark() int64 { return *c.wm }
 
 // Now is the processing-time clock (a manual clock under the test harness).
 func (c *Context) Now() time.Time { return c.now() }
+
+// Draining reports whether the task runs drained (bounded, Options.Drain).
+// A drained run's output must not depend on how fast it ran: an operator
+// whose processing-time timers would change what it emits (a hold bounded
+// by the wall clock) does without them while draining; the end of input
+// settles what they would have (EndOfInputTimerHandler, EndOfInputHandler).
+func (c *Context) Draining() bool { return c.draining }
 
 // CountLate counts a record that arrived behind the watermark; the operator
 // must still route it somewhere (a side output), never drop it silently.

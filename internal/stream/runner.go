@@ -50,10 +50,30 @@ type Options struct {
 	// deleted (purge.go), as Kafka Streams' repartition.purge.interval.ms.
 	// Default 30 s; negative keeps them.
 	PurgeInterval time.Duration
-	Metrics       *Metrics
-	Logger        *slog.Logger
-	Now           func() time.Time
+	// MaxEventTimeSkew: a source record whose event time is more than this
+	// ahead of the processing-time clock (Now: the wall clock, in a drained
+	// run too, since replayed old data is never ahead of it) goes to the
+	// dead-letter topic with reason future_event_time instead of on, and
+	// does not move the watermark: one far-future timestamp would
+	// otherwise close every window up to it and make every later record
+	// late. A source may set its own (SourceOptions.MaxEventTimeSkew).
+	// Default 24 h; negative accepts any time.
+	MaxEventTimeSkew time.Duration
+	// MinEventTime: a source record whose event time is before it goes to
+	// the dead-letter topic with reason implausible_event_time (a time in
+	// seconds read as milliseconds lands in January 1970). A source may
+	// set its own (SourceOptions.MinEventTime; the warehouse's sources use
+	// 2000-01-01). Zero: no floor.
+	MinEventTime time.Time
+	Metrics      *Metrics
+	Logger       *slog.Logger
+	// Now is the processing-time clock (timers, TTLs, idleness, the
+	// checkpoint interval, the future-event-time check); default time.Now.
+	Now func() time.Time
 }
+
+// DefaultMaxEventTimeSkew is Options.MaxEventTimeSkew's default.
+const DefaultMaxEventTimeSkew = 24 * time.Hour
 
 // Validate fills defaults and reports unusable settings.
 func (o *Options) Validate() error {
@@ -92,6 +112,9 @@ func (o *Options) Validate() error {
 	}
 	if o.PurgeInterval == 0 {
 		o.PurgeInterval = 30 * time.Second
+	}
+	if o.MaxEventTimeSkew == 0 {
+		o.MaxEventTimeSkew = DefaultMaxEventTimeSkew
 	}
 	if o.Metrics == nil {
 		o.Metrics = NewMetrics(nil)

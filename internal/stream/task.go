@@ -97,6 +97,14 @@ type seg struct {
 	lastEmpty bool         // the last fetch of this input returned nothing
 	row       row.Row      // a typed repartition input's decoded row (reused)
 	decode    RecordDecode // a typed source's decoder (this task's)
+	// positioned: offset is the input's position (restored, or past a
+	// record processed); a cluster task learns it from its first record.
+	positioned bool
+	// nextLagCheck: a quiet input found lagging is not asked again before.
+	nextLagCheck time.Time
+	// earliest and latest bound the plausible event times of the records
+	// being processed (sourceTime); now is the clock they were set at.
+	earliest, latest, now int64
 }
 
 // drainEnds are the end offsets of external inputs fixed when a drained
@@ -164,7 +172,7 @@ func (t *task) open(ctx context.Context) error {
 			case kindOperator:
 				in := &inst{node: n, op: n.factory(), own: t, wm: sr.wm, reach: sr.stage.reach[n]}
 				in.ctx = &Context{Job: t.job.Name, Operator: n.Name, Partition: t.part,
-					Logger: t.logger.With("operator", n.Name), store: t.store, wm: &in.wm, now: t.o.Now, late: &in.late}
+					Logger: t.logger.With("operator", n.Name), store: t.store, wm: &in.wm, now: t.o.Now, late: &in.late, draining: t.drain != ""}
 				in.ctx.timers = t.store.Timers(in.ctx.scope())
 				in.ctx.in = in
 				sr.insts = append(sr.insts, in)
@@ -264,7 +272,7 @@ func (t *task) restoreOffset(ctx context.Context, s *seg) error {
 			return fmt.Errorf("start offset of %s: %w", s.tp, err)
 		}
 	}
-	s.offset, s.committed = off, off
+	s.offset, s.committed, s.positioned = off, off, true
 	if first && s.node.src.Start != nil {
 		s.committed = -1 // commit the chosen start at the first checkpoint
 	}
@@ -295,9 +303,18 @@ func (t *task) restoreMeta(sr *stageRun) error {
 			break // an input added since: it starts afresh
 		}
 		c := clocks[i]
-		s.clock.maxTime, s.clock.idle = c.MaxTime, c.Idle
+		// A source input starts active: after a restart it may have a
+		// backlog, and it goes idle again only once it has read it and
+		// stayed quiet (goesIdle). Idle flags of upstream tasks are
+		// theirs, except in a drained run, where no input is ever idle.
+		s.clock.maxTime = c.MaxTime
 		if len(c.Producers) == len(s.clock.producers) {
 			copy(s.clock.producers, c.Producers)
+			if t.drain != "" {
+				for i := range s.clock.producers {
+					s.clock.producers[i].Idle = false
+				}
+			}
 		}
 	}
 	return nil
@@ -437,6 +454,9 @@ func (t *task) upstreamEnded(s *seg) bool {
 
 func (t *task) process(s *seg, recs []rlog.Record) error {
 	repartition := s.clock.producers != nil
+	if !repartition && len(recs) > 0 {
+		t.eventTimeBounds(s)
+	}
 	for i := range recs {
 		lr := &recs[i]
 		if t.drain != "" && !repartition && lr.Offset >= s.end {
@@ -477,7 +497,10 @@ func (t *task) process(s *seg, recs []rlog.Record) error {
 			err := s.decode(&base, func(r *row.Row) {
 				*rec = base
 				rec.Row = r
-				t.sourceTime(s, rec)
+				if b := t.sourceTime(s, rec); b != nil {
+					t.deadLetter(rec, b, "source_"+sanitize(s.tp.Topic))
+					return
+				}
 				if filter != nil {
 					ok, err := filter(r)
 					if err != nil {
@@ -507,7 +530,10 @@ func (t *task) process(s *seg, recs []rlog.Record) error {
 			}
 			continue
 		default:
-			t.sourceTime(s, rec)
+			if b := t.sourceTime(s, rec); b != nil {
+				t.deadLetter(rec, b, "source_"+sanitize(s.tp.Topic))
+				continue
+			}
 		}
 		pushAll(s.root, rec)
 		if t.err != nil {
@@ -519,22 +545,63 @@ func (t *task) process(s *seg, recs []rlog.Record) error {
 	if len(recs) > 0 {
 		s.clock.lastActivity = t.o.Now()
 		s.clock.idle = false
+		s.positioned = true
 	}
 	return nil
 }
 
-// sourceTime assigns a source record its event time and advances the
-// input's clock.
-func (t *task) sourceTime(s *seg, rec *Record) {
-	if src := &s.node.src; src.EventTime != nil {
-		if ts, ok := src.EventTime(rec); ok {
-			rec.Time = ts
-			s.clock.maxTime = max(s.clock.maxTime, ts)
-		}
-		return
+// eventTimeBounds sets the plausible event times of a source input's
+// records for one batch: from the source's (else the job's) MinEventTime
+// to MaxEventTimeSkew past the processing-time clock.
+func (t *task) eventTimeBounds(s *seg) {
+	src := &s.node.src
+	s.earliest = math.MinInt64
+	if m := src.MinEventTime; !m.IsZero() {
+		s.earliest = m.UnixMilli()
+	} else if m := t.o.MinEventTime; !m.IsZero() {
+		s.earliest = m.UnixMilli()
 	}
-	s.clock.maxTime = max(s.clock.maxTime, rec.Time)
+	skew := src.MaxEventTimeSkew
+	if skew == 0 {
+		skew = t.o.MaxEventTimeSkew
+	}
+	s.latest = math.MaxInt64
+	if skew > 0 {
+		s.now = t.o.Now().UnixMilli()
+		if d := skew.Milliseconds(); s.now < math.MaxInt64-d {
+			s.latest = s.now + d
+		}
+	}
 }
+
+// sourceTime assigns a source record its event time and advances the
+// input's clock. A time outside the plausible range (eventTimeBounds)
+// moves nothing: it is returned as the reason to dead-letter the record.
+// A record the extractor finds no time in keeps its log time and does not
+// move the watermark either.
+func (t *task) sourceTime(s *seg, rec *Record) *BadInputError {
+	ts := rec.Time
+	if src := &s.node.src; src.EventTime != nil {
+		v, ok := src.EventTime(rec)
+		if !ok {
+			return nil
+		}
+		ts = v
+	}
+	switch {
+	case ts > s.latest:
+		return &BadInputError{Code: "future_event_time", Detail: fmt.Sprintf("event time %s is more than %s ahead of the clock (%s)",
+			fmtMillis(ts), time.Duration(s.latest-s.now)*time.Millisecond, fmtMillis(s.now))}
+	case ts < s.earliest:
+		return &BadInputError{Code: "implausible_event_time", Detail: fmt.Sprintf("event time %s (%d ms) is before %s",
+			fmtMillis(ts), ts, fmtMillis(s.earliest))}
+	}
+	rec.Time = ts
+	s.clock.maxTime = max(s.clock.maxTime, ts)
+	return nil
+}
+
+func fmtMillis(ms int64) string { return time.UnixMilli(ms).UTC().Format(time.RFC3339Nano) }
 
 // pushAll pushes rec to every pusher; later branches get copies so they do
 // not see earlier branches' changes.
@@ -574,7 +641,7 @@ func (t *task) timersAndWatermarks() error {
 			src := &s.node.src
 			// Idleness is per input: a fused task's busy repartition input must
 			// not keep its empty source partition from going idle.
-			if s.clock.producers == nil && s.lastEmpty && !s.clock.idle && now.Sub(s.clock.lastActivity) >= src.IdleTimeout {
+			if s.clock.producers == nil && !s.clock.idle && t.goesIdle(s, now) {
 				s.clock.idle = true
 			}
 			wms[i], idles[i] = s.clock.watermark(src.OutOfOrderness)
@@ -601,6 +668,62 @@ func (t *task) timersAndWatermarks() error {
 		}
 	}
 	return t.err
+}
+
+// goesIdle reports whether a source input has been quiet long enough to
+// stop holding the watermark back. Never in a drained run: its watermark
+// then depends on what the inputs hold, not on how fast they were read (a
+// starved partition going idle would let the others' watermark run ahead
+// and make its records late), and an input at its drain end is done, not
+// idle (the next run continues it). In an unbounded run: after the idle
+// timeout without records, and only once the input has read everything
+// its partition holds (caughtUp) — quiet alone may be a starved fetch.
+func (t *task) goesIdle(s *seg, now time.Time) bool {
+	timeout := s.node.src.IdleTimeout
+	if t.drain != "" || !s.lastEmpty || now.Sub(s.clock.lastActivity) < timeout || now.Before(s.nextLagCheck) {
+		return false
+	}
+	if t.caughtUp(s) {
+		return true
+	}
+	s.nextLagCheck = now.Add(min(timeout, time.Second))
+	return false
+}
+
+// caughtUp reports whether a source input's position is at its
+// partition's end. On a log with transaction markers (Kafka: the end is
+// the last stable offset, and markers take offsets) a position short of
+// the end may have only markers ahead: a probe fetch tells. A position
+// not yet known (a cluster task before its first record, without a
+// committed offset) counts as caught up: quiet is then all there is.
+func (t *task) caughtUp(s *seg) bool {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	pos := s.offset
+	if !s.positioned {
+		off, ok, err := t.o.Log.CommittedOffset(ctx, t.group, s.tp)
+		if err != nil {
+			t.logger.Debug("idleness: committed offset unknown; input stays active", "topic", s.tp.Topic, "err", err)
+			return false
+		}
+		if !ok {
+			return true
+		}
+		pos = off
+	}
+	_, end, err := t.o.Log.Offsets(ctx, s.tp)
+	if err != nil {
+		t.logger.Debug("idleness: end offset unknown; input stays active", "topic", s.tp.Topic, "err", err)
+		return false
+	}
+	if pos >= end {
+		return true
+	}
+	if _, markers := t.o.Log.(stableChecker); markers {
+		recs, err := t.o.Log.Fetch(ctx, s.tp, pos, 1, 0)
+		return err == nil && len(recs) == 0
+	}
+	return false
 }
 
 // combine is the watermark of the inputs in set (bit i: input i): the

@@ -46,7 +46,7 @@ func App(c Config) *stream.Job {
 	}
 	warned := &sync.Map{}
 	j := stream.NewJob(Job)
-	j.Source(ods.TopicDB, stream.EventTime(ods.EventTime(c.TopicDBFormat)), stream.OutOfOrderness(c.OutOfOrderness)).
+	j.Source(ods.TopicDB, stream.EventTime(ods.EventTime(c.TopicDBFormat)), stream.OutOfOrderness(c.OutOfOrderness), ods.PlausibleTime()).
 		Process("normalize", ods.Normalize(c.TopicDBFormat)).Main().
 		Broadcast("config", ods.IsConfigTable(ConfigTable)).
 		Process("route", operator.Broadcast(func() operator.Rules {

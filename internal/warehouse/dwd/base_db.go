@@ -91,7 +91,7 @@ func BaseDB(c BaseDBConfig) *stream.Job {
 		known = append(known, r.SinkTable)
 	}
 	j := stream.NewJob(BaseDBJob)
-	j.Source(ods.TopicDB, stream.EventTime(ods.EventTime(c.TopicDBFormat)), stream.OutOfOrderness(c.OutOfOrderness)).
+	j.Source(ods.TopicDB, stream.EventTime(ods.EventTime(c.TopicDBFormat)), stream.OutOfOrderness(c.OutOfOrderness), ods.PlausibleTime()).
 		Process("normalize", ods.Normalize(c.TopicDBFormat)).Main().
 		Broadcast("config", ods.IsConfigTable(BaseDBConfigTable)).
 		Process("route", operator.Broadcast(func() operator.Rules { return newFactRouter(c.BusinessDB, c.Rules) }, c.MaxHold)).Main().

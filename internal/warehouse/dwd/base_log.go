@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/rtdw/rtdw/internal/stream"
+	"github.com/rtdw/rtdw/internal/warehouse/ods"
 )
 
 // BaseLogJob is the job's name: its consumer group and state identity.
@@ -42,7 +43,7 @@ func BaseLog(cfg BaseLogConfig) *stream.Job {
 	j := stream.NewJob(BaseLogJob)
 	j.DeadLetter = TopicDirty
 
-	split := j.Source(TopicLog, stream.EventTime(logTime)).
+	split := j.Source(TopicLog, stream.EventTime(logTime), ods.PlausibleTime()).
 		Process("etl", validateLog).Main().
 		KeyBy("by_mid", midKey).
 		Process("fix_is_new", fixIsNew(loc)).Main().

@@ -30,8 +30,10 @@ const FactInput = "topic_db"
 // {"dic_code":..., "dic_name":...}.
 const DicTable = "dim_base_dic"
 
-// Default processing-time TTLs of the fact joins (SPEC §3.2, as Flink's
-// table.exec.state.ttl in the reference jobs).
+// Default TTLs of the fact joins (SPEC §3.2, Flink's table.exec.state.ttl
+// in the reference jobs). They are event time here: rows join when their
+// ts are less than the TTL apart, so a replay or a slow drain joins what
+// a live run joins (operator.JoinSpec.TTL).
 const (
 	DefaultOrderDetailTTL = 10 * time.Second
 	DefaultCancelTTL      = 30*time.Minute + 5*time.Second
@@ -61,7 +63,7 @@ type FactConfig struct {
 	// LookupMissRetry retries a missing dimension row this long (a
 	// dimension written just before the fact); 0: a miss is final.
 	LookupMissRetry time.Duration
-	// Idle-state TTLs of the regular joins (processing time).
+	// TTLs of the regular joins, in event time (see the defaults).
 	OrderDetailTTL time.Duration // order_detail ⋈ order_info, ⟕ activity, ⟕ coupon; default 10 s
 	CancelTTL      time.Duration // order detail ⋈ cancel; default 30 min + 5 s
 	RefundTTL      time.Duration // refund joins; default 5 s
@@ -117,5 +119,5 @@ func (noDims) Get(context.Context, string, string) ([]byte, bool, error) { retur
 func factJob(name string, c FactConfig) (*stream.Job, stream.Stream) {
 	j := stream.NewJob(name)
 	j.DeadLetter = TopicDirty
-	return j, j.Source(FactInput, stream.EventTime(ods.EventTime(c.TopicDBFormat)))
+	return j, j.Source(FactInput, stream.EventTime(ods.EventTime(c.TopicDBFormat)), ods.PlausibleTime())
 }

@@ -38,9 +38,16 @@ const (
 // rows), the inner join is by order. The join operator holds one right row
 // per key, so each join runs keyed by its own key. order_info rows travel
 // through the first stage untouched (a stage has one input). All joins
-// keep idle state for OrderDetailTTL (processing time, as Flink's
-// table.exec.state.ttl), so an activity or coupon row arriving later than
-// that after its line finds nothing to complete.
+// join rows less than OrderDetailTTL apart in event time (the rows' ts;
+// Flink's table.exec.state.ttl bounds it in processing time, which would
+// make a replay or a slow drain join less), so an activity or coupon row
+// written that much later than its line finds nothing to complete.
+//
+// Which rows join does not depend on timing; how many times a line is
+// written does: a line read before its activity row is written partial,
+// then complete; read after it, only complete. The last version of each
+// line is the same either way (docs/reliability.md, "Event time and
+// drains").
 //
 // Output upserts by order_detail id: the line is written as soon as its
 // order is known, and again, completed, when its activity or coupon row

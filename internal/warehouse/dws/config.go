@@ -8,6 +8,7 @@ import (
 
 	"github.com/rtdw/rtdw/internal/dim"
 	"github.com/rtdw/rtdw/internal/stream"
+	"github.com/rtdw/rtdw/internal/warehouse/ods"
 )
 
 // Input topics (SPEC §3) and the dead-letter topic.
@@ -51,8 +52,9 @@ type Config struct {
 	// IdleTimeout marks a silent input partition idle; default 30 s (see
 	// the package doc for why not the engine's 5 s).
 	IdleTimeout time.Duration
-	// DedupTTL is how long an order detail's counted value is remembered
-	// (replays and corrections within it count once); default 1 h.
+	// DedupTTL is how long, in event time (the details' own times), an
+	// order detail's counted value is remembered (replays and corrections
+	// within it count once); default 1 h.
 	DedupTTL time.Duration
 	// Dims is what the enrichment lookups read (warehouse.Config.Dims).
 	// Required by the three jobs that enrich.
@@ -127,7 +129,7 @@ func (noDims) Get(context.Context, string, string) ([]byte, bool, error) {
 
 // source reads a topic with the jobs' event-time settings.
 func (c *Config) source(j *stream.Job, topic string, eventTime func(*stream.Record) (int64, bool)) stream.Stream {
-	return j.Source(topic, stream.EventTime(eventTime), stream.OutOfOrderness(c.OutOfOrderness), stream.IdleTimeout(c.IdleTimeout))
+	return j.Source(topic, stream.EventTime(eventTime), stream.OutOfOrderness(c.OutOfOrderness), stream.IdleTimeout(c.IdleTimeout), ods.PlausibleTime())
 }
 
 // Shanghai is the default business time zone (SPEC §0).

@@ -58,7 +58,8 @@
 //
 // Dedup of order details (dws_trade_sku_order_window and
 // dws_trade_province_order_window): operator.Dedup keyed by the detail id
-// with no wait and a TTL (Config.DedupTTL, default 1 h). Its
+// with no wait (a record is emitted at once) and an event-time TTL
+// (Config.DedupTTL, default 1 h). Its
 // corrections (the previously emitted row when the LEFT join later
 // completes it) are merged into the main stream marked as retractions, and
 // the window subtracts them, so each detail counts once with its latest

@@ -10,6 +10,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -158,6 +160,22 @@ func Stripped(recs []rlog.Record) []rlog.Record {
 // task reads its repartition input against its own varies, and with it
 // what a join emits first).
 func Drain(t testing.TB, recs []rlog.Record, partitions int32, build func(l *embedded.Log) []*stream.Job) *embedded.Log {
+	return drain(t, recs, partitions, false, build)
+}
+
+// DrainThrottled is Drain on a slow machine: the first 300 fetches of
+// topic_db partition 1 and the first 100 of partition 1 of every
+// repartition topic come back empty, partition 0 of every repartition
+// topic gives at most 5 records a fetch, tasks checkpoint (and so pass
+// watermarks on) every 5 ms, and the processing-time clock moves 50 ms
+// each time it is read (so idle timeouts and processing-time TTLs, were
+// they used, would run out). A drained run's outcome must not
+// change (docs/reliability.md, "Event time and drains").
+func DrainThrottled(t testing.TB, recs []rlog.Record, partitions int32, build func(l *embedded.Log) []*stream.Job) *embedded.Log {
+	return drain(t, recs, partitions, true, build)
+}
+
+func drain(t testing.TB, recs []rlog.Record, partitions int32, throttle bool, build func(l *embedded.Log) []*stream.Job) *embedded.Log {
 	t.Helper()
 	l, err := embedded.Open(embedded.Options{Dir: t.TempDir(), NoSync: true, RetentionInterval: -1})
 	if err != nil {
@@ -173,12 +191,47 @@ func Drain(t testing.TB, recs []rlog.Record, partitions int32, build func(l *emb
 			t.Fatal(err)
 		}
 	}
-	now := time.Date(2024, 6, 2, 0, 0, 0, 0, time.UTC)
+	// After any simulated day: no record is ahead of the clock (future_event_time).
+	now := time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC)
 	opts := stream.Options{Log: l, Drain: true, Partitions: partitions, Interval: time.Hour, Now: func() time.Time { return now }}
+	if throttle {
+		var ticks atomic.Int64
+		opts.Log = &throttledLog{Log: l, starved: map[rlog.TopicPartition]int{}}
+		opts.Interval = 5 * time.Millisecond
+		opts.Now = func() time.Time { return now.Add(time.Duration(ticks.Add(1)) * 50 * time.Millisecond) }
+	}
 	if err := stream.Run(ctx, opts, build(l)...); err != nil {
 		t.Fatal(err)
 	}
 	return l
+}
+
+// throttledLog starves and throttles fetches (see DrainThrottled).
+type throttledLog struct {
+	rlog.Log
+	mu      sync.Mutex
+	starved map[rlog.TopicPartition]int // empty fetches given so far
+}
+
+func (l *throttledLog) Fetch(ctx context.Context, tp rlog.TopicPartition, offset int64, max int, wait time.Duration) ([]rlog.Record, error) {
+	repartition := strings.HasPrefix(tp.Topic, "_rtdw-")
+	starve := 0
+	switch {
+	case tp.Topic == ods.TopicDB && tp.Partition == 1:
+		starve = 300
+	case repartition && tp.Partition == 1:
+		starve = 100
+	case repartition && tp.Partition == 0:
+		max = min(max, 5)
+	}
+	l.mu.Lock()
+	if l.starved[tp] < starve {
+		l.starved[tp]++
+		l.mu.Unlock()
+		return nil, nil
+	}
+	l.mu.Unlock()
+	return l.Log.Fetch(ctx, tp, offset, max, wait)
 }
 
 // Outcome lists every record of every topic of l but topic_db and the
