@@ -101,6 +101,7 @@ Start with:
 		return usageError{fmt.Errorf("%w\nRun '%s --help' for usage.", err, c.CommandPath())}
 	})
 	root.AddCommand(newTopicCmd(g), newRunCmd(g), newMockCmd(g), newJobsCmd(g), newBenchCmd(g), newDemoCmd(g), newKafkaDevCmd(g), newWorkerCmd(g), newIngestCmd(g), newQueryCmd(g), newDimCmd(g), newSQLCmd(g))
+	root.AddCommand(newOLAPCmd(g))
 	return root
 }
 

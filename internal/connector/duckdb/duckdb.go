@@ -83,10 +83,7 @@ func Open(ctx context.Context, o Options) (*Sink, error) {
 	}
 	cn, err := duck.NewConnector(dsn, nil)
 	if err != nil {
-		if strings.Contains(err.Error(), "lock") {
-			return nil, fmt.Errorf("duckdb: %s is open in another process (a running rtdw holds it for writing; DuckDB allows one writer process): %w", o.Path, err)
-		}
-		return nil, fmt.Errorf("duckdb: open %s: %w", o.Path, err)
+		return nil, openError(o.Path, err)
 	}
 	s := &Sink{db: sql.OpenDB(cn), connector: cn, readOnly: o.ReadOnly, tables: map[string]*olap.Table{}}
 	if err := s.db.PingContext(ctx); err != nil {
@@ -376,4 +373,20 @@ func oneStatement(conn *sql.Conn, query string) error {
 		}
 		return st.Close()
 	})
+}
+
+// openError names why DuckDB could not open path: another process holds
+// its lock, or the file is corrupt (not "locked": a corrupt block's
+// checksum error mentions a "block", which an earlier match on "lock"
+// took for a lock conflict).
+func openError(path string, err error) error {
+	msg := err.Error()
+	switch {
+	case strings.Contains(msg, "Could not set lock") || strings.Contains(msg, "Conflicting lock"):
+		return fmt.Errorf("duckdb: %s is open in another process (a running rtdw holds it for writing; DuckDB allows one writer process): %w", path, err)
+	case strings.Contains(msg, "Corrupt database file") || strings.Contains(msg, "not a valid DuckDB database file") ||
+		strings.Contains(msg, "Could not read enough bytes"):
+		return fmt.Errorf("duckdb: %s is corrupt: move it away and start rtdw again, which reloads the OLAP tables from the DWS topics: %w", path, err)
+	}
+	return fmt.Errorf("duckdb: open %s: %w", path, err)
 }
