@@ -6,7 +6,9 @@ import (
 	"encoding/hex"
 	"fmt"
 	"strconv"
+	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/valyala/fastjson"
 
 	"github.com/rtdw/rtdw/internal/stream"
@@ -37,6 +39,7 @@ func LoadJob(name string, tables []Table, sink Sink) *stream.Job {
 		if err := t.Validate(); err != nil {
 			panic(fmt.Sprintf("olap.LoadJob %s: %v", name, err))
 		}
+		loadMetrics.init(t.Name)
 		j.Source(t.Name).Process("load_"+t.Name, func() stream.Operator {
 			return &loader{t: &t, sink: sink, at: map[string]int{}}
 		})
@@ -108,16 +111,22 @@ func (l *loader) flush() error {
 		}
 	}
 	// Keys are distinct: the upserts and deletes commute.
+	began := time.Now()
 	if len(ups) > 0 {
 		if err := l.sink.Upsert(WithLabel(context.Background(), l.label(ups, "")), l.t.Name, ups); err != nil {
+			loadMetrics.failures.WithLabelValues(l.t.Name).Inc()
 			return fmt.Errorf("load %s: %w", l.t.Name, err)
 		}
 	}
 	if len(dels) > 0 {
 		if err := l.sink.(Deleter).Delete(WithLabel(context.Background(), l.label(dels, "d")), l.t.Name, dels); err != nil {
+			loadMetrics.failures.WithLabelValues(l.t.Name).Inc()
 			return fmt.Errorf("delete from %s: %w", l.t.Name, err)
 		}
 	}
+	loadMetrics.seconds.WithLabelValues(l.t.Name).Observe(time.Since(began).Seconds())
+	loadMetrics.rows.WithLabelValues(l.t.Name, "upsert").Add(float64(len(ups)))
+	loadMetrics.rows.WithLabelValues(l.t.Name, "delete").Add(float64(len(dels)))
 	clear(l.rows)
 	l.rows = l.rows[:0]
 	l.del = l.del[:0]
@@ -157,4 +166,37 @@ func WithLabel(ctx context.Context, label string) context.Context {
 func Label(ctx context.Context) (string, bool) {
 	s, ok := ctx.Value(labelKey{}).(string)
 	return s, ok && s != ""
+}
+
+// loadStats are the load job's metrics: rows written per table and
+// operation, the time a batch takes to load (the OLAP's share of the
+// end-to-end latency), and failed loads (the task retries from its
+// checkpoint).
+type loadStats struct {
+	rows     *prometheus.CounterVec
+	seconds  *prometheus.HistogramVec
+	failures *prometheus.CounterVec
+}
+
+var loadMetrics = loadStats{
+	rows: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "rtdw_olap_rows_loaded_total",
+		Help: "Rows the load job wrote to the OLAP database, per table and operation (upsert, delete)."}, []string{"table", "op"}),
+	seconds: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "rtdw_olap_load_seconds",
+		Help: "Time to load one batch into the OLAP database.", Buckets: prometheus.ExponentialBuckets(0.001, 2, 14)}, []string{"table"}),
+	failures: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "rtdw_olap_load_failures_total",
+		Help: "Batches the OLAP database refused (the load task retries from its last checkpoint)."}, []string{"table"}),
+}
+
+// init creates a table's series at zero, before its first batch.
+func (m loadStats) init(table string) {
+	m.rows.WithLabelValues(table, "upsert")
+	m.rows.WithLabelValues(table, "delete")
+	m.seconds.WithLabelValues(table)
+	m.failures.WithLabelValues(table)
+}
+
+// Collectors returns the load job's metrics, to register with the
+// process's registry.
+func Collectors() []prometheus.Collector {
+	return []prometheus.Collector{loadMetrics.rows, loadMetrics.seconds, loadMetrics.failures}
 }

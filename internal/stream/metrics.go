@@ -18,6 +18,23 @@ type Metrics struct {
 	// (Context.CountSkipped, Context.CountRepaired).
 	SkippedChanges *prometheus.CounterVec
 	Repaired       *prometheus.CounterVec
+	// What a job read and wrote, counted when committed: records of its
+	// source topics, and records written to its output topics (neither
+	// repartition topics nor dead letters). Operator counters
+	// (RecordsIn/RecordsOut) count every operator a record passes.
+	SourceRecords *prometheus.CounterVec
+	SinkRecords   *prometheus.CounterVec
+	// CheckpointFailures counts commits that failed (the task restarts
+	// from the last checkpoint); LastCheckpoint is when one last committed.
+	CheckpointFailures *prometheus.CounterVec
+	LastCheckpoint     *prometheus.GaugeVec
+	// Freshness is, at a job's last checkpoint, the age of the newest
+	// source record it committed (wall clock minus the record's log
+	// timestamp): how far its output lags what reached its inputs.
+	Freshness *prometheus.GaugeVec
+	// StoreBytes is the disk space of the store keyed state (and in
+	// embedded mode the log's index) lives in.
+	StoreBytes prometheus.Gauge
 }
 
 // NewMetrics registers the engine metrics on reg (nil: a private registry).
@@ -45,10 +62,52 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help: "Valid input records an operator skipped as carrying no row change (DDL, transaction and heartbeat markers), by reason."}, []string{"job", "operator", "reason"}),
 		Repaired: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "rtdw_repaired_records_total",
 			Help: "Input records an operator kept after a documented repair (invalid UTF-8 replaced by U+FFFD), by reason."}, []string{"job", "operator", "reason"}),
+		SourceRecords: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "rtdw_source_records_total",
+			Help: "Records a job read from its source topics (committed)."}, []string{"job", "topic"}),
+		SinkRecords: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "rtdw_sink_records_total",
+			Help: "Records a job wrote to its output topics (committed; not repartition topics or dead letters)."}, []string{"job", "topic"}),
+		CheckpointFailures: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "rtdw_checkpoint_failures_total",
+			Help: "Checkpoints whose commit failed (the task restarted from the last one)."}, []string{"job"}),
+		LastCheckpoint: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "rtdw_last_checkpoint_timestamp_seconds",
+			Help: "When a job last committed a checkpoint (Unix seconds; 0: not yet)."}, []string{"job"}),
+		Freshness: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "rtdw_freshness_seconds",
+			Help: "At a job's last checkpoint, the age of the newest source record it committed (wall clock minus the record's log timestamp)."}, []string{"job"}),
+		StoreBytes: prometheus.NewGauge(prometheus.GaugeOpts{Name: "rtdw_state_store_bytes",
+			Help: "Disk space of the local store keyed state lives in (embedded mode: with the log's index)."}),
 	}
 	if reg == nil {
 		reg = prometheus.NewRegistry()
 	}
-	reg.MustRegister(m.RecordsIn, m.RecordsOut, m.DeadLetters, m.Late, m.Lag, m.Watermark, m.Checkpoint, m.Restarts, m.Skipped, m.SkippedChanges, m.Repaired)
+	reg.MustRegister(m.RecordsIn, m.RecordsOut, m.DeadLetters, m.Late, m.Lag, m.Watermark, m.Checkpoint, m.Restarts, m.Skipped, m.SkippedChanges, m.Repaired,
+		m.SourceRecords, m.SinkRecords, m.CheckpointFailures, m.LastCheckpoint, m.Freshness, m.StoreBytes)
 	return m
+}
+
+// initSeries creates a job's series at zero when its task starts, so
+// dashboards and alerts see them before data flows (a counter that
+// appears only with its first increment hides "nothing yet").
+func (t *task) initSeries() {
+	m, job := t.o.Metrics, t.job.Name
+	m.Restarts.WithLabelValues(job)
+	m.CheckpointFailures.WithLabelValues(job)
+	m.LastCheckpoint.WithLabelValues(job)
+	m.Freshness.WithLabelValues(job)
+	m.Checkpoint.WithLabelValues(job)
+	for _, sr := range t.stages {
+		for _, in := range sr.insts {
+			m.RecordsIn.WithLabelValues(job, in.node.Name)
+			m.RecordsOut.WithLabelValues(job, in.node.Name)
+			m.Late.WithLabelValues(job, in.node.Name)
+		}
+		for _, n := range sr.stage.nodes {
+			if n.kind == kindSink && n.topic != "" {
+				m.SinkRecords.WithLabelValues(job, n.topic)
+			}
+		}
+	}
+	for _, s := range t.segs {
+		if s.node.kind == kindSource {
+			m.SourceRecords.WithLabelValues(job, s.tp.Topic)
+		}
+	}
 }

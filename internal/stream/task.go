@@ -9,6 +9,7 @@ import (
 	"maps"
 	"math"
 	"strconv"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -57,8 +58,13 @@ type task struct {
 	err     error
 	lastCP  time.Time
 
-	checkpoints int    // committed by this incarnation (resets restart backoff)
-	purger      purger // repartition inputs purged after checkpoints (purge.go)
+	checkpoints int // committed by this incarnation (resets restart backoff)
+	// srcIn counts the source records read since the last checkpoint, per
+	// topic; newestIn is the newest log timestamp among them (published
+	// at the commit: rtdw_source_records_total, rtdw_freshness_seconds).
+	srcIn    map[string]int64
+	newestIn int64
+	purger   purger // repartition inputs purged after checkpoints (purge.go)
 
 	// poison: records to dead-letter instead of processing (fault.go);
 	// shared with the supervisor, which outlives this incarnation.
@@ -224,6 +230,7 @@ func (t *task) open(ctx context.Context) error {
 			}
 		}
 	}
+	t.initSeries()
 	t.lastCP = t.o.Now()
 	return nil
 }
@@ -466,6 +473,13 @@ func (t *task) process(s *seg, recs []rlog.Record) error {
 		if repartition && string(lr.Header(HeaderControl)) == controlWatermark {
 			t.onMarker(s, lr)
 			continue
+		}
+		if !repartition && s.node.kind == kindSource {
+			if t.srcIn == nil {
+				t.srcIn = map[string]int64{}
+			}
+			t.srcIn[s.tp.Topic]++
+			t.newestIn = max(t.newestIn, lr.Timestamp)
 		}
 		if len(lr.Value) == 0 && !repartition && s.node.src.DecodeRecord == nil {
 			// A tombstone or an empty record carries no event: counted
@@ -765,6 +779,7 @@ func (t *task) checkpoint() error {
 		Records: t.pending, Group: t.group, Offsets: offsets, State: t.store.Batch(),
 	})
 	if err != nil {
+		t.o.Metrics.CheckpointFailures.WithLabelValues(t.job.Name).Inc()
 		return fmt.Errorf("checkpoint %s: %w", t, err)
 	}
 	t.o.Metrics.Checkpoint.WithLabelValues(t.job.Name).Observe(time.Since(began).Seconds())
@@ -840,6 +855,35 @@ func (t *task) committed() error {
 		s.committed = s.offset
 	}
 	t.checkpoints++
+	m, job := t.o.Metrics, t.job.Name
+	// Outputs per topic (runs of one topic: one label lookup per run, not
+	// per record), less repartition topics and dead letters.
+	topic, n := "", 0
+	sunk := func() {
+		if n > 0 && topic != t.job.DeadLetter && !strings.HasPrefix(topic, "_rtdw") {
+			m.SinkRecords.WithLabelValues(job, topic).Add(float64(n))
+		}
+	}
+	for i := range t.pending {
+		if r := &t.pending[i]; r.Topic != topic {
+			sunk()
+			topic, n = r.Topic, 0
+		}
+		n++
+	}
+	sunk()
+	for topic, n := range t.srcIn {
+		m.SourceRecords.WithLabelValues(job, topic).Add(float64(n))
+	}
+	clear(t.srcIn)
+	now := t.o.Now()
+	m.LastCheckpoint.WithLabelValues(job).Set(float64(now.UnixMilli()) / 1000)
+	if t.newestIn > 0 {
+		m.Freshness.WithLabelValues(job).Set(max(0, float64(now.UnixMilli()-t.newestIn)/1000))
+	}
+	if t.db != nil {
+		m.StoreBytes.Set(float64(t.db.Metrics().DiskSpaceUsage()))
+	}
 	clear(t.pending)
 	t.pending, t.pendSz = t.pending[:0], 0
 	t.arena.reset()

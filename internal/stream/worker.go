@@ -385,6 +385,7 @@ func (w *jobWorker) checkpoint(ctx context.Context) error {
 	began := time.Now()
 	ok, err := w.sess.Commit(ctx, recs)
 	if err != nil {
+		w.o.Metrics.CheckpointFailures.WithLabelValues(w.job.Name).Inc()
 		return fmt.Errorf("checkpoint %s: %w", w.job.Name, err)
 	}
 	w.polled = false
