@@ -1,6 +1,7 @@
 package state
 
 import (
+	"context"
 	"encoding/binary"
 	"fmt"
 	"log/slog"
@@ -52,26 +53,13 @@ func ClearScope(db *pebble.DB, sc Scope) error {
 	return nil
 }
 
-// PebbleLogger routes Pebble's chatter to slog at debug level and its
-// errors at error level.
-func PebbleLogger(l *slog.Logger) pebble.Logger { return pebbleLogger{l} }
-
-type pebbleLogger struct{ l *slog.Logger }
-
-func (q pebbleLogger) Infof(format string, args ...any)  { q.l.Debug(fmt.Sprintf(format, args...)) }
-func (q pebbleLogger) Errorf(format string, args ...any) { q.l.Error(fmt.Sprintf(format, args...)) }
-func (q pebbleLogger) Fatalf(format string, args ...any) {
-	q.l.Error(fmt.Sprintf(format, args...))
-	panic(fmt.Sprintf(format, args...))
-}
-
 // OpenLocal opens a cluster-mode worker's local store in dir: a cache of
-// the changelogs, so it is written without fsync.
+// the changelogs, so it is written without fsync. It is hardened like the
+// embedded log's store (HardenPebble).
 func OpenLocal(dir string, logger *slog.Logger) (*pebble.DB, error) {
-	if logger == nil {
-		logger = slog.Default()
-	}
-	db, err := pebble.Open(dir, &pebble.Options{Logger: PebbleLogger(logger)})
+	o := &pebble.Options{}
+	HardenPebble(o, dir, logger)
+	db, err := OpenPebble(context.Background(), dir, o)
 	if err != nil {
 		return nil, fmt.Errorf("state: open %s: %w", dir, err)
 	}

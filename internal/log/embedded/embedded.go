@@ -8,7 +8,9 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -17,6 +19,7 @@ import (
 	"github.com/cockroachdb/pebble/v2/bloom"
 	"github.com/cockroachdb/pebble/v2/sstable"
 
+	"github.com/rtdw/rtdw/internal/failstop"
 	rlog "github.com/rtdw/rtdw/internal/log"
 	"github.com/rtdw/rtdw/internal/state"
 )
@@ -143,14 +146,20 @@ type topicMeta struct {
 }
 
 // Open opens (or creates) an embedded log in opts.Dir.
-func Open(opts Options) (*Log, error) {
+func Open(opts Options) (*Log, error) { return OpenContext(context.Background(), opts) }
+
+// OpenContext is Open that gives up when ctx ends while Pebble opens
+// (replaying its write-ahead log can take long): it returns ctx's error
+// and the abandoned open closes the store if it ever completes
+// (state.OpenPebble).
+func OpenContext(ctx context.Context, opts Options) (*Log, error) {
 	o, err := opts.withDefaults()
 	if err != nil {
 		return nil, err
 	}
 	cache := pebble.NewCache(o.CacheBytes)
 	defer cache.Unref()
-	db, err := pebble.Open(o.Dir, pebbleOptions(cache, o))
+	db, err := state.OpenPebble(ctx, o.Dir, pebbleOptions(cache, o))
 	if err != nil {
 		return nil, fmt.Errorf("open embedded log %s: %w", o.Dir, err)
 	}
@@ -255,22 +264,30 @@ func prefixEnd(p []byte) []byte {
 	return nil
 }
 
-// pebbleOptions tunes Pebble for a log: large memtables so records are
-// usually read back before they are flushed; value separation; no
-// compression on the upper levels (it cost more CPU than the I/O it saved);
-// bloom filters so keyed-state point lookups skip the files a log's writes
-// create.
+// MemTableBytes is the size of the log's Pebble memtables. Records live in
+// segment files, so Pebble holds only state, offsets and segment metadata,
+// much of it rewritten at every checkpoint. The memtables bound the WAL a
+// restart replays and must flush before anything else: with 64 MiB ones a
+// 1,500-session drain never flushed, and left 30 MB of WAL to replay on a
+// disk that was full. 16 MiB used the same CPU as 64 in `rtdw bench
+// warehouse`, 8 MiB about 4 % more. See docs/reliability.md, "Disk full".
+const MemTableBytes = 16 << 20
+
+// pebbleOptions tunes Pebble for a log: value separation; no compression
+// on the upper levels (it cost more CPU than the I/O it saved); bloom
+// filters so keyed-state point lookups skip the files a log's writes
+// create; and state.HardenPebble for a full disk.
 func pebbleOptions(cache *pebble.Cache, o Options) *pebble.Options {
 	po := &pebble.Options{
 		Cache:                       cache,
 		FormatMajorVersion:          pebble.FormatNewest,
-		MemTableSize:                64 << 20,
+		MemTableSize:                MemTableBytes,
 		MemTableStopWritesThreshold: 4,
 		L0CompactionThreshold:       4,
 		L0StopWritesThreshold:       32,
 		LBaseMaxBytes:               512 << 20,
-		Logger:                      state.PebbleLogger(o.Logger),
 	}
+	state.HardenPebble(po, o.Dir, o.Logger)
 	// Record bodies go to blob files at flush and are not rewritten by
 	// compactions, which then move only keys: a log's bytes are written
 	// about twice (WAL, blob) instead of once per level.
@@ -468,6 +485,12 @@ func (l *Log) commitLocked(reqs []*commitReq) (retry []*commitReq) {
 		}
 	}
 	fail := func(err error) []*commitReq {
+		if failstop.IsDiskFull(err) {
+			// The next commit would fail the same way, and the runner retries
+			// forever: stop the process (in the CLI). Nothing is lost: Open
+			// cuts the segments back to the last commit.
+			failstop.Stop(&failstop.Error{Dir: l.opts.Dir, Op: "commit", Err: err})
+		}
 		for _, pd := range g.order {
 			for _, s := range pd.created {
 				s.f.Close() // never installed; Open removes the file
@@ -494,7 +517,7 @@ func (l *Log) commitLocked(reqs []*commitReq) (retry []*commitReq) {
 			return fail(err)
 		}
 	}
-	if err := b.Commit(l.writeOp); err != nil {
+	if err := l.commitBatch(b); err != nil {
 		return fail(fmt.Errorf("commit: %w", err))
 	}
 	l.lastTime = g.now
@@ -502,6 +525,25 @@ func (l *Log) commitLocked(reqs []*commitReq) (retry []*commitReq) {
 		pd.install(g.now)
 	}
 	return nil
+}
+
+// commitBatch commits b. Pebble panics when it cannot write a new WAL
+// file (and its Logger.Fatalf on other WAL errors, see
+// state.HardenPebble): its commit pipeline is unusable afterwards, so that
+// is reported to failstop, which stops the process in the CLI, before the
+// panic goes on.
+func (l *Log) commitBatch(b *pebble.Batch) error {
+	defer func() {
+		if p := recover(); p != nil {
+			err, ok := p.(error)
+			if !ok {
+				err = fmt.Errorf("%v", p)
+			}
+			failstop.Stop(&failstop.Error{Dir: l.opts.Dir, Op: "pebble commit", Err: err})
+			panic(p)
+		}
+	}()
+	return b.Commit(l.writeOp)
 }
 
 // group is what a group's txns add up to, per partition.
@@ -869,9 +911,43 @@ func (l *Log) Close() error {
 				}
 			}
 		}
+		// Flush the memtables first: the next Open then has no WAL to
+		// replay (nor the space its flush takes to find on a full disk).
+		// Every WAL file there before the flush then holds nothing a table
+		// does not (recycled ones nothing at all): remove them, so the store
+		// at rest takes the space of its data, not of up to
+		// MemTableStopWritesThreshold+2 WAL files.
+		stale := walFiles(l.opts.Dir)
+		ferr := l.db.Flush()
 		err = l.db.Close()
+		if ferr != nil {
+			err = errors.Join(fmt.Errorf("close embedded log %s: flush: %w", l.opts.Dir, ferr), err)
+		}
+		if err == nil {
+			for _, p := range stale {
+				os.Remove(p) // gone already if Pebble reused it for a WAL since
+			}
+		}
 	})
 	return err
+}
+
+// walFiles lists the Pebble WAL files in dir (NNNNNN.log; segment files
+// are in subdirectories).
+func walFiles(dir string) []string {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, e := range entries {
+		n, ok := strings.CutSuffix(e.Name(), ".log")
+		if !ok || n == "" || strings.Trim(n, "0123456789") != "" || !e.Type().IsRegular() {
+			continue
+		}
+		out = append(out, filepath.Join(dir, e.Name()))
+	}
+	return out
 }
 
 func (l *Log) isClosed() bool {
