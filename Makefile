@@ -28,9 +28,12 @@ $(VENDOR)/echarts.min.js: web/package.json web/package-lock.json
 	cp web/node_modules/echarts/dist/echarts.min.js $(VENDOR)/
 
 # The whole warehouse on the mock shop, dashboard URL printed; Ctrl-C stops,
-# running it again continues where it stopped.
+# running it again continues where it stopped. The dashboard's address:
+# make demo HTTP=127.0.0.1:9000, or PORT=9000 (on 127.0.0.1); by default
+# 127.0.0.1:8080, or a free port when that one is taken.
+HTTP ?= $(if $(PORT),127.0.0.1:$(PORT))
 demo: build
-	./$(BIN) --data-dir $(DEMO_DIR) demo
+	./$(BIN) --data-dir $(DEMO_DIR) demo $(if $(HTTP),--http-addr $(HTTP))
 
 # Debian packages the tests use (kcat), installed if missing.
 deps:

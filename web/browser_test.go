@@ -2,7 +2,9 @@ package web_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"io/fs"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -153,4 +155,67 @@ func TestDashboardWithoutChartLibraries(t *testing.T) {
 			t.Errorf("%s: card %v, want a %s of %d rows", ind.Name, c, want, expectedRows(t, ind.Name))
 		}
 	}
+}
+
+// consolePage is a console page to load and what its DOM must hold.
+type consolePage struct {
+	name, hash string
+	has        []string
+}
+
+// The console in a real browser, wide (1600 px) and on a phone (390 px):
+// every page loads its API, the jobs table lists the job, the DAG has its
+// operators with their counters, topics show record counts, dead letters
+// their reasons, and the SQL editor runs a query; a screenshot of each.
+func TestConsoleInChromium(t *testing.T) {
+	browser := testenv.Chromium(t)
+	r := startConsoleRun(t, web.ConsoleOptions{Querier: adstest.DuckDB(t), Dashboard: true,
+		Tables: []string{"dws_trade_province_order_window"}})
+	sql := "SELECT province_name, sum(order_amount) AS gmv FROM dws_trade_province_order_window GROUP BY 1 ORDER BY 2 DESC"
+	pages := []consolePage{
+		{"overview", "#/", []string{`id="overview"`, `data-job="` + consoleJobName + `"`, `href="dashboard/"`}},
+		{"jobs", "#/jobs", []string{`data-job="` + consoleJobName + `" data-records-in="21" data-operators="2"`}},
+		{"job", "#/jobs/" + consoleJobName, []string{`data-nodes="5"`, `data-node="source_orders"`, `data-node="by_user"`, `data-node="sink_user_totals"`,
+			`data-node="parse" data-kind="operator" data-in="12" data-out="9"`, `data-node="sum" data-kind="operator" data-in="9" data-out="9"`,
+			`data-from="by_user" data-to="sum"`, `<tr data-stage="1">`}},
+		{"topics", "#/topics", []string{`data-topic="orders" data-records="12" data-exact="1"`, `data-topic="user_totals" data-records="9"`, `data-topic="dirty_data" data-records="3"`}},
+		{"topic", "#/topics/orders", []string{`id="tail" data-rows="12"`, `not json`, `<tr data-partition="1">`}},
+		{"deadletters", "#/deadletters", []string{`data-reason="malformed_json" data-count="2"`, `data-reason="missing_user" data-count="1"`, `id="dead-records" data-rows="3"`}},
+		{"sql", "#/sql?q=" + url.QueryEscape(sql), []string{`id="result" data-rows="`, `data-status="ok"`, `<th>province_name</th>`}},
+	}
+	dir := artifactDir(t)
+	for _, width := range []int{1600, 390} {
+		for _, p := range pages {
+			browser.Width, browser.Height = width, 1000
+			if width == 390 {
+				browser.Height = 844
+			}
+			if p.name == "job" {
+				browser.Height = 1800 // the whole graph and its tables
+			}
+			u := r.srv.URL + "/" + p.hash
+			shot := filepath.Join(dir, fmt.Sprintf("console-%s-%d.png", p.name, width))
+			dom := browser.DOMAndScreenshot(u, shot, 2*time.Second)
+			body := attrs(bodyRE.FindString(dom))
+			if body["data-page"] != p.name || body["data-status"] != "ok" {
+				t.Errorf("%d px %s: body %v\n%.2000s", width, p.name, body, dom)
+				continue
+			}
+			for _, s := range p.has {
+				if !strings.Contains(dom, s) {
+					t.Errorf("%d px %s: page lacks %q", width, p.name, s)
+				}
+			}
+			if p.name == "job" {
+				want := map[int]string{1600: "horizontal", 390: "vertical"}[width]
+				if !strings.Contains(dom, `data-orientation="`+want+`"`) {
+					t.Errorf("%d px: the DAG is not %s", width, want)
+				}
+			}
+			if p.name == "sql" && strings.Contains(dom, `id="result" data-rows="0"`) {
+				t.Errorf("%d px: the query returned no rows", width)
+			}
+		}
+	}
+	t.Logf("console screenshots in %s", dir)
 }

@@ -13,7 +13,7 @@ import (
 var embedded embed.FS
 
 // Assets is the dashboard's files: index.html, app.js, style.css and,
-// after `make assets`, vendor/*.js.
+// after `make assets`, vendor/*.js; and the console's, under console/.
 func Assets() fs.FS {
 	sub, err := fs.Sub(embedded, "assets")
 	if err != nil {

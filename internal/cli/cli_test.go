@@ -2,6 +2,7 @@ package cli_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -9,6 +10,7 @@ import (
 
 	rlog "github.com/rtdw/rtdw/internal/log"
 	"github.com/rtdw/rtdw/internal/log/embedded"
+	"github.com/rtdw/rtdw/internal/log/logtest"
 )
 
 func TestExitCodes(t *testing.T) {
@@ -86,6 +88,18 @@ func TestRunDrainAndConfig(t *testing.T) {
 	if code != 0 || !strings.Contains(stderr, "drained 1 job(s)") || !strings.Contains(stderr, "dead letters 1") {
 		t.Fatalf("run --drain: exit %d: %s", code, stderr)
 	}
+	// The summary counts records of topics, once each: 301 lines read,
+	// and out exactly the records now in the job's output topics.
+	var in, outN int64
+	if _, err := fmt.Sscanf(stderr[strings.Index(stderr, "records in "):], "records in %d, out %d", &in, &outN); err != nil || in != 301 {
+		t.Fatalf("summary %q: in %d (%v)", stderr, in, err)
+	}
+	if want := dwdRecords(t, dir); outN != want {
+		t.Fatalf("summary says out %d, the output topics hold %d: %s", outN, want, stderr)
+	}
+	if !strings.Contains(stderr, "  dwd_base_log: in 301 (topic_log 301), out ") {
+		t.Fatalf("no per-job line: %s", stderr)
+	}
 	_, out, _ := run(t, "", "--data-dir", dir, "topic", "tail", "dirty_data", "--from-beginning", "--exit-at-end", "--print-headers")
 	if !strings.Contains(out, "rtdw.reason=malformed_json") || !strings.HasSuffix(out, "\tgarbage\n") {
 		t.Fatalf("dirty_data: %q", out)
@@ -132,4 +146,25 @@ func TestTailPrintsNullForTombstones(t *testing.T) {
 	if code != 0 || out != "k\t0\tnull\nnull\t1\t{}\n" {
 		t.Fatalf("tail: exit %d, %q", code, out)
 	}
+}
+
+// dwdRecords counts the records of the data dir's dwd_ topics.
+func dwdRecords(t *testing.T, dir string) int64 {
+	t.Helper()
+	l, err := embedded.Open(embedded.Options{Dir: filepath.Join(dir, "log"), RetentionInterval: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	infos, err := l.ListTopics(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n int64
+	for _, info := range infos {
+		if strings.HasPrefix(info.Name, "dwd_") {
+			n += int64(len(logtest.ReadAll(t, l, info.Name)))
+		}
+	}
+	return n
 }

@@ -14,6 +14,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/rtdw/rtdw/internal/connector/topicdb"
+	"github.com/rtdw/rtdw/internal/failstop"
 	"github.com/rtdw/rtdw/internal/httpguard"
 	rlog "github.com/rtdw/rtdw/internal/log"
 	"github.com/rtdw/rtdw/internal/log/embedded"
@@ -35,8 +36,10 @@ type Config struct {
 	CheckpointInterval time.Duration `yaml:"checkpoint_interval"`
 	// Sync: fsync every checkpoint (survives power loss, not just kill -9).
 	Sync *bool `yaml:"sync"`
-	// HTTPAddr serves /metrics and the status page.
-	HTTPAddr string `yaml:"http_addr"`
+	// HTTPAddr is where `rtdw run` serves /metrics, the status page and
+	// topic commands (as --http-addr; "" is off). Unset: 127.0.0.1:8088,
+	// or a free port if that one is taken; none with --drain.
+	HTTPAddr *string `yaml:"http_addr"`
 	// AuthToken, if set and neither --auth-token nor RTDW_AUTH_TOKEN is,
 	// is required by every HTTP endpoint rtdw serves (but /healthz) and
 	// sent by its clients of a running rtdw.
@@ -60,7 +63,7 @@ type Config struct {
 }
 
 func defaultConfig() Config {
-	return Config{Mode: "embedded", TopicDBFormat: topicdb.Auto, Timezone: "Asia/Shanghai", Partitions: 4, CheckpointInterval: time.Second, HTTPAddr: "127.0.0.1:8088", Dim: defaultDimConfig()}
+	return Config{Mode: "embedded", TopicDBFormat: topicdb.Auto, Timezone: "Asia/Shanghai", Partitions: 4, CheckpointInterval: time.Second, Dim: defaultDimConfig()}
 }
 
 // loadConfig reads path over the defaults; unknown keys are errors.
@@ -156,7 +159,14 @@ func (g *globals) openLog(c Config) (rlog.Log, error) {
 		return nil, fmt.Errorf("data dir: %w", err)
 	}
 	noSync := c.Sync != nil && !*c.Sync
-	l, err := embedded.Open(embedded.Options{Dir: filepath.Join(g.dataDir, "log"), NoSync: noSync, Logger: g.logger})
+	ctx := g.ctx
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	l, err := embedded.OpenContext(ctx, embedded.Options{Dir: filepath.Join(g.dataDir, "log"), NoSync: noSync, Logger: g.logger})
+	if err != nil && (ctx.Err() != nil || failstop.IsDiskFull(err)) {
+		return nil, err // stopped by a signal, or no space: not another process's lock
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%w (is another rtdw process using --data-dir %s?)", err, g.dataDir)
 	}

@@ -20,11 +20,11 @@ import (
 	"github.com/rtdw/rtdw/internal/stream"
 	"github.com/rtdw/rtdw/internal/warehouse/dws"
 	"github.com/rtdw/rtdw/internal/warehouse/ods"
-	"github.com/rtdw/rtdw/web"
 )
 
 type demoOptions struct {
 	httpAddr string
+	httpAsk  bool
 	seed     int64
 	rate     float64
 	date     string
@@ -50,9 +50,13 @@ that never stopped.
 
 With --drain the shop simulates the whole day --date as fast as it can, the
 jobs process it, and rtdw exits 0, leaving the topics and the DWS tables in
-the data dir (query them with 'rtdw query').`,
+the data dir (query them with 'rtdw query').
+
+The dashboard is served on --http-addr: 127.0.0.1:8080 by default, or a free
+port when that one is taken (the URL is printed); with --drain nothing is
+served. 'make demo HTTP=127.0.0.1:9000' (or PORT=9000) picks the address.`,
 		Example: `  rtdw demo                                   # then open the printed URL
-  rtdw demo --rate 2000 --http 127.0.0.1:9000
+  rtdw demo --rate 2000 --http-addr 127.0.0.1:9000
   rtdw demo --date 2026-11-21 --drain --sessions 2000
   rtdw query "SELECT sum(order_amount) FROM dws_trade_province_order_window"`,
 		Args: args(cobra.NoArgs),
@@ -61,13 +65,12 @@ the data dir (query them with 'rtdw query').`,
 			if err != nil {
 				return err
 			}
+			o.httpAsk = g.httpAddrAsked(cmd, "http")
 			return runDemo(cmd.Context(), g, cfg, o, cmd.Flags().Changed)
 		},
 	}
 	f := c.Flags()
-	f.StringVar(&o.httpAddr, "http", "127.0.0.1:8080", "serve the dashboard, its API and /metrics here (empty: off)")
-	f.StringVar(&o.httpAddr, "http-addr", "127.0.0.1:8080", "same as --http")
-	f.MarkHidden("http-addr")
+	httpAddrFlag(f, &o.httpAddr, "127.0.0.1:8080", "serve the dashboard, its API and /metrics here (empty: off; a free port if the default is taken)", "http")
 	f.Int64Var(&o.seed, "seed", 1, "mock shop seed: the same seed gives the same shop")
 	f.Float64Var(&o.rate, "rate", 0, "records per second (0: follow the wall clock, the shop's day starts now)")
 	f.StringVar(&o.date, "date", "", "business date yyyy-MM-dd (default: today in the business time zone)")
@@ -185,21 +188,21 @@ func runDemo(ctx context.Context, g *globals, cfg Config, o *demoOptions, change
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(g.stderr, "demo: drained %d jobs in %s: %s\n", len(w.jobs), time.Since(started).Round(time.Millisecond), summarize(reg))
+		fmt.Fprintf(g.stderr, "demo: drained %d jobs in %s: %s\n%s", len(w.jobs), time.Since(started).Round(time.Millisecond), summarize(reg), jobReport(reg))
 		return printTableCounts(ctx, g, w.olap)
 	}
 
 	if o.httpAddr != "" {
-		h, err := web.New(web.Options{Querier: w.olap, Location: loc, Logger: g.logger})
-		if err != nil {
-			return err
-		}
-		addr, stopHTTP, err := serveHTTP(o.httpAddr, reg, l, g, h.Register)
+		addr, stopHTTP, err := g.serveOrFree(o.httpAddr, o.httpAsk, func(addr string) (string, func(), error) {
+			return serveHTTP(addr, reg, l, g, consoleSetup{process: "demo", jobs: w.jobs, querier: w.olap, olapCfg: &cfg,
+				warehouse: true, dashboard: true, state: l.StateStore()})
+		})
 		if err != nil {
 			return err
 		}
 		defer stopHTTP() // before the deferred l.Close
 		fmt.Fprintf(g.stdout, "dashboard: http://%s/dashboard/\n", addr)
+		fmt.Fprintf(g.stderr, "demo: console (jobs, topics, dead letters, SQL): http://%s/\n", addr)
 		if g.authToken != "" {
 			fmt.Fprintf(g.stderr, "demo: the dashboard wants the --auth-token: open http://%s/dashboard/?token=<token> once (a cookie keeps it)\n", addr)
 		}

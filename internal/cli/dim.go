@@ -30,6 +30,9 @@ func (g *globals) openDimStore(cfg Config) (s dim.Store, done func(), err error)
 		}
 		// Embedded dimensions live in the data dir's store, which a running
 		// rtdw holds locked: say so rather than fail obscurely.
+		if err := g.requireLog(cfg); err != nil {
+			return nil, nil, err // a read: a mistyped --data-dir is not created
+		}
 		if l, err = g.openLog(cfg); err != nil {
 			return nil, nil, err
 		}

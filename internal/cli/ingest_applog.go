@@ -48,7 +48,7 @@ func newIngestApplogCmd(g *globals) *cobra.Command {
 		Use:   "applog",
 		Short: "Collect app logs over HTTP and from log files into topic_log (the nginx + Flume role)",
 		Long: `Collect app logs (one JSON object per line) into topic_log, keyed by
-common.mid, from an HTTP endpoint (--listen) and/or by tailing files (--files).
+common.mid, from an HTTP endpoint (--http-addr) and/or by tailing files (--files).
 
 HTTP: POST /applog with newline-separated JSON lines, plain or
 "Content-Encoding: gzip". The answer is 200 {"lines":N,"bad":M} only once the
@@ -97,13 +97,13 @@ re-sends the last chunk), and X-Request-Id is not checked.
 
 Stop with Ctrl-C or SIGTERM: requests in flight finish, the tail commits.`,
 		Example: `  # HTTP collector; the mock shop posts its app logs to it
-  rtdw ingest applog --listen 127.0.0.1:8081
+  rtdw ingest applog --http-addr 127.0.0.1:8081
   rtdw mock --to http --url http://127.0.0.1:8081/applog
   curl --data-binary @logs.jsonl http://127.0.0.1:8081/applog
   gzip -c logs.jsonl | curl --data-binary @- -H 'Content-Encoding: gzip' http://127.0.0.1:8081/applog
 
   # tail the app servers' log files (and serve /metrics)
-  rtdw ingest applog --files '/var/log/app/*.log' --listen 127.0.0.1:8081
+  rtdw ingest applog --files '/var/log/app/*.log' --http-addr 127.0.0.1:8081
 
   # import existing files once and exit (resumable: positions are kept)
   rtdw ingest applog --files 'archive/app.log*' --once`,
@@ -113,8 +113,9 @@ Stop with Ctrl-C or SIGTERM: requests in flight finish, the tail commits.`,
 			if err != nil {
 				return err
 			}
+			g.httpAddrAsked(cmd, "listen") // a note if the old name is used
 			if o.listen == "" && len(o.files) == 0 {
-				return usagef("ingest applog: give --listen ADDR (HTTP) and/or --files GLOB (tail)")
+				return usagef("ingest applog: give --http-addr ADDR (HTTP) and/or --files GLOB (tail)")
 			}
 			if o.once && len(o.files) == 0 {
 				return usagef("ingest applog: --once needs --files")
@@ -134,7 +135,7 @@ Stop with Ctrl-C or SIGTERM: requests in flight finish, the tail commits.`,
 		},
 	}
 	f := c.Flags()
-	f.StringVar(&o.listen, "listen", "", "HTTP address for POST /applog and /metrics, e.g. 127.0.0.1:8081 (port 0: any free port)")
+	httpAddrFlag(f, &o.listen, "", "HTTP address for POST /applog and /metrics, e.g. 127.0.0.1:8081 (port 0: any free port)", "listen")
 	f.StringArrayVar(&o.files, "files", nil, "glob of log files to tail (repeatable), e.g. '/var/log/app/*.log'")
 	f.BoolVar(&o.once, "once", false, "read the files to their current end, commit and exit (no HTTP)")
 	f.StringVar(&o.topic, "topic", "topic_log", "topic of good lines")
@@ -250,7 +251,7 @@ func serveApplog(ctx context.Context, g *globals, o *ingestApplogOptions, c *app
 	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
 	ln, err := net.Listen("tcp", o.listen)
 	if err != nil {
-		return nil, "", fmt.Errorf("ingest applog: --listen: %w", err)
+		return nil, "", fmt.Errorf("ingest applog: --http-addr: %w", err)
 	}
 	var addrPath string
 	if l.StateStore() != nil { // embedded: we hold the data dir

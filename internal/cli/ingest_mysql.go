@@ -82,7 +82,7 @@ resumes in the right place, and by file + position otherwise.`,
 	f.StringVar(&o.topic, "topic", "topic_db", "topic for the changes (created if missing)")
 	f.StringVar(&o.name, "name", "mysql", "name of the stored position (one per captured server)")
 	f.Uint32Var(&o.serverID, "server-id", 0, "replica server id to register with (0: random; must differ from other replicas)")
-	f.StringVar(&o.httpAddr, "http-addr", "127.0.0.1:0", "serve /metrics and topic access for `rtdw topic tail` on the same --data-dir (\"\": off)")
+	f.StringVar(&o.httpAddr, "http-addr", "127.0.0.1:0", "serve /metrics, and topic commands (rtdw topic tail) on the same --data-dir, here (\"\": off)")
 	f.BoolVar(&o.reset, "reset", false, "forget the stored position and snapshot again (after it was purged from the server)")
 	return c
 }
@@ -128,7 +128,7 @@ func runIngestMySQL(ctx context.Context, g *globals, cfg Config, o *ingestMySQLO
 		g.logger.Info("ingest mysql: serving", "metrics", addr)
 	} else if o.httpAddr != "" {
 		// While the reader holds the data dir, topic commands go through it.
-		addr, stop, err := serveHTTP(o.httpAddr, reg, l, g)
+		addr, stop, err := serveHTTP(o.httpAddr, reg, l, g, consoleSetup{process: "ingest mysql", state: l.StateStore()})
 		if err != nil {
 			return err
 		}

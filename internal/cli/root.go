@@ -5,13 +5,17 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
+
+	"github.com/rtdw/rtdw/internal/failstop"
 )
 
 // Exit codes.
@@ -39,6 +43,7 @@ type globals struct {
 	stdout     io.Writer
 	stderr     io.Writer
 	logger     *slog.Logger
+	ctx        context.Context // ends at SIGINT/SIGTERM (opening the log gives up then)
 }
 
 // Main runs the CLI and returns the process exit code.
@@ -51,9 +56,27 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	root.SetErr(stderr)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	g.ctx = ctx
+	go func() {
+		// After the first signal the command winds down; a second one
+		// kills the process (the default action), as after a crash.
+		<-ctx.Done()
+		stop()
+	}()
+	// A full or failing disk under a store stops the process at once
+	// (internal/failstop): one line, exit 1, resumed from the last
+	// checkpoint by the next run.
+	defer failstop.SetHandler(func(err error) {
+		fmt.Fprintln(os.Stderr, "rtdw:", fatalLine(g.dataDir, err))
+		os.Exit(ExitFailure)
+	})()
 	err := root.ExecuteContext(ctx)
 	if err == nil {
 		return ExitOK
+	}
+	if failstop.IsDiskFull(err) {
+		fmt.Fprintf(stderr, "rtdw: data dir %s: no space left on device: %s; free space and run again: it resumes from the last checkpoint\n", g.dataDir, oneLine(err))
+		return ExitFailure
 	}
 	fmt.Fprintln(stderr, "rtdw:", err)
 	var u usageError
@@ -62,6 +85,37 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return ExitUsage
 	}
 	return ExitFailure
+}
+
+// fatalLine is the one line a fatal storage error (failstop) prints.
+func fatalLine(dataDir string, err error) string {
+	var fe *failstop.Error
+	var pe *fs.PathError
+	errors.As(err, &fe)
+	where := "data dir " + dataDir
+	if fe != nil {
+		if rel, rerr := filepath.Rel(dataDir, fe.Dir); rerr != nil || strings.HasPrefix(rel, "..") {
+			where = "store " + fe.Dir // a worker's --state-dir
+		}
+	}
+	if failstop.IsDiskFull(err) {
+		what := ""
+		switch {
+		case fe != nil && fe.Path != "":
+			what = fmt.Sprintf(" (%s %s)", fe.Op, fe.Path)
+		case errors.As(err, &pe):
+			what = fmt.Sprintf(" (%s %s)", pe.Op, pe.Path)
+		case fe != nil:
+			what = fmt.Sprintf(" (%s in %s)", fe.Op, fe.Dir)
+		}
+		return fmt.Sprintf("%s: no space left on device%s; stopped without losing anything committed: free space and run again, it resumes from the last checkpoint", where, what)
+	}
+	return fmt.Sprintf("%s: %s; stopped at once: a store cannot go on after this", where, oneLine(err))
+}
+
+// oneLine is err's message on one line.
+func oneLine(err error) string {
+	return strings.Join(strings.Fields(err.Error()), " ")
 }
 
 func newRoot(g *globals) *cobra.Command {
@@ -78,6 +132,7 @@ Start with:
   rtdw topic tail dwd_traffic_page --from-beginning --max 5`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		Version:       versionString(), // --version (version.go)
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
 			var level slog.Level
 			if err := level.UnmarshalText([]byte(g.logLevel)); err != nil {
@@ -97,10 +152,11 @@ Start with:
 	pf.StringVar(&g.configFile, "config", "", "rtdw.yaml with settings (see README); flags override it")
 	pf.StringVar(&g.logLevel, "log-level", "info", "debug, info, warn or error")
 	pf.StringVar(&g.authToken, "auth-token", "", "token every HTTP endpoint rtdw serves requires (but /healthz), and its clients (topic commands, mock --to http) send (env RTDW_AUTH_TOKEN; config auth_token)")
+	root.SetVersionTemplate("rtdw {{.Version}}\n")
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return usageError{fmt.Errorf("%w\nRun '%s --help' for usage.", err, c.CommandPath())}
 	})
-	root.AddCommand(newTopicCmd(g), newRunCmd(g), newMockCmd(g), newJobsCmd(g), newBenchCmd(g), newDemoCmd(g), newKafkaDevCmd(g), newWorkerCmd(g), newIngestCmd(g), newQueryCmd(g), newDimCmd(g), newSQLCmd(g))
+	root.AddCommand(newTopicCmd(g), newRunCmd(g), newMockCmd(g), newJobsCmd(g), newBenchCmd(g), newDemoCmd(g), newKafkaDevCmd(g), newWorkerCmd(g), newIngestCmd(g), newQueryCmd(g), newDimCmd(g), newSQLCmd(g), newJobCmd(g))
 	root.AddCommand(newOLAPCmd(g))
 	return root
 }

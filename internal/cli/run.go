@@ -3,6 +3,9 @@ package cli
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -24,6 +27,7 @@ type runOptions struct {
 	drain    bool
 	interval time.Duration
 	httpAddr string
+	httpAsk  bool // --http-addr or http_addr given: no free-port fallback
 	progress time.Duration
 }
 
@@ -41,7 +45,11 @@ With --drain, rtdw processes the input present at start (and everything that
 input produces for downstream jobs), ends every operator's input (windows
 fire), commits and exits 0: the bounded, backfill mode.
 
-Prometheus metrics are served on http://<http-addr>/metrics. With
+Prometheus metrics, a status page and the topic commands of other rtdw
+processes on this data dir are served on --http-addr (default 127.0.0.1:8088,
+or a free port when that one is taken; http_addr in the config). With
+--drain nothing is served unless --http-addr (or http_addr) asks for it, and
+the data dir must exist: a drain processes what it holds. With
 --auth-token (or RTDW_AUTH_TOKEN, auth_token in the config) every endpoint
 but /healthz requires "Authorization: Bearer <token>" (or ?token= in a
 browser link); an --http-addr beyond loopback logs a warning.`,
@@ -57,8 +65,13 @@ browser link); an --http-addr beyond loopback logs a warning.`,
 			if !cmd.Flags().Changed("checkpoint-interval") {
 				o.interval = cfg.CheckpointInterval
 			}
-			if !cmd.Flags().Changed("http-addr") {
-				o.httpAddr = cfg.HTTPAddr
+			o.httpAsk = g.httpAddrAsked(cmd)
+			switch {
+			case o.httpAsk:
+			case cfg.HTTPAddr != nil:
+				o.httpAddr, o.httpAsk = *cfg.HTTPAddr, true
+			case o.drain:
+				o.httpAddr = "" // a bounded run binds no port unless asked
 			}
 			return runRun(cmd.Context(), g, cfg, o)
 		},
@@ -69,7 +82,7 @@ browser link); an --http-addr beyond loopback logs a warning.`,
 	f.StringArrayVar(&o.resets, "reset-job", nil, "start this SQL job from scratch after changing its SQL (new state and positions)")
 	f.BoolVar(&o.drain, "drain", false, "process the input present at start, fire every window, commit and exit")
 	f.DurationVar(&o.interval, "checkpoint-interval", time.Second, "time between atomic checkpoints (default: config, 1s)")
-	f.StringVar(&o.httpAddr, "http-addr", "127.0.0.1:8088", "serve /metrics and a status page here (empty: off)")
+	httpAddrFlag(f, &o.httpAddr, "127.0.0.1:8088", "serve /metrics, a status page and topic commands here (empty: off; default off with --drain; a free port if the default is taken)")
 	f.DurationVar(&o.progress, "progress", 5*time.Second, "print a progress line to stderr this often (0: never)")
 	return c
 }
@@ -88,6 +101,11 @@ func runRun(ctx context.Context, g *globals, cfg Config, o *runOptions) error {
 	sqlPaths := o.sql
 	if len(sqlPaths) == 0 {
 		sqlPaths = cfg.SQL
+	}
+	if o.drain && cfg.Mode != "kafka" {
+		if err := g.requireDataDir(); err != nil {
+			return err // a mistyped --data-dir: nothing to drain
+		}
 	}
 	l, err := g.openLog(cfg)
 	if err != nil {
@@ -127,12 +145,15 @@ func runRun(ctx context.Context, g *globals, cfg Config, o *runOptions) error {
 	reg := newRegistry()
 	metrics := stream.NewMetrics(reg)
 	if o.httpAddr != "" {
-		srv, stop, err := serveHTTP(o.httpAddr, reg, l, g)
+		srv, stop, err := g.serveOrFree(o.httpAddr, o.httpAsk, func(addr string) (string, func(), error) {
+			return serveHTTP(addr, reg, l, g, consoleSetup{process: "run", jobs: jobs, querier: olapSink, olapCfg: &cfg,
+				warehouse: len(sqlPaths) == 0 || len(names) > 0, dashboard: true, state: l.StateStore()})
+		})
 		if err != nil {
 			return err
 		}
 		defer stop() // before the deferred l.Close
-		fmt.Fprintf(g.stderr, "metrics: http://%s/metrics\n", srv)
+		fmt.Fprintf(g.stderr, "console: http://%s/ (dashboard /dashboard/, metrics /metrics)\n", srv)
 	}
 	started := time.Now()
 	stopProgress := reportProgress(ctx, g, reg, o.progress)
@@ -151,7 +172,7 @@ func runRun(ctx context.Context, g *globals, cfg Config, o *runOptions) error {
 		return err
 	}
 	if o.drain {
-		fmt.Fprintf(g.stderr, "drained %d job(s) in %s: %s\n", len(jobs), time.Since(started).Round(time.Millisecond), summarize(reg))
+		fmt.Fprintf(g.stderr, "drained %d job(s) in %s: %s\n%s", len(jobs), time.Since(started).Round(time.Millisecond), summarize(reg), jobReport(reg))
 	}
 	return nil
 }
@@ -161,10 +182,14 @@ func newRegistry() *prometheus.Registry {
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	reg.MustRegister(dim.Collectors()...)        // lookup misses
 	reg.MustRegister(exec.LookupCollectors()...) // SQL lookup joins
+	reg.MustRegister(olap.Collectors()...)       // the OLAP load job
 	return reg
 }
 
-// summarize totals the engine counters for progress lines.
+// summarize totals the engine counters for progress lines: records the
+// jobs read from their source topics and wrote to their output topics
+// (each record once, however many operators it passed), dead letters,
+// and the consumer lag.
 func summarize(reg *prometheus.Registry) string {
 	mfs, err := reg.Gather()
 	if err != nil {
@@ -182,7 +207,65 @@ func summarize(reg *prometheus.Registry) string {
 		}
 	}
 	return fmt.Sprintf("records in %.0f, out %.0f, dead letters %.0f, lag %.0f",
-		sum["rtdw_records_in_total"], sum["rtdw_records_out_total"], sum["rtdw_dead_letters_total"], sum["rtdw_consumer_lag"])
+		sum["rtdw_source_records_total"], sum["rtdw_sink_records_total"], sum["rtdw_dead_letters_total"], sum["rtdw_consumer_lag"])
+}
+
+// jobReport is a line per job of what it read and wrote, per topic, for
+// the summary of a drained run.
+func jobReport(reg *prometheus.Registry) string {
+	mfs, err := reg.Gather()
+	if err != nil {
+		return ""
+	}
+	type counts struct{ in, out map[string]float64 }
+	jobs := map[string]*counts{}
+	dead := map[string]float64{}
+	job := func(name string) *counts {
+		c := jobs[name]
+		if c == nil {
+			c = &counts{in: map[string]float64{}, out: map[string]float64{}}
+			jobs[name] = c
+		}
+		return c
+	}
+	for _, mf := range mfs {
+		for _, m := range mf.GetMetric() {
+			labels := map[string]string{}
+			for _, lp := range m.GetLabel() {
+				labels[lp.GetName()] = lp.GetValue()
+			}
+			switch mf.GetName() {
+			case "rtdw_source_records_total":
+				job(labels["job"]).in[labels["topic"]] += m.GetCounter().GetValue()
+			case "rtdw_sink_records_total":
+				job(labels["job"]).out[labels["topic"]] += m.GetCounter().GetValue()
+			case "rtdw_dead_letters_total":
+				dead[labels["job"]] += m.GetCounter().GetValue()
+			}
+		}
+	}
+	list := func(m map[string]float64) string {
+		var total float64
+		var parts []string
+		for _, t := range slices.Sorted(maps.Keys(m)) {
+			total += m[t]
+			parts = append(parts, fmt.Sprintf("%s %.0f", t, m[t]))
+		}
+		if len(parts) == 0 {
+			return "0"
+		}
+		return fmt.Sprintf("%.0f (%s)", total, strings.Join(parts, ", "))
+	}
+	var b strings.Builder
+	for _, name := range slices.Sorted(maps.Keys(jobs)) {
+		c := jobs[name]
+		fmt.Fprintf(&b, "  %s: in %s, out %s", name, list(c.in), list(c.out))
+		if n := dead[name]; n > 0 {
+			fmt.Fprintf(&b, ", dead letters %.0f", n)
+		}
+		b.WriteString("\n")
+	}
+	return b.String()
 }
 
 func reportProgress(ctx context.Context, g *globals, reg *prometheus.Registry, every time.Duration) func() {

@@ -199,12 +199,12 @@ func runSQLJobs(ctx context.Context, g *globals, cfg Config, o *sqlOptions, l rl
 	if !o.drain && o.httpAddr != "" {
 		// Long-running jobs: /metrics, and topic commands on this data
 		// dir go through this process (as with rtdw run).
-		srv, stop, err := serveHTTP(o.httpAddr, reg, l, g)
+		srv, stop, err := serveHTTP(o.httpAddr, reg, l, g, consoleSetup{process: "sql", jobs: all, olapCfg: &cfg, state: l.StateStore()})
 		if err != nil {
 			return err
 		}
 		defer stop()
-		fmt.Fprintf(g.stderr, "metrics: http://%s/metrics\n", srv)
+		fmt.Fprintf(g.stderr, "console: http://%s/ (metrics /metrics)\n", srv)
 	}
 	runCtx, stopServices := ctx, func() error { return nil }
 	if !o.drain {
@@ -226,7 +226,7 @@ func runSQLJobs(ctx context.Context, g *globals, cfg Config, o *sqlOptions, l rl
 		for i, j := range jobs {
 			names[i] = j.Name
 		}
-		fmt.Fprintf(g.stderr, "drained %d SQL job(s) (%s) in %s: %s\n", len(jobs), strings.Join(names, ", "), time.Since(started).Round(time.Millisecond), summarize(reg))
+		fmt.Fprintf(g.stderr, "drained %d SQL job(s) (%s) in %s: %s\n%s", len(jobs), strings.Join(names, ", "), time.Since(started).Round(time.Millisecond), summarize(reg), jobReport(reg))
 	}
 	return nil
 }

@@ -35,7 +35,7 @@ func newTopicListCmd(g *globals) *cobra.Command {
 }
 
 func runTopicList(cmd *cobra.Command, g *globals, cfg Config, o *topicListOptions) error {
-	l, err := g.openTopics(cfg)
+	l, err := g.openTopicsRead(cfg)
 	if err != nil {
 		return err
 	}
@@ -59,9 +59,9 @@ func runTopicList(cmd *cobra.Command, g *globals, cfg Config, o *topicListOption
 			}
 			n += end - start
 		}
-		ret := "forever"
-		if t.Retention > 0 {
-			ret = t.Retention.String()
+		ret := formatRetention(t.Retention)
+		if t.RetentionBytes > 0 {
+			ret += ", max " + formatBytes(t.RetentionBytes) + "/partition"
 		}
 		fmt.Fprintf(w, "%s\t%d\t%d\t%s\n", t.Name, t.Partitions, n, ret)
 	}

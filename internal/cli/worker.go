@@ -157,12 +157,12 @@ func runWorker(ctx context.Context, g *globals, cfg Config, o *workerOptions) er
 	reg := newRegistry()
 	metrics := stream.NewMetrics(reg)
 	if o.httpAddr != "" {
-		addr, stop, err := serveMetrics(o.httpAddr, reg, g)
+		addr, stop, err := serveConsole(o.httpAddr, reg, l, g, workerConsole(cfg, jobs, db))
 		if err != nil {
 			return err
 		}
 		defer stop()
-		fmt.Fprintf(g.stderr, "metrics: http://%s/metrics\n", addr)
+		fmt.Fprintf(g.stderr, "console: http://%s/ (metrics /metrics)\n", addr)
 	}
 	stopProgress := reportProgress(ctx, g, reg, o.progress)
 	defer stopProgress()

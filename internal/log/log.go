@@ -163,6 +163,80 @@ type RecordDeleter interface {
 	DeleteRecords(ctx context.Context, before map[TopicPartition]int64) error
 }
 
+// TopicAdmin is implemented by logs that delete and alter topics, as
+// kafka-topics --delete and --alter.
+type TopicAdmin interface {
+	// DeleteTopic deletes a topic, its records and the committed offsets
+	// of every group on it; ErrUnknownTopic if missing.
+	DeleteTopic(ctx context.Context, name string) error
+	// AlterTopic changes what a is set in; ErrUnknownTopic if missing.
+	AlterTopic(ctx context.Context, name string, a TopicAlter) error
+}
+
+// TopicAlter is a change of a topic's config: nil fields stay as they are.
+type TopicAlter struct {
+	// Partitions, if set, is the new partition count: more than today
+	// (partitions cannot be removed). Logs that cannot add partitions
+	// (the embedded log: jobs keep state per partition) refuse it.
+	Partitions *int32
+	// Retention and RetentionBytes: 0 keeps forever, or has no cap.
+	Retention      *time.Duration
+	RetentionBytes *int64
+}
+
+// GroupLister is implemented by logs that list consumer groups and their
+// committed offsets (a job's group is its name; kafka-consumer-groups
+// --describe).
+type GroupLister interface {
+	// ListGroups returns the groups with committed offsets, sorted.
+	ListGroups(ctx context.Context) ([]string, error)
+	// GroupOffsets returns every committed offset of group (none: empty).
+	GroupOffsets(ctx context.Context, group string) (map[TopicPartition]int64, error)
+}
+
+// TimeIndex is implemented by logs that find offsets by record time, as
+// Kafka's ListOffsets with a timestamp.
+type TimeIndex interface {
+	// OffsetForTime returns the first offset of tp whose record timestamp
+	// is at or after ts (epoch milliseconds), or the end offset if no
+	// record is.
+	OffsetForTime(ctx context.Context, tp TopicPartition, ts int64) (int64, error)
+}
+
+// OffsetForTime finds the first offset of tp at or after ts: with the
+// log's TimeIndex if it has one, else by reading the partition.
+func OffsetForTime(ctx context.Context, l Log, tp TopicPartition, ts int64) (int64, error) {
+	if ti, ok := l.(TimeIndex); ok {
+		return ti.OffsetForTime(ctx, tp, ts)
+	}
+	start, end, err := l.Offsets(ctx, tp)
+	if err != nil {
+		return 0, err
+	}
+	for off := start; off < end; {
+		recs, err := l.Fetch(ctx, tp, off, 1000, 0)
+		if errors.Is(err, ErrOffsetOutOfRange) {
+			if off, _, err = l.Offsets(ctx, tp); err != nil {
+				return 0, err
+			}
+			continue
+		}
+		if err != nil {
+			return 0, err
+		}
+		if len(recs) == 0 {
+			break
+		}
+		for _, r := range recs {
+			if r.Timestamp >= ts {
+				return r.Offset, nil
+			}
+			off = r.Offset + 1
+		}
+	}
+	return end, nil
+}
+
 var topicNameRE = regexp.MustCompile(`^[a-zA-Z0-9._-]{1,249}$`)
 
 // ValidTopicName applies Kafka's topic naming rules.

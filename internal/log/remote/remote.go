@@ -1,8 +1,9 @@
 // Package remote reaches the log of a running rtdw process over its HTTP
 // address, so `rtdw topic ...` works while `rtdw run` or `rtdw demo` holds
 // the data dir (the embedded store allows one process at a time). It
-// implements the topic side of log.Log; group offsets, transactions and
-// state belong to the running jobs and are refused.
+// implements the topic side of log.Log and topic administration; groups'
+// offsets can be read (job list) but not written: they, transactions and
+// state belong to the running jobs.
 package remote
 
 import (

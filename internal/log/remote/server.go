@@ -83,6 +83,66 @@ func Handler(l rlog.Log, token string) http.Handler {
 		}
 		reply(w, recs, err)
 	})
+	unsupported := func(w http.ResponseWriter, what string) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusNotImplemented)
+		json.NewEncoder(w).Encode(errorJSON{Error: what + ": not supported by this log"})
+	}
+	mux.HandleFunc("DELETE /api/log/topics/{topic}", func(w http.ResponseWriter, r *http.Request) {
+		ta, ok := l.(rlog.TopicAdmin)
+		if !ok {
+			unsupported(w, "delete topic")
+			return
+		}
+		reply(w, struct{}{}, ta.DeleteTopic(r.Context(), r.PathValue("topic")))
+	})
+	mux.HandleFunc("PATCH /api/log/topics/{topic}", func(w http.ResponseWriter, r *http.Request) {
+		ta, ok := l.(rlog.TopicAdmin)
+		if !ok {
+			unsupported(w, "alter topic")
+			return
+		}
+		var a AlterJSON
+		if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20)).Decode(&a); err != nil {
+			fail(w, err)
+			return
+		}
+		reply(w, struct{}{}, ta.AlterTopic(r.Context(), r.PathValue("topic"), alterFromJSON(a)))
+	})
+	mux.HandleFunc("GET /api/log/topics/{topic}/offset-for-time", func(w http.ResponseWriter, r *http.Request) {
+		ts, err := strconv.ParseInt(r.URL.Query().Get("ts"), 10, 64)
+		if err != nil {
+			fail(w, err)
+			return
+		}
+		off, err := rlog.OffsetForTime(r.Context(), l, part(r), ts)
+		reply(w, offsetJSON{Offset: off}, err)
+	})
+	mux.HandleFunc("GET /api/log/groups", func(w http.ResponseWriter, r *http.Request) {
+		gl, ok := l.(rlog.GroupLister)
+		if !ok {
+			unsupported(w, "list groups")
+			return
+		}
+		gs, err := gl.ListGroups(r.Context())
+		if gs == nil {
+			gs = []string{}
+		}
+		reply(w, gs, err)
+	})
+	mux.HandleFunc("GET /api/log/groups/{group}/offsets", func(w http.ResponseWriter, r *http.Request) {
+		gl, ok := l.(rlog.GroupLister)
+		if !ok {
+			unsupported(w, "group offsets")
+			return
+		}
+		offs, err := gl.GroupOffsets(r.Context(), r.PathValue("group"))
+		out := make([]GroupOffsetJSON, 0, len(offs))
+		for tp, o := range offs {
+			out = append(out, GroupOffsetJSON{Topic: tp.Topic, Partition: tp.Partition, Offset: o})
+		}
+		reply(w, out, err)
+	})
 	mux.HandleFunc("POST /api/log/produce", func(w http.ResponseWriter, r *http.Request) {
 		var recs []rlog.Record
 		if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, MaxRequestBody)).Decode(&recs); err != nil {
