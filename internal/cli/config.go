@@ -34,6 +34,10 @@ type Config struct {
 	Partitions int32 `yaml:"partitions"`
 	// CheckpointInterval between atomic commits of every task.
 	CheckpointInterval time.Duration `yaml:"checkpoint_interval"`
+	// MaxEventTimeSkew: a source record more than this ahead of the wall
+	// clock is dead-lettered (future_event_time) without moving the
+	// watermark; default 24h, negative: accept any time.
+	MaxEventTimeSkew time.Duration `yaml:"max_event_time_skew"`
 	// Sync: fsync every checkpoint (survives power loss, not just kill -9).
 	Sync *bool `yaml:"sync"`
 	// HTTPAddr is where `rtdw run` serves /metrics, the status page and
@@ -60,6 +64,8 @@ type Config struct {
 	OLAP OLAPConfig `yaml:"olap"`
 	// Dim is where dimension tables live and the lookup cache (dim_config.go).
 	Dim DimConfig `yaml:"dim"`
+	// DWS tunes the summary-layer jobs (dws_config.go).
+	DWS DWSConfig `yaml:"dws"`
 }
 
 func defaultConfig() Config {
@@ -117,7 +123,7 @@ func (c *Config) validate() error {
 }
 
 func (c Config) warehouse() warehouse.Config {
-	return warehouse.Config{Location: c.location(), TopicDBFormat: c.TopicDBFormat}
+	return warehouse.Config{Location: c.location(), TopicDBFormat: c.TopicDBFormat, DWSAllowedLateness: c.DWS.AllowedLateness}
 }
 
 // location is the warehouse zone (timezone, validated): business dates,

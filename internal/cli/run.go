@@ -163,7 +163,7 @@ func runRun(ctx context.Context, g *globals, cfg Config, o *runOptions) error {
 	if !o.drain {
 		runCtx, stopServices = services.Start(ctx) // mysql-cdc captures next to the jobs
 	}
-	err = stream.Run(runCtx, stream.Options{Log: l, Interval: o.interval, Partitions: cfg.Partitions,
+	err = stream.Run(runCtx, stream.Options{Log: l, Interval: o.interval, Partitions: cfg.Partitions, MaxEventTimeSkew: cfg.MaxEventTimeSkew,
 		Drain: o.drain, Metrics: metrics, Logger: g.logger}, jobs...)
 	if serr := stopServices(); err == nil {
 		err = serr

@@ -210,7 +210,7 @@ func runSQLJobs(ctx context.Context, g *globals, cfg Config, o *sqlOptions, l rl
 	if !o.drain {
 		runCtx, stopServices = services.Start(ctx)
 	}
-	err := stream.Run(runCtx, stream.Options{Log: l, Interval: o.interval, Partitions: cfg.Partitions,
+	err := stream.Run(runCtx, stream.Options{Log: l, Interval: o.interval, Partitions: cfg.Partitions, MaxEventTimeSkew: cfg.MaxEventTimeSkew,
 		Drain: o.drain, Metrics: stream.NewMetrics(reg), Logger: g.logger}, all...)
 	if serr := stopServices(); err == nil {
 		err = serr

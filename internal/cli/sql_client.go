@@ -382,7 +382,7 @@ func (c *sqlClient) resultMode() string {
 }
 
 func (c *sqlClient) streamOptions(drain bool) stream.Options {
-	return stream.Options{Log: c.sess.Conn.Log, Interval: c.o.interval, Partitions: c.cfg.Partitions,
+	return stream.Options{Log: c.sess.Conn.Log, Interval: c.o.interval, Partitions: c.cfg.Partitions, MaxEventTimeSkew: c.cfg.MaxEventTimeSkew,
 		Drain: drain, Metrics: stream.NewMetrics(newRegistry()), Logger: c.logger}
 }
 

@@ -170,7 +170,7 @@ func runWorker(ctx context.Context, g *globals, cfg Config, o *workerOptions) er
 	k := cfg.Kafka
 	runCtx, stopServices := services.Start(ctx) // mysql-cdc captures next to the jobs
 	err = stream.RunWorker(runCtx, stream.WorkerOptions{
-		Options: stream.Options{Log: l, Interval: o.interval, Partitions: cfg.Partitions,
+		Options: stream.Options{Log: l, Interval: o.interval, Partitions: cfg.Partitions, MaxEventTimeSkew: cfg.MaxEventTimeSkew,
 			MaxRecordBytes: k.MaxRecordBytes, Metrics: metrics, Logger: g.logger},
 		State: db,
 		NewSession: func(job string, topics []string) (stream.Session, error) {
