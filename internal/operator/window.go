@@ -66,16 +66,18 @@ const (
 )
 
 // TumblingWindow aggregates records, per key, into event-time tumbling
-// windows of size: a window [s, s+size) closes when the watermark reaches
+// windows of size: a window [s, s+size) fires when the watermark reaches
 // s+size-1 (Flink's semantics), emitting once. A record whose window has
-// already closed is late: it is counted (rtdw_late_records_total) and
-// emitted unchanged on the "late" port, never silently dropped. It must
-// follow a KeyBy. At the end of a drained input every open window is
-// emitted without being discarded, so a later run that continues it
-// re-emits the complete window if it changed (sinks upsert by window and
-// key); an unchanged window is not emitted again.
-func TumblingWindow(size time.Duration, agg Aggregator) stream.Factory {
-	return TumblingWindowOf[[]byte](size, bytesAgg{agg})
+// already fired is late: it is counted (rtdw_late_records_total) and
+// emitted unchanged on the "late" port, never silently dropped; with
+// AllowedLateness, a record that comes within the lateness after its
+// window fired updates the window instead, which is emitted again (see
+// AllowedLateness). It must follow a KeyBy. At the end of a drained input
+// every open window is emitted without being discarded, so a later run
+// that continues it re-emits the complete window if it changed (sinks
+// upsert by window and key); an unchanged window is not emitted again.
+func TumblingWindow(size time.Duration, agg Aggregator, opts ...WindowOption) stream.Factory {
+	return TumblingWindowOf[[]byte](size, bytesAgg{agg}, opts...)
 }
 
 // TumblingWindowOf is TumblingWindow with a decoded accumulator: each
@@ -91,7 +93,9 @@ func TumblingWindow(size time.Duration, agg Aggregator) stream.Factory {
 // (so at most twice the entry bound are held). The byte bound is soft: an
 // accumulator in use stays however large, as it would have to be decoded
 // for its next record anyway. Late records, EndOfInput and timers behave
-// as TumblingWindow's.
+// as TumblingWindow's. A window that fired is never in memory: with
+// AllowedLateness its accumulator is kept in state only, where a record
+// within the lateness finds it.
 func TumblingWindowOf[A any](size time.Duration, agg AggregatorOf[A], opts ...WindowOption) stream.Factory {
 	ms := size.Milliseconds()
 	if ms <= 0 {
@@ -104,14 +108,44 @@ func TumblingWindowOf[A any](size time.Duration, agg AggregatorOf[A], opts ...Wi
 	sizer, _ := agg.(Sizer[A])
 	return func() stream.Operator {
 		return &tumbling[A]{size: ms, agg: agg, sizer: sizer, cache: map[string]*winEntry[A]{},
-			maxN: o.maxN, maxBytes: o.maxBytes}
+			maxN: o.maxN, maxBytes: o.maxBytes, lateness: o.lateness}
 	}
 }
 
 // WindowOption tunes TumblingWindowOf.
 type WindowOption func(*windowOpts)
 
-type windowOpts struct{ maxN, maxBytes int }
+type windowOpts struct {
+	maxN, maxBytes int
+	lateness       int64 // ms; 0: none
+}
+
+// AllowedLateness keeps a window's accumulator for d of event time after
+// the window fired, as Flink's allowedLateness with its event-time trigger:
+// a record for a fired window [s, e) that arrives while the watermark is
+// below e-1+d is added to the window, and the window is emitted again at
+// once, complete (a late firing per such record: an upsert of the same
+// window key, so a sink or table keyed by window and key holds the
+// corrected row). A record of a window with no record before is a window
+// of its own (emitted at once with that record). Records later than that
+// go to the "late" port as without lateness. d <= 0 (the default): no
+// lateness.
+//
+// The accumulator of a fired window lives in keyed state only (never in
+// the in-memory set): a late record costs a read, a decode, an encode and
+// a write of its window. State holds every window that fired within the
+// last d of event time (for a day and 10 s windows, each key's windows of
+// the day); each entry expires d after its last write, measured on the
+// watermark (Context.EventTimeTTL), and checkpoints sweep expired entries
+// off disk. A watermark that passes e-1+d at once keeps nothing.
+func AllowedLateness(d time.Duration) WindowOption {
+	return func(o *windowOpts) {
+		o.lateness = 0
+		if d > 0 {
+			o.lateness = max(d.Milliseconds(), 1)
+		}
+	}
+}
 
 // WindowMemory bounds the accumulators a task keeps in memory: entries
 // (default 8192) and bytes as the aggregator's Sizer estimates them
@@ -157,6 +191,10 @@ type tumbling[A any] struct {
 	// skipped, so a consumer sees each window once per change.
 	sent *state.MapState
 	sbuf []byte
+	// fired: key -> window end -> the encoded accumulator of a window that
+	// fired less than lateness ago (event time); nil without lateness.
+	fired    *state.MapState
+	lateness int64
 
 	cache          map[string]*winEntry[A] // key + window end (8 bytes) -> accumulator
 	bytes          int                     // sum of the cached entries' sizes
@@ -169,6 +207,12 @@ func (w *tumbling[A]) Ports() []string { return []string{PortWindows, PortLate} 
 
 func (w *tumbling[A]) Open(ctx *stream.Context) error {
 	w.ctx, w.accs, w.sent = ctx, ctx.Map("windows"), ctx.Map("sent")
+	if w.lateness > 0 {
+		// An entry written at watermark wm >= end-1 expires at wm+lateness
+		// >= end-1+lateness: never before the window's records stop being
+		// accepted (inLateness).
+		w.fired = ctx.Map("fired", ctx.EventTimeTTL(time.Duration(w.lateness)*time.Millisecond))
+	}
 	w.limN, w.limBytes = w.maxN, w.maxBytes
 	return nil
 }
@@ -195,7 +239,12 @@ func (w *tumbling[A]) sizeOf(acc A) int {
 
 func (w *tumbling[A]) Process(rec *stream.Record, out stream.Emitter) error {
 	win := w.windowOf(rec.Time)
-	if win.End-1 <= w.ctx.Watermark() {
+	if wm := w.ctx.Watermark(); win.End-1 <= wm {
+		// The window has fired (its timer fires as the watermark reaches
+		// end-1, before any record under that watermark comes).
+		if w.inLateness(win.End, wm) {
+			return w.lateFiring(rec, win, out)
+		}
 		w.ctx.CountLate()
 		out.Emit(1, rec)
 		return nil
@@ -245,6 +294,38 @@ func (w *tumbling[A]) Process(rec *stream.Record, out stream.Emitter) error {
 		return w.evict(e)
 	}
 	return nil
+}
+
+// inLateness reports whether the window ending at end, which has fired
+// (end-1 <= wm), still takes records: wm < end-1+lateness.
+func (w *tumbling[A]) inLateness(end, wm int64) bool {
+	return w.lateness > 0 && uint64(wm)-uint64(end-1) < uint64(w.lateness) // no overflow: wm >= end-1
+}
+
+// lateFiring adds rec to its fired window's kept accumulator (a new one
+// if the window had no record) and emits the window again, complete.
+func (w *tumbling[A]) lateFiring(rec *stream.Record, win Window, out stream.Emitter) error {
+	ek := endKey(win.End)
+	raw, ok, err := w.fired.Get(rec.Key, ek)
+	if err != nil {
+		return err
+	}
+	var acc A
+	if ok {
+		if acc, err = w.agg.Decode(raw); err != nil {
+			return err
+		}
+	} else {
+		acc = w.agg.New()
+	}
+	if acc, err = w.agg.Add(acc, rec); err != nil {
+		return err // bad input: the kept accumulator is as it was
+	}
+	w.ebuf = w.agg.Encode(acc, w.ebuf[:0])
+	if err := w.fired.Put(rec.Key, ek, w.ebuf); err != nil {
+		return err
+	}
+	return w.agg.Emit(rec.Key, win, acc, out)
 }
 
 // flush writes e to state if it changed since it was last written.
@@ -345,6 +426,13 @@ func (w *tumbling[A]) OnTimer(_ state.TimeDomain, ts int64, key []byte, out stre
 			return err
 		}
 	}
+	if w.inLateness(win.End, w.ctx.Watermark()) {
+		// Kept in state only, for records within the lateness.
+		w.ebuf = w.agg.Encode(acc, w.ebuf[:0])
+		if err := w.fired.Put(key, endKey(win.End), w.ebuf); err != nil {
+			return err
+		}
+	}
 	return w.forget(key, win.End)
 }
 
@@ -374,7 +462,9 @@ func (w *tumbling[A]) forget(key []byte, end int64) error {
 
 // OnEndOfInputTimer emits an open window at the end of a drained input,
 // keeping it (and its timer) so a later run continues it; not when an
-// earlier end of input emitted it as it is (sent).
+// earlier end of input emitted it as it is (sent). Only open windows have
+// timers: a fired window kept for its lateness was emitted as it is (at
+// its firing or its last late firing).
 func (w *tumbling[A]) OnEndOfInputTimer(d state.TimeDomain, ts int64, key []byte, out stream.Emitter) error {
 	if d != state.EventTime {
 		return nil

@@ -30,6 +30,10 @@ type Config struct {
 	// from gmall_config; nil keeps the built-in ones.
 	DimRules    []dimjob.Rule
 	BaseDBRules []dwd.BaseDBRule
+	// DWSAllowedLateness is the DWS jobs' dws.Config.AllowedLateness: how
+	// long, in event time, a fact arriving after its window fired still
+	// updates the window's row (0: the default, 24 h; negative: none).
+	DWSAllowedLateness time.Duration
 }
 
 // JobSpec describes one runnable job.
@@ -123,7 +127,7 @@ func dwsJobs() []JobSpec {
 	for _, s := range dws.Jobs() {
 		build := s.Build
 		out = append(out, JobSpec{Name: s.Name, Summary: s.Summary, Build: func(c Config) *stream.Job {
-			return build(dws.Config{Location: c.Location, Dims: c.Dims})
+			return build(dws.Config{Location: c.Location, Dims: c.Dims, AllowedLateness: c.DWSAllowedLateness})
 		}})
 	}
 	return out

@@ -23,6 +23,7 @@ const (
 	defaultWindow            = 10 * time.Second
 	defaultOutOfOrderness    = 3 * time.Second
 	defaultIdleTimeout       = 30 * time.Second
+	defaultAllowedLateness   = 24 * time.Hour
 	defaultDedupTTL          = time.Hour
 	defaultLookupMissRetry   = 2 * time.Second
 	firstVisitTTL            = 24 * time.Hour
@@ -52,6 +53,13 @@ type Config struct {
 	// IdleTimeout marks a silent input partition idle; default 30 s (see
 	// the package doc for why not the engine's 5 s).
 	IdleTimeout time.Duration
+	// AllowedLateness is how long, in event time, a window's totals are
+	// kept after it fired: a fact that arrives within it (a partition that
+	// fell behind while the others ran ahead, after a restart) updates its
+	// window's row, emitted again (rows are upserts), so the DWS totals
+	// equal the DWD ones; a later fact is dead-lettered as "late". Default
+	// 24 h; negative for none (every fact after its window fired is late).
+	AllowedLateness time.Duration
 	// DedupTTL is how long, in event time (the details' own times), an
 	// order detail's counted value is remembered (replays and corrections
 	// within it count once); default 1 h.
@@ -80,6 +88,9 @@ func (c *Config) Validate() error {
 	}
 	if c.IdleTimeout == 0 {
 		c.IdleTimeout = defaultIdleTimeout
+	}
+	if c.AllowedLateness == 0 {
+		c.AllowedLateness = defaultAllowedLateness // negative stays: none (operator.AllowedLateness)
 	}
 	if c.DedupTTL == 0 {
 		c.DedupTTL = defaultDedupTTL

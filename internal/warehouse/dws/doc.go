@@ -8,7 +8,7 @@
 //
 //	source ─ validate/measure (per-record logic, keyed state where the
 //	         table needs first-visit facts) ─ keyBy(window dims) ─ window ─┬─ row [─ lookup] ─► <table>
-//	                                                                      └─ late ─► dirty_data (reason "late")
+//	                                                                      └─ late ─► dirty_data (reason "late": after the allowed lateness)
 //
 // The per-record step turns a fact into a bean: the window's dimension
 // values, integer measure deltas (money in cents, so sums are exact) and
@@ -27,11 +27,17 @@
 // Time. Event time is the fact's ts (ms for logs, s×1000 for DB facts;
 // create_time at the business time zone for dwd_user_register). Watermark
 // = max event time − 3 s (Config.OutOfOrderness). A window [s, s+10 s)
-// closes when the watermark passes it; a record arriving for a closed
-// window is counted (rtdw_late_records_total) and dead-lettered with reason
-// "late" and its bean, never dropped. At the end of a drained run open
-// windows are emitted and kept, and a later run re-emits them complete:
-// rows are upserts by key, so a re-emitted window replaces its row.
+// fires when the watermark passes it. Its totals are kept in state for the
+// allowed lateness (Config.AllowedLateness, default 24 h of event time): a
+// record arriving for a fired window within it updates the window, whose
+// row is emitted again at once, complete (rows are upserts by key, so the
+// row is replaced and the DWS totals equal the DWD ones; a restart's
+// catch-up, where one partition falls behind the others, is the usual
+// cause). A record arriving later than that is counted
+// (rtdw_late_records_total) and dead-lettered with reason "late" and its
+// bean, never dropped. At the end of a drained run open windows are
+// emitted and kept, and a later run re-emits them complete if they
+// changed.
 //
 // Idle timeout: 30 s by default (Config.IdleTimeout), not the engine's 5 s.
 // A silent input partition stops holding the window stage's watermark back
@@ -42,8 +48,9 @@
 // topics written by other jobs: a DWD task that fails restarts from its
 // checkpoint with backoff (0.1 s doubling up to 30 s, stream/runner.go) and
 // then re-emits records from before the pause. With a 5 s timeout those
-// resumed records would land behind the watermark and be dead-lettered as
-// late; 30 s covers a restart at the longest backoff. The cost is freshness
+// resumed records would land behind the watermark (now they update their
+// windows within the allowed lateness, but each such record re-emits a
+// row); 30 s covers a restart at the longest backoff. The cost is freshness
 // only on sparse topics: a partition with no records delays window closing
 // by at most 30 s. Dense topics (page logs) never go idle. When all traffic
 // stops, the last window (whose records are within 3 s of the largest event

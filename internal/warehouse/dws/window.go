@@ -132,24 +132,28 @@ func appendCents(dst []byte, c int64) []byte {
 }
 
 // windowed is every job's tail: beans keyed by their window dims into the
-// tumbling window; late beans are dead-lettered with reason "late" (and
-// counted as late by the window). It returns the stream of rows.
+// tumbling window. A bean that arrives after its window fired but within
+// the allowed lateness updates the window, whose row is emitted again (an
+// upsert of the same key); later beans are dead-lettered with reason
+// "late" (and counted as late by the window). It returns the stream of
+// rows.
 func (c *Config) windowed(beans stream.Stream, t *table) stream.Stream {
 	w := beans.KeyBy("by_window_key", func(r *stream.Record) ([]byte, error) { return r.Key, nil }).
 		Process("window", c.windowOperator(t))
-	w.Port(operator.PortLate).Process("late", lateRecords(c.Location, c.Window))
+	w.Port(operator.PortLate).Process("late", lateRecords(c.Location, c.Window, max(c.AllowedLateness, 0)))
 	return w.Port(operator.PortWindows)
 }
 
 // windowOperator is the window of t's job.
 func (c *Config) windowOperator(t *table) stream.Factory {
-	return operator.TumblingWindowOf[*winAcc](c.Window, &rows{t: t, loc: c.Location})
+	return operator.TumblingWindowOf[*winAcc](c.Window, &rows{t: t, loc: c.Location}, operator.AllowedLateness(c.AllowedLateness))
 }
 
-// lateRecords dead-letters what arrived after its window closed: the
-// record is the bean (dims, measures, event time) in its JSON form
-// (beanJSON), which is what repairing the row needs.
-func lateRecords(loc *time.Location, size time.Duration) stream.Factory {
+// lateRecords dead-letters what arrived after its window closed for good
+// (fired, and the allowed lateness passed): the record is the bean (dims,
+// measures, event time) in its JSON form (beanJSON), which is what
+// repairing the row needs.
+func lateRecords(loc *time.Location, size, lateness time.Duration) stream.Factory {
 	return operator.KeyedProcess(func() *operator.KeyedFuncs {
 		var ctx *stream.Context
 		return &operator.KeyedFuncs{
@@ -157,8 +161,8 @@ func lateRecords(loc *time.Location, size time.Duration) stream.Factory {
 			Process: func(rec *stream.Record, _ stream.Emitter) error {
 				start := rec.Time - ((rec.Time%size.Milliseconds())+size.Milliseconds())%size.Milliseconds()
 				f := func(ms int64) string { return time.UnixMilli(ms).In(loc).Format(time.DateTime) }
-				bad := stream.BadInput(lateReason, "event time %s: window [%s, %s) had closed (watermark %s)",
-					f(rec.Time), f(start), f(start+size.Milliseconds()), f(ctx.Watermark()))
+				bad := stream.BadInput(lateReason, "event time %s: window [%s, %s) had closed (watermark %s, allowed lateness %s)",
+					f(rec.Time), f(start), f(start+size.Milliseconds()), f(ctx.Watermark()), lateness)
 				// The dead letter shows the bean as JSON, as it always has.
 				js, err := beanJSON(rec.Value)
 				if err != nil {

@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"reflect"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -94,16 +95,25 @@ func TestWindowTwentyThousandRecords(t *testing.T) {
 	if err := h.Watermark(t0 + 9_999); err != nil {
 		t.Fatal(err)
 	}
-	// A record for the closed window is late, not counted.
+	// A record for the fired window within the allowed lateness (a day)
+	// updates it: the row is emitted again, complete.
 	late := beanRecord(&stream.Record{Time: t0 + 5}, bean{D: []string{"1"}, N: []int64{100}, U: []string{"c"}})
+	if err := h.Process(late); err != nil {
+		t.Fatal(err)
+	}
+	// A day later it is late, not counted.
+	if err := h.Watermark(t0 + 9_999 + 24*3600*1000); err != nil {
+		t.Fatal(err)
+	}
 	if err := h.Process(late); err != nil {
 		t.Fatal(err)
 	}
 	if err := h.Checkpoint(); err != nil {
 		t.Fatal(err)
 	}
-	if got := rowsOf(h); !reflect.DeepEqual(got, []string{bigWindowRow}) {
-		t.Fatalf("rows:\n got %q\nwant %q", got, bigWindowRow)
+	corrected := strings.NewReplacer(`"order_count":5000`, `"order_count":5001`, `"order_amount":10000.00`, `"order_amount":10001.00`).Replace(bigWindowRow)
+	if got := rowsOf(h); !reflect.DeepEqual(got, []string{bigWindowRow, corrected}) {
+		t.Fatalf("rows:\n got %q\nwant %q", got, []string{bigWindowRow, corrected})
 	}
 	if l := h.Output(operator.PortLate); len(l) != 1 || h.Late() != 1 {
 		t.Fatalf("late: %d records, %d counted", len(l), h.Late())
@@ -415,12 +425,25 @@ func (a *jsonRows) Emit(key []byte, w operator.Window, raw []byte, out stream.Em
 // drained-run ends, with the default in-memory bound and a tiny one.
 func TestWindowEqualsJSONReference(t *testing.T) {
 	strs := []string{"a", "<&>", "é", "\xff", "\xfe", "a\xffb", "", "\u2028", `"q"`, "tab\t", "日本", "\xe6\x97", "x\x00y", "\uFFFD"}
-	cfg := Config{}
-	if err := cfg.Validate(); err != nil {
-		t.Fatal(err)
+	// The default allowed lateness (nothing late here), one that some
+	// records are past, none.
+	for _, lateness := range []time.Duration{0, 2 * time.Second, -1} {
+		cfg := Config{AllowedLateness: lateness}
+		if err := cfg.Validate(); err != nil {
+			t.Fatal(err)
+		}
+		seeds := uint64(1)
+		if lateness == 0 {
+			seeds = 2
+		}
+		windowEqualsJSONReference(t, cfg, strs, seeds)
 	}
+}
+
+func windowEqualsJSONReference(t *testing.T, cfg Config, strs []string, seeds uint64) {
+	late := operator.AllowedLateness(cfg.AllowedLateness)
 	for ti, tb := range tables {
-		for seed := range uint64(2) {
+		for seed := range seeds {
 			rng := rand.New(rand.NewPCG(seed, uint64(ti)))
 			var steps []st.Step
 			wm := int64(0)
@@ -448,20 +471,27 @@ func TestWindowEqualsJSONReference(t *testing.T) {
 					b.U = append(b.U, strs[rng.IntN(len(strs))]+strconv.Itoa(rng.IntN(5)))
 				}
 				b.R = rng.IntN(6) == 0
-				r := beanRecord(&stream.Record{Time: t0 + int64(i)*20 + int64(rng.IntN(4000)) - 2000}, b)
+				ts := t0 + int64(i)*20 + int64(rng.IntN(4000)) - 2000
+				if rng.IntN(10) == 0 {
+					ts -= int64(rng.IntN(20_000)) // after its window fired, maybe past the lateness
+				}
+				r := beanRecord(&stream.Record{Time: ts}, b)
 				steps = append(steps, st.Step{Rec: &r})
 			}
 			steps = append(steps, st.End())
-			ref := st.Run(t, operator.TumblingWindow(cfg.Window, &jsonRows{rows{t: tb, loc: cfg.Location}}), steps)
+			ref := st.Run(t, operator.TumblingWindow(cfg.Window, &jsonRows{rows{t: tb, loc: cfg.Location}}, late), steps)
 			for name, f := range map[string]stream.Factory{
 				"default": cfg.windowOperator(tb),
-				"bounded": operator.TumblingWindowOf[*winAcc](cfg.Window, &rows{t: tb, loc: cfg.Location}, operator.WindowMemory(2, 4096)),
+				"bounded": operator.TumblingWindowOf[*winAcc](cfg.Window, &rows{t: tb, loc: cfg.Location}, operator.WindowMemory(2, 4096), late),
 			} {
 				got := st.Run(t, f, steps)
 				st.Equal(t, tb.name+" "+name+" rows", ref.Output(operator.PortWindows), got.Output(operator.PortWindows))
 				st.Equal(t, tb.name+" "+name+" late", ref.Output(operator.PortLate), got.Output(operator.PortLate))
 				if len(ref.Output(operator.PortWindows)) < 4 {
 					t.Fatalf("%s: only %d rows", tb.name, len(ref.Output(operator.PortWindows)))
+				}
+				if nLate := len(ref.Output(operator.PortLate)); (nLate == 0) != (cfg.AllowedLateness >= time.Hour) {
+					t.Fatalf("%s: allowed lateness %s: %d late records", tb.name, cfg.AllowedLateness, nLate)
 				}
 				// And restored from random checkpoints.
 				st.CheckRestore(t, f, steps, 50, 4, seed)
