@@ -1,7 +1,8 @@
 # rtdw: `make demo` runs the warehouse on the mock shop; `make test` runs every test.
 GO       ?= go
 BIN      := bin/rtdw
-DEMO_DIR ?= ./rtdw-data/demo
+# The default data dir: rtdw query, topic, dim and job find the demo there.
+DEMO_DIR ?= ./rtdw-data
 
 .PHONY: all build demo test deps assets bench vet fmt clean
 

@@ -11,6 +11,7 @@ import (
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/rtdw/rtdw/internal/dim"
 	rlog "github.com/rtdw/rtdw/internal/log"
 	"github.com/rtdw/rtdw/internal/olap"
 	"github.com/rtdw/rtdw/internal/stream"
@@ -38,6 +39,9 @@ type consoleSetup struct {
 	// from the jobs' consumer groups (group prefix + job name).
 	kafka       bool
 	groupPrefix string
+	// dims is the process's dimension store, read by `rtdw dim` commands
+	// run while it holds the data dir (/api/dim/); nil: none.
+	dims dim.Store
 }
 
 // workerConsole is a cluster-mode worker's console: record counts read

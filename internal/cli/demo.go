@@ -205,7 +205,7 @@ func runDemo(ctx context.Context, g *globals, cfg Config, o *demoOptions, change
 	if o.httpAddr != "" {
 		addr, stopHTTP, err := g.serveOrFree(o.httpAddr, o.httpAsk, func(addr string) (string, func(), error) {
 			return serveHTTP(addr, reg, l, g, consoleSetup{process: "demo", jobs: w.jobs, querier: w.olap, olapCfg: &cfg,
-				warehouse: true, dashboard: true, state: l.StateStore()})
+				warehouse: true, dashboard: true, state: l.StateStore(), dims: w.dims})
 		})
 		if err != nil {
 			return err
@@ -223,6 +223,7 @@ func runDemo(ctx context.Context, g *globals, cfg Config, o *demoOptions, change
 		pace = fmt.Sprintf("%.0f records/s", o.rate)
 	}
 	fmt.Fprintf(g.stderr, "demo: shop of %s (seed %d) %s; %d jobs running; Ctrl-C stops (run again to continue)\n", st.Date, st.Seed, pace, len(w.jobs))
+	fmt.Fprintf(g.stderr, "demo: data dir %s%s: rtdw query, topic, dim and job read it while the demo runs\n", g.dataDir, dataDirHint(g.dataDir))
 
 	shopDone := make(chan error, 1)
 	go func() {
@@ -427,3 +428,16 @@ func printTableCounts(ctx context.Context, g *globals, q olap.Querier) error {
 	}
 	return nil
 }
+
+// dataDirHint tells how other commands find a data dir that is not the
+// default one.
+func dataDirHint(dir string) string {
+	if filepath.Clean(dir) == filepath.Clean(defaultDataDir) {
+		return ""
+	}
+	return " (give other commands --data-dir " + dir + ")"
+}
+
+// defaultDataDir is --data-dir's default (make demo uses it too, so the
+// other commands find the demo's data without a flag).
+const defaultDataDir = "./rtdw-data"

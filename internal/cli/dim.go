@@ -34,6 +34,10 @@ func (g *globals) openDimStore(cfg Config) (s dim.Store, done func(), err error)
 			return nil, nil, err // a read: a mistyped --data-dir is not created
 		}
 		if l, err = g.openLog(cfg); err != nil {
+			// Held by a running rtdw: read its store through it.
+			if p, ok := g.processClient(); ok {
+				return remoteDims{p}, func() {}, nil
+			}
 			return nil, nil, err
 		}
 	}

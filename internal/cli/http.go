@@ -37,6 +37,7 @@ func serveHTTP(addr string, reg *prometheus.Registry, l rlog.Log, g *globals, cs
 	rand.Read(tok[:])
 	token := hex.EncodeToString(tok[:])
 	mux.Handle("/api/log/", remote.Handler(l, token))
+	mux.Handle("/api/dim/", dimHandler(cs.dims, token))
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		closeConsole()

@@ -114,11 +114,25 @@ writing it (DuckDB allows one writing process).`,
 			if o.allowExternalAccess {
 				cfg.OLAP.AllowExternalAccess = true
 			}
-			db, err := g.openOLAP(cmd.Context(), cfg, true)
-			if err != nil {
+			var db olap.Querier
+			sink, err := g.openOLAP(cmd.Context(), cfg, true)
+			switch {
+			case err == nil:
+				defer sink.Close()
+				db = sink
+			case strings.Contains(err.Error(), "open in another process"):
+				// A running rtdw holds the database: query through it
+				// (its console's confined, read-only /api/query).
+				p, ok := g.processClient()
+				if !ok {
+					return err
+				}
+				db = remoteQuerier{p: p, truncated: func(max int) {
+					fmt.Fprintf(g.stderr, "rtdw query: the running rtdw returns at most %d rows: the result is cut there\n", max)
+				}}
+			default:
 				return err
 			}
-			defer db.Close()
 			q := &queryRunner{db: db, format: o.format, timeout: cfg.OLAP.Timeout}
 			if interactive {
 				return queryInteractive(cmd.Context(), g, q, backslashStrings(cfg.OLAP.Kind))

@@ -145,7 +145,7 @@ Start with:
 	}
 	def := os.Getenv("RTDW_DATA_DIR")
 	if def == "" {
-		def = "./rtdw-data"
+		def = defaultDataDir
 	}
 	pf := root.PersistentFlags()
 	pf.StringVar(&g.dataDir, "data-dir", def, "where topics, state and checkpoints live (env RTDW_DATA_DIR)")

@@ -115,6 +115,7 @@ func runRun(ctx context.Context, g *globals, cfg Config, o *runOptions) error {
 	var jobs []*stream.Job
 	var services *connector.Services
 	var olapSink olap.Sink
+	var dims dim.Store
 	if len(sqlPaths) == 0 || len(names) > 0 {
 		w, err := g.openWarehouse(ctx, cfg, l, names)
 		if err != nil {
@@ -122,7 +123,7 @@ func runRun(ctx context.Context, g *globals, cfg Config, o *runOptions) error {
 		}
 		defer w.close()
 		jobs = append(jobs, w.jobs...)
-		olapSink = w.olap
+		olapSink, dims = w.olap, w.dims
 	}
 	if len(sqlPaths) > 0 {
 		p, err := g.planSQLPipeline(cfg, l, sqlPaths, o.resets, true, olapSink)
@@ -147,7 +148,7 @@ func runRun(ctx context.Context, g *globals, cfg Config, o *runOptions) error {
 	if o.httpAddr != "" {
 		srv, stop, err := g.serveOrFree(o.httpAddr, o.httpAsk, func(addr string) (string, func(), error) {
 			return serveHTTP(addr, reg, l, g, consoleSetup{process: "run", jobs: jobs, querier: olapSink, olapCfg: &cfg,
-				warehouse: len(sqlPaths) == 0 || len(names) > 0, dashboard: true, state: l.StateStore()})
+				warehouse: len(sqlPaths) == 0 || len(names) > 0, dashboard: true, state: l.StateStore(), dims: dims})
 		})
 		if err != nil {
 			return err
