@@ -102,7 +102,9 @@ func runRun(ctx context.Context, g *globals, cfg Config, o *runOptions) error {
 	if len(sqlPaths) == 0 {
 		sqlPaths = cfg.SQL
 	}
-	if o.drain && cfg.Mode != "kafka" {
+	if o.drain && cfg.Mode != "kafka" && len(sqlPaths) == 0 {
+		// The warehouse's jobs drain topics that must be there already;
+		// SQL pipelines may write their own (mysql-cdc, datagen).
 		if err := g.requireDataDir(); err != nil {
 			return err // a mistyped --data-dir: nothing to drain
 		}

@@ -20,9 +20,11 @@ import (
 )
 
 // sqlSentinelPrefix starts the uids of the events that end the input of
-// TestSQLWorkersOnKafkaSurviveSIGKILL: one per partition of ev, far in the
-// future, so that every partition's watermark passes every window of the
-// real events.
+// TestSQLWorkersOnKafkaSurviveSIGKILL: one per partition of ev, a year
+// after the real events (which start 2024-03-01 and span minutes), so
+// that every partition's watermark passes every window of the real
+// events; still in the past, not a far-future time the engine
+// dead-letters (future_event_time).
 const sqlSentinelPrefix = "sentinel"
 
 // sqlSentinels returns one sentinel event per partition of a 4-partition
@@ -34,7 +36,7 @@ func sqlSentinels(firstID int) []string {
 		if rlog.PartitionFor([]byte(uid), 4) != p {
 			continue
 		}
-		out = append(out, fmt.Sprintf(`{"id":%d,"uid":"%s","amount":0.00,"ts":"2030-01-01 00:00:00.000"}`, firstID+int(p), uid))
+		out = append(out, fmt.Sprintf(`{"id":%d,"uid":"%s","amount":0.00,"ts":"2025-03-01 00:00:00.000"}`, firstID+int(p), uid))
 		p++
 	}
 	return out
