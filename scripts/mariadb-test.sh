@@ -47,8 +47,11 @@ start)
   fi
   stop "$dir"
   mariadbd_bin=$(command -v mariadbd || echo /usr/sbin/mariadbd)
+  # Its own tmpdir: internal temporary tables live there, not in a /tmp
+  # that tests and their cleanups share.
+  mkdir -p "$dir/tmp"
   # No defaults files: nothing of a system MariaDB leaks in.
-  "$mariadbd_bin" --no-defaults --datadir="$dir/data" --user="$user" \
+  "$mariadbd_bin" --no-defaults --datadir="$dir/data" --tmpdir="$dir/tmp" --user="$user" \
     --port="$port" --bind-address=127.0.0.1 --socket="$dir/mariadb.sock" \
     --pid-file="$dir/mariadb.pid" --log-error="$dir/error.log" \
     --log-bin="$dir/data/binlog" --binlog-format=ROW --binlog-row-image=FULL --server-id=1 \

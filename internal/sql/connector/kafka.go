@@ -432,8 +432,8 @@ func (k *kafkaTable) startup() error {
 		if err != nil {
 			return err
 		}
-		k.start = func(ctx context.Context, l rlog.Log, tp rlog.TopicPartition, start, end int64) (int64, error) {
-			return offsetForTime(ctx, l, tp, start, end, ts)
+		k.start = func(ctx context.Context, l rlog.Log, tp rlog.TopicPartition, _, _ int64) (int64, error) {
+			return rlog.OffsetForTime(ctx, l, tp, ts) // Kafka's offsetsForTimes; the end when none
 		}
 	case "specific-offsets":
 		offs, err := parseSpecificOffsets(opt(t, "scan.startup.specific-offsets", ""))
@@ -448,27 +448,6 @@ func (k *kafkaTable) startup() error {
 		}
 	}
 	return nil
-}
-
-// offsetForTime is the first offset of tp whose record timestamp is at or
-// after ts (Kafka's offsetsForTimes), or end.
-func offsetForTime(ctx context.Context, l rlog.Log, tp rlog.TopicPartition, start, end, ts int64) (int64, error) {
-	for off := start; off < end; {
-		recs, err := l.Fetch(ctx, tp, off, 1000, 0)
-		if err != nil {
-			return 0, err
-		}
-		if len(recs) == 0 {
-			break
-		}
-		for _, r := range recs {
-			if r.Timestamp >= ts {
-				return r.Offset, nil
-			}
-			off = r.Offset + 1
-		}
-	}
-	return end, nil
 }
 
 // parseSpecificOffsets reads 'partition:0,offset:42;partition:1,offset:300'.
