@@ -1,4 +1,5 @@
 # rtdw: `make demo` runs the warehouse on the mock shop; `make test` runs every test.
+SHELL    := /bin/bash
 GO       ?= go
 BIN      := bin/rtdw
 # The default data dir: rtdw query, topic, dim and job find the demo there.
@@ -46,7 +47,10 @@ test: deps
 	$(MAKE) assets
 	@test -z "$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))" || { echo "gofmt needed:"; gofmt -l .; exit 1; }
 	$(GO) vet ./...
-	$(GO) test -count=1 -timeout 20m ./...
+	# -json through scripts/testprogress: a line per test of a second or
+	# more as it ends (the CLI package runs for minutes), every skip, the
+	# whole output of a failure; pipefail keeps go test's own exit status.
+	set -o pipefail; $(GO) test -count=1 -timeout 20m -json ./... | $(GO) run ./scripts/testprogress
 	# The engine's concurrent core again under the race detector.
 	$(GO) test -race -count=1 -timeout 20m ./internal/log/... ./internal/state/... ./internal/stream/... ./internal/operator/...
 
