@@ -53,7 +53,11 @@ type fixture struct {
 	store dimstore.Store
 }
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t *testing.T) *fixture { return newFixtureWith(t, nil) }
+
+// newFixtureWith uses store as dim_app's dimension store (nil: the
+// embedded log's Pebble store).
+func newFixtureWith(t *testing.T, store dimstore.Store) *fixture {
 	l, err := embedded.Open(embedded.Options{Dir: t.TempDir(), NoSync: true, RetentionInterval: -1})
 	if err != nil {
 		t.Fatal(err)
@@ -62,11 +66,14 @@ func newFixture(t *testing.T) *fixture {
 	if err := l.CreateTopic(context.Background(), ods.TopicDB, rlog.TopicConfig{Partitions: 4}); err != nil {
 		t.Fatal(err)
 	}
-	st, err := dimstore.OpenPebble(l.StateStore())
-	if err != nil {
-		t.Fatal(err)
+	if store == nil {
+		st, err := dimstore.OpenPebble(l.StateStore())
+		if err != nil {
+			t.Fatal(err)
+		}
+		store = st
 	}
-	return &fixture{log: l, store: st}
+	return &fixture{log: l, store: store}
 }
 
 func (f *fixture) produce(t *testing.T, lines ...string) {
@@ -173,8 +180,9 @@ func TestDimAppRoutesByDefaultConfig(t *testing.T) {
 // TestDimAppLiveConfig: a config row arriving after its business rows
 // (the startup race), a column change that keeps rows, a config delete
 // that drops the table, and a second run that keeps the config it learnt.
-func TestDimAppLiveConfig(t *testing.T) {
-	f := newFixture(t)
+func TestDimAppLiveConfig(t *testing.T) { testDimAppLiveConfig(t, newFixture(t)) }
+
+func testDimAppLiveConfig(t *testing.T, f *fixture) {
 	f.produce(t,
 		biz("base_trademark", "insert", t0, `{"id":1,"tm_name":"小米","logo_url":"u"}`),
 		biz("cart_info", "insert", t0, `{"id":10,"user_id":5,"sku_id":7,"sku_num":2}`),

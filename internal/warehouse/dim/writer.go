@@ -2,6 +2,7 @@ package dim
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -18,11 +19,43 @@ import (
 // checkpoint commits: a crash replays ops since the last checkpoint, and
 // since every op is an idempotent upsert, delete or DDL, the store
 // converges to the same rows (DESIGN: external sinks).
+//
+// Fencing (docs/decisions/2026-12-06-fencing-sink-writes.md). Puts and
+// deletes are sequence-guarded (dimstore.SeqWriter): each carries
+// epoch<<22 | its position among the epoch's puts and deletes of the same
+// table and key (1, 2, ...; saturating at 2^22-1), and the store refuses a
+// write whose sequence is below the one it holds for the key; a delete
+// leaves its sequence behind. The epoch is the task's checkpoint interval
+// number, kept in the operator's state so it commits with the checkpoint:
+// a task's first epoch is the milliseconds since 2020 when it first ran,
+// and each checkpoint that wrote a put or delete adds one. A replay (a
+// crash, or the worker that took over a partition) restores the last
+// committed epoch and reads the same input from the same offsets, so an
+// op gets the same sequence in every attempt and a later op of its key a
+// greater one: the replay rewrites the same rows, and a fenced (zombie)
+// worker flushing its uncommitted epoch late cannot bring back an older
+// row or resurrect a deleted one. Positions count per key, not over the
+// task, because only one key's order is replayed exactly: the router may
+// release records it held (no rule yet) on a processing-time timer, at
+// another point among other keys' records in each attempt, but a key's
+// records always in their order. This orders one key's writes as long as
+// they come from one task: topic_db is keyed by the source row's primary
+// key and dim_app keeps that key up to the writer, so it holds for rules
+// whose sink_row_key is the source primary key (all the default rules).
+// DDL (create, drop) is not guarded.
 type writer struct {
 	store  dimstore.Store
+	seq    dimstore.SeqWriter // nil: the store has no guarded writes
 	ops    []op
 	p      fastjson.Parser
 	logger *slog.Logger
+
+	state     interface{ Put(k, v []byte) error }
+	epoch     uint64
+	n         uint64            // puts and deletes seen in this epoch
+	pos       map[string]uint64 // table NUL key -> its puts and deletes in this epoch
+	saturated bool              // logged that a position passed the position bits this epoch
+	run       []dimstore.SeqOp
 }
 
 type op struct {
@@ -30,13 +63,57 @@ type op struct {
 	row              []byte
 	columns          []string
 	rowKey           string
+	seq              uint64 // put, delete
 }
+
+// seqPosBits is the number of low sequence bits holding an op's position
+// in its epoch (as the SQL external sinks: jdbc_sink_batch.go).
+const seqPosBits = 22
+
+// epochBase: a new task's first epoch is the milliseconds since then.
+var epochBase = time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)
+
+var epochKey = []byte("epoch")
 
 func newWriter(store dimstore.Store) stream.Factory {
 	return func() stream.Operator { return &writer{store: store} }
 }
 
-func (w *writer) Open(ctx *stream.Context) error { w.logger = ctx.Logger; return nil }
+func (w *writer) Open(ctx *stream.Context) error {
+	w.logger = ctx.Logger
+	if sw, ok := w.store.(dimstore.SeqWriter); ok {
+		w.seq = sw
+	} else {
+		w.logger.Warn("dim_app: the dimension store has no sequence-guarded writes; writes are not fenced against a zombie worker", "store", fmt.Sprintf("%T", w.store))
+	}
+	vs := ctx.Value("ext")
+	w.state = vs
+	raw, ok, err := vs.Get(epochKey)
+	if err != nil {
+		return err
+	}
+	if ok && len(raw) == 8 {
+		w.epoch = binary.BigEndian.Uint64(raw)
+	} else {
+		w.epoch = uint64(max(1, ctx.Now().Sub(epochBase).Milliseconds()))
+	}
+	w.n, w.pos, w.saturated = 0, map[string]uint64{}, false
+	return nil
+}
+
+// nextSeq counts a put or delete of table and key and returns its sequence.
+func (w *writer) nextSeq(table, key string) uint64 {
+	const maxPos = 1<<seqPosBits - 1
+	w.n++
+	k := table + "\x00" + key
+	p := w.pos[k] + 1
+	w.pos[k] = p
+	if p > maxPos && !w.saturated {
+		w.saturated = true
+		w.logger.Warn("dim_app: more than 2^22 writes of one dimension key in one checkpoint interval; their sequences saturate and no longer order them", "epoch", w.epoch, "table", table, "key", key)
+	}
+	return w.epoch<<seqPosBits | min(p, maxPos)
+}
 
 func (w *writer) Process(rec *stream.Record, _ stream.Emitter) error {
 	v, err := w.p.ParseBytes(rec.Value)
@@ -47,6 +124,9 @@ func (w *writer) Process(rec *stream.Record, _ stream.Emitter) error {
 	switch o.kind {
 	case opPut:
 		o.row = v.Get("row").MarshalTo(nil)
+		o.seq = w.nextSeq(o.table, o.key)
+	case opDelete:
+		o.seq = w.nextSeq(o.table, o.key)
 	case opCreate:
 		for _, c := range v.GetArray("columns") {
 			o.columns = append(o.columns, string(c.GetStringBytes()))
@@ -57,30 +137,46 @@ func (w *writer) Process(rec *stream.Record, _ stream.Emitter) error {
 	return nil
 }
 
-// PrepareCheckpoint writes the buffered ops.
+// PrepareCheckpoint writes the buffered ops, then starts the next epoch
+// (committed with the checkpoint) if this one numbered any put or delete.
 func (w *writer) PrepareCheckpoint(stream.Emitter) error {
+	if err := w.flush(); err != nil {
+		return err
+	}
+	if w.n == 0 {
+		return nil // an empty epoch: keep its number
+	}
+	w.epoch++
+	w.n, w.saturated = 0, false
+	clear(w.pos)
+	return w.state.Put(epochKey, binary.BigEndian.AppendUint64(nil, w.epoch))
+}
+
+// flush writes the buffered ops in order: DDL one by one, and each run of
+// consecutive puts and deletes of one table in one guarded write.
+func (w *writer) flush() error {
 	if len(w.ops) == 0 {
 		return nil
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	for _, o := range w.ops {
+	for i := 0; i < len(w.ops); {
+		o := &w.ops[i]
 		var err error
 		switch o.kind {
 		case opCreate:
 			err = w.store.CreateTable(ctx, dimstore.Table{Name: o.table, Columns: o.columns, RowKey: o.rowKey})
+			i++
 		case opDrop:
 			err = w.store.DropTable(ctx, o.table)
-		case opPut:
-			err = w.store.Put(ctx, o.table, o.key, o.row)
-			if errors.Is(err, dimstore.ErrNoTable) {
-				// Another task processed a config delete before this one
-				// did: this task drops the table too when it gets there.
-				w.logger.Debug("put into a dropped dimension table skipped", "table", o.table, "key", o.key)
-				err = nil
+			i++
+		case opPut, opDelete:
+			j := i + 1
+			for j < len(w.ops) && (w.ops[j].kind == opPut || w.ops[j].kind == opDelete) && w.ops[j].table == o.table {
+				j++
 			}
-		case opDelete:
-			err = w.store.Delete(ctx, o.table, o.key)
+			err = w.write(ctx, w.ops[i:j])
+			i = j
 		default:
 			err = fmt.Errorf("unknown op %q", o.kind)
 		}
@@ -91,4 +187,36 @@ func (w *writer) PrepareCheckpoint(stream.Emitter) error {
 	clear(w.ops)
 	w.ops = w.ops[:0]
 	return nil
+}
+
+// write applies a run of puts and deletes of one table.
+func (w *writer) write(ctx context.Context, ops []op) error {
+	table := ops[0].table
+	var err error
+	if w.seq != nil {
+		w.run = w.run[:0]
+		for _, o := range ops {
+			w.run = append(w.run, dimstore.SeqOp{Key: o.key, Row: o.row, Seq: o.seq})
+		}
+		_, err = w.seq.WriteSeq(ctx, table, w.run)
+		clear(w.run)
+	} else {
+		for _, o := range ops {
+			if o.kind == opPut {
+				err = w.store.Put(ctx, table, o.key, o.row)
+			} else {
+				err = w.store.Delete(ctx, table, o.key)
+			}
+			if err != nil {
+				break
+			}
+		}
+	}
+	if errors.Is(err, dimstore.ErrNoTable) {
+		// Another task processed a config delete before this one did:
+		// this task drops the table too when it gets there.
+		w.logger.Debug("write into a dropped dimension table skipped", "table", table, "ops", len(ops))
+		err = nil
+	}
+	return err
 }
