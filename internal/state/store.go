@@ -415,6 +415,23 @@ func (m *MapState) Delete(key, mapKey []byte) error {
 // Range calls fn for each live entry of the key's map in map-key order
 // until fn returns false. The slices are only valid during the call.
 // Entries fn writes may or may not be visited.
+// Empty reports whether the map holds no entry under any key (written
+// and committed, or buffered): an operator that finds its state empty
+// when it opens knows every entry since was written by itself.
+func (m *MapState) Empty() (bool, error) {
+	prefix := append([]byte(nil), m.h.prefix...)
+	end := prefixEnd(prefix)
+	if len(m.h.s.wb.rangeOf(prefix, end)) > 0 {
+		return false, nil
+	}
+	it, err := m.h.s.batch.NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: end})
+	if err != nil {
+		return false, fmt.Errorf("state empty: %w", err)
+	}
+	defer it.Close()
+	return !it.First(), nil
+}
+
 func (m *MapState) Range(key []byte, fn func(mapKey, value []byte) bool) error {
 	prefix := append([]byte(nil), m.h.key(key)...)
 	end := prefixEnd(prefix)

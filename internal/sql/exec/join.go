@@ -198,6 +198,13 @@ type regularJoin struct {
 	cache   joinCache
 	eager   int // EagerRows
 	out     joinOut
+	// fresh: the operator's state was empty when it opened, so a key
+	// holds rows in state only if this instance wrote them, and seen
+	// (a Bloom filter of the keys it gave rows) answers "certainly
+	// absent" without seeking Pebble for each new key (Nexmark q7: a
+	// join on price, nearly every key new).
+	fresh bool
+	seen  keyFilter
 
 	mk, enc, val []byte
 	m1, m2       []*joinEntry // matches of the row (and of the row it replaces)
@@ -229,6 +236,14 @@ func (j *regularJoin) Open(ctx *stream.Context) error {
 	}
 	j.rows = [2]*state.MapState{ctx.Map("left", opts...), ctx.Map("right", opts...)}
 	j.always = [2]*state.MapState{ctx.Map("left"), ctx.Map("right")}
+	j.fresh = true
+	for _, m := range j.rows {
+		empty, err := m.Empty()
+		if err != nil {
+			return err
+		}
+		j.fresh = j.fresh && empty
+	}
 	j.nullKey = joinNullKeys{cols: [2][]int{j.spec.LeftKeys, j.spec.RightKeys}, nullSafe: j.spec.NullSafe}
 	j.cache = newJoinCache(j.spec.MaxCachedRows, j.flush)
 	j.eager = j.spec.EagerRows
@@ -454,6 +469,9 @@ func (j *regularJoin) add(kr *joinKeyRows, side int, x []row.Value, now int64, n
 			e.enc = append([]byte(nil), j.enc...)
 		}
 		j.cache.insert(kr, side, pos, e)
+		if j.fresh {
+			j.seen.add(kr.key)
+		}
 	}
 	if j.spec.Type.outer(side) {
 		e.assoc = n
@@ -537,6 +555,10 @@ func (j *regularJoin) load(key []byte) (*joinKeyRows, error) {
 		return kr, nil
 	}
 	kr := &joinKeyRows{key: append([]byte(nil), key...)}
+	if j.fresh && !j.seen.mayHave(key) {
+		j.cache.add(kr) // never given rows: nothing in state
+		return kr, nil
+	}
 	for s := range kr.sides {
 		var bad error
 		err := j.rows[s].Range(key, func(mk, v []byte) bool {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
+	"hash/maphash"
 	"math"
 	"slices"
 	"sort"
@@ -371,4 +372,46 @@ func joinDecodeRow(b []byte, s *row.Schema) ([]row.Value, error) {
 		return nil, fmt.Errorf("%w: %v", errCorruptState, err)
 	}
 	return r.Values, nil
+}
+
+// keyFilter is a Bloom filter of join keys (1 MiB, three probes): "not
+// there" is certain, "there" is wrong for a few percent of keys once
+// about a million are in, which then costs only the state lookup the
+// filter saves otherwise.
+type keyFilter struct {
+	bits []uint64
+	seed maphash.Seed
+}
+
+const keyFilterBits = 1 << 23
+
+func (f *keyFilter) probes(key []byte) (h1, h2 uint64) {
+	h := maphash.Bytes(f.seed, key)
+	return h, h>>33 | h<<31 | 1
+}
+
+func (f *keyFilter) add(key []byte) {
+	if f.bits == nil {
+		f.bits = make([]uint64, keyFilterBits/64)
+		f.seed = maphash.MakeSeed()
+	}
+	h1, h2 := f.probes(key)
+	for i := range uint64(3) {
+		b := (h1 + i*h2) % keyFilterBits
+		f.bits[b/64] |= 1 << (b % 64)
+	}
+}
+
+func (f *keyFilter) mayHave(key []byte) bool {
+	if f.bits == nil {
+		return false
+	}
+	h1, h2 := f.probes(key)
+	for i := range uint64(3) {
+		b := (h1 + i*h2) % keyFilterBits
+		if f.bits[b/64]&(1<<(b%64)) == 0 {
+			return false
+		}
+	}
+	return true
 }
