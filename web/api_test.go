@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -111,7 +112,8 @@ func TestAPIIndicators(t *testing.T) {
 			b, _ := json.Marshal(got)
 			t.Errorf("%s:\ngot  %s\nwant %s", ind.Name, b, adstest.Expected[ind.Name])
 		}
-		if body["date"] != adstest.Day || body["name"] != ind.Name || body["chart"] != string(ind.Chart) {
+		if body["date"] != adstest.Day || body["name"] != ind.Name || body["chart"] != string(ind.Chart) ||
+			body["today"] != adstest.Day || body["zone"] != "Asia/Shanghai" {
 			t.Errorf("%s: header fields %v %v %v", ind.Name, body["date"], body["name"], body["chart"])
 		}
 	}
@@ -161,8 +163,27 @@ func TestAPICrossChecks(t *testing.T) {
 		t.Errorf("top SKUs %v", top)
 	}
 	// The other day has its own figures.
-	if g := rows(t, srv, "gmv", "?date="+adstest.OtherDay)[0][0]; g != 100000.0 {
-		t.Errorf("GMV on %s = %v, want 100000", adstest.OtherDay, g)
+	if g := rows(t, srv, "gmv", "?date="+adstest.OtherDay)[0][0]; g != 105000.0 {
+		t.Errorf("GMV on %s = %v, want 105000", adstest.OtherDay, g)
+	}
+	// AOV is GMV over orders, to the cent; the per-minute trend sums to GMV.
+	orders := rows(t, srv, "orders", "?date="+adstest.Day)[0][0].(float64)
+	aov := rows(t, srv, "aov", "?date="+adstest.Day)[0][0].(float64)
+	if orders != 5 || math.Abs(aov-gmv/orders) > 0.005 {
+		t.Errorf("orders %v, AOV %v, GMV %v", orders, aov, gmv)
+	}
+	var trend float64
+	for _, r := range rows(t, srv, "gmv_trend", "?date="+adstest.Day) {
+		if v, ok := r[1].(float64); ok {
+			trend += v
+		}
+	}
+	if int64(trend*100+0.5) != 1496440 {
+		t.Errorf("the GMV trend sums to %v", trend)
+	}
+	// Yesterday (before the fixture's days) has no data: no comparison.
+	if y := rows(t, srv, "gmv", "?date="+adstest.OtherDay)[0][1]; y != nil {
+		t.Errorf("GMV of the day before %s = %v, want null", adstest.OtherDay, y)
 	}
 }
 

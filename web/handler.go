@@ -95,6 +95,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.mux.Serv
 func (h *Handler) list(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{
 		"today":      ads.Today(h.o.Now(), h.o.Location),
+		"zone":       h.o.Location.String(),
 		"indicators": ads.Indicators(),
 		"charts":     hasCharts(h.o.Assets),
 	})
@@ -102,12 +103,18 @@ func (h *Handler) list(w http.ResponseWriter, r *http.Request) {
 
 // answer is GET /api/ads/<name>.
 type answer struct {
-	Name    string    `json:"name"`
-	Title   string    `json:"title"`
-	Chart   ads.Chart `json:"chart"`
-	Date    string    `json:"date"`
-	Columns []string  `json:"columns"`
-	Rows    [][]any   `json:"rows"`
+	Name  string    `json:"name"`
+	Title string    `json:"title"`
+	Chart ads.Chart `json:"chart"`
+	Date  string    `json:"date"`
+	// Today is the current business day; Zone its time zone and Time the
+	// time of day there when the figures were read (HH:mm:ss): the page
+	// shows hours in the warehouse's zone, not the browser's.
+	Today   string   `json:"today"`
+	Zone    string   `json:"zone"`
+	Time    string   `json:"time"`
+	Columns []string `json:"columns"`
+	Rows    [][]any  `json:"rows"`
 }
 
 func (h *Handler) indicator(w http.ResponseWriter, r *http.Request) {
@@ -117,9 +124,11 @@ func (h *Handler) indicator(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "unknown indicator "+name+" (GET /api/ads lists them)")
 		return
 	}
+	now := h.o.Now().In(h.o.Location)
+	today := ads.Today(now, h.o.Location)
 	day := r.URL.Query().Get("date")
 	if day == "" {
-		day = ads.Today(h.o.Now(), h.o.Location)
+		day = today
 	}
 	day, err := ads.ParseDay(day)
 	if err != nil {
@@ -138,7 +147,8 @@ func (h *Handler) indicator(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusInternalServerError, err.Error())
 		return
 	}
-	writeJSON(w, http.StatusOK, answer{Name: name, Title: ind.Title, Chart: ind.Chart, Date: day, Columns: res.Columns, Rows: res.Rows})
+	writeJSON(w, http.StatusOK, answer{Name: name, Title: ind.Title, Chart: ind.Chart, Date: day,
+		Today: today, Zone: h.o.Location.String(), Time: now.Format(time.TimeOnly), Columns: res.Columns, Rows: res.Rows})
 }
 
 // getOnly answers other methods with a JSON 405 (the mux's would be text).

@@ -42,7 +42,8 @@ func newDemoCmd(g *globals) *cobra.Command {
 		Long: `Start the mock shop (business database changes into topic_db, app logs into
 topic_log), every warehouse job (DIM, DWD, DWS), the load of the DWS tables
 into the OLAP database (embedded DuckDB by default) and the dashboard, in one
-process. The shop runs at the pace of the wall clock (its day starts now), or
+process. The shop runs at the pace of the wall clock (its day began half an
+hour ago, written at once, so the dashboard has figures within seconds), or
 at --rate records per second. A progress line shows events in, the lag of
 each layer and the last window loaded. Stop with Ctrl-C; run again with the
 same data dir to continue where it stopped: the results are those of a run
@@ -72,13 +73,25 @@ served. 'make demo HTTP=127.0.0.1:9000' (or PORT=9000) picks the address.`,
 	f := c.Flags()
 	httpAddrFlag(f, &o.httpAddr, "127.0.0.1:8080", "serve the dashboard, its API and /metrics here (empty: off; a free port if the default is taken)", "http")
 	f.Int64Var(&o.seed, "seed", 1, "mock shop seed: the same seed gives the same shop")
-	f.Float64Var(&o.rate, "rate", 0, "records per second (0: follow the wall clock, the shop's day starts now)")
+	f.Float64Var(&o.rate, "rate", 0, "records per second (0: follow the wall clock; the shop's day began 30 min ago)")
 	f.StringVar(&o.date, "date", "", "business date yyyy-MM-dd (default: today in the business time zone)")
 	f.BoolVar(&o.drain, "drain", false, "simulate the whole day as fast as possible, process it, exit 0")
 	f.IntVar(&o.sessions, "sessions", 0, "sessions over the day (default 100000 live, 10000 with --drain)")
 	f.IntVar(&o.users, "users", 1000, "users registered before the day")
 	f.DurationVar(&o.progress, "progress", 5*time.Second, "interval of the progress line on stderr (0: none)")
 	return c
+}
+
+// liveBackfill is how much of a live day the shop has simulated when the
+// demo starts. Its first order comes a minute or two into its day, its
+// first refund 15-20 minutes in (a refund follows a paid order by 10
+// minutes or more): half an hour shows every dashboard card with figures.
+const liveBackfill = 30 * time.Minute
+
+// liveStart is the start of a live shop's day at now: liveBackfill ago,
+// but not before the day's midnight.
+func liveStart(now, day time.Time) int64 {
+	return max(now.Add(-liveBackfill).UnixMilli(), day.UnixMilli())
 }
 
 // demoState pins a data dir's shop, so a restarted demo continues the
@@ -140,8 +153,11 @@ func runDemo(ctx context.Context, g *globals, cfg Config, o *demoOptions, change
 		}
 	}
 	if !o.drain && want.Date == now.Format("2006-01-02") {
-		// Live: the shop's day starts now, so its events happen as they are shown.
-		want.Start = now.UnixMilli()
+		// Live: the shop's events happen as they are shown. Its day began
+		// liveBackfill ago (not before midnight): that much is written at
+		// once, so the dashboard has orders, a map and refunds within
+		// seconds instead of minutes.
+		want.Start = liveStart(now, day)
 	}
 	l, err := g.openLog(cfg)
 	if err != nil {

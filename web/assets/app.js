@@ -7,15 +7,18 @@
 
   var REFRESH_MS = 5000;
   var API = '../api/ads';
-  var WIDE = { province_gmv: true, hourly_traffic: true };
+  var WIDE = { province_gmv: true, hourly_traffic: true, gmv_trend: true };
   var LABELS = {
     gmv: 'GMV', order_amount: 'Order amount', order_count: 'Orders', uv: 'Visitors (UV)', pv: 'Page views',
     new_uv: 'New visitors', sessions: 'Sessions', pv_per_session: 'PV / session',
     avg_duration_s: 'Avg duration (s)', searches: 'Searches', users: 'Users', new_users: 'New users',
     refunds: 'Refunds', ch: 'Channel', visitor: 'Visitor', hour_of_day: 'Hour',
-    category2_name: 'Category 2', category1_name: 'Category 1'
+    category2_name: 'Category 2', category1_name: 'Category 1', aov: 'Average order value',
+    minute_of_day: 'Minute'
   };
-  var MONEY = { gmv: true, order_amount: true };
+  var MONEY = { gmv: true, order_amount: true, aov: true };
+  // The funnel's stage ids, as people say them.
+  var STAGES = { home: 'Home page', good_detail: 'Product page', cart_add: 'Added to cart', order: 'Ordered', payment: 'Paid' };
   var PALETTE = ['#3b6fd8', '#2fb18c', '#f0a030', '#d9534f', '#8e6bd1', '#1fa2c8', '#7f8c8d', '#e67e22'];
 
   var assets = window.rtdwAssets || {};
@@ -27,8 +30,49 @@
   // pinned is the day the user chose (?date= or the date input); empty
   // follows today, as the server's business time zone decides it.
   var pinned = new URLSearchParams(location.search).get('date') || '';
+  // The warehouse's business time zone and today there (GET /api/ads and
+  // every answer say): hours, minutes and "today" are the warehouse's.
+  var zone = '';
+  var today = '';
 
   function label(col) { return LABELS[col] || col.replace(/_/g, ' '); }
+
+  // compact writes an axis figure short: 12k, 1.5M (no overlapping ticks).
+  function compact(v) {
+    var a = Math.abs(v);
+    if (a >= 1e6) return +(v / 1e6).toFixed(1) + 'M';
+    if (a >= 1e4) return +(v / 1e3).toFixed(0) + 'k';
+    if (a >= 1e3) return +(v / 1e3).toFixed(1) + 'k';
+    return String(+v.toFixed(2));
+  }
+
+  // widthOf is a name's width in Latin letters (a CJK character is two).
+  function widthOf(s) {
+    var w = 0;
+    for (var i = 0; i < s.length; i++) w += s.charCodeAt(i) > 0x2e80 ? 2 : 1;
+    return w;
+  }
+
+  // shorten cuts a long name in the middle, keeping its start and, longer,
+  // its end (SKU names share their start: the end tells them apart).
+  function shorten(s, max) {
+    s = String(s);
+    if (widthOf(s) <= max) return s;
+    var chars = Array.from(s), head = '', tail = '', i = 0, j = chars.length - 1;
+    var front = Math.floor((max - 1) * 0.35);
+    while (widthOf(head + chars[i]) <= front) head += chars[i++];
+    while (j > i && widthOf(chars[j] + tail) <= max - 1 - front) tail = chars[j--] + tail;
+    return head.replace(/\s+$/, '') + '…' + tail.replace(/^\s+/, '');
+  }
+
+  // shortNames shortens names so that they stay distinct: a name that
+  // would read as another gets its rank appended.
+  function shortNames(names, max) {
+    var out = names.map(function (n) { return shorten(n, max); });
+    var seen = {};
+    out.forEach(function (n) { seen[n] = (seen[n] || 0) + 1; });
+    return out.map(function (n, i) { return seen[n] > 1 ? shorten(names[i], max - 3) + ' #' + (i + 1) : n; });
+  }
 
   function fmt(v, col) {
     if (typeof v !== 'number') return v == null ? '–' : String(v);
@@ -45,25 +89,26 @@
 
   function buildCards(indicators) {
     indicators.forEach(function (ind) {
-      var card = el('section', 'card' + (WIDE[ind.name] ? ' wide' : ''));
+      var card = el('section', 'card' + (WIDE[ind.name] ? ' wide' : '') + (ind.chart === 'number' ? ' kpi' : ''));
       card.dataset.indicator = ind.name;
       card.dataset.status = 'pending';
       card.dataset.rows = '0';
       card.dataset.drawn = '0';
-      card.appendChild(el('h2', null, ind.title));
+      var title = el('h2', null, ind.title);
+      card.appendChild(title);
       var body = el('div', 'body');
       card.appendChild(body);
       grid.appendChild(card);
-      cards.push({ ind: ind, card: card, body: body, chart: null });
+      cards.push({ ind: ind, card: card, title: title, body: body, chart: null });
     });
   }
 
   // --- renderers: each draws res into c and returns the points drawn ---
 
-  function chartOf(c) {
+  function chartOf(c, cls) {
     if (!c.chart) {
       c.body.textContent = '';
-      var div = el('div', 'chart');
+      var div = el('div', 'chart' + (cls ? ' ' + cls : ''));
       c.body.appendChild(div);
       c.chart = echarts.init(div);
     }
@@ -81,22 +126,51 @@
 
   // drawOption sets opt and returns how many rows the chart holds, as
   // ECharts reports them back (the longest series, counting valued items).
-  function drawOption(c, opt) {
-    var chart = chartOf(c);
+  function drawOption(c, opt, cls) {
+    // A chart grows in once; new figures (every few seconds on a live
+    // day) and a resize redraw it at once, not from zero again.
+    opt.animation = !c.chart;
+    var chart = chartOf(c, cls);
     chart.setOption(opt, true);
     var n = 0;
+    c.card.dataset.series = String((chart.getOption().series || []).length);
     (chart.getOption().series || []).forEach(function (s) {
       n = Math.max(n, (s.data || []).filter(hasValue).length);
     });
     return n;
   }
 
+  // money writes a figure of col, with ¥ if it is money.
+  function money(v, col) { return (MONEY[col] && typeof v === 'number' ? '¥' : '') + fmt(v, col); }
+
+  // number shows the figure, and against yesterday's up to the same time
+  // (the second column) the change in percent; '—' when yesterday had
+  // nothing to compare with.
   function number(c, res) {
     dropChart(c);
+    var col = res.columns[0];
     var v = res.rows.length ? res.rows[0][0] : null;
     var box = el('div', 'number');
-    box.appendChild(el('div', 'value', (MONEY[res.columns[0]] ? '¥' : '') + fmt(v, res.columns[0])));
-    box.appendChild(el('div', 'label', label(res.columns[0]) + ' on ' + res.date));
+    var value = el('div', 'value', money(v, col));
+    value.dataset.value = v == null ? '' : String(v);
+    box.appendChild(value);
+    if (res.columns.length > 1) {
+      var y = res.rows.length ? res.rows[0][1] : null;
+      var cmp = el('div', 'compare');
+      var pct = el('span', 'pct');
+      if (typeof y === 'number' && y !== 0 && typeof v === 'number') {
+        var d = 100 * (v - y) / y;
+        pct.textContent = (d > 0 ? '▲ ' : d < 0 ? '▼ ' : '') + Math.abs(d).toFixed(1) + '%';
+        pct.className += d > 0 ? ' up' : d < 0 ? ' down' : '';
+      } else {
+        pct.textContent = '—';
+      }
+      cmp.appendChild(pct);
+      cmp.appendChild(document.createTextNode(' vs yesterday' + (res.date === res.today ? ' by this time' : '') +
+        (typeof y === 'number' ? ' (' + money(y, col) + ')' : '')));
+      c.card.dataset.compare = pct.textContent;
+      box.appendChild(cmp);
+    }
     c.body.textContent = '';
     c.body.appendChild(box);
     return v == null ? 0 : 1;
@@ -125,19 +199,37 @@
     };
   }
 
+  // axis is a value axis whose ticks cannot run into each other: few of
+  // them, written short, the ones that would still touch hidden.
+  function axis(whole) {
+    return { type: 'value', minInterval: whole ? 1 : 0, splitNumber: 3, splitLine: { lineStyle: { color: '#eef1f5' } },
+      axisLabel: { hideOverlap: true, formatter: compact } };
+  }
+
+  // nameRoom is how many letters a ranking's names get: a third of the
+  // card or so (a letter is some 7 px).
+  function nameRoom(c) { return Math.max(14, Math.min(30, Math.round(c.body.clientWidth / 20))); }
+
   function ranking(c, res) {
-    var rows = res.rows.slice().reverse(); // largest on top
     var col = res.columns[1];
+    // Long names (SKUs) are cut in the middle, to stay distinct; the
+    // tooltip has them whole.
+    var max = nameRoom(c);
+    c.room = max;
+    var names = shortNames(res.rows.map(function (r) { return r[0]; }), max);
+    c.card.dataset.labels = names.join('|');
+    var rows = res.rows.map(function (r, i) { return { name: names[i], row: r }; }).reverse(); // largest on top
     return drawOption(c, {
       color: PALETTE,
-      grid: { left: 8, right: 76, top: 8, bottom: 8, containLabel: true },
-      tooltip: { trigger: 'axis', axisPointer: { type: 'shadow' } },
-      xAxis: { type: 'value', minInterval: counts(res) ? 1 : 0, splitLine: { lineStyle: { color: '#eef1f5' } } },
-      // Long names (SKUs) are cut; the tooltip has them whole.
-      yAxis: { type: 'category', data: rows.map(function (r) { return r[0]; }),
-        axisLabel: { width: 130, overflow: 'truncate' } },
-      series: [{ type: 'bar', name: label(col), data: rows.map(function (r) { return r[1]; }),
-        label: { show: true, position: 'right', formatter: function (p) { return fmt(p.value, col); } } }]
+      grid: { left: 8, right: 72, top: 8, bottom: 8, containLabel: true },
+      tooltip: { trigger: 'axis', axisPointer: { type: 'shadow' }, formatter: function (ps) {
+        var row = rows[ps[0].dataIndex].row;
+        return res.columns.map(function (k, i) { return (i ? label(k) + ': ' : '') + fmt(row[i], k); }).join('<br>');
+      } },
+      xAxis: axis(counts(res)),
+      yAxis: { type: 'category', data: rows.map(function (r) { return r.name; }) },
+      series: [{ type: 'bar', name: label(col), data: rows.map(function (r) { return r.row[1]; }),
+        label: { show: true, position: 'right', formatter: function (p) { return MONEY[col] ? compact(p.value) : fmt(p.value, col); } } }]
     });
   }
 
@@ -159,8 +251,8 @@
       grid: { left: 8, right: 8, top: many ? 32 : 20, bottom: 8, containLabel: true },
       tooltip: { trigger: 'axis' },
       legend: { top: 0, show: many },
-      xAxis: { type: 'category', data: res.rows.map(function (r) { return r[0]; }) },
-      yAxis: { type: 'value', minInterval: counts(res) ? 1 : 0 },
+      xAxis: { type: 'category', data: res.rows.map(function (r) { return r[0]; }), axisLabel: { hideOverlap: true } },
+      yAxis: axis(counts(res)),
       series: series(res, 'bar').map(function (s) { s.label = { show: true, position: 'top' }; return s; })
     });
   }
@@ -185,9 +277,59 @@
       grid: { left: 8, right: 16, top: 32, bottom: 8, containLabel: true },
       tooltip: { trigger: 'axis' },
       legend: { top: 0 },
-      xAxis: { type: 'category', boundaryGap: false, data: res.rows.map(function (r) { return ('0' + r[0]).slice(-2) + ':00'; }) },
-      yAxis: { type: 'value' },
-      series: series(res, 'line')
+      xAxis: { type: 'category', boundaryGap: res.rows.length < 3, data: res.rows.map(function (r) { return ('0' + r[0]).slice(-2) + ':00'; }),
+        axisLabel: { hideOverlap: true } },
+      yAxis: axis(true),
+      // A live day's first hours are bars (a line of one point is a dot).
+      series: series(res, res.rows.length < 3 ? 'bar' : 'line')
+    });
+  }
+
+  function hhmm(m) { return ('0' + Math.floor(m / 60)).slice(-2) + ':' + ('0' + m % 60).slice(-2); }
+
+  // trend draws the measures per minute of the day, from the first minute
+  // with figures to the last (to now, on today): a minute without windows
+  // had none. Yesterday's columns are drawn dashed over the same minutes.
+  function trend(c, res) {
+    var cols = res.columns.slice(1);
+    var own = cols.map(function (col) { return !/_yesterday$/.test(col); });
+    var by = {}, first = null, last = null;
+    res.rows.forEach(function (r) {
+      by[r[0]] = r;
+      var mine = r.slice(1).some(function (v, i) { return own[i] && v != null; });
+      if (mine) {
+        if (first === null) first = r[0];
+        last = r[0];
+      }
+    });
+    if (first === null) { first = res.rows[0][0]; last = res.rows[res.rows.length - 1][0]; }
+    if (res.date === res.today && res.time) {
+      var t = res.time.split(':');
+      last = Math.max(last, Math.min(1439, Number(t[0]) * 60 + Number(t[1])));
+    }
+    var minutes = [];
+    for (var m = first; m <= last; m++) minutes.push(m);
+    var fit = Math.max(2, Math.floor((c.body.clientWidth - 60) / 56));
+    var step = [1, 2, 5, 10, 15, 30, 60, 120, 180, 360].filter(function (n) { return minutes.length / n <= fit; })[0] || 360;
+    var onStep = function (i) { return minutes[i] % step === 0; };
+    return drawOption(c, {
+      color: PALETTE,
+      grid: { left: 8, right: 16, top: 32, bottom: 8, containLabel: true },
+      tooltip: { trigger: 'axis', valueFormatter: function (v) { return fmt(v, cols[0]); } },
+      legend: { top: 0 },
+      // Ticks on round minutes (:05, :30, whole hours ...), as many as fit.
+      xAxis: { type: 'category', boundaryGap: false, data: minutes.map(hhmm),
+        axisTick: { interval: onStep }, axisLabel: { hideOverlap: true, interval: onStep } },
+      yAxis: axis(false),
+      // (No yesterday line when yesterday had nothing in these minutes.)
+      series: cols.map(function (col, i) {
+        if (!own[i] && !minutes.some(function (m) { return by[m] && by[m][i + 1] != null; })) return null;
+        var s = { type: 'line', name: own[i] ? label(col) : 'Yesterday', showSymbol: minutes.length < 3,
+          data: minutes.map(function (m) { return by[m] && by[m][i + 1] != null ? by[m][i + 1] : 0; }) };
+        if (own[i]) s.areaStyle = { opacity: 0.15 };
+        else { s.lineStyle = { type: 'dashed', width: 1, color: '#9aa6b2' }; s.itemStyle = { color: '#9aa6b2' }; s.z = 1; }
+        return s;
+      }).filter(Boolean)
     });
   }
 
@@ -196,32 +338,57 @@
       color: PALETTE,
       tooltip: { trigger: 'item', formatter: tooltipRows(res) },
       legend: { bottom: 0 },
-      series: [{ type: 'pie', radius: ['40%', '68%'], label: { formatter: '{b}: {d}%' },
+      series: [{ type: 'pie', radius: ['36%', '58%'], center: ['50%', '46%'],
+        label: { formatter: '{b}\n{d}%', overflow: 'none' }, labelLine: { length: 8, length2: 8 },
         data: res.rows.map(function (r) { return { name: r[0], value: r[1] }; }) }]
     });
   }
 
+  // funnel draws the stages as centred bars (as wide as their share of
+  // the first stage), their names and figures beside them, never on them,
+  // and between stages the conversion from one to the next.
   function funnel(c, res) {
+    dropChart(c);
     var first = res.rows.length ? res.rows[0][1] : 0;
-    return drawOption(c, {
-      color: PALETTE,
-      tooltip: { trigger: 'item', formatter: function (p) {
-        return p.name + ': ' + fmt(p.value) + (first ? ' (' + (100 * p.value / first).toFixed(1) + '% of ' + res.rows[0][0] + ')' : '');
-      } },
-      series: [{ type: 'funnel', sort: 'none', left: '10%', width: '80%', minSize: '8%', gap: 2,
-        label: { position: 'inside', formatter: '{b}: {c}' },
-        data: res.rows.map(function (r) { return { name: r[0], value: r[1] }; }) }]
+    var box = el('div', 'funnel');
+    res.rows.forEach(function (r, i) {
+      if (i > 0) {
+        var prev = res.rows[i - 1][1];
+        var conv = el('div', 'conv', '↓ ' + (prev ? (100 * r[1] / prev).toFixed(1) + '%' : '—'));
+        conv.title = 'of ' + (STAGES[res.rows[i - 1][0]] || res.rows[i - 1][0]) + ' went on to ' + (STAGES[r[0]] || r[0]);
+        box.appendChild(conv);
+      }
+      var stage = el('div', 'stage');
+      stage.dataset.stage = r[0];
+      stage.appendChild(el('span', 'name', STAGES[r[0]] || label(r[0])));
+      var track = el('span', 'track');
+      var b = el('span', 'bar');
+      b.style.width = (first ? Math.max(2, 100 * r[1] / first) : 2) + '%';
+      b.style.background = PALETTE[i % PALETTE.length];
+      track.appendChild(b);
+      stage.appendChild(track);
+      stage.appendChild(el('span', 'n', fmt(r[1])));
+      stage.title = (STAGES[r[0]] || r[0]) + ': ' + fmt(r[1]) + (first ? ' (' + (100 * r[1] / first).toFixed(1) + '% of ' + (STAGES[res.rows[0][0]] || res.rows[0][0]) + ')' : '');
+      box.appendChild(stage);
     });
+    c.body.textContent = '';
+    c.body.appendChild(box);
+    return res.rows.length;
   }
 
   function wordcloud(c, res) {
     return drawOption(c, {
       tooltip: { formatter: function (p) { return p.name + ': ' + fmt(p.value); } },
-      series: [{ type: 'wordCloud', shape: 'circle', gridSize: 6, sizeRange: [14, 56], rotationRange: [0, 0],
-        width: '100%', height: '100%', layoutAnimation: false,
+      // The cloud is at most 320 px wide (.cloud): a phone's card holds
+      // it as it is, so turning or resizing the window does not lay it
+      // out anew (which blanks it until done). Sizes follow it: big words
+      // that do not fit would be dropped; shrinkToFit shrinks the rest.
+      series: [{ type: 'wordCloud', shape: 'square', gridSize: 4, rotationRange: [0, 0],
+        sizeRange: [12, Math.max(20, Math.min(48, Math.round(Math.min(c.body.clientWidth, 320) / 7)))],
+        width: '100%', height: '100%', layoutAnimation: false, shrinkToFit: true, drawOutOfBound: false,
         textStyle: { fontWeight: 600, color: function (p) { return PALETTE[p.dataIndex % PALETTE.length]; } },
         data: res.rows.map(function (r) { return { name: r[0], value: r[1] }; }) }]
-    });
+    }, 'cloud');
   }
 
   // The map's names are the short province names (北京, 内蒙古, 广西 ...);
@@ -268,19 +435,22 @@
     return chart;
   }
 
-  var RENDER = { number: number, table: table, ranking: ranking, bar: bar, line: line, pie: pie,
+  var RENDER = { number: number, table: table, ranking: ranking, bar: bar, line: line, trend: trend, pie: pie,
     funnel: funnel, wordcloud: wordcloud, map: map };
 
   function show(c, res) {
     var k = kind(c.ind.chart);
     // Unchanged figures are not drawn again: no flicker, and the word
     // cloud (laid out asynchronously) keeps its layout.
-    var key = JSON.stringify([k, res.date, res.columns, res.rows]);
+    // A figure's title says its day: "GMV today", "GMV 2024-06-01".
+    if (c.ind.chart === 'number') c.title.textContent = c.ind.title + (res.date === res.today ? ' today' : ' ' + res.date);
+    var key = JSON.stringify([k, res.date, res.today, res.columns, res.rows]);
     if (key === c.key) {
       c.card.dataset.status = 'ok';
       return;
     }
     c.key = key;
+    c.res = res;
     c.card.dataset.kind = k;
     c.card.dataset.rows = String(res.rows.length);
     if (!res.rows.length && k !== 'number') {
@@ -292,6 +462,45 @@
       c.card.dataset.drawn = String(RENDER[k](c, res));
     }
     c.card.dataset.status = 'ok';
+  }
+
+  // texts returns the boxes of the text a chart drew (axis labels, bar
+  // labels, words), in chart pixels.
+  function texts(chart) {
+    var out = [];
+    chart.getZr().storage.getDisplayList(true).forEach(function (e) {
+      if (e.invisible || e.ignore || (e.type !== 'tspan' && e.type !== 'text') || !e.style || !e.style.text) return;
+      if (e.style.opacity === 0) return;
+      var r = e.getBoundingRect().clone();
+      var m = e.getComputedTransform();
+      if (m) r.applyTransform(m);
+      // Only text inside the chart is shown.
+      if (r.width > 0 && r.height > 0 && r.x >= -1 && r.y >= -1 && r.x + r.width <= chart.getWidth() + 1 &&
+        r.y + r.height <= chart.getHeight() + 1) out.push(r);
+    });
+    return out;
+  }
+
+  // measure records what a chart's text looks like: how many labels it
+  // drew (data-texts; a word cloud's words) and how many pairs of them
+  // overlap by more than a pixel (data-overlaps).
+  function measure(c) {
+    if (!c.chart) {
+      delete c.card.dataset.texts;
+      delete c.card.dataset.overlaps;
+      return;
+    }
+    var boxes = texts(c.chart), n = 0;
+    for (var i = 0; i < boxes.length; i++) {
+      for (var j = i + 1; j < boxes.length; j++) {
+        var a = boxes[i], b = boxes[j];
+        var w = Math.min(a.x + a.width, b.x + b.width) - Math.max(a.x, b.x);
+        var h = Math.min(a.y + a.height, b.y + b.height) - Math.max(a.y, b.y);
+        if (w > 1 && h > 1) n++;
+      }
+    }
+    c.card.dataset.texts = String(boxes.length);
+    c.card.dataset.overlaps = String(n);
   }
 
   function fail(c, msg) {
@@ -313,6 +522,9 @@
       try { show(c, res); } catch (e) { fail(c, 'cannot draw: ' + e.message); return false; }
       if (!pinned) dayInput.value = res.date;
       document.body.dataset.date = res.date;
+      zone = res.zone || zone;
+      today = res.today || today;
+      if (res.time) c.time = res.time;
       return true;
     }, function (e) { fail(c, e.message); return false; });
   }
@@ -326,7 +538,16 @@
       var state = document.getElementById('state');
       state.textContent = bad ? bad + ' failing' : 'live';
       state.className = 'state' + (bad ? ' error' : '');
-      document.getElementById('updated').textContent = new Date().toLocaleTimeString();
+      // The time the warehouse read the figures, in its zone (the
+      // charts' hours are that zone's too), not the browser's clock.
+      var times = cards.map(function (c) { return c.time || ''; }).sort();
+      var upd = document.getElementById('updated');
+      if (times[times.length - 1]) {
+        upd.textContent = times[times.length - 1] + ' ' + zone;
+        upd.dateTime = (today ? today + 'T' : '') + times[times.length - 1];
+      }
+      document.body.dataset.zone = zone;
+      cards.forEach(measure);
       document.body.dataset.refreshes = String(Number(document.body.dataset.refreshes) + 1);
     });
   }
@@ -357,6 +578,11 @@
       if (!c.chart) return;
       var box = c.chart.getDom();
       if (box.clientWidth !== c.chart.getWidth() || box.clientHeight !== c.chart.getHeight()) c.chart.resize();
+      // A ranking's names are cut to the card's width: cut them anew.
+      if (c.room && c.res && nameRoom(c) !== c.room) {
+        c.key = null;
+        show(c, c.res);
+      }
     });
   });
 

@@ -91,15 +91,20 @@ func checkEmptyDay(t *testing.T, q olap.Querier) {
 			}
 		}
 		switch ind.Name {
-		case "gmv":
-			if len(res.Rows) != 1 || res.Rows[0][0] != float64(0) {
-				t.Errorf("gmv on an empty day: %v", res.Rows)
+		case "gmv", "aov":
+			// Zero, and no yesterday to compare with.
+			if len(res.Rows) != 1 || res.Rows[0][0] != float64(0) || res.Rows[0][1] != nil {
+				t.Errorf("%s on an empty day: %v", ind.Name, res.Rows)
+			}
+		case "orders":
+			if len(res.Rows) != 1 || res.Rows[0][0] != int64(0) || res.Rows[0][1] != nil {
+				t.Errorf("orders on an empty day: %v", res.Rows)
 			}
 		case "funnel":
 			if len(res.Rows) != 5 {
 				t.Errorf("funnel on an empty day: %v", res.Rows)
 			}
-		case "top_skus", "channel_uv", "search_keywords":
+		case "top_skus", "channel_uv", "search_keywords", "gmv_trend":
 			if len(res.Rows) != 0 {
 				t.Errorf("%s on an empty day: %v", ind.Name, res.Rows)
 			}

@@ -6,7 +6,9 @@ package ads
 type Chart string
 
 const (
-	// Number: one row, one big figure (the first column).
+	// Number: one row, one big figure (the first column); a second
+	// column, if any, is the figure of yesterday to compare with (NULL:
+	// no data yesterday).
 	Number Chart = "number"
 	// Map: province name and a measure on the map of China (a ranked bar
 	// when the map is not available).
@@ -15,8 +17,12 @@ const (
 	Ranking Chart = "ranking"
 	// Bar: vertical bars, one series per measure column.
 	Bar Chart = "bar"
-	// Line: one line per measure column over the label axis.
+	// Line: one line per measure column over the label axis (hours).
 	Line Chart = "line"
+	// Trend: one line per measure column over the minutes of the day (the
+	// label column is the minute, 0-1439); a column named *_yesterday is
+	// drawn dashed, over the minutes of the others.
+	Trend Chart = "trend"
 	// Pie: label and the first measure; the other measures show in tooltips.
 	Pie Chart = "pie"
 	// WordCloud: word and weight.
@@ -44,10 +50,73 @@ type Indicator struct {
 func Indicators() []Indicator {
 	return []Indicator{
 		{
-			Name: "gmv", Title: "GMV today", Chart: Number,
-			SQL: `SELECT CAST(COALESCE(SUM(order_amount), 0) AS DOUBLE PRECISION) AS gmv
-FROM dws_trade_sku_order_window
-WHERE cur_date = CAST($1 AS DATE)`,
+			// The figure and yesterday's up to the same time of day
+			// (yesterday's windows that ended no later than today's last
+			// one, a day earlier): NULL when yesterday has none.
+			Name: "gmv", Title: "GMV", Chart: Number,
+			SQL: `WITH t AS (
+  SELECT SUM(order_amount) AS v, MAX(edt) AS upto
+  FROM dws_trade_sku_order_window WHERE cur_date = CAST($1 AS DATE))
+SELECT CAST(COALESCE(t.v, 0) AS DOUBLE PRECISION) AS gmv,
+  (SELECT CAST(SUM(y.order_amount) AS DOUBLE PRECISION)
+   FROM dws_trade_sku_order_window y
+   WHERE y.cur_date = CAST($1 AS DATE) - INTERVAL '1 day' AND y.edt <= t.upto - INTERVAL '1 day') AS gmv_yesterday
+FROM t`,
+		},
+		{
+			Name: "orders", Title: "Orders", Chart: Number,
+			SQL: `WITH t AS (
+  SELECT SUM(order_count) AS v, MAX(edt) AS upto
+  FROM dws_trade_province_order_window WHERE cur_date = CAST($1 AS DATE))
+SELECT CAST(COALESCE(t.v, 0) AS BIGINT) AS order_count,
+  (SELECT CAST(SUM(y.order_count) AS BIGINT)
+   FROM dws_trade_province_order_window y
+   WHERE y.cur_date = CAST($1 AS DATE) - INTERVAL '1 day' AND y.edt <= t.upto - INTERVAL '1 day') AS order_count_yesterday
+FROM t`,
+		},
+		{
+			// GMV (the SKU windows, as the GMV card) over orders (the
+			// province windows: one order, one province), rounded to cents.
+			Name: "aov", Title: "Average order value", Chart: Number,
+			SQL: `WITH g AS (
+  SELECT SUM(order_amount) AS v, MAX(edt) AS upto
+  FROM dws_trade_sku_order_window WHERE cur_date = CAST($1 AS DATE)),
+o AS (
+  SELECT SUM(order_count) AS v
+  FROM dws_trade_province_order_window WHERE cur_date = CAST($1 AS DATE)),
+gy AS (
+  SELECT SUM(y.order_amount) AS v
+  FROM dws_trade_sku_order_window y, g
+  WHERE y.cur_date = CAST($1 AS DATE) - INTERVAL '1 day' AND y.edt <= g.upto - INTERVAL '1 day'),
+oy AS (
+  SELECT SUM(y.order_count) AS v
+  FROM dws_trade_province_order_window y, g
+  WHERE y.cur_date = CAST($1 AS DATE) - INTERVAL '1 day' AND y.edt <= g.upto - INTERVAL '1 day')
+SELECT CAST(COALESCE(CAST(g.v / NULLIF(o.v, 0) AS DECIMAL(16,2)), 0) AS DOUBLE PRECISION) AS aov,
+  CAST(CAST(gy.v / NULLIF(oy.v, 0) AS DECIMAL(16,2)) AS DOUBLE PRECISION) AS aov_yesterday
+FROM g, o, gy, oy`,
+		},
+		{
+			// GMV per minute of the day (of the windows' start), and
+			// yesterday's in the same minute (NULL where one of the days
+			// has none).
+			Name: "gmv_trend", Title: "GMV per minute", Chart: Trend,
+			SQL: `SELECT COALESCE(t.m, y.m) AS minute_of_day, t.gmv, y.gmv AS gmv_yesterday
+FROM (
+  SELECT CAST(EXTRACT(HOUR FROM stt) * 60 + EXTRACT(MINUTE FROM stt) AS BIGINT) AS m,
+         CAST(SUM(order_amount) AS DOUBLE PRECISION) AS gmv
+  FROM dws_trade_sku_order_window
+  WHERE cur_date = CAST($1 AS DATE)
+  GROUP BY CAST(EXTRACT(HOUR FROM stt) * 60 + EXTRACT(MINUTE FROM stt) AS BIGINT)
+) t
+FULL JOIN (
+  SELECT CAST(EXTRACT(HOUR FROM stt) * 60 + EXTRACT(MINUTE FROM stt) AS BIGINT) AS m,
+         CAST(SUM(order_amount) AS DOUBLE PRECISION) AS gmv
+  FROM dws_trade_sku_order_window
+  WHERE cur_date = CAST($1 AS DATE) - INTERVAL '1 day'
+  GROUP BY CAST(EXTRACT(HOUR FROM stt) * 60 + EXTRACT(MINUTE FROM stt) AS BIGINT)
+) y ON t.m = y.m
+ORDER BY minute_of_day`,
 		},
 		{
 			Name: "province_gmv", Title: "GMV by province", Chart: Map,
