@@ -25,6 +25,7 @@ import (
 
 	"github.com/rtdw/rtdw/internal/row"
 	"github.com/rtdw/rtdw/internal/sql/ast"
+	"github.com/rtdw/rtdw/internal/sql/connector"
 	"github.com/rtdw/rtdw/internal/sql/parser"
 	"github.com/rtdw/rtdw/internal/sql/planner"
 	"github.com/rtdw/rtdw/internal/sql/session"
@@ -126,6 +127,11 @@ type sqlClient struct {
 	mu   sync.Mutex
 	jobs []*clientJob
 	wg   sync.WaitGroup
+
+	// services are what planning the current statement registered to run
+	// next to its jobs (a mysql-cdc capture streaming the binlog); an
+	// unbounded job started from it runs them.
+	services *connector.Services
 }
 
 // clientJob is a job the client submitted (an INSERT or statement set).
@@ -326,13 +332,15 @@ func (c *sqlClient) execute(st sqlStatement) (quit bool) {
 	if c.o.explain {
 		mode = session.Explain
 	}
+	c.services = &connector.Services{}
+	c.sess.Conn.AddService = c.services.Add
 	sc, err := c.sess.Execute(stdinName, st.Text, mode)
 	if err != nil {
 		c.printError(st, err)
 		return false
 	}
 	if len(sc.Jobs) > 0 {
-		c.submit(sc.Jobs)
+		c.submit(sc.Jobs, c.services)
 	}
 	for _, q := range sc.Queries {
 		if err := c.runQuery(q); err != nil {
@@ -403,7 +411,7 @@ func prepareJobs(jobs ...*planner.Job) ([]*stream.Job, error) {
 
 // submit starts INSERT jobs: in the background (as Flink's client submits
 // a job and returns), or in the foreground with 'table.dml-sync'.
-func (c *sqlClient) submit(jobs []*planner.Job) {
+func (c *sqlClient) submit(jobs []*planner.Job, services *connector.Services) {
 	for _, j := range jobs {
 		if c.running(j.Name) != nil {
 			fmt.Fprintf(c.errw, "[ERROR] job %s is already running in this client (SHOW JOBS): STOP JOB '%s' first, or give the new one its own SET 'pipeline.name'\n", j.Name, j.Name)
@@ -429,9 +437,18 @@ func (c *sqlClient) submit(jobs []*planner.Job) {
 		c.jobs = append(c.jobs, cj)
 		c.mu.Unlock()
 		c.wg.Add(1)
+		svc := services
+		services = nil // the statement's services run once, with its first job
 		go func() {
 			defer c.wg.Done()
-			err := stream.Run(ctx, c.streamOptions(bounded), sj...)
+			runCtx, stopServices := ctx, func() error { return nil }
+			if !bounded {
+				runCtx, stopServices = svc.Start(ctx) // a nil *Services runs nothing
+			}
+			err := stream.Run(runCtx, c.streamOptions(bounded), sj...)
+			if serr := stopServices(); err == nil && ctx.Err() == nil {
+				err = serr
+			}
 			c.mu.Lock()
 			switch {
 			case ctx.Err() != nil: // STOP JOB, Ctrl-C or the client's end
