@@ -445,6 +445,12 @@ func TestConsoleJobs(t *testing.T) {
 		cp["count"].(float64) < 1 || cp["last_ms"] == nil || cp["avg_ms"].(float64) <= 0 {
 		t.Errorf("job summary: %v", j)
 	}
+	// How the tasks spent the window: three shares of 100 %.
+	if tt, ok := j["time"].(map[string]any); !ok {
+		t.Errorf("no task time split: %v", j["time"])
+	} else if sum := tt["busy_pct"].(float64) + tt["idle_pct"].(float64) + tt["commit_pct"].(float64); sum < 99.9 || sum > 100.1 || tt["idle_pct"].(float64) <= 0 {
+		t.Errorf("task time split %v sums to %v", tt, sum)
+	}
 	// parse reads every order and passes the good ones; sum gets those.
 	if j["records_in"] != float64(len(consoleOrders)+goodOrders) || j["records_out"] != float64(2*goodOrders) {
 		t.Errorf("records in %v, out %v", j["records_in"], j["records_out"])

@@ -342,6 +342,16 @@ type jobSummary struct {
 	Restarts    float64         `json:"restarts"`
 	DeadLetters float64         `json:"dead_letters"`
 	StateBytes  *uint64         `json:"state_bytes"`
+	// Time is how the job's tasks spent the rate window, in percent:
+	// busy (processing), idle (waiting for input), commit (checkpoints:
+	// rtdw's backpressure). Nil before a window has passed.
+	Time *taskTime `json:"time"`
+}
+
+type taskTime struct {
+	Busy   float64 `json:"busy_pct"`
+	Idle   float64 `json:"idle_pct"`
+	Commit float64 `json:"commit_pct"`
 }
 
 type checkpointStats struct {
@@ -402,6 +412,15 @@ func (c *Console) summarize(ctx context.Context, j consoleJob, cur, old *snapsho
 		s.DeadLetters += v
 	}
 	s.Restarts = m.restarts
+	var total float64
+	d := map[string]float64{}
+	for _, st := range []string{"busy", "idle", "commit"} {
+		d[st] = max(0, m.taskTime[st]-om.taskTime[st])
+		total += d[st]
+	}
+	if total > 0 {
+		s.Time = &taskTime{Busy: 100 * d["busy"] / total, Idle: 100 * d["idle"] / total, Commit: 100 * d["commit"] / total}
+	}
 	if len(m.lag) > 0 {
 		s.LagSource = "metrics"
 		for _, v := range m.lag {

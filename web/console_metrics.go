@@ -23,11 +23,12 @@ type jobMetrics struct {
 	cpCount       uint64
 	cpSum         float64 // seconds
 	restarts      float64
+	taskTime      map[string]float64 // busy, idle, commit: seconds
 }
 
 func newJobMetrics() *jobMetrics {
 	return &jobMetrics{in: map[string]float64{}, out: map[string]float64{}, late: map[string]float64{},
-		deadLetters: map[string]float64{}, lag: map[lagKey]float64{}, watermarks: map[int]map[int]int64{}}
+		deadLetters: map[string]float64{}, lag: map[lagKey]float64{}, watermarks: map[int]map[int]int64{}, taskTime: map[string]float64{}}
 }
 
 func (m *jobMetrics) minWatermark() (int64, bool) {
@@ -85,6 +86,8 @@ func gather(g prometheus.Gatherer, at time.Time) *snapshot {
 				jm.deadLetters[l["reason"]] += m.GetCounter().GetValue()
 			case "rtdw_task_restarts_total":
 				jm.restarts += m.GetCounter().GetValue()
+			case "rtdw_task_seconds_total":
+				jm.taskTime[l["state"]] += m.GetCounter().GetValue()
 			case "rtdw_consumer_lag":
 				p, _ := strconv.Atoi(l["partition"])
 				jm.lag[lagKey{l["topic"], p}] = m.GetGauge().GetValue()

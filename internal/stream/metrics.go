@@ -35,6 +35,11 @@ type Metrics struct {
 	// StoreBytes is the disk space of the store keyed state (and in
 	// embedded mode the log's index) lives in.
 	StoreBytes prometheus.Gauge
+	// TaskTime splits a job's task time (embedded mode) into busy
+	// (processing records, firing timers), idle (waiting for input) and
+	// commit (checkpoints: the log or the transaction making outputs
+	// durable, rtdw's backpressure): Flink's busy / idle / backpressured.
+	TaskTime *prometheus.CounterVec
 }
 
 // NewMetrics registers the engine metrics on reg (nil: a private registry).
@@ -74,12 +79,14 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help: "At a job's last checkpoint, the age of the newest source record it committed (wall clock minus the record's log timestamp)."}, []string{"job"}),
 		StoreBytes: prometheus.NewGauge(prometheus.GaugeOpts{Name: "rtdw_state_store_bytes",
 			Help: "Disk space of the local store keyed state lives in (embedded mode: with the log's index)."}),
+		TaskTime: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "rtdw_task_seconds_total",
+			Help: "Time a job's tasks spent busy (processing records and timers), idle (waiting for input) or committing checkpoints."}, []string{"job", "state"}),
 	}
 	if reg == nil {
 		reg = prometheus.NewRegistry()
 	}
 	reg.MustRegister(m.RecordsIn, m.RecordsOut, m.DeadLetters, m.Late, m.Lag, m.Watermark, m.Checkpoint, m.Restarts, m.Skipped, m.SkippedChanges, m.Repaired,
-		m.SourceRecords, m.SinkRecords, m.CheckpointFailures, m.LastCheckpoint, m.Freshness, m.StoreBytes)
+		m.SourceRecords, m.SinkRecords, m.CheckpointFailures, m.LastCheckpoint, m.Freshness, m.StoreBytes, m.TaskTime)
 	return m
 }
 
@@ -93,6 +100,9 @@ func (t *task) initSeries() {
 	m.LastCheckpoint.WithLabelValues(job)
 	m.Freshness.WithLabelValues(job)
 	m.Checkpoint.WithLabelValues(job)
+	for _, st := range []string{"busy", "idle", "commit"} {
+		m.TaskTime.WithLabelValues(job, st)
+	}
 	for _, sr := range t.stages {
 		for _, in := range sr.insts {
 			m.RecordsIn.WithLabelValues(job, in.node.Name)

@@ -31,7 +31,7 @@ func TestJobMetricsCountTopicsNotOperators(t *testing.T) {
 	if err := stream.Run(bg, stream.Options{Log: l, Drain: true, Partitions: 2, Metrics: m}, j); err != nil {
 		t.Fatal(err)
 	}
-	for _, name := range []string{"rtdw_source_records_total", "rtdw_sink_records_total", "rtdw_checkpoint_failures_total", "rtdw_records_in_total", "rtdw_task_restarts_total"} {
+	for _, name := range []string{"rtdw_source_records_total", "rtdw_sink_records_total", "rtdw_checkpoint_failures_total", "rtdw_records_in_total", "rtdw_task_restarts_total", "rtdw_task_seconds_total"} {
 		if n, err := testutil.GatherAndCount(reg, name); err != nil || n == 0 {
 			t.Errorf("%s: %d series before any data (%v)", name, n, err)
 		}
@@ -76,6 +76,11 @@ func TestJobMetricsCountTopicsNotOperators(t *testing.T) {
 	}
 	if v := testutil.ToFloat64(m.StoreBytes); v <= 0 {
 		t.Errorf("state store bytes %v", v)
+	}
+	for _, st := range []string{"busy", "commit"} {
+		if v := testutil.ToFloat64(m.TaskTime.WithLabelValues("m", st)); v <= 0 {
+			t.Errorf("task time %s = %v", st, v)
+		}
 	}
 	mfs, err := reg.Gather()
 	if err != nil {

@@ -64,7 +64,10 @@ type task struct {
 	// at the commit: rtdw_source_records_total, rtdw_freshness_seconds).
 	srcIn    map[string]int64
 	newestIn int64
-	purger   purger // repartition inputs purged after checkpoints (purge.go)
+	// busy, idle, commit: the loop's time since the last publish
+	// (rtdw_task_seconds_total).
+	busy, idle, commit time.Duration
+	purger             purger // repartition inputs purged after checkpoints (purge.go)
 
 	// poison: records to dead-letter instead of processing (fault.go);
 	// shared with the supervisor, which outlives this incarnation.
@@ -365,7 +368,10 @@ func (t *task) loop(ctx context.Context) error {
 				// Long-poll when nothing else can arrive meanwhile (or nothing did).
 				wait = min(100*time.Millisecond/time.Duration(active), max(time.Millisecond, t.o.Interval-t.o.Now().Sub(t.lastCP)))
 			}
+			fetched := time.Now()
 			recs, err := t.o.Log.Fetch(ctx, s.tp, s.offset, t.o.FetchMax, wait)
+			began := time.Now()
+			t.idle += began.Sub(fetched)
 			switch {
 			case errors.Is(err, rlog.ErrOffsetOutOfRange):
 				start, _, oerr := t.o.Log.Offsets(ctx, s.tp)
@@ -385,15 +391,18 @@ func (t *task) loop(ctx context.Context) error {
 			if err := t.process(s, recs); err != nil {
 				return err
 			}
+			t.busy += time.Since(began)
 		}
 		if got == 0 {
 			idleRounds++
 		} else {
 			idleRounds = 0
 		}
+		began := time.Now()
 		if err := t.timersAndWatermarks(); err != nil {
 			return err
 		}
+		t.busy += time.Since(began)
 		if t.o.Now().Sub(t.lastCP) >= t.o.Interval || t.pendSz >= t.o.MaxPendingBytes || t.store.Pending() >= t.o.MaxPendingBytes {
 			if err := t.checkpoint(); err != nil {
 				return err
@@ -782,6 +791,7 @@ func (t *task) checkpoint() error {
 		t.o.Metrics.CheckpointFailures.WithLabelValues(t.job.Name).Inc()
 		return fmt.Errorf("checkpoint %s: %w", t, err)
 	}
+	t.commit += time.Since(began)
 	t.o.Metrics.Checkpoint.WithLabelValues(t.job.Name).Observe(time.Since(began).Seconds())
 	if err := t.committed(); err != nil {
 		return err
@@ -883,6 +893,12 @@ func (t *task) committed() error {
 	}
 	if t.db != nil {
 		m.StoreBytes.Set(float64(t.db.Metrics().DiskSpaceUsage()))
+	}
+	for st, d := range map[string]*time.Duration{"busy": &t.busy, "idle": &t.idle, "commit": &t.commit} {
+		if *d > 0 {
+			m.TaskTime.WithLabelValues(job, st).Add(d.Seconds())
+			*d = 0
+		}
 	}
 	clear(t.pending)
 	t.pending, t.pendSz = t.pending[:0], 0

@@ -288,6 +288,8 @@
           card('Last checkpoint', cp.last_at ? ago(cp.last_at) : cp.count ? 'before this page' : 'none yet',
             (cp.last_ms != null ? ms(cp.last_ms) + ' · ' : '') + num(cp.count) + ' done, avg ' + ms(cp.avg_ms)),
           card('State size', bytes(j.state_bytes), 'on disk (the memtable once flushed)'),
+          card('Busy', j.time ? Math.round(j.time.busy_pct) + '%' : '–',
+            j.time ? 'idle ' + Math.round(j.time.idle_pct) + '% · committing ' + Math.round(j.time.commit_pct) + '%' : 'of the tasks\' time, once measured'),
           card('Restarts', num(j.restarts), 'failures recovered'),
           card('Dead letters', num(j.dead_letters), 'since start'),
           card('Tasks', num(j.tasks), j.stages + ' stages · ' + j.operators + ' operators')
