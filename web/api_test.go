@@ -457,7 +457,10 @@ func TestConsoleJobs(t *testing.T) {
 	}
 
 	var d struct {
-		Name  string
+		Name string
+		Time *struct {
+			Busy float64 `json:"busy_pct"`
+		}
 		Graph stream.Graph
 		Nodes []struct {
 			Name        string
@@ -471,7 +474,8 @@ func TestConsoleJobs(t *testing.T) {
 			ID          int
 			Topics      []string
 			Parallelism int
-			Watermark   *int64 `json:"watermark_ms"`
+			Watermark   *int64   `json:"watermark_ms"`
+			BusyPct     *float64 `json:"busy_pct"`
 		} `json:"stage_stats"`
 		Reasons []struct {
 			Reason string
@@ -505,6 +509,23 @@ func TestConsoleJobs(t *testing.T) {
 	}
 	if len(d.StageStats) != 2 || d.StageStats[0].Watermark == nil || d.StageStats[1].Topics[0] != "_rtdw-"+consoleJobName+"-by_user-repartition" {
 		t.Errorf("stages %+v", d.StageStats)
+	}
+	// Each stage's share of the tasks' time; together at most the busy share.
+	if d.Time == nil {
+		t.Error("job detail without the task time split")
+	} else {
+		tt := d.Time.Busy
+		var sum float64
+		for _, st := range d.StageStats {
+			if st.BusyPct == nil || *st.BusyPct < 0 {
+				t.Errorf("stage %d busy %v", st.ID, st.BusyPct)
+				continue
+			}
+			sum += *st.BusyPct
+		}
+		if sum > tt+0.5 {
+			t.Errorf("stages busy %.2f%% in all, the tasks %.2f%%", sum, tt)
+		}
 	}
 	if len(d.Reasons) != 2 || d.Reasons[0].Reason != "malformed_json" || d.Reasons[0].Count != 2 || d.Reasons[1].Count != 1 {
 		t.Errorf("dead letter reasons %+v", d.Reasons)

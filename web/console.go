@@ -492,6 +492,9 @@ type stageStats struct {
 	Watermark   *int64           `json:"watermark_ms"`
 	Partitions  []partitionWmark `json:"watermarks"`
 	Lag         float64          `json:"lag"`
+	// BusyPct: the share of the job's task time (rate window) spent on
+	// this stage's records and timers (Flink's busy time of a vertex).
+	BusyPct *float64 `json:"busy_pct"`
 }
 
 type partitionWmark struct {
@@ -579,6 +582,14 @@ func (c *Console) jobDetail(w http.ResponseWriter, r *http.Request) {
 		sort.Slice(ss.Partitions, func(a, b int) bool { return ss.Partitions[a].Partition < ss.Partitions[b].Partition })
 		for _, t := range st.Topics {
 			ss.Lag += float64(lagByTopic[t])
+		}
+		var total float64
+		for _, state := range []string{"busy", "idle", "commit"} {
+			total += max(0, m.taskTime[state]-om.taskTime[state])
+		}
+		if total > 0 {
+			v := 100 * max(0, m.stageBusy[st.ID]-om.stageBusy[st.ID]) / total
+			ss.BusyPct = &v
 		}
 		d.StageStats = append(d.StageStats, ss)
 	}

@@ -24,11 +24,12 @@ type jobMetrics struct {
 	cpSum         float64 // seconds
 	restarts      float64
 	taskTime      map[string]float64 // busy, idle, commit: seconds
+	stageBusy     map[int]float64    // stage → busy seconds
 }
 
 func newJobMetrics() *jobMetrics {
 	return &jobMetrics{in: map[string]float64{}, out: map[string]float64{}, late: map[string]float64{},
-		deadLetters: map[string]float64{}, lag: map[lagKey]float64{}, watermarks: map[int]map[int]int64{}, taskTime: map[string]float64{}}
+		deadLetters: map[string]float64{}, lag: map[lagKey]float64{}, watermarks: map[int]map[int]int64{}, taskTime: map[string]float64{}, stageBusy: map[int]float64{}}
 }
 
 func (m *jobMetrics) minWatermark() (int64, bool) {
@@ -88,6 +89,10 @@ func gather(g prometheus.Gatherer, at time.Time) *snapshot {
 				jm.restarts += m.GetCounter().GetValue()
 			case "rtdw_task_seconds_total":
 				jm.taskTime[l["state"]] += m.GetCounter().GetValue()
+			case "rtdw_stage_busy_seconds_total":
+				if st, err := strconv.Atoi(l["stage"]); err == nil {
+					jm.stageBusy[st] += m.GetCounter().GetValue()
+				}
 			case "rtdw_consumer_lag":
 				p, _ := strconv.Atoi(l["partition"])
 				jm.lag[lagKey{l["topic"], p}] = m.GetGauge().GetValue()

@@ -1,6 +1,10 @@
 package stream
 
-import "github.com/prometheus/client_golang/prometheus"
+import (
+	"strconv"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
 
 // Metrics are the engine's Prometheus metrics. Tasks count locally and
 // publish at each checkpoint, keeping the per-record path free of atomics.
@@ -40,6 +44,9 @@ type Metrics struct {
 	// commit (checkpoints: the log or the transaction making outputs
 	// durable, rtdw's backpressure): Flink's busy / idle / backpressured.
 	TaskTime *prometheus.CounterVec
+	// StageBusy is the busy part of TaskTime per stage (a chain of fused
+	// operators between shuffles: Flink's job vertex).
+	StageBusy *prometheus.CounterVec
 }
 
 // NewMetrics registers the engine metrics on reg (nil: a private registry).
@@ -81,12 +88,14 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help: "Disk space of the local store keyed state lives in (embedded mode: with the log's index)."}),
 		TaskTime: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "rtdw_task_seconds_total",
 			Help: "Time a job's tasks spent busy (processing records and timers), idle (waiting for input) or committing checkpoints."}, []string{"job", "state"}),
+		StageBusy: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "rtdw_stage_busy_seconds_total",
+			Help: "Time a job's tasks spent processing the records and timers of one stage (operators between shuffles)."}, []string{"job", "stage"}),
 	}
 	if reg == nil {
 		reg = prometheus.NewRegistry()
 	}
 	reg.MustRegister(m.RecordsIn, m.RecordsOut, m.DeadLetters, m.Late, m.Lag, m.Watermark, m.Checkpoint, m.Restarts, m.Skipped, m.SkippedChanges, m.Repaired,
-		m.SourceRecords, m.SinkRecords, m.CheckpointFailures, m.LastCheckpoint, m.Freshness, m.StoreBytes, m.TaskTime)
+		m.SourceRecords, m.SinkRecords, m.CheckpointFailures, m.LastCheckpoint, m.Freshness, m.StoreBytes, m.TaskTime, m.StageBusy)
 	return m
 }
 
@@ -104,6 +113,7 @@ func (t *task) initSeries() {
 		m.TaskTime.WithLabelValues(job, st)
 	}
 	for _, sr := range t.stages {
+		m.StageBusy.WithLabelValues(job, strconv.Itoa(sr.stage.id))
 		for _, in := range sr.insts {
 			m.RecordsIn.WithLabelValues(job, in.node.Name)
 			m.RecordsOut.WithLabelValues(job, in.node.Name)

@@ -89,7 +89,8 @@ type stageRun struct {
 	idle   bool
 	sent   marker
 	sentOK bool
-	ended  bool // drain: EndOfInput called; its end markers go out next checkpoint
+	ended  bool          // drain: EndOfInput called; its end markers go out next checkpoint
+	busy   time.Duration // processing this stage's records and timers since the last publish
 }
 
 // seg is one input partition of a stage in a task.
@@ -391,7 +392,9 @@ func (t *task) loop(ctx context.Context) error {
 			if err := t.process(s, recs); err != nil {
 				return err
 			}
-			t.busy += time.Since(began)
+			d := time.Since(began)
+			t.busy += d
+			s.sr.busy += d
 		}
 		if got == 0 {
 			idleRounds++
@@ -659,7 +662,13 @@ func (t *task) timersAndWatermarks() error {
 	now := t.o.Now()
 	var wms [maxStageInputs]int64
 	var idles [maxStageInputs]bool
-	for _, sr := range t.stages {
+	began := time.Now()
+	for k, sr := range t.stages {
+		if k > 0 { // the previous stage's share
+			end := time.Now()
+			t.stages[k-1].busy += end.Sub(began)
+			began = end
+		}
 		for i, s := range sr.segs {
 			src := &s.node.src
 			// Idleness is per input: a fused task's busy repartition input must
@@ -689,6 +698,9 @@ func (t *task) timersAndWatermarks() error {
 				return err
 			}
 		}
+	}
+	if n := len(t.stages); n > 0 {
+		t.stages[n-1].busy += time.Since(began)
 	}
 	return t.err
 }
@@ -893,6 +905,12 @@ func (t *task) committed() error {
 	}
 	if t.db != nil {
 		m.StoreBytes.Set(float64(t.db.Metrics().DiskSpaceUsage()))
+	}
+	for _, sr := range t.stages {
+		if sr.busy > 0 {
+			m.StageBusy.WithLabelValues(job, strconv.Itoa(sr.stage.id)).Add(sr.busy.Seconds())
+			sr.busy = 0
+		}
 	}
 	for st, d := range map[string]*time.Duration{"busy": &t.busy, "idle": &t.idle, "commit": &t.commit} {
 		if *d > 0 {

@@ -312,9 +312,10 @@
           };
         }), { id: 'operators' }),
         h('h3', { text: 'Stages' }),
-        table([{ label: 'Stage', n: 1 }, { label: 'Reads' }, { label: 'Tasks', n: 1 }, { label: 'Watermark' }, { label: 'Lag', n: 1 }],
+        table([{ label: 'Stage', n: 1 }, { label: 'Reads' }, { label: 'Tasks', n: 1 }, { label: 'Busy', n: 1 }, { label: 'Watermark' }, { label: 'Lag', n: 1 }],
           j.stage_stats.map(function (st) {
-            return { attrs: { 'data-stage': st.id }, cells: [st.id, st.topics.join(', '), st.parallelism, watermark(st.watermark_ms), num(st.lag)] };
+            return { attrs: { 'data-stage': st.id }, cells: [st.id, st.topics.join(', '), st.parallelism,
+              st.busy_pct == null ? '–' : Math.round(st.busy_pct) + '%', watermark(st.watermark_ms), num(st.lag)] };
           }), { id: 'stages' }),
         j.lag_partitions.length ? h('h3', { text: 'Lag by partition' }) : null,
         j.lag_partitions.length ? table([{ label: 'Topic' }, { label: 'Partition', n: 1 }, { label: 'Lag', n: 1 }],
