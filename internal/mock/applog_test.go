@@ -608,9 +608,6 @@ func TestValidate(t *testing.T) {
 
 // TestDaySpan checks the time scaling: about a million lines span the day.
 func TestDaySpan(t *testing.T) {
-	if testing.Short() {
-		t.Skip("short")
-	}
 	g := newGen(t, LogConfig{})
 	var buf []byte
 	var first, last testLine
