@@ -139,17 +139,7 @@ func (a *distinctAcc) retractInt(args []row.Value) error {
 }
 
 // intValue is x as a value of the argument's kind.
-func (a *distinctAcc) intValue(x int64) row.Value {
-	switch a.cfg.intKind {
-	case row.KindTinyInt:
-		return row.TinyInt(int8(x))
-	case row.KindSmallInt:
-		return row.SmallInt(int16(x))
-	case row.KindInt:
-		return row.Int(int32(x))
-	}
-	return row.BigInt(x)
-}
+func (a *distinctAcc) intValue(x int64) row.Value { return intOfKind(a.cfg.intKind, x) }
 
 // sortedInts is the integer arguments in key order (row.AppendKey orders
 // integers numerically).
