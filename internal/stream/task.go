@@ -59,10 +59,8 @@ type task struct {
 	lastCP  time.Time
 
 	checkpoints int // committed by this incarnation (resets restart backoff)
-	// srcIn counts the source records read since the last checkpoint, per
-	// topic; newestIn is the newest log timestamp among them (published
-	// at the commit: rtdw_source_records_total, rtdw_freshness_seconds).
-	srcIn    map[string]int64
+	// newestIn is the newest log timestamp of the source records read
+	// (published at commits: rtdw_freshness_seconds).
 	newestIn int64
 	// busy, idle, commit: the loop's time since the last publish
 	// (rtdw_task_seconds_total).
@@ -110,6 +108,9 @@ type seg struct {
 	// positioned: offset is the input's position (restored, or past a
 	// record processed); a cluster task learns it from its first record.
 	positioned bool
+	// read counts the source records read since the last commit
+	// (rtdw_source_records_total, published at commits).
+	read int64
 	// nextLagCheck: a quiet input found lagging is not asked again before.
 	nextLagCheck time.Time
 	// earliest and latest bound the plausible event times of the records
@@ -487,10 +488,7 @@ func (t *task) process(s *seg, recs []rlog.Record) error {
 			continue
 		}
 		if !repartition && s.node.kind == kindSource {
-			if t.srcIn == nil {
-				t.srcIn = map[string]int64{}
-			}
-			t.srcIn[s.tp.Topic]++
+			s.read++
 			t.newestIn = max(t.newestIn, lr.Timestamp)
 		}
 		if len(lr.Value) == 0 && !repartition && s.node.src.DecodeRecord == nil {
@@ -894,10 +892,12 @@ func (t *task) committed() error {
 		n++
 	}
 	sunk()
-	for topic, n := range t.srcIn {
-		m.SourceRecords.WithLabelValues(job, topic).Add(float64(n))
+	for _, sg := range t.segs {
+		if sg.read > 0 {
+			m.SourceRecords.WithLabelValues(job, sg.tp.Topic).Add(float64(sg.read))
+			sg.read = 0
+		}
 	}
-	clear(t.srcIn)
 	now := t.o.Now()
 	m.LastCheckpoint.WithLabelValues(job).Set(float64(now.UnixMilli()) / 1000)
 	if t.newestIn > 0 {
@@ -912,10 +912,13 @@ func (t *task) committed() error {
 			sr.busy = 0
 		}
 	}
-	for st, d := range map[string]*time.Duration{"busy": &t.busy, "idle": &t.idle, "commit": &t.commit} {
-		if *d > 0 {
-			m.TaskTime.WithLabelValues(job, st).Add(d.Seconds())
-			*d = 0
+	for _, tt := range [...]struct {
+		state string
+		d     *time.Duration
+	}{{"busy", &t.busy}, {"idle", &t.idle}, {"commit", &t.commit}} {
+		if *tt.d > 0 {
+			m.TaskTime.WithLabelValues(job, tt.state).Add(tt.d.Seconds())
+			*tt.d = 0
 		}
 	}
 	clear(t.pending)
