@@ -3,6 +3,7 @@ package olap
 import (
 	"context"
 	"fmt"
+	"strings"
 )
 
 // HasTable reports whether the database has table name, from
@@ -12,7 +13,7 @@ import (
 // job's offsets say its rows were loaded: the rows are then reloaded from
 // the table's topic rather than silently missing.
 func HasTable(ctx context.Context, q Querier, name string) (bool, error) {
-	res, err := q.Query(ctx, "SELECT count(*) FROM information_schema.tables WHERE table_name = '"+escape(name)+"'")
+	res, err := q.Query(ctx, "SELECT count(*) FROM information_schema.tables WHERE table_name = '"+strings.ReplaceAll(name, "'", "''")+"'")
 	if err != nil {
 		return false, fmt.Errorf("olap: looking for table %s: %w", name, err)
 	}
@@ -31,16 +32,4 @@ func HasTable(ctx context.Context, q Querier, name string) (bool, error) {
 	default:
 		return fmt.Sprint(n) != "0", nil
 	}
-}
-
-// escape doubles single quotes for a SQL string literal.
-func escape(s string) string {
-	out := make([]byte, 0, len(s))
-	for i := 0; i < len(s); i++ {
-		if s[i] == '\'' {
-			out = append(out, '\'')
-		}
-		out = append(out, s[i])
-	}
-	return string(out)
 }

@@ -191,6 +191,10 @@ type tumbling[A any] struct {
 	// skipped, so a consumer sees each window once per change.
 	sent *state.MapState
 	sbuf []byte
+	// anySent: sent may hold entries (it did when the task opened, or an
+	// end of input wrote one since); without any, a firing needs no
+	// lookup of it (a Pebble read per window, nearly always absent).
+	anySent bool
 	// fired: key -> window end -> the encoded accumulator of a window that
 	// fired less than lateness ago (event time); nil without lateness.
 	fired    *state.MapState
@@ -207,6 +211,11 @@ func (w *tumbling[A]) Ports() []string { return []string{PortWindows, PortLate} 
 
 func (w *tumbling[A]) Open(ctx *stream.Context) error {
 	w.ctx, w.accs, w.sent = ctx, ctx.Map("windows"), ctx.Map("sent")
+	empty, err := w.sent.Empty()
+	if err != nil {
+		return err
+	}
+	w.anySent = !empty
 	if w.lateness > 0 {
 		// An entry written at watermark wm >= end-1 expires at wm+lateness
 		// >= end-1+lateness: never before the window's records stop being
@@ -439,6 +448,9 @@ func (w *tumbling[A]) OnTimer(_ state.TimeDomain, ts int64, key []byte, out stre
 // sentAs reports whether an end of input emitted the window (key, end),
 // and whether it did so with acc as it is now.
 func (w *tumbling[A]) sentAs(key []byte, end int64, acc A) (sent, same bool, err error) {
+	if !w.anySent {
+		return false, false, nil
+	}
 	raw, sent, err := w.sent.Get(key, endKey(end))
 	if err != nil || !sent {
 		return sent, false, err
@@ -478,6 +490,7 @@ func (w *tumbling[A]) OnEndOfInputTimer(d state.TimeDomain, ts int64, key []byte
 		return err
 	}
 	w.sbuf = w.agg.Encode(acc, w.sbuf[:0])
+	w.anySent = true
 	if err := w.sent.Put(key, endKey(win.End), w.sbuf); err != nil {
 		return err
 	}
