@@ -12,7 +12,6 @@ package cli
 import (
 	"bytes"
 	"context"
-	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -45,7 +44,7 @@ func (g *globals) runningProcess() (addr, token string, ok bool) {
 // and GET /api/dim/row?table=T&key=K (404: no such row).
 func dimHandler(s dim.Store, token string) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if token == "" || subtle.ConstantTimeCompare([]byte(r.Header.Get(remote.TokenHeader)), []byte(token)) != 1 {
+		if !remote.HasToken(r, token) {
 			http.Error(w, "wrong or missing process token (read it from the data dir's rtdw.addr)", http.StatusForbidden)
 			return
 		}

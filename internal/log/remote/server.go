@@ -152,10 +152,17 @@ func Handler(l rlog.Log, token string) http.Handler {
 		reply(w, struct{}{}, l.Produce(r.Context(), recs...))
 	})
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if token == "" || subtle.ConstantTimeCompare([]byte(r.Header.Get(TokenHeader)), []byte(token)) != 1 {
+		if !HasToken(r, token) {
 			http.Error(w, `{"error":"missing or wrong `+TokenHeader+` (read it from the data dir's rtdw.addr)"}`, http.StatusForbidden)
 			return
 		}
 		mux.ServeHTTP(w, r)
 	})
+}
+
+// HasToken reports whether r presents the serving process's token (in
+// TokenHeader; constant-time compare). Other read paths into a running
+// rtdw (its dimension store) check it the same way.
+func HasToken(r *http.Request, token string) bool {
+	return token != "" && subtle.ConstantTimeCompare([]byte(r.Header.Get(TokenHeader)), []byte(token)) == 1
 }
