@@ -1080,20 +1080,49 @@ func (t *task) fail(err error) {
 }
 
 // arena copies output bytes into large chunks so a checkpoint's worth of
-// records costs a few allocations, not one per record.
-type arena struct{ cur []byte }
+// records costs a few allocations, not one per record. Chunks are kept for
+// the next checkpoint once the records pointing into them are committed:
+// a job writing hundreds of MB/s would otherwise allocate (and zero, and
+// collect) a fresh MiB every few thousand records.
+type arena struct {
+	cur        []byte
+	full, free [][]byte
+}
+
+const (
+	arenaChunk = 1 << 20
+	// arenaKeep bounds the chunks kept between checkpoints (a checkpoint is
+	// forced at MaxPendingBytes, 8 MiB by default, so this covers it).
+	arenaKeep = 16
+)
 
 func (a *arena) copy(b []byte) []byte {
 	if b == nil {
 		return nil
 	}
 	if cap(a.cur)-len(a.cur) < len(b) {
-		a.cur = make([]byte, 0, max(1<<20, len(b)))
+		if a.cur != nil {
+			a.full = append(a.full, a.cur)
+		}
+		if n := len(a.free); n > 0 && len(b) <= arenaChunk {
+			a.cur, a.free = a.free[n-1][:0], a.free[:n-1]
+		} else {
+			a.cur = make([]byte, 0, max(arenaChunk, len(b)))
+		}
 	}
 	n := len(a.cur)
 	a.cur = append(a.cur, b...)
 	return a.cur[n:len(a.cur):len(a.cur)]
 }
 
-// reset reuses the current chunk once the records pointing into it are committed.
-func (a *arena) reset() { a.cur = a.cur[:0] }
+// reset reuses the chunks once the records pointing into them are committed.
+func (a *arena) reset() {
+	a.cur = a.cur[:0]
+	for i, c := range a.full {
+		if cap(c) == arenaChunk && len(a.free) < arenaKeep {
+			a.free = append(a.free, c)
+		}
+		a.full[i] = nil
+	}
+	a.full = a.full[:0]
+}
