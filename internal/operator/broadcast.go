@@ -332,6 +332,7 @@ func (b *broadcast) release(key []byte, upTo int64, out stream.Emitter) error {
 func (b *broadcast) route(key []byte, h heldRecord, out stream.Emitter, bad *error) error {
 	rec := stream.Record{Key: key, Value: h.Value, Time: h.Time, Offset: h.Offset,
 		Source: rlog.TopicPartition{Topic: h.Source, Partition: h.Part}}
+	b.ctx.Adopt(&rec)
 	b.nheld--
 	b.dirty = true
 	if b.legacy && b.nheld == 0 {

@@ -44,6 +44,9 @@ type inst struct {
 	// allocate a parser per record. A parse lives while its record is
 	// processed, and this operator's next input comes after that.
 	parser fastjson.Parser
+	// built parses the records the operator builds itself (Context.Adopt),
+	// apart from parser so that the record being processed keeps its parse.
+	built fastjson.Parser
 
 	in, out, late          int64
 	pubIn, pubOut, pubLate int64
@@ -240,9 +243,15 @@ type keyByPush struct {
 	local      *seg  // the fused next stage, if any
 	n          int64
 	buf        []byte // a typed row's binary encoding (output copies it)
+	// parser parses records that reach the key function unparsed (those an
+	// operator built, e.g. a join's output), as inst.parser does.
+	parser fastjson.Parser
 }
 
 func (k *keyByPush) push(rec *Record) {
+	if rec.parser == nil {
+		rec.parser = &k.parser
+	}
 	key, err := k.node.keyFn(rec)
 	if err != nil {
 		b, ok := AsBadInput(err)

@@ -150,5 +150,16 @@ func (c *Context) DeadLetter(rec *Record, b *BadInputError) {
 // Store exposes the task's state store (for operators that scan state).
 func (c *Context) Store() *state.Store { return c.store }
 
+// Adopt gives a record the operator built itself (from state, on a timer)
+// the operator's parser for Record.JSON, instead of a new parser per record
+// (whose buffers grow from nothing each time). The parse stays valid until
+// the next adopted record is parsed, so adopt each record just before
+// processing it, as the runtime does with input records.
+func (c *Context) Adopt(r *Record) {
+	if r.parser == nil && c.in != nil {
+		r.parser = &c.in.built
+	}
+}
+
 // Scope is this operator instance's state scope.
 func (c *Context) Scope() state.Scope { return c.scope() }

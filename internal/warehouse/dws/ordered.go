@@ -92,6 +92,7 @@ func (o *ordered) release(ts int64, key []byte, out stream.Emitter) error {
 			return fmt.Errorf("dws: corrupt ordering buffer")
 		}
 		rec := stream.Record{Key: key, Value: vals[k : k+int(n)], Time: ts}
+		o.ctx.Adopt(&rec)
 		vals = vals[k+int(n):]
 		if err := o.inner.Process(&rec, out); err != nil {
 			b, bad := stream.AsBadInput(err)
