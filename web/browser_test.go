@@ -62,6 +62,18 @@ func artifactDir(t *testing.T) string {
 	return t.TempDir()
 }
 
+// checkLayout fails the test unless the page the browser loaded last
+// laid out at width (a phone's 390 px too, under headless Chromium's
+// 500 px window minimum) and nothing overflows it sideways (a phone would
+// zoom out to show it: its viewport would be wider than width).
+func checkLayout(t *testing.T, browser *testenv.Browser, width int, page string) {
+	t.Helper()
+	if l := browser.Layout(); l.ClientWidth != width || l.InnerWidth != width || l.ScrollWidth != width {
+		t.Errorf("%d px %s: laid out %d px wide in a viewport of %d, content %d wide; want %d",
+			width, page, l.ClientWidth, l.InnerWidth, l.ScrollWidth, width)
+	}
+}
+
 // expectedRows is how many rows each indicator has for the fixture's day,
 // read from the hand-written answers.
 func expectedRows(t *testing.T, name string) int {
@@ -147,6 +159,7 @@ func TestDashboardInChromium(t *testing.T) {
 		shot := filepath.Join(dir, fmt.Sprintf("dashboard-%d.png", width))
 		dom := browser.DOMAndScreenshot(url, shot, pageBudget)
 		t.Logf("dashboard screenshot: %s", shot)
+		checkLayout(t, browser, width, "dashboard")
 		checkDashboard(t, width, dom)
 	}
 
@@ -154,6 +167,7 @@ func TestDashboardInChromium(t *testing.T) {
 	// before it has no data, so no comparison ("—", not 0%).
 	browser.Width, browser.Height = 1600, 1200
 	dom := browser.DOM(url+"?date="+adstest.OtherDay, 2*time.Second)
+	checkLayout(t, browser, 1600, "dashboard of "+adstest.OtherDay)
 	for _, name := range []string{"gmv", "orders", "aov"} {
 		c := card(dom, name)
 		title := titleRE.FindStringSubmatch(c)
@@ -302,6 +316,7 @@ func TestDashboardWithoutChartLibraries(t *testing.T) {
 	browser := testenv.Chromium(t)
 	srv := serve(t, web.Options{Querier: adstest.DuckDB(t), Assets: withoutVendor{web.Assets()}})
 	dom := browser.DOM(srv.URL+"/dashboard/?date="+adstest.Day, pageBudget)
+	checkLayout(t, browser, browser.Width, "dashboard without charts")
 	if !strings.Contains(dom, "run `make assets`") {
 		t.Error("no notice to run make assets")
 	}
@@ -356,6 +371,7 @@ func TestConsoleInChromium(t *testing.T) {
 			u := r.srv.URL + "/" + p.hash
 			shot := filepath.Join(dir, fmt.Sprintf("console-%s-%d.png", p.name, width))
 			dom := browser.DOMAndScreenshot(u, shot, 2*time.Second)
+			checkLayout(t, browser, width, p.name)
 			body := attrs(bodyRE.FindString(dom))
 			if body["data-page"] != p.name || body["data-status"] != "ok" {
 				t.Errorf("%d px %s: body %v\n%.2000s", width, p.name, body, dom)
