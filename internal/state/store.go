@@ -34,6 +34,7 @@ type Store struct {
 	wbMax    int                // flush the write buffer into the batch above this many bytes
 	timers   map[string]*Timers // timer index per scope (key: the scope's timer prefix)
 	flushBuf []flushItem
+	fresh    freshFilter // keys written, for reads of state that started empty (fresh.go)
 }
 
 // DefaultCacheBytes bounds each store's cache of point reads.
@@ -56,6 +57,7 @@ func NewStoreWithCache(db *pebble.DB, now func() time.Time, cacheBytes int) *Sto
 	}
 	s := &Store{db: db, batch: db.NewIndexedBatch(), now: now, wbMax: DefaultWriteBufferBytes}
 	s.wb.init()
+	s.fresh.init()
 	if cacheBytes > 0 {
 		s.cache = newLRU(cacheBytes)
 	}
@@ -223,6 +225,7 @@ func (s *Store) newHandle(sc Scope, name string, kind byte, opts []Option) handl
 	for _, o := range opts {
 		o(&h)
 	}
+	s.fresh.opened(h.prefix, func() bool { return s.empty(h.prefix) })
 	if h.ttl > 0 {
 		if s.ttl == nil {
 			s.ttl = map[string]bool{}
@@ -230,6 +233,16 @@ func (s *Store) newHandle(sc Scope, name string, kind byte, opts []Option) handl
 		s.ttl[string(append([]byte{nsState}, sc.appendTo(nil)...))] = true
 	}
 	return h
+}
+
+// empty reports that no committed or batched key starts with prefix.
+func (s *Store) empty(prefix []byte) bool {
+	it, err := s.batch.NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: prefixEnd(prefix)})
+	if err != nil {
+		return false // unknown: read Pebble
+	}
+	defer it.Close()
+	return !it.First()
 }
 
 func (h *handle) key(k []byte) []byte {
@@ -306,6 +319,9 @@ func (h *handle) get(k []byte) ([]byte, bool, error) {
 		}
 		return h.copied(e.raw)
 	}
+	if h.s.fresh.absent(h.prefix, k) {
+		return nil, false, nil
+	}
 	raw, c, err := h.s.batch.Get(k)
 	if errors.Is(err, pebble.ErrNotFound) {
 		h.s.cache.put(k, nil)
@@ -320,6 +336,7 @@ func (h *handle) get(k []byte) ([]byte, bool, error) {
 }
 
 func (h *handle) put(k, v []byte) {
+	h.s.fresh.add(k)
 	w := &h.s.wb
 	e := w.entry(k, h.ordered)
 	var hdr [binary.MaxVarintLen64]byte

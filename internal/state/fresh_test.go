@@ -1,0 +1,101 @@
+package state
+
+import (
+	"fmt"
+	"testing"
+)
+
+// A state that was empty when first used answers reads of keys it never
+// wrote without Pebble, and still finds every key it wrote: through the
+// write buffer, the batch, a commit, with no read cache at all. A state
+// that held keys when first used (a restart) reads Pebble, and so does
+// every state once the filter has seen too many keys.
+func TestFreshStateReads(t *testing.T) {
+	db := openDB(t)
+	sc := Scope{Job: "j", Operator: "op", Partition: 0}
+	s := NewStoreWithCache(db, nil, 0) // no read cache: reads reach the filter
+	s.SetWriteBufferBytes(0)           // every write goes straight into the batch
+	v := s.Value(sc, "first_visit")
+	m := s.Map(sc, "lines")
+
+	get := func(st *ValueState, k string) (string, bool) {
+		t.Helper()
+		b, ok, err := st.Get([]byte(k))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b), ok
+	}
+	if !s.fresh.absent(v.h.prefix, v.h.key([]byte("never"))) {
+		t.Fatal("a fresh state does not answer a never-written key itself")
+	}
+	for i := range 1000 {
+		if err := v.Put(fmt.Appendf(nil, "k%d", i), fmt.Appendf(nil, "v%d", i)); err != nil {
+			t.Fatal(err)
+		}
+		if i == 500 {
+			commit(t, s)
+		}
+	}
+	if err := m.Put([]byte("order1"), []byte("line1"), []byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 1000 {
+		if got, ok := get(v, fmt.Sprintf("k%d", i)); !ok || got != fmt.Sprintf("v%d", i) {
+			t.Fatalf("k%d: %q %v after writing it", i, got, ok)
+		}
+		if _, ok := get(v, fmt.Sprintf("absent%d", i)); ok {
+			t.Fatalf("absent%d found", i)
+		}
+	}
+	if b, ok, err := m.Get([]byte("order1"), []byte("line1")); err != nil || !ok || string(b) != "x" {
+		t.Fatalf("map entry: %q %v %v", b, ok, err)
+	}
+	misses := 0
+	for i := range 1000 {
+		if s.fresh.absent(v.h.prefix, v.h.key(fmt.Appendf(nil, "absent%d", i))) {
+			misses++
+		}
+		if s.fresh.absent(v.h.prefix, v.h.key(fmt.Appendf(nil, "k%d", i))) {
+			t.Fatalf("k%d: the filter says never written", i)
+		}
+	}
+	if misses < 950 { // ~1% false positives at this load
+		t.Errorf("only %d of 1000 never-written keys answered without Pebble", misses)
+	}
+	commit(t, s)
+
+	// A restart: the state holds keys, so reads go to Pebble, and a state
+	// never written is still fresh.
+	s2 := NewStoreWithCache(db, nil, 0)
+	v2 := s2.Value(sc, "first_visit")
+	if s2.fresh.absent(v2.h.prefix, v2.h.key([]byte("never"))) {
+		t.Fatal("a state that held keys at open answers reads without Pebble")
+	}
+	if got, ok := get(v2, "k7"); !ok || got != "v7" {
+		t.Fatalf("k7 after the restart: %q %v", got, ok)
+	}
+	other := s2.Value(sc, "other")
+	if !s2.fresh.absent(other.h.prefix, other.h.key([]byte("k7"))) {
+		t.Fatal("a never-written state is not fresh after the restart")
+	}
+
+	// Past freshMax keys the filter is off; everything still reads right.
+	s3 := NewStoreWithCache(openDB(t), nil, 0)
+	s3.SetWriteBufferBytes(1 << 20)
+	v3 := s3.Value(sc, "many")
+	for i := range freshMax + 10 {
+		if err := v3.Put(fmt.Appendf(nil, "k%d", i), []byte("v")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !s3.fresh.off || s3.fresh.absent(v3.h.prefix, v3.h.key([]byte("never"))) {
+		t.Fatal("the filter is still on past freshMax keys")
+	}
+	if _, ok := get(v3, fmt.Sprint("k", freshMax+9)); !ok {
+		t.Fatal("the last key is lost once the filter is off")
+	}
+	if _, ok := get(v3, "never"); ok {
+		t.Fatal("a never-written key found once the filter is off")
+	}
+}
