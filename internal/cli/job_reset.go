@@ -119,16 +119,9 @@ func resetJob(ctx context.Context, g *globals, e *jobEnv, job string, o *jobRese
 	w := tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(w, "TOPIC\tPARTITION\tCOMMITTED\tNEW")
 	for _, off := range offs {
-		to := off.end
-		switch {
-		case off.internal, o.latest:
-		case o.earliest:
-			to = off.start
-		default:
-			if to, err = rlog.OffsetForTime(ctx, e.l, off.tp, ts); err != nil {
-				return fmt.Errorf("%s: %w", off.tp, err)
-			}
-			to = min(max(to, off.start), off.end)
+		to, err := e.resetOffset(ctx, off, o, ts)
+		if err != nil {
+			return err
 		}
 		plan[off.tp] = to
 		name := off.tp.Topic
@@ -148,6 +141,36 @@ func resetJob(ctx context.Context, g *globals, e *jobEnv, job string, o *jobRese
 		fmt.Fprintf(g.stderr, "dry run: job %s would get these offsets and its state (%s) cleared; nothing changed\n", job, stateMsg)
 		return nil
 	}
+	if err := e.applyReset(ctx, job, plan, changelogs); err != nil {
+		return err
+	}
+	fmt.Fprintf(g.stderr, "reset job %s: %d input partition(s) moved, state (%s) cleared; its next run reprocesses from these offsets\n", job, len(plan), stateMsg)
+	return nil
+}
+
+// resetOffset is where a reset moves one input partition of a job: its
+// start (--to-earliest), its end (--to-latest, and always for a
+// repartition topic) or its first record at or after ts.
+func (e *jobEnv) resetOffset(ctx context.Context, off jobOffset, o *jobResetOptions, ts int64) (int64, error) {
+	to := off.end
+	switch {
+	case off.internal, o.latest:
+	case o.earliest:
+		to = off.start
+	default:
+		var err error
+		if to, err = rlog.OffsetForTime(ctx, e.l, off.tp, ts); err != nil {
+			return 0, fmt.Errorf("%s: %w", off.tp, err)
+		}
+		to = min(max(to, off.start), off.end)
+	}
+	return to, nil
+}
+
+// applyReset commits a stopped job's new offsets (plan) and clears its
+// state: its changelogs on Kafka, its entries in the data dir's store
+// otherwise (in the same commit as the offsets).
+func (e *jobEnv) applyReset(ctx context.Context, job string, plan map[rlog.TopicPartition]int64, changelogs []string) error {
 	if e.kafka != nil {
 		// Changelogs first: if the offsets then fail to commit, running
 		// the reset again finishes it (it is idempotent).
@@ -159,21 +182,20 @@ func resetJob(ctx context.Context, g *globals, e *jobEnv, job string, o *jobRese
 		if err := e.kafka.CommitOffsets(ctx, e.group(job), plan); err != nil {
 			return fmt.Errorf("job reset %s: commit offsets: %w (its changelogs are deleted: run the reset again)", job, err)
 		}
-	} else {
-		db := e.l.StateStore()
-		b := db.NewBatch()
-		defer b.Close()
-		for _, sp := range state.JobSpans(job) {
-			if err := b.DeleteRange(sp[0], sp[1], nil); err != nil {
-				return err
-			}
-		}
-		// Offsets and state in one commit: a crash leaves the job as it
-		// was or reset, never half.
-		if err := e.l.Commit(ctx, &rlog.Txn{Group: e.group(job), Offsets: plan, State: b}); err != nil {
-			return fmt.Errorf("job reset %s: %w", job, err)
+		return nil
+	}
+	db := e.l.StateStore()
+	b := db.NewBatch()
+	defer b.Close()
+	for _, sp := range state.JobSpans(job) {
+		if err := b.DeleteRange(sp[0], sp[1], nil); err != nil {
+			return err
 		}
 	}
-	fmt.Fprintf(g.stderr, "reset job %s: %d input partition(s) moved, state (%s) cleared; its next run reprocesses from these offsets\n", job, len(plan), stateMsg)
+	// Offsets and state in one commit: a crash leaves the job as it
+	// was or reset, never half.
+	if err := e.l.Commit(ctx, &rlog.Txn{Group: e.group(job), Offsets: plan, State: b}); err != nil {
+		return fmt.Errorf("job reset %s: %w", job, err)
+	}
 	return nil
 }

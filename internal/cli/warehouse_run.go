@@ -73,6 +73,10 @@ func (g *globals) openWarehouse(ctx context.Context, cfg Config, l rlog.Log, nam
 			}
 		}
 	}
+	if err := g.rebuildLostDimsOf(ctx, cfg, l, jobs, w.dims); err != nil {
+		w.close()
+		return nil, err
+	}
 	if cfg.Mode == "kafka" && (cfg.OLAP.Kind == "" || cfg.OLAP.Kind == "duckdb") {
 		load = false // an embedded DuckDB file per worker is no shared warehouse
 	}

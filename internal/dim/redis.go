@@ -295,6 +295,40 @@ func (s *RedisStore) Subscribe(fn func(Change)) func() {
 	}
 }
 
+// Markers. A writer that fills the store from a log (dim_app from
+// topic_db) can leave a marker key next to the rows, <prefix><name>, in
+// the same database: a store that lost its keys (a Redis restarted without
+// persistence, FLUSHALL or FLUSHDB, another db) lost its marker with them,
+// which tells the writer to fill it again.
+
+// HasMarker reports whether the marker key <prefix>name exists.
+func (s *RedisStore) HasMarker(ctx context.Context, name string) (bool, error) {
+	n, err := s.c.Exists(ctx, s.prefix+name).Result()
+	if err != nil {
+		return false, fmt.Errorf("dim: marker %s%s: %w", s.prefix, name, err)
+	}
+	return n > 0, nil
+}
+
+// SetMarker sets the marker key <prefix>name; its value, the time it was
+// set (RFC 3339), is for people reading the server.
+func (s *RedisStore) SetMarker(ctx context.Context, name string) error {
+	if err := s.c.Set(ctx, s.prefix+name, time.Now().UTC().Format(time.RFC3339), 0).Err(); err != nil {
+		return fmt.Errorf("dim: marker %s%s: %w", s.prefix, name, err)
+	}
+	return nil
+}
+
+// HasTables reports whether any table is registered (one round trip; no
+// row is scanned).
+func (s *RedisStore) HasTables(ctx context.Context) (bool, error) {
+	n, err := s.c.Exists(ctx, s.tablesKey()).Result()
+	if err != nil {
+		return false, fmt.Errorf("dim: tables: %w", err)
+	}
+	return n > 0, nil
+}
+
 // Close implements Store.
 func (s *RedisStore) Close() error { return s.c.Close() }
 
