@@ -24,9 +24,19 @@ import (
 // topic's start, and the rows come back from the topic (as far as its
 // retention keeps them: DWS topics keep every row by default).
 
-// reloadLostTables resets the load job's offsets of the topics whose
-// tables the OLAP database lacks; it returns the tables it reloads.
-func reloadLostTables(ctx context.Context, l rlog.Log, q olap.Querier, tables []olap.Table, logger *slog.Logger) ([]string, error) {
+// loadGroup is the load job's consumer group: its name, after
+// kafka.group_id_prefix in cluster mode (as the workers commit it).
+func loadGroup(cfg Config) string {
+	if cfg.Mode == "kafka" {
+		return cfg.Kafka.GroupIDPrefix + LoadJob
+	}
+	return LoadJob
+}
+
+// reloadLostTables resets the offsets of group (the load job's) of the
+// topics whose tables the OLAP database lacks; it returns the tables it
+// reloads.
+func reloadLostTables(ctx context.Context, l rlog.Log, group string, q olap.Querier, tables []olap.Table, logger *slog.Logger) ([]string, error) {
 	var lost []string
 	for _, t := range tables {
 		has, err := olap.HasTable(ctx, q, t.Name)
@@ -36,7 +46,7 @@ func reloadLostTables(ctx context.Context, l rlog.Log, q olap.Querier, tables []
 		if has {
 			continue
 		}
-		n, err := resetLoadOffsets(ctx, l, t.Name)
+		n, err := resetLoadOffsets(ctx, l, group, t.Name)
 		if err != nil {
 			return nil, err
 		}
@@ -48,10 +58,10 @@ func reloadLostTables(ctx context.Context, l rlog.Log, q olap.Querier, tables []
 	return lost, nil
 }
 
-// resetLoadOffsets moves the load job's committed offsets of topic back
-// to the topic's start; it returns how many records the job had consumed
-// past the start (0: nothing to reload, nothing changed).
-func resetLoadOffsets(ctx context.Context, l rlog.Log, topic string) (int64, error) {
+// resetLoadOffsets moves group's committed offsets of topic back to the
+// topic's start; it returns how many records the group had consumed past
+// the start (0: nothing to reload, nothing changed).
+func resetLoadOffsets(ctx context.Context, l rlog.Log, group, topic string) (int64, error) {
 	info, err := l.DescribeTopic(ctx, topic)
 	if err != nil {
 		return 0, nil // no topic: nothing was loaded from it
@@ -60,7 +70,7 @@ func resetLoadOffsets(ctx context.Context, l rlog.Log, topic string) (int64, err
 	var consumed int64
 	for p := int32(0); p < info.Partitions; p++ {
 		tp := rlog.TopicPartition{Topic: topic, Partition: p}
-		off, ok, err := l.CommittedOffset(ctx, LoadJob, tp)
+		off, ok, err := l.CommittedOffset(ctx, group, tp)
 		if err != nil {
 			return 0, err
 		}
@@ -76,7 +86,7 @@ func resetLoadOffsets(ctx context.Context, l rlog.Log, topic string) (int64, err
 	if len(reset) == 0 {
 		return 0, nil
 	}
-	return consumed, l.CommitOffsets(ctx, LoadJob, reset)
+	return consumed, l.CommitOffsets(ctx, group, reset)
 }
 
 type olapReloadOptions struct {
@@ -141,7 +151,7 @@ func runOLAPReload(ctx context.Context, g *globals, cfg Config, o *olapReloadOpt
 	defer l.Close()
 	var total int64
 	for _, t := range tables {
-		n, err := resetLoadOffsets(ctx, l, t)
+		n, err := resetLoadOffsets(ctx, l, loadGroup(cfg), t)
 		if err != nil {
 			return fmt.Errorf("olap reload %s: %w", t, err)
 		}

@@ -92,7 +92,7 @@ func (g *globals) openWarehouse(ctx context.Context, cfg Config, l rlog.Log, nam
 		}
 		closers = append(closers, func() { sink.Close() })
 		w.olap = sink
-		if _, err := reloadLostTables(ctx, l, sink, tables, g.logger); err != nil {
+		if _, err := reloadLostTables(ctx, l, loadGroup(cfg), sink, tables, g.logger); err != nil {
 			w.close()
 			return nil, err
 		}

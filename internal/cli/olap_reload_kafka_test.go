@@ -1,0 +1,90 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/rtdw/rtdw/internal/connector/duckdb"
+	rlog "github.com/rtdw/rtdw/internal/log"
+	"github.com/rtdw/rtdw/internal/olap"
+)
+
+// In cluster mode the load job's workers commit as group_id_prefix +
+// olap_load: a lost table moves that group's offsets back, not those of a
+// group named olap_load that nobody uses.
+func TestOLAPReloadOnKafkaResetsTheWorkersGroup(t *testing.T) {
+	ctx := context.Background()
+	c, err := kfake.NewCluster(kfake.NumBrokers(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...), kgo.RecordPartitioner(kgo.ManualPartitioner()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	adm := kadm.NewClient(cl)
+	const topic = "dws_trade_sku_order_window"
+	if _, err := adm.CreateTopic(ctx, 2, 1, nil, topic); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 10 {
+		if err := cl.ProduceSync(ctx, &kgo.Record{Topic: topic, Partition: int32(i % 2), Value: []byte("{}")}).FirstErr(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var offs kadm.Offsets
+	for p := int32(0); p < 2; p++ {
+		offs.AddOffset(topic, p, 5, -1)
+	}
+	if _, err := adm.CommitOffsets(ctx, "rtdw-olap_load", offs); err != nil {
+		t.Fatal(err)
+	}
+	cfg := defaultConfig()
+	cfg.Mode = "kafka"
+	cfg.Kafka = KafkaConfig{Brokers: c.ListenAddrs()}
+	if err := cfg.Kafka.validate(); err != nil {
+		t.Fatal(err)
+	}
+	if got := loadGroup(cfg); got != "rtdw-olap_load" {
+		t.Fatalf("load group %q, want the workers' rtdw-olap_load", got)
+	}
+	l, err := cfg.Kafka.open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	// An OLAP database without the table.
+	db, err := duckdb.Open(ctx, duckdb.Options{Path: filepath.Join(t.TempDir(), "olap.duckdb")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+
+	var logs bytes.Buffer
+	lost, err := reloadLostTables(ctx, l, loadGroup(cfg), db, []olap.Table{{Name: topic}}, slog.New(slog.NewTextHandler(&logs, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(lost) != 1 || lost[0] != topic || !strings.Contains(logs.String(), "reloading it from its topic") {
+		t.Fatalf("reloaded %v, log %q", lost, logs.String())
+	}
+	got, err := l.GroupOffsets(ctx, "rtdw-olap_load")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for p := int32(0); p < 2; p++ {
+		if off := got[rlog.TopicPartition{Topic: topic, Partition: p}]; off != 0 {
+			t.Errorf("partition %d: the workers' group is at %d after the reload, want 0", p, off)
+		}
+	}
+}
