@@ -135,6 +135,20 @@ func (c *Context) Now() time.Time { return c.now() }
 // settles what they would have (EndOfInputTimerHandler, EndOfInputHandler).
 func (c *Context) Draining() bool { return c.draining }
 
+// Exclusive reports that no other incarnation of this task can run while
+// this one does: embedded mode, where one process owns the data dir and
+// restarts a task only after the failed one returned. External writes
+// then need no fencing against a zombie (a stalled worker whose partition
+// moved on, cluster mode); replays still happen and must be idempotent.
+// False in cluster mode and in the Harness (which plays zombies).
+func (c *Context) Exclusive() bool {
+	if c.in == nil {
+		return false
+	}
+	t, ok := c.in.own.(*task)
+	return ok && !t.cluster
+}
+
 // CountLate counts a record that arrived behind the watermark; the operator
 // must still route it somewhere (a side output), never drop it silently.
 func (c *Context) CountLate() { *c.late++ }
