@@ -10,10 +10,17 @@
 //   - load.go: LoadJob, the stream job that reads one topic per table and
 //     upserts its rows (deletes the keys of records marked HeaderOp =
 //     OpDelete, on a Deleter) before each checkpoint commits.
+//   - versioned.go: VersionedSink, the per-key versions that fence a
+//     zombie worker's late writes (cluster mode).
 //
 // Exactly-once: the load job upserts a task's buffered rows in
 // PrepareCheckpoint, before the checkpoint (input offsets) commits. A crash
 // after the upsert and before the commit replays those rows; the upsert by
 // primary key makes the replay a no-op, and Stream Load's deterministic
-// labels make the replay of the same batch not even load.
+// labels make the replay of the same batch not even load. On a
+// VersionedSink (DuckDB, PostgreSQL, ClickHouse, Doris; StarRocks for
+// upserts only) every write carries a per-key version that grows with the
+// input, and the database refuses an older one, so a zombie worker's late
+// flush cannot undo the newer writes of the worker that took its
+// partition over (LoadJob; docs/decisions/2026-12-06-fencing-sink-writes.md).
 package olap

@@ -3,8 +3,10 @@ package olap
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"fmt"
+	"log/slog"
 	"strconv"
 	"time"
 
@@ -40,11 +42,17 @@ func LoadJob(name string, tables []Table, sink Sink) *stream.Job {
 			panic(fmt.Sprintf("olap.LoadJob %s: %v", name, err))
 		}
 		loadMetrics.init(t.Name)
-		j.Source(t.Name).Process("load_"+t.Name, func() stream.Operator {
-			return &loader{t: &t, sink: sink, at: map[string]int{}}
-		})
+		j.Source(t.Name).Process("load_"+t.Name, newLoader(t, sink))
 	}
 	return j
+}
+
+func newLoader(t Table, sink Sink) stream.Factory {
+	return func() stream.Operator {
+		l := &loader{t: &t, sink: sink, at: map[string]int{}}
+		l.vs, _ = sink.(VersionedSink)
+		return l
+	}
 }
 
 // loader is one task's buffer of rows for one table.
@@ -56,18 +64,73 @@ type loader struct {
 
 	rows        [][]byte
 	del         []bool         // rows[i] is a delete (its value holds the key)
+	seq         []uint64       // rows[i]'s version (with a VersionedSink)
 	at          map[string]int // key -> index in rows: the last row of a key wins
 	first, last int64          // input offsets of the buffered rows
+
+	// Fencing: with a VersionedSink, the epoch (committed with the
+	// checkpoints), the writes numbered in it and each key's count.
+	vs        VersionedSink
+	state     interface{ Put(k, v []byte) error }
+	epoch     uint64
+	n         uint64
+	pos       map[string]uint64
+	saturated bool
+	logger    *slog.Logger
 }
+
+// seqPosBits is the number of low version bits holding a write's
+// position in its epoch (as the SQL external sinks and dim_app).
+const seqPosBits = 22
+
+// epochBase: a new task's first epoch is the milliseconds since then.
+var epochBase = time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)
+
+var epochKey = []byte("epoch")
 
 func (l *loader) Open(ctx *stream.Context) error {
 	l.ctx = ctx
+	l.logger = ctx.Logger
+	if l.logger == nil {
+		l.logger = slog.Default()
+	}
+	if _, plain := l.vs.(PlainWriter); plain && ctx.Exclusive() {
+		l.vs = nil // no zombie can write behind this task: plain writes are cheaper
+	}
+	if l.vs != nil {
+		st := ctx.Value("load")
+		l.state = st
+		raw, ok, err := st.Get(epochKey)
+		if err != nil {
+			return err
+		}
+		if ok && len(raw) == 8 {
+			l.epoch = binary.BigEndian.Uint64(raw)
+		} else {
+			l.epoch = uint64(max(1, ctx.Now().Sub(epochBase).Milliseconds()))
+		}
+		l.n, l.pos, l.saturated = 0, map[string]uint64{}, false
+	}
 	return l.sink.EnsureTable(context.Background(), *l.t)
+}
+
+// nextSeq counts a write of key and returns its version.
+func (l *loader) nextSeq(key string) uint64 {
+	const maxPos = 1<<seqPosBits - 1
+	l.n++
+	p := l.pos[key] + 1
+	l.pos[key] = p
+	if p > maxPos && !l.saturated {
+		l.saturated = true
+		l.logger.Warn("olap load: more than 2^22 writes of one key in one checkpoint interval; their versions saturate and no longer order them",
+			"table", l.t.Name, "epoch", l.epoch)
+	}
+	return l.epoch<<seqPosBits | min(p, maxPos)
 }
 
 func (l *loader) Process(rec *stream.Record, _ stream.Emitter) error {
 	del := string(rec.Header(HeaderOp)) == OpDelete
-	if _, ok := l.sink.(Deleter); del && !ok {
+	if _, ok := l.sink.(Deleter); del && !ok && l.vs == nil {
 		return stream.BadInput("olap_delete", "the OLAP database does not support deletes: the row stays in table %s", l.t.Name)
 	}
 	row, err := DecodeRow(l.t, rec.Value, &l.p)
@@ -81,12 +144,17 @@ func (l *loader) Process(rec *stream.Record, _ stream.Emitter) error {
 	l.last = rec.Offset
 	v := append([]byte(nil), rec.Value...) // the record is reused after this call
 	k := KeyOf(l.t, row)
+	var seq uint64
+	if l.vs != nil {
+		seq = l.nextSeq(k)
+	}
 	if i, ok := l.at[k]; ok {
-		l.rows[i], l.del[i] = v, del
+		l.rows[i], l.del[i], l.seq[i] = v, del, seq
 	} else {
 		l.at[k] = len(l.rows)
 		l.rows = append(l.rows, v)
 		l.del = append(l.del, del)
+		l.seq = append(l.seq, seq)
 	}
 	if len(l.rows) >= maxBatchRows {
 		return l.flush()
@@ -95,31 +163,61 @@ func (l *loader) Process(rec *stream.Record, _ stream.Emitter) error {
 }
 
 // PrepareCheckpoint loads the buffer before the checkpoint commits: an
-// error fails the task, which restarts from its last checkpoint.
-func (l *loader) PrepareCheckpoint(stream.Emitter) error { return l.flush() }
+// error fails the task, which restarts from its last checkpoint. With a
+// VersionedSink it then starts the next epoch (committed with the
+// checkpoint) if this one numbered any write.
+func (l *loader) PrepareCheckpoint(stream.Emitter) error {
+	if err := l.flush(); err != nil {
+		return err
+	}
+	if l.vs == nil || l.n == 0 {
+		return nil // an empty epoch keeps its number
+	}
+	l.epoch++
+	l.n, l.saturated = 0, false
+	clear(l.pos)
+	return l.state.Put(epochKey, binary.BigEndian.AppendUint64(nil, l.epoch))
+}
 
 func (l *loader) flush() error {
 	if len(l.rows) == 0 {
 		return nil
 	}
 	var ups, dels [][]byte
+	var upSeq, delSeq []uint64
 	for i, r := range l.rows {
 		if l.del[i] {
 			dels = append(dels, r)
+			delSeq = append(delSeq, l.seq[i])
 		} else {
 			ups = append(ups, r)
+			upSeq = append(upSeq, l.seq[i])
 		}
 	}
 	// Keys are distinct: the upserts and deletes commute.
 	began := time.Now()
 	if len(ups) > 0 {
-		if err := l.sink.Upsert(WithLabel(context.Background(), l.label(ups, "")), l.t.Name, ups); err != nil {
+		ctx := WithLabel(context.Background(), l.label(ups, ""))
+		var err error
+		if l.vs != nil {
+			err = l.vs.UpsertVersioned(ctx, l.t.Name, ups, upSeq)
+		} else {
+			err = l.sink.Upsert(ctx, l.t.Name, ups)
+		}
+		if err != nil {
 			loadMetrics.failures.WithLabelValues(l.t.Name).Inc()
 			return fmt.Errorf("load %s: %w", l.t.Name, err)
 		}
 	}
 	if len(dels) > 0 {
-		if err := l.sink.(Deleter).Delete(WithLabel(context.Background(), l.label(dels, "d")), l.t.Name, dels); err != nil {
+		ctx := WithLabel(context.Background(), l.label(dels, "d"))
+		var err error
+		if l.vs != nil {
+			err = l.vs.DeleteVersioned(ctx, l.t.Name, dels, delSeq)
+		} else {
+			err = l.sink.(Deleter).Delete(ctx, l.t.Name, dels)
+		}
+		if err != nil {
 			loadMetrics.failures.WithLabelValues(l.t.Name).Inc()
 			return fmt.Errorf("delete from %s: %w", l.t.Name, err)
 		}
@@ -130,6 +228,7 @@ func (l *loader) flush() error {
 	clear(l.rows)
 	l.rows = l.rows[:0]
 	l.del = l.del[:0]
+	l.seq = l.seq[:0]
 	clear(l.at)
 	return nil
 }

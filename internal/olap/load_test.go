@@ -151,6 +151,20 @@ func TestLoadJobReplaysIdempotently(t *testing.T) {
 	if got := olaptest.Dump(t, db); got != want {
 		t.Fatalf("after a re-emitted window:\n%s\nwant:\n%s", got, want)
 	}
+	// Embedded tasks have no zombies (stream.Context.Exclusive): DuckDB
+	// gets plain writes, no versions (the Harness-driven zombie test,
+	// TestLoadJobFencesAZombie, covers the versioned path).
+	if has, err := olap.HasTable(bg, db, "_rtdw_versions"); err != nil {
+		t.Fatal(err)
+	} else if has {
+		res, err := db.Query(bg, "SELECT count(*) FROM _rtdw_versions")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := fmt.Sprint(res.Rows[0][0]); n != "0" {
+			t.Fatalf("an embedded load wrote %s versions", n)
+		}
+	}
 }
 
 func sortStrings(s []string) []string {

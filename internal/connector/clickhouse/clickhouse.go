@@ -65,6 +65,9 @@ type Sink struct {
 
 	mu     sync.Mutex
 	tables map[string]*olap.Table
+	// versioned: the table's engine replaces by _rtdw_version (tables
+	// created before versioned writes do not).
+	versioned map[string]bool
 }
 
 // Open checks the options (the first request connects).
@@ -72,7 +75,7 @@ func Open(_ context.Context, o Options) (*Sink, error) {
 	if err := o.Validate(); err != nil {
 		return nil, err
 	}
-	return &Sink{o: o, tables: map[string]*olap.Table{}}, nil
+	return &Sink{o: o, tables: map[string]*olap.Table{}, versioned: map[string]bool{}}, nil
 }
 
 // Close releases nothing: connections belong to the HTTP client.
@@ -100,8 +103,8 @@ func chType(c olap.Column, key bool) string {
 	return t
 }
 
-// CreateTableSQL is the DDL of t: ReplacingMergeTree ordered by the key,
-// partitioned by day.
+// CreateTableSQL is the DDL of t: ReplacingMergeTree(_rtdw_version,
+// _rtdw_is_deleted) ordered by the key, partitioned by day.
 func CreateTableSQL(db string, t olap.Table) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "CREATE TABLE IF NOT EXISTS %s.%s (", quote(db), quote(t.Name))
@@ -111,11 +114,14 @@ func CreateTableSQL(db string, t olap.Table) string {
 		}
 		fmt.Fprintf(&b, "%s %s", quote(c.Name), chType(c, t.IsKey(c.Name)))
 	}
+	// The version and delete flag of versioned writes (olap.VersionedSink);
+	// plain upserts leave them 0, so among those the last insert wins.
+	fmt.Fprintf(&b, ", %s UInt64 DEFAULT 0, %s UInt8 DEFAULT 0", quote(olap.VersionColumn), quote(olap.DeletedColumn))
 	keys := make([]string, len(t.Key))
 	for i, k := range t.Key {
 		keys[i] = quote(k)
 	}
-	b.WriteString(") ENGINE = ReplacingMergeTree")
+	fmt.Fprintf(&b, ") ENGINE = ReplacingMergeTree(%s, %s)", quote(olap.VersionColumn), quote(olap.DeletedColumn))
 	if t.PartitionBy != "" {
 		fmt.Fprintf(&b, " PARTITION BY %s", quote(t.PartitionBy))
 	}
@@ -166,7 +172,12 @@ func (s *Sink) EnsureTable(ctx context.Context, t olap.Table) error {
 			return fmt.Errorf("clickhouse: create table %s: %w", t.Name, err)
 		}
 	}
+	versioned, err := s.isVersioned(ctx, t.Name)
+	if err != nil {
+		return fmt.Errorf("clickhouse: table %s: %w", t.Name, err)
+	}
 	s.tables[t.Name] = &t
+	s.versioned[t.Name] = versioned
 	return nil
 }
 

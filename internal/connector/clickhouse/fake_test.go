@@ -20,11 +20,15 @@ import (
 
 // fake is a protocol-level ClickHouse HTTP interface: auth headers, the
 // query in the URL or the body, CREATE DATABASE/TABLE checked for
-// ReplacingMergeTree ORDER BY key PARTITION BY day, INSERT ... FORMAT
-// JSONEachRow with insert_deduplication_token, and SELECTs answered in
-// JSONCompact (64-bit integers quoted) that must ask for final=1 and
-// readonly. DuckDB stores every inserted row (as ReplacingMergeTree parts
-// do) and a view per table keeps the last row of each key (FINAL).
+// ReplacingMergeTree[(ver, is_deleted)] ORDER BY key PARTITION BY day,
+// INSERT ... FORMAT JSONEachRow with insert_deduplication_token (omitted
+// fields take the column's DEFAULT), system.tables' engine_full, and
+// SELECTs answered in JSONCompact (64-bit integers quoted) that must ask
+// for final=1 and readonly. DuckDB stores every inserted row (as
+// ReplacingMergeTree parts do) and a view per table is FINAL: of each
+// key's rows the one with the highest ver (of equal ones, or without ver,
+// the last inserted), and no row for the key when that one has
+// is_deleted = 1.
 type fake struct {
 	t          *testing.T
 	srv        *httptest.Server
@@ -33,10 +37,12 @@ type fake struct {
 
 	mu      sync.Mutex
 	seq     int64
-	tables  map[string][]string // db.table -> columns
-	tokens  map[string]bool     // db.table/token
-	inserts int                 // INSERTs that stored rows
-	deletes int                 // lightweight DELETEs
+	tables  map[string][]string          // db.table -> columns
+	defs    map[string]map[string]string // db.table -> column -> DEFAULT
+	engines map[string]string            // db.table -> system.tables.engine_full
+	tokens  map[string]bool              // db.table/token
+	inserts int                          // INSERTs that stored rows
+	deletes int                          // lightweight DELETEs
 }
 
 func newFake(t *testing.T) *fake {
@@ -45,7 +51,8 @@ func newFake(t *testing.T) *fake {
 		t.Fatal(err)
 	}
 	db.SetMaxOpenConns(1) // one session: search_path set per request
-	f := &fake{t: t, user: "rtdw", pass: "pw", db: db, tables: map[string][]string{}, tokens: map[string]bool{}}
+	f := &fake{t: t, user: "rtdw", pass: "pw", db: db, tables: map[string][]string{}, tokens: map[string]bool{},
+		defs: map[string]map[string]string{}, engines: map[string]string{}}
 	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
 	t.Cleanup(func() { f.srv.Close(); db.Close() })
 	return f
@@ -59,8 +66,9 @@ func chError(w http.ResponseWriter, code int, name, msg string) {
 
 var (
 	createDB    = regexp.MustCompile("^CREATE DATABASE IF NOT EXISTS `(\\w+)`$")
-	createTable = regexp.MustCompile("^CREATE TABLE IF NOT EXISTS `(\\w+)`.`(\\w+)` \\((.*)\\) ENGINE = ReplacingMergeTree PARTITION BY `cur_date` ORDER BY \\(([^)]*)\\) SETTINGS non_replicated_deduplication_window = \\d+$")
-	columnDef   = regexp.MustCompile("`(\\w+)` (Nullable\\()?(String|Int64|Decimal\\(16, 2\\)|DateTime|Date)\\)?")
+	createTable = regexp.MustCompile("^CREATE TABLE IF NOT EXISTS `(\\w+)`.`(\\w+)` \\((.*)\\) ENGINE = (ReplacingMergeTree(?:\\(`(\\w+)`, `(\\w+)`\\))? PARTITION BY `cur_date` ORDER BY \\(([^)]*)\\) SETTINGS non_replicated_deduplication_window = \\d+)$")
+	columnDef   = regexp.MustCompile("`(\\w+)` (Nullable\\()?(String|Int64|UInt64|UInt8|Decimal\\(16, 2\\)|DateTime|Date)\\)?(?: DEFAULT (\\d+))?")
+	engineQuery = regexp.MustCompile("^SELECT engine_full FROM system.tables WHERE database = '(\\w+)' AND name = '(\\w+)'$")
 	insert      = regexp.MustCompile("^INSERT INTO `(\\w+)`.`(\\w+)` \\(([^)]*)\\) FORMAT JSONEachRow$")
 	deleteFrom  = regexp.MustCompile("(?s)^DELETE FROM `(\\w+)`.`(\\w+)` WHERE (.*)$")
 )
@@ -110,19 +118,37 @@ func (f *fake) createTable(w http.ResponseWriter, query string) {
 		chError(w, 62, "SYNTAX_ERROR", "fake ClickHouse expects ReplacingMergeTree PARTITION BY cur_date ORDER BY key: "+query)
 		return
 	}
-	db, table := m[1], m[2]
+	db, table, engine, ver, isDeleted := m[1], m[2], m[4], m[5], m[6]
 	var cols, defs []string
+	defaults := map[string]string{}
 	for _, c := range columnDef.FindAllStringSubmatch(m[3], -1) {
-		typ := map[string]string{"String": "VARCHAR", "Int64": "BIGINT", "Decimal(16, 2)": "DECIMAL(16,2)", "Date": "DATE", "DateTime": "TIMESTAMP"}[c[3]]
+		typ := map[string]string{"String": "VARCHAR", "Int64": "BIGINT", "UInt64": "UBIGINT", "UInt8": "UTINYINT",
+			"Decimal(16, 2)": "DECIMAL(16,2)", "Date": "DATE", "DateTime": "TIMESTAMP"}[c[3]]
 		cols = append(cols, c[1])
 		defs = append(defs, fmt.Sprintf(`"%s" %s`, c[1], typ))
+		if c[4] != "" {
+			defaults[c[1]] = c[4]
+		}
 	}
-	keys := strings.ReplaceAll(m[4], "`", `"`)
+	if ver != "" && (defaults[ver] == "" || defaults[isDeleted] == "") {
+		chError(w, 62, "SYNTAX_ERROR", "fake ClickHouse: the version and is_deleted columns need a DEFAULT: "+query)
+		return
+	}
+	keys := strings.ReplaceAll(m[7], "`", `"`)
+	if _, ok := f.tables[db+"."+table]; ok {
+		return // IF NOT EXISTS: the existing table (and engine) stays
+	}
 	// Every inserted row stays (as parts do before merges); the view is FINAL.
 	f.exec(w, fmt.Sprintf(`CREATE TABLE IF NOT EXISTS "%s"."%s__parts" (%s, _seq BIGINT)`, db, table, strings.Join(defs, ", ")))
-	f.exec(w, fmt.Sprintf(`CREATE VIEW IF NOT EXISTS "%s"."%s" AS SELECT * EXCLUDE (_seq) FROM "%s"."%s__parts" QUALIFY row_number() OVER (PARTITION BY %s ORDER BY _seq DESC) = 1`,
-		db, table, db, table, keys))
+	final := fmt.Sprintf(`SELECT * EXCLUDE (_seq) FROM "%s"."%s__parts" QUALIFY row_number() OVER (PARTITION BY %s ORDER BY _seq DESC) = 1`, db, table, keys)
+	if ver != "" {
+		final = fmt.Sprintf(`SELECT * EXCLUDE (_seq) FROM (SELECT * FROM "%s"."%s__parts" QUALIFY row_number() OVER (PARTITION BY %s ORDER BY "%s" DESC, _seq DESC) = 1) WHERE "%s" = 0`,
+			db, table, keys, ver, isDeleted)
+	}
+	f.exec(w, fmt.Sprintf(`CREATE VIEW IF NOT EXISTS "%s"."%s" AS %s`, db, table, final))
 	f.tables[db+"."+table] = cols
+	f.defs[db+"."+table] = defaults
+	f.engines[db+"."+table] = strings.ReplaceAll(engine, "`", "")
 }
 
 func (f *fake) insert(w http.ResponseWriter, q map[string][]string, db, table string, body []byte) {
@@ -156,7 +182,10 @@ func (f *fake) insert(w http.ResponseWriter, q map[string][]string, db, table st
 		f.seq++
 		vals := []any{}
 		for _, c := range cols {
-			v := row[c]
+			v, ok := row[c]
+			if d := f.defs[db+"."+table][c]; !ok && d != "" {
+				v = d // an omitted field takes the column's default
+			}
 			if n, ok := v.(json.Number); ok {
 				v = n.String()
 			}
@@ -182,11 +211,20 @@ func first(s []string) string {
 	return s[0]
 }
 
-var chTypes = map[string]string{"BIGINT": "Int64", "HUGEINT": "Int128", "INTEGER": "Int32", "VARCHAR": "String", "DATE": "Date", "TIMESTAMP": "DateTime", "DOUBLE": "Float64"}
+var chTypes = map[string]string{"UBIGINT": "UInt64", "UTINYINT": "UInt8", "BIGINT": "Int64", "HUGEINT": "Int128", "INTEGER": "Int32", "VARCHAR": "String", "DATE": "Date", "TIMESTAMP": "DateTime", "DOUBLE": "Float64"}
 
 func (f *fake) selectQuery(w http.ResponseWriter, q map[string][]string, query string) {
 	if first(q["final"]) != "1" || first(q["readonly"]) == "" || first(q["default_format"]) != "JSONCompact" {
 		chError(w, 164, "READONLY", "fake ClickHouse: queries must ask for final=1, readonly and JSONCompact")
+		return
+	}
+	if m := engineQuery.FindStringSubmatch(query); m != nil {
+		out := map[string]any{"meta": []map[string]string{{"name": "engine_full", "type": "String"}}, "data": [][]any{}}
+		if e, ok := f.engines[m[1]+"."+m[2]]; ok {
+			out["data"] = [][]any{{e + ", index_granularity = 8192"}}
+		}
+		w.Header().Set("Content-Type", "application/json; charset=UTF-8")
+		json.NewEncoder(w).Encode(out)
 		return
 	}
 	if db := first(q["database"]); db != "" {
@@ -240,8 +278,10 @@ func (f *fake) selectQuery(w http.ResponseWriter, q map[string][]string, query s
 				} else {
 					vals[i] = x.Format("2006-01-02 15:04:05")
 				}
-			case int64, int32: // output_format_json_quote_64bit_integers
+			case int64, int32, uint64: // output_format_json_quote_64bit_integers
 				vals[i] = fmt.Sprint(x)
+			case uint8:
+				vals[i] = x
 			case fmt.Stringer: // decimals: JSON numbers
 				vals[i] = json.Number(x.String())
 			default:

@@ -9,6 +9,10 @@
 // load. DuckDB lets one process open a file for writing: `rtdw query`
 // opens it read-only, which works while no rtdw process is writing it.
 //
+// Versioned loads (olap.VersionedSink, versioned.go) keep each key's
+// version, and deletes' tombstones, in the side table _rtdw_versions and
+// skip a write older than the key's version, in the load's transaction.
+//
 // Unless Options.AllowExternalAccess, the database starts with
 // enable_external_access=false and lock_configuration=true: queries
 // cannot read or write files (read_csv, COPY ... TO, EXPORT DATABASE,

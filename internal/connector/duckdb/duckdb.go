@@ -53,8 +53,9 @@ type Sink struct {
 	connector *duck.Connector
 	readOnly  bool
 
-	mu     sync.Mutex // one writer: loads and DDL
-	tables map[string]*olap.Table
+	mu       sync.Mutex // one writer: loads and DDL
+	tables   map[string]*olap.Table
+	versions bool // the version table exists
 }
 
 // Open opens (creating if needed) the database file.
@@ -157,6 +158,12 @@ func (s *Sink) EnsureTable(ctx context.Context, t olap.Table) error {
 		if _, err := s.db.ExecContext(ctx, CreateTableSQL(t)); err != nil {
 			return fmt.Errorf("duckdb: create table %s: %w", t.Name, err)
 		}
+		if !s.versions {
+			if _, err := s.db.ExecContext(ctx, VersionTableSQL); err != nil {
+				return fmt.Errorf("duckdb: create table %s: %w", olap.VersionTable, err)
+			}
+			s.versions = true
+		}
 	}
 	s.tables[t.Name] = &t
 	return nil
@@ -190,7 +197,36 @@ func (s *Sink) Upsert(ctx context.Context, table string, rows [][]byte) error {
 }
 
 func load(ctx context.Context, conn *sql.Conn, t *olap.Table, batch [][]any) (err error) {
-	types := make([]duck.TypeInfo, len(t.Columns))
+	list := columnList(t)
+	query := fmt.Sprintf("INSERT OR REPLACE INTO %s (%s) SELECT %s FROM rtdw_batch", quote(t.Name), list, list)
+	if _, err := conn.ExecContext(ctx, "BEGIN TRANSACTION"); err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			conn.ExecContext(context.Background(), "ROLLBACK")
+		}
+	}()
+	if err = appendRows(conn, query, t, batch, nil); err != nil {
+		return err
+	}
+	_, err = conn.ExecContext(ctx, "COMMIT")
+	return err
+}
+
+func columnList(t *olap.Table) string {
+	cols := make([]string, len(t.Columns))
+	for i, c := range t.Columns {
+		cols[i] = quote(c.Name)
+	}
+	return strings.Join(cols, ", ")
+}
+
+// appendRows appends batch (the table's columns, then with vb set each
+// row's key text and version) to a relation rtdw_batch and runs query
+// over it.
+func appendRows(conn *sql.Conn, query string, t *olap.Table, batch [][]any, vb *olap.VersionedBatch) error {
+	types := make([]duck.TypeInfo, len(t.Columns), len(t.Columns)+2)
 	for i, c := range t.Columns {
 		var e error
 		if c.Type == olap.Decimal {
@@ -202,45 +238,42 @@ func load(ctx context.Context, conn *sql.Conn, t *olap.Table, batch [][]any) (er
 			return e
 		}
 	}
-	cols := make([]string, len(t.Columns))
-	for i, c := range t.Columns {
-		cols[i] = quote(c.Name)
-	}
-	list := strings.Join(cols, ", ")
-	query := fmt.Sprintf("INSERT OR REPLACE INTO %s (%s) SELECT %s FROM rtdw_batch", quote(t.Name), list, list)
-	if _, err := conn.ExecContext(ctx, "BEGIN TRANSACTION"); err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			conn.ExecContext(context.Background(), "ROLLBACK")
-		}
-	}()
-	err = conn.Raw(func(dc any) error {
-		a, err := duck.NewQueryAppender(dc.(driver.Conn), query, "rtdw_batch", types, t.ColumnNames())
+	names := t.ColumnNames()
+	if vb != nil {
+		kt, err := duck.NewTypeInfo(duck.TYPE_VARCHAR)
 		if err != nil {
 			return err
 		}
-		vals := make([]driver.Value, len(t.Columns))
-		for _, row := range batch {
+		vt, err := duck.NewTypeInfo(duck.TYPE_BIGINT)
+		if err != nil {
+			return err
+		}
+		types = append(types, kt, vt)
+		names = append(names, stageKey, stageVersion)
+	}
+	return conn.Raw(func(dc any) error {
+		a, err := duck.NewQueryAppender(dc.(driver.Conn), query, "rtdw_batch", types, names)
+		if err != nil {
+			return err
+		}
+		vals := make([]driver.Value, len(types))
+		for r, row := range batch {
 			for i, v := range row {
 				if c, ok := v.(olap.Cents); ok {
 					v = duck.Decimal{Width: 16, Scale: 2, Value: big.NewInt(int64(c))}
 				}
 				vals[i] = v
 			}
+			if vb != nil {
+				vals[len(row)], vals[len(row)+1] = vb.Keys[r], int64(vb.Versions[r])
+			}
 			if err := a.AppendRow(vals...); err != nil {
 				a.Close()
 				return err
 			}
 		}
-		return a.Close() // runs the INSERT OR REPLACE over what is left
+		return a.Close() // runs the query over what is left
 	})
-	if err != nil {
-		return err
-	}
-	_, err = conn.ExecContext(ctx, "COMMIT")
-	return err
 }
 
 // Delete removes the rows of table with the keys of keys (JSON objects

@@ -206,3 +206,6 @@ func TestExactDecimals(t *testing.T) {
 		t.Errorf("not exact: %#v", res.Rows[0])
 	}
 }
+
+// A zombie load task's late writes are refused (olap.VersionedSink).
+func TestVersionedWrites(t *testing.T) { olaptest.Versioned(t, open(t)) }

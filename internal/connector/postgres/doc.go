@@ -11,4 +11,10 @@
 // Options.AllowExternalAccess (docs/olap.md, "Queries are confined"). Tables are not partitioned
 // (PostgreSQL would need a partition created per day); the primary key
 // index serves the per-day queries.
+//
+// Versioned loads (olap.VersionedSink, versioned.go) keep each key's
+// version, and deletes' tombstones, in the side table
+// <schema>._rtdw_versions, compared and set with INSERT ... ON CONFLICT
+// ... WHERE (which locks the key's version row until the commit) in the
+// load's transaction.
 package postgres

@@ -270,7 +270,7 @@ func (s *Sink) EnsureTable(ctx context.Context, t olap.Table) error {
 	if err != nil {
 		return err
 	}
-	for _, ddl := range []string{"CREATE SCHEMA IF NOT EXISTS " + quote(s.o.Schema), CreateTableSQL(s.o.Schema, t)} {
+	for _, ddl := range []string{"CREATE SCHEMA IF NOT EXISTS " + quote(s.o.Schema), CreateTableSQL(s.o.Schema, t), VersionTableSQL(s.o.Schema)} {
 		if _, err := c.Exec(ctx, ddl); err != nil && !alreadyExists(err) {
 			s.dropWriter()
 			return fmt.Errorf("postgres: create table %s: %w", t.Name, err)

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -191,4 +192,113 @@ func must(r *olap.Result, err error) *olap.Result {
 		panic(err)
 	}
 	return r
+}
+
+// A zombie load task's late writes are refused (olap.VersionedSink).
+func TestVersionedWrites(t *testing.T) { olaptest.Versioned(t, open(t)) }
+
+// Two workers (a zombie and the new owner, each with its own connection)
+// write one key at the same moment: whichever runs first, the newer
+// version wins, for an older upsert racing a newer delete and an older
+// delete racing a newer upsert. Both wait on a third session's lock of
+// the key's version row, then run in the order PostgreSQL wakes them.
+func TestVersionedWritesRace(t *testing.T) {
+	ctx := context.Background()
+	dsn := testenv.Postgres(t)
+	schema := fmt.Sprintf("gmall_realtime_%d", schemas.Add(1))
+	sink := func() *postgres.Sink {
+		s, err := postgres.Open(ctx, postgres.Options{DSN: dsn, Schema: schema})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		return s
+	}
+	zombie, owner := sink(), sink()
+	tb := olaptest.ProvinceTable()
+	for _, s := range []*postgres.Sink{zombie, owner} {
+		if err := s.EnsureTable(ctx, tb); err != nil {
+			t.Fatal(err)
+		}
+	}
+	raw, err := pgx.Connect(ctx, dsn) // holds the lock
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close(ctx)
+	mon, err := pgx.Connect(ctx, dsn) // watches, outside the lock's transaction (whose activity view is a snapshot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer mon.Close(ctx)
+	const e = uint64(220_000_000_000)
+	v := func(epoch, pos uint64) uint64 { return epoch<<22 | pos }
+	row := func(n int) []byte { return olaptest.Row(0, "1", "北京", n, fmt.Sprint(n)) }
+	line := func(n int) string {
+		return fmt.Sprintf("2024-06-01 10:00:00 | 2024-06-01 10:00:10 | 2024-06-01 | 1 | 北京 | %d | %d\n", n, n)
+	}
+	for round := range 6 {
+		epoch := e + uint64(10*round)
+		// The key holds a row at epoch.
+		if err := owner.UpsertVersioned(ctx, tb.Name, [][]byte{row(1)}, []uint64{v(epoch, 1)}); err != nil {
+			t.Fatal(err)
+		}
+		olderDeletes := round%2 == 1
+		tx, err := raw.Begin(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tx.Exec(ctx, fmt.Sprintf(`SELECT 1 FROM %s._rtdw_versions WHERE tbl = $1 FOR UPDATE`, pgx.Identifier{schema}.Sanitize()), tb.Name); err != nil {
+			t.Fatal(err)
+		}
+		errs := make(chan error, 2)
+		go func() { // the zombie's late write: epoch+1
+			if olderDeletes {
+				errs <- zombie.DeleteVersioned(ctx, tb.Name, [][]byte{row(0)}, []uint64{v(epoch+1, 1)})
+			} else {
+				errs <- zombie.UpsertVersioned(ctx, tb.Name, [][]byte{row(9)}, []uint64{v(epoch+1, 1)})
+			}
+		}()
+		go func() { // the owner's newer write: epoch+2
+			if olderDeletes {
+				errs <- owner.UpsertVersioned(ctx, tb.Name, [][]byte{row(2)}, []uint64{v(epoch+2, 1)})
+			} else {
+				errs <- owner.DeleteVersioned(ctx, tb.Name, [][]byte{row(0)}, []uint64{v(epoch+2, 1)})
+			}
+		}()
+		// Both wait on the lock.
+		deadline := time.Now().Add(30 * time.Second)
+		for waiting := 0; waiting < 2; {
+			if err := mon.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND state = 'active' AND query LIKE '%' || $1 || '%'`, schema).Scan(&waiting); err != nil {
+				t.Fatal(err)
+			}
+			if time.Now().After(deadline) {
+				var act []string
+				rows, _ := mon.Query(ctx, `SELECT coalesce(wait_event_type, '') || ' ' || coalesce(wait_event, '') || ' ' || state || ' ' || left(query, 120) FROM pg_stat_activity WHERE datname = current_database()`)
+				for rows.Next() {
+					var a string
+					rows.Scan(&a)
+					act = append(act, a)
+				}
+				rows.Close()
+				t.Fatalf("round %d: %d writers wait on the lock:\n%s", round, waiting, strings.Join(act, "\n"))
+			}
+		}
+		if err := tx.Commit(ctx); err != nil {
+			t.Fatal(err)
+		}
+		for range 2 {
+			if err := <-errs; err != nil {
+				t.Fatal(err)
+			}
+		}
+		want := ""
+		if olderDeletes {
+			want = line(2)
+		}
+		if got := olaptest.Dump(t, owner); got != want {
+			t.Fatalf("round %d (older %s, newer %s): table:\n%swant:\n%s", round,
+				map[bool]string{true: "delete", false: "upsert"}[olderDeletes], map[bool]string{true: "upsert", false: "delete"}[olderDeletes], got, want)
+		}
+	}
 }

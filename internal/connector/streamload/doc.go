@@ -12,7 +12,13 @@
 // the table's key model (Doris UNIQUE KEY merge-on-write, StarRocks
 // PRIMARY KEY) makes a load an upsert. Delete (olap.Deleter) loads the
 // keys with StarRocks' __op = 1 (the columns header names __op) or Doris'
-// __DORIS_DELETE_SIGN__ = 1 (the hidden_columns header). Load (a Request
+// __DORIS_DELETE_SIGN__ = 1 (the hidden_columns header). Versioned loads
+// (olap.VersionedSink, versioned.go): Doris tables have a hidden BIGINT
+// sequence column that every load maps (function_column.sequence_col),
+// deletes included (merge_type: DELETE; plain loads and deletes send
+// sequence 0); StarRocks tables have a column
+// _rtdw_version, and versioned upserts are conditional updates
+// (merge_condition), deletes plain. Load (a Request
 // with extra headers) is the raw Stream Load the SQL layer's starrocks and
 // doris sinks use for tables rtdw did not create.
 //

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -24,7 +25,17 @@ import (
 // checks auth and Expect: 100-continue and redirects Stream Loads to a BE
 // server, which enforces labels, parses JSON lines (Doris) or arrays
 // (StarRocks), and upserts by the table's key; and a MySQL-protocol front
-// that checks the dialect's DDL. DuckDB stores and queries the rows.
+// that checks the dialect's DDL and answers SHOW CREATE TABLE. DuckDB
+// stores and queries the rows.
+//
+// Versioned loads: a Doris table created with a hidden sequence column
+// ("function_column.sequence_type") takes only loads that map it
+// (function_column.sequence_col naming a source column of the columns
+// header); a row, or a delete (merge_type: DELETE, or the delete sign),
+// applies only if its sequence is >= the key's stored one, and a delete
+// keeps its sequence (Doris' hidden delete-sign row). A StarRocks load with
+// merge_condition: C (a non-key column) replaces a key's row only if the
+// new C is >= the stored one; deletes (__op = 1) are not conditional.
 type fake struct {
 	t          *testing.T
 	kind       string
@@ -37,6 +48,9 @@ type fake struct {
 	labels      map[string]bool
 	tables      map[string][]string // db.table -> columns
 	keys        map[string][]string // db.table -> key columns
+	creates     map[string]string   // db.table -> its CREATE TABLE
+	sequence    map[string]bool     // db.table has Doris' hidden sequence column
+	seqs        map[string]int64    // db.table NUL key values -> the key's sequence (Doris)
 	ddl         []string
 	loads       int    // Stream Loads that reached the BE
 	deletes     int    // rows deleted (StarRocks __op = 1, Doris __DORIS_DELETE_SIGN__ = 1)
@@ -49,7 +63,8 @@ func newFake(t *testing.T, kind string) *fake {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &fake{t: t, kind: kind, user: "root", pass: "s3cret", db: db, labels: map[string]bool{}, tables: map[string][]string{}, keys: map[string][]string{}}
+	f := &fake{t: t, kind: kind, user: "root", pass: "s3cret", db: db, labels: map[string]bool{}, tables: map[string][]string{}, keys: map[string][]string{},
+		creates: map[string]string{}, sequence: map[string]bool{}, seqs: map[string]int64{}}
 	f.be = httptest.NewServer(http.HandlerFunc(f.serveBE))
 	f.fe = httptest.NewServer(http.HandlerFunc(f.serveFE))
 	l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -164,12 +179,39 @@ func (f *fake) serveBE(w http.ResponseWriter, r *http.Request) {
 		reply(w, loadResp{Status: "Fail", Message: err.Error()})
 		return
 	}
+	// Doris' sequence column: the load must map it to a source column.
+	seqCol := r.Header.Get("function_column.sequence_col")
+	listed := map[string]bool{}
+	for _, c := range strings.Split(r.Header.Get("columns"), ",") {
+		listed[strings.Trim(strings.TrimSpace(c), "`")] = true
+	}
+	if lines && f.sequence[db+"."+table] && (seqCol == "" || !listed[seqCol]) {
+		reply(w, loadResp{Status: "Fail", Message: "Table " + table + " has sequence column, need to specify the sequence column"})
+		return
+	}
+	if lines && !f.sequence[db+"."+table] && seqCol != "" {
+		reply(w, loadResp{Status: "Fail", Message: "There is no sequence column in the table " + table})
+		return
+	}
+	// StarRocks' conditional update: a non-key column.
+	cond := r.Header.Get("merge_condition")
+	if cond != "" {
+		valid := false
+		for i, c := range cols {
+			valid = valid || (!lines && c == cond && i >= len(f.keys[db+"."+table]))
+		}
+		if !valid {
+			reply(w, loadResp{Status: "Fail", Message: "merge_condition column " + cond + " is not a value column of " + table})
+			return
+		}
+	}
 	tx, err := f.db.Begin()
 	if err != nil {
 		f.t.Error(err)
 		return
 	}
 	defer tx.Rollback()
+	seqs := map[string]int64{} // this load's, committed with it
 	ph := strings.TrimSuffix(strings.Repeat("?, ", len(cols)), ", ")
 	ins := fmt.Sprintf(`INSERT OR REPLACE INTO "%s"."%s" VALUES (%s)`, db, table, ph)
 	// Deletes: StarRocks' __op with a columns header naming it, Doris'
@@ -180,14 +222,42 @@ func (f *fake) serveBE(w http.ResponseWriter, r *http.Request) {
 	} else if lines && r.Header.Get("hidden_columns") == "__DORIS_DELETE_SIGN__" {
 		opField = "__DORIS_DELETE_SIGN__"
 	}
+	mergeDelete := lines && r.Header.Get("merge_type") == "DELETE"
 	for _, row := range rows {
-		if opField != "" && fmt.Sprint(row[opField]) == "1" {
-			var where []string
-			var args []any
-			for _, c := range f.keys[db+"."+table] {
-				where = append(where, fmt.Sprintf(`"%s" = ?`, c))
-				args = append(args, fmt.Sprint(row[c]))
+		var where []string
+		var args []any
+		for _, c := range f.keys[db+"."+table] {
+			where = append(where, fmt.Sprintf(`"%s" = ?`, c))
+			args = append(args, fmt.Sprint(row[c]))
+		}
+		if seqCol != "" {
+			seq, err := strconv.ParseInt(fmt.Sprint(row[seqCol]), 10, 64)
+			if err != nil {
+				reply(w, loadResp{Status: "Fail", Message: "too many filtered rows: sequence " + fmt.Sprint(row[seqCol])})
+				return
 			}
+			k := db + "." + table + "\x00" + fmt.Sprint(args...)
+			cur, ok := seqs[k]
+			if !ok {
+				cur, ok = f.seqs[k]
+			}
+			if ok && seq < cur {
+				continue // an older sequence: the stored row (or delete) stays
+			}
+			seqs[k] = seq
+		}
+		if cond != "" {
+			var cur sql.NullInt64
+			err := tx.QueryRow(fmt.Sprintf(`SELECT "%s" FROM "%s"."%s" WHERE %s`, cond, db, table, strings.Join(where, " AND ")), args...).Scan(&cur)
+			if err != nil && err != sql.ErrNoRows {
+				reply(w, loadResp{Status: "Fail", Message: err.Error()})
+				return
+			}
+			if n, err := strconv.ParseInt(fmt.Sprint(row[cond]), 10, 64); err == nil && cur.Valid && n < cur.Int64 {
+				continue // the merge condition fails: the stored row stays
+			}
+		}
+		if mergeDelete || (opField != "" && fmt.Sprint(row[opField]) == "1") {
 			if _, err := tx.Exec(fmt.Sprintf(`DELETE FROM "%s"."%s" WHERE %s`, db, table, strings.Join(where, " AND ")), args...); err != nil {
 				reply(w, loadResp{Status: "Fail", Message: err.Error()})
 				return
@@ -212,6 +282,9 @@ func (f *fake) serveBE(w http.ResponseWriter, r *http.Request) {
 	if err := tx.Commit(); err != nil {
 		f.t.Error(err)
 		return
+	}
+	for k, v := range seqs {
+		f.seqs[k] = v
 	}
 	f.labels[label] = true
 	if f.loseNextAck {
@@ -262,6 +335,7 @@ var (
 	createDB    = regexp.MustCompile("^CREATE DATABASE IF NOT EXISTS `(\\w+)`$")
 	createTable = regexp.MustCompile("(?s)^CREATE TABLE IF NOT EXISTS `(\\w+)`.`(\\w+)` \\((.*)\\) (UNIQUE|PRIMARY) KEY\\(([^)]*)\\)\n(.*)$")
 	columnDef   = regexp.MustCompile("`(\\w+)` (\\S+) (NOT NULL|NULL)")
+	showCreate  = regexp.MustCompile("^SHOW CREATE TABLE `(\\w+)`.`(\\w+)`$")
 )
 
 func (h *mysqlHandler) HandleQuery(q string) (*mysql.Result, error) {
@@ -272,6 +346,19 @@ func (h *mysqlHandler) HandleQuery(q string) (*mysql.Result, error) {
 	}
 	if strings.HasPrefix(q, "CREATE TABLE") {
 		return nil, h.createTable(q)
+	}
+	if m := showCreate.FindStringSubmatch(q); m != nil {
+		h.f.mu.Lock()
+		ddl, ok := h.f.creates[m[1]+"."+m[2]]
+		h.f.mu.Unlock()
+		if !ok {
+			return nil, mysql.NewError(mysql.ER_NO_SUCH_TABLE, "Unknown table '"+m[2]+"'")
+		}
+		rs, err := mysql.BuildSimpleTextResultset([]string{"Table", "Create Table"}, [][]any{{m[2], ddl}})
+		if err != nil {
+			return nil, err
+		}
+		return mysql.NewResult(rs), nil
 	}
 	rows, err := h.conn.QueryContext(ctx, strings.ReplaceAll(q, "`", `"`))
 	if err != nil {
@@ -360,10 +447,15 @@ func (h *mysqlHandler) createTable(q string) error {
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.ddl = append(f.ddl, q)
+	if _, ok := f.tables[db+"."+table]; ok {
+		return nil // IF NOT EXISTS: the existing table stays
+	}
 	f.tables[db+"."+table] = cols
+	f.creates[db+"."+table] = q
+	f.sequence[db+"."+table] = f.kind == "doris" && strings.Contains(rest, `"function_column.sequence_type" = "bigint"`)
 	for _, k := range strings.Split(keys, ",") {
 		f.keys[db+"."+table] = append(f.keys[db+"."+table], strings.Trim(strings.TrimSpace(k), "`"))
 	}
-	f.ddl = append(f.ddl, q)
 	return nil
 }

@@ -95,6 +95,9 @@ type Sink struct {
 
 	mu     sync.Mutex
 	tables map[string]*olap.Table
+	// versioned: the table has the sequence column (Doris) or the version
+	// column (StarRocks); tables created before versioned writes do not.
+	versioned map[string]bool
 }
 
 // Open prepares the connections (they connect on first use).
@@ -119,7 +122,7 @@ func Open(ctx context.Context, o Options) (*Sink, error) {
 		ddl.Close()
 		return nil, fmt.Errorf("streamload: %w", err)
 	}
-	return &Sink{o: o, fe: fe, ddl: ddl, queries: q, tables: map[string]*olap.Table{}}, nil
+	return &Sink{o: o, fe: fe, ddl: ddl, queries: q, tables: map[string]*olap.Table{}, versioned: map[string]bool{}}, nil
 }
 
 // Close closes the MySQL-protocol connections.
@@ -146,8 +149,10 @@ func sqlType(c olap.Column, key bool) string {
 	return ""
 }
 
-// CreateTableSQL is the DDL of t: Doris UNIQUE KEY (merge-on-write) or
-// StarRocks PRIMARY KEY, automatic daily partitions on PartitionBy.
+// CreateTableSQL is the DDL of t: Doris UNIQUE KEY (merge-on-write) with
+// a hidden BIGINT sequence column, or StarRocks PRIMARY KEY with a last
+// column _rtdw_version BIGINT (the merge condition of versioned loads);
+// automatic daily partitions on PartitionBy.
 func CreateTableSQL(kind, db string, t olap.Table, replicas, buckets int) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "CREATE TABLE IF NOT EXISTS %s.%s (\n", quote(db), quote(t.Name))
@@ -159,16 +164,22 @@ func CreateTableSQL(kind, db string, t olap.Table, replicas, buckets int) string
 		} else {
 			b.WriteString(" NULL")
 		}
-		if i < len(t.Columns)-1 {
+		if i < len(t.Columns)-1 || kind == olap.KindStarRocks {
 			b.WriteString(",")
 		}
 		b.WriteString("\n")
+	}
+	if kind == olap.KindStarRocks {
+		fmt.Fprintf(&b, "  %s BIGINT NULL\n", quote(olap.VersionColumn))
 	}
 	keys := make([]string, len(t.Key))
 	for i, k := range t.Key {
 		keys[i] = quote(k)
 	}
-	model, props := "UNIQUE KEY", fmt.Sprintf(`"replication_num" = "%d", "enable_unique_key_merge_on_write" = "true"`, replicas)
+	// Versioned writes (olap.VersionedSink): Doris orders a key's loads by
+	// a hidden sequence column, StarRocks by a merge condition on a real
+	// column.
+	model, props := "UNIQUE KEY", fmt.Sprintf(`"replication_num" = "%d", "enable_unique_key_merge_on_write" = "true", "function_column.sequence_type" = "bigint"`, replicas)
 	if kind == olap.KindStarRocks {
 		model, props = "PRIMARY KEY", fmt.Sprintf(`"replication_num" = "%d"`, replicas)
 	}
@@ -202,7 +213,12 @@ func (s *Sink) EnsureTable(ctx context.Context, t olap.Table) error {
 			return fmt.Errorf("%s: create table %s: %w", s.o.Kind, t.Name, err)
 		}
 	}
+	versioned, err := s.isVersioned(ctx, t.Name)
+	if err != nil {
+		return fmt.Errorf("%s: table %s: %w", s.o.Kind, t.Name, err)
+	}
 	s.tables[t.Name] = &t
+	s.versioned[t.Name] = versioned
 	return nil
 }
 
@@ -239,13 +255,20 @@ func (s *Sink) Upsert(ctx context.Context, table string, rows [][]byte) error {
 		rand.Read(r[:])
 		label = "rtdw_" + table + "_" + hex.EncodeToString(r[:])
 	}
+	s.mu.Lock()
+	versioned := s.versioned[table]
+	s.mu.Unlock()
+	if versioned { // plain rows carry version 0
+		return s.loadVersioned(ctx, t, label, &olap.VersionedBatch{Rows: batch, Versions: make([]uint64, len(batch))}, false, false)
+	}
 	return s.Load(ctx, Request{Table: table, Label: label, Body: s.body(t, batch)})
 }
 
 // Delete stream-loads the keys as deletes (olap.Deleter): StarRocks rows
 // with __op = 1 (the columns header lists the key columns and __op), Doris
-// rows with __DORIS_DELETE_SIGN__ = 1 (the hidden_columns header), under
-// the context's label.
+// rows with __DORIS_DELETE_SIGN__ = 1 (the hidden_columns header), or, on
+// a Doris table with a sequence column, merge_type: DELETE with sequence
+// 0, under the context's label.
 func (s *Sink) Delete(ctx context.Context, table string, keys [][]byte) error {
 	s.mu.Lock()
 	t, ok := s.tables[table]
@@ -259,6 +282,18 @@ func (s *Sink) Delete(ctx context.Context, table string, keys [][]byte) error {
 	}
 	if len(batch) == 0 {
 		return nil
+	}
+	s.mu.Lock()
+	versioned := s.versioned[table]
+	s.mu.Unlock()
+	if versioned && s.o.Kind == olap.KindDoris { // a plain delete carries version 0
+		label, ok := olap.Label(ctx)
+		if !ok {
+			var r [8]byte
+			rand.Read(r[:])
+			label = "rtdw_" + table + "_d" + hex.EncodeToString(r[:])
+		}
+		return s.loadVersioned(ctx, t, label, &olap.VersionedBatch{Rows: batch, Versions: make([]uint64, len(batch))}, true, false)
 	}
 	kt := *t
 	kt.Columns = t.Columns[:len(t.Key)]

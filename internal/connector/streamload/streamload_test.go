@@ -2,6 +2,8 @@ package streamload_test
 
 import (
 	"context"
+	"database/sql"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -92,12 +94,12 @@ func TestDDL(t *testing.T) {
 		") UNIQUE KEY(`stt`, `edt`, `cur_date`, `province_id`)\n" +
 		"AUTO PARTITION BY RANGE (date_trunc(`cur_date`, 'day')) ()\n" +
 		"DISTRIBUTED BY HASH(`stt`, `edt`, `cur_date`, `province_id`) BUCKETS 8\n" +
-		`PROPERTIES ("replication_num" = "3", "enable_unique_key_merge_on_write" = "true")`
+		`PROPERTIES ("replication_num" = "3", "enable_unique_key_merge_on_write" = "true", "function_column.sequence_type" = "bigint")`
 	if got != want {
 		t.Fatalf("Doris DDL:\n%s\nwant:\n%s", got, want)
 	}
 	sr := streamload.CreateTableSQL(olap.KindStarRocks, "gmall_realtime", olaptest.ProvinceTable(), 1, 4)
-	if !strings.Contains(sr, ") PRIMARY KEY(`stt`, `edt`, `cur_date`, `province_id`)\nPARTITION BY date_trunc('day', `cur_date`)\n") {
+	if !strings.Contains(sr, "  `order_amount` DECIMAL(16,2) NULL,\n  `_rtdw_version` BIGINT NULL\n) PRIMARY KEY(`stt`, `edt`, `cur_date`, `province_id`)\nPARTITION BY date_trunc('day', `cur_date`)\n") {
 		t.Fatalf("StarRocks DDL:\n%s", sr)
 	}
 }
@@ -110,6 +112,109 @@ func TestDeletes(t *testing.T) {
 			olaptest.Deletes(t, openOn(t, f))
 			if f.deletes != 4 {
 				t.Fatalf("%d rows deleted, want 4 (3, the replay refused by its label, then 1)", f.deletes)
+			}
+		})
+	}
+}
+
+// Doris: a zombie load task's late writes are refused by the hidden
+// sequence column, for upserts and deletes.
+func TestVersionedWritesDoris(t *testing.T) {
+	f := newFake(t, olap.KindDoris)
+	olaptest.Versioned(t, openOn(t, f))
+}
+
+// StarRocks: versioned upserts are conditional updates (merge_condition
+// on _rtdw_version), so a zombie's late upsert does not replace a newer
+// row; deletes are plain (StarRocks has no conditional delete).
+func TestVersionedWritesStarRocks(t *testing.T) {
+	ctx := context.Background()
+	f := newFake(t, olap.KindStarRocks)
+	s := openOn(t, f)
+	tb := olaptest.ProvinceTable()
+	if err := s.EnsureTable(ctx, tb); err != nil {
+		t.Fatal(err)
+	}
+	const e = uint64(220_000_000_000)
+	v := func(epoch, pos uint64) uint64 { return epoch<<22 | pos }
+	n := 0
+	upsert := func(vers []uint64, rows ...[]byte) {
+		t.Helper()
+		n++
+		if err := s.UpsertVersioned(olap.WithLabel(ctx, fmt.Sprintf("rtdw_sr_%d", n)), tb.Name, rows, vers); err != nil {
+			t.Fatal(err)
+		}
+	}
+	line := func(p, name string, c int) string {
+		return fmt.Sprintf("2024-06-01 10:00:00 | 2024-06-01 10:00:10 | 2024-06-01 | %s | %s | %d | %d\n", p, name, c, c)
+	}
+	upsert([]uint64{v(e, 1), v(e, 1)}, olaptest.Row(0, "1", "北京", 1, "1"), olaptest.Row(0, "2", "天津", 1, "1"))
+	upsert([]uint64{v(e+1, 1)}, olaptest.Row(0, "1", "北京", 2, "2"))
+	// The zombie's epoch e: key 1 stays at e+1; key 2 and a new key 3 apply.
+	upsert([]uint64{v(e, 2), v(e, 2), v(e, 2)}, olaptest.Row(0, "1", "北京", 9, "9"), olaptest.Row(0, "2", "天津", 9, "9"), olaptest.Row(0, "3", "河北", 9, "9"))
+	want := line("1", "北京", 2) + line("2", "天津", 9) + line("3", "河北", 9)
+	if got := olaptest.Dump(t, s); got != want {
+		t.Fatalf("after the zombie's upserts:\n%swant:\n%s", got, want)
+	}
+	// A replay (equal version) applies; of two rows of a key in a call,
+	// the higher version wins.
+	if err := s.Upsert(ctx, tb.Name, [][]byte{olaptest.Row(0, "1", "北京", 7, "7")}); err != nil {
+		t.Fatal(err)
+	}
+	upsert([]uint64{v(e+1, 1), v(e+2, 2), v(e+2, 1)}, olaptest.Row(0, "1", "北京", 2, "2"), olaptest.Row(0, "3", "河北", 4, "4"), olaptest.Row(0, "3", "河北", 3, "3"))
+	want = line("1", "北京", 2) + line("2", "天津", 9) + line("3", "河北", 4)
+	if got := olaptest.Dump(t, s); got != want {
+		t.Fatalf("after a replay:\n%swant:\n%s", got, want)
+	}
+	res, err := s.Query(ctx, "SELECT _rtdw_version FROM dws_trade_province_order_window WHERE province_id = '3'")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := olaptest.Format(res); got != fmt.Sprint(v(e+2, 2))+"\n" {
+		t.Fatalf("version of key 3: %q", got)
+	}
+	// Deletes are plain loads with __op = 1.
+	if err := s.DeleteVersioned(olap.WithLabel(ctx, "rtdw_sr_d"), tb.Name, [][]byte{olaptest.Row(0, "2", "", 0, "0")}, []uint64{v(e+2, 3)}); err != nil {
+		t.Fatal(err)
+	}
+	if got := olaptest.Dump(t, s); got != line("1", "北京", 2)+line("3", "河北", 4) || f.deletes != 1 {
+		t.Fatalf("after a delete (%d rows deleted):\n%s", f.deletes, got)
+	}
+}
+
+// A table created before versioned writes (no sequence or version
+// column) still loads, with plain writes.
+func TestVersionedWritesIntoAnOldTable(t *testing.T) {
+	ctx := context.Background()
+	for _, kind := range []string{olap.KindDoris, olap.KindStarRocks} {
+		t.Run(kind, func(t *testing.T) {
+			f := newFake(t, kind)
+			s := openOn(t, f)
+			tb := olaptest.ProvinceTable()
+			old := strings.NewReplacer(`, "function_column.sequence_type" = "bigint"`, "", "NULL,\n  `_rtdw_version` BIGINT NULL\n", "NULL\n").
+				Replace(streamload.CreateTableSQL(kind, "gmall_realtime", tb, 1, 4))
+			db, err := sql.Open("mysql", fmt.Sprintf("%s:%s@tcp(%s)/", f.user, f.pass, f.mysqlAddr))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			for _, ddl := range []string{"CREATE DATABASE IF NOT EXISTS `gmall_realtime`", old} {
+				if _, err := db.ExecContext(ctx, ddl); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := s.EnsureTable(ctx, tb); err != nil {
+				t.Fatal(err)
+			}
+			lctx := olap.WithLabel(ctx, "rtdw_old_1")
+			if err := s.UpsertVersioned(lctx, tb.Name, [][]byte{olaptest.Row(0, "1", "北京", 1, "1"), olaptest.Row(0, "2", "天津", 2, "2")}, []uint64{5, 5}); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.DeleteVersioned(olap.WithLabel(ctx, "rtdw_old_2"), tb.Name, [][]byte{olaptest.Row(0, "2", "", 0, "0")}, []uint64{5}); err != nil {
+				t.Fatal(err)
+			}
+			if got := olaptest.Dump(t, s); got != "2024-06-01 10:00:00 | 2024-06-01 10:00:10 | 2024-06-01 | 1 | 北京 | 1 | 1\n" {
+				t.Fatalf("table: %q", got)
 			}
 		})
 	}

@@ -181,7 +181,7 @@ func (s *olapSink) Attach(st stream.Stream) error {
 		if cfg.Logger == nil {
 			cfg.Logger = s.ctx.Logger
 		}
-		backend = &sharedOLAP{cfg: cfg}
+		backend = newSharedOLAP(cfg)
 	}
 	s.ctx.AddJob(olap.LoadJob("olap_load_"+s.table.Name, []olap.Table{s.table}, backend))
 	return nil
@@ -398,3 +398,50 @@ func (s *sharedOLAP) Delete(ctx context.Context, table string, keys [][]byte) er
 
 // Close does nothing: the shared database is closed by CloseOLAP.
 func (s *sharedOLAP) Close() error { return nil }
+
+// UpsertVersioned and DeleteVersioned fence a zombie's late writes when
+// the database takes versions (olap.VersionedSink: every backend rtdw
+// has), so the load job versions its writes through the shared database
+// as it does through a backend it holds itself.
+func (s *sharedOLAP) UpsertVersioned(ctx context.Context, table string, rows [][]byte, versions []uint64) error {
+	sink, err := s.get(ctx)
+	if err != nil {
+		return err
+	}
+	if vs, ok := sink.(olap.VersionedSink); ok {
+		return vs.UpsertVersioned(ctx, table, rows, versions)
+	}
+	return sink.Upsert(ctx, table, rows)
+}
+
+func (s *sharedOLAP) DeleteVersioned(ctx context.Context, table string, keys [][]byte, versions []uint64) error {
+	sink, err := s.get(ctx)
+	if err != nil {
+		return err
+	}
+	if vs, ok := sink.(olap.VersionedSink); ok {
+		return vs.DeleteVersioned(ctx, table, keys, versions)
+	}
+	return s.Delete(ctx, table, keys)
+}
+
+// sharedPlainOLAP is the shared database of a kind whose plain writes
+// apply whatever version a key holds (olap.PlainWriter), known before it
+// opens: an embedded load task writes it without versions.
+type sharedPlainOLAP struct{ *sharedOLAP }
+
+func (sharedPlainOLAP) PlainWritesApply() {}
+
+func newSharedOLAP(cfg olap.Config) olap.Sink {
+	s := &sharedOLAP{cfg: cfg}
+	switch cfg.Kind {
+	case "", olap.KindDuckDB, olap.KindPostgres:
+		return sharedPlainOLAP{s}
+	}
+	return s
+}
+
+var (
+	_ olap.VersionedSink = (*sharedOLAP)(nil)
+	_ olap.PlainWriter   = sharedPlainOLAP{}
+)
