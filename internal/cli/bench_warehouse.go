@@ -64,7 +64,8 @@ func newBenchWarehouseCmd(g *globals) *cobra.Command {
 		Use:   "warehouse",
 		Short: "The whole warehouse (DIM, DWD, DWS, OLAP load) on a simulated day vs a bare JSON decode+encode loop",
 		Long: `Simulates a day of --sessions mock-shop sessions into an embedded log (not
-timed), then, each in its own child process:
+timed, in a child process of its own, so (b)'s peak RSS is the engine's),
+then, each in its own child process:
   (a) a bare loop: parse every ODS record (topic_db and topic_log) with
       fastjson and encode it again, discard: the floor of any JSON pipeline;
   (b) the warehouse drained layer by layer, the job set of 'rtdw demo':
@@ -88,6 +89,8 @@ last app log of that window was written to topic_log; p50 and p99.`,
 			switch o.phase {
 			case "bare":
 				return benchWarehouseBare(cmd.Context(), g, o)
+			case "simulate":
+				return benchWarehouseSimulate(cmd.Context(), g, o)
 			case "engine":
 				return benchWarehouseEngine(cmd.Context(), g, o)
 			case "live":
@@ -153,9 +156,16 @@ func benchWarehouse(ctx context.Context, g *globals, o *benchWarehouseOptions) e
 	if err != nil {
 		return err
 	}
+	// The engine's data dir is filled by a child of its own, so the
+	// engine's peak RSS is its own, not the simulator's.
+	dirs := map[string]string{"simulate": "engine"}
 	run := func(phase string) (warehouseResult, error) {
 		fmt.Fprintf(g.stderr, "running (%s) ...\n", phase)
-		cmd := exec.CommandContext(ctx, self, "bench", "warehouse", "--phase", phase, "--dir", filepath.Join(dir, phase),
+		sub := phase
+		if d, ok := dirs[phase]; ok {
+			sub = d
+		}
+		cmd := exec.CommandContext(ctx, self, "bench", "warehouse", "--phase", phase, "--dir", filepath.Join(dir, sub),
 			"--sessions", fmt.Sprint(o.sessions), "--seed", fmt.Sprint(o.seed), "--date", o.date, "--rate", fmt.Sprint(o.rate),
 			"--live", o.live.String(), "--checkpoint-interval", o.interval.String(), "--log-level", "warn")
 		r, rss, err := benchChild[warehouseResult](cmd, g, phase)
@@ -166,10 +176,15 @@ func benchWarehouse(ctx context.Context, g *globals, o *benchWarehouseOptions) e
 	if err != nil {
 		return err
 	}
+	sim, err := run("simulate")
+	if err != nil {
+		return err
+	}
 	b, err := run("engine")
 	if err != nil {
 		return err
 	}
+	b.Records, b.DB, b.Ingest = sim.Records, sim.DB, sim.Ingest
 	if a.Records != b.Records {
 		return fmt.Errorf("bench: (a) read %d ODS records, (b) %d: the runs did different work", a.Records, b.Records)
 	}
@@ -196,8 +211,8 @@ func benchWarehouse(ctx context.Context, g *globals, o *benchWarehouseOptions) e
 	}
 	row("(b) whole warehouse, ODS -> DWS in OLAP", b.Wall, b.CPU)
 	w.Flush()
-	fmt.Fprintf(g.stdout, "peak RSS: (a) %d MB, (b) %d MB; DWS rows loaded: %d; dead letters: %d; simulating the day took %.2fs (not counted)\n",
-		a.MaxRSS/1024, b.MaxRSS/1024, b.Rows, dead, b.Ingest)
+	fmt.Fprintf(g.stdout, "peak RSS: (a) %d MB, (b) %d MB; DWS rows loaded: %d; dead letters: %d; simulating the day took %.2fs and %d MB in its own process (not counted)\n",
+		a.MaxRSS/1024, b.MaxRSS/1024, b.Rows, dead, b.Ingest, sim.MaxRSS/1024)
 	if o.live > 0 {
 		fmt.Fprintf(g.stdout, "freshness (c): shop at %.0f records/s for %s (%d records), all jobs live: %d windows closed, %d still open at the end;\n"+
 			"  last app log of a window written -> its row visible in DuckDB: p50 %.0f ms, p99 %.0f ms, max %.0f ms; peak RSS %d MB\n",
@@ -279,9 +294,9 @@ func ensureShopTopics(ctx context.Context, l rlog.Log, cfg Config) error {
 	return nil
 }
 
-// benchWarehouseEngine: simulate the day into topic_db and topic_log (not
-// counted), then drain the warehouse one layer after the other.
-func benchWarehouseEngine(ctx context.Context, g *globals, o *benchWarehouseOptions) error {
+// benchWarehouseSimulate: simulate the day into topic_db and topic_log of
+// the engine's data dir (not counted).
+func benchWarehouseSimulate(ctx context.Context, g *globals, o *benchWarehouseOptions) error {
 	cfg, l, loc, err := benchData(g, o)
 	if err != nil {
 		return err
@@ -301,6 +316,18 @@ func benchWarehouseEngine(ctx context.Context, g *globals, o *benchWarehouseOpti
 	}
 	res.DB = shop.Stats().Changes
 	res.Ingest = time.Since(t0).Seconds()
+	return json.NewEncoder(g.stdout).Encode(res)
+}
+
+// benchWarehouseEngine: drain the warehouse over the simulated day one
+// layer after the other.
+func benchWarehouseEngine(ctx context.Context, g *globals, o *benchWarehouseOptions) error {
+	cfg, l, _, err := benchData(g, o)
+	if err != nil {
+		return err
+	}
+	defer l.Close()
+	var res warehouseResult
 
 	if path := os.Getenv("RTDW_CPUPROFILE"); path != "" { // go tool pprof bin/rtdw $RTDW_CPUPROFILE
 		pf, err := os.Create(path)
