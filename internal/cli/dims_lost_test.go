@@ -13,8 +13,6 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
-	"github.com/twmb/franz-go/pkg/kadm"
-	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/rtdw/rtdw/internal/dim"
@@ -228,35 +226,8 @@ func TestDimRedisLostIsRebuilt(t *testing.T) {
 // start of topic_db, its changelogs deleted) and sets the marker.
 func TestDimRedisLostOnKafka(t *testing.T) {
 	ctx := context.Background()
-	c, err := kfake.NewCluster(kfake.NumBrokers(1))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...), kgo.RecordPartitioner(kgo.ManualPartitioner()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cl.Close()
-	adm := kadm.NewClient(cl)
 	const changelog = "_rtdw-dim_app-write_dims-changelog"
-	for topic, parts := range map[string]int32{"topic_db": 2, changelog: 2} {
-		if _, err := adm.CreateTopic(ctx, parts, 1, nil, topic); err != nil {
-			t.Fatal(err)
-		}
-	}
-	for i := range 10 {
-		if err := cl.ProduceSync(ctx, &kgo.Record{Topic: "topic_db", Partition: int32(i % 2), Value: []byte("{}")}).FirstErr(); err != nil {
-			t.Fatal(err)
-		}
-	}
-	var offs kadm.Offsets
-	for p := int32(0); p < 2; p++ {
-		offs.AddOffset("topic_db", p, 5, -1)
-	}
-	if _, err := adm.CommitOffsets(ctx, "rtdw-dim_app", offs); err != nil {
-		t.Fatal(err)
-	}
+	c, _, adm := kfakeGroupAt(t, map[string]int32{"topic_db": 2, changelog: 2}, "topic_db", 10, "rtdw-dim_app", 5)
 	k := KafkaConfig{Brokers: c.ListenAddrs()}
 	if err := k.validate(); err != nil {
 		t.Fatal(err)

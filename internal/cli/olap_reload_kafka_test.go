@@ -8,10 +8,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/twmb/franz-go/pkg/kadm"
-	"github.com/twmb/franz-go/pkg/kfake"
-	"github.com/twmb/franz-go/pkg/kgo"
-
 	"github.com/rtdw/rtdw/internal/connector/duckdb"
 	rlog "github.com/rtdw/rtdw/internal/log"
 	"github.com/rtdw/rtdw/internal/olap"
@@ -22,33 +18,8 @@ import (
 // group named olap_load that nobody uses.
 func TestOLAPReloadOnKafkaResetsTheWorkersGroup(t *testing.T) {
 	ctx := context.Background()
-	c, err := kfake.NewCluster(kfake.NumBrokers(1))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...), kgo.RecordPartitioner(kgo.ManualPartitioner()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cl.Close()
-	adm := kadm.NewClient(cl)
 	const topic = "dws_trade_sku_order_window"
-	if _, err := adm.CreateTopic(ctx, 2, 1, nil, topic); err != nil {
-		t.Fatal(err)
-	}
-	for i := range 10 {
-		if err := cl.ProduceSync(ctx, &kgo.Record{Topic: topic, Partition: int32(i % 2), Value: []byte("{}")}).FirstErr(); err != nil {
-			t.Fatal(err)
-		}
-	}
-	var offs kadm.Offsets
-	for p := int32(0); p < 2; p++ {
-		offs.AddOffset(topic, p, 5, -1)
-	}
-	if _, err := adm.CommitOffsets(ctx, "rtdw-olap_load", offs); err != nil {
-		t.Fatal(err)
-	}
+	c, _, _ := kfakeGroupAt(t, map[string]int32{topic: 2}, topic, 10, "rtdw-olap_load", 5)
 	cfg := defaultConfig()
 	cfg.Mode = "kafka"
 	cfg.Kafka = KafkaConfig{Brokers: c.ListenAddrs()}
