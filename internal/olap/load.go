@@ -3,16 +3,15 @@ package olap
 import (
 	"context"
 	"crypto/sha256"
-	"encoding/binary"
 	"encoding/hex"
 	"fmt"
-	"log/slog"
 	"strconv"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/valyala/fastjson"
 
+	"github.com/rtdw/rtdw/internal/fence"
 	"github.com/rtdw/rtdw/internal/stream"
 )
 
@@ -68,64 +67,24 @@ type loader struct {
 	at          map[string]int // key -> index in rows: the last row of a key wins
 	first, last int64          // input offsets of the buffered rows
 
-	// Fencing: with a VersionedSink, the epoch (committed with the
-	// checkpoints), the writes numbered in it and each key's count.
-	vs        VersionedSink
-	state     interface{ Put(k, v []byte) error }
-	epoch     uint64
-	n         uint64
-	pos       map[string]uint64
-	saturated bool
-	logger    *slog.Logger
+	// Fencing: with a VersionedSink, each write's version (fence.Seq).
+	vs   VersionedSink
+	seqs *fence.Seq
 }
-
-// seqPosBits is the number of low version bits holding a write's
-// position in its epoch (as the SQL external sinks and dim_app).
-const seqPosBits = 22
-
-// epochBase: a new task's first epoch is the milliseconds since then.
-var epochBase = time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)
-
-var epochKey = []byte("epoch")
 
 func (l *loader) Open(ctx *stream.Context) error {
 	l.ctx = ctx
-	l.logger = ctx.Logger
-	if l.logger == nil {
-		l.logger = slog.Default()
-	}
 	if _, plain := l.vs.(PlainWriter); plain && ctx.Exclusive() {
 		l.vs = nil // no zombie can write behind this task: plain writes are cheaper
 	}
 	if l.vs != nil {
-		st := ctx.Value("load")
-		l.state = st
-		raw, ok, err := st.Get(epochKey)
+		seqs, err := fence.Open(ctx, "load", "olap load "+l.t.Name)
 		if err != nil {
 			return err
 		}
-		if ok && len(raw) == 8 {
-			l.epoch = binary.BigEndian.Uint64(raw)
-		} else {
-			l.epoch = uint64(max(1, ctx.Now().Sub(epochBase).Milliseconds()))
-		}
-		l.n, l.pos, l.saturated = 0, map[string]uint64{}, false
+		l.seqs = seqs
 	}
 	return l.sink.EnsureTable(context.Background(), *l.t)
-}
-
-// nextSeq counts a write of key and returns its version.
-func (l *loader) nextSeq(key string) uint64 {
-	const maxPos = 1<<seqPosBits - 1
-	l.n++
-	p := l.pos[key] + 1
-	l.pos[key] = p
-	if p > maxPos && !l.saturated {
-		l.saturated = true
-		l.logger.Warn("olap load: more than 2^22 writes of one key in one checkpoint interval; their versions saturate and no longer order them",
-			"table", l.t.Name, "epoch", l.epoch)
-	}
-	return l.epoch<<seqPosBits | min(p, maxPos)
 }
 
 func (l *loader) Process(rec *stream.Record, _ stream.Emitter) error {
@@ -146,7 +105,7 @@ func (l *loader) Process(rec *stream.Record, _ stream.Emitter) error {
 	k := KeyOf(l.t, row)
 	var seq uint64
 	if l.vs != nil {
-		seq = l.nextSeq(k)
+		seq = l.seqs.Next(k)
 	}
 	if i, ok := l.at[k]; ok {
 		l.rows[i], l.del[i], l.seq[i] = v, del, seq
@@ -170,13 +129,10 @@ func (l *loader) PrepareCheckpoint(stream.Emitter) error {
 	if err := l.flush(); err != nil {
 		return err
 	}
-	if l.vs == nil || l.n == 0 {
-		return nil // an empty epoch keeps its number
+	if l.vs == nil {
+		return nil
 	}
-	l.epoch++
-	l.n, l.saturated = 0, false
-	clear(l.pos)
-	return l.state.Put(epochKey, binary.BigEndian.AppendUint64(nil, l.epoch))
+	return l.seqs.Advance()
 }
 
 func (l *loader) flush() error {

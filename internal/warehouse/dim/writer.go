@@ -2,7 +2,6 @@ package dim
 
 import (
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -11,6 +10,7 @@ import (
 	"github.com/valyala/fastjson"
 
 	dimstore "github.com/rtdw/rtdw/internal/dim"
+	"github.com/rtdw/rtdw/internal/fence"
 	"github.com/rtdw/rtdw/internal/stream"
 )
 
@@ -50,12 +50,8 @@ type writer struct {
 	p      fastjson.Parser
 	logger *slog.Logger
 
-	state     interface{ Put(k, v []byte) error }
-	epoch     uint64
-	n         uint64            // puts and deletes seen in this epoch
-	pos       map[string]uint64 // table NUL key -> its puts and deletes in this epoch
-	saturated bool              // logged that a position passed the position bits this epoch
-	run       []dimstore.SeqOp
+	seqs *fence.Seq // numbers puts and deletes per table NUL key
+	run  []dimstore.SeqOp
 }
 
 type op struct {
@@ -65,15 +61,6 @@ type op struct {
 	rowKey           string
 	seq              uint64 // put, delete
 }
-
-// seqPosBits is the number of low sequence bits holding an op's position
-// in its epoch (as the SQL external sinks: jdbc_sink_batch.go).
-const seqPosBits = 22
-
-// epochBase: a new task's first epoch is the milliseconds since then.
-var epochBase = time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)
-
-var epochKey = []byte("epoch")
 
 func newWriter(store dimstore.Store) stream.Factory {
 	return func() stream.Operator { return &writer{store: store} }
@@ -86,34 +73,16 @@ func (w *writer) Open(ctx *stream.Context) error {
 	} else {
 		w.logger.Warn("dim_app: the dimension store has no sequence-guarded writes; writes are not fenced against a zombie worker", "store", fmt.Sprintf("%T", w.store))
 	}
-	vs := ctx.Value("ext")
-	w.state = vs
-	raw, ok, err := vs.Get(epochKey)
+	seqs, err := fence.Open(ctx, "ext", "dim_app")
 	if err != nil {
 		return err
 	}
-	if ok && len(raw) == 8 {
-		w.epoch = binary.BigEndian.Uint64(raw)
-	} else {
-		w.epoch = uint64(max(1, ctx.Now().Sub(epochBase).Milliseconds()))
-	}
-	w.n, w.pos, w.saturated = 0, map[string]uint64{}, false
+	w.seqs = seqs
 	return nil
 }
 
 // nextSeq counts a put or delete of table and key and returns its sequence.
-func (w *writer) nextSeq(table, key string) uint64 {
-	const maxPos = 1<<seqPosBits - 1
-	w.n++
-	k := table + "\x00" + key
-	p := w.pos[k] + 1
-	w.pos[k] = p
-	if p > maxPos && !w.saturated {
-		w.saturated = true
-		w.logger.Warn("dim_app: more than 2^22 writes of one dimension key in one checkpoint interval; their sequences saturate and no longer order them", "epoch", w.epoch, "table", table, "key", key)
-	}
-	return w.epoch<<seqPosBits | min(p, maxPos)
-}
+func (w *writer) nextSeq(table, key string) uint64 { return w.seqs.Next(table + "\x00" + key) }
 
 func (w *writer) Process(rec *stream.Record, _ stream.Emitter) error {
 	v, err := w.p.ParseBytes(rec.Value)
@@ -143,13 +112,7 @@ func (w *writer) PrepareCheckpoint(stream.Emitter) error {
 	if err := w.flush(); err != nil {
 		return err
 	}
-	if w.n == 0 {
-		return nil // an empty epoch: keep its number
-	}
-	w.epoch++
-	w.n, w.saturated = 0, false
-	clear(w.pos)
-	return w.state.Put(epochKey, binary.BigEndian.AppendUint64(nil, w.epoch))
+	return w.seqs.Advance()
 }
 
 // flush writes the buffered ops in order: DDL one by one, and each run of
