@@ -7,7 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime/pprof"
 	"sort"
+	"strconv"
 	"sync"
 	"time"
 
@@ -388,10 +390,14 @@ func runJob(ctx context.Context, o *Options, j *Job, stages []*stage, drain stri
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				if err := supervise(ctx, o, func() *task { return newTask(o, g, p, lay.parts, lay.producers, drain, drainEnds) }); err != nil {
-					errs <- err
-					cancel() // one failed task fails a drained run
-				}
+				// CPU profiles split by job and partition
+				// (go tool pprof -tagfocus job=dwd_base_log, -tags).
+				pprof.Do(ctx, pprof.Labels("job", g[0].job.Name, "partition", strconv.Itoa(int(p))), func(ctx context.Context) {
+					if err := supervise(ctx, o, func() *task { return newTask(o, g, p, lay.parts, lay.producers, drain, drainEnds) }); err != nil {
+						errs <- err
+						cancel() // one failed task fails a drained run
+					}
+				})
 			}()
 		}
 	}

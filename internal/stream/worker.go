@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime/pprof"
 	"sync"
 	"time"
 
@@ -78,7 +79,10 @@ func RunWorker(ctx context.Context, o WorkerOptions, jobs ...*Job) error {
 	var wg sync.WaitGroup
 	for _, w := range ws {
 		wg.Add(1)
-		go func() { defer wg.Done(); w.supervise(ctx) }()
+		go func() {
+			defer wg.Done()
+			pprof.Do(ctx, pprof.Labels("job", w.job.Name), w.supervise) // CPU profiles by job
+		}()
 	}
 	wg.Wait()
 	return nil
