@@ -184,6 +184,13 @@ func TestDashboardInChromium(t *testing.T) {
 	if g := value(t, dom, "gmv"); g != 105000 {
 		t.Errorf("GMV on %s: %v", adstest.OtherDay, g)
 	}
+	// More users ordered (84) than added to cart (70) that day: the ratio
+	// is shown as it is, marked, and explained (stages are not subsets).
+	f := card(dom, "funnel")
+	if !strings.Contains(f, `class="conv over" title="Ordered users per 100 Added to cart users today: more than Added to cart, because each stage counts its own users`) ||
+		!strings.Contains(f, "↓ 120.0%") || strings.Count(f, `class="conv over"`) != 1 {
+		t.Errorf("funnel on %s: an order stage above the cart stage is not marked: %.1500s", adstest.OtherDay, f)
+	}
 }
 
 func checkDashboard(t *testing.T, width int, dom string) {

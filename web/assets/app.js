@@ -355,7 +355,15 @@
       if (i > 0) {
         var prev = res.rows[i - 1][1];
         var conv = el('div', 'conv', '↓ ' + (prev ? (100 * r[1] / prev).toFixed(1) + '%' : '—'));
-        conv.title = 'of ' + (STAGES[res.rows[i - 1][0]] || res.rows[i - 1][0]) + ' went on to ' + (STAGES[r[0]] || r[0]);
+        var from = STAGES[res.rows[i - 1][0]] || res.rows[i - 1][0], to = STAGES[r[0]] || r[0];
+        conv.title = to + ' users per 100 ' + from + ' users today';
+        if (prev && r[1] > prev) {
+          // Each stage counts its own users: people order from carts
+          // filled on earlier days, so a stage may outnumber the one before.
+          conv.classList.add('over');
+          conv.title += ': more than ' + from + ', because each stage counts its own users ' +
+            '(e.g. orders from carts filled on earlier days), not a subset of the stage before';
+        }
         box.appendChild(conv);
       }
       var stage = el('div', 'stage');

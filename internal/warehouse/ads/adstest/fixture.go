@@ -92,7 +92,9 @@ INSERT INTO dws_traffic_vc_ch_ar_is_new_page_view_window VALUES
  ('2024-06-07 12:00:00','2024-06-07 12:00:10','2024-06-07','v2.1.134','xiaomi','110000','1',100,100,100,100000);
 
 -- funnel on Day: home 10+8=18, good_detail 6+5=11, cart_add 3+4=7,
--- order 3+2=5 (new 2+1=3), payment 2+2=4 (new 1+1=2).
+-- order 3+2=5 (new 2+1=3), payment 2+2=4 (new 1+1=2). On OtherDay more
+-- users ordered (84) than added to cart (70): carts filled the day before,
+-- as in the live demo's first hours; each stage counts its own users.
 INSERT INTO dws_traffic_home_detail_page_view_window VALUES
  ('2024-06-08 09:00:00','2024-06-08 09:00:10','2024-06-08',10,6),
  ('2024-06-08 10:00:00','2024-06-08 10:00:10','2024-06-08',8,5),
@@ -104,7 +106,7 @@ INSERT INTO dws_trade_cart_add_uu_window VALUES
 INSERT INTO dws_trade_order_window VALUES
  ('2024-06-08 10:00:00','2024-06-08 10:00:10','2024-06-08',3,2),
  ('2024-06-08 11:00:00','2024-06-08 11:00:10','2024-06-08',2,1),
- ('2024-06-07 11:00:00','2024-06-07 11:00:10','2024-06-07',70,70);
+ ('2024-06-07 11:00:00','2024-06-07 11:00:10','2024-06-07',84,70);
 INSERT INTO dws_trade_payment_suc_window VALUES
  ('2024-06-08 10:00:10','2024-06-08 10:00:20','2024-06-08',2,1),
  ('2024-06-08 11:00:10','2024-06-08 11:00:20','2024-06-08',2,1),
