@@ -38,7 +38,6 @@ var epochKey = []byte("epoch")
 type Seq struct {
 	st        *state.ValueState
 	epoch     uint64
-	n         uint64            // writes numbered in this epoch
 	pos       map[string]uint64 // key -> its writes in this epoch
 	saturated bool              // logged that a position passed PosBits this epoch
 	logger    *slog.Logger
@@ -68,7 +67,6 @@ func Open(ctx *stream.Context, name, what string) (*Seq, error) {
 // writes of one key in one epoch the position saturates (logged once per
 // epoch): those writes share a sequence and are no longer ordered.
 func (s *Seq) Next(key string) uint64 {
-	s.n++
 	p := s.pos[key] + 1
 	s.pos[key] = p
 	if p > maxPos && !s.saturated {
@@ -79,17 +77,14 @@ func (s *Seq) Next(key string) uint64 {
 	return s.epoch<<PosBits | min(p, maxPos)
 }
 
-// Epoch is the current epoch.
-func (s *Seq) Epoch() uint64 { return s.epoch }
-
 // Advance starts the next epoch, in the state the checkpoint commits, if
 // this one numbered a write; call it after the checkpoint's writes.
 func (s *Seq) Advance() error {
-	if s.n == 0 {
+	if len(s.pos) == 0 {
 		return nil // an empty epoch keeps its number
 	}
 	s.epoch++
-	s.n, s.saturated = 0, false
+	s.saturated = false
 	clear(s.pos)
 	return s.st.Put(epochKey, binary.BigEndian.AppendUint64(nil, s.epoch))
 }

@@ -277,19 +277,8 @@ func (w *tumbling[A]) Process(rec *stream.Record, out stream.Emitter) error {
 	}
 	// First record of this (key, window) since the task started or the
 	// entry was evicted: state may hold it.
-	raw, stored, err := w.accs.Get(rec.Key, endKey(win.End))
+	acc, stored, err := w.addStored(w.accs, rec, win.End)
 	if err != nil {
-		return err
-	}
-	var acc A
-	if stored {
-		if acc, err = w.agg.Decode(raw); err != nil {
-			return err
-		}
-	} else {
-		acc = w.agg.New()
-	}
-	if acc, err = w.agg.Add(acc, rec); err != nil {
 		return err // nothing cached, no timer: as if the record never came
 	}
 	e := &winEntry[A]{key: bytes.Clone(rec.Key), end: win.End, acc: acc, size: w.sizeOf(acc), dirty: true, stored: stored}
@@ -314,27 +303,33 @@ func (w *tumbling[A]) inLateness(end, wm int64) bool {
 // lateFiring adds rec to its fired window's kept accumulator (a new one
 // if the window had no record) and emits the window again, complete.
 func (w *tumbling[A]) lateFiring(rec *stream.Record, win Window, out stream.Emitter) error {
-	ek := endKey(win.End)
-	raw, ok, err := w.fired.Get(rec.Key, ek)
+	acc, _, err := w.addStored(w.fired, rec, win.End)
 	if err != nil {
+		return err // bad input: the kept accumulator is as it was
+	}
+	w.ebuf = w.agg.Encode(acc, w.ebuf[:0])
+	if err := w.fired.Put(rec.Key, endKey(win.End), w.ebuf); err != nil {
 		return err
 	}
-	var acc A
-	if ok {
+	return w.agg.Emit(rec.Key, win, acc, out)
+}
+
+// addStored adds rec to the accumulator m holds for (rec.Key, end), a new
+// one if m holds none (stored: whether it held one). m is left as it was.
+func (w *tumbling[A]) addStored(m *state.MapState, rec *stream.Record, end int64) (acc A, stored bool, err error) {
+	raw, stored, err := m.Get(rec.Key, endKey(end))
+	if err != nil {
+		return acc, false, err
+	}
+	if stored {
 		if acc, err = w.agg.Decode(raw); err != nil {
-			return err
+			return acc, stored, err
 		}
 	} else {
 		acc = w.agg.New()
 	}
-	if acc, err = w.agg.Add(acc, rec); err != nil {
-		return err // bad input: the kept accumulator is as it was
-	}
-	w.ebuf = w.agg.Encode(acc, w.ebuf[:0])
-	if err := w.fired.Put(rec.Key, ek, w.ebuf); err != nil {
-		return err
-	}
-	return w.agg.Emit(rec.Key, win, acc, out)
+	acc, err = w.agg.Add(acc, rec)
+	return acc, stored, err
 }
 
 // flush writes e to state if it changed since it was last written.

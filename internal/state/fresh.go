@@ -47,13 +47,16 @@ func (f *freshFilter) init() {
 }
 
 // opened records whether the state under prefix is empty, once per
-// prefix: later handles on the same state keep the first answer, which
-// the filter has covered since.
-func (f *freshFilter) opened(prefix []byte, isEmpty func() bool) {
-	if _, ok := f.empty[string(prefix)]; ok {
-		return
+// prefix, and returns it: later handles on the same state keep the first
+// answer, which the filter has covered since. A handle keeps it (its
+// reads then need no lookup of it).
+func (f *freshFilter) opened(prefix []byte, isEmpty func() bool) bool {
+	e, ok := f.empty[string(prefix)]
+	if !ok {
+		e = isEmpty()
+		f.empty[string(prefix)] = e
 	}
-	f.empty[string(prefix)] = isEmpty()
+	return e
 }
 
 // add records a write of key k.
@@ -75,10 +78,10 @@ func (f *freshFilter) add(k []byte) {
 	}
 }
 
-// absent reports that k, a key of the state under prefix, was certainly
-// never written since that state was empty.
-func (f *freshFilter) absent(prefix, k []byte) bool {
-	if f.off || !f.empty[string(prefix)] {
+// absent reports that k, a key of a state that was empty when first used
+// (fresh: what opened returned for it), was certainly never written since.
+func (f *freshFilter) absent(fresh bool, k []byte) bool {
+	if f.off || !fresh {
 		return false
 	}
 	if f.words == nil {

@@ -26,7 +26,7 @@ func TestFreshStateReads(t *testing.T) {
 		}
 		return string(b), ok
 	}
-	if !s.fresh.absent(v.h.prefix, v.h.key([]byte("never"))) {
+	if !s.fresh.absent(v.h.fresh, v.h.key([]byte("never"))) {
 		t.Fatal("a fresh state does not answer a never-written key itself")
 	}
 	for i := range 1000 {
@@ -53,10 +53,10 @@ func TestFreshStateReads(t *testing.T) {
 	}
 	misses := 0
 	for i := range 1000 {
-		if s.fresh.absent(v.h.prefix, v.h.key(fmt.Appendf(nil, "absent%d", i))) {
+		if s.fresh.absent(v.h.fresh, v.h.key(fmt.Appendf(nil, "absent%d", i))) {
 			misses++
 		}
-		if s.fresh.absent(v.h.prefix, v.h.key(fmt.Appendf(nil, "k%d", i))) {
+		if s.fresh.absent(v.h.fresh, v.h.key(fmt.Appendf(nil, "k%d", i))) {
 			t.Fatalf("k%d: the filter says never written", i)
 		}
 	}
@@ -69,14 +69,14 @@ func TestFreshStateReads(t *testing.T) {
 	// never written is still fresh.
 	s2 := NewStoreWithCache(db, nil, 0)
 	v2 := s2.Value(sc, "first_visit")
-	if s2.fresh.absent(v2.h.prefix, v2.h.key([]byte("never"))) {
+	if s2.fresh.absent(v2.h.fresh, v2.h.key([]byte("never"))) {
 		t.Fatal("a state that held keys at open answers reads without Pebble")
 	}
 	if got, ok := get(v2, "k7"); !ok || got != "v7" {
 		t.Fatalf("k7 after the restart: %q %v", got, ok)
 	}
 	other := s2.Value(sc, "other")
-	if !s2.fresh.absent(other.h.prefix, other.h.key([]byte("k7"))) {
+	if !s2.fresh.absent(other.h.fresh, other.h.key([]byte("k7"))) {
 		t.Fatal("a never-written state is not fresh after the restart")
 	}
 
@@ -89,7 +89,7 @@ func TestFreshStateReads(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if !s3.fresh.off || s3.fresh.absent(v3.h.prefix, v3.h.key([]byte("never"))) {
+	if !s3.fresh.off || s3.fresh.absent(v3.h.fresh, v3.h.key([]byte("never"))) {
 		t.Fatal("the filter is still on past freshMax keys")
 	}
 	if _, ok := get(v3, fmt.Sprint("k", freshMax+9)); !ok {

@@ -106,11 +106,9 @@ func OpenPebble(ctx context.Context, dir string, o *pebble.Options) (*pebble.DB,
 // openHook, if set (tests), runs in OpenPebble's goroutine before the open.
 var openHook func(dir string)
 
-// PebbleLogger routes Pebble's chatter to slog at debug level and its
+// pebbleLogger routes Pebble's chatter to slog at debug level and its
 // errors at error level; Fatalf also reports to failstop (dir names the
 // store in the message).
-func PebbleLogger(l *slog.Logger, dir string) pebble.Logger { return pebbleLogger{l: l, dir: dir} }
-
 type pebbleLogger struct {
 	l   *slog.Logger
 	dir string

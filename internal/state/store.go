@@ -212,6 +212,7 @@ type handle struct {
 	ttl     time.Duration
 	clock   func() int64 // event-time TTL clock; nil for processing time
 	ordered bool         // map state: buffered entries kept in key order
+	fresh   bool         // the state was empty when first used (fresh.go)
 	kbuf    []byte
 }
 
@@ -225,7 +226,10 @@ func (s *Store) newHandle(sc Scope, name string, kind byte, opts []Option) handl
 	for _, o := range opts {
 		o(&h)
 	}
-	s.fresh.opened(h.prefix, func() bool { return s.empty(h.prefix) })
+	h.fresh = s.fresh.opened(h.prefix, func() bool {
+		empty, err := s.empty(h.prefix)
+		return err == nil && empty // unknown: read Pebble
+	})
 	if h.ttl > 0 {
 		if s.ttl == nil {
 			s.ttl = map[string]bool{}
@@ -235,14 +239,15 @@ func (s *Store) newHandle(sc Scope, name string, kind byte, opts []Option) handl
 	return h
 }
 
-// empty reports that no committed or batched key starts with prefix.
-func (s *Store) empty(prefix []byte) bool {
+// empty reports that no committed or batched key starts with prefix
+// (the write buffer is not looked at).
+func (s *Store) empty(prefix []byte) (bool, error) {
 	it, err := s.batch.NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: prefixEnd(prefix)})
 	if err != nil {
-		return false // unknown: read Pebble
+		return false, err
 	}
 	defer it.Close()
-	return !it.First()
+	return !it.First(), nil
 }
 
 func (h *handle) key(k []byte) []byte {
@@ -319,7 +324,7 @@ func (h *handle) get(k []byte) ([]byte, bool, error) {
 		}
 		return h.copied(e.raw)
 	}
-	if h.s.fresh.absent(h.prefix, k) {
+	if h.s.fresh.absent(h.fresh, k) {
 		return nil, false, nil
 	}
 	raw, c, err := h.s.batch.Get(k)
@@ -429,26 +434,23 @@ func (m *MapState) Delete(key, mapKey []byte) error {
 	return nil
 }
 
-// Range calls fn for each live entry of the key's map in map-key order
-// until fn returns false. The slices are only valid during the call.
-// Entries fn writes may or may not be visited.
 // Empty reports whether the map holds no entry under any key (written
 // and committed, or buffered): an operator that finds its state empty
 // when it opens knows every entry since was written by itself.
 func (m *MapState) Empty() (bool, error) {
-	prefix := append([]byte(nil), m.h.prefix...)
-	end := prefixEnd(prefix)
-	if len(m.h.s.wb.rangeOf(prefix, end)) > 0 {
+	if len(m.h.s.wb.rangeOf(m.h.prefix, prefixEnd(m.h.prefix))) > 0 {
 		return false, nil
 	}
-	it, err := m.h.s.batch.NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: end})
+	empty, err := m.h.s.empty(m.h.prefix)
 	if err != nil {
 		return false, fmt.Errorf("state empty: %w", err)
 	}
-	defer it.Close()
-	return !it.First(), nil
+	return empty, nil
 }
 
+// Range calls fn for each live entry of the key's map in map-key order
+// until fn returns false. The slices are only valid during the call.
+// Entries fn writes may or may not be visited.
 func (m *MapState) Range(key []byte, fn func(mapKey, value []byte) bool) error {
 	prefix := append([]byte(nil), m.h.key(key)...)
 	end := prefixEnd(prefix)

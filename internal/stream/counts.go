@@ -49,15 +49,3 @@ func (c *Context) publishCounts(m *Metrics, job string) {
 		delete(c.counts, k)
 	}
 }
-
-// Skipped is how many records the operator counted as skipped for reason
-// (Context.CountSkipped) since the last Restore.
-func (h *Harness) Skipped(reason string) int64 {
-	return h.in.ctx.counts[countKey{countSkipped, reason}]
-}
-
-// Repaired is how many records the operator counted as repaired for reason
-// (Context.CountRepaired) since the last Restore.
-func (h *Harness) Repaired(reason string) int64 {
-	return h.in.ctx.counts[countKey{countRepaired, reason}]
-}

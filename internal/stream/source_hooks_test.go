@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -274,5 +275,45 @@ func TestPushFilterKeepsWatermark(t *testing.T) {
 	s2.Process("p2", func() stream.Operator { return wmProbe{&wm} }).Main().ToRows("o2", rowText())
 	if s2.PushFilter(func(*row.Row) (bool, error) { return false, nil }) {
 		t.Fatal("PushFilter took a source two operators read")
+	}
+}
+
+// A typed source dead-letters a row whose event time is implausible
+// (future_event_time) before its filter sees it, and a row its filter
+// fails on with an error that is not bad input (eval_error); the others
+// go on.
+func TestTypedSourceDeadLettersEventTimeAndFilterErrors(t *testing.T) {
+	l := openLog(t)
+	l.CreateTopic(bg, "in", rlog.TopicConfig{Partitions: 1})
+	year3000 := time.Date(3000, 1, 1, 0, 0, 0, 0, time.UTC).UnixMilli()
+	l.Produce(bg, rlog.Record{Topic: "in", Key: []byte("a"), Value: []byte("x"), Timestamp: 1000},
+		rlog.Record{Topic: "in", Key: []byte("f"), Value: []byte("x"), Timestamp: year3000},
+		rlog.Record{Topic: "in", Key: []byte("e"), Value: []byte("x"), Timestamp: 2000})
+	j := stream.NewJob("typed")
+	src := j.Source("in", stream.DecodedRecords(recordRows),
+		stream.EventTime(func(r *stream.Record) (int64, bool) { return r.Row.Values[4].Int64(), true }))
+	var wm atomic.Int64
+	src.Process("probe", func() stream.Operator { return wmProbe{&wm} }).Main().ToRows("out", rowText())
+	if !src.PushFilter(func(r *row.Row) (bool, error) {
+		if r.Values[0].Str() == "e" {
+			return false, errors.New("boom")
+		}
+		return true, nil
+	}) {
+		t.Fatal("PushFilter refused a source with one reader")
+	}
+	if err := stream.Run(bg, stream.Options{Log: l, Drain: true, Partitions: 1}, j); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := values(t, l, "out"), []string{"+I[a, x, in/0, 0, 1000]"}; !slices.Equal(got, want) {
+		t.Fatalf("out = %q, want %q", got, want)
+	}
+	var got []string
+	for _, r := range logtest.ReadAll(t, l, "dirty_data") {
+		code, _, _ := strings.Cut(string(r.Header(stream.HeaderReason)), ":")
+		got = append(got, string(r.Key)+" "+code+" "+string(r.Header(stream.HeaderJob)))
+	}
+	if want := []string{"f future_event_time typed/source_in", "e eval_error typed/source_in"}; !slices.Equal(got, want) {
+		t.Fatalf("dead letters = %q, want %q", got, want)
 	}
 }

@@ -62,10 +62,10 @@ type task struct {
 	// newestIn is the newest log timestamp of the source records read
 	// (published at commits: rtdw_freshness_seconds).
 	newestIn int64
-	// busy, idle, commit: the loop's time since the last publish
-	// (rtdw_task_seconds_total).
-	busy, idle, commit time.Duration
-	purger             purger // repartition inputs purged after checkpoints (purge.go)
+	// idle, commit: the loop's time since the last publish
+	// (rtdw_task_seconds_total; busy is the sum of the stages' busy).
+	idle, commit time.Duration
+	purger       purger // repartition inputs purged after checkpoints (purge.go)
 
 	// poison: records to dead-letter instead of processing (fault.go);
 	// shared with the supervisor, which outlives this incarnation.
@@ -393,20 +393,16 @@ func (t *task) loop(ctx context.Context) error {
 			if err := t.process(s, recs); err != nil {
 				return err
 			}
-			d := time.Since(began)
-			t.busy += d
-			s.sr.busy += d
+			s.sr.busy += time.Since(began)
 		}
 		if got == 0 {
 			idleRounds++
 		} else {
 			idleRounds = 0
 		}
-		began := time.Now()
 		if err := t.timersAndWatermarks(); err != nil {
 			return err
 		}
-		t.busy += time.Since(began)
 		if t.o.Now().Sub(t.lastCP) >= t.o.Interval || t.pendSz >= t.o.MaxPendingBytes || t.store.Pending() >= t.o.MaxPendingBytes {
 			if err := t.checkpoint(); err != nil {
 				return err
@@ -487,7 +483,7 @@ func (t *task) process(s *seg, recs []rlog.Record) error {
 			t.onMarker(s, lr)
 			continue
 		}
-		if !repartition && s.node.kind == kindSource {
+		if !repartition { // a source input
 			s.read++
 			t.newestIn = max(t.newestIn, lr.Timestamp)
 		}
@@ -522,7 +518,7 @@ func (t *task) process(s *seg, recs []rlog.Record) error {
 				*rec = base
 				rec.Row = r
 				if b := t.sourceTime(s, rec); b != nil {
-					t.deadLetter(rec, b, "source_"+sanitize(s.tp.Topic))
+					t.deadLetter(rec, b, s.node.Name)
 					return
 				}
 				if filter != nil {
@@ -532,7 +528,7 @@ func (t *task) process(s *seg, recs []rlog.Record) error {
 						if !isBad {
 							b = &BadInputError{Code: "eval_error", Detail: err.Error()}
 						}
-						t.deadLetter(rec, b, "source_"+sanitize(s.tp.Topic))
+						t.deadLetter(rec, b, s.node.Name)
 						return
 					}
 					if !ok {
@@ -547,7 +543,7 @@ func (t *task) process(s *seg, recs []rlog.Record) error {
 					b = &BadInputError{Code: "bad_format", Detail: err.Error()}
 				}
 				base.Row = nil
-				t.deadLetter(&base, b, "source_"+sanitize(s.tp.Topic))
+				t.deadLetter(&base, b, s.node.Name)
 			}
 			if t.err != nil {
 				return t.err
@@ -555,7 +551,7 @@ func (t *task) process(s *seg, recs []rlog.Record) error {
 			continue
 		default:
 			if b := t.sourceTime(s, rec); b != nil {
-				t.deadLetter(rec, b, "source_"+sanitize(s.tp.Topic))
+				t.deadLetter(rec, b, s.node.Name)
 				continue
 			}
 		}
@@ -660,13 +656,8 @@ func (t *task) timersAndWatermarks() error {
 	now := t.o.Now()
 	var wms [maxStageInputs]int64
 	var idles [maxStageInputs]bool
-	began := time.Now()
-	for k, sr := range t.stages {
-		if k > 0 { // the previous stage's share
-			end := time.Now()
-			t.stages[k-1].busy += end.Sub(began)
-			began = end
-		}
+	for _, sr := range t.stages {
+		began := time.Now()
 		for i, s := range sr.segs {
 			src := &s.node.src
 			// Idleness is per input: a fused task's busy repartition input must
@@ -696,9 +687,7 @@ func (t *task) timersAndWatermarks() error {
 				return err
 			}
 		}
-	}
-	if n := len(t.stages); n > 0 {
-		t.stages[n-1].busy += time.Since(began)
+		sr.busy += time.Since(began)
 	}
 	return t.err
 }
@@ -876,22 +865,24 @@ func (t *task) committed() error {
 	}
 	t.checkpoints++
 	m, job := t.o.Metrics, t.job.Name
-	// Outputs per topic (runs of one topic: one label lookup per run, not
-	// per record), less repartition topics and dead letters.
+	// Outputs per topic, less repartition topics and dead letters: counted
+	// by runs of one topic, then summed per topic, so that interleaved
+	// sinks cost a map update per run, not a label lookup.
+	outs := map[string]int{}
 	topic, n := "", 0
-	sunk := func() {
-		if n > 0 && topic != t.job.DeadLetter && !strings.HasPrefix(topic, "_rtdw") {
-			m.SinkRecords.WithLabelValues(job, topic).Add(float64(n))
-		}
-	}
 	for i := range t.pending {
 		if r := &t.pending[i]; r.Topic != topic {
-			sunk()
+			outs[topic] += n
 			topic, n = r.Topic, 0
 		}
 		n++
 	}
-	sunk()
+	outs[topic] += n
+	for topic, n := range outs {
+		if n > 0 && topic != t.job.DeadLetter && !strings.HasPrefix(topic, "_rtdw") {
+			m.SinkRecords.WithLabelValues(job, topic).Add(float64(n))
+		}
+	}
 	for _, sg := range t.segs {
 		if sg.read > 0 {
 			m.SourceRecords.WithLabelValues(job, sg.tp.Topic).Add(float64(sg.read))
@@ -906,8 +897,10 @@ func (t *task) committed() error {
 	if t.db != nil {
 		m.StoreBytes.Set(float64(t.db.Metrics().DiskSpaceUsage()))
 	}
+	var busy time.Duration
 	for _, sr := range t.stages {
 		if sr.busy > 0 {
+			busy += sr.busy
 			m.StageBusy.WithLabelValues(job, strconv.Itoa(sr.stage.id)).Add(sr.busy.Seconds())
 			sr.busy = 0
 		}
@@ -915,7 +908,7 @@ func (t *task) committed() error {
 	for _, tt := range [...]struct {
 		state string
 		d     *time.Duration
-	}{{"busy", &t.busy}, {"idle", &t.idle}, {"commit", &t.commit}} {
+	}{{"busy", &busy}, {"idle", &t.idle}, {"commit", &t.commit}} {
 		if *tt.d > 0 {
 			m.TaskTime.WithLabelValues(job, tt.state).Add(tt.d.Seconds())
 			*tt.d = 0

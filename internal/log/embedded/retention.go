@@ -67,24 +67,8 @@ func (l *Log) EnforceRetention() (int64, error) {
 				continue
 			}
 			start, newStart := p.start.Load(), list[n].base
-			b := l.db.NewBatch()
-			for _, s := range list[:n] {
-				_ = b.Delete(partOffKey(nsSeg, t.id, part, s.base), nil)
-			}
-			_ = b.DeleteRange(partKey(nsIndex, t.id, part), partOffKey(nsIndex, t.id, part, newStart), nil)
-			_ = b.Set(partKey(nsStart, t.id, part), u64(newStart), nil)
-			err := b.Commit(l.writeOp)
-			b.Close()
-			if err != nil {
+			if err := l.cutStart(t, part, p, list, n, newStart); err != nil {
 				return deleted, fmt.Errorf("retention %s/%d: %w", t.info.Name, i, err)
-			}
-			p.segs.mu.Lock()
-			p.segs.list = append([]*segment(nil), list[n:]...)
-			p.start.Store(newStart)
-			p.segs.mu.Unlock()
-			for _, s := range list[:n] {
-				s.f.Close()
-				os.Remove(s.f.Name())
 			}
 			deleted += newStart - start
 		}
@@ -142,27 +126,40 @@ func (l *Log) deleteRecords(tp rlog.TopicPartition, offset int64) error {
 	for n < len(list)-1 && list[n+1].base <= offset {
 		n++
 	}
+	if err := l.cutStart(t, tp.Partition, p, list, n, offset); err != nil {
+		return fmt.Errorf("delete records of %s: %w", tp, err)
+	}
+	return nil
+}
+
+// cutStart moves the start of partition part of t to start and deletes
+// its first n segments (list is its segments; start >= list[n].base), as
+// retention and DeleteRecords do. Called under l.mu. Deleting segments is
+// made durable before their files go; moving the start alone is written
+// without an fsync (if a crash loses it, the start goes back to records
+// that are still there).
+func (l *Log) cutStart(t *topic, part int32, p *partition, list []*segment, n int, start int64) error {
 	b := l.db.NewBatch()
 	defer b.Close()
 	for _, s := range list[:n] {
-		_ = b.Delete(partOffKey(nsSeg, t.id, tp.Partition, s.base), nil)
+		_ = b.Delete(partOffKey(nsSeg, t.id, part, s.base), nil)
 	}
 	if n > 0 {
-		_ = b.DeleteRange(partKey(nsIndex, t.id, tp.Partition), partOffKey(nsIndex, t.id, tp.Partition, list[n].base), nil)
+		_ = b.DeleteRange(partKey(nsIndex, t.id, part), partOffKey(nsIndex, t.id, part, list[n].base), nil)
 	}
-	_ = b.Set(partKey(nsStart, t.id, tp.Partition), u64(offset), nil)
+	_ = b.Set(partKey(nsStart, t.id, part), u64(start), nil)
 	op := pebble.NoSync
 	if n > 0 {
 		op = l.writeOp
 	}
 	if err := b.Commit(op); err != nil {
-		return fmt.Errorf("delete records of %s: %w", tp, err)
+		return err
 	}
 	p.segs.mu.Lock()
 	if n > 0 {
 		p.segs.list = append([]*segment(nil), list[n:]...)
 	}
-	p.start.Store(offset)
+	p.start.Store(start)
 	p.segs.mu.Unlock()
 	for _, s := range list[:n] {
 		s.f.Close()

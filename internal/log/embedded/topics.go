@@ -35,9 +35,9 @@ func (l *Log) DeleteTopic(ctx context.Context, name string) error {
 	if l.isClosed() {
 		return rlog.ErrClosed
 	}
-	t, ok := l.topics[name]
-	if !ok {
-		return fmt.Errorf("%w: %s", rlog.ErrUnknownTopic, name)
+	t, err := l.topic(name)
+	if err != nil {
+		return err
 	}
 	b := l.db.NewBatch()
 	defer b.Close()
@@ -52,7 +52,7 @@ func (l *Log) DeleteTopic(ctx context.Context, name string) error {
 	}
 	// Group offsets on the topic: its id may be given to a new topic after
 	// a restart (ids restart above the largest in use).
-	err := l.eachGroupKey(nil, func(key []byte, _ string, id uint32, _ int32, _ int64) error {
+	err = l.eachGroupKey(nil, func(key []byte, _ string, id uint32, _ int32, _ int64) error {
 		if id == t.id {
 			return b.Delete(key, nil)
 		}
@@ -111,9 +111,9 @@ func (l *Log) AlterTopic(ctx context.Context, name string, a rlog.TopicAlter) er
 	if l.isClosed() {
 		return rlog.ErrClosed
 	}
-	t, ok := l.topics[name]
-	if !ok {
-		return fmt.Errorf("%w: %s", rlog.ErrUnknownTopic, name)
+	t, err := l.topic(name)
+	if err != nil {
+		return err
 	}
 	info := t.info
 	if a.Partitions != nil && *a.Partitions != info.Partitions {
@@ -199,7 +199,8 @@ func (l *Log) readGroups(prefix []byte, fn func(key []byte, group string, id uin
 }
 
 // eachGroupKey calls fn for every committed group offset whose key starts
-// with prefix (nil: all). Keys are nsGroup group 0x00 topicID part.
+// with prefix (nil: all). Keys are nsGroup group 0x00 topicID part; key
+// is valid during the call only.
 func (l *Log) eachGroupKey(prefix []byte, fn func(key []byte, group string, id uint32, part int32, off int64) error) error {
 	if prefix == nil {
 		prefix = []byte{nsGroup}
@@ -219,7 +220,7 @@ func (l *Log) eachGroupKey(prefix []byte, fn func(key []byte, group string, id u
 		id := binary.BigEndian.Uint32(k[n-8:])
 		part := int32(binary.BigEndian.Uint32(k[n-4:]))
 		off := int64(binary.BigEndian.Uint64(it.Value()))
-		if err := fn(append([]byte(nil), k...), group, id, part, off); err != nil {
+		if err := fn(k, group, id, part, off); err != nil {
 			return err
 		}
 	}

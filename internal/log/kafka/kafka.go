@@ -495,31 +495,36 @@ func max64(a, b int64) int64 {
 // Offsets implements log.Log: the log start and the last stable offset
 // (the end a read_committed reader sees).
 func (l *Log) Offsets(ctx context.Context, tp rlog.TopicPartition) (int64, int64, error) {
-	var start, end int64
-	err := l.onLeader(ctx, tp, func(topicMeta) error {
-		starts, err := l.adm.ListStartOffsets(ctx, tp.Topic)
+	return l.listOffsets(ctx, tp, l.adm.ListStartOffsets, l.adm.ListCommittedOffsets)
+}
+
+// listOffsets lists two kinds of offsets of tp (kadm's ListStartOffsets,
+// ListCommittedOffsets, ListEndOffsets), following a moved leader.
+func (l *Log) listOffsets(ctx context.Context, tp rlog.TopicPartition, listA, listB func(context.Context, ...string) (kadm.ListedOffsets, error)) (a, b int64, err error) {
+	err = l.onLeader(ctx, tp, func(topicMeta) error {
+		as, err := listA(ctx, tp.Topic)
 		if err != nil {
 			return err
 		}
-		ends, err := l.adm.ListCommittedOffsets(ctx, tp.Topic)
+		bs, err := listB(ctx, tp.Topic)
 		if err != nil {
 			return err
 		}
-		s, ok1 := starts.Lookup(tp.Topic, tp.Partition)
-		e, ok2 := ends.Lookup(tp.Topic, tp.Partition)
+		x, ok1 := as.Lookup(tp.Topic, tp.Partition)
+		y, ok2 := bs.Lookup(tp.Topic, tp.Partition)
 		if !ok1 || !ok2 {
 			return fmt.Errorf("%w: %s", rlog.ErrUnknownTopic, tp)
 		}
-		if s.Err != nil || e.Err != nil {
-			return errors.Join(s.Err, e.Err)
+		if x.Err != nil || y.Err != nil {
+			return errors.Join(x.Err, y.Err)
 		}
-		start, end = s.Offset, e.Offset
+		a, b = x.Offset, y.Offset
 		return nil
 	})
 	if err != nil {
 		return 0, 0, mapErr(err)
 	}
-	return start, end, nil
+	return a, b, nil
 }
 
 // Stable reports whether tp has no open transaction: its last stable
@@ -527,31 +532,11 @@ func (l *Log) Offsets(ctx context.Context, tp rlog.TopicPartition) (int64, int64
 // A worker restoring state waits for this, so an open transaction of a
 // killed worker cannot hide records committed after it.
 func (l *Log) Stable(ctx context.Context, tp rlog.TopicPartition) (bool, error) {
-	var stable bool
-	err := l.onLeader(ctx, tp, func(topicMeta) error {
-		lso, err := l.adm.ListCommittedOffsets(ctx, tp.Topic)
-		if err != nil {
-			return err
-		}
-		hwm, err := l.adm.ListEndOffsets(ctx, tp.Topic)
-		if err != nil {
-			return err
-		}
-		a, ok1 := lso.Lookup(tp.Topic, tp.Partition)
-		b, ok2 := hwm.Lookup(tp.Topic, tp.Partition)
-		if !ok1 || !ok2 {
-			return fmt.Errorf("%w: %s", rlog.ErrUnknownTopic, tp)
-		}
-		if a.Err != nil || b.Err != nil {
-			return errors.Join(a.Err, b.Err)
-		}
-		stable = a.Offset == b.Offset
-		return nil
-	})
+	lso, hwm, err := l.listOffsets(ctx, tp, l.adm.ListCommittedOffsets, l.adm.ListEndOffsets)
 	if err != nil {
-		return false, mapErr(err)
+		return false, err
 	}
-	return stable, nil
+	return lso == hwm, nil
 }
 
 // DeleteRecords implements log.RecordDeleter with Kafka's DeleteRecords:
