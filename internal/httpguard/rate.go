@@ -36,6 +36,9 @@ func newRateBody(w http.ResponseWriter, r *http.Request, rate int64, grace, max 
 	if rate <= 0 && max <= 0 {
 		return r.Body
 	}
+	if grace < 0 { // no grace: the rate holds from the start
+		grace = 0
+	}
 	b := &rateBody{ReadCloser: r.Body, rc: http.NewResponseController(w), start: time.Now(), rate: rate, grace: grace, max: max}
 	if b.rc.SetReadDeadline(b.deadline()) != nil {
 		return r.Body

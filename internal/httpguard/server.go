@@ -25,7 +25,8 @@ type Options struct {
 	// IdleTimeout closes a keep-alive connection waiting for its next
 	// request (default 60 s).
 	IdleTimeout time.Duration
-	// MaxHeaderBytes caps request line + headers (default 64 KiB).
+	// MaxHeaderBytes caps request line + headers (default 64 KiB; a
+	// negative one leaves net/http's own cap, 1 MiB).
 	MaxHeaderBytes int
 	// MaxInFlight caps requests with a body being served at once (default
 	// 8); beyond it the answer is 503 with Retry-After, before any of the
@@ -35,9 +36,9 @@ type Options struct {
 	// may cap theirs lower, never higher.
 	MaxBody int64
 	// MinBodyRate (bytes/s, default 16 KiB/s) is the slowest average a
-	// body may arrive at once BodyGrace (default 5 s) has passed: a client
-	// dribbling its body loses its in-flight slot then, not after all of
-	// ReadTimeout.
+	// body may arrive at once BodyGrace (default 5 s; negative: none) has
+	// passed: a client dribbling its body loses its in-flight slot then,
+	// not after all of ReadTimeout.
 	MinBodyRate int64
 	BodyGrace   time.Duration
 	// RetryAfter is the Retry-After of a 503 (default 1 s).

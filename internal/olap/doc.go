@@ -12,6 +12,10 @@
 //     OpDelete, on a Deleter) before each checkpoint commits.
 //   - versioned.go: VersionedSink, the per-key versions that fence a
 //     zombie worker's late writes (cluster mode).
+//   - result.go: the values of a query's Result (NormalizeValue,
+//     FormatValue, ScanSQL; DecimalString for WithExactDecimals).
+//   - reload.go: HasTable, with which the load path notices a table the
+//     database lost, to reload it from its topic.
 //
 // Exactly-once: the load job upserts a task's buffered rows in
 // PrepareCheckpoint, before the checkpoint (input offsets) commits. A crash

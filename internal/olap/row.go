@@ -210,25 +210,13 @@ func KeyOf(t *Table, row []any) string {
 
 // DecodeBatch decodes rows and keeps the last row of each key, in the
 // order of the keys' first appearance (a database statement may not
-// update one row twice).
+// update one row twice): DecodeVersioned with every version equal.
 func DecodeBatch(t *Table, rows [][]byte) ([][]any, error) {
-	var p fastjson.Parser
-	out := make([][]any, 0, len(rows))
-	at := make(map[string]int, len(rows))
-	for _, js := range rows {
-		r, err := DecodeRow(t, js, &p)
-		if err != nil {
-			return nil, err
-		}
-		k := KeyOf(t, r)
-		if i, ok := at[k]; ok {
-			out[i] = r
-			continue
-		}
-		at[k] = len(out)
-		out = append(out, r)
+	b, err := DecodeVersioned(t, rows, make([]uint64, len(rows)))
+	if err != nil {
+		return nil, err
 	}
-	return out, nil
+	return b.Rows, nil
 }
 
 // WriteJSONRow writes a decoded row as one JSON object with the table's

@@ -92,12 +92,16 @@ func (s *Sink) insertVersioned(ctx context.Context, table string, rows [][]byte,
 	}
 	kt := *t
 	kt.Columns = t.Columns[:len(cols)]
+	version := "," + strconv.Quote(olap.VersionColumn) + ":"
+	deleted := "," + strconv.Quote(olap.DeletedColumn) + ":" + flag + "}\n"
 	var body bytes.Buffer
+	var num [20]byte
 	for i, row := range vb.Rows {
 		olap.WriteJSONRow(&body, &kt, row[:len(cols)])
 		body.Truncate(body.Len() - 1) // the closing brace
-		fmt.Fprintf(&body, `,%s:%s,%s:%s}`, strconv.Quote(olap.VersionColumn), strconv.FormatUint(vb.Versions[i], 10), strconv.Quote(olap.DeletedColumn), flag)
-		body.WriteByte('\n')
+		body.WriteString(version)
+		body.Write(strconv.AppendUint(num[:0], vb.Versions[i], 10))
+		body.WriteString(deleted)
 	}
 	label, _ := olap.Label(ctx)
 	if err := s.InsertJSON(ctx, table, append(cols, olap.VersionColumn, olap.DeletedColumn), body.Bytes(), label); err != nil {

@@ -58,12 +58,9 @@ type Column struct {
 // they are unknown; only Decimal, Datetime and Date columns matter.
 type Types func(db, table string) map[string]Column
 
-// DecodeValue decodes a parsed Debezium event.
-func DecodeValue(v *fastjson.Value) (change.Change, error) { return DecodeValueTypes(v, nil) }
-
-// DecodeValueTypes decodes a parsed Debezium event; an event without the
-// schema envelope has its values checked against types (nil: none).
-func DecodeValueTypes(v *fastjson.Value, declared Types) (change.Change, error) {
+// DecodeValue decodes a parsed Debezium event; an event without the
+// schema envelope has its values checked against declared (nil: none).
+func DecodeValue(v *fastjson.Value, declared Types) (change.Change, error) {
 	var c change.Change
 	if v.Type() != fastjson.TypeObject {
 		return c, fmt.Errorf("debezium: event is %s, want object", v.Type())

@@ -196,9 +196,15 @@ func (s *Sink) Upsert(ctx context.Context, table string, rows [][]byte) error {
 	return nil
 }
 
-func load(ctx context.Context, conn *sql.Conn, t *olap.Table, batch [][]any) (err error) {
+func load(ctx context.Context, conn *sql.Conn, t *olap.Table, batch [][]any) error {
 	list := columnList(t)
 	query := fmt.Sprintf("INSERT OR REPLACE INTO %s (%s) SELECT %s FROM rtdw_batch", quote(t.Name), list, list)
+	return inTx(ctx, conn, func() error { return appendRows(conn, query, t, batch, nil) })
+}
+
+// inTx runs fn in a transaction on conn, committed when fn succeeds and
+// rolled back when it or the commit fails.
+func inTx(ctx context.Context, conn *sql.Conn, fn func() error) (err error) {
 	if _, err := conn.ExecContext(ctx, "BEGIN TRANSACTION"); err != nil {
 		return err
 	}
@@ -207,11 +213,20 @@ func load(ctx context.Context, conn *sql.Conn, t *olap.Table, batch [][]any) (er
 			conn.ExecContext(context.Background(), "ROLLBACK")
 		}
 	}()
-	if err = appendRows(conn, query, t, batch, nil); err != nil {
+	if err = fn(); err != nil {
 		return err
 	}
 	_, err = conn.ExecContext(ctx, "COMMIT")
 	return err
+}
+
+// duckValue is a decoded value as the driver takes it: Cents as a
+// DECIMAL(16,2), the rest as they are.
+func duckValue(v any) any {
+	if c, ok := v.(olap.Cents); ok {
+		return duck.Decimal{Width: 16, Scale: 2, Value: big.NewInt(int64(c))}
+	}
+	return v
 }
 
 func columnList(t *olap.Table) string {
@@ -259,10 +274,7 @@ func appendRows(conn *sql.Conn, query string, t *olap.Table, batch [][]any, vb *
 		vals := make([]driver.Value, len(types))
 		for r, row := range batch {
 			for i, v := range row {
-				if c, ok := v.(olap.Cents); ok {
-					v = duck.Decimal{Width: 16, Scale: 2, Value: big.NewInt(int64(c))}
-				}
-				vals[i] = v
+				vals[i] = duckValue(v)
 			}
 			if vb != nil {
 				vals[len(row)], vals[len(row)+1] = vb.Keys[r], int64(vb.Versions[r])
@@ -323,11 +335,7 @@ func (s *Sink) Delete(ctx context.Context, table string, keys [][]byte) error {
 				if j > 0 {
 					q.WriteString(" AND ")
 				}
-				v := row[pos[j]]
-				if c, ok := v.(olap.Cents); ok {
-					v = duck.Decimal{Width: 16, Scale: 2, Value: big.NewInt(int64(c))}
-				}
-				args = append(args, v)
+				args = append(args, duckValue(row[pos[j]]))
 				fmt.Fprintf(&q, "%s = ?", quote(k))
 			}
 			q.WriteByte(')')

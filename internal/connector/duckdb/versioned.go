@@ -80,7 +80,7 @@ func (s *Sink) writeVersioned(ctx context.Context, table string, rows [][]byte, 
 	return nil
 }
 
-func writeVersioned(ctx context.Context, conn *sql.Conn, t *olap.Table, vb *olap.VersionedBatch, del bool) (err error) {
+func writeVersioned(ctx context.Context, conn *sql.Conn, t *olap.Table, vb *olap.VersionedBatch, del bool) error {
 	stage := quote("rtdw_vstage_" + t.Name)
 	var ddl strings.Builder
 	fmt.Fprintf(&ddl, "CREATE OR REPLACE TEMP TABLE %s (", stage)
@@ -104,20 +104,6 @@ func writeVersioned(ctx context.Context, conn *sql.Conn, t *olap.Table, vb *olap
 	} else {
 		write = fmt.Sprintf("INSERT OR REPLACE INTO %s (%s) SELECT %s FROM %s", quote(t.Name), list, list, stage)
 	}
-	if _, err := conn.ExecContext(ctx, "BEGIN TRANSACTION"); err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			conn.ExecContext(context.Background(), "ROLLBACK")
-		}
-	}()
-	if _, err = conn.ExecContext(ctx, ddl.String()); err != nil {
-		return err
-	}
-	if err = appendRows(conn, fmt.Sprintf("INSERT INTO %s SELECT * FROM rtdw_batch", stage), t, vb.Rows, vb); err != nil {
-		return err
-	}
 	steps := []struct {
 		q    string
 		args []any
@@ -130,13 +116,20 @@ func writeVersioned(ctx context.Context, conn *sql.Conn, t *olap.Table, vb *olap
 		{write, nil},
 		{"DROP TABLE " + stage, nil},
 	}
-	for _, st := range steps {
-		if _, err = conn.ExecContext(ctx, st.q, st.args...); err != nil {
+	return inTx(ctx, conn, func() error {
+		if _, err := conn.ExecContext(ctx, ddl.String()); err != nil {
 			return err
 		}
-	}
-	_, err = conn.ExecContext(ctx, "COMMIT")
-	return err
+		if err := appendRows(conn, fmt.Sprintf("INSERT INTO %s SELECT * FROM rtdw_batch", stage), t, vb.Rows, vb); err != nil {
+			return err
+		}
+		for _, st := range steps {
+			if _, err := conn.ExecContext(ctx, st.q, st.args...); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
 
 var _ olap.PlainWriter = (*Sink)(nil)

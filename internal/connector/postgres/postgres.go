@@ -114,11 +114,11 @@ func Open(ctx context.Context, o Options) (*Sink, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer s.put(c)
 	if !o.AllowExternalAccess {
 		var role string
 		var privileged bool
 		if err := c.QueryRow(ctx, privilegedSQL).Scan(&role, &privileged); err != nil {
+			c.Close(context.Background()) // the sink is not returned: nothing would close it
 			return nil, fmt.Errorf("postgres: checking the query role's privileges: %w", err)
 		}
 		if privileged {
@@ -128,6 +128,7 @@ func Open(ctx context.Context, o Options) (*Sink, error) {
 				"role", role)
 		}
 	}
+	s.put(c)
 	return s, nil
 }
 
@@ -312,15 +313,6 @@ func (s *Sink) Upsert(ctx context.Context, table string, rows [][]byte) error {
 func (s *Sink) load(ctx context.Context, c *pgx.Conn, t *olap.Table, batch [][]any) error {
 	stage := "rtdw_stage_" + t.Name
 	target := quote(s.o.Schema) + "." + quote(t.Name)
-	cols := quoteList(t.ColumnNames())
-	var set []string
-	for _, col := range t.Columns[len(t.Key):] {
-		set = append(set, fmt.Sprintf("%s = EXCLUDED.%s", quote(col.Name), quote(col.Name)))
-	}
-	conflict := "DO NOTHING"
-	if len(set) > 0 {
-		conflict = "DO UPDATE SET " + strings.Join(set, ", ")
-	}
 	tx, err := c.Begin(ctx)
 	if err != nil {
 		return err
@@ -331,23 +323,50 @@ func (s *Sink) load(ctx context.Context, c *pgx.Conn, t *olap.Table, batch [][]a
 	}
 	src := make([][]any, len(batch))
 	for i, row := range batch {
-		r := make([]any, len(row))
-		for j, v := range row {
-			if cents, ok := v.(olap.Cents); ok {
-				v = pgtype.Numeric{Int: big.NewInt(int64(cents)), Exp: -2, Valid: true}
-			}
-			r[j] = v
-		}
-		src[i] = r
+		src[i] = copyRow(row, 0)
 	}
 	if _, err := tx.CopyFrom(ctx, pgx.Identifier{stage}, t.ColumnNames(), pgx.CopyFromRows(src)); err != nil {
 		return err
 	}
-	if _, err := tx.Exec(ctx, fmt.Sprintf("INSERT INTO %s (%s) SELECT %s FROM %s ON CONFLICT (%s) %s",
-		target, cols, cols, quote(stage), quoteList(t.Key), conflict)); err != nil {
+	if _, err := tx.Exec(ctx, upsertSQL(target, quote(stage), t)); err != nil {
 		return err
 	}
 	return tx.Commit(ctx)
+}
+
+// upsertSQL moves the rows of the staging table stage into target: INSERT
+// ... ON CONFLICT (key) DO UPDATE (DO NOTHING when every column is a key
+// column).
+func upsertSQL(target, stage string, t *olap.Table) string {
+	cols := quoteList(t.ColumnNames())
+	var set []string
+	for _, col := range t.Columns[len(t.Key):] {
+		set = append(set, fmt.Sprintf("%s = EXCLUDED.%s", quote(col.Name), quote(col.Name)))
+	}
+	conflict := "DO NOTHING"
+	if len(set) > 0 {
+		conflict = "DO UPDATE SET " + strings.Join(set, ", ")
+	}
+	return fmt.Sprintf("INSERT INTO %s (%s) SELECT %s FROM %s ON CONFLICT (%s) %s", target, cols, cols, stage, quoteList(t.Key), conflict)
+}
+
+// copyRow is a decoded row as COPY takes it (decimals as pgtype.Numeric),
+// with room for extra more values.
+func copyRow(row []any, extra int) []any {
+	r := make([]any, len(row), len(row)+extra)
+	for j, v := range row {
+		r[j] = pgValue(v)
+	}
+	return r
+}
+
+// pgValue is a decoded value as pgx takes it: Cents as a NUMERIC with two
+// decimals, the rest as they are.
+func pgValue(v any) any {
+	if cents, ok := v.(olap.Cents); ok {
+		return pgtype.Numeric{Int: big.NewInt(int64(cents)), Exp: -2, Valid: true}
+	}
+	return v
 }
 
 // Delete removes the rows of the keys in one statement (olap.Deleter).
@@ -383,11 +402,7 @@ func (s *Sink) Delete(ctx context.Context, table string, keys [][]byte) error {
 			if j > 0 {
 				q.WriteString(", ")
 			}
-			v := row[j]
-			if cents, ok := v.(olap.Cents); ok {
-				v = pgtype.Numeric{Int: big.NewInt(int64(cents)), Exp: -2, Valid: true}
-			}
-			args = append(args, v)
+			args = append(args, pgValue(row[j]))
 			fmt.Fprintf(&q, "$%d", len(args))
 		}
 		q.WriteByte(')')

@@ -3,11 +3,9 @@ package postgres
 import (
 	"context"
 	"fmt"
-	"math/big"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/rtdw/rtdw/internal/olap"
 )
@@ -96,7 +94,6 @@ func (s *Sink) loadVersioned(ctx context.Context, c *pgx.Conn, t *olap.Table, vb
 	stage := quote("rtdw_vstage_" + t.Name)
 	target := quote(s.o.Schema) + "." + quote(t.Name)
 	versions := quote(s.o.Schema) + "." + quote(olap.VersionTable)
-	cols := quoteList(t.ColumnNames())
 	var write string
 	if del {
 		var match []string
@@ -105,15 +102,7 @@ func (s *Sink) loadVersioned(ctx context.Context, c *pgx.Conn, t *olap.Table, vb
 		}
 		write = fmt.Sprintf("DELETE FROM %s t USING %s s WHERE %s", target, stage, strings.Join(match, " AND "))
 	} else {
-		var set []string
-		for _, col := range t.Columns[len(t.Key):] {
-			set = append(set, fmt.Sprintf("%s = EXCLUDED.%s", quote(col.Name), quote(col.Name)))
-		}
-		conflict := "DO NOTHING"
-		if len(set) > 0 {
-			conflict = "DO UPDATE SET " + strings.Join(set, ", ")
-		}
-		write = fmt.Sprintf("INSERT INTO %s (%s) SELECT %s FROM %s ON CONFLICT (%s) %s", target, cols, cols, stage, quoteList(t.Key), conflict)
+		write = upsertSQL(target, stage, t)
 	}
 	// Keys in order: two workers lock shared keys in the same order.
 	guard := fmt.Sprintf(`WITH w AS (
@@ -136,14 +125,7 @@ DELETE FROM %[2]s s WHERE NOT EXISTS (SELECT 1 FROM w WHERE w."key" = s.%[3]s)`,
 	}
 	src := make([][]any, len(vb.Rows))
 	for i, row := range vb.Rows {
-		r := make([]any, len(row), len(row)+2)
-		for j, v := range row {
-			if cents, ok := v.(olap.Cents); ok {
-				v = pgtype.Numeric{Int: big.NewInt(int64(cents)), Exp: -2, Valid: true}
-			}
-			r[j] = v
-		}
-		src[i] = append(r, vb.Keys[i], int64(vb.Versions[i]))
+		src[i] = append(copyRow(row, 2), vb.Keys[i], int64(vb.Versions[i]))
 	}
 	names := append(t.ColumnNames(), stageKey, stageVersion)
 	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"rtdw_vstage_" + t.Name}, names, pgx.CopyFromRows(src)); err != nil {

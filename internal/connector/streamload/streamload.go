@@ -249,16 +249,8 @@ func (s *Sink) Upsert(ctx context.Context, table string, rows [][]byte) error {
 	if len(batch) == 0 {
 		return nil
 	}
-	label, ok := olap.Label(ctx)
-	if !ok { // not from the load job: unique, so never mistaken for another batch
-		var r [8]byte
-		rand.Read(r[:])
-		label = "rtdw_" + table + "_" + hex.EncodeToString(r[:])
-	}
-	s.mu.Lock()
-	versioned := s.versioned[table]
-	s.mu.Unlock()
-	if versioned { // plain rows carry version 0
+	label := labelOf(ctx, table, "")
+	if s.isVersionedTable(table) { // plain rows carry version 0
 		return s.loadVersioned(ctx, t, label, &olap.VersionedBatch{Rows: batch, Versions: make([]uint64, len(batch))}, false, false)
 	}
 	return s.Load(ctx, Request{Table: table, Label: label, Body: s.body(t, batch)})
@@ -283,16 +275,8 @@ func (s *Sink) Delete(ctx context.Context, table string, keys [][]byte) error {
 	if len(batch) == 0 {
 		return nil
 	}
-	s.mu.Lock()
-	versioned := s.versioned[table]
-	s.mu.Unlock()
-	if versioned && s.o.Kind == olap.KindDoris { // a plain delete carries version 0
-		label, ok := olap.Label(ctx)
-		if !ok {
-			var r [8]byte
-			rand.Read(r[:])
-			label = "rtdw_" + table + "_d" + hex.EncodeToString(r[:])
-		}
+	label := labelOf(ctx, table, "d")
+	if s.o.Kind == olap.KindDoris && s.isVersionedTable(table) { // a plain delete carries version 0
 		return s.loadVersioned(ctx, t, label, &olap.VersionedBatch{Rows: batch, Versions: make([]uint64, len(batch))}, true, false)
 	}
 	kt := *t
@@ -323,13 +307,27 @@ func (s *Sink) Delete(ctx context.Context, table string, keys [][]byte) error {
 		}
 		header = map[string]string{"columns": strings.Join(append(cols, "__op"), ",")}
 	}
-	label, ok := olap.Label(ctx)
-	if !ok {
-		var r [8]byte
-		rand.Read(r[:])
-		label = "rtdw_" + table + "_d" + hex.EncodeToString(r[:])
-	}
 	return s.Load(ctx, Request{Table: table, Label: label, Body: b.Bytes(), Header: header})
+}
+
+// labelOf is the context's label (olap.WithLabel), or, for a load not
+// from the load job, a unique one (rtdw_<table>_<tag><random hex>), so
+// it is never mistaken for another batch.
+func labelOf(ctx context.Context, table, tag string) string {
+	if label, ok := olap.Label(ctx); ok {
+		return label
+	}
+	var r [8]byte
+	rand.Read(r[:])
+	return "rtdw_" + table + "_" + tag + hex.EncodeToString(r[:])
+}
+
+// isVersionedTable reports whether EnsureTable found table's sequence or
+// version column.
+func (s *Sink) isVersionedTable(table string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.versioned[table]
 }
 
 // Request is one Stream Load into a table of the sink's database.

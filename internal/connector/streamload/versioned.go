@@ -3,8 +3,6 @@ package streamload
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"log/slog"
 	"strconv"
@@ -95,13 +93,7 @@ func (s *Sink) writeVersioned(ctx context.Context, table string, rows [][]byte, 
 	if len(vb.Rows) == 0 {
 		return nil
 	}
-	label, ok := olap.Label(ctx)
-	if !ok { // not from the load job: unique, so never mistaken for another batch
-		var r [8]byte
-		rand.Read(r[:])
-		label = "rtdw_" + table + "_v" + hex.EncodeToString(r[:])
-	}
-	return s.loadVersioned(ctx, t, label, vb, del, true)
+	return s.loadVersioned(ctx, t, labelOf(ctx, table, "v"), vb, del, true)
 }
 
 // loadVersioned loads rows (del: keys to delete, Doris only) with their
@@ -114,7 +106,9 @@ func (s *Sink) loadVersioned(ctx context.Context, t *olap.Table, label string, v
 	}
 	kt := *t
 	kt.Columns = t.Columns[:n]
+	version := "," + strconv.Quote(olap.VersionColumn) + ":"
 	var b bytes.Buffer
+	var num [20]byte
 	if star {
 		b.WriteByte('[')
 	}
@@ -124,7 +118,9 @@ func (s *Sink) loadVersioned(ctx context.Context, t *olap.Table, label string, v
 		}
 		olap.WriteJSONRow(&b, &kt, row[:n])
 		b.Truncate(b.Len() - 1) // the closing brace
-		fmt.Fprintf(&b, `,%s:%d}`, strconv.Quote(olap.VersionColumn), vb.Versions[i])
+		b.WriteString(version)
+		b.Write(strconv.AppendUint(num[:0], vb.Versions[i], 10))
+		b.WriteByte('}')
 		if !star {
 			b.WriteByte('\n')
 		}

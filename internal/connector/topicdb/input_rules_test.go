@@ -210,3 +210,17 @@ func TestDebeziumConnectTemporalTypes(t *testing.T) {
 		t.Fatalf("got %v %v, want data %s", cs, err, want)
 	}
 }
+
+// Debezium events that change no row (a truncate, a logical decoding
+// message, an event without an op) are skipped, each with its reason.
+func TestDebeziumNonChanges(t *testing.T) {
+	for op, reason := range map[string]string{"t": "truncate", "m": "message", "": "no_op"} {
+		_, err := decoder(t, Debezium).Decode([]byte(`{"before":null,"after":null,"source":{"db":"gmall","table":"t","ts_ms":1795222800000},"op":"` + op + `"}`))
+		if !errors.Is(err, change.ErrNotChange) || change.SkipReason(err) != reason {
+			t.Errorf("op %q: got %v (reason %q), want skipped as %s", op, err, change.SkipReason(err), reason)
+		}
+	}
+	if _, err := decoder(t, Debezium).Decode([]byte(`{"after":{"id":1},"source":{"db":"gmall","table":"t","ts_ms":1795222800000},"op":"x"}`)); err == nil || errors.Is(err, change.ErrNotChange) {
+		t.Errorf("op x: got %v, want an error (a dead letter), not a skip", err)
+	}
+}

@@ -87,7 +87,7 @@ func (d *Decoder) decode(v *fastjson.Value) ([]change.Change, error) {
 		}
 		return []change.Change{c}, nil
 	case Debezium:
-		c, err := debezium.DecodeValueTypes(v, d.types)
+		c, err := debezium.DecodeValue(v, d.types)
 		if err != nil {
 			return nil, err
 		}
