@@ -32,17 +32,7 @@ func TestDistinctIntegersMatchGenericPath(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		val := func(x int64) row.Value {
-			switch c.typ.Kind {
-			case row.KindTinyInt:
-				return row.TinyInt(int8(x))
-			case row.KindSmallInt:
-				return row.SmallInt(int16(x))
-			case row.KindInt:
-				return row.Int(int32(x))
-			}
-			return row.BigInt(x)
-		}
+		val := func(x int64) row.Value { return intOfKind(c.typ.Kind, x) }
 		for seed := range uint64(20) {
 			rng := rand.New(rand.NewPCG(seed, 7))
 			fast := b.New().(*distinctAcc)

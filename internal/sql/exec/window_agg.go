@@ -542,9 +542,11 @@ func (w *windowAgg) OnTimer(_ state.TimeDomain, ts int64, key []byte, out stream
 }
 
 // emitWindow emits g's window ending at end (nothing when it holds no
-// rows). fold: CUMULATE folds the window's slices into one running set.
-// A Merge failure (an aggregate bug: merging is total) fails the task.
-func (w *windowAgg) emitWindow(key []byte, g *winGroup, end int64, out stream.Emitter, fold bool) error {
+// rows). fire: the window fires (its timer), and CUMULATE folds its
+// slices into one running set; else an end of input emits it while open
+// (emitRow's eoi). A Merge failure (an aggregate bug: merging is total)
+// fails the task.
+func (w *windowAgg) emitWindow(key []byte, g *winGroup, end int64, out stream.Emitter, fire bool) error {
 	start := w.clock.startOf(end)
 	var first *winBucket
 	n, count := 0, int64(0)
@@ -574,9 +576,9 @@ func (w *windowAgg) emitWindow(key []byte, g *winGroup, end int64, out stream.Em
 		}
 	}
 	if count > 0 {
-		w.emitRow(key, g, accs, start, end, out, !fold)
+		w.emitRow(key, g, accs, start, end, out, !fire)
 	}
-	if fold && !w.perWindow && w.spec.Window.Kind == Cumulate && end < start+w.clock.size {
+	if fire && !w.perWindow && w.spec.Window.Kind == Cumulate && end < start+w.clock.size {
 		base := &winBucket{start: start, end: end, count: count, accs: accs}
 		g.buckets = slices.DeleteFunc(g.buckets, func(b *winBucket) bool { return b.start >= start && b.end <= end })
 		i := slices.IndexFunc(g.buckets, func(b *winBucket) bool { return b.end > end })

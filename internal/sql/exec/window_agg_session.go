@@ -109,8 +109,9 @@ func (w *windowAgg) fireSessions(e *windowEntry[*winGroup], ts int64, out stream
 	})
 	// Sessions that merged or grew since an end of input emitted them
 	// are done too.
+	ns := len(g.sent)
 	g.sent = slices.DeleteFunc(g.sent, func(s sentWindow) bool { return w.clock.trigger(s.end) <= ts })
-	if len(g.buckets) == n {
+	if len(g.buckets) == n && len(g.sent) == ns {
 		return nil
 	}
 	e.dirty = true

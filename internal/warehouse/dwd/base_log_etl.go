@@ -6,6 +6,7 @@ import (
 	"github.com/valyala/fastjson"
 
 	"github.com/rtdw/rtdw/internal/stream"
+	"github.com/rtdw/rtdw/internal/warehouse/ods"
 )
 
 // MaxLogLine is the largest topic_log record dwd_base_log accepts.
@@ -92,7 +93,7 @@ func (etl) Process(r *stream.Record, out stream.Emitter) error {
 		}
 	}
 	if page := v.Get("page"); page != nil {
-		if _, err := duration(page.Get("during_time"), "page.during_time"); err != nil {
+		if _, err := ods.PageDuration(page.Get("during_time")); err != nil {
 			return err
 		}
 	}
@@ -122,29 +123,6 @@ func (etl) Process(r *stream.Record, out stream.Emitter) error {
 	r.Time = n
 	out.Emit(0, r)
 	return nil
-}
-
-// maxDuration is the largest page.during_time accepted (ms): 2^53-1, the
-// largest integer every JSON reader holds exactly; window sums of it stay
-// far from overflowing int64.
-const maxDuration = 1<<53 - 1
-
-// duration reads a duration in milliseconds (page.during_time, named
-// field in reasons): absent or null is 0 (none stated); anything else must
-// be a whole number from 0 to maxDuration, or it is bad input with a
-// reason, never read as 0 (1e400, -5, 1.5 and "1500" are rejected).
-func duration(v *fastjson.Value, field string) (int64, error) {
-	if v == nil || v.Type() == fastjson.TypeNull {
-		return 0, nil
-	}
-	if v.Type() != fastjson.TypeNumber {
-		return 0, stream.BadInput("bad_field_type", "%s is %s, want whole milliseconds", field, v)
-	}
-	n, err := v.Int64()
-	if err != nil || n < 0 || n > maxDuration {
-		return 0, stream.BadInput("out_of_range", "%s is %s, want whole milliseconds from 0 to %d", field, v, int64(maxDuration))
-	}
-	return n, nil
 }
 
 // midKey keys a validated log by common.mid.

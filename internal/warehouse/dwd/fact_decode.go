@@ -131,12 +131,7 @@ func (d *factDecoder) Process(r *stream.Record, out stream.Emitter) error {
 	if err != nil {
 		return stream.BadInput("bad_change", "%v", err)
 	}
-	for i := range cs {
-		if cs[i].Repaired {
-			d.ctx.CountRepaired("invalid_utf8") // once per record
-			break
-		}
-	}
+	ods.CountRepaired(d.ctx, cs)
 	for i := range cs {
 		c := &cs[i]
 		rule, ok := d.rules[c.Table]

@@ -223,3 +223,39 @@ func TestInputRuleDebeziumSchemalessTypes(t *testing.T) {
 		t.Errorf("rtdw_dead_letters_total{bad_change} = %v, want 2", n)
 	}
 }
+
+// A change whose time is in seconds where milliseconds are expected (a
+// Debezium ts_ms of 1795222801: January 1970) is dead-lettered at each
+// job's source (implausible_event_time, ods.PlausibleTime) rather than
+// read at that time; the change beside it, with a plausible time, passes.
+func TestInputRuleImplausibleEventTimeDeadLettered(t *testing.T) {
+	secs := `{"before":null,"after":{"id":2,"user_id":5,"sku_id":7,"appraise":"1201","comment_txt":"ok"},` +
+		`"source":{"db":"gmall","table":"comment_info","ts_ms":1795222801},"op":"c","ts_ms":1795222801}`
+	ms := `{"before":null,"after":{"id":3,"user_id":5,"sku_id":7,"appraise":"1201","comment_txt":"ok"},` +
+		`"source":{"db":"gmall","table":"comment_info","ts_ms":1795222802000},"op":"c","ts_ms":1795222802100}`
+	e := newRuleEnv(t, secs, ms)
+	st, err := dimstore.OpenPebble(e.l.StateStore())
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.drain(t, dim.App(dim.Config{Store: st}), BaseDB(BaseDBConfig{}), CommentInfo(FactConfig{}))
+	jobs := map[string]bool{}
+	for _, r := range e.read(t, "dirty_data") {
+		job, _, _ := strings.Cut(string(r.Header(stream.HeaderJob)), "/") // job/operator
+		if reason := string(r.Header(stream.HeaderReason)); string(r.Value) != secs || !strings.HasPrefix(reason, "implausible_event_time: ") {
+			t.Errorf("%s dead-lettered %s: %s", job, r.Value, reason)
+		}
+		jobs[job] = true
+	}
+	for _, job := range []string{dim.Job, BaseDBJob, CommentInfoJob} {
+		if !jobs[job] {
+			t.Errorf("%s did not dead-letter the change in seconds", job)
+		}
+		if n := testutil.ToFloat64(e.m.DeadLetters.WithLabelValues(job, "implausible_event_time")); n != 1 {
+			t.Errorf("rtdw_dead_letters_total{%s, implausible_event_time} = %v, want 1", job, n)
+		}
+	}
+	if got := e.read(t, CommentInfoJob); len(got) != 1 || !strings.Contains(string(got[0].Value), `"id":3`) {
+		t.Errorf("%s = %v, want the change with a plausible time only", CommentInfoJob, got)
+	}
+}

@@ -1,11 +1,10 @@
 package dws
 
 import (
-	"github.com/valyala/fastjson"
-
 	"github.com/rtdw/rtdw/internal/operator"
 	"github.com/rtdw/rtdw/internal/state"
 	"github.com/rtdw/rtdw/internal/stream"
+	"github.com/rtdw/rtdw/internal/warehouse/ods"
 )
 
 // VcChArIsNewPageViewJob summarizes page views by version, channel,
@@ -76,6 +75,12 @@ func pageVisits(c Config) stream.Factory {
 				if _, ok := text(v, "page", "last_page_id"); !ok {
 					sv = 1
 				}
+				// Read before firstOfDay marks the device seen: a view
+				// dead-lettered here must not take the day's first visit.
+				dur, err := ods.PageDuration(v.Get("page", "during_time"))
+				if err != nil {
+					return err
+				}
 				first, err := firstOfDay(last, rec.Key, d.date(rec.Time))
 				if err != nil {
 					return err
@@ -83,35 +88,10 @@ func pageVisits(c Config) stream.Factory {
 				if first {
 					uv = 1
 				}
-				dur, err := duration(v.Get("page", "during_time"))
-				if err != nil {
-					return err
-				}
 				b := beanRecord(rec, bean{D: dims, N: []int64{uv, sv, 1, dur}})
 				out.Emit(0, &b)
 				return nil
 			},
 		}
 	})
-}
-
-// maxDuration is the largest during_time summed (ms), as dwd_base_log
-// accepts it: 2^53-1.
-const maxDuration = 1<<53 - 1
-
-// duration reads page.during_time: absent or null is 0; anything but a
-// whole number from 0 to maxDuration is bad input with a reason (it used
-// to count as 0).
-func duration(v *fastjson.Value) (int64, error) {
-	if v == nil || v.Type() == fastjson.TypeNull {
-		return 0, nil
-	}
-	if v.Type() != fastjson.TypeNumber {
-		return 0, stream.BadInput("bad_field_type", "page.during_time is %s, want whole milliseconds", v)
-	}
-	n, err := v.Int64()
-	if err != nil || n < 0 || n > maxDuration {
-		return 0, stream.BadInput("out_of_range", "page.during_time is %s, want whole milliseconds from 0 to %d", v, int64(maxDuration))
-	}
-	return n, nil
 }

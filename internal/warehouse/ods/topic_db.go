@@ -71,6 +71,17 @@ func Text(v *fastjson.Value) string {
 	return ""
 }
 
+// CountRepaired counts a record whose changes cs the decoder repaired
+// (invalid UTF-8 replaced by U+FFFD) once in rtdw_repaired_records_total.
+func CountRepaired(ctx *stream.Context, cs []change.Change) {
+	for i := range cs {
+		if cs[i].Repaired {
+			ctx.CountRepaired("invalid_utf8")
+			return
+		}
+	}
+}
+
 // Normalize decodes topic_db records into one Maxwell JSON record per row
 // change, with the input's key and event time ts*1000. Records that are
 // not JSON or not valid changes are dead-lettered (bad_change); valid JSON
@@ -127,12 +138,7 @@ func (n *normalize) Process(rec *stream.Record, out stream.Emitter) error {
 			return stream.BadInput("bad_change", "%v", err)
 		}
 	}
-	for i := range cs {
-		if cs[i].Repaired {
-			n.ctx.CountRepaired("invalid_utf8") // once per record
-			break
-		}
-	}
+	CountRepaired(n.ctx, cs)
 	for i := range cs {
 		c := &cs[i]
 		if c.Type == change.BootstrapStart || c.Type == change.BootstrapComplete {

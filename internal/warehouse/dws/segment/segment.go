@@ -257,7 +257,7 @@ func (d *Dict) Cut(s string) []string {
 	var ends [32]int
 	unitEnd := appendUnits(ends[:0], low)
 	var jumps [32]jump
-	j := jumps[:0]
+	var j []jump
 	if len(unitEnd) > len(jumps) {
 		j = make([]jump, len(unitEnd))
 	} else {
