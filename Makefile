@@ -37,9 +37,9 @@ HTTP ?= $(if $(PORT),127.0.0.1:$(PORT))
 demo: build
 	./$(BIN) --data-dir $(DEMO_DIR) demo $(if $(HTTP),--http-addr $(HTTP))
 
-# Debian packages the tests use (kcat), installed if missing.
+# Debian packages the build and the tests use (g++, npm, kcat, MariaDB,
+# PostgreSQL, Redis, Chromium), installed if missing: one apt-get update.
 deps:
-	./scripts/setup-build-deps.sh
 	./scripts/setup-test-deps.sh
 
 # Everything CI runs.

@@ -1,5 +1,8 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the tests use (idempotent; make test runs it).
+# Installs the Debian packages the tests use (idempotent; make test runs it),
+# with those of scripts/setup-build-deps.sh, so that a fresh machine runs
+# apt-get update once:
+#   g++: cgo links the embedded DuckDB.
 #   kcat: a real librdkafka client for Kafka-protocol interop tests.
 #   mariadb-server: a real MariaDB (binlog on) for the mock shop's mysql output
 #     and the binlog reader; scripts/mariadb-test.sh starts a private instance.
@@ -12,6 +15,7 @@
 #   npm: `make assets` (also installed by scripts/setup-build-deps.sh for make build).
 set -euo pipefail
 need=()
+command -v g++ >/dev/null 2>&1 || need+=(g++)
 command -v kcat >/dev/null 2>&1 || need+=(kcat)
 { command -v mariadbd >/dev/null 2>&1 || [ -x /usr/sbin/mariadbd ]; } || need+=(mariadb-server)
 compgen -G '/usr/lib/postgresql/*/bin/postgres' >/dev/null || need+=(postgresql)

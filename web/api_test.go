@@ -52,20 +52,9 @@ func serve(t *testing.T, o web.Options) *httptest.Server {
 // get returns the status and the decoded JSON body, checking the content type.
 func get(t *testing.T, url string) (int, map[string]any) {
 	t.Helper()
-	resp, err := http.Get(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
-		t.Fatalf("GET %s: content type %q, body %s", url, ct, b)
-	}
 	var v map[string]any
-	if err := json.Unmarshal(b, &v); err != nil {
-		t.Fatalf("GET %s: %v in %s", url, err, b)
-	}
-	return resp.StatusCode, v
+	code := getJSON(t, url, &v)
+	return code, v
 }
 
 func decode(t *testing.T, s string) map[string]any {
@@ -400,6 +389,8 @@ func startConsoleRun(t *testing.T, o web.ConsoleOptions) *consoleRun {
 	return r
 }
 
+// getJSON decodes the JSON answer of GET url into v, checking the content
+// type, and returns the status.
 func getJSON(t *testing.T, url string, v any) int {
 	t.Helper()
 	resp, err := http.Get(url)
@@ -540,6 +531,23 @@ func TestConsoleJobs(t *testing.T) {
 	tot := ov["totals"].(map[string]any)
 	if ov["process"] != "test" || ov["jobs"] != 1.0 || ov["topics"] != 3.0 || tot["dead_letters"] != float64(badOrders) || tot["records_out"] != float64(2*goodOrders) {
 		t.Errorf("overview %v", ov)
+	}
+
+	// The job's state size: its key spans on disk, once a flush wrote the
+	// sums to a table (the size is cached for 5 s).
+	if err := r.log.StateStore().Flush(); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		getJSON(t, r.srv.URL+"/api/jobs", &jobs)
+		size, _ := jobs[0]["state_bytes"].(float64)
+		cp := jobs[0]["checkpoint"].(map[string]any)
+		if size > 0 && cp["size_bytes"] == size {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("state size %v, checkpoint size %v after a flush", jobs[0]["state_bytes"], cp["size_bytes"])
+		}
 	}
 }
 

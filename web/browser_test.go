@@ -157,7 +157,7 @@ func TestDashboardInChromium(t *testing.T) {
 			browser.Height = 6800
 		}
 		shot := filepath.Join(dir, fmt.Sprintf("dashboard-%d.png", width))
-		dom := browser.DOMAndScreenshot(url, shot, pageBudget)
+		dom := browser.Screenshot(url, shot, pageBudget)
 		t.Logf("dashboard screenshot: %s", shot)
 		checkLayout(t, browser, width, "dashboard")
 		checkDashboard(t, width, dom)
@@ -377,7 +377,7 @@ func TestConsoleInChromium(t *testing.T) {
 			}
 			u := r.srv.URL + "/" + p.hash
 			shot := filepath.Join(dir, fmt.Sprintf("console-%s-%d.png", p.name, width))
-			dom := browser.DOMAndScreenshot(u, shot, 2*time.Second)
+			dom := browser.Screenshot(u, shot, 2*time.Second)
 			checkLayout(t, browser, width, p.name)
 			body := attrs(bodyRE.FindString(dom))
 			if body["data-page"] != p.name || body["data-status"] != "ok" {

@@ -570,6 +570,10 @@ func (c *Console) jobDetail(w http.ResponseWriter, r *http.Request) {
 		}
 		return d.Lag[a].Partition < d.Lag[b].Partition
 	})
+	var taskTotal float64 // the job's task time in the rate window
+	for _, state := range []string{"busy", "idle", "commit"} {
+		taskTotal += max(0, m.taskTime[state]-om.taskTime[state])
+	}
 	for _, st := range j.graph.Stages {
 		ss := stageStats{ID: st.ID, Topics: st.Topics, Parallelism: stagePar[st.ID]}
 		for p, wm := range m.watermarks[st.ID] {
@@ -583,12 +587,8 @@ func (c *Console) jobDetail(w http.ResponseWriter, r *http.Request) {
 		for _, t := range st.Topics {
 			ss.Lag += float64(lagByTopic[t])
 		}
-		var total float64
-		for _, state := range []string{"busy", "idle", "commit"} {
-			total += max(0, m.taskTime[state]-om.taskTime[state])
-		}
-		if total > 0 {
-			v := 100 * max(0, m.stageBusy[st.ID]-om.stageBusy[st.ID]) / total
+		if taskTotal > 0 {
+			v := 100 * max(0, m.stageBusy[st.ID]-om.stageBusy[st.ID]) / taskTotal
 			ss.BusyPct = &v
 		}
 		d.StageStats = append(d.StageStats, ss)

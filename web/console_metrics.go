@@ -1,7 +1,6 @@
 package web
 
 import (
-	"encoding/binary"
 	"math"
 	"strconv"
 	"sync"
@@ -185,40 +184,17 @@ func (s *sampler) lastCheckpoint(job string) (lastCheckpoint, bool) {
 	return l, ok
 }
 
-// stateBytes estimates the disk space of a job's keyed state: the key
-// ranges of its scopes (state.ScopeOf's layout: a namespace byte, then
-// the job's name as a uvarint-prefixed string) in the store's tables.
-// Writes still in the memtable are not counted until flushed.
+// stateBytes estimates the disk space of a job's keyed state: its key
+// spans (state.JobSpans) in the store's tables. Writes still in the
+// memtable are not counted until flushed.
 func stateBytes(db *pebble.DB, job string) (uint64, error) {
 	var total uint64
-	for ns := 0x20; ns <= 0x2f; ns++ {
-		prefix := append([]byte{byte(ns)}, appendString(nil, job)...)
-		// A namespace of scoped keys is one ScopeOf accepts.
-		probe := append(appendString(append([]byte(nil), prefix...), ""), 0, 0, 0, 0)
-		if sc, ok := state.ScopeOf(probe); !ok || sc.Job != job {
-			continue
-		}
-		n, err := db.EstimateDiskUsage(prefix, prefixEnd(prefix))
+	for _, sp := range state.JobSpans(job) {
+		n, err := db.EstimateDiskUsage(sp[0], sp[1])
 		if err != nil {
 			return 0, err
 		}
 		total += n
 	}
 	return total, nil
-}
-
-func appendString(b []byte, s string) []byte {
-	return append(binary.AppendUvarint(b, uint64(len(s))), s...)
-}
-
-// prefixEnd is the least key above every key starting with prefix.
-func prefixEnd(prefix []byte) []byte {
-	end := append([]byte(nil), prefix...)
-	for i := len(end) - 1; i >= 0; i-- {
-		if end[i] < 0xff {
-			end[i]++
-			return end[:i+1]
-		}
-	}
-	return nil // all 0xff: no upper bound
 }

@@ -44,25 +44,17 @@ func (c *recordCounter) count(ctx context.Context, l rlog.Log, tp rlog.TopicPart
 		pc = &partCount{start: start, pos: start}
 		c.parts[tp] = pc
 	}
-	for pc.pos < end {
-		if time.Now().After(deadline) {
-			return pc.n + (end - pc.pos), false, nil
-		}
-		recs, err := l.Fetch(ctx, tp, pc.pos, 10000, 0)
-		if errors.Is(err, rlog.ErrOffsetOutOfRange) {
-			delete(c.parts, tp) // retention moved the start under us: next time
-			return end - start, false, nil
-		}
-		if err != nil {
-			return 0, false, err
-		}
-		if len(recs) == 0 {
-			// Nothing committed below the end: the rest are markers, aborted
-			// records or an open transaction (past the last stable offset).
-			break
-		}
-		pc.n += int64(len(recs))
-		pc.pos = recs[len(recs)-1].Offset + 1
+	n, pos, done, err := readRange(ctx, l, tp, pc.pos, end, deadline, 10000, nil)
+	pc.n, pc.pos = pc.n+n, pos
+	if errors.Is(err, rlog.ErrOffsetOutOfRange) {
+		delete(c.parts, tp) // retention moved the start under us: next time
+		return end - start, false, nil
+	}
+	if err != nil {
+		return 0, false, err
+	}
+	if !done {
+		return pc.n + (end - pc.pos), false, nil
 	}
 	return pc.n, true, nil
 }
@@ -70,24 +62,41 @@ func (c *recordCounter) count(ctx context.Context, l rlog.Log, tp rlog.TopicPart
 // countRange counts the records of tp in [from, end) by reading them
 // until deadline; past it the unread offsets count as records (exact false).
 func countRange(ctx context.Context, l rlog.Log, tp rlog.TopicPartition, from, end int64, deadline time.Time) (n int64, exact bool, err error) {
-	for from < end {
-		if time.Now().After(deadline) {
-			return n + end - from, false, nil
-		}
-		recs, err := l.Fetch(ctx, tp, from, 10000, 0)
-		if errors.Is(err, rlog.ErrOffsetOutOfRange) {
-			return n + end - from, false, nil
-		}
-		if err != nil {
-			return 0, false, err
-		}
-		if len(recs) == 0 {
-			break // only markers, aborted records or an open transaction left
-		}
-		n += int64(len(recs))
-		from = recs[len(recs)-1].Offset + 1
+	n, pos, done, err := readRange(ctx, l, tp, from, end, deadline, 10000, nil)
+	if errors.Is(err, rlog.ErrOffsetOutOfRange) || err == nil && !done {
+		return n + end - pos, false, nil
+	}
+	if err != nil {
+		return 0, false, err
 	}
 	return n, true, nil
+}
+
+// readRange reads tp's records from offset from towards end, batch at a
+// time, each batch to each (when not nil), and returns how many it read
+// and the offset it stopped at: end; before offsets that hold no
+// committed record (markers, aborted records or an open transaction past
+// the last stable offset); or where deadline passed (done false) or an
+// error came.
+func readRange(ctx context.Context, l rlog.Log, tp rlog.TopicPartition, from, end int64, deadline time.Time, batch int, each func([]rlog.Record)) (n, pos int64, done bool, err error) {
+	for pos = from; pos < end; {
+		if time.Now().After(deadline) {
+			return n, pos, false, nil
+		}
+		recs, err := l.Fetch(ctx, tp, pos, batch, 0)
+		if err != nil {
+			return n, pos, false, err
+		}
+		if len(recs) == 0 {
+			break
+		}
+		if each != nil {
+			each(recs)
+		}
+		n += int64(len(recs))
+		pos = recs[len(recs)-1].Offset + 1
+	}
+	return n, pos, true, nil
 }
 
 // --- /api/topics ---
@@ -455,25 +464,19 @@ func (s *deadLetterScan) scanOnce(ctx context.Context, l rlog.Log, topics []stri
 				pc = &partCount{start: start, pos: start}
 				s.parts[tp] = pc
 			}
-			for pc.pos < end {
-				if time.Now().After(deadline) {
-					return false, false, nil
-				}
-				recs, err := l.Fetch(ctx, tp, pc.pos, 1000, 0)
-				if errors.Is(err, rlog.ErrOffsetOutOfRange) {
-					return false, true, nil
-				}
-				if err != nil {
-					return false, false, err
-				}
-				if len(recs) == 0 {
-					break
-				}
+			n, pos, done, err := readRange(ctx, l, tp, pc.pos, end, deadline, 1000, func(recs []rlog.Record) {
 				for i := range recs {
 					s.add(&recs[i])
 				}
-				pc.n += int64(len(recs))
-				pc.pos = recs[len(recs)-1].Offset + 1
+			})
+			pc.n, pc.pos = pc.n+n, pos
+			switch {
+			case errors.Is(err, rlog.ErrOffsetOutOfRange):
+				return false, true, nil
+			case err != nil:
+				return false, false, err
+			case !done:
+				return false, false, nil
 			}
 		}
 	}

@@ -73,17 +73,7 @@ func TestAuthTokenRunConfig(t *testing.T) {
 	if err := os.WriteFile(cfg, []byte("auth_token: from-config\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	cmd := rtdwCmd(t, dir, "--config", cfg, "run", "--jobs", "dwd_base_log", "--http-addr", "127.0.0.1:0")
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		cmd.Process.Signal(syscall.SIGINT)
-		cmd.Wait()
-	}()
-	waitAdvertised(t, dir, &stderr)
+	startRtdw(t, dir, "--config", cfg, "run", "--jobs", "dwd_base_log", "--http-addr", "127.0.0.1:0")
 	base := "http://" + advertised(t, dir)
 	for _, p := range []string{"/", "/api/topics", "/metrics"} {
 		if code, _ := httpGet(t, http.DefaultClient, base+p, ""); code != 401 {

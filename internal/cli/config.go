@@ -8,7 +8,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"gopkg.in/yaml.v3"
@@ -194,12 +193,11 @@ func (g *globals) openTopics(c Config) (rlog.Log, error) {
 	if err == nil {
 		return l, nil
 	}
-	raw, rerr := os.ReadFile(filepath.Join(g.dataDir, addrFile))
-	if rerr != nil {
+	addr, token, ok := g.runningProcess()
+	if !ok {
 		return nil, err
 	}
-	addr, token, _ := strings.Cut(strings.TrimSpace(string(raw)), "\n")
-	r := remote.New(addr, strings.TrimSpace(token)).WithAuthToken(g.authToken)
+	r := remote.New(addr, token).WithAuthToken(g.authToken)
 	if _, perr := r.ListTopics(context.Background()); perr != nil {
 		if errors.Is(perr, remote.ErrUnauthorized) {
 			return nil, perr

@@ -1,7 +1,6 @@
 package cli_test
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -10,12 +9,9 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
-
-	"github.com/twmb/franz-go/pkg/kfake"
 
 	"github.com/rtdw/rtdw/internal/log/kafka"
 	"github.com/rtdw/rtdw/internal/log/logtest"
@@ -62,19 +58,7 @@ func TestConsoleOfRun(t *testing.T) {
 	input := filepath.Join(dir, "input.jsonl")
 	writeInput(t, input, 500)
 	produceFile(t, dir, input)
-	cmd := rtdwCmd(t, dir, "run", "--jobs", "dwd_base_log", "--http-addr", "127.0.0.1:0", "--checkpoint-interval", "100ms")
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		cmd.Process.Signal(syscall.SIGINT)
-		if err := cmd.Wait(); err != nil {
-			t.Errorf("rtdw run: %v\n%s", err, stderr.String())
-		}
-	}()
-	waitAdvertised(t, dir, &stderr)
+	startRtdw(t, dir, "run", "--jobs", "dwd_base_log", "--http-addr", "127.0.0.1:0", "--checkpoint-interval", "100ms")
 	base := "http://" + advertised(t, dir)
 	var jobs []consoleJobJSON
 	waitFor(t, 60*time.Second, "dwd_base_log to process its input", func() bool {
@@ -141,33 +125,11 @@ func TestConsoleOfRun(t *testing.T) {
 	}
 }
 
-// lockedBuffer is a bytes.Buffer a process writes while the test reads.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (w *lockedBuffer) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.b.Write(p)
-}
-
-func (w *lockedBuffer) String() string {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.b.String()
-}
-
 // A worker serves the console too; on Kafka a topic's records are
 // counted by reading, so transaction markers (which take offsets) are not
 // counted as records, and the lag comes from the job's consumer group.
 func TestConsoleOfWorker(t *testing.T) {
-	c, err := kfake.NewCluster(kfake.NumBrokers(1))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c := kfakeCluster(t)
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "rtdw.yaml")
 	os.WriteFile(cfg, []byte(fmt.Sprintf("mode: kafka\ncheckpoint_interval: 100ms\npartitions: 2\nkafka:\n  brokers: [%q]\n", c.ListenAddrs()[0])), 0o644)
@@ -175,7 +137,7 @@ func TestConsoleOfWorker(t *testing.T) {
 		t.Fatalf("mock logs: %s", errs)
 	}
 	cmd := rtdwCmd(t, dir, "--config", cfg, "worker", "--jobs", "dwd_base_log", "--http-addr", "127.0.0.1:0", "--progress", "0")
-	stderr := &lockedBuffer{}
+	stderr := &syncBuffer{}
 	cmd.Stderr = stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

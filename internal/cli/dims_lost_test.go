@@ -10,7 +10,6 @@ import (
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/redis/go-redis/v9"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -261,22 +260,7 @@ func TestDimRedisLostOnKafka(t *testing.T) {
 		return got
 	}
 
-	member, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...), kgo.ConsumerGroup("rtdw-dim_app"), kgo.ConsumeTopics("topic_db"), kgo.DisableAutoCommit())
-	if err != nil {
-		t.Fatal(err)
-	}
-	for deadline := time.Now().Add(20 * time.Second); ; {
-		pctx, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
-		member.PollFetches(pctx)
-		cancel()
-		ds, err := adm.DescribeGroups(ctx, "rtdw-dim_app")
-		if err == nil && len(ds["rtdw-dim_app"].Members) > 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the consumer never joined its group")
-		}
-	}
+	member := testenv.JoinGroup(t, c.ListenAddrs(), "rtdw-dim_app", "topic_db", kgo.DisableAutoCommit())
 	done, err := rebuildLostDims(ctx, l, "rtdw-", s, logger)
 	if err != nil || done {
 		t.Fatalf("with a worker in the group: rebuilt %v, %v", done, err)

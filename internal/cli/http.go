@@ -38,30 +38,26 @@ func serveHTTP(addr string, reg *prometheus.Registry, l rlog.Log, g *globals, cs
 	token := hex.EncodeToString(tok[:])
 	mux.Handle("/api/log/", remote.Handler(l, token))
 	mux.Handle("/api/dim/", dimHandler(cs.dims, token))
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		closeConsole()
-		return "", nil, fmt.Errorf("http: %w (use --http-addr to pick another address)", err)
-	}
 	// Only /api/log/produce (behind its process token) reads a large body.
 	o := g.guard()
 	o.MaxBody = remote.MaxRequestBody
-	srv := httpguard.NewServer(addr, mux, o)
-	go srv.Serve(ln)
+	bound, stopServer, err := startServer(addr, mux, o)
+	if err != nil {
+		closeConsole()
+		return "", nil, err
+	}
 	// Topic commands run while we hold the data dir find us here: address
 	// and token, written atomically, readable by the data dir's owner only.
 	addrPath := filepath.Join(g.dataDir, addrFile)
-	if err := writeFileAtomic(addrPath, []byte(ln.Addr().String()+"\n"+token+"\n"), 0o600); err != nil {
+	if err := writeFileAtomic(addrPath, []byte(bound+"\n"+token+"\n"), 0o600); err != nil {
 		g.logger.Warn("cannot advertise the HTTP address for topic commands", "err", err)
 	}
 	stop := func() {
 		os.Remove(addrPath)
-		sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		defer cancel()
-		srv.Shutdown(sctx)
+		stopServer()
 		closeConsole()
 	}
-	return ln.Addr().String(), stop, nil
+	return bound, stop, nil
 }
 
 // serveConsole serves the web console and /metrics of a process that
@@ -73,20 +69,32 @@ func serveConsole(addr string, reg *prometheus.Registry, l rlog.Log, g *globals,
 		return "", nil, err
 	}
 	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
-	ln, err := net.Listen("tcp", addr)
+	bound, stopServer, err := startServer(addr, mux, g.guard())
 	if err != nil {
 		closeConsole()
+		return "", nil, err
+	}
+	return bound, func() {
+		stopServer()
+		closeConsole()
+	}, nil
+}
+
+// startServer serves h on addr behind httpguard (o) and returns the bound
+// address (useful with port 0) and a stop function: a graceful shutdown
+// of at most 2 s.
+func startServer(addr string, h http.Handler, o httpguard.Options) (string, func(), error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
 		return "", nil, fmt.Errorf("http: %w (use --http-addr to pick another address)", err)
 	}
-	srv := httpguard.NewServer(addr, mux, g.guard())
+	srv := httpguard.NewServer(addr, h, o)
 	go srv.Serve(ln)
-	stop := func() {
+	return ln.Addr().String(), func() {
 		sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()
 		srv.Shutdown(sctx)
-		closeConsole()
-	}
-	return ln.Addr().String(), stop, nil
+	}, nil
 }
 
 func writeFileAtomic(path string, data []byte, perm os.FileMode) error {

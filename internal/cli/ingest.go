@@ -1,17 +1,11 @@
 package cli
 
 import (
-	"context"
-	"fmt"
-	"net"
 	"net/http"
-	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/spf13/cobra"
-
-	"github.com/rtdw/rtdw/internal/httpguard"
 )
 
 // ingestCommands are the `rtdw ingest` sources; each source's file adds
@@ -34,16 +28,5 @@ func newIngestCmd(g *globals) *cobra.Command {
 func serveMetrics(addr string, reg *prometheus.Registry, g *globals) (string, func(), error) {
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return "", nil, fmt.Errorf("http: %w (use --http-addr to pick another address)", err)
-	}
-	srv := httpguard.NewServer(addr, mux, g.guard())
-	go srv.Serve(ln)
-	stop := func() {
-		sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		defer cancel()
-		srv.Shutdown(sctx)
-	}
-	return ln.Addr().String(), stop, nil
+	return startServer(addr, mux, g.guard())
 }

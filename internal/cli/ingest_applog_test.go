@@ -116,13 +116,18 @@ func TestIngestApplogFilesKill9(t *testing.T) { testIngestApplogFilesKill9(t, ""
 func TestIngestApplogFilesKill9OnKafka(t *testing.T) { testIngestApplogFilesKill9(t, kfakeBroker(t)) }
 
 // kfakeBroker starts an in-process Kafka cluster for the test.
-func kfakeBroker(t *testing.T) string {
+func kfakeBroker(t *testing.T) string { return kfakeCluster(t).ListenAddrs()[0] }
+
+// kfakeCluster starts an in-process one-broker Kafka, closed when the
+// test ends.
+func kfakeCluster(t *testing.T) *kfake.Cluster {
+	t.Helper()
 	c, err := kfake.NewCluster(kfake.NumBrokers(1))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(c.Close)
-	return c.ListenAddrs()[0]
+	return c
 }
 
 // kafkaConfigArgs writes an rtdw.yaml with mode: kafka on broker ("":

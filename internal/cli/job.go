@@ -55,33 +55,33 @@ type jobEnv struct {
 // openJobEnv opens the log for job commands: read-only ones may go
 // through the rtdw holding the data dir; exclusive ones (reset) may not.
 func (g *globals) openJobEnv(c Config, exclusive bool) (*jobEnv, error) {
-	e := &jobEnv{}
+	if err := g.requireLog(c); err != nil {
+		return nil, err
+	}
+	var l rlog.Log
 	var err error
-	if c.Mode == "kafka" {
-		if e.kafka, err = c.Kafka.open(); err != nil {
-			return nil, err
+	prefix := "" // the embedded log's groups are the jobs' names
+	switch {
+	case c.Mode == "kafka":
+		l, err = c.Kafka.open()
+		prefix = c.Kafka.GroupIDPrefix
+	case exclusive:
+		if l, err = g.openLog(c); err != nil {
+			err = fmt.Errorf("%w\n  a running rtdw holds the data dir: stop it first. A job's offsets and state belong to the process running it;\n  as with Flink, stop the job, reset it, then start it again", err)
 		}
-		e.l, e.prefix = e.kafka, c.Kafka.GroupIDPrefix
-	} else {
-		if err := g.requireLog(c); err != nil {
-			return nil, err
-		}
-		if exclusive {
-			if e.l, err = g.openLog(c); err != nil {
-				return nil, fmt.Errorf("%w\n  a running rtdw holds the data dir: stop it first. A job's offsets and state belong to the process running it;\n  as with Flink, stop the job, reset it, then start it again", err)
-			}
-		} else if e.l, err = g.openTopics(c); err != nil {
-			return nil, err
-		}
+	default:
+		l, err = g.openTopics(c)
 	}
-	gl, ok := e.l.(rlog.GroupLister)
-	if !ok {
-		e.l.Close()
-		return nil, fmt.Errorf("this log does not list consumer groups")
+	if err != nil {
+		return nil, err
 	}
-	e.gl = gl
+	e, err := jobEnvOf(l, prefix)
+	if err != nil {
+		l.Close()
+		return nil, err
+	}
 	if e.reg, err = openSQLJobRegistry(g.dataDir); err != nil {
-		e.l.Close()
+		l.Close()
 		return nil, err
 	}
 	return e, nil

@@ -5,16 +5,15 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
-	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	rlog "github.com/rtdw/rtdw/internal/log"
 	"github.com/rtdw/rtdw/internal/log/embedded"
+	"github.com/rtdw/rtdw/internal/testenv"
 )
 
 // Issue 17.3: per-job consumer offsets. A drained job shows in job list /
@@ -100,19 +99,7 @@ func TestJobListDescribeResetReprocess(t *testing.T) {
 
 	// While a running rtdw holds the data dir: list and describe go
 	// through it; reset is refused.
-	cmd := rtdwCmd(t, dir, "run", "--jobs", "dwd_base_log", "--http-addr", "127.0.0.1:0", "--checkpoint-interval", "50ms")
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		cmd.Process.Signal(syscall.SIGINT)
-		if err := cmd.Wait(); err != nil {
-			t.Errorf("run did not stop cleanly: %v\n%s", err, stderr.String())
-		}
-	}()
-	waitAdvertised(t, dir, &stderr)
+	startRtdw(t, dir, "run", "--jobs", "dwd_base_log", "--http-addr", "127.0.0.1:0", "--checkpoint-interval", "50ms")
 	if code, out, errs := rt("", "job", "list"); code != 0 || !regexpMatch(`dwd_base_log\s+built-in\s+.*\?\s+data dir held by a running rtdw`, out) {
 		t.Fatalf("job list through the running rtdw: exit %d\n%s%s", code, out, errs)
 	}
@@ -198,11 +185,7 @@ func TestJobResetToTimestamp(t *testing.T) {
 // and deletes the job's changelogs, not those of a job whose name extends
 // its own.
 func TestJobCommandsOnKafka(t *testing.T) {
-	c, err := kfake.NewCluster(kfake.NumBrokers(1))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c := kfakeCluster(t)
 	base := kafkaConfig(t, c, t.TempDir())
 	ctx := context.Background()
 	cl, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...), kgo.RecordPartitioner(kgo.ManualPartitioner()))
@@ -256,22 +239,7 @@ func TestJobCommandsOnKafka(t *testing.T) {
 	}
 
 	// A worker in the group: reset refuses.
-	member, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...), kgo.ConsumerGroup("rtdw-myjob"), kgo.ConsumeTopics("in"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for deadline := time.Now().Add(20 * time.Second); ; {
-		pctx, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
-		member.PollFetches(pctx)
-		cancel()
-		ds, err := adm.DescribeGroups(ctx, "rtdw-myjob")
-		if err == nil && len(ds["rtdw-myjob"].Members) > 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the consumer never joined its group")
-		}
-	}
+	member := testenv.JoinGroup(t, c.ListenAddrs(), "rtdw-myjob", "in")
 	if code, _, errs := rt("job", "reset", "myjob", "--to-earliest"); code != 1 || !strings.Contains(errs, "stop them first") {
 		t.Fatalf("reset with a worker in the group: exit %d, %s", code, errs)
 	}

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -63,8 +64,11 @@ func reloadLostTables(ctx context.Context, l rlog.Log, group string, q olap.Quer
 // the start (0: nothing to reload, nothing changed).
 func resetLoadOffsets(ctx context.Context, l rlog.Log, group, topic string) (int64, error) {
 	info, err := l.DescribeTopic(ctx, topic)
-	if err != nil {
+	if errors.Is(err, rlog.ErrUnknownTopic) {
 		return 0, nil // no topic: nothing was loaded from it
+	}
+	if err != nil {
+		return 0, err
 	}
 	reset := map[rlog.TopicPartition]int64{}
 	var consumed int64

@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"context"
+	"errors"
 	"log/slog"
 	"path/filepath"
 	"strings"
@@ -57,5 +58,23 @@ func TestOLAPReloadOnKafkaResetsTheWorkersGroup(t *testing.T) {
 		if off := got[rlog.TopicPartition{Topic: topic, Partition: p}]; off != 0 {
 			t.Errorf("partition %d: the workers' group is at %d after the reload, want 0", p, off)
 		}
+	}
+}
+
+// describeFails is a log whose DescribeTopic fails other than with
+// ErrUnknownTopic (a broker that does not answer).
+type describeFails struct{ rlog.Log }
+
+var errBrokerDown = errors.New("broker down")
+
+func (describeFails) DescribeTopic(context.Context, string) (rlog.TopicInfo, error) {
+	return rlog.TopicInfo{}, errBrokerDown
+}
+
+// A topic that does not exist has nothing to reload; a log that cannot
+// say is an error, not a table silently left unloaded.
+func TestResetLoadOffsetsReportsLogErrors(t *testing.T) {
+	if _, err := resetLoadOffsets(context.Background(), describeFails{}, LoadJob, "dws_x"); !errors.Is(err, errBrokerDown) {
+		t.Fatalf("a failing DescribeTopic: %v, want %v", err, errBrokerDown)
 	}
 }

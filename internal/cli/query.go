@@ -10,11 +10,9 @@ import (
 	"io"
 	"math"
 	"os"
-	"os/signal"
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -234,17 +232,10 @@ func queryInteractive(ctx context.Context, g *globals, q *queryRunner, backslash
 	ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancel()
 	sh.interrupts = signalInterrupts
-	quit := make(chan os.Signal, 1)
-	signal.Notify(quit, syscall.SIGTERM, syscall.SIGHUP)
-	defer signal.Stop(quit)
-	go func() {
-		select {
-		case <-quit:
-			cancel()
-			closeIn()
-		case <-ctx.Done():
-		}
-	}()
+	onQuitSignal(ctx, func() {
+		cancel()
+		closeIn()
+	})
 	return sh.run(ctx)
 }
 

@@ -1,6 +1,7 @@
 package cli_test
 
 import (
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -15,22 +16,13 @@ import (
 // the HTTP address it advertises: produce input, see the job's output.
 func TestTopicCommandsWhileRunning(t *testing.T) {
 	dir := t.TempDir()
-	cmd := rtdwCmd(t, dir, "run", "--jobs", "dwd_base_log", "--http-addr", "127.0.0.1:0", "--checkpoint-interval", "50ms")
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		cmd.Process.Signal(syscall.SIGINT)
-		if err := cmd.Wait(); err != nil {
-			t.Errorf("rtdw run did not stop cleanly on SIGINT: %v\n%s", err, stderr.String())
-		}
+	// Checked after the stop below (cleanups run last first).
+	t.Cleanup(func() {
 		if _, err := os.Stat(filepath.Join(dir, "rtdw.addr")); !os.IsNotExist(err) {
 			t.Error("rtdw.addr left behind after a clean stop")
 		}
-	}()
-	waitAdvertised(t, dir, &stderr)
+	})
+	startRtdw(t, dir, "run", "--jobs", "dwd_base_log", "--http-addr", "127.0.0.1:0", "--checkpoint-interval", "50ms")
 	line := `{"common":{"mid":"mid_1","is_new":"1"},"page":{"page_id":"home","during_time":10},"ts":1795222800000}`
 	if code, _, errs := run(t, line+"\nnot json\n", "--data-dir", dir, "topic", "produce", "topic_log", "--key-field", "common.mid"); code != 0 {
 		t.Fatalf("produce through the running rtdw: %s", errs)
@@ -83,7 +75,28 @@ func TestTopicCommandsWhileRunning(t *testing.T) {
 	}
 }
 
-func waitAdvertised(t *testing.T, dir string, stderr *strings.Builder) {
+// startRtdw starts rtdw on dir with args (a command that serves HTTP:
+// run, demo ...) and waits until it advertises its address. When the test
+// ends it gets SIGINT and must exit cleanly.
+func startRtdw(t *testing.T, dir string, args ...string) {
+	t.Helper()
+	cmd := rtdwCmd(t, dir, args...)
+	var stderr syncBuffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Signal(syscall.SIGINT)
+		if err := cmd.Wait(); err != nil {
+			t.Errorf("rtdw %s did not stop cleanly on SIGINT: %v\n%s", strings.Join(args, " "), err, stderr.String())
+		}
+	})
+	waitAdvertised(t, dir, &stderr)
+}
+
+// waitAdvertised waits until rtdw on dir advertises its address (rtdw.addr).
+func waitAdvertised(t *testing.T, dir string, stderr fmt.Stringer) {
 	t.Helper()
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
 		if _, err := os.Stat(filepath.Join(dir, "rtdw.addr")); err == nil {

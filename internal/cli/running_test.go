@@ -2,7 +2,6 @@ package cli_test
 
 import (
 	"strings"
-	"syscall"
 	"testing"
 )
 
@@ -29,17 +28,7 @@ func TestQueryAndDimWhileRunning(t *testing.T) {
 		t.Fatalf("dim get, nothing running: exit %d: %s%s", code, wantGet, errOut)
 	}
 
-	cmd := rtdwCmd(t, dir, "run", "--http-addr", "127.0.0.1:0", "--checkpoint-interval", "100ms")
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		cmd.Process.Signal(syscall.SIGINT)
-		cmd.Wait()
-	}()
-	waitAdvertised(t, dir, &stderr)
+	startRtdw(t, dir, "run", "--http-addr", "127.0.0.1:0", "--checkpoint-interval", "100ms")
 
 	for _, c := range []struct {
 		args []string

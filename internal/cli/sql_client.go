@@ -188,18 +188,26 @@ func newSQLClient(ctx context.Context, g *globals, cfg Config, o *sqlOptions, se
 		c.in = tr
 		c.errw = &lockedWriter{w: tr.rl.Stderr()} // keeps the prompt intact
 	}
-	quit := make(chan os.Signal, 1)
-	signal.Notify(quit, syscall.SIGTERM, syscall.SIGHUP)
-	go func() {
-		select {
-		case <-quit:
-			c.cancel()
-			c.in.close()
-		case <-c.ctx.Done():
-		}
-		signal.Stop(quit)
-	}()
+	onQuitSignal(c.ctx, func() {
+		c.cancel()
+		c.in.close()
+	})
 	return c
+}
+
+// onQuitSignal calls quit on SIGTERM or SIGHUP until ctx ends: an
+// interactive shell, which Ctrl-C does not end, ends then.
+func onQuitSignal(ctx context.Context, quit func()) {
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGTERM, syscall.SIGHUP)
+	go func() {
+		defer signal.Stop(sig)
+		select {
+		case <-sig:
+			quit()
+		case <-ctx.Done():
+		}
+	}()
 }
 
 // setLogger makes the jobs' logger: warnings and errors only (a job's

@@ -31,10 +31,6 @@ away from the state jobs keep for them: reset those jobs ('rtdw job reset').`,
   rtdw topic alter topic_log --retention 0          # keep forever`,
 		Args: args(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, a []string) error {
-			cfg, err := g.setup(cmd.Flags().Changed)
-			if err != nil {
-				return err
-			}
 			var alter rlog.TopicAlter
 			if cmd.Flags().Changed("partitions") {
 				alter.Partitions = &o.partitions
@@ -48,14 +44,14 @@ away from the state jobs keep for them: reset those jobs ('rtdw job reset').`,
 			if alter == (rlog.TopicAlter{}) {
 				return usagef("topic alter: give --retention, --retention-bytes or --partitions")
 			}
-			l, err := g.openTopicsRead(cfg)
+			l, err := g.openTopicLog(cmd, "alter", a[0])
 			if err != nil {
-				return fmt.Errorf("alter %s: %w", a[0], err)
+				return err
 			}
 			defer l.Close()
-			ta, ok := l.(rlog.TopicAdmin)
-			if !ok {
-				return fmt.Errorf("alter %s: this log cannot alter topics", a[0])
+			ta, err := topicAdmin(l, "alter", a[0])
+			if err != nil {
+				return err
 			}
 			if err := ta.AlterTopic(cmd.Context(), a[0], alter); err != nil {
 				return err

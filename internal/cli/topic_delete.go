@@ -4,8 +4,6 @@ import (
 	"fmt"
 
 	"github.com/spf13/cobra"
-
-	rlog "github.com/rtdw/rtdw/internal/log"
 )
 
 func newTopicDeleteCmd(g *globals) *cobra.Command {
@@ -21,18 +19,14 @@ with their job stopped and reset ('rtdw job reset').`,
   rtdw topic delete a b c`,
 		Args: args(cobra.MinimumNArgs(1)),
 		RunE: func(cmd *cobra.Command, a []string) error {
-			cfg, err := g.setup(cmd.Flags().Changed)
+			l, err := g.openTopicLog(cmd, "delete", a[0])
 			if err != nil {
 				return err
 			}
-			l, err := g.openTopicsRead(cfg)
-			if err != nil {
-				return fmt.Errorf("delete %s: %w", a[0], err)
-			}
 			defer l.Close()
-			ta, ok := l.(rlog.TopicAdmin)
-			if !ok {
-				return fmt.Errorf("delete %s: this log cannot delete topics", a[0])
+			ta, err := topicAdmin(l, "delete", a[0])
+			if err != nil {
+				return err
 			}
 			for _, t := range a {
 				if err := ta.DeleteTopic(cmd.Context(), t); err != nil {

@@ -21,13 +21,9 @@ list') with committed offsets on it and how far behind the end it is.`,
 		Example: `  rtdw topic describe topic_log`,
 		Args:    args(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, a []string) error {
-			cfg, err := g.setup(cmd.Flags().Changed)
+			l, err := g.openTopicLog(cmd, "describe", a[0])
 			if err != nil {
 				return err
-			}
-			l, err := g.openTopicsRead(cfg)
-			if err != nil {
-				return fmt.Errorf("describe %s: %w", a[0], err)
 			}
 			defer l.Close()
 			return describeTopic(cmd, g, l, a[0])

@@ -36,11 +36,7 @@ func kafkaConfig(t *testing.T, c *kfake.Cluster, dir string) []string {
 // as kcat -e does: committed records printed, aborted ones not, a
 // transaction still open not waited for.
 func TestTailExitAtEndOnTransactionalKafkaTopic(t *testing.T) {
-	c, err := kfake.NewCluster(kfake.NumBrokers(1))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c := kfakeCluster(t)
 	dir := t.TempDir()
 	base := kafkaConfig(t, c, dir)
 	if code, _, errs := run(t, "", append(base, "topic", "create", "tx", "--partitions", "2")...); code != 0 {
@@ -122,6 +118,8 @@ func TestProduceKeySeparatorAndHeaders(t *testing.T) {
 	}{
 		{[]string{"topic", "produce", "kv", "--key-separator", ",", "--key-field", "a"}, "not both"},
 		{[]string{"topic", "produce", "kv", "--header", "novalue"}, "want key=value"},
+		{[]string{"topic", "produce", "kv", "--key-separator", `\q`}, `--key-separator "\\q": invalid syntax`},
+		{[]string{"topic", "produce", "kv", "--key-separator", `\n`}, "cannot hold a newline"},
 		{[]string{"topic", "tail", "kv", "--format", "%k", "--print-key"}, "--format replaces"},
 		{[]string{"topic", "tail", "kv", "--format", "%z"}, "unknown %z"},
 	} {
@@ -132,11 +130,7 @@ func TestProduceKeySeparatorAndHeaders(t *testing.T) {
 
 	// Kafka: what rtdw produces, kcat reads (keys, headers); what kcat
 	// produces with -K and -H, rtdw reads.
-	kc, err := kfake.NewCluster(kfake.NumBrokers(1))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer kc.Close()
+	kc := kfakeCluster(t)
 	base := kafkaConfig(t, kc, t.TempDir())
 	if code, _, errs := run(t, "k1:v1\nk2:v2\n", append(base, "topic", "produce", "kv", "--key-separator", ":", "--header", "h=1")...); code != 0 {
 		t.Fatalf("produce to Kafka: %s", errs)
@@ -222,11 +216,7 @@ func TestTailOffsetPartitionTimestamp(t *testing.T) {
 // topic create/describe/alter/delete with retention as people write it
 // (3d, 1GB), on the embedded log and on Kafka.
 func TestTopicDescribeAlterDelete(t *testing.T) {
-	kc, err := kfake.NewCluster(kfake.NumBrokers(1))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer kc.Close()
+	kc := kfakeCluster(t)
 	for _, mode := range []string{"embedded", "kafka"} {
 		t.Run(mode, func(t *testing.T) {
 			dir := t.TempDir()

@@ -65,15 +65,15 @@ func (b *Browser) DOM(url string, budget time.Duration) string {
 	return b.load(url, "", budget)
 }
 
-// Screenshot loads url like DOM does and saves a PNG of the viewport to
-// path.
-func (b *Browser) Screenshot(url, path string, budget time.Duration) {
+// Screenshot loads url like DOM does, saves a PNG of the viewport to path
+// and returns the serialized DOM: one browser start for both.
+func (b *Browser) Screenshot(url, path string, budget time.Duration) string {
 	b.t.Helper()
-	b.load(url, path, budget)
+	return b.load(url, path, budget)
 }
 
-// Layout returns the widths the page of the last DOM, Screenshot or
-// DOMAndScreenshot measured.
+// Layout returns the widths the page of the last DOM or Screenshot
+// measured.
 func (b *Browser) Layout() Layout { return b.layout }
 
 // hungBrowser is how long a load may take before the browser is deemed

@@ -82,7 +82,7 @@ func TestChromiumViewportAndVirtualTime(t *testing.T) {
 			browser := testenv.Chromium(t)
 			browser.Width, browser.Height = size.width, size.height
 			shot := filepath.Join(t.TempDir(), "probe.png")
-			dom := browser.DOMAndScreenshot(srv.URL+"/", shot, 1200*time.Millisecond)
+			dom := browser.Screenshot(srv.URL+"/", shot, 1200*time.Millisecond)
 			d := bodyAttrs(t, dom)
 			w := fmt.Sprint(size.width)
 			want := map[string]string{

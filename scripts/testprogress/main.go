@@ -36,6 +36,14 @@ func main() {
 		top, _, _ := strings.Cut(e.Test, "/")
 		return e.Package + "\x00" + top
 	}
+	add := func(k, text string) {
+		b := outputs[k]
+		if b == nil {
+			b = &strings.Builder{}
+			outputs[k] = b
+		}
+		b.WriteString(text)
+	}
 	in := bufio.NewScanner(os.Stdin)
 	in.Buffer(make([]byte, 1<<20), 64<<20)
 	out := bufio.NewWriter(os.Stdout)
@@ -49,22 +57,12 @@ func main() {
 		}
 		switch e.Action {
 		case "build-output":
-			b := outputs["build\x00"+e.ImportPath]
-			if b == nil {
-				b = &strings.Builder{}
-				outputs["build\x00"+e.ImportPath] = b
-			}
-			b.WriteString(e.Output)
+			add("build\x00"+e.ImportPath, e.Output)
 		case "build-fail":
 			failed = true
 			fmt.Fprintf(out, "BUILD FAILED %s\n%s", e.ImportPath, outputs["build\x00"+e.ImportPath])
 		case "output":
-			b := outputs[key(&e)]
-			if b == nil {
-				b = &strings.Builder{}
-				outputs[key(&e)] = b
-			}
-			b.WriteString(e.Output)
+			add(key(&e), e.Output)
 		case "pass", "fail", "skip":
 			if e.Test == "" { // the package
 				b := outputs[key(&e)]
