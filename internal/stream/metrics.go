@@ -32,9 +32,10 @@ type Metrics struct {
 	// from the last checkpoint); LastCheckpoint is when one last committed.
 	CheckpointFailures *prometheus.CounterVec
 	LastCheckpoint     *prometheus.GaugeVec
-	// Freshness is, at a job's last checkpoint, the age of the newest
+	// Freshness is, at a task's last checkpoint, the age of the newest
 	// source record it committed (wall clock minus the record's log
-	// timestamp): how far its output lags what reached its inputs.
+	// timestamp): how far its output lags what reached its inputs. Per
+	// partition, as lag and watermarks are (the job's is their max).
 	Freshness *prometheus.GaugeVec
 	// StoreBytes is the disk space of the store keyed state (and in
 	// embedded mode the log's index) lives in.
@@ -83,7 +84,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		LastCheckpoint: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "rtdw_last_checkpoint_timestamp_seconds",
 			Help: "When a job last committed a checkpoint (Unix seconds; 0: not yet)."}, []string{"job"}),
 		Freshness: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "rtdw_freshness_seconds",
-			Help: "At a job's last checkpoint, the age of the newest source record it committed (wall clock minus the record's log timestamp)."}, []string{"job"}),
+			Help: "At a task's last checkpoint, the age of the newest source record it committed (wall clock minus the record's log timestamp); a job's is the max over its partitions."}, []string{"job", "partition"}),
 		StoreBytes: prometheus.NewGauge(prometheus.GaugeOpts{Name: "rtdw_state_store_bytes",
 			Help: "Disk space of the local store keyed state lives in (embedded mode: with the log's index)."}),
 		TaskTime: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "rtdw_task_seconds_total",
@@ -107,7 +108,7 @@ func (t *task) initSeries() {
 	m.Restarts.WithLabelValues(job)
 	m.CheckpointFailures.WithLabelValues(job)
 	m.LastCheckpoint.WithLabelValues(job)
-	m.Freshness.WithLabelValues(job)
+	m.Freshness.WithLabelValues(job, strconv.Itoa(int(t.part)))
 	m.Checkpoint.WithLabelValues(job)
 	for _, st := range []string{"busy", "idle", "commit"} {
 		m.TaskTime.WithLabelValues(job, st)

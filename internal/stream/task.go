@@ -400,7 +400,7 @@ func (t *task) loop(ctx context.Context) error {
 		} else {
 			idleRounds = 0
 		}
-		if err := t.timersAndWatermarks(); err != nil {
+		if err := t.timersAndWatermarks(ctx); err != nil {
 			return err
 		}
 		if t.o.Now().Sub(t.lastCP) >= t.o.Interval || t.pendSz >= t.o.MaxPendingBytes || t.store.Pending() >= t.o.MaxPendingBytes {
@@ -652,7 +652,7 @@ func (t *task) onMarker(s *seg, lr *rlog.Record) {
 
 // timersAndWatermarks advances each operator's watermark (firing its
 // event-time timers) and fires due processing-time timers.
-func (t *task) timersAndWatermarks() error {
+func (t *task) timersAndWatermarks(ctx context.Context) error {
 	now := t.o.Now()
 	var wms [maxStageInputs]int64
 	var idles [maxStageInputs]bool
@@ -662,7 +662,7 @@ func (t *task) timersAndWatermarks() error {
 			src := &s.node.src
 			// Idleness is per input: a fused task's busy repartition input must
 			// not keep its empty source partition from going idle.
-			if s.clock.producers == nil && !s.clock.idle && t.goesIdle(s, now) {
+			if s.clock.producers == nil && !s.clock.idle && t.goesIdle(ctx, s, now) {
 				s.clock.idle = true
 			}
 			wms[i], idles[i] = s.clock.watermark(src.OutOfOrderness)
@@ -700,12 +700,12 @@ func (t *task) timersAndWatermarks() error {
 // idle (the next run continues it). In an unbounded run: after the idle
 // timeout without records, and only once the input has read everything
 // its partition holds (caughtUp) — quiet alone may be a starved fetch.
-func (t *task) goesIdle(s *seg, now time.Time) bool {
+func (t *task) goesIdle(ctx context.Context, s *seg, now time.Time) bool {
 	timeout := s.node.src.IdleTimeout
 	if t.drain != "" || !s.lastEmpty || now.Sub(s.clock.lastActivity) < timeout || now.Before(s.nextLagCheck) {
 		return false
 	}
-	if t.caughtUp(s) {
+	if t.caughtUp(ctx, s) {
 		return true
 	}
 	s.nextLagCheck = now.Add(min(timeout, time.Second))
@@ -718,8 +718,8 @@ func (t *task) goesIdle(s *seg, now time.Time) bool {
 // the end may have only markers ahead: a probe fetch tells. A position
 // not yet known (a cluster task before its first record, without a
 // committed offset) counts as caught up: quiet is then all there is.
-func (t *task) caughtUp(s *seg) bool {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+func (t *task) caughtUp(ctx context.Context, s *seg) bool {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second) // a stop ends the probe
 	defer cancel()
 	pos := s.offset
 	if !s.positioned {
@@ -892,7 +892,7 @@ func (t *task) committed() error {
 	now := t.o.Now()
 	m.LastCheckpoint.WithLabelValues(job).Set(float64(now.UnixMilli()) / 1000)
 	if t.newestIn > 0 {
-		m.Freshness.WithLabelValues(job).Set(max(0, float64(now.UnixMilli()-t.newestIn)/1000))
+		m.Freshness.WithLabelValues(job, strconv.Itoa(int(t.part))).Set(max(0, float64(now.UnixMilli()-t.newestIn)/1000))
 	}
 	if t.db != nil {
 		m.StoreBytes.Set(float64(t.db.Metrics().DiskSpaceUsage()))

@@ -206,7 +206,7 @@ func (w *jobWorker) runSession(ctx context.Context) error {
 		if w.stale {
 			continue // rebuild first; the next commit would carry these offsets
 		}
-		if err := eachTask(w.tasks, func(t *task) error { return t.guard(t.timersAndWatermarks) }); err != nil {
+		if err := eachTask(w.tasks, func(t *task) error { return t.guard(func() error { return t.timersAndWatermarks(ctx) }) }); err != nil {
 			if err := w.recover(ctx, err); err != nil {
 				return err
 			}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"unicode/utf8"
 
+	"github.com/rtdw/rtdw/internal/jsonw"
 	"github.com/rtdw/rtdw/internal/stream"
 )
 
@@ -231,27 +232,6 @@ func (r *reader) end() error {
 	return nil
 }
 
-// validUTF8 returns b with each byte that is not part of valid UTF-8
-// replaced by U+FFFD, as a JSON round trip (encoding/json) did to every
-// string of a bean and an accumulator: ids and dims that differ only in
-// invalid bytes were one id, one window row, and still are.
-func validUTF8(b []byte) []byte {
-	if utf8.Valid(b) {
-		return b
-	}
-	out := make([]byte, 0, len(b)+8)
-	for i := 0; i < len(b); {
-		r, size := utf8.DecodeRune(b[i:])
-		if r == utf8.RuneError && size == 1 {
-			out = append(out, "\uFFFD"...)
-		} else {
-			out = append(out, b[i:i+size]...)
-		}
-		i += size
-	}
-	return out
-}
-
 // --- accumulators ---
 
 // winAcc is a window's accumulator, decoded: the dims (of the window's
@@ -321,7 +301,7 @@ func (s *winAcc) addBean(v []byte) error {
 	if !s.init {
 		s.d = make([]string, nd)
 		for i := range s.d {
-			s.d[i] = string(validUTF8(r.bytes()))
+			s.d[i] = string(jsonw.ValidUTF8(r.bytes()))
 			s.size += len(s.d[i]) + 16
 		}
 		s.init = true
@@ -348,7 +328,7 @@ func (s *winAcc) addBean(v []byte) error {
 		if r.bad {
 			break
 		}
-		s.size += s.u[i].add(validUTF8(id), sign)
+		s.size += s.u[i].add(jsonw.ValidUTF8(id), sign)
 	}
 	return r.end()
 }
