@@ -10,6 +10,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -1072,35 +1073,48 @@ func (t *task) fail(err error) {
 	}
 }
 
-// arena copies output bytes into large chunks so a checkpoint's worth of
-// records costs a few allocations, not one per record. Chunks are kept for
-// the next checkpoint once the records pointing into them are committed:
-// a job writing hundreds of MB/s would otherwise allocate (and zero, and
-// collect) a fresh MiB every few thousand records.
+// arena copies output bytes into chunks so a checkpoint's worth of
+// records costs a few allocations, not one per record. A checkpoint's
+// first chunk is small (most tasks write little per checkpoint); the
+// others are arenaChunk large and come from a free list shared by every
+// task of the process, to which they return once the records pointing
+// into them are committed: memory follows what is pending now, not every
+// task's largest checkpoint, and a job writing hundreds of MB/s does not
+// allocate (and zero, and collect) a fresh MiB every few thousand records.
 type arena struct {
-	cur        []byte
-	full, free [][]byte
+	cur  []byte
+	full [][]byte
 }
 
 const (
+	arenaFirst = 64 << 10
 	arenaChunk = 1 << 20
-	// arenaKeep bounds the chunks kept between checkpoints (a checkpoint is
-	// forced at MaxPendingBytes, 8 MiB by default, so this covers it).
+	// arenaKeep bounds the chunks kept free for the whole process.
 	arenaKeep = 16
 )
+
+// arenaFree is the process's free list of arenaChunk chunks.
+var arenaFree struct {
+	sync.Mutex
+	chunks [][]byte
+}
 
 func (a *arena) copy(b []byte) []byte {
 	if b == nil {
 		return nil
 	}
 	if cap(a.cur)-len(a.cur) < len(b) {
+		first := a.cur == nil && len(a.full) == 0
 		if a.cur != nil {
 			a.full = append(a.full, a.cur)
 		}
-		if n := len(a.free); n > 0 && len(b) <= arenaChunk {
-			a.cur, a.free = a.free[n-1][:0], a.free[:n-1]
-		} else {
-			a.cur = make([]byte, 0, max(arenaChunk, len(b)))
+		switch {
+		case first && len(b) <= arenaFirst:
+			a.cur = make([]byte, 0, arenaFirst)
+		case len(b) <= arenaChunk:
+			a.cur = takeChunk()
+		default:
+			a.cur = make([]byte, 0, len(b))
 		}
 	}
 	n := len(a.cur)
@@ -1108,14 +1122,32 @@ func (a *arena) copy(b []byte) []byte {
 	return a.cur[n:len(a.cur):len(a.cur)]
 }
 
-// reset reuses the chunks once the records pointing into them are committed.
+func takeChunk() []byte {
+	arenaFree.Lock()
+	defer arenaFree.Unlock()
+	if n := len(arenaFree.chunks); n > 0 {
+		c := arenaFree.chunks[n-1][:0]
+		arenaFree.chunks[n-1] = nil
+		arenaFree.chunks = arenaFree.chunks[:n-1]
+		return c
+	}
+	return make([]byte, 0, arenaChunk)
+}
+
+// reset gives the chunks back once the records pointing into them are
+// committed.
 func (a *arena) reset() {
-	a.cur = a.cur[:0]
+	if a.cur != nil {
+		a.full = append(a.full, a.cur)
+		a.cur = nil
+	}
+	arenaFree.Lock()
 	for i, c := range a.full {
-		if cap(c) == arenaChunk && len(a.free) < arenaKeep {
-			a.free = append(a.free, c)
+		if cap(c) == arenaChunk && len(arenaFree.chunks) < arenaKeep {
+			arenaFree.chunks = append(arenaFree.chunks, c)
 		}
 		a.full[i] = nil
 	}
+	arenaFree.Unlock()
 	a.full = a.full[:0]
 }

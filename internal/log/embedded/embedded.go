@@ -87,15 +87,15 @@ type Log struct {
 
 	queue commitQueue // orders Commit calls into groups (groupcommit.go)
 	mu    sync.Mutex  // serializes commit groups, topic creation and retention
-	// frameBufs are frame buffers of earlier groups, reused by any
-	// partition (guarded by mu): memory follows the largest group, not
-	// every partition's largest commit.
-	frameBufs [][]byte
-	tmu       sync.RWMutex // guards the topics map (written under mu and tmu)
-	topics    map[string]*topic
-	nextID    uint32
-	rr        uint32
-	lastTime  int64 // append times are monotonic per log
+	// frames is where writeFrames encodes a partition's frames before
+	// writing them out in chunks of frameChunk (guarded by mu): a commit's
+	// records are not copied whole a second time.
+	frames   []byte
+	tmu      sync.RWMutex // guards the topics map (written under mu and tmu)
+	topics   map[string]*topic
+	nextID   uint32
+	rr       uint32
+	lastTime int64 // append times are monotonic per log
 
 	// beforeBatchCommit, if set (tests), runs after a group's frames are
 	// written and synced, before its batch commits; an error fails the group.
@@ -425,38 +425,8 @@ type errSpoiled struct{ err error }
 func (e errSpoiled) Error() string { return e.err.Error() }
 func (e errSpoiled) Unwrap() error { return e.err }
 
-// maxFrameBufBytes bounds the capacity of the frame buffers kept for reuse.
-const maxFrameBufBytes = 32 << 20
-
-// keepFrameBuf keeps b for a later group if the kept ones leave room.
-func (l *Log) keepFrameBuf(b []byte) {
-	total := cap(b)
-	for _, k := range l.frameBufs {
-		total += cap(k)
-	}
-	if b != nil && total <= maxFrameBufBytes {
-		l.frameBufs = append(l.frameBufs, b[:0])
-	}
-}
-
-// frameBuf returns a reused frame buffer (the largest kept), or nil.
-func (l *Log) frameBuf() []byte {
-	n := len(l.frameBufs)
-	if n == 0 {
-		return nil
-	}
-	best := 0
-	for i, b := range l.frameBufs {
-		if cap(b) > cap(l.frameBufs[best]) {
-			best = i
-		}
-	}
-	b := l.frameBufs[best]
-	l.frameBufs[best] = l.frameBufs[n-1]
-	l.frameBufs[n-1] = nil
-	l.frameBufs = l.frameBufs[:n-1]
-	return b
-}
+// frameChunk is how many bytes of frames writeFrames gathers per write.
+const frameChunk = 256 << 10
 
 // commitLocked commits reqs as one Pebble batch and sets each one's err.
 // A txn that fails validation fails alone. If a txn's state batch spoils
@@ -468,11 +438,6 @@ func (l *Log) commitLocked(reqs []*commitReq) (retry []*commitReq) {
 	b := l.db.NewBatch()
 	defer b.Close()
 	g := &group{now: max(l.opts.Now().UnixMilli(), l.lastTime), touched: map[*partition]*pending{}}
-	defer func() {
-		for _, pd := range g.order {
-			l.keepFrameBuf(pd.buf)
-		}
-	}()
 	in := make([]*commitReq, 0, len(reqs))
 	for i, r := range reqs {
 		err := l.addTxn(g, b, r.txn)
@@ -608,16 +573,11 @@ func (l *Log) addTxn(g *group, b *pebble.Batch, txn *rlog.Txn) error {
 		p := d.t.parts[d.part]
 		pd := g.touched[p]
 		if pd == nil {
-			pd = &pending{t: d.t, part: d.part, p: p, end: p.end.Load(), buf: l.frameBuf()}
+			pd = &pending{t: d.t, part: d.part, p: p, end: p.end.Load()}
 			g.touched[p] = pd
 			g.order = append(g.order, pd)
 		}
-		ts := r.Timestamp
-		if ts == 0 {
-			ts = g.now
-		}
-		pd.frames = append(pd.frames, len(pd.buf))
-		pd.buf = appendFrame(pd.buf, &rlog.Record{Key: r.Key, Value: r.Value, Headers: r.Headers, Timestamp: ts}, pd.end, g.now)
+		pd.recs = append(pd.recs, r)
 		pd.end++
 	}
 	return nil
@@ -625,12 +585,11 @@ func (l *Log) addTxn(g *group, b *pebble.Batch, txn *rlog.Txn) error {
 
 // pending is one partition's share of a commit.
 type pending struct {
-	t      *topic
-	part   int32
-	p      *partition
-	end    int64
-	buf    []byte // frames
-	frames []int  // start of each frame in buf
+	t    *topic
+	part int32
+	p    *partition
+	end  int64
+	recs []*rlog.Record // its records (the txns' own, alive until Commit returns)
 	// after writeFrames:
 	segs       []*segment // segments written (the last may be new)
 	sizes      []int64    // their new committed sizes
@@ -645,36 +604,32 @@ type pending struct {
 func (l *Log) writeFrames(pd *pending, b *pebble.Batch, now int64) error {
 	list := pd.p.segs.snapshot()
 	var seg *segment
-	var size int64
+	var size int64 // seg's bytes written, buf not included
 	if len(list) > 0 {
 		seg = list[len(list)-1]
 		size = seg.size
 	}
 	since := pd.p.sinceIndex
-	off := pd.end - int64(len(pd.frames))
-	chunkStart := 0
+	off := pd.end - int64(len(pd.recs))
+	buf := l.frames[:0]
 	wrote := false // anything of this commit in seg (only those get new metadata)
-	flush := func(upto int) error {
-		if upto == chunkStart {
+	flush := func() error {
+		if len(buf) == 0 {
 			return nil
 		}
-		chunk := pd.buf[chunkStart:upto]
-		if _, err := seg.f.WriteAt(chunk, size); err != nil {
+		if _, err := seg.f.WriteAt(buf, size); err != nil {
 			return err
 		}
-		size += int64(len(chunk))
-		chunkStart = upto
+		size += int64(len(buf))
+		buf = buf[:0]
 		wrote = true
 		return nil
 	}
-	for i, fs := range pd.frames {
-		fe := len(pd.buf)
-		if i+1 < len(pd.frames) {
-			fe = pd.frames[i+1]
-		}
-		if seg == nil || (size+int64(fs-chunkStart) > 0 && size+int64(fs-chunkStart) >= l.opts.SegmentBytes) {
+	for _, r := range pd.recs {
+		pos := size + int64(len(buf)) // where this frame starts in seg
+		if seg == nil || (pos > 0 && pos >= l.opts.SegmentBytes) {
 			if seg != nil {
-				if err := flush(fs); err != nil {
+				if err := flush(); err != nil {
 					return err
 				}
 				if wrote {
@@ -686,22 +641,35 @@ func (l *Log) writeFrames(pd *pending, b *pebble.Batch, now int64) error {
 				return err
 			}
 			pd.created = append(pd.created, ns)
-			seg, size, since, wrote = ns, 0, 0, false
+			seg, size, since, wrote, pos = ns, 0, 0, false, 0
 		}
 		// Index the first frame of each commit and then every 64 KiB, so a
 		// fetch scans little to find its offset.
-		if i == 0 || since >= 64<<10 || size+int64(fs-chunkStart) == 0 {
-			pos := size + int64(fs-chunkStart)
+		if off == pd.end-int64(len(pd.recs)) || since >= 64<<10 || pos == 0 {
 			if err := b.Set(partOffKey(nsIndex, pd.t.id, pd.part, off), pair(seg.base, pos), nil); err != nil {
 				return err
 			}
 			since = 0
 		}
-		since += int64(fe - fs)
+		ts := r.Timestamp
+		if ts == 0 {
+			ts = now
+		}
+		n := len(buf)
+		buf = appendFrame(buf, &rlog.Record{Key: r.Key, Value: r.Value, Headers: r.Headers, Timestamp: ts}, off, now)
+		since += int64(len(buf) - n)
 		off++
+		if len(buf) >= frameChunk {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
 	}
-	if err := flush(len(pd.buf)); err != nil {
+	if err := flush(); err != nil {
 		return err
+	}
+	if cap(buf) <= 4*frameChunk { // one huge record does not stay allocated
+		l.frames = buf
 	}
 	pd.segs, pd.sizes = append(pd.segs, seg), append(pd.sizes, size)
 	pd.sinceIndex = since

@@ -221,6 +221,52 @@ func TestSegmentsRollAndIndex(t *testing.T) {
 	}
 }
 
+// One commit larger than several write chunks (frameChunk) and segments
+// reads back whole from any offset, also after a reopen.
+func TestLargeCommitAcrossChunksAndSegments(t *testing.T) {
+	dir := t.TempDir()
+	opts := Options{Dir: dir, NoSync: true, RetentionInterval: -1, SegmentBytes: 3 * frameChunk / 2}
+	l, err := Open(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.CreateTopic(ctx, "t", rlog.TopicConfig{Partitions: 1})
+	const n = 4000
+	var recs []rlog.Record
+	for i := range n {
+		v := append(fmt.Appendf(nil, "%d-", i), bytes.Repeat([]byte{byte('a' + i%26)}, 100+i%700)...)
+		recs = append(recs, rlog.Record{Topic: "t", Partition: 0, Key: fmt.Appendf(nil, "k%d", i), Value: v})
+	}
+	if err := l.Produce(ctx, recs...); err != nil {
+		t.Fatal(err)
+	}
+	check := func(l *Log) {
+		t.Helper()
+		if s := len(l.topics["t"].parts[0].segs.snapshot()); s < 3 {
+			t.Fatalf("%d segments: the commit did not roll", s)
+		}
+		for _, from := range []int64{0, 1, 333, 1999, 2500, n - 1} {
+			got, err := l.Fetch(ctx, rlog.TopicPartition{Topic: "t"}, from, 100, 0)
+			if err != nil || len(got) == 0 {
+				t.Fatalf("fetch from %d: %d records, %v", from, len(got), err)
+			}
+			for k, r := range got {
+				want := recs[from+int64(k)]
+				if r.Offset != from+int64(k) || !bytes.Equal(r.Value, want.Value) || !bytes.Equal(r.Key, want.Key) {
+					t.Fatalf("fetch from %d: record %d is offset %d value %.12q", from, k, r.Offset, r.Value)
+				}
+			}
+		}
+	}
+	check(l)
+	l.Close()
+	if l, err = Open(opts); err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	check(l)
+}
+
 func TestRecordTooLarge(t *testing.T) {
 	l, _ := Open(Options{Dir: t.TempDir(), NoSync: true, RetentionInterval: -1, MaxRecordBytes: 100})
 	defer l.Close()
