@@ -236,7 +236,11 @@ func benchBare(g *globals, o *benchOptions) error {
 
 // benchEngine: load topic_log (not timed), then drain dwd_base_log.
 func benchEngine(ctx context.Context, g *globals, o *benchOptions) error {
-	l, err := embedded.Open(embedded.Options{Dir: o.dir, Logger: g.logger, NoSync: o.noSync})
+	mem, err := g.applyMemory(defaultConfig()) // RTDW_MEMORY
+	if err != nil {
+		return err
+	}
+	l, err := embedded.Open(embedded.Options{Dir: o.dir, Logger: g.logger, NoSync: o.noSync, CacheBytes: mem.BlockCache})
 	if err != nil {
 		return err
 	}

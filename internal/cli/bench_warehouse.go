@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"runtime/metrics"
 	"runtime/pprof"
 	"slices"
 	"strings"
@@ -78,7 +79,13 @@ Then, unless --live 0, (c) freshness: the demo's live path (shop at --rate
 records/s, every job, the load, in one process) for --live; for every closed
 10-second window of dws_traffic_vc_ch_ar_is_new_page_view_window, the time
 its rows appeared in DuckDB (polled every 100 ms) minus the wall time the
-last app log of that window was written to topic_log; p50 and p99.`,
+last app log of that window was written to topic_log; p50 and p99.
+
+Profiles of (b): RTDW_CPUPROFILE=file (CPU, with pprof labels job and
+partition: go tool pprof -tags); RTDW_MEMPROFILE=file writes the Go heap
+at the end of each layer (file.0, file.1, file.2) and near its peak
+(file.peak). RTDW_MEMORY=size (for example 384MiB) gives the children a
+memory budget, as the memory key of rtdw.yaml does (README, "The memory budget").`,
 		Example: `  rtdw bench warehouse
   rtdw bench warehouse --sessions 20000 --live 30s --rate 2000`,
 		Args: args(cobra.NoArgs),
@@ -337,6 +344,9 @@ func benchWarehouseEngine(ctx context.Context, g *globals, o *benchWarehouseOpti
 		pprof.StartCPUProfile(pf)
 		defer pprof.StopCPUProfile()
 	}
+	if path := os.Getenv("RTDW_MEMPROFILE"); path != "" {
+		defer writePeakHeap(path + ".peak")()
+	}
 	var lower, summary []string
 	for _, j := range warehouse.Jobs() {
 		if strings.HasPrefix(j.Name, "dws_") {
@@ -561,4 +571,35 @@ func benchWarehouseLive(ctx context.Context, g *globals, o *benchWarehouseOption
 func percentile(sorted []float64, p float64) float64 {
 	i := int(float64(len(sorted))*p+0.999999) - 1
 	return sorted[min(max(i, 0), len(sorted)-1)]
+}
+
+// writePeakHeap writes the Go heap profile to path each time the live heap
+// (as of the last collection) passes its highest value so far by 5 %,
+// checked every 50 ms: the profile left is the heap near its peak, where
+// the profiles at the end of each layer show only what outlives it.
+func writePeakHeap(path string) (stop func()) {
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		s := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+		var peak uint64
+		t := time.NewTicker(50 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+			}
+			metrics.Read(s)
+			if v := s[0].Value.Uint64(); v > peak+peak/20 {
+				peak = v
+				if f, err := os.Create(path); err == nil {
+					pprof.Lookup("heap").WriteTo(f, 0)
+					f.Close()
+				}
+			}
+		}
+	})
+	return func() { close(done); wg.Wait() }
 }

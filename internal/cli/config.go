@@ -18,6 +18,7 @@ import (
 	rlog "github.com/rtdw/rtdw/internal/log"
 	"github.com/rtdw/rtdw/internal/log/embedded"
 	"github.com/rtdw/rtdw/internal/log/remote"
+	"github.com/rtdw/rtdw/internal/membudget"
 	"github.com/rtdw/rtdw/internal/warehouse"
 )
 
@@ -65,6 +66,11 @@ type Config struct {
 	Dim DimConfig `yaml:"dim"`
 	// DWS tunes the summary-layer jobs (dws_config.go).
 	DWS DWSConfig `yaml:"dws"`
+	// Memory is the process's memory budget (env RTDW_MEMORY overrides
+	// it), divided by internal/membudget between the Go heap's soft limit,
+	// Pebble's block cache and overhead. Unset: 90% of the cgroup's
+	// memory limit when there is one (a container), else none.
+	Memory string `yaml:"memory"`
 }
 
 func defaultConfig() Config {
@@ -118,7 +124,55 @@ func (c *Config) validate() error {
 	if err := c.Dim.validate(); err != nil {
 		return err
 	}
+	if c.Memory != "" {
+		if _, err := c.memoryPlan(""); err != nil {
+			return err
+		}
+	}
 	return nil
+}
+
+// memoryPlan divides the memory budget: RTDW_MEMORY, else memory, else
+// 90% of the memory limit of the cgroup whose memory.max is at cgroupFile
+// ("": none) when there is one (below membudget.Min: no budget).
+func (c Config) memoryPlan(cgroupFile string) (membudget.Plan, error) {
+	for _, v := range []struct{ name, value string }{{"RTDW_MEMORY", os.Getenv("RTDW_MEMORY")}, {"memory", c.Memory}} {
+		if v.value == "" {
+			continue
+		}
+		n, err := parseBytes(v.value)
+		if err != nil {
+			return membudget.Plan{}, fmt.Errorf("%s: %w", v.name, err)
+		}
+		p, err := membudget.New(n, v.name)
+		if err != nil {
+			return p, fmt.Errorf("%s: %w", v.name, err)
+		}
+		return p, nil
+	}
+	if cgroupFile != "" {
+		if n, err := membudget.Cgroup(cgroupFile); err == nil && n*9/10 >= membudget.Min {
+			return membudget.New(n*9/10, "90% of "+cgroupFile)
+		}
+	}
+	return membudget.New(0, "")
+}
+
+// applyMemory applies the memory budget to this process (once: the Go
+// limit is process-wide) and returns its plan.
+func (g *globals) applyMemory(c Config) (membudget.Plan, error) {
+	p, err := c.memoryPlan(membudget.CgroupFile)
+	if err != nil {
+		return p, err
+	}
+	if p.Total > 0 && !g.memoryApplied {
+		p.Apply()
+		g.memoryApplied = true
+		if g.logger != nil {
+			g.logger.Info(p.String())
+		}
+	}
+	return p, nil
 }
 
 func (c Config) warehouse() warehouse.Config {
@@ -168,7 +222,11 @@ func (g *globals) openLog(c Config) (rlog.Log, error) {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	l, err := embedded.OpenContext(ctx, embedded.Options{Dir: filepath.Join(g.dataDir, "log"), NoSync: noSync, Logger: g.logger})
+	mem, err := g.applyMemory(c)
+	if err != nil {
+		return nil, err
+	}
+	l, err := embedded.OpenContext(ctx, embedded.Options{Dir: filepath.Join(g.dataDir, "log"), NoSync: noSync, Logger: g.logger, CacheBytes: mem.BlockCache})
 	if err != nil && (ctx.Err() != nil || failstop.IsDiskFull(err)) {
 		return nil, err // stopped by a signal, or no space: not another process's lock
 	}

@@ -44,6 +44,8 @@ type globals struct {
 	stderr     io.Writer
 	logger     *slog.Logger
 	ctx        context.Context // ends at SIGINT/SIGTERM (opening the log gives up then)
+	// memoryApplied: the memory budget's Go limit is set (applyMemory).
+	memoryApplied bool
 }
 
 // Main runs the CLI and returns the process exit code.

@@ -109,6 +109,9 @@ func runWorker(ctx context.Context, g *globals, cfg Config, o *workerOptions) er
 		}
 		defer os.RemoveAll(dir)
 	}
+	if _, err := g.applyMemory(cfg); err != nil {
+		return err
+	}
 	db, err := state.OpenLocal(dir, g.logger)
 	if err != nil {
 		return fmt.Errorf("%w (is another worker using --state-dir %s?)", err, dir)
