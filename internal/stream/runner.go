@@ -32,6 +32,19 @@ type Options struct {
 	// MaxPendingBytes forces a checkpoint when this much output or state is
 	// buffered, bounding memory between checkpoints; default 8 MiB.
 	MaxPendingBytes int
+	// StateCacheBytes bounds the state read caches of a run's tasks
+	// together: each task's cache gets an equal share, between 256 KiB
+	// and state.DefaultCacheBytes (4 MiB). Default 64 MiB. A fixed size
+	// per task let a warehouse of a hundred tasks keep 400 MiB of caches.
+	StateCacheBytes int
+	// MaxPendingTotal bounds the output and state buffered for the next
+	// checkpoint in all of a run's tasks together: above it, a task
+	// holding more than its equal share checkpoints early. Default 64 MiB.
+	// MaxPendingBytes alone let forty tasks buffer 8 MiB each.
+	MaxPendingTotal int
+	// shares: each task's part of StateCacheBytes and MaxPendingTotal
+	// (budget.go; set by Run and RunWorker from their number of tasks).
+	shares *shares
 	// MaxRecordBytes: larger outputs (key + value + headers) are
 	// dead-lettered; default 15 MiB, below the log's 16 MiB so dead letters'
 	// own headers always fit.
@@ -102,6 +115,12 @@ func (o *Options) Validate() error {
 	}
 	if o.MaxRecordBytes <= 0 {
 		o.MaxRecordBytes = 15 << 20
+	}
+	if o.StateCacheBytes <= 0 {
+		o.StateCacheBytes = 64 << 20
+	}
+	if o.MaxPendingTotal <= 0 {
+		o.MaxPendingTotal = 64 << 20
 	}
 	if o.MaxRestarts <= 0 {
 		o.MaxRestarts = 5
@@ -384,6 +403,7 @@ func runJob(ctx context.Context, o *Options, j *Job, stages []*stage, drain stri
 	for _, g := range groups {
 		ntasks += int(parallelism[g[0]])
 	}
+	o.share(ntasks)
 	errs := make(chan error, ntasks) // every task may fail; none may block
 	for _, g := range groups {
 		for p := int32(0); p < parallelism[g[0]]; p++ {

@@ -53,11 +53,14 @@ type task struct {
 	rec     Record
 	pending []rlog.Record
 	pendSz  int
-	arena   arena
-	dl      map[string]int64
-	skipped map[string]int64 // topic: tombstones and empty records skipped
-	err     error
-	lastCP  time.Time
+	// reported: this task's pending bytes as last added to the run's total
+	// (budget.go).
+	reported int64
+	arena    arena
+	dl       map[string]int64
+	skipped  map[string]int64 // topic: tombstones and empty records skipped
+	err      error
+	lastCP   time.Time
 
 	checkpoints int // committed by this incarnation (resets restart backoff)
 	// newestIn is the newest log timestamp of the source records read
@@ -153,7 +156,7 @@ func (t *task) String() string {
 
 // open restores positions and state and instantiates the operator chains.
 func (t *task) open(ctx context.Context) error {
-	t.store = state.NewStore(t.db, t.o.Now)
+	t.store = state.NewStoreWithCache(t.db, t.o.Now, t.o.shares.cacheBytes())
 	for _, sr := range t.stages {
 		if err := t.restore(ctx, sr); err != nil {
 			return err
@@ -343,7 +346,7 @@ func (t *task) loop(ctx context.Context) error {
 	if err := t.open(ctx); err != nil {
 		return fmt.Errorf("%s: %w", t, err)
 	}
-	defer t.store.Close()
+	defer t.closeStore()
 	idleRounds := 0
 	for {
 		if ctx.Err() != nil {
@@ -404,12 +407,21 @@ func (t *task) loop(ctx context.Context) error {
 		if err := t.timersAndWatermarks(ctx); err != nil {
 			return err
 		}
-		if t.o.Now().Sub(t.lastCP) >= t.o.Interval || t.pendSz >= t.o.MaxPendingBytes || t.store.Pending() >= t.o.MaxPendingBytes {
+		pend := t.store.Pending()
+		if t.o.Now().Sub(t.lastCP) >= t.o.Interval || t.pendSz >= t.o.MaxPendingBytes || pend >= t.o.MaxPendingBytes ||
+			t.o.shares.overPending(&t.reported, t.pendSz+pend) {
 			if err := t.checkpoint(); err != nil {
 				return err
 			}
 		}
 	}
+}
+
+// closeStore drops the store's uncommitted writes and withdraws the
+// task's pending bytes from the run's total.
+func (t *task) closeStore() {
+	t.store.Close()
+	t.o.shares.overPending(&t.reported, 0)
 }
 
 // inputDone: in a drained run, a segment's input has nothing more for it.
@@ -917,6 +929,7 @@ func (t *task) committed() error {
 	}
 	clear(t.pending)
 	t.pending, t.pendSz = t.pending[:0], 0
+	t.o.shares.overPending(&t.reported, t.store.Pending()) // what the commit left
 	t.arena.reset()
 	for _, sr := range t.stages {
 		for _, in := range sr.insts {

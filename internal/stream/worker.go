@@ -68,6 +68,9 @@ func RunWorker(ctx context.Context, o WorkerOptions, jobs ...*Job) error {
 	if o.State == nil || o.NewSession == nil {
 		return errors.New("stream: WorkerOptions.State and NewSession are required")
 	}
+	// A worker's tasks come and go with its assignment: the caches are
+	// shared as if it held every partition of every job.
+	o.share(len(jobs) * int(o.Partitions))
 	var ws []*jobWorker
 	for _, j := range jobs {
 		st, err := j.plan()
@@ -467,7 +470,7 @@ func (w *jobWorker) openTask(ctx context.Context, g []*stage, p int32) error {
 func (w *jobWorker) dropTasks() {
 	for _, t := range w.tasks {
 		if t.store != nil {
-			t.store.Close() // uncommitted writes are dropped with the batch
+			t.closeStore() // uncommitted writes are dropped with the batch
 		}
 	}
 	w.tasks, w.route = nil, map[rlog.TopicPartition]route{}
