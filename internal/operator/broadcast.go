@@ -83,7 +83,9 @@ var (
 
 func (b *broadcast) Open(ctx *stream.Context) error {
 	b.ctx = ctx
-	b.meta, b.held, b.list, b.more = ctx.Value("broadcast"), ctx.Map("held"), ctx.Value("held_list"), ctx.Map("held_more")
+	// Held records are written once and read once, at their release.
+	once := state.WriteOnceReadOnce()
+	b.meta, b.held, b.list, b.more = ctx.Value("broadcast"), ctx.Map("held", once), ctx.Value("held_list", once), ctx.Map("held_more", once)
 	b.rules = b.newRules()
 	raw, ok, err := b.meta.Get(metaRules)
 	if err != nil {

@@ -262,6 +262,45 @@ func TestValueCache(t *testing.T) {
 	}
 }
 
+// WriteOnceReadOnce state reads what it wrote (buffered, in the batch,
+// committed, deleted, discarded) without a single entry in the read cache,
+// beside state that uses the cache.
+func TestWriteOnceReadOnceBypassesTheCache(t *testing.T) {
+	s := NewStoreWithCache(openDB(t), nil, 1<<20)
+	sc := Scope{"j", "o", 0}
+	once, m, v := s.Value(sc, "once", WriteOnceReadOnce()), s.Map(sc, "mapped", WriteOnceReadOnce()), s.Value(sc, "v")
+	read := func(key, want string) {
+		t.Helper()
+		got, ok, err := once.Get([]byte(key))
+		if err != nil || ok != (want != "") || string(got) != want {
+			t.Fatalf("%s: %q, %v, %v; want %q", key, got, ok, err, want)
+		}
+	}
+	once.Put([]byte("a"), []byte("1"))
+	m.Put([]byte("a"), []byte("x"), []byte("2"))
+	read("a", "1") // from the write buffer
+	commit(t, s)
+	read("a", "1") // from the store
+	once.Put([]byte("b"), []byte("3"))
+	s.Batch() // into the batch
+	read("b", "3")
+	once.Delete([]byte("a"))
+	read("a", "")
+	s.Discard()
+	read("a", "1")
+	read("b", "")
+	if got, ok, _ := m.Get([]byte("a"), []byte("x")); !ok || string(got) != "2" {
+		t.Fatalf("map: %q %v", got, ok)
+	}
+	if len(s.cache.m) != 0 {
+		t.Fatalf("%d cache entries for write-once state", len(s.cache.m))
+	}
+	v.Put([]byte("c"), []byte("4"))
+	if len(s.cache.m) != 1 {
+		t.Fatalf("state with the cache has %d entries, want 1", len(s.cache.m))
+	}
+}
+
 // Put, Delete, Get of the same cached key reads as absent, not corrupt.
 func TestCachedDeleteAfterPut(t *testing.T) {
 	s := NewStore(openDB(t), nil)

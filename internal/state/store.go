@@ -213,7 +213,17 @@ type handle struct {
 	clock   func() int64 // event-time TTL clock; nil for processing time
 	ordered bool         // map state: buffered entries kept in key order
 	fresh   bool         // the state was empty when first used (fresh.go)
+	once    bool         // WriteOnceReadOnce: the read cache is not used
 	kbuf    []byte
+}
+
+// WriteOnceReadOnce marks state whose entries are typically written once
+// and read back once (a buffer that holds records until a timer releases
+// them): its reads and writes bypass the store's read cache, where they
+// would take the room of state read again and again, and hold every
+// write twice while the write buffer has it.
+func WriteOnceReadOnce() Option {
+	return func(h *handle) { h.once = true }
 }
 
 func (s *Store) newHandle(sc Scope, name string, kind byte, opts []Option) handle {
@@ -312,7 +322,11 @@ func (h *handle) copied(raw []byte) ([]byte, bool, error) {
 
 func (h *handle) get(k []byte) ([]byte, bool, error) {
 	// The cache is written through, so it is current where it has k.
-	if raw, ok := h.s.cache.get(k); ok {
+	c := h.s.cache
+	if h.once {
+		c = nil // (a nil cache has nothing and keeps nothing)
+	}
+	if raw, ok := c.get(k); ok {
 		if raw == nil {
 			return nil, false, nil
 		}
@@ -327,16 +341,16 @@ func (h *handle) get(k []byte) ([]byte, bool, error) {
 	if h.s.fresh.absent(h.fresh, k) {
 		return nil, false, nil
 	}
-	raw, c, err := h.s.batch.Get(k)
+	raw, closer, err := h.s.batch.Get(k)
 	if errors.Is(err, pebble.ErrNotFound) {
-		h.s.cache.put(k, nil)
+		c.put(k, nil)
 		return nil, false, nil
 	}
 	if err != nil {
 		return nil, false, fmt.Errorf("state get: %w", err)
 	}
-	defer c.Close()
-	h.s.cache.put(k, raw)
+	defer closer.Close()
+	c.put(k, raw)
 	return h.copied(raw)
 }
 
@@ -360,7 +374,9 @@ func (h *handle) put(k, v []byte) {
 	copy(raw, hdr[:n])
 	copy(raw[n:], v)
 	w.setRaw(e, raw, false)
-	h.s.cache.put(k, raw)
+	if !h.once {
+		h.s.cache.put(k, raw)
+	}
 	h.s.maybeFlush()
 }
 
@@ -371,7 +387,9 @@ func (h *handle) delete(k []byte) {
 		keep = e.raw[:0] // the buffer, for a later put
 	}
 	h.s.wb.setRaw(e, keep, true)
-	h.s.cache.put(k, nil)
+	if !h.once {
+		h.s.cache.put(k, nil)
+	}
 	h.s.maybeFlush()
 }
 

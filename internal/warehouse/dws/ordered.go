@@ -38,7 +38,7 @@ func (o *ordered) Ports() []string {
 }
 
 func (o *ordered) Open(ctx *stream.Context) error {
-	o.ctx, o.buf = ctx, ctx.Map("_ordered_buffer")
+	o.ctx, o.buf = ctx, ctx.Map("_ordered_buffer", state.WriteOnceReadOnce())
 	return o.inner.Open(ctx)
 }
 
