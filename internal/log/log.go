@@ -111,6 +111,9 @@ type Txn struct {
 	Offsets map[TopicPartition]int64
 	// State, if not nil, is a batch of keyed-state writes made on the store
 	// returned by StateStore; the log commits it atomically with the rest.
+	// The log may add its own writes to it (the embedded log commits its
+	// bookkeeping in it rather than copy it): once Commit returns, whether
+	// it succeeded or not, the batch is only good for Close.
 	State *pebble.Batch
 }
 

@@ -433,16 +433,27 @@ const frameChunk = 256 << 10
 // the group's batch, that txn fails and commitLocked returns the txns
 // after it to be committed again in a fresh batch (nothing was written).
 func (l *Log) commitLocked(reqs []*commitReq) (retry []*commitReq) {
-	// Records go into a plain batch: indexing them in the caller's indexed
-	// state batch would cost a skiplist insert per record for nothing.
-	b := l.db.NewBatch()
-	defer b.Close()
+	b := l.groupBatch(reqs)
+	if b.own {
+		defer b.Close()
+	}
 	g := &group{now: max(l.opts.Now().UnixMilli(), l.lastTime), touched: map[*partition]*pending{}}
 	in := make([]*commitReq, 0, len(reqs))
 	for i, r := range reqs {
-		err := l.addTxn(g, b, r.txn)
+		err := l.addTxn(g, b.Batch, r.txn)
 		if spoiled := (errSpoiled{}); errors.As(err, &spoiled) {
 			r.err = fmt.Errorf("commit: %w", spoiled.err)
+			if !b.own {
+				// The spoiled batch is a txn's own state: that txn cannot
+				// be retried, and telling which one is not worth it for
+				// what only a corrupt batch does.
+				for _, o := range reqs {
+					if o.err == nil {
+						o.err = r.err
+					}
+				}
+				return nil
+			}
 			return append(in, reqs[i+1:]...)
 		}
 		if r.err = err; err == nil {
@@ -467,7 +478,7 @@ func (l *Log) commitLocked(reqs []*commitReq) (retry []*commitReq) {
 		return nil
 	}
 	for _, pd := range g.order {
-		if err := l.writeFrames(pd, b, g.now); err != nil {
+		if err := l.writeFrames(pd, b.Batch, g.now); err != nil {
 			return fail(fmt.Errorf("commit %s/%d: %w", pd.t.info.Name, pd.part, err))
 		}
 	}
@@ -482,7 +493,7 @@ func (l *Log) commitLocked(reqs []*commitReq) (retry []*commitReq) {
 			return fail(err)
 		}
 	}
-	if err := l.commitBatch(b); err != nil {
+	if err := l.commitBatch(b.Batch); err != nil {
 		return fail(fmt.Errorf("commit: %w", err))
 	}
 	l.lastTime = g.now
@@ -490,6 +501,34 @@ func (l *Log) commitLocked(reqs []*commitReq) (retry []*commitReq) {
 		pd.install(g.now)
 	}
 	return nil
+}
+
+// groupBatch is the batch a group commits in. When exactly one of its
+// txns writes state, that txn's own state batch, which the group's
+// bookkeeping is added to: the state is not copied (at a checkpoint of a
+// drained warehouse most groups are one task's, and the copy held a
+// second image of the largest state batches). Otherwise a new plain batch
+// the state batches are applied to (indexing every record in a caller's
+// indexed batch would cost more than the copy).
+type groupBatch struct {
+	*pebble.Batch
+	own bool // made here: closed here
+}
+
+func (l *Log) groupBatch(reqs []*commitReq) groupBatch {
+	var only *pebble.Batch
+	for _, r := range reqs {
+		if st := r.txn.State; st != nil && !st.Empty() && l.checkTxn(r.txn) == nil {
+			if only != nil {
+				return groupBatch{l.db.NewBatch(), true}
+			}
+			only = st
+		}
+	}
+	if only == nil {
+		return groupBatch{l.db.NewBatch(), true}
+	}
+	return groupBatch{only, false}
 }
 
 // commitBatch commits b. Pebble panics when it cannot write a new WAL
@@ -528,16 +567,13 @@ type dest struct {
 // offsets to b, its records framed at the next offsets of their partitions.
 // A validation error leaves g and b as they were; errSpoiled leaves b unusable.
 func (l *Log) addTxn(g *group, b *pebble.Batch, txn *rlog.Txn) error {
+	if err := l.checkTxn(txn); err != nil {
+		return err
+	}
 	g.dest = g.dest[:0]
 	for i := range txn.Records {
 		r := &txn.Records[i]
-		t, ok := l.topics[r.Topic]
-		if !ok {
-			return fmt.Errorf("commit: %w: %s", rlog.ErrUnknownTopic, r.Topic)
-		}
-		if sz := recordSize(r); sz > int64(l.opts.MaxRecordBytes) {
-			return fmt.Errorf("commit: %w: %d bytes to %s (max %d)", rlog.ErrRecordTooLarge, sz, r.Topic, l.opts.MaxRecordBytes)
-		}
+		t := l.topics[r.Topic]
 		part := r.Partition
 		if part < 0 {
 			if r.Key != nil {
@@ -546,19 +582,12 @@ func (l *Log) addTxn(g *group, b *pebble.Batch, txn *rlog.Txn) error {
 				part = int32(l.rr % uint32(t.info.Partitions))
 				l.rr++
 			}
-		} else if part >= t.info.Partitions {
-			return fmt.Errorf("commit: %w: %s has no partition %d", rlog.ErrUnknownTopic, r.Topic, part)
 		}
 		g.dest = append(g.dest, dest{t, part})
 	}
-	for tp := range txn.Offsets {
-		if _, ok := l.topics[tp.Topic]; !ok {
-			return fmt.Errorf("commit offsets: %w: %s", rlog.ErrUnknownTopic, tp.Topic)
-		}
-	}
 
 	// Valid: from here on only a corrupt state batch can fail.
-	if txn.State != nil {
+	if txn.State != nil && txn.State != b {
 		if err := b.Apply(txn.State, nil); err != nil {
 			return errSpoiled{err}
 		}
@@ -579,6 +608,29 @@ func (l *Log) addTxn(g *group, b *pebble.Batch, txn *rlog.Txn) error {
 		}
 		pd.recs = append(pd.recs, r)
 		pd.end++
+	}
+	return nil
+}
+
+// checkTxn reports why txn cannot commit (nil: it can).
+func (l *Log) checkTxn(txn *rlog.Txn) error {
+	for i := range txn.Records {
+		r := &txn.Records[i]
+		t, ok := l.topics[r.Topic]
+		if !ok {
+			return fmt.Errorf("commit: %w: %s", rlog.ErrUnknownTopic, r.Topic)
+		}
+		if sz := recordSize(r); sz > int64(l.opts.MaxRecordBytes) {
+			return fmt.Errorf("commit: %w: %d bytes to %s (max %d)", rlog.ErrRecordTooLarge, sz, r.Topic, l.opts.MaxRecordBytes)
+		}
+		if r.Partition >= t.info.Partitions {
+			return fmt.Errorf("commit: %w: %s has no partition %d", rlog.ErrUnknownTopic, r.Topic, r.Partition)
+		}
+	}
+	for tp := range txn.Offsets {
+		if _, ok := l.topics[tp.Topic]; !ok {
+			return fmt.Errorf("commit offsets: %w: %s", rlog.ErrUnknownTopic, tp.Topic)
+		}
 	}
 	return nil
 }

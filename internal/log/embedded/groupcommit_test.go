@@ -322,6 +322,57 @@ func TestGroupCommitInvalidTxnFailsAlone(t *testing.T) {
 	}
 }
 
+// A group in which one txn writes state commits in that txn's own state
+// batch (nothing copied); the txns without state, an invalid one among
+// them, are as in any group. When that group's commit fails, none of it
+// is visible.
+func TestGroupCommitInTheOnlyStateBatch(t *testing.T) {
+	for _, fail := range []bool{false, true} {
+		l, _ := Open(Options{Dir: t.TempDir(), RetentionInterval: -1})
+		l.CreateTopic(ctx, "t", rlog.TopicConfig{Partitions: 2})
+		tp0, tp1 := rlog.TopicPartition{Topic: "t", Partition: 0}, rlog.TopicPartition{Topic: "t", Partition: 1}
+		st := stateBatch(l, "\x2fa", "a")
+		txns := []*rlog.Txn{
+			{Records: []rlog.Record{{Topic: "t", Partition: 1, Value: []byte("b1")}}, Group: "g", Offsets: map[rlog.TopicPartition]int64{tp1: 7}},
+			{Records: []rlog.Record{{Topic: "t", Partition: 0, Value: []byte("a1")}}, Group: "g", Offsets: map[rlog.TopicPartition]int64{tp0: 3}, State: st},
+			{Records: []rlog.Record{{Topic: "nope", Value: []byte("c1")}}},
+		}
+		var hook func(int) error
+		if fail {
+			hook = func(int) error { return errors.New("injected") }
+		}
+		errs, sizes := commitGrouped(t, l, hook, txns...)
+		if fmt.Sprint(sizes) != "[2]" || !errors.Is(errs[2], rlog.ErrUnknownTopic) {
+			t.Fatalf("fail=%v: groups %v, errors %v", fail, sizes, errs)
+		}
+		if fail != (errs[0] != nil) || fail != (errs[1] != nil) {
+			t.Fatalf("fail=%v: errors %v", fail, errs)
+		}
+		if st.Count() < 4 { // its write, the offset, the partition's end, segment and index entries
+			t.Fatalf("fail=%v: the state batch holds %d writes: the group did not commit in it", fail, st.Count())
+		}
+		st.Close()
+		_, ok := stateGet(t, l, "\x2fa")
+		off0, _, _ := l.CommittedOffset(ctx, "g", tp0)
+		off1, _, _ := l.CommittedOffset(ctx, "g", tp1)
+		got := fmt.Sprint(values(fetchPart(t, l, tp0)), values(fetchPart(t, l, tp1)))
+		if fail && (ok || off0 != 0 || off1 != 0 || got != "[] []") {
+			t.Fatalf("a failed group left state %v, offsets %d %d, records %s", ok, off0, off1, got)
+		}
+		if !fail && (!ok || off0 != 3 || off1 != 7 || got != "[a1] [b1]") {
+			t.Fatalf("state %v, offsets %d %d, records %s", ok, off0, off1, got)
+		}
+		// The log goes on (a fresh state batch, as after a task's restart).
+		if err := l.Commit(ctx, &rlog.Txn{Records: []rlog.Record{{Topic: "t", Partition: 0, Value: []byte("z")}}, State: stateBatch(l, "\x2fz", "z")}); err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := stateGet(t, l, "\x2fz"); !ok {
+			t.Fatal("the next commit's state is missing")
+		}
+		l.Close()
+	}
+}
+
 // A state batch that breaks halfway through being applied spoils the
 // group's batch: its txn fails and the others commit in a new one.
 func TestGroupCommitCorruptStateBatchFailsAlone(t *testing.T) {
