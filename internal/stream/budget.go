@@ -19,10 +19,10 @@ type shares struct {
 	pending atomic.Int64 // the tasks' pending bytes, as last reported
 }
 
-// share sets o's shares for ntasks tasks.
-func (o *Options) share(ntasks int) {
+// newShares divides o's budgets among ntasks tasks that run at once.
+func (o *Options) newShares(ntasks int) *shares {
 	n := max(ntasks, 1)
-	o.shares = &shares{
+	return &shares{
 		cache: min(max(o.StateCacheBytes/n, 256<<10), state.DefaultCacheBytes),
 		max:   int64(o.MaxPendingTotal),
 		share: int64(o.MaxPendingTotal / n),

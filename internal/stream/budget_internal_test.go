@@ -14,8 +14,7 @@ func TestSharesDivideTheRunsMemory(t *testing.T) {
 		{64 << 20, 0, state.DefaultCacheBytes},
 	} {
 		o := Options{StateCacheBytes: c.total, MaxPendingTotal: 64 << 20}
-		o.share(c.tasks)
-		if got := o.shares.cacheBytes(); got != c.want {
+		if got := o.newShares(c.tasks).cacheBytes(); got != c.want {
 			t.Errorf("%d MiB over %d tasks: %d bytes each, want %d", c.total>>20, c.tasks, got, c.want)
 		}
 	}
@@ -24,24 +23,23 @@ func TestSharesDivideTheRunsMemory(t *testing.T) {
 	}
 
 	// Two tasks, 100 bytes in all: 50 each.
-	o := Options{StateCacheBytes: 1, MaxPendingTotal: 100}
-	o.share(2)
+	sh := (&Options{StateCacheBytes: 1, MaxPendingTotal: 100}).newShares(2)
 	var a, b int64
-	if o.shares.overPending(&a, 90) { // 90 of 100: under the total
+	if sh.overPending(&a, 90) { // 90 of 100: under the total
 		t.Fatal("a checkpoint forced under the total")
 	}
-	if o.shares.overPending(&b, 20) { // 110 in all, but b holds less than its share
+	if sh.overPending(&b, 20) { // 110 in all, but b holds less than its share
 		t.Fatal("a task under its share was forced")
 	}
-	if !o.shares.overPending(&a, 91) { // over the total and over its share
+	if !sh.overPending(&a, 91) { // over the total and over its share
 		t.Fatal("the task over its share was not forced")
 	}
-	o.shares.overPending(&a, 0) // a checkpointed
-	if got := o.shares.pending.Load(); got != 20 {
+	sh.overPending(&a, 0) // a checkpointed
+	if got := sh.pending.Load(); got != 20 {
 		t.Fatalf("total %d after a's checkpoint, want b's 20", got)
 	}
-	o.shares.overPending(&b, 0) // b closed
-	if got := o.shares.pending.Load(); got != 0 {
+	sh.overPending(&b, 0) // b closed
+	if got := sh.pending.Load(); got != 0 {
 		t.Fatalf("total %d with no task holding anything", got)
 	}
 }

@@ -170,13 +170,24 @@ func Run(ctx context.Context, o Options, jobs ...*Job) error {
 		ps = append(ps, planned{j, st})
 	}
 	if !o.Drain {
+		// Every job's tasks run at once: they share the run's memory.
+		lays := make([]*layout, len(ps))
+		ntasks := 0
+		for i, p := range ps {
+			lay, err := layoutJob(ctx, &o, p.job, p.stages)
+			if err != nil {
+				return err
+			}
+			lays[i], ntasks = lay, ntasks+lay.tasks()
+		}
+		sh := o.newShares(ntasks)
 		var wg sync.WaitGroup
 		errs := make(chan error, len(ps))
-		for _, p := range ps {
+		for i, p := range ps {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				if err := runJob(ctx, &o, p.job, p.stages, ""); err != nil {
+				if err := runJob(ctx, &o, sh, p.job, p.stages, lays[i], ""); err != nil {
 					errs <- err
 				}
 			}()
@@ -194,7 +205,12 @@ func Run(ctx context.Context, o Options, jobs ...*Job) error {
 		for _, p := range ps {
 			if p.job == j {
 				o.Logger.Info("draining job", "job", j.Name)
-				if err := runJob(ctx, &o, j, p.stages, drainID); err != nil {
+				// One job runs at a time: its tasks have the run's memory.
+				lay, err := layoutJob(ctx, &o, j, p.stages)
+				if err != nil {
+					return err
+				}
+				if err := runJob(ctx, &o, o.newShares(lay.tasks()), j, p.stages, lay, drainID); err != nil {
 					return err
 				}
 			}
@@ -275,6 +291,16 @@ type layout struct {
 	parallelism map[*stage]int32
 	producers   map[*Node]int32 // tasks writing a repartition topic, per KeyBy node
 	groups      [][]*stage      // upstream first within a group
+}
+
+// tasks is how many tasks run the job: one per partition of each group
+// of fused stages.
+func (lay *layout) tasks() int {
+	n := 0
+	for _, g := range lay.groups {
+		n += int(lay.parallelism[g[0]])
+	}
+	return n
 }
 
 // layoutJob ensures the job's topics exist and fuses its stages.
@@ -370,11 +396,11 @@ func layoutJob(ctx context.Context, o *Options, j *Job, stages []*stage) (*layou
 }
 
 // runJob ensures the job's topics and runs every task of every stage.
-func runJob(ctx context.Context, o *Options, j *Job, stages []*stage, drain string) error {
-	lay, err := layoutJob(ctx, o, j, stages)
-	if err != nil {
-		return err
-	}
+func runJob(ctx context.Context, o *Options, sh *shares, j *Job, stages []*stage, lay *layout, drain string) error {
+	// The job's tasks see the shares they are part of.
+	oj := *o
+	oj.shares = sh
+	o = &oj
 	parallelism, groups := lay.parallelism, lay.groups
 	// A drained run's boundary: the end of every external input now.
 	var drainEnds map[rlog.TopicPartition]int64
@@ -399,12 +425,7 @@ func runJob(ctx context.Context, o *Options, j *Job, stages []*stage, drain stri
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var wg sync.WaitGroup
-	ntasks := 0
-	for _, g := range groups {
-		ntasks += int(parallelism[g[0]])
-	}
-	o.share(ntasks)
-	errs := make(chan error, ntasks) // every task may fail; none may block
+	errs := make(chan error, lay.tasks()) // every task may fail; none may block
 	for _, g := range groups {
 		for p := int32(0); p < parallelism[g[0]]; p++ {
 			wg.Add(1)

@@ -70,7 +70,7 @@ func RunWorker(ctx context.Context, o WorkerOptions, jobs ...*Job) error {
 	}
 	// A worker's tasks come and go with its assignment: the caches are
 	// shared as if it held every partition of every job.
-	o.share(len(jobs) * int(o.Partitions))
+	o.shares = o.newShares(len(jobs) * int(o.Partitions))
 	var ws []*jobWorker
 	for _, j := range jobs {
 		st, err := j.plan()
