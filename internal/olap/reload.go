@@ -11,9 +11,15 @@ import (
 // ClickHouse all have it). The load path uses it to notice a table the
 // database lost (a deleted DuckDB file, a dropped table) while the load
 // job's offsets say its rows were loaded: the rows are then reloaded from
-// the table's topic rather than silently missing.
+// the table's topic rather than silently missing. A sink that tells its
+// schema (SchemaOwner) is asked about that schema only: a table of the
+// same name in another schema or database does not hide a lost one.
 func HasTable(ctx context.Context, q Querier, name string) (bool, error) {
-	res, err := q.Query(ctx, "SELECT count(*) FROM information_schema.tables WHERE table_name = '"+strings.ReplaceAll(name, "'", "''")+"'")
+	sql := "SELECT count(*) FROM information_schema.tables WHERE table_name = " + quoteString(name)
+	if so, ok := q.(SchemaOwner); ok {
+		sql += " AND table_schema = " + quoteString(so.TableSchema())
+	}
+	res, err := q.Query(ctx, sql)
 	if err != nil {
 		return false, fmt.Errorf("olap: looking for table %s: %w", name, err)
 	}
@@ -33,3 +39,10 @@ func HasTable(ctx context.Context, q Querier, name string) (bool, error) {
 		return fmt.Sprint(n) != "0", nil
 	}
 }
+
+// SchemaOwner is a sink whose tables live in one schema (PostgreSQL, DuckDB)
+// or database (ClickHouse, Doris, StarRocks): information_schema's
+// table_schema for them.
+type SchemaOwner interface{ TableSchema() string }
+
+func quoteString(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }

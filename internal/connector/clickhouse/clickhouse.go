@@ -157,6 +157,9 @@ func (s *Sink) do(ctx context.Context, params url.Values, body []byte) ([]byte, 
 	return raw, nil
 }
 
+// TableSchema is the database its tables are in (olap.SchemaOwner).
+func (s *Sink) TableSchema() string { return s.o.Database }
+
 // EnsureTable creates the database and table if they do not exist.
 func (s *Sink) EnsureTable(ctx context.Context, t olap.Table) error {
 	if err := t.Validate(); err != nil {

@@ -144,6 +144,9 @@ func CreateTableSQL(t olap.Table) string {
 	return b.String()
 }
 
+// TableSchema is DuckDB's default schema, where its tables are created (olap.SchemaOwner).
+func (s *Sink) TableSchema() string { return "main" }
+
 // EnsureTable creates the table if it does not exist.
 func (s *Sink) EnsureTable(ctx context.Context, t olap.Table) error {
 	if err := t.Validate(); err != nil {

@@ -255,6 +255,9 @@ func (s *Sink) dropWriter() {
 	}
 }
 
+// TableSchema is the schema its tables are in (olap.SchemaOwner).
+func (s *Sink) TableSchema() string { return s.o.Schema }
+
 // EnsureTable creates the schema and table if they do not exist.
 func (s *Sink) EnsureTable(ctx context.Context, t olap.Table) error {
 	if err := t.Validate(); err != nil {

@@ -302,3 +302,31 @@ func TestVersionedWritesRace(t *testing.T) {
 		}
 	}
 }
+
+// A table dropped from the sink's schema is missing to HasTable even when
+// another schema on the server has a table of the same name (the load
+// path then reloads it; before, the other schema's table hid the loss).
+func TestHasTableOnlyInItsSchema(t *testing.T) {
+	ctx := context.Background()
+	a, b := open(t), open(t)
+	tb := olaptest.ProvinceTable()
+	for _, s := range []olap.Sink{a, b} {
+		if err := s.EnsureTable(ctx, tb); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c, err := pgx.Connect(ctx, testenv.Postgres(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close(ctx)
+	if _, err := c.Exec(ctx, "DROP TABLE "+a.(*postgres.Sink).TableSchema()+"."+tb.Name); err != nil {
+		t.Fatal(err)
+	}
+	if has, err := olap.HasTable(ctx, a, tb.Name); err != nil || has {
+		t.Fatalf("HasTable after the drop = %v, %v; want false", has, err)
+	}
+	if has, err := olap.HasTable(ctx, b, tb.Name); err != nil || !has {
+		t.Fatalf("HasTable in the other schema = %v, %v; want true", has, err)
+	}
+}

@@ -195,6 +195,9 @@ func CreateTableSQL(kind, db string, t olap.Table, replicas, buckets int) string
 	return b.String()
 }
 
+// TableSchema is the database its tables are in (olap.SchemaOwner).
+func (s *Sink) TableSchema() string { return s.o.Database }
+
 // EnsureTable creates the database and table if they do not exist.
 func (s *Sink) EnsureTable(ctx context.Context, t olap.Table) error {
 	if err := t.Validate(); err != nil {

@@ -117,6 +117,19 @@ func Run(t *testing.T, open func(t *testing.T) olap.Sink) {
 			"2024-06-01 10:00:10 | 2024-06-01 10:00:20 | 2024-06-01 | 1 | 北京 | 1 | 5\n")
 	})
 
+	t.Run("HasTableInItsOwnSchema", func(t *testing.T) {
+		s := open(t)
+		if _, ok := s.(olap.SchemaOwner); !ok {
+			t.Fatal("the sink does not tell its schema (olap.SchemaOwner)")
+		}
+		ensure(t, s)
+		for name, want := range map[string]bool{table.Name: true, table.Name + "_missing": false} {
+			if has, err := olap.HasTable(ctx, s, name); err != nil || has != want {
+				t.Fatalf("HasTable(%s) = %v, %v; want %v", name, has, err, want)
+			}
+		}
+	})
+
 	t.Run("LastRowOfAKeyInABatchWins", func(t *testing.T) {
 		s := open(t)
 		ensure(t, s)
