@@ -55,7 +55,7 @@ func New(total int64, source string) (Plan, error) {
 		return Plan{BlockCache: DefaultBlockCache}, nil
 	}
 	if total < Min {
-		return Plan{}, fmt.Errorf("memory: %d MiB is below the minimum of %d MiB", total>>20, Min>>20)
+		return Plan{}, fmt.Errorf("%d MiB is below the minimum of %d MiB", total>>20, Min>>20)
 	}
 	cache := min(max(total/8, 16<<20), 1<<30)
 	return Plan{Total: total, BlockCache: cache, GoLimit: total - cache - Memtables - Overhead, Source: source}, nil

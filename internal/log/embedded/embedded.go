@@ -431,7 +431,9 @@ const frameChunk = 256 << 10
 // commitLocked commits reqs as one Pebble batch and sets each one's err.
 // A txn that fails validation fails alone. If a txn's state batch spoils
 // the group's batch, that txn fails and commitLocked returns the txns
-// after it to be committed again in a fresh batch (nothing was written).
+// after it to be committed again in a fresh batch (nothing was written);
+// when the group's batch is a txn's own state batch (groupBatch), the
+// whole group fails instead.
 func (l *Log) commitLocked(reqs []*commitReq) (retry []*commitReq) {
 	b := l.groupBatch(reqs)
 	if b.own {
