@@ -24,21 +24,31 @@ import (
 // the store lives (true in both modes: a worker restores state before it
 // opens the task's store) and on every write going through a handle.
 
+// The filter starts small and adds layers twice as large as the last
+// when one fills (a scalable Bloom filter): a store that writes few keys
+// (most of a live warehouse's hundred tasks) keeps 32 KiB, not the
+// 224 KiB that all layers make. Only writes made once a fresh state
+// exists are recorded: a fresh state's keys are written through its own
+// handles, made after it was found empty.
 const (
-	freshBits   = 1 << 21 // 256 KiB per store
-	freshHashes = 4
-	// freshMax is the number of keys after which the filter is dropped:
-	// its false-positive rate would pass ~3% (at 10 bits per key and 4
-	// hashes it is about 1.2%).
-	freshMax = freshBits / 10
+	freshFirstBits = 1 << 18 // 32 KiB: the first layer
+	freshLayers    = 3       // 32 + 64 + 128 KiB
+	freshHashes    = 4
+	// A layer takes bits/10 keys (about 1.2 % false positives at 4
+	// hashes); past the last, the filter is dropped.
+	freshBitsPerKey = 10
 )
 
+// freshMax is the number of keys after which the filter is dropped.
+const freshMax = (freshFirstBits + 2*freshFirstBits + 4*freshFirstBits) / freshBitsPerKey
+
 type freshFilter struct {
-	seed  maphash.Seed
-	words []uint64
-	n     int
-	off   bool            // too many keys: every read goes to Pebble
-	empty map[string]bool // per handle prefix: the state was empty at first use
+	seed   maphash.Seed
+	layers [][]uint64 // each twice the last; writes go to the last
+	n      int        // keys in the last layer
+	off    bool       // too many keys: every read goes to Pebble
+	fresh  bool       // some state was empty at first use: record writes
+	empty  map[string]bool
 }
 
 func (f *freshFilter) init() {
@@ -55,26 +65,32 @@ func (f *freshFilter) opened(prefix []byte, isEmpty func() bool) bool {
 	if !ok {
 		e = isEmpty()
 		f.empty[string(prefix)] = e
+		f.fresh = f.fresh || e
 	}
 	return e
 }
 
 // add records a write of key k.
 func (f *freshFilter) add(k []byte) {
-	if f.off {
+	if f.off || !f.fresh {
 		return
 	}
-	if f.words == nil {
-		f.words = make([]uint64, freshBits/64)
+	last := len(f.layers) - 1
+	if last < 0 || f.n >= len(f.layers[last])*64/freshBitsPerKey {
+		if len(f.layers) == freshLayers {
+			f.off, f.layers = true, nil
+			return
+		}
+		f.layers = append(f.layers, make([]uint64, (freshFirstBits<<len(f.layers))/64))
+		last, f.n = last+1, 0
 	}
-	if f.n++; f.n > freshMax {
-		f.off, f.words = true, nil
-		return
-	}
+	f.n++
+	w := f.layers[last]
+	bits := uint64(len(w) * 64)
 	h1, h2 := f.hash(k)
 	for i := uint64(0); i < freshHashes; i++ {
-		b := (h1 + i*h2) % freshBits
-		f.words[b/64] |= 1 << (b % 64)
+		b := (h1 + i*h2) % bits
+		w[b/64] |= 1 << (b % 64)
 	}
 }
 
@@ -84,17 +100,28 @@ func (f *freshFilter) absent(fresh bool, k []byte) bool {
 	if f.off || !fresh {
 		return false
 	}
-	if f.words == nil {
+	if len(f.layers) == 0 {
 		return true // nothing written at all
 	}
 	h1, h2 := f.hash(k)
-	for i := uint64(0); i < freshHashes; i++ {
-		b := (h1 + i*h2) % freshBits
-		if f.words[b/64]&(1<<(b%64)) == 0 {
-			return true
+	for _, w := range f.layers {
+		if layerHas(w, h1, h2) {
+			return false
 		}
 	}
-	return false
+	return true
+}
+
+// layerHas reports whether layer w may hold the key of hashes h1, h2.
+func layerHas(w []uint64, h1, h2 uint64) bool {
+	bits := uint64(len(w) * 64)
+	for i := uint64(0); i < freshHashes; i++ {
+		b := (h1 + i*h2) % bits
+		if w[b/64]&(1<<(b%64)) == 0 {
+			return false
+		}
+	}
+	return true
 }
 
 func (f *freshFilter) hash(k []byte) (h1, h2 uint64) {

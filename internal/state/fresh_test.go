@@ -99,3 +99,50 @@ func TestFreshStateReads(t *testing.T) {
 		t.Fatal("a never-written key found once the filter is off")
 	}
 }
+
+// The filter grows by layers as keys come, keeps every written key (no
+// false negative across layers, checked after each layer is added), and
+// a store whose states all held keys at first use never makes one.
+func TestFreshFilterLayers(t *testing.T) {
+	db := openDB(t)
+	sc := Scope{Job: "j", Operator: "op", Partition: 0}
+	s := NewStoreWithCache(db, nil, 0)
+	v := s.Value(sc, "v")
+	if len(s.fresh.layers) != 0 {
+		t.Fatal("a layer before any write")
+	}
+	first := freshFirstBits / freshBitsPerKey
+	n := first + 2*first + 100 // into the third layer
+	for i := range n {
+		v.Put(fmt.Appendf(nil, "k%d", i), []byte("x"))
+		if i == first-1 && len(s.fresh.layers) != 1 || i == first && len(s.fresh.layers) != 2 {
+			t.Fatalf("after %d keys: %d layers", i+1, len(s.fresh.layers))
+		}
+	}
+	if len(s.fresh.layers) != 3 || len(s.fresh.layers[2]) != 4*len(s.fresh.layers[0]) {
+		t.Fatalf("%d layers after %d keys", len(s.fresh.layers), n)
+	}
+	misses := 0
+	for i := range n {
+		if s.fresh.absent(v.h.fresh, v.h.key(fmt.Appendf(nil, "k%d", i))) {
+			t.Fatalf("k%d: the filter says never written", i)
+		}
+		if s.fresh.absent(v.h.fresh, v.h.key(fmt.Appendf(nil, "never%d", i))) {
+			misses++
+		}
+	}
+	if misses < n*95/100 {
+		t.Errorf("only %d of %d never-written keys answered by the filter", misses, n)
+	}
+	commit(t, s)
+
+	// Every state held keys at first use: nothing is recorded.
+	s2 := NewStoreWithCache(db, nil, 0)
+	v2 := s2.Value(sc, "v")
+	for i := range 100 {
+		v2.Put(fmt.Appendf(nil, "again%d", i), []byte("y"))
+	}
+	if s2.fresh.layers != nil || s2.fresh.fresh {
+		t.Fatalf("a store with no fresh state made %d layers", len(s2.fresh.layers))
+	}
+}
