@@ -75,7 +75,7 @@ func TestAuthTokenRunConfig(t *testing.T) {
 	}
 	startRtdw(t, dir, "--config", cfg, "run", "--jobs", "dwd_base_log", "--http-addr", "127.0.0.1:0")
 	base := "http://" + advertised(t, dir)
-	for _, p := range []string{"/", "/api/topics", "/metrics"} {
+	for _, p := range []string{"/", "/api/topics", "/metrics", "/debug/pprof/heap"} {
 		if code, _ := httpGet(t, http.DefaultClient, base+p, ""); code != 401 {
 			t.Fatalf("%s without the token: %d", p, code)
 		}
@@ -87,6 +87,13 @@ func TestAuthTokenRunConfig(t *testing.T) {
 	}
 	if code, body := httpGet(t, browser, base+"/api/topics", ""); code != 200 || !strings.Contains(body, "topic_log") {
 		t.Fatalf("/api/topics with the cookie: %d %q", code, body)
+	}
+	// Go's profiles, behind the same token; not the command line.
+	if code, body := httpGet(t, browser, base+"/debug/pprof/heap?debug=1", ""); code != 200 || !strings.Contains(body, "heap profile") {
+		t.Fatalf("/debug/pprof/heap with the cookie: %d %.80q", code, body)
+	}
+	if code, _ := httpGet(t, browser, base+"/debug/pprof/cmdline", ""); code == 200 {
+		t.Fatal("/debug/pprof/cmdline is served: it may show secrets")
 	}
 	if code, _, errs := run(t, "", "--data-dir", dir, "--config", cfg, "topic", "list"); code != 0 {
 		t.Fatalf("topic list with the config's token: %s", errs)

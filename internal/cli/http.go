@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"path/filepath"
 	"time"
@@ -33,6 +34,7 @@ func serveHTTP(addr string, reg *prometheus.Registry, l rlog.Log, g *globals, cs
 		return "", nil, err
 	}
 	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
+	mountProfiles(mux)
 	var tok [16]byte
 	rand.Read(tok[:])
 	token := hex.EncodeToString(tok[:])
@@ -69,6 +71,7 @@ func serveConsole(addr string, reg *prometheus.Registry, l rlog.Log, g *globals,
 		return "", nil, err
 	}
 	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
+	mountProfiles(mux)
 	bound, stopServer, err := startServer(addr, mux, g.guard())
 	if err != nil {
 		closeConsole()
@@ -78,6 +81,18 @@ func serveConsole(addr string, reg *prometheus.Registry, l rlog.Log, g *globals,
 		stopServer()
 		closeConsole()
 	}, nil
+}
+
+// mountProfiles serves Go's profiles of the process under /debug/pprof/
+// (go tool pprof http://ADDR/debug/pprof/heap; .../profile?seconds=20 for
+// CPU, within the server's 60 s write timeout), behind the same guard and
+// token as every endpoint. The command line is left out: it may carry
+// secrets.
+func mountProfiles(mux *http.ServeMux) {
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
 }
 
 // startServer serves h on addr behind httpguard (o) and returns the bound
