@@ -3,7 +3,8 @@ package olap
 import (
 	"context"
 	"fmt"
-	"strings"
+
+	"github.com/rtdw/rtdw/internal/sql/ast"
 )
 
 // HasTable reports whether the database has table name, from
@@ -15,9 +16,9 @@ import (
 // schema (SchemaOwner) is asked about that schema only: a table of the
 // same name in another schema or database does not hide a lost one.
 func HasTable(ctx context.Context, q Querier, name string) (bool, error) {
-	sql := "SELECT count(*) FROM information_schema.tables WHERE table_name = " + quoteString(name)
+	sql := "SELECT count(*) FROM information_schema.tables WHERE table_name = " + ast.QuoteString(name)
 	if so, ok := q.(SchemaOwner); ok {
-		sql += " AND table_schema = " + quoteString(so.TableSchema())
+		sql += " AND table_schema = " + ast.QuoteString(so.TableSchema())
 	}
 	res, err := q.Query(ctx, sql)
 	if err != nil {
@@ -44,5 +45,3 @@ func HasTable(ctx context.Context, q Querier, name string) (bool, error) {
 // or database (ClickHouse, Doris, StarRocks): information_schema's
 // table_schema for them.
 type SchemaOwner interface{ TableSchema() string }
-
-func quoteString(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }

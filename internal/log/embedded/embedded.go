@@ -664,7 +664,8 @@ func (l *Log) writeFrames(pd *pending, b *pebble.Batch, now int64) error {
 		size = seg.size
 	}
 	since := pd.p.sinceIndex
-	off := pd.end - int64(len(pd.recs))
+	first := pd.end - int64(len(pd.recs))
+	off := first
 	buf := l.frames[:0]
 	wrote := false // anything of this commit in seg (only those get new metadata)
 	flush := func() error {
@@ -699,7 +700,7 @@ func (l *Log) writeFrames(pd *pending, b *pebble.Batch, now int64) error {
 		}
 		// Index the first frame of each commit and then every 64 KiB, so a
 		// fetch scans little to find its offset.
-		if off == pd.end-int64(len(pd.recs)) || since >= 64<<10 || pos == 0 {
+		if off == first || since >= 64<<10 || pos == 0 {
 			if err := b.Set(partOffKey(nsIndex, pd.t.id, pd.part, off), pair(seg.base, pos), nil); err != nil {
 				return err
 			}
