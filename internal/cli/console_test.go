@@ -136,7 +136,7 @@ func TestConsoleOfWorker(t *testing.T) {
 	if code, _, errs := run(t, "", "--data-dir", dir, "--config", cfg, "mock", "logs", "--count", "300", "--to-topic", "topic_log"); code != 0 {
 		t.Fatalf("mock logs: %s", errs)
 	}
-	cmd := rtdwCmd(t, dir, "--config", cfg, "worker", "--jobs", "dwd_base_log", "--http-addr", "127.0.0.1:0", "--progress", "0")
+	cmd := rtdwCmd(t, dir, "--config", cfg, "worker", "--state-dir", workerStateDir(t), "--jobs", "dwd_base_log", "--http-addr", "127.0.0.1:0", "--progress", "0")
 	stderr := &syncBuffer{}
 	cmd.Stderr = stderr
 	if err := cmd.Start(); err != nil {

@@ -48,7 +48,7 @@ func startSQLWorker(t *testing.T, dir, cfg, jobs string) *exec.Cmd {
 	if v := os.Getenv("RTDW_WORKER_LOG"); v != "" {
 		level = v
 	}
-	cmd := rtdwCmd(t, dir, "--config", cfg, "--log-level", level, "worker", "--sql", jobs, "--progress", "0")
+	cmd := rtdwCmd(t, dir, "--config", cfg, "--log-level", level, "worker", "--state-dir", workerStateDir(t), "--sql", jobs, "--progress", "0")
 	cmd.Stderr = os.Stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -38,7 +38,7 @@ func startWorker(t *testing.T, dir, cfg string) *exec.Cmd {
 	if v := os.Getenv("RTDW_WORKER_LOG"); v != "" {
 		level = v
 	}
-	cmd := rtdwCmd(t, dir, "--config", cfg, "--log-level", level, "worker", "--jobs", "dwd_base_log", "--progress", "0")
+	cmd := rtdwCmd(t, dir, "--config", cfg, "--log-level", level, "worker", "--state-dir", workerStateDir(t), "--jobs", "dwd_base_log", "--progress", "0")
 	cmd.Stderr = os.Stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -223,4 +223,15 @@ func waitFor(t *testing.T, limit time.Duration, what string, ok func() bool) {
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
+}
+
+// workerStateDir is a worker's --state-dir under the test's directory: a
+// worker the test kills cannot remove its default temporary one.
+func workerStateDir(t *testing.T) string {
+	t.Helper()
+	dir, err := os.MkdirTemp(t.TempDir(), "state-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dir
 }
