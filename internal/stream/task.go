@@ -1013,6 +1013,14 @@ func (t *task) output(topic string, partition int32, rec *Record) {
 		rec = &Record{Key: key, Value: rec.Value[:min(len(rec.Value), keep)], Time: rec.Time, Headers: hs}
 		sz = len(rec.Key) + len(rec.Value) + headerBytes(hs)
 	}
+	if partition == rlog.AutoPartition && rec.Key != nil {
+		// Partition now, while the key is in cache: the log would hash it
+		// at commit, a checkpoint's worth of records later (the same
+		// murmur2 as every rtdw log and Kafka's default partitioner).
+		if n := t.parts[topic]; n > 0 {
+			partition = rlog.PartitionFor(rec.Key, n)
+		}
+	}
 	t.pending = append(t.pending, rlog.Record{Topic: topic, Partition: partition,
 		Key: t.arena.copy(rec.Key), Value: t.arena.copy(rec.Value), Headers: rec.Headers, Timestamp: rec.Time})
 	t.pendSz += sz
