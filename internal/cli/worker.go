@@ -49,7 +49,8 @@ kafka.transaction_timeout and its work redone; read_committed consumers never
 see it.
 
 Local state lives in --state-dir (default: a temporary directory, removed on
-exit): it is a cache of the changelogs, restored on every assignment.`,
+exit, or by the next worker started on the machine if this one is killed):
+it is a cache of the changelogs, restored on every assignment.`,
 		Example: `  rtdw kafka-dev --listen 127.0.0.1:9092 --data-dir ./kafka &   # or a real cluster
   cat > rtdw.yaml <<EOF
   mode: kafka
@@ -73,7 +74,7 @@ exit): it is a cache of the changelogs, restored on every assignment.`,
 	f := c.Flags()
 	f.StringVar(&o.jobs, "jobs", "", "comma-separated job names (see 'rtdw jobs'); default: config jobs, else all")
 	f.StringArrayVar(&o.sql, "sql", nil, "Flink SQL file or directory of *.sql to run as jobs (repeatable; default: config sql); built-in jobs then run only when named by --jobs")
-	f.StringVar(&o.stateDir, "state-dir", "", "local state directory (default: a temporary one, removed on exit)")
+	f.StringVar(&o.stateDir, "state-dir", "", "local state directory (default: a temporary one, removed on exit, or by the next worker if this one is killed)")
 	f.StringVar(&o.id, "id", "", "worker id in transactional ids and logs (default: host-pid-random)")
 	f.DurationVar(&o.interval, "checkpoint-interval", time.Second, "time between transactions (default: config, 1s)")
 	f.StringVar(&o.httpAddr, "http-addr", "", "serve Prometheus /metrics here, e.g. 127.0.0.1:9108 (empty: off)")
@@ -104,10 +105,11 @@ func runWorker(ctx context.Context, g *globals, cfg Config, o *workerOptions) er
 	dir := o.stateDir
 	var err error
 	if dir == "" {
-		if dir, err = os.MkdirTemp("", "rtdw-worker-"); err != nil {
-			return fmt.Errorf("state dir: %w", err)
+		var release func()
+		if dir, release, err = workerTempDir(g.logger); err != nil {
+			return err
 		}
-		defer os.RemoveAll(dir)
+		defer release()
 	}
 	if _, err := g.applyMemory(cfg); err != nil {
 		return err

@@ -235,3 +235,79 @@ func workerStateDir(t *testing.T) string {
 	}
 	return dir
 }
+
+// A worker without --state-dir uses a temporary directory it removes on
+// exit; one SIGKILLed leaves it behind, and the next worker started on the
+// machine removes it (and only it: a running worker's directory and one
+// without an owner file stay).
+func TestNextWorkerRemovesAKilledWorkersTemporaryState(t *testing.T) {
+	tmp := t.TempDir()
+	_, addr := startKafkaDev(t, filepath.Join(tmp, "kafka"))
+	cfg := filepath.Join(tmp, "rtdw.yaml")
+	os.WriteFile(cfg, []byte(fmt.Sprintf("mode: kafka\npartitions: 2\nkafka:\n  brokers: [%q]\n  session_timeout: 6s\n  transaction_timeout: 3s\n", addr)), 0o644)
+	if out, err := rtdwCmd(t, tmp, "--config", cfg, "topic", "create", "topic_log", "--partitions", "2").CombinedOutput(); err != nil {
+		t.Fatalf("topic create: %v\n%s", err, out)
+	}
+	tmpDir := filepath.Join(tmp, "tmp") // the workers' TMPDIR
+	old := filepath.Join(tmpDir, "rtdw-worker-older")
+	if err := os.MkdirAll(old, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	start := func() *exec.Cmd {
+		cmd := rtdwCmd(t, tmp, "--config", cfg, "worker", "--jobs", "dwd_base_log", "--progress", "0")
+		cmd.Env = append(cmd.Env, "TMPDIR="+tmpDir)
+		cmd.Stderr = os.Stderr
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() {
+			if cmd.ProcessState == nil {
+				cmd.Process.Kill()
+				cmd.Wait()
+			}
+		})
+		return cmd
+	}
+	owned := func() []string { // directories with an owner file
+		m, _ := filepath.Glob(filepath.Join(tmpDir, "rtdw-worker-*", "owner.lock"))
+		for i := range m {
+			m[i] = filepath.Dir(m[i])
+		}
+		return m
+	}
+
+	a := start()
+	waitFor(t, 30*time.Second, "the first worker's state directory", func() bool { return len(owned()) == 1 })
+	aDir := owned()[0]
+	a.Process.Kill()
+	a.Wait()
+	if _, err := os.Stat(aDir); err != nil {
+		t.Fatalf("the killed worker's directory should still be there before another worker starts: %v", err)
+	}
+
+	b := start()
+	waitFor(t, 30*time.Second, "the killed worker's directory to be removed", func() bool {
+		_, err := os.Stat(aDir)
+		return os.IsNotExist(err)
+	})
+	if got := owned(); len(got) != 1 || got[0] == aDir {
+		t.Fatalf("directories with an owner while the second worker runs: %v, want only its own", got)
+	}
+	if _, err := os.Stat(old); err != nil {
+		t.Fatalf("a directory without an owner file was removed: %v", err)
+	}
+	// A third worker must not take the running one's directory. (The
+	// group waits for the killed worker's session to time out before the
+	// survivors can leave it: a short session keeps the test short.)
+	c := start()
+	waitFor(t, 30*time.Second, "the third worker's state directory", func() bool { return len(owned()) == 2 })
+	for _, w := range []*exec.Cmd{b, c} {
+		w.Process.Signal(syscall.SIGTERM)
+		if err := w.Wait(); err != nil {
+			t.Fatalf("worker stopped with %v", err)
+		}
+	}
+	if got := owned(); len(got) != 0 {
+		t.Fatalf("stopped workers left %v", got)
+	}
+}
