@@ -4,8 +4,10 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"hash/crc32"
 	"io"
 	"os"
 	"os/exec"
@@ -49,6 +51,8 @@ func newBenchCmd(g *globals) *cobra.Command {
 		Long: `Generates --events app-log lines, then runs, each in its own child process:
   (a) a bare loop: read line, parse (fastjson), split and serialize with the
       job's own split code, discard: the physical limit of this work;
+  (a2) the same loop writing each output framed (length, CRC-32C) to a file
+      in 256 KiB chunks, synced at the end: the floor of a durable log;
   (b) the engine: dwd_base_log drained from topic_log with exactly-once
       checkpoints (validation, keyBy through a repartition topic, is_new
       state, five output topics, dead letters), loading excluded.
@@ -57,7 +61,7 @@ With --mode kafka it also runs
       transactions, changelog) against an in-process kfake broker, whose
       CPU is counted too.
 It prints events/s, events/s per core (from the child's CPU time), peak RSS,
-and the ratio to (a) of per-core throughput.`,
+and the ratio to (a) and to (a2) of per-core throughput.`,
 		Example: `  rtdw bench log-split --events 1000000
   rtdw bench log-split --events 300000 --mode kafka`,
 		Args: args(cobra.NoArgs),
@@ -66,8 +70,8 @@ and the ratio to (a) of per-core throughput.`,
 				return usagef("--events must be > 0")
 			}
 			switch o.phase {
-			case "bare":
-				return benchBare(g, o)
+			case "bare", "write":
+				return benchBare(g, o, o.phase == "write")
 			case "engine":
 				return benchEngine(cmd.Context(), g, o)
 			case "kafka":
@@ -139,6 +143,10 @@ func benchLogSplit(ctx context.Context, g *globals, o *benchOptions) error {
 	if err != nil {
 		return err
 	}
+	a2, err := run("write")
+	if err != nil {
+		return err
+	}
 	b, err := run("engine")
 	if err != nil {
 		return err
@@ -156,6 +164,7 @@ func benchLogSplit(ctx context.Context, g *globals, o *benchOptions) error {
 		fmt.Fprintf(w, "%s\t%.2f\t%.2f\t%.0f\t%.0f\t%d\t%d\t\n", name, r.Wall, r.CPU, float64(r.Events)/r.Wall, float64(r.Events)/r.CPU, r.MaxRSS/1024, r.Outputs)
 	}
 	row("(a) bare parse-split-serialize", a)
+	row("(a2) bare, outputs framed to a file", a2)
 	row("(b) engine, exactly-once", b)
 	if o.mode == "kafka" {
 		row("(c) worker on kfake, exactly-once", k)
@@ -164,9 +173,14 @@ func benchLogSplit(ctx context.Context, g *globals, o *benchOptions) error {
 	perCore := func(r benchResult) float64 { return float64(r.Events) / r.CPU }
 	fmt.Fprintf(g.stdout, "ratio b/a per core: %.2f   (wall: %.2f; loading topic_log for (b) took %.2fs, not counted)\n",
 		perCore(b)/perCore(a), a.Wall/b.Wall, b.Ingest)
+	fmt.Fprintf(g.stdout, "ratio b/a2 per core: %.2f   (a2/a: %.2f: what writing the outputs durably costs the bare loop)\n",
+		perCore(b)/perCore(a2), perCore(a2)/perCore(a))
 	if o.mode == "kafka" {
 		fmt.Fprintf(g.stdout, "ratio c/a per core: %.2f   c/b: %.2f   (wall c/b: %.2f; loading topic_log for (c) took %.2fs, not counted)\n",
 			perCore(k)/perCore(a), perCore(k)/perCore(b), b.Wall/k.Wall, k.Ingest)
+	}
+	if a2.Outputs != a.Outputs {
+		return fmt.Errorf("bench: (a) produced %d outputs, (a2) %d: the runs did different work", a.Outputs, a2.Outputs)
 	}
 	if a.Outputs != b.Outputs || o.mode == "kafka" && k.Outputs != a.Outputs {
 		return fmt.Errorf("bench: (a) produced %d outputs, (b) %d, (c) %d: the runs did different work", a.Outputs, b.Outputs, k.Outputs)
@@ -203,19 +217,45 @@ func cpuSeconds() float64 {
 
 func report(g *globals, r benchResult) error { return json.NewEncoder(g.stdout).Encode(r) }
 
-// benchBare: read, parse, split, serialize, discard.
-func benchBare(g *globals, o *benchOptions) error {
+// benchBare: read, parse, split, serialize, discard. With write (the
+// "write" phase) each output is instead framed as a log frames it (length,
+// CRC-32C) and written to a file in 256 KiB chunks, synced at the end: the
+// floor of any durable log under the same work.
+func benchBare(g *globals, o *benchOptions, write bool) error {
 	f, err := os.Open(o.input)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
+	var out *os.File
+	if write {
+		if err := os.MkdirAll(o.dir, 0o755); err != nil {
+			return err
+		}
+		if out, err = os.Create(filepath.Join(o.dir, "outputs")); err != nil {
+			return err
+		}
+		defer out.Close()
+	}
 	start, cpu0 := time.Now(), cpuSeconds()
 	r := bufio.NewReaderSize(f, 1<<20)
 	var p fastjson.Parser
 	var buf []byte
 	var res benchResult
 	sink := bufio.NewWriterSize(io.Discard, 64<<10)
+	emit := func(_ int, b []byte, _ int64) { res.Outputs++; sink.Write(b) }
+	if write {
+		sink = bufio.NewWriterSize(out, 256<<10)
+		var hdr [8]byte
+		castagnoli := crc32.MakeTable(crc32.Castagnoli)
+		emit = func(_ int, b []byte, _ int64) {
+			res.Outputs++
+			binary.BigEndian.PutUint32(hdr[:], uint32(len(b)))
+			binary.BigEndian.PutUint32(hdr[4:], crc32.Checksum(b, castagnoli))
+			sink.Write(hdr[:])
+			sink.Write(b)
+		}
+	}
 	for {
 		line, err := r.ReadSlice('\n')
 		if len(line) > 0 {
@@ -223,11 +263,19 @@ func benchBare(g *globals, o *benchOptions) error {
 			v, perr := p.ParseBytes(bytes.TrimSuffix(line, []byte("\n")))
 			if perr == nil {
 				ts := v.GetInt64("ts")
-				buf = dwd.SplitLog(v, ts, buf, func(_ int, b []byte, _ int64) { res.Outputs++; sink.Write(b) })
+				buf = dwd.SplitLog(v, ts, buf, emit)
 			}
 		}
 		if err != nil {
 			break
+		}
+	}
+	if err := sink.Flush(); err != nil {
+		return err
+	}
+	if write && !o.noSync {
+		if err := out.Sync(); err != nil {
+			return err
 		}
 	}
 	res.Wall, res.CPU = time.Since(start).Seconds(), cpuSeconds()-cpu0
