@@ -16,6 +16,9 @@
 //     FormatValue, ScanSQL; DecimalString for WithExactDecimals).
 //   - reload.go: HasTable, with which the load path notices a table the
 //     database lost, to reload it from its topic.
+//   - tables.go: Tables, a sink's registry of ensured tables, which looks
+//     a write's table up and decodes its batch the same way for every
+//     backend.
 //
 // Exactly-once: the load job upserts a task's buffered rows in
 // PrepareCheckpoint, before the checkpoint (input offsets) commits. A crash

@@ -64,7 +64,7 @@ type Sink struct {
 	o Options
 
 	mu     sync.Mutex
-	tables map[string]*olap.Table
+	tables *olap.Tables
 	// versioned: the table's engine replaces by _rtdw_version (tables
 	// created before versioned writes do not).
 	versioned map[string]bool
@@ -75,7 +75,7 @@ func Open(_ context.Context, o Options) (*Sink, error) {
 	if err := o.Validate(); err != nil {
 		return nil, err
 	}
-	return &Sink{o: o, tables: map[string]*olap.Table{}, versioned: map[string]bool{}}, nil
+	return &Sink{o: o, tables: olap.NewTables(olap.KindClickHouse), versioned: map[string]bool{}}, nil
 }
 
 // Close releases nothing: connections belong to the HTTP client.
@@ -167,7 +167,7 @@ func (s *Sink) EnsureTable(ctx context.Context, t olap.Table) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if _, ok := s.tables[t.Name]; ok {
+	if _, ok := s.tables.Get(t.Name); ok {
 		return nil
 	}
 	for _, ddl := range []string{"CREATE DATABASE IF NOT EXISTS " + quote(s.o.Database), CreateTableSQL(s.o.Database, t)} {
@@ -179,7 +179,7 @@ func (s *Sink) EnsureTable(ctx context.Context, t olap.Table) error {
 	if err != nil {
 		return fmt.Errorf("clickhouse: table %s: %w", t.Name, err)
 	}
-	s.tables[t.Name] = &t
+	s.tables.Put(&t)
 	s.versioned[t.Name] = versioned
 	return nil
 }
@@ -189,17 +189,11 @@ func (s *Sink) EnsureTable(ctx context.Context, t olap.Table) error {
 // for the engine).
 func (s *Sink) Upsert(ctx context.Context, table string, rows [][]byte) error {
 	s.mu.Lock()
-	t, ok := s.tables[table]
+	e := s.tables.Lookup(table)
 	s.mu.Unlock()
-	if !ok {
-		return fmt.Errorf("clickhouse: table %s was not ensured before loading", table)
-	}
-	batch, err := olap.DecodeBatch(t, rows)
-	if err != nil {
-		return fmt.Errorf("clickhouse: %w", err)
-	}
-	if len(batch) == 0 {
-		return nil
+	t, batch, err := e.Batch("loading", rows)
+	if batch == nil {
+		return err
 	}
 	var body bytes.Buffer
 	for _, row := range batch {
@@ -237,17 +231,11 @@ func (s *Sink) InsertJSON(ctx context.Context, table string, columns []string, b
 // goes, so a row inserted later is kept. Deleting twice is deleting once.
 func (s *Sink) Delete(ctx context.Context, table string, keys [][]byte) error {
 	s.mu.Lock()
-	t, ok := s.tables[table]
+	e := s.tables.Lookup(table)
 	s.mu.Unlock()
-	if !ok {
-		return fmt.Errorf("clickhouse: table %s was not ensured before deleting", table)
-	}
-	batch, err := olap.DecodeBatch(t, keys)
-	if err != nil {
-		return fmt.Errorf("clickhouse: %w", err)
-	}
-	if len(batch) == 0 {
-		return nil
+	t, batch, err := e.Batch("deleting", keys)
+	if batch == nil {
+		return err
 	}
 	var q strings.Builder
 	fmt.Fprintf(&q, "DELETE FROM %s.%s WHERE ", quote(s.o.Database), quote(table))

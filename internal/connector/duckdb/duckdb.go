@@ -54,7 +54,7 @@ type Sink struct {
 	readOnly  bool
 
 	mu       sync.Mutex // one writer: loads and DDL
-	tables   map[string]*olap.Table
+	tables   *olap.Tables
 	versions bool // the version table exists
 }
 
@@ -86,7 +86,7 @@ func Open(ctx context.Context, o Options) (*Sink, error) {
 	if err != nil {
 		return nil, openError(o.Path, err)
 	}
-	s := &Sink{db: sql.OpenDB(cn), connector: cn, readOnly: o.ReadOnly, tables: map[string]*olap.Table{}}
+	s := &Sink{db: sql.OpenDB(cn), connector: cn, readOnly: o.ReadOnly, tables: olap.NewTables(olap.KindDuckDB)}
 	if err := s.db.PingContext(ctx); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("duckdb: open %s: %w", o.Path, err)
@@ -154,7 +154,7 @@ func (s *Sink) EnsureTable(ctx context.Context, t olap.Table) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if _, ok := s.tables[t.Name]; ok {
+	if _, ok := s.tables.Get(t.Name); ok {
 		return nil
 	}
 	if !s.readOnly {
@@ -168,7 +168,7 @@ func (s *Sink) EnsureTable(ctx context.Context, t olap.Table) error {
 			s.versions = true
 		}
 	}
-	s.tables[t.Name] = &t
+	s.tables.Put(&t)
 	return nil
 }
 
@@ -177,16 +177,9 @@ func (s *Sink) EnsureTable(ctx context.Context, t olap.Table) error {
 func (s *Sink) Upsert(ctx context.Context, table string, rows [][]byte) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	t, ok := s.tables[table]
-	if !ok {
-		return fmt.Errorf("duckdb: table %s was not ensured before loading", table)
-	}
-	batch, err := olap.DecodeBatch(t, rows)
-	if err != nil {
-		return fmt.Errorf("duckdb: %w", err)
-	}
-	if len(batch) == 0 {
-		return nil
+	t, batch, err := s.tables.Lookup(table).Batch("loading", rows)
+	if batch == nil {
+		return err
 	}
 	conn, err := s.db.Conn(ctx)
 	if err != nil {
@@ -297,16 +290,9 @@ func appendRows(conn *sql.Conn, query string, t *olap.Table, batch [][]any, vb *
 func (s *Sink) Delete(ctx context.Context, table string, keys [][]byte) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	t, ok := s.tables[table]
-	if !ok {
-		return fmt.Errorf("duckdb: table %s was not ensured before deleting", table)
-	}
-	batch, err := olap.DecodeBatch(t, keys)
-	if err != nil {
-		return fmt.Errorf("duckdb: %w", err)
-	}
-	if len(batch) == 0 {
-		return nil
+	t, batch, err := s.tables.Lookup(table).Batch("deleting", keys)
+	if batch == nil {
+		return err
 	}
 	// DecodeBatch orders a row's values as the table's columns; the key's
 	// values are at the key columns' positions.

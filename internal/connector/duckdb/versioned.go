@@ -54,16 +54,9 @@ func (s *Sink) DeleteVersioned(ctx context.Context, table string, keys [][]byte,
 func (s *Sink) writeVersioned(ctx context.Context, table string, rows [][]byte, versions []uint64, del bool) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	t, ok := s.tables[table]
-	if !ok {
-		return fmt.Errorf("duckdb: table %s was not ensured before loading", table)
-	}
-	vb, err := olap.DecodeVersioned(t, rows, versions)
-	if err != nil {
-		return fmt.Errorf("duckdb: %w", err)
-	}
-	if len(vb.Rows) == 0 {
-		return nil
+	t, vb, err := s.tables.Lookup(table).Versioned(rows, versions)
+	if vb == nil {
+		return err
 	}
 	conn, err := s.db.Conn(ctx)
 	if err != nil {

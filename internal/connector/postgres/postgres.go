@@ -82,7 +82,7 @@ type Sink struct {
 
 	mu     sync.Mutex // one writer: loads and DDL
 	writer *pgx.Conn
-	tables map[string]*olap.Table
+	tables *olap.Tables
 
 	idle chan *pgx.Conn // query connections
 }
@@ -107,7 +107,7 @@ func Open(ctx context.Context, o Options) (*Sink, error) {
 		// ..." as one query; the extended protocol takes one statement.
 		qcfg.DefaultQueryExecMode = pgx.QueryExecModeDescribeExec
 	}
-	s := &Sink{o: o, cfg: cfg, qcfg: qcfg, tables: map[string]*olap.Table{}, idle: make(chan *pgx.Conn, o.MaxIdle)}
+	s := &Sink{o: o, cfg: cfg, qcfg: qcfg, tables: olap.NewTables(olap.KindPostgres), idle: make(chan *pgx.Conn, o.MaxIdle)}
 	ctx, cancel := context.WithTimeout(ctx, o.Timeout)
 	defer cancel()
 	c, err := s.get(ctx)
@@ -265,7 +265,7 @@ func (s *Sink) EnsureTable(ctx context.Context, t olap.Table) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if _, ok := s.tables[t.Name]; ok {
+	if _, ok := s.tables.Get(t.Name); ok {
 		return nil
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.o.Timeout)
@@ -280,7 +280,7 @@ func (s *Sink) EnsureTable(ctx context.Context, t olap.Table) error {
 			return fmt.Errorf("postgres: create table %s: %w", t.Name, err)
 		}
 	}
-	s.tables[t.Name] = &t
+	s.tables.Put(&t)
 	return nil
 }
 
@@ -289,16 +289,9 @@ func (s *Sink) EnsureTable(ctx context.Context, t olap.Table) error {
 func (s *Sink) Upsert(ctx context.Context, table string, rows [][]byte) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	t, ok := s.tables[table]
-	if !ok {
-		return fmt.Errorf("postgres: table %s was not ensured before loading", table)
-	}
-	batch, err := olap.DecodeBatch(t, rows)
-	if err != nil {
-		return fmt.Errorf("postgres: %w", err)
-	}
-	if len(batch) == 0 {
-		return nil
+	t, batch, err := s.tables.Lookup(table).Batch("loading", rows)
+	if batch == nil {
+		return err
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.o.Timeout)
 	defer cancel()
@@ -376,16 +369,9 @@ func pgValue(v any) any {
 func (s *Sink) Delete(ctx context.Context, table string, keys [][]byte) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	t, ok := s.tables[table]
-	if !ok {
-		return fmt.Errorf("postgres: table %s was not ensured before deleting", table)
-	}
-	batch, err := olap.DecodeBatch(t, keys)
-	if err != nil {
-		return fmt.Errorf("postgres: %w", err)
-	}
-	if len(batch) == 0 {
-		return nil
+	t, batch, err := s.tables.Lookup(table).Batch("deleting", keys)
+	if batch == nil {
+		return err
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.o.Timeout)
 	defer cancel()

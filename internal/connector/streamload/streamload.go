@@ -94,7 +94,7 @@ type Sink struct {
 	queries *sql.DB // current database: o.Database
 
 	mu     sync.Mutex
-	tables map[string]*olap.Table
+	tables *olap.Tables
 	// versioned: the table has the sequence column (Doris) or the version
 	// column (StarRocks); tables created before versioned writes do not.
 	versioned map[string]bool
@@ -122,7 +122,7 @@ func Open(ctx context.Context, o Options) (*Sink, error) {
 		ddl.Close()
 		return nil, fmt.Errorf("streamload: %w", err)
 	}
-	return &Sink{o: o, fe: fe, ddl: ddl, queries: q, tables: map[string]*olap.Table{}, versioned: map[string]bool{}}, nil
+	return &Sink{o: o, fe: fe, ddl: ddl, queries: q, tables: olap.NewTables(o.Kind), versioned: map[string]bool{}}, nil
 }
 
 // Close closes the MySQL-protocol connections.
@@ -205,7 +205,7 @@ func (s *Sink) EnsureTable(ctx context.Context, t olap.Table) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if _, ok := s.tables[t.Name]; ok {
+	if _, ok := s.tables.Get(t.Name); ok {
 		return nil
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.o.Timeout)
@@ -220,7 +220,7 @@ func (s *Sink) EnsureTable(ctx context.Context, t olap.Table) error {
 	if err != nil {
 		return fmt.Errorf("%s: table %s: %w", s.o.Kind, t.Name, err)
 	}
-	s.tables[t.Name] = &t
+	s.tables.Put(&t)
 	s.versioned[t.Name] = versioned
 	return nil
 }
@@ -239,18 +239,12 @@ type loadResponse struct {
 // Upsert stream-loads rows under the context's label (olap.WithLabel).
 func (s *Sink) Upsert(ctx context.Context, table string, rows [][]byte) error {
 	s.mu.Lock()
-	t, ok := s.tables[table]
+	e := s.tables.Lookup(table)
 	s.mu.Unlock()
-	if !ok {
-		return fmt.Errorf("%s: table %s was not ensured before loading", s.o.Kind, table)
-	}
 	// Validated and deduplicated here: a load that filters rows fails as a whole.
-	batch, err := olap.DecodeBatch(t, rows)
-	if err != nil {
-		return fmt.Errorf("%s: %w", s.o.Kind, err)
-	}
-	if len(batch) == 0 {
-		return nil
+	t, batch, err := e.Batch("loading", rows)
+	if batch == nil {
+		return err
 	}
 	label := labelOf(ctx, table, "")
 	if s.isVersionedTable(table) { // plain rows carry version 0
@@ -266,17 +260,11 @@ func (s *Sink) Upsert(ctx context.Context, table string, rows [][]byte) error {
 // 0, under the context's label.
 func (s *Sink) Delete(ctx context.Context, table string, keys [][]byte) error {
 	s.mu.Lock()
-	t, ok := s.tables[table]
+	e := s.tables.Lookup(table)
 	s.mu.Unlock()
-	if !ok {
-		return fmt.Errorf("%s: table %s was not ensured before deleting", s.o.Kind, table)
-	}
-	batch, err := olap.DecodeBatch(t, keys)
-	if err != nil {
-		return fmt.Errorf("%s: %w", s.o.Kind, err)
-	}
-	if len(batch) == 0 {
-		return nil
+	t, batch, err := e.Batch("deleting", keys)
+	if batch == nil {
+		return err
 	}
 	label := labelOf(ctx, table, "d")
 	if s.o.Kind == olap.KindDoris && s.isVersionedTable(table) { // a plain delete carries version 0

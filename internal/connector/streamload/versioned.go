@@ -74,24 +74,19 @@ func (s *Sink) DeleteVersioned(ctx context.Context, table string, keys [][]byte,
 
 func (s *Sink) writeVersioned(ctx context.Context, table string, rows [][]byte, versions []uint64, del bool) error {
 	s.mu.Lock()
-	t, ok := s.tables[table]
+	e := s.tables.Lookup(table)
 	versioned := s.versioned[table]
 	s.mu.Unlock()
-	if !ok {
-		return fmt.Errorf("%s: table %s was not ensured before loading", s.o.Kind, table)
-	}
-	if !versioned || (del && s.o.Kind == olap.KindStarRocks) {
+	// A table not ensured goes on to Versioned, which says so.
+	if e.Table != nil && (!versioned || (del && s.o.Kind == olap.KindStarRocks)) {
 		if del {
 			return s.Delete(ctx, table, rows)
 		}
 		return s.Upsert(ctx, table, rows)
 	}
-	vb, err := olap.DecodeVersioned(t, rows, versions)
-	if err != nil {
-		return fmt.Errorf("%s: %w", s.o.Kind, err)
-	}
-	if len(vb.Rows) == 0 {
-		return nil
+	t, vb, err := e.Versioned(rows, versions)
+	if vb == nil {
+		return err
 	}
 	return s.loadVersioned(ctx, t, labelOf(ctx, table, "v"), vb, del, true)
 }
