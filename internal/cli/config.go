@@ -133,9 +133,9 @@ func (c *Config) validate() error {
 }
 
 // memoryPlan divides the memory budget: RTDW_MEMORY, else memory, else
-// 90% of the memory limit of the cgroup whose memory.max is at cgroupFile
-// ("": none) when there is one (below membudget.Min: no budget).
-func (c Config) memoryPlan(cgroupFile string) (membudget.Plan, error) {
+// 90% of the memory limit in the first of cgroupFiles that gives one
+// (cgroup v2, then v1; below membudget.Min: no budget).
+func (c Config) memoryPlan(cgroupFiles ...string) (membudget.Plan, error) {
 	for _, v := range []struct{ name, value string }{{"RTDW_MEMORY", os.Getenv("RTDW_MEMORY")}, {"memory", c.Memory}} {
 		if v.value == "" {
 			continue
@@ -150,9 +150,12 @@ func (c Config) memoryPlan(cgroupFile string) (membudget.Plan, error) {
 		}
 		return p, nil
 	}
-	if cgroupFile != "" {
-		if n, err := membudget.Cgroup(cgroupFile); err == nil && n*9/10 >= membudget.Min {
-			return membudget.New(n*9/10, "90% of "+cgroupFile)
+	for _, f := range cgroupFiles {
+		if n, err := membudget.Cgroup(f); err == nil && n > 0 {
+			if n*9/10 >= membudget.Min {
+				return membudget.New(n*9/10, "90% of "+f)
+			}
+			break // the container's limit, too small for a budget
 		}
 	}
 	return membudget.New(0, "")
@@ -161,7 +164,7 @@ func (c Config) memoryPlan(cgroupFile string) (membudget.Plan, error) {
 // applyMemory applies the memory budget to this process (once: the Go
 // limit is process-wide) and returns its plan.
 func (g *globals) applyMemory(c Config) (membudget.Plan, error) {
-	p, err := c.memoryPlan(membudget.CgroupFile)
+	p, err := c.memoryPlan(membudget.CgroupFiles...)
 	if err != nil {
 		return p, err
 	}

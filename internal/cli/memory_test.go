@@ -37,6 +37,27 @@ func TestMemoryBudgetSources(t *testing.T) {
 	if p, err := defaultConfig().memoryPlan(filepath.Join(t.TempDir(), "none")); err != nil || p.Total != 0 || p.GoLimit != 0 {
 		t.Errorf("no budget anywhere: %+v, %v", p, err)
 	}
+	// cgroup v1 when there is no v2 file: its "no limit" is a huge number.
+	v1 := filepath.Join(t.TempDir(), "memory.limit_in_bytes")
+	os.WriteFile(v1, []byte("2147483648\n"), 0o644)
+	none := filepath.Join(t.TempDir(), "memory.max")
+	if p, err := defaultConfig().memoryPlan(none, v1); err != nil || p.Total != (2<<30)*9/10 || p.Source != "90% of "+v1 {
+		t.Errorf("cgroup v1: %+v, %v", p, err)
+	}
+	if p, err := defaultConfig().memoryPlan(cgroup, v1); err != nil || p.Total != (1<<30)*9/10 {
+		t.Errorf("cgroup v2 before v1: %+v, %v", p, err)
+	}
+	os.WriteFile(v1, []byte("9223372036854771712\n"), 0o644)
+	if p, err := defaultConfig().memoryPlan(none, v1); err != nil || p.Total != 0 {
+		t.Errorf("cgroup v1 without a limit: %+v, %v", p, err)
+	}
+	// A container limit too small for a budget is not passed over for a
+	// later file.
+	os.WriteFile(none, []byte("104857600\n"), 0o644)
+	os.WriteFile(v1, []byte("2147483648\n"), 0o644)
+	if p, err := defaultConfig().memoryPlan(none, v1); err != nil || p.Total != 0 {
+		t.Errorf("small cgroup v2 limit: %+v, %v", p, err)
+	}
 	for yaml, want := range map[string]string{"memory: 100MiB\n": "below the minimum", "memory: lots\n": "not a size"} {
 		if _, err := load(yaml); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%q: %v, want an error saying %q", yaml, err, want)

@@ -78,12 +78,19 @@ func (p Plan) String() string {
 		p.Total>>20, p.Source, p.GoLimit>>20, p.BlockCache>>20, Memtables>>20, Overhead>>20)
 }
 
-// CgroupFile is where Linux's cgroup v2 gives a container's memory limit.
-const CgroupFile = "/sys/fs/cgroup/memory.max"
+// CgroupFiles are where Linux gives a container its memory limit: cgroup
+// v2's memory.max, then cgroup v1's memory.limit_in_bytes (older hosts and
+// container runtimes).
+var CgroupFiles = []string{"/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"}
 
-// Cgroup reads the memory limit of the process's cgroup from path (a
-// cgroup v2 memory.max: a number of bytes, or "max" for none). 0: no
-// limit, or no such file.
+// cgroupUnlimited: cgroup v1 says "no limit" with the largest page-aligned
+// counter (9223372036854771712 on 4 KiB pages), not a word.
+const cgroupUnlimited = 1 << 62
+
+// Cgroup reads the memory limit of the process's cgroup from path (v2's
+// memory.max: a number of bytes, or "max" for none; v1's
+// memory.limit_in_bytes: a number, near 2^63 for none). 0: no limit, or no
+// such file.
 func Cgroup(path string) (int64, error) {
 	b, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
@@ -99,6 +106,9 @@ func Cgroup(path string) (int64, error) {
 	n, err := strconv.ParseInt(s, 10, 64)
 	if err != nil || n < 0 {
 		return 0, fmt.Errorf("%s: %q is not a number of bytes or max", path, s)
+	}
+	if n >= cgroupUnlimited {
+		return 0, nil
 	}
 	return n, nil
 }

@@ -57,7 +57,7 @@ func TestCgroup(t *testing.T) {
 		content string
 		want    int64
 		err     bool
-	}{{"max\n", 0, false}, {"536870912\n", 512 << 20, false}, {"lots\n", 0, true}} {
+	}{{"max\n", 0, false}, {"536870912\n", 512 << 20, false}, {"lots\n", 0, true}, {"9223372036854771712\n", 0, false}} {
 		path := filepath.Join(dir, "memory.max")
 		os.WriteFile(path, []byte(c.content), 0o644)
 		n, err := Cgroup(path)
