@@ -323,3 +323,51 @@ func TestTimersFireAtMaxTime(t *testing.T) {
 		t.Fatalf("Fire(MaxInt64) fired %d (%v), want 2", n, err)
 	}
 }
+
+// A checkpoint's batch is sized for what goes into it (values, map
+// entries, deletions, timers) before they go in, so it never grows by
+// doubling, and everything in it reads back once committed.
+func TestCheckpointBatchSizedUpFront(t *testing.T) {
+	s := NewStore(openDB(t), nil)
+	sc := Scope{"j", "o", 0}
+	v, m, tm := s.Value(sc, "v"), s.Map(sc, "m"), s.Timers(sc)
+	checkpoint := func(round string) {
+		t.Helper()
+		if n := s.Pending(); n < batchPresize {
+			t.Fatalf("%s: %d bytes pending, under the %d the test needs", round, n, batchPresize)
+		}
+		s.sizeBatch()
+		room := cap(s.batch.Repr())
+		if got := len(s.Batch().Repr()); got > room {
+			t.Fatalf("%s: the batch grew: %d bytes in it, room for %d", round, got, room)
+		}
+		commit(t, s)
+	}
+	for i := range 3000 {
+		k := fmt.Appendf(nil, "key-%d", i)
+		v.Put(k, make([]byte, 100+i%200))
+		m.Put(k, []byte("mk"), make([]byte, 50))
+		if err := tm.Register(EventTime, int64(i), k); err != nil {
+			t.Fatal(err)
+		}
+	}
+	checkpoint("puts and timers")
+	for i := range 3000 {
+		k := fmt.Appendf(nil, "key-%d", i)
+		if i%3 == 0 {
+			v.Delete(k)
+		} else {
+			v.Put(k, make([]byte, 300))
+		}
+	}
+	checkpoint("puts and deletes")
+	if _, ok, _ := v.Get([]byte("key-3")); ok {
+		t.Error("a deleted value reads back")
+	}
+	if raw, ok, _ := v.Get([]byte("key-4")); !ok || len(raw) != 300 {
+		t.Errorf("key-4: %d bytes, %v; want the last put's 300", len(raw), ok)
+	}
+	if raw, ok, _ := m.Get([]byte("key-2999"), []byte("mk")); !ok || len(raw) != 50 {
+		t.Errorf("map entry: %d bytes, %v", len(raw), ok)
+	}
+}

@@ -87,6 +87,7 @@ func (s *Store) Batch() *pebble.Batch {
 // flush writes buffered state writes and timer changes into the checkpoint
 // batch.
 func (s *Store) flush() error {
+	s.sizeBatch()
 	if err := s.flushWrites(); err != nil {
 		return err
 	}
@@ -135,6 +136,23 @@ func (s *Store) Close() {
 		t.unload()
 	}
 }
+
+// sizeBatch gives an empty batch the room of what is about to go in (the
+// write buffer, the timer changes), with some to spare for the log's own
+// bookkeeping: a batch grows by doubling, copying its data each time and
+// holding up to twice what it needs until it is committed.
+func (s *Store) sizeBatch() {
+	n := s.Pending()
+	if n < batchPresize || !s.batch.Empty() {
+		return
+	}
+	n += len(s.wb.m)*4 + n/64 + 4<<10 // record headers (varint lengths); timers' headers; the log's keys
+	s.batch.Close()
+	s.batch = s.db.NewIndexedBatchWithSize(n)
+}
+
+// batchPresize: smaller checkpoints' batches come from Pebble's pool.
+const batchPresize = 256 << 10
 
 // flushWrites moves the write buffer into the batch.
 func (s *Store) flushWrites() error {
