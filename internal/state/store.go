@@ -137,6 +137,17 @@ func (s *Store) Close() {
 	}
 }
 
+// reader is where state not in the write buffer is read: the database
+// itself while the checkpoint batch is empty (as it is between checkpoints
+// unless the write buffer overflowed or a map was cleared), which spares
+// every read a merge of the batch's index with the database.
+func (s *Store) reader() pebble.Reader {
+	if s.batch.Empty() {
+		return s.db
+	}
+	return s.batch
+}
+
 // sizeBatch gives an empty batch the room of what is about to go in (the
 // write buffer, the timer changes), with some to spare for the log's own
 // bookkeeping: a batch grows by doubling, copying its data each time and
@@ -270,7 +281,7 @@ func (s *Store) newHandle(sc Scope, name string, kind byte, opts []Option) handl
 // empty reports that no committed or batched key starts with prefix
 // (the write buffer is not looked at).
 func (s *Store) empty(prefix []byte) (bool, error) {
-	it, err := s.batch.NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: prefixEnd(prefix)})
+	it, err := s.reader().NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: prefixEnd(prefix)})
 	if err != nil {
 		return false, err
 	}
@@ -359,7 +370,7 @@ func (h *handle) get(k []byte) ([]byte, bool, error) {
 	if h.s.fresh.absent(h.fresh, k) {
 		return nil, false, nil
 	}
-	raw, closer, err := h.s.batch.Get(k)
+	raw, closer, err := h.s.reader().Get(k)
 	if errors.Is(err, pebble.ErrNotFound) {
 		c.put(k, nil)
 		return nil, false, nil
@@ -491,7 +502,7 @@ func (m *MapState) Range(key []byte, fn func(mapKey, value []byte) bool) error {
 	prefix := append([]byte(nil), m.h.key(key)...)
 	end := prefixEnd(prefix)
 	buffered := m.h.s.wb.rangeOf(prefix, end)
-	it, err := m.h.s.batch.NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: end})
+	it, err := m.h.s.reader().NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: end})
 	if err != nil {
 		return fmt.Errorf("state range: %w", err)
 	}
@@ -582,7 +593,7 @@ func (s *Store) SweepAt(sc Scope, limit int, watermark int64) (int, error) {
 	if c, ok := s.sweep[string(scope)]; ok {
 		lo = c
 	}
-	it, err := s.batch.NewIter(&pebble.IterOptions{LowerBound: lo, UpperBound: prefixEnd(scope)})
+	it, err := s.reader().NewIter(&pebble.IterOptions{LowerBound: lo, UpperBound: prefixEnd(scope)})
 	if err != nil {
 		return 0, err
 	}

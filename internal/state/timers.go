@@ -97,7 +97,7 @@ func (t *Timers) load() error {
 	if t.loaded {
 		return nil
 	}
-	it, err := t.s.batch.NewIter(&pebble.IterOptions{LowerBound: t.prefix, UpperBound: prefixEnd(t.prefix)})
+	it, err := t.s.reader().NewIter(&pebble.IterOptions{LowerBound: t.prefix, UpperBound: prefixEnd(t.prefix)})
 	if err != nil {
 		return fmt.Errorf("timers: %w", err)
 	}

@@ -1,0 +1,28 @@
+package state
+
+import (
+	"fmt"
+	"testing"
+)
+
+// BenchmarkValueGetCold reads committed keys the read cache does not hold:
+// the path to the database (a store's first read of a key after a
+// restore, or of a key evicted from its cache).
+func BenchmarkValueGetCold(b *testing.B) {
+	s := NewStoreWithCache(openDB(b), nil, 0)
+	v := s.Value(Scope{"j", "o", 0}, "v")
+	const keys = 100_000
+	for i := range keys {
+		v.Put(fmt.Appendf(nil, "mid_%d", i), []byte("2026-11-21"))
+	}
+	commit(b, s)
+	key := make([]byte, 0, 16)
+	i := 0
+	for b.Loop() {
+		key = fmt.Appendf(key[:0], "mid_%d", (i*7919)%keys)
+		if _, ok, err := v.Get(key); !ok || err != nil {
+			b.Fatalf("%s: %v %v", key, ok, err)
+		}
+		i++
+	}
+}
