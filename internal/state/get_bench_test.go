@@ -26,3 +26,21 @@ func BenchmarkValueGetCold(b *testing.B) {
 		i++
 	}
 }
+
+// BenchmarkCheckpoint writes 20,000 values and commits them: the write
+// buffer's flush into the checkpoint batch and the batch's commit.
+func BenchmarkCheckpoint(b *testing.B) {
+	s := NewStore(openDB(b), nil)
+	v := s.Value(Scope{"j", "o", 0}, "v")
+	val := make([]byte, 100)
+	key := make([]byte, 0, 16)
+	round := 0
+	for b.Loop() {
+		for i := range 20_000 {
+			key = fmt.Appendf(key[:0], "mid_%d_%d", round, i)
+			v.Put(key, val)
+		}
+		commit(b, s)
+		round++
+	}
+}

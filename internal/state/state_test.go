@@ -371,3 +371,32 @@ func TestCheckpointBatchSizedUpFront(t *testing.T) {
 		t.Errorf("map entry: %d bytes, %v", len(raw), ok)
 	}
 }
+
+// A read between a checkpoint's flush and its commit (the flush's batch
+// has no index) still sees the flushed writes, and the commit keeps them
+// and the writes made meanwhile.
+func TestReadBetweenFlushAndCommit(t *testing.T) {
+	s := NewStoreWithCache(openDB(t), nil, 0) // no read cache: reads reach the batch
+	sc := Scope{"j", "o", 0}
+	v, m := s.Value(sc, "v"), s.Map(sc, "m")
+	for i := range 3000 {
+		v.Put(fmt.Appendf(nil, "key-%d", i), make([]byte, 100))
+	}
+	if b := s.Batch(); b.Indexed() || b.Empty() {
+		t.Fatalf("flushed batch: indexed %v, empty %v; want an unindexed batch holding the writes", b.Indexed(), b.Empty())
+	}
+	if raw, ok, err := v.Get([]byte("key-7")); !ok || err != nil || len(raw) != 100 {
+		t.Fatalf("read after the flush: %d bytes, %v, %v", len(raw), ok, err)
+	}
+	n := 0
+	if err := m.Range([]byte("none"), func(_, _ []byte) bool { n++; return true }); err != nil || n != 0 {
+		t.Fatalf("range after the flush: %d entries, %v", n, err)
+	}
+	v.Put([]byte("late"), []byte("x"))
+	commit(t, s)
+	for _, k := range []string{"key-0", "key-2999", "late"} {
+		if _, ok, err := v.Get([]byte(k)); !ok || err != nil {
+			t.Errorf("%s after the commit: %v, %v", k, ok, err)
+		}
+	}
+}

@@ -145,13 +145,25 @@ func (s *Store) reader() pebble.Reader {
 	if s.batch.Empty() {
 		return s.db
 	}
+	if !s.batch.Indexed() {
+		// Read between a checkpoint's flush and its commit (sizeBatch's
+		// batch has no index): rare, so index a copy now.
+		b := s.db.NewIndexedBatchWithSize(len(s.batch.Repr()))
+		if err := b.Apply(s.batch, nil); err != nil {
+			panic(fmt.Sprintf("state: index the checkpoint batch: %v", err))
+		}
+		s.batch.Close()
+		s.batch = b
+	}
 	return s.batch
 }
 
 // sizeBatch gives an empty batch the room of what is about to go in (the
 // write buffer, the timer changes), with some to spare for the log's own
 // bookkeeping: a batch grows by doubling, copying its data each time and
-// holding up to twice what it needs until it is committed.
+// holding up to twice what it needs until it is committed. The batch has
+// no index (a skiplist over every record, built as it is written): what
+// goes in now is committed next, unread (see reader).
 func (s *Store) sizeBatch() {
 	n := s.Pending()
 	if n < batchPresize || !s.batch.Empty() {
@@ -159,7 +171,7 @@ func (s *Store) sizeBatch() {
 	}
 	n += len(s.wb.m)*4 + n/64 + 4<<10 // record headers (varint lengths); timers' headers; the log's keys
 	s.batch.Close()
-	s.batch = s.db.NewIndexedBatchWithSize(n)
+	s.batch = s.db.NewBatchWithSize(n)
 }
 
 // batchPresize: smaller checkpoints' batches come from Pebble's pool.
