@@ -14,6 +14,8 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/pprof"
+	"slices"
+	"strings"
 	"syscall"
 	"text/tabwriter"
 	"time"
@@ -37,6 +39,7 @@ type benchOptions struct {
 	interval time.Duration
 	keep     bool
 	noSync   bool
+	runs     int
 }
 
 func newBenchCmd(g *globals) *cobra.Command {
@@ -69,6 +72,9 @@ and the ratio to (a) and to (a2) of per-core throughput.`,
 			if o.events <= 0 {
 				return usagef("--events must be > 0")
 			}
+			if o.runs <= 0 {
+				return usagef("--runs must be > 0")
+			}
 			switch o.phase {
 			case "bare", "write":
 				return benchBare(g, o, o.phase == "write")
@@ -90,6 +96,7 @@ and the ratio to (a) and to (a2) of per-core throughput.`,
 	f.StringVar(&o.mode, "mode", "embedded", "embedded, or kafka to add a cluster-mode run on an in-process kfake broker")
 	f.DurationVar(&o.interval, "checkpoint-interval", time.Second, "engine checkpoint interval")
 	f.BoolVar(&o.keep, "keep", false, "keep the temporary directory")
+	f.IntVar(&o.runs, "runs", 1, "run every side this many times, alternating, and report medians")
 	f.BoolVar(&o.noSync, "no-sync", false, "engine without fsync at checkpoints (kill -9 safe, not power-loss safe)")
 	f.StringVar(&o.phase, "phase", "", "internal")
 	f.StringVar(&o.input, "input", "", "internal")
@@ -101,6 +108,32 @@ and the ratio to (a) and to (a2) of per-core throughput.`,
 	c.AddCommand(newBenchSQLCmd(g))
 	c.AddCommand(newBenchNexmarkCmd(g))
 	return c
+}
+
+// medianBench is the median run of rs, field by field; counts are the
+// first run's (every run did the same work). No runs: the zero result.
+func medianBench(rs []benchResult) benchResult {
+	if len(rs) == 0 {
+		return benchResult{}
+	}
+	m := rs[0]
+	pick := func(f func(r benchResult) float64) float64 {
+		xs := make([]float64, len(rs))
+		for i, r := range rs {
+			xs[i] = f(r)
+		}
+		return median(xs)
+	}
+	m.Wall = pick(func(r benchResult) float64 { return r.Wall })
+	m.CPU = pick(func(r benchResult) float64 { return r.CPU })
+	m.Ingest = pick(func(r benchResult) float64 { return r.Ingest })
+	m.MaxRSS = int64(pick(func(r benchResult) float64 { return float64(r.MaxRSS) }))
+	for _, r := range rs[1:] {
+		if r.Outputs != m.Outputs {
+			m.Outputs = -1 // reported below as runs that did different work
+		}
+	}
+	return m
 }
 
 // benchResult is what a child phase reports on stdout.
@@ -132,33 +165,41 @@ func benchLogSplit(ctx context.Context, g *globals, o *benchOptions) error {
 	}
 	run := func(phase string) (benchResult, error) {
 		fmt.Fprintf(g.stderr, "running (%s) ...\n", phase)
+		// Each run starts from an empty directory (the engine's loads topic_log).
+		sub := filepath.Join(dir, phase)
+		if err := os.RemoveAll(sub); err != nil {
+			return benchResult{}, err
+		}
 		cmd := exec.CommandContext(ctx, self, "bench", "log-split", "--phase", phase, "--events", fmt.Sprint(o.events),
-			"--input", input, "--dir", filepath.Join(dir, phase), "--checkpoint-interval", o.interval.String(), "--log-level", "warn",
+			"--input", input, "--dir", sub, "--checkpoint-interval", o.interval.String(), "--log-level", "warn",
 			"--no-sync="+fmt.Sprint(o.noSync))
 		r, rss, err := benchChild[benchResult](cmd, g, phase)
 		r.MaxRSS = rss
 		return r, err
 	}
-	a, err := run("bare")
-	if err != nil {
-		return err
-	}
-	a2, err := run("write")
-	if err != nil {
-		return err
-	}
-	b, err := run("engine")
-	if err != nil {
-		return err
-	}
-	var k benchResult
+	phases := []string{"bare", "write", "engine"}
 	if o.mode == "kafka" {
-		if k, err = run("kafka"); err != nil {
-			return err
+		phases = append(phases, "kafka")
+	}
+	// Runs alternate the sides, so a machine's drift touches them all.
+	results := map[string][]benchResult{}
+	for range o.runs {
+		for _, ph := range phases {
+			r, err := run(ph)
+			if err != nil {
+				return err
+			}
+			results[ph] = append(results[ph], r)
 		}
 	}
+	a, a2, b, k := medianBench(results["bare"]), medianBench(results["write"]), medianBench(results["engine"]), medianBench(results["kafka"])
 	w := tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintf(g.stdout, "log-split: %d events, GOMAXPROCS=%d, %s/%s, fsync at checkpoints: %v\n", o.events, runtime.GOMAXPROCS(0), runtime.GOOS, runtime.GOARCH, !o.noSync)
+	if o.runs > 1 {
+		fmt.Fprintf(g.stdout, "medians of %d runs; each run's engine cpu s: %s, ratio b/a: %s\n", o.runs,
+			each(results["engine"], func(r benchResult) string { return fmt.Sprintf("%.2f", r.CPU) }),
+			eachPair(results["bare"], results["engine"], func(a, b benchResult) string { return fmt.Sprintf("%.3f", a.CPU/b.CPU) }))
+	}
 	fmt.Fprintln(w, "\twall s\tcpu s\tevents/s\tevents/s/core\tpeak RSS MB\toutputs\t")
 	row := func(name string, r benchResult) {
 		fmt.Fprintf(w, "%s\t%.2f\t%.2f\t%.0f\t%.0f\t%d\t%d\t\n", name, r.Wall, r.CPU, float64(r.Events)/r.Wall, float64(r.Events)/r.CPU, r.MaxRSS/1024, r.Outputs)
@@ -207,6 +248,35 @@ func writeMockLines(path string, n int64) error {
 		return err
 	}
 	return f.Close()
+}
+
+// median of xs (the mean of the middle two for an even count); xs is
+// sorted in place.
+func median(xs []float64) float64 {
+	slices.Sort(xs)
+	n := len(xs)
+	if n%2 == 1 {
+		return xs[n/2]
+	}
+	return (xs[n/2-1] + xs[n/2]) / 2
+}
+
+// each formats every run's f, separated by slashes.
+func each[T any](rs []T, f func(T) string) string {
+	parts := make([]string, len(rs))
+	for i, r := range rs {
+		parts[i] = f(r)
+	}
+	return strings.Join(parts, " / ")
+}
+
+// eachPair formats f of every run's pair of sides, separated by slashes.
+func eachPair[T any](as, bs []T, f func(a, b T) string) string {
+	parts := make([]string, len(as))
+	for i := range as {
+		parts[i] = f(as[i], bs[i])
+	}
+	return strings.Join(parts, " / ")
 }
 
 func cpuSeconds() float64 {

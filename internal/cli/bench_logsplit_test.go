@@ -7,14 +7,14 @@ import (
 	"testing"
 )
 
-// TestBenchLogSplit runs `rtdw bench log-split` on a few events: the bare
-// loop, the bare loop writing to a file and the engine each report a row
-// with the same number of outputs, and every app log yields at least one
-// (its page, start or error record). Timing is not checked
+// TestBenchLogSplit runs `rtdw bench log-split` twice on a few events: the
+// bare loop, the bare loop writing to a file and the engine each report a
+// row with the same number of outputs, and every app log yields at least
+// one (its page, start or error record). Timing is not checked
 // (docs/benchmarks.md).
 func TestBenchLogSplit(t *testing.T) {
 	const events = 3000
-	cmd := rtdwCmd(t, t.TempDir(), "bench", "log-split", "--events", strconv.Itoa(events), "--checkpoint-interval", "200ms")
+	cmd := rtdwCmd(t, t.TempDir(), "bench", "log-split", "--events", strconv.Itoa(events), "--runs", "2", "--checkpoint-interval", "200ms")
 	out, err := cmd.Output()
 	if err != nil {
 		var stderr []byte
@@ -33,6 +33,9 @@ func TestBenchLogSplit(t *testing.T) {
 	}
 	if outputs["a"] < events || outputs["a2"] != outputs["a"] || outputs["b"] != outputs["a"] {
 		t.Fatalf("outputs (a) %d, (a2) %d, (b) %d for %d events:\n%s", outputs["a"], outputs["a2"], outputs["b"], events, out)
+	}
+	if !regexp.MustCompile(`medians of 2 runs; each run's engine cpu s: \d+\.\d+ / \d+\.\d+`).Match(out) {
+		t.Fatalf("no per-run line in:\n%s", out)
 	}
 	if !regexp.MustCompile(`ratio b/a2 per core: \d+\.\d+`).Match(out) {
 		t.Fatalf("no b/a2 ratio in:\n%s", out)

@@ -39,6 +39,7 @@ type benchWarehouseOptions struct {
 	live     time.Duration
 	interval time.Duration
 	keep     bool
+	runs     int
 	phase    string // internal: run one side in a child process
 	dir      string
 }
@@ -46,6 +47,9 @@ type benchWarehouseOptions struct {
 func (o *benchWarehouseOptions) validate() error {
 	if o.sessions <= 0 {
 		return usagef("--sessions must be > 0")
+	}
+	if o.runs <= 0 {
+		return usagef("--runs must be > 0")
 	}
 	if o.rate <= 0 {
 		return usagef("--rate must be > 0")
@@ -116,6 +120,7 @@ memory budget, as the memory key of rtdw.yaml does (README, "The memory budget")
 	f.DurationVar(&o.live, "live", 25*time.Second, "length of the freshness run (0: skip it)")
 	f.DurationVar(&o.interval, "checkpoint-interval", time.Second, "checkpoint interval of every job")
 	f.BoolVar(&o.keep, "keep", false, "keep the temporary directory")
+	f.IntVar(&o.runs, "runs", 1, "run (a) and (b) this many times, alternating, and report medians (the day is simulated again for each (b))")
 	f.StringVar(&o.phase, "phase", "", "internal")
 	f.StringVar(&o.dir, "dir", "", "internal")
 	for _, n := range []string{"phase", "dir"} {
@@ -182,22 +187,36 @@ func benchWarehouse(ctx context.Context, g *globals, o *benchWarehouseOptions) e
 		r.MaxRSS = rss
 		return r, err
 	}
-	a, err := run("bare")
-	if err != nil {
-		return err
+	// Runs alternate (a) and (b), so a machine's drift touches both sides.
+	var as, bs []warehouseResult
+	var sim warehouseResult
+	for i := range o.runs {
+		a, err := run("bare")
+		if err != nil {
+			return err
+		}
+		if i > 0 { // a fresh copy of the day: (b) consumed the last one
+			if err := os.RemoveAll(filepath.Join(dir, "engine")); err != nil {
+				return err
+			}
+		}
+		if sim, err = run("simulate"); err != nil {
+			return err
+		}
+		b, err := run("engine")
+		if err != nil {
+			return err
+		}
+		b.Records, b.DB, b.Ingest = sim.Records, sim.DB, sim.Ingest
+		if a.Records != b.Records {
+			return fmt.Errorf("bench: (a) read %d ODS records, (b) %d: the runs did different work", a.Records, b.Records)
+		}
+		if i > 0 && b.Rows != bs[0].Rows {
+			return fmt.Errorf("bench: run %d loaded %d DWS rows, run 1 %d: the same day gave different results", i+1, b.Rows, bs[0].Rows)
+		}
+		as, bs = append(as, a), append(bs, b)
 	}
-	sim, err := run("simulate")
-	if err != nil {
-		return err
-	}
-	b, err := run("engine")
-	if err != nil {
-		return err
-	}
-	b.Records, b.DB, b.Ingest = sim.Records, sim.DB, sim.Ingest
-	if a.Records != b.Records {
-		return fmt.Errorf("bench: (a) read %d ODS records, (b) %d: the runs did different work", a.Records, b.Records)
-	}
+	a, b := medianWarehouse(as), medianWarehouse(bs)
 	var c warehouseResult
 	if o.live > 0 {
 		if c, err = run("live"); err != nil {
@@ -207,6 +226,11 @@ func benchWarehouse(ctx context.Context, g *globals, o *benchWarehouseOptions) e
 
 	fmt.Fprintf(g.stdout, "warehouse: %d sessions of %s (seed %d) = %d ODS records (topic_db %d, topic_log %d); GOMAXPROCS=%d, %s/%s; checkpoints every %s\n",
 		o.sessions, o.date, o.seed, b.Records, b.DB, b.Records-b.DB, runtime.GOMAXPROCS(0), runtime.GOOS, runtime.GOARCH, o.interval)
+	if o.runs > 1 {
+		fmt.Fprintf(g.stdout, "medians of %d runs; each run's whole-warehouse cpu s (b): %s, ratio to (a): %s\n", o.runs,
+			each(bs, func(r warehouseResult) string { return fmt.Sprintf("%.2f", r.CPU) }),
+			eachPair(as, bs, func(a, b warehouseResult) string { return fmt.Sprintf("%.4f", a.CPU/b.CPU) }))
+	}
 	w := tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(w, "\twall s\tcpu s\tODS records/s\tODS records/s/core\tper core vs (a)\t")
 	perCore := func(cpu float64) float64 { return float64(b.Records) / cpu }
@@ -232,6 +256,30 @@ func benchWarehouse(ctx context.Context, g *globals, o *benchWarehouseOptions) e
 		}
 	}
 	return nil
+}
+
+// medianWarehouse is the median run of rs, field by field (layers by
+// position); counts are the first run's (every run did the same work).
+func medianWarehouse(rs []warehouseResult) warehouseResult {
+	m := rs[0]
+	m.Layers = slices.Clone(m.Layers)
+	pick := func(f func(r *warehouseResult) float64) float64 {
+		xs := make([]float64, len(rs))
+		for i := range rs {
+			xs[i] = f(&rs[i])
+		}
+		return median(xs)
+	}
+	m.Wall = pick(func(r *warehouseResult) float64 { return r.Wall })
+	m.CPU = pick(func(r *warehouseResult) float64 { return r.CPU })
+	m.Ingest = pick(func(r *warehouseResult) float64 { return r.Ingest })
+	m.MaxRSS = int64(pick(func(r *warehouseResult) float64 { return float64(r.MaxRSS) }))
+	m.MaxLive = int64(pick(func(r *warehouseResult) float64 { return float64(r.MaxLive) }))
+	for i := range m.Layers {
+		m.Layers[i].Wall = pick(func(r *warehouseResult) float64 { return r.Layers[i].Wall })
+		m.Layers[i].CPU = pick(func(r *warehouseResult) float64 { return r.Layers[i].CPU })
+	}
+	return m
 }
 
 // benchShop is the simulated day both sides process.

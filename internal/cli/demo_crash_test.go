@@ -548,11 +548,12 @@ func shopPrefix(t *testing.T, stateFile string, n int64) map[string]map[string]i
 	return out
 }
 
-// TestBenchWarehouse runs `rtdw bench warehouse` on a small day and a short
-// live run: every phase reports, both sides read the same ODS records, the
-// warehouse loads DWS rows and windows close in the live run.
+// TestBenchWarehouse runs `rtdw bench warehouse` twice on a small day and a
+// short live run: every phase reports, both sides read the same ODS
+// records, both runs load the same DWS rows (the bench checks), and
+// windows close in the live run.
 func TestBenchWarehouse(t *testing.T) {
-	cmd := rtdwCmd(t, t.TempDir(), "bench", "warehouse", "--sessions", "300", "--live", "4s", "--rate", "1500", "--checkpoint-interval", "200ms")
+	cmd := rtdwCmd(t, t.TempDir(), "bench", "warehouse", "--sessions", "300", "--runs", "2", "--live", "4s", "--rate", "1500", "--checkpoint-interval", "200ms")
 	out, err := cmd.Output()
 	if err != nil {
 		var stderr []byte
@@ -561,7 +562,7 @@ func TestBenchWarehouse(t *testing.T) {
 		}
 		t.Fatalf("bench warehouse: %v\n%s\n%s", err, out, stderr)
 	}
-	for _, want := range []string{"(a) bare JSON decode+encode", "(b) dim + dwd", "(b) dws", "(b) olap load", "(b) whole warehouse", "dead letters: 0", "p50"} {
+	for _, want := range []string{"medians of 2 runs", "(a) bare JSON decode+encode", "(b) dim + dwd", "(b) dws", "(b) olap load", "(b) whole warehouse", "dead letters: 0", "p50"} {
 		if !strings.Contains(string(out), want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
