@@ -61,6 +61,8 @@ type task struct {
 	skipped  map[string]int64 // topic: tombstones and empty records skipped
 	err      error
 	lastCP   time.Time
+	// lastSweep: when expired state was last swept (committed).
+	lastSweep time.Time
 
 	checkpoints int // committed by this incarnation (resets restart backoff)
 	// newestIn is the newest log timestamp of the source records read
@@ -939,16 +941,27 @@ func (t *task) committed() error {
 		}
 	}
 	t.publish()
-	for _, sr := range t.stages {
-		for _, in := range sr.insts {
-			if _, err := t.store.SweepAt(in.ctx.scope(), 1000, in.wm); err != nil {
-				return err
+	// Expired state goes in bounded steps (1000 entries per operator)
+	// after a commit, at most once a second: a task committing often (its
+	// pending bytes over its share) would otherwise rescan each TTL scope
+	// for every small commit.
+	if now := t.o.Now(); now.Sub(t.lastSweep) >= sweepEvery {
+		for _, sr := range t.stages {
+			for _, in := range sr.insts {
+				if _, err := t.store.SweepAt(in.ctx.scope(), 1000, in.wm); err != nil {
+					return err
+				}
 			}
 		}
+		t.lastSweep = now
 	}
 	t.lastCP = t.o.Now()
 	return nil
 }
+
+// sweepEvery is the least time between two sweeps of a task's expired
+// state.
+const sweepEvery = time.Second
 
 func (t *task) publish() {
 	m, job := t.o.Metrics, t.job.Name
