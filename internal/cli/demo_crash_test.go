@@ -171,9 +171,11 @@ func TestDemoCrashRecovery(t *testing.T) {
 	args := append([]string{"--config", cfg}, demoArgs...)
 
 	ref := filepath.Join(tmp, "reference")
+	began := time.Now()
 	if out, err := rtdwCmd(t, ref, args...).CombinedOutput(); err != nil {
 		t.Fatalf("reference run: %v\n%s", err, out)
 	}
+	refTook := time.Since(began)
 	want := snapshotDemo(t, ref, cfg)
 	total := want.counts["topic_db"] + want.counts["topic_log"]
 	if want.counts["topic_db"] == 0 || want.counts["topic_log"] == 0 {
@@ -223,12 +225,14 @@ func TestDemoCrashRecovery(t *testing.T) {
 		}
 	}
 
-	// 2. Kill while the jobs drain.
+	// 2. Kill while the jobs drain, each run after 15-45% of the time the
+	// reference run took (a fixed range let a fast machine finish the
+	// drain before the second kill).
 	kills := 0
 	finished := false
 	for kills < 4 {
 		e, done := startDemo(t, crash, args...)
-		d := time.Duration(400+rng.IntN(1200)) * time.Millisecond
+		d := refTook * time.Duration(15+rng.IntN(31)) / 100
 		select {
 		case err := <-done:
 			if err != nil {
