@@ -29,8 +29,11 @@ type Options struct {
 	Drain bool
 	// FetchMax records per fetch; default 1000.
 	FetchMax int
-	// MaxPendingBytes forces a checkpoint when this much output or state is
-	// buffered, bounding memory between checkpoints; default 8 MiB.
+	// MaxPendingBytes forces a task's checkpoint when this much output or
+	// state is buffered, bounding memory between checkpoints; default
+	// 2 MiB (a warehouse drain peaks about 50 MB lower than at 8 MiB, at
+	// the same CPU), 8 MiB for workers (a Kafka transaction costs more
+	// than an embedded commit: 2 MiB cost a worker 10-20% more CPU).
 	MaxPendingBytes int
 	// StateCacheBytes bounds the state read caches of a run's tasks
 	// together: each task's cache gets an equal share, between 256 KiB
@@ -111,7 +114,7 @@ func (o *Options) Validate() error {
 		o.FetchMax = 1000
 	}
 	if o.MaxPendingBytes <= 0 {
-		o.MaxPendingBytes = 8 << 20
+		o.MaxPendingBytes = 2 << 20
 	}
 	if o.MaxRecordBytes <= 0 {
 		o.MaxRecordBytes = 15 << 20

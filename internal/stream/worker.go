@@ -59,6 +59,9 @@ type stableChecker interface {
 // was stopped, fenced) is rebuilt with backoff, its uncommitted work
 // redone from the last committed offsets and changelogs.
 func RunWorker(ctx context.Context, o WorkerOptions, jobs ...*Job) error {
+	if o.MaxPendingBytes <= 0 {
+		o.MaxPendingBytes = 8 << 20 // see Options.MaxPendingBytes
+	}
 	if err := o.Validate(); err != nil {
 		return err
 	}
