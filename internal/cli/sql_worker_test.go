@@ -48,18 +48,7 @@ func startSQLWorker(t *testing.T, dir, cfg, jobs string) *exec.Cmd {
 	if v := os.Getenv("RTDW_WORKER_LOG"); v != "" {
 		level = v
 	}
-	cmd := rtdwCmd(t, dir, "--config", cfg, "--log-level", level, "worker", "--state-dir", workerStateDir(t), "--sql", jobs, "--progress", "0")
-	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if cmd.ProcessState == nil {
-			cmd.Process.Kill()
-			cmd.Wait()
-		}
-	})
-	return cmd
+	return startKilledAtCleanup(t, rtdwCmd(t, dir, "--config", cfg, "--log-level", level, "worker", "--state-dir", workerStateDir(t), "--sql", jobs, "--progress", "0"))
 }
 
 // sqlLag reports whether the group of job has committed the end of ev and

@@ -38,7 +38,13 @@ func startWorker(t *testing.T, dir, cfg string) *exec.Cmd {
 	if v := os.Getenv("RTDW_WORKER_LOG"); v != "" {
 		level = v
 	}
-	cmd := rtdwCmd(t, dir, "--config", cfg, "--log-level", level, "worker", "--state-dir", workerStateDir(t), "--jobs", "dwd_base_log", "--progress", "0")
+	return startKilledAtCleanup(t, rtdwCmd(t, dir, "--config", cfg, "--log-level", level, "worker", "--state-dir", workerStateDir(t), "--jobs", "dwd_base_log", "--progress", "0"))
+}
+
+// startKilledAtCleanup starts cmd (its stderr the test's) and kills it when
+// the test ends if it is still running: a failed test leaves no process.
+func startKilledAtCleanup(t *testing.T, cmd *exec.Cmd) *exec.Cmd {
+	t.Helper()
 	cmd.Stderr = os.Stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -256,17 +262,7 @@ func TestNextWorkerRemovesAKilledWorkersTemporaryState(t *testing.T) {
 	start := func() *exec.Cmd {
 		cmd := rtdwCmd(t, tmp, "--config", cfg, "worker", "--jobs", "dwd_base_log", "--progress", "0")
 		cmd.Env = append(cmd.Env, "TMPDIR="+tmpDir)
-		cmd.Stderr = os.Stderr
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() {
-			if cmd.ProcessState == nil {
-				cmd.Process.Kill()
-				cmd.Wait()
-			}
-		})
-		return cmd
+		return startKilledAtCleanup(t, cmd)
 	}
 	owned := func() []string { // directories with an owner file
 		m, _ := filepath.Glob(filepath.Join(tmpDir, "rtdw-worker-*", "owner.lock"))
