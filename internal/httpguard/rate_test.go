@@ -17,7 +17,11 @@ import (
 // cut off (408) once they fall below the minimum rate after the grace,
 // long before ReadTimeout, and a normal upload then goes through.
 func TestSlowBodiesFreeTheirSlots(t *testing.T) {
+	dribbling := make(chan struct{}, 2)
 	addr := serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.ContentLength == 100000 { // a dribbler, in its slot
+			dribbling <- struct{}{}
+		}
 		n, err := io.Copy(io.Discard, r.Body)
 		switch {
 		case errors.Is(err, ErrSlowBody):
@@ -53,7 +57,16 @@ func TestSlowBodiesFreeTheirSlots(t *testing.T) {
 			}
 		}
 	}()
-	// Both slots are taken until the dribblers are cut off.
+	// Both slots are taken until the dribblers are cut off. (Uploads start
+	// once both dribblers hold their slots: one sent earlier could take a
+	// slot first and leave a dribbler a 503.)
+	for range 2 {
+		select {
+		case <-dribbling:
+		case <-time.After(30 * time.Second):
+			t.Fatal("the dribblers never reached the handler")
+		}
+	}
 	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
 		resp, err := http.Post("http://"+addr+"/", "text/plain", bytes.NewReader(make([]byte, 512<<10)))
 		if err != nil {
