@@ -248,7 +248,13 @@ func (w *windowAgg) Process(rec *stream.Record, out stream.Emitter) error {
 	if g == nil {
 		g = &winGroup{fired: math.MinInt64}
 	}
-	g.fired = max(g.fired, w.closedEnd(p))
+	if w.domain == state.EventTime {
+		// Timers due at the watermark have fired before it reached this
+		// operator. Processing-time timers fire between fetches, so the
+		// clock can be past a window whose timer is still due: only
+		// OnTimer moves fired then (a row's own window is never closed).
+		g.fired = max(g.fired, w.closedEnd(p))
+	}
 	w.applied, w.created = w.applied[:0], w.created[:0]
 	if w.perWindow {
 		w.clock.windows(lt, func(start, end int64) {
