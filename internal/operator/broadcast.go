@@ -1,6 +1,7 @@
 package operator
 
 import (
+	"bytes"
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
@@ -27,6 +28,13 @@ type Rules interface {
 	// Marshal and Unmarshal checkpoint the rules.
 	Marshal() ([]byte, error)
 	Unmarshal([]byte) error
+}
+
+// RulesOpener is implemented by Rules that need the task's context (for
+// its counters): Open is called once the rules are made, before they are
+// restored.
+type RulesOpener interface {
+	Open(ctx *stream.Context)
 }
 
 // Broadcast makes the operator after a Stream.Broadcast: broadcast records
@@ -87,6 +95,9 @@ func (b *broadcast) Open(ctx *stream.Context) error {
 	once := state.WriteOnceReadOnce()
 	b.meta, b.held, b.list, b.more = ctx.Value("broadcast"), ctx.Map("held", once), ctx.Value("held_list", once), ctx.Map("held_more", once)
 	b.rules = b.newRules()
+	if o, ok := b.rules.(RulesOpener); ok {
+		o.Open(ctx)
+	}
 	raw, ok, err := b.meta.Get(metaRules)
 	if err != nil {
 		return err
@@ -161,26 +172,42 @@ func (b *broadcast) Process(rec *stream.Record, out stream.Emitter) error {
 
 // heldRecord is a held-back record as kept in state.
 type heldRecord struct {
-	Value  []byte `json:"v"`
-	Time   int64  `json:"t"`
-	Source string `json:"s,omitempty"`
-	Offset int64  `json:"o"`
-	Part   int32  `json:"-"`
+	Value   []byte `json:"v"`
+	Time    int64  `json:"t"`
+	Source  string `json:"s,omitempty"`
+	Offset  int64  `json:"o"`
+	Part    int32  `json:"-"`
+	Headers []rlog.Header
 }
 
-// heldV1 starts the binary encoding of a held record: version, time,
-// offset, source topic and partition, value. Older state holds JSON
-// (starting with '{'), still read.
-const heldV1 = 0x01
+// The binary encoding of a held record: version, time, offset, source
+// topic and partition, (heldV2) the headers, value. A held record keeps
+// its headers: a router may read them when it is released (a topic_db
+// record ods.NormalizeDeferring passed on unparsed is told by them).
+// heldV1 state (no headers) and older JSON state (starting with '{') are
+// still read.
+const (
+	heldV1 = 0x01
+	heldV2 = 0x02
+)
 
 func appendHeld(dst []byte, rec *stream.Record) []byte {
-	dst = append(dst, heldV1)
+	dst = append(dst, heldV2)
 	dst = binary.AppendVarint(dst, rec.Time)
 	dst = binary.AppendVarint(dst, rec.Offset)
-	dst = binary.AppendUvarint(dst, uint64(len(rec.Source.Topic)))
-	dst = append(dst, rec.Source.Topic...)
+	dst = appendHeldBytes(dst, rec.Source.Topic)
 	dst = binary.AppendVarint(dst, int64(rec.Source.Partition))
+	dst = binary.AppendUvarint(dst, uint64(len(rec.Headers)))
+	for _, h := range rec.Headers {
+		dst = appendHeldBytes(dst, h.Key)
+		dst = appendHeldBytes(dst, h.Value)
+	}
 	return append(dst, rec.Value...)
+}
+
+func appendHeldBytes[T string | []byte](dst []byte, b T) []byte {
+	dst = binary.AppendUvarint(dst, uint64(len(b)))
+	return append(dst, b...)
 }
 
 // decodeHeld decodes a held record; its Value is a copy.
@@ -190,11 +217,12 @@ func decodeHeld(v []byte) (heldRecord, error) {
 		err := json.Unmarshal(v, &h)
 		return h, err
 	}
-	if len(v) == 0 || v[0] != heldV1 {
+	if len(v) == 0 || v[0] != heldV1 && v[0] != heldV2 {
 		return h, fmt.Errorf("broadcast: held record of unknown format")
 	}
+	ver := v[0]
 	v = v[1:]
-	var ok bool
+	ok := true
 	next := func() int64 {
 		x, n := binary.Varint(v)
 		if n <= 0 {
@@ -204,14 +232,32 @@ func decodeHeld(v []byte) (heldRecord, error) {
 		v = v[n:]
 		return x
 	}
-	ok = true
-	h.Time, h.Offset = next(), next()
-	tl, n := binary.Uvarint(v)
-	if !ok || n <= 0 || uint64(len(v)-n) < tl {
-		return h, fmt.Errorf("broadcast: corrupt held record")
+	bytesOf := func() []byte {
+		l, n := binary.Uvarint(v)
+		if !ok || n <= 0 || uint64(len(v)-n) < l {
+			ok = false
+			return nil
+		}
+		b := v[n : n+int(l)]
+		v = v[n+int(l):]
+		return b
 	}
-	h.Source, v = string(v[n:n+int(tl)]), v[n+int(tl):]
+	h.Time, h.Offset = next(), next()
+	h.Source = string(bytesOf())
 	h.Part = int32(next())
+	if ver == heldV2 {
+		nh, n := binary.Uvarint(v)
+		if !ok || n <= 0 || nh > uint64(len(v)) {
+			return h, fmt.Errorf("broadcast: corrupt held record")
+		}
+		v = v[n:]
+		if nh > 0 {
+			h.Headers = make([]rlog.Header, nh)
+			for i := range h.Headers {
+				h.Headers[i] = rlog.Header{Key: string(bytesOf()), Value: bytes.Clone(bytesOf())}
+			}
+		}
+	}
 	if !ok {
 		return h, fmt.Errorf("broadcast: corrupt held record")
 	}
@@ -332,7 +378,7 @@ func (b *broadcast) release(key []byte, upTo int64, out stream.Emitter) error {
 
 // route decides a released record; the first bad input is kept in bad.
 func (b *broadcast) route(key []byte, h heldRecord, out stream.Emitter, bad *error) error {
-	rec := stream.Record{Key: key, Value: h.Value, Time: h.Time, Offset: h.Offset,
+	rec := stream.Record{Key: key, Value: h.Value, Time: h.Time, Offset: h.Offset, Headers: h.Headers,
 		Source: rlog.TopicPartition{Topic: h.Source, Partition: h.Part}}
 	b.ctx.Adopt(&rec)
 	b.nheld--

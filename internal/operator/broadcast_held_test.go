@@ -27,12 +27,25 @@ func TestHeldRecordEncodings(t *testing.T) {
 	if !bytes.Equal(h.Value, rec.Value) || h.Time != rec.Time || h.Offset != 42 || h.Source != "topic_db" || h.Part != 3 {
 		t.Fatalf("binary round trip: %+v", h)
 	}
+	// The headers go with it (heldV2); a heldV1 record has none.
+	rec.Headers = []rlog.Header{{Key: "rtdw.table", Value: []byte("order_info")}, {Key: "", Value: nil}}
+	h, err = decodeHeld(appendHeld(nil, rec))
+	if err != nil || !bytes.Equal(h.Value, rec.Value) || len(h.Headers) != 2 ||
+		h.Headers[0].Key != "rtdw.table" || string(h.Headers[0].Value) != "order_info" || h.Headers[1].Key != "" || len(h.Headers[1].Value) != 0 {
+		t.Fatalf("headers round trip: %+v, %v", h, err)
+	}
+	v1 := []byte{heldV1, 10, 14, 8, 't', 'o', 'p', 'i', 'c', '_', 'd', 'b', 6, '{', '}'} // time 5, offset 7, topic_db/3, {}
+	if h, err := decodeHeld(v1); err != nil || h.Time != 5 || h.Offset != 7 || h.Source != "topic_db" || h.Part != 3 ||
+		string(h.Value) != "{}" || h.Headers != nil {
+		t.Fatalf("heldV1 state: %+v, %v", h, err)
+	}
 	// {"v":"<base64 of {"a":1}>","t":5,"o":7}
 	old, err := decodeHeld([]byte(`{"v":"eyJhIjoxfQ==","t":5,"o":7}`))
 	if err != nil || string(old.Value) != `{"a":1}` || old.Time != 5 || old.Offset != 7 {
 		t.Fatalf("JSON state: %+v, %v", old, err)
 	}
-	for _, bad := range [][]byte{nil, {0x7f}, {heldV1}, {heldV1, 2, 2, 9, 'x'}} {
+	for _, bad := range [][]byte{nil, {0x7f}, {heldV1}, {heldV1, 2, 2, 9, 'x'}, {heldV2, 2, 2, 0, 0, 1}, {heldV2, 2, 2, 0, 0, 1, 9, 'k'},
+		{heldV2, 2, 2, 0, 0, 200}} {
 		if _, err := decodeHeld(bad); err == nil {
 			t.Errorf("decodeHeld(%q) accepted garbage", bad)
 		}

@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	rlog "github.com/rtdw/rtdw/internal/log"
 	"github.com/rtdw/rtdw/internal/log/embedded"
@@ -147,5 +148,39 @@ func TestBroadcastJob(t *testing.T) {
 	sort.Strings(missing)
 	if len(missing) > 0 || len(got) != len(want) {
 		t.Fatalf("missing %v; got %d records, want %d", missing, len(got), len(want))
+	}
+}
+
+// A held record keeps its headers through state (a checkpoint and a
+// restore in between): what the rules see at its release is what they
+// would have seen at once (ods.NormalizeDeferring's records are told by a
+// header).
+func TestBroadcastHeldRecordKeepsItsHeaders(t *testing.T) {
+	h, err := stream.NewHarness(st.MemDB(t), "bc", Broadcast(newTableRules, time.Hour), st.Epoch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	hs := []rlog.Header{{Key: "rtdw.table", Value: []byte("x")}, {Key: "trace", Value: []byte("t1")}}
+	for _, step := range []func() error{
+		func() error {
+			return h.Process(stream.Record{Key: []byte("k"), Value: []byte("x:a"), Time: 10, Headers: hs})
+		},
+		h.Checkpoint,
+		h.Restore,
+		func() error { return h.Process(*rule("x=X").Rec) },
+		func() error { return h.Watermark(10) },
+		h.Checkpoint,
+	} {
+		if err := step(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out := h.Output("out")
+	if len(out) != 1 || string(out[0].Value) != "X|a" {
+		t.Fatalf("released %v", values(out))
+	}
+	if got := fmt.Sprint(out[0].Headers); got != fmt.Sprint(hs) {
+		t.Fatalf("released with headers %s, want %s", got, fmt.Sprint(hs))
 	}
 }

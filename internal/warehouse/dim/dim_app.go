@@ -47,10 +47,11 @@ func App(c Config) *stream.Job {
 	warned := &sync.Map{}
 	j := stream.NewJob(Job)
 	j.Source(ods.TopicDB, stream.EventTime(ods.EventTime(c.TopicDBFormat)), stream.OutOfOrderness(c.OutOfOrderness), ods.PlausibleTime()).
-		Process("normalize", ods.Normalize(c.TopicDBFormat)).Main().
+		Process("normalize", ods.NormalizeDeferring(c.TopicDBFormat)).Main().
 		Broadcast("config", ods.IsConfigTable(ConfigTable)).
 		Process("route", operator.Broadcast(func() operator.Rules {
-			return &router{businessDB: c.BusinessDB, set: newRuleSet(c.Rules), warned: warned}
+			return &router{businessDB: c.BusinessDB, format: c.TopicDBFormat, norm: ods.NewNormalizer(c.TopicDBFormat),
+				set: newRuleSet(c.Rules), warned: warned}
 		}, c.MaxHold)).Main().
 		Process("write_dims", newWriter(c.Store))
 	return j

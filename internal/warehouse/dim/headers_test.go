@@ -8,11 +8,13 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/rtdw/rtdw/internal/connector/topicdb"
 	dimstore "github.com/rtdw/rtdw/internal/dim"
 	rlog "github.com/rtdw/rtdw/internal/log"
 	"github.com/rtdw/rtdw/internal/log/embedded"
 	"github.com/rtdw/rtdw/internal/mock"
 	"github.com/rtdw/rtdw/internal/stream"
+	"github.com/rtdw/rtdw/internal/warehouse/ods"
 	"github.com/rtdw/rtdw/internal/warehouse/ods/odstest"
 )
 
@@ -129,5 +131,30 @@ func TestDimAppSameWithOrWithoutHeaders(t *testing.T) {
 	}
 	if len(dumps[0]) < 500 || rows == 0 || dead < 5 {
 		t.Fatalf("%d dimension lines, %d rows of the table configured mid-day, %d dead letters: not much of a test", len(dumps[0]), rows, dead)
+	}
+}
+
+// The router decides a deferred record (ods.NormalizeDeferring) of a
+// table no rule covers from its head, without parsing it, and parses one
+// a rule covers. The records below have a body the parser rejects behind
+// a head that reads well, which NormalizeDeferring never defers: what the
+// router does with them shows whether it parsed.
+func TestRouterParsesOnlyCoveredDeferredRecords(t *testing.T) {
+	r := &router{businessDB: "gmall", format: "auto", norm: ods.NewNormalizer("auto"), set: newRuleSet(DefaultRules()), warned: &sync.Map{}}
+	deferred := func(table string) *stream.Record {
+		v := `{"database":"gmall","table":"` + table + `","type":"insert","ts":1717200000,"data":{"id":tru}}`
+		return &stream.Record{Value: []byte(v), Headers: []rlog.Header{{Key: topicdb.HeaderTable, Value: []byte(table)}}}
+	}
+	for _, final := range []bool{false, true} {
+		// order_info: no rule; held (false) or dropped (true), unparsed.
+		handled, err := r.Route(deferred("order_info"), nil, final)
+		if err != nil || handled != final {
+			t.Fatalf("order_info, final %v: handled %v, %v", final, handled, err)
+		}
+		// base_trademark: a rule; parsed, and the parser rejects it.
+		_, err = r.Route(deferred("base_trademark"), nil, final)
+		if bi, ok := stream.AsBadInput(err); !ok || bi.Code != "malformed_json" {
+			t.Fatalf("base_trademark, final %v: %v, want malformed_json", final, err)
+		}
 	}
 }

@@ -25,6 +25,8 @@ const (
 // router is the broadcast state of dim_app: the table_process_dim rules.
 type router struct {
 	businessDB string
+	format     string          // topic_db's
+	norm       *ods.Normalizer // of the records ods.NormalizeDeferring deferred
 	set        *ruleSet
 	buf        []byte
 	warned     *sync.Map // sink table + column: missing columns reported once
@@ -33,7 +35,12 @@ type router struct {
 	created map[string]bool
 }
 
-var _ operator.Rules = (*router)(nil)
+var (
+	_ operator.Rules       = (*router)(nil)
+	_ operator.RulesOpener = (*router)(nil)
+)
+
+func (r *router) Open(ctx *stream.Context) { r.norm.Open(ctx) }
 
 // Apply follows a table_process_dim change, and emits the table DDL it
 // implies (every task does; the store's DDL is idempotent, so parallel
@@ -89,29 +96,56 @@ func (r *router) emitDDL(out stream.Emitter, rec *stream.Record, op string, rule
 }
 
 // Route turns a business row change into a put or delete of each
-// dimension table its source table feeds.
+// dimension table its source table feeds. A record of a table no rule
+// covers is decided from its top level (screen) when
+// ods.NormalizeDeferring passed it on unparsed, and parsed only when a
+// rule covers it.
 func (r *router) Route(rec *stream.Record, out stream.Emitter, final bool) (bool, error) {
-	db, table, typ, v, err := ods.Change(rec)
-	if err != nil {
-		return false, err
+	if ods.Deferred(rec) {
+		if h, ok := ods.DeferredHead(rec.Value, r.format); ok {
+			if done, handled, err := r.screen(string(h.Database), string(h.Table), string(h.Type), h.EmptyData(), final); done {
+				return handled, err
+			}
+		}
+		return r.norm.Route(rec, func(n *stream.Record) (bool, error) { return r.route(n, out, final) })
 	}
+	return r.route(rec, out, final)
+}
+
+// screen decides a change from its database, table and type, when that is
+// enough (done): another database or type (handled), no data (bad), or a
+// table no rule covers (held until the watermark passes, then out of
+// scope).
+func (r *router) screen(db, table, typ string, emptyData, final bool) (done, handled bool, err error) {
 	if db != r.businessDB {
-		return true, nil // another database: not dim_app's
+		return true, true, nil // another database: not dim_app's
 	}
 	switch typ {
 	case change.Insert, change.Update, change.Delete, change.BootstrapInsert:
 	default:
-		return true, nil
+		return true, true, nil
+	}
+	if emptyData {
+		return true, false, stream.BadInput("empty_data", "%s.%s %s has no data", db, table, typ)
+	}
+	if len(r.set.bySource[table]) == 0 {
+		return true, final, nil
+	}
+	return false, false, nil
+}
+
+// route routes a normalized record.
+func (r *router) route(rec *stream.Record, out stream.Emitter, final bool) (bool, error) {
+	db, table, typ, v, err := ods.Change(rec)
+	if err != nil {
+		return false, err
 	}
 	data := v.Get("data")
-	if o, _ := data.Object(); o == nil || o.Len() == 0 {
-		return false, stream.BadInput("empty_data", "%s.%s %s has no data", db, table, typ)
+	o, _ := data.Object()
+	if done, handled, err := r.screen(db, table, typ, o == nil || o.Len() == 0, final); done {
+		return handled, err
 	}
-	rules := r.set.bySource[table]
-	if len(rules) == 0 {
-		return final, nil // held until the watermark passes, then out of scope
-	}
-	for _, rule := range rules {
+	for _, rule := range r.set.bySource[table] {
 		key := ods.Text(data.Get(rule.SinkRowKey))
 		if key == "" {
 			return false, stream.BadInput("no_row_key", "%s.%s has no %s for %s", db, table, rule.SinkRowKey, rule.SinkTable)

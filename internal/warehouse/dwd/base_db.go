@@ -92,9 +92,11 @@ func BaseDB(c BaseDBConfig) *stream.Job {
 	}
 	j := stream.NewJob(BaseDBJob)
 	j.Source(ods.TopicDB, stream.EventTime(ods.EventTime(c.TopicDBFormat)), stream.OutOfOrderness(c.OutOfOrderness), ods.PlausibleTime()).
-		Process("normalize", ods.Normalize(c.TopicDBFormat)).Main().
+		Process("normalize", ods.NormalizeDeferring(c.TopicDBFormat)).Main().
 		Broadcast("config", ods.IsConfigTable(BaseDBConfigTable)).
-		Process("route", operator.Broadcast(func() operator.Rules { return newFactRouter(c.BusinessDB, c.Rules) }, c.MaxHold)).Main().
+		Process("route", operator.Broadcast(func() operator.Rules {
+			return newFactRouter(c.BusinessDB, c.TopicDBFormat, c.Rules)
+		}, c.MaxHold)).Main().
 		ToDynamic("sink_facts", func(r *stream.Record) (string, error) {
 			if t := r.Header(headerSink); len(t) > 0 {
 				return string(t), nil
@@ -108,16 +110,23 @@ func BaseDB(c BaseDBConfig) *stream.Job {
 // indexed by "source_table:source_type".
 type factRouter struct {
 	businessDB string
+	format     string          // topic_db's
+	norm       *ods.Normalizer // of the records ods.NormalizeDeferring deferred
 	set        *ods.ConfigRows[BaseDBRule]
 	bySource   map[string][]BaseDBRule
 	buf        []byte
 }
 
-func newFactRouter(db string, rules []BaseDBRule) *factRouter {
-	r := &factRouter{businessDB: db, set: ods.NewConfigRows(rules, func(r BaseDBRule) string { return r.SinkTable })}
+func newFactRouter(db, format string, rules []BaseDBRule) *factRouter {
+	r := &factRouter{businessDB: db, format: format, norm: ods.NewNormalizer(format),
+		set: ods.NewConfigRows(rules, func(r BaseDBRule) string { return r.SinkTable })}
 	r.index()
 	return r
 }
+
+var _ operator.RulesOpener = (*factRouter)(nil)
+
+func (r *factRouter) Open(ctx *stream.Context) { r.norm.Open(ctx) }
 
 func (r *factRouter) index() {
 	r.bySource = map[string][]BaseDBRule{}
@@ -155,29 +164,56 @@ func (r *factRouter) Apply(rec *stream.Record, _ stream.Emitter) error {
 }
 
 // Route writes a matching change as its row restricted to sink_columns
-// plus ts (epoch seconds), keyed by the first column, to sink_table.
+// plus ts (epoch seconds), keyed by the first column, to sink_table. A
+// change no rule covers is decided from its top level (screen) when
+// ods.NormalizeDeferring passed it on unparsed, and parsed only when a
+// rule covers it.
 func (r *factRouter) Route(rec *stream.Record, out stream.Emitter, final bool) (bool, error) {
-	db, table, typ, v, err := ods.Change(rec)
-	if err != nil {
-		return false, err
+	if ods.Deferred(rec) {
+		if h, ok := ods.DeferredHead(rec.Value, r.format); ok {
+			if done, handled, err := r.screen(string(h.Database), string(h.Table), string(h.Type), h.EmptyData(), final); done {
+				return handled, err
+			}
+		}
+		return r.norm.Route(rec, func(n *stream.Record) (bool, error) { return r.route(n, out, final) })
 	}
+	return r.route(rec, out, final)
+}
+
+// screen decides a change from its database, table and type, when that is
+// enough (done): another database or type (handled), no data (bad), or no
+// rule for the table and type (held until the watermark passes, then out
+// of scope).
+func (r *factRouter) screen(db, table, typ string, emptyData, final bool) (done, handled bool, err error) {
 	if db != r.businessDB {
-		return true, nil
+		return true, true, nil
 	}
 	switch typ {
 	case change.Insert, change.Update, change.Delete:
 	default:
-		return true, nil // bootstrap rows are history, not new facts
+		return true, true, nil // bootstrap rows are history, not new facts
+	}
+	if emptyData {
+		return true, false, stream.BadInput("empty_data", "%s.%s %s has no data", db, table, typ)
+	}
+	if len(r.bySource[table+":"+typ]) == 0 {
+		return true, final, nil
+	}
+	return false, false, nil
+}
+
+// route routes a normalized record.
+func (r *factRouter) route(rec *stream.Record, out stream.Emitter, final bool) (bool, error) {
+	db, table, typ, v, err := ods.Change(rec)
+	if err != nil {
+		return false, err
 	}
 	data := v.Get("data")
-	if o, _ := data.Object(); o == nil || o.Len() == 0 {
-		return false, stream.BadInput("empty_data", "%s.%s %s has no data", db, table, typ)
+	o, _ := data.Object()
+	if done, handled, err := r.screen(db, table, typ, o == nil || o.Len() == 0, final); done {
+		return handled, err
 	}
-	rules := r.bySource[table+":"+typ]
-	if len(rules) == 0 {
-		return final, nil
-	}
-	for _, rule := range rules {
+	for _, rule := range r.bySource[table+":"+typ] {
 		first := data.Get(rule.SinkColumns[0])
 		if first == nil || first.Type() == fastjson.TypeNull {
 			return false, stream.BadInput("no_key", "%s.%s has no %s for %s", db, table, rule.SinkColumns[0], rule.SinkTable)

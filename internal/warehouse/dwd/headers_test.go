@@ -159,3 +159,28 @@ func TestFactDecoderSkipsOtherTables(t *testing.T) {
 		t.Fatalf("%d of %d records skipped", skipped, len(recs))
 	}
 }
+
+// dwd_base_db's router decides a deferred record (ods.NormalizeDeferring)
+// whose table and type no rule covers from its head, without parsing it,
+// and parses one a rule covers. The records have a body the parser
+// rejects behind a head that reads well, which NormalizeDeferring never
+// defers: what the router does with them shows whether it parsed.
+func TestFactRouterParsesOnlyCoveredDeferredRecords(t *testing.T) {
+	r := newFactRouter("gmall", topicdb.Auto, DefaultBaseDBRules())
+	deferred := func(table, typ string) *stream.Record {
+		v := `{"database":"gmall","table":"` + table + `","type":"` + typ + `","ts":1717200000,"data":{"id":tru}}`
+		return &stream.Record{Value: []byte(v), Headers: []rlog.Header{{Key: topicdb.HeaderTable, Value: []byte(table)}}}
+	}
+	for _, final := range []bool{false, true} {
+		for _, c := range [][2]string{{"order_info", "insert"}, {"user_info", "update"}} {
+			handled, err := r.Route(deferred(c[0], c[1]), nil, final)
+			if err != nil || handled != final {
+				t.Fatalf("%s %s, final %v: handled %v, %v", c[0], c[1], final, handled, err)
+			}
+		}
+		_, err := r.Route(deferred("user_info", "insert"), nil, final)
+		if bi, ok := stream.AsBadInput(err); !ok || bi.Code != "malformed_json" {
+			t.Fatalf("user_info insert, final %v: %v, want malformed_json", final, err)
+		}
+	}
+}

@@ -67,6 +67,16 @@ func StripHeaders(hs []rlog.Header) []rlog.Header {
 type Head struct {
 	Database, Table, Type []byte
 	TS                    int64
+	Data                  []byte // the data object, as in the record
+}
+
+// EmptyData reports whether the data object has no member.
+func (h Head) EmptyData() bool {
+	if len(h.Data) == 0 {
+		return false
+	}
+	i := skipWS(h.Data, 1)
+	return i < len(h.Data) && h.Data[i] == '}'
 }
 
 // scanDepth bounds the nesting MaxwellHead follows, well within
@@ -87,6 +97,22 @@ const scanDepth = 200
 // nesting, invalid JSON) gives false, and the caller takes the full path,
 // which decides, dead-letters or drops exactly as without this shortcut.
 func MaxwellHead(value []byte, format string) (Head, bool) {
+	h, ok := scanHead(value, format)
+	// Last, as it is the costly part: the full path dead-letters what the
+	// validator rejects (the parser is lenient).
+	if !ok || fastjson.ValidateBytes(value) != nil {
+		return h, false
+	}
+	return h, true
+}
+
+// DeferredHead is MaxwellHead without the validation of the whole value,
+// for a record MaxwellHead has vouched for before: one Normalize deferred
+// (Deferred), whose bytes cannot have changed since.
+func DeferredHead(value []byte, format string) (Head, bool) { return scanHead(value, format) }
+
+// scanHead reads the top level for MaxwellHead.
+func scanHead(value []byte, format string) (Head, bool) {
 	var h Head
 	if format != topicdb.Auto && format != topicdb.Maxwell {
 		return h, false
@@ -166,8 +192,11 @@ func MaxwellHead(value []byte, format string) (Head, bool) {
 				}
 			}
 		case "data":
-			if first(fData) && v[0] != '{' {
-				return h, false
+			if first(fData) {
+				if v[0] != '{' {
+					return h, false
+				}
+				h.Data = v
 			}
 		case "old":
 			if first(fOld) && v[0] != '{' && string(v) != "null" {
@@ -189,11 +218,6 @@ func MaxwellHead(value []byte, format string) (Head, bool) {
 		i = skipWS(b, i+1)
 	}
 	if seen&fAll != fAll || skipWS(b, i+1) != len(b) {
-		return h, false
-	}
-	// Last, as it is the costly part: the full path dead-letters what the
-	// validator rejects (the parser is lenient).
-	if fastjson.ValidateBytes(value) != nil {
 		return h, false
 	}
 	return h, true

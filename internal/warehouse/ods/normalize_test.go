@@ -8,6 +8,7 @@ import (
 
 	"github.com/rtdw/rtdw/internal/connector/topicdb"
 	rlog "github.com/rtdw/rtdw/internal/log"
+	"github.com/rtdw/rtdw/internal/mock"
 	"github.com/rtdw/rtdw/internal/stream"
 	"github.com/rtdw/rtdw/internal/warehouse/ods"
 	"github.com/rtdw/rtdw/internal/warehouse/ods/odstest"
@@ -60,5 +61,88 @@ func TestNormalizeSameWithOrWithoutHeaders(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// NormalizeDeferring passes on unparsed, with its headers, a business row
+// change its header vouches for (most of a simulated day), and emits what
+// Normalize emits for everything else (config rows, bootstrap markers,
+// the malformed and belying records of odstest.Extras, other formats). A
+// deferred record normalized later (Normalizer.Route) is what Normalize
+// would have emitted: the same value, time and headers but topic_db's.
+func TestNormalizeDeferring(t *testing.T) {
+	recs := odstest.WithExtras(odstest.ShopTopicDB(t, mock.ShopConfig{Seed: 3, Sessions: 200, Users: 60, Devices: 100, Bootstrap: true}), 7)
+	other := rlog.Header{Key: "x", Value: []byte("y")}
+	for _, format := range []string{topicdb.Auto, topicdb.Maxwell, topicdb.Debezium} {
+		deferred, configRows := 0, 0
+		for _, lr := range recs {
+			hs := append([]rlog.Header{other}, lr.Headers...)
+			run := func(f stream.Factory) (string, []stream.Record) {
+				r := &stream.Record{Key: lr.Key, Value: lr.Value, Time: 42, Headers: hs}
+				var out emitted
+				err := f().Process(r, &out)
+				return fmt.Sprint(err), out.recs
+			}
+			wantErr, want := run(ods.Normalize(format))
+			gotErr, got := run(ods.NormalizeDeferring(format))
+			if len(got) == 1 && ods.Deferred(&got[0]) {
+				deferred++
+				if format == topicdb.Debezium {
+					t.Fatalf("debezium: deferred %s", lr.Value)
+				}
+				if gotErr != "<nil>" || wantErr != "<nil>" || len(want) != 1 || string(got[0].Value) != string(lr.Value) ||
+					got[0].Time != want[0].Time || !reflect.DeepEqual(got[0].Headers, hs) {
+					t.Fatalf("%s: deferred %s at %d, Normalize gives %s %v", format, got[0].Value, got[0].Time, wantErr, want)
+				}
+				// Normalized when a rule covers it: what Normalize emits.
+				n := ods.NewNormalizer(format)
+				var routed []stream.Record
+				handled, err := n.Route(&got[0], func(r *stream.Record) (bool, error) {
+					routed = append(routed, stream.Record{Key: r.Key, Value: r.Value, Time: r.Time, Headers: r.Headers})
+					return false, nil
+				})
+				if err != nil || handled || !reflect.DeepEqual(routed, want) {
+					t.Fatalf("%s: Route of deferred %s: %v %v %v, want %v", format, lr.Value, handled, err, routed, want)
+				}
+				continue
+			}
+			if gotErr != wantErr || !reflect.DeepEqual(got, want) {
+				t.Fatalf("%s: %.100s\ngot  %s %v\nwant %s %v", format, lr.Value, gotErr, got, wantErr, want)
+			}
+			if strings.Contains(string(lr.Value), `"gmall_config"`) && len(got) == 1 {
+				configRows++
+			}
+		}
+		if format != topicdb.Debezium && (deferred < len(recs)*3/4 || configRows == 0) {
+			t.Fatalf("%s: %d of %d records deferred, %d config rows normalized: not much of a test", format, deferred, len(recs), configRows)
+		}
+	}
+}
+
+// A deferred record (and only one) tells the routers to read its head,
+// not its parse; the config-table filter of Stream.Broadcast never parses
+// one (config rows are never deferred).
+func TestDeferredHead(t *testing.T) {
+	v := []byte(`{"database":"gmall","table":"order_info","type":"insert","ts":1717200000,"data":{ }}`)
+	r := &stream.Record{Value: v, Headers: []rlog.Header{{Key: topicdb.HeaderTable, Value: []byte("order_info")}}}
+	if !ods.Deferred(r) || ods.Deferred(&stream.Record{Value: v}) {
+		t.Fatal("Deferred is told by the rtdw.table header")
+	}
+	h, ok := ods.DeferredHead(v, topicdb.Auto)
+	if !ok || string(h.Database) != "gmall" || string(h.Table) != "order_info" || string(h.Type) != "insert" || h.TS != 1717200000 || !h.EmptyData() {
+		t.Fatalf("head %+v %v", h, ok)
+	}
+	if h, _ := ods.DeferredHead([]byte(`{"database":"gmall","table":"t","type":"insert","ts":1,"data":{"id":1}}`), topicdb.Auto); h.EmptyData() {
+		t.Fatal("data with a member is not empty")
+	}
+	// A config row's head, deferred by mistake, is not a config row to the
+	// filter: it does not parse deferred records.
+	cfg := &stream.Record{Value: []byte(`{"database":"gmall_config","table":"table_process_dim","type":"insert","ts":1,"data":{"a":1}}`)}
+	if !ods.IsConfigTable("table_process_dim")(cfg) {
+		t.Fatal("a normalized config row is one")
+	}
+	cfg.Headers = r.Headers
+	if ods.IsConfigTable("table_process_dim")(cfg) {
+		t.Fatal("a deferred record is never a config row")
 	}
 }

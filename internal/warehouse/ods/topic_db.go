@@ -2,6 +2,7 @@ package ods
 
 import (
 	"errors"
+	"fmt"
 	"unicode/utf8"
 
 	"github.com/valyala/fastjson"
@@ -91,36 +92,102 @@ func CountRepaired(ctx *stream.Context, cs []change.Change) {
 // U+FFFD (topicdb.Decoder) and the record counted
 // (rtdw_repaired_records_total). What it emits carries no topic_db headers
 // (StripHeaders).
-//
-// It reads every record: dim_app and dwd_base_db route by config rows
-// that may name any table at any time, and a business row that arrives
-// before its config row is held for it (operator.Broadcast), so no table
-// can be skipped by its rtdw.table header before the rules have seen it.
 func Normalize(format string) stream.Factory {
-	return func() stream.Operator {
-		d, err := topicdb.NewDecoder(format)
-		if err != nil {
-			panic(err)
-		}
-		d.SetTypes(ColumnTypes)
-		return &normalize{d: d, format: format}
-	}
+	return func() stream.Operator { return &normalize{n: NewNormalizer(format)} }
 }
 
+// NormalizeDeferring is Normalize that passes some records on without
+// parsing them, for a job that routes by rules it learns as it runs
+// (dim_app, dwd_base_db: operator.Broadcast) and most of whose input no
+// rule covers: the router reads the deferred record's table from its top
+// level (DeferredHead) and normalizes it (Normalizer.Route) only when a
+// rule covers it, so the rows of other tables are never parsed, whether
+// they are held for a config row or dropped at once.
+//
+// A record is deferred when it carries the rtdw.table header
+// (topicdb.HeaderTable) and MaxwellHead vouches for it (one valid row
+// change, which Normalize would pass on as it is) with the header's table,
+// of a database other than the config database (config rows are always
+// normalized: Stream.Broadcast reads them), and of type insert, update,
+// delete or bootstrap-insert. A deferred record keeps its topic_db
+// headers, which is how Deferred tells it from a normalized one (which has
+// none), and gets the time Normalize would give it.
+func NormalizeDeferring(format string) stream.Factory {
+	return func() stream.Operator { return &normalize{n: NewNormalizer(format), deferring: true} }
+}
+
+// Deferred reports whether r is a record NormalizeDeferring passed on
+// unparsed (see there).
+func Deferred(r *stream.Record) bool { return r.Header(topicdb.HeaderTable) != nil }
+
 type normalize struct {
+	n         *Normalizer
+	deferring bool
+}
+
+func (n *normalize) Open(ctx *stream.Context) error { n.n.Open(ctx); return nil }
+
+func (n *normalize) Process(rec *stream.Record, out stream.Emitter) error {
+	if n.deferring {
+		if h, ok := n.n.deferrable(rec); ok {
+			rec.Time = h.TS * 1000
+			out.Emit(0, rec)
+			return nil
+		}
+	}
+	return n.n.Normalize(rec, func(r *stream.Record) error { out.Emit(0, r); return nil })
+}
+
+// Normalizer is Normalize's work on one record, for the operator and for
+// the routers that normalize what it deferred.
+type Normalizer struct {
 	d      *topicdb.Decoder
 	format string
 	buf    []byte
 	ctx    *stream.Context
 }
 
-func (n *normalize) maxwell(v *fastjson.Value) bool {
+// NewNormalizer makes a Normalizer of records in format (a valid
+// topicdb format: the jobs' configs validate it).
+func NewNormalizer(format string) *Normalizer {
+	d, err := topicdb.NewDecoder(format)
+	if err != nil {
+		panic(err)
+	}
+	d.SetTypes(ColumnTypes)
+	return &Normalizer{d: d, format: format}
+}
+
+// Open gives the Normalizer the task's context, for its counters.
+func (n *Normalizer) Open(ctx *stream.Context) { n.ctx = ctx }
+
+func (n *Normalizer) maxwell(v *fastjson.Value) bool {
 	return n.format == topicdb.Maxwell || n.format == topicdb.Auto && topicdb.Detect(v) == topicdb.Maxwell
 }
 
-func (n *normalize) Open(ctx *stream.Context) error { n.ctx = ctx; return nil }
+// deferrable reports a record NormalizeDeferring passes on unparsed, with
+// its head.
+func (n *Normalizer) deferrable(rec *stream.Record) (Head, bool) {
+	t := rec.Header(topicdb.HeaderTable)
+	if t == nil {
+		return Head{}, false
+	}
+	h, ok := MaxwellHead(rec.Value, n.format)
+	if !ok || string(h.Table) != string(t) || IsConfig(string(h.Database)) {
+		return h, false
+	}
+	switch string(h.Type) {
+	case change.Insert, change.Update, change.Delete, change.BootstrapInsert:
+		return h, true
+	}
+	return h, false
+}
 
-func (n *normalize) Process(rec *stream.Record, out stream.Emitter) error {
+// Normalize emits rec normalized, as the Normalize operator does: emit
+// gets one record per row change (none for a record skipped, with the
+// skip counted); the error is a bad input to dead-letter rec with, or
+// emit's.
+func (n *Normalizer) Normalize(rec *stream.Record, emit func(*stream.Record) error) error {
 	v, err := rec.JSON()
 	if err != nil {
 		return stream.BadInput("malformed_json", "%v", err)
@@ -155,17 +222,38 @@ func (n *normalize) Process(rec *stream.Record, out stream.Emitter) error {
 			if hs := StripHeaders(rec.Headers); len(hs) != len(rec.Headers) {
 				cp := *rec // the parse goes with the copy
 				cp.Headers = hs
-				rec = &cp
+				return emit(&cp)
 			}
-			out.Emit(0, rec)
-			return nil
+			return emit(rec)
 		}
 		n.buf = c.AppendMaxwell(n.buf[:0])
 		o := rec.Derive(rec.Key, append([]byte(nil), n.buf...), c.TS*1000)
 		o.Headers = StripHeaders(o.Headers)
-		out.Emit(0, &o)
+		if err := emit(&o); err != nil {
+			return err
+		}
 	}
 	return nil
+}
+
+// Route normalizes a record NormalizeDeferring deferred and routes its
+// one row change with route, for a broadcast router (operator.Rules):
+// handled is route's, or true when the record was skipped (a row change
+// it is not, which a deferred record always is, but the decoder decides).
+// A bad input is returned to dead-letter rec with.
+func (n *Normalizer) Route(rec *stream.Record, route func(*stream.Record) (bool, error)) (handled bool, err error) {
+	handled, changes := true, 0
+	err = n.Normalize(rec, func(r *stream.Record) error {
+		if changes++; changes > 1 {
+			// MaxwellHead promised one change: routing a second after the
+			// first could hold back half a record.
+			return fmt.Errorf("ods: a deferred topic_db record decoded into several changes: %.200s", rec.Value)
+		}
+		var err error
+		handled, err = route(r)
+		return err
+	})
+	return handled, err
 }
 
 // ConfigDB is the database of the config tables (table_process_dim,
@@ -179,6 +267,9 @@ func IsConfig(db string) bool { return db == ConfigDB }
 // config table named table: what Stream.Broadcast sends to every task.
 func IsConfigTable(table string) func(*stream.Record) bool {
 	return func(r *stream.Record) bool {
+		if Deferred(r) {
+			return false // config rows are never deferred
+		}
 		v, err := r.JSON()
 		if err != nil {
 			return false
