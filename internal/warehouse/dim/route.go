@@ -38,6 +38,7 @@ type router struct {
 var (
 	_ operator.Rules       = (*router)(nil)
 	_ operator.RulesOpener = (*router)(nil)
+	_ ods.ChangeRouter     = (*router)(nil)
 )
 
 func (r *router) Open(ctx *stream.Context) { r.norm.Open(ctx) }
@@ -96,27 +97,14 @@ func (r *router) emitDDL(out stream.Emitter, rec *stream.Record, op string, rule
 }
 
 // Route turns a business row change into a put or delete of each
-// dimension table its source table feeds. A record of a table no rule
-// covers is decided from its top level (screen) when
-// ods.NormalizeDeferring passed it on unparsed, and parsed only when a
-// rule covers it.
+// dimension table its source table feeds (ods.Normalizer.Route: a record
+// of a table no rule covers is decided unparsed).
 func (r *router) Route(rec *stream.Record, out stream.Emitter, final bool) (bool, error) {
-	if ods.Deferred(rec) {
-		if h, ok := ods.DeferredHead(rec.Value, r.format); ok {
-			if done, handled, err := r.screen(string(h.Database), string(h.Table), string(h.Type), h.EmptyData(), final); done {
-				return handled, err
-			}
-		}
-		return r.norm.Route(rec, func(n *stream.Record) (bool, error) { return r.route(n, out, final) })
-	}
-	return r.route(rec, out, final)
+	return r.norm.Route(r, rec, out, final)
 }
 
-// screen decides a change from its database, table and type, when that is
-// enough (done): another database or type (handled), no data (bad), or a
-// table no rule covers (held until the watermark passes, then out of
-// scope).
-func (r *router) screen(db, table, typ string, emptyData, final bool) (done, handled bool, err error) {
+// Screen implements ods.ChangeRouter.
+func (r *router) Screen(db, table, typ string, emptyData, final bool) (done, handled bool, err error) {
 	if db != r.businessDB {
 		return true, true, nil // another database: not dim_app's
 	}
@@ -134,17 +122,9 @@ func (r *router) screen(db, table, typ string, emptyData, final bool) (done, han
 	return false, false, nil
 }
 
-// route routes a normalized record.
-func (r *router) route(rec *stream.Record, out stream.Emitter, final bool) (bool, error) {
-	db, table, typ, v, err := ods.Change(rec)
-	if err != nil {
-		return false, err
-	}
+// RouteChange implements ods.ChangeRouter.
+func (r *router) RouteChange(rec *stream.Record, db, table, typ string, v *fastjson.Value, out stream.Emitter) (bool, error) {
 	data := v.Get("data")
-	o, _ := data.Object()
-	if done, handled, err := r.screen(db, table, typ, o == nil || o.Len() == 0, final); done {
-		return handled, err
-	}
 	for _, rule := range r.set.bySource[table] {
 		key := ods.Text(data.Get(rule.SinkRowKey))
 		if key == "" {

@@ -124,7 +124,10 @@ func newFactRouter(db, format string, rules []BaseDBRule) *factRouter {
 	return r
 }
 
-var _ operator.RulesOpener = (*factRouter)(nil)
+var (
+	_ operator.RulesOpener = (*factRouter)(nil)
+	_ ods.ChangeRouter     = (*factRouter)(nil)
+)
 
 func (r *factRouter) Open(ctx *stream.Context) { r.norm.Open(ctx) }
 
@@ -164,27 +167,14 @@ func (r *factRouter) Apply(rec *stream.Record, _ stream.Emitter) error {
 }
 
 // Route writes a matching change as its row restricted to sink_columns
-// plus ts (epoch seconds), keyed by the first column, to sink_table. A
-// change no rule covers is decided from its top level (screen) when
-// ods.NormalizeDeferring passed it on unparsed, and parsed only when a
-// rule covers it.
+// plus ts (epoch seconds), keyed by the first column, to sink_table
+// (ods.Normalizer.Route: a change no rule covers is decided unparsed).
 func (r *factRouter) Route(rec *stream.Record, out stream.Emitter, final bool) (bool, error) {
-	if ods.Deferred(rec) {
-		if h, ok := ods.DeferredHead(rec.Value, r.format); ok {
-			if done, handled, err := r.screen(string(h.Database), string(h.Table), string(h.Type), h.EmptyData(), final); done {
-				return handled, err
-			}
-		}
-		return r.norm.Route(rec, func(n *stream.Record) (bool, error) { return r.route(n, out, final) })
-	}
-	return r.route(rec, out, final)
+	return r.norm.Route(r, rec, out, final)
 }
 
-// screen decides a change from its database, table and type, when that is
-// enough (done): another database or type (handled), no data (bad), or no
-// rule for the table and type (held until the watermark passes, then out
-// of scope).
-func (r *factRouter) screen(db, table, typ string, emptyData, final bool) (done, handled bool, err error) {
+// Screen implements ods.ChangeRouter.
+func (r *factRouter) Screen(db, table, typ string, emptyData, final bool) (done, handled bool, err error) {
 	if db != r.businessDB {
 		return true, true, nil
 	}
@@ -202,17 +192,9 @@ func (r *factRouter) screen(db, table, typ string, emptyData, final bool) (done,
 	return false, false, nil
 }
 
-// route routes a normalized record.
-func (r *factRouter) route(rec *stream.Record, out stream.Emitter, final bool) (bool, error) {
-	db, table, typ, v, err := ods.Change(rec)
-	if err != nil {
-		return false, err
-	}
+// RouteChange implements ods.ChangeRouter.
+func (r *factRouter) RouteChange(rec *stream.Record, db, table, typ string, v *fastjson.Value, out stream.Emitter) (bool, error) {
 	data := v.Get("data")
-	o, _ := data.Object()
-	if done, handled, err := r.screen(db, table, typ, o == nil || o.Len() == 0, final); done {
-		return handled, err
-	}
 	for _, rule := range r.bySource[table+":"+typ] {
 		first := data.Get(rule.SinkColumns[0])
 		if first == nil || first.Type() == fastjson.TypeNull {

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/valyala/fastjson"
+
 	"github.com/rtdw/rtdw/internal/connector/topicdb"
 	rlog "github.com/rtdw/rtdw/internal/log"
 	"github.com/rtdw/rtdw/internal/mock"
@@ -94,15 +96,13 @@ func TestNormalizeDeferring(t *testing.T) {
 					got[0].Time != want[0].Time || !reflect.DeepEqual(got[0].Headers, hs) {
 					t.Fatalf("%s: deferred %s at %d, Normalize gives %s %v", format, got[0].Value, got[0].Time, wantErr, want)
 				}
-				// Normalized when a rule covers it: what Normalize emits.
+				// Normalized when the screen leaves it to the router: what
+				// Normalize emits, and screened with what its parse says.
 				n := ods.NewNormalizer(format)
-				var routed []stream.Record
-				handled, err := n.Route(&got[0], func(r *stream.Record) (bool, error) {
-					routed = append(routed, stream.Record{Key: r.Key, Value: r.Value, Time: r.Time, Headers: r.Headers})
-					return false, nil
-				})
-				if err != nil || handled || !reflect.DeepEqual(routed, want) {
-					t.Fatalf("%s: Route of deferred %s: %v %v %v, want %v", format, lr.Value, handled, err, routed, want)
+				var r recorder
+				handled, err := n.Route(&r, &got[0], nil, false)
+				if err != nil || !handled || !reflect.DeepEqual(r.routed, want) || len(r.screened) != 2 || r.screened[0] != r.screened[1] {
+					t.Fatalf("%s: Route of deferred %s: %v %v %v (screened %q), want %v", format, lr.Value, handled, err, r.routed, r.screened, want)
 				}
 				continue
 			}
@@ -145,4 +145,24 @@ func TestDeferredHead(t *testing.T) {
 	if ods.IsConfigTable("table_process_dim")(cfg) {
 		t.Fatal("a deferred record is never a config row")
 	}
+}
+
+// recorder is an ods.ChangeRouter that screens nothing out and records
+// what it is asked.
+type recorder struct {
+	screened []string
+	routed   []stream.Record
+}
+
+func (r *recorder) Screen(db, table, typ string, emptyData, final bool) (bool, bool, error) {
+	r.screened = append(r.screened, fmt.Sprint(db, table, typ, emptyData, final))
+	return false, false, nil
+}
+
+func (r *recorder) RouteChange(rec *stream.Record, db, table, typ string, v *fastjson.Value, _ stream.Emitter) (bool, error) {
+	if string(v.GetStringBytes("table")) != table {
+		return false, fmt.Errorf("parse of table %s for %s", v.GetStringBytes("table"), table)
+	}
+	r.routed = append(r.routed, stream.Record{Key: rec.Key, Value: rec.Value, Time: rec.Time, Headers: rec.Headers})
+	return true, nil
 }

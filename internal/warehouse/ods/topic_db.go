@@ -236,24 +236,59 @@ func (n *Normalizer) Normalize(rec *stream.Record, emit func(*stream.Record) err
 	return nil
 }
 
-// Route normalizes a record NormalizeDeferring deferred and routes its
-// one row change with route, for a broadcast router (operator.Rules):
-// handled is route's, or true when the record was skipped (a row change
-// it is not, which a deferred record always is, but the decoder decides).
-// A bad input is returned to dead-letter rec with.
-func (n *Normalizer) Route(rec *stream.Record, route func(*stream.Record) (bool, error)) (handled bool, err error) {
-	handled, changes := true, 0
-	err = n.Normalize(rec, func(r *stream.Record) error {
+// ChangeRouter is a broadcast router of topic_db changes (dim_app's,
+// dwd_base_db's operator.Rules), as Normalizer.Route drives it.
+type ChangeRouter interface {
+	// Screen decides a change from its database, table and type when that
+	// is enough (done): another database or type (handled), no data (a
+	// bad input), or no rule for it (handled = final: held until the
+	// watermark passes, then out of scope).
+	Screen(db, table, typ string, emptyData, final bool) (done, handled bool, err error)
+	// RouteChange routes a normalized change Screen left undecided; v is
+	// its parse.
+	RouteChange(rec *stream.Record, db, table, typ string, v *fastjson.Value, out stream.Emitter) (bool, error)
+}
+
+// Route is operator.Rules.Route for r over what NormalizeDeferring
+// emits. A deferred record is screened from its head (DeferredHead), and
+// parsed and normalized only when the screen leaves it to r; a normalized
+// record is screened and routed from its parse.
+func (n *Normalizer) Route(r ChangeRouter, rec *stream.Record, out stream.Emitter, final bool) (bool, error) {
+	if !Deferred(rec) {
+		return routeNormalized(r, rec, out, final)
+	}
+	if h, ok := DeferredHead(rec.Value, n.format); ok {
+		if done, handled, err := r.Screen(string(h.Database), string(h.Table), string(h.Type), h.EmptyData(), final); done {
+			return handled, err
+		}
+	}
+	handled, changes := true, 0 // true: a record the decoder skips
+	err := n.Normalize(rec, func(c *stream.Record) error {
 		if changes++; changes > 1 {
 			// MaxwellHead promised one change: routing a second after the
 			// first could hold back half a record.
 			return fmt.Errorf("ods: a deferred topic_db record decoded into several changes: %.200s", rec.Value)
 		}
 		var err error
-		handled, err = route(r)
+		handled, err = routeNormalized(r, c, out, final)
 		return err
 	})
 	return handled, err
+}
+
+func routeNormalized(r ChangeRouter, rec *stream.Record, out stream.Emitter, final bool) (bool, error) {
+	db, table, typ, v, err := Change(rec)
+	if err != nil {
+		return false, err
+	}
+	var data *fastjson.Object
+	if d := v.Get("data"); d != nil {
+		data, _ = d.Object()
+	}
+	if done, handled, err := r.Screen(db, table, typ, data == nil || data.Len() == 0, final); done {
+		return handled, err
+	}
+	return r.RouteChange(rec, db, table, typ, v, out)
 }
 
 // ConfigDB is the database of the config tables (table_process_dim,
