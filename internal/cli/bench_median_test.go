@@ -1,6 +1,9 @@
 package cli
 
-import "testing"
+import (
+	"os"
+	"testing"
+)
 
 // A bench's medians: the middle run, or the mean of the middle two; a
 // warehouse layer's median is taken over the runs' same layer.
@@ -26,5 +29,26 @@ func TestBenchMedians(t *testing.T) {
 	b := medianBench([]benchResult{{CPU: 2, Outputs: 5}, {CPU: 1, Outputs: 5}, {CPU: 3, Outputs: 6}})
 	if b.CPU != 2 || b.Outputs != -1 {
 		t.Errorf("log-split median: %+v; want cpu 2 and outputs -1 (the runs differ)", b)
+	}
+}
+
+// parseStatus splits /proc/<pid>/status's RSS as the kernel does:
+// VmRSS = RssAnon + RssFile + RssShmem (file-backed counts shared memory).
+func TestParseStatus(t *testing.T) {
+	status := "Name:\trtdw\nVmHWM:\t  400000 kB\nVmRSS:\t  387000 kB\nRssAnon:\t  282000 kB\nRssFile:\t  104000 kB\nRssShmem:\t    1000 kB\nThreads:\t12\n"
+	rss, anon, file := parseStatus([]byte(status))
+	if rss != 387000 || anon != 282000 || file != 105000 {
+		t.Fatalf("rss %d anon %d file %d", rss, anon, file)
+	}
+	if rss, anon, file := parseStatus(nil); rss != 0 || anon != 0 || file != 0 {
+		t.Fatalf("no status: %d %d %d", rss, anon, file)
+	}
+	// This process's own: the split adds up (sampled at once).
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rss, anon, file := parseStatus(b); rss == 0 || anon == 0 || file == 0 || anon+file != rss {
+		t.Fatalf("own status: rss %d, anon %d + file %d", rss, anon, file)
 	}
 }

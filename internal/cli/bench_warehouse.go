@@ -11,7 +11,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
-	"runtime/metrics"
 	"runtime/pprof"
 	"slices"
 	"strings"
@@ -150,6 +149,12 @@ type warehouseResult struct {
 	// MaxLive is the engine's largest live Go heap after a collection
 	// (less noisy than RSS, which follows the collector's timing).
 	MaxLive int64 `json:"max_live_heap_bytes,omitempty"`
+	// The largest RSS the engine sampled (KiB), split into anonymous
+	// memory and file-backed pages (the binary's: DuckDB's code is most of
+	// it), and the layer running then.
+	PeakAnon  int64  `json:"peak_anon_kb,omitempty"`
+	PeakFile  int64  `json:"peak_file_kb,omitempty"`
+	PeakPhase string `json:"peak_phase,omitempty"`
 	// Freshness run.
 	Windows int     `json:"windows,omitempty"`
 	Open    int     `json:"open_windows,omitempty"`
@@ -245,8 +250,12 @@ func benchWarehouse(ctx context.Context, g *globals, o *benchWarehouseOptions) e
 	}
 	row("(b) whole warehouse, ODS -> DWS in OLAP", b.Wall, b.CPU)
 	w.Flush()
-	fmt.Fprintf(g.stdout, "peak RSS: (a) %d MB, (b) %d MB (its live Go heap at most %d MB); DWS rows loaded: %d; dead letters: %d; simulating the day took %.2fs and %d MB in its own process (not counted)\n",
-		a.MaxRSS/1024, b.MaxRSS/1024, b.MaxLive>>20, b.Rows, dead, b.Ingest, sim.MaxRSS/1024)
+	split := ""
+	if b.PeakAnon > 0 {
+		split = fmt.Sprintf("sampled at its peak: %d MB anonymous + %d MB file-backed, during %s; ", b.PeakAnon/1024, b.PeakFile/1024, b.PeakPhase)
+	}
+	fmt.Fprintf(g.stdout, "peak RSS: (a) %d MB, (b) %d MB (%sits live Go heap at most %d MB); DWS rows loaded: %d; dead letters: %d; simulating the day took %.2fs and %d MB in its own process (not counted)\n",
+		a.MaxRSS/1024, b.MaxRSS/1024, split, b.MaxLive>>20, b.Rows, dead, b.Ingest, sim.MaxRSS/1024)
 	if o.live > 0 {
 		fmt.Fprintf(g.stdout, "freshness (c): shop at %.0f records/s for %s (%d records), all jobs live: %d windows closed, %d still open at the end;\n"+
 			"  last app log of a window written -> its row visible in DuckDB: p50 %.0f ms, p99 %.0f ms, max %.0f ms; peak RSS %d MB\n",
@@ -275,6 +284,8 @@ func medianWarehouse(rs []warehouseResult) warehouseResult {
 	m.Ingest = pick(func(r *warehouseResult) float64 { return r.Ingest })
 	m.MaxRSS = int64(pick(func(r *warehouseResult) float64 { return float64(r.MaxRSS) }))
 	m.MaxLive = int64(pick(func(r *warehouseResult) float64 { return float64(r.MaxLive) }))
+	m.PeakAnon = int64(pick(func(r *warehouseResult) float64 { return float64(r.PeakAnon) }))
+	m.PeakFile = int64(pick(func(r *warehouseResult) float64 { return float64(r.PeakFile) }))
 	for i := range m.Layers {
 		m.Layers[i].Wall = pick(func(r *warehouseResult) float64 { return r.Layers[i].Wall })
 		m.Layers[i].CPU = pick(func(r *warehouseResult) float64 { return r.Layers[i].CPU })
@@ -399,8 +410,8 @@ func benchWarehouseEngine(ctx context.Context, g *globals, o *benchWarehouseOpti
 	if path := os.Getenv("RTDW_MEMPROFILE"); path != "" {
 		profile = path + ".peak"
 	}
-	peak := watchHeap(profile)
-	defer peak()
+	mem := watchMemory(profile)
+	defer mem.Stop()
 	var lower, summary []string
 	for _, j := range warehouse.Jobs() {
 		if strings.HasPrefix(j.Name, "dws_") {
@@ -413,6 +424,7 @@ func benchWarehouseEngine(ctx context.Context, g *globals, o *benchWarehouseOpti
 		name string
 		jobs []string
 	}{{"dim + dwd (" + fmt.Sprint(len(lower)) + " jobs)", lower}, {"dws (" + fmt.Sprint(len(summary)) + " jobs)", summary}, {"olap load into DuckDB", []string{LoadJob}}} {
+		mem.SetPhase(layer.name)
 		w, err := g.openWarehouse(ctx, cfg, l, layer.jobs)
 		if err != nil {
 			return err
@@ -440,7 +452,8 @@ func benchWarehouseEngine(ctx context.Context, g *globals, o *benchWarehouseOpti
 		res.Wall += m.Wall
 		res.CPU += m.CPU
 	}
-	res.MaxLive = peak()
+	p := mem.Stop()
+	res.MaxLive, res.PeakAnon, res.PeakFile, res.PeakPhase = p.Live, p.Anon, p.File, p.Phase
 	return json.NewEncoder(g.stdout).Encode(res)
 }
 
@@ -626,43 +639,4 @@ func benchWarehouseLive(ctx context.Context, g *globals, o *benchWarehouseOption
 func percentile(sorted []float64, p float64) float64 {
 	i := int(float64(len(sorted))*p+0.999999) - 1
 	return sorted[min(max(i, 0), len(sorted)-1)]
-}
-
-// watchHeap follows the live Go heap (as of the last collection) every
-// 50 ms until the returned function is first called; every call reports
-// its largest value. With a path, it writes the heap profile there each time that
-// value grows by 5 %: the profile left is the heap near its peak, where
-// the profiles at the end of each layer show only what outlives it.
-func watchHeap(path string) (stop func() int64) {
-	done := make(chan struct{})
-	var peak uint64
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		s := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
-		var written uint64
-		t := time.NewTicker(50 * time.Millisecond)
-		defer t.Stop()
-		for {
-			select {
-			case <-done:
-				return
-			case <-t.C:
-			}
-			metrics.Read(s)
-			v := s[0].Value.Uint64()
-			peak = max(peak, v)
-			if path != "" && v > written+written/20 {
-				written = v
-				if f, err := os.Create(path); err == nil {
-					pprof.Lookup("heap").WriteTo(f, 0)
-					f.Close()
-				}
-			}
-		}
-	})
-	var once sync.Once
-	return func() int64 {
-		once.Do(func() { close(done); wg.Wait() })
-		return int64(peak)
-	}
 }

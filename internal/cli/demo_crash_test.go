@@ -566,7 +566,7 @@ func TestBenchWarehouse(t *testing.T) {
 		}
 		t.Fatalf("bench warehouse: %v\n%s\n%s", err, out, stderr)
 	}
-	for _, want := range []string{"medians of 2 runs", "(a) bare JSON decode+encode", "(b) dim + dwd", "(b) dws", "(b) olap load", "(b) whole warehouse", "dead letters: 0", "p50"} {
+	for _, want := range []string{"medians of 2 runs", "(a) bare JSON decode+encode", "(b) dim + dwd", "(b) dws", "(b) olap load", "(b) whole warehouse", "dead letters: 0", "p50", "MB anonymous + ", "MB file-backed, during "} {
 		if !strings.Contains(string(out), want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
