@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -298,6 +299,37 @@ func BenchmarkProduceBatch(b *testing.B) {
 	for b.Loop() {
 		if err := l.Produce(ctx, recs...); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkFetchOneRecordAtRandom reads single 600-byte records at random
+// offsets of a partition written in commits of 1,000: what an operator
+// reading back a record it held by position would pay per record (see
+// docs/decisions/2026-12-06-write-once-state.md), against a state point
+// read (state.BenchmarkValueGetCold).
+func BenchmarkFetchOneRecordAtRandom(b *testing.B) {
+	l, _ := Open(Options{Dir: b.TempDir(), NoSync: true, RetentionInterval: -1})
+	defer l.Close()
+	l.CreateTopic(ctx, "t", rlog.TopicConfig{Partitions: 1})
+	val := make([]byte, 600)
+	const n = 100_000
+	recs := make([]rlog.Record, 1000)
+	for i := 0; i < n; i += len(recs) {
+		for j := range recs {
+			recs[j] = rlog.Record{Topic: "t", Partition: 0, Key: fmt.Appendf(nil, "k%d", i+j), Value: val}
+		}
+		if err := l.Produce(ctx, recs...); err != nil {
+			b.Fatal(err)
+		}
+	}
+	rnd := rand.New(rand.NewPCG(1, 2))
+	tp := rlog.TopicPartition{Topic: "t"}
+	for b.Loop() {
+		off := rnd.Int64N(n)
+		got, err := l.Fetch(ctx, tp, off, 1, 0)
+		if err != nil || len(got) != 1 || got[0].Offset != off {
+			b.Fatalf("fetch %d: %d records, %v", off, len(got), err)
 		}
 	}
 }
