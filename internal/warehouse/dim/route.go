@@ -104,11 +104,11 @@ func (r *router) Route(rec *stream.Record, out stream.Emitter, final bool) (bool
 }
 
 // Screen implements ods.ChangeRouter.
-func (r *router) Screen(db, table, typ string, emptyData, final bool) (done, handled bool, err error) {
-	if db != r.businessDB {
+func (r *router) Screen(db, table, typ []byte, emptyData, final bool) (done, handled bool, err error) {
+	if string(db) != r.businessDB {
 		return true, true, nil // another database: not dim_app's
 	}
-	switch typ {
+	switch string(typ) {
 	case change.Insert, change.Update, change.Delete, change.BootstrapInsert:
 	default:
 		return true, true, nil
@@ -116,7 +116,7 @@ func (r *router) Screen(db, table, typ string, emptyData, final bool) (done, han
 	if emptyData {
 		return true, false, stream.BadInput("empty_data", "%s.%s %s has no data", db, table, typ)
 	}
-	if len(r.set.bySource[table]) == 0 {
+	if len(r.set.bySource[string(table)]) == 0 {
 		return true, final, nil
 	}
 	return false, false, nil

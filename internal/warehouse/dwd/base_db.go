@@ -114,6 +114,7 @@ type factRouter struct {
 	norm       *ods.Normalizer // of the records ods.NormalizeDeferring deferred
 	set        *ods.ConfigRows[BaseDBRule]
 	bySource   map[string][]BaseDBRule
+	srcKey     []byte // Screen's bySource key, reused
 	buf        []byte
 }
 
@@ -174,11 +175,11 @@ func (r *factRouter) Route(rec *stream.Record, out stream.Emitter, final bool) (
 }
 
 // Screen implements ods.ChangeRouter.
-func (r *factRouter) Screen(db, table, typ string, emptyData, final bool) (done, handled bool, err error) {
-	if db != r.businessDB {
+func (r *factRouter) Screen(db, table, typ []byte, emptyData, final bool) (done, handled bool, err error) {
+	if string(db) != r.businessDB {
 		return true, true, nil
 	}
-	switch typ {
+	switch string(typ) {
 	case change.Insert, change.Update, change.Delete:
 	default:
 		return true, true, nil // bootstrap rows are history, not new facts
@@ -186,7 +187,8 @@ func (r *factRouter) Screen(db, table, typ string, emptyData, final bool) (done,
 	if emptyData {
 		return true, false, stream.BadInput("empty_data", "%s.%s %s has no data", db, table, typ)
 	}
-	if len(r.bySource[table+":"+typ]) == 0 {
+	r.srcKey = append(append(append(r.srcKey[:0], table...), ':'), typ...)
+	if len(r.bySource[string(r.srcKey)]) == 0 {
 		return true, final, nil
 	}
 	return false, false, nil

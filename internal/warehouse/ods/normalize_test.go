@@ -154,8 +154,8 @@ type recorder struct {
 	routed   []stream.Record
 }
 
-func (r *recorder) Screen(db, table, typ string, emptyData, final bool) (bool, bool, error) {
-	r.screened = append(r.screened, fmt.Sprint(db, table, typ, emptyData, final))
+func (r *recorder) Screen(db, table, typ []byte, emptyData, final bool) (bool, bool, error) {
+	r.screened = append(r.screened, fmt.Sprintf("%s %s %s %v %v", db, table, typ, emptyData, final))
 	return false, false, nil
 }
 

@@ -242,8 +242,10 @@ type ChangeRouter interface {
 	// Screen decides a change from its database, table and type when that
 	// is enough (done): another database or type (handled), no data (a
 	// bad input), or no rule for it (handled = final: held until the
-	// watermark passes, then out of scope).
-	Screen(db, table, typ string, emptyData, final bool) (done, handled bool, err error)
+	// watermark passes, then out of scope). The names are bytes of the
+	// record (valid during the call): most records are decided here, and
+	// deciding must not allocate.
+	Screen(db, table, typ []byte, emptyData, final bool) (done, handled bool, err error)
 	// RouteChange routes a normalized change Screen left undecided; v is
 	// its parse.
 	RouteChange(rec *stream.Record, db, table, typ string, v *fastjson.Value, out stream.Emitter) (bool, error)
@@ -258,7 +260,7 @@ func (n *Normalizer) Route(r ChangeRouter, rec *stream.Record, out stream.Emitte
 		return routeNormalized(r, rec, out, final)
 	}
 	if h, ok := DeferredHead(rec.Value, n.format); ok {
-		if done, handled, err := r.Screen(string(h.Database), string(h.Table), string(h.Type), h.EmptyData(), final); done {
+		if done, handled, err := r.Screen(h.Database, h.Table, h.Type, h.EmptyData(), final); done {
 			return handled, err
 		}
 	}
@@ -277,10 +279,11 @@ func (n *Normalizer) Route(r ChangeRouter, rec *stream.Record, out stream.Emitte
 }
 
 func routeNormalized(r ChangeRouter, rec *stream.Record, out stream.Emitter, final bool) (bool, error) {
-	db, table, typ, v, err := Change(rec)
+	v, err := rec.JSON()
 	if err != nil {
-		return false, err
+		return false, stream.BadInput("malformed_json", "%v", err)
 	}
+	db, table, typ := v.GetStringBytes("database"), v.GetStringBytes("table"), v.GetStringBytes("type")
 	var data *fastjson.Object
 	if d := v.Get("data"); d != nil {
 		data, _ = d.Object()
@@ -288,7 +291,7 @@ func routeNormalized(r ChangeRouter, rec *stream.Record, out stream.Emitter, fin
 	if done, handled, err := r.Screen(db, table, typ, data == nil || data.Len() == 0, final); done {
 		return handled, err
 	}
-	return r.RouteChange(rec, db, table, typ, v, out)
+	return r.RouteChange(rec, string(db), string(table), string(typ), v, out)
 }
 
 // ConfigDB is the database of the config tables (table_process_dim,
