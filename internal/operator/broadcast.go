@@ -1,7 +1,6 @@
 package operator
 
 import (
-	"bytes"
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
@@ -238,13 +237,15 @@ func decodeHeld(v []byte) (heldRecord, error) {
 			ok = false
 			return nil
 		}
-		b := v[n : n+int(l)]
+		b := v[n : n+int(l) : n+int(l)] // capped: the bytes after it are the next field's
 		v = v[n+int(l):]
 		return b
 	}
 	h.Time, h.Offset = next(), next()
 	h.Source = string(bytesOf())
 	h.Part = int32(next())
+	// One copy of the rest, which the header values and the value share.
+	v = append([]byte(nil), v...)
 	if ver == heldV2 {
 		nh, n := binary.Uvarint(v)
 		if !ok || n <= 0 || nh > uint64(len(v)) {
@@ -254,14 +255,14 @@ func decodeHeld(v []byte) (heldRecord, error) {
 		if nh > 0 {
 			h.Headers = make([]rlog.Header, nh)
 			for i := range h.Headers {
-				h.Headers[i] = rlog.Header{Key: string(bytesOf()), Value: bytes.Clone(bytesOf())}
+				h.Headers[i] = rlog.Header{Key: string(bytesOf()), Value: bytesOf()}
 			}
 		}
 	}
 	if !ok {
 		return h, fmt.Errorf("broadcast: corrupt held record")
 	}
-	h.Value = append([]byte(nil), v...)
+	h.Value = v
 	return h, nil
 }
 

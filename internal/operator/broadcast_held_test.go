@@ -34,6 +34,11 @@ func TestHeldRecordEncodings(t *testing.T) {
 		h.Headers[0].Key != "rtdw.table" || string(h.Headers[0].Value) != "order_info" || h.Headers[1].Key != "" || len(h.Headers[1].Value) != 0 {
 		t.Fatalf("headers round trip: %+v, %v", h, err)
 	}
+	// The decoded fields share one copy: growing one leaves the next alone.
+	h.Headers[0].Value = append(h.Headers[0].Value, "!!!"...)
+	if h.Headers[1].Key != "" || !bytes.Equal(h.Value, rec.Value) {
+		t.Fatalf("appending to a header value changed the record: %+v", h)
+	}
 	v1 := []byte{heldV1, 10, 14, 8, 't', 'o', 'p', 'i', 'c', '_', 'd', 'b', 6, '{', '}'} // time 5, offset 7, topic_db/3, {}
 	if h, err := decodeHeld(v1); err != nil || h.Time != 5 || h.Offset != 7 || h.Source != "topic_db" || h.Part != 3 ||
 		string(h.Value) != "{}" || h.Headers != nil {
