@@ -117,17 +117,10 @@ func medianBench(rs []benchResult) benchResult {
 		return benchResult{}
 	}
 	m := rs[0]
-	pick := func(f func(r benchResult) float64) float64 {
-		xs := make([]float64, len(rs))
-		for i, r := range rs {
-			xs[i] = f(r)
-		}
-		return median(xs)
-	}
-	m.Wall = pick(func(r benchResult) float64 { return r.Wall })
-	m.CPU = pick(func(r benchResult) float64 { return r.CPU })
-	m.Ingest = pick(func(r benchResult) float64 { return r.Ingest })
-	m.MaxRSS = int64(pick(func(r benchResult) float64 { return float64(r.MaxRSS) }))
+	m.Wall = medianBy(rs, func(r *benchResult) float64 { return r.Wall })
+	m.CPU = medianBy(rs, func(r *benchResult) float64 { return r.CPU })
+	m.Ingest = medianBy(rs, func(r *benchResult) float64 { return r.Ingest })
+	m.MaxRSS = int64(medianBy(rs, func(r *benchResult) float64 { return float64(r.MaxRSS) }))
 	for _, r := range rs[1:] {
 		if r.Outputs != m.Outputs {
 			m.Outputs = -1 // reported below as runs that did different work
@@ -259,6 +252,15 @@ func median(xs []float64) float64 {
 		return xs[n/2]
 	}
 	return (xs[n/2-1] + xs[n/2]) / 2
+}
+
+// medianBy is the median of f over the runs rs.
+func medianBy[T any](rs []T, f func(*T) float64) float64 {
+	xs := make([]float64, len(rs))
+	for i := range rs {
+		xs[i] = f(&rs[i])
+	}
+	return median(xs)
 }
 
 // each formats every run's f, separated by slashes.

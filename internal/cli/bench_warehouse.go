@@ -272,23 +272,16 @@ func benchWarehouse(ctx context.Context, g *globals, o *benchWarehouseOptions) e
 func medianWarehouse(rs []warehouseResult) warehouseResult {
 	m := rs[0]
 	m.Layers = slices.Clone(m.Layers)
-	pick := func(f func(r *warehouseResult) float64) float64 {
-		xs := make([]float64, len(rs))
-		for i := range rs {
-			xs[i] = f(&rs[i])
-		}
-		return median(xs)
-	}
-	m.Wall = pick(func(r *warehouseResult) float64 { return r.Wall })
-	m.CPU = pick(func(r *warehouseResult) float64 { return r.CPU })
-	m.Ingest = pick(func(r *warehouseResult) float64 { return r.Ingest })
-	m.MaxRSS = int64(pick(func(r *warehouseResult) float64 { return float64(r.MaxRSS) }))
-	m.MaxLive = int64(pick(func(r *warehouseResult) float64 { return float64(r.MaxLive) }))
-	m.PeakAnon = int64(pick(func(r *warehouseResult) float64 { return float64(r.PeakAnon) }))
-	m.PeakFile = int64(pick(func(r *warehouseResult) float64 { return float64(r.PeakFile) }))
+	m.Wall = medianBy(rs, func(r *warehouseResult) float64 { return r.Wall })
+	m.CPU = medianBy(rs, func(r *warehouseResult) float64 { return r.CPU })
+	m.Ingest = medianBy(rs, func(r *warehouseResult) float64 { return r.Ingest })
+	m.MaxRSS = int64(medianBy(rs, func(r *warehouseResult) float64 { return float64(r.MaxRSS) }))
+	m.MaxLive = int64(medianBy(rs, func(r *warehouseResult) float64 { return float64(r.MaxLive) }))
+	m.PeakAnon = int64(medianBy(rs, func(r *warehouseResult) float64 { return float64(r.PeakAnon) }))
+	m.PeakFile = int64(medianBy(rs, func(r *warehouseResult) float64 { return float64(r.PeakFile) }))
 	for i := range m.Layers {
-		m.Layers[i].Wall = pick(func(r *warehouseResult) float64 { return r.Layers[i].Wall })
-		m.Layers[i].CPU = pick(func(r *warehouseResult) float64 { return r.Layers[i].CPU })
+		m.Layers[i].Wall = medianBy(rs, func(r *warehouseResult) float64 { return r.Layers[i].Wall })
+		m.Layers[i].CPU = medianBy(rs, func(r *warehouseResult) float64 { return r.Layers[i].CPU })
 	}
 	return m
 }
