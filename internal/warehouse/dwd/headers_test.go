@@ -189,13 +189,5 @@ func TestFactRouterParsesOnlyCoveredDeferredRecords(t *testing.T) {
 // decided without allocating.
 func TestFactRouterDecidesUncoveredDeferredRecordsWithoutAllocating(t *testing.T) {
 	r := newFactRouter("gmall", topicdb.Auto, DefaultBaseDBRules())
-	rec := &stream.Record{Value: []byte(`{"database":"gmall","table":"order_info","type":"update","ts":1717200000,"data":{"id":1,"order_status":"1002"},"old":{"order_status":"1001"}}`),
-		Headers: []rlog.Header{{Key: topicdb.HeaderTable, Value: []byte("order_info")}}}
-	if n := testing.AllocsPerRun(100, func() {
-		if handled, err := r.Route(rec, nil, false); handled || err != nil {
-			t.Fatalf("handled %v, %v", handled, err)
-		}
-	}); n != 0 {
-		t.Fatalf("%v allocations per record", n)
-	}
+	odstest.HoldsUncoveredWithoutAllocating(t, func(rec *stream.Record) (bool, error) { return r.Route(rec, nil, false) })
 }
