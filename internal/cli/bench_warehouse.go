@@ -134,6 +134,7 @@ type warehouseLayer struct {
 	Wall        float64 `json:"wall_s"`
 	CPU         float64 `json:"cpu_s"`
 	DeadLetters int64   `json:"dead_letters"`
+	StateBytes  int64   `json:"state_bytes"` // keyed state and timers its checkpoints committed
 }
 
 // warehouseResult is what a child phase reports on stdout.
@@ -256,6 +257,11 @@ func benchWarehouse(ctx context.Context, g *globals, o *benchWarehouseOptions) e
 	}
 	fmt.Fprintf(g.stdout, "peak RSS: (a) %d MB, (b) %d MB (%sits live Go heap at most %d MB); DWS rows loaded: %d; dead letters: %d; simulating the day took %.2fs and %d MB in its own process (not counted)\n",
 		a.MaxRSS/1024, b.MaxRSS/1024, split, b.MaxLive>>20, b.Rows, dead, b.Ingest, sim.MaxRSS/1024)
+	var state []string
+	for _, l := range b.Layers {
+		state = append(state, fmt.Sprintf("%s %.1f MB", l.Name, float64(l.StateBytes)/1e6))
+	}
+	fmt.Fprintf(g.stdout, "keyed state and timers committed at checkpoints (b): %s\n", strings.Join(state, ", "))
 	if o.live > 0 {
 		fmt.Fprintf(g.stdout, "freshness (c): shop at %.0f records/s for %s (%d records), all jobs live: %d windows closed, %d still open at the end;\n"+
 			"  last app log of a window written -> its row visible in DuckDB: p50 %.0f ms, p99 %.0f ms, max %.0f ms; peak RSS %d MB\n",
@@ -427,7 +433,7 @@ func benchWarehouseEngine(ctx context.Context, g *globals, o *benchWarehouseOpti
 		err = stream.Run(ctx, stream.Options{Log: l, Interval: cfg.CheckpointInterval, Partitions: cfg.Partitions,
 			Drain: true, Metrics: stream.NewMetrics(reg), Logger: g.logger}, w.jobs...)
 		m := warehouseLayer{Name: layer.name, Wall: time.Since(start).Seconds(), CPU: cpuSeconds() - cpu0,
-			DeadLetters: int64(counterSum(reg, "rtdw_dead_letters_total"))}
+			DeadLetters: int64(counterSum(reg, "rtdw_dead_letters_total")), StateBytes: int64(counterSum(reg, "rtdw_state_written_bytes_total"))}
 		if path := os.Getenv("RTDW_MEMPROFILE"); path != "" { // the Go heap in use at the end of each layer
 			if f, ferr := os.Create(fmt.Sprintf("%s.%d", path, i)); ferr == nil {
 				pprof.Lookup("heap").WriteTo(f, 0)

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"sync"
@@ -573,5 +574,9 @@ func TestBenchWarehouse(t *testing.T) {
 	}
 	if strings.Contains(string(out), "DWS rows loaded: 0;") {
 		t.Errorf("the warehouse loaded no DWS rows:\n%s", out)
+	}
+	// The DWS windows keep state between checkpoints: some must be committed.
+	if m := regexp.MustCompile(`committed at checkpoints \(b\):.* dws \(11 jobs\) ([0-9.]+) MB`).FindStringSubmatch(string(out)); m == nil || m[1] == "0.0" {
+		t.Errorf("output lacks the DWS layer's committed state, or it is zero:\n%s", out)
 	}
 }

@@ -110,8 +110,20 @@ func (s *Store) Pending() int {
 }
 
 // Committed starts a new batch after the log committed the one Batch
-// returned. Writes made since that call stay pending for the next batch.
-func (s *Store) Committed() {
+// returned, and returns how many bytes of state that batch wrote (keys,
+// values and Pebble's per-record overhead: what the commit adds to the
+// WAL for state). Writes made since that call stay pending for the next
+// batch.
+func (s *Store) Committed() int {
+	n := max(0, s.batch.Len()-batchHeaderLen)
+	s.newBatch()
+	return n
+}
+
+// batchHeaderLen is the fixed header of a Pebble batch's representation.
+const batchHeaderLen = 12
+
+func (s *Store) newBatch() {
 	s.batch.Close()
 	s.batch = s.db.NewIndexedBatch()
 }
@@ -125,7 +137,7 @@ func (s *Store) Discard() {
 	for _, t := range s.timers {
 		t.unload()
 	}
-	s.Committed()
+	s.newBatch()
 }
 
 // Close releases the pending batch and buffers without committing them.

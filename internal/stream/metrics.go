@@ -37,6 +37,11 @@ type Metrics struct {
 	// timestamp): how far its output lags what reached its inputs. Per
 	// partition, as lag and watermarks are (the job's is their max).
 	Freshness *prometheus.GaugeVec
+	// StateWritten is the keyed state and timer changes a job's
+	// checkpoints committed, in bytes: its state's share of the store's
+	// write-ahead log. State that is written and deleted within one
+	// checkpoint (a record waiting a moment) costs nothing here.
+	StateWritten *prometheus.CounterVec
 	// StoreBytes is the disk space of the store keyed state (and in
 	// embedded mode the log's index) lives in.
 	StoreBytes prometheus.Gauge
@@ -85,6 +90,8 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help: "When a job last committed a checkpoint (Unix seconds; 0: not yet)."}, []string{"job"}),
 		Freshness: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "rtdw_freshness_seconds",
 			Help: "At a task's last checkpoint, the age of the newest source record it committed (wall clock minus the record's log timestamp); a job's is the max over its partitions."}, []string{"job", "partition"}),
+		StateWritten: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "rtdw_state_written_bytes_total",
+			Help: "Bytes of keyed state and timer changes a job's checkpoints committed (its state's share of the store's write-ahead log)."}, []string{"job"}),
 		StoreBytes: prometheus.NewGauge(prometheus.GaugeOpts{Name: "rtdw_state_store_bytes",
 			Help: "Disk space of the local store keyed state lives in (embedded mode: with the log's index)."}),
 		TaskTime: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "rtdw_task_seconds_total",
@@ -96,7 +103,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		reg = prometheus.NewRegistry()
 	}
 	reg.MustRegister(m.RecordsIn, m.RecordsOut, m.DeadLetters, m.Late, m.Lag, m.Watermark, m.Checkpoint, m.Restarts, m.Skipped, m.SkippedChanges, m.Repaired,
-		m.SourceRecords, m.SinkRecords, m.CheckpointFailures, m.LastCheckpoint, m.Freshness, m.StoreBytes, m.TaskTime, m.StageBusy)
+		m.SourceRecords, m.SinkRecords, m.CheckpointFailures, m.LastCheckpoint, m.Freshness, m.StateWritten, m.StoreBytes, m.TaskTime, m.StageBusy)
 	return m
 }
 
