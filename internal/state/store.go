@@ -408,9 +408,14 @@ func (h *handle) get(k []byte) ([]byte, bool, error) {
 }
 
 func (h *handle) put(k, v []byte) {
-	h.s.fresh.add(k)
 	w := &h.s.wb
-	e := w.entry(k, h.ordered)
+	e := w.get(k)
+	if e == nil {
+		absent := h.knownAbsent(k)
+		e = w.entry(k, h.ordered)
+		e.absent = absent
+	}
+	h.s.fresh.add(k)
 	var hdr [binary.MaxVarintLen64]byte
 	n := binary.PutVarint(hdr[:], h.expiry())
 	var raw []byte
@@ -433,7 +438,30 @@ func (h *handle) put(k, v []byte) {
 	h.s.maybeFlush()
 }
 
+// knownAbsent reports, without reading Pebble, that k has no value in the
+// store or the batch: the cache remembers it missing (written through,
+// it is current where it has k), or the fresh filter knows k was never
+// written.
+func (h *handle) knownAbsent(k []byte) bool {
+	if !h.once {
+		if raw, ok := h.s.cache.get(k); ok {
+			return raw == nil
+		}
+	}
+	return h.s.fresh.absent(h.fresh, k)
+}
+
 func (h *handle) delete(k []byte) {
+	if e := h.s.wb.get(k); e != nil && e.absent && !e.del {
+		// Put and deleted since the last flush, absent before: as if never
+		// written. A record that waits a moment (a hold, a buffer, a
+		// window) then costs the checkpoint nothing, not a tombstone.
+		h.s.wb.drop(e)
+		if !h.once {
+			h.s.cache.put(k, nil)
+		}
+		return
+	}
 	e := h.s.wb.entry(k, h.ordered)
 	var keep []byte
 	if !h.ordered {

@@ -33,7 +33,10 @@ type dirtyEntry struct {
 	k       []byte // the state key, never changed; the map's key is the same bytes
 	raw     []byte // encoded entry (expiry and value); unused if del
 	del     bool
-	dropped bool // no longer buffered (a map clear covered it)
+	dropped bool // no longer buffered (a map clear covered it, or a delete undid it)
+	// absent: when a put made this entry, the key had no value in the
+	// store or the batch, so deleting it again needs no tombstone.
+	absent bool
 }
 
 // dirtyOverhead approximates an entry's memory besides its key and value;
@@ -141,13 +144,19 @@ func (w *writeBuffer) rangeOf(lo, hi []byte) []*dirtyEntry {
 // dropRange forgets the buffered map entries with keys in [lo, hi).
 func (w *writeBuffer) dropRange(lo, hi []byte) {
 	for _, e := range w.rangeOf(lo, hi) {
-		w.maps.Delete(e)
-		delete(w.m, string(e.k))
-		e.dropped = true
-		w.keyBytes -= len(e.k)
-		w.rawBytes -= len(e.raw)
-		w.dropped += len(e.k) + dirtyOverhead // its slab slot and key stay till the reset
+		w.drop(e)
 	}
+}
+
+// drop forgets one entry: nothing of it reaches the batch. A Range that
+// already holds it sees it deleted.
+func (w *writeBuffer) drop(e *dirtyEntry) {
+	w.maps.Delete(e)
+	delete(w.m, string(e.k))
+	e.dropped, e.del = true, true
+	w.keyBytes -= len(e.k)
+	w.rawBytes -= len(e.raw)
+	w.dropped += len(e.k) + dirtyOverhead // its slab slot and key stay till the reset
 }
 
 // sorted appends the buffered entries to dst in key order: any order is
