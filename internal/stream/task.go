@@ -198,6 +198,25 @@ func (t *task) open(ctx context.Context) error {
 			}
 		}
 	}
+	// In a drained run, a KeyBy into a stage that waits for the watermark
+	// (a buffer, a hold, a join, a window) sends the task's own partition
+	// through the repartition topic too. Its records then reach the next
+	// stage after the commit that also carries their producers' watermark
+	// markers, and mostly leave before the task's next checkpoint; sent in
+	// process, they arrive ahead of those markers and every one is written
+	// to state by that checkpoint (docs/decisions/2026-12-06-commit-gated-watermarks.md).
+	// Unbounded runs keep the in-process path: it is fresher. So does a
+	// broadcast: records its rules cover are routed by the rules as they
+	// are on arrival, and the in-process path keeps that order as it was.
+	if t.drain != "" {
+		for _, sr := range t.stages {
+			for _, kb := range sr.keyBy {
+				if kb.local != nil && kb.node.bcast == nil && waitsForWatermark(kb.local.sr) {
+					kb.local = nil
+				}
+			}
+		}
+	}
 	// edges returns the pushers for the edges from (from, port) to ds. A
 	// stream may feed one node twice (a self-join: Connect(f, s, s)): its
 	// k-th edge to d is d's k-th input from (from, port).
@@ -244,6 +263,19 @@ func (t *task) open(ctx context.Context) error {
 	t.initSeries()
 	t.lastCP = t.o.Now()
 	return nil
+}
+
+// waitsForWatermark reports whether a stage has an operator that may hold
+// records until its watermark passes them: one with timers or a
+// watermark hook.
+func waitsForWatermark(sr *stageRun) bool {
+	for _, in := range sr.insts {
+		switch in.op.(type) {
+		case TimerHandler, WatermarkHandler:
+			return true
+		}
+	}
+	return false
 }
 
 // metaOperator is the state scope of a stage's own metadata.
