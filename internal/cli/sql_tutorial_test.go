@@ -139,7 +139,7 @@ func TestSQLTutorial(t *testing.T) {
 	o, _ = rtdw("", "sql", "-f", file("top_users.sql"), "--drain")
 	shown("the Top-N query after the second run", o, tutorialTop2)
 	o, _ = rtdw("", "topic", "tail", "dirty_data", "--from-beginning", "--exit-at-end", "--print-headers")
-	late := "rtdw.reason=late: window_agg: time 2024-06-01 10:00:30.000 is behind the watermark 2024-06-01 10:02:25.000,rtdw.job=dws_province_1m/WindowAggregate_3,rtdw.source=dwd_orders/0@10\t+I[Beijing, u4, 120.00, 2024-06-01 10:00:30]\n"
+	late := "rtdw.reason=late: window_agg: time 2024-06-01 10:00:30.000 is behind the watermark 2024-06-01 10:02:25.000,rtdw.job=dws_province_1m/WindowAggregate_3,rtdw.source=_rtdw-dws_province_1m-Exchange_2-repartition/0@11\t+I[Beijing, u4, 120.00, 2024-06-01 10:00:30]\n"
 	if !strings.HasSuffix(o, late) || strings.Count(o, "\n") != 3 {
 		t.Errorf("dirty_data after the second run:\n%s", o)
 	}

@@ -3,6 +3,7 @@ package stream
 import (
 	"fmt"
 	"regexp"
+	"strings"
 	"time"
 
 	"github.com/rtdw/rtdw/internal/row"
@@ -240,7 +241,7 @@ func (s Stream) Process(name string, f Factory) *Node {
 // dead-letters the record.
 func (s Stream) KeyBy(name string, fn func(*Record) ([]byte, error)) Stream {
 	n := s.link(&Node{Name: name, kind: kindKeyBy, keyFn: fn})
-	n.topic = "_rtdw-" + s.node.job.Name + "-" + name + "-repartition"
+	n.topic = repartitionTopic(s.node.job.Name, name)
 	return Stream{node: n}
 }
 
@@ -332,4 +333,12 @@ func sanitize(s string) string {
 		}
 	}
 	return string(b)
+}
+
+// repartitionTopic names the internal topic of a job's KeyBy.
+func repartitionTopic(job, keyBy string) string { return "_rtdw-" + job + "-" + keyBy + "-repartition" }
+
+// isRepartitionTopic reports whether topic is a KeyBy's internal topic.
+func isRepartitionTopic(topic string) bool {
+	return strings.HasPrefix(topic, "_rtdw-") && strings.HasSuffix(topic, "-repartition")
 }

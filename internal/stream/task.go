@@ -1118,8 +1118,10 @@ func (t *task) deadLetter(rec *Record, b *BadInputError, at string) {
 		rlog.Header{Key: HeaderJob, Value: []byte(t.job.Name + "/" + at)},
 		rlog.Header{Key: HeaderSource, Value: []byte(rec.Source.String() + "@" + strconv.FormatInt(rec.Offset, 10))})
 	v := rec.Value
-	if len(v) == 0 && rec.Row != nil {
-		v = []byte(rec.Row.String()) // a typed record: readable, as Flink prints rows
+	if rec.Row != nil && (len(v) == 0 || isRepartitionTopic(rec.Source.Topic)) {
+		// A typed record: readable, as Flink prints rows. One read from a
+		// repartition topic has the internal binary encoding as its value.
+		v = []byte(rec.Row.String())
 	}
 	dl := Record{Key: rec.Key, Value: v, Time: rec.Time, Headers: h}
 	t.output(t.job.DeadLetter, rlog.AutoPartition, &dl)

@@ -2,6 +2,7 @@ package stream_test
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -103,5 +104,45 @@ func TestTypedBadInputIsDeadLettered(t *testing.T) {
 	}
 	if len(reasons) != len(want) {
 		t.Errorf("dead-letter reasons %q, want %q", reasons, want)
+	}
+}
+
+// A typed record that crossed a repartition topic is dead-lettered as its
+// row's text, not the topic's internal binary encoding: the same record
+// on two partitions fails in the stage after the KeyBy, once arriving in
+// process (its input's bytes) and once through the topic.
+func TestTypedDeadLetterFromARepartitionTopicIsReadable(t *testing.T) {
+	l := openLog(t)
+	if err := l.CreateTopic(bg, "rows", rlog.TopicConfig{Partitions: 2}); err != nil {
+		t.Fatal(err)
+	}
+	schema := row.MustParseSchema("k STRING, v BIGINT")
+	decode := func() stream.RowDecode {
+		return func(value []byte, emit func(*row.Row)) error {
+			k, v, _ := strings.Cut(string(value), ",")
+			r := row.NewRow(row.Insert, row.String(k), row.BigInt(int64(len(v))))
+			emit(&r)
+			return nil
+		}
+	}
+	refuse := func() stream.RowEncode {
+		return func(dst []byte, r *row.Row) ([]byte, error) { return nil, errors.New("no way to write this row") }
+	}
+	j := stream.NewJob("typed_dl")
+	j.Source("rows", stream.Decoded(decode)).KeyByColumns("by_k", schema, 0).ToRows("out", refuse)
+	if err := l.Produce(bg, rlog.Record{Topic: "rows", Partition: 0, Value: []byte("k,x")},
+		rlog.Record{Topic: "rows", Partition: 1, Value: []byte("k,x")}); err != nil {
+		t.Fatal(err)
+	}
+	if err := stream.Run(bg, stream.Options{Log: l, Drain: true, Partitions: 2}, j); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, r := range logtest.ReadAll(t, l, "dirty_data") {
+		got = append(got, string(r.Value))
+	}
+	slices.Sort(got)
+	if strings.Join(got, "|") != "+I[k, 1]|k,x" {
+		t.Fatalf("dead letters %q, want the row's text (through the topic) and the input's bytes (in process)", got)
 	}
 }
