@@ -3,6 +3,7 @@ package cli
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -130,11 +131,12 @@ memory budget, as the memory key of rtdw.yaml does (README, "The memory budget")
 
 // warehouseLayer is one measured step of the drained warehouse.
 type warehouseLayer struct {
-	Name        string  `json:"name"`
-	Wall        float64 `json:"wall_s"`
-	CPU         float64 `json:"cpu_s"`
-	DeadLetters int64   `json:"dead_letters"`
-	StateBytes  int64   `json:"state_bytes"` // keyed state and timers its checkpoints committed
+	Name        string   `json:"name"`
+	Wall        float64  `json:"wall_s"`
+	CPU         float64  `json:"cpu_s"`
+	DeadLetters int64    `json:"dead_letters"`
+	StateBytes  int64    `json:"state_bytes"` // keyed state and timers its checkpoints committed
+	StateTop    []string `json:"state_top"`   // its largest states, "job/operator/state MB"
 }
 
 // warehouseResult is what a child phase reports on stdout.
@@ -259,7 +261,11 @@ func benchWarehouse(ctx context.Context, g *globals, o *benchWarehouseOptions) e
 		a.MaxRSS/1024, b.MaxRSS/1024, split, b.MaxLive>>20, b.Rows, dead, b.Ingest, sim.MaxRSS/1024)
 	var state []string
 	for _, l := range b.Layers {
-		state = append(state, fmt.Sprintf("%s %.1f MB", l.Name, float64(l.StateBytes)/1e6))
+		top := ""
+		if len(l.StateTop) > 0 {
+			top = " (" + strings.Join(l.StateTop, ", ") + ")"
+		}
+		state = append(state, fmt.Sprintf("%s %.1f MB%s", l.Name, float64(l.StateBytes)/1e6, top))
 	}
 	fmt.Fprintf(g.stdout, "keyed state and timers committed at checkpoints (b): %s\n", strings.Join(state, ", "))
 	if o.live > 0 {
@@ -433,7 +439,8 @@ func benchWarehouseEngine(ctx context.Context, g *globals, o *benchWarehouseOpti
 		err = stream.Run(ctx, stream.Options{Log: l, Interval: cfg.CheckpointInterval, Partitions: cfg.Partitions,
 			Drain: true, Metrics: stream.NewMetrics(reg), Logger: g.logger}, w.jobs...)
 		m := warehouseLayer{Name: layer.name, Wall: time.Since(start).Seconds(), CPU: cpuSeconds() - cpu0,
-			DeadLetters: int64(counterSum(reg, "rtdw_dead_letters_total")), StateBytes: int64(counterSum(reg, "rtdw_state_written_bytes_total"))}
+			DeadLetters: int64(counterSum(reg, "rtdw_dead_letters_total")), StateBytes: int64(counterSum(reg, "rtdw_state_written_bytes_total")),
+			StateTop: largestStates(reg, 3)}
 		if path := os.Getenv("RTDW_MEMPROFILE"); path != "" { // the Go heap in use at the end of each layer
 			if f, ferr := os.Create(fmt.Sprintf("%s.%d", path, i)); ferr == nil {
 				pprof.Lookup("heap").WriteTo(f, 0)
@@ -485,6 +492,40 @@ func counterSum(reg *prometheus.Registry, name string) float64 {
 		}
 	}
 	return s
+}
+
+// largestStates names the n states whose checkpoints committed the most
+// bytes (rtdw_state_written_bytes_total), largest first: "job/operator/state MB".
+func largestStates(reg *prometheus.Registry, n int) []string {
+	mfs, err := reg.Gather()
+	if err != nil {
+		return nil
+	}
+	type series struct {
+		name string
+		v    float64
+	}
+	var all []series
+	for _, mf := range mfs {
+		if mf.GetName() != "rtdw_state_written_bytes_total" {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			l := map[string]string{}
+			for _, p := range m.GetLabel() {
+				l[p.GetName()] = p.GetValue()
+			}
+			all = append(all, series{l["job"] + "/" + l["operator"] + "/" + l["state"], m.GetCounter().GetValue()})
+		}
+	}
+	slices.SortFunc(all, func(a, b series) int { return cmp.Compare(b.v, a.v) })
+	var out []string
+	for _, x := range all[:min(n, len(all))] {
+		if x.v >= 0.05e6 {
+			out = append(out, fmt.Sprintf("%s %.1f", x.name, x.v/1e6))
+		}
+	}
+	return out
 }
 
 // freshnessTable is the table whose windows the freshness run times: the

@@ -28,6 +28,33 @@ func ScopeOf(key []byte) (Scope, bool) {
 	return Scope{Job: job, Operator: op, Partition: int32(binary.BigEndian.Uint32(b))}, true
 }
 
+// stateNameOf returns the state a raw key of the store belongs to and the
+// key's prefix up to the state's name (the operator's timer prefix for a
+// timer), which every key of that state shares.
+func stateNameOf(key []byte) (StateName, []byte) {
+	if len(key) == 0 || (key[0] != nsState && key[0] != nsTimer) {
+		return StateName{Name: "other"}, nil
+	}
+	b := key[1:]
+	_, b, ok := readStr(b)
+	if !ok {
+		return StateName{Name: "other"}, nil
+	}
+	op, b, ok := readStr(b)
+	if !ok || len(b) < 4 {
+		return StateName{Name: "other"}, nil
+	}
+	b = b[4:]
+	if key[0] == nsTimer {
+		return StateName{Operator: op, Name: "timers"}, key[:len(key)-len(b)]
+	}
+	name, b, ok := readStr(b)
+	if !ok {
+		return StateName{Operator: op, Name: "other"}, nil
+	}
+	return StateName{Operator: op, Name: name}, key[:len(key)-len(b)]
+}
+
 func readStr(b []byte) (string, []byte, bool) {
 	n, k := binary.Uvarint(b)
 	if k <= 0 || uint64(len(b)-k) < n {

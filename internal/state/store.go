@@ -35,7 +35,17 @@ type Store struct {
 	timers   map[string]*Timers // timer index per scope (key: the scope's timer prefix)
 	flushBuf []flushItem
 	fresh    freshFilter // keys written, for reads of state that started empty (fresh.go)
+	// wrote tallies the bytes (keys and values) of the state changes the
+	// batch holds, per state; Committed hands them over.
+	wrote   map[StateName]int
+	spare   map[StateName]int // the map Committed returned last, for reuse
+	tally   []byte            // the key prefix of tallyAs
+	tallyAs StateName         // the state the last tallied key belongs to
 }
+
+// StateName names a state of a job's operator: a value or map state's
+// name, or "timers" for the operator's timers.
+type StateName struct{ Operator, Name string }
 
 // DefaultCacheBytes bounds each store's cache of point reads.
 const DefaultCacheBytes = 4 << 20
@@ -110,18 +120,41 @@ func (s *Store) Pending() int {
 }
 
 // Committed starts a new batch after the log committed the one Batch
-// returned, and returns how many bytes of state that batch wrote (keys,
-// values and Pebble's per-record overhead: what the commit adds to the
-// WAL for state). Writes made since that call stay pending for the next
-// batch.
-func (s *Store) Committed() int {
-	n := max(0, s.batch.Len()-batchHeaderLen)
+// returned, and returns the bytes (keys and values) of the state changes
+// that batch held, per state: what the commit added to the WAL for each.
+// The map is the store's, valid until the next call. Writes made since
+// Batch stay pending for the next batch.
+func (s *Store) Committed() map[StateName]int {
 	s.newBatch()
-	return n
+	return s.takeWrote()
 }
 
-// batchHeaderLen is the fixed header of a Pebble batch's representation.
-const batchHeaderLen = 12
+func (s *Store) takeWrote() map[StateName]int {
+	w := s.wrote
+	if s.spare == nil {
+		s.spare = map[StateName]int{}
+	}
+	s.wrote, s.spare = s.spare, w
+	clear(s.wrote)
+	return w
+}
+
+// tallyKey adds n bytes to the state raw key k belongs to. Keys come
+// sorted, so consecutive ones mostly share the last one's prefix.
+func (s *Store) tallyKey(k []byte, n int) {
+	if s.tally == nil || !bytes.HasPrefix(k, s.tally) {
+		var p []byte
+		s.tallyAs, p = stateNameOf(k)
+		s.tally = append(s.tally[:0], p...) // k may be a reused buffer
+		if p == nil {
+			s.tally = nil
+		}
+	}
+	if s.wrote == nil {
+		s.wrote = map[StateName]int{}
+	}
+	s.wrote[s.tallyAs] += n
+}
 
 func (s *Store) newBatch() {
 	s.batch.Close()
@@ -138,6 +171,7 @@ func (s *Store) Discard() {
 		t.unload()
 	}
 	s.newBatch()
+	clear(s.wrote)
 }
 
 // Close releases the pending batch and buffers without committing them.
@@ -200,8 +234,10 @@ func (s *Store) flushWrites() error {
 		var err error
 		if e.del {
 			err = s.batch.Delete(e.k, nil)
+			s.tallyKey(e.k, len(e.k))
 		} else {
 			err = s.batch.Set(e.k, e.raw, nil)
+			s.tallyKey(e.k, len(e.k)+len(e.raw))
 		}
 		if err != nil {
 			return fmt.Errorf("state flush: %w", err)

@@ -160,11 +160,13 @@ func (t *Timers) flush() error {
 	})
 	for _, c := range changes {
 		var err error
+		k := t.key(c.it)
 		if c.set {
-			err = t.s.batch.Set(t.key(c.it), nil, nil)
+			err = t.s.batch.Set(k, nil, nil)
 		} else {
-			err = t.s.batch.Delete(t.key(c.it), nil)
+			err = t.s.batch.Delete(k, nil)
 		}
+		t.s.tallyKey(k, len(k))
 		if err != nil {
 			return fmt.Errorf("timers: %w", err)
 		}

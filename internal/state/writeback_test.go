@@ -480,3 +480,41 @@ func TestMapRangeWhileWriting(t *testing.T) {
 		t.Fatalf("after range: %q", got)
 	}
 }
+
+// Committed hands over the bytes each state's changes put into the batch
+// (keys and values), timers under "timers", and nothing of a discarded
+// batch.
+func TestCommittedTalliesPerState(t *testing.T) {
+	s := NewStore(openDiskDB(t), nil)
+	defer s.Close()
+	a, b := Scope{"j", "a", 0}, Scope{"j", "b", 0}
+	s.Value(a, "v").Put([]byte("k1"), make([]byte, 100))
+	s.Value(a, "v").Put([]byte("k2"), make([]byte, 100))
+	s.Map(b, "m").Put([]byte("k"), []byte("mk"), make([]byte, 50))
+	s.Timers(a).Register(EventTime, 10, []byte("k1"))
+	s.Timers(b).Register(EventTime, 10, []byte("k"))
+	s.Timers(b).Register(EventTime, 20, []byte("k"))
+	s.Batch()
+	got := s.Committed()
+	if n := got[StateName{"a", "v"}]; n < 200 || n > 300 {
+		t.Errorf("a/v: %d bytes, want two 100-byte values and their keys", n)
+	}
+	if n := got[StateName{"b", "m"}]; n < 50 || n > 100 {
+		t.Errorf("b/m: %d bytes, want one 50-byte value and its key", n)
+	}
+	ta, tb := got[StateName{"a", "timers"}], got[StateName{"b", "timers"}]
+	if ta == 0 || tb < 2*ta-4 || tb > 2*ta+4 { // b has two timers of a key as long as a's one
+		t.Errorf("timers: a %d bytes, b %d, want b about twice a", ta, tb)
+	}
+	if len(got) != 4 {
+		t.Errorf("tallied %v, want 4 states", got)
+	}
+	s.Value(a, "v").Put([]byte("k3"), make([]byte, 100))
+	s.Batch()
+	s.Discard()
+	s.Value(a, "v").Delete([]byte("k1"))
+	s.Batch()
+	if got := s.Committed(); len(got) != 1 || got[StateName{"a", "v"}] == 0 || got[StateName{"a", "v"}] > 30 {
+		t.Errorf("after a discarded batch and one delete: %v, want only the delete's key", got)
+	}
+}

@@ -38,8 +38,9 @@ type Metrics struct {
 	// partition, as lag and watermarks are (the job's is their max).
 	Freshness *prometheus.GaugeVec
 	// StateWritten is the keyed state and timer changes a job's
-	// checkpoints committed, in bytes: its state's share of the store's
-	// write-ahead log. State that is written and deleted within one
+	// checkpoints committed, in bytes of keys and values, per operator and
+	// state ("timers" for an operator's timers): their share of the
+	// store's write-ahead log. State written and deleted within one
 	// checkpoint (a record waiting a moment) costs nothing here.
 	StateWritten *prometheus.CounterVec
 	// StoreBytes is the disk space of the store keyed state (and in
@@ -91,7 +92,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		Freshness: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "rtdw_freshness_seconds",
 			Help: "At a task's last checkpoint, the age of the newest source record it committed (wall clock minus the record's log timestamp); a job's is the max over its partitions."}, []string{"job", "partition"}),
 		StateWritten: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "rtdw_state_written_bytes_total",
-			Help: "Bytes of keyed state and timer changes a job's checkpoints committed (its state's share of the store's write-ahead log)."}, []string{"job"}),
+			Help: "Bytes (keys and values) of keyed state and timer changes a job's checkpoints committed, per operator and state (its share of the store's write-ahead log)."}, []string{"job", "operator", "state"}),
 		StoreBytes: prometheus.NewGauge(prometheus.GaugeOpts{Name: "rtdw_state_store_bytes",
 			Help: "Disk space of the local store keyed state lives in (embedded mode: with the log's index)."}),
 		TaskTime: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "rtdw_task_seconds_total",

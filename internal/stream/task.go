@@ -906,13 +906,15 @@ func (t *task) prepare() (bool, error) {
 // committed moves the task past a checkpoint the log (or the worker's
 // session) has committed.
 func (t *task) committed() error {
-	stateBytes := t.store.Committed()
+	wrote := t.store.Committed()
 	for _, s := range t.segs {
 		s.committed = s.offset
 	}
 	t.checkpoints++
 	m, job := t.o.Metrics, t.job.Name
-	m.StateWritten.WithLabelValues(job).Add(float64(stateBytes))
+	for st, n := range wrote {
+		m.StateWritten.WithLabelValues(job, st.Operator, st.Name).Add(float64(n))
+	}
 	// Outputs per topic, less repartition topics and dead letters: counted
 	// by runs of one topic, then summed per topic, so that interleaved
 	// sinks cost a map update per run, not a label lookup.
