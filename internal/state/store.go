@@ -36,11 +36,11 @@ type Store struct {
 	flushBuf []flushItem
 	fresh    freshFilter // keys written, for reads of state that started empty (fresh.go)
 	// wrote tallies the bytes (keys and values) of the state changes the
-	// batch holds, per state; Committed hands them over.
-	wrote   map[StateName]int
-	spare   map[StateName]int // the map Committed returned last, for reuse
-	tally   []byte            // the key prefix of tallyAs
-	tallyAs StateName         // the state the last tallied key belongs to
+	// batch holds, per state; Committed hands them over. tallyTo is the
+	// count of the state whose keys start with tally, the last one seen.
+	wrote   map[StateName]*int
+	tally   []byte
+	tallyTo *int
 }
 
 // StateName names a state of a job's operator: a value or map state's
@@ -130,30 +130,42 @@ func (s *Store) Committed() map[StateName]int {
 }
 
 func (s *Store) takeWrote() map[StateName]int {
-	w := s.wrote
-	if s.spare == nil {
-		s.spare = map[StateName]int{}
+	out := make(map[StateName]int, len(s.wrote))
+	for st, n := range s.wrote {
+		out[st] = *n
 	}
-	s.wrote, s.spare = s.spare, w
+	s.dropWrote()
+	return out
+}
+
+func (s *Store) dropWrote() {
 	clear(s.wrote)
-	return w
+	s.tally, s.tallyTo = s.tally[:0], nil
 }
 
 // tallyKey adds n bytes to the state raw key k belongs to. Keys come
-// sorted, so consecutive ones mostly share the last one's prefix.
+// sorted, so consecutive ones mostly share the last one's prefix: a key
+// costs a prefix comparison, a new state a parse and a map lookup.
 func (s *Store) tallyKey(k []byte, n int) {
-	if s.tally == nil || !bytes.HasPrefix(k, s.tally) {
-		var p []byte
-		s.tallyAs, p = stateNameOf(k)
+	if s.tallyTo == nil || !bytes.HasPrefix(k, s.tally) {
+		st, p := stateNameOf(k)
+		if s.wrote == nil {
+			s.wrote = map[StateName]*int{}
+		}
+		c := s.wrote[st]
+		if c == nil {
+			c = new(int)
+			s.wrote[st] = c
+		}
+		s.tallyTo = c
 		s.tally = append(s.tally[:0], p...) // k may be a reused buffer
 		if p == nil {
-			s.tally = nil
+			s.tallyTo = nil // no shared prefix: parse the next key again
+			*c += n
+			return
 		}
 	}
-	if s.wrote == nil {
-		s.wrote = map[StateName]int{}
-	}
-	s.wrote[s.tallyAs] += n
+	*s.tallyTo += n
 }
 
 func (s *Store) newBatch() {
@@ -171,7 +183,7 @@ func (s *Store) Discard() {
 		t.unload()
 	}
 	s.newBatch()
-	clear(s.wrote)
+	s.dropWrote()
 }
 
 // Close releases the pending batch and buffers without committing them.
