@@ -122,8 +122,7 @@ func (s *Store) Pending() int {
 // Committed starts a new batch after the log committed the one Batch
 // returned, and returns the bytes (keys and values) of the state changes
 // that batch held, per state: what the commit added to the WAL for each.
-// The map is the store's, valid until the next call. Writes made since
-// Batch stay pending for the next batch.
+// Writes made since Batch stay pending for the next batch.
 func (s *Store) Committed() map[StateName]int {
 	s.newBatch()
 	return s.takeWrote()
