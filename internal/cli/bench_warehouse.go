@@ -78,7 +78,9 @@ then, each in its own child process:
       rows into DuckDB, each with exactly-once checkpoints.
 It prints wall and CPU time (user+sys of the child), ODS records/s per core
 (records in / CPU seconds) per layer and for the whole warehouse, peak RSS,
-and the ratio of per-core throughput to (a).
+the ratio of per-core throughput to (a), and the keyed state and timers
+each layer's checkpoints committed (rtdw_state_written_bytes_total), with
+its three largest states.
 Then, unless --live 0, (c) freshness: the demo's live path (shop at --rate
 records/s, every job, the load, in one process) for --live; for every closed
 10-second window of dws_traffic_vc_ch_ar_is_new_page_view_window, the time
