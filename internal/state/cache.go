@@ -32,6 +32,18 @@ func (c *lru) get(k []byte) ([]byte, bool) {
 	return e.Value.(*lruEntry).raw, true
 }
 
+// peek is get without making k recent: for a look that is not a read.
+func (c *lru) peek(k []byte) ([]byte, bool) {
+	if c == nil {
+		return nil, false
+	}
+	e, ok := c.m[string(k)]
+	if !ok {
+		return nil, false
+	}
+	return e.Value.(*lruEntry).raw, true
+}
+
 func (c *lru) put(k, raw []byte) {
 	if c == nil {
 		return

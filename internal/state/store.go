@@ -456,11 +456,9 @@ func (h *handle) get(k []byte) ([]byte, bool, error) {
 
 func (h *handle) put(k, v []byte) {
 	w := &h.s.wb
-	e := w.get(k)
-	if e == nil {
-		absent := h.knownAbsent(k)
-		e = w.entry(k, h.ordered)
-		e.absent = absent
+	e, created := w.entry(k, h.ordered)
+	if created {
+		e.absent = h.knownAbsent(k) // before fresh.add records k
 	}
 	h.s.fresh.add(k)
 	var hdr [binary.MaxVarintLen64]byte
@@ -491,7 +489,7 @@ func (h *handle) put(k, v []byte) {
 // written.
 func (h *handle) knownAbsent(k []byte) bool {
 	if !h.once {
-		if raw, ok := h.s.cache.get(k); ok {
+		if raw, ok := h.s.cache.peek(k); ok {
 			return raw == nil
 		}
 	}
@@ -499,7 +497,8 @@ func (h *handle) knownAbsent(k []byte) bool {
 }
 
 func (h *handle) delete(k []byte) {
-	if e := h.s.wb.get(k); e != nil && e.absent && !e.del {
+	e, created := h.s.wb.entry(k, h.ordered)
+	if !created && e.absent && !e.del {
 		// Put and deleted since the last flush, absent before: as if never
 		// written. A record that waits a moment (a hold, a buffer, a
 		// window) then costs the checkpoint nothing, not a tombstone.
@@ -509,7 +508,6 @@ func (h *handle) delete(k []byte) {
 		}
 		return
 	}
-	e := h.s.wb.entry(k, h.ordered)
 	var keep []byte
 	if !h.ordered {
 		keep = e.raw[:0] // the buffer, for a later put

@@ -100,10 +100,10 @@ func (w *writeBuffer) get(k []byte) *dirtyEntry {
 	return w.m[string(k)]
 }
 
-// entry returns k's entry, adding an empty one.
-func (w *writeBuffer) entry(k []byte, ordered bool) *dirtyEntry {
+// entry returns k's entry, adding an empty one (created).
+func (w *writeBuffer) entry(k []byte, ordered bool) (*dirtyEntry, bool) {
 	if e, ok := w.m[string(k)]; ok {
-		return e
+		return e, false
 	}
 	n := len(w.slabs)
 	if n == 0 || len(w.slabs[n-1]) == cap(w.slabs[n-1]) {
@@ -120,7 +120,7 @@ func (w *writeBuffer) entry(k []byte, ordered bool) *dirtyEntry {
 		w.maps.ReplaceOrInsert(e)
 	}
 	w.keyBytes += len(k)
-	return e
+	return e, true
 }
 
 // rangeOf returns the buffered map entries with keys in [lo, hi), in order.
