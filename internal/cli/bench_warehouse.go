@@ -441,8 +441,8 @@ func benchWarehouseEngine(ctx context.Context, g *globals, o *benchWarehouseOpti
 		err = stream.Run(ctx, stream.Options{Log: l, Interval: cfg.CheckpointInterval, Partitions: cfg.Partitions,
 			Drain: true, Metrics: stream.NewMetrics(reg), Logger: g.logger}, w.jobs...)
 		m := warehouseLayer{Name: layer.name, Wall: time.Since(start).Seconds(), CPU: cpuSeconds() - cpu0,
-			DeadLetters: int64(counterSum(reg, "rtdw_dead_letters_total")), StateBytes: int64(counterSum(reg, "rtdw_state_written_bytes_total")),
-			StateTop: largestStates(reg, 3)}
+			DeadLetters: int64(counterSum(reg, "rtdw_dead_letters_total"))}
+		m.StateBytes, m.StateTop = stateWritten(reg, 3)
 		if path := os.Getenv("RTDW_MEMPROFILE"); path != "" { // the Go heap in use at the end of each layer
 			if f, ferr := os.Create(fmt.Sprintf("%s.%d", path, i)); ferr == nil {
 				pprof.Lookup("heap").WriteTo(f, 0)
@@ -496,13 +496,15 @@ func counterSum(reg *prometheus.Registry, name string) float64 {
 	return s
 }
 
-// largestStates names the n states whose checkpoints committed the most
-// bytes (rtdw_state_written_bytes_total), largest first: "job/operator/state MB".
-func largestStates(reg *prometheus.Registry, n int) []string {
+// stateWritten is the bytes all states' checkpoints committed
+// (rtdw_state_written_bytes_total) and the n states that committed the
+// most, largest first: "job/operator/state MB".
+func stateWritten(reg *prometheus.Registry, n int) (int64, []string) {
 	mfs, err := reg.Gather()
 	if err != nil {
-		return nil
+		return 0, nil
 	}
+	var total float64
 	type series struct {
 		name string
 		v    float64
@@ -518,6 +520,7 @@ func largestStates(reg *prometheus.Registry, n int) []string {
 				l[p.GetName()] = p.GetValue()
 			}
 			all = append(all, series{l["job"] + "/" + l["operator"] + "/" + l["state"], m.GetCounter().GetValue()})
+			total += m.GetCounter().GetValue()
 		}
 	}
 	slices.SortFunc(all, func(a, b series) int { return cmp.Compare(b.v, a.v) })
@@ -527,7 +530,7 @@ func largestStates(reg *prometheus.Registry, n int) []string {
 			out = append(out, fmt.Sprintf("%s %.1f", x.name, x.v/1e6))
 		}
 	}
-	return out
+	return int64(total), out
 }
 
 // freshnessTable is the table whose windows the freshness run times: the
