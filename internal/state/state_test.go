@@ -400,3 +400,30 @@ func TestReadBetweenFlushAndCommit(t *testing.T) {
 		}
 	}
 }
+
+// A point read builds its store key in the state's own buffer: reading a
+// cached entry allocates only the copy of the value it returns, whatever
+// the key's length.
+func TestReadsBuildKeysInPlace(t *testing.T) {
+	s := NewStoreWithCache(openDB(t), nil, 1<<20)
+	v := s.Value(Scope{"j", "o", 0}, "v")
+	m := s.Map(Scope{"j", "o", 0}, "m")
+	key := make([]byte, 200) // longer than any buffer a shorter key left
+	for i := range key {
+		key[i] = byte('a' + i%26)
+	}
+	v.Put(key, []byte("value"))
+	m.Put(key, key, []byte("entry"))
+	commit(t, s)
+	for name, get := range map[string]func() ([]byte, bool, error){
+		"value": func() ([]byte, bool, error) { return v.Get(key) },
+		"map":   func() ([]byte, bool, error) { return m.Get(key, key) },
+	} {
+		if _, ok, err := get(); !ok || err != nil {
+			t.Fatalf("%s: %v %v", name, ok, err)
+		}
+		if allocs := testing.AllocsPerRun(100, func() { get() }); allocs != 1 {
+			t.Errorf("%s state: a cached read allocates %v times, want 1 (the value's copy)", name, allocs)
+		}
+	}
+}

@@ -360,10 +360,13 @@ func (s *Store) empty(prefix []byte) (bool, error) {
 	return !it.First(), nil
 }
 
+// key returns the store key of k in the handle's buffer: valid until the
+// next call (every consumer copies what it keeps).
 func (h *handle) key(k []byte) []byte {
 	h.kbuf = append(h.kbuf[:0], h.prefix...)
 	h.kbuf = binary.AppendUvarint(h.kbuf, uint64(len(k)))
-	return append(h.kbuf, k...)
+	h.kbuf = append(h.kbuf, k...)
+	return h.kbuf
 }
 
 // expiry is the encoded expiry of an entry written now.
@@ -545,8 +548,7 @@ func (v *ValueState) Delete(key []byte) error {
 
 // MapState holds a map per key.
 type MapState struct {
-	h    handle
-	mbuf []byte
+	h handle
 }
 
 // Map returns the map state named name in scope sc. Point reads (Get)
@@ -558,9 +560,10 @@ func (s *Store) Map(sc Scope, name string, opts ...Option) *MapState {
 	return m
 }
 
+// key returns the store key of key's entry mk, in the handle's buffer.
 func (m *MapState) key(key, mk []byte) []byte {
-	m.mbuf = append(m.h.key(key), mk...)
-	return m.mbuf
+	m.h.kbuf = append(m.h.key(key), mk...)
+	return m.h.kbuf
 }
 
 // Get returns one entry of the key's map.

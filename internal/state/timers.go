@@ -89,7 +89,8 @@ func (t *Timers) key(it timerItem) []byte {
 	t.kbuf = append(t.kbuf[:0], t.prefix...)
 	t.kbuf = append(t.kbuf, byte(it.d))
 	t.kbuf = binary.BigEndian.AppendUint64(t.kbuf, uint64(it.ts)^(1<<63)) // sign flip keeps negative times ordered
-	return append(t.kbuf, it.key...)
+	t.kbuf = append(t.kbuf, it.key...)
+	return t.kbuf
 }
 
 // load reads the scope's timers from the store once.
