@@ -519,18 +519,23 @@ type groupBatch struct {
 
 func (l *Log) groupBatch(reqs []*commitReq) groupBatch {
 	var only *pebble.Batch
+	states, size := 0, 0
 	for _, r := range reqs {
 		if st := r.txn.State; st != nil && !st.Empty() && l.checkTxn(r.txn) == nil {
-			if only != nil {
-				return groupBatch{l.db.NewBatch(), true}
-			}
 			only = st
+			states++
+			size += len(st.Repr())
 		}
 	}
-	if only == nil {
+	switch states {
+	case 0:
 		return groupBatch{l.db.NewBatch(), true}
+	case 1:
+		return groupBatch{only, false}
 	}
-	return groupBatch{only, false}
+	// Sized for the states it copies (and some bookkeeping): a batch grows
+	// by doubling, copying what it holds each time.
+	return groupBatch{l.db.NewBatchWithSize(size + size/16 + 4<<10), true}
 }
 
 // commitBatch commits b. Pebble panics when it cannot write a new WAL
