@@ -34,14 +34,14 @@ func (f *fields) set(name string, val string, ok bool) {
 	}
 }
 
-// apply returns value (a JSON object) with the fields set.
-func (f *fields) apply(value []byte) ([]byte, error) {
-	var p fastjson.Parser
-	v, err := p.ParseBytes(value)
-	if err != nil || v.Type() != fastjson.TypeObject {
-		return nil, stream.BadInput("malformed_json", "enrich: not a JSON object: %v", err)
+// apply returns v (a JSON object, parsed by the caller) with the fields
+// set, as JSON.
+func (f *fields) apply(v *fastjson.Value) ([]byte, error) {
+	if v.Type() != fastjson.TypeObject {
+		return nil, stream.BadInput("malformed_json", "enrich: not a JSON object: %s", v.Type())
 	}
-	var a fastjson.Arena
+	a := arenas.Get()
+	defer arenas.Put(a)
 	o := v.GetObject()
 	for i, n := range f.names {
 		if f.vals[i] == nil {
@@ -53,9 +53,39 @@ func (f *fields) apply(value []byte) ([]byte, error) {
 	return jsonw.AppendValue(nil, v), nil
 }
 
+// Enrichments run for every window row, several at once (the lookup's
+// concurrency): their parsers and arenas come from pools.
+var (
+	parserPool fastjson.ParserPool
+	arenas     fastjson.ArenaPool
+)
+
+// parsers lends one enrichment its parsers: the values they return stay
+// valid until done gives them back.
+type parsers struct {
+	n  int
+	ps [8]*fastjson.Parser
+}
+
+func (s *parsers) parse(b []byte) (*fastjson.Value, error) {
+	p := parserPool.Get()
+	if s.n < len(s.ps) {
+		s.ps[s.n] = p
+		s.n++
+	} // else left to the collector
+	return p.ParseBytes(b)
+}
+
+func (s *parsers) done() {
+	for _, p := range s.ps[:s.n] {
+		parserPool.Put(p)
+	}
+	s.n = 0
+}
+
 // dimRow reads one dimension row; nil when key is empty or the row is
 // missing (the lookup counts the miss).
-func dimRow(ctx context.Context, get dim.Getter, table, key string) (*fastjson.Value, error) {
+func dimRow(ctx context.Context, get dim.Getter, ps *parsers, table, key string) (*fastjson.Value, error) {
 	if key == "" {
 		return nil, nil
 	}
@@ -66,7 +96,7 @@ func dimRow(ctx context.Context, get dim.Getter, table, key string) (*fastjson.V
 	if !ok {
 		return nil, nil
 	}
-	v, err := new(fastjson.Parser).ParseBytes(raw)
+	v, err := ps.parse(raw)
 	if err != nil || v.Type() != fastjson.TypeObject {
 		return nil, fmt.Errorf("dimension %s[%s] is not a JSON object: %q", table, key, raw)
 	}
@@ -84,12 +114,14 @@ func col(row *fastjson.Value, name string) (string, bool) {
 // enrichSku fills a sku window row from the sku, its spu, trademark and
 // category path.
 func enrichSku(ctx context.Context, value []byte, get dim.Getter) ([]byte, error) {
-	v, err := fastjson.ParseBytes(value)
+	var ps parsers
+	defer ps.done()
+	v, err := ps.parse(value)
 	if err != nil {
 		return nil, stream.BadInput("malformed_json", "%v", err)
 	}
 	skuID, _ := text(v, "sku_id")
-	sku, err := dimRow(ctx, get, dimTableSku, skuID)
+	sku, err := dimRow(ctx, get, &ps, dimTableSku, skuID)
 	if err != nil {
 		return nil, err
 	}
@@ -98,7 +130,7 @@ func enrichSku(ctx context.Context, value []byte, get dim.Getter) ([]byte, error
 	f.set("sku_name", name, ok)
 	spuID, ok := col(sku, "spu_id")
 	f.set("spu_id", spuID, ok)
-	spu, err := dimRow(ctx, get, dimTableSpu, spuID)
+	spu, err := dimRow(ctx, get, &ps, dimTableSpu, spuID)
 	if err != nil {
 		return nil, err
 	}
@@ -108,23 +140,23 @@ func enrichSku(ctx context.Context, value []byte, get dim.Getter) ([]byte, error
 	f.set("trademark_id", tmID, ok)
 	c3ID, ok := col(sku, "category3_id")
 	f.set("category3_id", c3ID, ok)
-	if err := trademarkAndCategories(ctx, get, &f, tmID, c3ID); err != nil {
+	if err := trademarkAndCategories(ctx, get, &ps, &f, tmID, c3ID); err != nil {
 		return nil, err
 	}
-	return f.apply(value)
+	return f.apply(v)
 }
 
 // trademarkAndCategories sets trademark_name and the category path
 // (category3's name, category2 and 1 ids and names) from a trademark and a
 // category3 id.
-func trademarkAndCategories(ctx context.Context, get dim.Getter, f *fields, tmID, c3ID string) error {
-	tm, err := dimRow(ctx, get, dimTableTrademark, tmID)
+func trademarkAndCategories(ctx context.Context, get dim.Getter, ps *parsers, f *fields, tmID, c3ID string) error {
+	tm, err := dimRow(ctx, get, ps, dimTableTrademark, tmID)
 	if err != nil {
 		return err
 	}
 	name, ok := col(tm, "tm_name")
 	f.set("trademark_name", name, ok)
-	c3, err := dimRow(ctx, get, dimTableCategory3, c3ID)
+	c3, err := dimRow(ctx, get, ps, dimTableCategory3, c3ID)
 	if err != nil {
 		return err
 	}
@@ -132,7 +164,7 @@ func trademarkAndCategories(ctx context.Context, get dim.Getter, f *fields, tmID
 	f.set("category3_name", name, ok)
 	c2ID, ok := col(c3, "category2_id")
 	f.set("category2_id", c2ID, ok)
-	c2, err := dimRow(ctx, get, dimTableCategory2, c2ID)
+	c2, err := dimRow(ctx, get, ps, dimTableCategory2, c2ID)
 	if err != nil {
 		return err
 	}
@@ -140,7 +172,7 @@ func trademarkAndCategories(ctx context.Context, get dim.Getter, f *fields, tmID
 	f.set("category2_name", name, ok)
 	c1ID, ok := col(c2, "category1_id")
 	f.set("category1_id", c1ID, ok)
-	c1, err := dimRow(ctx, get, dimTableCategory1, c1ID)
+	c1, err := dimRow(ctx, get, ps, dimTableCategory1, c1ID)
 	if err != nil {
 		return err
 	}
@@ -151,17 +183,19 @@ func trademarkAndCategories(ctx context.Context, get dim.Getter, f *fields, tmID
 
 // enrichProvince fills province_name.
 func enrichProvince(ctx context.Context, value []byte, get dim.Getter) ([]byte, error) {
-	v, err := fastjson.ParseBytes(value)
+	var ps parsers
+	defer ps.done()
+	v, err := ps.parse(value)
 	if err != nil {
 		return nil, stream.BadInput("malformed_json", "%v", err)
 	}
 	id, _ := text(v, "province_id")
-	p, err := dimRow(ctx, get, dimTableProvince, id)
+	p, err := dimRow(ctx, get, &ps, dimTableProvince, id)
 	if err != nil {
 		return nil, err
 	}
 	var f fields
 	name, ok := col(p, "name")
 	f.set("province_name", name, ok)
-	return f.apply(value)
+	return f.apply(v)
 }

@@ -3,8 +3,6 @@ package dws
 import (
 	"context"
 
-	"github.com/valyala/fastjson"
-
 	"github.com/rtdw/rtdw/internal/dim"
 	"github.com/rtdw/rtdw/internal/operator"
 	"github.com/rtdw/rtdw/internal/stream"
@@ -56,12 +54,14 @@ func TmCategoryRefund(cfg Config) *stream.Job {
 
 // enrichRefundSku adds the sku's trademark_id and category3_id to the fact.
 func enrichRefundSku(ctx context.Context, value []byte, get dim.Getter) ([]byte, error) {
-	v, err := fastjson.ParseBytes(value)
+	var ps parsers
+	defer ps.done()
+	v, err := ps.parse(value)
 	if err != nil {
 		return nil, stream.BadInput("malformed_json", "%v", err)
 	}
 	skuID, _ := text(v, "sku_id")
-	sku, err := dimRow(ctx, get, dimTableSku, skuID)
+	sku, err := dimRow(ctx, get, &ps, dimTableSku, skuID)
 	if err != nil {
 		return nil, err
 	}
@@ -70,7 +70,7 @@ func enrichRefundSku(ctx context.Context, value []byte, get dim.Getter) ([]byte,
 	f.set("trademark_id", tm, ok)
 	c3, ok := col(sku, "category3_id")
 	f.set("category3_id", c3, ok)
-	return f.apply(value)
+	return f.apply(v)
 }
 
 func refundBean(rec *stream.Record) (stream.Record, error) {
@@ -87,15 +87,17 @@ func refundBean(rec *stream.Record) (stream.Record, error) {
 
 // enrichRefundRow fills the trademark name and the category path.
 func enrichRefundRow(ctx context.Context, value []byte, get dim.Getter) ([]byte, error) {
-	v, err := fastjson.ParseBytes(value)
+	var ps parsers
+	defer ps.done()
+	v, err := ps.parse(value)
 	if err != nil {
 		return nil, stream.BadInput("malformed_json", "%v", err)
 	}
 	tm, _ := text(v, "trademark_id")
 	c3, _ := text(v, "category3_id")
 	var f fields
-	if err := trademarkAndCategories(ctx, get, &f, tm, c3); err != nil {
+	if err := trademarkAndCategories(ctx, get, &ps, &f, tm, c3); err != nil {
 		return nil, err
 	}
-	return f.apply(value)
+	return f.apply(v)
 }
