@@ -45,6 +45,19 @@ func IsDDL(typ string) bool {
 
 // DecodeValue decodes a parsed Maxwell record.
 func DecodeValue(v *fastjson.Value) (change.Change, error) {
+	c, _, err := DecodeValueInto(v, nil)
+	return c, err
+}
+
+// DecodeValueInto is DecodeValue that writes the row's JSON (data, old)
+// into buf and returns it grown: a decoder that reuses buf allocates
+// nothing per record for it, and the change is valid until buf is reused.
+func DecodeValueInto(v *fastjson.Value, buf []byte) (change.Change, []byte, error) {
+	c, err := decodeValue(v, &buf)
+	return c, buf, err
+}
+
+func decodeValue(v *fastjson.Value, buf *[]byte) (change.Change, error) {
 	var c change.Change
 	if v.Type() != fastjson.TypeObject {
 		return c, fmt.Errorf("maxwell: record is %s, want object", v.Type())
@@ -83,7 +96,7 @@ func DecodeValue(v *fastjson.Value) (change.Change, error) {
 	c.Commit = v.GetBool("commit")
 	switch d := v.Get("data"); {
 	case d != nil && d.Type() == fastjson.TypeObject:
-		c.Data = jsonw.AppendValue(nil, d)
+		c.Data = appendTo(buf, d)
 	case (d == nil || d.Type() == fastjson.TypeNull) && (c.Type == change.BootstrapStart || c.Type == change.BootstrapComplete):
 		c.Data = []byte("{}")
 	case d != nil && d.Type() == fastjson.TypeArray:
@@ -95,10 +108,18 @@ func DecodeValue(v *fastjson.Value) (change.Change, error) {
 		if o.Type() != fastjson.TypeObject {
 			return c, fmt.Errorf("maxwell: \"old\" is %s, want object", o.Type())
 		}
-		c.Old = jsonw.AppendValue(nil, o)
+		c.Old = appendTo(buf, o)
 	}
 	if err := c.Validate(); err != nil {
 		return c, fmt.Errorf("maxwell: %w", err)
 	}
 	return c, nil
+}
+
+// appendTo appends v's JSON to *buf and returns it as a slice of its own
+// (capped: what is appended later cannot write into it).
+func appendTo(buf *[]byte, v *fastjson.Value) []byte {
+	n := len(*buf)
+	*buf = jsonw.AppendValue(*buf, v)
+	return (*buf)[n:len(*buf):len(*buf)]
 }

@@ -37,11 +37,20 @@ type Decoder struct {
 	format string
 	p      fastjson.Parser
 	types  debezium.Types
+	reuse  bool            // Reuse: buf and cs are the results' storage
+	buf    []byte          // the rows' JSON of the last Maxwell record
+	cs     []change.Change // its change
 }
 
 // SetTypes declares column types for the formats that do not carry them
 // (Debezium without the schema envelope; see package debezium).
 func (d *Decoder) SetTypes(t debezium.Types) { d.types = t }
+
+// Reuse makes the decoder return changes that are valid only until its
+// next call, so that decoding a Maxwell record allocates no row buffers
+// (for a caller that is done with each change before it decodes the
+// next).
+func (d *Decoder) Reuse() { d.reuse = true }
 
 // NewDecoder returns a decoder for format (one of Formats).
 func NewDecoder(format string) (*Decoder, error) {
@@ -81,6 +90,16 @@ func (d *Decoder) decode(v *fastjson.Value) ([]change.Change, error) {
 	}
 	switch format {
 	case Maxwell:
+		if d.reuse {
+			var c change.Change
+			var err error
+			c, d.buf, err = maxwell.DecodeValueInto(v, d.buf[:0])
+			if err != nil {
+				return nil, err
+			}
+			d.cs = append(d.cs[:0], c)
+			return d.cs, nil
+		}
 		c, err := maxwell.DecodeValue(v)
 		if err != nil {
 			return nil, err

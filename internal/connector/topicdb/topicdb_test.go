@@ -245,3 +245,50 @@ func NewDecoderMust(t *testing.T) *Decoder {
 	}
 	return d
 }
+
+// A decoder that reuses its buffers decodes every case as a fresh one
+// does, case after case, and allocates no row buffers for Maxwell.
+func TestReuseDecodesTheSame(t *testing.T) {
+	for _, format := range []string{Auto, Maxwell} {
+		d, err := NewDecoder(format)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d.Reuse()
+		for round := range 2 {
+			for _, c := range cases {
+				if c.format != Maxwell && (format != Auto || c.format != Auto) {
+					continue // Auto decodes the Maxwell and auto cases; Maxwell, its own
+				}
+				got, err := d.Decode([]byte(c.in))
+				if c.notChange != errors.Is(err, change.ErrNotChange) || !c.notChange && err != nil {
+					t.Fatalf("%s (round %d): %v", c.name, round, err)
+				}
+				if c.notChange {
+					continue
+				}
+				if len(got) != len(c.want) {
+					t.Fatalf("%s: %d changes, want %d", c.name, len(got), len(c.want))
+				}
+				for i, ch := range got {
+					if g := string(ch.AppendMaxwell(nil)); !sameJSON(t, g, c.want[i]) {
+						t.Errorf("%s (round %d) change %d:\n got %s\nwant %s", c.name, round, i, g, c.want[i])
+					}
+				}
+			}
+		}
+	}
+	in := []byte(`{"database":"gmall","table":"order_info","type":"update","ts":1651217960,"data":{"id":7,"order_status":"1002","user_id":"12"},"old":{"order_status":"1001"}}`)
+	fresh, _ := NewDecoder(Maxwell)
+	reused, _ := NewDecoder(Maxwell)
+	reused.Reuse()
+	v, err := fresh.p.ParseBytes(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := testing.AllocsPerRun(100, func() { fresh.DecodeValue(v) })
+	b := testing.AllocsPerRun(100, func() { reused.DecodeValue(v) })
+	if b >= a-2 { // data, old and the slice of changes
+		t.Errorf("a reusing decoder allocates %v times per record, a fresh one %v", b, a)
+	}
+}

@@ -78,6 +78,7 @@ func decodeFacts(c FactConfig, rules map[string]factRule) stream.Factory {
 			panic(err) // FactConfig validated the format
 		}
 		dec.SetTypes(ods.ColumnTypes)
+		dec.Reuse() // each change is done with before the next record
 		return &factDecoder{db: c.Database, format: c.TopicDBFormat, dec: dec, rules: rules}
 	}
 }
