@@ -80,6 +80,10 @@ type broadcast struct {
 	// the held map (nheld > 0 without the mark): released from there first.
 	legacy bool
 	marked bool // the v2 mark is in state
+	// lbuf and ebuf hold the list being changed and the entry being
+	// added (state copies what is put), so a hold or release allocates
+	// neither.
+	lbuf, ebuf []byte
 }
 
 var (
@@ -143,7 +147,11 @@ func (b *broadcast) holding(key []byte) (list []byte, busy bool, err error) {
 			return nil, busy, err
 		}
 	}
-	return b.list.Get(key)
+	list, busy, err = b.list.AppendTo(b.lbuf[:0], key)
+	if busy {
+		b.lbuf = list[:0]
+	}
+	return list, busy, err
 }
 
 func (b *broadcast) Process(rec *stream.Record, out stream.Emitter) error {
@@ -269,11 +277,12 @@ func decodeHeld(v []byte) (heldRecord, error) {
 // hold holds rec behind the key's held records (list: the key's list, nil
 // for none).
 func (b *broadcast) hold(rec *stream.Record, list []byte) error {
-	entry := appendHeld(nil, rec)
+	entry := appendHeld(b.ebuf[:0], rec)
+	b.ebuf = entry[:0]
 	b.seq++
 	switch {
 	case len(list) == 0:
-		list = append(binary.AppendUvarint([]byte{0}, uint64(len(entry))), entry...)
+		list = append(binary.AppendUvarint(append(b.lbuf[:0], 0), uint64(len(entry))), entry...)
 	case list[0]&flagMore == 0 && len(list) < maxListBytes:
 		list = append(binary.AppendUvarint(list, uint64(len(entry))), entry...)
 	default: // the list is full: in the more map, after it
@@ -283,10 +292,11 @@ func (b *broadcast) hold(rec *stream.Record, list []byte) error {
 		if list[0]&flagMore != 0 {
 			list = nil // unchanged
 		} else {
-			list = append([]byte{list[0] | flagMore}, list[1:]...)
+			list[0] |= flagMore // (list is this operator's copy)
 		}
 	}
 	if list != nil {
+		b.lbuf = list[:0]
 		if err := b.list.Put(rec.Key, list); err != nil {
 			return err
 		}
@@ -328,13 +338,14 @@ func (b *broadcast) release(key []byte, upTo int64, out stream.Emitter) error {
 			return bad
 		}
 	}
-	list, ok, err := b.list.Get(key)
+	list, ok, err := b.list.AppendTo(b.lbuf[:0], key)
 	if err != nil {
 		return err
 	}
 	if !ok || len(list) == 0 {
 		return bad
 	}
+	b.lbuf = list[:0] // decodeHeld copies what the records keep
 	flags, rest := list[0], list[1:]
 	for len(rest) > 0 {
 		n, k := binary.Uvarint(rest)
@@ -369,7 +380,9 @@ func (b *broadcast) release(key []byte, upTo int64, out stream.Emitter) error {
 	case len(rest) == 0 && flags == 0:
 		err = b.list.Delete(key)
 	case len(rest) != len(list)-1 || flags != list[0]:
-		err = b.list.Put(key, append([]byte{flags}, rest...))
+		list[0] = flags
+		n := copy(list[1:], rest) // rest is list's tail: it moves forward
+		err = b.list.Put(key, list[:1+n])
 	}
 	if err != nil {
 		return err // a state failure wins over a bad record

@@ -427,3 +427,36 @@ func TestReadsBuildKeysInPlace(t *testing.T) {
 		}
 	}
 }
+
+// AppendTo reads a value into the caller's buffer: the same bytes as Get,
+// wherever the value is (write buffer, batch, committed), nil when absent.
+func TestAppendTo(t *testing.T) {
+	s := NewStore(openDB(t), nil)
+	v := s.Value(Scope{"j", "o", 0}, "v")
+	buf := make([]byte, 0, 64)
+	check := func(when string, want string, present bool) {
+		t.Helper()
+		got, ok, err := v.AppendTo(append(buf[:0], "prefix:"...), []byte("k"))
+		if err != nil || ok != present {
+			t.Fatalf("%s: %q %v %v", when, got, ok, err)
+		}
+		if present && string(got) != "prefix:"+want {
+			t.Fatalf("%s: appended %q, want prefix:%s", when, got, want)
+		}
+		if !present && got != nil {
+			t.Fatalf("%s: absent value gave %q", when, got)
+		}
+		if g, _, _ := v.Get([]byte("k")); present && string(g) != want {
+			t.Fatalf("%s: Get %q, AppendTo %q", when, g, got)
+		}
+	}
+	check("never written", "", false)
+	v.Put([]byte("k"), []byte("one"))
+	check("buffered", "one", true)
+	commit(t, s)
+	check("committed", "one", true)
+	s.cache.reset()
+	check("committed, not cached", "one", true)
+	v.Delete([]byte("k"))
+	check("deleted", "", false)
+}

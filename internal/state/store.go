@@ -414,16 +414,22 @@ func (h *handle) decode(raw []byte) ([]byte, bool, error) {
 	return raw[n:], true, nil
 }
 
-// copied decodes raw and returns a copy of its payload.
-func (h *handle) copied(raw []byte) ([]byte, bool, error) {
+// appended decodes raw and appends its payload to dst.
+func (h *handle) appended(dst, raw []byte) ([]byte, bool, error) {
 	v, ok, err := h.decode(raw)
 	if !ok || err != nil {
 		return nil, false, err
 	}
-	return append([]byte(nil), v...), true, nil
+	if dst == nil {
+		dst = make([]byte, 0, len(v)) // exactly: Get's copy is often kept
+	}
+	return append(dst, v...), true, nil
 }
 
-func (h *handle) get(k []byte) ([]byte, bool, error) {
+func (h *handle) get(k []byte) ([]byte, bool, error) { return h.appendTo(nil, k) }
+
+// appendTo appends k's value to dst (nil, false when there is none).
+func (h *handle) appendTo(dst, k []byte) ([]byte, bool, error) {
 	// The cache is written through, so it is current where it has k.
 	c := h.s.cache
 	if h.once {
@@ -433,13 +439,13 @@ func (h *handle) get(k []byte) ([]byte, bool, error) {
 		if raw == nil {
 			return nil, false, nil
 		}
-		return h.copied(raw)
+		return h.appended(dst, raw)
 	}
 	if e := h.s.wb.get(k); e != nil {
 		if e.del {
 			return nil, false, nil
 		}
-		return h.copied(e.raw)
+		return h.appended(dst, e.raw)
 	}
 	if h.s.fresh.absent(h.fresh, k) {
 		return nil, false, nil
@@ -454,7 +460,7 @@ func (h *handle) get(k []byte) ([]byte, bool, error) {
 	}
 	defer closer.Close()
 	c.put(k, raw)
-	return h.copied(raw)
+	return h.appended(dst, raw)
 }
 
 func (h *handle) put(k, v []byte) {
@@ -533,6 +539,13 @@ func (s *Store) Value(sc Scope, name string, opts ...Option) *ValueState {
 
 // Get returns the key's value (a copy) and whether it exists.
 func (v *ValueState) Get(key []byte) ([]byte, bool, error) { return v.h.get(v.h.key(key)) }
+
+// AppendTo is Get that appends the value to dst (and returns nil when
+// there is none): an operator that reads a value to change it can reuse
+// one buffer for it.
+func (v *ValueState) AppendTo(dst, key []byte) ([]byte, bool, error) {
+	return v.h.appendTo(dst, v.h.key(key))
+}
 
 // Put sets the key's value (and restarts its TTL).
 func (v *ValueState) Put(key, value []byte) error {
