@@ -1,9 +1,11 @@
 package stream
 
 import (
+	"bytes"
 	"encoding/binary"
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/cockroachdb/pebble/v2"
@@ -33,6 +35,43 @@ type Harness struct {
 
 	pending, committed         [][]Record
 	deadPending, deadCommitted []Record
+	// inputs: the records fed with a source position, as an input log
+	// that Context.Refetch reads back.
+	inputs map[inputPos]rlog.Record
+}
+
+type inputPos struct {
+	tp     rlog.TopicPartition
+	offset int64
+}
+
+func (h *Harness) remember(rec *Record) {
+	if rec.Source.Topic == "" || isRepartitionTopic(rec.Source.Topic) {
+		return
+	}
+	if h.inputs == nil {
+		h.inputs = map[inputPos]rlog.Record{}
+	}
+	h.inputs[inputPos{rec.Source, rec.Offset}] = rlog.Record{Topic: rec.Source.Topic, Partition: rec.Source.Partition, Offset: rec.Offset,
+		Key: bytes.Clone(rec.Key), Value: bytes.Clone(rec.Value), Headers: slices.Clone(rec.Headers)}
+}
+
+func (h *Harness) canRefetch(tp rlog.TopicPartition) bool {
+	return tp.Topic != "" && !isRepartitionTopic(tp.Topic)
+}
+
+func (h *Harness) refetch(tp rlog.TopicPartition, offset int64) (rlog.Record, error) {
+	r, ok := h.inputs[inputPos{tp, offset}]
+	if !ok {
+		return rlog.Record{}, ErrGone
+	}
+	return r, nil
+}
+
+// ForgetInput drops a fed record from the harness's input log, as
+// retention would: Context.Refetch then fails with ErrGone.
+func (h *Harness) ForgetInput(tp rlog.TopicPartition, offset int64) {
+	delete(h.inputs, inputPos{tp, offset})
 }
 
 // NewHarness opens the operator made by f on db, starting at processing time start.
@@ -119,6 +158,7 @@ func (h *Harness) meta() *state.ValueState {
 // Process feeds one record.
 func (h *Harness) Process(rec Record) error {
 	rec.parser, rec.json, rec.jerr = nil, nil, nil
+	h.remember(&rec)
 	h.in.push(&rec)
 	return h.takeErr()
 }
@@ -130,6 +170,7 @@ func (h *Harness) ProcessInput(i int, rec Record) error {
 		return fmt.Errorf("harness: %s is not a MultiInput operator", h.name)
 	}
 	rec.parser, rec.json, rec.jerr = nil, nil, nil
+	h.remember(&rec)
 	(&inputPush{in: h.in, input: i}).push(&rec)
 	return h.takeErr()
 }
