@@ -3,6 +3,7 @@ package operator
 import (
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -27,6 +28,23 @@ type Rules interface {
 	// Marshal and Unmarshal checkpoint the rules.
 	Marshal() ([]byte, error)
 	Unmarshal([]byte) error
+}
+
+// Pinner is implemented by Rules that can decide some held records from a
+// short summary of them. While no rule covers such a record the operator
+// holds its summary and its position in the input topic (a pin) instead of
+// a copy, when the engine can read it back there (Context.CanRefetch: an
+// input topic of an embedded run), and reads it back at its release only
+// if the summary does not settle it. A held record no rule will ever
+// cover (dim_app and dwd_base_db hold every fact row until the watermark
+// passes it) then costs a few dozen bytes of state, not its whole body.
+type Pinner interface {
+	// Pin returns rec's summary, or nil to hold a copy of rec.
+	Pin(rec *stream.Record) []byte
+	// Drop reports that the record a summary stands for is decided at its
+	// release (final) without its bytes: out of scope, nothing to emit.
+	// Otherwise the operator reads the record back and routes it.
+	Drop(pin []byte) bool
 }
 
 // RulesOpener is implemented by Rules that need the task's context (for
@@ -68,6 +86,7 @@ type broadcast struct {
 	newRules func() Rules
 	maxHold  time.Duration
 	rules    Rules
+	pinner   Pinner // rules, if they pin
 	ctx      *stream.Context
 	meta     *state.ValueState // "rules": the rules; "seq": hold sequence and count
 	held     *state.MapState   // legacy: key -> sequence (8 bytes) -> held record
@@ -98,6 +117,7 @@ func (b *broadcast) Open(ctx *stream.Context) error {
 	once := state.WriteOnceReadOnce()
 	b.meta, b.held, b.list, b.more = ctx.Value("broadcast"), ctx.Map("held", once), ctx.Value("held_list", once), ctx.Map("held_more", once)
 	b.rules = b.newRules()
+	b.pinner, _ = b.rules.(Pinner)
 	if o, ok := b.rules.(RulesOpener); ok {
 		o.Open(ctx)
 	}
@@ -185,6 +205,7 @@ type heldRecord struct {
 	Offset  int64  `json:"o"`
 	Part    int32  `json:"-"`
 	Headers []rlog.Header
+	Pin     []byte `json:"-"` // heldPin: the Pinner's summary; Value and Headers are in the input topic
 }
 
 // The binary encoding of a held record: version, time, offset, source
@@ -194,8 +215,9 @@ type heldRecord struct {
 // heldV1 state (no headers) and older JSON state (starting with '{') are
 // still read.
 const (
-	heldV1 = 0x01
-	heldV2 = 0x02
+	heldV1  = 0x01
+	heldV2  = 0x02
+	heldPin = 0x03 // a pin: time, offset, source, the Pinner's summary
 )
 
 func appendHeld(dst []byte, rec *stream.Record) []byte {
@@ -212,6 +234,17 @@ func appendHeld(dst []byte, rec *stream.Record) []byte {
 	return append(dst, rec.Value...)
 }
 
+// appendPinned is appendHeld for a pin: the record's position and the
+// Pinner's summary of it.
+func appendPinned(dst []byte, rec *stream.Record, pin []byte) []byte {
+	dst = append(dst, heldPin)
+	dst = binary.AppendVarint(dst, rec.Time)
+	dst = binary.AppendVarint(dst, rec.Offset)
+	dst = appendHeldBytes(dst, rec.Source.Topic)
+	dst = binary.AppendVarint(dst, int64(rec.Source.Partition))
+	return append(dst, pin...)
+}
+
 func appendHeldBytes[T string | []byte](dst []byte, b T) []byte {
 	dst = binary.AppendUvarint(dst, uint64(len(b)))
 	return append(dst, b...)
@@ -224,7 +257,7 @@ func decodeHeld(v []byte) (heldRecord, error) {
 		err := json.Unmarshal(v, &h)
 		return h, err
 	}
-	if len(v) == 0 || v[0] != heldV1 && v[0] != heldV2 {
+	if len(v) == 0 || v[0] != heldV1 && v[0] != heldV2 && v[0] != heldPin {
 		return h, fmt.Errorf("broadcast: held record of unknown format")
 	}
 	ver := v[0]
@@ -252,8 +285,16 @@ func decodeHeld(v []byte) (heldRecord, error) {
 	h.Time, h.Offset = next(), next()
 	h.Source = string(bytesOf())
 	h.Part = int32(next())
-	// One copy of the rest, which the header values and the value share.
+	// One copy of the rest, which the header values and the value share
+	// (or the pin).
 	v = append([]byte(nil), v...)
+	if ver == heldPin {
+		if !ok {
+			return h, fmt.Errorf("broadcast: corrupt held record")
+		}
+		h.Pin = v
+		return h, nil
+	}
 	if ver == heldV2 {
 		nh, n := binary.Uvarint(v)
 		if !ok || n <= 0 || nh > uint64(len(v)) {
@@ -277,7 +318,12 @@ func decodeHeld(v []byte) (heldRecord, error) {
 // hold holds rec behind the key's held records (list: the key's list, nil
 // for none).
 func (b *broadcast) hold(rec *stream.Record, list []byte) error {
-	entry := appendHeld(b.ebuf[:0], rec)
+	var entry []byte
+	if pin := b.pin(rec); pin != nil {
+		entry = appendPinned(b.ebuf[:0], rec, pin)
+	} else {
+		entry = appendHeld(b.ebuf[:0], rec)
+	}
 	b.ebuf = entry[:0]
 	b.seq++
 	switch {
@@ -390,15 +436,40 @@ func (b *broadcast) release(key []byte, upTo int64, out stream.Emitter) error {
 	return bad
 }
 
+// pin returns rec's summary to hold instead of a copy (nil: hold a copy).
+func (b *broadcast) pin(rec *stream.Record) []byte {
+	if b.pinner == nil || !b.ctx.CanRefetch(rec.Source) {
+		return nil
+	}
+	return b.pinner.Pin(rec)
+}
+
 // route decides a released record; the first bad input is kept in bad.
 func (b *broadcast) route(key []byte, h heldRecord, out stream.Emitter, bad *error) error {
-	rec := stream.Record{Key: key, Value: h.Value, Time: h.Time, Offset: h.Offset, Headers: h.Headers,
-		Source: rlog.TopicPartition{Topic: h.Source, Partition: h.Part}}
-	b.ctx.Adopt(&rec)
 	b.nheld--
 	b.dirty = true
 	if b.legacy && b.nheld == 0 {
 		b.legacy = false
+	}
+	src := rlog.TopicPartition{Topic: h.Source, Partition: h.Part}
+	var rec stream.Record
+	if h.Pin != nil {
+		if b.pinner.Drop(h.Pin) {
+			return nil
+		}
+		var err error
+		if rec, err = b.ctx.Refetch(src, h.Offset, h.Time); errors.Is(err, stream.ErrGone) {
+			// Nothing left to dead-letter but where it was: the reason says.
+			if *bad == nil {
+				*bad = stream.BadInput("held_record_gone", "held record %s@%d (time %d) was deleted from its topic before its release: %v", src, h.Offset, h.Time, err)
+			}
+			return nil
+		} else if err != nil {
+			return err
+		}
+	} else {
+		rec = stream.Record{Key: key, Value: h.Value, Time: h.Time, Offset: h.Offset, Headers: h.Headers, Source: src}
+		b.ctx.Adopt(&rec)
 	}
 	if _, err := b.rules.Route(&rec, out, true); err != nil {
 		bi, ok := stream.AsBadInput(err)
@@ -409,7 +480,7 @@ func (b *broadcast) route(key []byte, h heldRecord, out stream.Emitter, bad *err
 		// reason carries the record (Route validated it when it arrived,
 		// so this is rare).
 		if *bad == nil {
-			*bad = stream.BadInput(bi.Code, "%s; record: %s", bi.Detail, h.Value)
+			*bad = stream.BadInput(bi.Code, "%s; record: %s", bi.Detail, rec.Value)
 		}
 	}
 	return nil

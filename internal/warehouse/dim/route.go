@@ -103,6 +103,13 @@ func (r *router) Route(rec *stream.Record, out stream.Emitter, final bool) (bool
 	return r.norm.Route(r, rec, out, final)
 }
 
+// Pin and Drop implement operator.Pinner: a held row of a table no rule
+// covers is kept as its position in topic_db (ods.Normalizer.Pin).
+func (r *router) Pin(rec *stream.Record) []byte { return r.norm.Pin(rec) }
+
+// Drop implements operator.Pinner.
+func (r *router) Drop(pin []byte) bool { return r.norm.Drop(r, pin) }
+
 // Screen implements ods.ChangeRouter.
 func (r *router) Screen(db, table, typ []byte, emptyData, final bool) (done, handled bool, err error) {
 	if string(db) != r.businessDB {

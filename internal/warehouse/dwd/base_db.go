@@ -174,6 +174,13 @@ func (r *factRouter) Route(rec *stream.Record, out stream.Emitter, final bool) (
 	return r.norm.Route(r, rec, out, final)
 }
 
+// Pin and Drop implement operator.Pinner: a held row of a table no rule
+// covers is kept as its position in topic_db (ods.Normalizer.Pin).
+func (r *factRouter) Pin(rec *stream.Record) []byte { return r.norm.Pin(rec) }
+
+// Drop implements operator.Pinner.
+func (r *factRouter) Drop(pin []byte) bool { return r.norm.Drop(r, pin) }
+
 // Screen implements ods.ChangeRouter.
 func (r *factRouter) Screen(db, table, typ []byte, emptyData, final bool) (done, handled bool, err error) {
 	if string(db) != r.businessDB {
