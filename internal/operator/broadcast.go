@@ -454,14 +454,14 @@ func (b *broadcast) route(key []byte, h heldRecord, out stream.Emitter, bad *err
 	src := rlog.TopicPartition{Topic: h.Source, Partition: h.Part}
 	var rec stream.Record
 	if h.Pin != nil {
-		if b.pinner.Drop(h.Pin) {
+		if b.pinner != nil && b.pinner.Drop(h.Pin) {
 			return nil
 		}
 		var err error
-		if rec, err = b.ctx.Refetch(src, h.Offset, h.Time); errors.Is(err, stream.ErrGone) {
+		if rec, err = b.ctx.Refetch(src, h.Offset, h.Time); errors.Is(err, stream.ErrGone) || errors.Is(err, stream.ErrNoRefetch) {
 			// Nothing left to dead-letter but where it was: the reason says.
 			if *bad == nil {
-				*bad = stream.BadInput("held_record_gone", "held record %s@%d (time %d) was deleted from its topic before its release: %v", src, h.Offset, h.Time, err)
+				*bad = stream.BadInput("held_record_gone", "held record %s@%d (time %d) cannot be read back at its release: %v", src, h.Offset, h.Time, err)
 			}
 			return nil
 		} else if err != nil {

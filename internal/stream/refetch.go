@@ -8,9 +8,14 @@ import (
 	rlog "github.com/rtdw/rtdw/internal/log"
 )
 
-// ErrGone: the log no longer has a record an operator asked back
-// (Context.Refetch): retention deleted it.
-var ErrGone = errors.New("record no longer in the log")
+var (
+	// ErrGone: the log no longer has a record an operator asked back
+	// (Context.Refetch): retention deleted it.
+	ErrGone = errors.New("record no longer in the log")
+	// ErrNoRefetch: the engine cannot read records of that input back
+	// (Context.CanRefetch).
+	ErrNoRefetch = errors.New("records of this input cannot be read back")
+)
 
 // refetcher is an owner that can read a record of its input back.
 type refetcher interface {
@@ -35,10 +40,11 @@ func (c *Context) CanRefetch(tp rlog.TopicPartition) bool {
 // (key, value, headers) with its source position and the given event
 // time. An operator that holds a record only until it decides it can keep
 // its position instead of a copy (operator.Broadcast's pins) and read it
-// back in the rare case it needs the bytes. ErrGone: retention deleted it.
+// back in the rare case it needs the bytes. ErrGone: retention deleted it;
+// ErrNoRefetch: CanRefetch(tp) is false.
 func (c *Context) Refetch(tp rlog.TopicPartition, offset, time int64) (Record, error) {
 	if !c.CanRefetch(tp) {
-		return Record{}, fmt.Errorf("refetch %s@%d: records of this input cannot be read back", tp, offset)
+		return Record{}, fmt.Errorf("refetch %s@%d: %w", tp, offset, ErrNoRefetch)
 	}
 	lr, err := c.in.own.(refetcher).refetch(tp, offset)
 	if err != nil {
