@@ -297,7 +297,8 @@ func (n *Normalizer) Pin(rec *stream.Record) []byte {
 	n.pin = append(n.pin, h.Database...)
 	n.pin = binary.AppendUvarint(n.pin, uint64(len(h.Table)))
 	n.pin = append(n.pin, h.Table...)
-	return append(n.pin, h.Type...)
+	n.pin = append(n.pin, h.Type...)
+	return n.pin
 }
 
 // Drop is operator.Pinner.Drop for r: Screen decides the pinned record at
