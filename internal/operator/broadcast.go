@@ -39,7 +39,9 @@ type Rules interface {
 // cover (dim_app and dwd_base_db hold every fact row until the watermark
 // passes it) then costs a few dozen bytes of state, not its whole body.
 type Pinner interface {
-	// Pin returns rec's summary, or nil to hold a copy of rec.
+	// Pin returns rec's summary, or nil to hold a copy of rec. Only a
+	// record that is its input record as read (key, value, headers) may
+	// be pinned: a pin is read back from the record's source position.
 	Pin(rec *stream.Record) []byte
 	// Drop reports that the record a summary stands for is decided at its
 	// release (final) without its bytes: out of scope, nothing to emit.
