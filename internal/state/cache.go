@@ -21,11 +21,8 @@ type lruEntry struct {
 func newLRU(maxBytes int) *lru { return &lru{max: maxBytes, m: map[string]*list.Element{}} }
 
 func (c *lru) get(k []byte) ([]byte, bool) {
-	if c == nil {
-		return nil, false
-	}
-	e, ok := c.m[string(k)]
-	if !ok {
+	e := c.find(k)
+	if e == nil {
 		return nil, false
 	}
 	c.l.MoveToFront(e)
@@ -34,14 +31,17 @@ func (c *lru) get(k []byte) ([]byte, bool) {
 
 // peek is get without making k recent: for a look that is not a read.
 func (c *lru) peek(k []byte) ([]byte, bool) {
+	if e := c.find(k); e != nil {
+		return e.Value.(*lruEntry).raw, true
+	}
+	return nil, false
+}
+
+func (c *lru) find(k []byte) *list.Element {
 	if c == nil {
-		return nil, false
+		return nil
 	}
-	e, ok := c.m[string(k)]
-	if !ok {
-		return nil, false
-	}
-	return e.Value.(*lruEntry).raw, true
+	return c.m[string(k)]
 }
 
 func (c *lru) put(k, raw []byte) {
