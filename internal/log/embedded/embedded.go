@@ -849,6 +849,19 @@ func (l *Log) Fetch(ctx context.Context, tp rlog.TopicPartition, offset int64, m
 	}
 }
 
+// Changed returns a channel closed at the next commit that appends to tp:
+// a reader waiting for several things at once (the stream engine's tasks
+// on the in-memory exchange) selects on it instead of a long-poll Fetch.
+// A commit between the reader's last Fetch and this call is not seen:
+// Fetch again after taking the channel.
+func (l *Log) Changed(tp rlog.TopicPartition) (<-chan struct{}, error) {
+	_, p, err := l.part(tp)
+	if err != nil {
+		return nil, err
+	}
+	return p.waitCh(), nil
+}
+
 func (l *Log) read(t *topic, p *partition, tp rlog.TopicPartition, from, to int64) ([]rlog.Record, error) {
 	// The newest index entry at or before from gives the segment and the
 	// file position to scan from.

@@ -493,3 +493,44 @@ func TestConformanceRecordDeleter(t *testing.T) {
 		return l
 	})
 }
+
+// Changed's channel closes at the next commit that appends to its
+// partition, not at one to another partition.
+func TestChangedClosesOnAppend(t *testing.T) {
+	l, err := Open(Options{Dir: t.TempDir(), NoSync: true, RetentionInterval: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	ctx := context.Background()
+	if err := l.CreateTopic(ctx, "t", rlog.TopicConfig{Partitions: 2}); err != nil {
+		t.Fatal(err)
+	}
+	ch, err := l.Changed(rlog.TopicPartition{Topic: "t", Partition: 0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := func() bool {
+		select {
+		case <-ch:
+			return true
+		default:
+			return false
+		}
+	}
+	if err := l.Produce(ctx, rlog.Record{Topic: "t", Partition: 1, Value: []byte("x")}); err != nil {
+		t.Fatal(err)
+	}
+	if closed() {
+		t.Fatal("closed by an append to another partition")
+	}
+	if err := l.Commit(ctx, &rlog.Txn{Records: []rlog.Record{{Topic: "t", Partition: 0, Value: []byte("y")}}}); err != nil {
+		t.Fatal(err)
+	}
+	if !closed() {
+		t.Fatal("not closed by a commit appending to the partition")
+	}
+	if _, err := l.Changed(rlog.TopicPartition{Topic: "nope", Partition: 0}); err == nil {
+		t.Fatal("no error for an unknown topic")
+	}
+}
