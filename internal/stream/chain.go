@@ -243,6 +243,9 @@ type keyByPush struct {
 	local      *seg  // the fused next stage, if any
 	n          int64
 	buf        []byte // a typed row's binary encoding (output copies it)
+	// send hands a record to another partition's task through the
+	// in-memory exchange (nil: the repartition topic).
+	send func(part int32, rec *Record)
 	// parser parses records that reach the key function unparsed (those an
 	// operator built, e.g. a join's output), as inst.parser does.
 	parser fastjson.Parser
@@ -275,7 +278,7 @@ func (k *keyByPush) push(rec *Record) {
 				pushAll(k.local.root, &cp)
 				continue
 			}
-			k.own.output(k.node.topic, p, rec)
+			k.out(p, rec)
 		}
 		return
 	}
@@ -291,7 +294,15 @@ func (k *keyByPush) push(rec *Record) {
 			return
 		}
 	}
-	k.own.output(k.node.topic, target, rec)
+	k.out(target, rec)
+}
+
+func (k *keyByPush) out(part int32, rec *Record) {
+	if k.send != nil {
+		k.send(part, rec)
+		return
+	}
+	k.own.output(k.node.topic, part, rec)
 }
 
 // encodeRow puts a typed record's row, in binary, into its Value for the

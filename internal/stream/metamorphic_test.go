@@ -543,21 +543,28 @@ type metaVariant struct {
 	interval   time.Duration // checkpoint interval
 	fetch      int           // FetchMax
 	partitions int32         // Options.Partitions: sinks and dead letters
+	exchange   stream.Exchange
 }
 
 func (v metaVariant) String() string {
-	return fmt.Sprintf("%s (runs=%d failures=%d eoi-failures=%d interval=%s fetch=%d partitions=%d)",
-		v.name, v.runs, v.failures, v.eoiFails, v.interval, v.fetch, v.partitions)
+	return fmt.Sprintf("%s (runs=%d failures=%d eoi-failures=%d interval=%s fetch=%d partitions=%d exchange=%s)",
+		v.name, v.runs, v.failures, v.eoiFails, v.interval, v.fetch, v.partitions, map[stream.Exchange]string{stream.ExchangeMemory: "memory", stream.ExchangeTopics: "topics"}[v.exchange])
 }
 
 func (c *metaCase) variants() []metaVariant {
 	rng := c.rng
+	// The in-memory exchange or the repartition topics (drains use the
+	// topics by default): faults and exchange always cover one each.
+	either := func() stream.Exchange {
+		return []stream.Exchange{stream.ExchangeMemory, stream.ExchangeTopics}[rng.IntN(2)]
+	}
 	return []metaVariant{
-		{name: "plain", runs: 1, interval: time.Second, fetch: 1000, partitions: 1 + rng.Int32N(4)},
-		{name: "faults", runs: 1, failures: 2 + rng.IntN(5), eoiFails: rng.IntN(3), interval: time.Millisecond, fetch: 1 + rng.IntN(4), partitions: 1 + rng.Int32N(4)},
+		{name: "plain", runs: 1, interval: time.Second, fetch: 1000, partitions: 1 + rng.Int32N(4), exchange: either()},
+		{name: "faults", runs: 1, failures: 2 + rng.IntN(5), eoiFails: rng.IntN(3), interval: time.Millisecond, fetch: 1 + rng.IntN(4), partitions: 1 + rng.Int32N(4), exchange: stream.ExchangeTopics},
+		{name: "exchange", runs: 1, failures: 2 + rng.IntN(5), eoiFails: rng.IntN(3), interval: time.Millisecond, fetch: 1 + rng.IntN(4), partitions: 1 + rng.Int32N(4), exchange: stream.ExchangeMemory},
 		{name: "split", runs: 2 + rng.IntN(3), failures: rng.IntN(2) * (1 + rng.IntN(4)), eoiFails: rng.IntN(2), interval: []time.Duration{time.Millisecond, 10 * time.Millisecond, time.Second}[rng.IntN(3)],
-			fetch: []int{1, 3, 1000}[rng.IntN(3)], partitions: 1 + rng.Int32N(4)},
-		{name: "onepart", onePart: true, runs: 1, interval: 5 * time.Millisecond, fetch: 1 + rng.IntN(8), partitions: 1},
+			fetch: []int{1, 3, 1000}[rng.IntN(3)], partitions: 1 + rng.Int32N(4), exchange: either()},
+		{name: "onepart", onePart: true, runs: 1, interval: 5 * time.Millisecond, fetch: 1 + rng.IntN(8), partitions: 1, exchange: either()},
 	}
 }
 
@@ -636,7 +643,7 @@ func (c *metaCase) run(t *testing.T, v metaVariant) error {
 		cuts[tp.name] = append(cs, len(tp.recs))
 	}
 	js := c.jobs(f)
-	o := stream.Options{Log: l, Drain: true, Interval: v.interval, FetchMax: v.fetch, Partitions: v.partitions,
+	o := stream.Options{Log: l, Drain: true, Interval: v.interval, FetchMax: v.fetch, Partitions: v.partitions, Exchange: v.exchange,
 		MaxRestarts: 1000, RestartBackoff: time.Millisecond, Logger: slog.New(slog.DiscardHandler)}
 	began := time.Now()
 	for run := range v.runs {

@@ -106,7 +106,7 @@ func TestRepartitionRecordsArePurgedAfterCheckpoints(t *testing.T) {
 		ctx, cancel := context.WithCancel(bg)
 		done := make(chan error, 1)
 		go func() {
-			done <- stream.Run(ctx, stream.Options{Log: l, Interval: 20 * time.Millisecond, PurgeInterval: time.Nanosecond}, countingJob())
+			done <- stream.Run(ctx, stream.Options{Log: l, Interval: 20 * time.Millisecond, PurgeInterval: time.Nanosecond, Exchange: stream.ExchangeTopics}, countingJob())
 		}()
 		waitOut(t, l, total)
 		cancel()

@@ -49,6 +49,7 @@ type Options struct {
 	// shares: each task's part of StateCacheBytes and MaxPendingTotal
 	// (budget.go; set by Run and RunWorker from their number of tasks).
 	shares *shares
+	drain  bool // set by Run: a drained run (its own copy of the options)
 	// MaxRecordBytes: larger outputs (key + value + headers) are
 	// dead-lettered; default 15 MiB, below the log's 16 MiB so dead letters'
 	// own headers always fit.
@@ -84,8 +85,13 @@ type Options struct {
 	// set its own (SourceOptions.MinEventTime; the warehouse's sources use
 	// 2000-01-01). Zero: no floor.
 	MinEventTime time.Time
-	Metrics      *Metrics
-	Logger       *slog.Logger
+	// Exchange is how a job's KeyBys hand records to other partitions'
+	// tasks: ExchangeAuto (the default) uses the in-memory exchange
+	// (exchange.go) in unbounded runs and the repartition topics in
+	// drained ones; the others choose, for tests and comparisons.
+	Exchange Exchange
+	Metrics  *Metrics
+	Logger   *slog.Logger
 	// Now is the processing-time clock (timers, TTLs, idleness, the
 	// checkpoint interval, the future-event-time check); default time.Now.
 	Now func() time.Time
@@ -201,6 +207,7 @@ func Run(ctx context.Context, o Options, jobs ...*Job) error {
 		return errors.Join(collect(errs)...)
 	}
 	drainID := newRunID()
+	o.drain = true
 	order, err := dependencyOrder(jobs)
 	if err != nil {
 		return err
@@ -428,6 +435,19 @@ func runJob(ctx context.Context, o *Options, sh *shares, j *Job, stages []*stage
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	if usesExchange(o, lay) {
+		return superviseJob(ctx, o, j, func(x *exchange) []*task {
+			var ts []*task
+			for _, g := range groups {
+				for p := int32(0); p < parallelism[g[0]]; p++ {
+					t := newTask(o, g, p, lay.parts, lay.producers, drain, drainEnds)
+					x.attach(t)
+					ts = append(ts, t)
+				}
+			}
+			return ts
+		}, lay)
+	}
 	var wg sync.WaitGroup
 	errs := make(chan error, lay.tasks()) // every task may fail; none may block
 	for _, g := range groups {
@@ -449,6 +469,70 @@ func runJob(ctx context.Context, o *Options, sh *shares, j *Job, stages []*stage
 	wg.Wait()
 	close(errs)
 	return errors.Join(collect(errs)...)
+}
+
+// superviseJob runs the tasks of a job on the in-memory exchange (mk
+// makes them, attached to a new exchange), restarting all of them from the
+// job's last checkpoint when one fails, with exponential backoff: the
+// records in the inboxes are lost with the failed task, and the others'
+// work since the checkpoint depends on them.
+func superviseJob(ctx context.Context, o *Options, j *Job, mk func(x *exchange) []*task, lay *layout) error {
+	backoff := o.RestartBackoff
+	fails := newFailures(o.MaxRecordFailures)
+	logger := o.Logger.With("job", j.Name)
+	for restarts := 0; ; restarts++ {
+		x := newExchange(o, j, lay)
+		ts := mk(x)
+		errs := make([]error, len(ts))
+		var wg sync.WaitGroup
+		for i, t := range ts {
+			t.poison = fails
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				// CPU profiles split by job and partition
+				// (go tool pprof -tagfocus job=dwd_base_log, -tags).
+				pprof.Do(ctx, pprof.Labels("job", j.Name, "partition", strconv.Itoa(int(t.part))), func(ctx context.Context) {
+					if errs[i] = t.run(ctx); errs[i] != nil {
+						x.abort(errs[i])
+					}
+				})
+			}()
+		}
+		wg.Wait()
+		var failed error
+		progress := false
+		for i, t := range ts {
+			progress = progress || t.checkpoints > 0
+			if err := errs[i]; err != nil && !errors.Is(err, errAborted) {
+				if ctx.Err() != nil && errors.Is(err, context.Canceled) {
+					continue
+				}
+				failed = errors.Join(failed, err)
+				t.afterFailure(fails, err)
+			}
+		}
+		if failed == nil {
+			return nil
+		}
+		if ctx.Err() != nil {
+			return failed
+		}
+		o.Metrics.Restarts.WithLabelValues(j.Name).Inc()
+		if progress { // it made progress: not a crash loop
+			backoff, restarts = o.RestartBackoff, 0
+		}
+		if ts[0].drain != "" && restarts >= o.MaxRestarts {
+			return fmt.Errorf("giving up after %d restarts: %w", restarts, failed)
+		}
+		logger.Error("task failed; restarting the job from its last checkpoint", "err", failed, "backoff", backoff)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(backoff):
+		}
+		backoff = min(2*backoff, 30*time.Second)
+	}
 }
 
 // supervise runs a task, restarting it from its last checkpoint after a

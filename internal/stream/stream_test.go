@@ -152,8 +152,9 @@ func equalMaps(t *testing.T, want, got map[string]int) {
 func TestDrainRepartitionWindows(t *testing.T) {
 	l := openLog(t)
 	reg := prometheus.NewRegistry()
-	// PurgeInterval -1: the repartition topic is inspected below.
-	opts := stream.Options{Log: l, Drain: true, Interval: 20 * time.Millisecond, Metrics: stream.NewMetrics(reg), PurgeInterval: -1}
+	// PurgeInterval -1: the repartition topic is inspected below (the
+	// path of cluster workers).
+	opts := stream.Options{Log: l, Drain: true, Interval: 20 * time.Millisecond, Metrics: stream.NewMetrics(reg), PurgeInterval: -1, Exchange: stream.ExchangeTopics}
 	if err := l.CreateTopic(bg, "in", rlog.TopicConfig{Partitions: 4}); err != nil {
 		t.Fatal(err)
 	}
@@ -217,23 +218,31 @@ func (passOp) Process(r *stream.Record, out stream.Emitter) error {
 
 // Tasks that fail at random moments restart from their last checkpoint;
 // the output is as if nothing failed.
+// On the in-memory exchange a failure restarts the whole job: a
+// checkpoint covers at least a fetch per task, so fetches are small and
+// checkpoints frequent here (a failure every 3,001 calls would otherwise
+// leave little room for one).
 func TestTaskFailuresAreExactlyOnce(t *testing.T) {
-	l := openLog(t)
-	l.CreateTopic(bg, "in", rlog.TopicConfig{Partitions: 4})
-	want := produce(t, l, 0, 20000)
-	var calls atomic.Int64
-	fail := func() bool {
-		n := calls.Add(1)
-		return n%3001 == 0 // about 7 failures over the run, at different places per task
+	for _, topics := range []bool{false, true} {
+		t.Run(fmt.Sprintf("repartition_topics=%v", topics), func(t *testing.T) {
+			l := openLog(t)
+			l.CreateTopic(bg, "in", rlog.TopicConfig{Partitions: 4})
+			want := produce(t, l, 0, 20000)
+			var calls atomic.Int64
+			fail := func() bool {
+				n := calls.Add(1)
+				return n%3001 == 0 // about 7 failures over the run, at different places per task
+			}
+			opts := stream.Options{Log: l, Drain: true, Interval: time.Millisecond, MaxRestarts: 100, FetchMax: 100, Exchange: exchangeOf(topics)}
+			if err := stream.Run(bg, opts, windowJob(fail)); err != nil {
+				t.Fatal(err)
+			}
+			if calls.Load() <= 20000 {
+				t.Fatalf("only %d calls: no failure was injected", calls.Load())
+			}
+			equalMaps(t, want, sums(t, l))
+		})
 	}
-	opts := stream.Options{Log: l, Drain: true, Interval: 5 * time.Millisecond, MaxRestarts: 100}
-	if err := stream.Run(bg, opts, windowJob(fail)); err != nil {
-		t.Fatal(err)
-	}
-	if calls.Load() <= 20000 {
-		t.Fatalf("only %d calls: no failure was injected", calls.Load())
-	}
-	equalMaps(t, want, sums(t, l))
 }
 
 // Unbounded: a window closes only when every upstream partition's
@@ -313,19 +322,33 @@ func TestPlanErrors(t *testing.T) {
 // (it existed already), stages cannot fuse: every record crosses the topic,
 // and the result is the same.
 func TestUnfusedStagesGiveTheSameResult(t *testing.T) {
-	l := openLog(t)
-	l.CreateTopic(bg, "in", rlog.TopicConfig{Partitions: 4})
-	l.CreateTopic(bg, "_rtdw-wsum-by_key-repartition", rlog.TopicConfig{Partitions: 3})
-	want := produce(t, l, 0, 6000)
-	var calls atomic.Int64
-	fail := func() bool { return calls.Add(1)%2501 == 0 }
-	// PurgeInterval -1: the repartition topic is inspected below.
-	if err := stream.Run(bg, stream.Options{Log: l, Drain: true, Interval: 5 * time.Millisecond, MaxRestarts: 100, PurgeInterval: -1}, windowJob(fail)); err != nil {
-		t.Fatal(err)
-	}
-	equalMaps(t, want, sums(t, l))
-	if n := len(logtest.ReadAll(t, l, "_rtdw-wsum-by_key-repartition")); n < 6000 {
-		t.Fatalf("only %d records crossed the repartition topic; the stages were not run apart", n)
+	for _, topics := range []bool{false, true} {
+		t.Run(fmt.Sprintf("repartition_topics=%v", topics), func(t *testing.T) {
+			l := openLog(t)
+			l.CreateTopic(bg, "in", rlog.TopicConfig{Partitions: 4})
+			l.CreateTopic(bg, "_rtdw-wsum-by_key-repartition", rlog.TopicConfig{Partitions: 3})
+			want := produce(t, l, 0, 6000)
+			var calls atomic.Int64
+			fail := func() bool { return calls.Add(1)%2501 == 0 }
+			// PurgeInterval -1: the repartition topic is inspected below.
+			// Small fetches and a short interval: on the in-memory
+			// exchange, a failure restarts the job, and a checkpoint
+			// covers a fetch of every task; with a failure every 2,501
+			// calls, a longer one leaves many restarts without progress
+			// (and their backoff grows).
+			opts := stream.Options{Log: l, Drain: true, Interval: time.Millisecond, MaxRestarts: 100, PurgeInterval: -1, FetchMax: 100, Exchange: exchangeOf(topics)}
+			if err := stream.Run(bg, opts, windowJob(fail)); err != nil {
+				t.Fatal(err)
+			}
+			equalMaps(t, want, sums(t, l))
+			n := len(logtest.ReadAll(t, l, "_rtdw-wsum-by_key-repartition"))
+			if topics && n < 6000 {
+				t.Fatalf("only %d records crossed the repartition topic; the stages were not run apart", n)
+			}
+			if !topics && n != 0 {
+				t.Fatalf("%d records crossed the repartition topic; the in-memory exchange writes none", n)
+			}
+		})
 	}
 }
 
@@ -376,5 +399,68 @@ func TestDeadLetterOfHeaderHeavyInputFits(t *testing.T) {
 	dl := logtest.ReadAll(t, l, "dirty_data")
 	if len(dl) != 1 || len(dl[0].Headers) != 4 || dl[0].Header(stream.HeaderReason) == nil {
 		t.Fatalf("%d dead letters with %d headers", len(dl), len(dl[0].Headers))
+	}
+}
+
+// exchangeOf is the Options.Exchange of a test run both ways.
+func exchangeOf(topics bool) stream.Exchange {
+	if topics {
+		return stream.ExchangeTopics
+	}
+	return stream.ExchangeMemory
+}
+
+// Unbounded runs use the in-memory exchange: a failing task restarts the
+// whole job from its last checkpoint (the records in the inboxes are lost
+// with it), and the windows' sums are those of a run without failures;
+// no record crosses the repartition topic.
+func TestExchangeJobFailoverIsExactlyOnce(t *testing.T) {
+	l := openLog(t)
+	l.CreateTopic(bg, "in", rlog.TopicConfig{Partitions: 4})
+	var calls atomic.Int64
+	fail := func() bool { return calls.Add(1)%1501 == 0 }
+	ctx, cancel := context.WithCancel(bg)
+	done := make(chan error, 1)
+	go func() {
+		done <- stream.Run(ctx, stream.Options{Log: l, Interval: 2 * time.Millisecond, FetchMax: 50, RestartBackoff: time.Millisecond}, windowJobIdle(fail, 50*time.Millisecond))
+	}()
+	// Two batches, so that the run is live (not draining a backlog) when
+	// most failures happen; a last record per partition moves every
+	// partition's watermark past the windows of the first 8,000.
+	want := produce(t, l, 0, 4000)
+	time.Sleep(50 * time.Millisecond)
+	for k, n := range produce(t, l, 4000, 4000) {
+		want[k] += n
+	}
+	var last []rlog.Record
+	for p := range int32(4) {
+		last = append(last, rlog.Record{Topic: "in", Partition: p, Value: []byte("z,0,100000")})
+	}
+	if err := l.Produce(bg, last...); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		got := map[string]int{}
+		if _, err := l.DescribeTopic(bg, "out"); err == nil {
+			got = sums(t, l)
+		}
+		if len(got) >= len(want) || time.Now().After(deadline) {
+			cancel()
+			if err := <-done; err != nil {
+				t.Fatal(err)
+			}
+			equalMaps(t, want, sums(t, l))
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if n := calls.Load() / 1501; n < 3 {
+		t.Fatalf("%d failures injected; want at least 3", n)
+	}
+	for _, r := range logtest.ReadAll(t, l, "_rtdw-wsum-by_key-repartition") {
+		if r.Header(stream.HeaderControl) == nil {
+			t.Fatalf("a record crossed the repartition topic: %s", r.Value)
+		}
 	}
 }

@@ -79,6 +79,18 @@ type task struct {
 	cur    recordPos  // the input record being pushed through the chains
 	curOK  bool       // cur is set
 	failAt *recordPos // the record the task failed on, if one is to blame
+
+	// x: the job's in-memory exchange (exchange.go), nil when its KeyBys
+	// write repartition topics; wake signals this task's inbox records
+	// and the exchange's steps; doneX: a drained task whose input is done.
+	x     *exchange
+	wake  chan struct{}
+	doneX bool
+	sentN int64 // records and markers sent through the exchange
+	// metaDirty: markers went out or came in since the last checkpoint
+	// (the stages' metadata changed without an input offset moving: a
+	// marker from the in-memory exchange).
+	metaDirty bool
 }
 
 // stageRun is one stage's share of a task: its operators, its watermark
@@ -108,8 +120,12 @@ type seg struct {
 	end       int64 // drain: stop here (external input)
 	clock     inputClock
 	root      []pusher
-	lastEmpty bool         // the last fetch of this input returned nothing
-	row       row.Row      // a typed repartition input's decoded row (reused)
+	lastEmpty bool    // the last fetch of this input returned nothing
+	row       row.Row // a typed repartition input's decoded row (reused)
+	// in: a repartition input's inbox on the in-memory exchange; its topic
+	// is then read only up to end (records left by a run that wrote it).
+	in        *inbox
+	fromInbox bool         // the records being processed came from in
 	decode    RecordDecode // a typed source's decoder (this task's)
 	// positioned: offset is the input's position (restored, or past a
 	// record processed); a cluster task learns it from its first record.
@@ -179,6 +195,9 @@ func (t *task) open(ctx context.Context) error {
 				push[n] = sp
 			case kindKeyBy:
 				kb := &keyByPush{node: n, own: t, partitions: t.parts[n.topic], part: t.part}
+				if t.x != nil {
+					kb.send = func(p int32, rec *Record) { t.send(n, p, rec) }
+				}
 				for _, next := range t.segs {
 					if next.node == n { // the next stage is fused into this task
 						kb.local = next
@@ -208,7 +227,7 @@ func (t *task) open(ctx context.Context) error {
 	// Unbounded runs keep the in-process path: it is fresher. So does a
 	// broadcast: records its rules cover are routed by the rules as they
 	// are on arrival, and the in-process path keeps that order as it was.
-	if t.drain != "" {
+	if t.drain != "" && t.x == nil {
 		for _, sr := range t.stages {
 			for _, kb := range sr.keyBy {
 				if kb.local != nil && kb.node.bcast == nil && waitsForWatermark(kb.local.sr) {
@@ -373,7 +392,12 @@ func (t *task) restoreMeta(sr *stageRun) error {
 // run processes input until ctx ends (then commits and returns nil), until
 // a drained input is exhausted, or until an error (a panic is one).
 func (t *task) run(ctx context.Context) error {
-	return t.guard(func() error { return t.loop(ctx) })
+	return t.guard(func() error {
+		if t.x != nil {
+			return t.loopX(ctx)
+		}
+		return t.loop(ctx)
+	})
 }
 
 func (t *task) loop(ctx context.Context) error {
@@ -497,7 +521,9 @@ func (t *task) advanceDrain() (bool, error) {
 		}
 		sr.ended = true
 		// Publish this stage's end markers now: fused successors wait on them.
-		if err := t.checkpoint(); err != nil {
+		if t.x != nil {
+			t.x.request(false, true) // the end markers go out after it
+		} else if err := t.checkpoint(); err != nil {
 			return false, err
 		}
 	}
@@ -517,6 +543,7 @@ func (t *task) upstreamEnded(s *seg) bool {
 
 func (t *task) process(s *seg, recs []rlog.Record) error {
 	repartition := s.clock.producers != nil
+	inbox := s.fromInbox
 	if !repartition && len(recs) > 0 {
 		t.eventTimeBounds(s)
 	}
@@ -525,7 +552,9 @@ func (t *task) process(s *seg, recs []rlog.Record) error {
 		if t.drain != "" && !repartition && lr.Offset >= s.end {
 			break // past the drain boundary: left for the next run
 		}
-		s.offset = lr.Offset + 1
+		if !inbox {
+			s.offset = lr.Offset + 1
+		}
 		if repartition && string(lr.Header(HeaderControl)) == controlWatermark {
 			t.onMarker(s, lr)
 			continue
@@ -546,7 +575,14 @@ func (t *task) process(s *seg, recs []rlog.Record) error {
 			Source: s.tp, Offset: lr.Offset, parser: &t.parser}
 		rec := &t.rec
 		t.cur, t.curOK = recordPos{s.tp, lr.Offset}, true
-		if reason, ok := t.poison.quarantined(t.cur); ok {
+		if inbox {
+			// No position of its own: blame failures on the source record
+			// it derives from, if known.
+			rec.Offset = -1
+			t.cur = recordPos{rlog.TopicPartition{Topic: lr.Topic, Partition: lr.Partition}, lr.Offset}
+			t.curOK = lr.Offset >= 0
+		}
+		if reason, ok := t.poison.quarantined(t.cur); ok && t.curOK {
 			t.deadLetter(rec, &BadInputError{Code: "operator_failed", Detail: reason}, "task")
 			continue
 		}
@@ -689,6 +725,7 @@ func (t *task) onMarker(s *seg, lr *rlog.Record) {
 		t.logger.Warn("ignoring malformed watermark marker", "topic", s.tp.Topic, "offset", lr.Offset, "err", err)
 		return
 	}
+	t.metaDirty = true
 	p := &s.clock.producers[m.Producer]
 	p.WM = max(p.WM, m.WM)
 	p.Idle = m.Idle
@@ -824,14 +861,10 @@ func (t *task) checkpoint() error {
 		t.lastCP = t.o.Now()
 		return err
 	}
-	offsets := map[rlog.TopicPartition]int64{}
-	for _, s := range t.segs {
-		offsets[s.tp] = s.offset
-	}
 	began := time.Now()
 	// A checkpoint must complete even while the task is being stopped.
 	err = t.o.Log.Commit(context.Background(), &rlog.Txn{
-		Records: t.pending, Group: t.group, Offsets: offsets, State: t.store.Batch(),
+		Records: t.pending, Group: t.group, Offsets: t.offsets(), State: t.store.Batch(),
 	})
 	if err != nil {
 		t.o.Metrics.CheckpointFailures.WithLabelValues(t.job.Name).Inc()
@@ -846,22 +879,45 @@ func (t *task) checkpoint() error {
 	return nil
 }
 
+// offsets are the next offsets of the task's inputs.
+func (t *task) offsets() map[rlog.TopicPartition]int64 {
+	offsets := make(map[rlog.TopicPartition]int64, len(t.segs))
+	for _, s := range t.segs {
+		offsets[s.tp] = s.offset
+	}
+	return offsets
+}
+
 // prepare readies a checkpoint: operators flush, watermark markers and
 // segment metadata are written. It reports whether there is anything to
 // commit (t.pending, the state batch, moved input offsets).
 func (t *task) prepare() (bool, error) {
+	if err := t.prepareOps(); err != nil {
+		return false, err
+	}
+	return t.prepareMeta()
+}
+
+// prepareOps lets the operators flush what they buffer for a checkpoint.
+func (t *task) prepareOps() error {
 	for _, sr := range t.stages {
 		for _, in := range sr.insts {
 			if err := in.prepareCheckpoint(); err != nil {
-				return false, err
+				return err
 			}
 		}
 	}
-	if t.err != nil {
-		return false, t.err
-	}
+	return t.err
+}
+
+// prepareMeta writes the watermark markers (repartition topics) and the
+// stages' metadata, and reports whether there is anything to commit.
+func (t *task) prepareMeta() (bool, error) {
 	changed := false
 	for _, sr := range t.stages {
+		if t.x != nil {
+			break // sendMarkers sent them
+		}
 		m := marker{Producer: t.part, WM: sr.wm, Idle: sr.idle}
 		if sr.ended {
 			m.End = t.drain
@@ -880,6 +936,7 @@ func (t *task) prepare() (bool, error) {
 	for _, s := range t.segs {
 		changed = changed || s.offset != s.committed
 	}
+	changed = changed || t.metaDirty
 	if !changed && len(t.pending) == 0 && t.store.Batch().Empty() {
 		return false, nil
 	}
@@ -966,6 +1023,7 @@ func (t *task) committed() error {
 	}
 	clear(t.pending)
 	t.pending, t.pendSz = t.pending[:0], 0
+	t.metaDirty = false
 	t.o.shares.overPending(&t.reported, t.store.Pending()) // what the commit left
 	t.arena.reset()
 	for _, sr := range t.stages {
@@ -1115,10 +1173,16 @@ func (t *task) deadLetter(rec *Record, b *BadInputError, at string) {
 	if len(reason) > 1024 { // a reason quoting a huge input is no use
 		reason = string(truncUTF8([]byte(reason), 1021)) + "..."
 	}
+	src := rec.Source.String() + "@" + strconv.FormatInt(rec.Offset, 10)
+	if rec.Offset < 0 && t.curOK {
+		// Through the in-memory exchange: no position of its own; the
+		// source record it derives from.
+		src = t.cur.String()
+	}
 	h := append(rec.Headers[:len(rec.Headers):len(rec.Headers)],
 		rlog.Header{Key: HeaderReason, Value: []byte(reason)},
 		rlog.Header{Key: HeaderJob, Value: []byte(t.job.Name + "/" + at)},
-		rlog.Header{Key: HeaderSource, Value: []byte(rec.Source.String() + "@" + strconv.FormatInt(rec.Offset, 10))})
+		rlog.Header{Key: HeaderSource, Value: []byte(src)})
 	v := rec.Value
 	if rec.Row != nil && (len(v) == 0 || isRepartitionTopic(rec.Source.Topic)) {
 		// A typed record: readable, as Flink prints rows. One read from a
@@ -1134,7 +1198,7 @@ func (t *task) fail(err error) {
 		t.err = err
 		var r *recordError
 		switch {
-		case errors.As(err, &r): // an operator named the record (FailedOn)
+		case errors.As(err, &r) && r.pos.off >= 0: // an operator named the record (FailedOn)
 			p := r.pos
 			t.failAt = &p
 		case t.curOK:
