@@ -63,6 +63,7 @@ type exchange struct {
 	want                atomic.Bool  // a checkpoint is requested
 	lastCP              atomic.Int64 // when the last one committed (UnixNano)
 	failed              atomic.Bool  // aborted is set
+	peakBytes           atomic.Int64 // the most queuedBytes has been (tests)
 
 	mu        sync.Mutex
 	final     bool // the requested checkpoint is the run's last
@@ -87,8 +88,14 @@ const maxQueuedBytes = 8 << 20
 // errAborted: another task of the job failed; the job restarts.
 var errAborted = errors.New("another task of the job failed")
 
+// exchangeCreated, if set, sees every exchange made (tests).
+var exchangeCreated func(*exchange)
+
 func newExchange(o *Options, j *Job, lay *layout) *exchange {
 	x := &exchange{o: o, job: j, inboxes: map[inboxKey]*inbox{}}
+	if exchangeCreated != nil {
+		exchangeCreated(x)
+	}
 	x.lastCP.Store(o.Now().UnixNano())
 	for n := range lay.producers {
 		for p := int32(0); p < lay.parts[n.topic]; p++ {
@@ -188,7 +195,12 @@ func (x *exchange) send(n *Node, part int32, rec *Record, origin recordPos) {
 	first := len(in.recs) == 1
 	in.mu.Unlock()
 	x.queued.Add(1)
-	x.queuedBytes.Add(int64(sz))
+	for q := x.queuedBytes.Add(int64(sz)); ; {
+		p := x.peakBytes.Load()
+		if q <= p || x.peakBytes.CompareAndSwap(p, q) {
+			break
+		}
+	}
 	if first {
 		signal(in.wake)
 	}
