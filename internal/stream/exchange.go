@@ -43,9 +43,13 @@ type inboxKey struct {
 // inbox holds records sent to one consuming task's repartition input,
 // in the order they were sent (per sender: the order it sent them).
 type inbox struct {
-	mu    sync.Mutex
-	recs  []rlog.Record
-	buf   []byte // the bytes of recs' keys and values (each send copies)
+	mu   sync.Mutex
+	recs []rlog.Record
+	buf  []byte // the bytes of recs' keys and values (each send copies)
+	// chunk is the size of buf's next allocation: it doubles while a
+	// batch fills its chunks, up to 32 KiB, so a few markers or records
+	// per batch cost a small allocation, not 32 KiB.
+	chunk int
 	bytes int64
 	wake  chan struct{} // the consuming task's
 }
@@ -178,7 +182,11 @@ func (x *exchange) send(n *Node, part int32, rec *Record, origin recordPos) {
 	sz := len(rec.Key) + len(rec.Value)
 	in.mu.Lock()
 	if cap(in.buf)-len(in.buf) < sz {
-		in.buf = make([]byte, 0, max(sz, 32<<10))
+		if in.buf != nil {
+			in.chunk = min(2*in.chunk, 32<<10)
+		}
+		in.chunk = max(in.chunk, 256)
+		in.buf = make([]byte, 0, max(sz, in.chunk))
 	}
 	var key, val []byte
 	if rec.Key != nil {

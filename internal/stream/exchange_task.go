@@ -102,8 +102,12 @@ func (t *task) roundX(ctx context.Context) (bool, error) {
 	if err := t.timersAndWatermarks(ctx); err != nil {
 		return false, err
 	}
-	if t.drain == "" {
+	if t.drain == "" && !t.o.Now().Before(t.nextMarkers) {
+		// At most every markerEvery (Flink's auto-watermark interval):
+		// after every batch, a live job's tasks spent more on markers than
+		// on records.
 		t.sendMarkers(true)
+		t.nextMarkers = t.o.Now().Add(markerEvery)
 	}
 	return worked, nil
 }
@@ -167,6 +171,10 @@ func (t *task) hasQueued() bool {
 	return false
 }
 
+// markerEvery is the least time between two rounds of a live task's
+// markers; waitX wakes the task for the next one.
+const markerEvery = 50 * time.Millisecond
+
 // markerHeaders mark a watermark marker (read only).
 var markerHeaders = []rlog.Header{{Key: HeaderControl, Value: []byte(controlWatermark)}}
 
@@ -203,6 +211,16 @@ func (t *task) sendMarkers(all bool) {
 		sr.sent, sr.sentOK = m, true
 		t.metaDirty = true
 	}
+}
+
+// markersDue: a stage's marker changed since it was last sent.
+func (t *task) markersDue() bool {
+	for _, sr := range t.stages {
+		if len(sr.keyBy) > 0 && (!sr.sentOK || sr.sent != (marker{Producer: t.part, WM: sr.wm, Idle: sr.idle, End: sr.sent.End})) {
+			return true
+		}
+	}
+	return false
 }
 
 // send hands rec to partition p of the KeyBy n's next stage, with the
@@ -300,6 +318,9 @@ func (t *task) barrier(ctx context.Context) (bool, error) {
 // the next processing-time step or the stop.
 func (t *task) waitX(ctx context.Context) {
 	wait := min(100*time.Millisecond, max(time.Millisecond, t.o.Interval-t.o.Now().Sub(time.Unix(0, t.x.lastCP.Load()))))
+	if t.drain == "" && t.markersDue() {
+		wait = max(time.Millisecond, min(wait, t.nextMarkers.Sub(t.o.Now())))
+	}
 	var srcs [2]<-chan struct{}
 	n := 0
 	if t.x.throttled() {

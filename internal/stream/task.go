@@ -87,6 +87,8 @@ type task struct {
 	wake  chan struct{}
 	doneX bool
 	sentN int64 // records and markers sent through the exchange
+	// nextMarkers: a live task sends its markers again from then on.
+	nextMarkers time.Time
 	// metaDirty: markers went out or came in since the last checkpoint
 	// (the stages' metadata changed without an input offset moving: a
 	// marker from the in-memory exchange).
