@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"time"
 
 	rlog "github.com/rtdw/rtdw/internal/log"
@@ -224,14 +225,28 @@ func (t *task) markersDue() bool {
 }
 
 // send hands rec to partition p of the KeyBy n's next stage, with the
-// source record it derives from.
+// source record it derives from; a record made outside one (a timer's)
+// gets an identity from its content instead (contentPos), so a record
+// that keeps failing downstream is quarantined all the same.
 func (t *task) send(n *Node, p int32, rec *Record) {
-	origin := recordPos{off: -1}
-	if t.curOK {
-		origin = t.cur
+	origin := t.cur
+	if !t.curOK {
+		origin = contentPos(n.topic, p, rec)
 	}
 	t.x.send(n, p, rec, origin)
 	t.sentN++
+}
+
+// contentPos names a record sent through the exchange that derives from
+// no source record: the next stage's topic and partition, and an offset
+// below -1 made from a hash of its key and value (the same record made
+// again after a restart has the same one; -1 means no identity at all).
+func contentPos(topic string, p int32, rec *Record) recordPos {
+	h := fnv.New64a()
+	h.Write(rec.Key)
+	h.Write([]byte{0})
+	h.Write(rec.Value)
+	return recordPos{rlog.TopicPartition{Topic: topic, Partition: p}, -2 - int64(h.Sum64()>>2)}
 }
 
 // drainX works off the inboxes (and what they cause) until they are
@@ -351,6 +366,8 @@ func (t *task) waitX(ctx context.Context) {
 	}
 	timer := time.NewTimer(wait)
 	defer timer.Stop()
+	began := time.Now()
+	defer func() { t.idle += time.Since(began) }()
 	select {
 	case <-t.wake:
 	case <-srcs[0]:

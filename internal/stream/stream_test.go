@@ -3,6 +3,7 @@ package stream_test
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -462,5 +463,66 @@ func TestExchangeJobFailoverIsExactlyOnce(t *testing.T) {
 		if r.Header(stream.HeaderControl) == nil {
 			t.Fatalf("a record crossed the repartition topic: %s", r.Value)
 		}
+	}
+}
+
+// boomOp passes records on and panics on one of them.
+type boomOp struct{ on string }
+
+func (boomOp) Open(*stream.Context) error { return nil }
+func (b boomOp) Process(r *stream.Record, out stream.Emitter) error {
+	if strings.HasPrefix(string(r.Value), b.on) {
+		panic("boom on " + string(r.Value))
+	}
+	out.Emit(0, r)
+	return nil
+}
+
+// A record a timer made (a window's sum) has no source position; crossing
+// the in-memory exchange it is named by its content, so when it makes the
+// next stage fail every time it is still quarantined after three failures
+// and dead-lettered, and the job moves on.
+func TestExchangeQuarantinesTimerMadeRecords(t *testing.T) {
+	l := openLog(t)
+	l.CreateTopic(bg, "in", rlog.TopicConfig{Partitions: 4})
+	want := produce(t, l, 0, 2000)
+	delete(want, "k3:100")
+	j := stream.NewJob("wpoison")
+	j.Source("in", stream.EventTime(func(r *stream.Record) (int64, bool) {
+		parts := strings.Split(string(r.Value), ",")
+		if len(parts) != 3 {
+			return 0, false
+		}
+		ts, err := strconv.ParseInt(parts[2], 10, 64)
+		return ts, err == nil
+	}), stream.OutOfOrderness(5*time.Millisecond)).
+		KeyBy("by_key", func(r *stream.Record) ([]byte, error) {
+			k, _, ok := strings.Cut(string(r.Value), ",")
+			if !ok {
+				return nil, stream.BadInput("no_key", "%q", r.Value) // produce's garbage record
+			}
+			return []byte(k), nil
+		}).
+		Process("sum", func() stream.Operator { return &windowSum{} }).Main().
+		KeyBy("by_window", func(r *stream.Record) ([]byte, error) { return r.Value, nil }).
+		Process("boom", func() stream.Operator { return boomOp{on: "k3:100:"} }).Main().
+		To("out")
+	opts := stream.Options{Log: l, Drain: true, Interval: 5 * time.Millisecond, MaxRestarts: 10, RestartBackoff: time.Millisecond, Exchange: stream.ExchangeMemory,
+		Logger: slog.New(slog.DiscardHandler)}
+	if err := stream.Run(bg, opts, j); err != nil {
+		t.Fatal(err)
+	}
+	equalMaps(t, want, sums(t, l))
+	var dl []rlog.Record
+	for _, r := range logtest.ReadAll(t, l, "dirty_data") {
+		if !strings.HasPrefix(string(r.Header(stream.HeaderReason)), "no_key") {
+			dl = append(dl, r)
+		}
+	}
+	if len(dl) != 1 || !strings.HasPrefix(string(dl[0].Value), "k3:100:") || !strings.Contains(string(dl[0].Header(stream.HeaderReason)), "boom") {
+		t.Fatalf("dead letters besides the garbage record: %d, want the k3:100 window's sum with its panic", len(dl))
+	}
+	if src := string(dl[0].Header(stream.HeaderSource)); !strings.Contains(src, "made by a timer") {
+		t.Fatalf("dead letter's source %q does not say it came from a timer", src)
 	}
 }

@@ -582,7 +582,7 @@ func (t *task) process(s *seg, recs []rlog.Record) error {
 			// it derives from, if known.
 			rec.Offset = -1
 			t.cur = recordPos{rlog.TopicPartition{Topic: lr.Topic, Partition: lr.Partition}, lr.Offset}
-			t.curOK = lr.Offset >= 0
+			t.curOK = lr.Offset != -1
 		}
 		if reason, ok := t.poison.quarantined(t.cur); ok && t.curOK {
 			t.deadLetter(rec, &BadInputError{Code: "operator_failed", Detail: reason}, "task")
@@ -1176,10 +1176,14 @@ func (t *task) deadLetter(rec *Record, b *BadInputError, at string) {
 		reason = string(truncUTF8([]byte(reason), 1021)) + "..."
 	}
 	src := rec.Source.String() + "@" + strconv.FormatInt(rec.Offset, 10)
-	if rec.Offset < 0 && t.curOK {
+	switch {
+	case rec.Offset >= 0 || !t.curOK:
+	case t.cur.off >= 0:
 		// Through the in-memory exchange: no position of its own; the
 		// source record it derives from.
 		src = t.cur.String()
+	default: // made by a timer upstream (contentPos)
+		src = t.cur.tp.String() + " (in memory, made by a timer upstream: no source position)"
 	}
 	h := append(rec.Headers[:len(rec.Headers):len(rec.Headers)],
 		rlog.Header{Key: HeaderReason, Value: []byte(reason)},
