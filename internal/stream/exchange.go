@@ -300,22 +300,39 @@ func (x *exchange) quiet(t *task) (step, error) {
 		x.wakeAll()
 		return stepQuiet, nil
 	}
+	moved, err := x.await(t, func() bool {
+		if t.hasQueued() {
+			x.arrived--
+			return true
+		}
+		return false
+	})
+	x.mu.Unlock()
+	switch {
+	case err != nil:
+		return 0, err
+	case moved:
+		return stepQuiet, nil
+	}
+	return stepWork, nil
+}
+
+// await waits, x.mu held on entry and on return, until the current step
+// is over (moved: the last task arrived), the job aborts, or leave (if
+// not nil) says this task leaves the step.
+func (x *exchange) await(t *task, leave func() bool) (moved bool, err error) {
 	g := x.gen
 	for {
 		x.mu.Unlock()
 		<-t.wake
 		x.mu.Lock()
 		switch {
-		case x.aborted != nil:
-			x.mu.Unlock()
-			return 0, errAborted
 		case x.gen != g:
-			x.mu.Unlock()
-			return stepQuiet, nil
-		case t.hasQueued():
-			x.arrived--
-			x.mu.Unlock()
-			return stepWork, nil
+			return true, nil
+		case x.aborted != nil:
+			return false, errAborted
+		case leave != nil && leave():
+			return false, nil
 		}
 	}
 }
@@ -338,24 +355,16 @@ func (x *exchange) prepared(t *task, sent bool) (step, error) {
 		}
 		return stepCommit, nil
 	}
-	g := x.gen
-	for {
-		x.mu.Unlock()
-		<-t.wake
-		x.mu.Lock()
-		switch {
-		case x.aborted != nil:
-			x.mu.Unlock()
-			return 0, errAborted
-		case x.gen != g:
-			again := x.again
-			x.mu.Unlock()
-			if again {
-				return stepAgain, nil
-			}
-			return stepCommit, nil
-		}
+	_, err := x.await(t, nil)
+	again := x.again
+	x.mu.Unlock()
+	switch {
+	case err != nil:
+		return 0, err
+	case again:
+		return stepAgain, nil
 	}
+	return stepCommit, nil
 }
 
 // commit hands in a task's part of the checkpoint; the last task to do so
@@ -378,6 +387,7 @@ func (x *exchange) commit(t *task, part *rlog.Txn) (final, full bool, err error)
 			x.o.Metrics.CheckpointFailures.WithLabelValues(x.job.Name).Inc()
 		}
 		final, full := x.final, x.full
+		clear(x.parts)
 		x.parts, x.arrived = x.parts[:0], 0
 		x.want.Store(false)
 		x.final, x.lastFinal = false, final
@@ -389,21 +399,13 @@ func (x *exchange) commit(t *task, part *rlog.Txn) (final, full bool, err error)
 		x.wakeAll()
 		return final, full, err
 	}
-	g := x.gen
-	for {
+	if _, err := x.await(t, nil); err != nil {
 		x.mu.Unlock()
-		<-t.wake
-		x.mu.Lock()
-		switch {
-		case x.aborted != nil && x.gen == g:
-			x.mu.Unlock()
-			return false, false, errAborted
-		case x.gen != g:
-			err, final, full := x.cpErr, x.lastFinal, x.lastFull
-			x.mu.Unlock()
-			return final, full, err
-		}
+		return false, false, err
 	}
+	final, full, err = x.lastFinal, x.lastFull, x.cpErr
+	x.mu.Unlock()
+	return final, full, err
 }
 
 // commitParts commits the tasks' parts as one Txn: their records in task

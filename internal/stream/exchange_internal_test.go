@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -12,14 +13,13 @@ import (
 	"github.com/rtdw/rtdw/internal/log/embedded"
 )
 
-// slowOp passes records on, slowly: a consumer that cannot keep up.
-type slowOp struct{}
+// slowOp passes records on, after gate returns: a consumer that does not
+// keep up.
+type slowOp struct{ gate func() }
 
 func (slowOp) Open(*Context) error { return nil }
-func (slowOp) Process(r *Record, out Emitter) error {
-	// A spin, not a sleep: a sleep's granularity would make the test slow.
-	for began := time.Now(); time.Since(began) < 20*time.Microsecond; {
-	}
+func (s slowOp) Process(r *Record, out Emitter) error {
+	s.gate()
 	out.Emit(0, r)
 	return nil
 }
@@ -53,25 +53,37 @@ func TestExchangeMemoryStaysBounded(t *testing.T) {
 	exchangeCreated = func(x *exchange) { mu.Lock(); xs = append(xs, x); mu.Unlock() }
 	defer func() { exchangeCreated = nil }()
 
+	// The consumer stops at its first record until the producers have
+	// filled the inboxes past the bound (or 10 s passed), whatever the
+	// machine's speed: the sources must then pause.
+	var gate sync.Once
+	var processed atomic.Int64
+	wait := func() {
+		processed.Add(1)
+		gate.Do(func() {
+			for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+				mu.Lock()
+				x := xs[0]
+				mu.Unlock()
+				if x.queuedBytes.Load() > maxQueuedBytes {
+					time.Sleep(50 * time.Millisecond) // and they had the time to overshoot
+					return
+				}
+			}
+		})
+	}
 	j := NewJob("slow")
 	j.Source("in").KeyBy("by_key", func(r *Record) ([]byte, error) { return []byte("k"), nil }).
-		Process("slow", func() Operator { return slowOp{} }).Main().To("out")
+		Process("slow", func() Operator { return slowOp{gate: wait} }).Main().To("out")
 	runCtx, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)
-	go func() { done <- Run(runCtx, Options{Log: l, Interval: 50 * time.Millisecond, FetchMax: fetch}, j) }()
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		_, end, err := l.Offsets(ctx, rlog.TopicPartition{Topic: "out", Partition: 0})
-		total := end
-		for p := int32(1); err == nil && p < 4; p++ {
-			var e int64
-			_, e, err = l.Offsets(ctx, rlog.TopicPartition{Topic: "out", Partition: p})
-			total += e
-		}
-		if err == nil && total >= n || time.Now().After(deadline) {
-			break
-		}
-		time.Sleep(20 * time.Millisecond)
+	// No checkpoint before the stop but those the pending bytes ask for: one
+	// would wait for the gated consumer and stop the producers first.
+	go func() { done <- Run(runCtx, Options{Log: l, Interval: time.Hour, FetchMax: fetch}, j) }()
+	// Once the consumer has seen every record, the stop's checkpoint
+	// commits what is still pending.
+	for deadline := time.Now().Add(60 * time.Second); processed.Load() < n && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond)
 	}
 	cancel()
 	if err := <-done; err != nil {
