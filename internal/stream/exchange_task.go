@@ -181,8 +181,8 @@ var markerHeaders = []rlog.Header{{Key: HeaderControl, Value: []byte(controlWate
 
 // sendMarkers sends each stage's watermark, idleness and end to every
 // partition of its KeyBys' next stages when they changed: in an unbounded
-// run right after the records they follow; in a drained run after each
-// checkpoint of the job. A drain replays history, which may be out of
+// run after the records they follow (at most every markerEvery); in a
+// drained run (ExchangeMemory only) after each checkpoint of the job. A drain replays history, which may be out of
 // order by far more than a source's bound (a day generated user by user);
 // markers only after checkpoints asked for by the interval or the pending
 // bytes (all: false after one asked for only because stages ended: then
