@@ -114,8 +114,10 @@ func newExchange(o *Options, j *Job, lay *layout) *exchange {
 type Exchange int
 
 const (
-	// ExchangeAuto: in memory in unbounded runs, repartition topics in
-	// drained runs. A drain replays history, which may be out of order by
+	// ExchangeAuto: in memory in unbounded runs on the embedded log,
+	// repartition topics in drained runs and on Kafka (rtdw run in kafka
+	// mode: a task there long-polls the broker, where a task on the
+	// exchange would poll it every 10 ms while it waits for its inbox too). A drain replays history, which may be out of order by
 	// far more than a source's bound (the mock shop's day, generated user
 	// by user, is): a record behind the next stage's watermark is then
 	// processed on arrival, not in time order, and which records are
@@ -144,7 +146,8 @@ func usesExchange(o *Options, lay *layout) bool {
 	case ExchangeTopics:
 		return false
 	}
-	return !o.drain
+	_, embedded := o.Log.(changedLog)
+	return !o.drain && embedded
 }
 
 // attach wires a task's repartition inputs to their inboxes.

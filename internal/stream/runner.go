@@ -87,8 +87,9 @@ type Options struct {
 	MinEventTime time.Time
 	// Exchange is how a job's KeyBys hand records to other partitions'
 	// tasks: ExchangeAuto (the default) uses the in-memory exchange
-	// (exchange.go) in unbounded runs and the repartition topics in
-	// drained ones; the others choose, for tests and comparisons.
+	// (exchange.go) in unbounded runs on the embedded log and the
+	// repartition topics otherwise; the others choose, for tests and
+	// comparisons.
 	Exchange Exchange
 	Metrics  *Metrics
 	Logger   *slog.Logger
