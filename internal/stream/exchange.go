@@ -34,12 +34,6 @@ import (
 // Cluster workers keep the repartition topics: their tasks fail, move and
 // commit independently (worker.go).
 
-// inboxKey names the inbox of one partition of a KeyBy's next stage.
-type inboxKey struct {
-	node *Node
-	part int32
-}
-
 // inbox holds records sent to one consuming task's repartition input,
 // in the order they were sent (per sender: the order it sent them).
 type inbox struct {
@@ -59,7 +53,7 @@ type inbox struct {
 type exchange struct {
 	o       *Options
 	job     *Job
-	inboxes map[inboxKey]*inbox
+	inboxes map[*Node][]*inbox // per KeyBy, per partition of its next stage
 	tasks   []*task
 	// queued counts records (markers too) sent and not yet processed, and
 	// queuedBytes their bytes: sources pause above maxQueuedBytes.
@@ -96,15 +90,17 @@ var errAborted = errors.New("another task of the job failed")
 var exchangeCreated func(*exchange)
 
 func newExchange(o *Options, j *Job, lay *layout) *exchange {
-	x := &exchange{o: o, job: j, inboxes: map[inboxKey]*inbox{}}
+	x := &exchange{o: o, job: j, inboxes: map[*Node][]*inbox{}}
 	if exchangeCreated != nil {
 		exchangeCreated(x)
 	}
 	x.lastCP.Store(o.Now().UnixNano())
 	for n := range lay.producers {
-		for p := int32(0); p < lay.parts[n.topic]; p++ {
-			x.inboxes[inboxKey{n, p}] = &inbox{}
+		ins := make([]*inbox, lay.parts[n.topic])
+		for p := range ins {
+			ins[p] = &inbox{}
 		}
+		x.inboxes[n] = ins
 	}
 	return x
 }
@@ -117,7 +113,8 @@ const (
 	// ExchangeAuto: in memory in unbounded runs on the embedded log,
 	// repartition topics in drained runs and on Kafka (rtdw run in kafka
 	// mode: a task there long-polls the broker, where a task on the
-	// exchange would poll it every 10 ms while it waits for its inbox too). A drain replays history, which may be out of order by
+	// exchange would poll it every 10 ms while it waits for its inbox
+	// too). A drain replays history, which may be out of order by
 	// far more than a source's bound (the mock shop's day, generated user
 	// by user, is): a record behind the next stage's watermark is then
 	// processed on arrival, not in time order, and which records are
@@ -157,7 +154,7 @@ func (x *exchange) attach(t *task) {
 	x.tasks = append(x.tasks, t)
 	for _, s := range t.segs {
 		if s.node.kind == kindKeyBy {
-			in := x.inboxes[inboxKey{s.node, t.part}]
+			in := x.inboxes[s.node][t.part]
 			in.wake = t.wake
 			s.in = in
 		}
@@ -177,11 +174,10 @@ func (x *exchange) wakeAll() {
 	}
 }
 
-// send copies rec into the inbox of partition part of the KeyBy node's
-// next stage. origin is the source record it derives from (for poison
-// records: a failure downstream is blamed on it), or off -1.
-func (x *exchange) send(n *Node, part int32, rec *Record, origin recordPos) {
-	in := x.inboxes[inboxKey{n, part}]
+// send copies rec into an inbox (of x.inboxes). origin is the source
+// record it derives from (for poison records: a failure downstream is
+// blamed on it), or off -1 (markers).
+func (x *exchange) send(in *inbox, rec *Record, origin recordPos) {
 	sz := len(rec.Key) + len(rec.Value)
 	in.mu.Lock()
 	if cap(in.buf)-len(in.buf) < sz {
@@ -297,10 +293,7 @@ func (x *exchange) quiet(t *task) (step, error) {
 	x.mu.Lock()
 	x.arrived++
 	if x.arrived == len(x.tasks) && x.queued.Load() == 0 {
-		x.arrived = 0
-		x.gen++
-		x.mu.Unlock()
-		x.wakeAll()
+		x.endStep()
 		return stepQuiet, nil
 	}
 	moved, err := x.await(t, func() bool {
@@ -318,6 +311,15 @@ func (x *exchange) quiet(t *task) (step, error) {
 		return stepQuiet, nil
 	}
 	return stepWork, nil
+}
+
+// endStep ends the current collective step: its last task calls it,
+// x.mu held, which it releases; the tasks waiting in await move on.
+func (x *exchange) endStep() {
+	x.arrived = 0
+	x.gen++
+	x.mu.Unlock()
+	x.wakeAll()
 }
 
 // await waits, x.mu held on entry and on return, until the current step
@@ -348,11 +350,9 @@ func (x *exchange) prepared(t *task, sent bool) (step, error) {
 	x.sentAny = x.sentAny || sent
 	if x.arrived == len(x.tasks) {
 		x.again = x.sentAny || x.queued.Load() > 0
-		x.arrived, x.sentAny = 0, false
-		x.gen++
+		x.sentAny = false
 		again := x.again
-		x.mu.Unlock()
-		x.wakeAll()
+		x.endStep()
 		if again {
 			return stepAgain, nil
 		}
@@ -391,15 +391,13 @@ func (x *exchange) commit(t *task, part *rlog.Txn) (final, full bool, err error)
 		}
 		final, full := x.final, x.full
 		clear(x.parts)
-		x.parts, x.arrived = x.parts[:0], 0
+		x.parts = x.parts[:0]
 		x.want.Store(false)
 		x.final, x.lastFinal = false, final
 		x.full, x.lastFull = false, full
 		x.lastCP.Store(x.o.Now().UnixNano())
-		x.gen++
 		err := x.cpErr
-		x.mu.Unlock()
-		x.wakeAll()
+		x.endStep()
 		return final, full, err
 	}
 	if _, err := x.await(t, nil); err != nil {

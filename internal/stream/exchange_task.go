@@ -204,8 +204,8 @@ func (t *task) sendMarkers(all bool) {
 		}
 		rec := Record{Value: m.encode(), Headers: markerHeaders}
 		for _, k := range sr.keyBy {
-			for p := int32(0); p < k.partitions; p++ {
-				t.x.send(k.node, p, &rec, recordPos{off: -1})
+			for _, in := range t.x.inboxes[k.node] {
+				t.x.send(in, &rec, recordPos{off: -1})
 				t.sentN++
 			}
 		}
@@ -224,16 +224,16 @@ func (t *task) markersDue() bool {
 	return false
 }
 
-// send hands rec to partition p of the KeyBy n's next stage, with the
-// source record it derives from; a record made outside one (a timer's)
-// gets an identity from its content instead (contentPos), so a record
-// that keeps failing downstream is quarantined all the same.
-func (t *task) send(n *Node, p int32, rec *Record) {
+// send hands rec to the inbox of partition p of the KeyBy n's next stage
+// (in), with the source record it derives from; a record made outside
+// one (a timer's) gets an identity from its content instead (contentPos),
+// so a record that keeps failing downstream is quarantined all the same.
+func (t *task) send(in *inbox, n *Node, p int32, rec *Record) {
 	origin := t.cur
 	if !t.curOK {
 		origin = contentPos(n.topic, p, rec)
 	}
-	t.x.send(n, p, rec, origin)
+	t.x.send(in, rec, origin)
 	t.sentN++
 }
 
@@ -321,7 +321,6 @@ func (t *task) barrier(ctx context.Context) (bool, error) {
 		}
 		t.purger.purge(context.Background(), t.o, t.logger, t)
 	}
-	t.lastCP = t.o.Now()
 	if t.drain != "" && !final {
 		t.sendMarkers(full) // the watermark's step: after the cut, into the next epoch
 	}

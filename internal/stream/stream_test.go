@@ -86,7 +86,13 @@ func windowJob(fail func() bool) *stream.Job { return windowJobIdle(fail, 200*ti
 // windowJobIdle is windowJob with the source's idle timeout.
 func windowJobIdle(fail func() bool, idle time.Duration) *stream.Job {
 	j := stream.NewJob("wsum")
-	j.Source("in", stream.EventTime(func(r *stream.Record) (int64, bool) {
+	windowSums(j, fail, idle).To("out")
+	return j
+}
+
+// windowSums is windowJob's stream up to its window sums (key:end:sum).
+func windowSums(j *stream.Job, fail func() bool, idle time.Duration) stream.Stream {
+	return j.Source("in", stream.EventTime(func(r *stream.Record) (int64, bool) {
 		parts := strings.Split(string(r.Value), ",")
 		if len(parts) != 3 {
 			return 0, false
@@ -101,9 +107,7 @@ func windowJobIdle(fail func() bool, idle time.Duration) *stream.Job {
 			}
 			return []byte(k), nil
 		}).
-		Process("sum", func() stream.Operator { return &windowSum{fail: fail} }).Main().
-		To("out")
-	return j
+		Process("sum", func() stream.Operator { return &windowSum{fail: fail} }).Main()
 }
 
 // produce writes n records "k<i%7>,i,ts" spread over the partitions of "in"
@@ -488,22 +492,7 @@ func TestExchangeQuarantinesTimerMadeRecords(t *testing.T) {
 	want := produce(t, l, 0, 2000)
 	delete(want, "k3:100")
 	j := stream.NewJob("wpoison")
-	j.Source("in", stream.EventTime(func(r *stream.Record) (int64, bool) {
-		parts := strings.Split(string(r.Value), ",")
-		if len(parts) != 3 {
-			return 0, false
-		}
-		ts, err := strconv.ParseInt(parts[2], 10, 64)
-		return ts, err == nil
-	}), stream.OutOfOrderness(5*time.Millisecond)).
-		KeyBy("by_key", func(r *stream.Record) ([]byte, error) {
-			k, _, ok := strings.Cut(string(r.Value), ",")
-			if !ok {
-				return nil, stream.BadInput("no_key", "%q", r.Value) // produce's garbage record
-			}
-			return []byte(k), nil
-		}).
-		Process("sum", func() stream.Operator { return &windowSum{} }).Main().
+	windowSums(j, nil, 200*time.Millisecond).
 		KeyBy("by_window", func(r *stream.Record) ([]byte, error) { return r.Value, nil }).
 		Process("boom", func() stream.Operator { return boomOp{on: "k3:100:"} }).Main().
 		To("out")

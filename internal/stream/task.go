@@ -198,7 +198,8 @@ func (t *task) open(ctx context.Context) error {
 			case kindKeyBy:
 				kb := &keyByPush{node: n, own: t, partitions: t.parts[n.topic], part: t.part}
 				if t.x != nil {
-					kb.send = func(p int32, rec *Record) { t.send(n, p, rec) }
+					ins := t.x.inboxes[n] // resolved once: send is per record
+					kb.send = func(p int32, rec *Record) { t.send(ins[p], n, p, rec) }
 				}
 				for _, next := range t.segs {
 					if next.node == n { // the next stage is fused into this task
