@@ -181,7 +181,7 @@ func appendExact(dst []byte, v *fastjson.Value) []byte {
 		// write those as a canonical float, or null when not finite.
 		n := len(dst)
 		dst = v.MarshalTo(dst)
-		if fastjson.ValidateBytes(dst[n:]) == nil {
+		if jsonNumber(dst[n:]) {
 			return dst
 		}
 		f, err := strconv.ParseFloat(string(dst[n:]), 64)

@@ -106,10 +106,10 @@ func (c *Change) Validate() error {
 	}
 	// Strict validation: the parser is lenient (it accepts raw control
 	// characters in strings), and a change must never carry invalid JSON on.
-	if len(c.Data) == 0 || c.Data[0] != '{' || fastjson.ValidateBytes(c.Data) != nil {
+	if len(c.Data) == 0 || c.Data[0] != '{' || jsonw.Valid(c.Data) != nil {
 		return errors.New("change: data is not a valid JSON object")
 	}
-	if c.Old != nil && (len(c.Old) == 0 || c.Old[0] != '{' || fastjson.ValidateBytes(c.Old) != nil) {
+	if c.Old != nil && (len(c.Old) == 0 || c.Old[0] != '{' || jsonw.Valid(c.Old) != nil) {
 		return errors.New("change: old is not a valid JSON object")
 	}
 	for _, s := range []string{c.Database, c.Table} {

@@ -5,6 +5,7 @@ import (
 
 	"github.com/valyala/fastjson"
 
+	"github.com/rtdw/rtdw/internal/jsonw"
 	"github.com/rtdw/rtdw/internal/stream"
 	"github.com/rtdw/rtdw/internal/warehouse/ods"
 )
@@ -51,7 +52,7 @@ func (etl) Process(r *stream.Record, out stream.Emitter) error {
 	}
 	// The parser is lenient (raw control characters in strings, "." as a
 	// number); what it forgives is still not JSON.
-	if err := fastjson.ValidateBytes(r.Value); err != nil {
+	if err := jsonw.Valid(r.Value); err != nil {
 		return stream.BadInput("malformed_json", "%v", err)
 	}
 	if v.Type() != fastjson.TypeObject {

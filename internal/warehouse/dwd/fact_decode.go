@@ -7,6 +7,7 @@ import (
 
 	"github.com/rtdw/rtdw/internal/connector/change"
 	"github.com/rtdw/rtdw/internal/connector/topicdb"
+	"github.com/rtdw/rtdw/internal/jsonw"
 	"github.com/rtdw/rtdw/internal/stream"
 	"github.com/rtdw/rtdw/internal/warehouse/ods"
 )
@@ -121,7 +122,7 @@ func (d *factDecoder) Process(r *stream.Record, out stream.Emitter) error {
 	if err != nil {
 		return stream.BadInput("malformed_json", "%v", err)
 	}
-	if err := fastjson.ValidateBytes(r.Value); err != nil {
+	if err := jsonw.Valid(r.Value); err != nil {
 		return stream.BadInput("malformed_json", "%v", err) // the parser is lenient
 	}
 	cs, err := d.dec.DecodeValue(v)

@@ -3,9 +3,8 @@ package ods
 import (
 	"bytes"
 
-	"github.com/valyala/fastjson"
-
 	"github.com/rtdw/rtdw/internal/connector/topicdb"
+	"github.com/rtdw/rtdw/internal/jsonw"
 	rlog "github.com/rtdw/rtdw/internal/log"
 	"github.com/rtdw/rtdw/internal/stream"
 )
@@ -80,8 +79,8 @@ func (h Head) EmptyData() bool {
 }
 
 // scanDepth bounds the nesting MaxwellHead follows, well within
-// fastjson's parser limit (fastjson.MaxDepth), which its validator does
-// not have.
+// fastjson's parser limit (fastjson.MaxDepth), which the validator
+// (jsonw.Valid) does not have.
 const scanDepth = 200
 
 // MaxwellHead reads a topic_db record's database, table, type and ts
@@ -100,7 +99,7 @@ func MaxwellHead(value []byte, format string) (Head, bool) {
 	h, ok := scanHead(value, format)
 	// Last, as it is the costly part: the full path dead-letters what the
 	// validator rejects (the parser is lenient).
-	if !ok || fastjson.ValidateBytes(value) != nil {
+	if !ok || jsonw.Valid(value) != nil {
 		return h, false
 	}
 	return h, true

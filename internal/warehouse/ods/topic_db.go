@@ -10,6 +10,7 @@ import (
 
 	"github.com/rtdw/rtdw/internal/connector/change"
 	"github.com/rtdw/rtdw/internal/connector/topicdb"
+	"github.com/rtdw/rtdw/internal/jsonw"
 	"github.com/rtdw/rtdw/internal/stream"
 )
 
@@ -216,7 +217,7 @@ func (n *Normalizer) Normalize(rec *stream.Record, emit func(*stream.Record) err
 				continue
 			}
 		}
-		if len(cs) == 1 && n.maxwell(v) && utf8.Valid(rec.Value) && fastjson.ValidateBytes(rec.Value) == nil {
+		if len(cs) == 1 && n.maxwell(v) && utf8.Valid(rec.Value) && jsonw.Valid(rec.Value) == nil {
 			// Already what Normalize would write: pass the record and its
 			// parse on, rather than re-encode and re-parse it. (Invalid
 			// UTF-8 anywhere in it takes the re-encoding, which has none.)
