@@ -62,6 +62,7 @@ type loader struct {
 	p    fastjson.Parser
 
 	rows        [][]byte
+	dec         [][]any        // rows[i] decoded (for a DecodedUpserter)
 	del         []bool         // rows[i] is a delete (its value holds the key)
 	seq         []uint64       // rows[i]'s version (with a VersionedSink)
 	at          map[string]int // key -> index in rows: the last row of a key wins
@@ -102,16 +103,17 @@ func (l *loader) Process(rec *stream.Record, _ stream.Emitter) error {
 	}
 	l.last = rec.Offset
 	v := append([]byte(nil), rec.Value...) // the record is reused after this call
-	k := KeyOf(l.t, row)
+	k := KeyText(l.t, row)
 	var seq uint64
 	if l.vs != nil {
 		seq = l.seqs.Next(k)
 	}
 	if i, ok := l.at[k]; ok {
-		l.rows[i], l.del[i], l.seq[i] = v, del, seq
+		l.rows[i], l.dec[i], l.del[i], l.seq[i] = v, row, del, seq
 	} else {
 		l.at[k] = len(l.rows)
 		l.rows = append(l.rows, v)
+		l.dec = append(l.dec, row)
 		l.del = append(l.del, del)
 		l.seq = append(l.seq, seq)
 	}
@@ -140,6 +142,7 @@ func (l *loader) flush() error {
 		return nil
 	}
 	var ups, dels [][]byte
+	var upDec [][]any
 	var upSeq, delSeq []uint64
 	for i, r := range l.rows {
 		if l.del[i] {
@@ -147,6 +150,7 @@ func (l *loader) flush() error {
 			delSeq = append(delSeq, l.seq[i])
 		} else {
 			ups = append(ups, r)
+			upDec = append(upDec, l.dec[i])
 			upSeq = append(upSeq, l.seq[i])
 		}
 	}
@@ -155,7 +159,9 @@ func (l *loader) flush() error {
 	if len(ups) > 0 {
 		ctx := WithLabel(context.Background(), l.label(ups, ""))
 		var err error
-		if l.vs != nil {
+		if d, ok := l.sink.(DecodedUpserter); ok && l.vs == nil {
+			err = d.UpsertDecoded(ctx, l.t, ups, upDec)
+		} else if l.vs != nil {
 			err = l.vs.UpsertVersioned(ctx, l.t.Name, ups, upSeq)
 		} else {
 			err = l.sink.Upsert(ctx, l.t.Name, ups)
@@ -183,6 +189,8 @@ func (l *loader) flush() error {
 	loadMetrics.rows.WithLabelValues(l.t.Name, "delete").Add(float64(len(dels)))
 	clear(l.rows)
 	l.rows = l.rows[:0]
+	clear(l.dec)
+	l.dec = l.dec[:0]
 	l.del = l.del[:0]
 	l.seq = l.seq[:0]
 	clear(l.at)

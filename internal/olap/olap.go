@@ -75,6 +75,15 @@ type Sink interface {
 // StarRocks and ClickHouse (lightweight DELETE), DuckDB. The
 // rtdw-olap connector applies -D rows through it (the load job's records
 // with HeaderOp = OpDelete).
+// DecodedUpserter is a Sink that can take rows decoded already: the load
+// job decodes every row to find its key, and Upsert would decode it again.
+// UpsertDecoded is Upsert of rows (distinct keys), of which decoded[i] is
+// DecodeRow(t, rows[i]); a sink whose table of that name has other
+// columns than t (another definition ensured it first) decodes rows.
+type DecodedUpserter interface {
+	UpsertDecoded(ctx context.Context, t *Table, rows [][]byte, decoded [][]any) error
+}
+
 type Deleter interface {
 	// Delete removes the rows of table whose keys are those of keys (JSON
 	// objects holding at least the table's key columns, decoded as by

@@ -196,18 +196,6 @@ func ParseCents(s string) (Cents, error) {
 	return Cents(n), nil
 }
 
-// KeyOf renders a decoded row's key as a string, for deduplicating a batch.
-func KeyOf(t *Table, row []any) string {
-	var b strings.Builder
-	for i := range t.Key {
-		if i > 0 {
-			b.WriteByte(0)
-		}
-		fmt.Fprint(&b, row[i])
-	}
-	return b.String()
-}
-
 // DecodeBatch decodes rows and keeps the last row of each key, in the
 // order of the keys' first appearance (a database statement may not
 // update one row twice): DecodeVersioned with every version equal.

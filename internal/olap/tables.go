@@ -1,6 +1,9 @@
 package olap
 
-import "fmt"
+import (
+	"fmt"
+	"slices"
+)
 
 // Tables is a sink's registry of the tables EnsureTable ensured, in which
 // each write looks its table up and decodes its batch, so every backend
@@ -57,6 +60,19 @@ func (e Entry) Batch(op string, rows [][]byte) (*Table, [][]any, error) {
 		return nil, nil, nil
 	}
 	return e.Table, batch, nil
+}
+
+// Decoded is Batch for rows that decoded holds decoded by t's
+// definition, of distinct keys: those, unless the table was ensured with
+// other columns (then rows are decoded by its own).
+func (e Entry) Decoded(t *Table, rows [][]byte, decoded [][]any) (*Table, [][]any, error) {
+	if e.Table == nil || !slices.Equal(e.Table.Columns, t.Columns) || !slices.Equal(e.Table.Key, t.Key) {
+		return e.Batch("loading", rows)
+	}
+	if len(decoded) == 0 {
+		return nil, nil, nil
+	}
+	return e.Table, decoded, nil
 }
 
 // Versioned decodes rows (or keys) with their versions as DecodeVersioned

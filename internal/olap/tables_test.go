@@ -99,4 +99,23 @@ func TestTables(t *testing.T) {
 			t.Errorf("Versioned = rows %v, versions %v, keys %q; want key 1 at version 7 (count 1), key 2 at 5", vb.Rows, vb.Versions, vb.Keys)
 		}
 	})
+	t.Run("decoded", func(t *testing.T) {
+		rows := [][]byte{olaptest.Row(0, "1", "Beijing", 1, "1.5")}
+		decoded := [][]any{{"given"}} // not what rows decode to: shows which is used
+		tb, batch, err := ts.Lookup(pt.Name).Decoded(&pt, rows, decoded)
+		if err != nil || tb != &pt || len(batch) != 1 || batch[0][0] != "given" {
+			t.Fatalf("Decoded by the ensured definition = %v, %v, %v; want the decoded rows as given", tb, batch, err)
+		}
+		// Another definition of the table (ensured first by someone else):
+		// the rows are decoded by the ensured one, as Batch does.
+		other := pt
+		other.Columns = append([]olap.Column{{Name: "extra", Type: olap.String}}, pt.Columns...)
+		tb, batch, err = ts.Lookup(pt.Name).Decoded(&other, rows, decoded)
+		if err != nil || tb != &pt || len(batch) != 1 || batch[0][3] != "1" {
+			t.Fatalf("Decoded by another definition = %v, %v, %v; want rows decoded by the ensured table", tb, batch, err)
+		}
+		if _, _, err := ts.Lookup("nope").Decoded(&pt, rows, decoded); err == nil {
+			t.Fatal("Decoded for a table never ensured: no error")
+		}
+	})
 }

@@ -181,13 +181,28 @@ func (s *Sink) Upsert(ctx context.Context, table string, rows [][]byte) error {
 	if batch == nil {
 		return err
 	}
+	return s.upsert(ctx, t, batch)
+}
+
+// UpsertDecoded is Upsert for rows decoded already (olap.DecodedUpserter).
+func (s *Sink) UpsertDecoded(ctx context.Context, t *olap.Table, rows [][]byte, decoded [][]any) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t, batch, err := s.tables.Lookup(t.Name).Decoded(t, rows, decoded)
+	if batch == nil {
+		return err
+	}
+	return s.upsert(ctx, t, batch)
+}
+
+func (s *Sink) upsert(ctx context.Context, t *olap.Table, batch [][]any) error {
 	conn, err := s.db.Conn(ctx)
 	if err != nil {
 		return fmt.Errorf("duckdb: %w", err)
 	}
 	defer conn.Close()
 	if err := load(ctx, conn, t, batch); err != nil {
-		return fmt.Errorf("duckdb: load %s: %w", table, err)
+		return fmt.Errorf("duckdb: load %s: %w", t.Name, err)
 	}
 	return nil
 }
