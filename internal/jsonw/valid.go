@@ -9,8 +9,8 @@ import (
 
 // Valid reports whether b is JSON (RFC 8259; UTF-8 is not checked, as
 // neither encoding/json nor fastjson checks it), with the first error
-// found. It replaces fastjson.ValidateBytes, which is half as fast and
-// misses a raw control character in a string that also has an escape.
+// found. It replaces fastjson.ValidateBytes, which misses a raw control
+// character in a string that also has an escape (and is ~20 % slower).
 // Strings, most of a record's bytes, are skipped 8 bytes at a time
 // (SWAR); the tokens between them go through one table lookup each.
 func Valid(b []byte) error {
