@@ -125,7 +125,7 @@ func (r *reader) bytes() []byte {
 
 // decodePayload fills r from a frame payload; slices alias buf. It returns
 // the append time.
-func decodePayload(buf []byte, r *rlog.Record) (int64, error) {
+func decodePayload(buf []byte, r *rlog.Record, ha *headerAlloc) (int64, error) {
 	rd := reader{b: buf}
 	r.Timestamp = rd.varint()
 	appendTime := rd.varint()
@@ -133,14 +133,40 @@ func decodePayload(buf []byte, r *rlog.Record) (int64, error) {
 	r.Value = rd.bytes()
 	nh := rd.varint()
 	r.Headers = nil
-	for i := int64(0); i < nh && rd.err == nil; i++ {
-		k := rd.bytes()
-		r.Headers = append(r.Headers, rlog.Header{Key: string(k), Value: rd.bytes()})
+	if nh > 0 {
+		start := len(ha.hs)
+		for i := int64(0); i < nh && rd.err == nil; i++ {
+			k := rd.bytes()
+			ha.hs = append(ha.hs, rlog.Header{Key: ha.key(k), Value: rd.bytes()})
+		}
+		r.Headers = ha.hs[start:len(ha.hs):len(ha.hs)] // capped: an append copies
 	}
 	if rd.err != nil {
 		return 0, fmt.Errorf("%w at %s/%d offset %d", rd.err, r.Topic, r.Partition, r.Offset)
 	}
 	return appendTime, nil
+}
+
+// headerAlloc allocates one fetch's headers: one backing array for every
+// record's (each gets its own capped window of it), and each distinct key
+// once. Most records of a topic carry the same few headers (rtdw.table,
+// the dead letters' reasons): per record, a slice and a string per header
+// were a sixth of the warehouse's allocations.
+type headerAlloc struct {
+	hs   []rlog.Header
+	keys map[string]string
+}
+
+func (ha *headerAlloc) key(k []byte) string {
+	if s, ok := ha.keys[string(k)]; ok { // no allocation for the lookup
+		return s
+	}
+	if ha.keys == nil {
+		ha.keys = map[string]string{}
+	}
+	s := string(k)
+	ha.keys[s] = s
+	return s
 }
 
 func recordSize(r *rlog.Record) int64 {

@@ -383,6 +383,58 @@ func TestFetchedRecordsDoNotPinReadChunks(t *testing.T) {
 	}
 }
 
+// Records fetched together share one backing array of headers: each
+// keeps exactly its own, and appending to one (an operator adding a
+// header) leaves its neighbours' alone.
+func TestFetchedHeadersAreEachRecords(t *testing.T) {
+	l, _ := Open(Options{Dir: t.TempDir(), NoSync: true, RetentionInterval: -1})
+	defer l.Close()
+	l.CreateTopic(ctx, "t", rlog.TopicConfig{Partitions: 1})
+	hs := func(kv ...string) []rlog.Header {
+		var out []rlog.Header
+		for i := 0; i < len(kv); i += 2 {
+			out = append(out, rlog.Header{Key: kv[i], Value: []byte(kv[i+1])})
+		}
+		return out
+	}
+	want := [][]rlog.Header{
+		hs("rtdw.table", "order_info"),
+		nil,
+		hs("rtdw.table", "user_info", "rtdw.reason", "late"),
+		hs("rtdw.table", "sku_info"),
+		hs("", ""),
+	}
+	for i := range 20 { // enough for the shared array to have room past a record's window
+		want = append(want, hs("rtdw.table", fmt.Sprint("t", i)))
+	}
+	var recs []rlog.Record
+	for i, h := range want {
+		recs = append(recs, rlog.Record{Topic: "t", Partition: 0, Value: fmt.Appendf(nil, "%d", i), Headers: h})
+	}
+	if err := l.Produce(ctx, recs...); err != nil {
+		t.Fatal(err)
+	}
+	got, err := l.Fetch(ctx, rlog.TopicPartition{Topic: "t"}, 0, 100, 0)
+	if err != nil || len(got) != len(want) {
+		t.Fatalf("fetch: %d records, %v", len(got), err)
+	}
+	check := func() {
+		t.Helper()
+		for i, r := range got {
+			if fmt.Sprintf("%q", r.Headers) != fmt.Sprintf("%q", want[i]) {
+				t.Fatalf("record %d: headers %q, want %q", i, r.Headers, want[i])
+			}
+		}
+	}
+	check()
+	for i := range got {
+		n := len(got[i].Headers)
+		got[i].Headers = append(got[i].Headers, rlog.Header{Key: "added", Value: []byte("x")})
+		got[i].Headers = got[i].Headers[:n]
+	}
+	check()
+}
+
 func TestFetchStopsAtAByteCap(t *testing.T) {
 	l, _ := Open(Options{Dir: t.TempDir(), NoSync: true, RetentionInterval: -1})
 	defer l.Close()

@@ -116,6 +116,7 @@ func readFrames(list []*segment, si int, pos int64, tp rlog.TopicPartition, from
 	bp := readBufs.Get().(*[]byte)
 	defer readBufs.Put(bp)
 	var fetched int
+	var ha headerAlloc
 	for ; si < len(list) && len(out) < maxRecs && fetched < maxFetchBytes; si, pos = si+1, 0 {
 		seg := list[si]
 		for pos < seg.size && len(out) < maxRecs && fetched < maxFetchBytes {
@@ -149,7 +150,7 @@ func readFrames(list []*segment, si int, pos int64, tp rlog.TopicPartition, from
 					return detach(out, first, need), nil
 				}
 				r := rlog.Record{Topic: tp.Topic, Partition: tp.Partition, Offset: off}
-				if _, err := decodePayload(payload, &r); err != nil {
+				if _, err := decodePayload(payload, &r, &ha); err != nil {
 					return nil, err
 				}
 				out = append(out, r)
