@@ -104,6 +104,9 @@ func BadInput(code, format string, args ...any) error {
 
 // AsBadInput reports whether err is (or wraps) a BadInputError.
 func AsBadInput(err error) (*BadInputError, bool) {
+	if err == nil {
+		return nil, false // without the errors.As, whose target escapes: every fired timer asks
+	}
 	var b *BadInputError
 	ok := errors.As(err, &b)
 	return b, ok
