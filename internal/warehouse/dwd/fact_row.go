@@ -129,8 +129,22 @@ func tableOf(r *stream.Record) (string, error) {
 	if err != nil {
 		return "", stream.BadInput("malformed_json", "%v", err)
 	}
-	return string(v.GetStringBytes("table")), nil
+	b := v.GetStringBytes("table")
+	if t, ok := knownTables[string(b)]; ok { // a lookup, not an allocation per record
+		return t, nil
+	}
+	return string(b), nil
 }
+
+// knownTables interns the tables the fact jobs route on.
+var knownTables = func() map[string]string {
+	m := map[string]string{}
+	for _, t := range []string{tOrderDetail, tOrderInfo, tActivity, tCoupon, tLine, tOrderLine,
+		tPayment, tRefund, tRefundPay, tComment, tCart, tRefundRP, tPaymentOrder} {
+		m[t] = t
+	}
+	return m
+}()
 
 // keyOf returns the text of the value at path in the record as a key.
 func keyOf(r *stream.Record, path ...string) ([]byte, error) {
