@@ -1,7 +1,5 @@
 package state
 
-import "container/list"
-
 // lru is a byte-bounded, write-through cache of state point reads (raw
 // encoded values, nil for "known absent"), so hot keys skip the write
 // buffer and the LSM. It is cleared when uncommitted writes are discarded;
@@ -9,35 +7,61 @@ import "container/list"
 // many keys exist.
 type lru struct {
 	max, size int
-	m         map[string]*list.Element
-	l         list.List
+	m         map[string]*lruEntry
+	ring      lruEntry // sentinel: ring.next is the most recent, ring.prev the least
+	n         int
 }
 
+// lruEntry is an entry and its place in the recency list (intrusive: one
+// allocation per entry, not an entry and a list element).
 type lruEntry struct {
-	key string
-	raw []byte
+	key        string
+	raw        []byte
+	prev, next *lruEntry
 }
 
-func newLRU(maxBytes int) *lru { return &lru{max: maxBytes, m: map[string]*list.Element{}} }
+func newLRU(maxBytes int) *lru {
+	c := &lru{max: maxBytes, m: map[string]*lruEntry{}}
+	c.ring.prev, c.ring.next = &c.ring, &c.ring
+	return c
+}
+
+func (c *lru) unlink(e *lruEntry) {
+	e.prev.next, e.next.prev = e.next, e.prev
+	e.prev, e.next = nil, nil
+}
+
+func (c *lru) pushFront(e *lruEntry) {
+	e.prev, e.next = &c.ring, c.ring.next
+	c.ring.next.prev = e
+	c.ring.next = e
+}
+
+func (c *lru) toFront(e *lruEntry) {
+	if c.ring.next != e {
+		c.unlink(e)
+		c.pushFront(e)
+	}
+}
 
 func (c *lru) get(k []byte) ([]byte, bool) {
 	e := c.find(k)
 	if e == nil {
 		return nil, false
 	}
-	c.l.MoveToFront(e)
-	return e.Value.(*lruEntry).raw, true
+	c.toFront(e)
+	return e.raw, true
 }
 
 // peek is get without making k recent: for a look that is not a read.
 func (c *lru) peek(k []byte) ([]byte, bool) {
 	if e := c.find(k); e != nil {
-		return e.Value.(*lruEntry).raw, true
+		return e.raw, true
 	}
 	return nil, false
 }
 
-func (c *lru) find(k []byte) *list.Element {
+func (c *lru) find(k []byte) *lruEntry {
 	if c == nil {
 		return nil
 	}
@@ -48,8 +72,7 @@ func (c *lru) put(k, raw []byte) {
 	if c == nil {
 		return
 	}
-	if e, ok := c.m[string(k)]; ok {
-		ent := e.Value.(*lruEntry)
+	if ent, ok := c.m[string(k)]; ok {
 		c.size += len(raw) - len(ent.raw)
 		switch {
 		case raw == nil:
@@ -63,25 +86,27 @@ func (c *lru) put(k, raw []byte) {
 		default:
 			ent.raw = append(ent.raw[:0], raw...) // nobody holds the old bytes
 		}
-		c.l.MoveToFront(e)
+		c.toFront(ent)
 	} else {
 		ent := &lruEntry{key: string(k), raw: append([]byte(nil), raw...)}
 		if raw == nil {
 			ent.raw = nil
 		}
-		c.m[ent.key] = c.l.PushFront(ent)
+		c.m[ent.key] = ent
+		c.pushFront(ent)
+		c.n++
 		c.size += len(ent.key) + len(raw) + 64
 	}
-	for c.size > c.max && c.l.Len() > 0 {
-		c.remove(c.l.Back())
+	for c.size > c.max && c.n > 0 {
+		c.remove(c.ring.prev)
 	}
 }
 
-func (c *lru) remove(e *list.Element) {
-	ent := e.Value.(*lruEntry)
-	c.l.Remove(e)
-	delete(c.m, ent.key)
-	c.size -= len(ent.key) + len(ent.raw) + 64
+func (c *lru) remove(e *lruEntry) {
+	c.unlink(e)
+	c.n--
+	delete(c.m, e.key)
+	c.size -= len(e.key) + len(e.raw) + 64
 }
 
 func (c *lru) forget(k []byte) {
@@ -98,6 +123,7 @@ func (c *lru) reset() {
 		return
 	}
 	clear(c.m)
-	c.l.Init()
+	c.ring.prev, c.ring.next = &c.ring, &c.ring
+	c.n = 0
 	c.size = 0
 }
