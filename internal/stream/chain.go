@@ -249,6 +249,7 @@ type keyByPush struct {
 	// parser parses records that reach the key function unparsed (those an
 	// operator built, e.g. a join's output), as inst.parser does.
 	parser fastjson.Parser
+	slot   Record // the re-keyed copy of the record being pushed
 }
 
 func (k *keyByPush) push(rec *Record) {
@@ -266,9 +267,11 @@ func (k *keyByPush) push(rec *Record) {
 	}
 	k.n++
 	// A copy: the emitter may still hold rec (a dedup keeps emitting the
-	// record it stored), and must not see its key replaced.
-	cp := *rec
-	rec = &cp
+	// record it stored), and must not see its key replaced. One slot per
+	// KeyBy, reused: receivers do not keep a *Record past the call (see
+	// Record), and a push cannot reach its own KeyBy again (a DAG).
+	k.slot = *rec
+	rec = &k.slot
 	rec.Key = key
 	if k.node.bcast != nil && k.node.bcast(rec) { // (byte records only: Broadcast is not typed)
 		rec.Headers = append(rec.Headers[:len(rec.Headers):len(rec.Headers)], rlog.Header{Key: HeaderBroadcast, Value: []byte{'1'}})
