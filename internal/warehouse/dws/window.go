@@ -58,16 +58,29 @@ func (a *rows) Add(s *winAcc, rec *stream.Record) (*winAcc, error) {
 }
 
 func (a *rows) Emit(_ []byte, w operator.Window, s *winAcc, out stream.Emitter) error {
-	stt, edt := a.format(w.Start), a.format(w.End)
+	// The times are formatted into the stack and the row and key built in
+	// one right-sized buffer each: a window emits many rows (one per
+	// dimension group), and a row cost ten allocations otherwise.
+	var sb, eb [32]byte
+	stt, edt := a.appendTime(sb[:0], w.Start), a.appendTime(eb[:0], w.End)
 	curDate := stt[:len(time.DateOnly)]
-	key := strings.Join(append([]string{stt, edt, curDate}, s.d...), "|")
+	n := 0
+	for _, d := range s.d {
+		n += len(d) + 1
+	}
+	key := make([]byte, 0, len(stt)+len(edt)+len(curDate)+2+n)
+	key = append(append(append(append(append(key, stt...), '|'), edt...), '|'), curDate...)
+	for _, d := range s.d {
+		key = append(append(key, '|'), d...)
+	}
 
-	row := []byte(`{"stt":`)
-	row = jsonw.AppendString(row, []byte(stt))
+	row := make([]byte, 0, 128+2*n+32*(len(a.t.dims)+len(a.t.extra)+len(a.t.measures)))
+	row = append(row, `{"stt":`...)
+	row = jsonw.AppendString(row, stt)
 	row = append(row, `,"edt":`...)
-	row = jsonw.AppendString(row, []byte(edt))
+	row = jsonw.AppendString(row, edt)
 	row = append(row, `,"cur_date":`...)
-	row = jsonw.AppendString(row, []byte(curDate))
+	row = jsonw.AppendString(row, curDate)
 	for i, d := range a.t.dims {
 		row = appendField(row, d)
 		if i < len(s.d) {
@@ -95,13 +108,13 @@ func (a *rows) Emit(_ []byte, w operator.Window, s *winAcc, out stream.Emitter) 
 		}
 	}
 	row = append(row, '}')
-	rec := stream.Record{Key: []byte(key), Value: row, Time: w.End - 1}
+	rec := stream.Record{Key: key, Value: row, Time: w.End - 1}
 	out.Emit(0, &rec)
 	return nil
 }
 
-func (a *rows) format(ms int64) string {
-	return time.UnixMilli(ms).In(a.loc).Format(time.DateTime)
+func (a *rows) appendTime(dst []byte, ms int64) []byte {
+	return time.UnixMilli(ms).In(a.loc).AppendFormat(dst, time.DateTime)
 }
 
 func slot(n []int64, i int) int64 {
