@@ -24,7 +24,10 @@ const (
 // A record with only err ends after the err output.
 func splitLog() stream.Operator { return &splitter{} }
 
-type splitter struct{ buf []byte }
+type splitter struct {
+	buf  []byte
+	slot stream.Record // each output in turn: receivers do not keep a *Record
+}
 
 func (s *splitter) Ports() []string {
 	return []string{portErr, portStart, portDisplay, portAction, portPage}
@@ -38,8 +41,8 @@ func (s *splitter) Process(r *stream.Record, out stream.Emitter) error {
 		return stream.BadInput("malformed_json", "%v", err)
 	}
 	s.buf = SplitLog(v, r.Time, s.buf, func(port int, b []byte, time int64) {
-		rec := r.Derive(r.Key, b, time)
-		out.Emit(port, &rec) // sinks copy, so the buffer is reused
+		s.slot = r.Derive(r.Key, b, time)
+		out.Emit(port, &s.slot) // sinks copy, so the buffer is reused
 	})
 	return nil
 }
