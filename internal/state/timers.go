@@ -247,13 +247,15 @@ const fireChunk = 256
 // in time order. Timers that fn registers at or before upTo fire too (after
 // the due timers Fire already took, up to 256 at a time); a timer fn
 // deletes before it is reached does not fire. If fn fails, its timer is
-// already removed and the timers not yet fired stay registered.
+// already removed and the timers not yet fired stay registered. The key
+// fn gets is lent: valid during the call (one buffer serves them all).
 func (t *Timers) Fire(d TimeDomain, upTo int64, fn func(ts int64, key []byte) error) (int, error) {
 	if err := t.load(); err != nil {
 		return 0, err
 	}
 	fired := 0
 	var due []timerItem
+	var kb []byte
 	for {
 		due = due[:0]
 		t.tree.AscendGreaterOrEqual(timerItem{d: d, ts: math.MinInt64}, func(it timerItem) bool {
@@ -271,7 +273,8 @@ func (t *Timers) Fire(d TimeDomain, upTo int64, fn func(ts int64, key []byte) er
 				continue // deleted by an earlier timer of the chunk
 			}
 			fired++
-			if err := fn(it.ts, []byte(it.key)); err != nil {
+			kb = append(kb[:0], it.key...)
+			if err := fn(it.ts, kb); err != nil {
 				return fired, err
 			}
 		}

@@ -25,7 +25,8 @@ type (
 	}
 	// Ported operators name their outputs; the first is the main output.
 	Ported interface{ Ports() []string }
-	// TimerHandler receives fired timers.
+	// TimerHandler receives fired timers. The key is lent, as a record
+	// is: valid during the call (copy what you keep).
 	TimerHandler interface {
 		OnTimer(domain state.TimeDomain, ts int64, key []byte, out Emitter) error
 	}
