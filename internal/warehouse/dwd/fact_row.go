@@ -18,6 +18,9 @@ type row struct{ b []byte }
 
 func (w *row) key(name string) {
 	if len(w.b) == 0 {
+		if cap(w.b) == 0 {
+			w.b = make([]byte, 0, 512) // most rows fit: one allocation, not one per doubling
+		}
 		w.b = append(w.b, '{')
 	} else {
 		w.b = append(w.b, ',')
@@ -109,7 +112,13 @@ func checkNumbers(f *fact, cols ...string) error {
 // operators of a job: {"table":table,"<name>":<row>,...}, the rows being
 // decodeFacts' Maxwell records (or null for a missing side).
 func envelope(table string, kv ...any) []byte {
-	b := append([]byte(`{"table":`), jsonw.AppendString(nil, []byte(table))...)
+	n := len(`{"table":""}`) + len(table)
+	for i := 0; i+1 < len(kv); i += 2 {
+		v, _ := kv[i+1].([]byte)
+		n += len(kv[i].(string)) + len(v) + 8 // quotes, ',' ':' and room for null or an escape
+	}
+	b := append(make([]byte, 0, n+16), `{"table":`...)
+	b = jsonw.AppendString(b, []byte(table))
 	for i := 0; i+1 < len(kv); i += 2 {
 		b = append(b, ',')
 		b = jsonw.AppendString(b, []byte(kv[i].(string)))
