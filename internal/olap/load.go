@@ -62,11 +62,14 @@ type loader struct {
 	p    fastjson.Parser
 
 	rows        [][]byte
-	dec         [][]any        // rows[i] decoded (for a DecodedUpserter)
+	dec         [][]any        // rows[i] decoded, when decoded is set
 	del         []bool         // rows[i] is a delete (its value holds the key)
 	seq         []uint64       // rows[i]'s version (with a VersionedSink)
 	at          map[string]int // key -> index in rows: the last row of a key wins
 	first, last int64          // input offsets of the buffered rows
+
+	// decoded: the sink, when it takes decoded rows (plain writes only).
+	decoded DecodedUpserter
 
 	// Fencing: with a VersionedSink, each write's version (fence.Seq).
 	vs   VersionedSink
@@ -84,6 +87,8 @@ func (l *loader) Open(ctx *stream.Context) error {
 			return err
 		}
 		l.seqs = seqs
+	} else if d, ok := l.sink.(DecodedUpserter); ok {
+		l.decoded = d
 	}
 	return l.sink.EnsureTable(context.Background(), *l.t)
 }
@@ -109,11 +114,16 @@ func (l *loader) Process(rec *stream.Record, _ stream.Emitter) error {
 		seq = l.seqs.Next(k)
 	}
 	if i, ok := l.at[k]; ok {
-		l.rows[i], l.dec[i], l.del[i], l.seq[i] = v, row, del, seq
+		l.rows[i], l.del[i], l.seq[i] = v, del, seq
+		if l.decoded != nil {
+			l.dec[i] = row
+		}
 	} else {
 		l.at[k] = len(l.rows)
 		l.rows = append(l.rows, v)
-		l.dec = append(l.dec, row)
+		if l.decoded != nil {
+			l.dec = append(l.dec, row)
+		}
 		l.del = append(l.del, del)
 		l.seq = append(l.seq, seq)
 	}
@@ -150,21 +160,23 @@ func (l *loader) flush() error {
 			delSeq = append(delSeq, l.seq[i])
 		} else {
 			ups = append(ups, r)
-			upDec = append(upDec, l.dec[i])
+			if l.decoded != nil {
+				upDec = append(upDec, l.dec[i])
+			}
 			upSeq = append(upSeq, l.seq[i])
 		}
 	}
 	// Keys are distinct: the upserts and deletes commute.
 	began := time.Now()
 	if len(ups) > 0 {
-		ctx := WithLabel(context.Background(), l.label(ups, ""))
 		var err error
-		if d, ok := l.sink.(DecodedUpserter); ok && l.vs == nil {
-			err = d.UpsertDecoded(ctx, l.t, ups, upDec)
-		} else if l.vs != nil {
-			err = l.vs.UpsertVersioned(ctx, l.t.Name, ups, upSeq)
-		} else {
-			err = l.sink.Upsert(ctx, l.t.Name, ups)
+		switch ctx := context.Background(); {
+		case l.decoded != nil: // no label: the sinks that dedupe replays by one take JSON
+			err = l.decoded.UpsertDecoded(ctx, l.t, ups, upDec)
+		case l.vs != nil:
+			err = l.vs.UpsertVersioned(WithLabel(ctx, l.label(ups, "")), l.t.Name, ups, upSeq)
+		default:
+			err = l.sink.Upsert(WithLabel(ctx, l.label(ups, "")), l.t.Name, ups)
 		}
 		if err != nil {
 			loadMetrics.failures.WithLabelValues(l.t.Name).Inc()

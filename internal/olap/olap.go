@@ -79,7 +79,9 @@ type Sink interface {
 // job decodes every row to find its key, and Upsert would decode it again.
 // UpsertDecoded is Upsert of rows (distinct keys), of which decoded[i] is
 // DecodeRow(t, rows[i]); a sink whose table of that name has other
-// columns than t (another definition ensured it first) decodes rows.
+// columns than t (another definition ensured it first) decodes rows. The
+// load job gives it no label (WithLabel): a sink that dedupes replayed
+// loads by label (Stream Load, ClickHouse) takes JSON.
 type DecodedUpserter interface {
 	UpsertDecoded(ctx context.Context, t *Table, rows [][]byte, decoded [][]any) error
 }
