@@ -35,9 +35,14 @@ const (
 // needsLook reports whether any of the 8 bytes in x may need attention:
 // a high bit (UTF-8), a byte below 0x20, a quote or a backslash.
 func needsLook(x uint64) bool {
-	zero := func(v uint64) uint64 { return (v - ones) &^ v & highs }
-	return (x&highs)|((x-ones*0x20)&^x&highs)|zero(x^(ones*'"'))|zero(x^(ones*'\\')) != 0
+	return x&highs|controls(x)|zeros(x^(ones*'"'))|zeros(x^(ones*'\\')) != 0
 }
+
+// zeros flags (high bit) the zero bytes of v, and controls the bytes below
+// 0x20 of x (both exact for the lowest flag: a borrow only runs upwards
+// from a flagged byte; flags above it may be false).
+func zeros(v uint64) uint64    { return (v - ones) &^ v & highs }
+func controls(x uint64) uint64 { return (x - ones*0x20) &^ x & highs }
 
 // AppendString appends s as a JSON string: quote, backslash and control
 // characters escaped, invalid UTF-8 replaced by U+FFFD, the rest verbatim.

@@ -169,10 +169,9 @@ func hex4(b []byte) bool {
 func stringStop(b []byte, i int) int {
 	for ; i+8 <= len(b); i += 8 {
 		x := binary.LittleEndian.Uint64(b[i:])
-		q, bs := x^(ones*'"'), x^(ones*'\\')
-		// Per byte: zero (a quote, a backslash) or below 0x20. The lowest
-		// flag is always a true one: borrows run upwards from true ones.
-		if z := ((q-ones)&^q | (bs-ones)&^bs | (x-ones*0x20)&^x) & highs; z != 0 {
+		// A quote, a backslash or a control character; the lowest flag is
+		// a true one (zeros, controls).
+		if z := zeros(x^(ones*'"')) | zeros(x^(ones*'\\')) | controls(x); z != 0 {
 			return i + bits.TrailingZeros64(z)/8
 		}
 	}
