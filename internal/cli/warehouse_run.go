@@ -96,7 +96,11 @@ func (g *globals) openWarehouse(ctx context.Context, cfg Config, l rlog.Log, nam
 			w.close()
 			return nil, err
 		}
-		jobs = append(jobs, olap.LoadJob(LoadJob, tables, sink))
+		lj := olap.LoadJob(LoadJob, tables, sink)
+		for _, t := range tables {
+			lj.Partitions(t.Name, dws.TopicPartitions) // as the DWS jobs writing them
+		}
+		jobs = append(jobs, lj)
 	}
 	w.jobs = jobs
 	return w, nil

@@ -16,7 +16,24 @@ type Job struct {
 	DeadLetter string // dead-letter topic; default "dirty_data"
 	nodes      []*Node
 	after      []string
+	partitions map[string]int32 // Partitions: topics this job creates with their own count
 	err        error
+}
+
+// Partitions makes the job create topic (a source's, a sink's), when it
+// does not exist yet, with n partitions instead of Options.Partitions. A
+// topic two jobs share is created by whichever starts first, so both
+// should say the same. An existing topic keeps its partitions.
+func (j *Job) Partitions(topic string, n int32) *Job {
+	if n < 1 {
+		j.err = fmt.Errorf("job %s: topic %s: %d partitions (want >= 1)", j.Name, topic, n)
+		return j
+	}
+	if j.partitions == nil {
+		j.partitions = map[string]int32{}
+	}
+	j.partitions[topic] = n
+	return j
 }
 
 // After makes drained runs finish the named jobs before this one, for an

@@ -319,6 +319,9 @@ func (lay *layout) tasks() int {
 func layoutJob(ctx context.Context, o *Options, j *Job, stages []*stage) (*layout, error) {
 	lay := &layout{parts: map[string]int32{}, parallelism: map[*stage]int32{}, producers: map[*Node]int32{}}
 	ensure := func(topic string, n int32) error {
+		if m, ok := j.partitions[topic]; ok {
+			n = m
+		}
 		info, err := rlog.EnsureTopic(ctx, o.Log, topic, rlog.TopicConfig{Partitions: n})
 		if err != nil {
 			return fmt.Errorf("job %s: topic %s: %w", j.Name, topic, err)

@@ -9,6 +9,21 @@ type JobSpec struct {
 	Build   func(Config) *stream.Job
 }
 
+// TopicPartitions is how many partitions a DWS topic is created with (by
+// its job or by the OLAP load, whichever starts first; an existing topic
+// keeps its own). DWS rows are aggregates, a few per dimension and 10 s
+// window, so one partition carries them, and the load reading them is
+// then one task per table, making one load per table and checkpoint
+// instead of one per partition: DuckDB has a single writer, and Doris and
+// StarRocks count a version per load. Live, four partitions made the load
+// a fifth of the warehouse's CPU (docs/benchmarks.md).
+const TopicPartitions = 1
+
+// newJob starts a DWS job: its name is its table's, and its topic's.
+func newJob(name string) *stream.Job {
+	return stream.NewJob(name).Partitions(name, TopicPartitions)
+}
+
 // Jobs lists the DWS jobs in SPEC §4 order. Each job's name is its table's.
 func Jobs() []JobSpec {
 	return []JobSpec{

@@ -17,7 +17,7 @@ var cartAddUuTable = &table{
 //	                                                                            └► dirty_data (late)
 func CartAddUu(cfg Config) *stream.Job {
 	c := cfg.mustValid()
-	j := stream.NewJob(CartAddUuJob)
+	j := newJob(CartAddUuJob)
 	j.DeadLetter = TopicDirty
 	beans := c.source(j, TopicCartAdd, dbTime).
 		Process("time", withTime(dbTime)).Main().

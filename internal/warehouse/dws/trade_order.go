@@ -20,7 +20,7 @@ var orderTable = &table{
 //	                                                                                  └► dirty_data (late)
 func Order(cfg Config) *stream.Job {
 	c := cfg.mustValid()
-	j := stream.NewJob(OrderJob)
+	j := newJob(OrderJob)
 	j.DeadLetter = TopicDirty
 	beans := c.source(j, TopicOrderDetail, dbTime).
 		Process("time", withTime(dbTime)).Main().

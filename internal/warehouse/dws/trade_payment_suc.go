@@ -20,7 +20,7 @@ var paymentSucTable = &table{
 //	                                                                                             └► dirty_data (late)
 func PaymentSuc(cfg Config) *stream.Job {
 	c := cfg.mustValid()
-	j := stream.NewJob(PaymentSucJob)
+	j := newJob(PaymentSucJob)
 	j.DeadLetter = TopicDirty
 	beans := c.source(j, TopicOrderPaymentSuccess, dbTime).
 		Process("time", withTime(dbTime)).Main().

@@ -27,7 +27,7 @@ var provinceOrderTable = &table{
 //	                                                                                                   └► dirty_data (late)
 func ProvinceOrder(cfg Config) *stream.Job {
 	c := cfg.mustValid()
-	j := stream.NewJob(ProvinceOrderJob)
+	j := newJob(ProvinceOrderJob)
 	j.DeadLetter = TopicDirty
 	beans := c.source(j, TopicOrderDetail, dbTime).
 		Process("time", withTime(dbTime)).Main().

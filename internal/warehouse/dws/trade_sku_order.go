@@ -30,7 +30,7 @@ var skuOrderTable = &table{
 //	                                                                                              └► dirty_data (late)
 func SkuOrder(cfg Config) *stream.Job {
 	c := cfg.mustValid()
-	j := stream.NewJob(SkuOrderJob)
+	j := newJob(SkuOrderJob)
 	j.DeadLetter = TopicDirty
 	beans := c.source(j, TopicOrderDetail, dbTime).
 		Process("time", withTime(dbTime)).Main().

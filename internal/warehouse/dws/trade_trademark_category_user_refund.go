@@ -31,7 +31,7 @@ var tmCategoryRefundTable = &table{
 //	                                                                                    └► dirty_data (late)
 func TmCategoryRefund(cfg Config) *stream.Job {
 	c := cfg.mustValid()
-	j := stream.NewJob(TmCategoryRefundJob)
+	j := newJob(TmCategoryRefundJob)
 	j.DeadLetter = TopicDirty
 	beans := c.source(j, TopicOrderRefund, dbTime).
 		Process("time", withTime(dbTime)).Main().

@@ -24,7 +24,7 @@ var homeDetailTable = &table{
 //	                                                                                        └► dirty_data (late)
 func HomeDetailPageView(cfg Config) *stream.Job {
 	c := cfg.mustValid()
-	j := stream.NewJob(HomeDetailPageViewJob)
+	j := newJob(HomeDetailPageViewJob)
 	j.DeadLetter = TopicDirty
 	beans := c.source(j, TopicTrafficPage, logTime).
 		Process("time", withTime(logTime)).Main().

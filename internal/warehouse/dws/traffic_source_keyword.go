@@ -26,7 +26,7 @@ var keywordTable = &table{
 //	                                                           └► dirty_data (late)
 func KeywordPageView(cfg Config) *stream.Job {
 	c := cfg.mustValid()
-	j := stream.NewJob(KeywordPageViewJob)
+	j := newJob(KeywordPageViewJob)
 	j.DeadLetter = TopicDirty
 	words := c.source(j, TopicTrafficPage, logTime).
 		Process("time", withTime(logTime)).Main().

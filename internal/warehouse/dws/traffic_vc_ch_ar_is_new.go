@@ -26,7 +26,7 @@ var vcChArIsNewTable = &table{
 //	                                                                                 └► dirty_data (late)
 func VcChArIsNewPageView(cfg Config) *stream.Job {
 	c := cfg.mustValid()
-	j := stream.NewJob(VcChArIsNewPageViewJob)
+	j := newJob(VcChArIsNewPageViewJob)
 	j.DeadLetter = TopicDirty
 	beans := c.source(j, TopicTrafficPage, logTime).
 		Process("time", withTime(logTime)).Main().

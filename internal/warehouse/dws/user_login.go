@@ -24,7 +24,7 @@ var userLoginTable = &table{
 //	                                                                                 └► dirty_data (late)
 func UserLogin(cfg Config) *stream.Job {
 	c := cfg.mustValid()
-	j := stream.NewJob(UserLoginJob)
+	j := newJob(UserLoginJob)
 	j.DeadLetter = TopicDirty
 	beans := c.source(j, TopicTrafficPage, logTime).
 		Process("time", withTime(logTime)).Main().

@@ -23,7 +23,7 @@ var userRegisterTable = &table{
 //	                                                         └► dirty_data (late)
 func UserRegister(cfg Config) *stream.Job {
 	c := cfg.mustValid()
-	j := stream.NewJob(UserRegisterJob)
+	j := newJob(UserRegisterJob)
 	j.DeadLetter = TopicDirty
 	created := createTime(c.Location)
 	beans := c.source(j, TopicUserRegister, created).
