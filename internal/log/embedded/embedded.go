@@ -123,6 +123,60 @@ type partition struct {
 
 	mu sync.Mutex
 	ch chan struct{} // closed when end moves
+
+	cursors cursors
+}
+
+// A cursor is where a partition's frame of offset off starts: segment
+// base, file position. Frames never move once committed, so a cursor stays
+// true while its segment exists.
+type cursor struct {
+	off, base, pos int64
+}
+
+// cursors remembers where readers of a partition stopped, so that a
+// fetch starting there reads the segment at once instead of seeking the
+// partition's index in Pebble first: a live task fetches a few records at
+// a time, and the seek was half of each fetch's cost. Readers caught up
+// with the end ask for the same offset (every job reading topic_db), so a
+// cursor stays for all of them; the oldest go first.
+type cursors struct {
+	mu    sync.Mutex
+	m     map[int64]cursor // by off
+	order []int64          // offsets in m, oldest first (a ring of maxCursors)
+	head  int
+}
+
+// maxCursors bounds a partition's cursors: a few per reader (job).
+const maxCursors = 64
+
+func (c *cursors) get(off int64) (cursor, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	cur, ok := c.m[off]
+	return cur, ok
+}
+
+func (c *cursors) put(cur cursor) {
+	if cur.off == 0 {
+		return // nothing was read
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, ok := c.m[cur.off]; ok {
+		return // the same frame, the same place
+	}
+	if c.m == nil {
+		c.m = make(map[int64]cursor, maxCursors)
+	}
+	if len(c.order) < maxCursors {
+		c.order = append(c.order, cur.off)
+	} else {
+		delete(c.m, c.order[c.head])
+		c.order[c.head] = cur.off
+		c.head = (c.head + 1) % maxCursors
+	}
+	c.m[cur.off] = cur
 }
 
 func (p *partition) waitCh() chan struct{} {
@@ -863,6 +917,18 @@ func (l *Log) Changed(tp rlog.TopicPartition) (<-chan struct{}, error) {
 }
 
 func (l *Log) read(t *topic, p *partition, tp rlog.TopicPartition, from, to int64) ([]rlog.Record, error) {
+	if cur, ok := p.cursors.get(from); ok {
+		p.segs.mu.RLock() // retention must not close files under a read
+		list := p.segs.list
+		si := sort.Search(len(list), func(i int) bool { return list[i].base >= cur.base })
+		if si < len(list) && list[si].base == cur.base && from >= p.start.Load() {
+			recs, next, err := readFrames(list, si, cur.pos, tp, from, to, int(to-from))
+			p.segs.mu.RUnlock()
+			p.cursors.put(next)
+			return recs, err
+		}
+		p.segs.mu.RUnlock() // its segment is gone: the index says what is left
+	}
 	// The newest index entry at or before from gives the segment and the
 	// file position to scan from.
 	lo := partKey(nsIndex, t.id, tp.Partition)
@@ -891,7 +957,9 @@ func (l *Log) read(t *topic, p *partition, tp rlog.TopicPartition, from, to int6
 	if si == len(list) || list[si].base != base {
 		return nil, gone()
 	}
-	return readFrames(list, si, pos, tp, from, to, int(to-from))
+	recs, next, err := readFrames(list, si, pos, tp, from, to, int(to-from))
+	p.cursors.put(next)
+	return recs, err
 }
 
 // Offsets implements log.Log.

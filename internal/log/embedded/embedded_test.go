@@ -586,3 +586,92 @@ func TestChangedClosesOnAppend(t *testing.T) {
 		t.Fatal("no error for an unknown topic")
 	}
 }
+
+// Readers fetching a few records at a time resume where they stopped (the
+// partition's cursors) across segment rolls, interleaved with each other
+// and with appends, and a cursor into a segment retention deleted falls
+// back to the index: out of range, as without it.
+func TestFetchCursors(t *testing.T) {
+	l, err := Open(Options{Dir: t.TempDir(), NoSync: true, RetentionInterval: -1, SegmentBytes: 300})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	l.CreateTopic(ctx, "c", rlog.TopicConfig{Partitions: 1})
+	tp := rlog.TopicPartition{Topic: "c"}
+	produced := 0
+	produce := func(n int) {
+		for range n {
+			if err := l.Produce(ctx, rlog.Record{Topic: "c", Value: fmt.Appendf(nil, "v%03d", produced)}); err != nil {
+				t.Fatal(err)
+			}
+			produced++
+		}
+	}
+	produce(50)
+	next := [3]int64{} // three readers, fetching 1, 3 and 7 records at a time
+	for round := 0; round < 200; round++ {
+		for r, step := range []int{1, 3, 7} {
+			recs, err := l.Fetch(ctx, tp, next[r], step, 0)
+			if err != nil {
+				t.Fatalf("reader %d at %d: %v", r, next[r], err)
+			}
+			for _, rec := range recs {
+				if rec.Offset != next[r] || string(rec.Value) != fmt.Sprintf("v%03d", next[r]) {
+					t.Fatalf("reader %d: got offset %d %q, want %d", r, rec.Offset, rec.Value, next[r])
+				}
+				next[r]++
+			}
+		}
+		if round%10 == 0 {
+			produce(5) // the active segment grows and rolls under the readers
+		}
+	}
+	for r, n := range next {
+		if n != int64(produced) {
+			t.Fatalf("reader %d read %d of %d records", r, n, produced)
+		}
+	}
+	if _, p, _ := l.part(tp); len(p.segs.snapshot()) < 5 {
+		t.Fatalf("%d segments: the test did not roll", len(p.segs.snapshot()))
+	}
+
+	// A cursor left at offset 10, then everything before 60 deleted.
+	if _, err := l.Fetch(ctx, tp, 5, 5, 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.DeleteRecords(ctx, map[rlog.TopicPartition]int64{tp: 60}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.Fetch(ctx, tp, 10, 5, 0); !errors.Is(err, rlog.ErrOffsetOutOfRange) {
+		t.Fatalf("fetch at a deleted cursor: %v", err)
+	}
+	start, _, _ := l.Offsets(ctx, tp)
+	recs, err := l.Fetch(ctx, tp, start, 3, 0)
+	if err != nil || len(recs) != 3 || recs[0].Offset != start {
+		t.Fatalf("fetch at the new start %d: %v %v", start, recs, err)
+	}
+}
+
+// A partition's cursors: every reader at an offset finds it (readers
+// caught up with the end share one), and the oldest go first.
+func TestCursorsKeepTheNewest(t *testing.T) {
+	var c cursors
+	c.put(cursor{}) // nothing read: nothing kept
+	if len(c.m) != 0 {
+		t.Fatalf("an empty read left a cursor: %v", c.m)
+	}
+	for off := int64(1); off <= maxCursors+6; off++ {
+		c.put(cursor{off: off, base: 7, pos: off * 10})
+		c.put(cursor{off: off, base: 7, pos: off * 10}) // a second reader at the same place
+	}
+	for off := int64(1); off <= maxCursors+6; off++ {
+		cur, ok := c.get(off)
+		if want := off > 6; ok != want || (ok && cur.pos != off*10) {
+			t.Fatalf("cursor %d: %v %v, want kept %v", off, cur, ok, want)
+		}
+		if _, again := c.get(off); again != ok {
+			t.Fatalf("cursor %d: a get took it away", off)
+		}
+	}
+}

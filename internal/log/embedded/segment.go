@@ -110,9 +110,11 @@ const maxFetchBytes = 4 << 20
 
 // readFrames reads records [from, to) of a partition starting at segment
 // index si, file position pos (at or before from's frame). Returned records
-// own right-sized copies of their bytes, so they pin no read buffer.
-func readFrames(list []*segment, si int, pos int64, tp rlog.TopicPartition, from, to int64, maxRecs int) ([]rlog.Record, error) {
-	out := make([]rlog.Record, 0, min(int64(maxRecs), to-from, 1024))
+// own right-sized copies of their bytes, so they pin no read buffer. next
+// is where the frame after the last returned record starts (zero when
+// none is returned).
+func readFrames(list []*segment, si int, pos int64, tp rlog.TopicPartition, from, to int64, maxRecs int) (out []rlog.Record, next cursor, err error) {
+	out = make([]rlog.Record, 0, min(int64(maxRecs), to-from, 1024))
 	bp := readBufs.Get().(*[]byte)
 	defer readBufs.Put(bp)
 	var fetched int
@@ -122,12 +124,12 @@ func readFrames(list []*segment, si int, pos int64, tp rlog.TopicPartition, from
 		for pos < seg.size && len(out) < maxRecs && fetched < maxFetchBytes {
 			buf := (*bp)[:min(seg.size-pos, int64(len(*bp)))]
 			if _, err := seg.f.ReadAt(buf, pos); err != nil && !errors.Is(err, io.EOF) {
-				return nil, fmt.Errorf("read %s: %w", tp, err)
+				return nil, cursor{}, fmt.Errorf("read %s: %w", tp, err)
 			}
 			if n := int(binary.BigEndian.Uint32(buf)); frameHeader+n > len(buf) && int64(frameHeader+n) <= seg.size-pos {
 				buf = make([]byte, frameHeader+n) // one frame larger than the chunk
 				if _, err := seg.f.ReadAt(buf, pos); err != nil {
-					return nil, fmt.Errorf("read %s: %w", tp, err)
+					return nil, cursor{}, fmt.Errorf("read %s: %w", tp, err)
 				}
 			}
 			first := len(out)
@@ -140,31 +142,32 @@ func readFrames(list []*segment, si int, pos int64, tp rlog.TopicPartition, from
 				payload := buf[used+frameHeader : used+frameHeader+n]
 				off := int64(binary.BigEndian.Uint64(buf[used+8:]))
 				if crc32.Checksum(payload, castagnoli) != binary.BigEndian.Uint32(buf[used+4:]) {
-					return nil, fmt.Errorf("%w: checksum mismatch at %s offset %d", errCorrupt, tp, off)
+					return nil, cursor{}, fmt.Errorf("%w: checksum mismatch at %s offset %d", errCorrupt, tp, off)
 				}
 				used += frameHeader + n
 				if off < from {
 					continue
 				}
 				if off >= to {
-					return detach(out, first, need), nil
+					return detach(out, first, need), next, nil
 				}
 				r := rlog.Record{Topic: tp.Topic, Partition: tp.Partition, Offset: off}
 				if _, err := decodePayload(payload, &r, &ha); err != nil {
-					return nil, err
+					return nil, cursor{}, err
 				}
 				out = append(out, r)
+				next = cursor{off: off + 1, base: seg.base, pos: pos + int64(used)}
 				need += n
 				fetched += n
 			}
 			if used == 0 {
-				return nil, fmt.Errorf("%w: unreadable frame at %s position %d", errCorrupt, tp, pos)
+				return nil, cursor{}, fmt.Errorf("%w: unreadable frame at %s position %d", errCorrupt, tp, pos)
 			}
 			out = detach(out, first, need)
 			pos += int64(used)
 		}
 	}
-	return out, nil
+	return out, next, nil
 }
 
 // detach copies the bytes of out[first:] (at most need bytes) out of the
