@@ -17,7 +17,22 @@ type Job struct {
 	nodes      []*Node
 	after      []string
 	partitions map[string]int32 // Partitions: topics this job creates with their own count
+	interval   time.Duration    // CheckpointEvery; 0: Options.Interval
 	err        error
+}
+
+// CheckpointEvery gives the job its own checkpoint interval instead of
+// Options.Interval (in an embedded run; a worker keeps its own), as each
+// Flink job has its own: a sink job whose writes become visible at its
+// checkpoints (the OLAP load) can commit more often than the jobs feeding
+// it without making them commit more often too.
+func (j *Job) CheckpointEvery(d time.Duration) *Job {
+	if d <= 0 {
+		j.err = fmt.Errorf("job %s: checkpoint interval %s (want > 0)", j.Name, d)
+		return j
+	}
+	j.interval = d
+	return j
 }
 
 // Partitions makes the job create topic (a source's, a sink's), when it

@@ -1,10 +1,13 @@
 package stream_test
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	rlog "github.com/rtdw/rtdw/internal/log"
 	"github.com/rtdw/rtdw/internal/log/logtest"
@@ -68,5 +71,49 @@ func TestJobPartitions(t *testing.T) {
 	err := stream.Run(bg, stream.Options{Log: l, Drain: true}, bad)
 	if err == nil || !strings.Contains(err.Error(), "0 partitions") {
 		t.Fatalf("Partitions(x, 0): %v", err)
+	}
+}
+
+// Job.CheckpointEvery: a job commits at its own interval, not the run's.
+// In a run checkpointing hourly, the job's outputs (visible at its
+// commits) appear within its own 20 ms; the other job's do not.
+func TestJobCheckpointEvery(t *testing.T) {
+	l := openLog(t)
+	if err := l.CreateTopic(bg, "in", rlog.TopicConfig{Partitions: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Produce(bg, rlog.Record{Topic: "in", Value: []byte("x")}); err != nil {
+		t.Fatal(err)
+	}
+	fast := stream.NewJob("fast").CheckpointEvery(20 * time.Millisecond)
+	fast.Source("in").To("fast_out")
+	slow := stream.NewJob("slow")
+	slow.Source("in").To("slow_out")
+	ctx, cancel := context.WithCancel(bg)
+	done := make(chan error, 1)
+	go func() { done <- stream.Run(ctx, stream.Options{Log: l, Interval: time.Hour}, fast, slow) }()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if _, end, _ := l.Offsets(bg, rlog.TopicPartition{Topic: "fast_out"}); end == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			cancel()
+			t.Fatal("the fast job committed nothing in 10 s")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if _, end, _ := l.Offsets(bg, rlog.TopicPartition{Topic: "slow_out"}); end != 0 {
+		t.Errorf("the slow job committed %d records before its hourly checkpoint", end)
+	}
+	cancel()
+	if err := <-done; err != nil && !errors.Is(err, context.Canceled) {
+		t.Fatal(err)
+	}
+
+	bad := stream.NewJob("bad").CheckpointEvery(0)
+	bad.Source("in").To("x")
+	if err := stream.Run(bg, stream.Options{Log: l, Drain: true}, bad); err == nil || !strings.Contains(err.Error(), "checkpoint interval") {
+		t.Fatalf("CheckpointEvery(0): %v", err)
 	}
 }

@@ -415,6 +415,9 @@ func runJob(ctx context.Context, o *Options, sh *shares, j *Job, stages []*stage
 	// The job's tasks see the shares they are part of.
 	oj := *o
 	oj.shares = sh
+	if j.interval > 0 {
+		oj.Interval = j.interval
+	}
 	o = &oj
 	parallelism, groups := lay.parallelism, lay.groups
 	// A drained run's boundary: the end of every external input now.
