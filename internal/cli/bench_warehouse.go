@@ -85,13 +85,15 @@ Then, unless --live 0, (c) freshness: the demo's live path (shop at --rate
 records/s, every job, the load, in one process) for --live; for every closed
 10-second window of dws_traffic_vc_ch_ar_is_new_page_view_window, the time
 its rows appeared in DuckDB (polled every 100 ms) minus the wall time the
-last app log of that window was written to topic_log; p50 and p99.
+last app log of that window was written to topic_log; p50 and p99; and its
+CPU per ODS record (the shop's and the polls' included) next to (b)'s.
 
 Profiles of (b): RTDW_CPUPROFILE=file (CPU, with pprof labels job and
-partition: go tool pprof -tags); RTDW_MEMPROFILE=file writes the Go heap
-at the end of each layer (file.0, file.1, file.2) and near its peak
-(file.peak); with --live, (c) is profiled too (file.live). RTDW_MEMORY=size (for example 384MiB) gives the children a
-memory budget, as the memory key of rtdw.yaml does (README, "The memory budget").`,
+partition: go tool pprof -tags), and of (c) in file.live; RTDW_MEMPROFILE=file
+writes the Go heap at the end of each layer (file.0, file.1, file.2) and
+near its peak (file.peak). RTDW_MEMORY=size (for example 384MiB) gives the
+children a memory budget, as the memory key of rtdw.yaml does (README,
+"The memory budget").`,
 		Example: `  rtdw bench warehouse
   rtdw bench warehouse --sessions 20000 --live 30s --rate 2000`,
 		Args: args(cobra.NoArgs),

@@ -105,8 +105,9 @@ func (g *globals) openWarehouse(ctx context.Context, cfg Config, l rlog.Log, nam
 			// Rows become visible when the load commits: DuckDB upserts
 			// the few rows a DWS commit brings cheaply, so the load commits
 			// four times as often as the jobs (only when rows arrived), and
-			// a window waits a quarter interval for it instead of half of one.
-			// A Doris or StarRocks load is a version: those keep the interval.
+			// a window waits up to a quarter interval for it, not a whole
+			// one. A Doris or StarRocks load is a version: those keep the
+			// interval.
 			lj.CheckpointEvery(max(cfg.CheckpointInterval/4, 10*time.Millisecond))
 		}
 		jobs = append(jobs, lj)
