@@ -50,7 +50,7 @@ type consoleSetup struct {
 // file per worker is none).
 func workerConsole(cfg Config, jobs []*stream.Job, state *pebble.DB) consoleSetup {
 	cs := consoleSetup{process: "worker", jobs: jobs, state: state, warehouse: true, kafka: true, groupPrefix: cfg.Kafka.GroupIDPrefix}
-	if cfg.OLAP.Kind != "" && cfg.OLAP.Kind != olap.KindDuckDB {
+	if !cfg.OLAP.DuckDB() {
 		cs.olapCfg, cs.dashboard = &cfg, true
 	}
 	return cs

@@ -78,7 +78,7 @@ func (g *globals) openWarehouse(ctx context.Context, cfg Config, l rlog.Log, nam
 		w.close()
 		return nil, err
 	}
-	if cfg.Mode == "kafka" && (cfg.OLAP.Kind == "" || cfg.OLAP.Kind == "duckdb") {
+	if cfg.Mode == "kafka" && cfg.OLAP.DuckDB() {
 		load = false // an embedded DuckDB file per worker is no shared warehouse
 	}
 	var tables []olap.Table
@@ -101,7 +101,7 @@ func (g *globals) openWarehouse(ctx context.Context, cfg Config, l rlog.Log, nam
 		for _, t := range tables {
 			lj.Partitions(t.Name, dws.TopicPartitions) // as the DWS jobs writing them
 		}
-		if cfg.OLAP.Kind == "" || cfg.OLAP.Kind == "duckdb" {
+		if cfg.OLAP.DuckDB() {
 			// Rows become visible when the load commits: DuckDB upserts
 			// the few rows a DWS commit brings cheaply, so the load commits
 			// four times as often as the jobs (only when rows arrived), and

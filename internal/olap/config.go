@@ -71,6 +71,10 @@ type Config struct {
 	Logger  *slog.Logger `yaml:"-"`
 }
 
+// DuckDB reports whether the backend is the embedded DuckDB (the default
+// when Kind is unset): a file of this process, with one writer.
+func (c *Config) DuckDB() bool { return c.Kind == "" || c.Kind == KindDuckDB }
+
 // Validate fills defaults and reports unusable settings.
 func (c *Config) Validate() error {
 	if c.Kind == "" {
