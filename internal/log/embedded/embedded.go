@@ -917,17 +917,10 @@ func (l *Log) Changed(tp rlog.TopicPartition) (<-chan struct{}, error) {
 }
 
 func (l *Log) read(t *topic, p *partition, tp rlog.TopicPartition, from, to int64) ([]rlog.Record, error) {
-	if cur, ok := p.cursors.get(from); ok {
-		p.segs.mu.RLock() // retention must not close files under a read
-		list := p.segs.list
-		si := sort.Search(len(list), func(i int) bool { return list[i].base >= cur.base })
-		if si < len(list) && list[si].base == cur.base && from >= p.start.Load() {
-			recs, next, err := readFrames(list, si, cur.pos, tp, from, to, int(to-from))
-			p.segs.mu.RUnlock()
-			p.cursors.put(next)
+	if cur, ok := p.cursors.get(from); ok && from >= p.start.Load() {
+		if recs, found, err := readAt(p, tp, cur.base, cur.pos, from, to); found {
 			return recs, err
-		}
-		p.segs.mu.RUnlock() // its segment is gone: the index says what is left
+		} // its segment is gone: the index says what is left
 	}
 	// The newest index entry at or before from gives the segment and the
 	// file position to scan from.
@@ -950,16 +943,27 @@ func (l *Log) read(t *topic, p *partition, tp rlog.TopicPartition, from, to int6
 	}
 	base, pos := unpair(it.Value())
 	it.Close()
+	recs, found, err := readAt(p, tp, base, pos, from, to)
+	if !found {
+		return nil, gone()
+	}
+	return recs, err
+}
+
+// readAt reads records [from, to) from position pos of the segment with
+// the given base, and leaves a cursor where they end; found is false when
+// that segment no longer exists.
+func readAt(p *partition, tp rlog.TopicPartition, base, pos, from, to int64) (recs []rlog.Record, found bool, err error) {
 	p.segs.mu.RLock() // retention must not close files under a read
 	defer p.segs.mu.RUnlock()
 	list := p.segs.list
 	si := sort.Search(len(list), func(i int) bool { return list[i].base >= base })
 	if si == len(list) || list[si].base != base {
-		return nil, gone()
+		return nil, false, nil
 	}
 	recs, next, err := readFrames(list, si, pos, tp, from, to, int(to-from))
 	p.cursors.put(next)
-	return recs, err
+	return recs, true, err
 }
 
 // Offsets implements log.Log.
