@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -108,6 +109,61 @@ func windowSums(j *stream.Job, fail func() bool, idle time.Duration) stream.Stre
 			return []byte(k), nil
 		}).
 		Process("sum", func() stream.Operator { return &windowSum{fail: fail} }).Main()
+}
+
+// faults injects windowSum's failures: every nth call fails, but only once
+// the job has committed a checkpoint since the last injected failure (its
+// group's offsets moved), so every restart makes progress. With the period
+// alone, an incarnation that cannot commit within n calls (a loaded
+// machine; on the in-memory exchange a failure restarts the whole job) fails
+// again before it commits, every time, while its backoff doubles: a CI run
+// once spent its 20 s so.
+type faults struct {
+	l        rlog.Log
+	group    string
+	topics   []string
+	n        int64
+	calls    atomic.Int64
+	injected atomic.Int64
+	mu       sync.Mutex
+	at       int64 // the group's committed offsets at the last failure
+}
+
+func newFaults(l rlog.Log, group string, n int64, topics ...string) *faults {
+	return &faults{l: l, group: group, topics: topics, n: n, at: -1}
+}
+
+func (f *faults) fail() bool {
+	if f.calls.Add(1)%f.n != 0 {
+		return false
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	sum := f.committed()
+	if sum == f.at {
+		return false
+	}
+	f.at = sum
+	f.injected.Add(1)
+	return true
+}
+
+// committed sums the group's committed offsets on f.topics (a topic not
+// made yet counts 0).
+func (f *faults) committed() int64 {
+	var sum int64
+	for _, topic := range f.topics {
+		info, err := f.l.DescribeTopic(bg, topic)
+		if err != nil {
+			continue
+		}
+		for p := range info.Partitions {
+			if off, ok, err := f.l.CommittedOffset(bg, f.group, rlog.TopicPartition{Topic: topic, Partition: p}); err == nil && ok {
+				sum += off
+			}
+		}
+	}
+	return sum
 }
 
 // produce writes n records "k<i%7>,i,ts" spread over the partitions of "in"
@@ -233,17 +289,14 @@ func TestTaskFailuresAreExactlyOnce(t *testing.T) {
 			l := openLog(t)
 			l.CreateTopic(bg, "in", rlog.TopicConfig{Partitions: 4})
 			want := produce(t, l, 0, 20000)
-			var calls atomic.Int64
-			fail := func() bool {
-				n := calls.Add(1)
-				return n%3001 == 0 // about 7 failures over the run, at different places per task
-			}
+			// About 7 failures over the run, at different places per task.
+			f := newFaults(l, "wsum", 3001, "in", "_rtdw-wsum-by_key-repartition")
 			opts := stream.Options{Log: l, Drain: true, Interval: time.Millisecond, MaxRestarts: 100, FetchMax: 100, Exchange: exchangeOf(topics)}
-			if err := stream.Run(bg, opts, windowJob(fail)); err != nil {
+			if err := stream.Run(bg, opts, windowJob(f.fail)); err != nil {
 				t.Fatal(err)
 			}
-			if calls.Load() <= 20000 {
-				t.Fatalf("only %d calls: no failure was injected", calls.Load())
+			if n := f.injected.Load(); n < 2 {
+				t.Fatalf("%d failures injected; want at least 2", n)
 			}
 			equalMaps(t, want, sums(t, l))
 		})
@@ -333,8 +386,7 @@ func TestUnfusedStagesGiveTheSameResult(t *testing.T) {
 			l.CreateTopic(bg, "in", rlog.TopicConfig{Partitions: 4})
 			l.CreateTopic(bg, "_rtdw-wsum-by_key-repartition", rlog.TopicConfig{Partitions: 3})
 			want := produce(t, l, 0, 6000)
-			var calls atomic.Int64
-			fail := func() bool { return calls.Add(1)%2501 == 0 }
+			f := newFaults(l, "wsum", 2501, "in", "_rtdw-wsum-by_key-repartition")
 			// PurgeInterval -1: the repartition topic is inspected below.
 			// Small fetches and a short interval: on the in-memory
 			// exchange, a failure restarts the job, and a checkpoint
@@ -342,8 +394,11 @@ func TestUnfusedStagesGiveTheSameResult(t *testing.T) {
 			// calls, a longer one leaves many restarts without progress
 			// (and their backoff grows).
 			opts := stream.Options{Log: l, Drain: true, Interval: time.Millisecond, MaxRestarts: 100, PurgeInterval: -1, FetchMax: 100, Exchange: exchangeOf(topics)}
-			if err := stream.Run(bg, opts, windowJob(fail)); err != nil {
+			if err := stream.Run(bg, opts, windowJob(f.fail)); err != nil {
 				t.Fatal(err)
+			}
+			if f.injected.Load() == 0 {
+				t.Fatal("no failure was injected")
 			}
 			equalMaps(t, want, sums(t, l))
 			n := len(logtest.ReadAll(t, l, "_rtdw-wsum-by_key-repartition"))
@@ -422,12 +477,11 @@ func exchangeOf(topics bool) stream.Exchange {
 func TestExchangeJobFailoverIsExactlyOnce(t *testing.T) {
 	l := openLog(t)
 	l.CreateTopic(bg, "in", rlog.TopicConfig{Partitions: 4})
-	var calls atomic.Int64
-	fail := func() bool { return calls.Add(1)%1501 == 0 }
+	f := newFaults(l, "wsum", 1501, "in")
 	ctx, cancel := context.WithCancel(bg)
 	done := make(chan error, 1)
 	go func() {
-		done <- stream.Run(ctx, stream.Options{Log: l, Interval: 2 * time.Millisecond, FetchMax: 50, RestartBackoff: time.Millisecond}, windowJobIdle(fail, 50*time.Millisecond))
+		done <- stream.Run(ctx, stream.Options{Log: l, Interval: 2 * time.Millisecond, FetchMax: 50, RestartBackoff: time.Millisecond}, windowJobIdle(f.fail, 50*time.Millisecond))
 	}()
 	// Two batches, so that the run is live (not draining a backlog) when
 	// most failures happen; a last record per partition moves every
@@ -460,7 +514,7 @@ func TestExchangeJobFailoverIsExactlyOnce(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	if n := calls.Load() / 1501; n < 3 {
+	if n := f.injected.Load(); n < 3 {
 		t.Fatalf("%d failures injected; want at least 3", n)
 	}
 	for _, r := range logtest.ReadAll(t, l, "_rtdw-wsum-by_key-repartition") {
