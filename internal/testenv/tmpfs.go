@@ -17,6 +17,14 @@ import (
 func Tmpfs(t testing.TB, size int64) string {
 	t.Helper()
 	dir := t.TempDir()
+	MountTmpfs(t, dir, size)
+	return dir
+}
+
+// MountTmpfs mounts a tmpfs of size bytes on dir, an existing directory
+// (another filesystem under a test's directory), until the test ends.
+func MountTmpfs(t testing.TB, dir string, size int64) {
+	t.Helper()
 	mountTmpfs(t, dir, size)
 	t.Cleanup(func() {
 		if out, err := asRoot("umount", dir).CombinedOutput(); err != nil {
@@ -27,7 +35,6 @@ func Tmpfs(t testing.TB, size int64) string {
 			}
 		}
 	})
-	return dir
 }
 
 // ResizeTmpfs changes the size of a tmpfs Tmpfs mounted (a larger disk, or

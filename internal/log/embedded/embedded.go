@@ -97,6 +97,13 @@ type Log struct {
 	rr       uint32
 	lastTime int64 // append times are monotonic per log
 
+	// fs, if not nil, syncs the data dir's filesystem in one call
+	// (syncFrames); syncfs and syncFile are its call and a file's fsync
+	// (tests replace them).
+	fs       *fsSyncer
+	syncfs   func() error
+	syncFile func(*os.File) error
+
 	// beforeBatchCommit, if set (tests), runs after a group's frames are
 	// written and synced, before its batch commits; an error fails the group.
 	beforeBatchCommit func(txns int) error
@@ -217,13 +224,24 @@ func OpenContext(ctx context.Context, opts Options) (*Log, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open embedded log %s: %w", o.Dir, err)
 	}
-	l := &Log{db: db, opts: o, topics: map[string]*topic{}, closing: make(chan struct{})}
+	l := &Log{db: db, opts: o, topics: map[string]*topic{}, closing: make(chan struct{}), syncFile: (*os.File).Sync}
 	l.writeOp = pebble.Sync
 	if o.NoSync {
 		l.writeOp = pebble.NoSync
+	} else {
+		if l.fs, err = newFSSyncer(o.Dir); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("open embedded log %s: %w", o.Dir, err)
+		}
+		if l.fs != nil {
+			l.syncfs = l.fs.sync
+		}
 	}
 	if err := l.load(); err != nil {
 		db.Close()
+		if l.fs != nil {
+			l.fs.close()
+		}
 		return nil, fmt.Errorf("open embedded log %s: %w", o.Dir, err)
 	}
 	if o.RetentionInterval > 0 {
@@ -812,23 +830,59 @@ func (pd *pending) install(now int64) {
 }
 
 // syncFrames makes the segment files a group wrote (and the directories
-// of new ones) durable before its batch commits. The fsyncs run in
-// parallel: the file system then commits their metadata together.
+// of new ones) durable before its batch commits. Two or more on the data
+// dir's filesystem take one syncfs of it (Linux): live, a group writes a
+// file per partition of each topic its jobs write, and their fsyncs cost
+// more CPU than one call flushing the filesystem (docs/benchmarks.md).
+// That call reports a writeback error anywhere on the filesystem, not
+// only in the log's files: then each file is synced on its own, which
+// reports an error of its own, so a commit fails only for one of the
+// log's. Files elsewhere (another mount under the data dir) and single
+// files are synced on their own, in parallel: the file system then
+// commits their metadata together.
 func (l *Log) syncFrames(order []*pending) error {
 	if l.opts.NoSync {
 		return nil
 	}
-	var syncs []func() error
+	var own, covered []func() error
 	for _, pd := range order {
 		for _, s := range pd.segs {
-			syncs = append(syncs, s.f.Sync)
+			sync := func() error { return l.syncFile(s.f) }
+			if s.samefs {
+				covered = append(covered, sync)
+			} else {
+				own = append(own, sync)
+			}
 		}
 		if len(pd.created) > 0 {
 			dir := l.segmentDir(pd.t.id, pd.part)
-			syncs = append(syncs, func() error { return syncDir(dir) })
+			sync := func() error { return syncDir(dir) }
+			if pd.created[0].samefs { // a file's directory is on its filesystem
+				covered = append(covered, sync)
+			} else {
+				own = append(own, sync)
+			}
 		}
 	}
-	if len(syncs) == 1 {
+	if len(covered) >= 2 {
+		if err := l.syncfs(); err != nil {
+			if ferr := runSyncs(covered); ferr != nil {
+				return ferr
+			}
+			l.opts.Logger.Warn("a writeback error on the data dir's filesystem, not in the log's files (each synced on its own)", "dir", l.opts.Dir, "err", err)
+		}
+	} else {
+		own = append(own, covered...)
+	}
+	return runSyncs(own)
+}
+
+// runSyncs runs syncs in parallel and joins their errors.
+func runSyncs(syncs []func() error) error {
+	switch len(syncs) {
+	case 0:
+		return nil
+	case 1:
 		return syncs[0]()
 	}
 	var (
@@ -1030,6 +1084,9 @@ func (l *Log) Close() error {
 		// does not (recycled ones nothing at all): remove them, so the store
 		// at rest takes the space of its data, not of up to
 		// MemTableStopWritesThreshold+2 WAL files.
+		if l.fs != nil {
+			l.fs.close()
+		}
 		stale := walFiles(l.opts.Dir)
 		ferr := l.db.Flush()
 		err = l.db.Close()

@@ -22,6 +22,7 @@ type segment struct {
 	f       *os.File
 	size    int64 // committed bytes
 	maxTime int64 // largest append time in it (retention by time)
+	samefs  bool  // on the data dir's filesystem, which syncFrames may sync whole
 }
 
 // segmentDir is the directory of a partition's segment files.
@@ -83,7 +84,7 @@ func (l *Log) openSegments(id uint32, part int32, metas map[int64][2]int64) ([]*
 			f.Close()
 			return nil, fmt.Errorf("truncate %s to its committed size: %w", path, err)
 		}
-		out = append(out, &segment{base: base, f: f, size: m[0], maxTime: m[1]})
+		out = append(out, &segment{base: base, f: f, size: m[0], maxTime: m[1], samefs: l.fs != nil && l.fs.covers(f)})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].base < out[j].base })
 	return out, nil
@@ -99,7 +100,7 @@ func (l *Log) createSegment(id uint32, part int32, base int64) (*segment, error)
 	if err != nil {
 		return nil, err
 	}
-	return &segment{base: base, f: f}, nil
+	return &segment{base: base, f: f, samefs: l.fs != nil && l.fs.covers(f)}, nil
 }
 
 // readBufs recycles read chunks: records are copied out of them.
