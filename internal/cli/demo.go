@@ -308,6 +308,10 @@ func demoSink(l rlog.Log, logsOnly bool) mock.Sink {
 	return s
 }
 
+// shopLinger is how long a paced shop's records wait for more before
+// they are flushed (pumpShop).
+const shopLinger = 5 * time.Millisecond
+
 // logsSink drops the shop's database changes.
 type logsSink struct{ *mock.LogSink }
 
@@ -321,9 +325,13 @@ func (s logsSink) Write(ctx context.Context, ev mock.Event) (int, error) {
 // pumpShop writes the shop's events to sink until it ends or ctx does:
 // as fast as possible (rate 0, start 0), at rate records per second, or
 // at the wall clock (rate 0): an event is written when the clock reaches
-// its time.
+// its time. A paced shop's records wait up to shopLinger for more before
+// a flush, as a Kafka producer's wait up to linger.ms: at thousands of
+// records a second, a durable commit of the log per event cost more CPU
+// than the jobs reading them.
 func pumpShop(ctx context.Context, shop *mock.Shop, sink mock.Sink, rate float64, start int64) (int64, error) {
 	began := time.Now()
+	flushed := began
 	var n int64
 	defer sink.Flush(context.WithoutCancel(ctx))
 	for ctx.Err() == nil {
@@ -339,8 +347,11 @@ func pumpShop(ctx context.Context, shop *mock.Shop, sink mock.Sink, rate float64
 			wait = time.Until(time.UnixMilli(ev.TS))
 		}
 		if wait > 0 {
-			if err := sink.Flush(ctx); err != nil {
-				return n, err
+			if now := time.Now(); wait >= shopLinger || now.Sub(flushed) >= shopLinger {
+				if err := sink.Flush(ctx); err != nil {
+					return n, err
+				}
+				flushed = now
 			}
 			select {
 			case <-ctx.Done():
