@@ -2,8 +2,10 @@ package stream_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -361,6 +363,83 @@ func TestWatermarksAcrossRepartitionAndIdleInputs(t *testing.T) {
 	}
 	time.Sleep(100 * time.Millisecond)
 	equalMaps(t, want, sums(t, l))
+}
+
+// A source partition that went idle and gets records again says so to the
+// next stage before the records (Flink's ACTIVE status precedes the
+// record): else, while the next stage counts it idle, another partition's
+// progress may move the watermark past them. Through the repartition
+// topic, where the order is there to read.
+func TestWakingInputIsActiveBeforeItsRecords(t *testing.T) {
+	l := openLog(t)
+	l.CreateTopic(bg, "in", rlog.TopicConfig{Partitions: 2})
+	// A key of the other partition: records of the local one do not cross
+	// the topic.
+	key := "k"
+	for i := 0; rlog.PartitionFor([]byte(key), 2) != 1; i++ {
+		key = "k" + strconv.Itoa(i)
+	}
+	first, second := key+",0,100", key+",1,200"
+	if err := l.Produce(bg, rlog.Record{Topic: "in", Partition: 0, Value: []byte(first)}); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(bg)
+	done := make(chan error, 1)
+	go func() {
+		opts := stream.Options{Log: l, Interval: 5 * time.Millisecond, PurgeInterval: -1, Exchange: stream.ExchangeTopics}
+		done <- stream.Run(ctx, opts, windowJobIdle(nil, 30*time.Millisecond))
+	}()
+	defer func() { cancel(); <-done }()
+	const topic = "_rtdw-wsum-by_key-repartition"
+	// events is what producer 0 wrote to the partition key goes to:
+	// "idle", "active" (markers) and record values.
+	events := func() []string {
+		var out []string
+		if _, err := l.DescribeTopic(bg, topic); err != nil {
+			return nil
+		}
+		recs := logtest.ReadAll(t, l, topic)
+		for _, r := range recs {
+			if r.Header(stream.HeaderControl) == nil {
+				out = append(out, string(r.Value))
+				continue
+			}
+			var m struct {
+				Producer int32 `json:"producer"`
+				Idle     bool  `json:"idle"`
+			}
+			if err := json.Unmarshal(r.Value, &m); err != nil {
+				t.Fatal(err)
+			}
+			if m.Producer != 0 || r.Partition != 1 {
+				continue
+			}
+			if m.Idle {
+				out = append(out, "idle")
+			} else {
+				out = append(out, "active")
+			}
+		}
+		return out
+	}
+	waitFor := func(what string) []string {
+		t.Helper()
+		for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+			if ev := events(); slices.Contains(ev, what) {
+				return ev
+			}
+		}
+		t.Fatalf("no %q in the repartition topic: %v", what, events())
+		return nil
+	}
+	waitFor("idle")
+	if err := l.Produce(bg, rlog.Record{Topic: "in", Partition: 0, Value: []byte(second)}); err != nil {
+		t.Fatal(err)
+	}
+	ev := waitFor(second)
+	if i := slices.Index(ev, second); i < 2 || ev[i-1] != "active" || ev[i-2] != "idle" {
+		t.Fatalf("producer 0 wrote %v: want an idle marker, then an active one, then %s", ev, second)
+	}
 }
 
 func TestPlanErrors(t *testing.T) {

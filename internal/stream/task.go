@@ -549,6 +549,9 @@ func (t *task) process(s *seg, recs []rlog.Record) error {
 	inbox := s.fromInbox
 	if !repartition && len(recs) > 0 {
 		t.eventTimeBounds(s)
+		if s.clock.idle {
+			t.wakeUp(s)
+		}
 	}
 	for i := range recs {
 		lr := &recs[i]
@@ -654,6 +657,26 @@ func (t *task) process(s *seg, recs []rlog.Record) error {
 		s.positioned = true
 	}
 	return nil
+}
+
+// wakeUp makes a source input that was idle active again before its
+// records go on, and tells the next stages first, as Flink's ACTIVE stream
+// status precedes the record: while they count this stage idle, another
+// task's progress may move their watermark past these records, which
+// would then be late. (That can still happen before the input's first
+// fetch after the pause: a price of idleness, in Flink too.)
+func (t *task) wakeUp(s *seg) {
+	s.clock.idle = false
+	sr := s.sr
+	if !sr.idle {
+		return
+	}
+	sr.idle = false // one active input makes the stage active
+	if t.x != nil {
+		t.sendMarkers(true)
+	} else if t.pendMarkers(sr) {
+		t.metaDirty = true
+	}
 }
 
 // eventTimeBounds sets the plausible event times of a source input's
@@ -921,20 +944,7 @@ func (t *task) prepareMeta() (bool, error) {
 		if t.x != nil {
 			break // sendMarkers sent them
 		}
-		m := marker{Producer: t.part, WM: sr.wm, Idle: sr.idle}
-		if sr.ended {
-			m.End = t.drain
-		}
-		if len(sr.keyBy) == 0 || (sr.sentOK && m == sr.sent) {
-			continue
-		}
-		for _, k := range sr.keyBy {
-			for p := int32(0); p < k.partitions; p++ {
-				t.pending = append(t.pending, rlog.Record{Topic: k.node.topic, Partition: p, Value: m.encode(),
-					Headers: []rlog.Header{{Key: HeaderControl, Value: []byte(controlWatermark)}}})
-			}
-		}
-		sr.sent, sr.sentOK, changed = m, true, true
+		changed = t.pendMarkers(sr) || changed
 	}
 	for _, s := range t.segs {
 		changed = changed || s.offset != s.committed
@@ -961,6 +971,27 @@ func (t *task) prepareMeta() (bool, error) {
 		}
 	}
 	return true, nil
+}
+
+// pendMarkers adds a stage's marker for every partition of its KeyBys'
+// topics to the pending output when it changed since it was last written
+// (repartition topics), and reports whether it did.
+func (t *task) pendMarkers(sr *stageRun) bool {
+	m := marker{Producer: t.part, WM: sr.wm, Idle: sr.idle}
+	if sr.ended {
+		m.End = t.drain
+	}
+	if len(sr.keyBy) == 0 || (sr.sentOK && m == sr.sent) {
+		return false
+	}
+	for _, k := range sr.keyBy {
+		for p := int32(0); p < k.partitions; p++ {
+			t.pending = append(t.pending, rlog.Record{Topic: k.node.topic, Partition: p, Value: m.encode(),
+				Headers: []rlog.Header{{Key: HeaderControl, Value: []byte(controlWatermark)}}})
+		}
+	}
+	sr.sent, sr.sentOK = m, true
+	return true
 }
 
 // committed moves the task past a checkpoint the log (or the worker's
