@@ -3,6 +3,7 @@
 package embedded
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -76,30 +77,38 @@ func recsTo(topic string, n int32, v string) []rlog.Record {
 	return recs
 }
 
-// A commit writing several segment files syncs their filesystem once; one
-// writing a single file syncs that file.
-func TestGroupCommitSyncsTheFilesystemOnce(t *testing.T) {
-	l, err := Open(Options{Dir: t.TempDir(), RetentionInterval: -1})
+// produceSyncs produces recs and checks how l made them durable.
+func produceSyncs(t *testing.T, l *Log, c *syncCounts, what string, wantFS, wantFiles int64, recs ...rlog.Record) {
+	t.Helper()
+	if err := l.Produce(ctx, recs...); err != nil {
+		t.Fatal(err)
+	}
+	if fs, files := c.take(); fs != wantFS || files != wantFiles {
+		t.Fatalf("%s: %d syncfs and %d file syncs, want %d and %d", what, fs, files, wantFS, wantFiles)
+	}
+}
+
+// openWithTopic opens a log on dir with a topic "t" of n partitions.
+func openWithTopic(t *testing.T, dir string, n int32) *Log {
+	t.Helper()
+	l, err := Open(Options{Dir: dir, RetentionInterval: -1})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer l.Close()
-	if err := l.CreateTopic(ctx, "t", rlog.TopicConfig{Partitions: 4}); err != nil {
+	t.Cleanup(func() { l.Close() })
+	if err := l.CreateTopic(ctx, "t", rlog.TopicConfig{Partitions: n}); err != nil && !errors.Is(err, rlog.ErrTopicExists) {
 		t.Fatal(err)
 	}
+	return l
+}
+
+// A commit writing several segment files syncs their filesystem once; one
+// writing a single file syncs that file.
+func TestGroupCommitSyncsTheFilesystemOnce(t *testing.T) {
+	l := openWithTopic(t, t.TempDir(), 4)
 	c := countSyncs(t, l)
-	if err := l.Produce(ctx, recsTo("t", 4, "a")...); err != nil {
-		t.Fatal(err)
-	}
-	if fs, files := c.take(); fs != 1 || files != 0 {
-		t.Fatalf("four new segments: %d syncfs and %d file syncs, want 1 and 0", fs, files)
-	}
-	if err := l.Produce(ctx, rlog.Record{Topic: "t", Partition: 2, Value: []byte("b")}); err != nil {
-		t.Fatal(err)
-	}
-	if fs, files := c.take(); fs != 0 || files != 1 {
-		t.Fatalf("one segment written: %d syncfs and %d file syncs, want 0 and 1", fs, files)
-	}
+	produceSyncs(t, l, c, "four new segments", 1, 0, recsTo("t", 4, "a")...)
+	produceSyncs(t, l, c, "one segment written", 0, 1, rlog.Record{Topic: "t", Partition: 2, Value: []byte("b")})
 	if got := values(fetchPart(t, l, rlog.TopicPartition{Topic: "t", Partition: 2})); strings.Join(got, ",") != "a,b" {
 		t.Fatalf("partition 2 holds %v", got)
 	}
@@ -112,25 +121,14 @@ func TestSyncfsErrorIsCheckedFileByFile(t *testing.T) {
 	dir := t.TempDir()
 	var stops []error
 	t.Cleanup(failstop.SetHandler(func(err error) { stops = append(stops, err) }))
-	l, err := Open(Options{Dir: dir, RetentionInterval: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	if err := l.CreateTopic(ctx, "t", rlog.TopicConfig{Partitions: 3}); err != nil {
-		t.Fatal(err)
-	}
+	l := openWithTopic(t, dir, 3)
 	c := countSyncs(t, l)
 	enospc := &os.PathError{Op: "syncfs", Path: dir, Err: syscall.ENOSPC}
 
 	// Another file's error: the log's own files sync, the commit stands.
 	c.fsErr = enospc
-	if err := l.Produce(ctx, recsTo("t", 3, "kept")...); err != nil {
-		t.Fatalf("commit with a writeback error elsewhere on the filesystem: %v", err)
-	}
-	if fs, files := c.take(); fs != 1 || files != 3 { // (their new directories too, uncounted)
-		t.Fatalf("%d syncfs and %d file syncs, want 1 and 3", fs, files)
-	}
+	// (their new directories are synced too, uncounted)
+	produceSyncs(t, l, c, "a writeback error elsewhere on the filesystem", 1, 3, recsTo("t", 3, "kept")...)
 	if len(stops) != 0 {
 		t.Fatalf("stopped for another file's error: %v", stops)
 	}
@@ -138,7 +136,7 @@ func TestSyncfsErrorIsCheckedFileByFile(t *testing.T) {
 	// One of the log's files fails too: the commit fails, and a full disk
 	// stops the process.
 	c.fileErr = &os.PathError{Op: "sync", Path: filepath.Join(dir, "segments/1/0/x.log"), Err: syscall.ENOSPC}
-	err = l.Produce(ctx, recsTo("t", 3, "lost")...)
+	err := l.Produce(ctx, recsTo("t", 3, "lost")...)
 	if !failstop.IsDiskFull(err) {
 		t.Fatalf("commit whose file failed to sync: %v", err)
 	}
@@ -166,34 +164,12 @@ func TestSegmentsOnAnotherFilesystemAreSyncedOnTheirOwn(t *testing.T) {
 		t.Fatal(err)
 	}
 	testenv.MountTmpfs(t, segs, 16<<20)
-	l, err := Open(Options{Dir: dir, RetentionInterval: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	if err := l.CreateTopic(ctx, "t", rlog.TopicConfig{Partitions: 4}); err != nil {
-		t.Fatal(err)
-	}
-	c := countSyncs(t, l)
-	if err := l.Produce(ctx, recsTo("t", 4, "a")...); err != nil {
-		t.Fatal(err)
-	}
-	if fs, files := c.take(); fs != 0 || files != 4 {
-		t.Fatalf("four segments on another filesystem: %d syncfs and %d file syncs, want 0 and 4", fs, files)
-	}
+	l := openWithTopic(t, dir, 4)
+	produceSyncs(t, l, countSyncs(t, l), "four segments on another filesystem", 0, 4, recsTo("t", 4, "a")...)
 	if err := l.Close(); err != nil {
 		t.Fatal(err)
 	}
 	// Reopened, the segments are still known to be elsewhere.
-	if l, err = Open(Options{Dir: dir, RetentionInterval: -1}); err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	c = countSyncs(t, l)
-	if err := l.Produce(ctx, recsTo("t", 4, "b")...); err != nil {
-		t.Fatal(err)
-	}
-	if fs, files := c.take(); fs != 0 || files != 4 {
-		t.Fatalf("after a reopen: %d syncfs and %d file syncs, want 0 and 4", fs, files)
-	}
+	l = openWithTopic(t, dir, 4)
+	produceSyncs(t, l, countSyncs(t, l), "after a reopen", 0, 4, recsTo("t", 4, "b")...)
 }
