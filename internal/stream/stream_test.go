@@ -442,6 +442,98 @@ func TestWakingInputIsActiveBeforeItsRecords(t *testing.T) {
 	}
 }
 
+// lateWatch dead-letters the records its watermark passed and publishes
+// its watermark.
+type lateWatch struct {
+	ctx *stream.Context
+	wm  *atomic.Int64
+}
+
+func (w *lateWatch) Open(c *stream.Context) error { w.ctx = c; return nil }
+func (w *lateWatch) Process(r *stream.Record, out stream.Emitter) error {
+	if r.Time <= w.ctx.Watermark() {
+		return stream.BadInput("late", "t=%d wm=%d", r.Time, w.ctx.Watermark())
+	}
+	out.Emit(0, r)
+	return nil
+}
+func (w *lateWatch) OnWatermark(wm int64, out stream.Emitter) error { w.wm.Store(wm); return nil }
+
+// The same on the in-memory exchange, where the order is forced: partition
+// 0 wakes up first and then stops at its record until the next stage's
+// watermark passes it (or 2 s); partition 1 races ahead meanwhile. Had
+// partition 0 not said it is active before its record, the next stage,
+// counting it idle, would take partition 1's watermark and judge the
+// record late.
+func TestWakingInputIsActiveBeforeItsRecordsOnTheExchange(t *testing.T) {
+	l := openLog(t)
+	l.CreateTopic(bg, "in", rlog.TopicConfig{Partitions: 2})
+	// One partition downstream: a task of its own, fed through the exchange.
+	l.CreateTopic(bg, "_rtdw-wake-by_key-repartition", rlog.TopicConfig{Partitions: 1})
+	if err := l.Produce(bg, rlog.Record{Topic: "in", Partition: 1, Value: []byte("k,0,100")}); err != nil {
+		t.Fatal(err)
+	}
+	var wm atomic.Int64
+	wm.Store(stream.MinWatermark)
+	woke := make(chan struct{})
+	eventTime := func(r *stream.Record) (int64, bool) {
+		ts, ok := csvTime(r)
+		switch {
+		case r.Source.Partition == 0 && ts == 200:
+			close(woke)
+			for deadline := time.Now().Add(2 * time.Second); wm.Load() < 200 && time.Now().Before(deadline); {
+				time.Sleep(time.Millisecond)
+			}
+		case r.Source.Partition == 1 && ts == 1000:
+			select {
+			case <-woke:
+			case <-time.After(10 * time.Second):
+			}
+		}
+		return ts, ok
+	}
+	j := stream.NewJob("wake")
+	j.Source("in", stream.EventTime(eventTime), stream.OutOfOrderness(time.Millisecond), stream.IdleTimeout(20*time.Millisecond)).
+		KeyBy("by_key", csvKey).
+		Process("watch", func() stream.Operator { return &lateWatch{wm: &wm} }).Main().
+		To("out")
+	ctx, cancel := context.WithCancel(bg)
+	done := make(chan error, 1)
+	go func() {
+		done <- stream.Run(ctx, stream.Options{Log: l, Interval: 10 * time.Millisecond, Exchange: stream.ExchangeMemory}, j)
+	}()
+	defer func() { cancel(); <-done }()
+	// Both partitions idle: the next stage's watermark is then partition
+	// 1's, 99 (partition 0, without records, would hold it back otherwise).
+	for deadline := time.Now().Add(20 * time.Second); wm.Load() < 99; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the next stage's watermark stayed at %d: the inputs did not go idle", wm.Load())
+		}
+	}
+	if err := l.Produce(bg, rlog.Record{Topic: "in", Partition: 0, Value: []byte("k,1,200")},
+		rlog.Record{Topic: "in", Partition: 1, Value: []byte("k,2,1000")}); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		var out, dl []rlog.Record
+		if _, err := l.DescribeTopic(bg, "out"); err == nil {
+			out = logtest.ReadAll(t, l, "out")
+		}
+		if _, err := l.DescribeTopic(bg, "dirty_data"); err == nil {
+			dl = logtest.ReadAll(t, l, "dirty_data")
+		}
+		if len(dl) > 0 {
+			t.Fatalf("dead letter %s: %s", dl[0].Value, dl[0].Header(stream.HeaderReason))
+		}
+		if len(out) == 3 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of 3 records out", len(out))
+		}
+	}
+}
+
 func TestPlanErrors(t *testing.T) {
 	l := openLog(t)
 	j := stream.NewJob("bad job")
