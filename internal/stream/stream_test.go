@@ -476,11 +476,12 @@ func TestWakingInputIsActiveBeforeItsRecordsOnTheExchange(t *testing.T) {
 	var wm atomic.Int64
 	wm.Store(stream.MinWatermark)
 	woke := make(chan struct{})
+	var wake sync.Once
 	eventTime := func(r *stream.Record) (int64, bool) {
 		ts, ok := csvTime(r)
 		switch {
 		case r.Source.Partition == 0 && ts == 200:
-			close(woke)
+			wake.Do(func() { close(woke) })
 			for deadline := time.Now().Add(2 * time.Second); wm.Load() < 200 && time.Now().Before(deadline); {
 				time.Sleep(time.Millisecond)
 			}
