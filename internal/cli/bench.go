@@ -370,14 +370,11 @@ func benchEngine(ctx context.Context, g *globals, o *benchOptions) error {
 		return err
 	}
 	metrics := stream.NewMetrics(nil)
-	if path := os.Getenv("RTDW_CPUPROFILE"); path != "" { // go tool pprof bin/rtdw $RTDW_CPUPROFILE
-		pf, err := os.Create(path)
-		if err != nil {
-			return err
-		}
-		pprof.StartCPUProfile(pf)
-		defer pprof.StopCPUProfile()
+	stopProfile, err := cpuProfile("")
+	if err != nil {
+		return err
 	}
+	defer stopProfile()
 	start, cpu0 := time.Now(), cpuSeconds()
 	err = stream.Run(ctx, stream.Options{Log: l, Drain: true, Interval: o.interval, Metrics: metrics, Logger: g.logger},
 		dwd.BaseLog(dwd.BaseLogConfig{}))
@@ -450,4 +447,23 @@ func benchChild[T any](cmd *exec.Cmd, g *globals, phase string) (T, int64, error
 		rss = ru.Maxrss
 	}
 	return r, rss, nil
+}
+
+// cpuProfile starts a CPU profile into the file $RTDW_CPUPROFILE+suffix
+// when the variable is set (go tool pprof bin/rtdw FILE); stop ends it and
+// closes the file (nothing to stop without one).
+func cpuProfile(suffix string) (stop func(), err error) {
+	path := os.Getenv("RTDW_CPUPROFILE")
+	if path == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(path + suffix)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }

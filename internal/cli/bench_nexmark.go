@@ -578,14 +578,9 @@ func benchNexmarkQuery(ctx context.Context, g *globals, o *benchNexmarkOptions, 
 	}
 	res.Plan = time.Since(t1).Seconds()
 
-	var profile *os.File
-	if path := os.Getenv("RTDW_CPUPROFILE"); path != "" {
-		if profile, err = os.Create(path + "." + q); err != nil {
-			return err
-		}
-		if err := pprof.StartCPUProfile(profile); err != nil {
-			return err
-		}
+	stopProfile, err := cpuProfile("." + q)
+	if err != nil {
+		return err
 	}
 	if path := os.Getenv("RTDW_MEMPROFILE"); path != "" {
 		// The Go heap every 2 s (a child killed for its RSS leaves the last).
@@ -605,10 +600,7 @@ func benchNexmarkQuery(ctx context.Context, g *globals, o *benchNexmarkOptions, 
 		err = run(all, reg)
 	}
 	res.Wall, res.CPU = time.Since(start).Seconds(), cpuSeconds()-cpu0
-	if profile != nil {
-		pprof.StopCPUProfile()
-		profile.Close()
-	}
+	stopProfile()
 	if err != nil {
 		res.Error = err.Error()
 		return report()

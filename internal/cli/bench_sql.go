@@ -619,12 +619,9 @@ func benchSQLEngine(ctx context.Context, g *globals, o *benchSQLOptions, q sqlBe
 	}
 	// The sql side's run is profiled (go tool pprof bin/rtdw $RTDW_CPUPROFILE),
 	// not the counting of its output after it.
-	var profile *os.File
-	if path := os.Getenv("RTDW_CPUPROFILE"); path != "" && side == sideSQL {
-		if profile, err = os.Create(path + o.suffix); err != nil {
-			return err
-		}
-		if err := pprof.StartCPUProfile(profile); err != nil {
+	stopProfile := func() {}
+	if side == sideSQL {
+		if stopProfile, err = cpuProfile(o.suffix); err != nil {
 			return err
 		}
 	}
@@ -634,10 +631,7 @@ func benchSQLEngine(ctx context.Context, g *globals, o *benchSQLOptions, q sqlBe
 	err = stream.Run(ctx, stream.Options{Log: l, Interval: cfg.CheckpointInterval, Partitions: cfg.Partitions,
 		Drain: true, Metrics: stream.NewMetrics(reg), Logger: g.logger}, jobs...)
 	res.Wall, res.CPU = time.Since(start).Seconds(), cpuSeconds()-cpu0
-	if profile != nil {
-		pprof.StopCPUProfile()
-		profile.Close()
-	}
+	stopProfile()
 	if err != nil {
 		return err
 	}

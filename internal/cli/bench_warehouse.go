@@ -409,14 +409,11 @@ func benchWarehouseEngine(ctx context.Context, g *globals, o *benchWarehouseOpti
 	defer l.Close()
 	var res warehouseResult
 
-	if path := os.Getenv("RTDW_CPUPROFILE"); path != "" { // go tool pprof bin/rtdw $RTDW_CPUPROFILE
-		pf, err := os.Create(path)
-		if err != nil {
-			return err
-		}
-		pprof.StartCPUProfile(pf)
-		defer pprof.StopCPUProfile()
+	stopProfile, err := cpuProfile("")
+	if err != nil {
+		return err
 	}
+	defer stopProfile()
 	var profile string
 	if path := os.Getenv("RTDW_MEMPROFILE"); path != "" {
 		profile = path + ".peak"
@@ -589,14 +586,11 @@ func benchWarehouseLive(ctx context.Context, g *globals, o *benchWarehouseOption
 		return err
 	}
 	defer w.close()
-	if path := os.Getenv("RTDW_CPUPROFILE"); path != "" { // go tool pprof bin/rtdw $RTDW_CPUPROFILE.live
-		pf, err := os.Create(path + ".live")
-		if err != nil {
-			return err
-		}
-		pprof.StartCPUProfile(pf)
-		defer pprof.StopCPUProfile()
+	stopProfile, err := cpuProfile(".live")
+	if err != nil {
+		return err
 	}
+	defer stopProfile()
 	start, cpu0 := time.Now(), cpuSeconds()
 	ctx, cancel := context.WithCancel(ctx)
 	runDone := make(chan error, 1)
