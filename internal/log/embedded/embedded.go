@@ -228,14 +228,11 @@ func OpenContext(ctx context.Context, opts Options) (*Log, error) {
 	l.writeOp = pebble.Sync
 	if o.NoSync {
 		l.writeOp = pebble.NoSync
-	} else {
-		if l.fs, err = newFSSyncer(o.Dir); err != nil {
-			db.Close()
-			return nil, fmt.Errorf("open embedded log %s: %w", o.Dir, err)
-		}
-		if l.fs != nil {
-			l.syncfs = l.fs.sync
-		}
+	} else if l.fs, err = newFSSyncer(o.Dir); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open embedded log %s: %w", o.Dir, err)
+	} else if l.fs != nil {
+		l.syncfs = l.fs.sync
 	}
 	if err := l.load(); err != nil {
 		db.Close()
