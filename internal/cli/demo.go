@@ -349,6 +349,9 @@ func pumpShop(ctx context.Context, shop *mock.Shop, sink mock.Sink, rate float64
 		if wait > 0 {
 			if now := time.Now(); wait >= shopLinger || now.Sub(flushed) >= shopLinger {
 				if err := sink.Flush(ctx); err != nil {
+					if stopped(ctx, err) {
+						return n, nil // as below; the deferred flush writes what the sink holds
+					}
 					return n, err
 				}
 				flushed = now
@@ -361,11 +364,18 @@ func pumpShop(ctx context.Context, shop *mock.Shop, sink mock.Sink, rate float64
 		}
 		k, err := sink.Write(ctx, ev)
 		n += int64(k)
-		if err != nil {
+		if err != nil && !stopped(ctx, err) {
 			return n, err
 		}
 	}
 	return n, sink.Flush(context.WithoutCancel(ctx))
+}
+
+// stopped: err is ctx's own, ended while a flush was under way; the
+// sink keeps what it could not write, and pumpShop's last flush (without
+// ctx) writes it.
+func stopped(ctx context.Context, err error) bool {
+	return ctx.Err() != nil && errors.Is(err, ctx.Err())
 }
 
 // demoProgress prints, every interval: events in, consumer lag per layer

@@ -126,10 +126,12 @@ func (s *LogSink) Flush(ctx context.Context) error {
 	if len(s.recs) == 0 {
 		return nil
 	}
-	err := s.l.Produce(ctx, s.recs...)
+	if err := s.l.Produce(ctx, s.recs...); err != nil {
+		return err // kept for the next flush (the embedded log wrote none of them)
+	}
 	clear(s.recs)
 	s.recs = s.recs[:0]
-	return err
+	return nil
 }
 
 // HTTPSink POSTs app-log lines to a log collector, batch lines per request
