@@ -225,6 +225,7 @@ func Run(ctx context.Context, o Options, jobs ...*Job) error {
 				if err := runJob(ctx, &o, o.newShares(lay.tasks()), j, p.stages, lay, drainID); err != nil {
 					return err
 				}
+				releaseAfterDrainedJob()
 			}
 		}
 	}
