@@ -45,6 +45,7 @@ func (t *task) loopX(ctx context.Context) error {
 			}
 			continue
 		}
+		t.moreWaiting = false
 		worked, err := t.roundX(ctx)
 		if err != nil {
 			return err
@@ -53,8 +54,8 @@ func (t *task) loopX(ctx context.Context) error {
 			x.request(false, false)
 			continue
 		}
-		if !worked {
-			t.waitX(ctx)
+		if !worked || t.readAll() {
+			t.waitX(ctx) // returns at once if input came meanwhile
 		}
 	}
 }
@@ -96,6 +97,7 @@ func (t *task) roundX(ctx context.Context) (bool, error) {
 			if err := t.process(s, recs); err != nil {
 				return false, err
 			}
+			t.noteEnd(ctx, s, len(recs))
 			s.sr.busy += time.Since(began)
 			worked = worked || len(recs) > 0
 		}
@@ -126,7 +128,9 @@ func (t *task) drainSeg(ctx context.Context, s *seg) (int, error) {
 		if len(recs) == 0 { // retention took them: nothing left
 			s.end = s.offset
 		}
-		return len(recs), t.process(s, recs)
+		err = t.process(s, recs)
+		t.moreWaiting = t.moreWaiting || s.offset < s.end
+		return len(recs), err
 	}
 	recs, bytes := s.in.take()
 	if len(recs) == 0 {
