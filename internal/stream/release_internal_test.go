@@ -73,7 +73,12 @@ func TestDrainReleasesAFinishedJobsMemory(t *testing.T) {
 	if c.mid != 10 || c.out != 0 {
 		t.Fatalf("first release saw mid=%d out=%d records: want it after the first job (10, 0) and before the second", c.mid, c.out)
 	}
-	if c.before < 96<<20 || c.left >= 96<<20 {
+	// The margins leave room for Go's background scavenger, which may
+	// have returned a little of it first.
+	if c.before < 64<<20 {
+		t.Fatalf("Go heap mapped %d MiB at the release: the first job's 96 MiB was gone already, the test shows nothing", c.before>>20)
+	}
+	if c.left >= 64<<20 {
 		t.Fatalf("Go heap mapped %d MiB before the release, %d MiB after: the first job's 96 MiB was not returned", c.before>>20, c.left>>20)
 	}
 	if n := countRecords(t, l, "out"); n != 10 {
