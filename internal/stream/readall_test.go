@@ -56,7 +56,7 @@ func TestTaskThatReadEverythingWaitsForMore(t *testing.T) {
 		{"exchange", []string{"in"}, func() *stream.Job {
 			j := stream.NewJob("x")
 			j.Source("in").KeyBy("by_value", func(r *stream.Record) ([]byte, error) { return r.Value, nil }).
-				Process("pass", func() stream.Operator { return eoiOp{} }).Main().To("out")
+				Process("pass", func() stream.Operator { return passOp{} }).Main().To("out")
 			return j
 		}},
 		{"two sources", []string{"a", "b"}, func() *stream.Job {

@@ -10,12 +10,15 @@ import (
 	"github.com/rtdw/rtdw/internal/log/embedded"
 )
 
-// hoardOp passes records on and keeps a large buffer for as long as its
-// job runs: a job whose heap outgrows the next one's.
-type hoardOp struct{ hoard []byte }
+// hoardOp passes records on and keeps a buffer of size bytes for as long
+// as its job runs: a large one makes a job whose heap outgrows the next's.
+type hoardOp struct {
+	size  int
+	hoard []byte
+}
 
 func (h *hoardOp) Open(*Context) error {
-	h.hoard = make([]byte, 96<<20)
+	h.hoard = make([]byte, h.size)
 	for i := range h.hoard { // touched, so it is resident
 		h.hoard[i] = 1
 	}
@@ -45,9 +48,9 @@ func TestDrainReleasesAFinishedJobsMemory(t *testing.T) {
 		t.Fatal(err)
 	}
 	first := NewJob("first")
-	first.Source("in").Process("hoard", func() Operator { return &hoardOp{} }).Main().To("mid")
+	first.Source("in").Process("hoard", func() Operator { return &hoardOp{size: 96 << 20} }).Main().To("mid")
 	second := NewJob("second")
-	second.Source("mid").Process("pass", func() Operator { return passOp{} }).Main().To("out")
+	second.Source("mid").Process("pass", func() Operator { return &hoardOp{} }).Main().To("out")
 
 	type call struct {
 		mid, out     int
@@ -84,14 +87,6 @@ func TestDrainReleasesAFinishedJobsMemory(t *testing.T) {
 	if n := countRecords(t, l, "out"); n != 10 {
 		t.Fatalf("out has %d records, want 10", n)
 	}
-}
-
-type passOp struct{}
-
-func (passOp) Open(*Context) error { return nil }
-func (passOp) Process(r *Record, out Emitter) error {
-	out.Emit(0, r)
-	return nil
 }
 
 // countRecords is a topic's committed records, all partitions (0 if it
