@@ -64,7 +64,7 @@ func (t *task) loopX(ctx context.Context) error {
 // enough to ask for a checkpoint of the whole job.
 func (t *task) checkpointDue() bool {
 	pend := t.store.Pending()
-	return t.o.Now().Sub(time.Unix(0, t.x.lastCP.Load())) >= t.o.Interval ||
+	return !t.o.Now().Before(t.o.nextCheckpoint(time.Unix(0, t.x.lastCP.Load()))) ||
 		t.pendSz >= t.o.MaxPendingBytes || pend >= t.o.MaxPendingBytes ||
 		t.o.shares.overPending(&t.reported, t.pendSz+pend)
 }
@@ -335,7 +335,7 @@ func (t *task) barrier(ctx context.Context) (bool, error) {
 // source's next commit (up to two sources are watched; more are polled),
 // the next processing-time step or the stop.
 func (t *task) waitX(ctx context.Context) {
-	wait := min(100*time.Millisecond, max(time.Millisecond, t.o.Interval-t.o.Now().Sub(time.Unix(0, t.x.lastCP.Load()))))
+	wait := min(100*time.Millisecond, max(time.Millisecond, t.o.nextCheckpoint(time.Unix(0, t.x.lastCP.Load())).Sub(t.o.Now())))
 	if t.drain == "" && t.markersDue() {
 		wait = max(time.Millisecond, min(wait, t.nextMarkers.Sub(t.o.Now())))
 	}

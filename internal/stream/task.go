@@ -440,7 +440,7 @@ func (t *task) loop(ctx context.Context) error {
 			if active == 1 || idleRounds > 0 || readAll {
 				// Long-poll when nothing else can arrive meanwhile (or
 				// nothing did, or the last round read everything there was).
-				wait = min(100*time.Millisecond/time.Duration(active), max(time.Millisecond, t.o.Interval-t.o.Now().Sub(t.lastCP)))
+				wait = min(100*time.Millisecond/time.Duration(active), max(time.Millisecond, t.o.nextCheckpoint(t.lastCP).Sub(t.o.Now())))
 			}
 			fetched := time.Now()
 			recs, err := t.o.Log.Fetch(ctx, s.tp, s.offset, t.o.FetchMax, wait)
@@ -477,7 +477,7 @@ func (t *task) loop(ctx context.Context) error {
 			return err
 		}
 		pend := t.store.Pending()
-		if t.o.Now().Sub(t.lastCP) >= t.o.Interval || t.pendSz >= t.o.MaxPendingBytes || pend >= t.o.MaxPendingBytes ||
+		if !t.o.Now().Before(t.o.nextCheckpoint(t.lastCP)) || t.pendSz >= t.o.MaxPendingBytes || pend >= t.o.MaxPendingBytes ||
 			t.o.shares.overPending(&t.reported, t.pendSz+pend) {
 			if err := t.checkpoint(); err != nil {
 				return err
