@@ -10,7 +10,6 @@ import (
 	"time"
 
 	rlog "github.com/rtdw/rtdw/internal/log"
-	"github.com/rtdw/rtdw/internal/log/embedded"
 )
 
 // slowOp passes records on, after gate returns: a consumer that does not
@@ -29,13 +28,8 @@ func (s slowOp) Process(r *Record, out Emitter) error {
 // more than maxQueuedBytes, so they hold at most that plus one fetch per
 // producer task; and every record still arrives once.
 func TestExchangeMemoryStaysBounded(t *testing.T) {
-	l, err := embedded.Open(embedded.Options{Dir: t.TempDir(), NoSync: true, RetentionInterval: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
+	l := openInputLog(t, 4)
 	ctx := context.Background()
-	l.CreateTopic(ctx, "in", rlog.TopicConfig{Partitions: 4})
 	// One partition downstream: the consumer is not fused into the four
 	// producer tasks, and everything crosses the exchange.
 	l.CreateTopic(ctx, "_rtdw-slow-by_key-repartition", rlog.TopicConfig{Partitions: 1})

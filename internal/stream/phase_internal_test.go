@@ -5,9 +5,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	rlog "github.com/rtdw/rtdw/internal/log"
-	"github.com/rtdw/rtdw/internal/log/embedded"
 )
 
 // Phased checkpoints fall on multiples of the interval plus the phase, at
@@ -93,13 +90,8 @@ func TestCheckpointPhases(t *testing.T) {
 
 // An unbounded run phases its jobs' checkpoints by depth; a drain does not.
 func TestRunPhasesUnboundedJobs(t *testing.T) {
-	l, err := embedded.Open(embedded.Options{Dir: t.TempDir(), NoSync: true, RetentionInterval: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
+	l := openInputLog(t, 1)
 	ctx := context.Background()
-	l.CreateTopic(ctx, "in", rlog.TopicConfig{Partitions: 1})
 	jobs := func() []*Job {
 		up, down := NewJob("up"), NewJob("down")
 		up.Source("in").To("mid")

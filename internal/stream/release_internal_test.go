@@ -7,7 +7,6 @@ import (
 	"testing"
 
 	rlog "github.com/rtdw/rtdw/internal/log"
-	"github.com/rtdw/rtdw/internal/log/embedded"
 )
 
 // hoardOp passes records on and keeps a buffer of size bytes for as long
@@ -33,13 +32,8 @@ func (h *hoardOp) Process(r *Record, out Emitter) error {
 // A drain returns a finished job's heap to the OS before the next job
 // starts, so the next job's (or DuckDB's) peak does not stack on it.
 func TestDrainReleasesAFinishedJobsMemory(t *testing.T) {
-	l, err := embedded.Open(embedded.Options{Dir: t.TempDir(), NoSync: true, RetentionInterval: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
+	l := openInputLog(t, 1)
 	ctx := context.Background()
-	l.CreateTopic(ctx, "in", rlog.TopicConfig{Partitions: 1})
 	var recs []rlog.Record
 	for i := range 10 {
 		recs = append(recs, rlog.Record{Topic: "in", Value: fmt.Appendf(nil, "%d", i)})
