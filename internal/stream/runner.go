@@ -254,9 +254,6 @@ func Run(ctx context.Context, o Options, jobs ...*Job) error {
 // (docs/benchmarks.md). Drains keep their own pace; cluster workers too
 // (their jobs run in separate processes).
 
-// jobStarting, if set (tests), sees each job's options as it starts.
-var jobStarting func(j *Job, o *Options)
-
 // checkpointPhase is a job's phase: depth eighths of the run's interval,
 // within the job's own interval (jobInterval; 0: the run's).
 func checkpointPhase(runInterval, jobInterval time.Duration, depth int) time.Duration {
@@ -502,6 +499,9 @@ func layoutJob(ctx context.Context, o *Options, j *Job, stages []*stage) (*layou
 	}
 	return lay, nil
 }
+
+// jobStarting, if set (tests), sees each job's options as it starts.
+var jobStarting func(j *Job, o *Options)
 
 // runJob ensures the job's topics and runs every task of every stage.
 func runJob(ctx context.Context, o *Options, sh *shares, j *Job, stages []*stage, lay *layout, drain string) error {
