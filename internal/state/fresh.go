@@ -70,10 +70,18 @@ func (f *freshFilter) opened(prefix []byte, isEmpty func() bool) bool {
 	return e
 }
 
-// add records a write of key k.
+// add records a write of key k. A key the filter already answers for (a
+// value written again, a map's prefix) is not counted again: the layers
+// fill with distinct keys only.
 func (f *freshFilter) add(k []byte) {
 	if f.off || !f.fresh {
 		return
+	}
+	h1, h2 := f.hash(k)
+	for _, w := range f.layers {
+		if layerHas(w, h1, h2) {
+			return // known (or a false positive, which reads Pebble anyway)
+		}
 	}
 	last := len(f.layers) - 1
 	if last < 0 || f.n >= len(f.layers[last])*64/freshBitsPerKey {
@@ -87,7 +95,6 @@ func (f *freshFilter) add(k []byte) {
 	f.n++
 	w := f.layers[last]
 	bits := uint64(len(w) * 64)
-	h1, h2 := f.hash(k)
 	for i := uint64(0); i < freshHashes; i++ {
 		b := (h1 + i*h2) % bits
 		w[b/64] |= 1 << (b % 64)

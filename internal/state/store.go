@@ -584,7 +584,12 @@ func (m *MapState) Get(key, mapKey []byte) ([]byte, bool, error) { return m.h.ge
 
 // Put sets one entry of the key's map.
 func (m *MapState) Put(key, mapKey, value []byte) error {
-	m.h.put(m.key(key, mapKey), value)
+	k := m.key(key, mapKey)
+	// The key's map prefix goes into the fresh filter too, so that Range
+	// over a map never written (a join side probed for a key the other
+	// side has not sent yet) skips the LSM.
+	m.h.s.fresh.add(k[:len(k)-len(mapKey)])
+	m.h.put(k, value)
 	return nil
 }
 
@@ -613,6 +618,9 @@ func (m *MapState) Empty() (bool, error) {
 // Entries fn writes may or may not be visited.
 func (m *MapState) Range(key []byte, fn func(mapKey, value []byte) bool) error {
 	prefix := append([]byte(nil), m.h.key(key)...)
+	if m.h.s.fresh.absent(m.h.fresh, prefix) {
+		return nil // never written: nothing committed, nothing buffered
+	}
 	end := prefixEnd(prefix)
 	buffered := m.h.s.wb.rangeOf(prefix, end)
 	it, err := m.h.s.reader().NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: end})
