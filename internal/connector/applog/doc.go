@@ -19,7 +19,8 @@
 // with its bookkeeping (file positions, HTTP request ids) in one log.Txn
 // when the log has a state store (embedded mode): a kill -9 neither loses
 // nor duplicates a tailed line, and a retried request with the same
-// X-Request-Id is not written twice. On Kafka the same holds through a
+// X-Request-Id is not written twice. Batches that arrive while a commit
+// syncs share the next one (a group commit, Collector.commit). On Kafka the same holds through a
 // Kafka transaction per batch: its records plus the file positions and the
 // request id as records of the compacted topic PositionTopic(name), read
 // back (read_committed, once no transaction is open) at start; the
