@@ -170,32 +170,33 @@ func (c *Collector) now() time.Time {
 	return time.Now()
 }
 
-// commitKafka commits on Kafka; after a failed commit it first reloads
-// what is committed (the failed one's outcome may be unknown).
-func (c *Collector) commitKafka(ctx context.Context, input string, b *batch, reqID string, updates map[string]*Position) (dup bool, err error) {
+// commitKafka commits a group on Kafka in one transaction; after a failed
+// commit it first reloads what is committed (the failed one's outcome may
+// be unknown).
+func (c *Collector) commitKafka(ctx context.Context, group []*pendingCommit) {
 	now := c.now()
 	if c.kb.broken {
 		raw, err := c.kb.load(ctx, now)
-		if err != nil {
-			return false, err
-		}
 		pos := map[string]Position{}
-		if len(raw) > 0 {
-			if err := json.Unmarshal(raw, &pos); err != nil {
-				return false, fmt.Errorf("applog: positions: %w", err)
+		if err == nil && len(raw) > 0 {
+			if err = json.Unmarshal(raw, &pos); err != nil {
+				err = fmt.Errorf("applog: positions: %w", err)
 			}
+		}
+		if err != nil {
+			for _, p := range group {
+				p.err = err
+			}
+			return
 		}
 		c.pos = pos
 	}
-	if reqID != "" && c.kb.seen(reqID, now) {
-		c.m.duplicates.Inc()
-		return true, nil
+	g, err := c.plan(group, func(id string) (bool, error) { return c.kb.seen(id, now), nil })
+	if err == nil && g.writes() {
+		err = beforeCommit()
 	}
-	pos, posJSON, err := c.apply(updates)
-	if err != nil {
-		return false, err
-	}
-	if err := c.kb.commit(ctx, b.recs, posJSON, reqID, now, c.o.RequestIDTTL); err != nil {
+	if err == nil && g.writes() {
+		err = c.kb.commit(ctx, g.recs, g.posJSON, g.ids, now, c.o.RequestIDTTL)
 		if fenced(err) {
 			select {
 			case <-c.fenced:
@@ -203,11 +204,12 @@ func (c *Collector) commitKafka(ctx context.Context, input string, b *batch, req
 				close(c.fenced)
 			}
 		}
-		return false, err
 	}
-	c.pos = pos
-	c.m.count(input, b)
-	return false, nil
+	if err != nil {
+		g.fail(group, err)
+		return
+	}
+	c.done(group, g)
 }
 
 // apply returns the positions after updates (a nil value deletes) and
@@ -311,95 +313,94 @@ func (c *Collector) commit(ctx context.Context, input string, b *batch, reqID st
 }
 
 // commitGroup commits a group of batches, in queue order: on a state
-// store in one transaction; on Kafka or without a store one at a time.
+// store or on Kafka in one transaction; without either one at a time.
 func (c *Collector) commitGroup(ctx context.Context, group []*pendingCommit) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	for _, p := range group {
-		switch {
-		case c.closed:
+	switch {
+	case c.closed:
+		for _, p := range group {
 			p.err = errClosed
-		case c.kb != nil:
-			p.dup, p.err = c.commitKafka(ctx, p.input, p.b, p.reqID, p.updates)
-		case c.store == nil:
+		}
+	case c.kb != nil:
+		c.commitKafka(ctx, group)
+	case c.store != nil:
+		c.commitStore(ctx, group)
+	default:
+		for _, p := range group {
 			p.dup, p.err = c.commitPlain(ctx, p.input, p.b, p.updates)
 		}
 	}
-	if c.closed || c.kb != nil || c.store == nil {
-		return
-	}
-	c.commitStore(ctx, group)
 }
 
-// commitStore commits a group's records, file positions and request ids
-// in one transaction of the log. A request whose id is committed already
-// is a duplicate whatever happens to the group; one whose id came earlier
-// in the group is committed with it, or fails with it.
-func (c *Collector) commitStore(ctx context.Context, group []*pendingCommit) {
-	var recs []rlog.Record
-	pos, changed := c.pos, false
-	inGroup := map[string]bool{}
-	fail := func(err error) {
-		c.store.Discard()
-		for _, p := range group {
-			if !p.dup || inGroup[p.reqID] {
-				p.dup, p.err = false, err
-			}
-		}
-	}
+// beforeCommit runs before a group's transaction (tests hold or fail it).
+var beforeCommit = func() error { return nil }
+
+// groupPlan is what a group of batches writes, in queue order.
+type groupPlan struct {
+	recs    []rlog.Record
+	pos     map[string]Position // the positions after the group
+	posJSON []byte              // nil: the positions did not change
+	ids     []string            // request ids to remember
+	inGroup map[string]bool     // ids, as a set
+}
+
+// plan marks the group's duplicates (a request id seen committed, or
+// earlier in the group) and gathers what the others write.
+func (c *Collector) plan(group []*pendingCommit, seen func(id string) (bool, error)) (*groupPlan, error) {
+	g := &groupPlan{pos: c.pos, inGroup: map[string]bool{}}
+	changed := false
 	for _, p := range group {
 		if p.reqID != "" {
-			if inGroup[p.reqID] {
+			if g.inGroup[p.reqID] {
 				p.dup = true
 				continue
 			}
-			_, seen, err := c.reqState.Get([]byte(p.reqID))
+			dup, err := seen(p.reqID)
 			if err != nil {
-				fail(err)
-				return
+				return g, err
 			}
-			if seen {
+			if dup {
 				p.dup = true
 				continue
 			}
-			if err := c.reqState.Put([]byte(p.reqID), []byte{1}); err != nil {
-				fail(err)
-				return
-			}
-			inGroup[p.reqID] = true
+			g.inGroup[p.reqID] = true
+			g.ids = append(g.ids, p.reqID)
 		}
 		if len(p.updates) > 0 {
 			if !changed {
-				pos, changed = maps.Clone(pos), true
+				g.pos, changed = maps.Clone(g.pos), true
 			}
-			applyPositions(pos, p.updates)
+			applyPositions(g.pos, p.updates)
 		}
-		recs = append(recs, p.b.recs...)
+		g.recs = append(g.recs, p.b.recs...)
 	}
 	if changed {
-		posJSON, err := json.Marshal(pos)
-		if err == nil {
-			err = c.posState.Put(posKey, posJSON)
-		}
+		b, err := json.Marshal(g.pos)
 		if err != nil {
-			fail(err)
-			return
+			return g, err
+		}
+		g.posJSON = b
+	}
+	return g, nil
+}
+
+// writes reports whether the plan has anything to commit.
+func (g *groupPlan) writes() bool { return len(g.recs) > 0 || g.posJSON != nil || len(g.ids) > 0 }
+
+// fail fails every batch of the group but the duplicates of committed
+// requests: a duplicate of a request earlier in the group fails with it.
+func (g *groupPlan) fail(group []*pendingCommit, err error) {
+	for _, p := range group {
+		if !p.dup || g.inGroup[p.reqID] {
+			p.dup, p.err = false, err
 		}
 	}
-	if len(inGroup) > 0 {
-		if _, err := c.store.Sweep(reqScope, 4*len(inGroup)); err != nil { // expired ids do not pile up
-			fail(err)
-			return
-		}
-	}
-	if len(recs) > 0 || changed || len(inGroup) > 0 {
-		if err := c.o.Log.Commit(ctx, &rlog.Txn{Records: recs, State: c.store.Batch()}); err != nil {
-			fail(fmt.Errorf("applog: commit: %w", err))
-			return
-		}
-		c.store.Committed()
-	}
-	c.pos = pos
+}
+
+// done makes a committed group's positions current and counts it.
+func (c *Collector) done(group []*pendingCommit, g *groupPlan) {
+	c.pos = g.pos
 	for _, p := range group {
 		if p.dup {
 			c.m.duplicates.Inc()
@@ -407,6 +408,41 @@ func (c *Collector) commitStore(ctx context.Context, group []*pendingCommit) {
 			c.m.count(p.input, p.b)
 		}
 	}
+}
+
+// commitStore commits a group's records, file positions and request ids
+// in one transaction of the log (its state store holds the bookkeeping).
+func (c *Collector) commitStore(ctx context.Context, group []*pendingCommit) {
+	g, err := c.plan(group, func(id string) (bool, error) {
+		_, ok, err := c.reqState.Get([]byte(id))
+		return ok, err
+	})
+	for _, id := range g.ids {
+		if err == nil {
+			err = c.reqState.Put([]byte(id), []byte{1})
+		}
+	}
+	if err == nil && g.posJSON != nil {
+		err = c.posState.Put(posKey, g.posJSON)
+	}
+	if err == nil && len(g.ids) > 0 {
+		_, err = c.store.Sweep(reqScope, 4*len(g.ids)) // expired ids do not pile up
+	}
+	if err == nil && g.writes() {
+		err = beforeCommit()
+	}
+	if err == nil && g.writes() {
+		if err = c.o.Log.Commit(ctx, &rlog.Txn{Records: g.recs, State: c.store.Batch()}); err != nil {
+			err = fmt.Errorf("applog: commit: %w", err)
+		}
+	}
+	if err != nil {
+		c.store.Discard()
+		g.fail(group, err)
+		return
+	}
+	c.store.Committed()
+	c.done(group, g)
 }
 
 // commitPlain produces b's records on a log without a state store

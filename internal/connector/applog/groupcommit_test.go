@@ -2,7 +2,6 @@ package applog
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -15,25 +14,11 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
+	"github.com/twmb/franz-go/pkg/kfake"
 
 	rlog "github.com/rtdw/rtdw/internal/log"
+	"github.com/rtdw/rtdw/internal/log/kafka"
 )
-
-// gatedLog holds each commit until the test lets it go, and fails the
-// ones let go while fail is set.
-type gatedLog struct {
-	rlog.Log
-	commits atomic.Int32
-	gate    chan bool // true: fail this commit
-}
-
-func (g *gatedLog) Commit(ctx context.Context, txn *rlog.Txn) error {
-	g.commits.Add(1)
-	if <-g.gate {
-		return errors.New("disk on fire")
-	}
-	return g.Log.Commit(ctx, txn)
-}
 
 // Requests that arrive while a commit is in flight share the next one:
 // their lines, request ids and duplicates are decided in queue order, one
@@ -42,11 +27,41 @@ func (g *gatedLog) Commit(ctx context.Context, txn *rlog.Txn) error {
 // either was stored), while a duplicate of a committed request stays a
 // duplicate.
 func TestHTTPGroupCommit(t *testing.T) {
-	base := openLog(t, t.TempDir())
-	defer base.Close()
-	l := &gatedLog{Log: base, gate: make(chan bool)}
+	t.Run("embedded", func(t *testing.T) {
+		l := openLog(t, t.TempDir())
+		defer l.Close()
+		testGroupCommit(t, l)
+	})
+	t.Run("kafka", func(t *testing.T) {
+		broker, err := kfake.NewCluster(kfake.NumBrokers(1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer broker.Close()
+		l, err := kafka.Open(kafka.Options{Brokers: broker.ListenAddrs()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer l.Close()
+		testGroupCommit(t, l)
+	})
+}
+
+func testGroupCommit(t *testing.T, base rlog.Log) {
+	// Every group's transaction waits for the test: a value on gate lets
+	// it go (true: fail it).
+	var commits atomic.Int32
+	gate := make(chan bool)
+	defer func(f func() error) { beforeCommit = f }(beforeCommit)
+	beforeCommit = func() error {
+		commits.Add(1)
+		if <-gate {
+			return errors.New("disk on fire")
+		}
+		return nil
+	}
 	reg := prometheus.NewRegistry()
-	c := newCollector(t, l, reg)
+	c := newCollector(t, base, reg)
 	defer c.Close()
 	srv := httptest.NewServer(c.Handler(HTTPOptions{}))
 	defer srv.Close()
@@ -110,7 +125,7 @@ func TestHTTPGroupCommit(t *testing.T) {
 
 	// a leads and waits in the log; b..e queue behind it.
 	send("a", "id-a", "mid_a")
-	waitFor("a's commit", func() bool { return l.commits.Load() == 1 })
+	waitFor("a's commit", func() bool { return commits.Load() == 1 })
 	send("b", "id-b", "mid_b")
 	waitFor("b queued", queued(1))
 	send("c", "id-b", "mid_c") // b's id, earlier in the same group
@@ -119,16 +134,16 @@ func TestHTTPGroupCommit(t *testing.T) {
 	waitFor("d queued", queued(3))
 	send("e", "", "mid_e")
 	waitFor("e queued", queued(4))
-	l.gate <- false // a
-	waitFor("the group's commit", func() bool { return l.commits.Load() == 2 })
-	l.gate <- false // b, c, d, e together
+	gate <- false // a
+	waitFor("the group's commit", func() bool { return commits.Load() == 2 })
+	gate <- false // b, c, d, e together
 	got := collect(5)
 	check(got, "a", `200 {"lines":1,"bad":0}`)
 	check(got, "b", `200 {"lines":1,"bad":0}`)
 	check(got, "c", `200 {"lines":0,"bad":0,"duplicate":true}`)
 	check(got, "d", `200 {"lines":0,"bad":0,"duplicate":true}`)
 	check(got, "e", `200 {"lines":1,"bad":0}`)
-	if n := l.commits.Load(); n != 2 {
+	if n := commits.Load(); n != 2 {
 		t.Fatalf("%d log commits for two groups", n)
 	}
 	mids := func() []string {
@@ -152,16 +167,16 @@ func TestHTTPGroupCommit(t *testing.T) {
 	// A failed group: f leads and fails; g and h (g's id again, in the
 	// same group) fail with their group and store nothing.
 	send("f", "id-f", "mid_f")
-	waitFor("f's commit", func() bool { return l.commits.Load() == 3 })
+	waitFor("f's commit", func() bool { return commits.Load() == 3 })
 	send("g", "id-g", "mid_g")
 	waitFor("g queued", queued(1))
 	send("h", "id-g", "mid_h")
 	waitFor("h queued", queued(2))
 	send("i", "id-a", "mid_i") // a duplicate of a committed request
 	waitFor("i queued", queued(3))
-	l.gate <- true // f
-	waitFor("the group's commit", func() bool { return l.commits.Load() == 4 })
-	l.gate <- true // g, h, i
+	gate <- true // f
+	waitFor("the group's commit", func() bool { return commits.Load() == 4 })
+	gate <- true // g, h, i
 	got = collect(4)
 	for _, name := range []string{"f", "g", "h"} {
 		if got[name][:4] != "503 " {
@@ -174,7 +189,7 @@ func TestHTTPGroupCommit(t *testing.T) {
 	}
 	// g's id was never stored: a retry writes.
 	send("h2", "id-g", "mid_h")
-	l.gate <- false
+	gate <- false
 	check(collect(1), "h2", `200 {"lines":1,"bad":0}`)
 	if got := fmt.Sprint(mids()); got != "[mid_a mid_b mid_e mid_h]" {
 		t.Fatalf("topic_log keys %s after the retry", got)

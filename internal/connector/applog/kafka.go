@@ -110,19 +110,20 @@ func (k *kafkaBook) seen(id string, now time.Time) bool {
 }
 
 // commit produces recs, the positions (if posJSON is not nil) and the
-// request id (if any) in one transaction; expired ids are deleted a few
-// per commit, so compaction drops them.
-func (k *kafkaBook) commit(ctx context.Context, recs []rlog.Record, posJSON []byte, reqID string, now time.Time, ttl time.Duration) error {
+// request ids in one transaction; expired ids are deleted a few per
+// remembered id, so compaction drops them.
+func (k *kafkaBook) commit(ctx context.Context, recs []rlog.Record, posJSON []byte, reqIDs []string, now time.Time, ttl time.Duration) error {
+	recs = recs[:len(recs):len(recs)] // appends must not reach the caller's array
 	if posJSON != nil {
 		recs = append(recs, rlog.Record{Topic: k.topic, Partition: 0, Key: []byte(keyFiles), Value: posJSON})
 	}
-	if reqID != "" {
-		exp := now.Add(ttl).UnixMilli()
-		recs = append(recs, rlog.Record{Topic: k.topic, Partition: 0, Key: []byte(reqPrefix + reqID), Value: []byte(strconv.FormatInt(exp, 10))})
+	exp := strconv.FormatInt(now.Add(ttl).UnixMilli(), 10)
+	for _, id := range reqIDs {
+		recs = append(recs, rlog.Record{Topic: k.topic, Partition: 0, Key: []byte(reqPrefix + id), Value: []byte(exp)})
 	}
 	var expired []string
 	for id, exp := range k.reqs {
-		if len(expired) == 4 {
+		if len(expired) == 4*max(1, len(reqIDs)) {
 			break
 		}
 		if exp <= now.UnixMilli() {
@@ -139,8 +140,8 @@ func (k *kafkaBook) commit(ctx context.Context, recs []rlog.Record, posJSON []by
 	for _, id := range expired {
 		delete(k.reqs, id)
 	}
-	if reqID != "" {
-		k.reqs[reqID] = now.Add(ttl).UnixMilli()
+	for _, id := range reqIDs {
+		k.reqs[id] = now.Add(ttl).UnixMilli()
 	}
 	return nil
 }
