@@ -279,7 +279,7 @@ type pendingCommit struct {
 // a commit that finds no other in flight leads; it takes every batch
 // queued by then, its own included, commits them together, and hands the
 // lead to the first batch queued meanwhile. One-line POSTs from many
-// clients thus cost a few fsyncs a second instead of one each
+// clients thus share fsyncs instead of paying one each
 // (BenchmarkPostOneLine). The group commits whatever the leader's context
 // does: the others' requests must not fail with it.
 func (c *Collector) commit(ctx context.Context, input string, b *batch, reqID string, updates map[string]*Position) (dup bool, err error) {
