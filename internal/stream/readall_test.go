@@ -204,3 +204,64 @@ func TestTaskWithMoreToReadGoesRoundAtOnce(t *testing.T) {
 		t.Fatalf("the quiet source was long-polled %d times while the other had a backlog", waits)
 	}
 }
+
+// A task with many quiet inputs (the load reads twelve DWS topics) waits
+// on all of them at once: a record appended to any one of them is read
+// without the task first long-polling the others in turn. Before, each
+// of the inputs was long-polled for a share of the round, so a record on
+// the last waited while the task polled the others.
+func TestTaskWithManyQuietInputsWaitsOnAll(t *testing.T) {
+	const inputs = 12
+	l := &fetchLog{Log: openLog(t), watch: map[string]bool{}}
+	var sources []stream.Stream
+	j := stream.NewJob("load")
+	for i := range inputs {
+		tp := fmt.Sprintf("dws_%02d", i)
+		l.watch[tp] = true
+		l.CreateTopic(bg, tp, rlog.TopicConfig{Partitions: 1})
+		sources = append(sources, j.Source(tp))
+	}
+	stream.Union("all", sources...).To("out")
+	ctx, cancel := context.WithCancel(bg)
+	done := make(chan error, 1)
+	go func() { done <- stream.Run(ctx, stream.Options{Log: l, Partitions: 1, Interval: time.Hour}, j) }()
+	// One record at a time on one input after another, last input first,
+	// with the task quiet in between.
+	appended := map[string]time.Time{}
+	for i := inputs - 1; i >= 0; i -= 3 {
+		time.Sleep(150 * time.Millisecond)
+		tp := fmt.Sprintf("dws_%02d", i)
+		appended[tp] = time.Now()
+		if err := l.Produce(bg, rlog.Record{Topic: tp, Value: []byte("row")}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	time.Sleep(150 * time.Millisecond)
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for tp, at := range appended {
+		read, polls := false, 0
+		for _, f := range l.fetches {
+			if f.at.Before(at) {
+				continue
+			}
+			if f.tp.Topic == tp && f.n > 0 {
+				read = true
+				break
+			}
+			if f.wait > 0 {
+				polls++ // a long-poll of another input, begun after the append
+			}
+		}
+		if !read {
+			t.Fatalf("the record on %s was not read", tp)
+		}
+		if polls > 0 {
+			t.Errorf("%d long-polls of other inputs before the record on %s was read", polls, tp)
+		}
+	}
+}

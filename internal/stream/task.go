@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"maps"
 	"math"
+	"reflect"
 	"strconv"
 	"strings"
 	"sync"
@@ -97,6 +98,8 @@ type task struct {
 	// (the stages' metadata changed without an input offset moving: a
 	// marker from the in-memory exchange).
 	metaDirty bool
+	// waitCases: waitInputs' select, kept between rounds.
+	waitCases []reflect.SelectCase
 }
 
 // stageRun is one stage's share of a task: its operators, its watermark
@@ -432,12 +435,16 @@ func (t *task) loop(ctx context.Context) error {
 				active++
 			}
 		}
+		poll := active == 1 || idleRounds > 0 || readAll
+		if poll && active > 1 && t.waitInputs(ctx) {
+			poll = false // woken by (or found) input on any of them
+		}
 		for _, s := range t.segs {
 			if t.inputDone(s) {
 				continue
 			}
 			var wait time.Duration
-			if active == 1 || idleRounds > 0 || readAll {
+			if poll {
 				// Long-poll when nothing else can arrive meanwhile (or
 				// nothing did, or the last round read everything there was).
 				wait = min(100*time.Millisecond/time.Duration(active), max(time.Millisecond, t.o.nextCheckpoint(t.lastCP).Sub(t.o.Now())))
@@ -512,6 +519,43 @@ func (t *task) noteEnd(ctx context.Context, s *seg, n int) {
 	if _, end, err := t.o.Log.Offsets(ctx, s.tp); err != nil || end > s.offset {
 		t.moreWaiting = true
 	}
+}
+
+// waitInputs waits, on a log that tells when a partition is appended to
+// (the embedded log), until any input not done has records or until the
+// wait of one round is up (100 ms at most, the next checkpoint at the
+// latest), and reports that it waited. Long-polling the inputs one after
+// another instead kept a record on the last of the load's twelve DWS
+// topics waiting while the task polled the other eleven in turn.
+func (t *task) waitInputs(ctx context.Context) bool {
+	cl, ok := t.o.Log.(changedLog)
+	if !ok {
+		return false
+	}
+	cases := t.waitCases[:0]
+	for _, s := range t.segs {
+		if t.inputDone(s) {
+			continue
+		}
+		c, err := cl.Changed(s.tp) // before the end offset: no append is missed
+		if err != nil {
+			return false
+		}
+		if _, end, err := t.o.Log.Offsets(ctx, s.tp); err != nil || end > s.offset {
+			return err == nil // records already (or ask the fetches)
+		}
+		cases = append(cases, reflect.SelectCase{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(c)})
+	}
+	timer := time.NewTimer(min(100*time.Millisecond, max(time.Millisecond, t.o.nextCheckpoint(t.lastCP).Sub(t.o.Now()))))
+	defer timer.Stop()
+	cases = append(cases,
+		reflect.SelectCase{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(timer.C)},
+		reflect.SelectCase{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(ctx.Done())})
+	t.waitCases = cases[:0]
+	began := time.Now()
+	reflect.Select(cases)
+	t.idle += time.Since(began)
+	return true
 }
 
 // closeStore drops the store's uncommitted writes and withdraws the
