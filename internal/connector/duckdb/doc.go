@@ -2,8 +2,12 @@
 // one DuckDB file, <data dir>/olap/gmall_realtime.duckdb.
 //
 // Loads go through DuckDB's query Appender: a batch is appended as a
-// temporary relation and one INSERT OR REPLACE moves it into the table
-// (an upsert by primary key), inside one transaction. One writer at a
+// temporary relation and one INSERT moves it into the table, inside one
+// transaction; when a key of the batch is in the table already (an
+// updated window, rows loaded again after a restart), that transaction
+// fails and an INSERT OR REPLACE (an upsert by primary key) does the load
+// instead, as it does the table's next few (Sink.upsert: a plain INSERT
+// costs less than half of one). One writer at a
 // time (a mutex); queries use other connections of the pool and see the
 // last committed load (DuckDB's MVCC), so the dashboard reads while jobs
 // load. DuckDB lets one process open a file for writing: `rtdw query`
