@@ -89,7 +89,7 @@ func Open(ctx context.Context, o Options) (*Sink, error) {
 	if err != nil {
 		return nil, openError(o.Path, err)
 	}
-	s := &Sink{db: sql.OpenDB(cn), connector: cn, readOnly: o.ReadOnly, tables: olap.NewTables(olap.KindDuckDB)}
+	s := &Sink{db: sql.OpenDB(cn), connector: cn, readOnly: o.ReadOnly, tables: olap.NewTables(olap.KindDuckDB), replaces: map[string]int{}}
 	if err := s.db.PingContext(ctx); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("duckdb: open %s: %w", o.Path, err)
@@ -204,9 +204,6 @@ func (s *Sink) upsert(ctx context.Context, t *olap.Table, batch [][]any) error {
 		return fmt.Errorf("duckdb: %w", err)
 	}
 	defer conn.Close()
-	if s.replaces == nil {
-		s.replaces = map[string]int{}
-	}
 	n := s.replaces[t.Name]
 	if n > 0 {
 		s.replaces[t.Name] = n - 1
