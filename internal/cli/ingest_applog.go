@@ -141,7 +141,7 @@ Stop with Ctrl-C or SIGTERM: requests in flight finish, the tail commits.`,
 	f.StringVar(&o.topic, "topic", "topic_log", "topic of good lines")
 	f.StringVar(&o.dirtyTopic, "dirty-topic", "dirty_data", "topic of bad lines (dead letters)")
 	f.Int64Var(&o.maxBody, "max-body", 16<<20, "largest request body in bytes, compressed or decompressed (413 above)")
-	f.IntVar(&o.maxInFlight, "max-inflight", 4, "requests with a body served at once; more get 503 with Retry-After (memory: at most about this × 4 × --max-body)")
+	f.IntVar(&o.maxInFlight, "max-inflight", 4, "requests with a body served at once; more get 503 with Retry-After (memory: at most about this × 4 × --max-body). Requests in flight share commits: more of them serve many small POSTs faster")
 	f.IntVar(&o.maxLine, "max-line", 1<<20, "longest line in bytes; a longer line is dead-lettered (line_too_long)")
 	f.DurationVar(&o.poll, "poll", 250*time.Millisecond, "how often files are checked for new lines and rotation")
 	f.StringVar(&o.positionFile, "position-file", "", "file positions when the log has no state store (Kafka, a running rtdw); default <data-dir>/applog-positions.json")
