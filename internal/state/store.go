@@ -617,10 +617,10 @@ func (m *MapState) Empty() (bool, error) {
 // until fn returns false. The slices are only valid during the call.
 // Entries fn writes may or may not be visited.
 func (m *MapState) Range(key []byte, fn func(mapKey, value []byte) bool) error {
-	prefix := append([]byte(nil), m.h.key(key)...)
-	if m.h.s.fresh.absent(m.h.fresh, prefix) {
+	if m.h.s.fresh.absent(m.h.fresh, m.h.key(key)) {
 		return nil // never written: nothing committed, nothing buffered
 	}
+	prefix := append([]byte(nil), m.h.kbuf...)
 	end := prefixEnd(prefix)
 	buffered := m.h.s.wb.rangeOf(prefix, end)
 	it, err := m.h.s.reader().NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: end})
