@@ -335,7 +335,7 @@ func (t *task) barrier(ctx context.Context) (bool, error) {
 // source's next commit (up to two sources are watched; more are polled),
 // the next processing-time step or the stop.
 func (t *task) waitX(ctx context.Context) {
-	wait := min(100*time.Millisecond, max(time.Millisecond, t.o.nextCheckpoint(time.Unix(0, t.x.lastCP.Load())).Sub(t.o.Now())))
+	wait := t.o.roundWait(time.Unix(0, t.x.lastCP.Load()))
 	if t.drain == "" && t.markersDue() {
 		wait = max(time.Millisecond, min(wait, t.nextMarkers.Sub(t.o.Now())))
 	}
@@ -353,12 +353,12 @@ func (t *task) waitX(ctx context.Context) {
 				wait = min(wait, 10*time.Millisecond)
 				break
 			}
-			c, err := ch.Changed(s.tp)
+			c, ready, err := t.appendSignal(ctx, ch, s)
 			if err != nil {
 				wait = min(wait, 10*time.Millisecond)
 				continue
 			}
-			if _, end, err := t.o.Log.Offsets(ctx, s.tp); err != nil || end > s.offset {
+			if ready {
 				return // it has records already
 			}
 			srcs[n] = c

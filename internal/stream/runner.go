@@ -314,6 +314,12 @@ func (o *Options) nextCheckpoint(last time.Time) time.Time {
 	return time.Unix(0, k*i+int64(o.phase))
 }
 
+// roundWait is how long an idle task waits for input in one round: 100 ms
+// at most, and not past its next checkpoint (due after last).
+func (o *Options) roundWait(last time.Time) time.Duration {
+	return min(100*time.Millisecond, max(time.Millisecond, o.nextCheckpoint(last).Sub(o.Now())))
+}
+
 func collect(ch chan error) []error {
 	var out []error
 	for e := range ch {

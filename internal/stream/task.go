@@ -447,7 +447,7 @@ func (t *task) loop(ctx context.Context) error {
 			if poll {
 				// Long-poll when nothing else can arrive meanwhile (or
 				// nothing did, or the last round read everything there was).
-				wait = min(100*time.Millisecond/time.Duration(active), max(time.Millisecond, t.o.nextCheckpoint(t.lastCP).Sub(t.o.Now())))
+				wait = min(t.o.roundWait(t.lastCP), 100*time.Millisecond/time.Duration(active))
 			}
 			fetched := time.Now()
 			recs, err := t.o.Log.Fetch(ctx, s.tp, s.offset, t.o.FetchMax, wait)
@@ -537,16 +537,13 @@ func (t *task) waitInputs(ctx context.Context) bool {
 		if t.inputDone(s) {
 			continue
 		}
-		c, err := cl.Changed(s.tp) // before the end offset: no append is missed
-		if err != nil {
-			return false
-		}
-		if _, end, err := t.o.Log.Offsets(ctx, s.tp); err != nil || end > s.offset {
-			return err == nil // records already (or ask the fetches)
+		c, ready, err := t.appendSignal(ctx, cl, s)
+		if err != nil || ready {
+			return ready // records already (or, failing, the fetches ask)
 		}
 		cases = append(cases, reflect.SelectCase{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(c)})
 	}
-	timer := time.NewTimer(min(100*time.Millisecond, max(time.Millisecond, t.o.nextCheckpoint(t.lastCP).Sub(t.o.Now()))))
+	timer := time.NewTimer(t.o.roundWait(t.lastCP))
 	defer timer.Stop()
 	cases = append(cases,
 		reflect.SelectCase{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(timer.C)},
@@ -556,6 +553,20 @@ func (t *task) waitInputs(ctx context.Context) bool {
 	reflect.Select(cases)
 	t.idle += time.Since(began)
 	return true
+}
+
+// appendSignal returns the channel closed at input s's next append, or
+// ready when s has records to fetch already (or its end offset cannot be
+// read: the fetch then tells). The channel is taken before the end offset
+// is read, so an append between the two is not missed.
+func (t *task) appendSignal(ctx context.Context, cl changedLog, s *seg) (c <-chan struct{}, ready bool, err error) {
+	if c, err = cl.Changed(s.tp); err != nil {
+		return nil, false, err
+	}
+	if _, end, err := t.o.Log.Offsets(ctx, s.tp); err != nil || end > s.offset {
+		return nil, true, nil
+	}
+	return c, false, nil
 }
 
 // closeStore drops the store's uncommitted writes and withdraws the
