@@ -40,6 +40,21 @@ func (l *fetchLog) Fetch(ctx context.Context, tp rlog.TopicPartition, offset int
 	return recs, err
 }
 
+// runUntilStopped runs jobs unbounded in the background; stop ends the
+// run and fails the test if it failed.
+func runUntilStopped(t *testing.T, o stream.Options, jobs ...*stream.Job) (stop func()) {
+	ctx, cancel := context.WithCancel(bg)
+	done := make(chan error, 1)
+	go func() { done <- stream.Run(ctx, o, jobs...) }()
+	return func() {
+		t.Helper()
+		cancel()
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 // An unbounded task whose round read each source to its end waits for
 // more input instead of going round again at once: no fetch of a source
 // that does not wait (a long-poll does) follows one that returned records
@@ -71,15 +86,11 @@ func TestTaskThatReadEverythingWaitsForMore(t *testing.T) {
 				l.watch[tp] = true
 				l.CreateTopic(bg, tp, rlog.TopicConfig{Partitions: 1})
 			}
-			ctx, cancel := context.WithCancel(bg)
-			done := make(chan error, 1)
-			go func() {
-				// A clock that stands still: watermark markers, due every
-				// 50 ms of it, wake a task through its own inbox (a round
-				// of their own); no checkpoint before the stop.
-				still := time.Now()
-				done <- stream.Run(ctx, stream.Options{Log: l, Partitions: 1, Interval: time.Hour, Now: func() time.Time { return still }}, c.job())
-			}()
+			// A clock that stands still: watermark markers, due every 50 ms
+			// of it, wake a task through its own inbox (a round of their
+			// own); no checkpoint before the stop.
+			still := time.Now()
+			stop := runUntilStopped(t, stream.Options{Log: l, Partitions: 1, Interval: time.Hour, Now: func() time.Time { return still }}, c.job())
 			// Batches 200 ms apart, well beyond the 40 ms the check below
 			// allows; the appends' times bound each fetch's excuse.
 			var appended []time.Time
@@ -98,10 +109,7 @@ func TestTaskThatReadEverythingWaitsForMore(t *testing.T) {
 			}
 			time.Sleep(200 * time.Millisecond)
 			stopped := time.Now() // a stop's own fetches do not count
-			cancel()
-			if err := <-done; err != nil {
-				t.Fatal(err)
-			}
+			stop()
 			l.mu.Lock()
 			defer l.mu.Unlock()
 			got, extra := 0, 0
@@ -155,9 +163,7 @@ func TestTaskWithMoreToReadGoesRoundAtOnce(t *testing.T) {
 	}
 	j := stream.NewJob("u")
 	stream.Union("both", j.Source("a"), j.Source("b")).To("out")
-	ctx, cancel := context.WithCancel(bg)
-	done := make(chan error, 1)
-	go func() { done <- stream.Run(ctx, stream.Options{Log: l, Partitions: 1, Interval: time.Hour}, j) }()
+	stop := runUntilStopped(t, stream.Options{Log: l, Partitions: 1, Interval: time.Hour}, j)
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		l.mu.Lock()
@@ -173,10 +179,7 @@ func TestTaskWithMoreToReadGoesRoundAtOnce(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	cancel()
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
+	stop()
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	read, fetchesOfA, waits := 0, 0, 0
@@ -222,9 +225,7 @@ func TestTaskWithManyQuietInputsWaitsOnAll(t *testing.T) {
 		sources = append(sources, j.Source(tp))
 	}
 	stream.Union("all", sources...).To("out")
-	ctx, cancel := context.WithCancel(bg)
-	done := make(chan error, 1)
-	go func() { done <- stream.Run(ctx, stream.Options{Log: l, Partitions: 1, Interval: time.Hour}, j) }()
+	stop := runUntilStopped(t, stream.Options{Log: l, Partitions: 1, Interval: time.Hour}, j)
 	// One record at a time on one input after another, last input first,
 	// with the task quiet in between.
 	appended := map[string]time.Time{}
@@ -237,10 +238,7 @@ func TestTaskWithManyQuietInputsWaitsOnAll(t *testing.T) {
 		}
 	}
 	time.Sleep(150 * time.Millisecond)
-	cancel()
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
+	stop()
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	for tp, at := range appended {
