@@ -436,11 +436,16 @@ func (t *task) loop(ctx context.Context) error {
 			}
 		}
 		poll := active == 1 || idleRounds > 0 || readAll
-		if poll && active > 1 && t.waitInputs(ctx) {
+		woken := poll && active > 1 && t.waitInputs(ctx)
+		if woken {
 			poll = false // woken by (or found) input on any of them
 		}
 		for _, s := range t.segs {
 			if t.inputDone(s) {
+				continue
+			}
+			if woken && !t.hasRecords(ctx, s) {
+				s.lastEmpty = true // what its fetch would have found
 				continue
 			}
 			var wait time.Duration
@@ -555,6 +560,14 @@ func (t *task) waitInputs(ctx context.Context) bool {
 	return true
 }
 
+// hasRecords reports whether input s has records past its position (or
+// its end cannot be read: the fetch then tells). After waitInputs woke
+// the task for one input, the quiet others are not fetched for nothing.
+func (t *task) hasRecords(ctx context.Context, s *seg) bool {
+	_, end, err := t.o.Log.Offsets(ctx, s.tp)
+	return err != nil || end > s.offset
+}
+
 // appendSignal returns the channel closed at input s's next append, or
 // ready when s has records to fetch already (or its end offset cannot be
 // read: the fetch then tells). The channel is taken before the end offset
@@ -563,10 +576,7 @@ func (t *task) appendSignal(ctx context.Context, cl changedLog, s *seg) (c <-cha
 	if c, err = cl.Changed(s.tp); err != nil {
 		return nil, false, err
 	}
-	if _, end, err := t.o.Log.Offsets(ctx, s.tp); err != nil || end > s.offset {
-		return nil, true, nil
-	}
-	return c, false, nil
+	return c, t.hasRecords(ctx, s), nil
 }
 
 // closeStore drops the store's uncommitted writes and withdraws the
