@@ -373,7 +373,9 @@ func compareTS(a, b Value) int {
 	return cmpInt(int64(a.n), int64(b.n))
 }
 
-func compareFloat(x, y float64) int {
+// CompareFloat orders doubles as Compare does: -0.0 equals 0.0, NaN is
+// above +Inf and equal to itself (a total order, unlike <).
+func CompareFloat(x, y float64) int {
 	switch {
 	case x < y:
 		return -1
@@ -397,7 +399,7 @@ func compareNumeric(a, b Value) int {
 	case isInt(a.k) && isInt(b.k):
 		return cmpInt(a.i, b.i)
 	case isFloat(a.k) || isFloat(b.k):
-		return compareFloat(a.Float64(), b.Float64())
+		return CompareFloat(a.Float64(), b.Float64())
 	}
 	return a.asDecimal().Compare(b.asDecimal())
 }
@@ -418,7 +420,7 @@ func compareSame(a, b Value) int {
 		KindIntervalYearMonth, KindIntervalDayTime:
 		return cmpInt(a.i, b.i)
 	case KindFloat, KindDouble:
-		return compareFloat(a.Float64(), b.Float64())
+		return CompareFloat(a.Float64(), b.Float64())
 	case KindDecimal:
 		if a.f|b.f == 0 && a.scale == b.scale {
 			return cmpInt(a.i, b.i)

@@ -43,27 +43,6 @@ func newBag(t row.Type) sortedBag {
 	return sortedBag{}
 }
 
-// compareFloat orders as row.Compare does: -0.0 equals 0.0, NaN is
-// above +Inf and equal to itself.
-func compareFloat(x, y float64) int {
-	switch {
-	case x < y:
-		return -1
-	case x > y:
-		return 1
-	case x == y:
-		return 0
-	}
-	xn, yn := x != x, y != y
-	switch {
-	case xn && yn:
-		return 0
-	case xn:
-		return 1
-	}
-	return -1
-}
-
 type bagEntry struct {
 	v row.Value
 	n int64
@@ -154,7 +133,7 @@ func (b *sortedBag) searchFloat(x float64) (ci, i int, found bool) {
 	for lo < hi {
 		m := int(uint(lo+hi) >> 1)
 		c := b.chunks[m]
-		if compareFloat(c[len(c)-1].v.Float64(), x) < 0 {
+		if row.CompareFloat(c[len(c)-1].v.Float64(), x) < 0 {
 			lo = m + 1
 		} else {
 			hi = m
@@ -167,13 +146,13 @@ func (b *sortedBag) searchFloat(x float64) (ci, i int, found bool) {
 	l, h := 0, len(c)
 	for l < h {
 		m := int(uint(l+h) >> 1)
-		if compareFloat(c[m].v.Float64(), x) < 0 {
+		if row.CompareFloat(c[m].v.Float64(), x) < 0 {
 			l = m + 1
 		} else {
 			h = m
 		}
 	}
-	return lo, l, l < len(c) && compareFloat(c[l].v.Float64(), x) == 0
+	return lo, l, l < len(c) && row.CompareFloat(c[l].v.Float64(), x) == 0
 }
 
 // add adds delta to v's count. v must not be NULL.

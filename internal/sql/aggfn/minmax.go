@@ -111,7 +111,7 @@ func (a *bagAcc) better(v row.Value) bool {
 	case a.bag.fast == cmpInt && v.Kind() == a.bag.kind && a.best.Kind() == a.bag.kind:
 		c = cmp.Compare(v.Int64(), a.best.Int64())
 	case a.bag.fast == cmpFloat && v.Kind() == a.bag.kind && a.best.Kind() == a.bag.kind:
-		c = compareFloat(v.Float64(), a.best.Float64())
+		c = row.CompareFloat(v.Float64(), a.best.Float64())
 	default:
 		c = row.Compare(v, a.best)
 	}
