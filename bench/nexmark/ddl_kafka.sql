@@ -2,8 +2,11 @@
 -- Flink suite's ddl_kafka.sql: one JSON object per event with event_type,
 -- person, auction and bid, as `rtdw mock nexmark` writes them:
 --
---   rtdw mock nexmark --events 1000000 --seed 0 | rtdw topic produce nexmark
+--   rtdw mock nexmark --events 1000000 --seed 0 --rate 10000000 | rtdw topic produce nexmark
 --   rtdw sql -f bench/nexmark/ddl_kafka.sql -f bench/nexmark/q5.sql --drain
+--
+-- The --seed and --rate are ddl.sql's 'seed' and 'first-event.rate': with
+-- mock nexmark's default rate (10000) the events would differ from ddl.sql's.
 --
 -- The views are the same as ddl.sql's.
 CREATE TEMPORARY TABLE nexmark (

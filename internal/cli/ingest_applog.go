@@ -144,7 +144,7 @@ Stop with Ctrl-C or SIGTERM: requests in flight finish, the tail commits.`,
 	f.IntVar(&o.maxInFlight, "max-inflight", 4, "requests with a body served at once; more get 503 with Retry-After (memory: at most about this × 4 × --max-body). Requests in flight share commits: more of them serve many small POSTs faster")
 	f.IntVar(&o.maxLine, "max-line", 1<<20, "longest line in bytes; a longer line is dead-lettered (line_too_long)")
 	f.DurationVar(&o.poll, "poll", 250*time.Millisecond, "how often files are checked for new lines and rotation")
-	f.StringVar(&o.positionFile, "position-file", "", "file positions when the log has no state store (Kafka, a running rtdw); default <data-dir>/applog-positions.json")
+	f.StringVar(&o.positionFile, "position-file", "", "file positions when tailing through a running rtdw (at-least-once); unused in embedded mode (the data dir's store) and on Kafka (the position topic); default <data-dir>/applog-positions.json")
 	f.DurationVar(&o.requestIDTTL, "request-id-ttl", 24*time.Hour, "how long an X-Request-Id is remembered for retries")
 	f.StringVar(&o.name, "name", "applog", "collector identity on Kafka: position topic _rtdw-ingest-applog-<name>-position and transactional id")
 	f.DurationVar(&o.progress, "progress", 10*time.Second, "interval of progress lines on stderr (0: none)")

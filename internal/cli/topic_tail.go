@@ -73,7 +73,7 @@ newline yourself (e.g. '%k\t%s\n').`,
 	f.StringVar(&o.fromTimestamp, "from-timestamp", "", "start at the first record at or after this time: epoch ms, RFC 3339, or 'yyyy-MM-dd[ HH:mm:ss]' in the config timezone")
 	f.Int64Var(&o.max, "max", 0, "stop after this many records (0 = no limit)")
 	f.BoolVar(&o.exitAtEnd, "exit-at-end", false, "stop at the end offsets seen at start (Kafka: the last stable offsets)")
-	f.Int32Var(&o.partition, "partition", -1, "read only this partition")
+	f.Int32Var(&o.partition, "partition", -1, "read only this partition (-1: all partitions)")
 	f.StringVar(&o.format, "format", "", "kcat-style output format, e.g. '%k\\t%h\\t%s\\n' (see --help)")
 	f.BoolVar(&o.printKey, "print-key", false, "prefix the key")
 	f.BoolVar(&o.printPart, "print-partition", false, "prefix the partition")

@@ -77,7 +77,7 @@ it is a cache of the changelogs, restored on every assignment.`,
 	f.StringVar(&o.stateDir, "state-dir", "", "local state directory (default: a temporary one, removed on exit, or by the next worker if this one is killed)")
 	f.StringVar(&o.id, "id", "", "worker id in transactional ids and logs (default: host-pid-random)")
 	f.DurationVar(&o.interval, "checkpoint-interval", time.Second, "time between transactions (default: config, 1s)")
-	f.StringVar(&o.httpAddr, "http-addr", "", "serve Prometheus /metrics here, e.g. 127.0.0.1:9108 (empty: off)")
+	f.StringVar(&o.httpAddr, "http-addr", "", "serve the web console, Prometheus /metrics and /debug/pprof/ here, e.g. 127.0.0.1:9108 (empty: off)")
 	f.DurationVar(&o.progress, "progress", 10*time.Second, "print a progress line to stderr this often (0: never)")
 	return c
 }

@@ -42,14 +42,16 @@ import (
 // load job (olap.LoadJob, named olap_load_<table>) that upserts that
 // topic's rows into the table before each of its checkpoints commits; a
 // replay upserts the same rows again, which changes nothing. Upsert and
-// retract streams are accepted: -U rows are dropped (the +U that follows
-// replaces the row by key). A -D row deletes its key where the OLAP
-// supports deletes (olap.Deleter: DuckDB, PostgreSQL, Doris, StarRocks,
-// ClickHouse): it is written into the topic as its key columns with the
-// header rtdw.olap.op = delete, and the load job deletes the keys of its
-// batch (a replay deletes them again, which changes nothing). A backend
-// that cannot delete dead-letters -D rows (rtdw_dead_letters_total counts
-// them) with the reason "rtdw-olap: deletes are not supported".
+// retract streams are accepted. Where the OLAP supports deletes
+// (olap.Deleter: DuckDB, PostgreSQL, Doris, StarRocks, ClickHouse), a -U
+// or -D row deletes its key: it is written into the topic as its key
+// columns with the header rtdw.olap.op = delete, and the load job deletes
+// the keys of its batch (last operation per key wins, so the +U that
+// usually follows a -U replaces its delete; a replay deletes again, which
+// changes nothing). A backend that cannot delete drops -U rows (the +U
+// that follows replaces the row by key) and dead-letters -D rows
+// (rtdw_dead_letters_total counts them) with the reason "rtdw-olap:
+// deletes are not supported".
 
 var olapFactory = &Factory{
 	Name:    "rtdw-olap",
@@ -158,7 +160,8 @@ func olapType(t row.Type) olap.Type {
 	return olap.String
 }
 
-// Accepts retract streams: -U rows are dropped, -D rows dead-lettered.
+// Accepts retract streams: -U and -D rows delete their key (a backend
+// without deletes drops -U rows and dead-letters -D rows).
 func (s *olapSink) Accepts() ChangelogMode { return Retract }
 
 // Attach writes the rows as JSON into the table's topic and adds the load

@@ -24,9 +24,11 @@ import (
 // removed). Downstream operators see a retract source.
 //
 // Sink (requires the PRIMARY KEY): +I and +U rows are written as values of
-// their key, -D rows as tombstones, and -U rows are dropped: the +U that
-// follows replaces the row (the stream's update key must be the primary
-// key, as in Flink). Writes are exactly-once, with the job's checkpoints.
+// their key, -D rows as tombstones. A -U row is held: when its key's +U
+// (or +I) comes next, that value overwrites the key and the -U writes
+// nothing; otherwise it becomes a tombstone (the stream's update key must
+// be the primary key, as in Flink). Writes are exactly-once, with the
+// job's checkpoints.
 
 var upsertKafkaIgnored = []string{"properties.bootstrap.servers", "properties.*", "sink.parallelism", "sink.buffer-flush.*", "sink.transactional-id-prefix", "sink.delivery-guarantee", "scan.parallelism"}
 
