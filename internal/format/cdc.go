@@ -22,9 +22,9 @@ func (e envelope) errorf(field, format string, args ...any) *Error {
 
 // parse parses a record value that must be a JSON object.
 func (e envelope) parse(p *fastjson.Parser, value []byte) (*fastjson.Object, error) {
-	v, err := p.ParseBytes(value)
+	v, err := row.ParseStrict(p, value)
 	if err != nil {
-		return nil, &Error{Format: e.format, Reason: "malformed JSON: " + err.Error(), Err: err}
+		return nil, &Error{Format: e.format, Reason: err.Error(), Err: err}
 	}
 	o, err := v.Object()
 	if err != nil {

@@ -23,6 +23,8 @@ func TestJSONDecode(t *testing.T) {
 		{"ignore-parse-errors: field NULL", map[string]string{"json.ignore-parse-errors": "true"}, `{"id":"x","name":"a"}`, "+I[NULL, a, NULL, NULL]"},
 		{"ignore-parse-errors: malformed skipped", map[string]string{"json.ignore-parse-errors": "true"}, `{"id":`, "skipped: json: malformed JSON"},
 		{"malformed", nil, `{"id":`, "error: json: malformed JSON"},
+		{"no JSON though fastjson parses it", nil, `{"id":1,"name":NaN}`, "error: json: malformed JSON"},
+		{"invalid UTF-8 is U+FFFD", nil, "{\"id\":1,\"name\":\"a\xffb\"}", "+I[1, a\uFFFDb, NULL, NULL]"},
 		{"ISO-8601", map[string]string{"json.timestamp-format.standard": "ISO-8601"}, `{"ts":"2022-04-29T15:39:19"}`, "+I[NULL, NULL, NULL, 2022-04-29 15:39:19]"},
 		{"SQL rejects T", nil, `{"ts":"2022-04-29T15:39:19"}`, `error: json: field "ts"`},
 	}

@@ -320,7 +320,7 @@ func (d *valueDecoder) composites(out []row.Value, path string, index int) error
 		}
 		if jv.Type() == fastjson.TypeString {
 			// A JSON column sent as its text (Debezium's io.debezium.data.Json, Canal).
-			parsed, err := d.subParsers[k].ParseBytes(jv.GetStringBytes())
+			parsed, err := row.ParseStrict(&d.subParsers[k], jv.GetStringBytes())
 			if err != nil {
 				if d.ignore {
 					d.nulled++

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/bits"
+	"unsafe"
 )
 
 // Valid reports whether b is JSON (RFC 8259; UTF-8 is not checked, as
@@ -88,6 +89,11 @@ func Valid(b []byte) error {
 		return syntaxError(b, len(b), "unexpected end")
 	}
 	return nil
+}
+
+// ValidString is Valid of a string's bytes, without copying them.
+func ValidString(s string) error {
+	return Valid(unsafe.Slice(unsafe.StringData(s), len(s))) // Valid only reads
 }
 
 // What Valid expects next.

@@ -225,13 +225,32 @@ func NewJSONDecoder(s *Schema, opts JSONOptions) (*JSONDecoder, error) {
 // DecodeBytes parses data with p (reused by the caller across records) and
 // decodes it into r. Malformed JSON is an error even with
 // IgnoreParseErrors (Flink skips such a record; so does the caller).
+// "Malformed" is what Flink's parser (Jackson) refuses, not what fastjson
+// does: see ParseStrict.
 func (d *JSONDecoder) DecodeBytes(p *fastjson.Parser, data []byte, r *Row) error {
-	v, err := p.ParseBytes(data)
+	v, err := ParseStrict(p, data)
 	if err != nil {
 		clear(r.Values)
-		return fmt.Errorf("malformed JSON: %w", err)
+		return err
 	}
 	return d.Decode(v, r)
+}
+
+// ParseStrict parses data with p if it is JSON as RFC 8259 (and
+// encoding/json, and Flink's Jackson with its defaults) has it; otherwise
+// the error is "malformed JSON: ...". fastjson alone takes much that is no
+// JSON, and decodes it: NaN and inf as numbers, 1.2.3 and 01 as number
+// text, an unknown escape as its two characters, a raw control character
+// in a string. A record like that is bad input (a dead letter), not a row.
+func ParseStrict(p *fastjson.Parser, data []byte) (*fastjson.Value, error) {
+	if err := jsonw.Valid(data); err != nil {
+		return nil, fmt.Errorf("malformed JSON: %w", err)
+	}
+	v, err := p.ParseBytes(data)
+	if err != nil {
+		return nil, fmt.Errorf("malformed JSON: %w", err)
+	}
+	return v, nil
 }
 
 // Decode decodes a parsed JSON object into r (kind +I), reusing r.Values.
@@ -582,13 +601,15 @@ func decimalText(t *Type, text string) (Value, error) {
 }
 
 // arenaBytes copies b into the row's string bytes and returns a pending
-// string value.
+// string value. Invalid UTF-8 becomes U+FFFD, one per invalid byte, as
+// the CDC formats and the Go jobs read strings (docs/ingestion.md): the
+// row holds text, and functions on it need not guess.
 func (d *JSONDecoder) arenaBytes(k Kind, b []byte) (Value, error) {
 	if len(b) == 0 {
 		return Value{k: k}, nil
 	}
 	off := len(d.buf)
-	d.buf = append(d.buf, b...)
+	d.buf = append(d.buf, jsonw.ValidUTF8(b)...)
 	return d.arenaSpan(k, off)
 }
 

@@ -80,6 +80,9 @@ func TestCheck(t *testing.T) {
 	for _, tc := range []struct{ line, mid, code string }{
 		{`{"common":{"mid":"mid_1"},"ts":1}`, "mid_1", ""},
 		{`{"common":{"mid":"mid_1"}`, "", ReasonInvalidJSON},
+		{`{"common":{"mid":"mid_1"},"ts":NaN}`, "", ReasonInvalidJSON}, // fastjson alone takes these
+		{`{"common":{"mid":"mid_1"},"ts":01}`, "", ReasonInvalidJSON},
+		{"{\"common\":{\"mid\":\"mid_1\"},\"p\":\"a\x01\"}", "", ReasonInvalidJSON},
 		{`[1,2]`, "", ReasonNotObject},
 		{`"x"`, "", ReasonNotObject},
 		{`{"common":{"mid":7}}`, "", ReasonMissingMid},

@@ -7,6 +7,7 @@ import (
 
 	"github.com/valyala/fastjson"
 
+	"github.com/rtdw/rtdw/internal/jsonw"
 	rlog "github.com/rtdw/rtdw/internal/log"
 	"github.com/rtdw/rtdw/internal/stream"
 )
@@ -29,6 +30,11 @@ const (
 func Check(p *fastjson.Parser, line []byte) (mid []byte, code, detail string) {
 	if !utf8.Valid(line) {
 		return nil, ReasonInvalidUTF8, "the line is not valid UTF-8"
+	}
+	// Strict first: fastjson alone takes NaN, 01 or a raw control
+	// character, which dwd_base_log would dead-letter later anyway.
+	if err := jsonw.Valid(line); err != nil {
+		return nil, ReasonInvalidJSON, err.Error()
 	}
 	v, err := p.ParseBytes(line)
 	if err != nil {

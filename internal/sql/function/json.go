@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/rtdw/rtdw/internal/jsonw"
 	"github.com/rtdw/rtdw/internal/row"
 	"github.com/valyala/fastjson"
 )
@@ -279,7 +280,13 @@ func bindJSONPathFn(name string) func(*Env, []Arg) (Bound, error) {
 			}
 			st := jsonStates.Get().(*jsonState)
 			defer jsonStates.Put(st)
-			root, err := st.p.Parse(a[0].Str())
+			// Invalid JSON is an error (NULL, or FALSE for JSON_EXISTS) as
+			// in Flink, also where fastjson alone would take it (NaN, 01).
+			err = jsonw.ValidString(a[0].Str())
+			var root *fastjson.Value
+			if err == nil {
+				root, err = st.p.Parse(a[0].Str())
+			}
 			if err != nil {
 				if name == "JSON_EXISTS" {
 					return row.Bool(false), nil
