@@ -101,11 +101,39 @@ func FuzzValid(f *testing.F) {
 	for _, c := range validCases {
 		f.Add(c.in)
 	}
+	f.Add("{\"a\":\"x\ty\x01\"}")
+	f.Add("[\"\\\x01\"]")
+	f.Add("{\"a\x00\":1}\x01")
 	f.Fuzz(func(t *testing.T, s string) {
 		if got := Valid([]byte(s)) == nil; got != json.Valid([]byte(s)) {
 			t.Fatalf("Valid(%q) = %v, encoding/json says %v", s, got, !got)
 		}
+		if got, want := ValidControls([]byte(s)) == nil, json.Valid(spaceControls(s)); got != want {
+			t.Fatalf("ValidControls(%q) = %v, encoding/json of it with controls in strings as spaces says %v", s, got, want)
+		}
 	})
+}
+
+// spaceControls replaces the raw control characters inside s's strings
+// with spaces: what ValidControls takes is what encoding/json takes of
+// that. A control character after a backslash stays (an invalid escape
+// either way).
+func spaceControls(s string) []byte {
+	b := []byte(s)
+	in := false
+	for i := 0; i < len(b); i++ {
+		switch c := b[i]; {
+		case !in:
+			in = c == '"'
+		case c == '\\':
+			i++
+		case c == '"':
+			in = false
+		case c < 0x20:
+			b[i] = ' '
+		}
+	}
+	return b
 }
 
 func BenchmarkValidate(b *testing.B) {

@@ -236,14 +236,15 @@ func (d *JSONDecoder) DecodeBytes(p *fastjson.Parser, data []byte, r *Row) error
 	return d.Decode(v, r)
 }
 
-// ParseStrict parses data with p if it is JSON as RFC 8259 (and
-// encoding/json, and Flink's Jackson with its defaults) has it; otherwise
-// the error is "malformed JSON: ...". fastjson alone takes much that is no
-// JSON, and decodes it: NaN and inf as numbers, 1.2.3 and 01 as number
-// text, an unknown escape as its two characters, a raw control character
-// in a string. A record like that is bad input (a dead letter), not a row.
+// ParseStrict parses data with p if it is JSON as Flink's JSON formats
+// read it: RFC 8259 (as encoding/json), plus raw control characters in
+// strings (Flink's formats turn on Jackson's ALLOW_UNESCAPED_CONTROL_CHARS).
+// Otherwise the error is "malformed JSON: ...". fastjson alone takes much
+// that is no JSON, and decodes it: NaN and inf as numbers, 1.2.3 and 01 as
+// number text, an unknown escape as its two characters. A record like
+// that is bad input (a dead letter), not a row.
 func ParseStrict(p *fastjson.Parser, data []byte) (*fastjson.Value, error) {
-	if err := jsonw.Valid(data); err != nil {
+	if err := jsonw.ValidControls(data); err != nil {
 		return nil, fmt.Errorf("malformed JSON: %w", err)
 	}
 	v, err := p.ParseBytes(data)
