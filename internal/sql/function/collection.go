@@ -245,15 +245,16 @@ func bindArrayConcat(_ *Env, args []Arg) (Bound, error) {
 }
 
 // bindArrayJoin is ARRAY_JOIN(array<string>, delimiter [, nullReplacement]):
-// NULL elements are skipped unless a replacement is given.
+// NULL elements are skipped unless a replacement is given; as in Flink,
+// a NULL argument, the replacement included, makes the result NULL.
 func bindArrayJoin(_ *Env, args []Arg) (Bound, error) {
 	strArr := func(t row.Type) bool { return isNullT(t) || t.Kind == row.KindArray && isStrT(elemType(t)) }
 	s := sig{"(ARRAY<STRING>, STRING[, STRING])", 2, cls(strArr, isStrT, isStrT), false}
 	if err := s.check("ARRAY_JOIN", args); err != nil {
 		return Bound{}, err
 	}
-	return Bound{Type: withNull(row.StringType, anyNullable(args[:2])), Eval: func(a []row.Value) (row.Value, error) {
-		if a[0].IsNull() || a[1].IsNull() {
+	return Bound{Type: withNull(row.StringType, anyNullable(args)), NullIfAnyNull: true, Eval: func(a []row.Value) (row.Value, error) {
+		if hasNull(a) {
 			return null, nil
 		}
 		sep := a[1].Str()
@@ -261,7 +262,7 @@ func bindArrayJoin(_ *Env, args []Arg) (Bound, error) {
 		first := true
 		for _, e := range a[0].Elems() {
 			if e.IsNull() {
-				if len(a) < 3 || a[2].IsNull() {
+				if len(a) < 3 {
 					continue
 				}
 				e = a[2]

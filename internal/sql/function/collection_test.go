@@ -33,6 +33,9 @@ func TestCollectionFunctions(t *testing.T) {
 		c("ARRAY_CONCAT", nl, arr(i(1)), nl),
 		c("ARRAY_JOIN", s("a,c"), arr(s("a"), nl, s("c")), s(",")),
 		c("ARRAY_JOIN", s("a,-,c"), arr(s("a"), nl, s("c")), s(","), s("-")),
+		// Flink's ArrayJoinFunction: a NULL replacement makes the result NULL.
+		c("ARRAY_JOIN", nl, arr(s("a"), nl, s("c")), s(","), nl),
+		c("ARRAY_JOIN", nl, arr(s("a")), s(","), nl),
 		c("MAP_KEYS", arr(s("a"), s("b")), m),
 		c("MAP_VALUES", arr(i(1), nl), m),
 		c("MAP_ENTRIES", arr(row.Struct([]row.Value{s("a"), i(1)}), row.Struct([]row.Value{s("b"), nl})), m),

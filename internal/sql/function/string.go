@@ -11,6 +11,9 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"golang.org/x/text/cases"
+	"golang.org/x/text/language"
+
 	"github.com/rtdw/rtdw/internal/row"
 )
 
@@ -56,7 +59,7 @@ func init() {
 	for _, f := range []struct {
 		name string
 		fn   func(string) string
-	}{{"UPPER", strings.ToUpper}, {"LOWER", strings.ToLower}, {"INITCAP", initCap}} {
+	}{{"UPPER", upper}, {"LOWER", lower}, {"INITCAP", initCap}} {
 		fn := f.fn
 		aliases := []string{}
 		if f.name == "UPPER" {
@@ -615,7 +618,7 @@ func bindRegexpExtractAll(_ *Env, args []Arg) (Bound, error) {
 		if err != nil {
 			return null, nil
 		}
-		g := int64(0)
+		g := int64(1) // Flink's default here is group 1, unlike REGEXP_EXTRACT's 0
 		if len(a) == 3 {
 			g = a[2].Int64()
 		}
@@ -659,24 +662,58 @@ func bindRegexpReplace(_ *Env, args []Arg) (Bound, error) {
 
 // initCap upper-cases the first letter of every word (a run of letters
 // and digits) and lower-cases the rest.
+// initCap is Flink's INITCAP (Calcite's): words are runs of ASCII letters
+// and digits, each word's first letter is upper-cased and the rest lower-
+// cased; every other character, non-ASCII letters included, is left as it
+// is and separates words ('iphone手机pro' -> 'Iphone手机Pro').
 func initCap(s string) string {
-	var b strings.Builder
-	b.Grow(len(s))
+	b := []byte(s)
 	start := true
-	for _, r := range s {
-		if unicode.IsLetter(r) || unicode.IsDigit(r) {
-			if start {
-				r = unicode.ToUpper(r)
-			} else {
-				r = unicode.ToLower(r)
+	for i, c := range b {
+		switch {
+		case c >= '0' && c <= '9':
+			start = false
+		case c >= 'A' && c <= 'Z':
+			if !start {
+				b[i] = c + 'a' - 'A'
 			}
 			start = false
-		} else {
+		case c >= 'a' && c <= 'z':
+			if start {
+				b[i] = c - ('a' - 'A')
+			}
+			start = false
+		default:
 			start = true
 		}
-		b.WriteRune(r)
 	}
-	return b.String()
+	return string(b)
+}
+
+// upper and lower map case as Java's String.toUpperCase and toLowerCase
+// do (Flink's UPPER and LOWER): with the full mappings of Unicode's
+// SpecialCasing, so 'straße' is 'STRASSE'. ASCII takes the fast path.
+func upper(s string) string {
+	if isASCII(s) {
+		return strings.ToUpper(s)
+	}
+	return cases.Upper(language.Und).String(s)
+}
+
+func lower(s string) string {
+	if isASCII(s) {
+		return strings.ToLower(s)
+	}
+	return cases.Lower(language.Und).String(s)
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
 }
 
 func bindTrim(_ *Env, args []Arg) (Bound, error) {

@@ -65,7 +65,12 @@ func TestStringFunctions(t *testing.T) {
 		c("REGEXP_EXTRACT", nl, s("ac"), s("a(b)?c"), i(1)), // the group did not participate
 		// FLINK-35931: REGEXP_EXTRACT_ALL('100-200, 300-400', '(\d+)-(\d+)', 1) is [100, 300].
 		c("REGEXP_EXTRACT_ALL", arr(s("100"), s("300")), s("100-200, 300-400"), s(`(\d+)-(\d+)`), i(1)),
-		c("REGEXP_EXTRACT_ALL", arr(s("100-200"), s("300-400")), s("100-200, 300-400"), s(`(\d+)-(\d+)`)),
+		// Without an index Flink extracts group 1 (docs: "starts from 1, also the default
+		// value if not specified"; RegexpExtractAllFunction.eval(str, regex) is eval(str, regex, 1)),
+		// so a pattern without a group gives NULL; group 0 is the whole match.
+		c("REGEXP_EXTRACT_ALL", arr(s("100"), s("300")), s("100-200, 300-400"), s(`(\d+)-(\d+)`)),
+		c("REGEXP_EXTRACT_ALL", nl, s("abcdeabde"), s("abcdeabde")),
+		c("REGEXP_EXTRACT_ALL", arr(s("100-200"), s("300-400")), s("100-200, 300-400"), s(`(\d+)-(\d+)`), i(0)),
 		// Flink docs: 'foobar'.regexpReplace('oo|ar', '') returns "fb".
 		c("REGEXP_REPLACE", s("fb"), s("foobar"), s("oo|ar"), s("")),
 		c("REGEXP_REPLACE", s("a$1c"), s("abc"), s("(b)"), s("$1")), // the replacement is literal
@@ -74,6 +79,15 @@ func TestStringFunctions(t *testing.T) {
 		c("LOWER", s("abc1"), s("aBc1")),
 		c("UPPER", row.Char("AB"), row.Char("ab")), // CHAR stays CHAR
 		c("INITCAP", s("Hello World-Foo Bar2baz"), s("hello wORLD-foo bar2baz")),
+		// Flink calls Calcite's SqlFunctions.initcap: only [A-Za-z0-9] make words, any other
+		// character (non-ASCII letters too) is kept as it is and ends a word.
+		c("INITCAP", s("Iphone手机Pro"), s("iphone手机pro")),
+		c("INITCAP", s("éLan"), s("élan")),
+		c("INITCAP", s("AÉB"), s("AÉB")),
+		// Java's toUpperCase/toLowerCase map with SpecialCasing: ß is SS, a final sigma is ς.
+		c("UPPER", s("STRASSE 中"), s("straße 中")),
+		c("LOWER", s("οδος"), s("ΟΔΟΣ")),
+		c("UPPER", s("ABC"), s("abc")),
 
 		c("TRIM", s("hi"), s("BOTH"), s(" "), s("  hi  ")),
 		c("TRIM", s("hixx"), s("LEADING"), s("x"), s("xxhixx")),
