@@ -25,13 +25,15 @@ import (
 // Decoding: fields are read by the column types from their text: integers,
 // FLOAT/DOUBLE (NaN, Infinity), DECIMAL exactly (rounded HALF_UP to the
 // scale, NULL on overflow), BOOLEAN true/false in any case, DATE
-// 'yyyy-MM-dd', TIME 'HH:mm:ss[.f]', TIMESTAMP 'yyyy-MM-dd HH:mm:ss[.f]' (or
-// 'T'), TIMESTAMP_LTZ the same with 'Z' or an offset (without, the session
+// 'yyyy-M[M]-d[d]' (as Flink's java.sql.Date.valueOf), TIME
+// 'HH:mm:ss[.f]', TIMESTAMP 'yyyy-MM-dd HH:mm:ss[.f]' (or 'T'),
+// TIMESTAMP_LTZ the same with 'Z' or an offset (without, the session
 // time zone), BYTES base64, INTERVALs as numbers, ARRAY and ROW as their
 // elements joined by the array element delimiter. A quoted field may hold
 // delimiters, line breaks and the quote character doubled; the escape
 // character, when set, takes the next character literally. Extra fields
-// are ignored; missing fields are an error (NULL with ignore-parse-errors,
+// are an error (the record is skipped with ignore-parse-errors), as in
+// Flink; missing fields are an error (NULL with ignore-parse-errors,
 // which also turns an unreadable field into NULL and skips a record that
 // is not CSV at all). A null or empty record value (a tombstone) decodes
 // to no row, a comment line ('#', with allow-comments) too.
@@ -352,8 +354,16 @@ func (d *csvDecoder) Decode(value []byte, b *Batch) error {
 		}
 		return e
 	}
-	if len(d.fields) < d.n && !ignore {
-		return &Error{Format: CSV, Reason: fmt.Sprintf("row length mismatch: %d fields expected but was %d", d.n, len(d.fields))}
+	if len(d.fields) > d.n || len(d.fields) < d.n && !ignore {
+		// Flink: too few fields are an error (NULLs with
+		// ignore-parse-errors), too many always fail the record (skipped
+		// with ignore-parse-errors): Jackson's CSV reader refuses them.
+		e := &Error{Format: CSV, Reason: fmt.Sprintf("row length mismatch: %d fields expected but was %d", d.n, len(d.fields))}
+		if ignore {
+			b.Skipped = e
+			return nil
+		}
+		return e
 	}
 	r := b.add(row.Insert, d.n)
 	for i, col := range d.f.schema.Columns() {
@@ -372,6 +382,27 @@ func (d *csvDecoder) Decode(value []byte, b *Batch) error {
 		r.Values[i] = v
 	}
 	return nil
+}
+
+// padDate writes the month and day of 'yyyy-M-d' with two digits: Flink
+// reads csv dates with java.sql.Date.valueOf, which takes them either way.
+// Anything else is returned as it is (and parsed, or refused, as such).
+func padDate(s string) string {
+	if len(s) >= 10 || len(s) < 8 {
+		return s
+	}
+	y, md, ok := strings.Cut(s, "-")
+	m, d, ok2 := strings.Cut(md, "-")
+	if !ok || !ok2 || len(y) != 4 || len(m) < 1 || len(m) > 2 || len(d) < 1 || len(d) > 2 {
+		return s
+	}
+	pad := func(x string) string {
+		if len(x) == 1 {
+			return "0" + x
+		}
+		return x
+	}
+	return y + "-" + pad(m) + "-" + pad(d)
 }
 
 func trimLineEnd(v []byte) []byte {
@@ -457,7 +488,7 @@ func csvParse(t row.Type, s string, d *csvDecoder, depth int) (row.Value, error)
 		}
 		return row.Bytes(b), nil
 	case row.KindDate:
-		days, err := row.ParseDate(strings.TrimSpace(s))
+		days, err := row.ParseDate(padDate(strings.TrimSpace(s)))
 		if err != nil {
 			return bad()
 		}

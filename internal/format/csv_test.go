@@ -27,11 +27,16 @@ func TestCSVDecode(t *testing.T) {
 		// DECIMAL rounds HALF_UP to the scale and is NULL on overflow, as Flink.
 		{"4,x,99999999.995,,,,,,,,,", "+I[4, x, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL]"},
 		{"4,x,1.005,2024-01-02T03:04:05,,,,,,,,", "+I[4, x, 1.01, 2024-01-02 03:04:05, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL]"},
-		// More fields than columns: the rest is ignored.
-		{"5,x,,,,,,,,,,,extra,more", "+I[5, x, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL]"},
+		// More fields than columns fail the record, as in Flink (Jackson's CSV reader;
+		// CsvRowDataSerDeSchemaTest#testDeserializeMoreColumnsThanExpected).
+		{"5,x,,,,,,,,,,,extra,more", "error: csv: row length mismatch: 12 fields expected but was 14"},
 		{"", ""},
 		{"<nil>", ""},
 		{"1,x", "error: csv: row length mismatch: 12 fields expected but was 2"},
+		// DATE without leading zeros, as Flink's java.sql.Date.valueOf reads it.
+		{"6,x,,,,2018-1-2,,,,,,", "+I[6, x, NULL, NULL, NULL, 2018-01-02, NULL, NULL, NULL, NULL, NULL, NULL]"},
+		{"6,x,,,,2018-12-2,,,,,,", "+I[6, x, NULL, NULL, NULL, 2018-12-02, NULL, NULL, NULL, NULL, NULL, NULL]"},
+		{"6,x,,,,2018-2-30,,,,,,", `error: csv: field "d": cannot parse "2018-2-30" as DATE`},
 		{"x,y,,,,,,,,,,", `error: csv: field "id": cannot parse "x" as BIGINT`},
 		{"1,y,,,,,,maybe,,,,", `error: csv: field "ok": cannot parse "maybe" as BOOLEAN`},
 		{"1,y,,,,,,,,,1;z,", `error: csv: field "tags": element 2: cannot parse "z" as INT`},
@@ -79,6 +84,7 @@ func TestCSVOptions(t *testing.T) {
 		{map[string]string{"csv.ignore-parse-errors": "true"}, "x,y,z", "", "+I[NULL, y, [z]]"},
 		{map[string]string{"csv.ignore-parse-errors": "true"}, "1", "", "+I[1, NULL, NULL]"},
 		{map[string]string{"csv.ignore-parse-errors": "true"}, `"x`, "", "skipped: csv: a quoted field is not closed"},
+		{map[string]string{"csv.ignore-parse-errors": "true"}, "1,a,b;c,extra", "", "skipped: csv: row length mismatch: 3 fields expected but was 4"},
 	} {
 		f := mustFormat(t, CSV, s, c.opts)
 		got, b := decodeAll(t, f, c.in)
