@@ -338,8 +338,18 @@ func parseTimestampSep(s string, sep byte) (int64, int32, error) {
 // ParseTimestampLTZ parses an instant: a date-time (separator sep, ' ' or
 // 'T') followed by 'Z' (Flink's format), a numeric offset (+08:00, -0530)
 // or nothing, meaning a wall-clock time in loc (the session time zone;
-// nil is UTC).
+// nil is UTC). The instant itself must lie within MinMillis..MaxMillis in
+// UTC, as instants are written: '0001-01-01 00:00' in Asia/Shanghai is
+// before 0001-01-01 00:00Z and is refused.
 func ParseTimestampLTZ(s string, sep byte, loc *time.Location) (millis int64, nanos int32, err error) {
+	ms, ns, err := parseTimestampLTZ(s, sep, loc)
+	if err == nil && (ms < MinMillis || ms > MaxMillis) {
+		return 0, 0, errTemporal
+	}
+	return ms, ns, err
+}
+
+func parseTimestampLTZ(s string, sep byte, loc *time.Location) (millis int64, nanos int32, err error) {
 	ms, ns, rest, err := parseTimestampPrefix(s, sep)
 	if err != nil {
 		return 0, 0, err

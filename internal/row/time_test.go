@@ -214,3 +214,26 @@ func TestTruncate(t *testing.T) {
 		t.Errorf("TruncateTime = %d", got)
 	}
 }
+
+// An instant is written in UTC, so one read in another zone must lie in
+// 0001..9999 in UTC too (a fuzzed csv round trip found year 0 written).
+func TestParseTimestampLTZBounds(t *testing.T) {
+	east, west := time.FixedZone("UTC+8", 8*3600), time.FixedZone("UTC-1", -3600)
+	for _, c := range []struct {
+		in   string
+		loc  *time.Location
+		want int64 // -1: refused
+	}{
+		{"0001-01-01 08:00:00", east, MinMillis},
+		{"0001-01-01 07:59:59.999", east, -1},
+		{"0001-01-01 00:00:00+00:01", nil, -1},
+		{"9999-12-31 22:59:59.999", west, MaxMillis},
+		{"9999-12-31 23:00:00", west, -1},
+		{"9999-12-31 23:59:59.999Z", nil, MaxMillis},
+	} {
+		ms, _, err := ParseTimestampLTZ(c.in, ' ', c.loc)
+		if c.want == -1 && err == nil || c.want != -1 && (err != nil || ms != c.want) {
+			t.Errorf("ParseTimestampLTZ(%q) = %d, %v; want %d", c.in, ms, err, c.want)
+		}
+	}
+}
