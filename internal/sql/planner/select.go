@@ -163,10 +163,15 @@ func (b *builder) project(r *rel, where ast.Expr, items []selItem, lookup func(a
 		}
 		if ref, ok := unparen(it.e).(*ast.ColumnRef); ok {
 			if idx, path, err := expr.ResolveColumn(ref, r.columns()); err == nil && len(path) == 0 {
-				if lookup == nil {
-					ci.time = r.fields[idx].time
-				}
+				// Over an aggregation only a window's window_time is still a
+				// time attribute (its keys and calls have none), so a window
+				// of windows works: Flink's cascading window aggregation.
+				ci.time = r.fields[idx].time
 				ci.src = idx
+			}
+		} else if lookup != nil {
+			if idx, ok := lookup(unparen(it.e)); ok {
+				ci.time = r.fields[idx].time // TUMBLE_ROWTIME(...), as Flink's _ROWTIME
 			}
 		}
 		if !strings.EqualFold(ci.text, it.name) {
