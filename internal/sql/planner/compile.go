@@ -39,12 +39,14 @@ func exprName(e ast.Expr, i int) string {
 // calc adds a Calc (projection and filter) over r. projs nil passes
 // rows through (a filter only).
 type calcItem struct {
-	src  int // the input column passed through unchanged, or -1
-	qual string
-	c    *expr.Compiled
-	name string
-	time timeAttr
-	text string
+	src     int // the input column passed through unchanged, or -1
+	qual    string
+	c       *expr.Compiled
+	name    string
+	time    timeAttr
+	tvfTime bool        // field.tvfTime
+	bound   windowBound // field.bound
+	text    string
 }
 
 func (b *builder) calc(r *rel, filter ast.Expr, filterFn func(*row.Row) (bool, error), items []calcItem) *rel {
@@ -56,7 +58,7 @@ func (b *builder) calc(r *rel, filter ast.Expr, filterFn func(*row.Row) (bool, e
 		fields = make([]field, len(items))
 		for i, it := range items {
 			spec.Projections[i] = it.c.Eval
-			fields[i] = field{qual: it.qual, name: it.name, typ: it.c.Type, time: it.time}
+			fields[i] = field{qual: it.qual, name: it.name, typ: it.c.Type, time: it.time, tvfTime: it.tvfTime, bound: it.bound}
 			texts = append(texts, it.text)
 		}
 	} else {
@@ -195,7 +197,7 @@ func (b *builder) pushFilters() {
 // passThrough is a calc item selecting input column i unchanged.
 func passThrough(r *rel, i int) calcItem {
 	f := r.fields[i]
-	return calcItem{src: i, qual: f.qual, c: &expr.Compiled{Type: f.typ, Eval: func(rr *row.Row) (row.Value, error) { return rr.Values[i], nil }}, name: f.name, time: f.time, text: quoteIdent(f.name)}
+	return calcItem{src: i, qual: f.qual, c: &expr.Compiled{Type: f.typ, Eval: func(rr *row.Row) (row.Value, error) { return rr.Values[i], nil }}, name: f.name, time: f.time, tvfTime: f.tvfTime, bound: f.bound, text: quoteIdent(f.name)}
 }
 
 // keyBy shuffles r by columns (Flink's Exchange hash[...]); no columns:

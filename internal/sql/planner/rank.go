@@ -245,8 +245,10 @@ func (b *builder) rankFilter(r *rel, sel *ast.Select) (*rel, ast.Expr, error) {
 			}
 		}
 		// Window dedup keeping the last row: equal times rank the latest
-		// arrival first, as Flink.
-		if limit == 1 && len(p.order) == 1 && p.order[0].Desc && in.fields[p.order[0].Col].time != noTime {
+		// arrival first, as Flink (its WindowDeduplicate keeps a row at
+		// an equal rowtime). The order is the TVF's time column, a plain
+		// timestamp after the TVF, or a time attribute.
+		if of := in.fields[p.order[0].Col]; limit == 1 && len(p.order) == 1 && p.order[0].Desc && (of.time != noTime || of.tvfTime) {
 			spec.LastOnTies = true
 		}
 		keyed := b.keyBy(in, p.partition)
@@ -318,14 +320,16 @@ func timeName(t timeAttr) string {
 }
 
 // windowPartition returns the window_start and window_end columns when
-// the partition holds both (a window Top-N / dedup).
+// the partition holds both (a window Top-N / dedup), told by where they
+// come from, not their names: the SELECT may rename them or leave them
+// out (then they are hidden partition keys).
 func windowPartition(r *rel, part []int) []int {
 	s, e := -1, -1
 	for _, c := range part {
-		switch strings.ToLower(r.fields[c].name) {
-		case "window_start":
+		switch r.fields[c].bound {
+		case startBound:
 			s = c
-		case "window_end":
+		case endBound:
 			e = c
 		}
 	}

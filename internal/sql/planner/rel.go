@@ -27,7 +27,23 @@ type field struct {
 	name string
 	typ  row.Type
 	time timeAttr
+	// tvfTime: the time attribute a window TVF read, a plain timestamp
+	// in the TVF's output (as Flink) that still orders rows in time: a
+	// window deduplication on it keeps the last of equal times.
+	tvfTime bool
+	// bound: the column is a window's window_start or window_end (of a
+	// window TVF or aggregation), whatever it is called now: a Top-N
+	// partitioned by both is a window Top-N.
+	bound windowBound
 }
+
+type windowBound uint8
+
+const (
+	noBound windowBound = iota
+	startBound
+	endBound
+)
 
 // rel is a planned relation: its columns, the changelog it carries, the
 // engine stream producing its rows (typed, in field order) and its node in

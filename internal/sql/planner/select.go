@@ -167,6 +167,8 @@ func (b *builder) project(r *rel, where ast.Expr, items []selItem, lookup func(a
 				// time attribute (its keys and calls have none), so a window
 				// of windows works: Flink's cascading window aggregation.
 				ci.time = r.fields[idx].time
+				ci.tvfTime = r.fields[idx].tvfTime
+				ci.bound = r.fields[idx].bound
 				ci.src = idx
 			}
 		} else if lookup != nil {
