@@ -83,6 +83,11 @@ func (b *builder) aggregate(sel *ast.Select, from *rel, where ast.Expr, items []
 	} else if base.rank != nil {
 		return nil, errAt(sel, "aggregating a ROW_NUMBER() result needs a filter on it first (WHERE rn <= N)")
 	}
+	if win != nil && len(win.partition) > 0 {
+		if err := sessionPartition(win, groupExprs, base); err != nil {
+			return nil, err
+		}
+	}
 	if win != nil && base.mode != connector.InsertOnly {
 		return nil, errAt(sel, "a window aggregation needs an insert-only input, but its input is a %s changelog (Flink: WindowAggregate doesn't support consuming update and delete changes)", base.mode)
 	}
@@ -234,6 +239,34 @@ func (b *builder) aggregate(sel *ast.Select, from *rel, where ast.Expr, items []
 		return nil, err
 	}
 	return out, nil
+}
+
+// sessionPartition checks a window aggregation over SESSION(TABLE t
+// PARTITION BY cols, ...) groups by exactly those columns (with
+// window_start and window_end): a window aggregation's sessions are per
+// group key, which then are Flink's sessions per partition. Other keys
+// would split a partition's sessions differently.
+func sessionPartition(win *windowDef, groupExprs []ast.Expr, base *rel) error {
+	want := map[int]bool{}
+	for _, c := range win.partition {
+		want[c] = true
+	}
+	got := map[int]bool{}
+	for _, g := range groupExprs {
+		ref, ok := g.(*ast.ColumnRef)
+		if !ok {
+			return errAt(g, "a window aggregation over SESSION(... PARTITION BY ...) groups by the partition columns only")
+		}
+		idx, path, err := expr.ResolveColumn(ref, base.columns())
+		if err != nil || len(path) > 0 || !want[idx] {
+			return errAt(g, "a window aggregation over SESSION(... PARTITION BY ...) groups by the partition columns only")
+		}
+		got[idx] = true
+	}
+	if len(got) != len(want) {
+		return errAt(win.partAt, "a window aggregation over SESSION(... PARTITION BY ...) groups by every partition column (and window_start, window_end)")
+	}
+	return nil
 }
 
 // groupAgg adds a shuffle by keys and an unbounded group aggregation over

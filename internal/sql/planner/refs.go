@@ -142,6 +142,10 @@ func (b *builder) collectExpr(e ast.Expr) {
 		case *ast.TableArg:
 			b.collectQuery(y.Query)
 			b.collectView(y.Name)
+		case *ast.PartitionedTableArg:
+			for _, c := range y.PartitionBy {
+				b.refs.add(c.Name)
+			}
 		case *ast.InQuery:
 			b.collectQuery(y.Query)
 		case *ast.Exists:

@@ -65,6 +65,10 @@ func walk(e ast.Expr, fn func(ast.Expr) bool) {
 		}
 	case *ast.NamedArg:
 		walk(x.Value, fn)
+	case *ast.PartitionedTableArg:
+		if x.Table != nil {
+			walk(x.Table, fn)
+		}
 	case *ast.Subscript:
 		walk(x.X, fn)
 		walk(x.Index, fn)

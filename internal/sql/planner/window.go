@@ -18,6 +18,10 @@ type windowDef struct {
 	timeCol int    // the time attribute in the window's input
 	legacy  string // "TUMBLE", "HOP", "SESSION" for group-window functions
 	text    string
+	// partition: SESSION(TABLE t PARTITION BY cols, ...), columns of the
+	// window's input; a window aggregation must group by exactly these.
+	partition []int
+	partAt    ast.Node
 }
 
 // pendingWindow is a window TVF in FROM, planned lazily: a window
@@ -75,7 +79,15 @@ func (b *builder) windowTVFCall(f *ast.FuncCall, env *ctes) (*rel, error) {
 	}
 	var input *rel
 	var err error
-	switch d := unparen(named["DATA"]).(type) {
+	data := unparen(named["DATA"])
+	var partition []ast.Ident
+	if pt, ok := data.(*ast.PartitionedTableArg); ok {
+		if kind != "SESSION" {
+			return nil, errAt(pt, "PARTITION BY in a window TVF is for SESSION only (Flink's)")
+		}
+		data, partition = pt.Table, pt.PartitionBy
+	}
+	switch d := data.(type) {
 	case *ast.TableArg:
 		if d.Query != nil {
 			input, err = b.query(d.Query, env)
@@ -107,6 +119,19 @@ func (b *builder) windowTVFCall(f *ast.FuncCall, env *ctes) (*rel, error) {
 	def := &windowDef{timeCol: tc}
 	if err := b.windowSpec(def, kind, input, named); err != nil {
 		return nil, err
+	}
+	for _, id := range partition {
+		pc := -1
+		for i, fl := range input.fields {
+			if strings.EqualFold(fl.name, id.Name) {
+				pc = i
+			}
+		}
+		if pc < 0 {
+			return nil, errAt(&id, "column %s not found", id.Name)
+		}
+		def.partition = append(def.partition, pc)
+		def.partAt = named["DATA"]
 	}
 	fields := append([]field(nil), input.fields...)
 	fields[tc].time = noTime
