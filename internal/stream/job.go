@@ -194,6 +194,14 @@ func (j *Job) Source(topic string, opts ...SourceOption) Stream {
 	for _, f := range opts {
 		f(&o)
 	}
+	for _, o := range j.nodes {
+		if o.kind == kindSource && o.topic == topic && j.err == nil {
+			// A task's input positions are per topic partition: one source
+			// per topic and job (a SQL job reads a table once however often
+			// it is used, but two tables over one topic are two sources).
+			j.err = fmt.Errorf("job %s reads topic %q through two sources: declare one table over a topic and use it (or views of it) throughout the job", j.Name, topic)
+		}
+	}
 	n := j.add(&Node{Name: "source_" + sanitize(topic), kind: kindSource, topic: topic, src: o})
 	return Stream{node: n}
 }

@@ -317,3 +317,23 @@ func TestTypedSourceDeadLettersEventTimeAndFilterErrors(t *testing.T) {
 		t.Fatalf("dead letters = %q, want %q", got, want)
 	}
 }
+
+// A job reads a topic through one source: its tasks keep their input
+// positions per topic partition, so a second source of the same topic is
+// refused with a message that says what to do, not a clash of node names.
+func TestTwoSourcesOfOneTopicAreRefused(t *testing.T) {
+	j := stream.NewJob("twice")
+	a := j.Source("shared")
+	b := j.Source("shared")
+	stream.Union("both", a, b).To("out")
+	err := j.Validate()
+	if err == nil || !strings.Contains(err.Error(), `reads topic "shared" through two sources`) {
+		t.Fatalf("Validate() = %v", err)
+	}
+	ok := stream.NewJob("once")
+	ok.Source("a").To("out")
+	ok.Source("b").To("out2")
+	if err := ok.Validate(); err != nil {
+		t.Fatalf("two topics: %v", err)
+	}
+}
