@@ -261,11 +261,48 @@ func (b *builder) dropHelpers(out *rel, left, right *rel, nl, nr int) *rel {
 // values must encode to equal keys.
 func (b *builder) keyedSides(x ast.Node, left, right *rel, eq []equiPair) (l *rel, lk []int, r *rel, rk []int, texts []string, err error) {
 	ls, rs, texts := sideKeys(eq)
-	if l, lk, err = b.keyColumns(left, ls); err != nil {
-		return
+	l, lk, r, rk, err = b.joinKeys(x, left, ls, right, rs)
+	return
+}
+
+// joinKeys computes both sides' key columns, numeric keys of different
+// types cast to their common type on both sides (INT = BIGINT meets as
+// BIGINT, DECIMAL(10, 2) = DECIMAL(12, 2) as DECIMAL(12, 2)), as Flink
+// widens them: equal values must encode to equal keys.
+func (b *builder) joinKeys(x ast.Node, left *rel, ls []ast.Expr, right *rel, rs []ast.Expr) (l *rel, lk []int, r *rel, rk []int, err error) {
+	types := make([]row.Type, len(ls))
+	widen := false
+	for i := range ls {
+		lc, err := b.compile(ls[i], left, nil)
+		if err != nil {
+			return nil, nil, nil, nil, err
+		}
+		rc, err := b.compile(rs[i], right, nil)
+		if err != nil {
+			return nil, nil, nil, nil, err
+		}
+		lt, rt := lc.Type.WithNotNull(false), rc.Type.WithNotNull(false)
+		types[i] = lt
+		if !lt.Equal(rt) && lt.IsNumeric() && rt.IsNumeric() {
+			if t, ok := expr.CommonType(lt, rt); ok {
+				types[i], widen = t.WithNotNull(false), true
+			}
+		}
 	}
-	if r, rk, err = b.keyColumns(right, rs); err != nil {
-		return
+	if widen {
+		if l, lk, err = b.keyColumnsAs(left, ls, types); err != nil {
+			return
+		}
+		if r, rk, err = b.keyColumnsAs(right, rs, types); err != nil {
+			return
+		}
+	} else {
+		if l, lk, err = b.keyColumns(left, ls); err != nil {
+			return
+		}
+		if r, rk, err = b.keyColumns(right, rs); err != nil {
+			return
+		}
 	}
 	err = checkKeyTypes(x, l, lk, r, rk)
 	return
@@ -755,15 +792,8 @@ func (b *builder) temporalJoin(x *ast.Join, jt exec.JoinType, left *rel, lt int,
 		}
 	}
 	nl, nr := len(left.fields), len(right.fields)
-	l, lk, err := b.keyColumns(left, leftExprs)
+	l, lk, r, rk, err := b.joinKeys(x, left, leftExprs, right, rightExprs)
 	if err != nil {
-		return nil, err
-	}
-	r, rk, err := b.keyColumns(right, rightExprs)
-	if err != nil {
-		return nil, err
-	}
-	if err := checkKeyTypes(x, l, lk, r, rk); err != nil {
 		return nil, err
 	}
 	rt := r.rowtime()
