@@ -84,6 +84,39 @@ func (b *builder) tableJoin(x *ast.Join, env *ctes, where ast.Expr) (*rel, error
 type equiPair struct {
 	l, r ast.Expr
 	text string
+	// nullSafe: l IS NOT DISTINCT FROM r (or Calcite's expansion of it,
+	// l = r OR (l IS NULL AND r IS NULL)): NULL meets NULL.
+	nullSafe bool
+	cond     ast.Expr // the conjunct
+}
+
+// nullSafeFlags are the pairs' JoinSpec.NullSafe (nil when all are `=`).
+func nullSafeFlags(eq []equiPair) []bool {
+	var out []bool
+	for i, p := range eq {
+		if p.nullSafe && out == nil {
+			out = make([]bool, len(eq))
+		}
+		if out != nil {
+			out[i] = p.nullSafe
+		}
+	}
+	return out
+}
+
+// withoutNullSafe moves null-safe pairs into the rest of the condition,
+// for joins whose keys are lookups (NULL finds nothing): evaluated on the
+// joined row, as before they were keys.
+func withoutNullSafe(eq []equiPair, rest []ast.Expr) ([]equiPair, []ast.Expr) {
+	var out []equiPair
+	for _, p := range eq {
+		if p.nullSafe {
+			rest = append(rest, p.cond)
+			continue
+		}
+		out = append(out, p)
+	}
+	return out, rest
 }
 
 // sideOf tells which side a join-condition expression reads: 1 left only,
@@ -112,20 +145,57 @@ func (b *builder) equiKeys(on ast.Expr, left, right *rel) ([]equiPair, []ast.Exp
 	var eq []equiPair
 	var rest []ast.Expr
 	for _, c := range conjuncts(on) {
-		if bin, ok := unparen(c).(*ast.Binary); ok && bin.Op == "=" {
-			ls, rs := sideOf(bin.L, left, right), sideOf(bin.R, left, right)
+		if l, r, nullSafe, ok := equality(c); ok {
+			ls, rs := sideOf(l, left, right), sideOf(r, left, right)
 			switch {
 			case ls == 1 && rs == 2:
-				eq = append(eq, equiPair{l: bin.L, r: bin.R, text: ast.Format(c)})
+				eq = append(eq, equiPair{l: l, r: r, text: ast.Format(c), nullSafe: nullSafe, cond: c})
 				continue
 			case ls == 2 && rs == 1:
-				eq = append(eq, equiPair{l: bin.R, r: bin.L, text: ast.Format(c)})
+				eq = append(eq, equiPair{l: r, r: l, text: ast.Format(c), nullSafe: nullSafe, cond: c})
 				continue
 			}
 		}
 		rest = append(rest, c)
 	}
 	return eq, rest, nil
+}
+
+// equality reads a join condition's conjunct as an equality of two
+// expressions: a = b, a IS NOT DISTINCT FROM b (null-safe), or
+// a = b OR (a IS NULL AND b IS NULL) (null-safe, as Calcite reads it).
+func equality(c ast.Expr) (l, r ast.Expr, nullSafe, ok bool) {
+	switch x := unparen(c).(type) {
+	case *ast.Binary:
+		if x.Op == "=" {
+			return x.L, x.R, false, true
+		}
+		if !strings.EqualFold(x.Op, "OR") {
+			return nil, nil, false, false
+		}
+		for _, p := range [][2]ast.Expr{{x.L, x.R}, {x.R, x.L}} {
+			eq, ok1 := unparen(p[0]).(*ast.Binary)
+			both, ok2 := unparen(p[1]).(*ast.Binary)
+			if !ok1 || !ok2 || eq.Op != "=" || !strings.EqualFold(both.Op, "AND") {
+				continue
+			}
+			a, okA := unparen(both.L).(*ast.IsNull)
+			b, okB := unparen(both.R).(*ast.IsNull)
+			if !okA || !okB || a.Not || b.Not {
+				continue
+			}
+			fe, fl, fr := ast.Format(eq.L), ast.Format(a.X), ast.Format(b.X)
+			fq := ast.Format(eq.R)
+			if fl == fe && fr == fq || fl == fq && fr == fe {
+				return eq.L, eq.R, true, true
+			}
+		}
+	case *ast.IsDistinct:
+		if x.Not {
+			return x.L, x.R, true, true
+		}
+	}
+	return nil, nil, false, false
 }
 
 // keyColumns makes the key expressions columns of r: plain columns are
@@ -335,7 +405,7 @@ func (b *builder) regularJoin(x *ast.Join, jt exec.JoinType, left, right *rel, e
 	if err != nil {
 		return nil, err
 	}
-	spec := exec.JoinSpec{Type: jt, LeftSchema: l.schema(), RightSchema: r.schema(), Cond: cond,
+	spec := exec.JoinSpec{Type: jt, LeftSchema: l.schema(), RightSchema: r.schema(), Cond: cond, NullSafe: nullSafeFlags(eq),
 		LeftUniqueKey: l.upsertKeys, RightUniqueKey: r.upsertKeys, LeftKeys: lk, RightKeys: rk}
 	if ttl, err := b.stateTTL(); err != nil {
 		return nil, errAt(x, "%v", err)
@@ -537,7 +607,7 @@ func (b *builder) intervalJoin(x *ast.Join, jt exec.JoinType, left, right *rel, 
 	if err != nil {
 		return nil, err
 	}
-	spec := exec.IntervalJoinSpec{Type: jt, LeftSchema: l.schema(), RightSchema: r.schema(), LeftTimeCol: iv.lt, RightTimeCol: iv.rt, Lower: iv.lo, Upper: iv.hi, Cond: cond, LeftKeys: lk, RightKeys: rk}
+	spec := exec.IntervalJoinSpec{Type: jt, LeftSchema: l.schema(), RightSchema: r.schema(), LeftTimeCol: iv.lt, RightTimeCol: iv.rt, Lower: iv.lo, Upper: iv.hi, Cond: cond, LeftKeys: lk, RightKeys: rk, NullSafe: nullSafeFlags(eq)}
 	if left.fields[iv.lt].time == procTime {
 		spec.LeftTimeCol, spec.RightTimeCol = -1, -1
 	}
@@ -608,7 +678,7 @@ func (b *builder) windowJoin(x *ast.Join, jt exec.JoinType, left, right *rel, eq
 	if err != nil {
 		return nil, err
 	}
-	spec := exec.WindowJoinSpec{Type: jt, LeftSchema: l.schema(), RightSchema: r.schema(), LeftWindowEnd: lk[we], RightWindowEnd: rk[we], Cond: cond, LeftKeys: lk, RightKeys: rk}
+	spec := exec.WindowJoinSpec{Type: jt, LeftSchema: l.schema(), RightSchema: r.schema(), LeftWindowEnd: lk[we], RightWindowEnd: rk[we], Cond: cond, LeftKeys: lk, RightKeys: rk, NullSafe: nullSafeFlags(eq)}
 	for _, f := range l.fields {
 		if strings.EqualFold(f.name, "window_time") && f.typ.Kind == row.KindTimestampLTZ {
 			spec.Loc = b.p.Env.Loc // window bounds are local times of an LTZ window
@@ -698,6 +768,7 @@ func (b *builder) lookupJoin(x *ast.Join, jt exec.JoinType, left *rel, tr *ast.T
 	if err != nil {
 		return nil, err
 	}
+	eq, rest = withoutNullSafe(eq, rest)
 	if len(eq) == 0 {
 		return nil, errAt(x, "a lookup join needs equalities between the table's columns and the left side in ON")
 	}
@@ -769,6 +840,7 @@ func (b *builder) temporalJoin(x *ast.Join, jt exec.JoinType, left *rel, lt int,
 	if err != nil {
 		return nil, err
 	}
+	eq, rest = withoutNullSafe(eq, rest)
 	// The equalities must cover the primary key, in its order.
 	var leftExprs, rightExprs []ast.Expr
 	var texts []string
