@@ -2,10 +2,10 @@ package format
 
 import (
 	"bytes"
-	"encoding/json"
 	"strings"
 	"testing"
 
+	"github.com/rtdw/rtdw/internal/jsonw/jsonwtest"
 	"github.com/rtdw/rtdw/internal/row"
 )
 
@@ -63,7 +63,7 @@ func fuzzDecode(f *testing.F, format string, maxRows int, seeds ...string) {
 		// Flink reads them (encoding/json is the oracle, given those as
 		// spaces; an empty value is a tombstone): whatever else fastjson
 		// would take is an error, and skipped with ignore-parse-errors.
-		if len(in) > 0 && !json.Valid(spaceControls(in)) {
+		if len(in) > 0 && !jsonwtest.ValidControls(in) {
 			if err == nil {
 				t.Fatalf("no JSON, yet no error: %q", in)
 			}
@@ -127,24 +127,4 @@ func FuzzDebeziumDecode(f *testing.F) {
 func FuzzCanalDecode(f *testing.F) {
 	fuzzDecode(f, CanalJSON, 0, agreeCanal,
 		`{"data":[{"id":"1","s":null,"b":"1","f":"1e400","m":"{\"k\":2}"},{"id":"2","ltz":"2022-04-29 15:39:19"}],"old":[{"s":"x"},null],"type":"UPDATE","database":"gmall","table":"t","es":1,"ts":"2"}`)
-}
-
-// spaceControls replaces the raw control characters inside b's strings
-// with spaces (a copy; one after a backslash stays: an invalid escape).
-func spaceControls(b []byte) []byte {
-	b = bytes.Clone(b)
-	in := false
-	for i := 0; i < len(b); i++ {
-		switch c := b[i]; {
-		case !in:
-			in = c == '"'
-		case c == '\\':
-			i++
-		case c == '"':
-			in = false
-		case c < 0x20:
-			b[i] = ' '
-		}
-	}
-	return b
 }

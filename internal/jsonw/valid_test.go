@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	"github.com/valyala/fastjson"
+
+	"github.com/rtdw/rtdw/internal/jsonw/jsonwtest"
 )
 
 // validCases: want is RFC 8259's answer (encoding/json agrees on each,
@@ -108,32 +110,10 @@ func FuzzValid(f *testing.F) {
 		if got := Valid([]byte(s)) == nil; got != json.Valid([]byte(s)) {
 			t.Fatalf("Valid(%q) = %v, encoding/json says %v", s, got, !got)
 		}
-		if got, want := ValidControls([]byte(s)) == nil, json.Valid(spaceControls(s)); got != want {
+		if got, want := ValidControls([]byte(s)) == nil, jsonwtest.ValidControls([]byte(s)); got != want {
 			t.Fatalf("ValidControls(%q) = %v, encoding/json of it with controls in strings as spaces says %v", s, got, want)
 		}
 	})
-}
-
-// spaceControls replaces the raw control characters inside s's strings
-// with spaces: what ValidControls takes is what encoding/json takes of
-// that. A control character after a backslash stays (an invalid escape
-// either way).
-func spaceControls(s string) []byte {
-	b := []byte(s)
-	in := false
-	for i := 0; i < len(b); i++ {
-		switch c := b[i]; {
-		case !in:
-			in = c == '"'
-		case c == '\\':
-			i++
-		case c == '"':
-			in = false
-		case c < 0x20:
-			b[i] = ' '
-		}
-	}
-	return b
 }
 
 func BenchmarkValidate(b *testing.B) {
