@@ -68,7 +68,7 @@ const sqlClientHelp = `Statements end with ';' and may span lines. The client ac
   SHOW TABLES|VIEWS|DATABASES|CATALOGS|FUNCTIONS   list objects; also SHOW CURRENT CATALOG|DATABASE,
                                                    SHOW CREATE TABLE t, SHOW COLUMNS FROM t
   DESCRIBE t                                       a table's columns
-  SELECT ... / WITH ... / VALUES ...               run a query, show its result; Ctrl-C stops it
+  SELECT ... / WITH ...                            run a query, show its result; Ctrl-C stops it
   INSERT INTO t SELECT ...                         submit a job, which runs in the background
                                                    until the client exits
   EXECUTE STATEMENT SET BEGIN INSERT ...; END      submit several INSERTs as one job (also

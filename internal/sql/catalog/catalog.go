@@ -8,7 +8,11 @@
 // the planner parses back.
 package catalog
 
-import "github.com/rtdw/rtdw/internal/row"
+import (
+	"strings"
+
+	"github.com/rtdw/rtdw/internal/row"
+)
 
 // Flink's built-in names.
 const (
@@ -22,7 +26,12 @@ type Path struct {
 	Catalog, Database, Name string
 }
 
-func (p Path) String() string { return "`" + p.Catalog + "`.`" + p.Database + "`.`" + p.Name + "`" }
+// String is the path as SQL writes it: each name in backticks, a backtick
+// in a name doubled (so SHOW CREATE TABLE prints DDL that parses).
+func (p Path) String() string {
+	q := func(s string) string { return "`" + strings.ReplaceAll(s, "`", "``") + "`" }
+	return q(p.Catalog) + "." + q(p.Database) + "." + q(p.Name)
+}
 
 // Column is one column of a table.
 type Column struct {

@@ -362,6 +362,12 @@ func (m *Manager) DropCatalog(name string, ifExists bool) error {
 		if fold(name) == fold(m.curCat) {
 			return nil, errors.New("Cannot drop a catalog which is currently in use.")
 		}
+		if fold(name) == fold(DefaultCatalog) {
+			// Flink's default_catalog lives in memory, so dropping it only
+			// unregisters it; rtdw's is the data dir's own and durable:
+			// dropping it would delete every table the warehouse reads.
+			return nil, fmt.Errorf("%s cannot be dropped: it is the data dir's own catalog (drop its tables or databases instead)", DefaultCatalog)
+		}
 		delete(m.cats, fold(name))
 		return []string{c.def.Name}, nil
 	})

@@ -100,9 +100,20 @@ func (s *Session) ddl(st ast.Statement) error {
 		if err != nil {
 			return err
 		}
+		if x.IfExists {
+			if t, _, err := s.Catalog.Lookup(p); err != nil || t == nil {
+				return wrap(x, nil) // IF EXISTS: nothing to alter, as Flink
+			}
+		}
 		if x.RenameTo != nil {
-			nn := names(*x.RenameTo)
-			return wrap(x, s.Catalog.RenameTable(p, nn[len(nn)-1]))
+			np, err := s.path(*x.RenameTo)
+			if err != nil {
+				return err
+			}
+			if len(x.RenameTo.Parts) > 1 && (np.Catalog != p.Catalog || np.Database != p.Database) {
+				return errAt(x.RenameTo, "ALTER TABLE ... RENAME TO renames a table within its database: %s cannot become %s", p, np)
+			}
+			return wrap(x, s.Catalog.RenameTable(p, np.Name))
 		}
 		return wrap(x, s.Catalog.AlterTableOptions(p, options(x.Set), x.Reset))
 	case *ast.Use:
@@ -118,7 +129,7 @@ func (s *Session) ddl(st ast.Statement) error {
 	case *ast.Show:
 		return s.show(x)
 	case *ast.Describe:
-		return s.describe(x)
+		return s.describe(x, "")
 	case *ast.StopJob:
 		return errAt(x, "STOP JOB: stop the rtdw process running the job (jobs resume from their checkpoint when started again)")
 	}
@@ -315,6 +326,7 @@ func (s *Session) show(x *ast.Show) error {
 		header = "function name"
 		list = append(s.Catalog.Functions(cat, db), function.Names()...)
 		list = append(list, aggfn.Names()...)
+		list = uniqueFold(list)
 	case ast.ShowCurrentCatalog:
 		header, list = "current catalog name", []string{cat}
 	case ast.ShowCurrentDatabase:
@@ -322,7 +334,7 @@ func (s *Session) show(x *ast.Show) error {
 	case ast.ShowCreateTable, ast.ShowCreateView:
 		return s.showCreate(x)
 	case ast.ShowColumns:
-		return s.describe(&ast.Describe{At: x.At, Name: *x.Name})
+		return s.describe(&ast.Describe{At: x.At, Name: *x.Name}, x.Like)
 	case ast.ShowJobs:
 		return errAt(x, "SHOW JOBS: use `rtdw jobs` (jobs of this data dir with their positions)")
 	default:
@@ -368,7 +380,9 @@ func likeMatch(p, s string) bool {
 	return s != "" && s[0] == p[0] && likeMatch(p[1:], s[1:])
 }
 
-func (s *Session) describe(x *ast.Describe) error {
+// describe prints a table's or view's columns (DESCRIBE, and SHOW
+// COLUMNS, whose LIKE pattern keeps the columns whose names match).
+func (s *Session) describe(x *ast.Describe, like string) error {
 	p, err := s.path(x.Name)
 	if err != nil {
 		return err
@@ -394,7 +408,7 @@ func (s *Session) describe(x *ast.Describe) error {
 		for i, c := range j.Columns {
 			rows[i] = []string{c.Name, c.Type.WithNotNull(false).String(), nullText(c.Type.NotNull), "", "", ""}
 		}
-		WriteTable(s.Out, []string{"name", "type", "null", "key", "extras", "watermark"}, rows)
+		WriteTable(s.Out, []string{"name", "type", "null", "key", "extras", "watermark"}, likeRows(rows, like))
 		return nil
 	}
 	pk := map[string]bool{}
@@ -428,8 +442,38 @@ func (s *Session) describe(x *ast.Describe) error {
 		}
 		rows = append(rows, []string{c.Name, typ, nullText(c.Type.NotNull || pk[strings.ToLower(c.Name)]), key, extras, wm})
 	}
-	WriteTable(s.Out, []string{"name", "type", "null", "key", "extras", "watermark"}, rows)
+	WriteTable(s.Out, []string{"name", "type", "null", "key", "extras", "watermark"}, likeRows(rows, like))
 	return nil
+}
+
+// likeRows keeps the rows whose first cell matches a SHOW ... LIKE
+// pattern (all without one), ignoring case as names do here.
+func likeRows(rows [][]string, like string) [][]string {
+	if like == "" {
+		return rows
+	}
+	var kept [][]string
+	for _, r := range rows {
+		if likeMatch(strings.ToLower(like), strings.ToLower(r[0])) {
+			kept = append(kept, r)
+		}
+	}
+	return kept
+}
+
+// uniqueFold drops names equal to an earlier one but for case: a user
+// function is registered with the function registry too (as MYF beside
+// the catalog's myf), and names here are case-insensitive.
+func uniqueFold(names []string) []string {
+	seen := map[string]bool{}
+	out := names[:0]
+	for _, n := range names {
+		if k := strings.ToLower(n); !seen[k] {
+			seen[k] = true
+			out = append(out, n)
+		}
+	}
+	return out
 }
 
 func nullText(notNull bool) string {
@@ -448,9 +492,16 @@ func (s *Session) showCreate(x *ast.Show) error {
 	if err != nil {
 		return errAt(x, "%v", err)
 	}
+	// As Flink, each statement shows its own kind of object only.
 	if v != nil {
+		if x.Kind == ast.ShowCreateTable {
+			return errAt(x, "SHOW CREATE TABLE is only supported for tables, but %s is a view. Please use SHOW CREATE VIEW instead.", v.Path)
+		}
 		fmt.Fprintf(s.Out, "CREATE VIEW %s AS\n%s\n", v.Path, v.Query)
 		return nil
+	}
+	if x.Kind == ast.ShowCreateView {
+		return errAt(x, "SHOW CREATE VIEW is only supported for views, but %s is a table. Please use SHOW CREATE TABLE instead.", t.Path)
 	}
 	fmt.Fprint(s.Out, CreateTableSQL(t))
 	return nil
