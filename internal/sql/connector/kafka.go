@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/rtdw/rtdw/internal/format"
 	rlog "github.com/rtdw/rtdw/internal/log"
@@ -368,7 +369,9 @@ func (k *kafkaTable) metadata(source bool) error {
 			if !slices.Contains(kafkaWritable, key) {
 				return fmt.Errorf("%s: column %s: metadata '%s' cannot be written (writable: %s); declare the column VIRTUAL", where(f, t), col.Name, key, strings.Join(kafkaWritable, ", "))
 			}
-			if col.Type.Kind != typ.Kind {
+			// A TIMESTAMP 'timestamp' is written as its instant in the
+			// session zone, as it is read (Flink's cast both ways).
+			if col.Type.Kind != typ.Kind && !(key == "timestamp" && col.Type.Kind == row.KindTimestamp) {
 				return fmt.Errorf("%s: column %s: metadata '%s' is written as %s, not %s", where(f, t), col.Name, key, typ, col.Type)
 			}
 		}
@@ -380,6 +383,22 @@ func (k *kafkaTable) metadata(source bool) error {
 	return nil
 }
 
+// headersMap is a record's headers as the 'headers' metadata: a MAP, so
+// of a key repeated the last value wins (as Flink's HashMap of them).
+func headersMap(hs []rlog.Header) row.Value {
+	kv := make([]row.Value, 0, 2*len(hs))
+	at := make(map[string]int, len(hs))
+	for _, h := range hs {
+		if i, ok := at[h.Key]; ok {
+			kv[i+1] = row.Bytes(h.Value)
+			continue
+		}
+		at[h.Key] = len(kv)
+		kv = append(kv, row.String(h.Key), row.Bytes(h.Value))
+	}
+	return row.MapEntries(kv)
+}
+
 // startup reads scan.startup.*.
 func (k *kafkaTable) startup() error {
 	f, t := k.f, k.t
@@ -387,11 +406,13 @@ func (k *kafkaTable) startup() error {
 	if err != nil {
 		return err
 	}
-	if _, ok := t.Options["scan.startup.timestamp-millis"]; ok != (mode == "timestamp") {
-		return fmt.Errorf("%s: 'scan.startup.timestamp-millis' goes with 'scan.startup.mode' = 'timestamp' (and only with it)", where(f, t))
+	// As Flink: a mode's own option is required; another mode's is
+	// ignored (a table switched between modes keeps both).
+	if _, ok := t.Options["scan.startup.timestamp-millis"]; !ok && mode == "timestamp" {
+		return fmt.Errorf("%s: 'scan.startup.timestamp-millis' is required in 'timestamp' startup mode but missing", where(f, t))
 	}
-	if _, ok := t.Options["scan.startup.specific-offsets"]; ok != (mode == "specific-offsets") {
-		return fmt.Errorf("%s: 'scan.startup.specific-offsets' goes with 'scan.startup.mode' = 'specific-offsets' (and only with it)", where(f, t))
+	if _, ok := t.Options["scan.startup.specific-offsets"]; !ok && mode == "specific-offsets" {
+		return fmt.Errorf("%s: 'scan.startup.specific-offsets' is required in 'specific-offsets' startup mode but missing", where(f, t))
 	}
 	group := opt(t, "properties.group.id", "")
 	reset, err := enumOpt(f, t, "properties.auto.offset.reset", "earliest", "earliest", "latest", "none")
@@ -564,8 +585,9 @@ func (k *kafkaTable) newDecode() stream.RecordDecode {
 				keyRow = &kb.Rows[0]
 			}
 		}
-		if k.upsert && len(rec.Value) == 0 {
-			// A tombstone: the deletion of the key.
+		if k.upsert && rec.Value == nil {
+			// A tombstone (a null value, not an empty one, as Flink):
+			// the deletion of the key.
 			if keyRow == nil {
 				return stream.BadInput("bad_key", "a tombstone without a key")
 			}
@@ -623,11 +645,7 @@ func (k *kafkaTable) fillMeta(out *row.Row, rec *stream.Record, vb *format.Batch
 			v = row.String("CreateTime")
 		case "leader-epoch":
 		case "headers":
-			kv := make([]row.Value, 0, 2*len(rec.Headers))
-			for _, h := range rec.Headers {
-				kv = append(kv, row.String(h.Key), row.Bytes(h.Value))
-			}
-			v = row.MapEntries(kv)
+			v = headersMap(rec.Headers)
 		default:
 			fk := strings.TrimPrefix(key, "value.")
 			v, _ = vb.Meta.Get(fk)
@@ -670,6 +688,7 @@ type kafkaEncode struct {
 	full, sub   row.Row
 	vbuf, kbuf  []byte
 	tsCol, hCol int
+	tsLocal     bool // the timestamp column is a TIMESTAMP: a wall-clock time in the session zone
 
 	held    bool // a -U waits for its +U
 	heldRec stream.Record
@@ -689,6 +708,7 @@ func newKafkaEncode(k *kafkaTable) *kafkaEncode {
 		switch k.l.metaKey(m) {
 		case "timestamp":
 			e.tsCol = m.Index
+			e.tsLocal = k.t.Schema.Column(m.Index).Type.Kind == row.KindTimestamp
 		case "headers":
 			e.hCol = m.Index
 		}
@@ -752,6 +772,13 @@ func (e *kafkaEncode) Process(rec *stream.Record, out stream.Emitter) error {
 	}
 	if e.tsCol >= 0 && !r.Values[e.tsCol].IsNull() {
 		cp.Time = r.Values[e.tsCol].Millis()
+		if e.tsLocal {
+			var loc *time.Location
+			if k.ctx != nil {
+				loc = k.ctx.Loc
+			}
+			cp.Time = row.LocalToInstant(cp.Time, loc)
+		}
 	}
 	if e.hCol >= 0 && !r.Values[e.hCol].IsNull() {
 		h := r.Values[e.hCol]

@@ -3,6 +3,7 @@ package connector
 import (
 	"strings"
 	"testing"
+	"time"
 
 	rlog "github.com/rtdw/rtdw/internal/log"
 	"github.com/rtdw/rtdw/internal/stream"
@@ -116,6 +117,18 @@ func TestKafkaSinkHeadersAndTimestamp(t *testing.T) {
 	eq(t, "evt", e.read("evt"), []string{`<null>|{"id":1} @100`, `<null>|{"id":2} @200`})
 }
 
+// A header key repeated in a record is one key of the 'headers' MAP, with
+// its last value (Flink's HashMap: "duplicate keys are collapsed, last
+// value wins").
+func TestKafkaRepeatedHeaderKeys(t *testing.T) {
+	e := newEnv(t)
+	e.produce("in", 1, rlog.Record{Value: []byte(`{"id":1}`), Timestamp: 5000, Headers: []rlog.Header{
+		{Key: "a", Value: []byte("1")}, {Key: "b", Value: []byte("x")}, {Key: "a", Value: []byte("2")}}})
+	src := tbl("in", "id INT, h MAP<STRING, BYTES>", kafkaOpts("format", "json", "scan.startup.mode", "earliest-offset"), "h:headers")
+	e.mustRun(e.pipe("j", src, tbl("copy", "id INT, h MAP<STRING, BYTES>", kafkaOpts("format", "json"), "h:headers")))
+	eq(t, "copy", e.read("copy"), []string{`<null>|{"id":1} @5000 a=2 b=x`})
+}
+
 // scan.startup.mode decides where a job's first run starts; later runs
 // resume from the job's checkpoint.
 func TestKafkaStartupModes(t *testing.T) {
@@ -142,6 +155,8 @@ func TestKafkaStartupModes(t *testing.T) {
 	eq(t, "timestamp", run("ts", "scan.startup.mode", "timestamp", "scan.startup.timestamp-millis", "2000"), []string{"b", "c"})
 	eq(t, "specific-offsets", run("spec", "scan.startup.mode", "specific-offsets", "scan.startup.specific-offsets", "partition:0,offset:2"), []string{"c"})
 	eq(t, "group-offsets", run("group", "properties.group.id", "g"), []string{"b", "c"})
+	// Another mode's option is ignored, as Flink ignores it.
+	eq(t, "earliest-offset with a timestamp", run("early", "scan.startup.mode", "earliest-offset", "scan.startup.timestamp-millis", "2000"), []string{"a", "b", "c"})
 	eq(t, "group-offsets, no group", run("nogroup"), []string{"a", "b", "c"})
 	eq(t, "group-offsets, latest", run("glatest", "properties.group.id", "other", "properties.auto.offset.reset", "latest"), nil)
 	got := run("gnone", "properties.group.id", "other", "properties.auto.offset.reset", "none")
@@ -208,7 +223,8 @@ func TestKafkaOptionErrors(t *testing.T) {
 		{kafkaOpts("format", "json", "value.fields-include", "SOME"), nil, false, true, "'value.fields-include' = 'SOME': want one of all, except_key"},
 		{kafkaOpts("format", "json"), nil, true, true, "cannot have a PRIMARY KEY"},
 		{kafkaOpts("format", "json", "scan.startup.mode", "now"), nil, false, true, "'scan.startup.mode' = 'now'"},
-		{kafkaOpts("format", "json", "scan.startup.mode", "timestamp"), nil, false, true, "'scan.startup.timestamp-millis' goes with"},
+		{kafkaOpts("format", "json", "scan.startup.mode", "timestamp"), nil, false, true, "'scan.startup.timestamp-millis' is required in 'timestamp' startup mode but missing"},
+		{kafkaOpts("format", "json", "scan.startup.mode", "specific-offsets"), nil, false, true, "'scan.startup.specific-offsets' is required in 'specific-offsets' startup mode but missing"},
 		{kafkaOpts("format", "json", "scan.startup.mode", "specific-offsets", "scan.startup.specific-offsets", "p0:1"), nil, false, true, "is not 'partition:N,offset:M'"},
 		{kafkaOpts("format", "json", "scan.bounded.mode", "latest-offset"), nil, false, true, "bounded reads are not supported yet"},
 		{kafkaOpts("format", "json", "sink.partitioner", "com.example.P"), nil, false, false, "custom partitioner classes are not supported"},
@@ -233,4 +249,17 @@ func TestKafkaOptionErrors(t *testing.T) {
 	if _, err := kafkaFactory.NewSource(e.ctx, withPK(tbl("t", cols, kafkaOpts("format", "debezium-json")), "id")); err != nil {
 		t.Error(err)
 	}
+}
+
+// A sink's 'timestamp' metadata declared TIMESTAMP(3) is written as its
+// instant in the session zone, as reading converts it (Flink's
+// KafkaTableITCase#testKafkaSourceSinkWithMetadata declares it so).
+func TestKafkaSinkTimestampAsLocalTime(t *testing.T) {
+	e := newEnv(t)
+	e.ctx.Loc = time.FixedZone("UTC+8", 8*3600)
+	e.produce("in", 1, rlog.Record{Value: []byte(`{"id":1,"ts":"1970-01-01 08:00:05"}`), Timestamp: 1})
+	src := tbl("in", "id INT, ts TIMESTAMP(3)", kafkaOpts("format", "json", "scan.startup.mode", "earliest-offset"))
+	e.mustRun(e.pipe("j", src, tbl("out", "id INT, ts TIMESTAMP(3)", kafkaOpts("format", "json"), "ts:timestamp")))
+	// 08:00:05 in UTC+8 is 00:00:05 UTC: 5000 ms.
+	eq(t, "out", e.read("out"), []string{`<null>|{"id":1} @5000`})
 }

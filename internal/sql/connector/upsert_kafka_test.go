@@ -94,3 +94,18 @@ func TestUpsertKafkaOptionErrors(t *testing.T) {
 		errContains(t, err, c.want)
 	}
 }
+
+// Only a null value is a tombstone: an empty value is a value (Flink's
+// DynamicKafkaDeserializationSchema deletes on record.value() == null), so
+// with the raw format it is the empty string.
+func TestUpsertKafkaEmptyValueIsNotATombstone(t *testing.T) {
+	e := newEnv(t)
+	e.produce("u2", 1,
+		rlog.Record{Key: []byte("k1"), Value: []byte("hello"), Timestamp: 1000},
+		rlog.Record{Key: []byte("k1"), Value: []byte{}, Timestamp: 2000},
+		rlog.Record{Key: []byte("k1"), Timestamp: 3000},
+	)
+	src := withPK(tbl("u2", "k STRING, v STRING", upsertOpts("topic", "u2", "key.format", "raw", "value.format", "raw", "value.fields-include", "EXCEPT_KEY")), "k")
+	e.mustRun(e.pipe("p", src, tbl("p", "k STRING, v STRING", map[string]string{"connector": "print"})))
+	eq(t, "print", lines(e.out.String()), []string{"+I[k1, hello]", "-U[k1, hello]", "+U[k1, ]", "-D[k1, ]"})
+}
