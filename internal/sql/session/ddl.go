@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/rtdw/rtdw/internal/row"
 	"github.com/rtdw/rtdw/internal/sql/aggfn"
 	"github.com/rtdw/rtdw/internal/sql/ast"
 	"github.com/rtdw/rtdw/internal/sql/catalog"
@@ -226,8 +227,14 @@ func (s *Session) tableDef(x *ast.CreateTable) (*catalog.Table, error) {
 	if x.Watermark != nil {
 		found := false
 		for _, c := range t.Columns {
-			if strings.EqualFold(c.Name, x.Watermark.Column.Name) {
-				found = true
+			if !strings.EqualFold(c.Name, x.Watermark.Column.Name) {
+				continue
+			}
+			found = true
+			// As Flink, at CREATE: a computed column's type is known when
+			// a statement plans the table (checked there).
+			if k := c.Type.Kind; !c.Computed() && (k != row.KindTimestamp && k != row.KindTimestampLTZ || c.Type.Precision > 3) {
+				return nil, errAt(&x.Watermark.Column, "Invalid data type of time field for watermark definition. The field must be of type TIMESTAMP(p) or TIMESTAMP_LTZ(p), the supported precision 'p' is from 0 to 3, but the time field type is %s", c.Type)
 			}
 		}
 		if !found {
