@@ -151,6 +151,9 @@ func (c *compiler) comparison(n *ast.Binary, op string) (*Compiled, error) {
 		return nil, err
 	}
 	ordered := op != "=" && op != "<>"
+	if l, r, err = c.temporalPair(n, l, r); err != nil {
+		return nil, err
+	}
 	if !comparableTypes(l.Type, r.Type, ordered) {
 		return nil, errAt(n, "Cannot apply '%s' to arguments of type '%s %s %s'. Supported form(s): '<COMPARABLE_TYPE> %s <COMPARABLE_TYPE>'",
 			op, typeArg(l.Type), op, typeArg(r.Type), op)
@@ -307,6 +310,9 @@ func (c *compiler) isDistinct(n *ast.IsDistinct) (*Compiled, error) {
 	if err != nil {
 		return nil, err
 	}
+	if l, r, err = c.temporalPair(n, l, r); err != nil {
+		return nil, err
+	}
 	if !comparableTypes(l.Type, r.Type, false) {
 		return nil, cannotApply(n, "IS DISTINCT FROM", l.Type, r.Type)
 	}
@@ -413,6 +419,12 @@ func (c *compiler) between(n *ast.Between) (*Compiled, error) {
 	if err != nil {
 		return nil, err
 	}
+	if lo, err = c.temporalOperand(n, x.Type, lo); err != nil {
+		return nil, err
+	}
+	if hi, err = c.temporalOperand(n, x.Type, hi); err != nil {
+		return nil, err
+	}
 	if !comparableTypes(x.Type, lo.Type, true) || !comparableTypes(x.Type, hi.Type, true) {
 		return nil, cannotApply(n, "BETWEEN ASYMMETRIC", x.Type, lo.Type, hi.Type)
 	}
@@ -491,6 +503,11 @@ func (c *compiler) inList(n *ast.InList) (*Compiled, error) {
 	list, err := c.exprs(n.List)
 	if err != nil {
 		return nil, err
+	}
+	for i := range list {
+		if list[i], err = c.temporalOperand(n, x.Type, list[i]); err != nil {
+			return nil, err
+		}
 	}
 	ts := make([]row.Type, 0, len(list)+1)
 	ts = append(ts, x.Type)
