@@ -79,7 +79,12 @@ func TestCommonType(t *testing.T) {
 		{[]string{"INT", "DECIMAL(5, 2)"}, "DECIMAL(12, 2)"},
 		{[]string{"DECIMAL(10, 2)", "DECIMAL(5, 4)"}, "DECIMAL(12, 4)"},
 		{[]string{"BIGINT", "DECIMAL(38, 10)"}, "DECIMAL(38, 10)"},
-		{[]string{"DECIMAL(38, 0)", "DECIMAL(38, 38)"}, "DECIMAL(38, 6)"},
+		// Flink's LogicalTypeMerging.createCommonExactNumericType: the whole
+		// digits stay, the scale gives way (as far as 0).
+		{[]string{"DECIMAL(38, 0)", "DECIMAL(38, 38)"}, "DECIMAL(38, 0)"},
+		{[]string{"DECIMAL(38, 2)", "DECIMAL(38, 6)"}, "DECIMAL(38, 2)"},
+		{[]string{"DECIMAL(38, 2)", "DECIMAL(4, 3)"}, "DECIMAL(38, 2)"},
+		{[]string{"DECIMAL(20, 2)", "DECIMAL(10, 8)"}, "DECIMAL(26, 8)"},
 		{[]string{"INT", "FLOAT"}, "FLOAT"},
 		{[]string{"DECIMAL(5, 2)", "FLOAT"}, "DOUBLE"},
 		{[]string{"INT", "DOUBLE"}, "DOUBLE"},

@@ -68,7 +68,8 @@ func nullable(ts ...row.Type) bool {
 // it for CASE, COALESCE, IN, UNION and ARRAY/MAP constructors: numbers
 // widen along TINYINT < SMALLINT < INT < BIGINT < DECIMAL < FLOAT <
 // DOUBLE (DECIMALs merge to the integral digits and scale of both,
-// capped at 38; a DECIMAL with an approximate number is DOUBLE);
+// capped at 38 by giving up scale, as Flink; a DECIMAL with an
+// approximate number is DOUBLE);
 // CHAR(n) of one length stay CHAR(n), other strings become VARCHAR of the
 // longest; DATE < TIMESTAMP < TIMESTAMP_LTZ with the largest precision;
 // ARRAY, MAP, MULTISET and ROW (same arity; field names of the first)
@@ -232,11 +233,11 @@ func commonNumeric(ts []row.Type) (row.Type, bool) {
 	case anyFloat:
 		return row.FloatType, true
 	case anyDecimal:
-		if intDigits+scale > row.MaxDecimalPrecision {
-			// Keep the integral digits, give up scale (to no less than 6).
-			scale = max(row.MaxDecimalPrecision-intDigits, min(scale, 6))
-			return row.DecimalOf(row.MaxDecimalPrecision, scale), true
-		}
+		// Flink's common DECIMAL (LogicalTypeMerging): keep the integral
+		// digits, give up scale as far as 0 (not the 6 arithmetic keeps:
+		// a CASE of DECIMAL(38, 0) and DECIMAL(10, 10) is DECIMAL(38, 0)).
+		intDigits = min(intDigits, row.MaxDecimalPrecision)
+		scale = min(scale, row.MaxDecimalPrecision-intDigits)
 		return row.DecimalOf(intDigits+scale, scale), true
 	}
 	return row.Type{Kind: intKind}, true
