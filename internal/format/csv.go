@@ -1,6 +1,7 @@
 package format
 
 import (
+	"bytes"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -776,4 +777,69 @@ func trimFraction(dst []byte, from int) []byte {
 		end = dot
 	}
 	return dst[:end]
+}
+
+// SplitCSV cuts data, a file of csv records of this format, into its
+// records: at line breaks, except inside a quoted field. A quote opens a
+// quoted field only at the field's start (a quote inside an unquoted
+// field is itself, as Jackson's csv reader, and as Decode reads it), the
+// escape character takes the next character literally, and with
+// allow-comments a line starting with '#' is a record of its own whatever
+// it holds (Decode then skips it). Records keep a trailing '\r'.
+func (f *Format) SplitCSV(data []byte) [][]byte {
+	c := &f.csv
+	var out [][]byte
+	for len(data) > 0 {
+		n := csvRecordLen(data, c)
+		out = append(out, data[:n])
+		if n < len(data) {
+			n++ // the line break
+		}
+		data = data[n:]
+	}
+	return out
+}
+
+// csvRecordLen is the length of the record at the start of data, up to
+// (not including) the line break that ends it.
+func csvRecordLen(data []byte, c *csvOptions) int {
+	if c.comments && len(data) > 0 && data[0] == '#' {
+		if i := bytes.IndexByte(data, '\n'); i >= 0 {
+			return i
+		}
+		return len(data)
+	}
+	fieldStart, inQuote := true, false
+	for i := 0; i < len(data); {
+		r, w := utf8.DecodeRune(data[i:])
+		switch {
+		case c.escape != 0 && r == c.escape:
+			i += w
+			if i < len(data) {
+				_, w2 := utf8.DecodeRune(data[i:])
+				i += w2
+			}
+			fieldStart = false
+			continue
+		case inQuote:
+			if r == c.quote {
+				if next, w2 := utf8.DecodeRune(data[i+w:]); next == c.quote && i+w < len(data) {
+					i += w + w2 // a doubled quote inside the field
+					continue
+				}
+				inQuote = false
+			}
+		case r == '\n':
+			return i
+		case c.quote != 0 && r == c.quote && fieldStart:
+			inQuote = true
+			fieldStart = false
+		case r == c.delim:
+			fieldStart = true
+		default:
+			fieldStart = false
+		}
+		i += w
+	}
+	return len(data)
 }

@@ -16,7 +16,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/valyala/fastjson"
 
@@ -144,8 +143,6 @@ type filesystem struct {
 	successFile string // "" without the success-file policy
 	ext         string
 	csv         bool
-	quote       rune // csv: the quote and escape characters, for splitting records
-	escape      rune
 }
 
 func newFilesystem(ctx *Context, t *Table, source bool) (*filesystem, error) {
@@ -208,18 +205,6 @@ func newFilesystem(ctx *Context, t *Table, source bool) (*filesystem, error) {
 			return nil, fmt.Errorf("%s: %w", where(f, t), err)
 		}
 		fsys.format = withLoc(ctx, t, fsys.format)
-	}
-	if fsys.csv {
-		fsys.quote, fsys.escape = '"', 0
-		if v, ok := t.Options["csv.quote-character"]; ok {
-			fsys.quote, _ = utf8.DecodeRuneInString(v)
-		}
-		if b, _ := row.ParseBool(opt(t, "csv.disable-quote-character", "false")); b {
-			fsys.quote = 0
-		}
-		if v, ok := t.Options["csv.escape-character"]; ok {
-			fsys.escape, _ = utf8.DecodeRuneInString(strings.ReplaceAll(v, `\\`, `\`))
-		}
 	}
 	for _, m := range t.Metadata {
 		key := l.metaKey(m)
@@ -803,49 +788,33 @@ func (fsys *filesystem) files() ([]string, error) {
 	return out, nil
 }
 
-// split cuts a file into records: lines, or for csv lines outside quotes.
-// Blank lines are no records.
+// split cuts a file into records: lines, or for csv the format's records
+// (format.SplitCSV: a quoted field may hold line breaks). Blank lines are
+// no records in json and csv; in raw every line is one, as in Flink (an
+// empty one is an empty record, which the source skips and counts).
 func (fsys *filesystem) split(data []byte) [][]byte {
 	var out [][]byte
+	raw := fsys.format != nil && fsys.format.Name() == format.Raw
 	add := func(rec []byte) {
 		rec = bytes.TrimSuffix(rec, []byte{'\r'})
-		if len(bytes.TrimSpace(rec)) > 0 {
+		if raw || len(bytes.TrimSpace(rec)) > 0 {
 			out = append(out, rec)
 		}
 	}
-	if !fsys.csv {
-		for len(data) > 0 {
-			i := bytes.IndexByte(data, '\n')
-			if i < 0 {
-				add(data)
-				break
-			}
-			add(data[:i])
-			data = data[i+1:]
+	if fsys.csv {
+		for _, rec := range fsys.format.SplitCSV(data) {
+			add(rec)
 		}
 		return out
 	}
-	start, inQuote := 0, false
-	for i := 0; i < len(data); {
-		r, w := utf8.DecodeRune(data[i:])
-		switch {
-		case fsys.escape != 0 && r == fsys.escape:
-			i += w
-			if i < len(data) {
-				_, w2 := utf8.DecodeRune(data[i:])
-				i += w2
-			}
-			continue
-		case fsys.quote != 0 && r == fsys.quote:
-			inQuote = !inQuote
-		case r == '\n' && !inQuote:
-			add(data[start:i])
-			start = i + 1
+	for len(data) > 0 {
+		i := bytes.IndexByte(data, '\n')
+		if i < 0 {
+			add(data)
+			break
 		}
-		i += w
-	}
-	if start < len(data) {
-		add(data[start:])
+		add(data[:i])
+		data = data[i+1:]
 	}
 	return out
 }

@@ -281,3 +281,44 @@ func TestFilesystemOptionErrors(t *testing.T) {
 	_, err := filesystemFactory.NewSink(e.ctx, all)
 	errContains(t, err, "every column is a partition column")
 }
+
+// Files are cut into records as Flink's readers cut them: a csv quote
+// opens a quoted field only at the field's start, a comment line is a
+// line whatever it holds, the escape character takes Java escapes ('\t'),
+// and a raw line of blanks is a row.
+func TestFilesystemRecordSplitting(t *testing.T) {
+	for _, c := range []struct {
+		name, content string
+		opts          map[string]string
+		cols          string
+		want          []string
+	}{
+		{"comment with a quote", "# comment with \"unbalanced quote\na,1\nb,2\n",
+			map[string]string{"format": "csv", "csv.allow-comments": "true"}, "k STRING, n INT", []string{"+I[a, 1]", "+I[b, 2]"}},
+		{"quote inside an unquoted field", "a,5\" screen,1\nb,plain,2\nc,\"quoted, field\",3\n",
+			map[string]string{"format": "csv"}, "k STRING, s STRING, n INT", []string{"+I[a, 5\" screen, 1]", "+I[b, plain, 2]", "+I[c, quoted, field, 3]"}},
+		// Flink's CsvFilesystemBatchITCase#testEscapeChar.
+		{"escape character tab", "x5,\t\n5,1,1\nx5,\t5,2,2\n",
+			// The escaped line break stays in the field: two records.
+			map[string]string{"format": "csv", "csv.escape-character": `\t`, "csv.ignore-parse-errors": "true"}, "a STRING, b STRING, c STRING, d STRING",
+			[]string{"+I[x5, ", "5, 1, 1]", "+I[x5, 5, 2, 2]"}},
+		// A line of blanks is a row; an empty line is an empty record,
+		// which sources skip (and count).
+		{"raw keeps blank lines", "line1\r\n\r\n   \nline4\n\nlast",
+			map[string]string{"format": "raw"}, "v STRING", []string{"+I[line1]", "+I[   ]", "+I[line4]", "+I[last]"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			e := newEnv(t)
+			dir := t.TempDir()
+			if err := os.WriteFile(filepath.Join(dir, "f.txt"), []byte(c.content), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			opts := map[string]string{"connector": "filesystem", "path": dir}
+			for k, v := range c.opts {
+				opts[k] = v
+			}
+			e.mustRun(e.pipe("j", tbl("files", c.cols, opts), tbl("p", c.cols, map[string]string{"connector": "print"})))
+			eq(t, "rows", lines(e.out.String()), c.want)
+		})
+	}
+}
