@@ -912,3 +912,25 @@ func e2eRead(t *testing.T, path string) string {
 	}
 	return string(b)
 }
+
+// --explain plans every statement without a log: sources that copy or
+// write their rows into the log when the job runs (filesystem, datagen)
+// plan too.
+func TestSQLExplainFilesystemAndDatagen(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "q.sql")
+	os.WriteFile(file, []byte(`CREATE TABLE f (a INT) WITH ('connector' = 'filesystem', 'path' = '`+dir+`', 'format' = 'csv');
+CREATE TABLE g (a INT) WITH ('connector' = 'datagen', 'number-of-rows' = '3');
+CREATE TABLE p (a INT) WITH ('connector' = 'print');
+INSERT INTO p SELECT a FROM f UNION ALL SELECT a FROM g;
+`), 0o644)
+	out, err := rtdwCmd(t, filepath.Join(dir, "data"), "sql", "-f", file, "--explain").CombinedOutput()
+	if err != nil {
+		t.Fatalf("explain: %v\n%s", err, out)
+	}
+	for _, want := range []string{"connector=[filesystem]", "connector=[datagen]"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("no %s in:\n%s", want, out)
+		}
+	}
+}

@@ -336,7 +336,9 @@ func (d *datagen) Mode() ChangelogMode { return InsertOnly }
 // Attach registers the generation (Context.AddPrepare) and reads the
 // generated topic.
 func (d *datagen) Attach(j *stream.Job, opts ...stream.SourceOption) (stream.Stream, error) {
-	if d.ctx == nil || d.ctx.Log == nil {
+	// The log is needed when the job runs and the rows are written (a
+	// plan that is only explained has none).
+	if d.ctx == nil {
 		return stream.Stream{}, fmt.Errorf("%s: needs the log to write its rows to", where(datagenFactory, d.t))
 	}
 	if d.ctx.AddPrepare != nil && !d.started {
@@ -361,6 +363,9 @@ func (d *datagen) Attach(j *stream.Job, opts ...stream.SourceOption) (stream.Str
 func (d *datagen) prepare() error {
 	ctx := context.Background()
 	l := d.ctx.Log
+	if l == nil {
+		return fmt.Errorf("%s: needs the log to write its rows to", where(datagenFactory, d.t))
+	}
 	if _, err := rlog.EnsureTopic(ctx, l, d.topic, rlog.TopicConfig{Partitions: 1}); err != nil {
 		return fmt.Errorf("datagen %s: %w", d.t.Name, err)
 	}

@@ -628,7 +628,9 @@ func (fsys *filesystem) topic() string {
 // the job starts (AddPrepare) and reads that topic.
 func (src fsSource) Attach(j *stream.Job, opts ...stream.SourceOption) (stream.Stream, error) {
 	fsys := src.filesystem
-	if fsys.ctx == nil || fsys.ctx.Log == nil {
+	// The log is needed when the job runs and the files are copied (a
+	// plan that is only explained has none).
+	if fsys.ctx == nil {
 		return stream.Stream{}, fmt.Errorf("%s: the source needs the log to copy its files into", where(filesystemFactory, fsys.t))
 	}
 	if fsys.format != nil {
@@ -650,6 +652,9 @@ func (src fsSource) Attach(j *stream.Job, opts ...stream.SourceOption) (stream.S
 // does not hold yet.
 func (fsys *filesystem) load(ctx context.Context, topic string) error {
 	l := fsys.ctx.Log
+	if l == nil {
+		return fmt.Errorf("%s: the source needs the log to copy its files into", where(filesystemFactory, fsys.t))
+	}
 	if _, err := rlog.EnsureTopic(ctx, l, topic, rlog.TopicConfig{Partitions: 1}); err != nil {
 		return fmt.Errorf("filesystem source %s: %w", fsys.t.Name, err)
 	}
