@@ -68,7 +68,18 @@ import (
 // read from the file's columns by name; every file under the path is read
 // as parquet, whatever its extension (Flink writes part files without one),
 // and one that is not parquet fails the load.
-// Metadata: 'file.path' and 'file.name'.
+// Metadata (Flink's): 'file.path' and 'file.name' (STRING), 'file.size'
+// (BIGINT, the file's size when the record is read) and
+// 'file.modification-time' (TIMESTAMP_LTZ(3), the file's modification
+// time when its records were copied).
+
+// fsMetadata are the filesystem source's metadata keys and their types.
+var fsMetadata = map[string]row.Type{
+	"file.path":              row.StringType.WithNotNull(true),
+	"file.name":              row.StringType.WithNotNull(true),
+	"file.size":              row.BigIntType.WithNotNull(true),
+	"file.modification-time": row.TimestampLTZOf(3).WithNotNull(true),
+}
 
 var filesystemIgnored = []string{"sink.rolling-policy.*", "sink.partition-commit.delay", "sink.partition-commit.watermark-time-zone",
 	"partition.time-extractor.*", "auto-compaction", "compaction.file-size", "sink.shuffle-by-partition.enable", "sink.parallelism", "source.path.regex-pattern"}
@@ -208,11 +219,12 @@ func newFilesystem(ctx *Context, t *Table, source bool) (*filesystem, error) {
 	}
 	for _, m := range t.Metadata {
 		key := l.metaKey(m)
-		if key != "file.path" && key != "file.name" {
-			return nil, fmt.Errorf("%s: column %s: unknown metadata key '%s' (available: file.name, file.path)", where(f, t), t.Schema.Column(m.Index).Name, key)
+		typ, ok := fsMetadata[key]
+		if !ok {
+			return nil, fmt.Errorf("%s: column %s: unknown metadata key '%s' (available: file.modification-time, file.name, file.path, file.size)", where(f, t), t.Schema.Column(m.Index).Name, key)
 		}
-		if !t.Schema.Column(m.Index).Type.IsString() {
-			return nil, fmt.Errorf("%s: column %s: metadata '%s' is a STRING", where(f, t), t.Schema.Column(m.Index).Name, key)
+		if col := t.Schema.Column(m.Index).Type; !metaCastable(typ, col) && !(typ.IsString() && col.IsString()) {
+			return nil, fmt.Errorf("%s: column %s: metadata '%s' is %s and cannot be read as %s", where(f, t), t.Schema.Column(m.Index).Name, key, typ, col)
 		}
 		if !source && !m.Virtual {
 			return nil, fmt.Errorf("%s: column %s: metadata '%s' cannot be written; declare the column VIRTUAL", where(f, t), t.Schema.Column(m.Index).Name, key)
@@ -875,6 +887,7 @@ func (fsys *filesystem) newDecode() stream.RecordDecode {
 	lastKey := "\x00"
 	var parts []row.Value
 	var partErr error
+	sizeOf, size := "\x00", int64(0) // file.size of the file sizeOf
 	return func(rec *stream.Record, emit func(*row.Row)) error {
 		if len(rec.Value) == 0 {
 			return nil
@@ -903,6 +916,7 @@ func (fsys *filesystem) newDecode() stream.RecordDecode {
 				out.Values[c] = parts[j]
 			}
 			for _, m := range fsys.t.Metadata {
+				key := fsys.l.metaKey(m)
 				full := filepath.Join(fsys.path, filepath.FromSlash(lastKey))
 				if lastKey == "" {
 					full = fsys.path
@@ -910,10 +924,24 @@ func (fsys *filesystem) newDecode() stream.RecordDecode {
 				if abs, err := filepath.Abs(full); err == nil {
 					full = abs
 				}
-				if fsys.l.metaKey(m) == "file.name" {
-					full = filepath.Base(full)
+				var v row.Value
+				switch key {
+				case "file.name":
+					v = row.String(filepath.Base(full))
+				case "file.size":
+					if sizeOf != lastKey { // one stat per file read
+						sizeOf, size = lastKey, 0
+						if info, err := os.Stat(full); err == nil {
+							size = info.Size()
+						}
+					}
+					v = row.BigInt(size)
+				case "file.modification-time":
+					v = row.TimestampLTZ(rec.Time, 0) // the copy's record time
+				default:
+					v = row.String(full)
 				}
-				out.Values[m.Index] = row.String(full)
+				out.Values[m.Index] = castMeta(v, fsMetadata[key], fsys.t.Schema.Column(m.Index).Type, fsys.ctx)
 			}
 			emit(&out)
 		}

@@ -322,3 +322,25 @@ func TestFilesystemRecordSplitting(t *testing.T) {
 		})
 	}
 }
+
+// Flink's other file metadata: 'file.size' and 'file.modification-time'.
+func TestFilesystemFileSizeAndModificationTime(t *testing.T) {
+	e := newEnv(t)
+	dir := t.TempDir()
+	path := filepath.Join(dir, "a.csv")
+	if err := os.WriteFile(path, []byte("1\n2\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	mtime := time.Date(2024, 6, 1, 10, 0, 0, 0, time.UTC)
+	if err := os.Chtimes(path, mtime, mtime); err != nil {
+		t.Fatal(err)
+	}
+	src := tbl("files", "a INT, size BIGINT, mt TIMESTAMP_LTZ(3)", map[string]string{"connector": "filesystem", "path": dir, "format": "csv"},
+		"size:file.size:virtual", "mt:file.modification-time:virtual")
+	e.mustRun(e.pipe("j", src, tbl("p", "a INT, size BIGINT, mt TIMESTAMP_LTZ(3)", map[string]string{"connector": "print"})))
+	eq(t, "rows", lines(e.out.String()), []string{"+I[1, 4, 2024-06-01 10:00:00Z]", "+I[2, 4, 2024-06-01 10:00:00Z]"})
+	bad := tbl("bad", "a INT, size STRING", map[string]string{"connector": "filesystem", "path": dir, "format": "csv"}, "size:file.size:virtual")
+	if _, err := filesystemFactory.NewSource(e.ctx, bad); err == nil || !strings.Contains(err.Error(), "metadata 'file.size' is BIGINT NOT NULL and cannot be read as STRING") {
+		t.Errorf("file.size as STRING: %v", err)
+	}
+}
