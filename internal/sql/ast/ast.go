@@ -242,6 +242,16 @@ type Reset struct {
 	Key string
 }
 
+// Jar is Flink's ADD JAR 'path' / REMOVE JAR 'path'. rtdw's connectors,
+// formats and functions are built in: a Flink script's jars are not
+// needed, so the statement is accepted and does nothing.
+type Jar struct {
+	At
+	StmtText
+	Remove bool
+	Path   string
+}
+
 // Insert is INSERT INTO|OVERWRITE table [/*+ OPTIONS(...) */] [PARTITION (...)] [(cols)] query.
 type Insert struct {
 	At
@@ -294,6 +304,7 @@ func (*Describe) stmt()       {}
 func (*Explain) stmt()        {}
 func (*Set) stmt()            {}
 func (*Reset) stmt()          {}
+func (*Jar) stmt()            {}
 func (*Insert) stmt()         {}
 func (*StatementSet) stmt()   {}
 func (*QueryStmt) stmt()      {}

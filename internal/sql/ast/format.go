@@ -355,6 +355,13 @@ func (w *writer) stmt(s Statement) {
 		if x.HasKey {
 			w.ws(" ", QuoteString(x.Key), " = ", QuoteString(x.Value))
 		}
+	case *Jar:
+		if x.Remove {
+			w.WriteString("REMOVE JAR ")
+		} else {
+			w.WriteString("ADD JAR ")
+		}
+		w.WriteString(QuoteString(x.Path))
 	case *Reset:
 		w.WriteString("RESET")
 		if x.Key != "" {

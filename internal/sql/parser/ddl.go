@@ -556,6 +556,15 @@ func (p *parser) reset() *ast.Reset {
 	return r
 }
 
+// jar parses ADD JAR 'path' and REMOVE JAR 'path' (Flink's SQL client).
+func (p *parser) jar() *ast.Jar {
+	t := p.next()
+	j := &ast.Jar{At: at(t), Remove: t.up == "REMOVE"}
+	p.expectKw("JAR")
+	j.Path = p.stringLit("the jar's path as a string literal, as in ADD JAR '/path/to.jar'")
+	return j
+}
+
 // stopJob parses STOP JOB 'name' [WITH SAVEPOINT] [WITH DRAIN]. rtdw
 // checkpoints continuously, so the savepoint and drain options need no
 // field: they are accepted as written in Flink scripts.

@@ -438,6 +438,8 @@ func (p *parser) statementBody() ast.Statement {
 		return p.set()
 	case "RESET":
 		return p.reset()
+	case "ADD", "REMOVE":
+		return p.jar()
 	case "STOP":
 		return p.stopJob()
 	}
@@ -475,6 +477,8 @@ func setText(s ast.Statement, text string) {
 	case *ast.Set:
 		x.Text = text
 	case *ast.Reset:
+		x.Text = text
+	case *ast.Jar:
 		x.Text = text
 	case *ast.Insert:
 		x.Text = text

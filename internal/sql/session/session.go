@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"sort"
 	"strings"
 	"time"
@@ -154,6 +155,14 @@ func (s *Session) statement(st ast.Statement, mode Mode, out *Script, names map[
 			}
 		}
 		s.options[x.Key] = x.Value
+		return nil
+	case *ast.Jar:
+		// Flink scripts add connector jars; rtdw's are built in.
+		verb := "ADD"
+		if x.Remove {
+			verb = "REMOVE"
+		}
+		slog.Info("ignoring "+verb+" JAR: rtdw's connectors, formats and functions are built in", "jar", x.Path)
 		return nil
 	case *ast.Reset:
 		if x.Key == "" {
