@@ -385,15 +385,17 @@ func (k *kafkaTable) metadata(source bool) error {
 
 // headersMap is a record's headers as the 'headers' metadata: a MAP, so
 // of a key repeated the last value wins (as Flink's HashMap of them).
+// Records carry a few headers: a scan finds a repeat without a map.
 func headersMap(hs []rlog.Header) row.Value {
 	kv := make([]row.Value, 0, 2*len(hs))
-	at := make(map[string]int, len(hs))
+next:
 	for _, h := range hs {
-		if i, ok := at[h.Key]; ok {
-			kv[i+1] = row.Bytes(h.Value)
-			continue
+		for i := 0; i < len(kv); i += 2 {
+			if kv[i].Str() == h.Key {
+				kv[i+1] = row.Bytes(h.Value)
+				continue next
+			}
 		}
-		at[h.Key] = len(kv)
 		kv = append(kv, row.String(h.Key), row.Bytes(h.Value))
 	}
 	return row.MapEntries(kv)

@@ -248,7 +248,7 @@ func (b *builder) rankFilter(r *rel, sel *ast.Select) (*rel, ast.Expr, error) {
 		// arrival first, as Flink (its WindowDeduplicate keeps a row at
 		// an equal rowtime). The order is the TVF's time column, a plain
 		// timestamp after the TVF, or a time attribute.
-		if of := in.fields[p.order[0].Col]; limit == 1 && len(p.order) == 1 && p.order[0].Desc && (of.time != noTime || of.tvfTime) {
+		if limit == 1 && len(p.order) == 1 && p.order[0].Desc && orderedInTime(in.fields[p.order[0].Col]) {
 			spec.LastOnTies = true
 		}
 		keyed := b.keyBy(in, p.partition)
@@ -318,6 +318,9 @@ func timeName(t timeAttr) string {
 	}
 	return "rowtime"
 }
+
+// orderedInTime: f is a time attribute, or the one a window TVF read.
+func orderedInTime(f field) bool { return f.time != noTime || f.tvfTime }
 
 // windowPartition returns the window_start and window_end columns when
 // the partition holds both (a window Top-N / dedup), told by where they

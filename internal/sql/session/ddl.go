@@ -102,8 +102,8 @@ func (s *Session) ddl(st ast.Statement) error {
 			return err
 		}
 		if x.IfExists {
-			if t, _, err := s.Catalog.Lookup(p); err != nil || t == nil {
-				return wrap(x, nil) // IF EXISTS: nothing to alter, as Flink
+			if _, _, err := s.Catalog.Lookup(p); err != nil {
+				return nil // IF EXISTS: nothing to alter, as Flink
 			}
 		}
 		if x.RenameTo != nil {
@@ -350,21 +350,12 @@ func (s *Session) show(x *ast.Show) error {
 	if err != nil {
 		return errAt(x, "%v", err)
 	}
-	if x.Like != "" {
-		var kept []string
-		for _, n := range list {
-			if likeMatch(strings.ToLower(x.Like), strings.ToLower(n)) {
-				kept = append(kept, n)
-			}
-		}
-		list = kept
-	}
 	sort.Strings(list)
 	rows := make([][]string, len(list))
 	for i, n := range list {
 		rows[i] = []string{n}
 	}
-	WriteTable(s.Out, []string{header}, rows)
+	WriteTable(s.Out, []string{header}, likeRows(rows, x.Like))
 	return nil
 }
 
