@@ -65,7 +65,8 @@ const sqlClientHelp = `Statements end with ';' and may span lines. The client ac
 
   CREATE TABLE|VIEW|DATABASE|CATALOG|FUNCTION ...  define objects (durable in the data dir)
   DROP ... / ALTER TABLE ... / USE [CATALOG] name  change the catalog
-  SHOW TABLES|VIEWS|DATABASES|CATALOGS|FUNCTIONS   list objects; also SHOW CURRENT CATALOG|DATABASE,
+  SHOW TABLES|VIEWS|DATABASES|CATALOGS|FUNCTIONS   list objects; also SHOW USER FUNCTIONS,
+                                                   SHOW CURRENT CATALOG|DATABASE,
                                                    SHOW CREATE TABLE t, SHOW COLUMNS FROM t
   DESCRIBE t                                       a table's columns
   SELECT ... / WITH ...                            run a query, show its result; Ctrl-C stops it

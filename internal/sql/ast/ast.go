@@ -42,6 +42,15 @@ type ObjectName struct {
 	Parts []Ident
 }
 
+// Names returns the parts' names.
+func (n ObjectName) Names() []string {
+	out := make([]string, len(n.Parts))
+	for i, p := range n.Parts {
+		out[i] = p.Name
+	}
+	return out
+}
+
 // Option is one 'key' = 'value' of a WITH clause, a SET, or an
 // OPTIONS hint.
 type Option struct {
@@ -163,6 +172,7 @@ type Drop struct {
 	StmtText
 	Kind      DropKind
 	Temporary bool
+	System    bool // DROP TEMPORARY SYSTEM FUNCTION
 	IfExists  bool
 	Name      ObjectName
 	Cascade   bool
@@ -211,6 +221,7 @@ type Show struct {
 	Kind ShowKind
 	Name *ObjectName // FROM/IN database, or the table of SHOW CREATE / COLUMNS
 	Like string
+	User bool // SHOW USER FUNCTIONS
 }
 
 // Describe is DESCRIBE|DESC name.

@@ -300,6 +300,9 @@ func (w *writer) stmt(s Statement) {
 		if x.Temporary {
 			w.WriteString("TEMPORARY ")
 		}
+		if x.System {
+			w.WriteString("SYSTEM ")
+		}
 		w.ws(string(x.Kind), " ")
 		if x.IfExists {
 			w.WriteString("IF EXISTS ")
@@ -478,7 +481,11 @@ func (w *writer) watermark(wm *WatermarkDef) {
 }
 
 func (w *writer) show(x *Show) {
-	w.ws("SHOW ", string(x.Kind))
+	w.WriteString("SHOW ")
+	if x.User {
+		w.WriteString("USER ")
+	}
+	w.WriteString(string(x.Kind))
 	switch x.Kind {
 	case ShowCreateTable, ShowCreateView:
 		if x.Name != nil {
@@ -486,7 +493,7 @@ func (w *writer) show(x *Show) {
 			w.name(*x.Name)
 		}
 		return
-	case ShowTables, ShowViews, ShowColumns:
+	case ShowTables, ShowViews, ShowColumns, ShowFunctions:
 		if x.Name != nil {
 			w.WriteString(" FROM ")
 			w.name(*x.Name)

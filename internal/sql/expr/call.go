@@ -65,9 +65,10 @@ func (c *compiler) call(n *ast.FuncCall) (*Compiled, error) {
 	case "IF":
 		return c.ifExpr(n)
 	}
-	fn, found := function.Lookup(name)
+	target := c.env.Resolve(n.Name.Names())
+	fn, found := function.Lookup(target)
 	if !found {
-		if _, isAgg := aggfn.Lookup(name); isAgg || aggregateNames[upper] {
+		if _, isAgg := aggfn.Lookup(target); isAgg || aggregateNames[upper] {
 			return nil, errAt(n, "Aggregate function %s is not allowed here", upper)
 		}
 		if windowNames[upper] {

@@ -20,9 +20,28 @@ import (
 // Env is what a bound function may read besides its arguments: the
 // session time zone ('table.local-time-zone') and the clock. Now is
 // read per call by CURRENT_TIMESTAMP and friends (processing time).
+// Functions is how the planner finds the function a call names.
 type Env struct {
 	Loc *time.Location
 	Now func() time.Time
+	// Functions maps a call's name (its dotted parts, as written) to the
+	// registered function it calls: the session resolves CREATE FUNCTION
+	// names through its catalog, so a catalog function is callable only
+	// where Flink would find it. nil: built-ins and Go-registered
+	// functions only, by their last name part.
+	Functions func(parts []string) string
+}
+
+// Resolve returns the registry name of the function parts names (see
+// Env.Functions); e may be nil.
+func (e *Env) Resolve(parts []string) string {
+	if len(parts) == 0 {
+		return ""
+	}
+	if e != nil && e.Functions != nil {
+		return e.Functions(parts)
+	}
+	return parts[len(parts)-1]
 }
 
 // Arg is one argument at bind time: its type and, when it is a literal

@@ -329,17 +329,16 @@ func (p *parser) createFunction(start *token, temporary, system bool) *ast.Creat
 }
 
 // drop parses DROP [TEMPORARY [SYSTEM]] TABLE|VIEW|DATABASE|CATALOG|FUNCTION
-// [IF EXISTS] name [RESTRICT|CASCADE]. TEMPORARY SYSTEM FUNCTION is
-// kept as Temporary: temporary functions live only in the session either way.
+// [IF EXISTS] name [RESTRICT|CASCADE].
 func (p *parser) drop() *ast.Drop {
 	start := p.expectKw("DROP")
 	d := &ast.Drop{At: at(start)}
 	d.Temporary = p.acceptKw("TEMPORARY")
-	system := d.Temporary && p.acceptKw("SYSTEM")
+	d.System = d.Temporary && p.acceptKw("SYSTEM")
 	switch {
 	case p.isKw("FUNCTION"):
 		d.Kind = ast.DropFunction
-	case system:
+	case d.System:
 		p.unexpected("FUNCTION")
 	case p.isKw("TABLE"):
 		d.Kind = ast.DropTable
@@ -438,8 +437,8 @@ func (p *parser) use() *ast.Use {
 	return u
 }
 
-// show parses SHOW TABLES|VIEWS [FROM|IN db] [LIKE '...'], SHOW
-// DATABASES|CATALOGS|FUNCTIONS|JOBS, SHOW CURRENT CATALOG|DATABASE, SHOW
+// show parses SHOW TABLES|VIEWS|[USER] FUNCTIONS [FROM|IN db] [LIKE '...'],
+// SHOW DATABASES|CATALOGS|JOBS, SHOW CURRENT CATALOG|DATABASE, SHOW
 // CREATE TABLE|VIEW name, SHOW COLUMNS FROM|IN table [LIKE '...'].
 func (p *parser) show() *ast.Show {
 	start := p.expectKw("SHOW")
@@ -458,6 +457,12 @@ func (p *parser) show() *ast.Show {
 		s.Kind = ast.ShowCatalogs
 	case p.acceptKw("FUNCTIONS"):
 		s.Kind = ast.ShowFunctions
+		p.showFromLike(s, false)
+	case p.isKw("USER") && p.isKwAt(1, "FUNCTIONS"):
+		p.next()
+		p.next()
+		s.Kind, s.User = ast.ShowFunctions, true
+		p.showFromLike(s, false)
 	case p.acceptKw("JOBS"):
 		s.Kind = ast.ShowJobs
 	case p.acceptKw("CURRENT"):

@@ -1,6 +1,7 @@
 package planner
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 
@@ -116,7 +117,7 @@ func (b *builder) aggregate(sel *ast.Select, from *rel, where ast.Expr, items []
 	nk := len(pre)
 	calls := make([]aggCall, len(aggs))
 	for i, f := range aggs {
-		fn, _ := aggfn.Lookup(funcName(f))
+		fn, _ := aggFunc(b.p.Env, f)
 		var types []row.Type
 		var consts []*row.Value
 		var args []int
@@ -236,9 +237,41 @@ func (b *builder) aggregate(sel *ast.Select, from *rel, where ast.Expr, items []
 	}
 	out, err := b.project(aggRel, sel.Having, items, lookup)
 	if err != nil {
-		return nil, err
+		return nil, notGrouped(err, base, append(itemExprs(items), sel.Having))
 	}
 	return out, nil
+}
+
+// notGrouped turns "Column 'x' not found" (or "Table 't' not found" for
+// t.x) for a column of the
+// aggregation's input into Flink's "Expression 'x' is not being grouped":
+// the column exists, but only grouped columns and aggregates are
+// visible after GROUP BY.
+func notGrouped(err error, base *rel, es []ast.Expr) error {
+	var e *expr.Error
+	if !errors.As(err, &e) {
+		return err
+	}
+	var found *ast.ColumnRef
+	for _, x := range es {
+		walk(x, func(n ast.Expr) bool {
+			if ref, ok := n.(*ast.ColumnRef); ok && found == nil && ref.Position() == e.Pos {
+				found = ref
+			}
+			return found == nil
+		})
+	}
+	if found == nil {
+		return err
+	}
+	if _, _, rerr := expr.ResolveColumn(found, base.columns()); rerr != nil {
+		return err
+	}
+	names := make([]string, len(found.Parts))
+	for i, p := range found.Parts {
+		names[i] = p.Name
+	}
+	return errAt(found, "Expression '%s' is not being grouped", strings.Join(names, "."))
 }
 
 // sessionPartition checks a window aggregation over SESSION(TABLE t

@@ -111,7 +111,7 @@ func (b *builder) unnest(left *rel, u *ast.Unnest, leftJoin bool) (*rel, error) 
 // function registered by name.
 func (b *builder) tableFunc(left *rel, tf *ast.TableFunc, leftJoin bool) (*rel, error) {
 	name := funcName(tf.Call)
-	f, ok := function.LookupTable(name)
+	f, ok := function.LookupTable(b.p.Env.Resolve(tf.Call.Name.Names()))
 	if !ok {
 		return nil, errAt(tf.Call, "no table function named %s (Go table functions are registered by name: function.RegisterTable)", name)
 	}

@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"github.com/rtdw/rtdw/internal/row"
-	"github.com/rtdw/rtdw/internal/sql/aggfn"
 	"github.com/rtdw/rtdw/internal/sql/ast"
 	"github.com/rtdw/rtdw/internal/sql/connector"
 	"github.com/rtdw/rtdw/internal/sql/exec"
@@ -105,7 +104,7 @@ func (b *builder) overAggregate(sel *ast.Select, r *rel, where ast.Expr, items [
 	callAt := map[*ast.FuncCall]int{}
 	var calls []aggCall
 	for _, o := range overs {
-		fn, ok := aggfn.Lookup(funcName(o))
+		fn, ok := aggFunc(b.p.Env, o)
 		if !ok {
 			return nil, errAt(o, "%s is not an aggregate function usable with OVER", funcName(o))
 		}

@@ -99,7 +99,7 @@ func (b *builder) selectBlock(sel *ast.Select, env *ctes) (*rel, error) {
 		return nil, err
 	}
 	exprs := itemExprs(items)
-	aggs := aggCalls(append(exprs, sel.Having)...)
+	aggs := aggCalls(b.p.Env, append(exprs, sel.Having)...)
 	if len(sel.GroupBy) > 0 || len(aggs) > 0 {
 		out, err := b.aggregate(sel, r, where, items, aggs)
 		if err != nil {

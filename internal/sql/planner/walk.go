@@ -5,6 +5,7 @@ import (
 
 	"github.com/rtdw/rtdw/internal/sql/aggfn"
 	"github.com/rtdw/rtdw/internal/sql/ast"
+	"github.com/rtdw/rtdw/internal/sql/function"
 )
 
 // walk calls fn on e and, while fn returns true, on its subexpressions
@@ -98,23 +99,29 @@ func funcName(f *ast.FuncCall) string {
 	return strings.ToUpper(f.Name.Parts[len(f.Name.Parts)-1].Name)
 }
 
+// aggFunc returns the aggregate function f calls, resolved through the
+// session's functions.
+func aggFunc(env *function.Env, f *ast.FuncCall) (*aggfn.Func, bool) {
+	return aggfn.Lookup(env.Resolve(f.Name.Names()))
+}
+
 // isAggCall reports whether f is a group aggregate call (an aggregate
 // function without OVER).
-func isAggCall(f *ast.FuncCall) bool {
+func isAggCall(env *function.Env, f *ast.FuncCall) bool {
 	if f.Over != nil {
 		return false
 	}
-	_, ok := aggfn.Lookup(funcName(f))
+	_, ok := aggFunc(env, f)
 	return ok
 }
 
 // aggCalls collects the aggregate calls of es (outermost only: an
 // aggregate inside an aggregate is an error found when compiling).
-func aggCalls(es ...ast.Expr) []*ast.FuncCall {
+func aggCalls(env *function.Env, es ...ast.Expr) []*ast.FuncCall {
 	var out []*ast.FuncCall
 	for _, e := range es {
 		walk(e, func(x ast.Expr) bool {
-			if f, ok := x.(*ast.FuncCall); ok && isAggCall(f) {
+			if f, ok := x.(*ast.FuncCall); ok && isAggCall(env, f) {
 				out = append(out, f)
 				return false
 			}

@@ -6,21 +6,11 @@ import (
 	"strings"
 
 	"github.com/rtdw/rtdw/internal/row"
-	"github.com/rtdw/rtdw/internal/sql/aggfn"
 	"github.com/rtdw/rtdw/internal/sql/ast"
 	"github.com/rtdw/rtdw/internal/sql/catalog"
 	"github.com/rtdw/rtdw/internal/sql/expr"
-	"github.com/rtdw/rtdw/internal/sql/function"
 	"github.com/rtdw/rtdw/internal/sql/parser"
 )
-
-func names(n ast.ObjectName) []string {
-	out := make([]string, len(n.Parts))
-	for i, p := range n.Parts {
-		out[i] = p.Name
-	}
-	return out
-}
 
 func options(os []ast.Option) map[string]string {
 	m := make(map[string]string, len(os))
@@ -31,7 +21,7 @@ func options(os []ast.Option) map[string]string {
 }
 
 func (s *Session) path(n ast.ObjectName) (catalog.Path, error) {
-	p, err := s.Catalog.Qualify(names(n))
+	p, err := s.Catalog.Qualify(n.Names())
 	if err != nil {
 		return p, errAt(&n, "%v", err)
 	}
@@ -64,7 +54,7 @@ func (s *Session) ddl(st ast.Statement) error {
 		}
 		return wrap(x, s.Catalog.CreateView(v, x.IfNotExists))
 	case *ast.CreateDatabase:
-		parts := names(x.Name)
+		parts := x.Name.Names()
 		cat, _ := s.Catalog.Current()
 		if len(parts) == 2 {
 			cat = parts[0]
@@ -82,18 +72,7 @@ func (s *Session) ddl(st ast.Statement) error {
 		}
 		return wrap(x, s.Catalog.CreateCatalog(catalog.CatalogDef{Name: x.Name.Name, Options: options(x.Options)}, x.IfNotExists || s.TemporaryDDL))
 	case *ast.CreateFunction:
-		p, err := s.path(x.Name)
-		if err != nil {
-			return err
-		}
-		if err := checkFunction(x.Class); err != nil {
-			return errAt(x, "%v", err)
-		}
-		if err := s.Catalog.CreateFunction(catalog.Function{Path: p, Class: x.Class, Language: x.Language, Temporary: x.Temporary || s.TemporaryDDL}, x.IfNotExists); err != nil {
-			return errAt(x, "%v", err)
-		}
-		registerAlias(p.Name, x.Class)
-		return nil
+		return s.createFunction(x)
 	case *ast.Drop:
 		return s.drop(x)
 	case *ast.AlterTable:
@@ -118,7 +97,7 @@ func (s *Session) ddl(st ast.Statement) error {
 		}
 		return wrap(x, s.Catalog.AlterTableOptions(p, options(x.Set), x.Reset))
 	case *ast.Use:
-		parts := names(x.Name)
+		parts := x.Name.Names()
 		cat, _ := s.Catalog.Current()
 		if x.Catalog {
 			return wrap(x, s.Catalog.Use(parts[0], ""))
@@ -142,22 +121,6 @@ func wrap(n ast.Node, err error) error {
 		return nil
 	}
 	return errAt(n, "%v", err)
-}
-
-// checkFunction: CREATE FUNCTION names a Go function registered in the
-// binary, by its name or (for a Java class name) its simple name.
-func checkFunction(class string) error {
-	name := simpleName(class)
-	if _, ok := function.Lookup(name); ok {
-		return nil
-	}
-	if _, ok := function.LookupTable(name); ok {
-		return nil
-	}
-	if _, ok := aggfn.Lookup(name); ok {
-		return nil
-	}
-	return fmt.Errorf("no function %q is registered in this binary: rtdw runs Go functions registered by name (function.RegisterFunc / RegisterTableFunc), not JVM classes", class)
 }
 
 // tableDef converts CREATE TABLE into a catalog definition; computed
@@ -277,12 +240,15 @@ func (s *Session) drop(x *ast.Drop) error {
 	case ast.DropCatalog:
 		return wrap(x, s.Catalog.DropCatalog(x.Name.Parts[len(x.Name.Parts)-1].Name, x.IfExists))
 	case ast.DropDatabase:
-		parts := names(x.Name)
+		parts := x.Name.Names()
 		cat, _ := s.Catalog.Current()
 		if len(parts) == 2 {
 			cat = parts[0]
 		}
 		return wrap(x, s.Catalog.DropDatabase(cat, parts[len(parts)-1], x.IfExists, x.Cascade))
+	}
+	if x.Kind == ast.DropFunction && x.System {
+		return s.dropSystemFunction(x)
 	}
 	p, err := s.path(x.Name)
 	if err != nil {
@@ -302,7 +268,7 @@ func (s *Session) drop(x *ast.Drop) error {
 func (s *Session) show(x *ast.Show) error {
 	cat, db := s.Catalog.Current()
 	if x.Name != nil && (x.Kind == ast.ShowTables || x.Kind == ast.ShowViews || x.Kind == ast.ShowFunctions) {
-		parts := names(*x.Name)
+		parts := x.Name.Names()
 		db = parts[len(parts)-1]
 		if len(parts) == 2 {
 			cat = parts[0]
@@ -331,9 +297,7 @@ func (s *Session) show(x *ast.Show) error {
 		list = s.Catalog.Catalogs()
 	case ast.ShowFunctions:
 		header = "function name"
-		list = append(s.Catalog.Functions(cat, db), function.Names()...)
-		list = append(list, aggfn.Names()...)
-		list = uniqueFold(list)
+		list = s.functionNames(cat, db, x.User)
 	case ast.ShowCurrentCatalog:
 		header, list = "current catalog name", []string{cat}
 	case ast.ShowCurrentDatabase:
@@ -459,21 +423,6 @@ func likeRows(rows [][]string, like string) [][]string {
 	return kept
 }
 
-// uniqueFold drops names equal to an earlier one but for case: a user
-// function is registered with the function registry too (as MYF beside
-// the catalog's myf), and names here are case-insensitive.
-func uniqueFold(names []string) []string {
-	seen := map[string]bool{}
-	out := names[:0]
-	for _, n := range names {
-		if k := strings.ToLower(n); !seen[k] {
-			seen[k] = true
-			out = append(out, n)
-		}
-	}
-	return out
-}
-
 func nullText(notNull bool) string {
 	if notNull {
 		return "FALSE"
@@ -556,42 +505,4 @@ func CreateTableSQL(t *catalog.Table) string {
 	}
 	b.WriteString(")\n")
 	return b.String()
-}
-
-func simpleName(class string) string {
-	if i := strings.LastIndex(class, "."); i >= 0 {
-		return class[i+1:]
-	}
-	return class
-}
-
-// registerAlias makes a CREATE FUNCTION name callable: the function
-// registry learns the name as another name of the Go function it names
-// (scalar, table or aggregate). Functions are looked up by their last
-// name part, as the registry is one namespace per process.
-func registerAlias(name, class string) {
-	target := simpleName(class)
-	if strings.EqualFold(name, target) {
-		return
-	}
-	if f, ok := function.Lookup(target); ok {
-		function.Register(&function.Scalar{Name: name, Bind: f.Bind})
-	}
-	if f, ok := function.LookupTable(target); ok {
-		function.RegisterTable(&function.Table{Name: name, Bind: f.Bind})
-	}
-	if f, ok := aggfn.Lookup(target); ok {
-		aggfn.Register(&aggfn.Func{Name: name, Bind: f.Bind})
-	}
-}
-
-// registerCatalogFunctions makes the functions created by earlier
-// sessions in the current database callable.
-func (s *Session) registerCatalogFunctions() {
-	cat, db := s.Catalog.Current()
-	for _, n := range s.Catalog.Functions(cat, db) {
-		if f, ok := s.Catalog.GetFunction(catalog.Path{Catalog: cat, Database: db, Name: n}); ok {
-			registerAlias(f.Path.Name, f.Class)
-		}
-	}
 }

@@ -47,6 +47,8 @@ type Session struct {
 	// hash) to the engine job name: the CLI appends a generation after a
 	// reset, so the reset job starts from scratch.
 	Rename func(string) string
+
+	sysFuncs map[string]systemFunction // CREATE TEMPORARY SYSTEM FUNCTION, by folded name
 }
 
 // New makes a session over a catalog.
@@ -57,9 +59,7 @@ func New(cat *catalog.Manager, defaults map[string]string, conn connector.Contex
 	if _, ok := defaults["table.local-time-zone"]; !ok {
 		defaults["table.local-time-zone"] = "UTC"
 	}
-	s := &Session{Catalog: cat, Defaults: defaults, options: map[string]string{}, Conn: conn, Out: out, Now: time.Now}
-	s.registerCatalogFunctions()
-	return s
+	return &Session{Catalog: cat, Defaults: defaults, options: map[string]string{}, Conn: conn, Out: out, Now: time.Now}
 }
 
 // Option returns an option's value in force (SET, else default).
@@ -87,7 +87,7 @@ func (s *Session) env() (*function.Env, error) {
 	if err != nil {
 		return nil, fmt.Errorf("'table.local-time-zone' = '%s': %v", tz, err)
 	}
-	return &function.Env{Loc: loc, Now: s.Now}, nil
+	return &function.Env{Loc: loc, Now: s.Now, Functions: s.resolveFunction}, nil
 }
 
 func (s *Session) planner() (*planner.Planner, error) {

@@ -11,8 +11,7 @@ import (
 	"github.com/rtdw/rtdw/internal/sql/session"
 )
 
-// SHOW FUNCTIONS lists a user function once: it used to list both the
-// catalog's myf and the function registry's MYF.
+// SHOW FUNCTIONS lists each user function once, beside the built-ins.
 func TestShowFunctionsListsUserFunctionsOnce(t *testing.T) {
 	l, err := embedded.Open(embedded.Options{Dir: t.TempDir(), NoSync: true, RetentionInterval: -1})
 	if err != nil {
