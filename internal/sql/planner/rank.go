@@ -223,6 +223,9 @@ func (b *builder) rankFilter(r *rel, sel *ast.Select) (*rel, ast.Expr, error) {
 		name := b.opName("Deduplicate")
 		s := keyed.s.Process(name, exec.Dedup(spec)).Main()
 		out = &rel{keyed: keyed.keyed, fields: in.fields, mode: mode, s: s, node: nodeOf(fmt.Sprintf("Deduplicate(keep=[%s], key=[%s], order=[%s])", keep, strings.Join(colNames(in, p.partition), ", "), strings.ToUpper(timeName(tf.time))), mode, keyed.node)}
+		// One row per partition key: its unique key (a versioned view's
+		// primary key).
+		out.upsertKeys = append([]int(nil), p.partition...)
 	case win != nil:
 		if in.mode != connector.InsertOnly {
 			return nil, nil, errAt(p.at, "a window Top-N needs an insert-only input")

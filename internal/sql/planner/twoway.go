@@ -2,6 +2,7 @@ package planner
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -728,14 +729,17 @@ func (b *builder) versionedJoin(x *ast.Join, jt exec.JoinType, left *rel, tr *as
 	if err != nil {
 		return nil, errAt(tr, "%v", err)
 	}
-	if v != nil {
-		return nil, errAt(tr, "FOR SYSTEM_TIME AS OF needs a table, %s is a view", v.Path)
-	}
 	switch left.fields[ti].time {
 	case procTime:
+		if v != nil {
+			return nil, errAt(tr, "a lookup join (FOR SYSTEM_TIME AS OF a processing-time attribute) needs a table, %s is a view", v.Path)
+		}
 		return b.lookupJoin(x, jt, left, tr, t, on)
 	case rowTime:
-		return b.temporalJoin(x, jt, left, ti, tr, t, on)
+		if v != nil {
+			return b.versionedView(x, jt, left, ti, tr, v, on)
+		}
+		return b.versionedTable(x, jt, left, ti, tr, t, on)
 	}
 	return nil, errAt(tr.ForSystemTime, "%s is not a time attribute (declare it with PROCTIME() for a lookup join, or a WATERMARK for an event-time temporal join)", ast.Format(tr.ForSystemTime))
 }
@@ -821,10 +825,9 @@ func (b *builder) lookupJoin(x *ast.Join, jt exec.JoinType, left *rel, tr *ast.T
 	return b.dropHelpers(out, l, right, nl, len(rfields)), nil
 }
 
-// temporalJoin plans an event-time temporal join against a versioned
-// table (a primary key and a watermark): each left row joins the version
-// valid at its time, once the watermark passes it.
-func (b *builder) temporalJoin(x *ast.Join, jt exec.JoinType, left *rel, lt int, tr *ast.TableRef, t *catalog.Table, on ast.Expr) (*rel, error) {
+// versionedTable plans an event-time temporal join against a versioned
+// table: a PRIMARY KEY and a WATERMARK.
+func (b *builder) versionedTable(x *ast.Join, jt exec.JoinType, left *rel, lt int, tr *ast.TableRef, t *catalog.Table, on ast.Expr) (*rel, error) {
 	if len(t.PrimaryKey) == 0 || t.Watermark == nil {
 		return nil, errAt(tr, "an event-time temporal join needs a versioned table: %s must have a PRIMARY KEY and a WATERMARK", t.Path)
 	}
@@ -836,6 +839,40 @@ func (b *builder) temporalJoin(x *ast.Join, jt exec.JoinType, left *rel, lt int,
 	if err != nil {
 		return nil, err
 	}
+	pk := make([]int, len(t.PrimaryKey))
+	for i, k := range t.PrimaryKey {
+		if pk[i] = slices.IndexFunc(right.fields, func(f field) bool { return strings.EqualFold(f.name, k) }); pk[i] < 0 {
+			return nil, errAt(tr, "table %s: primary key column %s not found", t.Path, k)
+		}
+	}
+	return b.temporalJoin(x, jt, left, lt, right, pk, on)
+}
+
+// versionedView plans an event-time temporal join against a view whose
+// rows have a unique key and keep a rowtime attribute: Flink's versioned
+// view, a deduplication keeping each key's last row in event time
+// (ROW_NUMBER() OVER (PARTITION BY k ORDER BY t DESC) = 1), or a table
+// with a primary key seen through a view.
+func (b *builder) versionedView(x *ast.Join, jt exec.JoinType, left *rel, lt int, tr *ast.TableRef, v *catalog.View, on ast.Expr) (*rel, error) {
+	ref := *tr
+	ref.ForSystemTime = nil
+	right, err := b.view(&ref, v)
+	if err != nil {
+		return nil, err
+	}
+	if len(right.upsertKeys) == 0 {
+		return nil, errAt(tr, "Temporal Table Join requires primary key in versioned table, but no primary key can be found: view %s has no unique key (a versioned view keeps each key's last row: SELECT * FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY k ORDER BY t DESC) AS rn FROM ...) WHERE rn = 1)", v.Path)
+	}
+	if right.rowtime() < 0 {
+		return nil, errAt(tr, "Event-Time Temporal Table Join requires both primary key and row time attribute in versioned table, but no row time attribute can be found: view %s", v.Path)
+	}
+	return b.temporalJoin(x, jt, left, lt, right, right.upsertKeys, on)
+}
+
+// temporalJoin plans an event-time temporal join of left against the
+// versioned rows of right, whose unique key is pk: each left row joins
+// the version valid at its time, once the watermark passes it.
+func (b *builder) temporalJoin(x *ast.Join, jt exec.JoinType, left *rel, lt int, right *rel, pk []int, on ast.Expr) (*rel, error) {
 	eq, rest, err := b.equiKeys(on, left, right)
 	if err != nil {
 		return nil, err
@@ -844,10 +881,14 @@ func (b *builder) temporalJoin(x *ast.Join, jt exec.JoinType, left *rel, lt int,
 	// The equalities must cover the primary key, in its order.
 	var leftExprs, rightExprs []ast.Expr
 	var texts []string
-	for _, pk := range t.PrimaryKey {
+	for _, k := range pk {
 		found := false
 		for _, p := range eq {
-			if rr, ok := unparen(p.r).(*ast.ColumnRef); ok && strings.EqualFold(lastPart(rr), pk) {
+			rr, ok := unparen(p.r).(*ast.ColumnRef)
+			if !ok {
+				continue
+			}
+			if idx, path, err := expr.ResolveColumn(rr, right.columns()); err == nil && len(path) == 0 && idx == k {
 				leftExprs, rightExprs = append(leftExprs, p.l), append(rightExprs, p.r)
 				texts = append(texts, p.text)
 				found = true
@@ -855,7 +896,7 @@ func (b *builder) temporalJoin(x *ast.Join, jt exec.JoinType, left *rel, lt int,
 			}
 		}
 		if !found {
-			return nil, errAt(x, "an event-time temporal join's condition must equal the versioned table's primary key column %s", pk)
+			return nil, errAt(x, "an event-time temporal join's condition must equal the versioned table's primary key column %s", right.fields[k].name)
 		}
 	}
 	for _, p := range eq {
