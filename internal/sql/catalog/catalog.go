@@ -74,6 +74,27 @@ type View struct {
 	Query     string   // the query's SQL text
 	Comment   string
 	Temporary bool
+	// Scope is the current catalog and database when the view was
+	// created (Name empty): the query's unqualified names resolve there,
+	// wherever the view is used (Flink expands them at CREATE VIEW).
+	// Zero for views stored before it was kept: the current ones.
+	Scope Path
+}
+
+// Within qualifies a one- or two-part name in scope (a view's Scope):
+// the missing catalog (and database) are scope's. Names are unchanged
+// when scope is zero or the name has three parts.
+func Within(parts []string, scope Path) []string {
+	if scope.Catalog == "" {
+		return parts
+	}
+	switch len(parts) {
+	case 1:
+		return []string{scope.Catalog, scope.Database, parts[0]}
+	case 2:
+		return []string{scope.Catalog, parts[0], parts[1]}
+	}
+	return parts
 }
 
 // Function is CREATE FUNCTION name AS 'identifier': a Go function

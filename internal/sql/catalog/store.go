@@ -85,6 +85,9 @@ type viewDoc struct {
 	Columns []string `json:"columns,omitempty"`
 	Query   string   `json:"query"`
 	Comment string   `json:"comment,omitempty"`
+	// The catalog and database the query's names resolve in (View.Scope).
+	ScopeCatalog  string `json:"scope_catalog,omitempty"`
+	ScopeDatabase string `json:"scope_database,omitempty"`
 }
 
 type functionDoc struct {
@@ -151,7 +154,8 @@ func encodeCatalog(c *catState) ([]byte, error) {
 		}
 		for _, k := range sortedKeys(d.views) {
 			v := d.views[k]
-			dd.Views = append(dd.Views, viewDoc{Name: v.Path.Name, Columns: v.Columns, Query: v.Query, Comment: v.Comment})
+			dd.Views = append(dd.Views, viewDoc{Name: v.Path.Name, Columns: v.Columns, Query: v.Query, Comment: v.Comment,
+				ScopeCatalog: v.Scope.Catalog, ScopeDatabase: v.Scope.Database})
 		}
 		for _, k := range sortedKeys(d.funcs) {
 			f := d.funcs[k]
@@ -244,7 +248,8 @@ func decodeCatalog(data []byte) (*catState, error) {
 			if err := dup(vd.Name); err != nil {
 				return nil, err
 			}
-			d.views[fold(vd.Name)] = normView(&View{Path: path(vd.Name), Columns: vd.Columns, Query: vd.Query, Comment: vd.Comment})
+			d.views[fold(vd.Name)] = normView(&View{Path: path(vd.Name), Columns: vd.Columns, Query: vd.Query, Comment: vd.Comment,
+				Scope: Path{Catalog: vd.ScopeCatalog, Database: vd.ScopeDatabase}})
 		}
 		for _, fd := range dd.Functions {
 			k := fold(fd.Name)

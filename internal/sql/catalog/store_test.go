@@ -46,7 +46,7 @@ func TestPersistence(t *testing.T) {
 	mustOK(t, m.CreateDatabase(Database{Catalog: "lake", Name: "Dwd", Comment: "detail", Options: map[string]string{"owner": "me"}}, false))
 	tab := fullTable(Path{"Lake", "Dwd", "Orders"})
 	mustOK(t, m.CreateTable(tab, false))
-	view := View{Path: Path{"Lake", "Dwd", "V"}, Columns: []string{"a", "b"}, Query: "SELECT `id`, `dt` FROM `Orders`", Comment: "view"}
+	view := View{Path: Path{"Lake", "Dwd", "V"}, Columns: []string{"a", "b"}, Query: "SELECT `id`, `dt` FROM `Orders`", Comment: "view", Scope: Path{Catalog: "Lake", Database: "Dwd"}}
 	mustOK(t, m.CreateView(view, false))
 	fn := Function{Path: Path{"Lake", "Dwd", "Split"}, Class: "ik_analyze", Language: "GO"}
 	mustOK(t, m.CreateFunction(fn, false))

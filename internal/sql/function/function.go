@@ -27,9 +27,13 @@ type Env struct {
 	// Functions maps a call's name (its dotted parts, as written) to the
 	// registered function it calls: the session resolves CREATE FUNCTION
 	// names through its catalog, so a catalog function is callable only
-	// where Flink would find it. nil: built-ins and Go-registered
-	// functions only, by their last name part.
-	Functions func(parts []string) string
+	// where Flink would find it. catalog and database are where
+	// unqualified names resolve ("": the current ones). nil: built-ins
+	// and Go-registered functions only, by their last name part.
+	Functions func(parts []string, catalog, database string) string
+	// Catalog and Database, when set, are where a view's query was
+	// created: its function names resolve there.
+	Catalog, Database string
 }
 
 // Resolve returns the registry name of the function parts names (see
@@ -39,7 +43,7 @@ func (e *Env) Resolve(parts []string) string {
 		return ""
 	}
 	if e != nil && e.Functions != nil {
-		return e.Functions(parts)
+		return e.Functions(parts, e.Catalog, e.Database)
 	}
 	return parts[len(parts)-1]
 }

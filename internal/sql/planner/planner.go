@@ -112,6 +112,29 @@ type builder struct {
 	// largest value: rtdw applies one TTL to a whole join).
 	ttlHint time.Duration
 	pushes  []*pushedFilter // filters that may move into their sources
+	// scope is where unqualified names resolve while a view's query is
+	// planned: where the view was created (zero: the current database).
+	scope catalog.Path
+}
+
+// qualify resolves a table name in the current scope.
+func (b *builder) qualify(parts []string) (catalog.Path, error) {
+	return b.p.Catalog.Qualify(catalog.Within(parts, b.scope))
+}
+
+// inScope runs fn with names resolving where view v was created, as
+// Flink expands a view's names at CREATE VIEW.
+func (b *builder) inScope(v *catalog.View, fn func() error) error {
+	if v.Scope.Catalog == "" {
+		return fn()
+	}
+	scope, env := b.scope, b.p.Env
+	defer func() { b.scope, b.p.Env = scope, env }()
+	b.scope = v.Scope
+	e := *env
+	e.Catalog, e.Database = v.Scope.Catalog, v.Scope.Database
+	b.p.Env = &e
+	return fn()
 }
 
 // newBuilder starts the job of a statement; base is its stable name,

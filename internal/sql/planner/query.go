@@ -124,7 +124,7 @@ func (b *builder) tableRef(x *ast.TableRef, env *ctes) (*rel, error) {
 	for i, p := range x.Name.Parts {
 		parts[i] = p.Name
 	}
-	path, err := b.p.Catalog.Qualify(parts)
+	path, err := b.qualify(parts)
 	if err != nil {
 		return nil, errAt(x, "%v", err)
 	}
@@ -147,7 +147,11 @@ func (b *builder) view(x *ast.TableRef, v *catalog.View) (*rel, error) {
 	if err != nil {
 		return nil, errAt(x, "view %s: %v", v.Path, err)
 	}
-	r, err := b.query(q, nil)
+	var r *rel
+	err = b.inScope(v, func() (err error) {
+		r, err = b.query(q, nil)
+		return err
+	})
 	if err != nil {
 		return nil, errAt(x, "view %s: %v", v.Path, err)
 	}

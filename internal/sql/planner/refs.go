@@ -109,7 +109,7 @@ func (b *builder) collectView(n ast.ObjectName) {
 	for i, p := range n.Parts {
 		parts[i] = p.Name
 	}
-	path, err := b.p.Catalog.Qualify(parts)
+	path, err := b.qualify(parts)
 	if err != nil || b.refs.views[path.String()] {
 		return
 	}
@@ -122,7 +122,7 @@ func (b *builder) collectView(n ast.ObjectName) {
 		b.refs.add(c)
 	}
 	if q, err := parser.ParseQuery(v.Query); err == nil {
-		b.collectQuery(q)
+		_ = b.inScope(v, func() error { b.collectQuery(q); return nil })
 	} else {
 		b.refs.star = true // cannot tell: read everything
 	}

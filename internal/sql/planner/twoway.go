@@ -721,7 +721,7 @@ func (b *builder) versionedJoin(x *ast.Join, jt exec.JoinType, left *rel, tr *as
 	for i, p := range tr.Name.Parts {
 		parts[i] = p.Name
 	}
-	path, err := b.p.Catalog.Qualify(parts)
+	path, err := b.qualify(parts)
 	if err != nil {
 		return nil, errAt(tr, "%v", err)
 	}

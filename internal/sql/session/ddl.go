@@ -42,7 +42,9 @@ func (s *Session) ddl(st ast.Statement) error {
 		if err != nil {
 			return err
 		}
-		v := catalog.View{Path: p, Query: x.QueryText, Comment: x.Comment, Temporary: x.Temporary || s.TemporaryDDL}
+		cat, db := s.Catalog.Current()
+		v := catalog.View{Path: p, Query: x.QueryText, Comment: x.Comment, Temporary: x.Temporary || s.TemporaryDDL,
+			Scope: catalog.Path{Catalog: cat, Database: db}}
 		if v.Query == "" {
 			v.Query = ast.Format(x.Query)
 		}

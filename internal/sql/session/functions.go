@@ -73,8 +73,9 @@ func (s *Session) dropSystemFunction(x *ast.Drop) error {
 
 // resolveFunction is the planner's function.Env.Functions: the
 // registered name a call's name refers to, "" when a qualified name
-// names no catalog function (the call then fails to bind).
-func (s *Session) resolveFunction(parts []string) string {
+// names no catalog function (the call then fails to bind). Unqualified
+// catalog functions are those of cat.db ("": the current database).
+func (s *Session) resolveFunction(parts []string, cat, db string) string {
 	if len(parts) == 1 {
 		if f, ok := s.sysFuncs[strings.ToLower(parts[0])]; ok {
 			return simpleName(f.class)
@@ -83,7 +84,7 @@ func (s *Session) resolveFunction(parts []string) string {
 			return parts[0]
 		}
 	}
-	if p, err := s.Catalog.Qualify(parts); err == nil {
+	if p, err := s.Catalog.Qualify(catalog.Within(parts, catalog.Path{Catalog: cat, Database: db})); err == nil {
 		if f, ok := s.Catalog.GetFunction(p); ok {
 			return simpleName(f.Class)
 		}
