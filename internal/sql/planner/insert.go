@@ -2,12 +2,15 @@ package planner
 
 import (
 	"fmt"
+	"maps"
 	"strings"
 
 	"github.com/rtdw/rtdw/internal/row"
 	"github.com/rtdw/rtdw/internal/sql/ast"
+	"github.com/rtdw/rtdw/internal/sql/catalog"
 	"github.com/rtdw/rtdw/internal/sql/connector"
 	"github.com/rtdw/rtdw/internal/sql/expr"
+	"github.com/rtdw/rtdw/internal/stream"
 )
 
 // insert plans INSERT INTO table query: the query, a Calc casting its
@@ -45,10 +48,11 @@ func (b *builder) insert(ins *ast.Insert) error {
 	if err != nil {
 		return errAt(&ins.Table, "%v", err)
 	}
-	sink, err := f.NewSink(&b.conn, ct)
+	ps, err := b.sinkOf(ins, t, f, ct, opts)
 	if err != nil {
-		return errAt(&ins.Table, "%v", err) // the connector names the table
+		return err
 	}
+	sink := ps.sink
 	r, err := b.query(ins.Query, nil)
 	if err != nil {
 		return err
@@ -149,10 +153,64 @@ func (b *builder) insert(ins *ast.Insert) error {
 		// shuffle before an upsert sink); free when already partitioned.
 		r = b.keyBy(r, ct.PrimaryKey)
 	}
-	if err := sink.Attach(r.s); err != nil {
-		return errAt(&ins.Table, "table %s: %v", t.Path, err)
+	ps.inputs = append(ps.inputs, r)
+	return nil
+}
+
+// pendingSink is a table an INSERT of the job writes: the INSERTs of a
+// statement set into one table (with the same options) share one sink,
+// fed by the union of their rows, as Flink's sinks of one table write the
+// same place. Sinks attach when every INSERT is planned.
+type pendingSink struct {
+	at     *ast.Insert // the first INSERT into the table
+	path   catalog.Path
+	opts   map[string]string
+	sink   connector.Sink
+	text   string
+	inputs []*rel
+}
+
+// sinkOf returns the job's sink of table t with options opts, made by
+// the first INSERT into it.
+func (b *builder) sinkOf(ins *ast.Insert, t *catalog.Table, f *connector.Factory, ct *connector.Table, opts map[string]string) (*pendingSink, error) {
+	for _, ps := range b.pending {
+		if ps.path != t.Path {
+			continue
+		}
+		if !maps.Equal(ps.opts, opts) {
+			return nil, errAt(&ins.Table, "table %s is written twice in this job with different OPTIONS hints: write it with the same options, or in separate jobs", t.Path)
+		}
+		return ps, nil
 	}
-	b.sinks = append(b.sinks, nodeOf(fmt.Sprintf("Sink(table=[%s], fields=[%s], connector=[%s])", t.Path, strings.Join(sinkNames(sinkCols, nil), ", "), f.Name), r.mode, r.node))
+	sink, err := f.NewSink(&b.conn, ct)
+	if err != nil {
+		return nil, errAt(&ins.Table, "%v", err) // the connector names the table
+	}
+	text := fmt.Sprintf("Sink(table=[%s], fields=[%s], connector=[%s])", t.Path, strings.Join(sinkNames(ct.Schema.Columns(), nil), ", "), f.Name)
+	ps := &pendingSink{at: ins, path: t.Path, opts: opts, sink: sink, text: text}
+	b.pending = append(b.pending, ps)
+	return ps, nil
+}
+
+// attachSinks attaches each table's sink to its INSERTs' rows.
+func (b *builder) attachSinks() error {
+	for _, ps := range b.pending {
+		in := ps.inputs[0]
+		if len(ps.inputs) > 1 {
+			streams := make([]stream.Stream, len(ps.inputs))
+			nodes := make([]*pnode, len(ps.inputs))
+			mode := connector.InsertOnly
+			for i, r := range ps.inputs {
+				streams[i], nodes[i] = r.s, r.node
+				mode = max(mode, r.mode)
+			}
+			in = &rel{mode: mode, s: stream.Union(b.opName("Union"), streams...), node: nodeOf("Union(all=[true])", mode, nodes...)}
+		}
+		if err := ps.sink.Attach(in.s); err != nil {
+			return errAt(&ps.at.Table, "table %s: %v", ps.path, err)
+		}
+		b.sinks = append(b.sinks, nodeOf(ps.text, in.mode, in.node))
+	}
 	return nil
 }
 

@@ -112,6 +112,7 @@ type builder struct {
 	// largest value: rtdw applies one TTL to a whole join).
 	ttlHint time.Duration
 	pushes  []*pushedFilter // filters that may move into their sources
+	pending []*pendingSink // the tables the job's INSERTs write
 	// scope is where unqualified names resolve while a view's query is
 	// planned: where the view was created (zero: the current database).
 	scope catalog.Path
@@ -188,6 +189,9 @@ func (p *Planner) PlanInsert(ins *ast.Insert) (*Job, error) {
 	if err := b.insert(ins); err != nil {
 		return nil, err
 	}
+	if err := b.attachSinks(); err != nil {
+		return nil, err
+	}
 	if err := b.validate(); err != nil {
 		return nil, err
 	}
@@ -210,6 +214,9 @@ func (p *Planner) PlanStatementSet(set *ast.StatementSet) (*Job, error) {
 		if err := b.insert(ins); err != nil {
 			return nil, err
 		}
+	}
+	if err := b.attachSinks(); err != nil {
+		return nil, err
 	}
 	if err := b.validate(); err != nil {
 		return nil, err
