@@ -379,17 +379,65 @@ func parseTimestampLTZ(s string, sep byte, loc *time.Location) (millis int64, na
 }
 
 // LocalToInstant converts a wall-clock TIMESTAMP (millis read as UTC) in
-// zone loc (nil: UTC) to the epoch milliseconds of that instant. In a
-// daylight-saving gap or overlap Go's time.Date picks the offset.
+// zone loc (nil: UTC) to the epoch milliseconds of that instant, as
+// java.time's LocalDateTime.atZone (Flink's casts and parsers): a wall
+// time that occurs twice (clocks set back) is the earlier instant, one
+// that never occurs (clocks set forward) moves later by the gap's length.
 func LocalToInstant(millis int64, loc *time.Location) int64 {
 	if loc == nil || loc == time.UTC {
 		return millis
 	}
-	days := floorDiv(millis, MillisPerDay)
-	msOfDay := millis - days*MillisPerDay
-	y, m, d := CivilFromDays(days)
-	t := time.Date(y, time.Month(m), d, int(msOfDay/3_600_000), int(msOfDay/60_000%60), int(msOfDay/1000%60), 0, loc)
-	return t.Unix()*1000 + msOfDay%1000
+	secs := floorDiv(millis, 1000)
+	return localSecondsToInstant(secs, loc)*1000 + (millis - secs*1000)
+}
+
+// zoneOffset is loc's UTC offset in seconds at instant t (epoch seconds).
+func zoneOffset(t int64, loc *time.Location) int64 {
+	_, off := time.Unix(t, 0).In(loc).Zone()
+	return int64(off)
+}
+
+// localSecondsToInstant is LocalToInstant in seconds.
+func localSecondsToInstant(l int64, loc *time.Location) int64 {
+	o := zoneOffset(l-zoneOffset(l, loc), loc)
+	t := l - o
+	if zoneOffset(t, loc) == o && zoneOffset(t-86400, loc) == o && zoneOffset(t+86400, loc) == o {
+		return t // no change of offset within a day: the one instant
+	}
+	// Near a change: try the offsets of t's zone period and of the
+	// periods either side; a wall time valid with several (an overlap)
+	// is the earliest instant.
+	start, end := time.Unix(t, 0).In(loc).ZoneBounds()
+	var bounds []int64
+	if !start.IsZero() {
+		bounds = append(bounds, start.Unix())
+	}
+	if !end.IsZero() {
+		bounds = append(bounds, end.Unix())
+	}
+	cands := []int64{zoneOffset(t, loc)}
+	for _, b := range bounds {
+		cands = append(cands, zoneOffset(b-1, loc), zoneOffset(b, loc))
+	}
+	found := false
+	best := int64(0)
+	for _, c := range cands {
+		if i := l - c; zoneOffset(i, loc) == c && (!found || i < best) {
+			best, found = i, true
+		}
+	}
+	if found {
+		return best
+	}
+	// A gap: the wall times from b+before to b+after do not occur; l
+	// keeps the offset before the change, so it moves later by the gap.
+	for _, b := range bounds {
+		before, after := zoneOffset(b-1, loc), zoneOffset(b, loc)
+		if after > before && b+before <= l && l < b+after {
+			return l - before
+		}
+	}
+	return t
 }
 
 // InstantToLocal converts an instant (epoch milliseconds) to the wall-clock

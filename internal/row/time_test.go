@@ -237,3 +237,40 @@ func TestParseTimestampLTZBounds(t *testing.T) {
 		}
 	}
 }
+
+// Wall times in a daylight-saving gap or overlap map as java.time's
+// LocalDateTime.atZone does (Flink's casts): a gap moves later by its
+// length, an overlap takes the earlier offset. Expected instants are the
+// ones Flink gives (the audit's repros, checked with the zone rules).
+func TestLocalToInstantGapsAndOverlaps(t *testing.T) {
+	for _, tc := range []struct {
+		zone      string
+		wall, utc [6]int
+	}{
+		// New York springs forward at 02:00 EST (-5) to 03:00 EDT (-4).
+		{"America/New_York", [6]int{2024, 3, 10, 2, 30, 0}, [6]int{2024, 3, 10, 7, 30, 0}},
+		{"America/New_York", [6]int{2024, 3, 10, 1, 59, 59}, [6]int{2024, 3, 10, 6, 59, 59}},
+		{"America/New_York", [6]int{2024, 3, 10, 3, 0, 0}, [6]int{2024, 3, 10, 7, 0, 0}},
+		// ... and falls back at 02:00 EDT to 01:00 EST: 01:30 twice.
+		{"America/New_York", [6]int{2024, 11, 3, 1, 30, 0}, [6]int{2024, 11, 3, 5, 30, 0}},
+		// Berlin falls back at 03:00 CEST (+2) to 02:00 CET (+1).
+		{"Europe/Berlin", [6]int{2024, 10, 27, 2, 30, 0}, [6]int{2024, 10, 27, 0, 30, 0}},
+		{"Europe/Berlin", [6]int{2024, 3, 31, 2, 30, 0}, [6]int{2024, 3, 31, 1, 30, 0}},
+		// Sao Paulo (2018) sprang forward at midnight: the day starts at 01:00.
+		{"America/Sao_Paulo", [6]int{2018, 11, 4, 0, 0, 0}, [6]int{2018, 11, 4, 3, 0, 0}},
+		// Lord Howe changes by half an hour.
+		{"Australia/Lord_Howe", [6]int{2024, 10, 6, 2, 15, 0}, [6]int{2024, 10, 5, 15, 45, 0}},
+		// Samoa skipped 2011-12-30 entirely (-10 to +14).
+		{"Pacific/Apia", [6]int{2011, 12, 30, 12, 0, 0}, [6]int{2011, 12, 30, 22, 0, 0}},
+	} {
+		loc, err := time.LoadLocation(tc.zone)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w, _ := TimestampOfCivil(tc.wall[0], tc.wall[1], tc.wall[2], tc.wall[3], tc.wall[4], tc.wall[5], 0)
+		u, _ := TimestampOfCivil(tc.utc[0], tc.utc[1], tc.utc[2], tc.utc[3], tc.utc[4], tc.utc[5], 0)
+		if got := LocalToInstant(w+123, loc); got != u+123 {
+			t.Errorf("%s %v: %s, want %s", tc.zone, tc.wall, time.UnixMilli(got).UTC(), time.UnixMilli(u+123).UTC())
+		}
+	}
+}

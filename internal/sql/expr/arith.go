@@ -516,7 +516,6 @@ func (c *compiler) temporalArith(n *ast.Binary, op string, l, r *Compiled) (*Com
 // operand.
 func (c *compiler) datetimePlus(n ast.Node, dt, it row.Type, neg, swapped bool) (binFn, error) {
 	ym := it.Kind == row.KindIntervalYearMonth
-	loc := locOf(c.env)
 	var f func(v row.Value, d int64) row.Value
 	switch dt.Kind {
 	case row.KindDate:
@@ -546,9 +545,10 @@ func (c *compiler) datetimePlus(n ast.Node, dt, it row.Type, neg, swapped bool) 
 		}
 	case row.KindTimestampLTZ:
 		if ym {
+			// Months go onto the instant's UTC date: Flink's ADD_MONTHS
+			// on the epoch milliseconds, whatever the session zone.
 			f = func(v row.Value, m int64) row.Value {
-				local := addMonthsMillis(row.InstantToLocal(v.Millis(), loc), m)
-				return row.TimestampLTZ(row.LocalToInstant(local, loc), v.NanosOfMilli())
+				return row.TimestampLTZ(addMonthsMillis(v.Millis(), m), v.NanosOfMilli())
 			}
 		} else {
 			f = func(v row.Value, ms int64) row.Value { return row.TimestampLTZ(v.Millis()+ms, v.NanosOfMilli()) }

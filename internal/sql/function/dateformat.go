@@ -698,6 +698,17 @@ func lookupZone(id string) (*time.Location, error) {
 	return loc, nil
 }
 
+// SessionZone reads 'table.local-time-zone' as Flink's TableConfig: a
+// region ('America/Los_Angeles'), UTC, or a custom id ('GMT-08:00');
+// Java's short ids ('PST') and 'UTC+8' are refused with Flink's message.
+func SessionZone(id string) (*time.Location, error) {
+	up := strings.ToUpper(id)
+	if _, short := javaShortIDs[up]; short || strings.HasPrefix(up, "UTC+") || strings.HasPrefix(up, "UTC-") {
+		return nil, fmt.Errorf("The supported Zone ID is either a full name such as 'America/Los_Angeles', or a custom timezone id such as 'GMT-08:00', but configured Zone ID is '%s'.", id)
+	}
+	return loadZone(id)
+}
+
 func loadZone(id string) (*time.Location, error) {
 	if s, ok := javaShortIDs[id]; ok {
 		id = s

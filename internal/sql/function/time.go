@@ -148,20 +148,31 @@ func addMonthsMillis(ms, months int64) int64 {
 }
 
 // subtractMonths is the number of whole months from t1 to t0 (signed),
-// as Flink's (Calcite's) TIMESTAMPDIFF: Jan 31 to Feb 28 is one month.
+// as Flink's (Calcite's) DateTimeUtils.subtractMonths behind TIMESTAMPDIFF:
+// the months between the dates (Jan 31 to Feb 28 is one month), one less
+// when t0's date is t1's plus those months but its time of day is
+// earlier. Like Flink's, it is not symmetric: 2024-02-29 10:00 to
+// 2024-01-31 11:00 is -1 month, the other way round 0.
 func subtractMonths(t0, t1 int64) int64 {
-	if t0 < t1 {
-		return -subtractMonths(t1, t0)
-	}
 	d0, d1 := floorDiv(t0, row.MillisPerDay), floorDiv(t1, row.MillisPerDay)
 	ms0, ms1 := t0-d0*row.MillisPerDay, t1-d1*row.MillisPerDay
+	m := subtractMonthsDays(d0, d1)
+	if addMonthsDays(d1, m) == d0 && ms0 < ms1 {
+		m--
+	}
+	return m
+}
+
+// subtractMonthsDays is the months from date d1 to date d0: the most m
+// with d1 plus m months not after d0 (negated when d0 is before d1).
+func subtractMonthsDays(d0, d1 int64) int64 {
+	if d0 < d1 {
+		return -subtractMonthsDays(d1, d0)
+	}
 	y0, m0, _ := row.CivilFromDays(d0)
 	y1, m1, _ := row.CivilFromDays(d1)
 	m := int64(y0-y1)*12 + int64(m0-m1)
 	if addMonthsDays(d1, m) > d0 {
-		m--
-	}
-	if addMonthsDays(d1, m) == d0 && ms0 < ms1 {
 		m--
 	}
 	return m
@@ -452,8 +463,8 @@ func bindTimestampAdd(env *Env, args []Arg) (Bound, error) {
 	switch t.Kind {
 	case row.KindDate:
 		out = row.DateType
-		if !dateUnit {
-			out = row.TimestampOf(up)
+		if !dateUnit { // Flink's TIMESTAMP of a DATE is TIMESTAMP(6)
+			out = row.TimestampOf(max(6, up))
 		}
 	case row.KindTime:
 		if dateUnit || subMilli > 0 {
@@ -475,7 +486,12 @@ func bindTimestampAdd(env *Env, args []Arg) (Bound, error) {
 		}
 		n, v := a[1].Int64(), a[2]
 		k := v.Kind()
-		if k == row.KindTimestampLTZ && !isMonth {
+		if k == row.KindTimestampLTZ {
+			// Months too are added to the instant's UTC date, as Flink's
+			// ADD_MONTHS on the epoch milliseconds.
+			if isMonth {
+				return row.TimestampLTZ(addMonthsMillis(v.Millis(), n*months), v.NanosOfMilli()), nil
+			}
 			return addFixed(row.TimestampLTZ, v.Millis(), v.NanosOfMilli(), n, unitMs, subMilli), nil
 		}
 		ms, ns := local(v, loc)
@@ -490,8 +506,6 @@ func bindTimestampAdd(env *Env, args []Arg) (Bound, error) {
 			return row.Date(int32(floorDiv(r.Millis(), row.MillisPerDay))), nil
 		case k == row.KindTime:
 			return row.Time(floorMod(r.Millis(), row.MillisPerDay)*row.NanosPerMilli + int64(r.NanosOfMilli())), nil
-		case k == row.KindTimestampLTZ:
-			return row.TimestampLTZ(row.LocalToInstant(r.Millis(), loc), r.NanosOfMilli()), nil
 		}
 		return r, nil
 	}}, nil
@@ -519,14 +533,20 @@ func bindTimestampDiff(env *Env, args []Arg) (Bound, error) {
 		return Bound{}, fmt.Errorf("TIMESTAMPDIFF: unit %s is not supported (YEAR, QUARTER, MONTH, WEEK, DAY, HOUR, MINUTE, SECOND, MILLISECOND)", unit)
 	}
 	loc := locOf(env)
-	both := args[1].Type.Kind == row.KindTimestampLTZ && args[2].Type.Kind == row.KindTimestampLTZ
+	ltz1, ltz2 := args[1].Type.Kind == row.KindTimestampLTZ, args[2].Type.Kind == row.KindTimestampLTZ
+	if ltz1 != ltz2 {
+		return Bound{}, fmt.Errorf("TIMESTAMPDIFF: TIMESTAMP_LTZ only supports diff between the same type, got %s and %s", args[1].Type.WithNotNull(false), args[2].Type.WithNotNull(false))
+	}
+	// Two TIMESTAMP_LTZ differ by their instants; months count on their
+	// UTC dates, as Flink's SUBTRACT_MONTHS on the epoch milliseconds.
+	both := ltz1 && ltz2
 	return Bound{Type: withNull(row.IntType, args[1].Type.Nullable() || args[2].Type.Nullable()), NullIfAnyNull: true,
 		Eval: func(a []row.Value) (row.Value, error) {
 			if a[1].IsNull() || a[2].IsNull() {
 				return null, nil
 			}
 			var t1, t2 int64
-			if both && !isMonth {
+			if both {
 				t1, t2 = a[1].Millis(), a[2].Millis()
 			} else {
 				t1, _ = local(a[1], loc)
@@ -712,7 +732,6 @@ const (
 
 func bindToTimestampLTZ(env *Env, args []Arg) (Bound, error) {
 	out := withNull(row.TimestampLTZOf(3), true)
-	loc := locOf(env)
 	numeric := len(args) >= 1 && (args[0].Type.IsNumeric() || isNullT(args[0].Type) && len(args) == 2 && args[1].Type.IsInteger())
 	if numeric {
 		s := sig{"(NUMERIC[, INT])", 1, cls(isNumT, isIntT), false}
@@ -763,7 +782,7 @@ func bindToTimestampLTZ(env *Env, args []Arg) (Bound, error) {
 		if hasNull(a) {
 			return null, nil
 		}
-		z := loc
+		z := time.UTC // Flink's default zone for the text, not the session's
 		if len(a) == 3 {
 			l, err := getZ(a[2].Str())
 			if err != nil {

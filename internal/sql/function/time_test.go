@@ -123,9 +123,12 @@ func TestToTimestampLTZ(t *testing.T) {
 		c("TO_TIMESTAMP_LTZ", row.TimestampLTZ(1700000000500, 0), f(1700000000.5), i(0)),
 		c("TO_TIMESTAMP_LTZ", nl, bi(1e15), i(0)), // beyond year 9999
 		c("TO_TIMESTAMP_LTZ", nl, nl, i(3)),
-		c("TO_TIMESTAMP_LTZ", inst, s("2023-11-15 06:13:20")),
+		// Text is read in UTC unless a zone is given (Flink's
+		// ToTimestampLtzFunction), whatever the session zone.
+		c("TO_TIMESTAMP_LTZ", inst, s("2023-11-14 22:13:20")),
 		c("TO_TIMESTAMP_LTZ", inst, s("2023-11-14 22:13:20"), s("yyyy-MM-dd HH:mm:ss"), s("UTC")),
-		c("TO_TIMESTAMP_LTZ", inst, s("15/11/2023 06:13:20"), s("dd/MM/yyyy HH:mm:ss")),
+		c("TO_TIMESTAMP_LTZ", inst, s("2023-11-15 06:13:20"), s("yyyy-MM-dd HH:mm:ss"), s("Asia/Shanghai")),
+		c("TO_TIMESTAMP_LTZ", inst, s("14/11/2023 22:13:20"), s("dd/MM/yyyy HH:mm:ss")),
 		c("TO_TIMESTAMP_LTZ", inst, s("2023-11-14T22:13:20Z"), s("yyyy-MM-dd'T'HH:mm:ssX")),
 		c("TO_TIMESTAMP_LTZ", nl, s("nope"), s("yyyy")),
 	})
@@ -261,11 +264,31 @@ func TestTimestampAddDiff(t *testing.T) {
 		c("TIMESTAMPDIFF", i(36), u("HOUR"), date("2024-01-01"), ts("2024-01-02 12:00:00")),
 		c("TIMESTAMPDIFF", i(1), u("DAY"), ltz("2024-01-01 00:00:00"), ltz("2024-01-02 00:00:00")),
 		c("TIMESTAMPDIFF", nl, u("DAY"), nl, ts("2024-01-02 00:00:00")),
+		// Flink's DateTimeUtils.subtractMonths is not symmetric: backwards,
+		// the months of the dates count, then one less when the date is
+		// reached but the time of day is earlier.
+		c("TIMESTAMPDIFF", i(-1), u("MONTH"), ts("2024-02-29 10:00:00"), ts("2024-01-31 11:00:00")),
+		c("TIMESTAMPDIFF", i(0), u("MONTH"), ts("2024-01-31 11:00:00"), ts("2024-02-29 10:00:00")),
+		c("TIMESTAMPDIFF", i(-1), u("MONTH"), ts("2024-02-15 09:59:59"), ts("2024-01-15 10:00:00")),
+		c("TIMESTAMPDIFF", i(0), u("MONTH"), ts("2024-01-15 10:00:00"), ts("2024-02-15 09:59:59")),
+		c("TIMESTAMPDIFF", i(-2), u("MONTH"), ts("2024-03-15 10:00:00"), ts("2024-01-15 10:00:00")),
 	})
 	runCases(t, shEnv, []tcase{
-		// 2024-01-30 16:30 UTC is 2024-01-31 00:30 in Shanghai: plus a month is 2024-02-29 00:30 there.
-		c("TIMESTAMPADD", ltz("2024-02-28 16:30:00"), u("MONTH"), i(1), ltz("2024-01-30 16:30:00")),
+		// Months go onto the instant's UTC date (Flink's ADD_MONTHS on the
+		// epoch milliseconds), not Shanghai's: 2024-01-30 16:30Z is
+		// 2024-01-31 00:30 in Shanghai, yet plus a month is 2024-02-29 16:30Z.
+		c("TIMESTAMPADD", ltz("2024-02-29 16:30:00"), u("MONTH"), i(1), ltz("2024-01-30 16:30:00")),
+		// ... and TIMESTAMPDIFF counts them there: 2024-01-30 21:00Z to
+		// 2024-02-28 22:00Z is no whole month, though in Shanghai it is
+		// 2024-01-31 05:00 to 2024-02-29 06:00 (one month on its dates).
+		c("TIMESTAMPDIFF", i(0), u("MONTH"), ltz("2024-01-30 21:00:00"), ltz("2024-02-28 22:00:00")),
 	})
+	hourU := s("HOUR")
+	if got := bind(t, utcEnv, "TIMESTAMPADD", Arg{Type: row.StringType, Const: &hourU}, Arg{Type: row.IntType}, Arg{Type: row.DateType}).Type.String(); got != "TIMESTAMP(6)" {
+		t.Errorf("TIMESTAMPADD(HOUR, INT, DATE) type %s, want Flink's TIMESTAMP(6)", got)
+	}
+	errContains(t, bindErr(t, "TIMESTAMPDIFF", Arg{Type: row.StringType, Const: &hourU}, Arg{Type: row.TimestampLTZOf(3)}, Arg{Type: row.TimestampOf(3)}),
+		"TIMESTAMP_LTZ only supports diff between the same type")
 	dayU := s("DAY")
 	bd := bind(t, utcEnv, "TIMESTAMPADD", Arg{Type: row.StringType, Const: &dayU}, Arg{Type: row.IntType}, Arg{Type: row.DateType.WithNotNull(true)})
 	if bd.Type.String() != "DATE" {

@@ -83,7 +83,7 @@ func (s *Session) allOptions() map[string]string {
 
 func (s *Session) env() (*function.Env, error) {
 	tz := s.Option("table.local-time-zone")
-	loc, err := time.LoadLocation(tz)
+	loc, err := function.SessionZone(tz)
 	if err != nil {
 		return nil, fmt.Errorf("'table.local-time-zone' = '%s': %v", tz, err)
 	}
@@ -150,8 +150,8 @@ func (s *Session) statement(st ast.Statement, mode Mode, out *Script, names map[
 			return nil
 		}
 		if x.Key == "table.local-time-zone" {
-			if _, err := time.LoadLocation(x.Value); err != nil {
-				return errAt(x, "'table.local-time-zone' = '%s': unknown time zone", x.Value)
+			if _, err := function.SessionZone(x.Value); err != nil {
+				return errAt(x, "'table.local-time-zone' = '%s': %v", x.Value, err)
 			}
 		}
 		s.options[x.Key] = x.Value
