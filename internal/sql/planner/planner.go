@@ -112,7 +112,7 @@ type builder struct {
 	// largest value: rtdw applies one TTL to a whole join).
 	ttlHint time.Duration
 	pushes  []*pushedFilter // filters that may move into their sources
-	pending []*pendingSink // the tables the job's INSERTs write
+	pending []*pendingSink  // the tables the job's INSERTs write
 	// scope is where unqualified names resolve while a view's query is
 	// planned: where the view was created (zero: the current database).
 	scope catalog.Path
