@@ -1,6 +1,7 @@
 package exec
 
 import (
+	"bytes"
 	"cmp"
 	"encoding/binary"
 	"fmt"
@@ -80,7 +81,9 @@ func (s OverSpec) Validate() error {
 // purged. Input must be insert-only (as Flink): -U/-D rows are
 // dead-lettered ("retract_unsupported"). At the end of a drained input
 // the buffered rows are emitted as if the watermark had passed them,
-// without being consumed (a later run continues).
+// without being consumed (a later run continues); each row remembers
+// what it emitted, and is not emitted again (at another end of input,
+// or when the watermark passes it) unless its result changed.
 func OverAgg(spec OverSpec) stream.Factory {
 	return func() stream.Operator {
 		return &overAgg{spec: spec, calls: newWindowCalls(spec.Calls)}
@@ -101,6 +104,9 @@ type overGroup struct {
 type overPending struct {
 	ts   int64
 	rows [][]row.Value
+	// sent: per row, the output emitted at an end of input (row.AppendKey
+	// of its values), nil when none; nil when no row was sent.
+	sent [][]byte
 }
 
 type overAgg struct {
@@ -119,6 +125,7 @@ type overAgg struct {
 	dry     map[uint64]overFrameRow // end-of-input overlay of frame writes
 	isDry   bool
 	results []row.Value
+	rowKey  []byte
 	out     row.Row
 	rec     stream.Record
 	buf     []byte
@@ -163,7 +170,7 @@ func (o *overAgg) Process(rec *stream.Record, out stream.Emitter) error {
 			return err
 		}
 		e.dirty, e.used = true, true
-		return o.process(rec.Key, e.v, o.ctx.Now().UnixMilli(), [][]row.Value{in.Values}, rec.Time, out)
+		return o.process(rec.Key, e.v, o.ctx.Now().UnixMilli(), [][]row.Value{in.Values}, nil, rec.Time, out)
 	}
 	ts, err := windowTimeOf(in, o.spec.TimeCol, "over_agg")
 	if err != nil {
@@ -185,7 +192,11 @@ func (o *overAgg) Process(rec *stream.Record, out stream.Emitter) error {
 			return err
 		}
 	}
-	g.pending[i].rows = append(g.pending[i].rows, slices.Clone(in.Values))
+	p := &g.pending[i]
+	p.rows = append(p.rows, slices.Clone(in.Values))
+	if p.sent != nil {
+		p.sent = append(p.sent, nil)
+	}
 	e.dirty, e.used = true, true
 	return nil
 }
@@ -225,7 +236,7 @@ func (o *overAgg) OnTimer(_ state.TimeDomain, ts int64, key []byte, out stream.E
 		p := g.pending[0]
 		g.pending = g.pending[1:]
 		e.dirty = true
-		if err := o.process(key, g, p.ts, p.rows, p.ts, out); err != nil {
+		if err := o.process(key, g, p.ts, p.rows, p.sent, p.ts, out); err != nil {
 			return err
 		}
 	}
@@ -247,9 +258,16 @@ func (o *overAgg) OnTimer(_ state.TimeDomain, ts int64, key []byte, out stream.E
 
 // process computes and emits the results of rows, all of time ts, timed
 // recTime (the rowtime, or the input record's time in processing time).
-func (o *overAgg) process(key []byte, g *overGroup, ts int64, rows [][]row.Value, recTime int64, out stream.Emitter) error {
+// sent, when not nil, holds per row what an end of input emitted.
+func (o *overAgg) process(key []byte, g *overGroup, ts int64, rows [][]row.Value, sent [][]byte, recTime int64, out stream.Emitter) error {
+	sentOf := func(i int) *[]byte {
+		if sent == nil {
+			return nil
+		}
+		return &sent[i]
+	}
 	if o.spec.Rows {
-		for _, r := range rows {
+		for i, r := range rows {
 			ok, err := o.add(key, g, r, ts)
 			if err != nil {
 				return err
@@ -272,7 +290,7 @@ func (o *overAgg) process(key []byte, g *overGroup, ts int64, rows [][]row.Value
 					}
 				}
 			}
-			o.emit(key, g, r, recTime, out)
+			o.emit(key, g, r, recTime, out, sentOf(i))
 		}
 		g.lastTs = ts
 		return nil
@@ -287,14 +305,14 @@ func (o *overAgg) process(key []byte, g *overGroup, ts int64, rows [][]row.Value
 			}
 		}
 	}
-	kept := rows[:0:0]
-	for _, r := range rows {
+	var kept []int
+	for i, r := range rows {
 		ok, err := o.add(key, g, r, ts)
 		if err != nil {
 			return err
 		}
 		if ok {
-			kept = append(kept, r)
+			kept = append(kept, i)
 			if o.bounded {
 				if err := o.push(key, g, ts, r); err != nil {
 					return err
@@ -307,8 +325,8 @@ func (o *overAgg) process(key []byte, g *overGroup, ts int64, rows [][]row.Value
 			return err
 		}
 	}
-	for _, r := range kept {
-		o.emit(key, g, r, recTime, out)
+	for _, i := range kept {
+		o.emit(key, g, rows[i], recTime, out, sentOf(i))
 	}
 	g.lastTs = ts
 	if o.bounded && !o.isDry {
@@ -336,12 +354,24 @@ func (o *overAgg) add(key []byte, g *overGroup, r []row.Value, ts int64) (bool, 
 	return err == nil, err
 }
 
-func (o *overAgg) emit(key []byte, g *overGroup, r []row.Value, recTime int64, out stream.Emitter) {
+// emit emits a row's result. sent, when not nil, is what an end of input
+// emitted for the row: the same result is not emitted again, and an end
+// of input records what it emits.
+func (o *overAgg) emit(key []byte, g *overGroup, r []row.Value, recTime int64, out stream.Emitter, sent *[]byte) {
 	vals := append(o.out.Values[:0], r...)
 	for _, a := range g.accs {
 		vals = append(vals, a.Result())
 	}
 	o.out.Kind, o.out.Values = row.Insert, vals
+	if sent != nil {
+		o.rowKey = row.AppendKey(o.rowKey[:0], vals...)
+		if *sent != nil && bytes.Equal(*sent, o.rowKey) {
+			return
+		}
+		if o.isDry {
+			*sent = slices.Clone(o.rowKey)
+		}
+	}
 	o.rec = stream.Record{Key: key, Time: recTime, Row: &o.out}
 	out.Emit(0, &o.rec)
 }
@@ -447,6 +477,12 @@ func (o *overAgg) OnEndOfInputTimer(d state.TimeDomain, _ int64, key []byte, out
 	if err != nil || e == nil || len(e.v.pending) == 0 {
 		return err
 	}
+	e.dirty = true // the rows remember what they emit
+	for i := range e.v.pending {
+		if p := &e.v.pending[i]; p.sent == nil {
+			p.sent = make([][]byte, len(p.rows))
+		}
+	}
 	g := *e.v
 	g.accs = make([]aggfn.Acc, len(e.v.accs))
 	for i, a := range e.v.accs {
@@ -459,7 +495,7 @@ func (o *overAgg) OnEndOfInputTimer(d state.TimeDomain, _ int64, key []byte, out
 	o.isDry, o.dry = true, map[uint64]overFrameRow{}
 	defer func() { o.isDry, o.dry = false, nil }()
 	for _, p := range g.pending {
-		if err := o.process(key, &g, p.ts, p.rows, p.ts, out); err != nil {
+		if err := o.process(key, &g, p.ts, p.rows, p.sent, p.ts, out); err != nil {
 			return err
 		}
 	}
@@ -486,13 +522,18 @@ func (o *overAgg) flush(e *windowEntry[*overGroup]) error {
 	return nil
 }
 
-// State layout of a partition: version 1, lastTs, head, next, headTs,
+// State layout of a partition: version 2, lastTs, head, next, headTs,
 // the accumulators, then the buffered rows: the number of times, and per
-// time the time, the number of rows and each row's values.
-const overGroupV1 = 1
+// time the time, the number of rows and each row's values followed by
+// the length and bytes of what an end of input emitted for it (0: none).
+// Version 1 had no emitted outputs.
+const (
+	overGroupV1 = 1
+	overGroupV2 = 2
+)
 
 func (o *overAgg) encode(g *overGroup) []byte {
-	b := append(o.buf[:0], overGroupV1)
+	b := append(o.buf[:0], overGroupV2)
 	b = binary.AppendVarint(b, g.lastTs)
 	b = binary.AppendUvarint(b, g.head)
 	b = binary.AppendUvarint(b, g.next)
@@ -502,8 +543,14 @@ func (o *overAgg) encode(g *overGroup) []byte {
 	for _, p := range g.pending {
 		b = binary.AppendVarint(b, p.ts)
 		b = binary.AppendUvarint(b, uint64(len(p.rows)))
-		for _, r := range p.rows {
+		for i, r := range p.rows {
 			b = windowAppendValues(b, r)
+			var sent []byte
+			if p.sent != nil {
+				sent = p.sent[i]
+			}
+			b = binary.AppendUvarint(b, uint64(len(sent)))
+			b = append(b, sent...)
 		}
 	}
 	o.buf = b
@@ -512,7 +559,8 @@ func (o *overAgg) encode(g *overGroup) []byte {
 
 func (o *overAgg) decode(raw []byte) (*overGroup, error) {
 	r := stateReader{b: raw}
-	if v := r.byte1(); r.err == nil && v != overGroupV1 {
+	v := r.byte1()
+	if r.err == nil && v != overGroupV1 && v != overGroupV2 {
 		return nil, fmt.Errorf("%w: over state version %d", errCorruptState, v)
 	}
 	g := &overGroup{lastTs: r.varint(), head: r.uvarint(), next: r.uvarint(), headTs: r.varint()}
@@ -532,6 +580,22 @@ func (o *overAgg) decode(raw []byte) (*overGroup, error) {
 		}
 		for range m {
 			p.rows = append(p.rows, windowReadValues(&r))
+			if v == overGroupV1 {
+				continue
+			}
+			n := r.uvarint()
+			if r.err != nil || n > uint64(len(r.b)) {
+				return nil, errCorruptState
+			}
+			if n > 0 {
+				if p.sent == nil {
+					p.sent = make([][]byte, len(p.rows)-1, m)
+				}
+				p.sent = append(p.sent, slices.Clone(r.b[:n]))
+				r.b = r.b[n:]
+			} else if p.sent != nil {
+				p.sent = append(p.sent, nil)
+			}
 		}
 		g.pending = append(g.pending, p)
 	}
