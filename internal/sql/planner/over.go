@@ -22,23 +22,18 @@ func (b *builder) overAggregate(sel *ast.Select, r *rel, where ast.Expr, items [
 	if r.mode != connector.InsertOnly {
 		return nil, errAt(overs[0], "OVER aggregations need an insert-only input, but the input is a %s changelog", r.mode)
 	}
-	spec := overs[0].Over.Spec
-	if spec == nil {
-		if name := overs[0].Over.WindowName; name != "" {
-			for _, w := range sel.Windows {
-				if strings.EqualFold(w.Name.Name, name) {
-					spec = w.Spec
-				}
-			}
-		}
-		if spec == nil {
-			return nil, errAt(overs[0], "unknown window %s", overs[0].Over.WindowName)
-		}
+	spec, err := overSpec(sel, overs[0])
+	if err != nil {
+		return nil, err
 	}
-	specText := overText(spec)
+	key := b.windowKey(spec, r)
 	for _, o := range overs[1:] {
-		if o.Over.Spec != nil && overText(o.Over.Spec) != specText {
-			return nil, errAt(o, "all OVER aggregates of a SELECT must use the same window")
+		s, err := overSpec(sel, o)
+		if err != nil {
+			return nil, err
+		}
+		if b.windowKey(s, r) != key {
+			return nil, errAt(o, "All aggregates must be computed on the same window: rtdw (as Flink) runs one OVER window per SELECT")
 		}
 	}
 	// Pre-calc: the input's columns, then partition keys and arguments.
@@ -81,10 +76,9 @@ func (b *builder) overAggregate(sel *ast.Select, r *rel, where ast.Expr, items [
 		case ast.Preceding:
 			os.Unbounded = false
 			if f.Rows {
-				l, ok := unparen(f.Start.Offset).(*ast.Literal)
-				n, err := strconv.ParseInt(l.Text, 10, 64)
-				if !ok || err != nil {
-					return nil, errAt(f.Start.Offset, "ROWS BETWEEN n PRECEDING takes an integer")
+				n, ok := rowsOffset(f.Start.Offset)
+				if !ok {
+					return nil, errAt(f.Start.Offset, "ROWS value must be a non-negative integral constant")
 				}
 				os.Preceding = n
 			} else {
@@ -151,7 +145,7 @@ func (b *builder) overAggregate(sel *ast.Select, r *rel, where ast.Expr, items [
 	}
 	name := b.opName("OverAggregate")
 	s := keyed.s.Process(name, exec.OverAgg(os)).Main()
-	out := &rel{keyed: keyed.keyed, fields: fields, mode: connector.InsertOnly, s: s, node: nodeOf(fmt.Sprintf("OverAggregate(%s, select=[%s])", specText, strings.Join(texts, ", ")), connector.InsertOnly, keyed.node)}
+	out := &rel{keyed: keyed.keyed, fields: fields, mode: connector.InsertOnly, s: s, node: nodeOf(fmt.Sprintf("OverAggregate(%s, select=[%s])", overText(spec), strings.Join(texts, ", ")), connector.InsertOnly, keyed.node)}
 	lookup := func(e ast.Expr) (int, bool) {
 		if f, ok := e.(*ast.FuncCall); ok {
 			i, ok := callAt[f]
@@ -160,6 +154,72 @@ func (b *builder) overAggregate(sel *ast.Select, r *rel, where ast.Expr, items [
 		return 0, false
 	}
 	return b.project(out, nil, items, lookup)
+}
+
+// overSpec is the window an OVER call names: its own, or a WINDOW
+// clause's.
+func overSpec(sel *ast.Select, o *ast.FuncCall) (*ast.WindowSpec, error) {
+	if o.Over.Spec != nil {
+		return o.Over.Spec, nil
+	}
+	for _, w := range sel.Windows {
+		if strings.EqualFold(w.Name.Name, o.Over.WindowName) {
+			return w.Spec, nil
+		}
+	}
+	return nil, errAt(o, "unknown window %s", o.Over.WindowName)
+}
+
+// rowsOffset reads a ROWS frame's n PRECEDING: a non-negative integer
+// literal.
+func rowsOffset(e ast.Expr) (int64, bool) {
+	l, ok := unparen(e).(*ast.Literal)
+	if !ok || l.Kind != ast.IntLit {
+		return 0, false
+	}
+	n, err := strconv.ParseInt(l.Text, 10, 64)
+	return n, err == nil && n >= 0
+}
+
+// windowKey describes what an OVER window means, so two spellings of
+// one window compare equal: columns by their position in r, offsets by
+// their value. A part it cannot resolve keeps its text (an error is
+// reported when the window is planned).
+func (b *builder) windowKey(s *ast.WindowSpec, r *rel) string {
+	var k strings.Builder
+	exprKey := func(e ast.Expr) {
+		if ref, ok := unparen(e).(*ast.ColumnRef); ok {
+			if idx, path, err := expr.ResolveColumn(ref, r.columns()); err == nil && len(path) == 0 {
+				fmt.Fprintf(&k, "#%d;", idx)
+				return
+			}
+		}
+		k.WriteString(strings.ToLower(ast.Format(e)) + ";")
+	}
+	k.WriteString("partition:")
+	for _, e := range s.PartitionBy {
+		exprKey(e)
+	}
+	k.WriteString("order:")
+	for _, o := range s.OrderBy {
+		exprKey(o.Expr)
+		fmt.Fprintf(&k, "%v%v;", o.Desc, o.NullsFirst != nil && *o.NullsFirst)
+	}
+	f := s.Frame
+	if f == nil {
+		f = &ast.Frame{Start: ast.FrameBound{Kind: ast.UnboundedPreceding}, End: ast.FrameBound{Kind: ast.CurrentRow}}
+	}
+	fmt.Fprintf(&k, "frame:%v %s %s", f.Rows, f.Start.Kind, f.End.Kind)
+	if off := f.Start.Offset; off != nil {
+		if n, ok := rowsOffset(off); ok && f.Rows {
+			fmt.Fprintf(&k, " %d", n)
+		} else if d, err := b.interval(off); err == nil && !f.Rows {
+			fmt.Fprintf(&k, " %s", d)
+		} else {
+			k.WriteString(" " + ast.Format(off))
+		}
+	}
+	return k.String()
 }
 
 func overText(s *ast.WindowSpec) string {
