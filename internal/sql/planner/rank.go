@@ -2,6 +2,7 @@ package planner
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -127,9 +128,11 @@ func (b *builder) pendingRank(sel *ast.Select, r *rel, where ast.Expr, items []s
 }
 
 // rankFilter plans the pending rank under the enclosing SELECT's WHERE
-// rn <= N (or < N, = 1): Deduplicate when N is 1 and the order is a time
-// attribute, WindowRank when partitioned by a window, else Rank. It
-// returns the rest of the WHERE.
+// rn <= N (or < N, = N, BETWEEN M AND N, with rn >= M ...): Deduplicate
+// when N is 1 and the order is a time attribute, WindowRank when
+// partitioned by a window, else Rank, keeping the ranks 1..N. It returns
+// the rest of the WHERE, which keeps the conditions that bound rn from
+// below (applied to the real rank numbers, as Flink's rankStart).
 func (b *builder) rankFilter(r *rel, sel *ast.Select) (*rel, ast.Expr, error) {
 	p := r.rank
 	rnName := r.fields[p.rnPos].name
@@ -145,27 +148,44 @@ func (b *builder) rankFilter(r *rel, sel *ast.Select) (*rel, ast.Expr, error) {
 		n, err := strconv.ParseInt(l.Text, 10, 64)
 		return n, err == nil
 	}
+	// limit: the least upper bound of rn the conditions give; a condition
+	// giving only an upper bound is consumed, one bounding rn from below
+	// (rn = 2, rn BETWEEN 2 AND 3, rn > 1) stays in rest.
 	var limit int64
+	upper := func(n int64) {
+		if limit == 0 || n < limit {
+			limit = n
+		}
+	}
 	var rest []ast.Expr
 	for _, c := range conjuncts(sel.Where) {
-		bin, ok := unparen(c).(*ast.Binary)
-		if ok && limit == 0 {
+		if bt, ok := unparen(c).(*ast.Between); ok && !bt.Not && !bt.Symmetric && isRn(bt.X) {
+			lo, okLo := intLit(bt.Lo)
+			if hi, okHi := intLit(bt.Hi); okLo && okHi {
+				upper(hi)
+				if lo > 1 {
+					rest = append(rest, c)
+				}
+				continue
+			}
+		}
+		if bin, ok := unparen(c).(*ast.Binary); ok {
 			op, l, rr := bin.Op, bin.L, bin.R
 			if !isRn(l) && isRn(rr) { // N >= rn
 				l, rr = rr, l
-				op = map[string]string{">=": "<=", ">": "<", "=": "="}[op]
+				op = map[string]string{">=": "<=", ">": "<", "=": "=", "<=": ">=", "<": ">"}[op]
 			}
 			if n, ok := intLit(rr); ok && isRn(l) {
 				switch op {
 				case "<=":
-					limit = n
+					upper(n)
 					continue
 				case "<":
-					limit = n - 1
+					upper(n - 1)
 					continue
 				case "=":
+					upper(n)
 					if n == 1 {
-						limit = 1
 						continue
 					}
 				}
@@ -174,20 +194,32 @@ func (b *builder) rankFilter(r *rel, sel *ast.Select) (*rel, ast.Expr, error) {
 		rest = append(rest, c)
 	}
 	if limit <= 0 {
-		return nil, nil, errAt(p.at, "ROW_NUMBER() needs WHERE %s <= N (N >= 1) or %s = 1 in the enclosing query (Top-N and deduplication)", rnName, rnName)
+		return nil, nil, errAt(p.at, "ROW_NUMBER() needs WHERE %s <= N (N >= 1), %s = N or %s BETWEEN M AND N in the enclosing query (Top-N and deduplication)", rnName, rnName, rnName)
 	}
+	// The rank numbers are output when anything but the consumed bounds
+	// reads rn: a SELECT item, a remaining condition, GROUP BY, HAVING.
 	rnUsed := false
-	for _, it := range sel.Items {
-		if it.Star && it.Qualifier == nil {
-			rnUsed = true
-		}
-		walk(it.Expr, func(e ast.Expr) bool {
-			if isRn(e) {
+	uses := func(e ast.Expr) {
+		walk(e, func(x ast.Expr) bool {
+			if isRn(x) {
 				rnUsed = true
 			}
 			return true
 		})
 	}
+	for _, it := range sel.Items {
+		if it.Star {
+			rnUsed = true
+		}
+		uses(it.Expr)
+	}
+	for _, e := range rest {
+		uses(e)
+	}
+	for _, e := range sel.GroupBy {
+		uses(e)
+	}
+	uses(sel.Having)
 	in := p.input
 	var out *rel
 	rnCol := -1 // rank number column in the operator's output
@@ -304,7 +336,17 @@ func (b *builder) rankFilter(r *rel, sel *ast.Select) (*rel, ast.Expr, error) {
 	if !identity {
 		final = b.calc(out, nil, nil, items)
 	}
-	return final, and(rest), nil
+	// The columns keep the qualifier the FROM gave the ranked query
+	// (t.rn, t.* of "(SELECT ..., ROW_NUMBER() ...) t").
+	fields := slices.Clone(final.fields)
+	for i := range fields {
+		if i < len(r.fields) {
+			fields[i].qual = r.fields[i].qual
+		}
+	}
+	copied := *final
+	copied.fields = fields
+	return &copied, and(rest), nil
 }
 
 func colNames(r *rel, cols []int) []string {
