@@ -20,6 +20,15 @@ func Format(n Node) string {
 	return w.String()
 }
 
+// FormatCanonical formats n so that two spellings of one expression give
+// one text: function names in upper case, and each column reference as
+// col returns it (its resolved position, say) when col accepts it.
+func FormatCanonical(n Node, col func(*ColumnRef) (string, bool)) string {
+	w := writer{canon: true, col: col}
+	w.node(n)
+	return w.String()
+}
+
 // reserved are the words that cannot be bare identifiers: the parser
 // refuses them as names and Format quotes them. The list is Calcite's
 // reserved words that rtdw's grammar relies on (clause keywords,
@@ -121,7 +130,11 @@ func plainWord(s string) bool {
 // QuoteString returns s as a string literal, a quote doubled.
 func QuoteString(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
 
-type writer struct{ strings.Builder }
+type writer struct {
+	strings.Builder
+	canon bool                            // FormatCanonical
+	col   func(*ColumnRef) (string, bool) // FormatCanonical's column names
+}
 
 func (w *writer) ws(ss ...string) {
 	for _, s := range ss {
@@ -957,6 +970,12 @@ func (w *writer) expr(e Expr) {
 	case *IntervalLiteral:
 		w.interval(x)
 	case *ColumnRef:
+		if w.col != nil {
+			if s, ok := w.col(x); ok {
+				w.WriteString(s)
+				break
+			}
+		}
 		for i, p := range x.Parts {
 			if i > 0 {
 				w.WriteByte('.')
@@ -1231,6 +1250,14 @@ func (w *writer) interval(x *IntervalLiteral) {
 // name goes in backticks where the parser would read the bare name's
 // special syntax, so that the call reads back as a plain call.
 func (w *writer) call(f *FuncCall) {
+	if w.canon {
+		g := *f
+		g.Name.Parts = make([]Ident, len(f.Name.Parts))
+		for i, p := range f.Name.Parts {
+			g.Name.Parts[i] = Ident{Name: strings.ToUpper(p.Name)}
+		}
+		f = &g
+	}
 	last := f.Name.Parts[len(f.Name.Parts)-1].Name
 	if f.NoParens {
 		// the keyword as written: the name keeps its case through a round trip

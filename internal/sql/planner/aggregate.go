@@ -3,6 +3,7 @@ package planner
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/rtdw/rtdw/internal/row"
@@ -97,20 +98,33 @@ func (b *builder) aggregate(sel *ast.Select, from *rel, where ast.Expr, items []
 	// FILTER condition, then the window's time column.
 	var pre []calcItem
 	var keyTexts []string
-	keyOf := map[string]int{} // a key expression's text -> its position
+	keyOf := map[string]int{} // a key expression's exprKey -> its position
+	uniq := groupExprs[:0:0]
+	for _, g := range groupExprs {
+		if _, dup := keyOf[exprKey(g, base)]; dup {
+			continue // GROUP BY k, k groups by k
+		}
+		keyOf[exprKey(g, base)] = len(uniq)
+		uniq = append(uniq, g)
+	}
+	groupExprs = uniq
 	for _, g := range groupExprs {
 		c, err := b.compile(g, base, nil)
 		if err != nil {
 			return nil, err
 		}
 		name := exprName(g, len(pre))
+		if ref, ok := g.(*ast.ColumnRef); ok && len(ref.Parts) > 1 {
+			if _, path, err := expr.ResolveColumn(ref, base.columns()); err == nil && len(path) > 0 {
+				name = fmt.Sprintf("$g%d", len(pre)) // r.f is no column f after GROUP BY
+			}
+		}
 		it := calcItem{src: -1, c: c, name: name, text: ast.Format(g)}
 		if ref, ok := g.(*ast.ColumnRef); ok {
 			if idx, path, err := expr.ResolveColumn(ref, base.columns()); err == nil && len(path) == 0 {
 				it.src = idx // a key passed through keeps the partitioning
 			}
 		}
-		keyOf[ast.Format(g)] = len(pre)
 		keyTexts = append(keyTexts, it.text)
 		pre = append(pre, it)
 	}
@@ -198,14 +212,29 @@ func (b *builder) aggregate(sel *ast.Select, from *rel, where ast.Expr, items []
 	if err != nil {
 		return nil, err
 	}
-	// Keys keep their columns' qualifiers, so t.k still resolves.
+	// Keys keep their columns' qualifiers, so t.k still resolves (a
+	// nested field r.f is found by its expression instead).
 	for i, g := range groupExprs {
 		if ref, ok := g.(*ast.ColumnRef); ok {
-			if idx, _, err := expr.ResolveColumn(ref, base.columns()); err == nil {
+			if idx, path, err := expr.ResolveColumn(ref, base.columns()); err == nil && len(path) == 0 {
 				aggRel.fields[i].qual = base.fields[idx].qual
 				aggRel.fields[i].name = base.fields[idx].name
 			}
 		}
+	}
+	// SELECT * after GROUP BY: the input's columns, which must be keys.
+	for i, it := range items {
+		if it.e != nil || it.col < 0 {
+			continue
+		}
+		f := from.fields[it.col]
+		at := slices.IndexFunc(aggRel.fields[:nk], func(k field) bool {
+			return strings.EqualFold(k.name, f.name) && strings.EqualFold(k.qual, f.qual)
+		})
+		if at < 0 {
+			return nil, errAt(it.at, "Expression '%s' is not being grouped", f.name)
+		}
+		items[i].col = at
 	}
 	callAt := map[*ast.FuncCall]int{}
 	for i, f := range aggs {
@@ -227,10 +256,16 @@ func (b *builder) aggregate(sel *ast.Select, from *rel, where ast.Expr, items []
 					return nk + len(calls) + 2, true
 				}
 			}
-		case *ast.ColumnRef, *ast.Literal:
+		case *ast.ColumnRef:
+			// A column resolves by name among the keys; a nested
+			// field (GROUP BY r.f) by its expression.
+			if _, path, err := expr.ResolveColumn(x, base.columns()); err != nil || len(path) == 0 {
+				return 0, false
+			}
+		case *ast.Literal:
 			return 0, false
 		}
-		if i, ok := keyOf[ast.Format(e)]; ok {
+		if i, ok := keyOf[exprKey(e, base)]; ok {
 			return i, true
 		}
 		return 0, false
@@ -240,6 +275,20 @@ func (b *builder) aggregate(sel *ast.Select, from *rel, where ast.Expr, items []
 		return nil, notGrouped(err, base, append(itemExprs(items), sel.Having))
 	}
 	return out, nil
+}
+
+// exprKey is what an expression over r means, for matching SELECT and
+// HAVING expressions with GROUP BY ones as Flink does: columns by their
+// resolved position (qualified or not, in any case), function names in
+// any case.
+func exprKey(e ast.Expr, r *rel) string {
+	return ast.FormatCanonical(e, func(c *ast.ColumnRef) (string, bool) {
+		idx, path, err := expr.ResolveColumn(c, r.columns())
+		if err != nil {
+			return "", false
+		}
+		return fmt.Sprintf("$%d%v", idx, path), true
+	})
 }
 
 // notGrouped turns "Column 'x' not found" (or "Table 't' not found" for
