@@ -207,8 +207,17 @@ func (t Type) res() IntervalRes {
 	return ResDefault
 }
 
-// Validate checks the type's parameters against Flink's limits.
-func (t Type) Validate() error {
+// Validate checks the type's parameters against Flink's limits. A
+// length of 0 is valid: Flink types the literals '' and X'' as CHAR(0)
+// and BINARY(0) (CharType.ofEmptyLiteral), which a plan carries in its
+// rows; a declared type may not have it (ValidateDeclared).
+func (t Type) Validate() error { return t.validate(false) }
+
+// ValidateDeclared is Validate for a type written in DDL or a CAST:
+// lengths start at 1.
+func (t Type) ValidateDeclared() error { return t.validate(true) }
+
+func (t Type) validate(declared bool) error {
 	switch t.Kind {
 	case KindDecimal:
 		if t.Precision < 1 || t.Precision > MaxDecimalPrecision {
@@ -218,6 +227,9 @@ func (t Type) Validate() error {
 			return fmt.Errorf("DECIMAL scale must be between 0 and the precision %d (both inclusive), got %d", t.Precision, t.Scale)
 		}
 	case KindChar, KindVarChar, KindBinary, KindVarBinary:
+		if t.Precision == 0 && !declared {
+			break
+		}
 		if t.Precision < 1 || t.Precision > MaxLength {
 			return fmt.Errorf("%s length must be between 1 and %d (both inclusive), got %d", t.Kind, MaxLength, t.Precision)
 		}
@@ -241,15 +253,15 @@ func (t Type) Validate() error {
 		if t.Elem == nil {
 			return fmt.Errorf("%s without an element type", t.Kind)
 		}
-		return t.Elem.Validate()
+		return t.Elem.validate(declared)
 	case KindMap:
 		if t.Key == nil || t.Elem == nil {
 			return fmt.Errorf("MAP without key or value type")
 		}
-		if err := t.Key.Validate(); err != nil {
+		if err := t.Key.validate(declared); err != nil {
 			return err
 		}
-		return t.Elem.Validate()
+		return t.Elem.validate(declared)
 	case KindRow:
 		seen := make(map[string]bool, len(t.Fields))
 		for _, f := range t.Fields {
@@ -261,7 +273,7 @@ func (t Type) Validate() error {
 				return fmt.Errorf("ROW field name %q is used twice (names are case-insensitive)", f.Name)
 			}
 			seen[l] = true
-			if err := f.Type.Validate(); err != nil {
+			if err := f.Type.validate(declared); err != nil {
 				return err
 			}
 		}
@@ -416,7 +428,7 @@ func ParseType(s string) (Type, error) {
 	if p.tok.kind != tokEOF {
 		return Type{}, fmt.Errorf("type %q: unexpected %s at offset %d", s, p.tok.desc(), p.tok.pos)
 	}
-	if err := t.Validate(); err != nil {
+	if err := t.ValidateDeclared(); err != nil {
 		return Type{}, fmt.Errorf("type %q: %w", s, err)
 	}
 	return t, nil

@@ -133,7 +133,7 @@ func (c *compiler) cast(n *ast.Cast) (*Compiled, error) {
 		return nil, err
 	}
 	to := n.Type
-	if err := to.Validate(); err != nil {
+	if err := to.ValidateDeclared(); err != nil {
 		return nil, errAt(n, "invalid type %s: %v", to, err)
 	}
 	f, err := castFunc(x.Type, to, c.env, false)

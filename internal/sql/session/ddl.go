@@ -184,7 +184,7 @@ func (s *Session) tableDef(x *ast.CreateTable) (*catalog.Table, error) {
 			col.Type = cc.Type
 			col.Expr = ast.Format(c.Computed)
 		}
-		if err := col.Type.Validate(); err != nil && c.Computed == nil {
+		if err := col.Type.ValidateDeclared(); err != nil && c.Computed == nil {
 			return nil, errAt(&c, "column %s: %v", c.Name.Name, err)
 		}
 		t.Columns = append(t.Columns, col)
