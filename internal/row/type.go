@@ -208,7 +208,7 @@ func (t Type) res() IntervalRes {
 }
 
 // Validate checks the type's parameters against Flink's limits. A
-// length of 0 is valid: Flink types the literals '' and X'' as CHAR(0)
+// length of 0 is valid: Flink types the empty string and binary literals as CHAR(0)
 // and BINARY(0) (CharType.ofEmptyLiteral), which a plan carries in its
 // rows; a declared type may not have it (ValidateDeclared).
 func (t Type) Validate() error { return t.validate(false) }
