@@ -158,6 +158,9 @@ func (b *builder) aggregate(sel *ast.Select, from *rel, where ast.Expr, items []
 		if err != nil {
 			return nil, errAt(f, "%s: %v", ast.Format(f), err)
 		}
+		if base.mode != connector.InsertOnly && !bound.Retractable {
+			return nil, errAt(f, "No matching retract method found for AggregateFunction %s: its input is a %s changelog, and the function cannot retract (it is registered with NoRetract)", strings.ToUpper(funcName(f)), base.mode)
+		}
 		if base.mode == connector.InsertOnly {
 			// Nothing retracts (Flink's MaxAggFunction rather than
 			// MaxWithRetractAggFunction): MIN/MAX keep one value, not a

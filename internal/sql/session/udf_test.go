@@ -26,6 +26,11 @@ func init() {
 			return nil
 		}, row.StringType)
 	aggfn.RegisterUser("test_longest", row.StringType, func() aggfn.Acc { return &longest{} }, row.StringType)
+	// The same, declared unable to retract: refused over an updating input.
+	if err := aggfn.RegisterUserFunc(aggfn.UserFunc{Name: "test_longest_append", Result: row.StringType, Args: []row.Type{row.StringType},
+		New: func() aggfn.Acc { return &longest{} }, NoRetract: true}); err != nil {
+		panic(err)
+	}
 }
 
 // longest keeps the longest string (a multiset of lengths per string, so
