@@ -387,6 +387,45 @@ func windowPartition(r *rel, part []int) []int {
 	return []int{s, e}
 }
 
+// orderColumn is the output column an ORDER BY item sorts by: a column
+// by name, a position (ORDER BY 2, as Flink's conformance allows), or an
+// expression of the SELECT (ORDER BY SUM(v) for the item SUM(v) AS s).
+func orderColumn(q *ast.Query, e ast.Expr, r *rel) (int, error) {
+	switch x := unparen(e).(type) {
+	case *ast.ColumnRef:
+		idx, _, err := expr.ResolveColumn(x, r.columns())
+		return idx, err
+	case *ast.Literal:
+		if x.Kind == ast.IntLit {
+			n, err := strconv.Atoi(x.Text)
+			if err != nil || n < 1 || n > len(r.fields) {
+				return 0, errAt(e, "Ordinal out of range: ORDER BY %s, the query has %d columns", x.Text, len(r.fields))
+			}
+			return n - 1, nil
+		}
+	}
+	if sel, ok := q.Body.(*ast.Select); ok {
+		canon := func(e ast.Expr) string {
+			return ast.FormatCanonical(e, func(c *ast.ColumnRef) (string, bool) {
+				return strings.ToLower(lastPart(c)), true
+			})
+		}
+		want := canon(e)
+		pos := 0
+		for _, it := range sel.Items {
+			if it.Star {
+				pos = -1 // positions unknown past a *
+				break
+			}
+			if canon(it.Expr) == want && pos < len(r.fields) {
+				return pos, nil
+			}
+			pos++
+		}
+	}
+	return 0, errAt(e, "ORDER BY takes output columns, their positions (ORDER BY 2) or expressions of the SELECT list")
+}
+
 // orderLimit plans a query's ORDER BY / LIMIT: ORDER BY ... LIMIT n is a
 // global Top-N (Flink's SortLimit on a stream); ORDER BY alone is
 // allowed on an ascending time attribute only (a stream is in time order).
@@ -400,11 +439,7 @@ func (b *builder) orderLimit(q *ast.Query, r *rel) (*rel, error) {
 	}
 	var order []exec.SortKey
 	for _, o := range q.OrderBy {
-		ref, ok := unparen(o.Expr).(*ast.ColumnRef)
-		if !ok {
-			return nil, errAt(o.Expr, "ORDER BY takes output columns")
-		}
-		idx, _, err := expr.ResolveColumn(ref, r.columns())
+		idx, err := orderColumn(q, o.Expr, r)
 		if err != nil {
 			return nil, err
 		}
