@@ -38,6 +38,9 @@ type inst struct {
 	// reach has bit i set when the stage's input i feeds this operator:
 	// its watermark combines those inputs' watermarks.
 	reach uint64
+	// hold: how far this operator's watermark stays behind its inputs'
+	// (the WatermarkHolders before it, stage.hold).
+	hold int64
 
 	// parser parses the records this operator receives without a parser
 	// of their own (those an operator derived), so Record.JSON does not

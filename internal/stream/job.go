@@ -91,6 +91,7 @@ type Node struct {
 	schema  *row.Schema      // KeyByColumns: the rows' schema, binary on the topic
 	encode  func() RowEncode // ToRows: the sink's format, one per task
 	known   []string         // a dynamic sink's topics known in advance (for drain ordering)
+	hold    int64            // WatermarkHolder's hold, milliseconds
 }
 
 // Stream is one output port of a node: what the builder methods extend.
@@ -248,7 +249,7 @@ func Connect(name string, f Factory, streams ...Stream) *Node {
 	if p, ok := op.(Ported); ok {
 		ports = p.Ports()
 	}
-	n := &Node{Name: name, kind: kindOperator, factory: f, ports: ports}
+	n := &Node{Name: name, kind: kindOperator, factory: f, ports: ports, hold: holdOf(op)}
 	if _, ok := op.(MultiInput); !ok && len(streams) > 1 {
 		j := streams[0].node.job
 		if j.err == nil {
@@ -269,11 +270,20 @@ func (u unionOp) ProcessInput(_ int, rec *Record, out Emitter) error { return u.
 
 // Process adds an operator. Use Port (or Main) on the result for its outputs.
 func (s Stream) Process(name string, f Factory) *Node {
+	op := f()
 	var ports []string
-	if p, ok := f().(Ported); ok {
+	if p, ok := op.(Ported); ok {
 		ports = p.Ports()
 	}
-	return s.link(&Node{Name: name, kind: kindOperator, factory: f, ports: ports})
+	return s.link(&Node{Name: name, kind: kindOperator, factory: f, ports: ports, hold: holdOf(op)})
+}
+
+// holdOf is an operator's WatermarkHolder hold in milliseconds (0: none).
+func holdOf(op Operator) int64 {
+	if h, ok := op.(WatermarkHolder); ok {
+		return max(0, h.WatermarkHold().Milliseconds())
+	}
+	return 0
 }
 
 // KeyBy re-keys the stream by fn through a repartition topic, so that the

@@ -42,6 +42,12 @@ type (
 	// operators after it under the watermark they were read under (the
 	// records an operator emits from OnWatermark go out under the new one).
 	WatermarkFlusher interface{ FlushBeforeWatermark(out Emitter) error }
+	// WatermarkHolder is an operator whose output may be up to the hold
+	// older than its watermark (an interval join's matches carry the
+	// partner's time): the operators after it, and the stages it feeds,
+	// see its watermark minus the hold, as Flink's interval join holds
+	// back its output watermark, so they do not judge that output late.
+	WatermarkHolder interface{ WatermarkHold() time.Duration }
 	// EndOfInputTimerHandler: when a drained (bounded) run reaches the end
 	// of its input, the engine visits every timer the operator registered,
 	// event time first, then processing time, each in time order (the

@@ -2,6 +2,7 @@ package stream
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 )
@@ -21,6 +22,12 @@ type stage struct {
 	// reach[n] has bit i set when inputs[i] reaches node n: an operator's
 	// watermark is the combination of the watermarks of the inputs reaching it.
 	reach map[*Node]uint64
+	// hold[n] is how far n's watermark stays behind its inputs' (the
+	// holds of the WatermarkHolders before it, summed along a path, the
+	// largest path); outHold the largest over the KeyBys the stage
+	// writes, which its markers carry.
+	hold    map[*Node]int64
+	outHold int64
 }
 
 func (s *stage) String() string {
@@ -157,8 +164,30 @@ func (j *Job) plan() ([]*stage, error) {
 			}
 			mark(in)
 		}
+		s.hold = map[*Node]int64{}
+		for _, n := range s.nodes { // topological: ids follow the graph
+			var h int64
+			for _, in := range n.ins {
+				if p := in.node; p.kind == kindOperator {
+					h = max(h, s.hold[p]+p.hold)
+				}
+			}
+			s.hold[n] = h
+			if n.kind == kindKeyBy {
+				s.outHold = max(s.outHold, h)
+			}
+		}
 	}
 	return upstreamFirst(stages), nil
+}
+
+// heldBack is watermark wm held back by hold milliseconds (the
+// watermark before any input and the final one stay as they are).
+func heldBack(wm, hold int64) int64 {
+	if hold == 0 || wm == MinWatermark || wm == math.MaxInt64 {
+		return wm
+	}
+	return max(MinWatermark+1, wm-hold)
 }
 
 // upstreamFirst orders stages so every stage comes after the stages that

@@ -216,7 +216,8 @@ func (t *task) open(ctx context.Context) error {
 				sr.keyBy = append(sr.keyBy, kb)
 				push[n] = kb
 			case kindOperator:
-				in := &inst{node: n, op: n.factory(), own: t, wm: sr.wm, reach: sr.stage.reach[n]}
+				hold := sr.stage.hold[n]
+				in := &inst{node: n, op: n.factory(), own: t, wm: heldBack(sr.wm, hold), reach: sr.stage.reach[n], hold: hold}
 				in.ctx = &Context{Job: t.job.Name, Operator: n.Name, Partition: t.part,
 					Logger: t.logger.With("operator", n.Name), store: t.store, wm: &in.wm, now: t.o.Now, late: &in.late, draining: t.drain != ""}
 				in.ctx.timers = t.store.Timers(in.ctx.scope())
@@ -887,6 +888,7 @@ func (t *task) timersAndWatermarks(ctx context.Context) error {
 			if n > 1 {
 				wm, _ = combine(wms[:n], idles[:n], in.reach)
 			}
+			wm = heldBack(wm, in.hold)
 			if wm > in.wm {
 				if err := in.advance(wm); err != nil {
 					return err
@@ -1078,7 +1080,7 @@ func (t *task) prepareMeta() (bool, error) {
 // topics to the pending output when it changed since it was last written
 // (repartition topics), and reports whether it did.
 func (t *task) pendMarkers(sr *stageRun) bool {
-	m := marker{Producer: t.part, WM: sr.wm, Idle: sr.idle}
+	m := marker{Producer: t.part, WM: heldBack(sr.wm, sr.stage.outHold), Idle: sr.idle}
 	if sr.ended {
 		m.End = t.drain
 	}

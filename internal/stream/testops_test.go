@@ -8,6 +8,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/rtdw/rtdw/internal/row"
 	"github.com/rtdw/rtdw/internal/state"
@@ -63,6 +64,11 @@ func testOp(spec string, cs *crashes) (stream.Factory, error) {
 		return func() stream.Operator { return addOp(d) }, nil
 	case "filter-odd":
 		return func() stream.Operator { return oddOp{} }, nil
+	case "older":
+		// older by=MS: each record goes on MS older, as an interval join's
+		// match carries its partner's time; a stream.WatermarkHolder.
+		by := num("by", 0)
+		return func() stream.Operator { return &olderOp{by: by} }, nil
 	}
 	return nil, fmt.Errorf("unknown operator %q", name)
 }
@@ -180,6 +186,29 @@ func (w *tumbleOp) OnEndOfInputTimer(d state.TimeDomain, ts int64, key []byte, o
 	}
 	_, err := w.emit(key, ts+1, out)
 	return err
+}
+
+// olderOp emits each record by ms older (a record behind its watermark is
+// late, as for an interval join) and holds its output watermark back by
+// as much.
+type olderOp struct {
+	by  int64
+	ctx *stream.Context
+}
+
+func (o *olderOp) Open(c *stream.Context) error { o.ctx = c; return nil }
+
+func (o *olderOp) WatermarkHold() time.Duration { return time.Duration(o.by) * time.Millisecond }
+
+func (o *olderOp) Process(r *stream.Record, out stream.Emitter) error {
+	if r.Time < o.ctx.Watermark() {
+		o.ctx.CountLate()
+		return stream.BadInput("late", "t=%d wm=%d", r.Time, o.ctx.Watermark())
+	}
+	rec := *r
+	rec.Time -= o.by
+	out.Emit(0, &rec)
+	return nil
 }
 
 // dedupOp turns an upsert stream into a retract stream: for each record it

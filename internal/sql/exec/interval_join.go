@@ -143,6 +143,18 @@ func (j *intervalJoin) Open(ctx *stream.Context) error {
 	return nil
 }
 
+// WatermarkHold is how much older than the watermark an output row's
+// times may be: a row on time (at or after the watermark) matches rows up
+// to the bounds away, so both sides' times stay time attributes after the
+// join when the operators after it see the watermark held back by as
+// much (Flink's interval join output delay).
+func (j *intervalJoin) WatermarkHold() time.Duration {
+	if j.spec.LeftTimeCol < 0 {
+		return 0
+	}
+	return max(0, -j.spec.Lower, j.spec.Upper)
+}
+
 // progress is the watermark, or the clock of a processing-time join.
 func (j *intervalJoin) progress() int64 {
 	if j.domain == state.ProcessingTime {

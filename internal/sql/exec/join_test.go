@@ -105,3 +105,33 @@ func TestJoinBadInput(t *testing.T) {
 		h.Close()
 	}
 }
+
+// An event-time interval join holds the watermark after it back by the
+// farthest its bounds let a match's times lie behind the arriving row's:
+// right.t BETWEEN left.t + Lower AND left.t + Upper.
+func TestIntervalJoinWatermarkHold(t *testing.T) {
+	kt := row.MustParseSchema("k STRING, t TIMESTAMP(3)")
+	for _, c := range []struct {
+		lower, upper, want time.Duration
+		proc               bool
+	}{
+		{-4 * time.Hour, 0, 4 * time.Hour, false},
+		{0, 4 * time.Hour, 4 * time.Hour, false},
+		{-time.Second, 3 * time.Second, 3 * time.Second, false},
+		{time.Second, 3 * time.Second, 3 * time.Second, false},
+		{-5 * time.Second, -2 * time.Second, 5 * time.Second, false},
+		{-time.Hour, time.Hour, 0, true}, // processing time: no watermark
+	} {
+		spec := IntervalJoinSpec{Type: InnerJoin, LeftSchema: kt, RightSchema: kt, LeftTimeCol: 1, RightTimeCol: 1, Lower: c.lower, Upper: c.upper}
+		if c.proc {
+			spec.LeftTimeCol, spec.RightTimeCol = -1, -1
+		}
+		h, ok := IntervalJoin(spec)().(stream.WatermarkHolder)
+		if !ok {
+			t.Fatal("the interval join is no stream.WatermarkHolder")
+		}
+		if got := h.WatermarkHold(); got != c.want {
+			t.Errorf("bounds [%s, %s] proc=%v: hold %s, want %s", c.lower, c.upper, c.proc, got, c.want)
+		}
+	}
+}

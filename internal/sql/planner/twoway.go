@@ -602,7 +602,13 @@ func (b *builder) intervalJoin(x *ast.Join, jt exec.JoinType, left, right *rel, 
 	}
 	fields := joinedFields(jt, l, r, len(l.fields), len(r.fields))
 	for i := len(l.fields); i < len(fields); i++ {
-		fields[i].time = noTime // the left side's time attribute stays the output's
+		// Both sides' rowtimes stay time attributes, as in Flink: the join
+		// holds the watermark after it back by its bounds
+		// (exec.IntervalJoin's WatermarkHold). A processing time is the
+		// left side's.
+		if fields[i].time != rowTime {
+			fields[i].time = noTime
+		}
 	}
 	cond, condText, err := b.residual(rest, fields)
 	if err != nil {
