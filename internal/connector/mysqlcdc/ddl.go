@@ -178,8 +178,19 @@ func rename(s schemas, f filter, od, on, nd, nn string) {
 
 func columnOf(c *ast.ColumnDef) Column {
 	tp := c.Tp
-	return Column{Name: c.Name.Name.O, Type: strings.ToLower(types.TypeToStr(tp.GetType(), tp.GetCharset())),
+	col := Column{Name: c.Name.Name.O, Type: strings.ToLower(types.TypeToStr(tp.GetType(), tp.GetCharset())),
 		Unsigned: pmysql.HasUnsignedFlag(tp.GetFlag())}
+	switch col.Type {
+	case "enum", "set":
+		col.Elems = slices.Clone(tp.GetElems())
+	case "binary":
+		col.Length = max(tp.GetFlen(), 0)
+	}
+	// A column without its own CHARACTER SET takes the table's, which the
+	// DDL may not say: such a column is read as UTF-8 until the next
+	// schema load.
+	col.Charset = foreignCharset(tp.GetCharset())
+	return col
 }
 
 func hasPK(c *ast.ColumnDef) bool {

@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -20,6 +21,80 @@ type Column struct {
 	// Type is information_schema's DATA_TYPE (lower case: bigint, decimal, varchar, ...).
 	Type     string `json:"type"`
 	Unsigned bool   `json:"unsigned,omitempty"`
+	// Elems are an ENUM's or SET's members in order: a binlog row image
+	// holds an ENUM's index (from 1) and a SET's bit set.
+	Elems []string `json:"elems,omitempty"`
+	// Charset is a character column's character set when its bytes are
+	// not UTF-8 (latin1, gbk, ...): a binlog row image holds them as
+	// stored, the snapshot's text protocol converts them.
+	Charset string `json:"charset,omitempty"`
+	// Length is a BINARY(n) column's n: a binlog row image drops the
+	// value's trailing zero bytes, which the column pads back.
+	Length int `json:"length,omitempty"`
+}
+
+// newColumn describes a column from information_schema.COLUMNS:
+// DATA_TYPE, COLUMN_TYPE (enum('a','b'), binary(4), int unsigned) and
+// CHARACTER_SET_NAME ("" when none).
+func newColumn(name, dataType, colType, charset string) Column {
+	c := Column{Name: name, Type: strings.ToLower(dataType), Unsigned: strings.Contains(strings.ToLower(colType), "unsigned")}
+	switch c.Type {
+	case "enum", "set":
+		c.Elems = parseElems(colType)
+	case "binary":
+		if i := strings.IndexByte(colType, '('); i >= 0 {
+			c.Length, _ = strconv.Atoi(strings.TrimSuffix(colType[i+1:], ")"))
+		}
+	}
+	c.Charset = foreignCharset(charset)
+	return c
+}
+
+// parseElems reads the members of enum('a','it''s') / set(...) as
+// information_schema prints them (quotes doubled inside a member).
+func parseElems(colType string) []string {
+	i := strings.IndexByte(colType, '(')
+	if i < 0 {
+		return nil
+	}
+	s := colType[i+1:]
+	var out []string
+	for len(s) > 0 && s[0] == '\'' {
+		var b strings.Builder
+		j := 1
+		for j < len(s) {
+			if s[j] == '\'' {
+				if j+1 < len(s) && s[j+1] == '\'' {
+					b.WriteByte('\'')
+					j += 2
+					continue
+				}
+				break
+			}
+			b.WriteByte(s[j])
+			j++
+		}
+		out = append(out, b.String())
+		if j+1 >= len(s) {
+			break
+		}
+		s = s[j+1:] // past the closing quote: "," or ")"
+		if s[0] != ',' {
+			break
+		}
+		s = s[1:]
+	}
+	return out
+}
+
+// foreignCharset is the charset a binlog string must be decoded from, ""
+// when its bytes are UTF-8 already (or the column has no charset).
+func foreignCharset(cs string) string {
+	switch cs = strings.ToLower(cs); cs {
+	case "", "utf8", "utf8mb3", "utf8mb4", "ascii", "binary":
+		return ""
+	}
+	return cs
 }
 
 // Table is a captured table's layout: columns in DDL order (the order of
@@ -97,7 +172,7 @@ func loadSchemas(ctx context.Context, q queryer, f filter) (schemas, error) {
 		args[i] = d
 	}
 	out := schemas{}
-	rows, err := q.QueryContext(ctx, "SELECT c.TABLE_SCHEMA, c.TABLE_NAME, c.COLUMN_NAME, c.DATA_TYPE, c.COLUMN_TYPE "+
+	rows, err := q.QueryContext(ctx, "SELECT c.TABLE_SCHEMA, c.TABLE_NAME, c.COLUMN_NAME, c.DATA_TYPE, c.COLUMN_TYPE, COALESCE(c.CHARACTER_SET_NAME, '') "+
 		"FROM information_schema.COLUMNS c JOIN information_schema.TABLES t "+
 		"ON t.TABLE_SCHEMA = c.TABLE_SCHEMA AND t.TABLE_NAME = c.TABLE_NAME "+
 		"WHERE t.TABLE_TYPE = 'BASE TABLE' AND c.TABLE_SCHEMA IN ("+in+") "+
@@ -106,8 +181,8 @@ func loadSchemas(ctx context.Context, q queryer, f filter) (schemas, error) {
 		return nil, fmt.Errorf("mysqlcdc: read table columns: %w", err)
 	}
 	for rows.Next() {
-		var db, table, col, typ, colType string
-		if err := rows.Scan(&db, &table, &col, &typ, &colType); err != nil {
+		var db, table, col, typ, colType, charset string
+		if err := rows.Scan(&db, &table, &col, &typ, &colType, &charset); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("mysqlcdc: read table columns: %w", err)
 		}
@@ -120,8 +195,7 @@ func loadSchemas(ctx context.Context, q queryer, f filter) (schemas, error) {
 			t = &Table{DB: db, Name: table}
 			out[k] = t
 		}
-		t.Cols = append(t.Cols, Column{Name: col, Type: strings.ToLower(typ),
-			Unsigned: strings.Contains(strings.ToLower(colType), "unsigned")})
+		t.Cols = append(t.Cols, newColumn(col, typ, colType, charset))
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
@@ -184,7 +258,7 @@ func appendText(dst []byte, c *Column, v []byte) []byte {
 	}
 	switch c.kind() {
 	case kNumber:
-		return append(dst, v...)
+		return append(dst, unzerofill(v)...)
 	case kBinary:
 		return appendBase64(dst, v)
 	case kBit:
@@ -243,7 +317,24 @@ func appendBinlog(dst []byte, c *Column, v any) []byte {
 		}
 		return strconv.AppendInt(dst, int64(x), 10)
 	case int64:
-		if c.Unsigned && c.kind() == kNumber {
+		switch {
+		case c.Type == "enum" && len(c.Elems) > 0:
+			if x < 1 || int(x) > len(c.Elems) {
+				return append(dst, `""`...) // MySQL's '' for an invalid value (index 0)
+			}
+			return jsonw.AppendString(dst, []byte(c.Elems[x-1]))
+		case c.Type == "set" && len(c.Elems) > 0:
+			var b []byte
+			for i, e := range c.Elems {
+				if i < 64 && x&(1<<i) != 0 {
+					if len(b) > 0 {
+						b = append(b, ',')
+					}
+					b = append(b, e...)
+				}
+			}
+			return jsonw.AppendString(dst, b)
+		case c.Unsigned && c.kind() == kNumber:
 			return strconv.AppendUint(dst, uint64(x), 10)
 		}
 		return strconv.AppendInt(dst, x, 10)
@@ -262,17 +353,44 @@ func appendBinlog(dst []byte, c *Column, v any) []byte {
 	case float64:
 		return strconv.AppendFloat(dst, x, 'g', -1, 64)
 	case string:
-		if c.kind() == kNumber {
-			return append(dst, x...)
-		}
-		return jsonw.AppendString(dst, []byte(x))
+		return appendBinlogBytes(dst, c, []byte(x))
 	case []byte:
-		if c.kind() == kBinary {
-			return appendBase64(dst, x)
-		}
-		return jsonw.AppendString(dst, x)
+		return appendBinlogBytes(dst, c, x)
 	}
 	return jsonw.AppendString(dst, fmt.Append(nil, v))
+}
+
+// appendBinlogBytes appends a binlog value that came as bytes: a number's
+// text, a binary string (base64, a BINARY(n) padded back to n bytes), or
+// text in the column's character set.
+func appendBinlogBytes(dst []byte, c *Column, v []byte) []byte {
+	switch c.kind() {
+	case kNumber:
+		return append(dst, unzerofill(v)...)
+	case kBinary:
+		if c.Type == "binary" && len(v) < c.Length {
+			v = append(slices.Clone(v), make([]byte, c.Length-len(v))...)
+		}
+		return appendBase64(dst, v)
+	}
+	if c.Charset != "" {
+		if dec := charsetDecoder(c.Charset); dec != nil {
+			if u, err := dec.Bytes(v); err == nil {
+				v = u
+			}
+		}
+	}
+	return jsonw.AppendString(dst, v)
+}
+
+// unzerofill drops a ZEROFILL column's leading zeros (0001.5000 is no
+// JSON number): 0001.5000 -> 1.5000, 0000 -> 0.
+func unzerofill(v []byte) []byte {
+	i := 0
+	for i+1 < len(v) && v[i] == '0' && v[i+1] >= '0' && v[i+1] <= '9' {
+		i++
+	}
+	return v[i:]
 }
 
 func appendBase64(dst, v []byte) []byte {

@@ -104,7 +104,8 @@ var mysqlCDCIgnored = []string{"scan.incremental.snapshot.enabled", "scan.increm
 	"scan.incremental.snapshot.chunk.key-column", "scan.incremental.close-idle-reader.enabled", "scan.incremental.snapshot.backfill.skip",
 	"scan.snapshot.fetch.size", "scan.newly-added-table.enabled", "scan.parallelism", "connect.timeout", "connect.max-retries",
 	"connection.pool.size", "heartbeat.interval", "chunk-meta.group.size", "chunk-key.even-distribution.factor.upper-bound",
-	"chunk-key.even-distribution.factor.lower-bound", "jdbc.properties.*", "debezium.*"}
+	"chunk-key.even-distribution.factor.lower-bound", "jdbc.properties.*", "debezium.*",
+	"scan.incremental.snapshot.unbounded-chunk-first.enabled", "scan.parse.online.schema.changes.enabled"}
 
 func init() {
 	mysqlCDCFactory.NewSource = newMySQLCDC
@@ -251,13 +252,14 @@ func (m *mysqlCDC) startup() error {
 		return err
 	}
 	m.srv.mode = mode
-	if _, ok := t.Options["scan.startup.timestamp-millis"]; ok != (mode == cdcTime) {
-		return fmt.Errorf("%s: 'scan.startup.timestamp-millis' goes with 'scan.startup.mode' = 'timestamp' (and only with it)", where(f, t))
+	// Another mode's option is ignored, as Flink CDC does.
+	if _, ok := t.Options["scan.startup.timestamp-millis"]; !ok && mode == cdcTime {
+		return fmt.Errorf("%s: 'scan.startup.mode' = 'timestamp' needs 'scan.startup.timestamp-millis'", where(f, t))
 	}
 	_, hasFile := t.Options["scan.startup.specific-offset.file"]
 	_, hasPos := t.Options["scan.startup.specific-offset.pos"]
-	if (hasFile || hasPos) != (mode == cdcSpecific) || hasFile != hasPos {
-		return fmt.Errorf("%s: 'scan.startup.specific-offset.file' and '.pos' go together with 'scan.startup.mode' = 'specific-offset' (and only with it)", where(f, t))
+	if mode == cdcSpecific && (!hasFile || !hasPos) {
+		return fmt.Errorf("%s: 'scan.startup.mode' = 'specific-offset' needs 'scan.startup.specific-offset.file' and '.pos' (a GTID set is not supported)", where(f, t))
 	}
 	switch mode {
 	case cdcTime:
@@ -396,6 +398,13 @@ func (m *mysqlCDC) newDecode() stream.RecordDecode {
 		panic(err) // checked in Attach
 	}
 	n := m.t.Schema.Len()
+	// The primary key's positions among the decoded (physical) values.
+	var pk []int
+	for _, c := range m.t.PrimaryKey {
+		if i := slices.Index(m.l.physical, c); i >= 0 {
+			pk = append(pk, i)
+		}
+	}
 	var b format.Batch
 	var out row.Row
 	return func(rec *stream.Record, emit func(*row.Row)) error {
@@ -419,6 +428,11 @@ func (m *mysqlCDC) newDecode() stream.RecordDecode {
 			if !bytes.HasPrefix(maxwellType(rec.Value), []byte("bootstrap-")) && !b.Meta.IngestionTime.IsNull() {
 				opTS = b.Meta.IngestionTime
 			}
+		}
+		if keyChanged(b.Rows, pk) {
+			// An UPDATE of the primary key deletes one row and inserts
+			// another (Debezium's delete + create, so Flink CDC's -D, +I).
+			b.Rows[0].Kind, b.Rows[1].Kind = row.Delete, row.Insert
 		}
 		for i := range b.Rows {
 			vr := &b.Rows[i]
@@ -445,6 +459,20 @@ func (m *mysqlCDC) newDecode() stream.RecordDecode {
 		}
 		return nil
 	}
+}
+
+// keyChanged reports whether rows are an update (-U, +U) whose key (the
+// values at positions pk) changed.
+func keyChanged(rows []row.Row, pk []int) bool {
+	if len(pk) == 0 || len(rows) != 2 || rows[0].Kind != row.UpdateBefore || rows[1].Kind != row.UpdateAfter {
+		return false
+	}
+	for _, i := range pk {
+		if !row.Equal(rows[0].Values[i], rows[1].Values[i]) {
+			return true
+		}
+	}
+	return false
 }
 
 func (m *mysqlCDC) wants(key string) bool {

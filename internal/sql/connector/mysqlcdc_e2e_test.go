@@ -473,7 +473,9 @@ func TestMySQLCDCChangelog(t *testing.T) {
 		// The layout changes mid-stream: a column before the others.
 		`ALTER TABLE orders ADD COLUMN note VARCHAR(20) DEFAULT 'n/a' AFTER id`,
 		`INSERT INTO orders (id, note, user_id, amount) VALUES (5, 'five', 30, 30.00)`,
-		`UPDATE orders SET note = 'one' WHERE id = 1`)
+		`UPDATE orders SET note = 'one' WHERE id = 1`,
+		// A new primary key: a delete and an insert, as Flink CDC's.
+		`UPDATE orders SET id = 7 WHERE id = 5`)
 	e.waitFor("agg_out", aggCols, asMultiset, truth)
 	// The pass-through by key, without its row_kind and op_ts (which
 	// differ between a row and its retraction, as in Flink CDC; so does
@@ -484,7 +486,7 @@ func TestMySQLCDCChangelog(t *testing.T) {
 			// Not changed since the ALTER: no binlog row carries its default.
 			"2|20|4.50|2024-01-02 03:04:06|blue|false|NULL|NULL|" + e.dbn + ".orders",
 			"4|20|1.25|2024-02-01 00:00:00|green|NULL|NULL|NULL|" + e.dbn + ".orders",
-			"5|30|30.00|NULL|NULL|NULL|NULL|five|" + e.dbn + ".orders",
+			"7|30|30.00|NULL|NULL|NULL|NULL|five|" + e.dbn + ".orders",
 		}
 	})
 	stop()
@@ -501,7 +503,7 @@ func TestMySQLCDCChangelog(t *testing.T) {
 		kinds = append(kinds, fmt.Sprintf("%s%s %s", r.Values[9], map[bool]string{true: "(snapshot)"}[snap], r.Values[0]))
 	}
 	eqLines(t, "row kinds", kinds, []string{"+I(snapshot) 1", "+I(snapshot) 2", "+I(snapshot) 3",
-		"+I 4", "-U 1", "+U 1", "-U 2", "+U 2", "-D 3", "+I 5", "-U 1", "+U 1"})
+		"+I 4", "-U 1", "+U 1", "-U 2", "+U 2", "-D 3", "+I 5", "-U 1", "+U 1", "-D 5", "+I 7"})
 
 	// Changes while no job runs are captured by the next run (here a
 	// drained one, which ends once it has read them).
