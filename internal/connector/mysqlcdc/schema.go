@@ -50,7 +50,7 @@ func newColumn(name, dataType, colType, charset string) Column {
 	return c
 }
 
-// parseElems reads the members of enum('a','it”s') / set(...) as
+// parseElems reads the members of enum('a','b') / set(...) as
 // information_schema prints them (quotes doubled inside a member).
 func parseElems(colType string) []string {
 	i := strings.IndexByte(colType, '(')
