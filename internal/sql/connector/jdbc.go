@@ -473,6 +473,15 @@ func (c *jdbcConn) arg(v row.Value, t row.Type) (any, bool) {
 		return nil, true
 	case t.IsBinary():
 		return []byte(k.Str()), true
+	case c.dialect == dialectPostgres && t.Kind == row.KindTimestampLTZ:
+		// The session zone's wall clock with its offset: a timestamptz
+		// column stores the instant (PostgreSQL would read a bare wall
+		// clock in its own TimeZone), a timestamp column the wall clock.
+		loc := c.loc
+		if loc == nil {
+			loc = time.UTC
+		}
+		return valueText(k, loc) + time.UnixMilli(k.Millis()).In(loc).Format("-07:00"), true
 	case c.dialect == dialectPostgres:
 		return valueText(k, c.loc), true
 	case t.IsInteger():

@@ -255,3 +255,21 @@ func TestJDBCSinkOptionErrors(t *testing.T) {
 		t.Errorf("upsert clause %q", got)
 	}
 }
+
+// A TIMESTAMP_LTZ goes to PostgreSQL as the session zone's wall clock with
+// its offset: a timestamptz column stores the instant, a timestamp column
+// the session zone's wall clock (PostgreSQL's own TimeZone is UTC here,
+// the session zone Shanghai).
+func TestJDBCSinkPostgresLTZ(t *testing.T) {
+	d := postgresDB(t)
+	d.exec(t, "CREATE TABLE {db}.ltz (id BIGINT NOT NULL PRIMARY KEY, tz TIMESTAMPTZ(3), wall TIMESTAMP(3))")
+	e := newEnv(t)
+	e.ctx.Loc = shanghai(t)
+	e.values("ltz_in", `{"id":1,"tz":"2024-06-01 10:00:00.123Z","wall":"2024-06-01 10:00:00.123Z"}`)
+	src := tbl("ltz_in", "id BIGINT, tz TIMESTAMP_LTZ(3), wall TIMESTAMP_LTZ(3)", map[string]string{
+		"connector": "kafka", "topic": "ltz_in", "format": "json", "scan.startup.mode": "earliest-offset"})
+	dst := withPK(tbl("ltz_sink", "id BIGINT NOT NULL, tz TIMESTAMP_LTZ(3), wall TIMESTAMP_LTZ(3)", jdbcOpts(d, "ltz")), "id")
+	e.mustRun(e.pipe("j", src, dst))
+	eq(t, "rows", d.dump(t, "SELECT id, to_char(tz AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.MS'), to_char(wall, 'YYYY-MM-DD HH24:MI:SS.MS') FROM {db}.ltz"),
+		[]string{"1 | 2024-06-01 10:00:00.123 | 2024-06-01 18:00:00.123"})
+}
