@@ -148,6 +148,11 @@ func parseJDBC(ctx *Context, f *Factory, t *Table) (*jdbcConn, error) {
 		user = u.User.Username()
 		pass, _ = u.User.Password()
 	}
+	_, hasUser := t.Options["username"]
+	_, hasPass := t.Options["password"]
+	if hasPass && !hasUser && user == "" {
+		return nil, fmt.Errorf("%s: Either all or none of the following options should be provided: username, password (or a user in 'url')", where(f, t))
+	}
 	if v, ok := t.Options["username"]; ok {
 		user = v
 	}
@@ -158,8 +163,11 @@ func parseJDBC(ctx *Context, f *Factory, t *Table) (*jdbcConn, error) {
 	if err != nil {
 		return nil, err
 	}
-	if timeout <= 0 {
-		return nil, fmt.Errorf("%s: 'connection.max-retry-timeout' must be positive", where(f, t))
+	if timeout < time.Second {
+		return nil, fmt.Errorf("%s: The value of 'connection.max-retry-timeout' option shouldn't be smaller than 1 second, but is %s", where(f, t), timeout)
+	}
+	if err := jdbcPartitionOptions(f, t); err != nil {
+		return nil, err
 	}
 	if ctx != nil && ctx.Loc != nil {
 		c.loc = ctx.Loc
@@ -783,4 +791,34 @@ func (s *jdbcSource) written(ctx context.Context) (int64, bool, error) {
 			return 0, false, nil
 		}
 	}
+}
+
+// jdbcPartitionOptions checks the scan.partition.* options as Flink's
+// JDBC connector does, though rtdw reads the table in one query.
+func jdbcPartitionOptions(f *Factory, t *Table) error {
+	keys := []string{"scan.partition.column", "scan.partition.num", "scan.partition.lower-bound", "scan.partition.upper-bound"}
+	n := 0
+	for _, k := range keys {
+		if _, ok := t.Options[k]; ok {
+			n++
+		}
+	}
+	if n == 0 {
+		return nil
+	}
+	if n != len(keys) {
+		return fmt.Errorf("%s: Either all or none of the following options should be provided: %s", where(f, t), strings.Join(keys, ", "))
+	}
+	lo, err := intOpt(f, t, "scan.partition.lower-bound", 0)
+	if err != nil {
+		return err
+	}
+	hi, err := intOpt(f, t, "scan.partition.upper-bound", 0)
+	if err != nil {
+		return err
+	}
+	if lo > hi {
+		return fmt.Errorf("%s: 'scan.partition.lower-bound'='%d' must not be larger than 'scan.partition.upper-bound'='%d'.", where(f, t), lo, hi)
+	}
+	return nil
 }

@@ -145,6 +145,12 @@ func jdbcOpts(d *jdbcDB, table string, kv ...string) map[string]string {
 	return m
 }
 
+// noUser drops the username option (a password alone).
+func noUser(m map[string]string) map[string]string {
+	delete(m, "username")
+	return m
+}
+
 func jdbcDBs(t *testing.T) []*jdbcDB { return []*jdbcDB{mariaDB(t), postgresDB(t)} }
 
 // Upserts and deletes by key into MariaDB and PostgreSQL: a job that goes
@@ -239,6 +245,12 @@ func TestJDBCSinkOptionErrors(t *testing.T) {
 		{tbl("t", extCols, jdbcOpts(d, "t", "sink.buffer-flush.max-rows", "x")), "not an integer"},
 		{tbl("t", extCols, jdbcOpts(d, "t", "sink.max-retries", "-1")), "must not be negative"},
 		{tbl("t", extCols, jdbcOpts(d, "t", "sink.bogus", "1")), "unsupported option 'sink.bogus'"},
+		// Flink's JdbcDynamicTableFactoryTest#testJdbcValidation.
+		{tbl("t", extCols, noUser(jdbcOpts(d, "t", "password", "pw"))), "Either all or none of the following options should be provided: username, password"},
+		{tbl("t", extCols, jdbcOpts(d, "t", "scan.partition.column", "id", "scan.partition.num", "2")), "Either all or none of the following options should be provided: scan.partition.column"},
+		{tbl("t", extCols, jdbcOpts(d, "t", "scan.partition.column", "id", "scan.partition.num", "2", "scan.partition.lower-bound", "100",
+			"scan.partition.upper-bound", "-10")), "'scan.partition.lower-bound'='100' must not be larger than 'scan.partition.upper-bound'='-10'"},
+		{tbl("t", extCols, jdbcOpts(d, "t", "connection.max-retry-timeout", "100ms")), "shouldn't be smaller than 1 second, but is 100ms"},
 	} {
 		_, err := jdbcFactory.NewSink(e.ctx, c.tb)
 		errContains(t, err, c.want)
