@@ -64,6 +64,7 @@ type extOp struct {
 // extBatch is what a writer applies at once.
 type extBatch struct {
 	Job   string
+	Sink  string // the sink's node name: one per table written in the job
 	Task  int32
 	Epoch uint64
 	Flush int // 0 at a checkpoint's first write, then 1, 2, ... for early flushes
@@ -79,12 +80,18 @@ type extBatch struct {
 
 // label names the batch for a system that refuses a label it has seen
 // (Stream Load) or drops an insert whose token it has seen (ClickHouse):
-// the job, task, epoch and flush, and a hash of the body, so a replay of
-// the same batch reuses the label, and a replay that cut its batch
-// differently (checkpoints fall at other rows) is not mistaken for it.
+// the job, task, epoch and flush, and a hash of the sink and the body, so
+// a replay of the same batch reuses the label, a replay that cut its batch
+// differently (checkpoints fall at other rows) is not mistaken for it, and
+// two tables a job writes the same rows to get two labels (a database
+// keeps one label space for all its tables).
 // At most 128 characters of [A-Za-z0-9_-].
 func (b *extBatch) label(prefix string, body []byte) string {
-	sum := sha256.Sum256(body)
+	h := sha256.New()
+	h.Write([]byte(b.Sink))
+	h.Write([]byte{0})
+	h.Write(body)
+	sum := h.Sum(nil)
 	id := fmt.Sprintf("_%d_%d_%d_%s", b.Task, b.Epoch, b.Flush, hex.EncodeToString(sum[:8]))
 	job := fileSafe(b.Job)
 	if len(prefix)+len(job)+len(id) > 128 {
@@ -239,7 +246,7 @@ func (s *extSink) write() error {
 	if len(s.ops) == 0 {
 		return nil
 	}
-	b := &extBatch{Job: s.ctx.Job, Task: s.ctx.Partition, Epoch: s.epoch, Flush: s.flush, Start: s.base, Ops: s.ops}
+	b := &extBatch{Job: s.ctx.Job, Sink: s.spec.name, Task: s.ctx.Partition, Epoch: s.epoch, Flush: s.flush, Start: s.base, Ops: s.ops}
 	var err error
 	for attempt := 0; ; attempt++ {
 		if err = s.w.write(context.Background(), b); err == nil {

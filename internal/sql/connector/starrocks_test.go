@@ -2,11 +2,13 @@ package connector
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
 
 	rlog "github.com/rtdw/rtdw/internal/log"
+	"github.com/rtdw/rtdw/internal/stream"
 )
 
 const extCols = "id BIGINT, name STRING, amount DECIMAL(10, 2), ts TIMESTAMP(3)"
@@ -133,6 +135,39 @@ func TestStreamLoadSinkUpsertDeleteReplay(t *testing.T) {
 			e2.mustRun(e2.pipe("j", src2, withPK(tbl("t_sink", extCols, starrocksOpts(f)), "id")))
 			if got := f.dump("db.t"); len(got) != 3 {
 				t.Errorf("after a second run: %q", got)
+			}
+		})
+	}
+}
+
+// Two tables a job loads the same rows into get their own labels: a
+// database refuses a label it has seen, whichever table it was for, so a
+// shared label would skip the second table's load.
+func TestStreamLoadSinkLabelsPerTable(t *testing.T) {
+	for _, kind := range []string{"starrocks", "doris"} {
+		t.Run(kind, func(t *testing.T) {
+			f := newFakeStreamLoad(t, kind)
+			f.table("db.t", "id")
+			f.table("db.t2", "id")
+			e := newEnv(t)
+			changelogPart(e, "cl", 0)
+			j := stream.NewJob("j")
+			s, err := e.source(changelogTable("cl")).Attach(j)
+			if err != nil {
+				t.Fatal(err)
+			}
+			other := starrocksOpts(f, "table-name", "t2")
+			if kind == "doris" {
+				other = starrocksOpts(f, "table.identifier", "db.t2")
+			}
+			for _, dst := range []*Table{withPK(tbl("t_sink", extCols, starrocksOpts(f)), "id"), withPK(tbl("t2_sink", extCols, other), "id")} {
+				if err := e.sink(dst).Attach(s); err != nil {
+					t.Fatal(err)
+				}
+			}
+			e.mustRun(j)
+			if a, b := f.dump("db.t"), f.dump("db.t2"); len(a) != 3 || !slices.Equal(a, b) {
+				t.Fatalf("db.t %q, db.t2 %q: want the same 3 rows in both", a, b)
 			}
 		})
 	}
