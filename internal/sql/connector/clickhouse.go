@@ -28,7 +28,8 @@ import (
 //
 // Every +I/+U row is inserted with _is_deleted = 0, every -D row with 1 (a
 // delete is a newer version that FINAL and merges drop, with the key's
-// older rows); -U rows are dropped.
+// older rows); a -U is a delete unless its +U follows in the same insert
+// (inserts never fall between the two).
 //
 // Idempotent, and safe against replays and zombie writers: the version of
 // a row is its sequence (the buffered sink in jdbc_sink_batch.go): the
@@ -179,7 +180,7 @@ func (s *clickhouseSink) Attach(st stream.Stream) error {
 	return nil
 }
 
-func (s *clickhouseSink) openTask(*stream.Context) (extWriter, error) {
+func (s *clickhouseSink) openTask(ctx *stream.Context) (extWriter, error) {
 	id := fmt.Sprintf("clickhouse|%s|%s|%s", s.opts.URL, s.opts.User, s.opts.Database)
 	sink, err := shared(id, func() (*clickhouse.Sink, error) { return clickhouse.Open(context.Background(), s.opts) })
 	if err != nil {
@@ -189,10 +190,11 @@ func (s *clickhouseSink) openTask(*stream.Context) (extWriter, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &clickhouseWriter{s: s, sink: sink, enc: enc, version: strconv.Quote(s.version) + ":", deleted: strconv.Quote(s.deleted) + ":"}, nil
+	return &clickhouseWriter{ctx: ctx, s: s, sink: sink, enc: enc, version: strconv.Quote(s.version) + ":", deleted: strconv.Quote(s.deleted) + ":"}, nil
 }
 
 type clickhouseWriter struct {
+	ctx              *stream.Context
 	s                *clickhouseSink
 	sink             *clickhouse.Sink
 	enc              *extJSON
@@ -202,19 +204,24 @@ type clickhouseWriter struct {
 
 func (w *clickhouseWriter) write(ctx context.Context, b *extBatch) error {
 	body := w.body[:0]
-	for _, op := range b.Ops {
+	for i := range b.Ops {
+		op := &b.Ops[i]
 		flag := "0"
 		if op.Delete {
 			flag = "1"
 		}
-		var err error
-		body, err = w.enc.append(body, &op.Row, w.version+strconv.FormatUint(op.Seq, 10), w.deleted+flag)
-		if err != nil {
-			return fmt.Errorf("encode: %w", err)
+		var ok bool
+		body, ok = encodeOp(w.ctx, w.s.spec.name, body, op, func(dst []byte) ([]byte, error) {
+			return w.enc.append(dst, &op.Row, w.version+strconv.FormatUint(op.Seq, 10), w.deleted+flag)
+		})
+		if ok {
+			body = append(body, '\n')
 		}
-		body = append(body, '\n')
 	}
 	w.body = body
+	if len(body) == 0 {
+		return nil // every row was dead-lettered
+	}
 	if err := w.sink.InsertJSON(ctx, w.s.table, w.s.columns, body, b.label("rtdw_", body)); err != nil {
 		return fmt.Errorf("clickhouse: insert %s.%s: %w", w.s.opts.Database, w.s.table, err)
 	}

@@ -198,7 +198,8 @@ func (s *extSink) Process(rec *stream.Record, _ stream.Emitter) error {
 		s.ops = append(s.ops, extOp{Row: r.Clone(), Seq: s.seq()})
 		return s.maybeFlush()
 	}
-	if r.Kind == row.UpdateBefore {
+	before := r.Kind == row.UpdateBefore
+	if before {
 		// A -U deletes its key: the +U that usually follows overwrites
 		// the delete in the same batch (last operation per key wins), and
 		// when none follows (a filter or a join dropped the new row, or
@@ -231,7 +232,23 @@ func (s *extSink) Process(rec *stream.Record, _ stream.Emitter) error {
 		s.at[string(s.key)] = len(s.ops)
 		s.ops = append(s.ops, op)
 	}
+	if before {
+		return nil // not between a -U and its +U: the key would be gone until the next load
+	}
 	return s.maybeFlush()
+}
+
+// encodeOp appends op's row with enc; a row that cannot be encoded (a
+// NULL map key in JSON) is dead-lettered ("bad_value") and left out of the
+// batch, so one bad row does not fail every load of the task.
+func encodeOp(ctx *stream.Context, sink string, body []byte, op *extOp, enc func([]byte) ([]byte, error)) ([]byte, bool) {
+	n := len(body)
+	out, err := enc(body)
+	if err != nil {
+		ctx.DeadLetter(&stream.Record{Row: &op.Row, Offset: -1}, &stream.BadInputError{Code: "bad_value", Detail: fmt.Sprintf("%s: %v", sink, err)})
+		return body[:n], false
+	}
+	return out, true
 }
 
 func (s *extSink) maybeFlush() error {

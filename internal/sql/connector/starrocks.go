@@ -45,12 +45,14 @@ import (
 // whenever 'sink.buffer-flush.max-rows' rows are buffered);
 // 'sink.buffer-flush.interval-ms' and the byte limits are accepted.
 
-var starrocksIgnored = []string{"jdbc-url", "sink.version", "sink.semantic", "sink.buffer-flush.max-bytes", "sink.buffer-flush.interval-ms",
+var starrocksIgnored = []string{"jdbc-url", "sink.version", "sink.semantic", "sink.buffer-flush.interval-ms",
 	"sink.buffer-flush.interval", "sink.connect.timeout-ms", "sink.wait-for-continue.timeout-ms", "sink.io.thread-count", "sink.parallelism",
-	"sink.ignore.update-before", "sink.chunk_limit", "sink.scan-frequency.ms", "sink.enable-exactly-once-label-gen", "sink.abort-lingering-txns",
-	"sink.abort-check-num-txns", "sink.use.new-sink-api", "sink.socket.timeout-ms", "sink.at-least-once.use-transaction-stream-load",
-	"sink.enable-2pc", "sink.buffer-size", "sink.buffer-count", "sink.check-interval", "sink.enable.batch-mode", "sink.flush.queue-size",
-	"sink.use-cache"}
+	"sink.ignore.update-before", "sink.chunk-limit", "sink.scan-frequency.ms", "sink.exactly-once.enable-label-gen",
+	"sink.exactly-once.enable-abort-lingering-txn", "sink.exactly-once.check-num-lingering-txn", "sink.use.new-sink-api",
+	"sink.socket.timeout-ms", "sink.at-least-once.use-transaction-stream-load", "sink.enable-2pc", "sink.buffer-size", "sink.buffer-count",
+	"sink.check-interval", "sink.enable.batch-mode", "sink.flush.queue-size", "sink.use-cache", "sink.retry.interval-ms",
+	"sink.metric.histogram-window-size", "sink.publish-timeout.ms", "sink.sanitize-error-log", "sink.wrap-json-as-array",
+	"sink.transaction.multi-table.enabled", "sink.write-mode", "sink.ignore.commit-error", "sink.http-utf8-charset"}
 
 func streamLoadOptions(kind string) []OptionSpec {
 	opts := []OptionSpec{
@@ -63,12 +65,13 @@ func streamLoadOptions(kind string) []OptionSpec {
 		spec("sink.label-prefix", "rtdw", false, "Prefix of the load labels."),
 		spec("sink.properties.*", "", false, "Stream Load headers (format must be json; strip_outer_array / read_json_by_line are set by rtdw)."),
 		spec("sink.buffer-flush.max-rows", "500000", false, "Load early when this many rows (keys) are buffered; otherwise rows load at each checkpoint."),
-		spec("sink.buffer-flush.*", "", false, "Other buffer limits (max-bytes, interval-ms): accepted; rows load at each checkpoint."),
+		spec("sink.buffer-flush.max-bytes", "94371840", false, "A load's largest body in bytes (default 90 MB): a bigger batch loads in several (StarRocks refuses JSON over 100 MB unless 'ignore_json_size', which rtdw sets unless told otherwise)."),
+		spec("sink.buffer-flush.*", "", false, "Other buffer limits (interval-ms): accepted; rows load at each checkpoint."),
 		spec("sink.max-retries", "3", false, "Retries of a failed load before the task fails (and restarts from its checkpoint)."),
 		spec("sink.semantic", "exactly-once", false, "Accepted: the sink is exactly-once by its labels."),
 		spec("sink.version", "AUTO", false, "Accepted and not used."),
 		spec("sink.parallelism", "", false, "Accepted and not used."),
-		spec("sink.ignore.update-before", "true", false, "Accepted: -U rows are always dropped (the +U replaces the row)."),
+		spec("sink.ignore.update-before", "true", false, "Accepted: a -U deletes its key unless its +U follows in the same load, as it does but when a filter or a change of key dropped the +U (loads never fall between the two)."),
 	}
 	if kind == olap.KindDoris {
 		opts = append(opts,
@@ -118,6 +121,7 @@ type streamLoadSink struct {
 	prefix       string
 	headers      map[string]string
 	deletes      bool
+	maxBytes     int // sink.buffer-flush.max-bytes: a load's largest body
 	spec         extSpec
 	columnHeader string
 }
@@ -242,6 +246,17 @@ func newStreamLoadSink(ctx *Context, t *Table, kind string) (Sink, error) {
 	if err != nil {
 		return nil, err
 	}
+	maxBytes, err := intOpt(f, t, "sink.buffer-flush.max-bytes", 90<<20)
+	if err != nil {
+		return nil, err
+	}
+	if maxBytes < 1 {
+		return nil, fmt.Errorf("%s: 'sink.buffer-flush.max-bytes' must be positive", where(f, t))
+	}
+	s.maxBytes = int(maxBytes)
+	if _, set := s.headers["ignore_json_size"]; !set && kind == olap.KindStarRocks {
+		s.headers["ignore_json_size"] = "true" // as the StarRocks connector sets for JSON
+	}
 	s.spec = extSpec{name: nodeName(kind+"_sink", t), l: l, key: t.PrimaryKey, maxRows: maxRows, retries: retries, backoff: 200 * time.Millisecond,
 		open: s.openTask}
 	if !s.deletes {
@@ -266,7 +281,7 @@ func (s *streamLoadSink) Attach(st stream.Stream) error {
 	return nil
 }
 
-func (s *streamLoadSink) openTask(*stream.Context) (extWriter, error) {
+func (s *streamLoadSink) openTask(ctx *stream.Context) (extWriter, error) {
 	id := fmt.Sprintf("streamload|%s|%s|%s|%s|%s", s.opts.Kind, s.opts.FE, s.opts.QueryAddr, s.opts.User, s.opts.Database)
 	sink, err := shared(id, func() (*streamload.Sink, error) {
 		return streamload.Open(context.Background(), s.opts)
@@ -278,49 +293,75 @@ func (s *streamLoadSink) openTask(*stream.Context) (extWriter, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &streamLoadWriter{s: s, sink: sink, enc: enc}, nil
+	return &streamLoadWriter{ctx: ctx, s: s, sink: sink, enc: enc}, nil
 }
 
 type streamLoadWriter struct {
+	ctx  *stream.Context
 	s    *streamLoadSink
 	sink *streamload.Sink
 	enc  *extJSON
 	body []byte
 }
 
+// write loads the batch: one load, or one per 'sink.buffer-flush.max-bytes'
+// of body (a replay cuts the same batch the same way, so each load keeps
+// its label).
 func (w *streamLoadWriter) write(ctx context.Context, b *extBatch) error {
 	star := w.s.kind == olap.KindStarRocks
 	body := w.body[:0]
-	if star {
-		body = append(body, '[')
+	rows := 0
+	load := func() error {
+		if rows == 0 {
+			return nil
+		}
+		if star {
+			body = append(body, ']')
+		}
+		err := w.sink.Load(ctx, streamload.Request{Table: w.s.table, Label: b.label(w.s.prefix, body), Body: body, Header: w.s.headers})
+		w.body, body, rows = body, body[:0], 0
+		return err
 	}
-	for i, op := range b.Ops {
-		if star && i > 0 {
+	for i := range b.Ops {
+		op := &b.Ops[i]
+		if rows == 0 && star {
+			body = append(body, '[')
+		}
+		if star && rows > 0 {
 			body = append(body, ',')
 		}
 		flag := `0`
 		if op.Delete {
 			flag = `1`
 		}
-		var err error
-		switch {
-		case star:
-			body, err = w.enc.append(body, &op.Row, `"__op":`+flag)
-		case w.s.deletes:
-			body, err = w.enc.append(body, &op.Row, `"__DORIS_DELETE_SIGN__":`+flag)
-		default:
-			body, err = w.enc.append(body, &op.Row)
-		}
-		if err != nil {
-			return fmt.Errorf("encode: %w", err)
+		var ok bool
+		body, ok = encodeOp(w.ctx, w.s.spec.name, body, op, func(dst []byte) ([]byte, error) {
+			switch {
+			case star:
+				return w.enc.append(dst, &op.Row, `"__op":`+flag)
+			case w.s.deletes:
+				return w.enc.append(dst, &op.Row, `"__DORIS_DELETE_SIGN__":`+flag)
+			}
+			return w.enc.append(dst, &op.Row)
+		})
+		if !ok {
+			if star && rows > 0 {
+				body = body[:len(body)-1] // the comma before the row left out
+			}
+			if rows == 0 {
+				body = body[:0]
+			}
+			continue
 		}
 		if !star {
 			body = append(body, '\n')
 		}
+		rows++
+		if w.s.maxBytes > 0 && len(body) >= w.s.maxBytes {
+			if err := load(); err != nil {
+				return err
+			}
+		}
 	}
-	if star {
-		body = append(body, ']')
-	}
-	w.body = body
-	return w.sink.Load(ctx, streamload.Request{Table: w.s.table, Label: b.label(w.s.prefix, body), Body: body, Header: w.s.headers})
+	return load()
 }

@@ -8,7 +8,9 @@ import (
 	"testing"
 
 	rlog "github.com/rtdw/rtdw/internal/log"
+	"github.com/rtdw/rtdw/internal/row"
 	"github.com/rtdw/rtdw/internal/stream"
+	st "github.com/rtdw/rtdw/internal/stream/streamtest"
 )
 
 const extCols = "id BIGINT, name STRING, amount DECIMAL(10, 2), ts TIMESTAMP(3)"
@@ -222,5 +224,43 @@ func TestStreamLoadSinkOptionErrors(t *testing.T) {
 		fac, _ := Lookup(c.tb.Options["connector"])
 		_, err = fac.NewSink(e.ctx, c.tb)
 		errContains(t, err, c.want)
+	}
+}
+
+// A row the sink cannot encode (a NULL map key in JSON) is dead-lettered
+// and the others load; a batch over 'sink.buffer-flush.max-bytes' loads in
+// several Stream Loads, each under its own label.
+func TestStreamLoadSinkBadValueAndMaxBytes(t *testing.T) {
+	f := newFakeStreamLoad(t, "starrocks")
+	f.table("db.m", "id")
+	e := newEnv(t)
+	sk := e.sink(withPK(tbl("m_sink", "id BIGINT, m MAP<STRING, INT>", starrocksOpts(f, "table-name", "m", "sink.buffer-flush.max-bytes", "60")), "id")).(*streamLoadSink)
+	h, err := stream.NewHarness(st.MemDB(t), "sink", func() stream.Operator { return &extSink{spec: &sk.spec} }, st.Epoch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := int64(1); i <= 4; i++ {
+		key := row.String("k")
+		if i == 3 {
+			key = row.Null()
+		}
+		r := row.Row{Kind: row.Insert, Values: []row.Value{row.BigInt(i), row.Map([]row.Value{key}, []row.Value{row.Int(int32(i))})}}
+		if err := h.Process(stream.Record{Row: &r}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := h.Checkpoint(); err != nil {
+		t.Fatal(err)
+	}
+	eq(t, "loaded", f.dump("db.m"), []string{`{"id":1,"m":{"k":1}}`, `{"id":2,"m":{"k":2}}`, `{"id":4,"m":{"k":4}}`})
+	dl := h.DeadLetters()
+	if len(dl) != 1 || !strings.Contains(string(dl[0].Headers[len(dl[0].Headers)-1].Value), "bad_value") {
+		t.Fatalf("%d dead letters, want one (bad_value): %v", len(dl), dl)
+	}
+	if f.applied < 2 {
+		t.Errorf("%d loads for 3 rows of ~20 bytes at 60 bytes a load, want several", f.applied)
+	}
+	if h := f.headers[0].Get("ignore_json_size"); h != "true" {
+		t.Errorf("ignore_json_size header %q, want true (as the StarRocks connector sets for JSON)", h)
 	}
 }
