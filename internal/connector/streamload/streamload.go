@@ -230,6 +230,7 @@ type loadResponse struct {
 	Label              string
 	Status             string
 	Message            string
+	Msg                string // the FE's own errors: {"status":"FAILED","msg":"..."}
 	ExistingJobStatus  string
 	NumberLoadedRows   int64
 	NumberFilteredRows int64
@@ -355,7 +356,14 @@ func (s *Sink) Load(ctx context.Context, r Request) error {
 		}
 		return fmt.Errorf("%s: stream load %s: label %s is still %s (an earlier attempt is running; retried at the next checkpoint)", s.o.Kind, r.Table, r.Label, resp.ExistingJobStatus)
 	}
-	return fmt.Errorf("%s: stream load %s (label %s): %s: %s (error rows: %s)", s.o.Kind, r.Table, r.Label, resp.Status, resp.Message, resp.ErrorURL)
+	msg := resp.Message
+	if msg == "" {
+		msg = resp.Msg
+	}
+	if resp.ErrorURL != "" {
+		msg += " (error rows: " + resp.ErrorURL + ")"
+	}
+	return fmt.Errorf("%s: stream load %s (label %s): %s: %s", s.o.Kind, r.Table, r.Label, resp.Status, msg)
 }
 
 // body renders the deduplicated rows as the loader expects them: decimals

@@ -4,6 +4,9 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -217,5 +220,25 @@ func TestVersionedWritesIntoAnOldTable(t *testing.T) {
 				t.Fatalf("table: %q", got)
 			}
 		})
+	}
+}
+
+// The FE answers its own errors as {"status":"FAILED","msg":...}: the
+// message reaches the error (StarRocks/starrocks#30602's shape).
+func TestLoadFrontEndError(t *testing.T) {
+	fe := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprint(w, `{"status":"FAILED","msg":"database[db] does not exist"}`)
+	}))
+	defer fe.Close()
+	s, err := streamload.Open(context.Background(), streamload.Options{Kind: "starrocks", FE: fe.URL, QueryAddr: "127.0.0.1:1", User: "root", Database: "db"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	err = s.Load(context.Background(), streamload.Request{Table: "t", Label: "l1", Body: []byte(`[{"id":1}]`)})
+	if err == nil || !strings.Contains(err.Error(), "FAILED: database[db] does not exist") {
+		t.Fatalf("error %v, want the FE's msg", err)
 	}
 }
