@@ -53,7 +53,7 @@ var clickhouseFactory = &Factory{
 	Name: "clickhouse",
 	Doc:  "Sink into a ClickHouse ReplacingMergeTree(version, is_deleted) table over HTTP: upserts and deletes by the PRIMARY KEY, versioned by checkpoint epoch and position (idempotent, zombie-safe), with insert deduplication tokens.",
 	Options: []OptionSpec{
-		spec("url", "", true, "The HTTP interface: http://ch:8123, clickhouse://ch:8123 or jdbc:clickhouse://ch:8123/db."),
+		spec("url", "", true, "The HTTP interface: http://ch:8123, clickhouse://ch:8123, jdbc:clickhouse://ch:8123/db or jdbc:clickhouse:http://ch:8123/db (?ssl=true: HTTPS)."),
 		spec("database-name", "default", false, "Database of the table (default: the one in a jdbc: url, else 'default')."),
 		spec("table-name", "", true, "Table to insert into: a ReplacingMergeTree(version, is_deleted) ordered by the PRIMARY KEY."),
 		spec("username", "default", false, "User."),
@@ -98,6 +98,11 @@ type clickhouseSink struct {
 func clickhouseURL(s string) (base, db string, err error) {
 	s = strings.TrimSpace(s)
 	s = strings.TrimPrefix(s, "jdbc:")
+	for _, p := range []string{"clickhouse:http://", "clickhouse:https://", "ch:http://", "ch:https://"} {
+		if rest, ok := strings.CutPrefix(s, p); ok { // jdbc:clickhouse:http://h:8123/db
+			s = p[strings.IndexByte(p, ':')+1:] + rest
+		}
+	}
 	if rest, ok := strings.CutPrefix(s, "clickhouse://"); ok {
 		s = "http://" + rest
 	} else if rest, ok := strings.CutPrefix(s, "ch://"); ok {
@@ -109,6 +114,12 @@ func clickhouseURL(s string) (base, db string, err error) {
 	u, err := url.Parse(s)
 	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
 		return "", "", fmt.Errorf("'%s' is not like http://ch:8123", s)
+	}
+	if strings.Contains(u.Host, ",") {
+		return "", "", fmt.Errorf("'%s': one host (rtdw writes through one ClickHouse server; several hosts are not supported)", s)
+	}
+	if v := u.Query().Get("ssl"); v == "true" || v == "1" {
+		u.Scheme = "https" // the JDBC driver's ssl=true
 	}
 	db = strings.Trim(u.Path, "/")
 	u.Path, u.RawQuery = "", ""

@@ -255,4 +255,19 @@ func TestClickHouseSinkOptionErrors(t *testing.T) {
 	if err != nil || base != "http://ch:8123" || db != "sales" {
 		t.Errorf("jdbc url: %s %s %v", base, db, err)
 	}
+	// The JDBC driver's other forms (itinycheng's README): the protocol
+	// after clickhouse:, and ssl=true for HTTPS.
+	for in, want := range map[string]string{
+		"jdbc:clickhouse:http://ch:8123/sales":     "http://ch:8123 sales",
+		"jdbc:clickhouse:https://ch:8443/sales":    "https://ch:8443 sales",
+		"jdbc:clickhouse://ch:8443/sales?ssl=true": "https://ch:8443 sales",
+	} {
+		base, db, err := clickhouseURL(in)
+		if got := base + " " + db; err != nil || got != want {
+			t.Errorf("%s: %s %v, want %s", in, got, err, want)
+		}
+	}
+	if _, _, err := clickhouseURL("jdbc:clickhouse://h1:8123,h2:8123/db"); err == nil || !strings.Contains(err.Error(), "one host") {
+		t.Errorf("several hosts: %v", err)
+	}
 }
