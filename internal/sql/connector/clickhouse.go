@@ -111,12 +111,12 @@ func clickhouseURL(s string) (base, db string, err error) {
 	if !strings.Contains(s, "://") {
 		s = "http://" + s
 	}
+	if host, _, _ := strings.Cut(s[strings.Index(s, "://")+3:], "/"); strings.Contains(host, ",") {
+		return "", "", fmt.Errorf("'%s': one host (rtdw writes through one ClickHouse server; several hosts are not supported)", s)
+	}
 	u, err := url.Parse(s)
 	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
 		return "", "", fmt.Errorf("'%s' is not like http://ch:8123", s)
-	}
-	if strings.Contains(u.Host, ",") {
-		return "", "", fmt.Errorf("'%s': one host (rtdw writes through one ClickHouse server; several hosts are not supported)", s)
 	}
 	if v := u.Query().Get("ssl"); v == "true" || v == "1" {
 		u.Scheme = "https" // the JDBC driver's ssl=true
