@@ -60,7 +60,7 @@ var clickhouseFactory = &Factory{
 		spec("password", "", false, "Password."),
 		spec("sink.batch-size", "100000", false, "Insert early when this many rows (keys) are buffered; otherwise rows are inserted at each checkpoint."),
 		spec("sink.max-retries", "3", false, "Retries of a failed insert before the task fails (and restarts from its checkpoint)."),
-		spec("sink.ignore-delete", "false", false, "true: -D rows are not written (dead-lettered, counted); false: a delete is a row with is_deleted = 1."),
+		spec("sink.ignore-delete", "false", false, "true: -D rows are not written (dead-lettered, counted); false: a delete is a row with is_deleted = 1. (itinycheng's connector defaults to true: rtdw applies deletes unless told not to.)"),
 		spec("sink.version-column", "_version", false, "The table's version column (UInt64): the row's sequence."),
 		spec("sink.is-deleted-column", "_is_deleted", false, "The table's delete flag column (UInt8)."),
 		spec("sink.flush-interval", "", false, "Accepted: rows are inserted at each checkpoint."),
