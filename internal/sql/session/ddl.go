@@ -401,8 +401,11 @@ func (s *Session) describe(x *ast.Describe, like string) error {
 			wm = t.Watermark.Expr
 		}
 		typ := c.Type.WithNotNull(false).String()
-		if wm != "" {
+		switch {
+		case wm != "":
 			typ += " *ROWTIME*"
+		case c.Expr != "" && strings.EqualFold(strings.TrimSpace(c.Expr), "PROCTIME()"):
+			typ += " *PROCTIME*" // as Flink's DESCRIBE (timezone.md)
 		}
 		rows = append(rows, []string{c.Name, typ, nullText(c.Type.NotNull || pk[strings.ToLower(c.Name)]), key, extras, wm})
 	}
