@@ -82,8 +82,9 @@ func init() {
 type fieldGen struct {
 	t          row.Type
 	seq        bool
-	start, end float64 // sequence bounds (integers are exact up to 2^53)
-	startI     int64
+	start, end float64 // sequence bounds of FLOAT and DOUBLE
+	startI     int64   // of the other types: exact integers
+	count      int64   // a sequence's length
 	min, max   *float64
 	minI, maxI int64
 	maxPast    time.Duration
@@ -142,9 +143,8 @@ func newDatagen(ctx *Context, t *Table) (Source, error) {
 			return nil, err
 		}
 		if g.seq {
-			n := int64(g.end-g.start) + 1
-			if d.rows < 0 || n < d.rows {
-				d.rows = n // a sequence ends the source
+			if d.rows < 0 || g.count < d.rows {
+				d.rows = g.count // a sequence ends the source
 			}
 		}
 		d.fields = append(d.fields, g)
@@ -186,6 +186,19 @@ func (d *datagen) field(col row.Column) (fieldGen, error) {
 		}
 		return &x, nil
 	}
+	// integer reads an option of an integer column (or an integer
+	// sequence) exactly, within the column's type, as Flink reads it.
+	integer := func(name string, lo, hi int64) (*int64, error) {
+		v, ok := get(name)
+		if !ok {
+			return nil, nil
+		}
+		x, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+		if err != nil || x < lo || x > hi {
+			return nil, fmt.Errorf("%s: Could not parse value '%s' for key '%s%s' (an integer within %s)", where(f, t), v, p, name, col.Type)
+		}
+		return &x, nil
+	}
 	var err error
 	if v, ok := get("null-rate"); ok {
 		if g.nullRate, err = strconv.ParseFloat(v, 64); err != nil || g.nullRate < 0 || g.nullRate > 1 {
@@ -214,21 +227,43 @@ func (d *datagen) field(col row.Column) (fieldGen, error) {
 		if !(col.Type.IsNumeric() || col.Type.IsString()) {
 			return g, fmt.Errorf("%s: column %s: a sequence needs a numeric or string column, not %s", where(f, t), col.Name, col.Type)
 		}
-		s, err := num("start")
-		if err != nil {
-			return g, err
-		}
-		e, err := num("end")
-		if err != nil {
-			return g, err
-		}
-		if s == nil || e == nil {
+		if _, ok := get("start"); !ok {
 			return g, fmt.Errorf("%s: column %s: a sequence needs '%sstart' and '%send'", where(f, t), col.Name, p, p)
 		}
-		if *e < *s {
-			return g, fmt.Errorf("%s: column %s: the sequence's end is before its start", where(f, t), col.Name)
+		if _, ok := get("end"); !ok {
+			return g, fmt.Errorf("%s: column %s: a sequence needs '%sstart' and '%send'", where(f, t), col.Name, p, p)
 		}
-		g.start, g.end, g.startI = *s, *e, int64(*s)
+		if k == row.KindFloat || k == row.KindDouble {
+			s, err := num("start")
+			if err != nil {
+				return g, err
+			}
+			e, err := num("end")
+			if err != nil {
+				return g, err
+			}
+			if *e < *s || *e-*s >= 1<<53 {
+				return g, fmt.Errorf("%s: column %s: the sequence's end is before its start, or too far from it", where(f, t), col.Name)
+			}
+			g.start, g.end, g.count = *s, *e, int64(*e-*s)+1
+		} else {
+			lo, hi := int64(math.MinInt64), int64(math.MaxInt64)
+			if col.Type.IsInteger() {
+				lo, hi = intRange(k)
+			}
+			s, err := integer("start", lo, hi)
+			if err != nil {
+				return g, err
+			}
+			e, err := integer("end", lo, hi)
+			if err != nil {
+				return g, err
+			}
+			if *e < *s || *e-*s < 0 || *e-*s == math.MaxInt64 {
+				return g, fmt.Errorf("%s: column %s: the sequence's end is before its start, or too far from it", where(f, t), col.Name)
+			}
+			g.startI, g.count = *s, *e-*s+1
+		}
 		for _, o := range []string{"min", "max", "length", "var-len", "max-past"} {
 			if _, ok := get(o); ok {
 				return g, fmt.Errorf("%s: '%s%s' is for random fields, not sequences", where(f, t), p, o)
@@ -253,14 +288,22 @@ func (d *datagen) field(col row.Column) (fieldGen, error) {
 	if col.Type.IsInteger() {
 		lo, hi := intRange(k)
 		g.minI, g.maxI = lo, hi
-		if g.min != nil {
-			g.minI = int64(*g.min)
+		mn, err := integer("min", lo, hi)
+		if err != nil {
+			return g, err
 		}
-		if g.max != nil {
-			g.maxI = int64(*g.max)
+		mx, err := integer("max", lo, hi)
+		if err != nil {
+			return g, err
 		}
-		if g.minI < lo || g.maxI > hi || g.minI > g.maxI {
-			return g, fmt.Errorf("%s: column %s: random range [%d, %d] is empty or outside %s", where(f, t), col.Name, g.minI, g.maxI, col.Type)
+		if mn != nil {
+			g.minI = *mn
+		}
+		if mx != nil {
+			g.maxI = *mx
+		}
+		if g.minI > g.maxI {
+			return g, fmt.Errorf("%s: column %s: random range [%d, %d] is empty", where(f, t), col.Name, g.minI, g.maxI)
 		}
 	}
 	if g.min != nil && g.max != nil && *g.min > *g.max {
@@ -468,7 +511,7 @@ func sequenceValue(g *fieldGen, i int64) row.Value {
 	case t.Kind == row.KindDouble:
 		return row.Double(g.start + float64(i))
 	case t.Kind == row.KindDecimal:
-		dec, ok := row.DecimalFromFloat(g.start+float64(i), t.Precision, t.Scale)
+		dec, ok := row.DecimalFromInt64(g.startI+i, t.Precision, t.Scale)
 		if !ok {
 			return row.Null()
 		}

@@ -2,6 +2,7 @@ package connector
 
 import (
 	"encoding/binary"
+	"fmt"
 	"regexp"
 	"slices"
 	"strconv"
@@ -155,7 +156,9 @@ func TestDatagenOptionErrors(t *testing.T) {
 		{"v INT", []string{"fields.v.kind", "sequence", "fields.v.start", "5", "fields.v.end", "1"}, "end is before its start"},
 		{"v INT", []string{"fields.v.start", "1"}, "'fields.v.start' needs 'fields.v.kind' = 'sequence'"},
 		{"v STRING", []string{"fields.v.min", "1"}, "are for numeric columns"},
-		{"v TINYINT", []string{"fields.v.max", "1000"}, "outside TINYINT"},
+		{"v TINYINT", []string{"fields.v.max", "1000"}, "Could not parse value '1000' for key 'fields.v.max' (an integer within TINYINT)"},
+		{"v INT", []string{"fields.v.kind", "sequence", "fields.v.start", "2147483646", "fields.v.end", "2147483649"}, "Could not parse value '2147483649' for key 'fields.v.end'"},
+		{"v BIGINT", []string{"fields.v.min", "1.5"}, "Could not parse value '1.5'"},
 		{"v INT", []string{"fields.v.null-rate", "2"}, "want a number from 0 to 1"},
 		{"v INT", []string{"number-of-rows", "-1"}, "'number-of-rows' must not be negative"},
 		{"v INT", []string{"rows-per-second", "x"}, "not an integer"},
@@ -167,5 +170,28 @@ func TestDatagenOptionErrors(t *testing.T) {
 		}
 		_, err := datagenFactory.NewSource(e.ctx, tbl("g", c.cols, opts))
 		errContains(t, err, c.want)
+	}
+}
+
+// Integer options are read exactly (not as float64, which holds 2^53):
+// a BIGINT sequence of large numbers, and Long.MAX as a random bound.
+func TestDatagenLargeIntegers(t *testing.T) {
+	e := newEnv(t)
+	src := tbl("big", "v BIGINT, d DECIMAL(20, 0), r BIGINT", map[string]string{"connector": "datagen",
+		"fields.v.kind": "sequence", "fields.v.start": "1000000000000000001", "fields.v.end": "1000000000000000005",
+		"fields.d.kind": "sequence", "fields.d.start": "9000000000000000001", "fields.d.end": "9000000000000000009",
+		"fields.r.min": "9223372036854775806", "fields.r.max": "9223372036854775807"})
+	got := printGen(t, e, "big", src)
+	var want []string
+	for i := 1; i <= 5; i++ {
+		want = append(want, fmt.Sprintf("+I[100000000000000000%d, 900000000000000000%d, 922337203685477580", i, i))
+	}
+	if len(got) != len(want) {
+		t.Fatalf("%d rows, want 5 (the shorter sequence):\n%s", len(got), strings.Join(got, "\n"))
+	}
+	for i, l := range got {
+		if !strings.HasPrefix(l, want[i]) || !(strings.HasSuffix(l, "6]") || strings.HasSuffix(l, "7]")) {
+			t.Errorf("row %d = %s, want %s6] or 7]", i, l, want[i])
+		}
 	}
 }
