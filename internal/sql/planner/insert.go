@@ -3,6 +3,7 @@ package planner
 import (
 	"fmt"
 	"maps"
+	"slices"
 	"strings"
 
 	"github.com/rtdw/rtdw/internal/row"
@@ -109,6 +110,7 @@ func (b *builder) insert(ins *ast.Insert) error {
 	for i, sc := range sinkCols {
 		var c *expr.Compiled
 		text := ""
+		src := target[i] // the query column passed on unchanged, or -1
 		if qi := target[i]; qi >= 0 {
 			it := passThrough(r, qi)
 			c, text = it.c, it.text
@@ -127,6 +129,7 @@ func (b *builder) insert(ins *ast.Insert) error {
 			}
 			text = ast.Format(e)
 		}
+		nullable := !c.Type.NotNull
 		if !c.Type.Equal(sc.Type) {
 			cc, err := expr.Coerce(c, sc.Type)
 			if err != nil {
@@ -135,10 +138,15 @@ func (b *builder) insert(ins *ast.Insert) error {
 			if !sameRepresentation(c.Type, sc.Type) {
 				identity = false
 				text = fmt.Sprintf("CAST(%s AS %s)", text, sc.Type)
+				src = -1
 			}
 			c = cc
 		}
-		items[i] = calcItem{src: -1, c: c, name: sc.Name, text: text}
+		if nullable && (sc.Type.NotNull || slices.Contains(ct.PrimaryKey, i)) {
+			c, text = notNullEnforcer(c, sc.Name), fmt.Sprintf("NOT_NULL(%s)", text)
+			identity = false
+		}
+		items[i] = calcItem{src: src, c: c, name: sc.Name, text: text}
 	}
 	if !identity {
 		r = b.calc(r, nil, nil, items)
@@ -212,6 +220,22 @@ func (b *builder) attachSinks() error {
 		b.sinks = append(b.sinks, nodeOf(ps.text, in.mode, in.node))
 	}
 	return nil
+}
+
+// notNullEnforcer dead-letters a row writing NULL into a NOT NULL (or
+// PRIMARY KEY) column of the sink. Flink's 'table.exec.sink.not-null-enforcer'
+// fails the job (ERROR) or drops the row silently (DROP); rtdw does
+// neither: the row goes to dirty_data with Flink's message, whatever the
+// option says.
+func notNullEnforcer(c *expr.Compiled, col string) *expr.Compiled {
+	eval := c.Eval
+	return &expr.Compiled{Type: c.Type.WithNotNull(true), Eval: func(r *row.Row) (row.Value, error) {
+		v, err := eval(r)
+		if err == nil && v.IsNull() {
+			return v, stream.BadInput("null_into_not_null", "Column '%s' is NOT NULL, however, a null value is being written into it", col)
+		}
+		return v, err
+	}}
 }
 
 // sameRepresentation: a cast between these types changes no value
