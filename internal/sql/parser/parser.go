@@ -248,6 +248,10 @@ func (p *parser) takeHints() []hintGroup {
 		p.taken = map[int]bool{}
 	}
 	p.taken[p.i] = true
+	// The statement's text runs to the hint's closing */ at least (a
+	// hint written last in a view's query is part of its text).
+	last := t.hints[len(t.hints)-1].toks
+	p.lastEnd = max(p.lastEnd, last[len(last)-1].pos.Offset+len("*/"))
 	return t.hints
 }
 
