@@ -68,6 +68,9 @@ type JoinSpec struct {
 	// last write (its insertion or an update of its association count);
 	// 0 keeps rows forever.
 	StateTTL time.Duration
+	// SideTTL, when set for a side (left 0, right 1), replaces StateTTL
+	// for that side's rows (the STATE_TTL hint names one input).
+	SideTTL [2]time.Duration
 	// EventTimeTTL measures StateTTL on the operator's watermark
 	// (deterministic: a replay expires the same rows; rtdw's option)
 	// instead of processing time (Flink's).
@@ -96,8 +99,8 @@ func (s JoinSpec) Validate() error {
 	if s.LeftSchema == nil || s.RightSchema == nil {
 		return errors.New("join: missing input schema")
 	}
-	if s.StateTTL < 0 {
-		return fmt.Errorf("join: negative state TTL %s", s.StateTTL)
+	if s.StateTTL < 0 || s.SideTTL[0] < 0 || s.SideTTL[1] < 0 {
+		return fmt.Errorf("join: negative state TTL")
 	}
 	if s.EagerRows < 0 {
 		return fmt.Errorf("join: negative EagerRows %d", s.EagerRows)
@@ -194,7 +197,8 @@ type regularJoin struct {
 	rows    [2]*state.MapState // join key -> map key -> entry (TTL handles)
 	always  [2]*state.MapState // the same maps without TTL, for entries written before any watermark
 	nullKey joinNullKeys
-	ttl     int64 // ms; 0: none
+	ttl     [2]int64         // per side, ms; 0: none
+	ttlDur  [2]time.Duration // the same, as durations
 	cache   joinCache
 	eager   int // EagerRows
 	out     joinOut
@@ -225,16 +229,23 @@ func (j *regularJoin) Open(ctx *stream.Context) error {
 	j.ctx = ctx
 	j.schemas = [2]*row.Schema{j.spec.LeftSchema, j.spec.RightSchema}
 	j.uk = [2][]int{j.spec.LeftUniqueKey, j.spec.RightUniqueKey}
-	var opts []state.Option
-	if j.spec.StateTTL > 0 {
-		j.ttl = max(j.spec.StateTTL.Milliseconds(), 1)
+	var opts [2][]state.Option
+	for s := range 2 {
+		d := j.spec.StateTTL
+		if j.spec.SideTTL[s] > 0 {
+			d = j.spec.SideTTL[s]
+		}
+		if d <= 0 {
+			continue
+		}
+		j.ttl[s], j.ttlDur[s] = max(d.Milliseconds(), 1), d
 		if j.spec.EventTimeTTL {
-			opts = append(opts, ctx.EventTimeTTL(j.spec.StateTTL))
+			opts[s] = append(opts[s], ctx.EventTimeTTL(d))
 		} else {
-			opts = append(opts, state.WithTTL(j.spec.StateTTL))
+			opts[s] = append(opts[s], state.WithTTL(d))
 		}
 	}
-	j.rows = [2]*state.MapState{ctx.Map("left", opts...), ctx.Map("right", opts...)}
+	j.rows = [2]*state.MapState{ctx.Map("left", opts[0]...), ctx.Map("right", opts[1]...)}
 	j.always = [2]*state.MapState{ctx.Map("left"), ctx.Map("right")}
 	j.fresh = true
 	for _, m := range j.rows {
@@ -262,14 +273,15 @@ func (j *regularJoin) now() int64 {
 	return j.ctx.Now().UnixMilli()
 }
 
-func (j *regularJoin) expired(e *joinEntry, now int64) bool {
-	if j.ttl == 0 {
+// expired reports whether a row of side s outlived its side's TTL.
+func (j *regularJoin) expired(e *joinEntry, s int, now int64) bool {
+	if j.ttl[s] == 0 {
 		return false
 	}
 	if j.spec.EventTimeTTL {
-		return ttlExpired(e.wrote, now, j.spec.StateTTL)
+		return ttlExpired(e.wrote, now, j.ttlDur[s])
 	}
-	return now >= joinAdd(e.wrote, j.ttl)
+	return now >= joinAdd(e.wrote, j.ttl[s])
 }
 
 // Process is not called on a two-input operator (stream.Connect calls
@@ -317,7 +329,7 @@ func (j *regularJoin) process(rec *stream.Record, out stream.Emitter, kr *joinKe
 	accumulate := in.Kind.IsAccumulate()
 	inOuter := j.spec.Type.outer(side)
 	now := j.now()
-	if j.ttl > 0 {
+	if j.ttl[0] > 0 || j.ttl[1] > 0 {
 		if err := j.expire(kr, now); err != nil {
 			return err
 		}
@@ -354,7 +366,7 @@ func (j *regularJoin) process(rec *stream.Record, out stream.Emitter, kr *joinKe
 	if !accumulate {
 		if own == nil {
 			j.ignored++
-			if j.ttl == 0 {
+			if j.ttl[side] == 0 {
 				return nil // never kept: a malformed changelog, ignored
 			}
 		}
@@ -527,7 +539,7 @@ func (j *regularJoin) expire(kr *joinKeyRows, now int64) error {
 	for s := range kr.sides {
 		for i := 0; i < len(kr.sides[s]); {
 			e := kr.sides[s][i]
-			if !j.expired(e, now) {
+			if !j.expired(e, s, now) {
 				i++
 				continue
 			}
@@ -604,7 +616,7 @@ func (j *regularJoin) complete(kr *joinKeyRows, s int, now int64) error {
 			bad = err
 			return false
 		}
-		if j.expired(e, now) {
+		if j.expired(e, s, now) {
 			expired = append(expired, e.mk)
 			return true
 		}
@@ -642,7 +654,7 @@ func (j *regularJoin) findOwn(kr *joinKeyRows, s int, mk []byte, now int64) (int
 	if err != nil {
 		return pos, false, fmt.Errorf("join: key %x: %w", kr.key, err)
 	}
-	if j.expired(e, now) {
+	if j.expired(e, s, now) {
 		return pos, false, j.rows[s].Delete(kr.key, mk)
 	}
 	j.cache.insert(kr, s, pos, e)

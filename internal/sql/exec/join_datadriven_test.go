@@ -260,6 +260,14 @@ func (s *joinScript) build(d *datadriven.TestData) (string, error) {
 			}
 			spec.EventTimeTTL = len(ttl) > 1 && ttl[1] == "event"
 		}
+		if st := lines["side-ttl"]; st != "" { // "L | R", 0 for none
+			l, r, _ := strings.Cut(st, "|")
+			for i, v := range []string{l, r} {
+				if spec.SideTTL[i], err = time.ParseDuration(strings.TrimSpace(v)); err != nil {
+					return "", err
+				}
+			}
+		}
 		if c := lines["cache"]; c != "" {
 			if spec.MaxCachedRows, err = strconv.Atoi(c); err != nil {
 				return "", err

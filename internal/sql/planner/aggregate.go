@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/rtdw/rtdw/internal/row"
 	"github.com/rtdw/rtdw/internal/sql/aggfn"
@@ -210,7 +211,7 @@ func (b *builder) aggregate(sel *ast.Select, from *rel, where ast.Expr, items []
 		for _, c := range calls {
 			texts = append(texts, c.text)
 		}
-		aggRel, err = b.groupAgg(preRel, keys, calls, nil, fmt.Sprintf("GroupAggregate(groupBy=[%s], select=[%s])", strings.Join(keyTexts, ", "), strings.Join(texts, ", ")))
+		aggRel, err = b.groupAgg(preRel, keys, calls, b.hintTTL(from), fmt.Sprintf("GroupAggregate(groupBy=[%s], select=[%s])", strings.Join(keyTexts, ", "), strings.Join(texts, ", ")))
 	}
 	if err != nil {
 		return nil, err
@@ -356,7 +357,9 @@ func sessionPartition(win *windowDef, groupExprs []ast.Expr, base *rel) error {
 
 // groupAgg adds a shuffle by keys and an unbounded group aggregation over
 // r (whose first columns are the keys).
-func (b *builder) groupAgg(r *rel, keys []int, calls []aggCall, _ []string, text string) (*rel, error) {
+// hintTTL, when set, is the STATE_TTL hint's TTL for the aggregation's
+// input, which table.exec.state.ttl is otherwise.
+func (b *builder) groupAgg(r *rel, keys []int, calls []aggCall, hintTTL time.Duration, text string) (*rel, error) {
 	keyed := b.keyBy(r, keys)
 	spec := exec.GroupAggSpec{Keys: keys, GenerateUpdateBefore: true}
 	fields := make([]field, 0, len(keys)+len(calls))
@@ -375,6 +378,9 @@ func (b *builder) groupAgg(r *rel, keys []int, calls []aggCall, _ []string, text
 			return nil, fmt.Errorf("'table.exec.state.ttl' = '%s': %v", ttl, err)
 		}
 		spec.StateTTL = d
+	}
+	if hintTTL > 0 {
+		spec.StateTTL = hintTTL
 	}
 	if err := spec.Validate(); err != nil {
 		return nil, fmt.Errorf("GroupAggregate: %v", err)

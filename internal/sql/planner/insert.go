@@ -36,6 +36,11 @@ func (b *builder) insert(ins *ast.Insert) error {
 	if v != nil {
 		return errAt(&ins.Table, "%s is a view: INSERT INTO needs a table", v.Path)
 	}
+	if len(ins.Hints) > 0 {
+		if err := b.checkTableHints([]ast.Hint{{At: ins.Table.At, Name: "OPTIONS", Options: ins.Hints}}); err != nil {
+			return err
+		}
+	}
 	hints := []ast.Hint{{Name: "OPTIONS", Options: ins.Hints}}
 	opts := withHints(t.Options, hints)
 	f, err := connector.Lookup(opts["connector"])

@@ -108,9 +108,11 @@ type builder struct {
 	scans   map[string]*rel // table + options -> its scan, read once per job
 	refs    *refs           // what the statement may read (projection pushdown)
 	durable bool            // an INSERT's job (named for good), not a query's
-	// ttlHint is the STATE_TTL hint of the SELECT being planned (its
-	// largest value: rtdw applies one TTL to a whole join).
-	ttlHint time.Duration
+	// ttlHints is the STATE_TTL hint of the SELECT being planned: a TTL
+	// per input name (lower case) of its joins and aggregation, and
+	// which names matched an input.
+	ttlHints map[string]time.Duration
+	ttlUsed  map[string]bool
 	pushes  []*pushedFilter // filters that may move into their sources
 	pending []*pendingSink  // the tables the job's INSERTs write
 	// scope is where unqualified names resolve while a view's query is

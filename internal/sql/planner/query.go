@@ -107,8 +107,14 @@ func (b *builder) tableRef(x *ast.TableRef, env *ctes) (*rel, error) {
 	if x.ForSystemTime != nil {
 		return nil, errAt(x, "FOR SYSTEM_TIME AS OF (lookup and temporal joins) is not supported yet")
 	}
+	if err := b.checkTableHints(x.Hints); err != nil {
+		return nil, err
+	}
 	if len(x.Name.Parts) == 1 {
 		if c := env.find(x.Name.Parts[0].Name); c != nil {
+			if len(x.Hints) > 0 {
+				return nil, errAt(&x.Hints[0], "View '%s' cannot be enriched with new options. Hints can only be applied to tables.", c.Name.Name)
+			}
 			r, err := b.query(c.Query, env)
 			if err != nil {
 				return nil, err
@@ -133,6 +139,9 @@ func (b *builder) tableRef(x *ast.TableRef, env *ctes) (*rel, error) {
 		return nil, errAt(x, "%v", err)
 	}
 	if v != nil {
+		if len(x.Hints) > 0 {
+			return nil, errAt(&x.Hints[0], "View '%s' cannot be enriched with new options. Hints can only be applied to tables.", v.Path)
+		}
 		return b.view(x, v)
 	}
 	r, err := b.scan(x, t, t.Path.Name, x.Hints)

@@ -2,7 +2,9 @@ package planner
 
 import (
 	"fmt"
+	"slices"
 	"strings"
+	"time"
 
 	"github.com/rtdw/rtdw/internal/row"
 	"github.com/rtdw/rtdw/internal/sql/ast"
@@ -58,27 +60,23 @@ func itemExprs(items []selItem) []ast.Expr {
 }
 
 // selectBlock plans one SELECT.
-func (b *builder) selectBlock(sel *ast.Select, env *ctes) (*rel, error) {
+func (b *builder) selectBlock(sel *ast.Select, env *ctes) (_ *rel, err error) {
 	if sel.From == nil {
 		return nil, errAt(sel, "SELECT without FROM is not supported yet")
 	}
 	where := sel.Where
 	var r *rel
-	var err error
-	prevHint := b.ttlHint
-	defer func() { b.ttlHint = prevHint }()
-	for i, h := range sel.Hints {
-		if h.Name != "STATE_TTL" {
-			continue
-		}
-		for _, o := range h.Options {
-			d, err := parseDuration(o.Value)
-			if err != nil {
-				return nil, errAt(&sel.Hints[i], "STATE_TTL('%s' = '%s'): %v", o.Key, o.Value, err)
-			}
-			b.ttlHint = max(b.ttlHint, d)
-		}
+	prevHints, prevUsed := b.ttlHints, b.ttlUsed
+	defer func() { b.ttlHints, b.ttlUsed = prevHints, prevUsed }()
+	b.ttlHints, b.ttlUsed = nil, nil // a block's hints do not reach into its subqueries and views
+	if err := b.stateTTLHints(sel); err != nil {
+		return nil, err
 	}
+	defer func() {
+		if err == nil {
+			err = b.unusedTTLHints(sel)
+		}
+	}()
 	if j, ok := sel.From.(*ast.Join); ok && j.Kind == ast.CommaJoin && !isCorrelation(j.Right) {
 		// FROM a, b WHERE ...: the WHERE is the join's condition.
 		r, err = b.tableJoin(j, env, where)
@@ -220,7 +218,7 @@ func (b *builder) distinct(r *rel) (*rel, error) {
 	for i := range keys {
 		keys[i] = i
 	}
-	return b.groupAgg(r, keys, nil, nil, fmt.Sprintf("GroupAggregate(groupBy=[%s], select=[%s])", strings.Join(r.names(), ", "), strings.Join(r.names(), ", ")))
+	return b.groupAgg(r, keys, nil, 0, fmt.Sprintf("GroupAggregate(groupBy=[%s], select=[%s])", strings.Join(r.names(), ", "), strings.Join(r.names(), ", ")))
 }
 
 // isCorrelation: the right side of a join that is evaluated per left row
@@ -233,4 +231,92 @@ func isCorrelation(te ast.TableExpr) bool {
 		return !isWindowTVF(x.Call)
 	}
 	return false
+}
+
+// queryHints are the hints Flink knows after SELECT: STATE_TTL is used,
+// LOOKUP and the join strategy hints (batch-only in Flink) are accepted
+// and ignored.
+var queryHints = map[string]bool{"STATE_TTL": true, "LOOKUP": true, "BROADCAST": true, "SHUFFLE_HASH": true,
+	"SHUFFLE_MERGE": true, "NEST_LOOP": true}
+
+// checkTableHints checks the hints after a table name: OPTIONS with
+// options, allowed by 'table.dynamic-table-options.enabled'.
+func (b *builder) checkTableHints(hs []ast.Hint) error {
+	for i := range hs {
+		h := &hs[i]
+		switch {
+		case h.Name != "OPTIONS":
+			return errAt(h, "Hint: %s should be registered in the HintStrategyTable (after a table name only OPTIONS is known)", h.Name)
+		case len(h.Options) == 0:
+			return errAt(h, "Hint [OPTIONS] only support non empty key value options")
+		case strings.EqualFold(b.p.Options["table.dynamic-table-options.enabled"], "false"):
+			return errAt(h, "The 'OPTIONS' hint is allowed only when the config option 'table.dynamic-table-options.enabled' is set to true.")
+		}
+	}
+	return nil
+}
+
+// stateTTLHints reads the SELECT's STATE_TTL hints (Flink 1.18+): a TTL
+// per input table or view name of its joins and its aggregation, which
+// overrides table.exec.state.ttl for that input's state.
+func (b *builder) stateTTLHints(sel *ast.Select) error {
+	for i, h := range sel.Hints {
+		if !queryHints[h.Name] {
+			return errAt(&sel.Hints[i], "Hint: %s should be registered in the HintStrategyTable (Flink's query hints: STATE_TTL, LOOKUP, BROADCAST, SHUFFLE_HASH, SHUFFLE_MERGE, NEST_LOOP)", h.Name)
+		}
+		if h.Name != "STATE_TTL" {
+			continue
+		}
+		if len(h.Options) == 0 {
+			return errAt(&sel.Hints[i], "Invalid hint about STATE_TTL, expecting at least one key-value options specified.")
+		}
+		for _, o := range h.Options {
+			d, err := parseDuration(o.Value)
+			if err == nil && d < 0 {
+				err = fmt.Errorf("a TTL is not negative")
+			}
+			if err != nil {
+				return errAt(&sel.Hints[i], "STATE_TTL('%s' = '%s'): %v", o.Key, o.Value, err)
+			}
+			if b.ttlHints == nil {
+				b.ttlHints, b.ttlUsed = map[string]time.Duration{}, map[string]bool{}
+			}
+			b.ttlHints[strings.ToLower(o.Key)] = d
+		}
+	}
+	return nil
+}
+
+// hintTTL is the STATE_TTL the block's hint gives input r, named by the
+// table or view (or alias) all its columns come from; 0 when none.
+func (b *builder) hintTTL(r *rel) time.Duration {
+	if len(b.ttlHints) == 0 || len(r.fields) == 0 {
+		return 0
+	}
+	q := strings.ToLower(r.fields[0].qual)
+	for _, f := range r.fields[1:] {
+		if strings.ToLower(f.qual) != q {
+			return 0 // a join's output: no one name
+		}
+	}
+	d, ok := b.ttlHints[q]
+	if ok {
+		b.ttlUsed[q] = true
+	}
+	return d
+}
+
+// unusedTTLHints refuses STATE_TTL keys that named no input, as Flink.
+func (b *builder) unusedTTLHints(sel *ast.Select) error {
+	var bad []string
+	for k := range b.ttlHints {
+		if !b.ttlUsed[k] {
+			bad = append(bad, "`"+k+"`")
+		}
+	}
+	if len(bad) == 0 {
+		return nil
+	}
+	slices.Sort(bad)
+	return errAt(sel, "The options of following hints cannot match the name of input tables or views: \n%s in `STATE_TTL`", strings.Join(bad, ", "))
 }

@@ -413,6 +413,7 @@ func (b *builder) regularJoin(x *ast.Join, jt exec.JoinType, left, right *rel, e
 	} else {
 		spec.StateTTL = ttl
 	}
+	spec.SideTTL = [2]time.Duration{b.hintTTL(left), b.hintTTL(right)}
 	spec.EventTimeTTL = strings.EqualFold(b.p.Options["table.exec.state.ttl.event-time"], "true")
 	if err := spec.Validate(); err != nil {
 		return nil, errAt(x, "%v", err)
@@ -426,7 +427,19 @@ func (b *builder) regularJoin(x *ast.Join, jt exec.JoinType, left, right *rel, e
 	}
 	text := fmt.Sprintf("Join(joinType=[%s], where=[%s], select=[%s])", jt, strings.Join(append(texts, condText), " AND "), strings.Join(fieldNames(fields), ", "))
 	text = strings.Replace(text, " AND ]", "]", 1)
-	if spec.StateTTL > 0 {
+	switch {
+	case spec.SideTTL != [2]time.Duration{}:
+		ttl := func(s int) string {
+			if spec.SideTTL[s] > 0 {
+				return spec.SideTTL[s].String()
+			}
+			if spec.StateTTL > 0 {
+				return spec.StateTTL.String()
+			}
+			return "none"
+		}
+		text = strings.TrimSuffix(text, ")") + fmt.Sprintf(", leftStateTtl=[%s], rightStateTtl=[%s])", ttl(0), ttl(1))
+	case spec.StateTTL > 0:
 		text = strings.TrimSuffix(text, ")") + fmt.Sprintf(", stateTtl=[%s])", spec.StateTTL)
 	}
 	out := &rel{fields: fields, mode: mode, s: s, node: nodeOf(text, mode, lkeyed.node, rkeyed.node), keyed: append([]int{}, lk...)}
@@ -458,12 +471,8 @@ func checkKeyTypes(at ast.Node, l *rel, lk []int, r *rel, rk []int) error {
 	return nil
 }
 
-// stateTTL is table.exec.state.ttl (and the STATE_TTL hint's larger
-// value, applied to the whole join).
+// stateTTL is table.exec.state.ttl.
 func (b *builder) stateTTL() (time.Duration, error) {
-	if b.ttlHint > 0 {
-		return b.ttlHint, nil
-	}
 	v := b.p.Options["table.exec.state.ttl"]
 	if v == "" {
 		return 0, nil
@@ -714,6 +723,9 @@ func (b *builder) windowJoin(x *ast.Join, jt exec.JoinType, left, right *rel, eq
 func (b *builder) versionedJoin(x *ast.Join, jt exec.JoinType, left *rel, tr *ast.TableRef, on ast.Expr, env *ctes) (*rel, error) {
 	if jt != exec.InnerJoin && jt != exec.LeftJoin {
 		return nil, errAt(x, "FOR SYSTEM_TIME AS OF joins are INNER or LEFT joins")
+	}
+	if err := b.checkTableHints(tr.Hints); err != nil {
+		return nil, err
 	}
 	ref, ok := unparen(tr.ForSystemTime).(*ast.ColumnRef)
 	if !ok {
