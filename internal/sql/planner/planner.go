@@ -113,8 +113,8 @@ type builder struct {
 	// which names matched an input.
 	ttlHints map[string]time.Duration
 	ttlUsed  map[string]bool
-	pushes  []*pushedFilter // filters that may move into their sources
-	pending []*pendingSink  // the tables the job's INSERTs write
+	pushes   []*pushedFilter // filters that may move into their sources
+	pending  []*pendingSink  // the tables the job's INSERTs write
 	// scope is where unqualified names resolve while a view's query is
 	// planned: where the view was created (zero: the current database).
 	scope catalog.Path
