@@ -249,6 +249,16 @@ func (b *builder) newScan(at0 ast.Node, t *catalog.Table, qual string, opts map[
 		}
 		sopts = append(sopts, stream.IdleTimeout(d))
 	}
+	if v := b.p.Options["table.exec.source.max-future-skew"]; v != "" {
+		d, err := parseDuration(v)
+		if err != nil || d < 0 {
+			return nil, errAt(at, "'table.exec.source.max-future-skew' = '%s': want a duration (0: no limit)", v)
+		}
+		if d == 0 {
+			d = -1 // no limit
+		}
+		sopts = append(sopts, stream.MaxEventTimeSkew(d))
+	}
 	s, err := src.Attach(b.job, sopts...)
 	if err != nil {
 		return nil, errAt(at, "table %s: %v", t.Path, err)
