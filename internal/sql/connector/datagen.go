@@ -218,7 +218,7 @@ func (d *datagen) field(col row.Column) (fieldGen, error) {
 		}
 	}
 	if v, ok := get("max-past"); ok {
-		if g.maxPast, err = parseFlinkDuration(v); err != nil {
+		if g.maxPast, err = ParseDuration(v); err != nil {
 			return g, fmt.Errorf("%s: '%smax-past' = '%s': %v", where(f, t), p, v, err)
 		}
 	}

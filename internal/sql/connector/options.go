@@ -2,6 +2,7 @@ package connector
 
 import (
 	"fmt"
+	"math"
 	"log/slog"
 	"slices"
 	"strconv"
@@ -178,14 +179,29 @@ func durationOpt(f *Factory, t *Table, key string, def time.Duration) (time.Dura
 	if !ok {
 		return def, nil
 	}
-	d, err := parseFlinkDuration(v)
+	d, err := ParseDuration(v)
 	if err != nil {
 		return 0, fmt.Errorf("%s: '%s' = '%s': %v", where(f, t), key, v, err)
 	}
 	return d, nil
 }
 
-func parseFlinkDuration(v string) (time.Duration, error) {
+
+// durationUnits are Flink's TimeUtils units, plurals included.
+var durationUnits = map[string]time.Duration{
+	"": time.Millisecond, "ms": time.Millisecond, "milli": time.Millisecond, "millis": time.Millisecond, "millisecond": time.Millisecond, "milliseconds": time.Millisecond,
+	"µs": time.Microsecond, "us": time.Microsecond, "micro": time.Microsecond, "micros": time.Microsecond, "microsecond": time.Microsecond, "microseconds": time.Microsecond,
+	"ns": time.Nanosecond, "nano": time.Nanosecond, "nanos": time.Nanosecond, "nanosecond": time.Nanosecond, "nanoseconds": time.Nanosecond,
+	"s": time.Second, "sec": time.Second, "secs": time.Second, "second": time.Second, "seconds": time.Second,
+	"m": time.Minute, "min": time.Minute, "mins": time.Minute, "minute": time.Minute, "minutes": time.Minute,
+	"h": time.Hour, "hour": time.Hour, "hours": time.Hour, "d": 24 * time.Hour, "day": 24 * time.Hour, "days": 24 * time.Hour,
+}
+
+// ParseDuration reads a duration as Flink's TimeUtils.parseDuration does:
+// a non-negative integer and a unit ('10 s', '5 min', '500ms', '1 d'; no
+// unit: milliseconds). A sign is refused, as Flink's "text does not
+// start with a number".
+func ParseDuration(v string) (time.Duration, error) {
 	s := strings.ToLower(strings.TrimSpace(v))
 	i := 0
 	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
@@ -196,15 +212,12 @@ func parseFlinkDuration(v string) (time.Duration, error) {
 		return 0, fmt.Errorf("not a duration (e.g. '10 s', '1 min', '500 ms')")
 	}
 	unit := strings.TrimSpace(s[i:])
-	units := map[string]time.Duration{
-		"": time.Millisecond, "ms": time.Millisecond, "milli": time.Millisecond, "millis": time.Millisecond, "millisecond": time.Millisecond, "milliseconds": time.Millisecond,
-		"s": time.Second, "sec": time.Second, "secs": time.Second, "second": time.Second, "seconds": time.Second,
-		"m": time.Minute, "min": time.Minute, "mins": time.Minute, "minute": time.Minute, "minutes": time.Minute,
-		"h": time.Hour, "hour": time.Hour, "hours": time.Hour, "d": 24 * time.Hour, "day": 24 * time.Hour, "days": 24 * time.Hour,
-	}
-	u, ok := units[unit]
+	u, ok := durationUnits[unit]
 	if !ok {
 		return 0, fmt.Errorf("unknown time unit %q", unit)
+	}
+	if n > int64(math.MaxInt64/u) {
+		return 0, fmt.Errorf("%q is too long a duration", v)
 	}
 	return time.Duration(n) * u, nil
 }

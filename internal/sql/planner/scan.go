@@ -350,28 +350,8 @@ func intervalDuration(iv *ast.IntervalLiteral) (time.Duration, error) {
 	return d, nil
 }
 
-func parseDuration(v string) (time.Duration, error) {
-	v = strings.TrimSpace(strings.ToLower(v))
-	if d, err := time.ParseDuration(v); err == nil {
-		return d, nil
-	}
-	// Flink's duration syntax: "10 s", "5 min", "1 h", "100 ms", "1 d".
-	num := strings.TrimRightFunc(v, func(r rune) bool { return r < '0' || r > '9' })
-	unit := strings.TrimSpace(v[len(num):])
-	n, err := strconv.ParseInt(strings.TrimSpace(num), 10, 64)
-	if err != nil {
-		return 0, fmt.Errorf("not a duration (e.g. '10 s', '5 min', '1 h')")
-	}
-	m := map[string]time.Duration{"": time.Millisecond, "ms": time.Millisecond, "milli": time.Millisecond, "millis": time.Millisecond,
-		"s": time.Second, "sec": time.Second, "secs": time.Second, "second": time.Second, "seconds": time.Second,
-		"min": time.Minute, "mins": time.Minute, "minute": time.Minute, "minutes": time.Minute,
-		"h": time.Hour, "hour": time.Hour, "hours": time.Hour, "d": 24 * time.Hour, "day": 24 * time.Hour, "days": 24 * time.Hour}
-	u, ok := m[unit]
-	if !ok {
-		return 0, fmt.Errorf("unknown duration unit %q", unit)
-	}
-	return time.Duration(n) * u, nil
-}
+// parseDuration reads a duration option or hint value as Flink does.
+func parseDuration(v string) (time.Duration, error) { return connector.ParseDuration(v) }
 
 func quoteIdent(s string) string { return ast.QuoteIdent(s) }
 
