@@ -2,8 +2,8 @@ package connector
 
 import (
 	"fmt"
-	"math"
 	"log/slog"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -185,7 +185,6 @@ func durationOpt(f *Factory, t *Table, key string, def time.Duration) (time.Dura
 	}
 	return d, nil
 }
-
 
 // durationUnits are Flink's TimeUtils units, plurals included.
 var durationUnits = map[string]time.Duration{
