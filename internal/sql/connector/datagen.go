@@ -84,6 +84,7 @@ type fieldGen struct {
 	seq        bool
 	start, end float64 // sequence bounds of FLOAT and DOUBLE
 	startI     int64   // of the other types: exact integers
+	frac       bool    // a sequence in start/end (FLOAT, DOUBLE, DECIMAL from a fraction)
 	count      int64   // a sequence's length
 	min, max   *float64
 	minI, maxI int64
@@ -233,7 +234,13 @@ func (d *datagen) field(col row.Column) (fieldGen, error) {
 		if _, ok := get("end"); !ok {
 			return g, fmt.Errorf("%s: column %s: a sequence needs '%sstart' and '%send'", where(f, t), col.Name, p, p)
 		}
-		if k == row.KindFloat || k == row.KindDouble {
+		sv, _ := get("start")
+		ev, _ := get("end")
+		_, errS := strconv.ParseInt(strings.TrimSpace(sv), 10, 64)
+		_, errE := strconv.ParseInt(strings.TrimSpace(ev), 10, 64)
+		fraction := k == row.KindDecimal && (errS != nil || errE != nil) // DECIMAL from 0.5: steps of 1 from there
+		if k == row.KindFloat || k == row.KindDouble || fraction {
+			g.frac = true
 			s, err := num("start")
 			if err != nil {
 				return g, err
@@ -510,6 +517,12 @@ func sequenceValue(g *fieldGen, i int64) row.Value {
 		return row.Float(float32(g.start + float64(i)))
 	case t.Kind == row.KindDouble:
 		return row.Double(g.start + float64(i))
+	case t.Kind == row.KindDecimal && g.frac:
+		dec, ok := row.DecimalFromFloat(g.start+float64(i), t.Precision, t.Scale)
+		if !ok {
+			return row.Null()
+		}
+		return row.DecimalValue(dec)
 	case t.Kind == row.KindDecimal:
 		dec, ok := row.DecimalFromInt64(g.startI+i, t.Precision, t.Scale)
 		if !ok {
