@@ -30,7 +30,23 @@ func (b *builder) aggregate(sel *ast.Select, from *rel, where ast.Expr, items []
 	var groupExprs []ast.Expr
 	var win *windowDef
 	sawStart, sawEnd := false, false
+	// GROUP BY () and GROUP BY (a, b) (one grouping set, as Calcite
+	// reads them) are plain groupings: none, and a and b.
+	var groupBy []ast.Expr
 	for _, g := range sel.GroupBy {
+		switch x := unparen(g).(type) {
+		case *ast.GroupingSets:
+			if len(x.Sets) == 1 {
+				groupBy = append(groupBy, x.Sets[0]...)
+				continue
+			}
+		case *ast.RowCtor: // (a, b), or ROW(a, b): the same groups
+			groupBy = append(groupBy, x.Args...)
+			continue
+		}
+		groupBy = append(groupBy, g)
+	}
+	for _, g := range groupBy {
 		g = unparen(g)
 		switch x := g.(type) {
 		case *ast.GroupingSets, *ast.Rollup, *ast.Cube:
