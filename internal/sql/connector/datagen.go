@@ -92,6 +92,7 @@ type fieldGen struct {
 	length     int
 	varLen     bool
 	nullRate   float64
+	loc        *time.Location // the session zone: DATE, TIME and TIMESTAMP are its wall clock
 }
 
 type datagen struct {
@@ -167,7 +168,7 @@ func (d *datagen) field(col row.Column) (fieldGen, error) {
 		}
 		return "", false
 	}
-	g := fieldGen{t: col.Type, length: -1}
+	g := fieldGen{t: col.Type, length: -1, loc: d.ctx.Loc}
 	kind, _ := get("kind")
 	switch strings.ToLower(kind) {
 	case "", "random":
@@ -618,17 +619,21 @@ func randomValue(rng *rand.Rand, g *fieldGen, t row.Type, now time.Time, top boo
 			b[i] = byte(rng.IntN(256))
 		}
 		return row.Bytes(b)
-	case row.KindDate:
-		return row.Date(int32(rng.IntN(365*50)) + 7305) // 1990-2039
-	case row.KindTime:
-		nod := rng.Int64N(row.NanosPerDay)
-		return row.Time(row.TruncateTime(nod, t.Precision))
+	case row.KindDate: // today, as Flink's (the session zone's date)
+		days, _ := floorDiv(row.InstantToLocal(now.UnixMilli(), g.loc), row.MillisPerDay)
+		return row.Date(int32(days))
+	case row.KindTime: // the time now, as Flink's
+		_, ms := floorDiv(row.InstantToLocal(now.UnixMilli(), g.loc), row.MillisPerDay)
+		return row.Time(row.TruncateTime(ms*row.NanosPerMilli, t.Precision))
 	case row.KindTimestamp, row.KindTimestampLTZ:
 		var past int64
 		if top && g.maxPast > 0 {
 			past = rng.Int64N(g.maxPast.Milliseconds() + 1)
 		}
 		ms := now.UnixMilli() - past
+		if t.Kind == row.KindTimestamp {
+			ms = row.InstantToLocal(ms, g.loc) // the session zone's wall clock
+		}
 		ms, _ = row.TruncateTimestamp(ms, 0, t.Precision)
 		if t.Kind == row.KindTimestamp {
 			return row.Timestamp(ms, 0)
@@ -717,3 +722,4 @@ func startGenerator(d *datagen, next int64) {
 		}
 	}()
 }
+

@@ -195,3 +195,18 @@ func TestDatagenLargeIntegers(t *testing.T) {
 		}
 	}
 }
+
+// Random DATE, TIME and TIMESTAMP are the generation time in the session
+// zone (Flink: "the current date/time of the local machine"); a
+// TIMESTAMP_LTZ is the instant.
+func TestDatagenTimesInSessionZone(t *testing.T) {
+	e := newEnv(t)
+	e.ctx.Loc = shanghai(t)
+	e.ctx.Now = func() time.Time { return time.Date(2024, 1, 2, 20, 0, 0, 0, time.UTC) } // 04:00 on the 3rd in Shanghai
+	src := tbl("times", "d DATE, t TIME, ts TIMESTAMP(0), ltz TIMESTAMP_LTZ(0)", map[string]string{"connector": "datagen", "number-of-rows": "2"})
+	got := printGen(t, e, "times", src)
+	want := "+I[2024-01-03, 04:00:00, 2024-01-03 04:00:00, 2024-01-02 20:00:00Z]"
+	if len(got) != 2 || got[0] != want || got[1] != want {
+		t.Fatalf("rows %q, want two of %s", got, want)
+	}
+}
