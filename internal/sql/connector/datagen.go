@@ -722,4 +722,3 @@ func startGenerator(d *datagen, next int64) {
 		}
 	}()
 }
-
