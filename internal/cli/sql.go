@@ -1,14 +1,17 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -255,15 +258,25 @@ func printResult(w io.Writer, q *session.Query, format string) {
 		}
 		session.WriteTable(w, append([]string{"op"}, header...), rows)
 	case "json":
+		// One object per row, its members in column order.
+		var b bytes.Buffer
+		enc := json.NewEncoder(&b)
+		enc.SetEscapeHTML(false)
 		for _, r := range sortedTable(q) {
-			m := make(map[string]any, len(header))
+			b.WriteByte('{')
 			for i, v := range r.Values {
-				m[header[i]] = jsonValue(v)
+				if i > 0 {
+					b.WriteByte(',')
+				}
+				enc.Encode(header[i])
+				b.Truncate(b.Len() - 1) // Encode's newline
+				b.WriteByte(':')
+				enc.Encode(jsonValue(v))
+				b.Truncate(b.Len() - 1)
 			}
-			enc := json.NewEncoder(w)
-			enc.SetEscapeHTML(false)
-			enc.Encode(m)
+			b.WriteString("}\n")
 		}
+		w.Write(b.Bytes())
 	default:
 		rows := [][]string{}
 		for _, r := range sortedTable(q) {
@@ -303,7 +316,14 @@ func jsonValue(v row.Value) any {
 	case row.KindTinyInt, row.KindSmallInt, row.KindInt, row.KindBigInt:
 		return v.Int64()
 	case row.KindFloat, row.KindDouble:
-		return v.Float64()
+		f := v.Float64()
+		if math.IsNaN(f) || math.IsInf(f, 0) {
+			return strconv.FormatFloat(f, 'g', -1, 64) // no JSON number
+		}
+		if v.Kind() == row.KindFloat { // 1.1, not float64(float32(1.1))'s digits
+			return json.Number(strconv.FormatFloat(f, 'g', -1, 32))
+		}
+		return f
 	case row.KindDecimal:
 		return json.Number(v.String())
 	}
