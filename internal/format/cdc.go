@@ -107,6 +107,15 @@ func newCDCMeta(format string, want metaWant) cdcMeta {
 	return cdcMeta{env: envelope{format: format}, want: want}
 }
 
+// unread drops err, a malformed metadata field, when the table does not
+// read that metadata (want): Flink never converts such a field.
+func (c *cdcMeta) unread(err error, want metaWant) error {
+	if c.want&want == 0 {
+		return nil
+	}
+	return err
+}
+
 // names fills m's Database, Schema and Table from the envelope's string
 // fields (nil for one the format lacks), named in errors by the paths.
 func (c *cdcMeta) names(m *Metadata, db, schema, table *fastjson.Value, dbPath, schemaPath, tablePath string) error {
@@ -172,14 +181,16 @@ func (c *cdcMeta) readFlat(o *fastjson.Object, m *Metadata, spec *flatSpec) (fla
 		}
 	})
 	err := c.names(m, e.db, nil, e.table, "database", "", "table")
-	if err != nil {
+	if err = c.unread(err, wantNames); err != nil {
 		return e, err
 	}
-	if m.IngestionTime, err = c.env.millis(e.ts, "ts", spec.tsScale); err != nil {
+	m.IngestionTime, err = c.env.millis(e.ts, "ts", spec.tsScale)
+	if err = c.unread(err, wantTimes); err != nil {
 		return e, err
 	}
 	if spec.es {
-		if m.SourceTime, err = c.env.millis(e.es, "es", 1); err != nil {
+		m.SourceTime, err = c.env.millis(e.es, "es", 1)
+		if err = c.unread(err, wantTimes); err != nil {
 			return e, err
 		}
 	}

@@ -153,7 +153,8 @@ func (d *debeziumDecoder) noBefore(err error) error {
 func (d *debeziumDecoder) metadata(b *Batch, schema, source, tsMS *fastjson.Value, paths *dbzPaths) error {
 	m := &b.Meta
 	var err error
-	if m.IngestionTime, err = d.env.millis(tsMS, paths.tsMS, 1); err != nil {
+	m.IngestionTime, err = d.env.millis(tsMS, paths.tsMS, 1)
+	if err = d.unread(err, wantTimes); err != nil {
 		return err
 	}
 	if d.want&wantSchemaJSON != 0 && schema != nil && schema.Type() != fastjson.TypeNull {
@@ -164,7 +165,7 @@ func (d *debeziumDecoder) metadata(b *Batch, schema, source, tsMS *fastjson.Valu
 	}
 	so, err := source.Object()
 	if err != nil {
-		return d.env.errorf(paths.source, "want a JSON object, got %s", source.Type())
+		return d.unread(d.env.errorf(paths.source, "want a JSON object, got %s", source.Type()), wantNames|wantTimes|wantSourceProperties)
 	}
 	var db, sch, table, ts *fastjson.Value
 	so.Visit(func(k []byte, v *fastjson.Value) {
@@ -175,14 +176,19 @@ func (d *debeziumDecoder) metadata(b *Batch, schema, source, tsMS *fastjson.Valu
 			sch = v
 		case "table":
 			table = v
+		case "collection": // MongoDB's
+			if table == nil {
+				table = v
+			}
 		case "ts_ms":
 			ts = v
 		}
 	})
-	if err := d.names(m, db, sch, table, paths.db, paths.schema, paths.table); err != nil {
+	if err := d.unread(d.names(m, db, sch, table, paths.db, paths.schema, paths.table), wantNames); err != nil {
 		return err
 	}
-	if m.SourceTime, err = d.env.millis(ts, paths.sourceTS, 1); err != nil {
+	m.SourceTime, err = d.env.millis(ts, paths.sourceTS, 1)
+	if err = d.unread(err, wantTimes); err != nil {
 		return err
 	}
 	if d.want&wantSourceProperties != 0 {

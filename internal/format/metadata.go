@@ -52,6 +52,12 @@ const (
 	wantSQLTypes
 	wantSchemaJSON
 	wantSourceProperties
+	// wantNames and wantTimes mark the cheap fields (always filled) as
+	// read by the table: only then does a malformed one fail the record.
+	// Unread, it is NULL, as Flink never converts the envelope fields a
+	// table does not read.
+	wantNames
+	wantTimes
 )
 
 // MetadataKey is a readable metadata key of a format, with Flink's type.
@@ -69,27 +75,27 @@ var (
 
 var readable = map[string][]MetadataKey{
 	MaxwellJSON: {
-		{Key: "database", Type: row.StringType, get: func(m *Metadata) row.Value { return m.Database }},
-		{Key: "table", Type: row.StringType, get: func(m *Metadata) row.Value { return m.Table }},
+		{Key: "database", Type: row.StringType, want: wantNames, get: func(m *Metadata) row.Value { return m.Database }},
+		{Key: "table", Type: row.StringType, want: wantNames, get: func(m *Metadata) row.Value { return m.Table }},
 		{Key: "primary-key-columns", Type: stringList, want: wantPrimaryKeys, get: func(m *Metadata) row.Value { return m.PrimaryKeys }},
-		{Key: "ingestion-timestamp", Type: ltz3, get: func(m *Metadata) row.Value { return m.IngestionTime }},
+		{Key: "ingestion-timestamp", Type: ltz3, want: wantTimes, get: func(m *Metadata) row.Value { return m.IngestionTime }},
 	},
 	DebeziumJSON: {
 		{Key: "schema", Type: row.StringType, want: wantSchemaJSON, get: func(m *Metadata) row.Value { return m.SchemaJSON }},
-		{Key: "ingestion-timestamp", Type: ltz3, get: func(m *Metadata) row.Value { return m.IngestionTime }},
-		{Key: "source.timestamp", Type: ltz3, get: func(m *Metadata) row.Value { return m.SourceTime }},
-		{Key: "source.database", Type: row.StringType, get: func(m *Metadata) row.Value { return m.Database }},
-		{Key: "source.schema", Type: row.StringType, get: func(m *Metadata) row.Value { return m.Schema }},
-		{Key: "source.table", Type: row.StringType, get: func(m *Metadata) row.Value { return m.Table }},
+		{Key: "ingestion-timestamp", Type: ltz3, want: wantTimes, get: func(m *Metadata) row.Value { return m.IngestionTime }},
+		{Key: "source.timestamp", Type: ltz3, want: wantTimes, get: func(m *Metadata) row.Value { return m.SourceTime }},
+		{Key: "source.database", Type: row.StringType, want: wantNames, get: func(m *Metadata) row.Value { return m.Database }},
+		{Key: "source.schema", Type: row.StringType, want: wantNames, get: func(m *Metadata) row.Value { return m.Schema }},
+		{Key: "source.table", Type: row.StringType, want: wantNames, get: func(m *Metadata) row.Value { return m.Table }},
 		{Key: "source.properties", Type: row.MapOf(row.StringType, row.StringType), want: wantSourceProperties, get: func(m *Metadata) row.Value { return m.SourceProperties }},
 	},
 	CanalJSON: {
-		{Key: "database", Type: row.StringType, get: func(m *Metadata) row.Value { return m.Database }},
-		{Key: "table", Type: row.StringType, get: func(m *Metadata) row.Value { return m.Table }},
+		{Key: "database", Type: row.StringType, want: wantNames, get: func(m *Metadata) row.Value { return m.Database }},
+		{Key: "table", Type: row.StringType, want: wantNames, get: func(m *Metadata) row.Value { return m.Table }},
 		{Key: "sql-type", Type: row.MapOf(row.StringType, row.IntType), want: wantSQLTypes, get: func(m *Metadata) row.Value { return m.SQLTypes }},
 		{Key: "pk-names", Type: stringList, want: wantPrimaryKeys, get: func(m *Metadata) row.Value { return m.PrimaryKeys }},
-		{Key: "ingestion-timestamp", Type: ltz3, get: func(m *Metadata) row.Value { return m.IngestionTime }},
-		{Key: "event-timestamp", Type: ltz3, get: func(m *Metadata) row.Value { return m.SourceTime }},
+		{Key: "ingestion-timestamp", Type: ltz3, want: wantTimes, get: func(m *Metadata) row.Value { return m.IngestionTime }},
+		{Key: "event-timestamp", Type: ltz3, want: wantTimes, get: func(m *Metadata) row.Value { return m.SourceTime }},
 	},
 }
 
