@@ -675,9 +675,7 @@ func (e *csvEncoder) quoted(dst, text []byte, str bool) []byte {
 	dst = utf8.AppendRune(dst, c.quote)
 	for _, r := range string(text) {
 		switch {
-		case r == c.quote && c.escape != 0:
-			dst = utf8.AppendRune(dst, c.escape)
-		case r == c.quote:
+		case r == c.quote: // doubled, even with an escape character (Flink's Jackson writer)
 			dst = utf8.AppendRune(dst, c.quote)
 		case c.escape != 0 && r == c.escape:
 			dst = utf8.AppendRune(dst, c.escape)

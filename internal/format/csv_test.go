@@ -246,3 +246,22 @@ func FuzzCSVDecode(f *testing.F) {
 		}
 	})
 }
+
+// With an escape character the quote inside a quoted field is still
+// doubled, and the escape character escaped: Flink's
+// CsvRowDataSerDeSchemaTest.testSerializeDeserializeCustomizedProperties.
+func TestCSVEncodeEscapeCharacter(t *testing.T) {
+	s := row.MustParseSchema("a STRING, b STRING")
+	f := mustFormat(t, CSV, s, map[string]string{"csv.field-delimiter": ";", "csv.quote-character": "'", "csv.escape-character": "*"})
+	enc, err := f.NewEncoder()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := row.NewRow(row.Insert, row.String("a;b'c"), row.String("123'4*"))
+	out, _, err := enc.Append(nil, &r)
+	if want := `'a;b''c';'123''4**'`; err != nil || string(out) != want {
+		t.Errorf("encoded %s %v, want %s", out, err, want)
+	}
+	got, _ := decodeAll(t, f, string(out))
+	check(t, got, "+I[a;b'c, 123'4*]")
+}

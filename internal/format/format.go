@@ -129,6 +129,7 @@ func (e *Error) Unwrap() error { return e.Err }
 // the per-task codecs.
 type Format struct {
 	name   string
+	prefix string // the options' prefix ("json."), for messages
 	schema *row.Schema
 	json   row.JSONOptions // value options; IgnoreParseErrors is the format's
 	// CDC formats.
@@ -226,9 +227,7 @@ func lookup(name string, schema *row.Schema, options map[string]string, keyPrefi
 			return nil, fmt.Errorf("format '%s': '%s' = '%s': %v", name, k, v, err)
 		}
 	}
-	if err := f.json.Validate(prefix); err != nil {
-		return nil, fmt.Errorf("format '%s': %v", name, err)
-	}
+	f.prefix = prefix // the decoding options are checked by NewDecoder (a sink may set both)
 	if name == CSV {
 		if err := f.validateCSV(); err != nil {
 			return nil, err
@@ -281,7 +280,7 @@ func (f *Format) set(opt, v string) error {
 			err = errors.New("only UTF-8 is supported")
 		}
 	case optEndianness:
-		if v != "big-endian" && v != "little-endian" {
+		if !strings.EqualFold(v, "big-endian") && !strings.EqualFold(v, "little-endian") { // any case, as Flink
 			err = errors.New("want 'big-endian' or 'little-endian'")
 		}
 	default:
@@ -352,6 +351,9 @@ func (f *Format) Changelog() ChangelogMode {
 // metadata keys the table reads (see ReadableMetadata); the cheap ones are
 // always filled, the others only when asked for.
 func (f *Format) NewDecoder(metadata ...string) (Decoder, error) {
+	if err := f.json.Validate(f.prefix); err != nil {
+		return nil, fmt.Errorf("format '%s': %v", f.name, err)
+	}
 	var want metaWant
 	for _, k := range metadata {
 		mk, ok := f.metadataKey(k)

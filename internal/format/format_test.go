@@ -19,15 +19,31 @@ func TestLookupErrors(t *testing.T) {
 		{JSON, map[string]string{"json.ignore-parse-error": "true"}, "format 'json': unsupported option 'json.ignore-parse-error' (supported: json.decode.json-parser.enabled, json.encode.decimal-as-plain-number, json.encode.ignore-null-fields, json.fail-on-missing-field, json.ignore-parse-errors, json.map-null-key.literal, json.map-null-key.mode, json.timestamp-format.standard)"},
 		{MaxwellJSON, map[string]string{"maxwell-json.fail-on-missing-field": "true"}, "format 'maxwell-json': unsupported option 'maxwell-json.fail-on-missing-field'"},
 		{DebeziumJSON, map[string]string{"debezium-json.schema-include": "yes"}, "format 'debezium-json': 'debezium-json.schema-include' = 'yes': not a boolean (true or false)"},
-		{CanalJSON, map[string]string{"canal-json.timestamp-format.standard": "RFC3339"}, "'canal-json.timestamp-format.standard' = 'RFC3339': want 'SQL' or 'ISO-8601'"},
+		{CanalJSON, map[string]string{"canal-json.timestamp-format.standard": "RFC3339"}, "'canal-json.timestamp-format.standard' = 'RFC3339': Supported values are [SQL, ISO-8601]"},
+		{CanalJSON, map[string]string{"canal-json.timestamp-format.standard": "iso-8601"}, "Supported values are [SQL, ISO-8601]"}, // case-sensitive, as Flink's
 		{CanalJSON, map[string]string{"canal-json.table.include": "order_("}, "'canal-json.table.include' = 'order_(': error parsing regexp"},
-		{JSON, map[string]string{"json.fail-on-missing-field": "true", "json.ignore-parse-errors": "true"}, "'json.fail-on-missing-field' and 'json.ignore-parse-errors' cannot both be true"},
 		{JSON, map[string]string{"table.local-time-zone": "Mars/Olympus"}, `'table.local-time-zone' = 'Mars/Olympus': unknown time zone "Mars/Olympus"`},
 	} {
 		_, err := Lookup(c.name, s, c.opts)
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s %v: %v\nwant %s", c.name, c.opts, err, c.want)
 		}
+	}
+	// Both decoding options true: refused when decoding only (a sink may
+	// set them, as Flink checks them in its decoding format alone).
+	f, err := Lookup(JSON, s, map[string]string{"json.fail-on-missing-field": "true", "json.ignore-parse-errors": "true"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.NewEncoder(); err != nil {
+		t.Errorf("encoder: %v", err)
+	}
+	if _, err := f.NewDecoder(); err == nil || !strings.Contains(err.Error(), "'json.fail-on-missing-field' and 'json.ignore-parse-errors' cannot both be true") {
+		t.Errorf("decoder: %v", err)
+	}
+	// raw.endianness in any case, as Flink.
+	if _, err := Lookup(Raw, row.MustParseSchema("s STRING"), map[string]string{"raw.endianness": "BIG-ENDIAN"}); err != nil {
+		t.Errorf("raw.endianness: %v", err)
 	}
 	// Other prefixes are the connector's business.
 	if _, err := Lookup(JSON, s, map[string]string{"connector": "kafka", "topic": "t", "properties.group.id": "g", "canal-json.x": "y"}); err != nil {
@@ -38,7 +54,7 @@ func TestLookupErrors(t *testing.T) {
 func TestLookupOptions(t *testing.T) {
 	s := row.MustParseSchema("id BIGINT, m MAP<STRING, INT>")
 	f, err := Lookup(MaxwellJSON, s, map[string]string{
-		"maxwell-json.ignore-parse-errors": "TRUE", "maxwell-json.timestamp-format.standard": "iso-8601",
+		"maxwell-json.ignore-parse-errors": "TRUE", "maxwell-json.timestamp-format.standard": "ISO-8601",
 		"maxwell-json.map-null-key.mode": "literal", "maxwell-json.map-null-key.literal": "nil",
 		"maxwell-json.encode.decimal-as-plain-number": "true", "maxwell-json.encode.ignore-null-fields": "true",
 		"table.local-time-zone": "GMT+08:00",

@@ -61,13 +61,13 @@ func (o *JSONOptions) Set(name, value string) error {
 	case "ignore-parse-errors":
 		o.IgnoreParseErrors, err = ParseBool(value)
 	case "timestamp-format.standard":
-		switch strings.ToUpper(value) {
+		switch value { // case-sensitive, as Flink's
 		case "SQL":
 			o.TimestampFormat = TimestampSQL
 		case "ISO-8601":
 			o.TimestampFormat = TimestampISO8601
 		default:
-			err = errors.New("want 'SQL' or 'ISO-8601'")
+			err = errors.New("Supported values are [SQL, ISO-8601]")
 		}
 	case "map-null-key.mode":
 		switch strings.ToUpper(value) {

@@ -152,7 +152,11 @@ func (e *JSONEncoder) value(dst []byte, n *jsonNode, v Value) ([]byte, error) {
 		dst = append(dst, '{')
 		kv := v.Elems()
 		first := true
+		shadowed := e.shadowedByLiteral(kv)
 		for i := 0; i < len(kv); i += 2 {
+			if i == shadowed {
+				continue
+			}
 			start := len(dst)
 			if !first {
 				dst = append(dst, ',')
@@ -220,6 +224,30 @@ var errNullMapKey = errors.New("json: NULL map key (json.map-null-key.mode = 'FA
 // mapKey appends a map key as a JSON string: a string as itself, a
 // temporal or binary value as its JSON string, anything else as its JSON
 // text in a string. skip reports a NULL key dropped.
+// shadowedByLiteral is the index of a map entry whose key the NULL key's
+// literal repeats (map-null-key.mode LITERAL): the earlier of the two,
+// which the later replaces as in Flink's JSON object; -1 when none.
+func (e *JSONEncoder) shadowedByLiteral(kv []Value) int {
+	if e.opts.MapNullKeyMode != MapNullKeyLiteral {
+		return -1
+	}
+	nullAt, litAt := -1, -1
+	for i := 0; i < len(kv); i += 2 {
+		switch {
+		case kv[i].IsNull():
+			nullAt = i
+		case kv[i].Kind() == KindVarChar || kv[i].Kind() == KindChar:
+			if kv[i].Str() == e.opts.MapNullKeyLiteral {
+				litAt = i
+			}
+		}
+	}
+	if nullAt < 0 || litAt < 0 {
+		return -1
+	}
+	return min(nullAt, litAt)
+}
+
 func (e *JSONEncoder) mapKey(dst []byte, n *jsonNode, k Value) (_ []byte, skip bool, err error) {
 	if k.k == KindNull {
 		switch e.opts.MapNullKeyMode {

@@ -371,3 +371,24 @@ func FuzzJSONDecode(f *testing.F) {
 		}
 	})
 }
+
+// With map-null-key.mode LITERAL, a NULL key written as a key the map
+// also has gives one member, the later entry's, as Flink's JSON object
+// (ObjectNode.set replaces): no duplicate key.
+func TestJSONMapNullLiteralCollision(t *testing.T) {
+	s := MustParseSchema("m MAP<STRING, INT>")
+	e, _ := NewJSONEncoder(s, JSONOptions{MapNullKeyMode: MapNullKeyLiteral})
+	for _, c := range []struct {
+		keys []Value
+		want string
+	}{
+		{[]Value{Null(), String("null")}, `{"m":{"null":2}}`},
+		{[]Value{String("null"), Null()}, `{"m":{"null":2}}`},
+		{[]Value{Null(), String("a")}, `{"m":{"null":1,"a":2}}`},
+	} {
+		r := NewRow(Insert, Map(c.keys, []Value{Int(1), Int(2)}))
+		if got, err := e.Append(nil, &r); err != nil || string(got) != c.want {
+			t.Errorf("%v: %s %v, want %s", c.keys, got, err, c.want)
+		}
+	}
+}
