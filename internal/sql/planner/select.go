@@ -87,6 +87,13 @@ func (b *builder) selectBlock(sel *ast.Select, env *ctes) (_ *rel, err error) {
 	if err != nil {
 		return nil, err
 	}
+	// A STATE_TTL name that names an input is valid even where rtdw (as
+	// Flink) applies no TTL (an interval or lookup join's input).
+	for _, f := range r.fields {
+		if _, ok := b.ttlHints[strings.ToLower(f.qual)]; ok {
+			b.ttlUsed[strings.ToLower(f.qual)] = true
+		}
+	}
 	if r.rank != nil {
 		if r, where, err = b.rankFilter(r, sel); err != nil {
 			return nil, err
