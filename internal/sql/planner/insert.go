@@ -21,10 +21,7 @@ func (b *builder) insert(ins *ast.Insert) error {
 	if ins.Overwrite {
 		return errAt(ins, "INSERT OVERWRITE is not supported on streams (as Flink, which allows it in batch mode only): use INSERT INTO")
 	}
-	parts := make([]string, len(ins.Table.Parts))
-	for i, p := range ins.Table.Parts {
-		parts[i] = p.Name
-	}
+	parts := ins.Table.Names()
 	path, err := b.p.Catalog.Qualify(parts)
 	if err != nil {
 		return errAt(&ins.Table, "%v", err)

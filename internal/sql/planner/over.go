@@ -187,22 +187,13 @@ func rowsOffset(e ast.Expr) (int64, bool) {
 // reported when the window is planned).
 func (b *builder) windowKey(s *ast.WindowSpec, r *rel) string {
 	var k strings.Builder
-	exprKey := func(e ast.Expr) {
-		if ref, ok := unparen(e).(*ast.ColumnRef); ok {
-			if idx, path, err := expr.ResolveColumn(ref, r.columns()); err == nil && len(path) == 0 {
-				fmt.Fprintf(&k, "#%d;", idx)
-				return
-			}
-		}
-		k.WriteString(strings.ToLower(ast.Format(e)) + ";")
-	}
 	k.WriteString("partition:")
 	for _, e := range s.PartitionBy {
-		exprKey(e)
+		k.WriteString(exprKey(e, r) + ";")
 	}
 	k.WriteString("order:")
 	for _, o := range s.OrderBy {
-		exprKey(o.Expr)
+		k.WriteString(exprKey(o.Expr, r) + ";")
 		fmt.Fprintf(&k, "%v%v;", o.Desc, o.NullsFirst != nil && *o.NullsFirst)
 	}
 	f := s.Frame

@@ -126,10 +126,7 @@ func (b *builder) tableRef(x *ast.TableRef, env *ctes) (*rel, error) {
 			return aliased(r, x.Alias, c.Name.Name)
 		}
 	}
-	parts := make([]string, len(x.Name.Parts))
-	for i, p := range x.Name.Parts {
-		parts[i] = p.Name
-	}
+	parts := x.Name.Names()
 	path, err := b.qualify(parts)
 	if err != nil {
 		return nil, errAt(x, "%v", err)

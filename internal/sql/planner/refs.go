@@ -105,10 +105,7 @@ func (b *builder) collectTable(t ast.TableExpr) {
 
 // collectView adds a view's references (a table or CTE name is no view).
 func (b *builder) collectView(n ast.ObjectName) {
-	parts := make([]string, len(n.Parts))
-	for i, p := range n.Parts {
-		parts[i] = p.Name
-	}
+	parts := n.Names()
 	path, err := b.qualify(parts)
 	if err != nil || b.refs.views[path.String()] {
 		return

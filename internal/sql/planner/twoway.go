@@ -735,10 +735,7 @@ func (b *builder) versionedJoin(x *ast.Join, jt exec.JoinType, left *rel, tr *as
 	if err != nil {
 		return nil, err
 	}
-	parts := make([]string, len(tr.Name.Parts))
-	for i, p := range tr.Name.Parts {
-		parts[i] = p.Name
-	}
+	parts := tr.Name.Names()
 	path, err := b.qualify(parts)
 	if err != nil {
 		return nil, errAt(tr, "%v", err)
