@@ -331,7 +331,7 @@ func (sink fsSinkTable) Attach(s stream.Stream) error {
 	fsys := sink.filesystem
 	if fsys.format != nil {
 		if _, err := fsys.format.NewEncoder(); err != nil {
-			return fmt.Errorf("%s: %w", where(filesystemFactory, fsys.t), err)
+			return err // the planner names the table
 		}
 	}
 	s.Process(nodeName("fs_sink", fsys.t), func() stream.Operator { return &fsSink{fs: fsys} })

@@ -665,7 +665,7 @@ func (k *kafkaTable) fillMeta(out *row.Row, rec *stream.Record, vb *format.Batch
 // record (key, value, timestamp, headers), the topic sink writes it.
 func (k kafkaSink) Attach(s stream.Stream) error {
 	if _, err := k.value.NewEncoder(); err != nil {
-		return fmt.Errorf("%s: %w", where(k.f, k.t), err)
+		return err // the planner names the table
 	}
 	role := "kafka_encode"
 	if k.upsert {

@@ -217,9 +217,6 @@ func (b *builder) attachSinks() error {
 			in = &rel{mode: mode, s: stream.Union(b.opName("Union"), streams...), node: nodeOf("Union(all=[true])", mode, nodes...)}
 		}
 		if err := ps.sink.Attach(in.s); err != nil {
-			if strings.Contains(err.Error(), ps.path.String()) { // the connector named the table
-				return errAt(&ps.at.Table, "%v", err)
-			}
 			return errAt(&ps.at.Table, "table %s: %v", ps.path, err)
 		}
 		b.sinks = append(b.sinks, nodeOf(ps.text, in.mode, in.node))
