@@ -95,9 +95,10 @@ func (s IntervalJoinSpec) Validate() error {
 //     outer side emits it padded at once).
 //
 // At the end of a drained input the unmatched rows of outer sides are
-// emitted padded, as the final watermark would, and kept: a later run
-// continuing the input may still match them (then both are in the
-// output, as a window emitted at end of input is emitted again).
+// emitted padded, as the final watermark would, and kept, marked padded:
+// a later run continuing the input may still match them (then both rows
+// are in the output: insert-only output cannot take the padded row back),
+// and does not pad them again.
 func IntervalJoin(spec IntervalJoinSpec) stream.Factory {
 	return func() stream.Operator { return &intervalJoin{spec: spec} }
 }
@@ -119,10 +120,15 @@ type intervalJoin struct {
 	hits         []*joinEntry
 }
 
-// State layout of a kept row: version 1, matched (uvarint 0/1), the row's
-// binary encoding; its map key is the 8-byte time (joinTimeKey) and an
-// 8-byte sequence number among the rows of its key, side and time.
+// State layout of a kept row: version 1, matched (uvarint: 0 no, 1 yes,
+// intervalPadded), the row's binary encoding; its map key is the 8-byte
+// time (joinTimeKey) and an 8-byte sequence number among the rows of its
+// key, side and time.
 const intervalEntryV1 = 1
+
+// intervalPadded is entry.assoc of an outer row an end of input emitted
+// padded: it is not padded again (a later match is still emitted).
+const intervalPadded = 2
 
 func (j *intervalJoin) Open(ctx *stream.Context) error {
 	if err := j.spec.Validate(); err != nil {
@@ -355,6 +361,8 @@ func (j *intervalJoin) OnEndOfInputTimer(d state.TimeDomain, _ int64, key []byte
 		for _, e := range kr.sides[s] {
 			if e.assoc == 0 {
 				j.out.sendSide(out, j.out.at(key, e.wrote), row.Insert, s, e.vals, nil)
+				e.assoc = intervalPadded
+				j.cache.touch(kr, e)
 			}
 		}
 	}

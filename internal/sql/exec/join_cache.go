@@ -23,13 +23,16 @@ type joinEntry struct {
 	vals []row.Value // its values (owned)
 	enc  []byte      // regular join with a unique key: the row's binary encoding
 	// count: the regular join's multiplicity; assoc: its number of
-	// associations (outer sides), or the interval join's matched flag;
-	// wrote: the regular join's TTL write time, or the interval join's
-	// row time.
+	// associations (outer sides), the interval join's matched flag
+	// (or intervalPadded), or the window join's sent flag; wrote: the
+	// regular join's TTL write time, or the interval join's row time.
 	count, assoc, wrote int64
-	kind                row.RowKind // temporal join: a left row's kind; a version's (Delete: no row)
-	dirty               bool        // changed since written to state
-	stored              bool        // state holds a version of it
+	// sent: temporal join: what an end of input emitted for a left row
+	// (temporalJoin.outcome), nil when nothing.
+	sent   []byte
+	kind   row.RowKind // temporal join: a left row's kind; a version's (Delete: no row)
+	dirty  bool        // changed since written to state
+	stored bool        // state holds a version of it
 }
 
 // joinKeyRows is what a join keeps for one key: the rows of each side,

@@ -1,9 +1,11 @@
 package exec
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 
 	"github.com/rtdw/rtdw/internal/row"
@@ -80,9 +82,10 @@ func (s TemporalJoinSpec) Validate() error {
 //     emits nothing for it.
 //
 // At the end of a drained input the buffered left rows are joined with
-// the versions known then and emitted, and stay buffered (a later run
-// continuing the input emits them again, as a window emitted at end of
-// input is). A key's rows stay decoded in memory while it is used
+// the versions known then and emitted, and stay buffered, remembering
+// what they emitted: a later run continuing the input emits a row again
+// only if it joins another version then (an append sink then holds both
+// rows, an upsert sink the second). A key's rows stay decoded in memory while it is used
 // (MaxCachedRows) and are written back at checkpoints.
 func TemporalJoin(spec TemporalJoinSpec) stream.Factory {
 	return func() stream.Operator { return &temporalJoin{spec: spec} }
@@ -103,6 +106,7 @@ type temporalJoin struct {
 	eoi     map[string]bool
 
 	enc, val, mk []byte
+	outcome      []byte // scratch: a left row's outcome (emit)
 	dead         []temporalDead
 }
 
@@ -114,8 +118,13 @@ type temporalDead struct {
 
 // State layout of an entry: version 1, a deletion flag byte (versions),
 // then the row's binary encoding (its kind included; a left row's kind is
-// the input's). Left rows have no flag byte.
-const temporalV1 = 1
+// the input's). Left rows have no flag byte; a left row an end of input
+// emitted is version temporalSentV2: its sent outcome (uvarint length,
+// bytes) precedes its encoding.
+const (
+	temporalV1     = 1
+	temporalSentV2 = 2
+)
 
 func (j *temporalJoin) Open(ctx *stream.Context) error {
 	if err := j.spec.Validate(); err != nil {
@@ -241,7 +250,7 @@ func (j *temporalJoin) OnTimer(_ state.TimeDomain, _ int64, key []byte, out stre
 	n := 0
 	for _, l := range kr.sides[0] {
 		if l.wrote <= wm {
-			j.emit(kr, l, out)
+			j.emit(kr, l, out, false)
 			n++
 		}
 	}
@@ -273,10 +282,39 @@ func (j *temporalJoin) OnTimer(_ state.TimeDomain, _ int64, key []byte, out stre
 	return j.flushDead()
 }
 
+// Outcomes of a left row (the first byte of joinEntry.sent): joined with
+// a version (its values' key follows), padded or dropped (no version, or
+// the condition false), dead-lettered (a condition error).
+const (
+	temporalJoined = 1 + iota
+	temporalUnmatched
+	temporalFailed
+)
+
 // emit joins left row l with its version and emits it; a row whose
-// condition fails is dead-lettered instead (after the outputs).
-func (j *temporalJoin) emit(kr *joinKeyRows, l *joinEntry, out stream.Emitter) {
+// condition fails is dead-lettered instead (after the outputs). What an
+// end of input emitted for l is not emitted again; eoi: this is an end of
+// input, and l remembers what it emitted.
+func (j *temporalJoin) emit(kr *joinKeyRows, l *joinEntry, out stream.Emitter, eoi bool) {
 	right, err := j.versionFor(kr, l.wrote, l.vals)
+	if l.sent != nil || eoi {
+		switch {
+		case err != nil:
+			j.outcome = append(j.outcome[:0], temporalFailed)
+		case right != nil:
+			j.outcome = row.AppendKey(append(j.outcome[:0], temporalJoined), right...)
+		default:
+			j.outcome = append(j.outcome[:0], temporalUnmatched)
+		}
+		same := bytes.Equal(l.sent, j.outcome)
+		if eoi && !same {
+			l.sent = append(l.sent[:0], j.outcome...)
+			j.cache.touch(kr, l)
+		}
+		if same {
+			return
+		}
+	}
 	if err != nil {
 		b, ok := stream.AsBadInput(err)
 		if !ok {
@@ -317,6 +355,11 @@ func (j *temporalJoin) flush(kr *joinKeyRows) error {
 				continue
 			}
 			b := append(j.val[:0], temporalV1)
+			if s == 0 && e.sent != nil {
+				b[0] = temporalSentV2
+				b = binary.AppendUvarint(b, uint64(len(e.sent)))
+				b = append(b, e.sent...)
+			}
 			if s == 1 {
 				flag := byte(0)
 				if e.kind == row.Delete {
@@ -347,11 +390,22 @@ func (j *temporalJoin) load(key []byte) (*joinKeyRows, error) {
 	for s := range kr.sides {
 		var bad error
 		err := j.rows[s].Range(key, func(mk, v []byte) bool {
-			if len(mk) != 8 || len(v) < 1+s || v[0] != temporalV1 {
+			if len(mk) != 8 || len(v) < 1+s || v[0] != temporalV1 && (s == 1 || v[0] != temporalSentV2) {
 				bad = fmt.Errorf("%w: temporal join entry", errCorruptState)
 				return false
 			}
-			e := &joinEntry{mk: append([]byte(nil), mk...), enc: append([]byte(nil), v[1+s:]...), stored: true}
+			e := &joinEntry{mk: append([]byte(nil), mk...), stored: true}
+			if v[0] == temporalSentV2 {
+				r := stateReader{b: v[1:]}
+				e.sent = slices.Clone(r.bytes())
+				if r.err != nil || e.sent == nil {
+					bad = fmt.Errorf("%w: temporal join entry", errCorruptState)
+					return false
+				}
+				e.enc = append([]byte(nil), r.b...)
+			} else {
+				e.enc = append([]byte(nil), v[1+s:]...)
+			}
 			var r row.Row
 			if err := row.DecodeRow(e.enc, j.schemas[s], &r); err != nil {
 				bad = fmt.Errorf("%w: %v", errCorruptState, err)
@@ -403,7 +457,7 @@ func (j *temporalJoin) OnEndOfInputTimer(d state.TimeDomain, _ int64, key []byte
 	}
 	defer j.done(kr, &err)
 	for _, l := range kr.sides[0] {
-		j.emit(kr, l, out)
+		j.emit(kr, l, out, true)
 	}
 	return j.flushDead()
 }

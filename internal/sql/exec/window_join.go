@@ -84,8 +84,11 @@ func (s WindowJoinSpec) Validate() error {
 // ("eval_error").
 //
 // At the end of a drained input every window not yet fired is joined and
-// emitted, its rows kept (a later run continuing the input emits it
-// again, complete, as WindowAgg does). A key's rows stay decoded in memory
+// emitted, its rows kept and marked sent. A later run continuing the
+// input (its firing, or another end of input) emits only what those rows
+// did not: pairs with a new row, and padding of a new row without a
+// match. A row padded early and matched later keeps its padded row in the
+// output (insert-only output cannot take it back). A key's rows stay decoded in memory
 // while it is used (MaxCachedRows) and are written back at checkpoints,
 // so a window that opens and fires between two checkpoints costs no state
 // write.
@@ -95,7 +98,8 @@ func WindowJoin(spec WindowJoinSpec) stream.Factory {
 
 // A key's rows (joinKeyRows): per side, the rows under their window end
 // (joinTimeKey of the local window_end) and an 8-byte sequence (arrival
-// order within the window); entry.wrote is the window end.
+// order within the window); entry.wrote is the window end, entry.assoc 1
+// when an end of input emitted the row's window (sent).
 type windowJoin struct {
 	spec    WindowJoinSpec
 	ctx     *stream.Context
@@ -112,8 +116,12 @@ type windowJoin struct {
 	matched      []bool
 }
 
-// State layout of a buffered row: version 1, then its binary encoding.
-const windowJoinV1 = 1
+// State layout of a buffered row: a version byte, then its binary
+// encoding. windowJoinSentV1 marks a row an end of input emitted.
+const (
+	windowJoinV1     = 1
+	windowJoinSentV1 = 2
+)
 
 func (j *windowJoin) Open(ctx *stream.Context) error {
 	if err := j.spec.Validate(); err != nil {
@@ -207,7 +215,7 @@ func (j *windowJoin) OnTimer(_ state.TimeDomain, _ int64, key []byte, out stream
 				n[s]++
 			}
 		}
-		j.join(kr, end, kr.sides[0][:n[0]], kr.sides[1][:n[1]], out)
+		j.join(kr, end, kr.sides[0][:n[0]], kr.sides[1][:n[1]], out, false)
 		for s := range kr.sides {
 			for _, e := range kr.sides[s][:n[s]] {
 				if e.stored {
@@ -233,64 +241,84 @@ func (j *windowJoin) firstWindow(kr *joinKeyRows) (int64, bool) {
 	return end, ok
 }
 
-// join emits the join of one window's rows.
-func (j *windowJoin) join(kr *joinKeyRows, end int64, lefts, rights []*joinEntry, out stream.Emitter) {
+// join emits the join of one window's rows, but what an end of input
+// emitted before (a pair of sent rows, a sent row's padding); eoi: this
+// is an end of input, which marks the rows sent.
+func (j *windowJoin) join(kr *joinKeyRows, end int64, lefts, rights []*joinEntry, out stream.Emitter, eoi bool) {
 	in := j.out.at(kr.key, j.trigger(end))
 	t := j.spec.Type
 	if t == RightJoin {
 		for _, r := range rights {
 			any := false
 			for _, l := range lefts {
-				if j.pair(kr.key, in.Time, l.vals, r.vals) {
-					j.out.send(out, in, row.Insert, l.vals, r.vals)
+				if j.pair(kr.key, in.Time, l, r) {
+					if l.assoc == 0 || r.assoc == 0 {
+						j.out.send(out, in, row.Insert, l.vals, r.vals)
+					}
 					any = true
 				}
 			}
-			if !any {
+			if !any && r.assoc == 0 {
 				j.out.send(out, in, row.Insert, nil, r.vals)
 			}
 		}
-		return
-	}
-	j.matched = append(j.matched[:0], make([]bool, len(rights))...)
-	for _, l := range lefts {
-		any := false
-		for ri, r := range rights {
-			if j.pair(kr.key, in.Time, l.vals, r.vals) {
-				j.out.send(out, in, row.Insert, l.vals, r.vals)
-				any, j.matched[ri] = true, true
+	} else {
+		j.matched = append(j.matched[:0], make([]bool, len(rights))...)
+		for _, l := range lefts {
+			any := false
+			for ri, r := range rights {
+				if j.pair(kr.key, in.Time, l, r) {
+					if l.assoc == 0 || r.assoc == 0 {
+						j.out.send(out, in, row.Insert, l.vals, r.vals)
+					}
+					any, j.matched[ri] = true, true
+				}
+			}
+			if !any && t.outer(0) && l.assoc == 0 {
+				j.out.send(out, in, row.Insert, l.vals, nil)
 			}
 		}
-		if !any && t.outer(0) {
-			j.out.send(out, in, row.Insert, l.vals, nil)
+		if t == FullJoin {
+			for ri, r := range rights {
+				if !j.matched[ri] && r.assoc == 0 {
+					j.out.send(out, in, row.Insert, nil, r.vals)
+				}
+			}
 		}
 	}
-	if t == FullJoin {
-		for ri, r := range rights {
-			if !j.matched[ri] {
-				j.out.send(out, in, row.Insert, nil, r.vals)
+	if eoi {
+		for _, side := range [2][]*joinEntry{lefts, rights} {
+			for _, e := range side {
+				if e.assoc == 0 {
+					e.assoc = 1
+					j.cache.touch(kr, e)
+				}
 			}
 		}
 	}
 }
 
 // pair reports whether l and r join: no NULL `=` key, and Cond holds (an
-// error dead-letters the pair and counts as no match).
-func (j *windowJoin) pair(key []byte, tm int64, l, r []row.Value) bool {
+// error dead-letters the pair, unless both rows were sent and it was
+// dead-lettered then, and counts as no match).
+func (j *windowJoin) pair(key []byte, tm int64, le, re *joinEntry) bool {
+	l, r := le.vals, re.vals
 	if j.nullKey.has(0, l) || j.nullKey.has(1, r) {
 		return false
 	}
 	ok, err := j.out.match(l, r)
-	if err != nil {
+	if err == nil {
+		return ok
+	}
+	if le.assoc == 0 || re.assoc == 0 {
 		b, isBad := stream.AsBadInput(err)
 		if !isBad {
 			b = &stream.BadInputError{Code: "eval_error", Detail: err.Error()}
 		}
 		joined := row.Row{Kind: row.Insert, Values: append(append([]row.Value(nil), l...), r...)}
 		j.ctx.DeadLetter(&stream.Record{Key: key, Time: tm, Row: &joined}, b)
-		return false
 	}
-	return ok
+	return false
 }
 
 // flush writes the changed rows of kr to state.
@@ -300,7 +328,11 @@ func (j *windowJoin) flush(kr *joinKeyRows) error {
 			if !e.dirty {
 				continue
 			}
-			j.val = append(append(j.val[:0], windowJoinV1), e.enc...)
+			ver := byte(windowJoinV1)
+			if e.assoc == 1 {
+				ver = windowJoinSentV1
+			}
+			j.val = append(append(j.val[:0], ver), e.enc...)
 			if err := j.rows[s].Put(kr.key, e.mk, j.val); err != nil {
 				return err
 			}
@@ -322,11 +354,14 @@ func (j *windowJoin) load(key []byte) (*joinKeyRows, error) {
 	for s := range kr.sides {
 		var bad error
 		err := j.rows[s].Range(key, func(mk, v []byte) bool {
-			if len(mk) != 16 || len(v) < 1 || v[0] != windowJoinV1 {
+			if len(mk) != 16 || len(v) < 1 || v[0] != windowJoinV1 && v[0] != windowJoinSentV1 {
 				bad = fmt.Errorf("%w: window join row", errCorruptState)
 				return false
 			}
 			e := &joinEntry{mk: append([]byte(nil), mk...), enc: append([]byte(nil), v[1:]...), wrote: joinKeyTime(mk), stored: true}
+			if v[0] == windowJoinSentV1 {
+				e.assoc = 1
+			}
 			if e.vals, bad = joinDecodeRow(e.enc, j.schemas[s]); bad != nil {
 				return false
 			}
@@ -377,7 +412,7 @@ func (j *windowJoin) OnEndOfInputTimer(d state.TimeDomain, _ int64, key []byte, 
 				n[s]++
 			}
 		}
-		j.join(kr, end, kr.sides[0][from[0]:n[0]], kr.sides[1][from[1]:n[1]], out)
+		j.join(kr, end, kr.sides[0][from[0]:n[0]], kr.sides[1][from[1]:n[1]], out, true)
 	}
 }
 

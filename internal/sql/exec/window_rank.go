@@ -91,6 +91,9 @@ type rankEntry struct {
 type rankWindow struct {
 	end  int64 // window_end, local millis
 	rows []rankEntry
+	// sent: the arrival numbers of the rows an end of input emitted while
+	// the window was open, in rank order; nil when none was emitted.
+	sent []uint64
 }
 
 type rankGroup struct {
@@ -210,9 +213,18 @@ func (w *windowRank) Process(rec *stream.Record, out stream.Emitter) error {
 	return nil
 }
 
-func (w *windowRank) emit(key []byte, win *rankWindow, out stream.Emitter) {
+// emit emits win's rows in rank order. A row an end of input already
+// emitted is not emitted again: with the rank number, when it holds the
+// same rank; without, when it is still in the top N (an append sink gets
+// each row once, an upsert sink keyed by the rank the changed ranks).
+// eoi: an end of input emits the open window; what it emitted is
+// remembered in win.sent.
+func (w *windowRank) emit(key []byte, win *rankWindow, out stream.Emitter, eoi bool) {
 	for i := range win.rows {
 		r := &win.rows[i]
+		if w.sentBefore(win, i) {
+			continue
+		}
 		vals := append(w.out.Values[:0], r.vals...)
 		if w.spec.OutputRankNumber {
 			vals = append(vals, row.BigInt(int64(i+1)))
@@ -221,6 +233,21 @@ func (w *windowRank) emit(key []byte, win *rankWindow, out stream.Emitter) {
 		w.rec = stream.Record{Key: key, Time: r.time, Row: &w.out}
 		out.Emit(0, &w.rec)
 	}
+	if eoi {
+		win.sent = win.sent[:0]
+		for _, r := range win.rows {
+			win.sent = append(win.sent, r.seq)
+		}
+	}
+}
+
+// sentBefore reports whether an end of input emitted win's row i as it
+// would be emitted now.
+func (w *windowRank) sentBefore(win *rankWindow, i int) bool {
+	if w.spec.OutputRankNumber {
+		return i < len(win.sent) && win.sent[i] == win.rows[i].seq
+	}
+	return slices.Contains(win.sent, win.rows[i].seq)
 }
 
 // OnTimer emits and purges the partition's windows due at ts.
@@ -235,7 +262,7 @@ func (w *windowRank) OnTimer(_ state.TimeDomain, ts int64, key []byte, out strea
 		if w.clock.trigger(win.end) > ts {
 			break
 		}
-		w.emit(key, win, out)
+		w.emit(key, win, out, false)
 		n++
 	}
 	if n == 0 {
@@ -282,8 +309,9 @@ func (w *windowRank) OnEndOfInputTimer(d state.TimeDomain, _ int64, key []byte, 
 		return err
 	}
 	for _, win := range e.v.windows {
-		w.emit(key, win, out)
+		w.emit(key, win, out, true)
 	}
+	e.dirty = true // the windows' sent rows
 	return nil
 }
 
@@ -307,13 +335,17 @@ func (w *windowRank) flush(e *windowEntry[*rankGroup]) error {
 	return nil
 }
 
-// State layout of a partition: version 1, the arrival counter, the
-// number of windows, then per window its end and rows (each: arrival,
-// time, the row's values self-described). Sort keys are recomputed.
-const windowRankV1 = 1
+// State layout of a partition: version 2, the arrival counter, the
+// number of windows, then per window its end, its rows (each: arrival,
+// time, the row's values self-described) and its sent rows (a count, then
+// their arrivals). Sort keys are recomputed. Version 1 had no sent rows.
+const (
+	windowRankV1 = 1
+	windowRankV2 = 2
+)
 
 func (w *windowRank) encode(g *rankGroup) []byte {
-	b := append(w.buf[:0], windowRankV1)
+	b := append(w.buf[:0], windowRankV2)
 	b = binary.AppendUvarint(b, g.seq)
 	b = binary.AppendUvarint(b, uint64(len(g.windows)))
 	for _, win := range g.windows {
@@ -324,6 +356,10 @@ func (w *windowRank) encode(g *rankGroup) []byte {
 			b = binary.AppendVarint(b, r.time)
 			b = windowAppendValues(b, r.vals)
 		}
+		b = binary.AppendUvarint(b, uint64(len(win.sent)))
+		for _, seq := range win.sent {
+			b = binary.AppendUvarint(b, seq)
+		}
 	}
 	w.buf = b
 	return b
@@ -331,7 +367,8 @@ func (w *windowRank) encode(g *rankGroup) []byte {
 
 func (w *windowRank) decode(raw []byte) (*rankGroup, error) {
 	r := stateReader{b: raw}
-	if v := r.byte1(); r.err == nil && v != windowRankV1 {
+	v := r.byte1()
+	if r.err == nil && v != windowRankV1 && v != windowRankV2 {
 		return nil, fmt.Errorf("%w: window rank version %d", errCorruptState, v)
 	}
 	g := &rankGroup{seq: r.uvarint()}
@@ -352,6 +389,15 @@ func (w *windowRank) decode(raw []byte) (*rankGroup, error) {
 			}
 			e.sk = w.sortKey(nil, e.vals)
 			win.rows = append(win.rows, e)
+		}
+		if v == windowRankV2 {
+			ns := r.uvarint()
+			if r.err != nil || ns > uint64(len(r.b)) {
+				return nil, errCorruptState
+			}
+			for range ns {
+				win.sent = append(win.sent, r.uvarint())
+			}
 		}
 		g.windows = append(g.windows, win)
 	}
