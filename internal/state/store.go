@@ -380,6 +380,15 @@ func (h *handle) expiry() int64 {
 	return eventExpiry(h.clock(), h.ttl)
 }
 
+// expiryAt is the encoded expiry of an entry written at event time t on
+// an event-time TTL handle; other handles ignore t.
+func (h *handle) expiryAt(t int64) int64 {
+	if h.ttl <= 0 || h.clock == nil {
+		return h.expiry()
+	}
+	return eventExpiry(t, h.ttl)
+}
+
 // eventExpiry encodes the event-time expiry of an entry written at wm.
 func eventExpiry(wm int64, ttl time.Duration) int64 {
 	if wm == math.MinInt64 {
@@ -463,7 +472,10 @@ func (h *handle) appendTo(dst, k []byte) ([]byte, bool, error) {
 	return h.appended(dst, raw)
 }
 
-func (h *handle) put(k, v []byte) {
+func (h *handle) put(k, v []byte) { h.putExpiring(k, v, h.expiry()) }
+
+// putExpiring is put with the encoded expiry exp.
+func (h *handle) putExpiring(k, v []byte, exp int64) {
 	w := &h.s.wb
 	e, created := w.entry(k, h.ordered)
 	if created {
@@ -471,7 +483,7 @@ func (h *handle) put(k, v []byte) {
 	}
 	h.s.fresh.add(k)
 	var hdr [binary.MaxVarintLen64]byte
-	n := binary.PutVarint(hdr[:], h.expiry())
+	n := binary.PutVarint(hdr[:], exp)
 	var raw []byte
 	switch size := n + len(v); {
 	case h.ordered:
@@ -553,6 +565,17 @@ func (v *ValueState) Put(key, value []byte) error {
 	return nil
 }
 
+// PutWrittenAt is Put for an event-time TTL handle (WithEventTimeTTL)
+// whose entry was last written at event time t rather than at the
+// clock's reading now: an operator stamping its state with its rows'
+// event times, so what expires does not depend on how far the watermark
+// had got. t = math.MinInt64 (unknown) never expires. On other handles it
+// is Put.
+func (v *ValueState) PutWrittenAt(key, value []byte, t int64) error {
+	v.h.putExpiring(v.h.key(key), value, v.h.expiryAt(t))
+	return nil
+}
+
 // Delete removes the key's value.
 func (v *ValueState) Delete(key []byte) error {
 	v.h.delete(v.h.key(key))
@@ -584,13 +607,23 @@ func (m *MapState) Get(key, mapKey []byte) ([]byte, bool, error) { return m.h.ge
 
 // Put sets one entry of the key's map.
 func (m *MapState) Put(key, mapKey, value []byte) error {
+	m.put(key, mapKey, value, m.h.expiry())
+	return nil
+}
+
+// PutWrittenAt is Put with the write time t (ValueState.PutWrittenAt).
+func (m *MapState) PutWrittenAt(key, mapKey, value []byte, t int64) error {
+	m.put(key, mapKey, value, m.h.expiryAt(t))
+	return nil
+}
+
+func (m *MapState) put(key, mapKey, value []byte, exp int64) {
 	k := m.key(key, mapKey)
 	// The key's map prefix goes into the fresh filter too, so that Range
 	// over a map never written (a join side probed for a key the other
 	// side has not sent yet) skips the LSM.
 	m.h.s.fresh.add(k[:len(k)-len(mapKey)])
-	m.h.put(k, value)
-	return nil
+	m.h.putExpiring(k, value, exp)
 }
 
 // Delete removes one entry of the key's map.

@@ -322,6 +322,39 @@ func TestEventTimeTTL(t *testing.T) {
 				t.Fatal("an entry written with no watermark expired, or a later one did not")
 			}
 		}},
+		{"written at a given time", func(t *testing.T, e *env) {
+			const hour = int64(time.Hour / time.Millisecond)
+			v := e.s.Value(sc, "uv", WithEventTimeTTL(time.Hour, func() int64 { return e.wm }))
+			m := e.s.Map(sc, "m", WithEventTimeTTL(time.Hour, func() int64 { return e.wm }))
+			e.wm = math.MinInt64 // no watermark yet: the stamp decides
+			v.PutWrittenAt([]byte("ahead"), []byte("x"), t0+hour)
+			v.PutWrittenAt([]byte("unknown"), []byte("x"), math.MinInt64)
+			m.PutWrittenAt([]byte("k"), []byte("ahead"), []byte("x"), t0+hour)
+			commit(t, e.s)
+			e.wm = t0 + 2*hour - 1
+			if !get(t, v, "ahead") {
+				t.Fatal("expired before its write time + TTL")
+			}
+			if _, ok, _ := m.Get([]byte("k"), []byte("ahead")); !ok {
+				t.Fatal("map entry expired before its write time + TTL")
+			}
+			e.wm++
+			if get(t, v, "ahead") || !get(t, v, "unknown") {
+				t.Fatal("not expired at its write time + TTL, or an unknown write time expired")
+			}
+			if _, ok, _ := m.Get([]byte("k"), []byte("ahead")); ok {
+				t.Fatal("map entry not expired at its write time + TTL")
+			}
+			if n, err := e.s.SweepAt(sc, 100, e.wm); err != nil || n != 2 {
+				t.Fatalf("swept %d (%v), want the 2 expired entries", n, err)
+			}
+			// A processing-time handle ignores the stamp.
+			p := e.s.Value(sc, "p", WithTTL(time.Hour))
+			p.PutWrittenAt([]byte("k"), []byte("x"), 1)
+			if !get(t, p, "k") {
+				t.Fatal("a processing-time entry took the event-time stamp")
+			}
+		}},
 		{"no overflow", func(t *testing.T, e *env) {
 			v := e.s.Value(sc, "uv", WithEventTimeTTL(day, func() int64 { return e.wm }))
 			for _, wm := range []int64{math.MaxInt64, math.MaxInt64 - 1000, math.MinInt64 + 1, -5} {

@@ -107,8 +107,22 @@ func valuesEqual(a, b []row.Value) bool {
 	return true
 }
 
-// ttlExpired reports whether an entry last written (logically) at
-// watermark wrote has expired at watermark wm under an event-time TTL,
+// ttlNow is the event-time TTL clock of a record with time t: the later
+// of the operator's watermark wm and t (t <= 0: no time, wm). A record on
+// time is at or ahead of the watermark, so what expires for it depends on
+// its own time, not on how far the watermark had got when it was read: a
+// one-pass backfill, which reads a whole backlog before any watermark
+// crosses a shuffle, expires what a live run expires. Only a record more
+// than its source's delay behind (where wm wins) still depends on that.
+func ttlNow(wm, t int64) int64 {
+	if t <= 0 {
+		return wm
+	}
+	return max(wm, t)
+}
+
+// ttlExpired reports whether an entry last written (logically) at event
+// time wrote has expired at event time wm under an event-time TTL,
 // by exactly the rule of state.WithEventTimeTTL: never without a TTL, a
 // watermark, or a known write time; else once wm >= wrote + ttl. Operators
 // that keep state in memory and write it back at checkpoints apply it

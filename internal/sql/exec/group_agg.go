@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
-	"math"
 	"time"
 
 	"github.com/rtdw/rtdw/internal/row"
@@ -90,8 +89,10 @@ func (s GroupAggSpec) Validate() error {
 // in PrepareCheckpoint, so a record costs the calls' Add and Result, not
 // an unmarshal and marshal of every accumulator (Flink's mini-batch idea,
 // made exact by the checkpoint write-back). TTL expiry is decided from
-// the watermark of each group's last logical update, stored with it, so
-// results do not depend on when checkpoints or evictions happen.
+// the event time of each group's last update (ttlNow of the updating
+// record, stored with the group) and the ttlNow of the record that finds
+// it, so results depend neither on when checkpoints or evictions happen
+// nor, for records on time, on how far the watermark had got.
 //
 // An aggregate error (Acc.Add or Retract) dead-letters the record (code
 // "agg_error") after undoing the calls already applied; when that cannot
@@ -115,7 +116,7 @@ type aggGroup struct {
 	accs   []aggfn.Acc
 	res    []row.Value // the results as of the last update (what was emitted)
 	count  int64       // Flink's record counter
-	wrote  int64       // watermark at the last update (TTL); MinWatermark: unknown
+	wrote  int64       // event time of the last update (TTL, ttlNow); MinWatermark: unknown
 	dirty  bool        // changed since written to state
 	stored bool        // state holds a version of it
 	used   bool        // found in memory again since the last eviction (or its load)
@@ -125,7 +126,6 @@ type groupAgg struct {
 	spec   GroupAggSpec
 	ctx    *stream.Context
 	accs   *state.ValueState // group key -> encoded group (TTL handle when StateTTL > 0)
-	always *state.ValueState // the same entries without TTL, for groups written before any watermark
 	width  int
 
 	cache      map[string]*aggGroup
@@ -147,8 +147,7 @@ func (g *groupAgg) Open(ctx *stream.Context) error {
 		return err
 	}
 	g.ctx = ctx
-	g.always = ctx.Value("groups")
-	g.accs = g.always
+	g.accs = ctx.Value("groups")
 	if g.spec.StateTTL > 0 {
 		g.accs = ctx.Value("groups", ctx.EventTimeTTL(g.spec.StateTTL))
 	}
@@ -181,7 +180,8 @@ func (g *groupAgg) Process(rec *stream.Record, out stream.Emitter) error {
 		g.args[i] = a
 	}
 
-	grp, err := g.lookup(rec.Key)
+	now := ttlNow(g.ctx.Watermark(), rec.Time)
+	grp, err := g.lookup(rec.Key, now)
 	if err != nil {
 		return err
 	}
@@ -221,7 +221,7 @@ func (g *groupAgg) Process(rec *stream.Record, out stream.Emitter) error {
 	for _, a := range grp.accs {
 		newRes = append(newRes, a.Result())
 	}
-	grp.wrote, grp.dirty = g.ctx.Watermark(), true
+	grp.wrote, grp.dirty = max(grp.wrote, now), true
 	if first {
 		grp.res = newRes
 		g.newRes = make([]row.Value, 0, len(newRes))
@@ -294,10 +294,10 @@ func (g *groupAgg) apply(grp *aggGroup, accumulate bool) error {
 }
 
 // lookup returns the group of key from memory or state; nil when it has
-// none (or it expired).
-func (g *groupAgg) lookup(key []byte) (*aggGroup, error) {
+// none (or it expired at event time now).
+func (g *groupAgg) lookup(key []byte, now int64) (*aggGroup, error) {
 	if grp := g.cache[string(key)]; grp != nil {
-		if !ttlExpired(grp.wrote, g.ctx.Watermark(), g.spec.StateTTL) {
+		if !ttlExpired(grp.wrote, now, g.spec.StateTTL) {
 			grp.used = true
 			return grp, nil
 		}
@@ -312,7 +312,7 @@ func (g *groupAgg) lookup(key []byte) (*aggGroup, error) {
 		return nil, fmt.Errorf("group_agg: group %x: %w", key, err)
 	}
 	grp.stored = true
-	if ttlExpired(grp.wrote, g.ctx.Watermark(), g.spec.StateTTL) {
+	if ttlExpired(grp.wrote, now, g.spec.StateTTL) {
 		return nil, g.accs.Delete(key)
 	}
 	grp.key = bytes.Clone(key)
@@ -381,18 +381,14 @@ func (g *groupAgg) decode(raw []byte) (*aggGroup, error) {
 	return grp, nil
 }
 
-// flush writes grp to state if it changed since it was last written. A
-// group last updated before any watermark never expires (as the state's
-// own TTL rule), so it goes through the handle without TTL.
+// flush writes grp to state if it changed since it was last written,
+// stamped with its last update's event time (the state sweeps it once the
+// watermark passes that plus the TTL; a group without one never expires).
 func (g *groupAgg) flush(grp *aggGroup) error {
 	if !grp.dirty {
 		return nil
 	}
-	h := g.accs
-	if grp.wrote == math.MinInt64 {
-		h = g.always
-	}
-	if err := h.Put(grp.key, g.encode(grp)); err != nil {
+	if err := g.accs.PutWrittenAt(grp.key, g.encode(grp), grp.wrote); err != nil {
 		return err
 	}
 	grp.dirty, grp.stored = false, true

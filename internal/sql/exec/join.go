@@ -195,7 +195,6 @@ type regularJoin struct {
 	schemas [2]*row.Schema
 	uk      [2][]int
 	rows    [2]*state.MapState // join key -> map key -> entry (TTL handles)
-	always  [2]*state.MapState // the same maps without TTL, for entries written before any watermark
 	nullKey joinNullKeys
 	ttl     [2]int64         // per side, ms; 0: none
 	ttlDur  [2]time.Duration // the same, as durations
@@ -246,7 +245,6 @@ func (j *regularJoin) Open(ctx *stream.Context) error {
 		}
 	}
 	j.rows = [2]*state.MapState{ctx.Map("left", opts[0]...), ctx.Map("right", opts[1]...)}
-	j.always = [2]*state.MapState{ctx.Map("left"), ctx.Map("right")}
 	j.fresh = true
 	for _, m := range j.rows {
 		empty, err := m.Empty()
@@ -265,10 +263,11 @@ func (j *regularJoin) Open(ctx *stream.Context) error {
 	return nil
 }
 
-// now is the TTL clock: the watermark or processing time (ms).
-func (j *regularJoin) now() int64 {
+// now is the TTL clock for a record with time t: its ttlNow (event-time
+// TTL) or processing time (ms).
+func (j *regularJoin) now(t int64) int64 {
 	if j.spec.EventTimeTTL {
-		return j.ctx.Watermark()
+		return ttlNow(j.ctx.Watermark(), t)
 	}
 	return j.ctx.Now().UnixMilli()
 }
@@ -328,7 +327,7 @@ func (j *regularJoin) process(rec *stream.Record, out stream.Emitter, kr *joinKe
 	x := in.Values
 	accumulate := in.Kind.IsAccumulate()
 	inOuter := j.spec.Type.outer(side)
-	now := j.now()
+	now := j.now(rec.Time)
 	if j.ttl[0] > 0 || j.ttl[1] > 0 {
 		if err := j.expire(kr, now); err != nil {
 			return err
@@ -476,7 +475,7 @@ func (j *regularJoin) add(kr *joinKeyRows, side int, x []row.Value, now int64, n
 		e = kr.sides[side][pos]
 		e.count++
 	} else {
-		e = &joinEntry{mk: append([]byte(nil), j.mk...), vals: append([]row.Value(nil), x...), count: 1}
+		e = &joinEntry{mk: append([]byte(nil), j.mk...), vals: append([]row.Value(nil), x...), count: 1, wrote: math.MinInt64}
 		if j.uk[side] != nil {
 			e.enc = append([]byte(nil), j.enc...)
 		}
@@ -492,9 +491,11 @@ func (j *regularJoin) add(kr *joinKeyRows, side int, x []row.Value, now int64, n
 }
 
 // write marks e changed at now, restarting its TTL (it reaches state at
-// the next checkpoint or when its key leaves memory).
+// the next checkpoint or when its key leaves memory). Event time: its
+// latest write counts, an out-of-order record does not move it back; an
+// unknown time (MinInt64) never expires, the state's rule.
 func (j *regularJoin) write(kr *joinKeyRows, e *joinEntry, now int64) {
-	e.wrote = now // before any watermark (MinInt64): never expires, the state's rule
+	e.wrote = max(e.wrote, now)
 	j.cache.touch(kr, e)
 }
 
@@ -506,9 +507,9 @@ func (j *regularJoin) forget(kr *joinKeyRows, side int, e *joinEntry) error {
 	return j.rows[side].Delete(kr.key, e.mk)
 }
 
-// flush writes the changed entries of kr to state. An entry last written
-// before any watermark never expires (the state's own TTL rule), so it
-// goes through the handle without TTL.
+// flush writes the changed entries of kr to state, stamped with their
+// last write's time on an event-time TTL (the state sweeps them when the
+// watermark passes it plus the TTL).
 func (j *regularJoin) flush(kr *joinKeyRows) error {
 	for s := range kr.sides {
 		for _, e := range kr.sides[s] {
@@ -521,11 +522,7 @@ func (j *regularJoin) flush(kr *joinKeyRows) error {
 			b = binary.AppendVarint(b, e.wrote)
 			b = append(b, e.enc...)
 			j.val = b
-			h := j.rows[s]
-			if e.wrote == math.MinInt64 {
-				h = j.always[s]
-			}
-			if err := h.Put(kr.key, e.mk, b); err != nil {
+			if err := j.rows[s].PutWrittenAt(kr.key, e.mk, b, e.wrote); err != nil {
 				return err
 			}
 			e.dirty, e.stored = false, true
