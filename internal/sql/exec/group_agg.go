@@ -123,10 +123,10 @@ type aggGroup struct {
 }
 
 type groupAgg struct {
-	spec   GroupAggSpec
-	ctx    *stream.Context
-	accs   *state.ValueState // group key -> encoded group (TTL handle when StateTTL > 0)
-	width  int
+	spec  GroupAggSpec
+	ctx   *stream.Context
+	accs  *state.ValueState // group key -> encoded group (TTL handle when StateTTL > 0)
+	width int
 
 	cache      map[string]*aggGroup
 	maxN, limN int
