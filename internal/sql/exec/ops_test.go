@@ -209,3 +209,40 @@ func TestDedupBadInput(t *testing.T) {
 		}
 	}
 }
+
+// An Expand copies a row once per grouping set, in order: the set's keys
+// kept, the others NULL, its values appended; the kind (a retraction
+// leaves every set), key and time are the input's.
+func TestExpand(t *testing.T) {
+	spec := exec.ExpandSpec{Width: 3,
+		Nulls:  [][]int{nil, {1}, {0, 1}},
+		Append: [][]row.Value{{row.BigInt(0)}, {row.BigInt(1)}, {row.BigInt(2)}}}
+	in := row.NewRow(row.UpdateBefore, row.String("a"), row.String("b"), row.BigInt(7))
+	rec := stream.Record{Key: []byte("k"), Time: 77, Row: &in}
+	var out collector
+	if err := open(t, exec.Expand(spec)).Process(&rec, &out); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"-U[a, b, 7, 0]", "-U[a, NULL, 7, 1]", "-U[NULL, NULL, 7, 2]"}
+	if len(out.recs) != len(want) {
+		t.Fatalf("%d rows, want %d", len(out.recs), len(want))
+	}
+	for i, o := range out.recs {
+		if got := o.Row.String(); got != want[i] || string(o.Key) != "k" || o.Time != 77 {
+			t.Errorf("copy %d: %s key %q time %d, want %s key k time 77", i, got, o.Key, o.Time, want[i])
+		}
+	}
+	if in.Values[1].IsNull() {
+		t.Error("the input row was changed")
+	}
+	bad := spec
+	bad.Nulls = [][]int{{3}, nil, nil}
+	if bad.Validate() == nil {
+		t.Error("a NULL column past the row's width validated")
+	}
+	bad = spec
+	bad.Append = [][]row.Value{{row.BigInt(0)}, {}, {row.BigInt(2)}}
+	if bad.Validate() == nil {
+		t.Error("copies of different widths validated")
+	}
+}

@@ -30,38 +30,44 @@ func (b *builder) aggregate(sel *ast.Select, from *rel, where ast.Expr, items []
 	var groupExprs []ast.Expr
 	var win *windowDef
 	sawStart, sawEnd := false, false
-	// GROUP BY () and GROUP BY (a, b) (one grouping set, as Calcite
-	// reads them) are plain groupings: none, and a and b.
-	var groupBy []ast.Expr
-	for _, g := range sel.GroupBy {
-		switch x := unparen(g).(type) {
-		case *ast.GroupingSets:
-			if len(x.Sets) == 1 {
-				groupBy = append(groupBy, x.Sets[0]...)
+	// The grouping sets (GROUP BY a, ROLLUP (b) is the sets (a, b) and
+	// (a)); GROUP BY () and GROUP BY (a, b) are one set, a plain grouping.
+	sets := groupingSets(sel.GroupBy)
+	var groupBy []ast.Expr       // every set's expressions, each once
+	inSets := map[ast.Expr]int{} // in how many sets
+	for _, set := range sets {
+		seen := map[ast.Expr]bool{}
+		for _, g := range set {
+			if seen[g] {
 				continue
 			}
-		case *ast.RowCtor: // (a, b), or ROW(a, b): the same groups
-			groupBy = append(groupBy, x.Args...)
-			continue
+			seen[g] = true
+			if inSets[g]++; inSets[g] == 1 {
+				groupBy = append(groupBy, g)
+			}
 		}
-		groupBy = append(groupBy, g)
 	}
+	grouping := groupingCalls(items, sel.Having)
 	for _, g := range groupBy {
+		inAll := inSets[g] == len(sets)
+		windowed := func() error {
+			if !inAll {
+				return errAt(g, "%s must be in every grouping set (put it outside GROUPING SETS, ROLLUP and CUBE)", ast.Format(g))
+			}
+			return nil
+		}
 		g = unparen(g)
 		switch x := g.(type) {
-		case *ast.GroupingSets, *ast.Rollup, *ast.Cube:
-			return nil, errAt(x, "GROUPING SETS, ROLLUP and CUBE are not supported yet")
 		case *ast.ColumnRef:
 			if from.window != nil {
 				if idx, _, err := expr.ResolveColumn(x, from.columns()); err == nil {
 					switch idx {
-					case from.window.startCol:
-						sawStart = true
-						continue
-					case from.window.endCol:
-						sawEnd = true
-						continue
-					case from.window.timeColOut:
+					case from.window.startCol, from.window.endCol, from.window.timeColOut:
+						if err := windowed(); err != nil {
+							return nil, err
+						}
+						sawStart = sawStart || idx == from.window.startCol
+						sawEnd = sawEnd || idx == from.window.endCol
 						continue
 					}
 				}
@@ -69,6 +75,9 @@ func (b *builder) aggregate(sel *ast.Select, from *rel, where ast.Expr, items []
 		case *ast.FuncCall:
 			switch funcName(x) {
 			case "TUMBLE", "HOP", "SESSION":
+				if err := windowed(); err != nil {
+					return nil, err
+				}
 				if win != nil {
 					return nil, errAt(x, "only one group window per GROUP BY")
 				}
@@ -217,6 +226,22 @@ func (b *builder) aggregate(sel *ast.Select, from *rel, where ast.Expr, items []
 	for i := range keys {
 		keys[i] = i
 	}
+	var groupingAt map[*ast.FuncCall]int
+	if len(sets) > 1 || len(grouping) > 0 {
+		keyAt := func(e ast.Expr) (int, bool) {
+			i, ok := keyOf[exprKey(e, base)]
+			return i, ok
+		}
+		var err error
+		if preRel, keys, groupingAt, err = b.expandSets(preRel, nk, sets, keyAt, grouping); err != nil {
+			return nil, err
+		}
+		keyTexts = append(keyTexts, "$e")
+		for _, f := range grouping {
+			keyTexts = append(keyTexts, ast.Format(f))
+		}
+		nk = len(keys)
+	}
 	var aggRel *rel
 	var err error
 	if win != nil {
@@ -259,6 +284,9 @@ func (b *builder) aggregate(sel *ast.Select, from *rel, where ast.Expr, items []
 	callAt := map[*ast.FuncCall]int{}
 	for i, f := range aggs {
 		callAt[f] = nk + i
+	}
+	for f, i := range groupingAt {
+		callAt[f] = i
 	}
 	lookup := func(e ast.Expr) (int, bool) {
 		switch x := e.(type) {
@@ -410,4 +438,167 @@ func (b *builder) groupAgg(r *rel, keys []int, calls []aggCall, hintTTL time.Dur
 	}
 	out.keyed = append([]int{}, out.upsertKeys...) // the output keeps its input's key
 	return out, nil
+}
+
+// groupingSets returns the grouping sets of a GROUP BY list: the cross
+// product of its elements' sets. A plain expression is one set of itself;
+// GROUPING SETS, ROLLUP and CUBE are several; () and (a, b) are one (the
+// grand total, a and b).
+func groupingSets(groupBy []ast.Expr) [][]ast.Expr {
+	sets := [][]ast.Expr{{}}
+	for _, g := range groupBy {
+		var next [][]ast.Expr
+		for _, s := range sets {
+			for _, alt := range elementSets(g) {
+				next = append(next, slices.Concat(s, alt))
+			}
+		}
+		sets = next
+	}
+	return sets
+}
+
+// elementSets returns the grouping sets of one GROUP BY element, in
+// Calcite's order: ROLLUP (a, b) is (a, b), (a), (); CUBE (a, b) is
+// (a, b), (a), (b), (). A parenthesized list inside them is one unit.
+func elementSets(g ast.Expr) [][]ast.Expr {
+	units := func(es []ast.Expr) [][]ast.Expr {
+		out := make([][]ast.Expr, len(es))
+		for i, e := range es {
+			out[i] = []ast.Expr{e}
+			if r, ok := unparen(e).(*ast.RowCtor); ok {
+				out[i] = r.Args
+			}
+		}
+		return out
+	}
+	switch x := unparen(g).(type) {
+	case *ast.GroupingSets:
+		var out [][]ast.Expr
+		for _, set := range x.Sets {
+			out = append(out, groupingSets(set)...)
+		}
+		return out
+	case *ast.Rollup:
+		u := units(x.Exprs)
+		var out [][]ast.Expr
+		for n := len(u); n >= 0; n-- {
+			out = append(out, slices.Concat(u[:n]...))
+		}
+		return out
+	case *ast.Cube:
+		u := units(x.Exprs)
+		n := len(u)
+		var out [][]ast.Expr
+		for mask := 1<<n - 1; mask >= 0; mask-- {
+			var set []ast.Expr
+			for i := range u {
+				if mask&(1<<(n-1-i)) != 0 {
+					set = append(set, u[i]...)
+				}
+			}
+			out = append(out, set)
+		}
+		return out
+	case *ast.RowCtor: // (a, b), or ROW(a, b): the same groups
+		return [][]ast.Expr{x.Args}
+	}
+	return [][]ast.Expr{{g}}
+}
+
+// groupingCalls returns the GROUPING(...) and GROUPING_ID(...) calls of
+// the SELECT list and HAVING.
+func groupingCalls(items []selItem, having ast.Expr) []*ast.FuncCall {
+	var out []*ast.FuncCall
+	for _, e := range append(itemExprs(items), having) {
+		if e == nil {
+			continue
+		}
+		walk(e, func(n ast.Expr) bool {
+			if f, ok := n.(*ast.FuncCall); ok {
+				if name := funcName(f); name == "GROUPING" || name == "GROUPING_ID" {
+					out = append(out, f)
+					return false
+				}
+			}
+			return true
+		})
+	}
+	return out
+}
+
+// expandSets plans Flink's Expand for a GROUP BY with several grouping
+// sets (or GROUPING() calls): pre's rows, whose first nk columns are the
+// keys, are copied once per set with the keys not in it set to NULL, and
+// given the set's number ($e, which keeps apart the groups of sets that
+// NULL the same keys) and the values of the GROUPING() calls for the set.
+// The aggregation groups by the keys, $e and those values: it returns
+// them (keys), and where each GROUPING() call is in its output.
+func (b *builder) expandSets(pre *rel, nk int, sets [][]ast.Expr, keyAt func(ast.Expr) (int, bool), grouping []*ast.FuncCall) (*rel, []int, map[*ast.FuncCall]int, error) {
+	spec := exec.ExpandSpec{Width: len(pre.fields)}
+	member := make([][]bool, len(sets))
+	var texts []string
+	for j, set := range sets {
+		member[j] = make([]bool, nk)
+		var names []string
+		for _, e := range set {
+			if i, ok := keyAt(e); ok && !member[j][i] {
+				member[j][i] = true
+				names = append(names, ast.Format(e))
+			}
+		}
+		texts = append(texts, "("+strings.Join(names, ", ")+")")
+		var nulls []int
+		for i, in := range member[j] {
+			if !in {
+				nulls = append(nulls, i)
+			}
+		}
+		spec.Nulls = append(spec.Nulls, nulls)
+		spec.Append = append(spec.Append, []row.Value{row.BigInt(int64(j))})
+	}
+	fields := slices.Clone(pre.fields)
+	for i := range nk {
+		fields[i].typ = fields[i].typ.WithNotNull(false)
+	}
+	fields = append(fields, field{name: "$e", typ: row.BigIntType.WithNotNull(true)})
+	keys := make([]int, nk, nk+1+len(grouping))
+	for i := range keys {
+		keys[i] = i
+	}
+	keys = append(keys, len(fields)-1)
+	at := map[*ast.FuncCall]int{}
+	for _, f := range grouping {
+		if f.Star || len(f.Args) == 0 || f.Distinct || f.Filter != nil || f.Over != nil {
+			return nil, nil, nil, errAt(f, "%s needs one or more grouping expressions as arguments", strings.ToUpper(funcName(f)))
+		}
+		var args []int
+		for _, a := range f.Args {
+			i, ok := keyAt(a)
+			if !ok {
+				return nil, nil, nil, errAt(a, "Argument to %s must be a grouped expression: %s is not one", strings.ToUpper(funcName(f)), ast.Format(a))
+			}
+			args = append(args, i)
+		}
+		for j := range sets {
+			var v int64
+			for _, i := range args {
+				v <<= 1
+				if !member[j][i] {
+					v |= 1
+				}
+			}
+			spec.Append[j] = append(spec.Append[j], row.BigInt(v))
+		}
+		at[f] = len(keys)
+		keys = append(keys, len(fields))
+		fields = append(fields, field{name: fmt.Sprintf("$g%d", len(fields)), typ: row.BigIntType.WithNotNull(true)})
+	}
+	if err := spec.Validate(); err != nil {
+		return nil, nil, nil, fmt.Errorf("Expand: %v", err)
+	}
+	name := b.opName("Expand")
+	s := pre.s.Process(name, exec.Expand(spec)).Main()
+	text := fmt.Sprintf("Expand(sets=[%s])", strings.Join(texts, ", "))
+	return &rel{fields: fields, mode: pre.mode, s: s, node: nodeOf(text, pre.mode, pre.node)}, keys, at, nil
 }
