@@ -23,6 +23,8 @@ func init() {
 		{Name: "LAST_VALUE", Bind: bindList(listLast)},
 		{Name: "LISTAGG", Bind: bindList(listAgg)},
 		{Name: "ARRAY_AGG", Bind: bindList(listArray)},
+		{Name: "JSON_OBJECTAGG", Bind: bindJSONAgg(true)},
+		{Name: "JSON_ARRAYAGG", Bind: bindJSONAgg(false)},
 		{Name: "VAR_POP", Bind: bindVariance(true, false)},
 		{Name: "VAR_SAMP", Bind: bindVariance(false, false)},
 		{Name: "VARIANCE", Bind: bindVariance(false, false)},
@@ -67,6 +69,8 @@ var builtins = map[string]bool{}
 //	COLLECT(x)                 MULTISET<x's type> NOT NULL; NULLs ignored; empty, not NULL
 //	ARRAY_AGG(x)               ARRAY<x's type>, NULLs kept (Flink's RESPECT NULLS default),
 //	                           NULL when no row
+//	JSON_OBJECTAGG(k, json, 'NULL ON NULL'|'ABSENT ON NULL'), JSON_ARRAYAGG(json, ...)
+//	                           STRING NOT NULL; the value as JSON text (see json.go)
 //	STDDEV_POP, STDDEV_SAMP, STDDEV, VAR_POP, VAR_SAMP, VARIANCE (x)
 //	                           x's type, DECIMAL(p, s): DECIMAL(38, max(6, s)); computed in
 //	                           DOUBLE with Welford's algorithm as Flink, then cast

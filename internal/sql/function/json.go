@@ -377,7 +377,7 @@ func writeJSON(dst []byte, v *fastjson.Value) []byte {
 			if i > 0 {
 				dst = append(dst, ',')
 			}
-			dst = appendJSONString(dst, e.k)
+			dst = AppendJSONString(dst, e.k)
 			dst = append(dst, ':')
 			dst = writeJSON(dst, e.v)
 		}
@@ -394,14 +394,14 @@ func writeJSON(dst []byte, v *fastjson.Value) []byte {
 		return append(dst, ']')
 	case fastjson.TypeString:
 		b, _ := v.StringBytes()
-		return appendJSONString(dst, string(b))
+		return AppendJSONString(dst, string(b))
 	}
 	return v.MarshalTo(dst)
 }
 
-// appendJSONString quotes s as Jackson does: ", \ and control characters
+// AppendJSONString quotes s as Jackson does: ", \ and control characters
 // escaped, everything else as UTF-8.
-func appendJSONString(dst []byte, s string) []byte {
+func AppendJSONString(dst []byte, s string) []byte {
 	const hex = "0123456789ABCDEF"
 	dst = append(dst, '"')
 	start := 0
@@ -495,7 +495,7 @@ func BindJSONConstructor(_ *Env, name string, args []Arg, raw []bool) (Bound, er
 				if i > 0 {
 					out = append(out, ',')
 				}
-				out = appendJSONString(out, e.k)
+				out = AppendJSONString(out, e.k)
 				out = append(out, ':')
 				var err error
 				if out, err = writeOrNull(out, e.v, e.w); err != nil {
@@ -567,7 +567,7 @@ func jsonWriterFor(t row.Type) (jsonWriter, error) {
 	case row.KindNull:
 		return func(dst []byte, _ row.Value) ([]byte, error) { return append(dst, "null"...), nil }, nil
 	case row.KindChar, row.KindVarChar:
-		return func(dst []byte, v row.Value) ([]byte, error) { return appendJSONString(dst, v.Str()), nil }, nil
+		return func(dst []byte, v row.Value) ([]byte, error) { return AppendJSONString(dst, v.Str()), nil }, nil
 	case row.KindBoolean:
 		return func(dst []byte, v row.Value) ([]byte, error) { return strconv.AppendBool(dst, v.Bool()), nil }, nil
 	case row.KindTinyInt, row.KindSmallInt, row.KindInt, row.KindBigInt:
@@ -588,7 +588,7 @@ func jsonWriterFor(t row.Type) (jsonWriter, error) {
 		return func(dst []byte, v row.Value) ([]byte, error) { return v.Decimal().Append(dst), nil }, nil
 	case row.KindBinary, row.KindVarBinary:
 		return func(dst []byte, v row.Value) ([]byte, error) {
-			return appendJSONString(dst, base64.StdEncoding.EncodeToString([]byte(v.Str()))), nil
+			return AppendJSONString(dst, base64.StdEncoding.EncodeToString([]byte(v.Str()))), nil
 		}, nil
 	case row.KindDate:
 		return func(dst []byte, v row.Value) ([]byte, error) {
@@ -651,7 +651,7 @@ func jsonWriterFor(t row.Type) (jsonWriter, error) {
 				if n > 0 {
 					dst = append(dst, ',')
 				}
-				dst = append(appendJSONString(dst, names[i]), ':')
+				dst = append(AppendJSONString(dst, names[i]), ':')
 				var err error
 				if dst, err = writeOrNull(dst, fs[i], ws[i]); err != nil {
 					return dst, err
@@ -715,7 +715,7 @@ func jsonWriterFor(t row.Type) (jsonWriter, error) {
 				if i > 0 {
 					dst = append(dst, ',')
 				}
-				dst = append(appendJSONString(dst, e.k), ':')
+				dst = append(AppendJSONString(dst, e.k), ':')
 				var err error
 				if dst, err = writeOrNull(dst, e.v, vw); err != nil {
 					return dst, err

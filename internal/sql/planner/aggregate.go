@@ -162,7 +162,7 @@ func (b *builder) aggregate(sel *ast.Select, from *rel, where ast.Expr, items []
 		var consts []*row.Value
 		var args []int
 		if !f.Star {
-			for _, a := range f.Args {
+			for _, a := range jsonAggArgs(f) {
 				c, err := b.compile(a, base, nil)
 				if err != nil {
 					return nil, err
@@ -601,4 +601,36 @@ func (b *builder) expandSets(pre *rel, nk int, sets [][]ast.Expr, keyAt func(ast
 	s := pre.s.Process(name, exec.Expand(spec)).Main()
 	text := fmt.Sprintf("Expand(sets=[%s])", strings.Join(texts, ", "))
 	return &rel{fields: fields, mode: pre.mode, s: s, node: nodeOf(text, pre.mode, pre.node)}, keys, at, nil
+}
+
+// jsonAggArgs returns the arguments of an aggregate call, but those of
+// JSON_OBJECTAGG and JSON_ARRAYAGG as Flink's
+// WrapJsonAggFunctionArgumentsRule makes them: the value wrapped in
+// JSON_STRING (a nested JSON_OBJECT or JSON_ARRAY call's text is JSON
+// already), then the ON NULL clause as a string literal, Flink's default
+// when there is none (NULL ON NULL for objects, ABSENT ON NULL for
+// arrays).
+func jsonAggArgs(f *ast.FuncCall) []ast.Expr {
+	name := funcName(f)
+	if name != "JSON_OBJECTAGG" && name != "JSON_ARRAYAGG" {
+		return f.Args
+	}
+	args := slices.Clone(f.Args)
+	mode := "ABSENT ON NULL"
+	if name == "JSON_OBJECTAGG" {
+		mode = "NULL ON NULL"
+	}
+	if n := len(args); n > 0 {
+		if s, ok := args[n-1].(*ast.Symbol); ok {
+			mode, args = s.Name, args[:n-1]
+		}
+	}
+	if n := len(args); n > 0 {
+		v := args[n-1]
+		if c, ok := unparen(v).(*ast.FuncCall); !ok || funcName(c) != "JSON_OBJECT" && funcName(c) != "JSON_ARRAY" {
+			at := ast.At{P: v.Position()}
+			args[n-1] = &ast.FuncCall{At: at, Name: ast.ObjectName{At: at, Parts: []ast.Ident{{At: at, Name: "JSON_STRING"}}}, Args: []ast.Expr{v}}
+		}
+	}
+	return append(args, &ast.Literal{At: ast.At{P: f.Position()}, Kind: ast.StringLit, Text: mode})
 }

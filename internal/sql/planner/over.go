@@ -102,6 +102,9 @@ func (b *builder) overAggregate(sel *ast.Select, r *rel, where ast.Expr, items [
 		if !ok {
 			return nil, errAt(o, "%s is not an aggregate function usable with OVER", funcName(o))
 		}
+		if n := funcName(o); n == "JSON_OBJECTAGG" || n == "JSON_ARRAYAGG" {
+			return nil, errAt(o, "%s is not supported in OVER windows (as in Flink)", n)
+		}
 		var types []row.Type
 		var consts []*row.Value
 		var args []int
