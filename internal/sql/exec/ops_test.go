@@ -246,3 +246,43 @@ func TestExpand(t *testing.T) {
 		t.Error("copies of different widths validated")
 	}
 }
+
+// CurrentWatermark appends the operator's watermark: NULL before the
+// first one, then a TIMESTAMP(3) (or TIMESTAMP_LTZ(3)) of it; the rest
+// of the record is kept.
+func TestCurrentWatermark(t *testing.T) {
+	for _, ltz := range []bool{false, true} {
+		h, err := stream.NewHarness(st.MemDB(t), "op", exec.CurrentWatermark(ltz), st.Epoch)
+		if err != nil {
+			t.Fatal(err)
+		}
+		in := row.NewRow(row.UpdateAfter, row.BigInt(1))
+		if err := h.Process(stream.Record{Key: []byte("k"), Time: 5, Row: &in}); err != nil {
+			t.Fatal(err)
+		}
+		if err := h.Watermark(1_700_000_000_000); err != nil {
+			t.Fatal(err)
+		}
+		if err := h.Process(stream.Record{Key: []byte("k"), Time: 6, Row: &in}); err != nil {
+			t.Fatal(err)
+		}
+		if err := h.Checkpoint(); err != nil {
+			t.Fatal(err)
+		}
+		wm := "2023-11-14 22:13:20"
+		if ltz {
+			wm += "Z"
+		}
+		want := []string{"+U[1, NULL]", "+U[1, " + wm + "]"}
+		out := h.Output("out")
+		if len(out) != 2 {
+			t.Fatalf("ltz %v: %d records, want 2", ltz, len(out))
+		}
+		for i, o := range out {
+			if got := o.Row.String(); got != want[i] || string(o.Key) != "k" || o.Time != int64(5+i) {
+				t.Errorf("ltz %v: record %d: %s key %q time %d, want %s", ltz, i, got, o.Key, o.Time, want[i])
+			}
+		}
+		h.Close()
+	}
+}

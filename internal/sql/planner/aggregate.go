@@ -215,7 +215,14 @@ func (b *builder) aggregate(sel *ast.Select, from *rel, where ast.Expr, items []
 	}
 	var whereFn func(*row.Row) (bool, error)
 	if where != nil {
-		f, err := expr.CompileFilter(where, &expr.Scope{Columns: base.columns(), Env: b.p.Env})
+		// CURRENT_WATERMARK in the WHERE (filtering late rows before
+		// aggregating): its column comes after every one the Calc reads.
+		var lookup func(ast.Expr) (int, bool)
+		var err error
+		if base, lookup, err = b.currentWatermark(base, []ast.Expr{where}); err != nil {
+			return nil, err
+		}
+		f, err := expr.CompileFilter(where, &expr.Scope{Columns: base.columns(), Env: b.p.Env, Lookup: lookup})
 		if err != nil {
 			return nil, err
 		}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/rtdw/rtdw/internal/row"
 	"github.com/rtdw/rtdw/internal/sql/ast"
+	"github.com/rtdw/rtdw/internal/sql/exec"
 	"github.com/rtdw/rtdw/internal/sql/expr"
 )
 
@@ -127,7 +128,11 @@ func (b *builder) selectBlock(sel *ast.Select, env *ctes) (_ *rel, err error) {
 	if r, err = b.materialize(r); err != nil {
 		return nil, err
 	}
-	out, err := b.project(r, where, items, nil)
+	var lookup func(ast.Expr) (int, bool)
+	if r, lookup, err = b.currentWatermark(r, append(exprs, where)); err != nil {
+		return nil, err
+	}
+	out, err := b.project(r, where, items, lookup)
 	if err != nil {
 		return nil, err
 	}
@@ -326,4 +331,63 @@ func (b *builder) unusedTTLHints(sel *ast.Select) error {
 	}
 	slices.Sort(bad)
 	return errAt(sel, "The options of following hints cannot match the name of input tables or views: \n%s in `STATE_TTL`", strings.Join(bad, ", "))
+}
+
+// currentWatermark plans CURRENT_WATERMARK(rowtime) calls of es: an
+// operator appends the current watermark to r's rows (exec.CurrentWatermark)
+// and the returned lookup points the calls at that column. r is returned
+// as it is when es call no CURRENT_WATERMARK.
+func (b *builder) currentWatermark(r *rel, es []ast.Expr) (*rel, func(ast.Expr) (int, bool), error) {
+	var calls []*ast.FuncCall
+	for _, e := range es {
+		if e != nil {
+			walk(e, func(n ast.Expr) bool {
+				if f, ok := n.(*ast.FuncCall); ok && funcName(f) == "CURRENT_WATERMARK" {
+					calls = append(calls, f)
+					return false
+				}
+				return true
+			})
+		}
+	}
+	if len(calls) == 0 {
+		return r, nil, nil
+	}
+	var typ row.Type
+	for _, f := range calls {
+		bad := len(f.Args) != 1 || f.Star || f.Distinct
+		var t row.Type
+		if !bad {
+			ref, ok := unparen(f.Args[0]).(*ast.ColumnRef)
+			idx, path, err := 0, []string(nil), error(nil)
+			if ok {
+				idx, path, err = expr.ResolveColumn(ref, r.columns())
+			}
+			bad = !ok || err != nil || len(path) > 0 || r.fields[idx].time != rowTime
+			if !bad {
+				t = r.fields[idx].typ
+			}
+		}
+		if bad {
+			return nil, nil, errAt(f, "CURRENT_WATERMARK() must be called with a single rowtime attribute argument, but '%s' cannot be a time attribute", strings.TrimSuffix(strings.TrimPrefix(ast.Format(f), "CURRENT_WATERMARK("), ")"))
+		}
+		if typ.Kind != 0 && typ.Kind != t.Kind {
+			return nil, nil, errAt(f, "CURRENT_WATERMARK() of a TIMESTAMP and of a TIMESTAMP_LTZ rowtime in one query")
+		}
+		typ = t
+	}
+	ltz := typ.Kind == row.KindTimestampLTZ
+	name := b.opName("CurrentWatermark")
+	s := r.s.Process(name, exec.CurrentWatermark(ltz)).Main()
+	wt := row.TimestampOf(3)
+	if ltz {
+		wt = row.TimestampLTZOf(3)
+	}
+	fields := append(slices.Clone(r.fields), field{name: "$wm", typ: wt})
+	at := len(fields) - 1
+	out := &rel{fields: fields, mode: r.mode, s: s, node: nodeOf("CurrentWatermark()", r.mode, r.node), keyed: r.keyed, upsertKeys: r.upsertKeys}
+	return out, func(e ast.Expr) (int, bool) {
+		f, ok := e.(*ast.FuncCall)
+		return at, ok && funcName(f) == "CURRENT_WATERMARK"
+	}, nil
 }
