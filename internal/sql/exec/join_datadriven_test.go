@@ -27,7 +27,7 @@ import (
 //	  type: inner|left|right|full
 //	  keys: L1,L2 | R1,R2  equi-join key columns: each input is keyed by them
 //	  nullsafe: true,false  per key: IS NOT DISTINCT FROM
-//	  unique: L1 | R1    (join) unique keys; either side may be empty
+//	  unique: L1 | R1    (join, window-join) unique keys; either side may be empty
 //	  ttl: DUR [event]   (join) state TTL, processing time unless "event"
 //	  cond: EXPR         residual condition over the joined row (left
 //	                     columns then right, $0...): "$i OP $j" or
@@ -317,9 +317,13 @@ func (s *joinScript) build(d *datadriven.TestData) (string, error) {
 		if err != nil || len(ec[0]) != 1 || len(ec[1]) != 1 {
 			return "", fmt.Errorf("end: %q (%v)", lines["end"], err)
 		}
+		uk, err := pair(lines["unique"])
+		if err != nil {
+			return "", err
+		}
 		spec := WindowJoinSpec{Type: jt, LeftSchema: s.schemas[0], RightSchema: s.schemas[1], Cond: cond,
 			LeftWindowEnd: ec[0][0], RightWindowEnd: ec[1][0], Loc: s.loc,
-			LeftKeys: s.keys[0], RightKeys: s.keys[1], NullSafe: nullSafe}
+			LeftKeys: s.keys[0], RightKeys: s.keys[1], NullSafe: nullSafe, LeftUniqueKey: uk[0], RightUniqueKey: uk[1]}
 		if err := spec.Validate(); err != nil {
 			return "", err
 		}

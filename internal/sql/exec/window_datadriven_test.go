@@ -32,6 +32,7 @@ import (
 //	                     max, sum_nomerge, sum_noretract; "F(C) filter B"
 //	  order: C [desc] [nulls last], ...   window-rank order
 //	  rank: limit=N [rn] [window=START,END] [lastonties]
+//	  unique: C, ...     window-rank unique key (revisions replace rows)
 //	  over: rows|range preceding=N|D|unbounded time=COL|proctime
 //	  rectime: COL       the column whose millis are each record's time
 //	                     (default: the window or over time column)
@@ -445,6 +446,9 @@ func (s *windowScript) buildMore(st *windowStage, cmd string, lines map[string]s
 			return nil, fmt.Errorf("rank window columns %q: %v", win, err)
 		}
 		spec.WindowStartCol, spec.WindowEndCol = wc[0], wc[1]
+		if spec.UniqueKey, err = cols(lines["unique"]); err != nil {
+			return nil, fmt.Errorf("rank unique key: %v", err)
+		}
 		for _, o := range strings.Split(lines["order"], ",") {
 			f := strings.Fields(o)
 			if len(f) == 0 {

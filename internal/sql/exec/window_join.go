@@ -41,10 +41,21 @@ type WindowJoinSpec struct {
 	// MaxCachedRows bounds the rows a task keeps decoded in memory (0:
 	// DefaultJoinCachedRows).
 	MaxCachedRows int
+	// LeftUniqueKey/RightUniqueKey: columns that identify a row of that
+	// side within its window (the keys of a window aggregation feeding
+	// it; nil: none). A row whose window holds one of that side with the
+	// same values replaces it: a later drained run's revision of a row an
+	// end of input emitted early, rather than a second row.
+	LeftUniqueKey, RightUniqueKey []int
 }
 
 // Validate reports a spec the operator cannot run (a planning error).
 func (s WindowJoinSpec) Validate() error {
+	for _, k := range [][]int{s.LeftUniqueKey, s.RightUniqueKey} {
+		if err := checkCols("window_join unique key", k...); err != nil {
+			return err
+		}
+	}
 	if !s.Type.valid() {
 		return fmt.Errorf("window_join: join type %d", uint8(s.Type))
 	}
@@ -105,6 +116,7 @@ type windowJoin struct {
 	ctx     *stream.Context
 	schemas [2]*row.Schema
 	ends    [2]int
+	uniq    [2][]int
 	zone    windowZone
 	rows    [2]*state.MapState // key -> window end + seq -> row
 	nullKey joinNullKeys
@@ -130,6 +142,7 @@ func (j *windowJoin) Open(ctx *stream.Context) error {
 	j.ctx = ctx
 	j.schemas = [2]*row.Schema{j.spec.LeftSchema, j.spec.RightSchema}
 	j.ends = [2]int{j.spec.LeftWindowEnd, j.spec.RightWindowEnd}
+	j.uniq = [2][]int{j.spec.LeftUniqueKey, j.spec.RightUniqueKey}
 	if j.spec.Loc != nil && j.spec.Loc != time.UTC {
 		j.zone.loc = j.spec.Loc
 	}
@@ -175,6 +188,21 @@ func (j *windowJoin) ProcessInput(input int, rec *stream.Record, _ stream.Emitte
 		return err
 	}
 	defer j.done(kr, &err)
+	if uk := j.uniq[input]; uk != nil {
+		// A revision replaces the row of its key in the window.
+		rows := kr.sides[input]
+		for i := sort.Search(len(rows), func(i int) bool { return rows[i].wrote >= end }); i < len(rows) && rows[i].wrote == end; i++ {
+			if sameCols(rows[i].vals, in.Values, uk) {
+				if rows[i].stored {
+					if err := j.rows[input].Delete(rec.Key, rows[i].mk); err != nil {
+						return err
+					}
+				}
+				j.cache.remove(kr, input, i)
+				break
+			}
+		}
+	}
 	rows := kr.sides[input]
 	pos := sort.Search(len(rows), func(i int) bool { return rows[i].wrote > end })
 	seq := uint64(0)
@@ -420,4 +448,15 @@ func (j *windowJoin) OnEndOfInputTimer(d state.TimeDomain, _ int64, key []byte, 
 func (j *windowJoin) EndOfInput(stream.Emitter) error {
 	j.eoi = nil
 	return nil
+}
+
+// sameCols reports whether a and b hold equal values in cols (NULL equal
+// to NULL).
+func sameCols(a, b []row.Value, cols []int) bool {
+	for _, c := range cols {
+		if a[c].IsNull() != b[c].IsNull() || !a[c].IsNull() && !row.Equal(a[c], b[c]) {
+			return false
+		}
+	}
+	return true
 }

@@ -43,12 +43,24 @@ type WindowRankSpec struct {
 	// MaxCachedGroups bounds the partitions a task keeps decoded in
 	// memory (0: 8192).
 	MaxCachedGroups int
+	// UniqueKey: columns that identify a row within its window (the keys
+	// of a window aggregation feeding the Top-N). A row whose window
+	// holds one with the same values replaces it: a later drained run's
+	// revision of a row an end of input emitted early, rather than a
+	// second row. The windows then keep all their rows, as a revision may
+	// bring a lower one up. Empty but not nil: one row per window (a
+	// window aggregation without keys). Nil: rows are all distinct and a
+	// window keeps its best Limit.
+	UniqueKey []int
 }
 
 // Validate reports a spec the operator cannot run (a planning error).
 func (s WindowRankSpec) Validate() error {
 	if s.Limit < 1 {
 		return fmt.Errorf("window_rank: limit %d", s.Limit)
+	}
+	if err := checkCols("window_rank unique key", s.UniqueKey...); err != nil {
+		return err
 	}
 	if err := checkCols("window_rank partition keys", s.PartitionKeys...); err != nil {
 		return err
@@ -89,8 +101,12 @@ type rankEntry struct {
 }
 
 type rankWindow struct {
-	end  int64 // window_end, local millis
-	rows []rankEntry
+	end int64 // window_end, local millis
+	// rows: in rank order when sorted (always without a UniqueKey);
+	// byKey: with one, the position of each key's row (nil: not built).
+	rows   []rankEntry
+	sorted bool
+	byKey  map[string]int
 	// sent: the arrival numbers of the rows an end of input emitted while
 	// the window was open, in rank order; nil when none was emitted.
 	sent []uint64
@@ -110,10 +126,11 @@ type windowRank struct {
 	width int
 	eoi   map[string]bool
 
-	sk  []byte
-	out row.Row
-	rec stream.Record
-	buf []byte
+	sk    []byte
+	out   row.Row
+	rec   stream.Record
+	buf   []byte
+	ukBuf []byte
 }
 
 func (w *windowRank) Open(ctx *stream.Context) error {
@@ -123,7 +140,7 @@ func (w *windowRank) Open(ctx *stream.Context) error {
 	w.ctx = ctx
 	w.st = ctx.Value("windows")
 	w.cache = newWindowCache[*rankGroup](w.spec.MaxCachedGroups)
-	w.width = MinWidth(append(slices.Clone(w.spec.PartitionKeys), w.spec.WindowStartCol, w.spec.WindowEndCol)...)
+	w.width = MinWidth(append(slices.Concat(w.spec.PartitionKeys, w.spec.UniqueKey), w.spec.WindowStartCol, w.spec.WindowEndCol)...)
 	for _, o := range w.spec.Order {
 		w.width = max(w.width, o.Col+1)
 	}
@@ -186,7 +203,7 @@ func (w *windowRank) Process(rec *stream.Record, out stream.Emitter) error {
 	g := e.v
 	i, found := slices.BinarySearchFunc(g.windows, end, func(x *rankWindow, end int64) int { return cmp.Compare(x.end, end) })
 	if !found {
-		g.windows = slices.Insert(g.windows, i, &rankWindow{end: end})
+		g.windows = slices.Insert(g.windows, i, &rankWindow{end: end, sorted: true})
 		if err := w.ctx.RegisterTimer(state.EventTime, w.clock.trigger(end), rec.Key); err != nil {
 			return err
 		}
@@ -196,6 +213,21 @@ func (w *windowRank) Process(rec *stream.Record, out stream.Emitter) error {
 	e.dirty = true
 	w.sk = w.sortKey(w.sk[:0], in.Values)
 	cand := rankEntry{sk: w.sk, seq: g.seq}
+	if w.spec.UniqueKey != nil {
+		// Every row is kept, unsorted until emitted; a row of a key the
+		// window has replaces that key's row.
+		cand.sk, cand.time, cand.vals = bytes.Clone(w.sk), rec.Time, slices.Clone(in.Values)
+		w.index(win)
+		w.ukBuf = w.uniqueKey(w.ukBuf[:0], in.Values)
+		if at, ok := win.byKey[string(w.ukBuf)]; ok {
+			win.rows[at] = cand
+		} else {
+			win.byKey[string(w.ukBuf)] = len(win.rows)
+			win.rows = append(win.rows, cand)
+		}
+		win.sorted = false
+		return nil
+	}
 	if int64(len(win.rows)) >= w.spec.Limit && !w.less(&cand, &win.rows[len(win.rows)-1]) {
 		return nil // not in the top N
 	}
@@ -213,6 +245,41 @@ func (w *windowRank) Process(rec *stream.Record, out stream.Emitter) error {
 	return nil
 }
 
+// uniqueKey appends the UniqueKey columns' key of vals to dst.
+func (w *windowRank) uniqueKey(dst []byte, vals []row.Value) []byte {
+	for _, c := range w.spec.UniqueKey {
+		dst = row.AppendKey(dst, vals[c])
+	}
+	return dst
+}
+
+// index makes win.byKey map each row's UniqueKey to its position (after a
+// load or a sort).
+func (w *windowRank) index(win *rankWindow) {
+	if win.byKey != nil {
+		return
+	}
+	win.byKey = make(map[string]int, len(win.rows))
+	for i := range win.rows {
+		w.ukBuf = w.uniqueKey(w.ukBuf[:0], win.rows[i].vals)
+		win.byKey[string(w.ukBuf)] = i
+	}
+}
+
+// top is win's first Limit rows in rank order: what it emits.
+func (w *windowRank) top(win *rankWindow) []rankEntry {
+	if !win.sorted {
+		slices.SortFunc(win.rows, func(a, b rankEntry) int {
+			if w.less(&a, &b) {
+				return -1
+			}
+			return 1
+		})
+		win.sorted, win.byKey = true, nil
+	}
+	return win.rows[:min(int64(len(win.rows)), w.spec.Limit)]
+}
+
 // emit emits win's rows in rank order. A row an end of input already
 // emitted is not emitted again: with the rank number, when it holds the
 // same rank; without, when it is still in the top N (an append sink gets
@@ -220,8 +287,9 @@ func (w *windowRank) Process(rec *stream.Record, out stream.Emitter) error {
 // eoi: an end of input emits the open window; what it emitted is
 // remembered in win.sent.
 func (w *windowRank) emit(key []byte, win *rankWindow, out stream.Emitter, eoi bool) {
-	for i := range win.rows {
-		r := &win.rows[i]
+	top := w.top(win)
+	for i := range top {
+		r := &top[i]
 		if w.sentBefore(win, i) {
 			continue
 		}
@@ -235,7 +303,7 @@ func (w *windowRank) emit(key []byte, win *rankWindow, out stream.Emitter, eoi b
 	}
 	if eoi {
 		win.sent = win.sent[:0]
-		for _, r := range win.rows {
+		for _, r := range top {
 			win.sent = append(win.sent, r.seq)
 		}
 	}
@@ -377,7 +445,7 @@ func (w *windowRank) decode(raw []byte) (*rankGroup, error) {
 		return nil, errCorruptState
 	}
 	for range n {
-		win := &rankWindow{end: r.varint()}
+		win := &rankWindow{end: r.varint(), sorted: w.spec.UniqueKey == nil}
 		m := r.uvarint()
 		if r.err != nil || m > uint64(len(r.b)) {
 			return nil, errCorruptState

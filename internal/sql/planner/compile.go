@@ -89,18 +89,9 @@ func (b *builder) calc(r *rel, filter ast.Expr, filterFn func(*row.Row) (bool, e
 		}
 	}
 	// So does a unique key (a source's PRIMARY KEY, GROUP BY keys).
-	var ukeys []int
-	if items == nil {
-		ukeys = r.upsertKeys
-	} else {
-		for _, k := range r.upsertKeys {
-			at := slices.IndexFunc(items, func(it calcItem) bool { return it.src == k && it.c != nil })
-			if at < 0 {
-				ukeys = nil
-				break
-			}
-			ukeys = append(ukeys, at)
-		}
+	ukeys, wkeys := r.upsertKeys, r.windowKeys
+	if items != nil {
+		ukeys, wkeys = calcKeys(r.upsertKeys, items), calcKeys(r.windowKeys, items)
 	}
 	sel := fmt.Sprintf("Calc(select=[%s]", strings.Join(texts, ", "))
 	op := sel
@@ -115,7 +106,7 @@ func (b *builder) calc(r *rel, filter ast.Expr, filterFn func(*row.Row) (bool, e
 	}
 	name := b.opName("Calc")
 	s := r.s.Process(name, exec.Calc(spec)).Main()
-	out := &rel{fields: fields, mode: r.mode, s: s, node: nodeOf(op, r.mode, r.node), keyed: keyed, upsertKeys: ukeys}
+	out := &rel{fields: fields, mode: r.mode, s: s, node: nodeOf(op, r.mode, r.node), keyed: keyed, upsertKeys: ukeys, windowKeys: wkeys}
 	if push != nil {
 		push.calc, push.input = out.node, r.node
 		push.identity = items == nil
@@ -221,7 +212,24 @@ func (b *builder) keyBy(r *rel, cols []int) *rel {
 		dist = "hash[" + strings.Join(names, ", ") + "]"
 	}
 	return &rel{fields: r.fields, mode: r.mode, s: s, node: nodeOf("Exchange(distribution=["+dist+"])", r.mode, r.node), keyed: append([]int{}, cols...),
-		upsertKeys: r.upsertKeys}
+		upsertKeys: r.upsertKeys, windowKeys: r.windowKeys}
+}
+
+// calcKeys returns where keys (input columns) are among a Calc's items,
+// or nil unless each is passed through.
+func calcKeys(keys []int, items []calcItem) []int {
+	if keys == nil {
+		return nil
+	}
+	out := []int{} // an empty key (one row) stays known
+	for _, k := range keys {
+		at := slices.IndexFunc(items, func(it calcItem) bool { return it.src == k && it.c != nil })
+		if at < 0 {
+			return nil
+		}
+		out = append(out, at)
+	}
+	return out
 }
 
 func execCollect(fn func(row.Row)) stream.Factory { return exec.Collect(fn) }

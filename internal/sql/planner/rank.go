@@ -268,7 +268,8 @@ func (b *builder) rankFilter(r *rel, sel *ast.Select) (*rel, ast.Expr, error) {
 				part = append(part, c)
 			}
 		}
-		spec := exec.WindowRankSpec{PartitionKeys: part, WindowStartCol: win[0], WindowEndCol: win[1], Limit: limit, OutputRankNumber: rnUsed}
+		spec := exec.WindowRankSpec{PartitionKeys: part, WindowStartCol: win[0], WindowEndCol: win[1], Limit: limit, OutputRankNumber: rnUsed,
+			UniqueKey: in.windowKeys}
 		for _, o := range p.order {
 			spec.Order = append(spec.Order, exec.WindowSortKey{Col: o.Col, Desc: o.Desc, NullsLast: o.NullsLast})
 		}

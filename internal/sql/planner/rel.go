@@ -62,6 +62,12 @@ type rel struct {
 	// upsertKeys: the columns that identify a row of an updating result
 	// (the GROUP BY keys), for upsert sinks.
 	upsertKeys []int
+	// windowKeys: the columns that identify a row within its window of an
+	// insert-only windowed result (a window aggregation's keys). A later
+	// drained run emits a changed row of a window an end of input emitted
+	// early again: a window operator reading it takes the row as a
+	// revision of the early one. Empty (not nil): one row per window.
+	windowKeys []int
 	// keyed: the columns the rows are hash-partitioned by, in the order
 	// of their record key (the key is row.AppendKey of these columns), so
 	// a keyed operator on the same columns needs no shuffle; nil when

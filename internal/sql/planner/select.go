@@ -198,29 +198,37 @@ func (b *builder) project(r *rel, where ast.Expr, items []selItem, lookup func(a
 		calcs = nil // a filter only: rows pass through unchanged
 	}
 	out := b.calc(r, where, filter, calcs)
-	out.upsertKeys = nil
-	if len(r.upsertKeys) > 0 {
-		// Keys survive a projection that passes them through.
-		var keys []int
-		for _, k := range r.upsertKeys {
-			for i, it := range items {
-				if it.col == k {
-					keys = append(keys, i)
+	out.upsertKeys = projectKeys(r, r.upsertKeys, items)
+	out.windowKeys = projectKeys(r, r.windowKeys, items)
+	return out, nil
+}
+
+// projectKeys returns where keys (columns of r) are among the SELECT
+// items, or nil unless every one is passed through: keys survive a
+// projection that keeps them.
+func projectKeys(r *rel, keys []int, items []selItem) []int {
+	if keys == nil {
+		return nil
+	}
+	out := []int{} // an empty key (one row) stays known
+	for _, k := range keys {
+		for i, it := range items {
+			if it.col == k {
+				out = append(out, i)
+				break
+			}
+			if ref, ok := unparen(it.e).(*ast.ColumnRef); ok && it.col < 0 {
+				if idx, _, err := expr.ResolveColumn(ref, r.columns()); err == nil && idx == k {
+					out = append(out, i)
 					break
-				}
-				if ref, ok := unparen(it.e).(*ast.ColumnRef); ok && it.col < 0 {
-					if idx, _, err := expr.ResolveColumn(ref, r.columns()); err == nil && idx == k {
-						keys = append(keys, i)
-						break
-					}
 				}
 			}
 		}
-		if len(keys) == len(r.upsertKeys) {
-			out.upsertKeys = keys
-		}
 	}
-	return out, nil
+	if len(out) != len(keys) {
+		return nil
+	}
+	return out
 }
 
 // distinct is SELECT DISTINCT / UNION: a group aggregation on every
@@ -385,7 +393,7 @@ func (b *builder) currentWatermark(r *rel, es []ast.Expr) (*rel, func(ast.Expr) 
 	}
 	fields := append(slices.Clone(r.fields), field{name: "$wm", typ: wt})
 	at := len(fields) - 1
-	out := &rel{fields: fields, mode: r.mode, s: s, node: nodeOf("CurrentWatermark()", r.mode, r.node), keyed: r.keyed, upsertKeys: r.upsertKeys}
+	out := &rel{fields: fields, mode: r.mode, s: s, node: nodeOf("CurrentWatermark()", r.mode, r.node), keyed: r.keyed, upsertKeys: r.upsertKeys, windowKeys: r.windowKeys}
 	return out, func(e ast.Expr) (int, bool) {
 		f, ok := e.(*ast.FuncCall)
 		return at, ok && funcName(f) == "CURRENT_WATERMARK"

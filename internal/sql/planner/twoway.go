@@ -694,7 +694,8 @@ func (b *builder) windowJoin(x *ast.Join, jt exec.JoinType, left, right *rel, eq
 	if err != nil {
 		return nil, err
 	}
-	spec := exec.WindowJoinSpec{Type: jt, LeftSchema: l.schema(), RightSchema: r.schema(), LeftWindowEnd: lk[we], RightWindowEnd: rk[we], Cond: cond, LeftKeys: lk, RightKeys: rk, NullSafe: nullSafeFlags(eq)}
+	spec := exec.WindowJoinSpec{Type: jt, LeftSchema: l.schema(), RightSchema: r.schema(), LeftWindowEnd: lk[we], RightWindowEnd: rk[we], Cond: cond, LeftKeys: lk, RightKeys: rk, NullSafe: nullSafeFlags(eq),
+		LeftUniqueKey: l.windowKeys, RightUniqueKey: r.windowKeys}
 	for _, f := range l.fields {
 		if strings.EqualFold(f.name, "window_time") && f.typ.Kind == row.KindTimestampLTZ {
 			spec.Loc = b.p.Env.Loc // window bounds are local times of an LTZ window

@@ -312,5 +312,5 @@ func (b *builder) windowAgg(pre *rel, keys []int, calls []aggCall, win *windowDe
 	for i := range kk {
 		kk[i] = i
 	}
-	return &rel{fields: fields, mode: connector.InsertOnly, s: s, node: nodeOf(text, connector.InsertOnly, keyed.node), keyed: kk}, nil
+	return &rel{fields: fields, mode: connector.InsertOnly, s: s, node: nodeOf(text, connector.InsertOnly, keyed.node), keyed: kk, windowKeys: kk}, nil
 }
