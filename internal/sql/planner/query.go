@@ -13,29 +13,38 @@ import (
 	"github.com/rtdw/rtdw/internal/stream"
 )
 
-// ctes are the WITH queries visible to a query, innermost first.
+// ctes are the WITH queries visible to a query: one per level, the
+// innermost (latest) first. A CTE is planned in the scope it was defined
+// in, its level's parent (the enclosing scopes and the WITH items before
+// it), as Calcite validates WITH: it does not see itself (a CTE named as
+// a table reads the table), later items or the scope where it is used.
 type ctes struct {
-	defs   map[string]*ast.CTE
+	name   string
+	def    *ast.CTE
 	parent *ctes
 }
 
-func (c *ctes) find(name string) *ast.CTE {
+// find returns the CTE called name and the scope it was defined in.
+func (c *ctes) find(name string) (*ast.CTE, *ctes) {
 	for ; c != nil; c = c.parent {
-		if d, ok := c.defs[strings.ToLower(name)]; ok {
-			return d
+		if strings.EqualFold(c.name, name) {
+			return c.def, c.parent
 		}
 	}
-	return nil
+	return nil, nil
 }
 
 // query plans a query; the result may hold a pending window TVF or rank
 // (materialize turns those into operators).
 func (b *builder) query(q *ast.Query, env *ctes) (*rel, error) {
-	if len(q.With) > 0 {
-		env = &ctes{defs: map[string]*ast.CTE{}, parent: env}
-		for i := range q.With {
-			env.defs[strings.ToLower(q.With[i].Name.Name)] = &q.With[i]
+	for i := range q.With {
+		w := &q.With[i]
+		for _, prev := range q.With[:i] {
+			if strings.EqualFold(prev.Name.Name, w.Name.Name) {
+				return nil, errAt(&w.Name, "Duplicate name '%s' in WITH clause", w.Name.Name)
+			}
 		}
+		env = &ctes{name: w.Name.Name, def: w, parent: env}
 	}
 	r, err := b.setExpr(q.Body, env)
 	if err != nil {
@@ -111,11 +120,11 @@ func (b *builder) tableRef(x *ast.TableRef, env *ctes) (*rel, error) {
 		return nil, err
 	}
 	if len(x.Name.Parts) == 1 {
-		if c := env.find(x.Name.Parts[0].Name); c != nil {
+		if c, scope := env.find(x.Name.Parts[0].Name); c != nil {
 			if len(x.Hints) > 0 {
 				return nil, errAt(&x.Hints[0], "View '%s' cannot be enriched with new options. Hints can only be applied to tables.", c.Name.Name)
 			}
-			r, err := b.query(c.Query, env)
+			r, err := b.query(c.Query, scope)
 			if err != nil {
 				return nil, err
 			}
