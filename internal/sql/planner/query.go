@@ -268,6 +268,42 @@ func (b *builder) setOp(x *ast.SetOp, env *ctes) (*rel, error) {
 			return nil, errAt(x, "UNION column %d (%s): no common type of %s", i+1, branches[0].fields[i].name, typeList(ts))
 		}
 		common[i] = field{name: branches[0].fields[i].name, typ: t}
+		// A time attribute (or window bound) every branch has in this
+		// column, with one type, stays one (Flink's leastRestrictive keeps
+		// a type all branches share): windows, OVER and temporal sorts
+		// work over a UNION ALL of tables with watermarks.
+		same := true
+		for _, r := range branches {
+			f, f0 := r.fields[i], branches[0].fields[i]
+			same = same && f.typ.Equal(t) && f.time == f0.time && f.tvfTime == f0.tvfTime && f.bound == f0.bound
+		}
+		if f0 := branches[0].fields[i]; same {
+			common[i].time, common[i].tvfTime, common[i].bound = f0.time, f0.tvfTime, f0.bound
+		}
+	}
+	// A branch that reads a source directly while another reads the same
+	// source behind a shuffle would bring the shuffle's output back into
+	// the source's stage (a cycle): the direct branch is shuffled too.
+	direct := make([]map[*pnode]bool, len(branches))
+	behind := make([]map[*pnode]bool, len(branches))
+	for j, r := range branches {
+		direct[j], behind[j] = map[*pnode]bool{}, map[*pnode]bool{}
+		scanNodes(r.node, false, direct[j], behind[j])
+	}
+	for j := range branches {
+		cycle := false
+		for src := range direct[j] {
+			for k := range branches {
+				cycle = cycle || k != j && behind[k][src]
+			}
+		}
+		if cycle {
+			cols := make([]int, len(branches[j].fields))
+			for i := range cols {
+				cols[i] = i
+			}
+			branches[j] = b.keyBy(branches[j], cols)
+		}
 	}
 	mode := connector.InsertOnly
 	streams := make([]stream.Stream, len(branches))
@@ -304,6 +340,24 @@ func (b *builder) setOp(x *ast.SetOp, env *ctes) (*rel, error) {
 		return u, nil
 	}
 	return b.distinct(u)
+}
+
+// scanNodes files the source scans under n: in direct those reached
+// without crossing a shuffle (Exchange), in behind the others.
+func scanNodes(n *pnode, shuffled bool, direct, behind map[*pnode]bool) {
+	switch {
+	case strings.HasPrefix(n.op, "Exchange("):
+		shuffled = true
+	case strings.HasPrefix(n.op, "TableSourceScan("):
+		if shuffled {
+			behind[n] = true
+		} else {
+			direct[n] = true
+		}
+	}
+	for _, in := range n.inputs {
+		scanNodes(in, shuffled, direct, behind)
+	}
 }
 
 func typeList(ts []row.Type) string {
