@@ -353,8 +353,8 @@ func exprKey(e ast.Expr, r *rel) string {
 // visible after GROUP BY.
 func notGrouped(err error, base *rel, es []ast.Expr) error {
 	var e *expr.Error
-	if !errors.As(err, &e) {
-		return err
+	if !errors.As(err, &e) || !strings.Contains(e.Msg, " not found") {
+		return err // another error at a column's position (x IN (subquery) starts at x)
 	}
 	var found *ast.ColumnRef
 	for _, x := range es {
