@@ -139,6 +139,9 @@ func (p *parser) comparison(left ast.Expr) ast.Expr {
 		if op == "!=" {
 			op = "<>"
 		}
+		if q := p.peek(); (q.up == "ANY" || q.up == "SOME" || q.up == "ALL") && p.isOpAt(1, "(") {
+			p.failAt(q.pos, "%s %s (subquery) is not supported yet", op, q.up)
+		}
 		return &ast.Binary{At: pos, Op: op, L: left, R: p.exprPrec(precAdd)}
 	}
 	if t.up == "IS" {

@@ -90,6 +90,9 @@ func (p *parser) cte() ast.CTE {
 // EXCEPT, which associate to the left (the SQL standard's precedence).
 func (p *parser) setExpr() ast.SetExpr {
 	left := p.intersectTerm()
+	if t := p.peek(); t.up == "MINUS" && (p.isKwAt(1, "SELECT") || p.isKwAt(1, "ALL") || p.isKwAt(1, "DISTINCT") || p.isOpAt(1, "(")) {
+		p.failAt(t.pos, "MINUS is not supported (as in Flink), nor is EXCEPT yet")
+	}
 	for p.isKw("UNION") || p.isKw("EXCEPT") {
 		op := ast.SetOpKind(p.next().up)
 		all := p.setQuantifier()
@@ -402,6 +405,8 @@ func (p *parser) alias() *ast.Alias {
 	switch {
 	case p.acceptKw("AS"):
 		a = &ast.Alias{Name: p.ident()}
+	case p.isKw("MINUS") && (p.isKwAt(1, "SELECT") || p.isKwAt(1, "ALL") || p.isKwAt(1, "DISTINCT")):
+		return nil // Calcite's MINUS (a set operation), reported by setExpr
 	case p.isIdent():
 		t := p.peek()
 		a = &ast.Alias{Name: p.ident()}
