@@ -29,9 +29,10 @@ type DedupSpec struct {
 	// binary row format (not needed for proc-time keep-first, which keeps
 	// no row).
 	Schema *row.Schema
-	// StateTTL forgets a key this long (event time, the operator's
-	// watermark) after its last update; 0 keeps keys forever. A key seen
-	// again after expiring starts afresh (+I), as in Flink.
+	// StateTTL forgets a key this long (event time: the stamp and the
+	// clock are the records' ttlNow, as GroupAggSpec.StateTTL) after its
+	// last update; 0 keeps keys forever. A key seen again after expiring
+	// starts afresh (+I), as in Flink.
 	StateTTL time.Duration
 }
 
@@ -88,6 +89,7 @@ type dedup struct {
 	prev  row.Row
 	emit  RowEmitter
 	enc   []byte
+	now   int64 // the current record's ttlNow (the TTL clock)
 }
 
 func (d *dedup) Open(ctx *stream.Context) error {
@@ -96,7 +98,9 @@ func (d *dedup) Open(ctx *stream.Context) error {
 	}
 	var opts []state.Option
 	if d.spec.StateTTL > 0 {
-		opts = append(opts, ctx.EventTimeTTL(d.spec.StateTTL))
+		// The TTL clock is the record's ttlNow: a key is stamped with its
+		// row's event time and aged by the next row's (group_agg.go).
+		opts = append(opts, state.WithEventTimeTTL(d.spec.StateTTL, func() int64 { return d.now }))
 	}
 	d.ctx, d.kept = ctx, ctx.Value("kept", opts...)
 	d.width = d.spec.TimeCol + 1
@@ -116,6 +120,7 @@ func (d *dedup) Process(rec *stream.Record, out stream.Emitter) error {
 	if d.spec.keepsRow() && len(in.Values) != d.width {
 		return stream.BadInput("bad_row", "dedup: row of %d columns, schema has %d", len(in.Values), d.width)
 	}
+	d.now = ttlNow(d.ctx.Watermark(), rec.Time)
 	retract := in.Kind.IsRetract()
 	if retract && !(d.spec.KeepLast && !d.spec.rowTime()) {
 		return stream.BadInput("unexpected_retraction", "dedup: %s row on an insert-only deduplication", in.Kind)

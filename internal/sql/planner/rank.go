@@ -244,6 +244,14 @@ func (b *builder) rankFilter(r *rel, sel *ast.Select) (*rel, ast.Expr, error) {
 		if in.mode != connector.InsertOnly {
 			return nil, nil, errAt(p.at, "deduplication needs an insert-only input, but its input is a %s changelog", in.mode)
 		}
+		// State TTL as Flink's deduplication: the input's STATE_TTL hint,
+		// else table.exec.state.ttl.
+		if spec.StateTTL = b.hintTTL(in); spec.StateTTL <= 0 {
+			var err error
+			if spec.StateTTL, err = b.stateTTL(); err != nil {
+				return nil, nil, errAt(p.at, "'table.exec.state.ttl': %v", err)
+			}
+		}
 		keyed := b.keyBy(in, p.partition)
 		keep := "FirstRow"
 		if o.Desc {
