@@ -106,6 +106,14 @@ func (b *builder) selectBlock(sel *ast.Select, env *ctes) (_ *rel, err error) {
 	}
 	exprs := itemExprs(items)
 	aggs := aggCalls(b.p.Env, append(exprs, sel.Having)...)
+	if sel.Distinct && len(sel.GroupBy) == 0 && len(aggs) == 0 && r.window != nil && !slices.ContainsFunc(items, func(it selItem) bool { return it.e == nil }) {
+		// SELECT DISTINCT over a window TVF is a GROUP BY of its items (as
+		// Calcite plans it): with window_start and window_end among them,
+		// a window aggregation (insert-only), as in Flink.
+		grouped := *sel
+		grouped.Distinct, grouped.GroupBy = false, exprs
+		return b.aggregate(&grouped, r, where, items, nil)
+	}
 	if len(sel.GroupBy) > 0 || len(aggs) > 0 {
 		out, err := b.aggregate(sel, r, where, items, aggs)
 		if err != nil {
