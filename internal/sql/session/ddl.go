@@ -82,6 +82,11 @@ func (s *Session) ddl(st ast.Statement) error {
 		if err != nil {
 			return err
 		}
+		if s.TemporaryDDL {
+			if t, _, err := s.Catalog.Lookup(p); err == nil && t != nil && !t.Temporary {
+				return errAt(x, "ALTER TABLE %s in a pipeline file would change the durable catalog at every start: run it once with rtdw sql -f (pipeline files' DDL is temporary)", p)
+			}
+		}
 		if x.IfExists {
 			if _, _, err := s.Catalog.Lookup(p); err != nil {
 				return nil // IF EXISTS: nothing to alter, as Flink
@@ -238,6 +243,9 @@ func (s *Session) checkView(x *ast.CreateView) error {
 }
 
 func (s *Session) drop(x *ast.Drop) error {
+	if s.TemporaryDDL && (x.Kind == ast.DropCatalog || x.Kind == ast.DropDatabase) {
+		return errAt(x, "%s in a pipeline file would change the durable catalog at every start: run it once with rtdw sql -f (pipeline files' DDL is temporary)", dropWhat(x.Kind))
+	}
 	switch x.Kind {
 	case ast.DropCatalog:
 		return wrap(x, s.Catalog.DropCatalog(x.Name.Parts[len(x.Name.Parts)-1].Name, x.IfExists))
@@ -256,15 +264,26 @@ func (s *Session) drop(x *ast.Drop) error {
 	if err != nil {
 		return err
 	}
+	// A pipeline file's DROP reaches only what its own temporary DDL made:
+	// DROP TABLE IF EXISTS t; CREATE TABLE t ... must not delete a
+	// permanent t of the catalog at every start.
+	temporary := x.Temporary || s.TemporaryDDL
 	switch x.Kind {
 	case ast.DropTable:
-		return wrap(x, s.Catalog.DropTable(p, x.IfExists, x.Temporary))
+		return wrap(x, s.Catalog.DropTable(p, x.IfExists, temporary))
 	case ast.DropView:
-		return wrap(x, s.Catalog.DropView(p, x.IfExists, x.Temporary))
+		return wrap(x, s.Catalog.DropView(p, x.IfExists, temporary))
 	case ast.DropFunction:
-		return wrap(x, s.Catalog.DropFunction(p, x.IfExists, x.Temporary))
+		return wrap(x, s.Catalog.DropFunction(p, x.IfExists, temporary))
 	}
 	return errAt(x, "unsupported DROP")
+}
+
+func dropWhat(k ast.DropKind) string {
+	if k == ast.DropCatalog {
+		return "DROP CATALOG"
+	}
+	return "DROP DATABASE"
 }
 
 func (s *Session) show(x *ast.Show) error {
