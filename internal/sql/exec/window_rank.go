@@ -270,10 +270,13 @@ func (w *windowRank) index(win *rankWindow) {
 func (w *windowRank) top(win *rankWindow) []rankEntry {
 	if !win.sorted {
 		slices.SortFunc(win.rows, func(a, b rankEntry) int {
-			if w.less(&a, &b) {
+			switch {
+			case w.less(&a, &b):
 				return -1
+			case w.less(&b, &a):
+				return 1
 			}
-			return 1
+			return 0 // the same row (arrival numbers are unique)
 		})
 		win.sorted, win.byKey = true, nil
 	}
