@@ -1,13 +1,10 @@
 package session_test
 
 import (
-	"bytes"
 	"strings"
 	"testing"
 
-	"github.com/rtdw/rtdw/internal/log/embedded"
 	"github.com/rtdw/rtdw/internal/sql/catalog"
-	"github.com/rtdw/rtdw/internal/sql/connector"
 	"github.com/rtdw/rtdw/internal/sql/session"
 )
 
@@ -17,20 +14,13 @@ import (
 // leaves a permanent t in place, and ALTER of a permanent table or DROP
 // DATABASE is refused with what to do instead.
 func TestPipelineDDLLeavesTheCatalogAlone(t *testing.T) {
-	l, err := embedded.Open(embedded.Options{Dir: t.TempDir(), NoSync: true, RetentionInterval: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
 	cat := catalog.OpenMemory()
-	var out bytes.Buffer
-	conn := connector.Context{Log: l, DataDir: t.TempDir(), Out: &out}
-	perm := session.New(cat, nil, conn, &out)
+	perm, _ := newSession(t, cat)
 	if _, err := perm.Execute("ddl.sql", `CREATE TABLE perm1 (a INT) WITH ('connector' = 'blackhole');
 CREATE DATABASE db1;`, session.Plan); err != nil {
 		t.Fatal(err)
 	}
-	pipe := session.New(cat, nil, conn, &out)
+	pipe, _ := newSession(t, cat)
 	pipe.TemporaryDDL = true
 	if _, err := pipe.Execute("p.sql", `DROP TABLE IF EXISTS perm1;
 CREATE TABLE perm1 (b STRING) WITH ('connector' = 'blackhole');

@@ -11,15 +11,22 @@ import (
 	"github.com/rtdw/rtdw/internal/sql/session"
 )
 
-// SHOW FUNCTIONS lists each user function once, beside the built-ins.
-func TestShowFunctionsListsUserFunctionsOnce(t *testing.T) {
+// newSession returns a session over cat on a fresh embedded log, and
+// its output.
+func newSession(t *testing.T, cat *catalog.Manager) (*session.Session, *bytes.Buffer) {
+	t.Helper()
 	l, err := embedded.Open(embedded.Options{Dir: t.TempDir(), NoSync: true, RetentionInterval: -1})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer l.Close()
+	t.Cleanup(func() { l.Close() })
 	var out bytes.Buffer
-	s := session.New(catalog.OpenMemory(), nil, connector.Context{Log: l, DataDir: t.TempDir(), Out: &out}, &out)
+	return session.New(cat, nil, connector.Context{Log: l, DataDir: t.TempDir(), Out: &out}, &out), &out
+}
+
+// SHOW FUNCTIONS lists each user function once, beside the built-ins.
+func TestShowFunctionsListsUserFunctionsOnce(t *testing.T) {
+	s, out := newSession(t, catalog.OpenMemory())
 	if _, err := s.Execute("f.sql", "CREATE FUNCTION myf AS 'UPPER'; CREATE TEMPORARY FUNCTION tf AS 'LOWER'; SHOW FUNCTIONS;", session.Plan); err != nil {
 		t.Fatal(err)
 	}
