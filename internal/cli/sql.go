@@ -1,22 +1,19 @@
 package cli
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"os"
 	"path/filepath"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/rtdw/rtdw/internal/jsonw"
 	rlog "github.com/rtdw/rtdw/internal/log"
 	"github.com/rtdw/rtdw/internal/row"
 	"github.com/rtdw/rtdw/internal/sql/catalog"
@@ -258,25 +255,36 @@ func printResult(w io.Writer, q *session.Query, format string) {
 		}
 		session.WriteTable(w, append([]string{"op"}, header...), rows)
 	case "json":
-		// One object per row, its members in column order.
-		var b bytes.Buffer
-		enc := json.NewEncoder(&b)
-		enc.SetEscapeHTML(false)
+		// One object per row, its members in column order, each value as
+		// the json format writes it (ROW an object, ARRAY an array, MAP
+		// and MULTISET objects, BYTES base64). Column names may repeat,
+		// so the values are encoded one at a time, not as a Schema's row.
+		encs := make([]*row.JSONValueEncoder, len(q.Columns))
+		for i, c := range q.Columns {
+			// A NULL map key cannot be a JSON key: shown as "null"
+			// rather than failing the result.
+			encs[i] = row.NewJSONValueEncoder(c.Type, row.JSONOptions{MapNullKeyMode: row.MapNullKeyLiteral})
+		}
+		var b []byte
 		for _, r := range sortedTable(q) {
-			b.WriteByte('{')
+			b = append(b, '{')
 			for i, v := range r.Values {
 				if i > 0 {
-					b.WriteByte(',')
+					b = append(b, ',')
 				}
-				enc.Encode(header[i])
-				b.Truncate(b.Len() - 1) // Encode's newline
-				b.WriteByte(':')
-				enc.Encode(jsonValue(v))
-				b.Truncate(b.Len() - 1)
+				b = jsonw.AppendString(b, []byte(header[i]))
+				b = append(b, ':')
+				n := len(b)
+				var err error
+				if b, err = encs[i].Append(b, v); err != nil {
+					// A value its column's type does not describe (a
+					// planner bug): its text rather than no result.
+					b = jsonw.AppendString(b[:n], []byte(v.String()))
+				}
 			}
-			b.WriteString("}\n")
+			b = append(b, "}\n"...)
 		}
-		w.Write(b.Bytes())
+		w.Write(b)
 	default:
 		rows := [][]string{}
 		for _, r := range sortedTable(q) {
@@ -305,27 +313,4 @@ func cells(r row.Row) []string {
 		out[i] = v.String()
 	}
 	return out
-}
-
-func jsonValue(v row.Value) any {
-	switch v.Kind() {
-	case row.KindNull:
-		return nil
-	case row.KindBoolean:
-		return v.Bool()
-	case row.KindTinyInt, row.KindSmallInt, row.KindInt, row.KindBigInt:
-		return v.Int64()
-	case row.KindFloat, row.KindDouble:
-		f := v.Float64()
-		if math.IsNaN(f) || math.IsInf(f, 0) {
-			return strconv.FormatFloat(f, 'g', -1, 64) // no JSON number
-		}
-		if v.Kind() == row.KindFloat { // 1.1, not float64(float32(1.1))'s digits
-			return json.Number(strconv.FormatFloat(f, 'g', -1, 32))
-		}
-		return f
-	case row.KindDecimal:
-		return json.Number(v.String())
-	}
-	return v.String()
 }

@@ -43,11 +43,15 @@ type JSONEncoder struct {
 // NewJSONEncoder returns an encoder for rows of s. It cannot fail: the
 // error is always nil.
 func NewJSONEncoder(s *Schema, opts JSONOptions) (*JSONEncoder, error) {
+	t := s.Type()
+	return newJSONEncoder(&t, opts), nil
+}
+
+func newJSONEncoder(t *Type, opts JSONOptions) *JSONEncoder {
 	if opts.MapNullKeyMode == MapNullKeyLiteral && opts.MapNullKeyLiteral == "" {
 		opts.MapNullKeyLiteral = "null"
 	}
-	t := s.Type()
-	return &JSONEncoder{opts: opts, root: planJSON(&t), sep: opts.TimestampFormat.sep()}, nil
+	return &JSONEncoder{opts: opts, root: planJSON(t), sep: opts.TimestampFormat.sep()}
 }
 
 // Append appends r as one JSON object to dst.
@@ -309,4 +313,19 @@ func appendJSONFloat(dst []byte, f float64, bits int) []byte {
 		}
 	}
 	return dst
+}
+
+// JSONValueEncoder writes single values of one type with JSONEncoder's
+// rules: for output that is no row of a schema (a query's result columns
+// may repeat a name, which a Schema refuses).
+type JSONValueEncoder struct{ e *JSONEncoder }
+
+// NewJSONValueEncoder returns an encoder for values of t.
+func NewJSONValueEncoder(t Type, opts JSONOptions) *JSONValueEncoder {
+	return &JSONValueEncoder{newJSONEncoder(&t, opts)}
+}
+
+// Append appends v as JSON to dst.
+func (e *JSONValueEncoder) Append(dst []byte, v Value) ([]byte, error) {
+	return e.e.value(dst, e.e.root, v)
 }

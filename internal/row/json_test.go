@@ -392,3 +392,18 @@ func TestJSONMapNullLiteralCollision(t *testing.T) {
 		}
 	}
 }
+
+// TestJSONValueEncoder: one value at a time, as JSONEncoder writes a
+// column of that type.
+func TestJSONValueEncoder(t *testing.T) {
+	typ := MustParseType("ROW<a ARRAY<INT>, m MAP<INT, STRING>, b BYTES, n ROW<x INT>>")
+	e := NewJSONValueEncoder(typ, JSONOptions{MapNullKeyMode: MapNullKeyLiteral})
+	v := Struct([]Value{Array([]Value{Int(1), Null()}), Map([]Value{Int(2), Null()}, []Value{Null(), String("z")}), Bytes([]byte("ab")), Null()})
+	got, err := e.Append([]byte("x"), v)
+	if want := `x{"a":[1,null],"m":{"2":null,"null":"z"},"b":"YWI=","n":null}`; err != nil || string(got) != want {
+		t.Errorf("got %s %v, want %s", got, err, want)
+	}
+	if got, err := e.Append(nil, Null()); err != nil || string(got) != "null" {
+		t.Errorf("NULL: %s %v", got, err)
+	}
+}
