@@ -165,11 +165,16 @@ func runSQL(ctx context.Context, g *globals, cfg Config, o *sqlOptions) error {
 		jobs = append(jobs, sc.Jobs...)
 		queries = append(queries, sc.Queries...)
 	}
-	if o.explain || len(jobs)+len(queries) == 0 {
+	if o.explain {
 		return nil
 	}
+	// Every statement planned: only now are plans and --reset-job
+	// recorded (also for a run of DDL only, which succeeds).
 	if err := reg.check(jobs); err != nil {
 		return err
+	}
+	if len(jobs)+len(queries) == 0 {
+		return nil
 	}
 	return runSQLJobs(ctx, g, cfg, o, l, jobs, queries, &services)
 }

@@ -116,8 +116,9 @@ func (g *globals) planSQLPipeline(cfg Config, l rlog.Log, paths, resets []string
 // --reset-job starts it afresh (a new generation is a new engine job:
 // new state, offsets and internal topics).
 type sqlJobRegistry struct {
-	path string
-	Jobs map[string]*sqlJobEntry `json:"jobs"`
+	path  string
+	Jobs  map[string]*sqlJobEntry `json:"jobs"`
+	reset bool                    // applyResets changed Jobs; check saves it
 }
 
 type sqlJobEntry struct {
@@ -159,37 +160,42 @@ func planFingerprint(plan string) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// check compares each job's plan with the one it last ran with (a job
-// reset by applyResets records its new plan).
+// check compares each job's plan with the one it last ran with and, when
+// every plan passes, records new jobs' plans and the resets of
+// applyResets. It is called once every statement has planned, just
+// before the jobs start: a run that fails earlier leaves the registry as
+// it was, so a failed --reset-job does not start the job afresh later.
 func (r *sqlJobRegistry) check(jobs []*planner.Job) error {
-	changed := false
+	for _, j := range jobs {
+		if e, ok := r.Jobs[j.Base]; ok && e.Plan != "" && e.Plan != planFingerprint(j.Plan) {
+			return fmt.Errorf("SQL job %s changed since it last ran on this data dir: its state (windows, aggregates) cannot follow the new plan.\n"+
+				"  Start it from scratch with --reset-job %s (it re-reads its sources; its sink gets its output again),\n"+
+				"  or give the new version its own SET 'pipeline.name'", j.Base, j.Base)
+		}
+	}
+	changed := r.reset
 	for _, j := range jobs {
 		fp := planFingerprint(j.Plan)
-		e, ok := r.Jobs[j.Base]
-		switch {
+		switch e, ok := r.Jobs[j.Base]; {
 		case !ok:
 			r.Jobs[j.Base] = &sqlJobEntry{Generation: 1, Plan: fp, Statement: j.Statement}
 			changed = true
 		case e.Plan == "":
 			e.Plan, e.Statement = fp, j.Statement
 			changed = true
-		case e.Plan != fp:
-			return fmt.Errorf("SQL job %s changed since it last ran on this data dir: its state (windows, aggregates) cannot follow the new plan.\n"+
-				"  Start it from scratch with --reset-job %s (it re-reads its sources; its sink gets its output again),\n"+
-				"  or give the new version its own SET 'pipeline.name'", j.Base, j.Base)
 		}
 	}
-	if changed {
-		return r.save()
-	}
-	return nil
-}
-
-// applyResets moves the named jobs to a new generation before planning.
-func (r *sqlJobRegistry) applyResets(resets []string) error {
-	if len(resets) == 0 {
+	if !changed {
 		return nil
 	}
+	r.reset = false
+	return r.save()
+}
+
+// applyResets moves the named jobs to a new generation before planning
+// (so they plan under their new engine names). Only in memory: check
+// saves it once the run's plans pass.
+func (r *sqlJobRegistry) applyResets(resets []string) error {
 	for _, n := range resets {
 		e, ok := r.Jobs[n]
 		if !ok {
@@ -197,8 +203,9 @@ func (r *sqlJobRegistry) applyResets(resets []string) error {
 		}
 		e.Generation++
 		e.Plan = "" // recorded again from the new plan
+		r.reset = true
 	}
-	return r.save()
+	return nil
 }
 
 func (r *sqlJobRegistry) save() error {

@@ -1,6 +1,9 @@
 package cli_test
 
 import (
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -31,4 +34,66 @@ func TestSQLFormatJSONComposites(t *testing.T) {
 	if want := `{"tag":"p","tags":{"p":2}}` + "\n" + `{"tag":"q","tags":{"q":1}}` + "\n"; out != want {
 		t.Errorf("multiset:\n got  %s\n want %s", out, want)
 	}
+}
+
+// TestSQLResetJobFailedRun: --reset-job on a run that fails (a statement
+// that does not plan, another job refused for a changed plan) leaves the
+// job's generation and plan as they were, so the next plain run resumes
+// the job instead of starting it from scratch.
+func TestSQLResetJobFailedRun(t *testing.T) {
+	dir := t.TempDir()
+	e2eProduceValues(t, dir, "rin", `{"id":1,"v":10}`, `{"id":2,"v":20}`)
+	ddl := `CREATE TABLE IF NOT EXISTS rin (id BIGINT, v INT) WITH ('connector' = 'kafka', 'topic' = 'rin', 'format' = 'json', 'scan.startup.mode' = 'earliest-offset');
+CREATE TABLE IF NOT EXISTS rout (id BIGINT, w INT) WITH ('connector' = 'kafka', 'topic' = 'rout', 'format' = 'json');
+CREATE TABLE IF NOT EXISTS rout2 (id BIGINT, w INT) WITH ('connector' = 'kafka', 'topic' = 'rout2', 'format' = 'json');
+`
+	job := e2eFile(t, dir, "job.sql", ddl+"SET 'pipeline.name' = 'dbl';\nINSERT INTO rout SELECT id, v * 2 FROM rin;\n")
+	other := e2eFile(t, dir, "other.sql", "SET 'pipeline.name' = 'other';\nINSERT INTO rout2 SELECT id, v FROM rin;\n")
+	e2eRun(t, dir, "sql", "-f", job, "-f", other, "--drain")
+	want := []string{`{"id":1,"w":20}`, `{"id":2,"w":40}`}
+	e2eSameLines(t, "rout after the first run", e2eTail(t, dir, "rout"), want)
+	registry := filepath.Join(dir, "sql-jobs.json")
+	before := e2eRead(t, registry)
+	if !strings.Contains(before, `"dbl"`) || !strings.Contains(before, `"generation": 1`) {
+		t.Fatalf("sql-jobs.json after the first run:\n%s", before)
+	}
+
+	bad := e2eFile(t, dir, "bad.sql", "INSERT INTO rout2 SELECT nope FROM rin;\n")
+	otherChanged := e2eFile(t, dir, "other2.sql", "SET 'pipeline.name' = 'other';\nINSERT INTO rout2 SELECT id, v + 1 FROM rin;\n")
+	pipeDir := filepath.Join(dir, "pipe")
+	os.Mkdir(pipeDir, 0o755)
+	e2eFile(t, pipeDir, "a.sql", e2eRead(t, job))
+	e2eFile(t, pipeDir, "b.sql", "INSERT INTO rout2 SELECT nope FROM rin;\n")
+	for _, c := range []struct {
+		args []string
+		msg  string
+	}{
+		{[]string{"sql", "-f", job, "-f", bad, "--drain"}, bad + ":1:26: Column 'nope' not found"},
+		{[]string{"sql", "-f", job, "-f", otherChanged, "--drain"}, "SQL job other changed since it last ran"},
+		{[]string{"run", "--sql", pipeDir, "--drain", "--http-addr="}, filepath.Join(pipeDir, "b.sql") + ":1:26: Column 'nope' not found"},
+	} {
+		args := append([]string{"--data-dir", dir, "--log-level", "warn"}, c.args...)
+		code, _, stderr := run(t, "", append(args, "--reset-job", "dbl")...)
+		if code != 1 || !strings.Contains(stderr, c.msg) {
+			t.Errorf("%v --reset-job dbl: exit %d, %q, want exit 1 and %q", c.args, code, stderr, c.msg)
+		}
+		if after := e2eRead(t, registry); after != before {
+			t.Errorf("%v --reset-job dbl failed but changed sql-jobs.json:\n%s\nwas:\n%s", c.args, after, before)
+		}
+	}
+
+	// The job resumes: only the new record, under its first-generation name.
+	e2eProduceValues(t, dir, "rin", `{"id":3,"v":30}`)
+	_, stderr := e2eRun(t, dir, "sql", "-f", job, "--drain")
+	if !strings.Contains(stderr, "drained 1 SQL job(s) (dbl)") {
+		t.Errorf("plain run after the failed resets: %q", stderr)
+	}
+	e2eSameLines(t, "rout after the plain run", e2eTail(t, dir, "rout"), append(want, `{"id":3,"w":60}`))
+
+	// A run that succeeds records the reset: generation 2 re-reads everything.
+	_, stderr = e2eRun(t, dir, "sql", "-f", job, "--drain", "--reset-job", "dbl")
+	if !strings.Contains(stderr, "drained 1 SQL job(s) (dbl_g2)") || !strings.Contains(e2eRead(t, registry), `"generation": 2`) {
+		t.Errorf("successful reset: %q\n%s", stderr, e2eRead(t, registry))
+	}
+	e2eSameLines(t, "rout after the reset", e2eTail(t, dir, "rout"), append(want, `{"id":3,"w":60}`, `{"id":1,"w":20}`, `{"id":2,"w":40}`, `{"id":3,"w":60}`))
 }
