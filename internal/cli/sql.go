@@ -155,6 +155,7 @@ func runSQL(ctx context.Context, g *globals, cfg Config, o *sqlOptions) error {
 	}
 	var services connector.Services // mysql-cdc captures, run next to unbounded jobs
 	sess.Conn.AddService = services.Add
+	sess.JobNames = map[string]bool{} // across files: they run as one
 	var jobs []*planner.Job
 	var queries []*session.Query
 	for _, s := range srcs {

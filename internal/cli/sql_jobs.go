@@ -88,6 +88,7 @@ func (g *globals) planSQLPipeline(cfg Config, l rlog.Log, paths, resets []string
 		return nil, err
 	}
 	sess.Rename = reg.name
+	sess.JobNames = map[string]bool{} // across files: they run as one
 	p := &sqlPipeline{cat: cat, services: services}
 	for _, s := range srcs {
 		sc, err := sess.Execute(s.name, s.text, session.Plan)

@@ -97,3 +97,44 @@ CREATE TABLE IF NOT EXISTS rout2 (id BIGINT, w INT) WITH ('connector' = 'kafka',
 	}
 	e2eSameLines(t, "rout after the reset", e2eTail(t, dir, "rout"), append(want, `{"id":3,"w":60}`, `{"id":1,"w":20}`, `{"id":2,"w":40}`, `{"id":3,"w":60}`))
 }
+
+// TestSQLDuplicateJobNamesAcrossFiles: the files of one command run as one,
+// so two jobs of the same name in different files are refused as within
+// one file (before the plan check, which would otherwise blame a plan
+// change on a fresh data dir), and nothing runs.
+func TestSQLDuplicateJobNamesAcrossFiles(t *testing.T) {
+	dir := t.TempDir()
+	e2eProduceValues(t, dir, "din", `{"id":1}`)
+	ddl := `CREATE TABLE IF NOT EXISTS din (id BIGINT) WITH ('connector' = 'kafka', 'topic' = 'din', 'format' = 'json', 'scan.startup.mode' = 'earliest-offset');
+CREATE TABLE IF NOT EXISTS dout (id BIGINT) WITH ('connector' = 'kafka', 'topic' = 'dout', 'format' = 'json');
+`
+	same := e2eFile(t, dir, "e.sql", ddl+"INSERT INTO dout SELECT id FROM din;\n")
+	a := e2eFile(t, dir, "a.sql", ddl+"SET 'pipeline.name' = 'job_a';\nINSERT INTO dout SELECT id FROM din;\n")
+	b := e2eFile(t, dir, "b.sql", "INSERT INTO dout SELECT id + 1 FROM din;\n")
+	pipeDir := filepath.Join(dir, "pipe")
+	os.Mkdir(pipeDir, 0o755)
+	e2eFile(t, pipeDir, "a.sql", e2eRead(t, a))
+	pb := e2eFile(t, pipeDir, "b.sql", e2eRead(t, b))
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		// The same INSERT twice: the same statement hash.
+		{[]string{"sql", "-f", same, "-f", same, "--drain"}, same + ":3:1: two jobs named sql_"},
+		// SET 'pipeline.name' of a.sql is still in force in b.sql.
+		{[]string{"sql", "-f", a, "-f", b, "--drain"}, b + ":1:1: two jobs named job_a in one run: give each its own SET 'pipeline.name'\n"},
+		{[]string{"run", "--sql", pipeDir, "--drain", "--http-addr="}, pb + ":1:1: two jobs named job_a in one run: give each its own SET 'pipeline.name'\n"},
+	} {
+		code, _, stderr := run(t, "", append([]string{"--data-dir", dir, "--log-level", "warn"}, c.args...)...)
+		if code != 1 || !strings.Contains(stderr, "rtdw: "+c.want) || !strings.Contains(stderr, "give each its own SET 'pipeline.name'") {
+			t.Errorf("%v: exit %d, %q, want exit 1 and %q", c.args, code, stderr, c.want)
+		}
+	}
+	// (The sink's topic is created when a job starts: none did.)
+	if _, out, _ := run(t, "", "--data-dir", dir, "topic", "tail", "dout", "--from-beginning", "--exit-at-end"); out != "" {
+		t.Errorf("refused runs wrote %q", out)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "sql-jobs.json")); !os.IsNotExist(err) {
+		t.Errorf("refused runs recorded jobs: %v", err)
+	}
+}

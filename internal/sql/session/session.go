@@ -47,6 +47,13 @@ type Session struct {
 	// hash) to the engine job name: the CLI appends a generation after a
 	// reset, so the reset job starts from scratch.
 	Rename func(string) string
+	// JobNames, if not nil, collects the names of the jobs every Execute
+	// plans, so a command that runs several files as one run (rtdw sql
+	// -f a -f b, run --sql DIR) refuses two jobs of one name across them
+	// as within a file: they would run at once and write every output
+	// twice. nil: each Execute checks its own script only (the
+	// interactive client submits a stopped job again under its name).
+	JobNames map[string]bool
 
 	sysFuncs map[string]systemFunction // CREATE TEMPORARY SYSTEM FUNCTION, by folded name
 }
@@ -133,7 +140,10 @@ func (s *Session) Execute(file, src string, mode Mode) (*Script, error) {
 		return nil, err
 	}
 	out := &Script{}
-	names := map[string]bool{}
+	names := s.JobNames
+	if names == nil {
+		names = map[string]bool{}
+	}
 	for _, st := range stmts {
 		if err := s.statement(st, mode, out, names); err != nil {
 			return nil, locate(file, src, st, err)
