@@ -76,6 +76,7 @@ func (g *globals) planSQLPipeline(cfg Config, l rlog.Log, paths, resets []string
 	conn := connector.Context{Log: l, KafkaMode: cfg.Mode == "kafka", DataDir: g.dataDir, OLAP: &olapCfg, OLAPSink: olapSink, Out: g.stdout, Logger: g.logger}
 	sess := session.New(cat, map[string]string{"table.local-time-zone": cfg.Timezone}, conn, g.stdout)
 	sess.TemporaryDDL = true
+	sess.RefuseQueries = "a SELECT in a pipeline file: write its result with INSERT INTO (rtdw sql -e runs queries)"
 	services := &connector.Services{}
 	sess.Conn.AddService = services.Add
 	reg, err := openSQLJobRegistry(g.dataDir)
@@ -95,10 +96,6 @@ func (g *globals) planSQLPipeline(cfg Config, l rlog.Log, paths, resets []string
 		if err != nil {
 			cat.Close()
 			return nil, sqlError(err)
-		}
-		if len(sc.Queries) > 0 {
-			cat.Close()
-			return nil, usagef("%s: a SELECT in a pipeline file: write its result with INSERT INTO (rtdw sql -e runs queries)", s.name)
 		}
 		p.jobs = append(p.jobs, sc.Jobs...)
 	}

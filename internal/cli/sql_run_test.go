@@ -138,3 +138,22 @@ CREATE TABLE IF NOT EXISTS dout (id BIGINT) WITH ('connector' = 'kafka', 'topic'
 		t.Errorf("refused runs recorded jobs: %v", err)
 	}
 }
+
+// TestSQLPipelineSelect: a SELECT in a pipeline file is a SQL error at the
+// SELECT (file:line:column, the line and a caret, exit 1), not a usage
+// error.
+func TestSQLPipelineSelect(t *testing.T) {
+	dir := t.TempDir()
+	pipeDir := filepath.Join(dir, "pipe")
+	os.Mkdir(pipeDir, 0o755)
+	f := e2eFile(t, pipeDir, "f.sql", `CREATE TABLE sin (id BIGINT) WITH ('connector' = 'kafka', 'topic' = 'sin', 'format' = 'json');
+  SELECT id FROM sin;
+`)
+	code, _, stderr := run(t, "", "--data-dir", dir, "run", "--sql", pipeDir, "--drain", "--http-addr=")
+	want := "rtdw: " + f + ":2:3: a SELECT in a pipeline file: write its result with INSERT INTO (rtdw sql -e runs queries)\n" +
+		"  SELECT id FROM sin;\n" +
+		"  ^\n"
+	if code != 1 || stderr != want {
+		t.Errorf("exit %d, stderr:\n%s\nwant exit 1 and:\n%s", code, stderr, want)
+	}
+}

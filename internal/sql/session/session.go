@@ -54,6 +54,10 @@ type Session struct {
 	// twice. nil: each Execute checks its own script only (the
 	// interactive client submits a stopped job again under its name).
 	JobNames map[string]bool
+	// RefuseQueries, if set, is the error a SELECT gets instead of being
+	// planned (pipeline files: a query there has nowhere to print).
+	// EXPLAIN of a query still prints its plan.
+	RefuseQueries string
 
 	sysFuncs map[string]systemFunction // CREATE TEMPORARY SYSTEM FUNCTION, by folded name
 }
@@ -191,6 +195,9 @@ func (s *Session) statement(st ast.Statement, mode Mode, out *Script, names map[
 }
 
 func (s *Session) job(st ast.Statement, mode Mode, out *Script, names map[string]bool) error {
+	if _, ok := st.(*ast.QueryStmt); ok && mode != Explain && s.RefuseQueries != "" {
+		return errAt(st, "%s", s.RefuseQueries)
+	}
 	p, err := s.planner()
 	if err != nil {
 		return errAt(st, "%v", err)
