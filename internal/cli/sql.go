@@ -69,6 +69,9 @@ default, or json: one object per row) or the changelog with +I -U +U -D
 			if !cmd.Flags().Changed("checkpoint-interval") {
 				o.interval = cfg.CheckpointInterval
 			}
+			if o.interval <= 0 {
+				return usagef("--checkpoint-interval must be > 0")
+			}
 			switch o.format {
 			case "table", "json", "changelog":
 			default:

@@ -157,3 +157,15 @@ func TestSQLPipelineSelect(t *testing.T) {
 		t.Errorf("exit %d, stderr:\n%s\nwant exit 1 and:\n%s", code, stderr, want)
 	}
 }
+
+// TestSQLCheckpointIntervalFlag: --checkpoint-interval must be positive, a
+// usage error otherwise (as rtdw run).
+func TestSQLCheckpointIntervalFlag(t *testing.T) {
+	for _, v := range []string{"0", "-1s"} {
+		dir := t.TempDir()
+		code, _, stderr := run(t, "", "--data-dir", dir, "sql", "-e", "SHOW TABLES", "--checkpoint-interval", v)
+		if code != 2 || !strings.Contains(stderr, "--checkpoint-interval must be > 0") {
+			t.Errorf("--checkpoint-interval %s: exit %d, %q", v, code, stderr)
+		}
+	}
+}
