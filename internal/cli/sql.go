@@ -72,6 +72,11 @@ default, or json: one object per row) or the changelog with +I -U +U -D
 			if o.interval <= 0 {
 				return usagef("--checkpoint-interval must be > 0")
 			}
+			// An empty -e (an unset shell variable) is a mistake: without
+			// -f it would open the interactive client on stdin.
+			if cmd.Flags().Changed("execute") && strings.TrimSpace(o.exec) == "" {
+				return usagef("-e/--execute: no SQL (an empty string)")
+			}
 			switch o.format {
 			case "table", "json", "changelog":
 			default:

@@ -169,3 +169,15 @@ func TestSQLCheckpointIntervalFlag(t *testing.T) {
 		}
 	}
 }
+
+// TestSQLEmptyExecute: -e "" (an unset shell variable) is a usage error,
+// not the interactive client reading stdin.
+func TestSQLEmptyExecute(t *testing.T) {
+	for _, args := range [][]string{{"-e", ""}, {"-e", "  \n"}, {"--execute="}} {
+		dir := t.TempDir()
+		code, out, stderr := run(t, "CREATE TABLE x (a INT) WITH ('connector' = 'blackhole');\n", append([]string{"--data-dir", dir, "sql"}, args...)...)
+		if code != 2 || !strings.Contains(stderr, "-e/--execute: no SQL") || out != "" {
+			t.Errorf("%q: exit %d, stdout %q, stderr %q", args, code, out, stderr)
+		}
+	}
+}
