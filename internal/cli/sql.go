@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -236,11 +237,14 @@ func runSQLJobs(ctx context.Context, g *globals, cfg Config, o *sqlOptions, l rl
 		printResult(g.stdout, q, o.format)
 	}
 	if o.drain && len(jobs) > 0 {
-		names := make([]string, len(jobs))
-		for i, j := range jobs {
+		// Every job that ran, queries included: the totals and the
+		// per-job lines cover them too.
+		ran := slices.Concat(jobs, queryJobs(queries))
+		names := make([]string, len(ran))
+		for i, j := range ran {
 			names[i] = j.Name
 		}
-		fmt.Fprintf(g.stderr, "drained %d SQL job(s) (%s) in %s: %s\n%s", len(jobs), strings.Join(names, ", "), time.Since(started).Round(time.Millisecond), summarize(reg), jobReport(reg))
+		fmt.Fprintf(g.stderr, "drained %d SQL job(s) (%s) in %s: %s\n%s", len(ran), strings.Join(names, ", "), time.Since(started).Round(time.Millisecond), summarize(reg), jobReport(reg))
 	}
 	return nil
 }

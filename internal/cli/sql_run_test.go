@@ -3,6 +3,7 @@ package cli_test
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -179,5 +180,40 @@ func TestSQLEmptyExecute(t *testing.T) {
 		if code != 2 || !strings.Contains(stderr, "-e/--execute: no SQL") || out != "" {
 			t.Errorf("%q: exit %d, stdout %q, stderr %q", args, code, out, stderr)
 		}
+	}
+}
+
+// TestSQLDrainSummaryCountsQueries: with INSERT jobs and a query, the
+// drain summary counts and names every job it reports a line for.
+func TestSQLDrainSummaryCountsQueries(t *testing.T) {
+	dir := t.TempDir()
+	e2eProduceValues(t, dir, "qin", `{"id":1}`, `{"id":2}`)
+	p := e2eFile(t, dir, "p.sql", `CREATE TABLE qin (id BIGINT) WITH ('connector' = 'kafka', 'topic' = 'qin', 'format' = 'json', 'scan.startup.mode' = 'earliest-offset');
+CREATE TABLE qout (id BIGINT) WITH ('connector' = 'kafka', 'topic' = 'qout', 'format' = 'json');
+SET 'pipeline.name' = 'copy_q';
+INSERT INTO qout SELECT id FROM qin;
+`)
+	out, stderr := e2eRun(t, dir, "sql", "-f", p, "-e", "SELECT COUNT(*) AS n FROM qin", "--drain")
+	if !strings.Contains(out, "| 2 |") {
+		t.Errorf("query result:\n%s", out)
+	}
+	lines := strings.Split(strings.TrimSuffix(stderr, "\n"), "\n")
+	if len(lines) != 3 || !strings.HasPrefix(lines[0], "drained 2 SQL job(s) (copy_q, query_") ||
+		!strings.Contains(lines[0], "records in 4, out 2,") {
+		t.Fatalf("summary:\n%s", stderr)
+	}
+	// One indented line per job, the INSERT's and the query's: the jobs
+	// the first line names.
+	var jobs []string
+	for _, l := range lines[1:] {
+		name, _, _ := strings.Cut(strings.TrimSpace(l), ":")
+		jobs = append(jobs, name)
+	}
+	list, _, _ := strings.Cut(strings.TrimPrefix(lines[0], "drained 2 SQL job(s) ("), ")")
+	named := strings.Split(list, ", ")
+	slices.Sort(jobs)
+	slices.Sort(named)
+	if !slices.Equal(jobs, named) {
+		t.Errorf("summary names %q, lines for %q", named, jobs)
 	}
 }
