@@ -47,8 +47,11 @@ changes the session, and each INSERT INTO or statement set becomes a job that
 runs exactly-once on the log rtdw runs on, resuming from its checkpoint when
 run again (a job's name is SET 'pipeline.name', else a hash of its SQL).
 
-Every statement of every file is planned before anything runs: an error
-prints file:line:column, the line and a caret, starts nothing and exits 1.
+Every file is parsed first: a syntax error anywhere runs nothing. Then the
+statements run in order: DDL and SET take effect at once, each INSERT,
+statement set and SELECT is planned. A statement that fails prints
+file:line:column, the line and a caret and exits 1 before any job starts;
+DDL before it has been applied (as in Flink's SQL client).
 
 Without --drain jobs run until SIGINT/SIGTERM. With --drain each job
 processes what its sources hold at start, fires every window, commits and

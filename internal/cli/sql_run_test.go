@@ -217,3 +217,20 @@ INSERT INTO qout SELECT id FROM qin;
 		t.Errorf("summary names %q, lines for %q", named, jobs)
 	}
 }
+
+// TestSQLHelpFailedStatement: a statement that fails stops the command
+// with exit 1, DDL before it applied; --help says so.
+func TestSQLHelpFailedStatement(t *testing.T) {
+	dir := t.TempDir()
+	code, _, stderr := run(t, "", "--data-dir", dir, "sql", "-e", "CREATE TABLE hx (a INT) WITH ('connector' = 'blackhole');\nINSERT INTO hx SELECT nope FROM hx;")
+	if code != 1 || !strings.Contains(stderr, "<command line>:2:") {
+		t.Fatalf("exit %d, %q", code, stderr)
+	}
+	if out, _ := e2eRun(t, dir, "sql", "-e", "SHOW TABLES"); !strings.Contains(out, "hx") {
+		t.Errorf("the DDL before the failing statement was not applied:\n%s", out)
+	}
+	_, help, _ := run(t, "", "sql", "--help")
+	if strings.Contains(help, "starts nothing") || !strings.Contains(help, "DDL before it has been applied") {
+		t.Errorf("sql --help:\n%s", help)
+	}
+}
