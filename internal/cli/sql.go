@@ -160,7 +160,10 @@ func runSQL(ctx context.Context, g *globals, cfg Config, o *sqlOptions) error {
 	sess.Rename = reg.name
 	mode := session.Plan
 	if o.explain {
-		mode = session.Explain
+		// --explain runs nothing, DDL included: tables, views and
+		// functions are made for this session only, so explaining a file
+		// and then running it works.
+		mode, sess.TemporaryDDL = session.Explain, true
 	}
 	if len(srcs) == 0 {
 		return sqlInteractive(ctx, g, cfg, o, sess, reg)

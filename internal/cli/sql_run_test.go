@@ -234,3 +234,26 @@ func TestSQLHelpFailedStatement(t *testing.T) {
 		t.Errorf("sql --help:\n%s", help)
 	}
 }
+
+// --explain changes nothing, DDL included: explaining a file and then
+// running it works (its CREATE TABLE was not left in the catalog).
+func TestSQLExplainThenRun(t *testing.T) {
+	dir := t.TempDir()
+	f := filepath.Join(t.TempDir(), "x.sql")
+	text := "CREATE TABLE xs (a INT) WITH ('connector' = 'datagen', 'number-of-rows' = '3');\n" +
+		"CREATE TABLE xo (a INT) WITH ('connector' = 'blackhole');\n" +
+		"INSERT INTO xo SELECT a FROM xs;\n"
+	if err := os.WriteFile(f, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, stderr := run(t, "", "--data-dir", dir, "sql", "-f", f, "--explain")
+	if code != 0 || !strings.Contains(out, "TableSourceScan") {
+		t.Fatalf("--explain: exit %d\n%s\n%s", code, out, stderr)
+	}
+	if out, _ := e2eRun(t, dir, "sql", "-e", "SHOW TABLES"); strings.Contains(out, "xs") {
+		t.Fatalf("--explain left its table in the catalog:\n%s", out)
+	}
+	if code, _, stderr := run(t, "", "--data-dir", dir, "sql", "-f", f, "--drain"); code != 0 {
+		t.Fatalf("the run after --explain: exit %d\n%s", code, stderr)
+	}
+}

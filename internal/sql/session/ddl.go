@@ -84,7 +84,7 @@ func (s *Session) ddl(st ast.Statement) error {
 		}
 		if s.TemporaryDDL {
 			if t, _, err := s.Catalog.Lookup(p); err == nil && t != nil && !t.Temporary {
-				return errAt(x, "ALTER TABLE %s in a pipeline file would change the durable catalog at every start: run it once with rtdw sql -f (pipeline files' DDL is temporary)", p)
+				return errAt(x, "ALTER TABLE %s would change the durable catalog, which a pipeline file (read at every start) or --explain does not: run it once with rtdw sql -f", p)
 			}
 		}
 		if x.IfExists {
@@ -244,7 +244,7 @@ func (s *Session) checkView(x *ast.CreateView) error {
 
 func (s *Session) drop(x *ast.Drop) error {
 	if s.TemporaryDDL && (x.Kind == ast.DropCatalog || x.Kind == ast.DropDatabase) {
-		return errAt(x, "%s in a pipeline file would change the durable catalog at every start: run it once with rtdw sql -f (pipeline files' DDL is temporary)", dropWhat(x.Kind))
+		return errAt(x, "%s would change the durable catalog, which a pipeline file (read at every start) or --explain does not: run it once with rtdw sql -f", dropWhat(x.Kind))
 	}
 	switch x.Kind {
 	case ast.DropCatalog:

@@ -33,8 +33,8 @@ ALTER TABLE IF EXISTS nosuch SET ('k' = 'v');`, session.Plan); err != nil {
 		t.Fatalf("the permanent perm1 after the pipeline's DROPs: %+v, %v", tb, err)
 	}
 	for stmt, want := range map[string]string{
-		"ALTER TABLE perm1 SET ('x' = 'y');": "`perm1` in a pipeline file would change the durable catalog",
-		"DROP DATABASE IF EXISTS db1;":       "DROP DATABASE in a pipeline file",
+		"ALTER TABLE perm1 SET ('x' = 'y');": "`perm1` would change the durable catalog",
+		"DROP DATABASE IF EXISTS db1;":       "DROP DATABASE would change the durable catalog",
 	} {
 		_, err := pipe.Execute("p.sql", stmt, session.Plan)
 		if err == nil || !strings.Contains(err.Error(), want) {

@@ -40,8 +40,10 @@ type Session struct {
 	// TemporaryDDL makes CREATE TABLE / VIEW / FUNCTION temporary and
 	// CREATE DATABASE / CATALOG "if not exists": for files that define a
 	// long-running pipeline (rtdw run --sql, worker --sql), which are read
-	// again at every start and must not fail on their own earlier DDL.
-	// Permanent tables of the catalog stay visible.
+	// again at every start and must not fail on their own earlier DDL, and
+	// for --explain, which changes nothing. Permanent tables of the catalog
+	// stay visible and unchanged (DROP reaches temporary objects only;
+	// ALTER of a permanent table, DROP DATABASE / CATALOG are refused).
 	TemporaryDDL bool
 	// Rename, if set, maps a job's name (its pipeline.name or statement
 	// hash) to the engine job name: the CLI appends a generation after a
