@@ -85,8 +85,8 @@ func (s TemporalJoinSpec) Validate() error {
 // the versions known then and emitted, and stay buffered, remembering
 // what they emitted: a later run continuing the input emits a row again
 // only if it joins another version then (an append sink then holds both
-// rows, an upsert sink the second). A key's rows stay decoded in memory while it is used
-// (MaxCachedRows) and are written back at checkpoints.
+// rows, an upsert sink the second). A key's rows stay decoded in memory
+// while it is used (MaxCachedRows) and are written back at checkpoints.
 func TemporalJoin(spec TemporalJoinSpec) stream.Factory {
 	return func() stream.Operator { return &temporalJoin{spec: spec} }
 }
