@@ -75,9 +75,30 @@ func (c *compiler) call(n *ast.FuncCall) (*Compiled, error) {
 			return nil, errAt(n, "Group window function %s is only allowed in GROUP BY (and its auxiliary functions in the SELECT of that window aggregation)", upper)
 		}
 	}
-	args := make([]function.Arg, len(n.Args))
-	compiled := make([]*Compiled, len(n.Args))
-	for i, a := range n.Args {
+	// JSON_OBJECT / JSON_ARRAY: the ON NULL clause (the parser's trailing
+	// symbol) and nested constructor calls, inserted as JSON rather than
+	// as strings (Flink's JsonGenerateUtils.isJsonFunctionOperand).
+	argNodes := n.Args
+	jsonCtor := found && (upper == "JSON_OBJECT" || upper == "JSON_ARRAY")
+	var raw []bool
+	keepNulls := upper == "JSON_OBJECT"
+	if jsonCtor {
+		if k := len(argNodes); k > 0 {
+			if sym, ok := argNodes[k-1].(*ast.Symbol); ok {
+				keepNulls, argNodes = strings.EqualFold(sym.Name, "NULL ON NULL"), argNodes[:k-1]
+			}
+		}
+		raw = make([]bool, len(argNodes))
+		for i, a := range argNodes {
+			if f, ok := unparenExpr(a).(*ast.FuncCall); ok && !f.Star && len(f.Name.Parts) == 1 {
+				nm := strings.ToUpper(f.Name.Parts[0].Name)
+				raw[i] = (nm == "JSON_OBJECT" || nm == "JSON_ARRAY") && (upper == "JSON_ARRAY" || i%2 == 1)
+			}
+		}
+	}
+	args := make([]function.Arg, len(argNodes))
+	compiled := make([]*Compiled, len(argNodes))
+	for i, a := range argNodes {
 		var word string
 		switch x := a.(type) {
 		case *ast.TimeUnit:
@@ -107,7 +128,13 @@ func (c *compiler) call(n *ast.FuncCall) (*Compiled, error) {
 		}
 		return nil, errAt(n, "No match found for function signature %s(%s)", name, strings.Join(fams, ", "))
 	}
-	b, err := fn.Bind(c.env, args)
+	var b function.Bound
+	var err error
+	if jsonCtor {
+		b, err = function.BindJSONConstructorOnNull(c.env, upper, args, raw, keepNulls)
+	} else {
+		b, err = fn.Bind(c.env, args)
+	}
 	if err != nil {
 		return nil, errAt(n, "%v", err)
 	}
@@ -180,5 +207,16 @@ func callEval(name string, b function.Bound, args []*Compiled) Func {
 			return row.Value{}, wrap(err)
 		}
 		return out, nil
+	}
+}
+
+// unparenExpr strips parentheses around e.
+func unparenExpr(e ast.Expr) ast.Expr {
+	for {
+		p, ok := e.(*ast.Paren)
+		if !ok {
+			return e
+		}
+		e = p.X
 	}
 }

@@ -175,3 +175,31 @@ func TestConcurrentEvaluation(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// JSON_OBJECT and JSON_ARRAY take their ON NULL clause (the parser's
+// trailing symbol) and insert nested constructors as JSON: Flink's
+// documented examples (sql_functions.yml).
+func TestJSONConstructorClauses(t *testing.T) {
+	null := &ast.Symbol{At: at(), Name: "NULL ON NULL"}
+	absent := &ast.Symbol{At: at(), Name: "ABSENT ON NULL"}
+	str := func(s string) ast.Expr { return &ast.Literal{At: at(), Kind: ast.StringLit, Text: s} }
+	for _, c := range []struct {
+		e    ast.Expr
+		want string
+	}{
+		{call("JSON_ARRAY", i("1"), absent), `[1]`},
+		{call("JSON_ARRAY", ref("n"), null), `[null]`},
+		{call("JSON_ARRAY", ref("n"), i("1")), `[1]`}, // ABSENT ON NULL by default
+		{call("JSON_ARRAY", call("JSON_ARRAY", i("1"))), `[[1]]`},
+		{call("JSON_OBJECT", str("K1"), call("JSON_OBJECT", str("K2"), str("V"))), `{"K1":{"K2":"V"}}`},
+		{call("JSON_OBJECT", str("K1"), ref("n")), `{"K1":null}`}, // NULL ON NULL by default
+		{call("JSON_OBJECT", str("K1"), ref("n"), absent), `{}`},
+		{call("JSON_OBJECT", str("K1"), paren(call("JSON_ARRAY", i("1"), ref("n"), null))), `{"K1":[1,null]}`},
+		{call("JSON_ARRAY", str("[1]")), `["[1]"]`}, // a string stays a string
+	} {
+		v, _ := eval(t, c.e)
+		if v.Str() != c.want {
+			t.Errorf("%s = %s, want %s", ast.Format(c.e), v.Str(), c.want)
+		}
+	}
+}

@@ -441,7 +441,15 @@ func AppendJSONString(dst []byte, s string) []byte {
 // rather than as a string (Flink does this for nested constructor
 // calls); raw may be nil. The expression compiler calls it directly when
 // it sees nested constructors; the registered functions pass nil.
-func BindJSONConstructor(_ *Env, name string, args []Arg, raw []bool) (Bound, error) {
+func BindJSONConstructor(env *Env, name string, args []Arg, raw []bool) (Bound, error) {
+	return BindJSONConstructorOnNull(env, name, args, raw, strings.EqualFold(name, "JSON_OBJECT"))
+}
+
+// BindJSONConstructorOnNull is BindJSONConstructor with the call's ON NULL
+// clause: keepNulls (NULL ON NULL) writes a NULL value as null, else
+// (ABSENT ON NULL) leaves it out. Flink's defaults: NULL ON NULL for
+// JSON_OBJECT, ABSENT ON NULL for JSON_ARRAY.
+func BindJSONConstructorOnNull(_ *Env, name string, args []Arg, raw []bool, keepNulls bool) (Bound, error) {
 	isRaw := func(i int) bool { return i < len(raw) && raw[i] }
 	object := strings.EqualFold(name, "JSON_OBJECT")
 	if object && len(args)%2 != 0 {
@@ -479,6 +487,9 @@ func BindJSONConstructor(_ *Env, name string, args []Arg, raw []bool) (Bound, er
 				if a[i].IsNull() {
 					return null, errors.New("JSON_OBJECT: a key is NULL")
 				}
+				if a[i+1].IsNull() && !keepNulls {
+					continue // ABSENT ON NULL
+				}
 				e := entry{a[i].Str(), a[i+1], writers[i+1]}
 				for j := range entries {
 					if entries[j].k == e.k {
@@ -510,7 +521,7 @@ func BindJSONConstructor(_ *Env, name string, args []Arg, raw []bool) (Bound, er
 		out := append(buf[:0], '[')
 		first := true
 		for i, v := range a {
-			if v.IsNull() {
+			if v.IsNull() && !keepNulls {
 				continue // ABSENT ON NULL
 			}
 			if !first {
@@ -518,7 +529,7 @@ func BindJSONConstructor(_ *Env, name string, args []Arg, raw []bool) (Bound, er
 			}
 			first = false
 			var err error
-			if out, err = writers[i](out, v); err != nil {
+			if out, err = writeOrNull(out, v, writers[i]); err != nil {
 				return null, fmt.Errorf("JSON_ARRAY: %w", err)
 			}
 		}

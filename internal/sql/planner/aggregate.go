@@ -33,23 +33,26 @@ func (b *builder) aggregate(sel *ast.Select, from *rel, where ast.Expr, items []
 	// The grouping sets (GROUP BY a, ROLLUP (b) is the sets (a, b) and
 	// (a)); GROUP BY () and GROUP BY (a, b) are one set, a plain grouping.
 	sets := groupingSets(sel.GroupBy)
-	var groupBy []ast.Expr       // every set's expressions, each once
-	inSets := map[ast.Expr]int{} // in how many sets
+	var groupBy []ast.Expr // every set's expressions, each once
+	// In how many sets an expression is, by its text (the same column
+	// written in two sets is two nodes).
+	inSets := map[string]int{}
+	text := func(g ast.Expr) string { return strings.ToLower(ast.Format(unparen(g))) }
 	for _, set := range sets {
-		seen := map[ast.Expr]bool{}
+		seen := map[string]bool{}
 		for _, g := range set {
-			if seen[g] {
+			if seen[text(g)] {
 				continue
 			}
-			seen[g] = true
-			if inSets[g]++; inSets[g] == 1 {
+			seen[text(g)] = true
+			if inSets[text(g)]++; inSets[text(g)] == 1 {
 				groupBy = append(groupBy, g)
 			}
 		}
 	}
 	grouping := groupingCalls(items, sel.Having)
 	for _, g := range groupBy {
-		inAll := inSets[g] == len(sets)
+		inAll := inSets[text(g)] == len(sets)
 		windowed := func() error {
 			if !inAll {
 				return errAt(g, "%s must be in every grouping set (put it outside GROUPING SETS, ROLLUP and CUBE)", ast.Format(g))

@@ -106,7 +106,7 @@ func (b *builder) selectBlock(sel *ast.Select, env *ctes) (_ *rel, err error) {
 	}
 	exprs := itemExprs(items)
 	aggs := aggCalls(b.p.Env, append(exprs, sel.Having)...)
-	if sel.Distinct && len(sel.GroupBy) == 0 && len(aggs) == 0 && r.window != nil && !slices.ContainsFunc(items, func(it selItem) bool { return it.e == nil }) {
+	if sel.Distinct && len(sel.GroupBy) == 0 && len(aggs) == 0 && selectsWindow(r, items) {
 		// SELECT DISTINCT over a window TVF is a GROUP BY of its items (as
 		// Calcite plans it): with window_start and window_end among them,
 		// a window aggregation (insert-only), as in Flink.
@@ -371,21 +371,23 @@ func (b *builder) currentWatermark(r *rel, es []ast.Expr) (*rel, func(ast.Expr) 
 	}
 	var typ row.Type
 	for _, f := range calls {
-		bad := len(f.Args) != 1 || f.Star || f.Distinct
-		var t row.Type
-		if !bad {
-			ref, ok := unparen(f.Args[0]).(*ast.ColumnRef)
-			idx, path, err := 0, []string(nil), error(nil)
-			if ok {
-				idx, path, err = expr.ResolveColumn(ref, r.columns())
-			}
-			bad = !ok || err != nil || len(path) > 0 || r.fields[idx].time != rowTime
-			if !bad {
-				t = r.fields[idx].typ
+		if len(f.Args) != 1 || f.Star || f.Distinct {
+			return nil, nil, errAt(f, "Invalid number of arguments to function 'CURRENT_WATERMARK'. Was expecting 1 arguments")
+		}
+		c, err := b.compile(f.Args[0], r, nil)
+		if err != nil {
+			return nil, nil, err
+		}
+		t := c.Type
+		ref, ok := unparen(f.Args[0]).(*ast.ColumnRef)
+		rowtime := false
+		if ok {
+			if idx, path, err := expr.ResolveColumn(ref, r.columns()); err == nil && len(path) == 0 {
+				rowtime = r.fields[idx].time == rowTime
 			}
 		}
-		if bad {
-			return nil, nil, errAt(f, "CURRENT_WATERMARK() must be called with a single rowtime attribute argument, but '%s' cannot be a time attribute", strings.TrimSuffix(strings.TrimPrefix(ast.Format(f), "CURRENT_WATERMARK("), ")"))
+		if !rowtime {
+			return nil, nil, errAt(f, "The argument of CURRENT_WATERMARK() must be a rowtime attribute, but was '%s'", t)
 		}
 		if typ.Kind != 0 && typ.Kind != t.Kind {
 			return nil, nil, errAt(f, "CURRENT_WATERMARK() of a TIMESTAMP and of a TIMESTAMP_LTZ rowtime in one query")
@@ -406,4 +408,25 @@ func (b *builder) currentWatermark(r *rel, es []ast.Expr) (*rel, func(ast.Expr) 
 		f, ok := e.(*ast.FuncCall)
 		return at, ok && funcName(f) == "CURRENT_WATERMARK"
 	}, nil
+}
+
+// selectsWindow reports whether items over a pending window TVF r are
+// expressions that include its window_start and window_end columns.
+func selectsWindow(r *rel, items []selItem) bool {
+	if r.window == nil {
+		return false
+	}
+	start, end := false, false
+	for _, it := range items {
+		if it.e == nil {
+			return false
+		}
+		if ref, ok := unparen(it.e).(*ast.ColumnRef); ok {
+			if idx, path, err := expr.ResolveColumn(ref, r.columns()); err == nil && len(path) == 0 {
+				start = start || idx == r.window.startCol
+				end = end || idx == r.window.endCol
+			}
+		}
+	}
+	return start && end
 }
