@@ -800,6 +800,17 @@ type Paren struct {
 	X Expr
 }
 
+// Unparen strips the parentheses around e.
+func Unparen(e Expr) Expr {
+	for {
+		p, ok := e.(*Paren)
+		if !ok {
+			return e
+		}
+		e = p.X
+	}
+}
+
 func (*Literal) expr()         {}
 func (*TypedLiteral) expr()    {}
 func (*IntervalLiteral) expr() {}

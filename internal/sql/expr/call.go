@@ -90,7 +90,7 @@ func (c *compiler) call(n *ast.FuncCall) (*Compiled, error) {
 		}
 		raw = make([]bool, len(argNodes))
 		for i, a := range argNodes {
-			if f, ok := unparenExpr(a).(*ast.FuncCall); ok && !f.Star && len(f.Name.Parts) == 1 {
+			if f, ok := ast.Unparen(a).(*ast.FuncCall); ok && !f.Star && len(f.Name.Parts) == 1 {
 				nm := strings.ToUpper(f.Name.Parts[0].Name)
 				raw[i] = (nm == "JSON_OBJECT" || nm == "JSON_ARRAY") && (upper == "JSON_ARRAY" || i%2 == 1)
 			}
@@ -210,13 +210,3 @@ func callEval(name string, b function.Bound, args []*Compiled) Func {
 	}
 }
 
-// unparenExpr strips parentheses around e.
-func unparenExpr(e ast.Expr) ast.Expr {
-	for {
-		p, ok := e.(*ast.Paren)
-		if !ok {
-			return e
-		}
-		e = p.X
-	}
-}

@@ -146,15 +146,7 @@ func overCalls(es ...ast.Expr) []*ast.FuncCall {
 	return out
 }
 
-func unparen(e ast.Expr) ast.Expr {
-	for {
-		p, ok := e.(*ast.Paren)
-		if !ok {
-			return e
-		}
-		e = p.X
-	}
-}
+func unparen(e ast.Expr) ast.Expr { return ast.Unparen(e) }
 
 // conjuncts splits a AND b AND c.
 func conjuncts(e ast.Expr) []ast.Expr {
