@@ -209,4 +209,3 @@ func callEval(name string, b function.Bound, args []*Compiled) Func {
 		return out, nil
 	}
 }
-
