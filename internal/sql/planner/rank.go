@@ -288,6 +288,9 @@ func (b *builder) rankFilter(r *rel, sel *ast.Select) (*rel, ast.Expr, error) {
 				spec.Loc = b.p.Env.Loc
 			}
 		}
+		if in.fields[win[1]].bound.ltz() {
+			spec.Loc = b.p.Env.Loc
+		}
 		// Window dedup keeping the last row: equal times rank the latest
 		// arrival first, as Flink (its WindowDeduplicate keeps a row at
 		// an equal rowtime). The order is the TVF's time column, a plain
@@ -383,10 +386,10 @@ func orderedInTime(f field) bool { return f.time != noTime || f.tvfTime }
 func windowPartition(r *rel, part []int) []int {
 	s, e := -1, -1
 	for _, c := range part {
-		switch r.fields[c].bound {
-		case startBound:
+		switch b := r.fields[c].bound; {
+		case b.isStart():
 			s = c
-		case endBound:
+		case b.isEnd():
 			e = c
 		}
 	}

@@ -43,7 +43,24 @@ const (
 	noBound windowBound = iota
 	startBound
 	endBound
+	// The same of a window over a TIMESTAMP_LTZ attribute: the bounds are
+	// local times of the session zone.
+	startBoundLTZ
+	endBoundLTZ
 )
+
+func (b windowBound) isStart() bool { return b == startBound || b == startBoundLTZ }
+func (b windowBound) isEnd() bool   { return b == endBound || b == endBoundLTZ }
+func (b windowBound) ltz() bool     { return b == startBoundLTZ || b == endBoundLTZ }
+
+// windowBounds returns the bound markers of a window over a time
+// attribute of type t.
+func windowBounds(t row.Type) (start, end windowBound) {
+	if t.Kind == row.KindTimestampLTZ {
+		return startBoundLTZ, endBoundLTZ
+	}
+	return startBound, endBound
+}
 
 // rel is a planned relation: its columns, the changelog it carries, the
 // engine stream producing its rows (typed, in field order) and its node in

@@ -644,35 +644,37 @@ func (b *builder) intervalJoin(x *ast.Join, jt exec.JoinType, left, right *rel, 
 }
 
 // windowKeys finds window_start and window_end equalities between two
-// windowed sides (a window join).
+// windowed sides (a window join): columns that are a window's bounds,
+// told by where they come from, not their names (Flink's window
+// properties follow aliases: Nexmark q8 joins starttime and endtime).
+// Both sides must be insert-only (a GROUP BY over windows keeps the
+// markers but updates).
 func windowKeys(eq []equiPair, left, right *rel) (int, int, bool) {
+	if left.mode != connector.InsertOnly || right.mode != connector.InsertOnly {
+		return 0, 0, false
+	}
+	bound := func(e ast.Expr, r *rel) windowBound {
+		ref, ok := unparen(e).(*ast.ColumnRef)
+		if !ok {
+			return noBound
+		}
+		idx, path, err := expr.ResolveColumn(ref, r.columns())
+		if err != nil || len(path) > 0 {
+			return noBound
+		}
+		return r.fields[idx].bound
+	}
 	ws, we := -1, -1
 	for i, p := range eq {
-		lr, ok1 := unparen(p.l).(*ast.ColumnRef)
-		rr, ok2 := unparen(p.r).(*ast.ColumnRef)
-		if !ok1 || !ok2 {
-			continue
-		}
-		ln, rn := strings.ToLower(lastPart(lr)), strings.ToLower(lastPart(rr))
-		if ln != rn {
-			continue
-		}
-		switch ln {
-		case "window_start":
+		lb, rb := bound(p.l, left), bound(p.r, right)
+		switch {
+		case lb.isStart() && rb.isStart():
 			ws = i
-		case "window_end":
+		case lb.isEnd() && rb.isEnd():
 			we = i
 		}
 	}
-	hasWindow := func(r *rel) bool {
-		for _, f := range r.fields {
-			if strings.EqualFold(f.name, "window_time") && f.time == rowTime {
-				return true
-			}
-		}
-		return false
-	}
-	return ws, we, ws >= 0 && we >= 0 && hasWindow(left) && hasWindow(right)
+	return ws, we, ws >= 0 && we >= 0
 }
 
 // windowJoin plans a join of two windowed sides on their windows: each
@@ -700,6 +702,9 @@ func (b *builder) windowJoin(x *ast.Join, jt exec.JoinType, left, right *rel, eq
 		if strings.EqualFold(f.name, "window_time") && f.typ.Kind == row.KindTimestampLTZ {
 			spec.Loc = b.p.Env.Loc // window bounds are local times of an LTZ window
 		}
+	}
+	if l.fields[lk[we]].bound.ltz() {
+		spec.Loc = b.p.Env.Loc
 	}
 	if err := spec.Validate(); err != nil {
 		return nil, errAt(x, "%v", err)

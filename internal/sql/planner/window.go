@@ -139,9 +139,10 @@ func (b *builder) windowTVFCall(f *ast.FuncCall, env *ctes) (*rel, error) {
 	tf := input.fields[tc]
 	pw := &pendingWindow{input: input, def: def, at: f, startCol: len(fields), endCol: len(fields) + 1, timeColOut: len(fields) + 2}
 	wt := tf.typ.WithNotNull(true)
+	sb, eb := windowBounds(tf.typ)
 	fields = append(fields,
-		field{name: "window_start", typ: row.TimestampOf(3).WithNotNull(true), bound: startBound},
-		field{name: "window_end", typ: row.TimestampOf(3).WithNotNull(true), bound: endBound},
+		field{name: "window_start", typ: row.TimestampOf(3).WithNotNull(true), bound: sb},
+		field{name: "window_end", typ: row.TimestampOf(3).WithNotNull(true), bound: eb},
 		field{name: "window_time", typ: wt, time: rowTime})
 	return &rel{fields: fields, mode: input.mode, node: input.node, window: pw}, nil
 }
@@ -293,9 +294,10 @@ func (b *builder) windowAgg(pre *rel, keys []int, calls []aggCall, win *windowDe
 		texts = append(texts, c.text)
 	}
 	tt := pre.fields[timeCol].typ.WithNotNull(true)
+	sb, eb := windowBounds(tt)
 	fields = append(fields,
-		field{name: "window_start", typ: row.TimestampOf(3).WithNotNull(true), bound: startBound},
-		field{name: "window_end", typ: row.TimestampOf(3).WithNotNull(true), bound: endBound},
+		field{name: "window_start", typ: row.TimestampOf(3).WithNotNull(true), bound: sb},
+		field{name: "window_end", typ: row.TimestampOf(3).WithNotNull(true), bound: eb},
 		field{name: "window_time", typ: tt, time: rowTime})
 	if err := spec.Validate(); err != nil {
 		return nil, fmt.Errorf("WindowAggregate: %v", err)
