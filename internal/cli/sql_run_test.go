@@ -257,3 +257,20 @@ func TestSQLExplainThenRun(t *testing.T) {
 		t.Fatalf("the run after --explain: exit %d\n%s", code, stderr)
 	}
 }
+
+// A drain's summary counts what sinks outside the log wrote (print,
+// blackhole, filesystem, jdbc, ...) as output, not only topic records.
+func TestSQLDrainSummaryCountsExternalSinks(t *testing.T) {
+	dir := t.TempDir()
+	code, _, stderr := run(t, "", "--data-dir", dir, "sql", "--drain", "-e",
+		"CREATE TABLE g (a INT) WITH ('connector' = 'datagen', 'number-of-rows' = '3');\n"+
+			"CREATE TABLE p (a INT) WITH ('connector' = 'print');\n"+
+			"CREATE TABLE bh (a INT) WITH ('connector' = 'blackhole');\n"+
+			"EXECUTE STATEMENT SET BEGIN INSERT INTO p SELECT a FROM g; INSERT INTO bh SELECT a FROM g; END;")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	if !strings.Contains(stderr, "out 6,") || !strings.Contains(stderr, "print_p 3") || !strings.Contains(stderr, "blackhole_bh 3") {
+		t.Errorf("summary does not count the sinks' 6 rows:\n%s", stderr)
+	}
+}

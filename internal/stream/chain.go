@@ -53,6 +53,10 @@ type inst struct {
 
 	in, out, late          int64
 	pubIn, pubOut, pubLate int64
+	// sink: the operator's SinkTarget (ExternalSink), whose input is
+	// published as sink records too (pubSink: how much of in was).
+	sink    string
+	pubSink int64
 }
 
 func (i *inst) Emit(port int, rec *Record) {

@@ -127,6 +127,9 @@ func (t *task) initSeries() {
 			m.RecordsIn.WithLabelValues(job, in.node.Name)
 			m.RecordsOut.WithLabelValues(job, in.node.Name)
 			m.Late.WithLabelValues(job, in.node.Name)
+			if in.sink != "" {
+				m.SinkRecords.WithLabelValues(job, in.sink)
+			}
 		}
 		for _, n := range sr.stage.nodes {
 			if n.kind == kindSink && n.topic != "" {

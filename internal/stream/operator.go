@@ -65,6 +65,11 @@ type (
 	// emitted at end of stream without discarding state, so a later run
 	// continues.
 	EndOfInputHandler interface{ EndOfInput(out Emitter) error }
+	// ExternalSink is an operator that writes its input outside the log (a
+	// database, files, stdout): the records it receives are its job's
+	// output, counted in rtdw_sink_records_total under SinkTarget, as the
+	// records written to a topic are under the topic.
+	ExternalSink interface{ SinkTarget() string }
 	// CheckpointHandler flushes operator buffers into state or outputs
 	// before a checkpoint commits.
 	CheckpointHandler interface{ PrepareCheckpoint(out Emitter) error }

@@ -218,6 +218,9 @@ func (t *task) open(ctx context.Context) error {
 			case kindOperator:
 				hold := sr.stage.hold[n]
 				in := &inst{node: n, op: n.factory(), own: t, wm: heldBack(sr.wm, hold), reach: sr.stage.reach[n], hold: hold}
+				if es, ok := in.op.(ExternalSink); ok {
+					in.sink = es.SinkTarget()
+				}
 				in.ctx = &Context{Job: t.job.Name, Operator: n.Name, Partition: t.part,
 					Logger: t.logger.With("operator", n.Name), store: t.store, wm: &in.wm, now: t.o.Now, late: &in.late, draining: t.drain != ""}
 				in.ctx.timers = t.store.Timers(in.ctx.scope())
@@ -1200,6 +1203,9 @@ func (t *task) publish() {
 			add(m.RecordsIn.WithLabelValues(job, in.node.Name), &in.in, &in.pubIn)
 			add(m.RecordsOut.WithLabelValues(job, in.node.Name), &in.out, &in.pubOut)
 			add(m.Late.WithLabelValues(job, in.node.Name), &in.late, &in.pubLate)
+			if in.sink != "" {
+				add(m.SinkRecords.WithLabelValues(job, in.sink), &in.in, &in.pubSink)
+			}
 			in.ctx.publishCounts(m, job)
 		}
 		if sr.wm != MinWatermark {

@@ -50,6 +50,9 @@ type blackholeOp struct {
 
 func (o *blackholeOp) Open(*stream.Context) error { return nil }
 
+// SinkTarget names the sink in the job's output counts.
+func (o *blackholeOp) SinkTarget() string { return o.b.name }
+
 func (o *blackholeOp) Process(*stream.Record, stream.Emitter) error {
 	o.n++
 	return nil

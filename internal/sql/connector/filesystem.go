@@ -334,7 +334,8 @@ func (sink fsSinkTable) Attach(s stream.Stream) error {
 			return err // the planner names the table
 		}
 	}
-	s.Process(nodeName("fs_sink", fsys.t), func() stream.Operator { return &fsSink{fs: fsys} })
+	name := nodeName("fs_sink", fsys.t)
+	s.Process(name, func() stream.Operator { return &fsSink{fs: fsys, name: name} })
 	return nil
 }
 
@@ -346,6 +347,7 @@ type fsState struct {
 
 type fsSink struct {
 	fs      *filesystem
+	name    string // node name
 	ctx     *stream.Context
 	st      interface{ Put(k, v []byte) error }
 	enc     format.Encoder
@@ -369,6 +371,9 @@ var fsStateKey = []byte("s")
 // fsTestHook, when set, is called before a committed interval is
 // published (tests inject a crash there).
 var fsTestHook func() error
+
+// SinkTarget names the sink in the job's output counts.
+func (s *fsSink) SinkTarget() string { return s.name }
 
 func (s *fsSink) Open(ctx *stream.Context) error {
 	s.ctx = ctx

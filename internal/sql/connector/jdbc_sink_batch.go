@@ -154,6 +154,9 @@ var (
 // (a crash after the write).
 var extCrashHook func(sink string, wrote int) error
 
+// SinkTarget names the sink in the job's output counts.
+func (s *extSink) SinkTarget() string { return s.spec.name }
+
 func (s *extSink) Open(ctx *stream.Context) error {
 	s.ctx = ctx
 	s.at = map[string]int{}

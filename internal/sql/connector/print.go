@@ -105,6 +105,9 @@ type printOp struct {
 
 func (o *printOp) Open(*stream.Context) error { return nil }
 
+// SinkTarget names the sink in the job's output counts.
+func (o *printOp) SinkTarget() string { return o.p.name }
+
 func (o *printOp) Process(rec *stream.Record, _ stream.Emitter) error {
 	if rec.Row == nil {
 		return stream.BadInput("untyped_record", "the print sink needs typed rows")
