@@ -75,6 +75,9 @@ func (c *compiler) call(n *ast.FuncCall) (*Compiled, error) {
 			return nil, errAt(n, "Group window function %s is only allowed in GROUP BY (and its auxiliary functions in the SELECT of that window aggregation)", upper)
 		}
 	}
+	if found && (upper == "JSON_VALUE" || upper == "JSON_QUERY" || upper == "JSON_EXISTS") && len(n.Args) > 2 {
+		return c.jsonClauses(n, upper)
+	}
 	// JSON_OBJECT / JSON_ARRAY: the ON NULL clause (the parser's trailing
 	// symbol) and nested constructor calls, inserted as JSON rather than
 	// as strings (Flink's JsonGenerateUtils.isJsonFunctionOperand).
@@ -208,4 +211,36 @@ func callEval(name string, b function.Bound, args []*Compiled) Func {
 		}
 		return out, nil
 	}
+}
+
+// jsonClauses compiles JSON_VALUE, JSON_QUERY or JSON_EXISTS with the
+// clauses the parser appended to its two arguments: their defaults (NULL
+// ON EMPTY / ON ERROR, WITHOUT ARRAY WRAPPER, FALSE ON ERROR) change
+// nothing, JSON_VALUE's RETURNING t converts the value as TRY_CAST does
+// (a value t cannot hold is NULL, Flink's default NULL ON ERROR); the
+// other clauses are refused by name.
+func (c *compiler) jsonClauses(n *ast.FuncCall, fn string) (*Compiled, error) {
+	var returning *ast.TypeArg
+	for _, a := range n.Args[2:] {
+		switch x := a.(type) {
+		case *ast.TypeArg:
+			if fn == "JSON_VALUE" || fn == "JSON_QUERY" && x.Type.IsString() {
+				returning = x
+				continue
+			}
+			return nil, errAt(a, "%s ... RETURNING %s is not supported yet", fn, x.Type)
+		case *ast.Symbol:
+			switch x.Name {
+			case "NULL ON EMPTY", "NULL ON ERROR", "WITHOUT ARRAY WRAPPER", "FALSE ON ERROR":
+				continue
+			}
+			return nil, errAt(a, "%s ... %s is not supported yet", fn, x.Name)
+		}
+		return nil, errAt(a, "%s ... DEFAULT is not supported yet", fn)
+	}
+	base := &ast.FuncCall{At: n.At, Name: n.Name, Args: n.Args[:2]}
+	if returning == nil || fn == "JSON_QUERY" {
+		return c.expr(base)
+	}
+	return c.expr(&ast.Cast{At: n.At, X: base, Type: returning.Type, Try: true})
 }

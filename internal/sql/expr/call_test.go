@@ -203,3 +203,31 @@ func TestJSONConstructorClauses(t *testing.T) {
 		}
 	}
 }
+
+// JSON_VALUE ... RETURNING t converts as TRY_CAST (NULL when t cannot
+// hold the value: Flink's default NULL ON ERROR); default clauses change
+// nothing; other clauses are refused by name.
+func TestJSONValueClauses(t *testing.T) {
+	doc := s(`{"a":"12","b":1.5,"c":true}`)
+	ret := func(ty row.Type) ast.Expr { return &ast.TypeArg{At: at(), Type: ty} }
+	sym := func(name string) ast.Expr { return &ast.Symbol{At: at(), Name: name} }
+	for _, c := range []struct {
+		e    ast.Expr
+		want string
+	}{
+		{call("JSON_VALUE", doc, s("$.a"), ret(row.IntType)), "12"},
+		{call("JSON_VALUE", doc, s("$.b"), ret(row.DoubleType)), "1.5"},
+		{call("JSON_VALUE", doc, s("$.c"), ret(row.BooleanType)), "true"},
+		{call("JSON_VALUE", doc, s("$.c"), ret(row.IntType)), "NULL"},
+		{call("JSON_VALUE", doc, s("$.a"), sym("NULL ON EMPTY"), sym("NULL ON ERROR")), "12"},
+	} {
+		v, _ := eval(t, c.e)
+		if v.String() != c.want {
+			t.Errorf("%s = %s, want %s", ast.Format(c.e), v.String(), c.want)
+		}
+	}
+	ce := compileErr(t, call("JSON_VALUE", doc, s("$.a"), sym("ERROR ON EMPTY")))
+	if ce.Msg != "JSON_VALUE ... ERROR ON EMPTY is not supported yet" {
+		t.Errorf("refused clause: %q", ce.Msg)
+	}
+}

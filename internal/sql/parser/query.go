@@ -407,6 +407,8 @@ func (p *parser) alias() *ast.Alias {
 		a = &ast.Alias{Name: p.ident()}
 	case p.isKw("MINUS") && (p.isKwAt(1, "SELECT") || p.isKwAt(1, "ALL") || p.isKwAt(1, "DISTINCT")):
 		return nil // Calcite's MINUS (a set operation), reported by setExpr
+	case p.isKw("MATCH_RECOGNIZE") && p.isOpAt(1, "("):
+		p.failAt(p.peek().pos, "MATCH_RECOGNIZE is not supported yet")
 	case p.isIdent():
 		t := p.peek()
 		a = &ast.Alias{Name: p.ident()}

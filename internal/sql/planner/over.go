@@ -100,6 +100,10 @@ func (b *builder) overAggregate(sel *ast.Select, r *rel, where ast.Expr, items [
 	for _, o := range overs {
 		fn, ok := aggFunc(b.p.Env, o)
 		if !ok {
+			switch n := funcName(o); n {
+			case "LAG", "LEAD", "RANK", "DENSE_RANK", "PERCENT_RANK", "CUME_DIST", "NTILE", "NTH_VALUE":
+				return nil, errAt(o, "the window function %s is not supported yet (of the window functions rtdw has ROW_NUMBER, for Top-N and deduplication, and aggregates OVER a window)", n)
+			}
 			return nil, errAt(o, "%s is not an aggregate function usable with OVER", funcName(o))
 		}
 		if n := funcName(o); n == "JSON_OBJECTAGG" || n == "JSON_ARRAYAGG" {
