@@ -84,7 +84,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		SourceRecords: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "rtdw_source_records_total",
 			Help: "Records a job read from its source topics (committed)."}, []string{"job", "topic"}),
 		SinkRecords: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "rtdw_sink_records_total",
-			Help: "Records a job wrote to its output topics (committed; not repartition topics or dead letters)."}, []string{"job", "topic"}),
+			Help: "Records a job wrote to its output topics (committed; not repartition topics or dead letters), and rows its operators writing outside the log received (topic: the operator's name)."}, []string{"job", "topic"}),
 		CheckpointFailures: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "rtdw_checkpoint_failures_total",
 			Help: "Checkpoints whose commit failed (the task restarted from the last one)."}, []string{"job"}),
 		LastCheckpoint: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "rtdw_last_checkpoint_timestamp_seconds",
