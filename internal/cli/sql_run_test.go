@@ -274,3 +274,20 @@ func TestSQLDrainSummaryCountsExternalSinks(t *testing.T) {
 		t.Errorf("summary does not count the sinks' 6 rows:\n%s", stderr)
 	}
 }
+
+// Running a Flink script twice (its CREATE TABLE has no IF NOT EXISTS)
+// fails on the durable catalog with what to do about it.
+func TestSQLRerunScriptHint(t *testing.T) {
+	dir := t.TempDir()
+	f := filepath.Join(t.TempDir(), "x.sql")
+	if err := os.WriteFile(f, []byte("CREATE TABLE rr (a INT) WITH ('connector' = 'blackhole');\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, stderr := run(t, "", "--data-dir", dir, "sql", "-f", f); code != 0 {
+		t.Fatalf("first run: exit %d\n%s", code, stderr)
+	}
+	code, _, stderr := run(t, "", "--data-dir", dir, "sql", "-f", f)
+	if code != 1 || !strings.Contains(stderr, "already exists") || !strings.Contains(stderr, "rtdw run --sql") {
+		t.Errorf("second run: exit %d\n%s", code, stderr)
+	}
+}
