@@ -88,7 +88,17 @@ type CreateTable struct {
 	Comment                string
 	PartitionBy            []Ident
 	Options                []Option
-	Like                   *ObjectName // CREATE TABLE ... LIKE src (options merged as Flink's default INCLUDING ALL OVERWRITING OPTIONS)
+	Like                   *ObjectName // CREATE TABLE ... LIKE src
+	// LikeOptions: the LIKE clause's options in order (none: Flink's
+	// default, INCLUDING ALL OVERWRITING OPTIONS).
+	LikeOptions []LikeOption
+}
+
+// LikeOption is one option of CREATE TABLE ... LIKE: Mode INCLUDING,
+// EXCLUDING or OVERWRITING, Feature ALL, CONSTRAINTS, PARTITIONS,
+// GENERATED, OPTIONS, WATERMARKS or METADATA.
+type LikeOption struct {
+	Mode, Feature string
 }
 
 // ColumnDef is one column of CREATE TABLE: physical (Type set), computed

@@ -461,6 +461,16 @@ func (w *writer) createTable(x *CreateTable) {
 	if x.Like != nil {
 		w.WriteString("\nLIKE ")
 		w.name(*x.Like)
+		if len(x.LikeOptions) > 0 {
+			w.WriteString(" (")
+			for i, o := range x.LikeOptions {
+				if i > 0 {
+					w.WriteString(", ")
+				}
+				w.WriteString(o.Mode + " " + o.Feature)
+			}
+			w.WriteString(")")
+		}
 	}
 }
 

@@ -95,7 +95,7 @@ func (p *parser) createTable(start *token, temporary bool) *ast.CreateTable {
 		src := p.objectName()
 		ct.Like = &src
 		if p.isOp("(") {
-			p.likeOptions()
+			ct.LikeOptions = p.likeOptions()
 		}
 	}
 	if p.isKw("AS") {
@@ -107,30 +107,28 @@ func (p *parser) createTable(start *token, temporary bool) *ast.CreateTable {
 	return ct
 }
 
-// likeOptions parses the LIKE clause's options. rtdw merges as Flink's
-// default, INCLUDING ALL OVERWRITING OPTIONS; INCLUDING and OVERWRITING
-// of any feature agree with that for tables without conflicts, while
-// EXCLUDING would drop a feature, which the syntax tree cannot say, so
-// it is refused rather than ignored.
-func (p *parser) likeOptions() {
+// likeOptions parses the LIKE clause's options: INCLUDING or EXCLUDING
+// ALL, CONSTRAINTS or PARTITIONS; INCLUDING, EXCLUDING or OVERWRITING
+// GENERATED, OPTIONS, WATERMARKS or METADATA (Flink's grammar).
+func (p *parser) likeOptions() []ast.LikeOption {
 	p.expectOp("(")
+	var out []ast.LikeOption
 	for {
-		t := p.peek()
-		switch {
-		case p.isKw("INCLUDING") || p.isKw("OVERWRITING"):
-			p.next()
-		case p.isKw("EXCLUDING"):
-			p.failAt(t.pos, "LIKE option EXCLUDING is not supported: rtdw merges LIKE as INCLUDING ALL OVERWRITING OPTIONS")
-		default:
+		if !p.isKw("INCLUDING") && !p.isKw("EXCLUDING") && !p.isKw("OVERWRITING") {
 			p.unexpected("INCLUDING, EXCLUDING or OVERWRITING")
 		}
+		mode := p.next().up
 		f := p.peek()
 		if f.kind != tWord || !likeFeatures[f.up] {
 			p.unexpected("ALL, CONSTRAINTS, PARTITIONS, GENERATED, OPTIONS, WATERMARKS or METADATA")
 		}
+		if mode == "OVERWRITING" && (f.up == "ALL" || f.up == "CONSTRAINTS" || f.up == "PARTITIONS") {
+			p.failAt(f.pos, "OVERWRITING %s is not allowed: %s can be included or excluded only", f.up, f.up)
+		}
 		p.next()
+		out = append(out, ast.LikeOption{Mode: mode, Feature: f.up})
 		if p.acceptOp(")") {
-			return
+			return out
 		}
 		p.acceptOp(",")
 	}

@@ -2,6 +2,7 @@ package session
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -139,6 +140,7 @@ func (s *Session) tableDef(x *ast.CreateTable) (*catalog.Table, error) {
 		return nil, err
 	}
 	t := &catalog.Table{Path: p, Options: options(x.Options), Comment: x.Comment, Temporary: x.Temporary}
+	like := likeModes{}
 	if x.Like != nil {
 		lp, err := s.path(*x.Like)
 		if err != nil {
@@ -148,18 +150,9 @@ func (s *Session) tableDef(x *ast.CreateTable) (*catalog.Table, error) {
 		if err != nil || src == nil {
 			return nil, errAt(x.Like, "LIKE %s: no such table", lp)
 		}
-		t.Columns = append(t.Columns, src.Columns...)
-		t.Watermark = src.Watermark
-		t.PrimaryKey = src.PrimaryKey
-		t.PartitionKeys = src.PartitionKeys
-		merged := map[string]string{}
-		for k, v := range src.Options {
-			merged[k] = v
+		if like, err = mergeLike(x, src, t); err != nil {
+			return nil, err
 		}
-		for k, v := range t.Options {
-			merged[k] = v
-		}
-		t.Options = merged
 	}
 	var scope []expr.Column
 	for _, c := range x.Columns {
@@ -177,7 +170,13 @@ func (s *Session) tableDef(x *ast.CreateTable) (*catalog.Table, error) {
 	}
 	for _, c := range x.Columns {
 		if seen[strings.ToLower(c.Name.Name)] {
-			return nil, errAt(&c.Name, "duplicate column %s", c.Name.Name)
+			// A base table's computed or metadata column the LIKE clause
+			// overwrites gives way to the new definition.
+			at := slices.IndexFunc(t.Columns, func(b catalog.Column) bool { return strings.EqualFold(b.Name, c.Name.Name) })
+			if at < 0 || !like.overwrites(t.Columns[at]) {
+				return nil, errAt(&c.Name, "duplicate column %s", c.Name.Name)
+			}
+			t.Columns = slices.Delete(t.Columns, at, at+1)
 		}
 		seen[strings.ToLower(c.Name.Name)] = true
 		col := catalog.Column{Name: c.Name.Name, Type: c.Type, Metadata: c.Metadata, MetadataKey: c.MetadataKey, Virtual: c.Virtual, Comment: c.Comment}
@@ -193,6 +192,9 @@ func (s *Session) tableDef(x *ast.CreateTable) (*catalog.Table, error) {
 			return nil, errAt(&c, "column %s: %v", c.Name.Name, err)
 		}
 		t.Columns = append(t.Columns, col)
+	}
+	if x.Watermark != nil && t.Watermark != nil && like.mode["WATERMARKS"] == "INCLUDING" {
+		return nil, errAt(x.Watermark, "There already exists a watermark spec for column '%s' in the base table. You might want to specify EXCLUDING WATERMARKS or OVERWRITING WATERMARKS.", t.Watermark.Column)
 	}
 	if x.Watermark != nil {
 		found := false
@@ -211,6 +213,12 @@ func (s *Session) tableDef(x *ast.CreateTable) (*catalog.Table, error) {
 			return nil, errAt(&x.Watermark.Column, "the watermark column %s is not a column of the table", x.Watermark.Column.Name)
 		}
 		t.Watermark = &catalog.Watermark{Column: x.Watermark.Column.Name, Expr: ast.Format(x.Watermark.Expr)}
+	}
+	if len(x.PrimaryKey) > 0 && len(t.PrimaryKey) > 0 {
+		return nil, errAt(&x.PrimaryKey[0], "The base table already has a primary key. You might want to specify EXCLUDING CONSTRAINTS.")
+	}
+	if len(x.PartitionBy) > 0 && len(t.PartitionKeys) > 0 {
+		return nil, errAt(&x.PartitionBy[0], "The base table already has partitions defined. You might want to specify EXCLUDING PARTITIONS.")
 	}
 	if len(x.PrimaryKey) > 0 {
 		t.PrimaryKey = nil
@@ -529,4 +537,62 @@ func CreateTableSQL(t *catalog.Table) string {
 	}
 	b.WriteString(")\n")
 	return b.String()
+}
+
+// likeModes is how CREATE TABLE ... LIKE takes each feature of its base
+// table: INCLUDING, EXCLUDING or OVERWRITING, per feature.
+type likeModes struct{ mode map[string]string }
+
+// overwrites reports whether a new column may replace base column c.
+func (l likeModes) overwrites(c catalog.Column) bool {
+	return c.Computed() && l.mode["GENERATED"] == "OVERWRITING" || c.Metadata && l.mode["METADATA"] == "OVERWRITING"
+}
+
+// mergeLike puts into t what the LIKE clause of x takes from src, as
+// Flink's MergeTableLikeUtil: physical columns always; computed and
+// metadata columns, the watermark, the primary key, the partition keys
+// and the options as the options say (default INCLUDING ALL OVERWRITING
+// OPTIONS). What t defines itself goes in later (tableDef), where a
+// conflict with an INCLUDING feature is an error.
+func mergeLike(x *ast.CreateTable, src *catalog.Table, t *catalog.Table) (likeModes, error) {
+	l := likeModes{mode: map[string]string{"CONSTRAINTS": "INCLUDING", "PARTITIONS": "INCLUDING", "GENERATED": "INCLUDING",
+		"OPTIONS": "OVERWRITING", "WATERMARKS": "INCLUDING", "METADATA": "INCLUDING"}}
+	for _, o := range x.LikeOptions {
+		if o.Feature != "ALL" {
+			l.mode[o.Feature] = o.Mode
+			continue
+		}
+		for f := range l.mode {
+			l.mode[f] = o.Mode
+		}
+	}
+	for _, c := range src.Columns {
+		if c.Computed() && l.mode["GENERATED"] == "EXCLUDING" || c.Metadata && l.mode["METADATA"] == "EXCLUDING" {
+			continue
+		}
+		t.Columns = append(t.Columns, c)
+	}
+	if l.mode["WATERMARKS"] != "EXCLUDING" {
+		t.Watermark = src.Watermark
+	}
+	if l.mode["CONSTRAINTS"] != "EXCLUDING" {
+		t.PrimaryKey = src.PrimaryKey
+	}
+	if l.mode["PARTITIONS"] != "EXCLUDING" {
+		t.PartitionKeys = src.PartitionKeys
+	}
+	merged := map[string]string{}
+	if l.mode["OPTIONS"] != "EXCLUDING" {
+		for k, v := range src.Options {
+			merged[k] = v
+		}
+	}
+	for k, v := range t.Options {
+		if bv, ok := merged[k]; ok && l.mode["OPTIONS"] == "INCLUDING" {
+			return l, errAt(x, "There already exists an option ['%s' -> '%s'] in the base table. You might want to specify EXCLUDING OPTIONS or OVERWRITING OPTIONS.", k, bv)
+		}
+		merged[k] = v
+	}
+	t.Options = merged
+	return l, nil
 }
