@@ -25,6 +25,7 @@ func init() {
 		{Name: "ARRAY_AGG", Bind: bindList(listArray)},
 		{Name: "JSON_OBJECTAGG", Bind: bindJSONAgg(true)},
 		{Name: "JSON_ARRAYAGG", Bind: bindJSONAgg(false)},
+		{Name: "LAG", Bind: bindLag},
 		{Name: "VAR_POP", Bind: bindVariance(true, false)},
 		{Name: "VAR_SAMP", Bind: bindVariance(false, false)},
 		{Name: "VARIANCE", Bind: bindVariance(false, false)},
@@ -44,8 +45,8 @@ var builtins = map[string]bool{}
 // function, which user functions cannot replace.
 //
 // The built-in functions have Flink's names, argument checks and result types
-// (Bound.Type). Every built-in is retractable and mergeable, and DISTINCT
-// works on each (see Distinct). Add and Retract take one value per bound
+// (Bound.Type). Every built-in but LAG (an OVER window function, lag.go) is
+// retractable and mergeable, and DISTINCT works on each (see Distinct). Add and Retract take one value per bound
 // argument, literal ones included (LISTAGG's separator), of the bound
 // argument types; FILTER (WHERE ...) is the operator's business. Result types
 // are nullable except COUNT, $SUM0 and COLLECT; Flink (Calcite) makes

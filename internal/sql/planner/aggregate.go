@@ -161,6 +161,9 @@ func (b *builder) aggregate(sel *ast.Select, from *rel, where ast.Expr, items []
 	calls := make([]aggCall, len(aggs))
 	for i, f := range aggs {
 		fn, _ := aggFunc(b.p.Env, f)
+		if funcName(f) == "LAG" {
+			return nil, errAt(f, "LAG is a window function: write it with OVER (PARTITION BY ... ORDER BY a time attribute)")
+		}
 		var types []row.Type
 		var consts []*row.Value
 		var args []int

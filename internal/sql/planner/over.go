@@ -101,8 +101,8 @@ func (b *builder) overAggregate(sel *ast.Select, r *rel, where ast.Expr, items [
 		fn, ok := aggFunc(b.p.Env, o)
 		if !ok {
 			switch n := funcName(o); n {
-			case "LAG", "LEAD", "RANK", "DENSE_RANK", "PERCENT_RANK", "CUME_DIST", "NTILE", "NTH_VALUE":
-				return nil, errAt(o, "the window function %s is not supported yet (of the window functions rtdw has ROW_NUMBER, for Top-N and deduplication, and aggregates OVER a window)", n)
+			case "LEAD", "RANK", "DENSE_RANK", "PERCENT_RANK", "CUME_DIST", "NTILE", "NTH_VALUE":
+				return nil, errAt(o, "the window function %s is not supported yet (of the window functions rtdw has ROW_NUMBER, for Top-N and deduplication, LAG, and aggregates OVER a window)", n)
 			}
 			return nil, errAt(o, "%s is not an aggregate function usable with OVER", funcName(o))
 		}
@@ -118,7 +118,13 @@ func (b *builder) overAggregate(sel *ast.Select, r *rel, where ast.Expr, items [
 				return nil, err
 			}
 			types = append(types, c.Type)
-			consts = append(consts, nil)
+			var cv *row.Value // a literal argument (LAG's offset)
+			if c.Const {
+				if v, err := c.Eval(nil); err == nil {
+					cv = &v
+				}
+			}
+			consts = append(consts, cv)
 			args = append(args, len(pre))
 			pre = append(pre, calcItem{src: -1, c: c, name: fmt.Sprintf("$a%d", len(pre)), text: ast.Format(a)})
 		}
