@@ -452,3 +452,45 @@ func TestTailPositionFile(t *testing.T) {
 		t.Fatalf("position file: %s %v", raw, err)
 	}
 }
+
+// A poll whose glob ran before a rename to another matching path
+// (app.log -> app.log.1 under app.log*) does not take the open file for
+// rotated away: it would finish it, drop its position, and read it again
+// from the start when the next poll finds it at its new name (the
+// duplicates TestIngestApplogFilesKill9OnKafka saw once in CI).
+func TestTailRenameToMatchingPathRace(t *testing.T) {
+	dir := t.TempDir()
+	app := filepath.Join(dir, "app.log")
+	l := openLog(t, filepath.Join(dir, "log"))
+	defer l.Close()
+	c := newCollector(t, l, nil)
+	tl, err := c.NewTailer(TailOptions{Globs: []string{app + "*"}, MaxLine: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tl.Close()
+	s, want := lines("m", 0, 5)
+	appendFile(t, app, s)
+	if err := tl.Poll(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(app, app+".1"); err != nil {
+		t.Fatal(err)
+	}
+	s, ls := lines("m", 10, 12)
+	appendFile(t, app, s)
+	want = append(want, ls...)
+	// The race: the poll listed the old path before the rename, so the
+	// open file is at no path it saw, and a new file is at its old path.
+	for _, tf := range tl.open {
+		if err := tl.finishIfRotated(ctx, tf); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for range 2 {
+		if err := tl.Poll(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	equal(t, "lines after the rename", ordered(t, l, "m"), want)
+}

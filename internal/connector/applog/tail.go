@@ -204,6 +204,14 @@ func (t *Tailer) Poll(ctx context.Context) error {
 // it was deleted; until then writers may still append, so only complete
 // lines are read.
 func (t *Tailer) finishIfRotated(ctx context.Context, tf *tailFile) error {
+	// The poll's glob may have run before the rename that moved the file
+	// to another matching path (app.log -> app.log.1 under app.log*): look
+	// again, or it would be finished, its position dropped, and read
+	// again from the start when the next poll finds it there.
+	if p, ok := t.matchingPath(tf.id); ok {
+		tf.path = p
+		return t.read(ctx, tf, false)
+	}
 	finished := false
 	if fi, err := os.Stat(tf.path); err == nil && fileID(fi) != tf.id {
 		finished = true
@@ -222,6 +230,19 @@ func (t *Tailer) finishIfRotated(ctx context.Context, tf *tailFile) error {
 		t.c.o.Logger.Info("applog: finished rotated file", "was", tf.path)
 	}
 	return nil
+}
+
+// matchingPath is the path matching a pattern where file id is now.
+func (t *Tailer) matchingPath(id string) (string, bool) {
+	for _, g := range t.o.Globs {
+		ms, _ := filepath.Glob(g)
+		for _, p := range ms {
+			if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() && fileID(fi) == id {
+				return p, true
+			}
+		}
+	}
+	return "", false
 }
 
 // recoverOrphan finishes a file with a committed position that matches no
