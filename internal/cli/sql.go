@@ -176,7 +176,7 @@ func runSQL(ctx context.Context, g *globals, cfg Config, o *sqlOptions) error {
 	for _, s := range srcs {
 		sc, err := sess.Execute(s.name, s.text, mode)
 		if err != nil {
-			if strings.Contains(err.Error(), " already exists") && !o.explain {
+			if errors.Is(err, catalog.ErrExists) && !o.explain {
 				// Flink's client starts each session with an empty catalog,
 				// so its scripts re-run; rtdw's catalog outlives the run.
 				return fmt.Errorf("%w\nThe catalog in the data dir is durable: an earlier run made it. Write CREATE ... IF NOT EXISTS, or run the file with rtdw run --sql (its DDL is temporary).", sqlError(err))

@@ -22,7 +22,11 @@ type Error struct {
 	Pos      ast.Pos
 	Msg      string
 	LineText string // the source line of Pos, without its line break
+	Err      error  // the error located, if any (Unwrap)
 }
+
+// Unwrap returns the error the position was found for.
+func (e *Error) Unwrap() error { return e.Err }
 
 // Error returns the message with its location, the offending line and a
 // caret under the column.

@@ -128,7 +128,7 @@ func wrap(n ast.Node, err error) error {
 	if err == nil {
 		return nil
 	}
-	return errAt(n, "%v", err)
+	return &stmtError{pos: n.Position(), msg: err.Error(), cause: err}
 }
 
 // tableDef converts CREATE TABLE into a catalog definition; computed

@@ -253,11 +253,13 @@ func (s *Session) printOptions() {
 
 // stmtError is an error at a position inside a statement.
 type stmtError struct {
-	pos ast.Pos
-	msg string
+	pos   ast.Pos
+	msg   string
+	cause error // what wrap located (errors.Is finds catalog.ErrExists through it)
 }
 
 func (e *stmtError) Error() string { return e.msg }
+func (e *stmtError) Unwrap() error { return e.cause }
 
 func errAt(n ast.Node, format string, args ...any) error {
 	return &stmtError{pos: n.Position(), msg: fmt.Sprintf(format, args...)}
@@ -290,7 +292,7 @@ func locate(file, src string, st ast.Statement, err error) error {
 		}
 		msg = ee.Msg
 	}
-	return &parser.Error{File: file, Pos: pos, Msg: msg, LineText: lineAt(src, pos.Line)}
+	return &parser.Error{File: file, Pos: pos, Msg: msg, LineText: lineAt(src, pos.Line), Err: err}
 }
 
 func lineAt(src string, line int) string {
