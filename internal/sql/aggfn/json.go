@@ -77,7 +77,8 @@ type jsonAggCfg struct {
 }
 
 // jsonAgg is either accumulator: the values' JSON texts in arrival order
-// (JSON null for a kept NULL) and, for an object, their keys.
+// (JSON null for a kept NULL) and, for an object, their keys, kept sorted
+// (the output order; a key is found by binary search).
 type jsonAgg struct {
 	cfg  *jsonAggCfg
 	keys []string
@@ -106,14 +107,19 @@ func (a *jsonAgg) Add(args []row.Value) error {
 		return fmt.Errorf("JSON_OBJECTAGG: a key is NULL")
 	}
 	k := args[0].Str()
-	if slices.Contains(a.keys, k) {
-		return fmt.Errorf("Key '%s' is already present. Duplicate keys are not allowed in JSON_OBJECTAGG. Please ensure that keys are unique.", k)
+	i, found := slices.BinarySearch(a.keys, k)
+	if found {
+		return duplicateKey(k)
 	}
 	if ok {
-		a.keys = append(a.keys, strings.Clone(k))
-		a.vals = append(a.vals, strings.Clone(v))
+		a.keys = slices.Insert(a.keys, i, strings.Clone(k))
+		a.vals = slices.Insert(a.vals, i, strings.Clone(v))
 	}
 	return nil
+}
+
+func duplicateKey(k string) error {
+	return fmt.Errorf("Key '%s' is already present. Duplicate keys are not allowed in JSON_OBJECTAGG. Please ensure that keys are unique.", k)
 }
 
 func (a *jsonAgg) Retract(args []row.Value) error {
@@ -121,15 +127,17 @@ func (a *jsonAgg) Retract(args []row.Value) error {
 	if !ok {
 		return nil
 	}
-	for i := range a.vals {
-		if a.vals[i] != v || a.cfg.object && (args[0].IsNull() || a.keys[i] != args[0].Str()) {
-			continue
+	if a.cfg.object {
+		if args[0].IsNull() {
+			return nil
 		}
-		a.vals = slices.Delete(a.vals, i, i+1)
-		if a.cfg.object {
-			a.keys = slices.Delete(a.keys, i, i+1)
+		if i, found := slices.BinarySearch(a.keys, args[0].Str()); found && a.vals[i] == v {
+			a.keys, a.vals = slices.Delete(a.keys, i, i+1), slices.Delete(a.vals, i, i+1)
 		}
 		return nil
+	}
+	if i := slices.Index(a.vals, v); i >= 0 {
+		a.vals = slices.Delete(a.vals, i, i+1)
 	}
 	return nil
 }
@@ -139,14 +147,16 @@ func (a *jsonAgg) Merge(other Acc) error {
 	if !ok || o.cfg.object != a.cfg.object {
 		return mergeMismatch(a.cfg.name, other)
 	}
-	for i := range o.vals {
-		if a.cfg.object {
-			if slices.Contains(a.keys, o.keys[i]) {
-				return fmt.Errorf("Key '%s' is already present. Duplicate keys are not allowed in JSON_OBJECTAGG. Please ensure that keys are unique.", o.keys[i])
-			}
-			a.keys = append(a.keys, o.keys[i])
+	if !a.cfg.object {
+		a.vals = append(a.vals, o.vals...)
+		return nil
+	}
+	for i, k := range o.keys {
+		j, found := slices.BinarySearch(a.keys, k)
+		if found {
+			return duplicateKey(k)
 		}
-		a.vals = append(a.vals, o.vals[i])
+		a.keys, a.vals = slices.Insert(a.keys, j, k), slices.Insert(a.vals, j, o.vals[i])
 	}
 	return nil
 }
@@ -164,22 +174,14 @@ func (a *jsonAgg) Result() row.Value {
 		sb.WriteByte(']')
 		return row.String(sb.String())
 	}
-	order := make([]int, len(a.keys))
-	for i := range order {
-		order[i] = i
-	}
-	slices.SortFunc(order, func(x, y int) int { return strings.Compare(a.keys[x], a.keys[y]) })
-	sb.WriteByte('{')
-	for n, i := range order {
-		if n > 0 {
-			sb.WriteByte(',')
+	b := []byte{'{'}
+	for i := range a.keys {
+		if i > 0 {
+			b = append(b, ',')
 		}
-		sb.Write(function.AppendJSONString(nil, a.keys[i]))
-		sb.WriteByte(':')
-		sb.WriteString(a.vals[i])
+		b = append(append(function.AppendJSONString(b, a.keys[i]), ':'), a.vals[i]...)
 	}
-	sb.WriteByte('}')
-	return row.String(sb.String())
+	return row.String(string(append(b, '}')))
 }
 
 // State: version, the number of values, then per value its key (objects
@@ -209,6 +211,11 @@ func (a *jsonAgg) Unmarshal(src []byte) error {
 			a.keys = append(a.keys, string(r.sized()))
 		}
 		a.vals = append(a.vals, string(r.sized()))
+	}
+	for i := 1; i < len(a.keys) && r.err == nil; i++ {
+		if a.keys[i-1] >= a.keys[i] { // no Add makes unsorted or repeated keys
+			r.fail("keys not sorted and unique")
+		}
 	}
 	if err := r.done(); err != nil {
 		a.keys, a.vals = nil, nil

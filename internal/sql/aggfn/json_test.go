@@ -1,6 +1,7 @@
 package aggfn
 
 import (
+	"errors"
 	"strings"
 	"testing"
 
@@ -88,6 +89,24 @@ func TestJSONAggs(t *testing.T) {
 		f, _ := Lookup(c.name)
 		if _, err := f.Bind(c.args, c.consts, false); err == nil {
 			t.Errorf("%s%v bound", c.name, c.args)
+		}
+	}
+}
+
+// A JSON_OBJECTAGG state whose keys are not sorted and unique is corrupt.
+func TestJSONObjectAggCorruptState(t *testing.T) {
+	strT := row.StringType
+	m := row.String(nullOnNull)
+	b := bind(t, "JSON_OBJECTAGG", false, []row.Type{strT, strT, strT}, []*row.Value{nil, nil, &m})
+	for _, keys := range [][2]string{{"b", "a"}, {"a", "a"}} {
+		st := []byte{stateVersion, 2}
+		for _, k := range keys {
+			st = append(st, byte(len(k)))
+			st = append(st, k...)
+			st = append(st, 1, '1')
+		}
+		if err := b.New().Unmarshal(st); !errors.Is(err, ErrCorruptState) {
+			t.Errorf("keys %v: %v, want ErrCorruptState", keys, err)
 		}
 	}
 }
