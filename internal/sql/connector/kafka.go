@@ -542,6 +542,11 @@ func (k kafkaSource) Attach(j *stream.Job, opts ...stream.SourceOption) (stream.
 	if _, err := k.value.NewDecoder(k.valueMeta...); err != nil {
 		return stream.Stream{}, err
 	}
+	if k.key != nil {
+		if _, err := k.key.NewDecoder(); err != nil { // its decode options (key.json.*)
+			return stream.Stream{}, err
+		}
+	}
 	topics, err := k.resolveTopics()
 	if err != nil {
 		return stream.Stream{}, err
@@ -569,7 +574,9 @@ func (k *kafkaTable) newDecode() stream.RecordDecode {
 	}
 	var kdec format.Decoder
 	if k.key != nil {
-		kdec, _ = k.key.NewDecoder() // key formats read no metadata: cannot fail
+		if kdec, err = k.key.NewDecoder(); err != nil {
+			panic(err) // checked in Attach
+		}
 	}
 	n := k.t.Schema.Len()
 	var vb, kb format.Batch
