@@ -353,6 +353,9 @@ func appendBinlog(dst []byte, c *Column, v any) []byte {
 	case float64:
 		return strconv.AppendFloat(dst, x, 'g', -1, 64)
 	case string:
+		if c.kind() == kNumber { // a DECIMAL's text: no copy to bytes
+			return append(dst, unzerofill(x)...)
+		}
 		return appendBinlogBytes(dst, c, []byte(x))
 	case []byte:
 		return appendBinlogBytes(dst, c, x)
@@ -385,7 +388,7 @@ func appendBinlogBytes(dst []byte, c *Column, v []byte) []byte {
 
 // unzerofill drops a ZEROFILL column's leading zeros (0001.5000 is no
 // JSON number): 0001.5000 -> 1.5000, 0000 -> 0.
-func unzerofill(v []byte) []byte {
+func unzerofill[T string | []byte](v T) T {
 	i := 0
 	for i+1 < len(v) && v[i] == '0' && v[i+1] >= '0' && v[i+1] <= '9' {
 		i++
