@@ -199,7 +199,7 @@ func (t *task) sendMarkers(all bool) {
 		if len(sr.keyBy) == 0 || !all && !sr.ended {
 			continue
 		}
-		m := marker{Producer: t.part, WM: heldBack(sr.wm, sr.stage.outHold), Idle: sr.idle}
+		m := sr.marker(t.part)
 		if sr.ended {
 			m.End = t.drain
 		}
@@ -221,7 +221,12 @@ func (t *task) sendMarkers(all bool) {
 // markersDue: a stage's marker changed since it was last sent.
 func (t *task) markersDue() bool {
 	for _, sr := range t.stages {
-		if len(sr.keyBy) > 0 && (!sr.sentOK || sr.sent != (marker{Producer: t.part, WM: heldBack(sr.wm, sr.stage.outHold), Idle: sr.idle, End: sr.sent.End})) {
+		if len(sr.keyBy) == 0 {
+			continue
+		}
+		m := sr.marker(t.part)
+		m.End = sr.sent.End
+		if !sr.sentOK || sr.sent != m {
 			return true
 		}
 	}

@@ -301,6 +301,12 @@ func (t *task) open(ctx context.Context) error {
 // waitsForWatermark reports whether a stage has an operator that may hold
 // records until its watermark passes them: one with timers or a
 // watermark hook.
+// marker is what the stage tells the stages it feeds, from partition
+// part: its watermark held back by its operators' holds, and idleness.
+func (sr *stageRun) marker(part int32) marker {
+	return marker{Producer: part, WM: heldBack(sr.wm, sr.stage.outHold), Idle: sr.idle}
+}
+
 func waitsForWatermark(sr *stageRun) bool {
 	for _, in := range sr.insts {
 		switch in.op.(type) {
@@ -1083,7 +1089,7 @@ func (t *task) prepareMeta() (bool, error) {
 // topics to the pending output when it changed since it was last written
 // (repartition topics), and reports whether it did.
 func (t *task) pendMarkers(sr *stageRun) bool {
-	m := marker{Producer: t.part, WM: heldBack(sr.wm, sr.stage.outHold), Idle: sr.idle}
+	m := sr.marker(t.part)
 	if sr.ended {
 		m.End = t.drain
 	}

@@ -82,9 +82,9 @@ func init() {
 type fieldGen struct {
 	t          row.Type
 	seq        bool
-	start, end float64 // sequence bounds of FLOAT and DOUBLE
+	start      float64 // sequence start of FLOAT and DOUBLE
 	startI     int64   // of the other types: exact integers
-	frac       bool    // a sequence in start/end (FLOAT, DOUBLE, DECIMAL from a fraction)
+	frac       bool    // a sequence from start (FLOAT, DOUBLE, DECIMAL from a fraction)
 	count      int64   // a sequence's length
 	min, max   *float64
 	minI, maxI int64
@@ -253,7 +253,7 @@ func (d *datagen) field(col row.Column) (fieldGen, error) {
 			if *e < *s || *e-*s >= 1<<53 {
 				return g, fmt.Errorf("%s: column %s: the sequence's end is before its start, or too far from it", where(f, t), col.Name)
 			}
-			g.start, g.end, g.count = *s, *e, int64(*e-*s)+1
+			g.start, g.count = *s, int64(*e-*s)+1
 		} else {
 			lo, hi := int64(math.MinInt64), int64(math.MaxInt64)
 			if col.Type.IsInteger() {
