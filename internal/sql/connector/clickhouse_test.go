@@ -15,6 +15,8 @@ import (
 	"testing"
 
 	"github.com/rtdw/rtdw/internal/row"
+	"github.com/rtdw/rtdw/internal/stream"
+	st "github.com/rtdw/rtdw/internal/stream/streamtest"
 )
 
 // fakeClickHouse is a protocol-level ClickHouse HTTP interface for the
@@ -269,5 +271,38 @@ func TestClickHouseSinkOptionErrors(t *testing.T) {
 	}
 	if _, _, err := clickhouseURL("jdbc:clickhouse://h1:8123,h2:8123/db"); err == nil || !strings.Contains(err.Error(), "one host") {
 		t.Errorf("several hosts: %v", err)
+	}
+}
+
+// A row the sink cannot encode (a NULL map key in JSON) is dead-lettered
+// as bad_value and the others are inserted.
+func TestClickHouseSinkBadValue(t *testing.T) {
+	f := newFakeClickHouse(t)
+	f.table("db.m", "_version", "_is_deleted", "id")
+	e := newEnv(t)
+	sk := e.sink(withPK(tbl("m_sink", "id BIGINT, m MAP<STRING, INT>", clickhouseOpts(f, "table-name", "m")), "id")).(*clickhouseSink)
+	h, err := stream.NewHarness(st.MemDB(t), "sink", func() stream.Operator { return &extSink{spec: &sk.spec} }, st.Epoch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := int64(1); i <= 3; i++ {
+		key := row.String("k")
+		if i == 2 {
+			key = row.Null()
+		}
+		r := row.Row{Kind: row.Insert, Values: []row.Value{row.BigInt(i), row.Map([]row.Value{key}, []row.Value{row.Int(int32(i))})}}
+		if err := h.Process(stream.Record{Row: &r}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := h.Checkpoint(); err != nil {
+		t.Fatal(err)
+	}
+	if got := f.final("db.m"); len(got) != 2 {
+		t.Errorf("inserted %q, want rows 1 and 3", got)
+	}
+	dl := h.DeadLetters()
+	if len(dl) != 1 || !strings.Contains(string(dl[0].Header(stream.HeaderReason)), "bad_value") {
+		t.Fatalf("%d dead letters, want one (bad_value): %v", len(dl), dl)
 	}
 }
