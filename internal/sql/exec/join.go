@@ -91,6 +91,15 @@ type JoinSpec struct {
 	EagerRows int
 }
 
+// TTL is the state TTL of side s's rows: its SideTTL, else StateTTL
+// (0: none).
+func (s JoinSpec) TTL(side int) time.Duration {
+	if s.SideTTL[side] > 0 {
+		return s.SideTTL[side]
+	}
+	return s.StateTTL
+}
+
 // Validate reports a spec the operator cannot run (a planning error).
 func (s JoinSpec) Validate() error {
 	if !s.Type.valid() {
@@ -230,10 +239,7 @@ func (j *regularJoin) Open(ctx *stream.Context) error {
 	j.uk = [2][]int{j.spec.LeftUniqueKey, j.spec.RightUniqueKey}
 	var opts [2][]state.Option
 	for s := range 2 {
-		d := j.spec.StateTTL
-		if j.spec.SideTTL[s] > 0 {
-			d = j.spec.SideTTL[s]
-		}
+		d := j.spec.TTL(s)
 		if d <= 0 {
 			continue
 		}

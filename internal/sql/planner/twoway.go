@@ -430,11 +430,8 @@ func (b *builder) regularJoin(x *ast.Join, jt exec.JoinType, left, right *rel, e
 	switch {
 	case spec.SideTTL != [2]time.Duration{}:
 		ttl := func(s int) string {
-			if spec.SideTTL[s] > 0 {
-				return spec.SideTTL[s].String()
-			}
-			if spec.StateTTL > 0 {
-				return spec.StateTTL.String()
+			if d := spec.TTL(s); d > 0 {
+				return d.String()
 			}
 			return "none"
 		}
